@@ -1,0 +1,1 @@
+"""Input contract, validation, synthetic académie, and the one as-of feature builder."""
