@@ -194,9 +194,7 @@ def _public_holidays(year: int) -> frozenset[dt.date]:
     )
 
 
-def school_half_days_between(
-    first: dt.date, before: dt.date, college: bool
-) -> int:
+def school_half_days_between(first: dt.date, before: dt.date, college: bool) -> int:
     """Number of half-days with class in [first, before), across school years."""
     count = 0
     day = first

@@ -21,10 +21,14 @@ import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 
 from features.contract import TABLES, Column, Table
+
+if TYPE_CHECKING:
+    from features.validation import ValidationReport
 
 __all__ = [
     "Extraction",
@@ -67,6 +71,8 @@ class Extraction:
     missing: tuple[str, ...]
     unreadable: dict[str, ExtractionReadError]
     con: duckdb.DuckDBPyConnection
+    # The validation report, set by `features.validation.require_valid` once it passed.
+    report: ValidationReport | None = None
 
     def close(self) -> None:
         self.con.close()
@@ -104,6 +110,15 @@ def _csv_header(table: str, path: Path) -> tuple[str, ...]:
     first_line = text.splitlines()[0] if text.splitlines() else ""
     header = next(csv.reader(io.StringIO(first_line)), [])
     names = tuple(name.strip() for name in header)
+    if "" in names:
+        raise ExtractionReadError(
+            table, path, "the header has an empty column name (a trailing comma?)", 1
+        )
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise ExtractionReadError(
+            table, path, f"the header names {', '.join(repeated)} more than once", 1
+        )
     if len(names) == 1:
         for separator, label in ((";", "semicolon"), ("\t", "tab"), ("|", "pipe")):
             if separator in names[0]:
@@ -163,7 +178,12 @@ def _raw_select(table: Table, table_file: TableFile) -> str:
         if column.name in table_file.columns:
             cell = f"CAST({_quoted(column.name)} AS VARCHAR)"
             if table_file.is_parquet and column.kind == "date":
-                cell = f"strftime(TRY_CAST({_quoted(column.name)} AS DATE), '%Y-%m-%d')"
+                # A Parquet DATE or TIMESTAMP becomes ISO text; a text cell that is not a
+                # date is kept as written, so that validation can show it.
+                cell = (
+                    f"coalesce(strftime(TRY_CAST({_quoted(column.name)} AS DATE), '%Y-%m-%d'), "
+                    f"{cell})"
+                )
             parts.append(f"NULLIF(trim({cell}), '') AS {_quoted(column.name)}")
         else:
             parts.append(f"CAST(NULL AS VARCHAR) AS {_quoted(column.name)}")
@@ -232,7 +252,10 @@ def open_extraction(
     directory = Path(directory)
     if not directory.is_dir():
         raise FileNotFoundError(f"extraction folder {directory} does not exist")
-    con = con or duckdb.connect()
+    if con is None:
+        con = duckdb.connect()
+        # A per-connection setting: DuckDB 2.0 refuses it in `connect(config=...)`.
+        con.execute("SET enable_progress_bar = false")
     files: dict[str, TableFile] = {}
     missing: list[str] = []
     unreadable: dict[str, ExtractionReadError] = {}
@@ -254,12 +277,14 @@ def open_extraction(
             else:
                 columns = _parquet_columns(name, path, con)
             table_file = TableFile(name, path, columns)
-            con.execute(f"CREATE OR REPLACE VIEW raw_{name} AS {_raw_select(table, table_file)}")
             try:
+                con.execute(
+                    f"CREATE OR REPLACE VIEW raw_{name} AS {_raw_select(table, table_file)}"
+                )
                 con.execute(f"SELECT count(*) FROM raw_{name}").fetchone()
+                con.execute(f"CREATE OR REPLACE VIEW {name} AS {_typed_select(table)}")
             except duckdb.Error as error:
                 raise _read_error(name, table_file, error) from None
-            con.execute(f"CREATE OR REPLACE VIEW {name} AS {_typed_select(table)}")
         except ExtractionReadError as error:
             unreadable[name] = error
             con.execute(f"DROP VIEW IF EXISTS raw_{name}")

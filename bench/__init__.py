@@ -1,0 +1,1 @@
+"""Benchmarks (not tests): `python -m bench --help`. Results go to bench/README.md."""

@@ -1,0 +1,148 @@
+"""Feature-pipeline benchmarks: `python -m bench [--students N] [--repeat N]`.
+
+Generates an académie (one school year) once, then measures, each in a fresh process and
+repeated (DuckDB and pandas runs interleaved, so both see the same machine load):
+validation, DuckDB features at one as-of date, the pandas reference at the same date, DuckDB
+features for 36 weekly as-of dates (and, with --pandas-weekly, the reference for them too).
+Prints a table of medians and writes the raw runs and medians as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+SCHOOL_YEAR = "2025-2026"
+EXTRACTION_DATE = dt.date(2026, 7, 10)  # after the last class day: a whole school year
+ONE_DATE = dt.date(2026, 3, 16)
+FIRST_WEEK = dt.date(2025, 9, 8)
+
+
+def _measure(stage: str, args: dict[str, Any]) -> dict[str, Any]:
+    completed = subprocess.run(
+        [sys.executable, "-m", "bench.stage", stage, json.dumps(args)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def _weekly_dates(count: int) -> list[str]:
+    return [(FIRST_WEEK + dt.timedelta(weeks=week)).isoformat() for week in range(count)]
+
+
+def _median(runs: list[dict[str, Any]], key: str) -> float:
+    return statistics.median(run[key] for run in runs)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--students", type=int, default=300_000)
+    parser.add_argument("--establishments", type=int, default=0, help="0: students / 500")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--weeks", type=int, default=36)
+    parser.add_argument("--pandas-weekly", action="store_true")
+    parser.add_argument("--work", type=Path, default=Path("var/bench"))
+    parser.add_argument("--out", type=Path, default=Path("bench/results/features.json"))
+    options = parser.parse_args(argv)
+
+    console = Console()
+    data = options.work / f"academie-{options.students}"
+    establishments = options.establishments or max(2, options.students // 500)
+    synth_args = {
+        "out": str(data),
+        "establishments": establishments,
+        "students": options.students,
+        "seed": 7,
+        "school_year": SCHOOL_YEAR,
+        "extraction_date": EXTRACTION_DATE.isoformat(),
+    }
+    one = {"data": str(data), "as_of": [ONE_DATE.isoformat()]}
+    weekly = {"data": str(data), "as_of": _weekly_dates(options.weeks)}
+    plan: list[tuple[str, str, dict[str, Any]]] = [
+        ("synthetic académie, 1 year", "synth", synth_args),
+        ("validate the extraction", "validate", {"data": str(data)}),
+        ("features, 1 as-of date, DuckDB", "features_duckdb", one),
+        ("features, 1 as-of date, pandas reference", "features_pandas", one),
+        (f"features, {options.weeks} weekly dates, DuckDB", "features_duckdb", weekly),
+    ]
+    if options.pandas_weekly:
+        plan.append(
+            (f"features, {options.weeks} weekly dates, pandas reference", "features_pandas", weekly)
+        )
+
+    runs: dict[str, list[dict[str, Any]]] = {label: [] for label, _, _ in plan}
+    console.print(
+        f"[bold]Benchmark[/bold]: {options.students:,} students, {establishments} establishments"
+    )
+    started = time.perf_counter()
+    for repeat in range(options.repeat):
+        for label, stage, args in plan:
+            result = _measure(stage, args)
+            runs[label].append(result)
+            console.print(f"  run {repeat + 1}: {label}: {result['seconds']:.1f} s")
+
+    table = Table(title=f"Median of {options.repeat} runs, {options.students:,} students")
+    for column in ("stage", "wall time (s)", "peak RSS (MB)", "rows", "rows/s", "ratio"):
+        table.add_column(column, justify="left" if column == "stage" else "right")
+    medians: dict[str, dict[str, float]] = {}
+    for label, _, _ in plan:
+        seconds = _median(runs[label], "seconds")
+        medians[label] = {
+            "seconds": seconds,
+            "peak_rss_mb": _median(runs[label], "peak_rss_mb"),
+            "rows": runs[label][0]["rows"],
+        }
+    for label, stage, _ in plan:
+        entry = medians[label]
+        ratio = ""
+        if stage == "features_pandas":
+            duckdb_label = label.replace("pandas reference", "DuckDB")
+            if duckdb_label in medians:
+                factor = entry["seconds"] / medians[duckdb_label]["seconds"]
+                entry["pandas_over_duckdb"] = factor
+                ratio = f"DuckDB {factor:.1f}x faster"
+        table.add_row(
+            label,
+            f"{entry['seconds']:.1f}",
+            f"{entry['peak_rss_mb']:,.0f}",
+            f"{entry['rows']:,}",
+            f"{entry['rows'] / entry['seconds']:,.0f}",
+            ratio,
+        )
+    console.print(table)
+    options.out.parent.mkdir(parents=True, exist_ok=True)
+    options.out.write_text(
+        json.dumps(
+            {
+                "command": "python -m bench "
+                + " ".join(argv if argv is not None else sys.argv[1:]),
+                "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+                "students": options.students,
+                "establishments": establishments,
+                "medians": medians,
+                "runs": runs,
+                "total_seconds": time.perf_counter() - started,
+            },
+            indent=2,
+        )
+    )
+    console.print(f"Raw runs and medians written to {options.out}")
+
+
+if __name__ == "__main__":
+    main()

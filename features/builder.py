@@ -1,0 +1,185 @@
+"""The one as-of feature builder shared by training, weekly scoring and the API.
+
+`build_features` runs one DuckDB query over the typed views of an extraction for any number of
+as-of dates at once (the dates are a small table joined to every event table), so it works out
+of core: attendance and grades are never loaded into pandas. The query is assembled from the
+CTEs in `features/sql/`, one file per step, in `_CTE_ORDER`; `features.reference` computes the
+same features plainly in pandas, and a test holds the two equal.
+
+Only events dated strictly before an as-of date count, and the outcomes table is never read
+here (labels are attached separately by `features.labels`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+
+from features.as_of_tables import as_of_table, class_days_table, levels_table
+from features.catalog import (
+    ABSENTEEISM_THRESHOLD,
+    COMPARISON_DECIMALS,
+    LOW_GRADE,
+    UNDER_AVERAGE_GRADE,
+)
+from features.extraction import Extraction, open_extraction
+from features.feature_set import FeatureSet, frame_columns
+
+__all__ = [
+    "BUILDER_TABLES",
+    "DEFAULT_ROWS_PER_QUERY",
+    "FeatureSet",
+    "as_of_dates_checked",
+    "build_features",
+    "date_batches",
+    "feature_query",
+]
+
+# Enrolled students times as-of dates computed in one query. Each query holds the events of
+# its dates and their aggregates in memory; about 1.2 million rows stay under 4 GB (measured
+# on a 300,000-student synthetic académie, 4 weekly dates). One date is never split.
+DEFAULT_ROWS_PER_QUERY = 1_200_000
+
+# The extraction tables the builder reads. Outcomes are deliberately absent.
+BUILDER_TABLES: tuple[str, ...] = (
+    "establishments",
+    "students",
+    "enrollments",
+    "attendance",
+    "grades",
+    "exams",
+)
+
+# CTEs in dependency order; each is `features/sql/<name>.sql`. `features.sql` is the final
+# SELECT.
+_CTE_ORDER: tuple[str, ...] = (
+    "enrollment_rows",
+    "roster",
+    "window_half_days",
+    "attendance_days",
+    "attendance_counts",
+    "absence_streaks",
+    "absenteeism_months",
+    "grade_targets",
+    "grade_subjects",
+    "grade_summary",
+    "grade_features",
+    "exam_features",
+    "path_years",
+    "path_features",
+    "student_features",
+)
+
+
+def build_features(
+    source: Extraction | str | Path,
+    as_of_dates: Iterable[dt.date],
+    *,
+    rows_per_query: int = DEFAULT_ROWS_PER_QUERY,
+) -> FeatureSet:
+    """Features of every student enrolled on each as-of date, from events before that date.
+
+    `source` is an opened (and validated) extraction, or the folder of one, which is then
+    opened and closed here. `as_of_dates` are usually Mondays, but any date works; duplicates
+    are ignored. One row per (student enrolled on the date, date).
+
+    Dates are computed together in one query, as long as their enrolled students add up to
+    at most `rows_per_query`; more dates go to several queries of consecutive dates, which
+    bounds memory. The result never depends on how the dates were grouped.
+    """
+    dates = as_of_dates_checked(as_of_dates)
+    if isinstance(source, Extraction):
+        return _build(source, dates, rows_per_query)
+    with open_extraction(source) as extraction:
+        return _build(extraction, dates, rows_per_query)
+
+
+def as_of_dates_checked(as_of_dates: Iterable[dt.date]) -> list[dt.date]:
+    """Sorted distinct as-of dates; datetimes are reduced to their date, other types refused."""
+    dates = set()
+    for value in as_of_dates:
+        if isinstance(value, dt.datetime):
+            value = value.date()
+        if not isinstance(value, dt.date):
+            raise TypeError(f"as-of dates must be datetime.date values, got {value!r}")
+        dates.add(value)
+    return sorted(dates)
+
+
+def _build(extraction: Extraction, dates: list[dt.date], rows_per_query: int) -> FeatureSet:
+    absent = [name for name in BUILDER_TABLES if name not in extraction.files]
+    if absent:
+        raise ValueError(
+            f"the extraction in {extraction.directory} lacks tables needed for features "
+            f"(missing or unreadable): {', '.join(absent)}"
+        )
+    # A cursor is a separate connection to the same database: the helper tables registered
+    # on it stay private to this call and vanish when it closes.
+    cursor = extraction.con.cursor()
+    try:
+        cursor.register("vigie_levels", levels_table())
+        cursor.register("vigie_as_of", as_of_table(dates))
+        enrolled = dict(cursor.execute(_ENROLLED_PER_DATE).fetchall())
+        results = []
+        for batch in date_batches([(d, enrolled.get(d, 0)) for d in dates], rows_per_query):
+            for name, table in (("vigie_as_of", as_of_table(batch)),
+                                ("vigie_class_days", class_days_table(batch))):
+                cursor.unregister(name)
+                cursor.register(name, table)  # fmt: skip
+            results.append(cursor.sql(feature_query(), params=_parameters()).to_arrow_table())
+    finally:
+        cursor.close()
+    if not results:
+        return FeatureSet.from_frame(pd.DataFrame(columns=frame_columns()))
+    return FeatureSet.from_frame(pa.concat_tables(results).to_pandas())
+
+
+# Open enrollments per as-of date: an upper bound of the rows each date adds to a query.
+_ENROLLED_PER_DATE = """
+SELECT a.as_of, count(*)
+FROM enrollments AS e
+JOIN vigie_as_of AS a
+    ON e.start_date <= a.as_of AND (e.end_date IS NULL OR e.end_date >= a.as_of)
+GROUP BY a.as_of
+"""
+
+
+def date_batches(
+    dates_and_rows: list[tuple[dt.date, int]], rows_per_query: int
+) -> list[list[dt.date]]:
+    """Consecutive as-of dates grouped so that each group's rows stay within the budget
+    (a date alone over the budget gets a group of its own)."""
+    batches: list[list[dt.date]] = []
+    rows = 0
+    for as_of, count in dates_and_rows:
+        if not batches or rows + count > rows_per_query:
+            batches.append([])
+            rows = 0
+        batches[-1].append(as_of)
+        rows += count
+    return batches
+
+
+def _parameters() -> dict[str, object]:
+    return {
+        "absenteeism_threshold": ABSENTEEISM_THRESHOLD,
+        "comparison_decimals": COMPARISON_DECIMALS,
+        "low_grade": LOW_GRADE,
+        "under_average_grade": UNDER_AVERAGE_GRADE,
+    }
+
+
+@cache
+def feature_query() -> str:
+    """The whole feature query: the CTEs of `features/sql/` and the final SELECT."""
+    sql = resources.files("features") / "sql"
+    ctes = [f"{name} AS (\n{(sql / f'{name}.sql').read_text('utf-8').strip()}\n)"
+            for name in _CTE_ORDER]  # fmt: skip
+    final = (sql / "features.sql").read_text("utf-8").strip()
+    return "WITH\n" + ",\n".join(ctes) + "\n" + final

@@ -1,0 +1,56 @@
+"""Feature jobs with their I/O edges: validate an extraction, build, write atomically."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from features.builder import FeatureSet, build_features
+from features.store import write_features
+from features.validation import ValidationReport, require_valid
+
+__all__ = [
+    "ValidFeatures",
+    "build_feature_file",
+    "build_valid_features",
+    "validate_and_build",
+]
+
+
+@dataclass(frozen=True)
+class ValidFeatures:
+    """Features built from an extraction, with the validation report that let them through."""
+
+    feature_set: FeatureSet
+    report: ValidationReport
+
+
+def validate_and_build(data: str | Path, as_of_dates: Sequence[dt.date]) -> ValidFeatures:
+    """Validate the extraction (raising `InvalidExtractionError` on any broken rule), then
+    build the as-of features with the one feature builder; keep the report."""
+    if not as_of_dates:
+        raise ValueError("at least one as-of date is needed")
+    with require_valid(data) as extraction:
+        feature_set = build_features(extraction, list(as_of_dates))
+        assert extraction.report is not None  # set by require_valid
+        return ValidFeatures(feature_set, extraction.report)
+
+
+def build_valid_features(data: str | Path, as_of_dates: Sequence[dt.date]) -> FeatureSet:
+    """The features of a valid extraction (`InvalidExtractionError` otherwise)."""
+    return validate_and_build(data, as_of_dates).feature_set
+
+
+def build_feature_file(
+    data: str | Path, as_of_dates: Sequence[dt.date], out: str | Path
+) -> ValidFeatures:
+    """Validate, build and write the features to `out` (Parquet). Nothing is written when the
+    extraction is invalid, and a failure while writing leaves no partial file."""
+    out = Path(out)
+    if out.suffix != ".parquet":
+        raise ValueError(f"the feature file must end in .parquet, not {out.name!r}")
+    result = validate_and_build(data, as_of_dates)
+    write_features(result.feature_set, out)
+    return result

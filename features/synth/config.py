@@ -1,0 +1,202 @@
+"""The generator's configuration: one validated object, read from `academie.yaml`.
+
+Every rate of the synthetic académie lives in the YAML file beside this module, with its
+source; this module only types and checks it, so that a bad value fails before any work
+starts, naming its key (pydantic's error path, e.g. `dropout.annual_rate.CAP1`). Sections about
+schools and people are in `sections`; those about events and the whole object are here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import Field, field_validator, model_validator
+
+from features.calendar import calendar_for, school_year_bounds, school_year_of, school_year_start
+from features.contract import CODES
+from features.synth.sections import (
+    CLASS_MONTHS,
+    Dropout,
+    EstablishmentProfile,
+    Exam,
+    Fraction,
+    Level,
+    MonthDay,
+    NonNegative,
+    Population,
+    Positive,
+    Progression,
+    Section,
+    Track,
+    require_distribution,
+    require_keys,
+)
+
+__all__ = ["DEFAULT_CONFIG_PATH", "SynthConfig", "load_config"]
+
+DEFAULT_CONFIG_PATH = Path(__file__).with_name("academie.yaml")
+
+
+class Disengagement(Section):
+    unjustified: Fraction
+    justified: Fraction
+    late: Fraction
+
+
+class Attendance(Section):
+    unjustified_rate: dict[Track, Fraction]
+    unjustified_shape: Positive
+    whole_day_share: Fraction
+    risk_loading: float
+    seasonality_unjustified: dict[int, NonNegative]
+    illness_start_rate: Fraction
+    illness_mean_days: Annotated[float, Field(ge=1)]
+    appointment_rate: Fraction
+    family_share: Fraction
+    justified_shape: Positive
+    seasonality_justified: dict[int, NonNegative]
+    late_rate: dict[Track, Fraction]
+    late_shape: Positive
+    late_morning_factor: Positive
+    late_justified_share: Fraction
+    disengagement: Disengagement
+
+    _tracks = field_validator("unjustified_rate", "late_rate")(
+        lambda value: require_keys(value, CODES["track"])
+    )
+    _months = field_validator("seasonality_unjustified", "seasonality_justified")(
+        lambda value: require_keys(value, CLASS_MONTHS)
+    )
+
+
+class Grades(Section):
+    period_starts: tuple[MonthDay, MonthDay]
+    first_marks_after_days: Annotated[int, Field(ge=0, le=60)]
+    marks_end: MonthDay
+    mean: dict[Track, Annotated[float, Field(ge=0, le=20)]]
+    ability_slope: NonNegative
+    subject_sd: NonNegative
+    noise_sd: NonNegative
+    assessment_sd: NonNegative
+    out_of_10_share: Fraction
+    coefficients: dict[Literal["1", "2", "3"], Fraction]
+    disengagement_drop: NonNegative
+    missing_at_peak: Fraction
+    subjects: dict[
+        Track,
+        dict[Annotated[str, Field(pattern=r"^[a-z_0-9]+$")], Annotated[int, Field(ge=0, le=10)]],
+    ]
+    subject_levels: dict[str, list[Level]]
+
+    _tracks = field_validator("mean", "subjects")(lambda value: require_keys(value, CODES["track"]))
+    _coefficients = field_validator("coefficients")(
+        lambda value: require_distribution(value, tuple(value))
+    )
+
+
+class Mock(Section):
+    levels: list[Level]
+    window: tuple[MonthDay, MonthDay]
+
+
+class Exams(Section):
+    pass_rate: dict[Exam, Fraction]
+    result_day: dict[Exam, MonthDay]
+    ability_slope: NonNegative
+    noise_sd: Positive
+    disengagement_penalty: NonNegative
+    absent_base: Fraction
+    absent_at_peak: Fraction
+    mock_mean: Annotated[float, Field(ge=0, le=20)]
+    mock_noise_sd: Positive
+    mocks: list[Mock]
+
+    _exams = field_validator("pass_rate", "result_day")(
+        lambda value: require_keys(value, ("dnb", "cap", "bac_general", "bac_techno", "bac_pro"))
+    )
+
+
+class Outcomes(Section):
+    dropout_known_lag_days: Annotated[int, Field(ge=0, le=120)]
+    others_known_window: tuple[MonthDay, MonthDay]
+
+
+class SynthConfig(Section):
+    """The whole configuration of a synthetic académie (see `academie.yaml`)."""
+
+    seed: Annotated[int, Field(ge=0)]
+    academie: Annotated[str, Field(min_length=1)]
+    establishments: Annotated[int, Field(ge=1, le=5000)]
+    students: Annotated[int, Field(ge=20, le=10_000_000)]
+    years: Annotated[int, Field(ge=1, le=12)]
+    last_school_year: Annotated[str, Field(pattern=r"^[0-9]{4}-[0-9]{4}$")] | None = None
+    extraction_date: dt.date
+    establishment_profile: EstablishmentProfile
+    population: Population
+    progression: Progression
+    dropout: Dropout
+    attendance: Attendance
+    grades: Grades
+    exams: Exams
+    outcomes: Outcomes
+
+    @model_validator(mode="after")
+    def _extraction_inside_last_year(self) -> SynthConfig:
+        year = self.final_school_year
+        school_year_start(year)  # checks YYYY-YYYY+1
+        first, last = school_year_bounds(year)
+        if not first <= self.extraction_date <= last:
+            raise ValueError(
+                f"extraction_date {self.extraction_date} is not inside last_school_year {year}"
+            )
+        if self.extraction_date <= calendar_for(year).rentree:
+            raise ValueError(
+                f"extraction_date {self.extraction_date} must come after the rentrée of {year} "
+                f"({calendar_for(year).rentree})"
+            )
+        return self
+
+    @property
+    def final_school_year(self) -> str:
+        """The last simulated school year: `last_school_year`, or that of the extraction."""
+        return self.last_school_year or school_year_of(self.extraction_date)
+
+    @property
+    def school_years(self) -> list[str]:
+        """The simulated school years, oldest first, ending with the final one."""
+        end = school_year_start(self.final_school_year)
+        return [f"{start}-{start + 1}" for start in range(end - self.years + 1, end + 1)]
+
+    @classmethod
+    def from_yaml(cls, path: str | Path | None = None, **overrides: Any) -> SynthConfig:
+        """The configuration in `path` (the demo académie by default), with overrides."""
+        return load_config(path, overrides)
+
+    def override(self, **changes: Any) -> SynthConfig:
+        """A validated copy with some keys changed; nested sections merge (dicts of dicts)."""
+        return SynthConfig.model_validate(_merge(self.model_dump(), changes))
+
+
+def _merge(base: dict[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in changes.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def load_config(
+    path: str | Path | None = None, overrides: Mapping[str, Any] | None = None
+) -> SynthConfig:
+    """Read and validate a configuration (the demo académie by default), with overrides."""
+    with Path(path or DEFAULT_CONFIG_PATH).open(encoding="utf-8") as handle:
+        raw = yaml.safe_load(handle)
+    if not isinstance(raw, dict):
+        raise ValueError(f"{path or DEFAULT_CONFIG_PATH} does not hold a mapping of settings")
+    return SynthConfig.model_validate(_merge(raw, overrides or {}))

@@ -1,0 +1,76 @@
+"""The model input: catalog features as one numeric frame, identical in training and serving.
+
+Categorical features become the integer code of their value among the fixed categories of
+`features.catalog.CATEGORIES` (NaN for a missing value; an unknown value is refused), so that a code means the
+same level in every training run, in weekly scoring and in the API, whatever values happen to
+be present in one frame. Numeric features become float64 (NaN stays NaN: LightGBM treats it as
+missing). Sensitive attributes and names are never selected, even when the frame holds them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from features.catalog import CATEGORIES, FEATURE_CATALOG
+from features.contract import NAME_COLUMNS, SENSITIVE_COLUMNS
+from features.feature_set import FeatureSet
+
+__all__ = [
+    "FEATURE_NAMES",
+    "encode_features",
+    "feature_frame",
+]
+
+FEATURE_NAMES: tuple[str, ...] = tuple(spec.name for spec in FEATURE_CATALOG)
+
+
+def feature_frame(
+    features: FeatureSet | pd.DataFrame, feature_names: Sequence[str] = FEATURE_NAMES
+) -> pd.DataFrame:
+    """The model's columns of `features`, in model order; a clear error when some are missing.
+
+    Extra columns (keys, context, labels, sensitive attributes) are left out.
+    """
+    frame = features.frame if isinstance(features, FeatureSet) else features
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(f"features must be a FeatureSet or a DataFrame, not {type(frame).__name__}")
+    forbidden = (set(SENSITIVE_COLUMNS) | set(NAME_COLUMNS)) & set(feature_names)
+    if forbidden:
+        raise ValueError(f"sensitive or name columns can never be model inputs: {sorted(forbidden)}")
+    missing = [name for name in feature_names if name not in frame.columns]
+    if missing:
+        raise ValueError(f"the feature frame lacks model features: {missing}")
+    return frame.loc[:, list(feature_names)]
+
+
+def encode_features(
+    features: FeatureSet | pd.DataFrame,
+    feature_names: Sequence[str] = FEATURE_NAMES,
+    categories: Mapping[str, Sequence[str]] = CATEGORIES,
+) -> pd.DataFrame:
+    """A float64 frame of the model features: categorical values as fixed codes (NaN when
+    missing; a value outside the categories is refused). Index and column order follow
+    `features` and `feature_names`."""
+    frame = feature_frame(features, feature_names)
+    encoded = {}
+    for name in feature_names:
+        column = frame[name]
+        if name in categories:
+            values = column.astype("object").where(column.notna(), None)
+            known = list(categories[name])
+            unknown = sorted({str(v) for v in values.dropna().unique()} - set(known))
+            if unknown:
+                raise ValueError(
+                    f"feature {name!r} has values outside its categories {known}: {unknown}"
+                )
+            codes = pd.Categorical(values, categories=known).codes.astype("float64")
+            codes[codes < 0] = np.nan
+            encoded[name] = codes
+        else:
+            encoded[name] = pd.to_numeric(column, errors="raise").to_numpy(
+                dtype="float64", na_value=np.nan
+            )
+    return pd.DataFrame(encoded, index=frame.index, columns=list(feature_names))

@@ -1,0 +1,107 @@
+"""The risk model as an MLflow model: a pyfunc wrapper with a signature and an input example.
+
+The saved model holds the `RiskModel` files (booster in LightGBM text format, calibration and
+catalog as JSON) as an artifact; loading it needs `models` and `features.catalog`, never the
+training code. `predict` returns one row per input row: `risk` (calibrated probability) and
+`raw_score` (the booster's margin, which orders the weekly lists).
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import pandas as pd
+from mlflow.models import ModelSignature, infer_signature
+from mlflow.models.model import ModelInfo
+from mlflow.pyfunc import PythonModel, PythonModelContext
+
+from features.feature_set import FeatureSet
+from models.encoding import feature_frame
+from models.risk_model import RiskModel
+
+__all__ = [
+    "ARTIFACT_KEY",
+    "RiskModelPyfunc",
+    "load_risk_model",
+    "log_risk_model",
+    "risk_model_signature",
+]
+
+ARTIFACT_KEY = "risk_model"
+_REQUIREMENTS = ("mlflow", "lightgbm", "scikit-learn", "pandas", "numpy", "scipy", "pyarrow")
+
+
+class RiskModelPyfunc(PythonModel):
+    """MLflow pyfunc wrapper: loads the `RiskModel` files, predicts `risk` and `raw_score`."""
+
+    def load_context(self, context: PythonModelContext) -> None:
+        self.risk_model = RiskModel.load(context.artifacts[ARTIFACT_KEY])
+
+    def predict(
+        self,
+        context: PythonModelContext,
+        model_input: pd.DataFrame,
+        params: dict[str, Any] | None = None,
+    ) -> pd.DataFrame:
+        return predictions(self.risk_model, model_input)
+
+
+def predictions(model: RiskModel, features: FeatureSet | pd.DataFrame) -> pd.DataFrame:
+    """`risk` and `raw_score` of each row, on the index of the features."""
+    frame = features.frame if isinstance(features, FeatureSet) else features
+    raw = model.raw_score(frame)
+    return pd.DataFrame(
+        {"risk": model.calibrator_.predict(raw), "raw_score": raw}, index=frame.index
+    )
+
+
+def risk_model_signature(
+    model: RiskModel, features: FeatureSet | pd.DataFrame
+) -> tuple[ModelSignature, pd.DataFrame]:
+    """The signature inferred from the model's input columns of `features` and its output,
+    and an input example (the first five rows)."""
+    inputs = feature_frame(features, model.feature_names)
+    example = inputs.head(5).reset_index(drop=True)
+    return infer_signature(example, predictions(model, example)), example
+
+
+def log_risk_model(
+    model: RiskModel, features: FeatureSet | pd.DataFrame, name: str = "model"
+) -> ModelInfo:
+    """Log `model` in the active MLflow run as a pyfunc model (not registered here)."""
+    signature, example = risk_model_signature(model, features)
+    with tempfile.TemporaryDirectory(prefix="vigie-risk-model-") as tmp:
+        saved = model.save(Path(tmp) / ARTIFACT_KEY)
+        return mlflow.pyfunc.log_model(
+            name=name,
+            python_model=RiskModelPyfunc(),
+            artifacts={ARTIFACT_KEY: str(saved)},
+            signature=signature,
+            input_example=example,
+            pip_requirements=_pinned_requirements(),
+            metadata={"model_hash": model.model_hash_},
+        )
+
+
+def load_risk_model(model_uri: str) -> RiskModel:
+    """The `RiskModel` inside an MLflow model, e.g. `models:/vigie-dropout@champion`."""
+    loaded = mlflow.pyfunc.load_model(model_uri)
+    wrapper = loaded.unwrap_python_model()
+    if not isinstance(wrapper, RiskModelPyfunc):
+        raise TypeError(f"{model_uri} is not a Vigie risk model ({type(wrapper).__name__})")
+    return wrapper.risk_model
+
+
+def _pinned_requirements() -> list[str]:
+    """The running versions of what loading the model needs (no slow inference by MLflow)."""
+    pins = []
+    for package in _REQUIREMENTS:
+        try:
+            pins.append(f"{package}=={importlib.metadata.version(package)}")
+        except importlib.metadata.PackageNotFoundError:
+            pins.append(package)
+    return pins

@@ -1,0 +1,236 @@
+"""`RiskModel`: the one object that turns a student's features into a calibrated dropout risk.
+
+It holds the fitted LightGBM booster, the calibration map, the feature names and the fixed
+categorical levels, so that training, weekly scoring and the API encode and score rows the same
+way. It follows scikit-learn conventions: `__init__` only stores parameters, `fit` sets the
+attributes ending in `_` and returns `self`, predictions start with `check_is_fitted` and
+validate their input with `validate_data`.
+
+Calibration rows: either held-out rows passed to `fit` (a later school year), or, without them,
+out-of-fold raw scores of the training rows, folds grouped by student (cross-fitting).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import lightgbm as lgb
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from features.catalog import CATEGORIES
+from features.feature_set import FeatureSet
+from models.calibration import ScoreCalibrator, choose_calibrator, grouped_folds
+from models.encoding import encode_features
+from models.identity import frame_fingerprint, model_hash
+
+__all__ = ["DEFAULT_LIGHTGBM_PARAMS", "RiskModel"]
+
+# Deterministic by default: same rows, parameters and seed give the same booster.
+DEFAULT_LIGHTGBM_PARAMS: dict[str, Any] = {
+    "learning_rate": 0.05,
+    "num_leaves": 15,
+    "min_data_in_leaf": 200,
+    "feature_fraction": 0.8,
+    "bagging_fraction": 0.8,
+    "bagging_freq": 1,
+    "lambda_l2": 1.0,
+    "max_bin": 255,
+    "deterministic": True,
+    "force_row_wise": True,
+    "num_threads": 2,
+}
+# Set by the model whatever the parameters say: the task, and silence on stdout.
+_FIXED_PARAMS: dict[str, Any] = {"objective": "binary", "verbosity": -1}
+_SAVED_FILES = ("booster.txt", "risk_model.json")
+
+Features = FeatureSet | pd.DataFrame
+
+
+class RiskModel(BaseEstimator):
+    """LightGBM dropout model with a calibrated probability output.
+
+    Parameters: `lightgbm_params` (merged over `DEFAULT_LIGHTGBM_PARAMS`), `num_boost_round`,
+    `calibration` (`auto`, `isotonic` or `platt`), `calibration_folds` (cross-fitting folds
+    for the booster when no calibration rows are given, and for the auto choice) and `seed`.
+    """
+
+    def __init__(
+        self,
+        lightgbm_params: Mapping[str, Any] | None = None,
+        num_boost_round: int = 300,
+        calibration: Literal["auto", "isotonic", "platt"] = "auto",
+        calibration_folds: int = 5,
+        seed: int = 0,
+    ) -> None:
+        self.lightgbm_params = lightgbm_params
+        self.num_boost_round = num_boost_round
+        self.calibration = calibration
+        self.calibration_folds = calibration_folds
+        self.seed = seed
+
+    # --- fitting ------------------------------------------------------------------------------
+
+    def fit(
+        self,
+        X: Features,
+        y: npt.ArrayLike,
+        *,
+        groups: npt.ArrayLike | None = None,
+        calibration_X: Features | None = None,
+        calibration_y: npt.ArrayLike | None = None,
+        calibration_groups: npt.ArrayLike | None = None,
+    ) -> RiskModel:
+        """Fit the booster on (X, y), then the calibration map on held-out raw scores.
+
+        `groups` (student ids, one per row) keep a student's rows in one fold when the
+        calibration is cross-fitted; `calibration_X`/`calibration_y` are held-out rows.
+        """
+        self._check_params()
+        encoded = encode_features(X)
+        values, labels = validate_data(
+            self, encoded, np.asarray(y, dtype="float64"), ensure_all_finite="allow-nan",
+            dtype="float64", reset=True,
+        )  # fmt: skip
+        if not np.isin(labels, (0.0, 1.0)).all() or labels.min() == labels.max():
+            raise ValueError("y must hold 0/1 labels with both dropouts and non-dropouts")
+        self.categories_ = {name: tuple(levels) for name, levels in CATEGORIES.items()}
+        self.params_ = self._booster_params()
+        self.booster_ = self._train(values, labels)
+        if calibration_X is not None:
+            if calibration_y is None:
+                raise ValueError("calibration_X needs calibration_y")
+            calibration_raw = self.raw_score(calibration_X)
+            calibration_labels = np.asarray(calibration_y, dtype="float64")
+            self.calibration_source_ = "held-out rows"
+        else:
+            calibration_raw = self._out_of_fold_raw(values, labels, groups)
+            calibration_labels, calibration_groups = labels, groups
+            self.calibration_source_ = f"{self.calibration_folds}-fold cross-fitting by student"
+        self.calibrator_, self.calibration_scores_ = choose_calibrator(
+            calibration_raw, calibration_labels, self.calibration,
+            folds=self.calibration_folds, seed=self.seed, groups=calibration_groups,
+        )  # fmt: skip
+        self.training_fingerprint_ = frame_fingerprint(encoded, labels)
+        self.model_hash_ = model_hash(
+            f"{type(self).__module__}.{type(self).__qualname__}",
+            self.get_params(), self.training_fingerprint_, self.seed,
+        )  # fmt: skip
+        return self
+
+    def _check_params(self) -> None:
+        if self.calibration not in ("auto", "isotonic", "platt"):
+            raise ValueError(f"calibration must be auto, isotonic or platt, not {self.calibration!r}")
+        for name, least in (("num_boost_round", 1), ("calibration_folds", 2)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < least:
+                raise ValueError(f"{name} must be an integer >= {least}, not {value!r}")
+
+    def _booster_params(self) -> dict[str, Any]:
+        params = {**DEFAULT_LIGHTGBM_PARAMS, **dict(self.lightgbm_params or {}), **_FIXED_PARAMS}
+        params["seed"] = self.seed
+        return params
+
+    def _train(self, values: np.ndarray, labels: np.ndarray) -> lgb.Booster:
+        categorical = [i for i, name in enumerate(self.feature_names_in_) if name in CATEGORIES]
+        dataset = lgb.Dataset(
+            values, label=labels, feature_name=[str(n) for n in self.feature_names_in_],
+            categorical_feature=categorical, params={"verbosity": -1}, free_raw_data=True,
+        )  # fmt: skip
+        return lgb.train(self.params_, dataset, num_boost_round=self.num_boost_round)
+
+    def _out_of_fold_raw(
+        self, values: np.ndarray, labels: np.ndarray, groups: npt.ArrayLike | None
+    ) -> np.ndarray:
+        if groups is None:
+            raise ValueError("without calibration rows, fit needs groups (student ids)")
+        raw = np.empty(len(labels))
+        for train, held_out in grouped_folds(labels, groups, self.calibration_folds, self.seed):
+            if labels[train].min() == labels[train].max():
+                raise ValueError("a cross-fitting fold has a single class; use fewer folds")
+            booster = self._train(values[train], labels[train])
+            raw[held_out] = booster.predict(values[held_out], raw_score=True)
+        return raw
+
+    # --- scoring ------------------------------------------------------------------------------
+
+    def raw_score(self, features: Features) -> np.ndarray:
+        """The booster's raw score (log-odds margin) of each row; higher is riskier."""
+        check_is_fitted(self)
+        return self.booster_.predict(self._validated(features), raw_score=True)
+
+    def predict_risk(self, features: Features) -> np.ndarray:
+        """Calibrated probability that each row's student drops out this school year."""
+        check_is_fitted(self)
+        return self.calibrator_.predict(self.raw_score(features))
+
+    def _validated(self, features: Features) -> np.ndarray:
+        encoded = encode_features(features, self.feature_names_in_, self.categories_)
+        return validate_data(
+            self, encoded, ensure_all_finite="allow-nan", dtype="float64", reset=False
+        )
+
+    def feature_importance(self, importance_type: Literal["gain", "split"] = "gain") -> pd.Series:
+        """Total gain (or number of splits) of each feature, largest first."""
+        check_is_fitted(self)
+        values = self.booster_.feature_importance(importance_type=importance_type)
+        series = pd.Series(values, index=list(self.feature_names_in_), name=importance_type)
+        return series.sort_values(ascending=False, kind="stable")
+
+    # --- persistence --------------------------------------------------------------------------
+
+    def save(self, directory: str | Path) -> Path:
+        """Write the booster (LightGBM text format) and everything else as JSON."""
+        check_is_fitted(self)
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        self.booster_.save_model(str(directory / "booster.txt"))
+        metadata = {
+            "params": self.get_params(),
+            "booster_params": self.params_,
+            "feature_names": [str(n) for n in self.feature_names_in_],
+            "categories": {name: list(levels) for name, levels in self.categories_.items()},
+            "calibrator": self.calibrator_.to_dict(),
+            "calibration_scores": self.calibration_scores_,
+            "calibration_source": self.calibration_source_,
+            "training_fingerprint": self.training_fingerprint_,
+            "model_hash": self.model_hash_,
+            "lightgbm_version": lgb.__version__,
+        }
+        (directory / "risk_model.json").write_text(json.dumps(metadata, indent=2, default=str))
+        return directory
+
+    @classmethod
+    def load(cls, directory: str | Path) -> RiskModel:
+        """A fitted model from a folder written by `save` (no training code involved)."""
+        directory = Path(directory)
+        missing = [name for name in _SAVED_FILES if not (directory / name).is_file()]
+        if missing:
+            raise FileNotFoundError(f"{directory} is not a saved RiskModel (missing {missing})")
+        metadata = json.loads((directory / "risk_model.json").read_text())
+        model = cls(**metadata["params"])
+        names = metadata["feature_names"]
+        model.feature_names_in_ = np.asarray(names, dtype=object)
+        model.n_features_in_ = len(names)
+        model.categories_ = {name: tuple(levels) for name, levels in metadata["categories"].items()}
+        model.params_ = metadata["booster_params"]
+        model.booster_ = lgb.Booster(model_file=str(directory / "booster.txt"))
+        model.calibrator_ = ScoreCalibrator.from_dict(metadata["calibrator"])
+        model.calibration_scores_ = metadata["calibration_scores"]
+        model.calibration_source_ = metadata["calibration_source"]
+        model.training_fingerprint_ = metadata["training_fingerprint"]
+        model.model_hash_ = metadata["model_hash"]
+        return model
+
+    @property
+    def feature_names(self) -> Sequence[str]:
+        """The model's input columns, in order (the catalog's features)."""
+        check_is_fitted(self)
+        return tuple(str(name) for name in self.feature_names_in_)
+

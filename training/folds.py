@@ -1,0 +1,157 @@
+"""From plans to rows: which as-of dates to build, and the rows each model trains and is tested on.
+
+Training and calibration rows are taken at `cadence` (monthly by default: consecutive weeks
+of one student are nearly the same row), tested rows at `test_cadence` (weekly by default:
+lists are weekly, and lead time and list stability are measured week to week). Monthly Mondays
+are a subset of weekly ones, so one feature build at the finest cadence serves every role.
+Explicit `--as-of` dates replace both cadences.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from features.calendar import school_year_of
+from training.plan import SplitPlan
+from training.snapshots import Cadence, snapshot_dates
+from training.splits import CVSpec, apply_split, repeated_grouped_stratified_kfold
+
+__all__ = [
+    "DateSelection",
+    "Fold",
+    "kfold_folds",
+    "plan_fold",
+    "plan_roles",
+    "training_rows",
+]
+
+LABEL = "label_dropped_out"
+KNOWN_ON = "label_known_on"
+
+
+@dataclass(frozen=True)
+class DateSelection:
+    """The as-of dates of each role: cadences up to `last_event`, or explicit dates."""
+
+    cadence: Cadence = "monthly"
+    test_cadence: Cadence = "weekly"
+    last_event: dt.date | None = None
+    explicit: frozenset[dt.date] | None = None
+
+    def dates(self, school_year: str, role: str) -> list[dt.date]:
+        """As-of dates of `school_year` for `role` (`train` or `test`)."""
+        if self.explicit is not None:
+            return sorted(day for day in self.explicit if _in_year(day, school_year))
+        cadence = self.test_cadence if role == "test" else self.cadence
+        return snapshot_dates(school_year, cadence, self.last_event)
+
+    def all_dates(self, roles: Iterable[tuple[str, str]]) -> list[dt.date]:
+        """The union of dates for (school_year, role) pairs: what to build features for."""
+        return sorted({day for year, role in roles for day in self.dates(year, role)})
+
+    def select(self, frame: pd.DataFrame, school_years: Sequence[str], role: str) -> pd.Series:
+        """Boolean mask of the rows of `school_years` at this role's dates."""
+        wanted = {pd.Timestamp(d) for year in school_years for d in self.dates(year, role)}
+        return frame["school_year"].isin(list(school_years)) & frame["as_of"].isin(wanted)
+
+
+@dataclass(frozen=True, eq=False)
+class Fold:
+    """The rows of one model fit: training, calibration (None: cross-fitted) and test (None
+    for the final model)."""
+
+    name: str
+    train: pd.DataFrame
+    calibration: pd.DataFrame | None
+    test: pd.DataFrame | None
+    description: dict[str, str] = field(default_factory=dict)
+    repeat: int | None = None
+
+
+def plan_roles(plans: Iterable[SplitPlan]) -> list[tuple[str, str]]:
+    """(school_year, role) pairs the plans need."""
+    roles = []
+    for plan in plans:
+        roles += [(year, "train") for year in plan.train_years]
+        if plan.calibration_year:
+            roles.append((plan.calibration_year, "train"))
+        if plan.test_year:
+            roles.append((plan.test_year, "test"))
+    return roles
+
+
+def plan_fold(frame: pd.DataFrame, plan: SplitPlan, selection: DateSelection) -> Fold:
+    """The rows of `plan`: training and calibration rows with an outcome known before the
+    cut-off, at the training cadence; every labelled row of the tested year at the test
+    cadence. Raises ValueError naming the split when a part is empty or has one class."""
+    years = [*plan.train_years, *([plan.calibration_year] if plan.calibration_year else [])]
+    train_mask = selection.select(frame, years, "train")
+    test_mask = (
+        selection.select(frame, [plan.test_year], "test")
+        if plan.test_year
+        else pd.Series(False, index=frame.index)
+    )
+    usable = frame[train_mask | test_mask]
+    if plan.split is not None:
+        train, calibration, test = apply_split(usable, plan.split)
+        train = train[train_mask.loc[train.index]]
+        calibration = calibration[train_mask.loc[calibration.index]]
+        test = test[test_mask.loc[test.index]]
+    else:
+        known = usable[LABEL].notna() & (usable[KNOWN_ON] < pd.Timestamp(plan.cutoff))
+        train = usable[known & train_mask.loc[usable.index]]
+        calibration = None
+        test = usable[usable[LABEL].notna() & test_mask.loc[usable.index]]
+    parts = {"training rows": train, "calibration rows": calibration}
+    if plan.test_year:
+        parts["test rows"] = test
+    for what, rows in parts.items():
+        _check_rows(plan.name, what, rows, need_both=what != "test rows")
+    return Fold(plan.name, train, calibration, test if plan.test_year else None, plan.describe())
+
+
+def kfold_folds(
+    frame: pd.DataFrame, years: Sequence[str], cv: CVSpec, selection: DateSelection, seed: int
+) -> Iterator[Fold]:
+    """Repeated grouped stratified folds over the labelled rows of `years` (test cadence)."""
+    rows = frame[selection.select(frame, years, "test") & frame[LABEL].notna()]
+    if rows.empty:
+        raise ValueError(f"no labelled rows in {', '.join(years)} for a k-fold evaluation")
+    folds = repeated_grouped_stratified_kfold(
+        rows, cv.n_splits, cv.n_repeats, seed, group_column="student_id", label_column=LABEL
+    )
+    description = {"train_years": ", ".join(years), "calibration": "cross-fitted",
+                   "test_year": f"{cv} folds by student"}  # fmt: skip
+    for name, train, test in folds:
+        repeat = int(name.split("-")[1])
+        yield Fold(name, rows.iloc[train], None, rows.iloc[test], description, repeat)
+
+
+def training_rows(frame: pd.DataFrame, years: Sequence[str], selection: DateSelection) -> Fold:
+    """Every labelled row of `years` at the test cadence, as one training fold (k-fold's final
+    model)."""
+    rows = frame[selection.select(frame, years, "test") & frame[LABEL].notna()]
+    _check_rows("final", "training rows", rows, need_both=True)
+    description = {"train_years": ", ".join(years), "calibration": "cross-fitted",
+                   "test_year": "-"}  # fmt: skip
+    return Fold("final", rows, None, None, description)
+
+
+def _check_rows(split: str, what: str, rows: pd.DataFrame | None, need_both: bool) -> None:
+    if rows is None:
+        return
+    if rows.empty:
+        raise ValueError(f"split {split!r}: no {what} (check the as-of dates and the outcomes)")
+    if need_both and rows[LABEL].nunique() < 2:
+        raise ValueError(
+            f"split {split!r}: the {what} hold a single outcome; both dropouts and "
+            "non-dropouts are needed"
+        )
+
+
+def _in_year(day: dt.date, school_year: str) -> bool:
+    return school_year_of(day) == school_year

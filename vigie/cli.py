@@ -1,0 +1,54 @@
+"""The `vigie` command: one entry point that dispatches to every job.
+
+Each command only parses its options and calls a function of the packages; errors a user can
+fix (an invalid extraction, a bad option) end with a clear message and a non-zero exit code,
+never a traceback. The commands live in `vigie.commands`, one module per area.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+import typer
+
+from vigie import __version__
+from vigie.commands import data
+from vigie.commands.common import console
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="vigie",
+    help="Vigie: early warning against school dropout, for each establishment's watch unit (GPDS).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"vigie {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show version.")
+    ] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress.")] = False,
+) -> None:
+    """Vigie turns the records a school keeps into a weekly list of students to invite."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+data.register(app)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,1 @@
+"""The commands of `vigie`, one module per area; each exposes `register(app)`."""

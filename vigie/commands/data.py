@@ -1,0 +1,113 @@
+"""Data commands: synth, validate, features, demo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from vigie.commands.common import console, error_console, parse_date, user_errors
+
+__all__ = ["register"]
+
+
+def synth(
+    out: Annotated[Path, typer.Option(help="Folder to write the extraction into.")],
+    establishments: Annotated[
+        int | None, typer.Option(min=1, help="Number of establishments.")
+    ] = None,
+    students: Annotated[
+        int | None, typer.Option(min=1, help="Students enrolled in the last school year.")
+    ] = None,
+    years: Annotated[
+        int | None, typer.Option(min=1, help="School years, ending with the last one.")
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option(min=0, help="Random seed (same seed, same files).")
+    ] = None,
+    last_school_year: Annotated[
+        str | None, typer.Option(help="Last school year, e.g. 2025-2026.")
+    ] = None,
+    extraction_date: Annotated[
+        str | None,
+        typer.Option(help="Date of the extraction (YYYY-MM-DD): no event on or after it."),
+    ] = None,
+    file_format: Annotated[
+        str, typer.Option("--format", help="csv or parquet.", case_sensitive=False)
+    ] = "parquet",
+) -> None:
+    """Write a synthetic académie, deterministic by seed.
+
+    Options left out keep the demo académie's values (features/synth/academie.yaml).
+    """
+    from features.synth import synthesize
+
+    if file_format not in ("csv", "parquet"):
+        raise typer.BadParameter("--format must be csv or parquet")
+    with user_errors():
+        summary = synthesize(
+            out,
+            establishments=establishments,
+            students=students,
+            years=years,
+            seed=seed,
+            last_school_year=last_school_year,
+            extraction_date=parse_date(extraction_date) if extraction_date else None,
+            file_format=file_format,
+        )
+    console.print(f"Wrote a synthetic académie to {out}: {summary}")
+
+
+def validate(
+    data: Annotated[Path, typer.Argument(help="Extraction folder (CSV or Parquet tables).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    max_examples: Annotated[
+        int, typer.Option(min=1, help="Example rows shown per table, column and rule.")
+    ] = 50,
+) -> None:
+    """Check an extraction against the data contract; report every broken rule at once."""
+    from features.validation import render_report, validate_extraction
+
+    if not data.is_dir():
+        error_console.print(f"[red]Extraction folder {data} does not exist.[/red]")
+        raise typer.Exit(2)
+    report = validate_extraction(data, max_examples=max_examples)
+    if as_json:
+        typer.echo(report.to_json())
+    else:
+        console.print(render_report(report))
+    raise typer.Exit(0 if report.ok else 1)
+
+
+def features(
+    data: Annotated[Path, typer.Option(help="Extraction folder.")],
+    as_of: Annotated[
+        list[str], typer.Option("--as-of", help="As-of date (YYYY-MM-DD), repeatable.")
+    ],
+    out: Annotated[Path, typer.Option(help="Parquet file to write.")],
+) -> None:
+    """Build one feature row per enrolled student and as-of date (events strictly before it)."""
+    from features.pipeline import build_feature_file
+
+    dates = sorted({parse_date(value) for value in as_of})
+    with user_errors():
+        feature_set = build_feature_file(data, dates, out).feature_set
+    console.print(
+        f"Wrote {len(feature_set.frame):,} rows x {len(feature_set.feature_columns)} features "
+        f"for {len(dates)} as-of date(s) to {out}"
+    )
+
+
+def demo() -> None:
+    """Run the main job on the embedded synthetic académie and print a summary."""
+    from vigie.demo import run_demo
+    from vigie.settings import load_settings
+
+    with user_errors():
+        run_demo(load_settings(), console)
+
+
+def register(app: typer.Typer) -> None:
+    for command in (synth, validate, features, demo):
+        app.command()(command)

@@ -1,0 +1,32 @@
+"""Settings: one typed object read from the environment (prefix VIGIE_), validated up front."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings", "load_settings"]
+
+
+class Settings(BaseSettings):
+    """Where Vigie keeps its local state. Every path is relative to the working directory
+    unless absolute; `VIGIE_HOME=/srv/vigie` moves all of it."""
+
+    model_config = SettingsConfigDict(env_prefix="VIGIE_", extra="forbid")
+
+    home: Path = Field(default=Path("var"), description="Folder for all local state.")
+    demo_seed: int = Field(default=20261127, ge=0, description="Seed of the demo académie.")
+
+    @property
+    def demo_extraction(self) -> Path:
+        return self.home / "demo" / "extraction"
+
+    @property
+    def features_dir(self) -> Path:
+        return self.home / "features"
+
+
+def load_settings() -> Settings:
+    return Settings()
