@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=Path("bench/results/features.json"))
     options = parser.parse_args(argv)
 
-    console = Console()
+    console = Console(width=140)
     data = options.work / f"academie-{options.students}"
     establishments = options.establishments or max(2, options.students // 500)
     synth_args = {

@@ -7,6 +7,7 @@ builder's private cursor.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 
 import pyarrow as pa
@@ -14,22 +15,24 @@ import pyarrow as pa
 from features.calendar import calendar_for, school_year_bounds, school_year_of
 from features.catalog import NOMINAL_AGE, WINDOW_DAYS
 
-__all__ = ["as_of_table", "class_days_table", "levels_table"]
+__all__ = ["as_of_table", "class_days_table", "days_table", "levels_table"]
 
 
 def as_of_table(dates: list[dt.date]) -> pa.Table:
-    """One row per as-of date with its school year and the first day of each window."""
+    """One row per as-of date, numbered 1, 2... in date order (`as_of_index`), with its school
+    year and the first day of each window."""
     rows: dict[str, list[object]] = {
         name: []
-        for name in ("as_of", "school_year", "year_start", "previous_year_start",
+        for name in ("as_of", "as_of_index", "school_year", "year_start", "previous_year_start",
                      "rentree_year", "start_2w", "start_4w", "start_8w", "earliest")
     }  # fmt: skip
-    for as_of in dates:
+    for index, as_of in enumerate(sorted(dates), start=1):
         school_year = school_year_of(as_of)
         year_start, _ = school_year_bounds(school_year)
         starts = {w: as_of - dt.timedelta(days=days) for w, days in WINDOW_DAYS.items()}
         values = {
             "as_of": as_of,
+            "as_of_index": index,
             "school_year": school_year,
             "year_start": year_start,
             "previous_year_start": year_start.replace(year=year_start.year - 1),
@@ -40,7 +43,7 @@ def as_of_table(dates: list[dt.date]) -> pa.Table:
         for name, value in values.items():
             rows[name].append(value)
     types = {name: pa.date32() for name in rows}
-    types.update(school_year=pa.string(), rentree_year=pa.int64())
+    types.update(school_year=pa.string(), rentree_year=pa.int64(), as_of_index=pa.int64())
     return pa.table({name: pa.array(values, types[name]) for name, values in rows.items()})
 
 
@@ -64,6 +67,29 @@ def class_days_table(dates: list[dt.date]) -> pa.Table:
         "class_day_number": pa.array(range(len(days)), pa.int64()),
         "college_half_days": pa.array(college, pa.int64()),
         "lycee_half_days": pa.array(lycee, pa.int64()),
+    })  # fmt: skip
+
+
+def days_table(dates: list[dt.date], first_day: dt.date) -> pa.Table:
+    """Every day from `first_day` to the last as-of date (excluded), with the first day of its
+    school year, `bucket`: the number of as-of dates on or before it (an event of that day
+    counts for the as-of dates numbered bucket + 1 onwards), and `recent_until`: the number of
+    as-of dates whose 8-week window holds it (as_of - 56 days <= day)."""
+    ordered = sorted(dates)
+    recent = dt.timedelta(days=WINDOW_DAYS["8w"])
+    days, year_starts, buckets, recent_until = [], [], [], []
+    day = first_day
+    while ordered and day < ordered[-1]:
+        days.append(day)
+        year_starts.append(school_year_bounds(school_year_of(day))[0])
+        buckets.append(bisect.bisect_right(ordered, day))
+        recent_until.append(bisect.bisect_right(ordered, day + recent))
+        day += dt.timedelta(days=1)
+    return pa.table({
+        "day": pa.array(days, pa.date32()),
+        "year_start": pa.array(year_starts, pa.date32()),
+        "bucket": pa.array(buckets, pa.int64()),
+        "recent_until": pa.array(recent_until, pa.int64()),
     })  # fmt: skip
 
 

@@ -13,15 +13,16 @@ here (labels are attached separately by `features.labels`).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from functools import cache
 from importlib import resources
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from features.as_of_tables import as_of_table, class_days_table, levels_table
+from features.as_of_tables import as_of_table, class_days_table, days_table, levels_table
 from features.catalog import (
     ABSENTEEISM_THRESHOLD,
     COMPARISON_DECIMALS,
@@ -39,6 +40,8 @@ __all__ = [
     "build_features",
     "date_batches",
     "feature_query",
+    "iter_features",
+    "register_batch",
 ]
 
 # Enrolled students times as-of dates computed in one query. Each query holds the events of
@@ -66,9 +69,11 @@ _CTE_ORDER: tuple[str, ...] = (
     "attendance_counts",
     "absence_streaks",
     "absenteeism_months",
-    "grade_targets",
-    "grade_subjects",
-    "grade_summary",
+    "grade_marks",
+    "grade_running",
+    "grade_grid",
+    "grade_recent",
+    "grade_previous",
     "grade_features",
     "exam_features",
     "path_years",
@@ -113,6 +118,44 @@ def as_of_dates_checked(as_of_dates: Iterable[dt.date]) -> list[dt.date]:
 
 
 def _build(extraction: Extraction, dates: list[dt.date], rows_per_query: int) -> FeatureSet:
+    frames = [batch.frame for batch in iter_features(extraction, dates, rows_per_query)]
+    if not frames:
+        return FeatureSet.from_frame(pd.DataFrame(columns=frame_columns()))
+    if len(frames) == 1:
+        return FeatureSet(frames[0])
+    return FeatureSet(_concat_columnwise(frames))
+
+
+def _concat_columnwise(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """`pd.concat` of frames with the same columns, one column at a time, each batch's column
+    released as soon as it is copied: the rows are held about once, not twice."""
+    columns = {}
+    for name in list(frames[0].columns):
+        columns[name] = pd.concat([frame.pop(name) for frame in frames], ignore_index=True)
+    return pd.DataFrame(columns)
+
+
+def iter_features(
+    extraction: Extraction,
+    as_of_dates: Iterable[dt.date],
+    rows_per_query: int = DEFAULT_ROWS_PER_QUERY,
+) -> Iterator[FeatureSet]:
+    """The features of `build_features`, one FeatureSet per query of consecutive as-of dates,
+    so that a caller can write many dates to disk without holding them all in memory."""
+    for result in _query_batches(extraction, as_of_dates_checked(as_of_dates), rows_per_query):
+        yield _feature_set(result)
+
+
+def _feature_set(result: pa.Table) -> FeatureSet:
+    # Arrow buffers are released column by column as pandas takes them over: the rows are
+    # held once, not twice. The query already sorted them.
+    return FeatureSet.from_frame(result.to_pandas(split_blocks=True, self_destruct=True))
+
+
+def _query_batches(
+    extraction: Extraction, dates: list[dt.date], rows_per_query: int
+) -> Iterator[pa.Table]:
+    """Run the feature query once per batch of consecutive as-of dates, yielding Arrow."""
     absent = [name for name in BUILDER_TABLES if name not in extraction.files]
     if absent:
         raise ValueError(
@@ -126,18 +169,11 @@ def _build(extraction: Extraction, dates: list[dt.date], rows_per_query: int) ->
         cursor.register("vigie_levels", levels_table())
         cursor.register("vigie_as_of", as_of_table(dates))
         enrolled = dict(cursor.execute(_ENROLLED_PER_DATE).fetchall())
-        results = []
         for batch in date_batches([(d, enrolled.get(d, 0)) for d in dates], rows_per_query):
-            for name, table in (("vigie_as_of", as_of_table(batch)),
-                                ("vigie_class_days", class_days_table(batch))):
-                cursor.unregister(name)
-                cursor.register(name, table)  # fmt: skip
-            results.append(cursor.sql(feature_query(), params=_parameters()).to_arrow_table())
+            parameters = register_batch(cursor, batch)
+            yield cursor.sql(feature_query(), params=parameters).to_arrow_table()
     finally:
         cursor.close()
-    if not results:
-        return FeatureSet.from_frame(pd.DataFrame(columns=frame_columns()))
-    return FeatureSet.from_frame(pa.concat_tables(results).to_pandas())
 
 
 # Open enrollments per as-of date: an upper bound of the rows each date adds to a query.
@@ -166,12 +202,32 @@ def date_batches(
     return batches
 
 
-def _parameters() -> dict[str, object]:
+def register_batch(
+    cursor: duckdb.DuckDBPyConnection, dates: list[dt.date]
+) -> dict[str, dt.date | int | float]:
+    """Register the helper tables of one query's as-of dates on `cursor` and return the query
+    parameters: the catalog's thresholds, and the date bounds that let DuckDB drop events no
+    window of these dates can reach before joining them."""
+    as_of = as_of_table(dates)
+    attendance_from = min(as_of.column("earliest").to_pylist())
+    grades_from = min(as_of.column("previous_year_start").to_pylist())
+    tables = {
+        "vigie_as_of": as_of,
+        "vigie_class_days": class_days_table(dates),
+        "vigie_days": days_table(dates, grades_from),
+    }
+    for name, table in tables.items():
+        cursor.unregister(name)
+        cursor.register(name, table)
     return {
         "absenteeism_threshold": ABSENTEEISM_THRESHOLD,
         "comparison_decimals": COMPARISON_DECIMALS,
         "low_grade": LOW_GRADE,
         "under_average_grade": UNDER_AVERAGE_GRADE,
+        "as_of_count": len(dates),
+        "last_as_of": max(dates),
+        "attendance_from": attendance_from,
+        "grades_from": grades_from,
     }
 
 

@@ -74,16 +74,18 @@ class FeatureSet:
         identifiers pandas strings, `as_of` a datetime64 column. Rows are sorted by
         (as_of, student_id).
         """
-        conformed = frame.loc[:, frame_columns()].copy()
+        conformed = frame.loc[:, frame_columns()]  # copy-on-write: columns not copied yet
         for column in (*_STRING_COLUMNS, *CATEGORIES):
             if conformed[column].dtype != "str":  # via object, so that NaN stays missing
                 conformed[column] = conformed[column].astype("object").astype("str")
         for spec in FEATURE_CATALOG:
-            if spec.kind == "numeric":
+            if spec.kind == "numeric" and conformed[spec.name].dtype != "float64":
                 conformed[spec.name] = conformed[spec.name].astype("float64")
         conformed["as_of"] = pd.to_datetime(conformed["as_of"]).astype(AS_OF_DTYPE)
         conformed["scholarship_level"] = conformed["scholarship_level"].astype("Int64")
-        conformed = conformed.sort_values(["as_of", "student_id"], kind="stable")
+        order = pd.MultiIndex.from_arrays([conformed["as_of"], conformed["student_id"]])
+        if not order.is_monotonic_increasing:
+            conformed = conformed.sort_values(["as_of", "student_id"], kind="stable")
         return cls(conformed.reset_index(drop=True))
 
     def features(self) -> pd.DataFrame:

@@ -1,16 +1,15 @@
 -- Longest run of consecutive class days with an absence this school year (gaps and islands:
 -- consecutive class-day numbers minus their rank are constant within a run). Absences on days
 -- without class neither extend nor break a run.
-SELECT student_id, as_of, max(run_length) AS longest_absence_streak_ytd
+SELECT roster_id, max(run_length) AS longest_absence_streak_ytd
 FROM (
-    SELECT student_id, as_of, count(*) AS run_length
+    SELECT roster_id, count(*) AS run_length
     FROM (
         SELECT
-            r.student_id,
-            r.as_of,
-            c.class_day_number - row_number() OVER (
-                PARTITION BY r.student_id, r.as_of ORDER BY c.class_day_number
-            ) AS run
+            r.roster_id,
+            c.class_day_number
+                - row_number() OVER (PARTITION BY r.roster_id ORDER BY c.class_day_number)
+                AS run
         FROM roster AS r
         JOIN vigie_as_of AS a ON a.as_of = r.as_of
         JOIN attendance_days AS d
@@ -18,6 +17,6 @@ FROM (
         JOIN vigie_class_days AS c ON c.day = d.date
         WHERE d.unjustified + d.justified > 0
     )
-    GROUP BY student_id, as_of, run
+    GROUP BY roster_id, run
 )
-GROUP BY student_id, as_of
+GROUP BY roster_id

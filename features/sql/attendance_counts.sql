@@ -1,7 +1,6 @@
 -- Absent half-days and late arrivals in each window, strictly before the as-of date.
 SELECT
-    r.student_id,
-    r.as_of,
+    r.roster_id,
     sum(d.unjustified) FILTER (WHERE d.date >= a.start_2w) AS unjustified_absences_2w,
     sum(d.unjustified) FILTER (WHERE d.date >= a.start_4w) AS unjustified_absences_4w,
     sum(d.unjustified) FILTER (WHERE d.date >= a.start_8w) AS unjustified_absences_8w,
@@ -16,4 +15,4 @@ FROM roster AS r
 JOIN vigie_as_of AS a ON a.as_of = r.as_of
 JOIN attendance_days AS d
     ON d.student_id = r.student_id AND d.date >= a.earliest AND d.date < r.as_of
-GROUP BY r.student_id, r.as_of
+GROUP BY r.roster_id

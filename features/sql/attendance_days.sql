@@ -8,6 +8,6 @@ SELECT
     count(*) FILTER (WHERE kind = 'absence' AND coalesce(justified, false)) AS justified,
     count(*) FILTER (WHERE kind = 'late') AS lates
 FROM attendance
-WHERE date >= (SELECT min(earliest) FROM vigie_as_of)
-    AND date < (SELECT max(as_of) FROM vigie_as_of)
+WHERE date >= $attendance_from
+    AND date < $last_as_of
 GROUP BY student_id, date

@@ -2,4 +2,4 @@
 -- path features.
 SELECT student_id, school_year, uai, level, track, class_id, start_date, end_date
 FROM enrollments
-WHERE start_date <= (SELECT max(as_of) FROM vigie_as_of)
+WHERE start_date <= $last_as_of

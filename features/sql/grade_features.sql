@@ -1,8 +1,7 @@
 -- The grade family of each roster row: period means and their change, change against the
 -- whole previous school year, subject counts and spread, recent marks, weeks since the last.
 SELECT
-    gt.student_id,
-    gt.as_of,
+    r.roster_id,
     current_mean AS grade_mean_current_period,
     previous_mean AS grade_mean_previous_period,
     s.year_mean AS grade_mean_ytd,
@@ -11,15 +10,14 @@ SELECT
     s.subjects_below_8_ytd,
     s.subjects_below_10_ytd,
     s.subject_mean_spread_ytd,
-    s.assessments_8w,
-    (gt.as_of - s.last_mark_date) / 7.0 AS weeks_since_last_grade
-FROM grade_summary AS s
-JOIN grade_targets AS gt ON gt.target_id = s.target_id AND NOT gt.previous_year
-JOIN vigie_as_of AS a ON a.as_of = gt.as_of
-LEFT JOIN grade_targets AS pt
-    ON pt.previous_year AND pt.student_id = gt.student_id
-    AND pt.year_start = a.previous_year_start
-LEFT JOIN grade_summary AS py ON py.target_id = pt.target_id,
+    rc.assessments_8w,
+    (r.as_of - s.last_mark_date) / 7.0 AS weeks_since_last_grade
+FROM roster AS r
+JOIN vigie_as_of AS a ON a.as_of = r.as_of
+LEFT JOIN grade_grid AS s ON s.student_id = r.student_id AND s.as_of = r.as_of
+LEFT JOIN grade_recent AS rc ON rc.student_id = r.student_id AND rc.as_of = r.as_of
+LEFT JOIN grade_previous AS py
+    ON py.student_id = r.student_id AND py.year_start = a.previous_year_start,
 LATERAL (
     SELECT
         CASE s.current_period

@@ -1,6 +1,7 @@
 -- One row per enrolled student and as-of date with every per-student feature; counts are 0
 -- when nothing happened, means and "weeks since" stay NULL when undefined.
 SELECT
+    r.roster_id,
     r.student_id,
     r.as_of,
     a.school_year,
@@ -66,9 +67,9 @@ LEFT JOIN establishments AS est ON est.uai = r.uai
 LEFT JOIN students AS s ON s.student_id = r.student_id
 LEFT JOIN vigie_levels AS lv ON lv.level = r.level
 LEFT JOIN window_half_days AS h ON h.as_of = r.as_of AND h.college = r.college
-LEFT JOIN attendance_counts AS ac ON ac.student_id = r.student_id AND ac.as_of = r.as_of
-LEFT JOIN absence_streaks AS st ON st.student_id = r.student_id AND st.as_of = r.as_of
-LEFT JOIN absenteeism_months AS am ON am.student_id = r.student_id AND am.as_of = r.as_of
-LEFT JOIN grade_features AS g ON g.student_id = r.student_id AND g.as_of = r.as_of
-LEFT JOIN exam_features AS x ON x.student_id = r.student_id AND x.as_of = r.as_of
-LEFT JOIN path_features AS p ON p.student_id = r.student_id AND p.as_of = r.as_of
+LEFT JOIN attendance_counts AS ac ON ac.roster_id = r.roster_id
+LEFT JOIN absence_streaks AS st ON st.roster_id = r.roster_id
+LEFT JOIN absenteeism_months AS am ON am.roster_id = r.roster_id
+LEFT JOIN grade_features AS g ON g.roster_id = r.roster_id
+LEFT JOIN exam_features AS x ON x.roster_id = r.roster_id
+LEFT JOIN path_features AS p ON p.roster_id = r.roster_id
