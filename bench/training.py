@@ -8,7 +8,7 @@ cost), and the logistic-regression baseline, on the first N snapshot rows. Print
 medians and writes the raw runs and medians as JSON.
 
 `python -m bench.training --measure MODEL ROWS SNAPSHOTS THREADS` is the measurement a child
-process runs; it prints one JSON line.
+process runs (it prints one JSON line); `--build WORK ROWS` builds the snapshots in a child.
 """
 
 from __future__ import annotations
@@ -138,15 +138,26 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=Path("bench/results/training.json"))
     parser.add_argument("--measure", nargs=4, metavar=("MODEL", "ROWS", "SNAPSHOTS", "THREADS"),
                         help=argparse.SUPPRESS)
+    parser.add_argument("--build", nargs=2, metavar=("WORK", "ROWS"), help=argparse.SUPPRESS)
     options = parser.parse_args(argv)
     if options.measure:
         model, rows, snapshots, threads = options.measure
         print(json.dumps(measure(model, int(rows), snapshots, int(threads))))
         return
 
+    if options.build:
+        print(build_snapshots(Path(options.build[0]), int(options.build[1]), Console(stderr=True)))
+        return
+
     console = Console()
     started = time.perf_counter()
-    snapshots = build_snapshots(options.work, max(options.rows), console)
+    # Built in a child process too: Linux children inherit their parent's peak RSS, so the
+    # driver must stay small for the children's peaks to be their own.
+    snapshots = Path(subprocess.run(
+        [sys.executable, "-m", "bench.training", "--build", str(options.work),
+         str(max(options.rows))],
+        check=True, stdout=subprocess.PIPE, text=True,
+    ).stdout.strip().splitlines()[-1])  # fmt: skip
     runs: dict[str, list[dict[str, Any]]] = {}
     for repeat in range(options.repeat):
         for rows in options.rows:

@@ -1,10 +1,13 @@
 """The one as-of feature builder shared by training, weekly scoring and the API.
 
-`build_features` runs one DuckDB query over the typed views of an extraction for any number of
-as-of dates at once (the dates are a small table joined to every event table), so it works out
-of core: attendance and grades are never loaded into pandas. The query is assembled from the
-CTEs in `features/sql/`, one file per step, in `_CTE_ORDER`; `features.reference` computes the
-same features plainly in pandas, and a test holds the two equal.
+`build_features` runs DuckDB SQL over the typed views of an extraction, many as-of dates in
+one query (the dates are a small table joined to the event tables), so it works out of core:
+attendance and grades are never loaded into pandas. The query is assembled from the CTEs in
+`features/sql/`, one file per step, in `_CTE_ORDER`. Marks are summed once per subject and
+interval between as-of dates, then accumulated, so that each extra as-of date costs little;
+past `rows_per_query` (students x dates), consecutive dates go to separate queries, which
+bounds memory. `features.reference` computes the same features plainly in pandas, and tests
+hold the two equal.
 
 Only events dated strictly before an as-of date count, and the outcomes table is never read
 here (labels are attached separately by `features.labels`).
@@ -41,12 +44,11 @@ __all__ = [
     "date_batches",
     "feature_query",
     "iter_features",
-    "register_batch",
 ]
 
-# Enrolled students times as-of dates computed in one query. Each query holds the events of
-# its dates and their aggregates in memory; about 1.2 million rows stay under 4 GB (measured
-# on a 300,000-student synthetic académie, 4 weekly dates). One date is never split.
+# Enrolled students times as-of dates computed in one query. A query holds its dates' events
+# and aggregates in memory: on a 300,000-student synthetic académie, one date peaks at about
+# 2.3 GB, four dates late in the year at about 5 GB (process RSS). One date is never split.
 DEFAULT_ROWS_PER_QUERY = 1_200_000
 
 # The extraction tables the builder reads. Outcomes are deliberately absent.
@@ -118,21 +120,12 @@ def as_of_dates_checked(as_of_dates: Iterable[dt.date]) -> list[dt.date]:
 
 
 def _build(extraction: Extraction, dates: list[dt.date], rows_per_query: int) -> FeatureSet:
-    frames = [batch.frame for batch in iter_features(extraction, dates, rows_per_query)]
-    if not frames:
+    results = list(_query_batches(extraction, dates, rows_per_query))
+    if not results:
         return FeatureSet.from_frame(pd.DataFrame(columns=frame_columns()))
-    if len(frames) == 1:
-        return FeatureSet(frames[0])
-    return FeatureSet(_concat_columnwise(frames))
-
-
-def _concat_columnwise(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    """`pd.concat` of frames with the same columns, one column at a time, each batch's column
-    released as soon as it is copied: the rows are held about once, not twice."""
-    columns = {}
-    for name in list(frames[0].columns):
-        columns[name] = pd.concat([frame.pop(name) for frame in frames], ignore_index=True)
-    return pd.DataFrame(columns)
+    table = pa.concat_tables(results)
+    results.clear()  # the concatenated table now holds the only reference to the rows
+    return _feature_set(table)
 
 
 def iter_features(
@@ -147,8 +140,8 @@ def iter_features(
 
 
 def _feature_set(result: pa.Table) -> FeatureSet:
-    # Arrow buffers are released column by column as pandas takes them over: the rows are
-    # held once, not twice. The query already sorted them.
+    # Arrow buffers are released column by column as pandas takes them over. The query
+    # already sorted the rows.
     return FeatureSet.from_frame(result.to_pandas(split_blocks=True, self_destruct=True))
 
 
@@ -170,7 +163,7 @@ def _query_batches(
         cursor.register("vigie_as_of", as_of_table(dates))
         enrolled = dict(cursor.execute(_ENROLLED_PER_DATE).fetchall())
         for batch in date_batches([(d, enrolled.get(d, 0)) for d in dates], rows_per_query):
-            parameters = register_batch(cursor, batch)
+            parameters = _register_batch(cursor, batch)
             yield cursor.sql(feature_query(), params=parameters).to_arrow_table()
     finally:
         cursor.close()
@@ -202,7 +195,7 @@ def date_batches(
     return batches
 
 
-def register_batch(
+def _register_batch(
     cursor: duckdb.DuckDBPyConnection, dates: list[dt.date]
 ) -> dict[str, dt.date | int | float]:
     """Register the helper tables of one query's as-of dates on `cursor` and return the query

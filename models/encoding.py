@@ -1,10 +1,11 @@
 """The model input: catalog features as one numeric frame, identical in training and serving.
 
 Categorical features become the integer code of their value among the fixed categories of
-`features.catalog.CATEGORIES` (NaN for a missing value; an unknown value is refused), so that a code means the
-same level in every training run, in weekly scoring and in the API, whatever values happen to
-be present in one frame. Numeric features become float64 (NaN stays NaN: LightGBM treats it as
-missing). Sensitive attributes and names are never selected, even when the frame holds them.
+`features.catalog.CATEGORIES` (NaN for a missing value; an unknown value is refused), so that
+a code means the same level in every training run, in weekly scoring and in the API, whatever
+values happen to be present in one frame. Numeric features become float64 (NaN stays NaN:
+LightGBM treats it as missing). Sensitive attributes and names are never selected, even when
+the frame holds them.
 """
 
 from __future__ import annotations
@@ -39,7 +40,9 @@ def feature_frame(
         raise TypeError(f"features must be a FeatureSet or a DataFrame, not {type(frame).__name__}")
     forbidden = (set(SENSITIVE_COLUMNS) | set(NAME_COLUMNS)) & set(feature_names)
     if forbidden:
-        raise ValueError(f"sensitive or name columns can never be model inputs: {sorted(forbidden)}")
+        raise ValueError(
+            f"sensitive or name columns can never be model inputs: {sorted(forbidden)}"
+        )
     missing = [name for name in feature_names if name not in frame.columns]
     if missing:
         raise ValueError(f"the feature frame lacks model features: {missing}")

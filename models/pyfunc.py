@@ -1,8 +1,9 @@
 """The risk model as an MLflow model: a pyfunc wrapper with a signature and an input example.
 
 The saved model holds the `RiskModel` files (booster in LightGBM text format, calibration and
-catalog as JSON) as an artifact; loading it needs `models` and `features.catalog`, never the
-training code. `predict` returns one row per input row: `risk` (calibrated probability) and
+catalog as JSON) as an artifact, and the wrapper as code (`models/pyfunc_code.py`, MLflow's
+"models from code"), not as a pickle; loading it needs `models` and `features.catalog`, never
+the training code. `predict` returns one row per input row: `risk` (calibrated probability) and
 `raw_score` (the booster's margin, which orders the weekly lists).
 """
 
@@ -29,6 +30,7 @@ __all__ = [
     "load_risk_model",
     "log_risk_model",
     "risk_model_signature",
+    "save_risk_model",
 ]
 
 ARTIFACT_KEY = "risk_model"
@@ -72,23 +74,39 @@ def risk_model_signature(
 def log_risk_model(
     model: RiskModel, features: FeatureSet | pd.DataFrame, name: str = "model"
 ) -> ModelInfo:
-    """Log `model` in the active MLflow run as a pyfunc model (not registered here)."""
-    signature, example = risk_model_signature(model, features)
+    """Log `model` in the active MLflow run as a pyfunc model (not registered here).
+    `features` are rows of the training frame, for the signature and the input example."""
     with tempfile.TemporaryDirectory(prefix="vigie-risk-model-") as tmp:
-        saved = model.save(Path(tmp) / ARTIFACT_KEY)
-        return mlflow.pyfunc.log_model(
-            name=name,
-            python_model=RiskModelPyfunc(),
-            artifacts={ARTIFACT_KEY: str(saved)},
-            signature=signature,
-            input_example=example,
-            pip_requirements=_pinned_requirements(),
-            metadata={"model_hash": model.model_hash_},
-        )
+        return mlflow.pyfunc.log_model(name=name, **_flavor_arguments(model, features, tmp))
+
+
+def save_risk_model(
+    model: RiskModel, features: FeatureSet | pd.DataFrame, path: str | Path
+) -> Path:
+    """Write `model` as an MLflow model folder at `path` (no tracking server involved)."""
+    with tempfile.TemporaryDirectory(prefix="vigie-risk-model-") as tmp:
+        mlflow.pyfunc.save_model(str(path), **_flavor_arguments(model, features, tmp))
+    return Path(path)
+
+
+def _flavor_arguments(
+    model: RiskModel, features: FeatureSet | pd.DataFrame, tmp: str
+) -> dict[str, Any]:
+    signature, example = risk_model_signature(model, features)
+    saved = model.save(Path(tmp) / ARTIFACT_KEY)
+    return {
+        "python_model": str(Path(__file__).with_name("pyfunc_code.py")),
+        "artifacts": {ARTIFACT_KEY: str(saved)},
+        "signature": signature,
+        "input_example": example,
+        "pip_requirements": _pinned_requirements(),
+        "metadata": {"model_hash": model.model_hash_},
+    }
 
 
 def load_risk_model(model_uri: str) -> RiskModel:
-    """The `RiskModel` inside an MLflow model, e.g. `models:/vigie-dropout@champion`."""
+    """The `RiskModel` inside an MLflow model: `models:/vigie-dropout@champion`, a run's
+    `runs:/<id>/model`, or a local folder written by `save_risk_model`."""
     loaded = mlflow.pyfunc.load_model(model_uri)
     wrapper = loaded.unwrap_python_model()
     if not isinstance(wrapper, RiskModelPyfunc):

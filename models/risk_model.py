@@ -34,9 +34,9 @@ __all__ = ["DEFAULT_LIGHTGBM_PARAMS", "RiskModel"]
 
 # Deterministic by default: same rows, parameters and seed give the same booster.
 DEFAULT_LIGHTGBM_PARAMS: dict[str, Any] = {
-    "learning_rate": 0.05,
-    "num_leaves": 15,
-    "min_data_in_leaf": 200,
+    "learning_rate": 0.02,
+    "num_leaves": 8,
+    "min_data_in_leaf": 550,
     "feature_fraction": 0.8,
     "bagging_fraction": 0.8,
     "bagging_freq": 1,
@@ -44,7 +44,7 @@ DEFAULT_LIGHTGBM_PARAMS: dict[str, Any] = {
     "max_bin": 255,
     "deterministic": True,
     "force_row_wise": True,
-    "num_threads": 2,
+    "num_threads": 1,
 }
 # Set by the model whatever the parameters say: the task, and silence on stdout.
 _FIXED_PARAMS: dict[str, Any] = {"objective": "binary", "verbosity": -1}
@@ -64,9 +64,9 @@ class RiskModel(BaseEstimator):
     def __init__(
         self,
         lightgbm_params: Mapping[str, Any] | None = None,
-        num_boost_round: int = 300,
+        num_boost_round: int = 200,
         calibration: Literal["auto", "isotonic", "platt"] = "auto",
-        calibration_folds: int = 5,
+        calibration_folds: int = 3,
         seed: int = 0,
     ) -> None:
         self.lightgbm_params = lightgbm_params
@@ -93,6 +93,10 @@ class RiskModel(BaseEstimator):
         calibration is cross-fitted; `calibration_X`/`calibration_y` are held-out rows.
         """
         self._check_params()
+        if calibration_X is None and groups is None:
+            raise ValueError("without calibration rows, fit needs groups (student ids)")
+        if calibration_X is not None and calibration_y is None:
+            raise ValueError("calibration_X needs calibration_y")
         encoded = encode_features(X)
         values, labels = validate_data(
             self, encoded, np.asarray(y, dtype="float64"), ensure_all_finite="allow-nan",
@@ -103,13 +107,15 @@ class RiskModel(BaseEstimator):
         self.categories_ = {name: tuple(levels) for name, levels in CATEGORIES.items()}
         self.params_ = self._booster_params()
         self.booster_ = self._train(values, labels)
+        fingerprint = frame_fingerprint(encoded, labels)
         if calibration_X is not None:
-            if calibration_y is None:
-                raise ValueError("calibration_X needs calibration_y")
             calibration_raw = self.raw_score(calibration_X)
             calibration_labels = np.asarray(calibration_y, dtype="float64")
             self.calibration_source_ = "held-out rows"
+            held_out = frame_fingerprint(encode_features(calibration_X), calibration_labels)
+            fingerprint = frame_fingerprint(pd.DataFrame({"parts": [fingerprint, held_out]}))
         else:
+            assert groups is not None  # checked above
             calibration_raw = self._out_of_fold_raw(values, labels, groups)
             calibration_labels, calibration_groups = labels, groups
             self.calibration_source_ = f"{self.calibration_folds}-fold cross-fitting by student"
@@ -117,7 +123,7 @@ class RiskModel(BaseEstimator):
             calibration_raw, calibration_labels, self.calibration,
             folds=self.calibration_folds, seed=self.seed, groups=calibration_groups,
         )  # fmt: skip
-        self.training_fingerprint_ = frame_fingerprint(encoded, labels)
+        self.training_fingerprint_ = fingerprint
         self.model_hash_ = model_hash(
             f"{type(self).__module__}.{type(self).__qualname__}",
             self.get_params(), self.training_fingerprint_, self.seed,
@@ -126,7 +132,9 @@ class RiskModel(BaseEstimator):
 
     def _check_params(self) -> None:
         if self.calibration not in ("auto", "isotonic", "platt"):
-            raise ValueError(f"calibration must be auto, isotonic or platt, not {self.calibration!r}")
+            raise ValueError(
+                f"calibration must be auto, isotonic or platt, not {self.calibration!r}"
+            )
         for name, least in (("num_boost_round", 1), ("calibration_folds", 2)):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < least:
@@ -146,10 +154,8 @@ class RiskModel(BaseEstimator):
         return lgb.train(self.params_, dataset, num_boost_round=self.num_boost_round)
 
     def _out_of_fold_raw(
-        self, values: np.ndarray, labels: np.ndarray, groups: npt.ArrayLike | None
+        self, values: np.ndarray, labels: np.ndarray, groups: npt.ArrayLike
     ) -> np.ndarray:
-        if groups is None:
-            raise ValueError("without calibration rows, fit needs groups (student ids)")
         raw = np.empty(len(labels))
         for train, held_out in grouped_folds(labels, groups, self.calibration_folds, self.seed):
             if labels[train].min() == labels[train].max():

@@ -18,7 +18,7 @@ import pandas as pd
 from features.calendar import school_year_of
 from training.plan import SplitPlan
 from training.snapshots import Cadence, snapshot_dates
-from training.splits import CVSpec, apply_split, repeated_grouped_stratified_kfold
+from training.splits import CVSpec, repeated_grouped_stratified_kfold
 
 __all__ = [
     "DateSelection",
@@ -87,7 +87,8 @@ def plan_roles(plans: Iterable[SplitPlan]) -> list[tuple[str, str]]:
 def plan_fold(frame: pd.DataFrame, plan: SplitPlan, selection: DateSelection) -> Fold:
     """The rows of `plan`: training and calibration rows with an outcome known before the
     cut-off, at the training cadence; every labelled row of the tested year at the test
-    cadence. Raises ValueError naming the split when a part is empty or has one class."""
+    cadence (the filter of `training.splits.apply_split`, with cadences and a cross-fitted
+    calibration). Raises ValueError naming the split when a part is empty or has one class."""
     years = [*plan.train_years, *([plan.calibration_year] if plan.calibration_year else [])]
     train_mask = selection.select(frame, years, "train")
     test_mask = (
@@ -95,17 +96,16 @@ def plan_fold(frame: pd.DataFrame, plan: SplitPlan, selection: DateSelection) ->
         if plan.test_year
         else pd.Series(False, index=frame.index)
     )
-    usable = frame[train_mask | test_mask]
-    if plan.split is not None:
-        train, calibration, test = apply_split(usable, plan.split)
-        train = train[train_mask.loc[train.index]]
-        calibration = calibration[train_mask.loc[calibration.index]]
-        test = test[test_mask.loc[test.index]]
-    else:
-        known = usable[LABEL].notna() & (usable[KNOWN_ON] < pd.Timestamp(plan.cutoff))
-        train = usable[known & train_mask.loc[usable.index]]
-        calibration = None
-        test = usable[usable[LABEL].notna() & test_mask.loc[usable.index]]
+    labelled = frame[LABEL].notna()
+    known = labelled & (frame[KNOWN_ON] < pd.Timestamp(plan.cutoff))
+    year = frame["school_year"]
+    train = frame[known & train_mask & year.isin(plan.train_years)]
+    calibration = (
+        frame[known & train_mask & (year == plan.calibration_year)]
+        if plan.calibration_year
+        else None
+    )
+    test = frame[labelled & test_mask]
     parts = {"training rows": train, "calibration rows": calibration}
     if plan.test_year:
         parts["test rows"] = test

@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from vigie import __version__
-from vigie.commands import data
+from vigie.commands import data, training
 from vigie.commands.common import console
 
 __all__ = ["app", "main"]
@@ -48,6 +48,7 @@ def _root(
 
 
 data.register(app)
+training.register(app)
 
 
 def main() -> None:

@@ -1,7 +1,8 @@
 """The demo job: the main job of Vigie on the embedded synthetic académie.
 
 Generate the demo académie (once; it is deterministic), validate it, build this week's features
-with the one feature builder, and print what a newcomer needs to see that it works.
+with the one feature builder, train and compare the models in MLflow (`vigie train`), and print
+what a newcomer needs to see that it works.
 """
 
 from __future__ import annotations
@@ -93,5 +94,10 @@ def run_demo(settings: Settings, console: Console) -> Path:
         f"-> {out}"
     )
     console.print(_summary_table(summarise_features(feature_set), as_of))
+
+    # Train and compare the models on the past years, as `vigie train --data DIR` does.
+    from vigie.commands.training import train
+
+    train(data=extraction)
     console.print(f"Demo done in {time.perf_counter() - started:.0f} s.")
     return out

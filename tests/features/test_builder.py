@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from features.as_of_tables import as_of_table, days_table
 from features.builder import build_features, date_batches
 from features.catalog import CATEGORIES, FEATURE_CATALOG, feature_names
 from features.contract import NAME_COLUMNS, SENSITIVE_COLUMNS
@@ -295,6 +296,24 @@ def test_date_batches_stay_within_the_row_budget() -> None:
     assert date_batches(rows, 1000) == [days[:2], days[2:4], days[4:]]
     assert date_batches(rows, 100) == [[day] for day in days]
     assert date_batches([], 1000) == []
+
+
+def test_helper_tables_place_each_day_before_the_right_as_of_dates() -> None:
+    dates = [D(2024, 12, 9), AS_OF]
+    as_of = as_of_table(dates).to_pylist()
+    assert [row["as_of_index"] for row in as_of] == [1, 2]
+    assert as_of[0]["start_8w"] == D(2024, 10, 7)
+    assert as_of[0]["earliest"] == D(2024, 9, 1)
+    assert as_of[0]["previous_year_start"] == D(2023, 9, 1)
+    days = {row["day"]: row for row in days_table(dates, D(2023, 9, 1)).to_pylist()}
+    assert min(days) == D(2023, 9, 1)
+    assert max(days) == D(2024, 12, 8)  # events on the last as-of date never count
+    # 10 October counts for 2 December only: it is out of the 8 weeks of 9 December.
+    assert (days[D(2024, 10, 10)]["bucket"], days[D(2024, 10, 10)]["recent_until"]) == (0, 1)
+    # 2 December itself counts for 9 December only (strictly before the as-of date).
+    assert (days[AS_OF]["bucket"], days[AS_OF]["recent_until"]) == (1, 2)
+    assert days[D(2024, 8, 31)]["year_start"] == D(2023, 9, 1)
+    assert days[D(2024, 9, 1)]["year_start"] == D(2024, 9, 1)
 
 
 def test_builder_never_needs_the_outcomes_table(tmp_path: Path) -> None:

@@ -1,0 +1,156 @@
+"""The comparison of every model and baseline on the same tested student-weeks.
+
+`comparison_table` is `training.metrics.compare_models` over the pooled test predictions of all
+splits (each row is scored by a model trained before its school year). With k-fold, each
+repeat covers every row once: one table per repeat, averaged. `paired_lift` adds what the
+marginal intervals of the table cannot show: the difference in precision@k (and recall@k)
+between LightGBM and each other model, resampling the same establishments for both, which is
+the right interval for "does LightGBM beat this baseline".
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from training.config import TrainConfig
+from training.fitting import MODEL_NAMES, PRIMARY, PROBABILITY_MODELS
+from training.metrics import compare_models
+from training.metrics_lists import week_table
+
+__all__ = [
+    "comparison_table",
+    "model_frames",
+    "paired_lift",
+    "precision_by_month",
+    "split_tables",
+]
+
+_FRAME_COLUMNS = ["student_id", "as_of", "uai", "school_year", "capacity", "label", "exit_date"]
+
+
+def present_models(predictions: pd.DataFrame) -> list[str]:
+    return [name for name in MODEL_NAMES if name in predictions.columns]
+
+
+def model_frames(predictions: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """One scored frame (`score` column) per model, as `compare_models` reads them."""
+    base = predictions.loc[:, _FRAME_COLUMNS]
+    return {
+        name: base.assign(score=predictions[name].to_numpy(dtype="float64"))
+        for name in present_models(predictions)
+    }
+
+
+def comparison_table(predictions: pd.DataFrame, config: TrainConfig) -> pd.DataFrame:
+    """Every metric for every model, one row per model (averaged over k-fold repeats)."""
+    if "repeat" in predictions.columns:
+        tables = [
+            _compare(rows, config) for _, rows in predictions.groupby("repeat", sort=True)
+        ]
+        numeric = pd.concat(tables).groupby(level=0, sort=False).mean(numeric_only=True)
+        numeric["is_probability"] = tables[0]["is_probability"]
+        return numeric.loc[tables[0].index, tables[0].columns]
+    return _compare(predictions, config)
+
+
+def split_tables(predictions: pd.DataFrame, config: TrainConfig) -> dict[str, pd.DataFrame]:
+    """The comparison of each tested split on its own (backtests; empty for one split)."""
+    if "repeat" in predictions.columns or predictions["split"].nunique() < 2:
+        return {}
+    return {name: _compare(rows, config) for name, rows in predictions.groupby("split")}
+
+
+def _compare(predictions: pd.DataFrame, config: TrainConfig) -> pd.DataFrame:
+    frames = model_frames(predictions)
+    return compare_models(
+        frames,
+        rules=config.list_rules,
+        n_boot=config.n_boot,
+        seed=config.seed,
+        probability_models=[name for name in PROBABILITY_MODELS if name in frames],
+        ahead_weeks=config.lead_time_ahead_weeks,
+    )
+
+
+def paired_lift(
+    predictions: pd.DataFrame, config: TrainConfig, reference: str = PRIMARY
+) -> pd.DataFrame:
+    """`reference` minus each other model in pooled precision@r and recall@r, with a paired
+    cluster-bootstrap interval (the same resampled establishments for both models, the same
+    resamples as the comparison table's intervals). One row per other model."""
+    rows = _first_repeat(predictions)
+    frames = model_frames(rows)
+    if reference not in frames:
+        raise ValueError(f"no {reference!r} scores in the predictions")
+    rng_counts = None
+    result: dict[str, dict[str, float]] = {name: {} for name in frames if name != reference}
+    for rule in config.list_rules:
+        totals = {name: _cluster_totals(frame, rule) for name, frame in frames.items()}
+        clusters = totals[reference].index
+        if rng_counts is None:
+            n = len(clusters)
+            rng = np.random.default_rng(config.seed)
+            rng_counts = rng.multinomial(n, np.full(n, 1 / n), size=config.n_boot)
+        for statistic, base in (("precision", "listed"), ("recall", "positives")):
+            ours = _replicates(totals[reference], base, rng_counts)
+            for name in result:
+                theirs = _replicates(totals[name].reindex(clusters, fill_value=0), base,
+                                     rng_counts)  # fmt: skip
+                estimate = _ratio(totals[reference], base) - _ratio(totals[name], base)
+                low, high = _interval(ours - theirs)
+                key = f"{statistic}@{rule}_lift"
+                result[name] |= {key: estimate, f"{key}_low": low, f"{key}_high": high}
+    table = pd.DataFrame.from_dict(result, orient="index")
+    table.index.name = f"{reference} minus"
+    return table
+
+
+def precision_by_month(predictions: pd.DataFrame, rule: str = "k") -> pd.DataFrame:
+    """Pooled precision under `rule` per calendar month of the as-of date, per model."""
+    rows = _first_repeat(predictions)
+    parts = []
+    for name, frame in model_frames(rows).items():
+        weeks = week_table(frame, rule)
+        weeks["month"] = pd.to_datetime(weeks["as_of"]).dt.to_period("M").dt.to_timestamp()
+        monthly = weeks.groupby("month", sort=True)[["hits", "listed"]].sum()
+        monthly["precision"] = monthly["hits"] / monthly["listed"].where(monthly["listed"] > 0)
+        parts.append(monthly.reset_index().assign(model=name))
+    return pd.concat(parts, ignore_index=True)
+
+
+def _first_repeat(predictions: pd.DataFrame) -> pd.DataFrame:
+    if "repeat" not in predictions.columns:
+        return predictions
+    return predictions[predictions["repeat"] == predictions["repeat"].min()]
+
+
+def _cluster_totals(frame: pd.DataFrame, rule: str) -> pd.DataFrame:
+    table = week_table(frame, rule)
+    return table.groupby("cluster", sort=True)[["hits", "listed", "positives"]].sum()
+
+
+def _replicates(totals: pd.DataFrame, base: str, counts: np.ndarray) -> np.ndarray:
+    denominator = counts @ totals[base].to_numpy(dtype="float64")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(
+            denominator > 0, (counts @ totals["hits"].to_numpy(dtype="float64")) / denominator,
+            np.nan,
+        )  # fmt: skip
+
+
+def _ratio(totals: pd.DataFrame, base: str) -> float:
+    denominator = float(totals[base].sum())
+    return float(totals["hits"].sum()) / denominator if denominator > 0 else math.nan
+
+
+def _interval(differences: np.ndarray, level: float = 0.95) -> tuple[float, float]:
+    defined = differences[~np.isnan(differences)]
+    if defined.size == 0:
+        return math.nan, math.nan
+    tail = (1 - level) / 2 * 100
+    low, high = np.percentile(defined, [tail, 100 - tail])
+    return float(low), float(high)
+

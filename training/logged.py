@@ -1,0 +1,82 @@
+"""Reading a logged training run back: its comparison table, or the table recomputed from its
+test predictions (for `vigie evaluate`), without the extraction it was trained on."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from training.config import TrainConfig, TrainConfigError
+from training.evaluation import comparison_table, paired_lift
+from training.report import comparison_from_json
+from training.tracking import COMPARISON_ARTIFACT, CONFIG_ARTIFACT, PREDICTIONS_ARTIFACT
+
+__all__ = ["LoggedComparison", "logged_comparison", "recompute_comparison", "resolve_run_id"]
+
+LoggedComparison = tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]
+
+
+def resolve_run_id(
+    client: Any, run_id: str | None, model_version: str | None, model_name: str
+) -> str:
+    """The run to read: `run_id`, or the run that produced `model_version` of `model_name`
+    (a version number or an alias such as `champion`)."""
+    from mlflow.exceptions import MlflowException
+
+    if (run_id is None) == (model_version is None):
+        raise ValueError("give a run id or a model version, not both and not neither")
+    if run_id is not None:
+        try:
+            return str(client.get_run(run_id).info.run_id)
+        except MlflowException:
+            raise ValueError(f"there is no run {run_id!r} in this tracking store") from None
+    assert model_version is not None
+    try:
+        if model_version.isdigit():
+            version = client.get_model_version(model_name, model_version)
+        else:
+            version = client.get_model_version_by_alias(model_name, model_version)
+    except MlflowException:
+        raise ValueError(f"{model_name} has no version or alias {model_version!r}") from None
+    if not version.run_id:
+        raise ValueError(f"version {version.version} of {model_name} has no training run")
+    return str(version.run_id)
+
+
+def logged_comparison(client: Any, run_id: str) -> LoggedComparison:
+    """The comparison table, lift table and context the run logged."""
+    with tempfile.TemporaryDirectory(prefix="vigie-evaluate-") as tmp:
+        path = _download(client, run_id, COMPARISON_ARTIFACT, tmp)
+        return comparison_from_json(Path(path).read_text(encoding="utf-8"))
+
+
+def recompute_comparison(client: Any, run_id: str, n_boot: int | None = None) -> LoggedComparison:
+    """The comparison recomputed from the run's test predictions and configuration."""
+    with tempfile.TemporaryDirectory(prefix="vigie-evaluate-") as tmp:
+        settings = yaml.safe_load(Path(_download(client, run_id, CONFIG_ARTIFACT, tmp)).read_text())
+        predictions = pd.read_parquet(_download(client, run_id, PREDICTIONS_ARTIFACT, tmp))
+    if n_boot is not None:
+        settings["n_boot"] = n_boot
+    try:
+        config = TrainConfig.model_validate(settings)
+    except ValueError as error:
+        message = f"the configuration logged by run {run_id} is unusable: {error}"
+        raise TrainConfigError(message) from None
+    table = comparison_table(predictions, config)
+    lift = paired_lift(predictions, config)
+    context = {"rules": list(config.list_rules), "n_boot": config.n_boot, "seed": config.seed,
+               "cv": config.cv, "recomputed": True}  # fmt: skip
+    return table, lift, context
+
+
+def _download(client: Any, run_id: str, artifact: str, into: str) -> str:
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return str(client.download_artifacts(run_id, artifact, into))
+    except (MlflowException, OSError):
+        raise ValueError(f"run {run_id} has no artifact {artifact}") from None

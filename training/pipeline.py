@@ -1,0 +1,162 @@
+"""Training and evaluation without MLflow: extraction in, fitted models and comparison out.
+
+`prepare` reads the extraction once (outcomes to plan the splits, then the snapshots of every
+needed as-of date in one feature build); `train_and_evaluate` fits each split, scores its tested
+student-weeks with every model and baseline, compares them, and fits the final model. Both are
+deterministic for a given extraction, configuration and seed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from features.extraction import Extraction
+from models.risk_model import RiskModel
+from training.config import TrainConfig
+from training.evaluation import comparison_table, paired_lift, split_tables
+from training.fitting import fit_fold, fit_risk_model, score_fold
+from training.folds import DateSelection, Fold, kfold_folds, plan_fold, plan_roles, training_rows
+from training.plan import SplitPlan, final_plan, kfold_years, plan_splits
+from training.snapshots import build_snapshots, enrolled_outcomes, extraction_last_event
+
+__all__ = ["PreparedData", "TrainingResult", "prepare", "train_and_evaluate"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, eq=False)
+class PreparedData:
+    """Snapshots and the plan that reads them."""
+
+    snapshots: pd.DataFrame
+    selection: DateSelection
+    plans: tuple[SplitPlan, ...]
+    final: SplitPlan | None
+    kfold_years: tuple[str, ...] = ()
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True, eq=False)
+class TrainingResult:
+    """What a training produced: test predictions of every model, the comparison tables, the
+    final model and the rows it was fitted on."""
+
+    predictions: pd.DataFrame
+    comparison: pd.DataFrame
+    lift: pd.DataFrame
+    split_tables: dict[str, pd.DataFrame]
+    final_model: RiskModel
+    final_fold: Fold
+    folds: list[dict[str, str]]
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def prepare(
+    extraction: Extraction, config: TrainConfig, as_of: Sequence[dt.date] | None = None
+) -> PreparedData:
+    """Plan the splits from the outcomes, then build the snapshots they need (one build).
+
+    Raises ValueError (naming the split) when the extraction cannot support the plan.
+    """
+    started = time.perf_counter()
+    last_event = extraction_last_event(extraction)
+    if last_event is None:
+        raise ValueError(f"the extraction in {extraction.directory} records no event")
+    outcomes = enrolled_outcomes(extraction)
+    selection = DateSelection(
+        cadence=config.cadence,
+        test_cadence=config.test_cadence,
+        last_event=last_event,
+        explicit=frozenset(as_of) if as_of else None,
+    )
+    cv = config.cv_spec
+    if cv.kind == "kfold":
+        years = tuple(kfold_years(outcomes, config.min_outcome_coverage))
+        plans: tuple[SplitPlan, ...] = ()
+        final = None
+        roles = [(year, "test") for year in years]
+    else:
+        years = ()
+        plans = plan_splits(outcomes, cv, config.min_outcome_coverage)
+        final = (
+            final_plan(outcomes, last_event, config.min_outcome_coverage)
+            if config.final_model == "refit"
+            else None
+        )
+        roles = plan_roles([*plans, *([final] if final else [])])
+    dates = selection.all_dates(roles)
+    if not dates:
+        raise ValueError("no as-of date falls in the school years the splits need")
+    logger.info("building snapshots for %d as-of dates", len(dates))
+    snapshots = build_snapshots(extraction, dates)
+    return PreparedData(
+        snapshots, selection, plans, final, years, time.perf_counter() - started
+    )
+
+
+def evaluation_folds(prepared: PreparedData, config: TrainConfig) -> Iterable[Fold]:
+    """The folds to evaluate. Temporal folds are all built first, so that a bad split fails
+    before any fitting; k-fold folds come one at a time (their arguments are checked first)."""
+    if prepared.kfold_years:
+        return kfold_folds(prepared.snapshots, prepared.kfold_years, config.cv_spec,
+                           prepared.selection, config.seed)  # fmt: skip
+    return [plan_fold(prepared.snapshots, plan, prepared.selection) for plan in prepared.plans]
+
+
+def final_fold(prepared: PreparedData) -> Fold | None:
+    if prepared.kfold_years:
+        return training_rows(prepared.snapshots, prepared.kfold_years, prepared.selection)
+    if prepared.final is None:
+        return None
+    return plan_fold(prepared.snapshots, prepared.final, prepared.selection)
+
+
+def train_and_evaluate(prepared: PreparedData, config: TrainConfig) -> TrainingResult:
+    """Fit and score every split, compare all models on the pooled tested rows, then fit the
+    final model (refitted on every consolidated year, or the last split's)."""
+    timings = {"prepare_seconds": prepared.seconds}
+    started = time.perf_counter()
+    folds = evaluation_folds(prepared, config)
+    final_rows = final_fold(prepared)
+    scored, descriptions = [], []
+    last_fitted = None
+    for fold in folds:
+        logger.info("fitting split %s on %d rows", fold.name, len(fold.train))
+        last_fitted = fit_fold(fold, config)
+        scored.append(score_fold(last_fitted))
+        descriptions.append(_describe(fold))
+    predictions = pd.concat(scored, ignore_index=True)
+    timings["fit_and_score_seconds"] = time.perf_counter() - started
+    started = time.perf_counter()
+    comparison = comparison_table(predictions, config)
+    lift = paired_lift(predictions, config)
+    per_split = split_tables(predictions, config)
+    timings["evaluate_seconds"] = time.perf_counter() - started
+    started = time.perf_counter()
+    if final_rows is not None:
+        final_model = fit_risk_model(final_rows, config)
+    else:
+        assert last_fitted is not None  # plan_splits yields at least one split
+        final_model, final_rows = last_fitted.risk_model, last_fitted.fold
+    timings["final_fit_seconds"] = time.perf_counter() - started
+    descriptions.append(_describe(final_rows))
+    return TrainingResult(
+        predictions, comparison, lift, per_split, final_model, final_rows, descriptions, timings
+    )
+
+
+def _describe(fold: Fold) -> dict[str, str]:
+    calibration = "cross-fitted" if fold.calibration is None else str(len(fold.calibration))
+    return {
+        "split": fold.name,
+        **fold.description,
+        "train_rows": str(len(fold.train)),
+        "calibration_rows": calibration,
+        "test_rows": str(len(fold.test)) if fold.test is not None else "0",
+    }

@@ -1,0 +1,174 @@
+"""The comparison table for people (a rich table) and for machines (JSON), and its metric names.
+
+The JSON holds every column of `training.metrics.compare_models` for every model, plus the
+paired lift table and the splits, so that `vigie evaluate` can print a logged run again without
+its data. MLflow metric names cannot hold `@` or `%`: `metric_key` spells them out.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+from rich.table import Table
+
+__all__ = [
+    "comparison_from_json",
+    "comparison_to_json",
+    "metric_key",
+    "metrics_for_mlflow",
+    "render_comparison",
+    "render_lift",
+]
+
+SCHEMA = "vigie.comparison/1"
+_UNSAFE = re.compile(r"[^0-9A-Za-z_./ -]")
+
+
+def metric_key(model: str, column: str) -> str:
+    """`lightgbm`, `precision@5%_low` -> `lightgbm.precision_at_5pct_low` (MLflow-safe)."""
+    name = _UNSAFE.sub("_", column.replace("@", "_at_").replace("%", "pct"))
+    return f"{model}.{name}"
+
+
+def metrics_for_mlflow(table: pd.DataFrame, lift: pd.DataFrame | None = None) -> dict[str, float]:
+    """Every finite number of the comparison (and lift) tables, under MLflow-safe keys."""
+    metrics: dict[str, float] = {}
+    for model, row in table.iterrows():
+        for column, value in row.items():
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                continue
+            if math.isfinite(float(value)):
+                metrics[metric_key(str(model), str(column))] = float(value)
+    if lift is not None:
+        for baseline, row in lift.iterrows():
+            for column, value in row.items():
+                if math.isfinite(float(value)):
+                    metrics[metric_key(f"lift_vs_{baseline}", str(column))] = float(value)
+    return metrics
+
+
+def comparison_to_json(
+    table: pd.DataFrame,
+    lift: pd.DataFrame,
+    context: Mapping[str, Any],
+    splits: Mapping[str, pd.DataFrame] | None = None,
+) -> str:
+    """The comparison as JSON: `models` (one object per model), `lift`, `splits`, `context`."""
+    payload = {
+        "schema": SCHEMA,
+        "context": dict(context),
+        "columns": [str(column) for column in table.columns],
+        "models": _records(table),
+        "lift": _records(lift),
+        "splits": {name: _records(split) for name, split in (splits or {}).items()},
+    }
+    return json.dumps(payload, indent=2, allow_nan=False, default=str)
+
+
+def comparison_from_json(text: str) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+    """The comparison table, the lift table and the context back from `comparison_to_json`."""
+    payload = json.loads(text)
+    if payload.get("schema") != SCHEMA:
+        raise ValueError(f"not a Vigie comparison table (schema {payload.get('schema')!r})")
+    table = pd.DataFrame.from_dict(payload["models"], orient="index")
+    table = table.reindex(columns=payload["columns"]).astype(
+        {c: "float64" for c in payload["columns"] if c != "is_probability"}
+    )
+    table.index.name = "model"
+    lift = pd.DataFrame.from_dict(payload.get("lift", {}), orient="index").astype("float64")
+    return table, lift, payload.get("context", {})
+
+
+def _records(table: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    records: dict[str, dict[str, Any]] = {}
+    for name, row in table.iterrows():
+        records[str(name)] = {
+            str(column): _plain(value) for column, value in row.items()
+        }
+    return records
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, bool):
+        return value
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def render_comparison(table: pd.DataFrame, rules: tuple[str, ...], title: str) -> Table:
+    """A terminal table, one column per model: list metrics with their 95 % intervals, then
+    ranking, calibration, lead time and stability (metrics as rows: fits a narrow terminal)."""
+    rich_table = Table(title=title, title_justify="left")
+    rich_table.add_column("metric", style="bold")
+    for model in table.index:
+        rich_table.add_column(str(model), justify="right")
+    first = rules[0]
+    rows: list[tuple[str, str, int | None]] = []
+    for rule in rules:
+        rows += [(f"precision@{rule}", f"precision@{rule}", None),
+                 (f"recall@{rule}", f"recall@{rule}", None)]  # fmt: skip
+    rows += [
+        ("ROC-AUC", "roc_auc", 3), ("PR-AUC", "pr_auc", 3), ("Brier", "brier", 4),
+        ("log loss", "log_loss", 4), ("ECE", "ece", 4),
+        (f"lead time@{first}, median weeks", f"lead_time_median_weeks@{first}", 1),
+        (f"flagged {{w}} weeks ahead@{first}", "", 3),
+        (f"list stability@{first} (Jaccard)", f"stability_jaccard@{first}", 3),
+        ("student-weeks (dropouts)", "", 0),
+    ]  # fmt: skip
+    ahead = next((c for c in table.columns if c.startswith("share_flagged_")), None)
+    for label, column, digits in rows:
+        if label.startswith("flagged"):
+            if ahead is None:
+                continue
+            weeks = ahead.removeprefix("share_flagged_").split("w_ahead")[0]
+            label, column = label.format(w=weeks), ahead
+        if label.startswith("student-weeks"):
+            cells = [f"{int(row['n_rows']):,} ({int(row['n_positive_rows']):,})"
+                     for _, row in table.iterrows()]  # fmt: skip
+        elif digits is None:
+            cells = [_with_interval(row, column) for _, row in table.iterrows()]
+        else:
+            cells = [_number(row.get(column), digits) for _, row in table.iterrows()]
+        rich_table.add_row(label, *cells)
+    return rich_table
+
+
+def render_lift(lift: pd.DataFrame, rules: tuple[str, ...]) -> Table:
+    """LightGBM minus each other model, with paired 95 % intervals (one column per model)."""
+    rich_table = Table(title=f"{lift.index.name or 'lightgbm minus'} (paired 95 % interval)",
+                       title_justify="left")  # fmt: skip
+    rich_table.add_column("difference", style="bold")
+    for name in lift.index:
+        rich_table.add_column(str(name), justify="right")
+    for rule in rules:
+        for statistic in ("precision", "recall"):
+            column = f"{statistic}@{rule}_lift"
+            cells = [_with_interval(row, column, signed=True) for _, row in lift.iterrows()]
+            rich_table.add_row(f"Δ {statistic}@{rule}", *cells)
+    return rich_table
+
+
+def _with_interval(row: pd.Series, column: str, signed: bool = False) -> str:
+    value = row.get(column)
+    if value is None or not math.isfinite(float(value)):
+        return "-"
+    low, high = row.get(f"{column}_low"), row.get(f"{column}_high")
+    sign = "+" if signed else ""
+    text = f"{float(value):{sign}.3f}"
+    if low is not None and high is not None and math.isfinite(low) and math.isfinite(high):
+        text += f" [{float(low):{sign}.3f}, {float(high):{sign}.3f}]"
+    return text
+
+
+def _number(value: Any, digits: int = 3) -> str:
+    if value is None or not math.isfinite(float(value)):
+        return "-"
+    return f"{float(value):.{digits}f}"

@@ -1,0 +1,203 @@
+"""`vigie train` end to end: validate, build, train, evaluate, log one MLflow run, register.
+
+Order matters. The configuration is validated by the caller and the extraction here, before a
+run is opened: bad input leaves no trace. Everything a run records is logged inside it; the
+model is registered (`vigie-dropout`, alias `challenger`) only after the run ended FINISHED,
+so an interrupted run leaves a FAILED run and no registered version.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from features.catalog import CATEGORIES, FEATURE_CATALOG
+from features.validation import require_valid
+from training.config import TrainConfig
+from training.fitting import PRIMARY, RAW_COLUMN
+from training.metrics import expected_calibration_error
+from training.pipeline import PreparedData, TrainingResult, prepare, train_and_evaluate
+from training.plots import write_plots
+from training.report import comparison_to_json, metrics_for_mlflow
+from training.tracking import (
+    COMPARISON_ARTIFACT,
+    CONFIG_ARTIFACT,
+    data_fingerprint,
+    git_commit,
+    register_challenger,
+    training_run,
+)
+
+__all__ = [
+    "TrainingOutcome",
+    "log_training",
+    "prepare_data",
+    "run_training",
+]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, eq=False)
+class TrainingOutcome:
+    """What `run_training` leaves behind: the run, the registered version, the result."""
+
+    run_id: str
+    model_uri: str
+    version: str | None
+    result: TrainingResult
+    seconds: float
+
+
+def prepare_data(
+    data: str | Path, config: TrainConfig, as_of: Sequence[dt.date] | None = None
+) -> PreparedData:
+    """Validate the extraction (InvalidExtractionError when it breaks the contract), plan the
+    splits and build the snapshots. Nothing is written."""
+    with require_valid(data) as extraction:
+        return prepare(extraction, config, as_of)
+
+
+def run_training(
+    data: str | Path,
+    config: TrainConfig,
+    as_of: Sequence[dt.date] | None = None,
+    *,
+    home: str | Path = "var",
+    run_name: str | None = None,
+    tags: Mapping[str, str] | None = None,
+    register: bool = True,
+    prepared: PreparedData | None = None,
+    use_environment_run: bool = True,
+) -> TrainingOutcome:
+    """Train and evaluate on the extraction in `data` as one MLflow run, then register the
+    final model as the `challenger`. Tracking must be set up (`training.tracking`).
+
+    `prepared` reuses snapshots already built for this data and configuration (`vigie tune`);
+    `use_environment_run=False` opens a new run even under `mlflow run`."""
+    started = time.perf_counter()
+    prepared = prepared or prepare_data(data, config, as_of)
+    fingerprint = data_fingerprint(data)
+    run_tags = {"vigie.run_kind": "train", "vigie.data_sha256": fingerprint["sha256"],
+                **dict(tags or {})}  # fmt: skip
+    code = git_commit()
+    if code is not None:
+        run_tags |= {"vigie.git_commit": code["commit"], "vigie.git_dirty": code["dirty"],
+                     "mlflow.source.git.commit": code["commit"]}  # fmt: skip
+    with training_run(
+        config.experiment_name, run_name, run_tags, home, use_environment_run=use_environment_run
+    ) as run:
+        log_inputs(config, data, fingerprint, prepared, as_of)
+        result = train_and_evaluate(prepared, config)
+        model_uri = log_training(result, config)
+    version = None
+    if register:
+        registered = register_challenger(model_uri, config.registered_model_name, run.info.run_id)
+        version = str(registered.version)
+        _tag_run(run.info.run_id, "vigie.registered_version", version)
+    return TrainingOutcome(run.info.run_id, model_uri, version, result,
+                           time.perf_counter() - started)  # fmt: skip
+
+
+def log_inputs(
+    config: TrainConfig,
+    data: str | Path,
+    fingerprint: Mapping[str, Any],
+    prepared: PreparedData,
+    as_of: Sequence[dt.date] | None,
+) -> None:
+    """Configuration, parameters, data fingerprint, feature catalog and plan of the run."""
+    import mlflow
+
+    settings = config.model_dump(mode="json")
+    mlflow.log_params(_flatten(settings))
+    mlflow.log_params({
+        "data_dir": str(Path(data).resolve()),
+        "data_sha256": fingerprint["sha256"],
+        "snapshot_rows": len(prepared.snapshots),
+        "as_of_dates": "explicit" if as_of else f"{config.cadence}/{config.test_cadence}",
+    })  # fmt: skip
+    mlflow.log_text(yaml.safe_dump(settings, sort_keys=False), CONFIG_ARTIFACT)
+    mlflow.log_dict(dict(fingerprint), "data/fingerprint.json")
+    mlflow.log_dict(_catalog(), "features/feature_catalog.json")
+    every = (*prepared.plans, *([prepared.final] if prepared.final else []))
+    plans = [plan.describe() | {"name": plan.name} for plan in every]
+    mlflow.log_dict({"plans": plans, "kfold_years": list(prepared.kfold_years)},
+                    "splits/plan.json")  # fmt: skip
+
+
+def log_training(result: TrainingResult, config: TrainConfig) -> str:
+    """Metrics, comparison table, predictions, plots and the model; returns the model URI."""
+    import mlflow
+
+    from models.pyfunc import log_risk_model
+
+    table = result.comparison
+    mlflow.log_metrics(metrics_for_mlflow(table, result.lift))
+    predictions = result.predictions
+    uncalibrated = expected_calibration_error(predictions["label"], predictions[RAW_COLUMN])
+    mlflow.log_metrics({
+        f"{PRIMARY}.ece_uncalibrated": uncalibrated,
+        **{f"time.{name}": value for name, value in result.timings.items()},
+        "rows.tested": float(len(predictions)),
+        "rows.final_training": float(len(result.final_fold.train)),
+    })  # fmt: skip
+    context = {"rules": list(config.list_rules), "n_boot": config.n_boot, "seed": config.seed,
+               "cv": config.cv, "splits": result.folds}  # fmt: skip
+    text = comparison_to_json(table, result.lift, context, result.split_tables)
+    model = result.final_model
+    with tempfile.TemporaryDirectory(prefix="vigie-run-") as tmp:
+        folder = Path(tmp)
+        predictions.to_parquet(folder / "test_predictions.parquet", index=False)
+        mlflow.log_artifact(str(folder / "test_predictions.parquet"), "predictions")
+        for path in write_plots(predictions, model.feature_importance("gain"), folder / "plots",
+                                config.list_rules[0]):  # fmt: skip
+            mlflow.log_artifact(str(path), "plots")
+        importance = model.feature_importance("gain").rename("gain").reset_index()
+        mlflow.log_text(importance.rename(columns={"index": "feature"}).to_csv(index=False),
+                        "features/feature_importance.csv")  # fmt: skip
+    mlflow.set_tags({"vigie.model_hash": model.model_hash_,
+                     "vigie.calibration": model.calibrator_.method})  # fmt: skip
+    info = log_risk_model(model, result.final_fold.train)
+    # The comparison table is logged last: promotion requires it, so a run interrupted
+    # before this point can never be promoted.
+    mlflow.log_text(text, COMPARISON_ARTIFACT)
+    return info.model_uri
+
+
+def _tag_run(run_id: str, key: str, value: str) -> None:
+    from mlflow.tracking import MlflowClient
+
+    MlflowClient().set_tag(run_id, key, value)
+
+
+def _flatten(settings: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in settings.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            flat |= _flatten(value, f"{name}.")
+        else:
+            flat[name] = json.dumps(value) if isinstance(value, list | tuple) else value
+    return flat
+
+
+def _catalog() -> dict[str, Any]:
+    return {
+        "features": [
+            {"name": spec.name, "family": spec.family, "kind": spec.kind, "unit": spec.unit,
+             "label_fr": spec.label_fr, "label_en": spec.label_en}
+            for spec in FEATURE_CATALOG
+        ],
+        "categories": {name: list(levels) for name, levels in CATEGORIES.items()},
+    }
+

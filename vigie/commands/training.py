@@ -1,0 +1,202 @@
+"""Training commands: train, tune, promote, evaluate.
+
+Each command checks its configuration and its extraction before it opens an MLflow run, so a
+bad option, file or extraction ends with a message, exit code 1 and nothing written.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from vigie.commands.common import console, error_console, parse_date, user_errors
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["register"]
+
+DataOption = Annotated[Path, typer.Option(help="Extraction folder (CSV or Parquet tables).")]
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", help="YAML training configuration (validated).")
+]
+SeedOption = Annotated[int | None, typer.Option(min=0, help="Random seed (overrides config).")]
+AsOfOption = Annotated[
+    list[str] | None,
+    typer.Option("--as-of", help="As-of date YYYY-MM-DD, repeatable: replaces the cadences."),
+]
+CvOption = Annotated[
+    str | None,
+    typer.Option(help="temporal, backtest:N or kfold:KxR (e.g. kfold:10x5) (overrides config)."),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the comparison as JSON.")]
+ModelOption = Annotated[str, typer.Option("--model", help="Registered model name.")]
+
+
+def train(
+    data: DataOption,
+    config: ConfigOption = None,
+    seed: SeedOption = None,
+    as_of: AsOfOption = None,
+    cv: CvOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Train LightGBM and the baselines, compare them on held-out weeks at the establishments'
+    interview capacity, log one MLflow run and register the model as `challenger`."""
+    from training.config import load_train_config
+    from training.run import prepare_data, run_training
+    from training.tracking import setup_tracking
+    from vigie.settings import load_settings
+
+    with user_errors():
+        settings = load_settings()
+        train_config = load_train_config(config, {"seed": seed, "cv": cv})
+        dates = [parse_date(value) for value in as_of or []]
+        with console.status("Validating the extraction and building snapshots..."):
+            prepared = prepare_data(data, train_config, dates)
+        setup_tracking(settings.home)
+        with console.status("Training and evaluating..."):
+            outcome = run_training(data, train_config, dates, home=settings.home,
+                                   prepared=prepared)  # fmt: skip
+    title = f"Run {outcome.run_id}: tested student-weeks of {_tested(outcome.result.folds)}"
+    _show(outcome.result.comparison, outcome.result.lift, train_config.list_rules, as_json, title)
+    (error_console if as_json else console).print(  # keep stdout pure JSON with --json
+        f"Registered {train_config.registered_model_name} version {outcome.version} as "
+        f"challenger ({outcome.seconds:.0f} s). Promote it with: "
+        f"vigie promote --version {outcome.version}"
+    )
+
+
+def tune(
+    data: DataOption,
+    config: ConfigOption = None,
+    seed: SeedOption = None,
+    as_of: AsOfOption = None,
+    cv: CvOption = None,
+    trials: Annotated[int, typer.Option(min=1, help="Number of Optuna trials.")] = 10,
+    metric: Annotated[
+        str, typer.Option(help="What trials maximise: precision@k or pr_auc.")
+    ] = "precision@k",
+    timeout: Annotated[
+        float | None, typer.Option(min=1, help="Stop searching after this many seconds.")
+    ] = None,
+) -> None:
+    """Search LightGBM parameters (Optuna, trials as nested MLflow runs, never on the tested
+    year), then train and register the best configuration as a normal training run."""
+    from training.config import load_train_config
+    from training.run import prepare_data
+    from training.tracking import setup_tracking
+    from training.tune import tune_and_train
+    from vigie.settings import load_settings
+
+    if metric not in ("precision@k", "pr_auc"):
+        raise typer.BadParameter("--metric must be precision@k or pr_auc")
+    with user_errors():
+        settings = load_settings()
+        train_config = load_train_config(config, {"seed": seed, "cv": cv})
+        dates = [parse_date(value) for value in as_of or []]
+        with console.status("Validating the extraction and building snapshots..."):
+            prepared = prepare_data(data, train_config, dates)  # fails before any run
+        setup_tracking(settings.home)
+
+        def progress(number: int, value: float, params: dict) -> None:
+            console.print(f"  trial {number}: {metric} = {value:.4f}  {params}")
+
+        outcome = tune_and_train(
+            data, train_config, trials=trials, metric=metric,  # type: ignore[arg-type]
+            timeout=timeout, as_of=dates, home=settings.home, on_trial=progress,
+            prepared=prepared,
+        )  # fmt: skip
+    console.print(f"Best {metric} {outcome.best_value:.4f} with {outcome.best_params}")
+    result = outcome.training.result
+    _show(result.comparison, result.lift, train_config.list_rules, False,
+          f"Run {outcome.training.run_id} (tuned by {outcome.tune_run_id})")  # fmt: skip
+    console.print(f"Registered version {outcome.training.version} as challenger.")
+
+
+def promote(
+    version: Annotated[str, typer.Option(help="Registered version to promote.")],
+    by: Annotated[
+        str | None, typer.Option("--by", help="Who promotes (default: VIGIE_USER or login).")
+    ] = None,
+    model: ModelOption = "vigie-dropout",
+) -> None:
+    """Move the `champion` alias to a version, refusing (with the reasons) a version whose
+    run lacks the comparison table; records who promoted it and when."""
+    from mlflow.tracking import MlflowClient
+
+    from training.promote import PromotionRefused, default_promoter, promote_version
+    from training.tracking import setup_tracking
+    from vigie.settings import load_settings
+
+    setup_tracking(load_settings().home)
+    try:
+        promotion = promote_version(MlflowClient(), model, version, by or default_promoter())
+    except PromotionRefused as refusal:
+        error_console.print(str(refusal), style="red", markup=False)
+        raise typer.Exit(1) from None
+    previous = promotion.previous_champion or "none"
+    console.print(
+        f"{model} version {promotion.version} is now champion (was {previous}), promoted by "
+        f"{promotion.promoted_by} at {promotion.promoted_at}."
+    )
+
+
+def evaluate(
+    run: Annotated[str | None, typer.Option("--run", help="Training run id.")] = None,
+    model_version: Annotated[
+        str | None,
+        typer.Option(help="Registered version (number or alias such as champion)."),
+    ] = None,
+    model: ModelOption = "vigie-dropout",
+    recompute: Annotated[
+        bool, typer.Option(help="Recompute the table from the run's logged test predictions.")
+    ] = False,
+    n_boot: Annotated[
+        int | None, typer.Option(min=10, help="Bootstrap resamples when recomputing.")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Print the comparison table of a logged training run (or recompute it)."""
+    from mlflow.tracking import MlflowClient
+
+    from training.logged import logged_comparison, recompute_comparison, resolve_run_id
+    from training.tracking import setup_tracking
+    from vigie.settings import load_settings
+
+    with user_errors():
+        setup_tracking(load_settings().home)
+        client = MlflowClient()
+        run_id = resolve_run_id(client, run, model_version, model)
+        if recompute:
+            table, lift, context = recompute_comparison(client, run_id, n_boot)
+        else:
+            table, lift, context = logged_comparison(client, run_id)
+    rules = tuple(context.get("rules", ("k", "2k", "5%")))
+    how = "recomputed" if recompute else "as logged"
+    _show(table, lift, rules, as_json, f"Run {run_id}, comparison {how}")
+
+
+def _show(
+    table: pd.DataFrame, lift: pd.DataFrame, rules: tuple[str, ...], as_json: bool, title: str
+) -> None:
+    from training.report import comparison_to_json, render_comparison, render_lift
+
+    if as_json:
+        typer.echo(comparison_to_json(table, lift, {"rules": list(rules)}))
+        return
+    console.print(render_comparison(table, rules, title))
+    if len(lift):
+        console.print(render_lift(lift, rules))
+
+
+def _tested(folds: list[dict[str, str]]) -> str:
+    years = [fold["test_year"] for fold in folds if fold.get("test_year") not in (None, "-")]
+    return ", ".join(dict.fromkeys(years)) or "-"
+
+
+def register(app: typer.Typer) -> None:
+    for command in (train, tune, promote, evaluate):
+        app.command()(command)
