@@ -8,7 +8,6 @@ académie are measured by `bench/`, not by tests.
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +19,7 @@ from features.calendar import calendar_for
 from features.contract import CODES, TABLES, UAI_PATTERN
 from features.synth import SynthConfig, generate_academie, load_config, synthesize, write_extraction
 from features.synth.summary import absentee_months, yearly_enrollment
+from features.validation import validate_extraction
 
 EXTRACTION = dt.date(2026, 11, 27)
 
@@ -275,16 +275,10 @@ def test_nothing_is_recorded_on_or_after_the_extraction_date(small: tuple) -> No
     assert outcomes.loc[outcomes["school_year"] == "2026-2027", "dropped_out"].all()
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("features.validation") is None,
-    reason="features.validation is not written yet",
-)
 @pytest.mark.parametrize("file_format", ["csv", "parquet"])
 def test_output_passes_the_extraction_validator(
     small: tuple, tmp_path: Path, file_format: str
 ) -> None:
-    from features.validation import validate_extraction
-
     out = write_extraction(small[1], tmp_path / "extraction", file_format)
     report = validate_extraction(out)
     assert report.ok, report.violations[:5]
