@@ -221,6 +221,43 @@ def _typed_select(table: Table) -> str:
     return f"SELECT {expressions}, _row FROM raw_{table.name}"
 
 
+# Parquet physical types (as DuckDB names them) that already are a contract kind.
+_NATIVE_TYPES: dict[str, frozenset[str]] = {
+    "date": frozenset({"DATE"}),
+    "bool": frozenset({"BOOLEAN"}),
+    "float": frozenset({"DOUBLE", "FLOAT"}),
+    "int": frozenset({"BIGINT", "INTEGER", "SMALLINT", "TINYINT"}),
+    "string": frozenset({"VARCHAR"}),
+    "code": frozenset({"VARCHAR"}),
+    "school_year": frozenset({"VARCHAR"}),
+}
+
+
+def _native_typed_select(
+    table: Table, table_file: TableFile, con: duckdb.DuckDBPyConnection
+) -> str | None:
+    """The typed view read straight from a Parquet file whose columns already have the
+    contract's types (no round trip through text), or None when any column does not."""
+    described = con.execute(f"DESCRIBE SELECT * FROM {_scan_sql(table_file)}").fetchall()
+    types = {row[0]: row[1] for row in described}
+    parts = []
+    for column in table.columns:
+        name = _quoted(column.name)
+        target = "BOOLEAN" if column.kind == "bool" else _SQL_TYPES[column.kind]
+        if column.name not in types:
+            value = _sql_string(column.default) if column.default is not None else "NULL"
+            parts.append(f"CAST({value} AS {target}) AS {name}")
+            continue
+        if types[column.name] not in _NATIVE_TYPES[column.kind]:
+            return None
+        cell = f"NULLIF(trim({name}), '')" if target == "VARCHAR" else f"CAST({name} AS {target})"
+        if column.default is not None:
+            cell = f"coalesce({cell}, CAST({_sql_string(column.default)} AS {target}))"
+        parts.append(f"{cell} AS {name}")
+    parts.append("CAST(file_row_number AS BIGINT) + 1 AS _row")
+    return f"SELECT {', '.join(parts)} FROM {_scan_sql(table_file)}"
+
+
 def _read_error(table: str, table_file: TableFile, error: duckdb.Error) -> ExtractionReadError:
     text = str(error)
     line_match = re.search(r"CSV Error on Line: (\d+)", text)
@@ -282,7 +319,8 @@ def open_extraction(
                     f"CREATE OR REPLACE VIEW raw_{name} AS {_raw_select(table, table_file)}"
                 )
                 con.execute(f"SELECT count(*) FROM raw_{name}").fetchone()
-                con.execute(f"CREATE OR REPLACE VIEW {name} AS {_typed_select(table)}")
+                typed = table_file.is_parquet and _native_typed_select(table, table_file, con)
+                con.execute(f"CREATE OR REPLACE VIEW {name} AS {typed or _typed_select(table)}")
             except duckdb.Error as error:
                 raise _read_error(name, table_file, error) from None
         except ExtractionReadError as error:
