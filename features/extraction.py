@@ -202,6 +202,7 @@ _SQL_TYPES = {
     "date": "DATE",
     "int": "BIGINT",
     "float": "DOUBLE",
+    "bool": "BOOLEAN",
 }
 
 
@@ -243,7 +244,7 @@ def _native_typed_select(
     parts = []
     for column in table.columns:
         name = _quoted(column.name)
-        target = "BOOLEAN" if column.kind == "bool" else _SQL_TYPES[column.kind]
+        target = _SQL_TYPES[column.kind]
         if column.name not in types:
             value = _sql_string(column.default) if column.default is not None else "NULL"
             parts.append(f"CAST({value} AS {target}) AS {name}")

@@ -17,7 +17,6 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="VIGIE_", extra="forbid")
 
     home: Path = Field(default=Path("var"), description="Folder for all local state.")
-    demo_seed: int = Field(default=20261127, ge=0, description="Seed of the demo académie.")
 
     @property
     def demo_extraction(self) -> Path:
