@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.8
 STAMP := $(VENV)/.installed
 
-.PHONY: help install demo test lint bench lock clean
+.PHONY: help install browser demo test lint bench lock clean
 
 help:
 	@echo "make demo   set up, then run the main job on the synthetic demo académie"
@@ -30,7 +30,16 @@ $(STAMP): requirements.lock pyproject.toml
 demo: $(STAMP)
 	$(BIN)/vigie demo
 
-test: $(STAMP)
+# The browser tests drive Debian's Chromium with Playwright (Playwright's own browser download
+# is not used): install the distribution package when it is missing.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Chromium from the distribution's packages for the browser tests"; \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium; }
+
+test: $(STAMP) browser
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)

@@ -128,16 +128,23 @@ def _child(model: str, rows: int, snapshots: Path, threads: int) -> dict[str, An
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.training", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.training",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--rows", type=int, nargs="+", default=[250_000, 500_000, 1_000_000])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1, help="LightGBM threads")
     parser.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
     parser.add_argument("--work", type=Path, default=Path("var/bench/training"))
     parser.add_argument("--out", type=Path, default=Path("bench/results/training.json"))
-    parser.add_argument("--measure", nargs=4, metavar=("MODEL", "ROWS", "SNAPSHOTS", "THREADS"),
-                        help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--measure",
+        nargs=4,
+        metavar=("MODEL", "ROWS", "SNAPSHOTS", "THREADS"),
+        help=argparse.SUPPRESS,
+    )
     parser.add_argument("--build", nargs=2, metavar=("WORK", "ROWS"), help=argparse.SUPPRESS)
     options = parser.parse_args(argv)
     if options.measure:

@@ -76,7 +76,8 @@ def window_rows(windows: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
 
 ATTENDANCE_MORE: tuple[tuple[str, ...], ...] = (
     (
-        "unjustified_absence_trend_4w", "half-days (difference)",
+        "unjustified_absence_trend_4w",
+        "half-days (difference)",
         "Évolution des absences non justifiées (4 sem.)",
         "Trend of unjustified absences (4 wk)",
         "Demi-journées d'absence non justifiées sur les 4 dernières semaines, moins celles "
@@ -85,7 +86,8 @@ ATTENDANCE_MORE: tuple[tuple[str, ...], ...] = (
         "before. Positive: absences are rising.",
     ),
     (
-        "longest_absence_streak_ytd", "class days",
+        "longest_absence_streak_ytd",
+        "class days",
         "Plus longue série de jours d'absence (année)",
         "Longest run of days with an absence (year)",
         "Plus grand nombre de jours de cours consécutifs (week-ends et vacances ne coupent "
@@ -96,8 +98,10 @@ ATTENDANCE_MORE: tuple[tuple[str, ...], ...] = (
         "school year.",
     ),
     (
-        "absenteeism_months_ytd", "months",
-        "Mois d'absentéisme (année)", "Months of absenteeism (year)",
+        "absenteeism_months_ytd",
+        "months",
+        "Mois d'absentéisme (année)",
+        "Months of absenteeism (year)",
         "Nombre de mois de l'année scolaire (jusqu'à la veille de la date de calcul) avec "
         "au moins 4 demi-journées d'absence non justifiées : le seuil d'absentéisme de "
         "l'Éducation nationale.",
@@ -109,30 +113,36 @@ ATTENDANCE_MORE: tuple[tuple[str, ...], ...] = (
 
 GRADES: tuple[tuple[str, ...], ...] = (
     (
-        "grade_mean_current_period", "points /20",
-        "Moyenne de la période en cours", "Mean mark, current period",
+        "grade_mean_current_period",
+        "points /20",
+        "Moyenne de la période en cours",
+        "Mean mark, current period",
         "Moyenne des notes sur 20, pondérée par les coefficients, de la période en cours "
         "(trimestre ou semestre le plus récent où l'élève a une note cette année).",
         "Mean mark on /20, weighted by coefficients, of the current period (the latest "
         "period of this school year in which the student has a mark).",
     ),
     (
-        "grade_mean_previous_period", "points /20",
-        "Moyenne de la période précédente", "Mean mark, previous period",
+        "grade_mean_previous_period",
+        "points /20",
+        "Moyenne de la période précédente",
+        "Mean mark, previous period",
         "Moyenne des notes sur 20, pondérée, de la période précédant la période en cours, "
         "cette année scolaire. Vide pendant la première période.",
         "Weighted mean mark on /20 of the period before the current one, this school "
         "year. Empty during the first period.",
     ),
     (
-        "grade_mean_ytd", "points /20",
-        "Moyenne générale (année)", "Overall mean mark (year)",
-        "Moyenne de toutes les notes sur 20 de l'année scolaire, pondérée par les "
-        "coefficients.",
+        "grade_mean_ytd",
+        "points /20",
+        "Moyenne générale (année)",
+        "Overall mean mark (year)",
+        "Moyenne de toutes les notes sur 20 de l'année scolaire, pondérée par les coefficients.",
         "Mean of all marks on /20 of the school year so far, weighted by coefficients.",
     ),
     (
-        "grade_mean_change_period", "points /20",
+        "grade_mean_change_period",
+        "points /20",
         "Évolution de la moyenne depuis la période précédente",
         "Change of the mean since the previous period",
         "Moyenne de la période en cours moins celle de la période précédente. Négatif : "
@@ -141,7 +151,8 @@ GRADES: tuple[tuple[str, ...], ...] = (
         "results are falling.",
     ),
     (
-        "grade_mean_change_year", "points /20",
+        "grade_mean_change_year",
+        "points /20",
         "Évolution de la moyenne depuis l'an dernier",
         "Change of the mean since last year",
         "Moyenne générale de cette année moins la moyenne générale de l'année scolaire "
@@ -150,33 +161,42 @@ GRADES: tuple[tuple[str, ...], ...] = (
         "year. Empty without marks last year.",
     ),
     (
-        "subjects_below_8_ytd", "subjects",
-        "Matières sous 8/20", "Subjects under 8/20",
+        "subjects_below_8_ytd",
+        "subjects",
+        "Matières sous 8/20",
+        "Subjects under 8/20",
         "Nombre de matières dont la moyenne de l'année est inférieure à 8 sur 20.",
         "Number of subjects whose mean mark this school year is under 8/20.",
     ),
     (
-        "subjects_below_10_ytd", "subjects",
-        "Matières sous 10/20", "Subjects under 10/20",
+        "subjects_below_10_ytd",
+        "subjects",
+        "Matières sous 10/20",
+        "Subjects under 10/20",
         "Nombre de matières dont la moyenne de l'année est inférieure à 10 sur 20.",
         "Number of subjects whose mean mark this school year is under 10/20.",
     ),
     (
-        "subject_mean_spread_ytd", "points /20",
-        "Écart entre matières", "Spread across subjects",
+        "subject_mean_spread_ytd",
+        "points /20",
+        "Écart entre matières",
+        "Spread across subjects",
         "Écart-type des moyennes par matière de l'année : élevé quand l'élève réussit dans "
         "certaines matières et décroche dans d'autres.",
         "Standard deviation (population) of the subject means this school year: high when "
         "the student does well in some subjects and poorly in others.",
     ),
     (
-        "assessments_8w", "marks",
-        "Notes reçues (8 sem.)", "Marks received (8 wk)",
+        "assessments_8w",
+        "marks",
+        "Notes reçues (8 sem.)",
+        "Marks received (8 wk)",
         "Nombre de notes reçues sur les 8 dernières semaines.",
         "Number of marks received over the last 8 weeks.",
     ),
     (
-        "assessments_8w_vs_class_median", "marks (difference)",
+        "assessments_8w_vs_class_median",
+        "marks (difference)",
         "Notes reçues par rapport à la classe (8 sem.)",
         "Marks received compared with the class (8 wk)",
         "Notes reçues sur les 8 dernières semaines moins la médiane de la classe (élèves "
@@ -186,8 +206,10 @@ GRADES: tuple[tuple[str, ...], ...] = (
         "enrolled in the same class on the as-of date). Negative: missed assessments.",
     ),
     (
-        "weeks_since_last_grade", "weeks",
-        "Semaines depuis la dernière note", "Weeks since the last mark",
+        "weeks_since_last_grade",
+        "weeks",
+        "Semaines depuis la dernière note",
+        "Weeks since the last mark",
         "Nombre de semaines écoulées depuis la dernière note de l'année scolaire. Vide sans "
         "note cette année.",
         "Weeks elapsed since the student's last mark of the school year. Empty without a "
@@ -196,36 +218,46 @@ GRADES: tuple[tuple[str, ...], ...] = (
 )
 PATH: tuple[tuple[str, ...], ...] = (
     (
-        "failed_exams", "exams",
-        "Examens échoués", "Failed exams",
+        "failed_exams",
+        "exams",
+        "Examens échoués",
+        "Failed exams",
         "Nombre d'examens échoués (brevet, CAP, BEP, baccalauréats et examens blancs) "
         "avant la date de calcul, toutes années confondues.",
         "Number of exams failed (DNB, CAP, BEP, baccalauréats and mock exams) before the "
         "as-of date, all years.",
     ),
     (
-        "missed_exams", "exams",
-        "Examens manqués", "Missed exams",
+        "missed_exams",
+        "exams",
+        "Examens manqués",
+        "Missed exams",
         "Nombre d'examens où l'élève était absent, toutes années confondues.",
         "Number of exams the student did not sit (absent), all years.",
     ),
     (
-        "failed_mock_exams_ytd", "exams",
-        "Examens blancs échoués (année)", "Failed mock exams (year)",
+        "failed_mock_exams_ytd",
+        "exams",
+        "Examens blancs échoués (année)",
+        "Failed mock exams (year)",
         "Nombre d'examens blancs échoués depuis le début de l'année scolaire.",
         "Number of mock exams failed since the start of the school year.",
     ),
     (
-        "weeks_since_last_failed_exam", "weeks",
-        "Semaines depuis le dernier échec à un examen", "Weeks since the last failed exam",
+        "weeks_since_last_failed_exam",
+        "weeks",
+        "Semaines depuis le dernier échec à un examen",
+        "Weeks since the last failed exam",
         "Nombre de semaines écoulées depuis le dernier examen échoué (examens blancs "
         "compris). Vide si l'élève n'a jamais échoué.",
         "Weeks elapsed since the last failed exam (mock exams included). Empty if the "
         "student never failed one.",
     ),
     (
-        "repeated_years", "school years",
-        "Redoublements", "Repeated years",
+        "repeated_years",
+        "school years",
+        "Redoublements",
+        "Repeated years",
         "Nombre d'années scolaires où le niveau n'a pas progressé par rapport à l'année "
         "précédente du parcours (redoublement, ou réorientation au même niveau).",
         "Number of school years in which the level did not rise above that of the previous "
@@ -233,28 +265,36 @@ PATH: tuple[tuple[str, ...], ...] = (
         "level).",
     ),
     (
-        "age_for_level", "years",
-        "Âge par rapport au niveau", "Age for level",
+        "age_for_level",
+        "years",
+        "Âge par rapport au niveau",
+        "Age for level",
         "Âge atteint au 31 décembre de l'année de la rentrée moins l'âge normal du niveau "
         "(11 ans en 6e … 17 ans en terminale). Positif : en retard ; négatif : en avance.",
         "Age reached on 31 December of the year of the rentrée minus the nominal age of the "
         "level (11 in 6e … 17 in terminale). Positive: behind; negative: ahead.",
     ),
     (
-        "school_changes", "schools",
-        "Changements d'établissement", "School changes",
+        "school_changes",
+        "schools",
+        "Changements d'établissement",
+        "School changes",
         "Nombre d'établissements différents fréquentés dans le parcours, moins un.",
         "Number of distinct establishments in the student's path, minus one.",
     ),
     (
-        "level", "",
-        "Niveau", "Level",
+        "level",
+        "",
+        "Niveau",
+        "Level",
         "Niveau de la classe (6e à terminale, voie professionnelle et CAP compris).",
         "Level of the class (6e to terminale, vocational and CAP levels included).",
     ),
     (
-        "track", "",
-        "Voie", "Track",
+        "track",
+        "",
+        "Voie",
+        "Track",
         "Voie de formation : collège, générale, technologique ou professionnelle.",
         "Track: collège, general, technological or vocational.",
     ),
@@ -262,21 +302,26 @@ PATH: tuple[tuple[str, ...], ...] = (
 
 CONTEXT: tuple[tuple[str, ...], ...] = (
     (
-        "establishment_kind", "",
-        "Type d'établissement", "Kind of establishment",
+        "establishment_kind",
+        "",
+        "Type d'établissement",
+        "Kind of establishment",
         "Type de l'établissement : collège, lycée général et technologique, lycée "
         "professionnel ou lycée polyvalent.",
         "Kind of establishment: collège, general and technological lycée, vocational lycée "
         "or polyvalent lycée.",
     ),
     (
-        "priority_zone", "",
-        "Éducation prioritaire", "Priority education",
+        "priority_zone",
+        "",
+        "Éducation prioritaire",
+        "Priority education",
         "Classement de l'établissement en éducation prioritaire : aucun, REP ou REP+.",
         "Priority-education status of the establishment: none, REP or REP+.",
     ),
     (
-        "establishment_unjustified_absence_rate_4w", "share of class half-days",
+        "establishment_unjustified_absence_rate_4w",
+        "share of class half-days",
         "Taux d'absence non justifiée de l'établissement (4 sem.)",
         "Establishment's unjustified absence rate (4 wk)",
         "Moyenne, sur les élèves inscrits dans l'établissement à la date de calcul, de leur "

@@ -34,9 +34,7 @@ def read_outcomes(source: Extraction | str | Path) -> pd.DataFrame:
     ).df()
     outcomes["student_id"] = outcomes["student_id"].astype("str")
     outcomes["school_year"] = outcomes["school_year"].astype("str")
-    outcomes["label_known_on"] = pd.to_datetime(outcomes["label_known_on"]).astype(
-        "datetime64[us]"
-    )
+    outcomes["label_known_on"] = pd.to_datetime(outcomes["label_known_on"]).astype("datetime64[us]")
     return outcomes
 
 

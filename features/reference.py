@@ -91,9 +91,7 @@ def load_tables(extraction: Extraction, dates: list[dt.date]) -> dict[str, pd.Da
     tables = {}
     for name in BUILDER_TABLES:
         where = f" WHERE date < DATE '{last}'" if name in ("attendance", "grades", "exams") else ""
-        tables[name] = extraction.con.execute(
-            f"SELECT {_COLUMNS[name]} FROM {name}{where}"
-        ).df()
+        tables[name] = extraction.con.execute(f"SELECT {_COLUMNS[name]} FROM {name}{where}").df()
     return tables
 
 
@@ -135,9 +133,9 @@ def features_on(tables: dict[str, pd.DataFrame], as_of: AsOf) -> pd.DataFrame:
         for name, values in family.items():
             roster[name] = values
 
-    roster["establishment_unjustified_absence_rate_4w"] = roster.groupby(
-        "uai", dropna=False
-    )["unjustified_absence_rate_4w"].transform("mean")
+    roster["establishment_unjustified_absence_rate_4w"] = roster.groupby("uai", dropna=False)[
+        "unjustified_absence_rate_4w"
+    ].transform("mean")
     class_median = roster.groupby(["uai", "class_id"], dropna=False)["assessments_8w"].transform(
         "median"
     )

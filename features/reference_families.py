@@ -174,9 +174,9 @@ def path_features(enrollments: pd.DataFrame, roster: pd.DataFrame, as_of: AsOf) 
     nominal_age = roster["level"].map(NOMINAL_AGE).astype("float64")
     return {
         "repeated_years": ids.map(repeated).fillna(0).astype("float64"),
-        "age_for_level": (
-            as_of.rentree_year - roster["birth_date"].dt.year - nominal_age
-        ).astype("float64"),
+        "age_for_level": (as_of.rentree_year - roster["birth_date"].dt.year - nominal_age).astype(
+            "float64"
+        ),
         "school_changes": ids.map(known.groupby("student_id")["uai"].nunique() - 1)
         .fillna(0)
         .astype("float64"),

@@ -4,12 +4,17 @@ The saved model holds the `RiskModel` files (booster in LightGBM text format, ca
 catalog as JSON) as an artifact, and the wrapper as code (`models/pyfunc_code.py`, MLflow's
 "models from code"), not as a pickle; loading it needs `models` and `features.catalog`, never
 the training code. `predict` returns one row per input row: `risk` (calibrated probability) and
-`raw_score` (the booster's margin, which orders the weekly lists).
+`raw_score` (the booster's margin, which orders the weekly lists). With the parameter
+`explain=True` (declared in the signature, with `top` and `language`), each row also gets
+`reasons` and `protective`: JSON lists of the reasons that raise and lower its risk
+(`models.explanations`); references are then medians over the rows of the request, since the
+signature's input holds only the model features.
 """
 
 from __future__ import annotations
 
 import importlib.metadata
+import json
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -26,7 +31,9 @@ from models.risk_model import RiskModel
 
 __all__ = [
     "ARTIFACT_KEY",
+    "PREDICT_PARAMS",
     "RiskModelPyfunc",
+    "explained_predictions",
     "load_risk_model",
     "log_risk_model",
     "risk_model_signature",
@@ -34,6 +41,8 @@ __all__ = [
 ]
 
 ARTIFACT_KEY = "risk_model"
+# Inference parameters of the pyfunc (their defaults are in the signature's params schema).
+PREDICT_PARAMS: dict[str, Any] = {"explain": False, "top": 3, "language": "fr"}
 _REQUIREMENTS = ("mlflow", "lightgbm", "scikit-learn", "pandas", "numpy", "scipy", "pyarrow")
 
 
@@ -49,7 +58,12 @@ class RiskModelPyfunc(PythonModel):
         model_input: pd.DataFrame,
         params: dict[str, Any] | None = None,
     ) -> pd.DataFrame:
-        return predictions(self.risk_model, model_input)
+        options = {**PREDICT_PARAMS, **(params or {})}
+        if not options["explain"]:
+            return predictions(self.risk_model, model_input)
+        return explained_predictions(
+            self.risk_model, model_input, int(options["top"]), str(options["language"])
+        )
 
 
 def predictions(model: RiskModel, features: FeatureSet | pd.DataFrame) -> pd.DataFrame:
@@ -61,6 +75,21 @@ def predictions(model: RiskModel, features: FeatureSet | pd.DataFrame) -> pd.Dat
     )
 
 
+def explained_predictions(
+    model: RiskModel, features: FeatureSet | pd.DataFrame, top: int, language: str
+) -> pd.DataFrame:
+    """`predictions` plus `reasons` and `protective`, JSON lists of each row's reasons."""
+    frame = features.frame if isinstance(features, FeatureSet) else features
+    explained = model.explain(frame, top=top, language=language)  # type: ignore[arg-type]
+    output = predictions(model, frame)
+    records = explained.to_records()
+    output["reasons"] = [json.dumps(record["reasons"], ensure_ascii=False) for record in records]
+    output["protective"] = [
+        json.dumps(record["protective"], ensure_ascii=False) for record in records
+    ]
+    return output
+
+
 def risk_model_signature(
     model: RiskModel, features: FeatureSet | pd.DataFrame
 ) -> tuple[ModelSignature, pd.DataFrame]:
@@ -68,7 +97,8 @@ def risk_model_signature(
     and an input example (the first five rows)."""
     inputs = feature_frame(features, model.feature_names)
     example = inputs.head(5).reset_index(drop=True)
-    return infer_signature(example, predictions(model, example)), example
+    signature = infer_signature(example, predictions(model, example), params=PREDICT_PARAMS)
+    return signature, example
 
 
 def log_risk_model(

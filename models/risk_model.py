@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import lightgbm as lgb
 import numpy as np
@@ -29,6 +29,9 @@ from features.feature_set import FeatureSet
 from models.calibration import ScoreCalibrator, choose_calibrator, grouped_folds
 from models.encoding import encode_features
 from models.identity import frame_fingerprint, model_hash
+
+if TYPE_CHECKING:
+    from models.explanations import Explanations
 
 __all__ = ["DEFAULT_LIGHTGBM_PARAMS", "RiskModel"]
 
@@ -176,6 +179,17 @@ class RiskModel(BaseEstimator):
         check_is_fitted(self)
         return self.calibrator_.predict(self.raw_score(features))
 
+    def explain(
+        self, features: Features, top: int = 3, language: Literal["fr", "en"] = "fr", **options: Any
+    ) -> Explanations:
+        """Per row: the calibrated risk, the raw score, the `top` reasons that raise the risk
+        and the protective ones, worded in French and English (`models.explanations.explain`,
+        which documents `options`: `rows`, `protective`, `chunk_rows`, `min_share`,
+        `min_peers`). References are medians over all rows of `features`."""
+        from models.explanations import explain
+
+        return explain(self, features, top=top, language=language, **options)
+
     def _validated(self, features: Features) -> np.ndarray:
         encoded = encode_features(features, self.feature_names_in_, self.categories_)
         return validate_data(
@@ -239,4 +253,3 @@ class RiskModel(BaseEstimator):
         """The model's input columns, in order (the catalog's features)."""
         check_is_fitted(self)
         return tuple(str(name) for name in self.feature_names_in_)
-

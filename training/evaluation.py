@@ -18,7 +18,7 @@ import pandas as pd
 from training.config import TrainConfig
 from training.fitting import MODEL_NAMES, PRIMARY, PROBABILITY_MODELS
 from training.metrics import compare_models
-from training.metrics_lists import week_table
+from training.metrics_lists import list_ranks, week_table
 
 __all__ = [
     "comparison_table",
@@ -47,9 +47,7 @@ def model_frames(predictions: pd.DataFrame) -> dict[str, pd.DataFrame]:
 def comparison_table(predictions: pd.DataFrame, config: TrainConfig) -> pd.DataFrame:
     """Every metric for every model, one row per model (averaged over k-fold repeats)."""
     if "repeat" in predictions.columns:
-        tables = [
-            _compare(rows, config) for _, rows in predictions.groupby("repeat", sort=True)
-        ]
+        tables = [_compare(rows, config) for _, rows in predictions.groupby("repeat", sort=True)]
         numeric = pd.concat(tables).groupby(level=0, sort=False).mean(numeric_only=True)
         numeric["is_probability"] = tables[0]["is_probability"]
         return numeric.loc[tables[0].index, tables[0].columns]
@@ -87,8 +85,9 @@ def paired_lift(
         raise ValueError(f"no {reference!r} scores in the predictions")
     rng_counts = None
     result: dict[str, dict[str, float]] = {name: {} for name in frames if name != reference}
+    ranks = {name: list_ranks(frame) for name, frame in frames.items()}  # once for every rule
     for rule in config.list_rules:
-        totals = {name: _cluster_totals(frame, rule) for name, frame in frames.items()}
+        totals = {name: _cluster_totals(frame, rule, ranks[name]) for name, frame in frames.items()}
         clusters = totals[reference].index
         if rng_counts is None:
             n = len(clusters)
@@ -127,8 +126,10 @@ def _first_repeat(predictions: pd.DataFrame) -> pd.DataFrame:
     return predictions[predictions["repeat"] == predictions["repeat"].min()]
 
 
-def _cluster_totals(frame: pd.DataFrame, rule: str) -> pd.DataFrame:
-    table = week_table(frame, rule)
+def _cluster_totals(frame: pd.DataFrame, rule: str, ranks: np.ndarray) -> pd.DataFrame:
+    """Hits, listed and positives of each establishment over all its weeks: the unit the
+    bootstrap resamples."""
+    table = week_table(frame, rule, ranks=ranks)
     return table.groupby("cluster", sort=True)[["hits", "listed", "positives"]].sum()
 
 
@@ -153,4 +154,3 @@ def _interval(differences: np.ndarray, level: float = 0.95) -> tuple[float, floa
     tail = (1 - level) / 2 * 100
     low, high = np.percentile(defined, [tail, 100 - tail])
     return float(low), float(high)
-

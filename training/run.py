@@ -1,9 +1,10 @@
 """`vigie train` end to end: validate, build, train, evaluate, log one MLflow run, register.
 
 Order matters. The configuration is validated by the caller and the extraction here, before a
-run is opened: bad input leaves no trace. Everything a run records is logged inside it; the
-model is registered (`vigie-dropout`, alias `challenger`) only after the run ended FINISHED,
-so an interrupted run leaves a FAILED run and no registered version.
+run is opened: bad input leaves no trace. Everything a run records is logged inside it, the
+fairness audit of its tested lists last (`training.fairness`, on the snapshots already in
+memory); the model is registered (`vigie-dropout`, alias `challenger`) only after the run
+ended FINISHED, so an interrupted run leaves a FAILED run and no registered version.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import yaml
 from features.catalog import CATEGORIES, FEATURE_CATALOG
 from features.validation import require_valid
 from training.config import TrainConfig
+from training.fairness import FairnessAudit, FairnessConfig, audited_rows, run_audit
 from training.fitting import PRIMARY, RAW_COLUMN
 from training.metrics import expected_calibration_error
 from training.pipeline import PreparedData, TrainingResult, prepare, train_and_evaluate
@@ -39,6 +41,7 @@ from training.tracking import (
 
 __all__ = [
     "TrainingOutcome",
+    "audit_training",
     "log_training",
     "prepare_data",
     "run_training",
@@ -56,6 +59,7 @@ class TrainingOutcome:
     version: str | None
     result: TrainingResult
     seconds: float
+    fairness: FairnessAudit | None = None
 
 
 def prepare_data(
@@ -78,12 +82,15 @@ def run_training(
     register: bool = True,
     prepared: PreparedData | None = None,
     use_environment_run: bool = True,
+    fairness: FairnessConfig | None = None,
 ) -> TrainingOutcome:
-    """Train and evaluate on the extraction in `data` as one MLflow run, then register the
-    final model as the `challenger`. Tracking must be set up (`training.tracking`).
+    """Train and evaluate on the extraction in `data` as one MLflow run, audit its lists for
+    fairness, then register the final model as the `challenger`. Tracking must be set up
+    (`training.tracking`).
 
     `prepared` reuses snapshots already built for this data and configuration (`vigie tune`);
-    `use_environment_run=False` opens a new run even under `mlflow run`."""
+    `use_environment_run=False` opens a new run even under `mlflow run`; `fairness` sets the
+    audit (default: `FairnessConfig` with the training seed and bootstrap count)."""
     started = time.perf_counter()
     prepared = prepared or prepare_data(data, config, as_of)
     fingerprint = data_fingerprint(data)
@@ -99,13 +106,38 @@ def run_training(
         log_inputs(config, data, fingerprint, prepared, as_of)
         result = train_and_evaluate(prepared, config)
         model_uri = log_training(result, config)
+        audit = audit_training(result, prepared, config, fairness, run.info.run_id, model_uri)
     version = None
     if register:
         registered = register_challenger(model_uri, config.registered_model_name, run.info.run_id)
         version = str(registered.version)
         _tag_run(run.info.run_id, "vigie.registered_version", version)
     return TrainingOutcome(run.info.run_id, model_uri, version, result,
-                           time.perf_counter() - started)  # fmt: skip
+                           time.perf_counter() - started, audit)  # fmt: skip
+
+
+def audit_training(
+    result: TrainingResult,
+    prepared: PreparedData,
+    config: TrainConfig,
+    fairness: FairnessConfig | None,
+    run_id: str,
+    model_uri: str,
+) -> FairnessAudit:
+    """The fairness audit of the run's tested lists, from the snapshots in memory (features
+    and group attributes of the same student-weeks), logged to the run under `fairness/`."""
+    from mlflow.tracking import MlflowClient
+
+    from training.fairness.logged import log_audit
+
+    settings = fairness or FairnessConfig(seed=config.seed, n_boot=config.n_boot)
+    started = time.perf_counter()
+    rows = audited_rows(result.predictions, prepared.snapshots)
+    context = {"run_id": run_id, "model_uri": model_uri}
+    audit = run_audit(rows, result.final_model, settings, context)
+    log_audit(MlflowClient(), run_id, audit)
+    logger.info("fairness audit in %.1f s", time.perf_counter() - started)
+    return audit
 
 
 def log_inputs(
@@ -139,6 +171,7 @@ def log_training(result: TrainingResult, config: TrainConfig) -> str:
     """Metrics, comparison table, predictions, plots and the model; returns the model URI."""
     import mlflow
 
+    from models.global_explanations import log_global_explanations
     from models.pyfunc import log_risk_model
 
     table = result.comparison
@@ -168,6 +201,9 @@ def log_training(result: TrainingResult, config: TrainConfig) -> str:
     mlflow.set_tags({"vigie.model_hash": model.model_hash_,
                      "vigie.calibration": model.calibrator_.method})  # fmt: skip
     info = log_risk_model(model, result.final_fold.train)
+    # The global view (mean |SHAP| per feature and family) on the final model's own training
+    # rows: the test rows were scored by the fold models, not by this one.
+    log_global_explanations(model, result.final_fold.train, seed=config.seed)
     # The comparison table is logged last: promotion requires it, so a run interrupted
     # before this point can never be promoted.
     mlflow.log_text(text, COMPARISON_ARTIFACT)
@@ -194,10 +230,15 @@ def _flatten(settings: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
 def _catalog() -> dict[str, Any]:
     return {
         "features": [
-            {"name": spec.name, "family": spec.family, "kind": spec.kind, "unit": spec.unit,
-             "label_fr": spec.label_fr, "label_en": spec.label_en}
+            {
+                "name": spec.name,
+                "family": spec.family,
+                "kind": spec.kind,
+                "unit": spec.unit,
+                "label_fr": spec.label_fr,
+                "label_en": spec.label_en,
+            }
             for spec in FEATURE_CATALOG
         ],
         "categories": {name: list(levels) for name, levels in CATEGORIES.items()},
     }
-

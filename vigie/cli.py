@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from vigie import __version__
-from vigie.commands import data, training
+from vigie.commands import audit, dashboard, data, explain, score, serving, training
 from vigie.commands.common import console
 
 __all__ = ["app", "main"]
@@ -49,6 +49,11 @@ def _root(
 
 data.register(app)
 training.register(app)
+explain.register(app)
+audit.register(app)
+serving.register(app)
+score.register(app)
+dashboard.register(app)
 
 
 def main() -> None:

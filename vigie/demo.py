@@ -1,13 +1,17 @@
 """The demo job: the main job of Vigie on the embedded synthetic académie.
 
 Generate the demo académie (once; it is deterministic), validate it, build this week's features
-with the one feature builder, train and compare the models in MLflow (`vigie train`), and print
-what a newcomer needs to see that it works.
+with the one feature builder, train and compare the models in MLflow (`vigie train`), make the
+model champion, write this week's lists to the store (`vigie score`), create a demo user of
+each role, and open the dashboard. The académie is generated again when its
+configuration (`features/synth/academie.yaml`) changed since it was written, so a checkout that
+changes the demo's size never trains on a stale one.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import time
 from pathlib import Path
 
@@ -18,10 +22,16 @@ from rich.table import Table
 from features.catalog import ABSENTEEISM_THRESHOLD
 from features.feature_set import FeatureSet
 from features.pipeline import build_feature_file
-from features.synth import load_config, synthesize
+from features.synth import SynthConfig, load_config, synthesize
 from vigie.settings import Settings
 
-__all__ = ["demo_as_of", "run_demo", "summarise_features"]
+__all__ = ["config_fingerprint", "demo_as_of", "run_demo", "summarise_features"]
+
+
+def config_fingerprint(config: SynthConfig) -> str:
+    """SHA-256 of the validated generator configuration: what the demo extraction was made
+    from. Two configurations with the same values have the same fingerprint."""
+    return hashlib.sha256(config.model_dump_json().encode("utf-8")).hexdigest()
 
 
 def demo_as_of(extraction_date: dt.date) -> dt.date:
@@ -69,15 +79,26 @@ def _summary_table(summary: pd.DataFrame, as_of: dt.date) -> Table:
     return table
 
 
-def run_demo(settings: Settings, console: Console) -> Path:
-    """Run the demo and return the feature file it wrote."""
+def run_demo(settings: Settings, console: Console, dashboard: bool = False) -> Path:
+    """Run the demo and return the feature file it wrote; with `dashboard`, end by serving
+    the dashboard (until interrupted)."""
     config = load_config()
     extraction = settings.demo_extraction
+    stamp = settings.demo_fingerprint
+    fingerprint = config_fingerprint(config)
     started = time.perf_counter()
-    if extraction.is_dir():
+    made_from = stamp.read_text(encoding="utf-8").strip() if stamp.is_file() else None
+    if extraction.is_dir() and made_from == fingerprint:
         console.print(f"Demo académie: reusing {extraction} (delete it to generate it again)")
     else:
-        summary = synthesize(extraction)
+        if extraction.is_dir():
+            console.print(
+                f"Demo académie: {extraction} was made from another configuration; "
+                "generating it again"
+            )
+        stamp.unlink(missing_ok=True)
+        summary = synthesize(extraction, config=config)
+        stamp.write_text(fingerprint + "\n", encoding="utf-8")
         console.print(f"Demo académie: {summary}")
 
     as_of = demo_as_of(config.extraction_date)
@@ -99,5 +120,17 @@ def run_demo(settings: Settings, console: Console) -> Path:
     from vigie.commands.training import train
 
     train(data=extraction)
+
+    # The week's lists in the store, and a user of each role to open them in the dashboard.
+    from training.config import TrainConfig
+    from vigie.demo_serving import ensure_demo_users, promote_demo_champion, score_demo_week
+
+    promote_demo_champion(TrainConfig().registered_model_name, console)
+    score_demo_week(extraction, as_of)
+    ensure_demo_users(str(sorted(feature_set.frame["uai"].unique())[0]), console)
     console.print(f"Demo done in {time.perf_counter() - started:.0f} s.")
+    if dashboard:
+        from vigie.commands.dashboard import dashboard as serve_dashboard
+
+        serve_dashboard()
     return out

@@ -23,6 +23,11 @@ class Settings(BaseSettings):
         return self.home / "demo" / "extraction"
 
     @property
+    def demo_fingerprint(self) -> Path:
+        """Holds the fingerprint of the configuration the demo extraction was made from."""
+        return self.home / "demo" / "academie.sha256"
+
+    @property
     def features_dir(self) -> Path:
         return self.home / "features"
 

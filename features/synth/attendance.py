@@ -20,6 +20,7 @@ from features.synth.enrollments import Segments
 from features.synth.establishments import Establishments
 from features.synth.latent import Fate
 from features.synth.population import Students
+from features.synth.probes import late_proxy_factor
 from features.synth.timeline import YearTimeline
 
 __all__ = ["REASONS", "AttendanceRows", "draw_attendance"]
@@ -71,6 +72,9 @@ def _base_rates(
         np.array([settings.late_rate[name] for name in track_names])[segments.track]
         * students.late_propensity[index]
     )
+    proxy = late_proxy_factor(students, index, config)
+    if proxy is not None:
+        late = late * proxy
     return unjustified, justified, late
 
 

@@ -36,7 +36,14 @@ from features.synth.sections import (
     require_keys,
 )
 
-__all__ = ["DEFAULT_CONFIG_PATH", "SynthConfig", "load_config"]
+__all__ = [
+    "DEFAULT_CONFIG_PATH",
+    "AuditProbes",
+    "LabelBias",
+    "ScholarshipProxy",
+    "SynthConfig",
+    "load_config",
+]
 
 DEFAULT_CONFIG_PATH = Path(__file__).with_name("academie.yaml")
 
@@ -125,6 +132,31 @@ class Outcomes(Section):
     others_known_window: tuple[MonthDay, MonthDay]
 
 
+class ScholarshipProxy(Section):
+    """Audit probe (off by default): scholarship holders' late arrivals are multiplied by
+    `late_factor`, so that late-arrival features encode scholarship status (see `probes`)."""
+
+    enabled: bool = False
+    late_factor: Annotated[float, Field(ge=1, le=50)] = 6.0
+
+
+class LabelBias(Section):
+    """Audit probe (off by default): the dropouts of `group` show their disengagement with
+    only `signal_factor` of its usual strength, so the lists miss them (see `probes`)."""
+
+    enabled: bool = False
+    group: Literal["girls", "boys", "scholarship_holders", "disadvantaged"] = "girls"
+    signal_factor: Fraction = 0.1
+
+
+class AuditProbes(Section):
+    """Deliberate flaws for testing the fairness audit. Defaults live here, not in
+    `academie.yaml`: the demo académie never carries them."""
+
+    scholarship_proxy: ScholarshipProxy = ScholarshipProxy()
+    label_bias: LabelBias = LabelBias()
+
+
 class SynthConfig(Section):
     """The whole configuration of a synthetic académie (see `academie.yaml`)."""
 
@@ -143,6 +175,7 @@ class SynthConfig(Section):
     grades: Grades
     exams: Exams
     outcomes: Outcomes
+    audit_probes: AuditProbes = AuditProbes()
 
     @model_validator(mode="after")
     def _extraction_inside_last_year(self) -> SynthConfig:

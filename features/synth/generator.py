@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from features.synth import codes as c
+from features.synth import probes
 from features.synth.attendance import draw_attendance
 from features.synth.config import SynthConfig, load_config
 from features.synth.enrollments import build_segments
@@ -93,7 +94,9 @@ def simulate(config: SynthConfig) -> Draft:
         )
         roster = roster.concat(arrived)
         risk = risk_score(rng("risk"), roster, students, establishments, config, rentree_year)
-        fate = draw_fate(rng("dropout"), roster, risk, timeline, config)
+        fate = probes.label_bias(
+            draw_fate(rng("dropout"), roster, risk, timeline, config), roster, students, config
+        )
         movements = draw_movements(rng("movements"), roster, fate, establishments, timeline, config)
         present = movements.leave_day == NEVER
         passed, finals = final_exams(
@@ -185,6 +188,8 @@ def synthesize(
     extraction_date: dt.date | None = None,
     file_format: FileFormat = "parquet",
     config: SynthConfig | None = None,
+    scholarship_proxy: bool | None = None,
+    label_bias: str | None = None,
 ) -> SynthSummary:
     """Generate an académie and write it as an extraction folder (atomically).
 
@@ -192,6 +197,10 @@ def synthesize(
     `academie.yaml` by default). `students` is the approximate number of distinct students
     enrolled in the last school year. Given only `last_school_year`, the extraction date
     moves to the same day of that year (27 November by default).
+
+    Audit probes (off unless asked; see `features.synth.probes`): `scholarship_proxy=True`
+    makes late arrivals encode scholarship status; `label_bias="girls"` (or "boys",
+    "scholarship_holders", "disadvantaged") makes that group's dropouts show weaker signals.
     """
     started = time.perf_counter()
     base = config or load_config()
@@ -209,6 +218,13 @@ def synthesize(
     if extraction_date is not None:
         changes["extraction_date"] = extraction_date
         changes.setdefault("last_school_year", None)  # the school year of the extraction
+    switches: dict[str, dict[str, object]] = {}
+    if scholarship_proxy is not None:
+        switches["scholarship_proxy"] = {"enabled": scholarship_proxy}
+    if label_bias is not None:
+        switches["label_bias"] = {"enabled": True, "group": label_bias}
+    if switches:
+        changes["audit_probes"] = switches
     final = base.override(**changes)
     tables = generate_academie(final)
     path = write_extraction(tables, out_dir, file_format)

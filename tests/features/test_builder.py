@@ -63,11 +63,27 @@ def academie() -> dict[str, list[dict]]:
             enrollment("B", "2023-2024", COLLEGE, "3e", D(2023, 9, 4), D(2024, 7, 5), "3eB"),
             enrollment("B", "2024-2025", LYCEE, "2nde", D(2024, 9, 2), None, "2ndeC"),
             enrollment("C", "2024-2025", COLLEGE, "6e", D(2024, 9, 2), None, "6eA"),
-            enrollment("D", "2024-2025", COLLEGE, "6e", D(2024, 9, 2), D(2024, 11, 15), "6eA",
-                       exit_reason="transferred"),
+            enrollment(
+                "D",
+                "2024-2025",
+                COLLEGE,
+                "6e",
+                D(2024, 9, 2),
+                D(2024, 11, 15),
+                "6eA",
+                exit_reason="transferred",
+            ),
             enrollment("E", "2024-2025", COLLEGE, "6e", D(2024, 12, 9), None, "6eA"),
-            enrollment("F", "2024-2025", COLLEGE, "5e", D(2024, 9, 2), D(2024, 11, 8), "5eA",
-                       exit_reason="transferred"),
+            enrollment(
+                "F",
+                "2024-2025",
+                COLLEGE,
+                "5e",
+                D(2024, 9, 2),
+                D(2024, 11, 8),
+                "5eA",
+                exit_reason="transferred",
+            ),
             enrollment("F", "2024-2025", OTHER_COLLEGE, "5e", D(2024, 11, 12), AS_OF, "5eZ"),
         ],
         "attendance": [
@@ -308,12 +324,23 @@ def test_helper_tables_place_each_day_before_the_right_as_of_dates() -> None:
     days = {row["day"]: row for row in days_table(dates, D(2023, 9, 1)).to_pylist()}
     assert min(days) == D(2023, 9, 1)
     assert max(days) == D(2024, 12, 8)  # events on the last as-of date never count
-    # 10 October counts for 2 December only: it is out of the 8 weeks of 9 December.
-    assert (days[D(2024, 10, 10)]["bucket"], days[D(2024, 10, 10)]["recent_until"]) == (0, 1)
+
+    def counts_for(day: dt.date) -> tuple[int, ...]:
+        row = days[day]
+        return tuple(row[name] for name in ("bucket", "until_2w", "until_4w", "until_8w"))
+
+    # 10 October counts for 2 December only, and only year to date and in its 8 weeks (from
+    # 7 October): it is out of the 4 weeks of 2 December (from 4 November).
+    assert counts_for(D(2024, 10, 10)) == (0, 0, 0, 1)
+    # 25 November is in every window of 2 December and in the 2 weeks of 9 December.
+    assert counts_for(D(2024, 11, 25)) == (0, 2, 2, 2)
     # 2 December itself counts for 9 December only (strictly before the as-of date).
-    assert (days[AS_OF]["bucket"], days[AS_OF]["recent_until"]) == (1, 2)
+    assert counts_for(AS_OF) == (1, 2, 2, 2)
     assert days[D(2024, 8, 31)]["year_start"] == D(2023, 9, 1)
     assert days[D(2024, 9, 1)]["year_start"] == D(2024, 9, 1)
+    # Year to date: a day of 2023-2024 counts for no as-of date of 2024-2025.
+    assert (days[D(2024, 6, 3)]["bucket"], days[D(2024, 6, 3)]["until_ytd"]) == (0, 0)
+    assert days[D(2024, 9, 2)]["until_ytd"] == 2
 
 
 def test_builder_never_needs_the_outcomes_table(tmp_path: Path) -> None:

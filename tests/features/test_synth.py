@@ -63,7 +63,7 @@ def _with_enrollment(events: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> p
 
 def test_default_config_is_the_documented_demo() -> None:
     config = load_config()
-    assert (config.establishments, config.students, config.years) == (30, 12_000, 4)
+    assert (config.establishments, config.students, config.years) == (100, 40_000, 4)
     assert config.extraction_date == EXTRACTION
     assert config.school_years == ["2023-2024", "2024-2025", "2025-2026", "2026-2027"]
 

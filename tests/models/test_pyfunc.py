@@ -50,3 +50,22 @@ def test_pyfunc_predicts_what_the_in_memory_model_predicts(
     loaded = load_risk_model(str(path))
     np.testing.assert_array_equal(loaded.predict_risk(rows), expected)
     assert loaded.model_hash_ == model.model_hash_
+
+
+def test_pyfunc_explains_when_asked_through_params(
+    saved: tuple[RiskModel, Path], years: Years
+) -> None:
+    import json
+
+    model, path = saved
+    info = mlflow.models.get_model_info(str(path))
+    assert {param.name for param in info.signature.params} == {"explain", "top", "language"}
+    rows = years.held_out.head(200).loc[:, list(feature_names())]
+    pyfunc = mlflow.pyfunc.load_model(str(path))
+    output = pyfunc.predict(rows, params={"explain": True, "top": 2, "language": "en"})
+    assert list(output.columns) == ["risk", "raw_score", "reasons", "protective"]
+    np.testing.assert_array_equal(output["risk"].to_numpy(), model.predict_risk(rows))
+    reasons = [json.loads(text) for text in output["reasons"]]
+    assert max(len(row) for row in reasons) == 2
+    assert all(reason["direction"] == "raises" for row in reasons for reason in row)
+    assert all(reason["text"] == reason["text_en"] for row in reasons for reason in row)

@@ -24,9 +24,7 @@ FAST = {"num_boost_round": 60, "calibration_folds": 3, "seed": 3}
 @pytest.fixture(scope="module")
 def fitted(years: Years) -> RiskModel:
     train = years.train
-    return RiskModel(**FAST).fit(
-        train, train["label_dropped_out"], groups=train["student_id"]
-    )
+    return RiskModel(**FAST).fit(train, train["label_dropped_out"], groups=train["student_id"])
 
 
 def test_init_only_stores_parameters_and_predicting_before_fit_fails(years: Years) -> None:

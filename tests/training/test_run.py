@@ -37,7 +37,10 @@ def test_a_training_run_records_everything(trained, tiny_academie: Path) -> None
                  "features/feature_catalog.json", "features/feature_importance.csv",
                  "splits/plan.json", "predictions/test_predictions.parquet",
                  "plots/pr_curve.png", "plots/reliability_curve.png",
-                 "plots/precision_by_month.png", "plots/feature_importance.png"):  # fmt: skip
+                 "plots/precision_by_month.png", "plots/feature_importance.png",
+                 "explanations/global_shap.csv", "explanations/global_shap.json",
+                 "explanations/global_shap.png", "fairness/fairness.json",
+                 "fairness/fairness_report.html"):  # fmt: skip
         assert path in artifacts
     assert run.data.tags["vigie.data_sha256"] == data_fingerprint(tiny_academie)["sha256"]
     if git_commit() is not None:

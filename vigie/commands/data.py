@@ -36,6 +36,20 @@ def synth(
     file_format: Annotated[
         str, typer.Option("--format", help="csv or parquet.", case_sensitive=False)
     ] = "parquet",
+    scholarship_proxy: Annotated[
+        bool,
+        typer.Option(
+            "--scholarship-proxy", help="Audit probe: late arrivals encode scholarship status."
+        ),
+    ] = False,
+    label_bias: Annotated[
+        str | None,
+        typer.Option(
+            "--label-bias",
+            help="Audit probe: this group's dropouts show weaker signals "
+            "(girls, boys, scholarship_holders, disadvantaged).",
+        ),
+    ] = None,
 ) -> None:
     """Write a synthetic académie, deterministic by seed.
 
@@ -53,6 +67,8 @@ def synth(
             years=years,
             seed=seed,
             last_school_year=last_school_year,
+            scholarship_proxy=scholarship_proxy or None,
+            label_bias=label_bias,
             extraction_date=parse_date(extraction_date) if extraction_date else None,
             file_format=file_format,
         )
@@ -99,13 +115,21 @@ def features(
     )
 
 
-def demo() -> None:
-    """Run the main job on the embedded synthetic académie and print a summary."""
+def demo(
+    dashboard: Annotated[
+        bool,
+        typer.Option(
+            "--dashboard/--no-dashboard", help="End by serving the dashboard (Ctrl+C to stop)."
+        ),
+    ] = True,
+) -> None:
+    """Run the main job on the embedded synthetic académie: data, features, training, this
+    week's lists, demo users, then the dashboard."""
     from vigie.demo import run_demo
     from vigie.settings import load_settings
 
     with user_errors():
-        run_demo(load_settings(), console)
+        run_demo(load_settings(), console, dashboard=dashboard)
 
 
 def register(app: typer.Typer) -> None:

@@ -64,8 +64,10 @@ def train(
     _show(outcome.result.comparison, outcome.result.lift, train_config.list_rules, as_json, title)
     (error_console if as_json else console).print(  # keep stdout pure JSON with --json
         f"Registered {train_config.registered_model_name} version {outcome.version} as "
-        f"challenger ({outcome.seconds:.0f} s). Promote it with: "
-        f"vigie promote --version {outcome.version}"
+        f"challenger ({outcome.seconds:.0f} s). Read its fairness audit (logged to the run; "
+        f"vigie audit --run {outcome.run_id}), then promote it with: "
+        f'vigie promote --version {outcome.version} (add --override "justification" if '
+        "the fairness gate refuses it)"
     )
 
 
@@ -122,9 +124,19 @@ def promote(
         str | None, typer.Option("--by", help="Who promotes (default: VIGIE_USER or login).")
     ] = None,
     model: ModelOption = "vigie-dropout",
+    override: Annotated[
+        str | None,
+        typer.Option(
+            "--override",
+            help="Written justification to promote despite the fairness gate (recorded on "
+            "the version with who and when).",
+        ),
+    ] = None,
 ) -> None:
     """Move the `champion` alias to a version, refusing (with the reasons) a version whose
-    run lacks the comparison table; records who promoted it and when."""
+    run lacks the comparison table, or whose fairness audit finds a judged group with a recall
+    ratio outside the 0.8-1.25 band (or has no audit) unless `--override` justifies it;
+    records who promoted it and when."""
     from mlflow.tracking import MlflowClient
 
     from training.promote import PromotionRefused, default_promoter, promote_version
@@ -133,11 +145,15 @@ def promote(
 
     setup_tracking(load_settings().home)
     try:
-        promotion = promote_version(MlflowClient(), model, version, by or default_promoter())
+        promotion = promote_version(
+            MlflowClient(), model, version, by or default_promoter(), override=override
+        )
     except PromotionRefused as refusal:
         error_console.print(str(refusal), style="red", markup=False)
         raise typer.Exit(1) from None
     previous = promotion.previous_champion or "none"
+    for problem in promotion.overridden:
+        error_console.print(f"Fairness gate overridden: {problem}", style="yellow", markup=False)
     console.print(
         f"{model} version {promotion.version} is now champion (was {previous}), promoted by "
         f"{promotion.promoted_by} at {promotion.promoted_at}."

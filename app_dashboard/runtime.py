@@ -1,0 +1,126 @@
+"""What every page shares: settings, the store and the model (cached resources), the signed
+in actor and the language (session state), and how a refusal is shown.
+
+Only this module touches `st.session_state` keys by name. The actor is set by the login
+page and never read from the URL: a page reads its establishment or student from the URL or
+the session, but every read goes through a service that checks the actor's scope."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import streamlit as st
+
+from app_dashboard.settings import DashboardSettings, load_dashboard_settings
+from app_dashboard.wording import Language, text
+from serving.db import Store, open_store
+from serving.services import AccessDenied, Actor, NotFound, ServiceError
+
+__all__ = [
+    "ACTOR",
+    "LANGUAGE_TOGGLE",
+    "STUDENT",
+    "UAI",
+    "actor",
+    "language",
+    "mlflow_client",
+    "model_uri_for",
+    "risk_model",
+    "settings",
+    "show_error",
+    "store",
+    "t",
+]
+
+ACTOR = "vigie_actor"
+LANGUAGE_TOGGLE = "vigie_english"
+UAI = "vigie_uai"
+STUDENT = "vigie_student"
+
+
+@st.cache_resource(show_spinner=False)
+def _settings() -> DashboardSettings:
+    return load_dashboard_settings()
+
+
+def settings() -> DashboardSettings:
+    return _settings()
+
+
+@st.cache_resource(show_spinner=False)
+def _store(url: str) -> Store:
+    return open_store(url)
+
+
+def store() -> Store:
+    """The operational store, opened (and migrated) once per server process."""
+    return _store(settings().resolved_database_url)
+
+
+@st.cache_resource(show_spinner=False)
+def _model(uri: str, tracking_uri: str) -> Any:
+    import os
+
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    import mlflow
+
+    from models.pyfunc import load_risk_model
+
+    mlflow.set_tracking_uri(tracking_uri)
+    mlflow.set_registry_uri(tracking_uri)
+    return load_risk_model(uri)
+
+
+def model_uri_for(model_version: str | None, configured: str | None, name: str) -> str:
+    """The model that explains a list: VIGIE_MODEL_URI when set, else the registered version
+    that wrote the list (`name/3` -> `models:/name/3`), else the champion."""
+    if configured:
+        return configured
+    if model_version and re.fullmatch(r"[\w.-]+/\d+", model_version):
+        return f"models:/{model_version}"
+    return f"models:/{name}@champion"
+
+
+def risk_model(model_version: str | None = None) -> Any:
+    """The model behind the waterfall, loaded once per server process."""
+    current = settings()
+    uri = model_uri_for(model_version, current.model_uri, current.model_name)
+    return _model(uri, current.tracking_uri)
+
+
+@st.cache_resource(show_spinner=False)
+def _client(tracking_uri: str) -> Any:
+    import os
+
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    from mlflow.tracking import MlflowClient
+
+    return MlflowClient(tracking_uri, registry_uri=tracking_uri)
+
+
+def mlflow_client() -> Any:
+    return _client(settings().tracking_uri)
+
+
+def actor() -> Actor | None:
+    value = st.session_state.get(ACTOR)
+    return value if isinstance(value, Actor) else None
+
+
+def language() -> Language:
+    return "en" if st.session_state.get(LANGUAGE_TOGGLE, False) else "fr"
+
+
+def t(key: str, **values: object) -> str:
+    return text(key, language(), **values)
+
+
+def show_error(error: ServiceError) -> None:
+    """A refusal of the service layer, in the user's language (its message holds no name)."""
+    if isinstance(error, AccessDenied):
+        st.error(t("denied", message=str(error)), icon=":material/block:")
+    elif isinstance(error, NotFound):
+        st.warning(t("not_found", message=str(error)), icon=":material/search_off:")
+    else:
+        st.error(t("invalid", message=str(error)), icon=":material/error:")

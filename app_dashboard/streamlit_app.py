@@ -1,0 +1,43 @@
+"""The dashboard's entry file: page setup, sign-in, the language switch, and the pages the
+signed-in role is offered (`st.navigation`). Each page is its own file in `views/`.
+
+Run with `vigie dashboard` (or `streamlit run app_dashboard/streamlit_app.py`)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app_dashboard import runtime
+from app_dashboard.auth import oidc_configured, sign_in_with_oidc
+from app_dashboard.navigation import pages_for
+from app_dashboard.wording import text, vocabulary
+
+st.set_page_config(page_title="Vigie", page_icon=":material/visibility:", layout="wide")
+
+with st.sidebar:
+    st.toggle(text("language", "fr"), key=runtime.LANGUAGE_TOGGLE)
+
+actor = runtime.actor()
+if actor is None and oidc_configured():
+    actor = sign_in_with_oidc()
+
+if actor is None:
+    login = st.Page("views/login.py", title=runtime.t("login_title"), icon=":material/login:")
+    st.navigation([login], position="hidden").run()
+else:
+    with st.sidebar:
+        role = vocabulary("role", actor.role, runtime.language())
+        st.caption(runtime.t("signed_in_as", username=actor.username, role=role))
+        if st.button(runtime.t("sign_out"), icon=":material/logout:"):
+            for key in list(st.session_state.keys()):
+                if key != runtime.LANGUAGE_TOGGLE:
+                    del st.session_state[key]
+            st.query_params.clear()
+            if oidc_configured():
+                st.logout()
+            st.rerun()
+    navigation = pages_for(actor.role, runtime.language())
+    if not navigation:
+        st.warning(runtime.t("no_page"))
+    else:
+        st.navigation(navigation).run()

@@ -1,0 +1,21 @@
+"""Sign-in page: the store's local accounts, and the school's identity provider when set."""
+
+import streamlit as st
+
+from app_dashboard import runtime
+from app_dashboard.auth import oidc_configured, sign_in_with_password
+
+st.title(runtime.t("app_title"))
+st.subheader(runtime.t("login_title"))
+st.write(runtime.t("login_intro"))
+with st.form("login"):
+    username = st.text_input(runtime.t("username"), key="login_username")
+    password = st.text_input(runtime.t("password"), type="password", key="login_password")
+    submitted = st.form_submit_button(runtime.t("sign_in"), type="primary")
+if submitted:
+    if sign_in_with_password(username, password) is None:
+        st.error(runtime.t("bad_login"))
+    else:
+        st.rerun()
+if oidc_configured() and st.button(runtime.t("sign_in_oidc")):
+    st.login()

@@ -1,0 +1,105 @@
+"""Model card of the model in service: intended use, data, metrics at capacity against the
+rules schools use, limits, fairness results and the version history."""
+
+import pandas as pd
+import streamlit as st
+
+from app_dashboard import runtime
+from serving.services import ServiceError
+from serving.services.dashboard_models import (
+    get_comparison,
+    get_fairness_report,
+    list_model_versions,
+)
+
+t = runtime.t
+st.title(t("page_model_card"))
+settings = runtime.settings()
+store, actor, client = runtime.store(), runtime.actor(), runtime.mlflow_client()
+
+try:
+    versions = list_model_versions(store, actor, client, settings.model_name)
+except ServiceError as error:
+    runtime.show_error(error)
+    st.stop()
+champion = next((v for v in versions if "champion" in v.aliases), None)
+shown = champion or (versions[0] if versions else None)
+if shown is None:
+    st.info(t("no_report", reason=settings.model_name))
+    st.stop()
+
+st.markdown(
+    f"**{settings.model_name}** · {t('version')} {shown.version} · "
+    f"{', '.join(shown.aliases) or '—'}"
+)
+st.write(t("model_card_intro"))
+
+st.subheader(t("data_section"))
+params = shown.params
+data_rows = {
+    key: params[key]
+    for key in ("data_dir", "data_sha256", "cv", "cadence", "test_cadence", "calibration")
+    if key in params
+}
+st.dataframe(
+    pd.DataFrame({"": list(data_rows), t("value"): list(data_rows.values())}),
+    hide_index=True,
+    width="stretch",
+)
+
+st.subheader(t("metrics_at_capacity"))
+try:
+    _, comparison = get_comparison(store, actor, client, settings.model_name, shown.version)
+except ServiceError as error:
+    st.caption(str(error))
+else:
+    models = pd.DataFrame(comparison.get("models", {})).T
+    wanted = [
+        column
+        for column in (
+            "precision@k",
+            "precision@k_low",
+            "precision@k_high",
+            "recall@k",
+            "recall@k_low",
+            "recall@k_high",
+            "roc_auc",
+            "pr_auc",
+        )
+        if column in models.columns
+    ]
+    st.dataframe(models.loc[:, wanted].astype(float).round(3), width="stretch")
+
+st.subheader(t("fairness_section"))
+try:
+    _, fairness = get_fairness_report(store, actor, client, settings.model_name, shown.version)
+except ServiceError as error:
+    st.caption(t("no_report", reason=str(error)))
+else:
+    gate = fairness.get("gate") or {}
+    st.write(t("gate_passed") if gate.get("passed") else t("gate_failed"))
+    out = pd.DataFrame(gate.get("out_of_band", []))
+    if not out.empty:
+        st.dataframe(out, hide_index=True, width="stretch")
+
+st.subheader(t("model_card_limits").split(":")[0])
+st.write(t("model_card_limits"))
+
+st.subheader(t("versions"))
+st.dataframe(
+    pd.DataFrame(
+        [
+            {
+                t("version"): v.version,
+                t("aliases"): ", ".join(v.aliases),
+                t("created"): v.created_at.strftime("%Y-%m-%d %H:%M"),
+                "precision@k": v.metrics.get("precision_at_k"),
+                "recall@k": v.metrics.get("recall_at_k"),
+                "run": v.run_id,
+            }
+            for v in versions
+        ]
+    ),
+    hide_index=True,
+    width="stretch",
+)

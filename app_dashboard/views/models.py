@@ -1,0 +1,53 @@
+"""Registered versions with their aliases and metrics, champion against challenger on the
+same test weeks (precision at capacity per week), and the way to the MLflow UI."""
+
+import pandas as pd
+import streamlit as st
+
+from app_dashboard import runtime
+from app_dashboard.charts import precision_weeks_chart
+from serving.services import ServiceError
+from serving.services.dashboard_models import list_model_versions, precision_at_k_by_week
+
+t = runtime.t
+st.title(t("page_models"))
+settings = runtime.settings()
+store, actor, client = runtime.store(), runtime.actor(), runtime.mlflow_client()
+st.link_button(t("mlflow_link"), settings.mlflow_ui_url, icon=":material/open_in_new:")
+
+try:
+    versions = list_model_versions(store, actor, client, settings.model_name)
+except ServiceError as error:
+    runtime.show_error(error)
+    st.stop()
+
+st.subheader(t("registered_versions"))
+rows = []
+for version in versions:
+    row = {
+        t("version"): version.version,
+        t("aliases"): ", ".join(version.aliases),
+        t("created"): version.created_at.strftime("%Y-%m-%d %H:%M"),
+    }
+    row.update({name: round(value, 4) for name, value in sorted(version.metrics.items())})
+    rows.append(row)
+st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+
+st.subheader(t("champion_vs_challenger"))
+aliases = {alias for version in versions for alias in version.aliases}
+compared = [alias for alias in ("champion", "challenger") if alias in aliases]
+if not compared:
+    compared = [versions[0].version] if versions else []
+try:
+    weekly = precision_at_k_by_week(store, actor, client, settings.model_name, compared)
+except ServiceError as error:
+    st.info(t("no_challenger", reason=str(error)))
+else:
+    if not weekly.empty:
+        st.caption(t("precision_weeks"))
+        st.altair_chart(precision_weeks_chart(weekly, t("week"), "precision@k"), width="stretch")
+        summary = weekly.groupby("version").agg(
+            weeks=("week", "nunique"), listed=("listed", "sum"), dropouts=("dropouts", "sum")
+        )
+        summary["precision@k"] = (summary["dropouts"] / summary["listed"]).round(4)
+        st.dataframe(summary, width="stretch")

@@ -1,0 +1,284 @@
+"""One student's page: risk over the weeks, this week's reasons and SHAP waterfall,
+absences per week, grades per period and subject, exams, past interviews and dismissals;
+the watch unit records an interview or dismisses the student here (saved at once)."""
+
+import datetime as dt
+
+import pandas as pd
+import streamlit as st
+from pydantic import ValidationError
+
+from app_dashboard import runtime
+from app_dashboard.charts import absences_chart, risk_chart, waterfall_chart
+from app_dashboard.wording import vocabulary
+from serving.db.vocabulary import (
+    INTERVIEW_SOLUTIONS,
+    INTERVIEW_STATUSES,
+    INTERVIEW_TRANSITIONS,
+    OPEN_INTERVIEW_STATUSES,
+)
+from serving.services import (
+    InterviewChanges,
+    NewDismissal,
+    NewInterview,
+    ServiceError,
+    dismiss_student,
+    get_student_record,
+    record_interview,
+    update_interview,
+)
+from serving.services.actor import may_record
+from serving.services.dashboard_explain import get_student_waterfall
+from serving.services.dashboard_history import get_student_events
+
+t = runtime.t
+actor = runtime.actor()
+store = runtime.store()
+language = runtime.language()
+FLASH = "vigie_flash"
+
+student_id = st.query_params.get("student") or st.session_state.get(runtime.STUDENT)
+if not student_id:
+    st.title(t("page_student"))
+    st.info(t("choose_student"))
+    st.stop()
+
+try:
+    record = get_student_record(store, actor, student_id)
+except ServiceError as error:
+    st.title(t("page_student"))
+    runtime.show_error(error)
+    st.stop()
+st.session_state[runtime.STUDENT] = student_id
+st.query_params["student"] = student_id
+
+name = " ".join(part for part in (record.last_name, record.first_name) if part)
+st.title(name or record.student_id)
+st.caption(f"{t('student_id')} {record.student_id} · {t('establishment')} {record.uai}")
+if not name:
+    st.caption(t("pseudonymised"))
+if FLASH in st.session_state:
+    st.success(st.session_state.pop(FLASH), icon=":material/check_circle:")
+
+latest = record.history[0] if record.history else None
+if latest is not None:
+    risk_column, rank_column, week_column = st.columns(3)
+    previous = record.history[1].risk if len(record.history) > 1 else None
+    risk_column.metric(
+        t("risk_now"),
+        f"{latest.risk:.0%}",
+        delta=None if previous is None else f"{(latest.risk - previous) * 100:+.1f} pts",
+        delta_color="inverse",
+    )
+    rank_column.metric(t("rank_now"), f"{latest.rank}")
+    week_column.metric(t("week"), latest.week.strftime("%d/%m/%Y"))
+    st.subheader(t("reasons_title"))
+    for reason in latest.reasons:
+        st.markdown(f"- {reason.text_en if language == 'en' else reason.text_fr}")
+
+    history = pd.DataFrame(
+        [{"week": point.week, "risk": point.risk, "rank": point.rank} for point in record.history]
+    )
+    st.subheader(t("risk_title"))
+    st.altair_chart(risk_chart(history, t("week"), t("col_risk")), width="stretch")
+
+    st.subheader(t("waterfall_title"))
+    features_file = runtime.settings().features_file(latest.week.isoformat())
+    try:
+        if features_file is None:
+            raise FileNotFoundError(latest.week.isoformat())
+        waterfall = get_student_waterfall(
+            store, actor, student_id, features_file, runtime.risk_model(latest.model_version)
+        )
+    except ServiceError as error:
+        runtime.show_error(error)
+    except Exception as error:  # no model or feature file reachable: say so, keep the page
+        st.info(t("waterfall_unavailable", reason=type(error).__name__))
+    else:
+        label = "label_en" if language == "en" else "label_fr"
+        st.caption(t("waterfall_help", risk=f"{waterfall.risk:.0%}"))
+        st.altair_chart(
+            waterfall_chart(waterfall.steps, waterfall.base_value, label, t("waterfall_base")),
+            width="stretch",
+        )
+
+events_column, grades_column = st.columns(2)
+as_of = latest.week if latest is not None else dt.date.today()
+try:
+    events = get_student_events(
+        store, actor, student_id, runtime.settings().resolved_extraction, as_of
+    )
+except ServiceError as error:
+    events = None
+    if "extraction" in str(error):
+        st.info(t("no_events"))
+    else:
+        runtime.show_error(error)
+if events is not None:
+    with events_column:
+        st.subheader(t("absences_title"))
+        st.altair_chart(
+            absences_chart(
+                events.absences, t("justified"), t("unjustified"), t("week"), t("half_days")
+            ),
+            width="stretch",
+        )
+    with grades_column:
+        st.subheader(t("grades_title"))
+        st.dataframe(
+            events.grades.rename(
+                columns={
+                    "period": t("period"),
+                    "subject": t("subject"),
+                    "mean": t("mean"),
+                    "marks": t("marks"),
+                }
+            ),
+            hide_index=True,
+            width="stretch",
+        )
+        st.subheader(t("exams_title"))
+        if events.exams.empty:
+            st.caption(t("no_exam"))
+        else:
+            st.dataframe(events.exams, hide_index=True, width="stretch")
+
+st.subheader(t("interviews_title"))
+if not record.interviews:
+    st.caption(t("no_interview"))
+for interview in reversed(record.interviews):
+    when = interview.interview_date.strftime("%d/%m/%Y") if interview.interview_date else "—"
+    line = f"**{vocabulary('status', interview.status, language)}** · {when}"
+    if interview.solution:
+        line += f" · {vocabulary('solution', interview.solution, language)}"
+    line += " · " + t(
+        "by_on", who=interview.updated_by, when=f"{interview.updated_at:%d/%m/%Y %H:%M}"
+    )
+    st.markdown(line)
+    if interview.notes:
+        st.caption(interview.notes)
+if record.dismissals:
+    st.subheader(t("dismissals_title"))
+    for dismissal in reversed(record.dismissals):
+        st.markdown(
+            f"{dismissal.week:%d/%m/%Y} · {dismissal.reason or '—'} · "
+            + t("by_on", who=dismissal.created_by, when=f"{dismissal.created_at:%d/%m/%Y}")
+        )
+
+if not may_record(actor, record.uai):
+    st.caption(t("read_only_role"))
+    st.stop()
+
+
+def _saved(message: str) -> None:
+    st.session_state[FLASH] = message
+    st.rerun()
+
+
+def _refused(error: Exception) -> None:
+    if isinstance(error, ServiceError):
+        runtime.show_error(error)
+    else:
+        st.error(t("invalid", message=str(error).splitlines()[0]))
+
+
+open_interview = next(
+    (i for i in reversed(record.interviews) if i.status in OPEN_INTERVIEW_STATUSES), None
+)
+solutions = [None, *INTERVIEW_SOLUTIONS]
+record_column, dismiss_column = st.columns(2)
+with record_column:
+    if open_interview is None:
+        st.subheader(t("record_title"))
+        with st.form("record_interview", clear_on_submit=True):
+            status = st.selectbox(
+                t("status"),
+                INTERVIEW_STATUSES,
+                format_func=lambda word: vocabulary("status", word, language),
+                key="new_status",
+            )
+            day = st.date_input(t("interview_date"), value=None, key="new_date")
+            solution = st.selectbox(
+                t("solution"),
+                solutions,
+                format_func=lambda word: vocabulary("solution", word, language),
+                key="new_solution",
+            )
+            notes = st.text_area(t("notes"), key="new_notes", max_chars=4000)
+            if st.form_submit_button(t("save"), type="primary"):
+                try:
+                    record_interview(
+                        store,
+                        actor,
+                        NewInterview(
+                            student_id=student_id,
+                            status=status,
+                            interview_date=day,
+                            solution=solution,
+                            notes=notes or None,
+                        ),
+                    )
+                except (ServiceError, ValidationError) as error:
+                    _refused(error)
+                else:
+                    _saved(t("saved"))
+    else:
+        st.subheader(t("update_title"))
+        allowed = [open_interview.status, *sorted(INTERVIEW_TRANSITIONS[open_interview.status])]
+        with st.form("update_interview"):
+            status = st.selectbox(
+                t("status"),
+                allowed,
+                format_func=lambda word: vocabulary("status", word, language),
+                key="update_status",
+            )
+            day = st.date_input(
+                t("interview_date"), value=open_interview.interview_date, key="update_date"
+            )
+            solution = st.selectbox(
+                t("solution"),
+                solutions,
+                index=solutions.index(open_interview.solution),
+                format_func=lambda word: vocabulary("solution", word, language),
+                key="update_solution",
+            )
+            notes = st.text_area(
+                t("notes"), value=open_interview.notes or "", key="update_notes", max_chars=4000
+            )
+            if st.form_submit_button(t("save"), type="primary"):
+                try:
+                    update_interview(
+                        store,
+                        actor,
+                        open_interview.id,
+                        InterviewChanges(
+                            status=status,
+                            interview_date=day,
+                            solution=solution,
+                            notes=notes or None,
+                            expected_revision=open_interview.revision,
+                        ),
+                    )
+                except (ServiceError, ValidationError) as error:
+                    _refused(error)
+                else:
+                    _saved(t("saved"))
+with dismiss_column:
+    st.subheader(t("dismiss_title"))
+    with st.form("dismiss", clear_on_submit=True):
+        reason = st.text_area(t("dismiss_reason"), key="dismiss_reason", max_chars=2000)
+        if st.form_submit_button(t("dismiss")):
+            try:
+                dismiss_student(
+                    store,
+                    actor,
+                    NewDismissal(
+                        student_id=student_id,
+                        reason=reason,
+                        week=latest.week if latest is not None else None,
+                    ),
+                )
+            except (ServiceError, ValidationError) as error:
+                _refused(error)
+            else:
+                _saved(t("dismissed"))

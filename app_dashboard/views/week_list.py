@@ -1,0 +1,168 @@
+"""This week's list of one establishment: both tiers with the reasons, filters by level and
+class, the way to a student's page, and the exports for the Monday meeting."""
+
+import datetime as dt
+
+import streamlit as st
+
+from app_dashboard import runtime
+from app_dashboard.navigation import page_path
+from app_dashboard.tables import csv_bytes, display_frame, list_frame, printable_html
+from features.calendar import monday_on_or_before
+from serving.services import ServiceError, get_week_list
+from serving.services.dashboard_history import get_levels_and_classes
+from serving.services.dashboard_scope import visible_establishments
+
+t = runtime.t
+actor = runtime.actor()
+store = runtime.store()
+language = runtime.language()
+st.title(t("page_list"))
+
+try:
+    choices = visible_establishments(store, actor)
+except ServiceError as error:
+    runtime.show_error(error)
+    st.stop()
+
+by_uai = {choice.uai: choice for choice in choices}
+requested = st.query_params.get("uai") or st.session_state.get(runtime.UAI)
+if requested and requested not in by_uai:
+    # Out of scope (or unknown): ask the service anyway, so the attempt is refused and logged.
+    try:
+        get_week_list(store, actor, requested, monday_on_or_before(dt.date.today()))
+    except ServiceError as error:
+        runtime.show_error(error)
+    st.stop()
+if not choices:
+    st.info(t("no_establishment"))
+    st.stop()
+
+uais = list(by_uai)
+chooser, week_column = st.columns([3, 1])
+uai = chooser.selectbox(
+    t("establishment"),
+    uais,
+    index=uais.index(requested) if requested in by_uai else 0,
+    format_func=lambda code: f"{by_uai[code].name} ({code})",
+    disabled=len(uais) == 1,
+)
+weeks = by_uai[uai].weeks
+requested_week = st.query_params.get("week")
+week = week_column.selectbox(
+    t("week"),
+    weeks,
+    index=weeks.index(dt.date.fromisoformat(requested_week))
+    if requested_week and requested_week in {w.isoformat() for w in weeks}
+    else 0,
+    format_func=lambda day: day.strftime("%d/%m/%Y"),
+)
+st.session_state[runtime.UAI] = uai
+st.query_params["uai"] = uai
+st.query_params["week"] = week.isoformat()
+
+try:
+    view = get_week_list(store, actor, uai, week)
+except ServiceError as error:
+    runtime.show_error(error)
+    st.stop()
+
+classes = None
+features_file = runtime.settings().features_file(view.as_of.isoformat())
+if features_file is not None:
+    try:
+        classes = get_levels_and_classes(store, actor, uai, features_file)
+    except ServiceError:
+        classes = None
+frame = list_frame(view, classes, language)
+st.caption(
+    t(
+        "list_caption",
+        name=view.establishment_name,
+        week=view.week.strftime("%d/%m/%Y"),
+        capacity=view.weekly_interview_capacity,
+        model=view.model_version,
+    )
+)
+if actor.role != "watch_unit":
+    st.caption(t("pseudonymised"))
+
+level_filter, class_filter = st.columns(2)
+levels = sorted(level for level in frame["level"].dropna().unique())
+chosen_levels = level_filter.multiselect(
+    t("filter_level"), levels, key="filter_levels", placeholder=t("all")
+)
+shown = frame[frame["level"].isin(chosen_levels)] if chosen_levels else frame
+class_ids = sorted(class_id for class_id in shown["class_id"].dropna().unique())
+chosen_classes = class_filter.multiselect(
+    t("filter_class"), class_ids, key="filter_classes", placeholder=t("all")
+)
+if chosen_classes:
+    shown = shown[shown["class_id"].isin(chosen_classes)]
+
+columns = {
+    "rank": st.column_config.NumberColumn(t("col_rank"), width="small"),
+    "student": st.column_config.TextColumn(t("col_student")),
+    "level": st.column_config.TextColumn(t("col_level"), width="small"),
+    "class_id": st.column_config.TextColumn(t("col_class"), width="small"),
+    "risk": st.column_config.ProgressColumn(
+        t("col_risk"), format="percent", min_value=0.0, max_value=1.0, width="small"
+    ),
+    "risk_change": st.column_config.NumberColumn(t("col_change"), format="percent", width="small"),
+    "new_this_week": st.column_config.CheckboxColumn(t("col_new"), width="small"),
+    "reasons": st.column_config.TextColumn(t("col_reasons"), width="large"),
+    "status": st.column_config.TextColumn(t("col_status")),
+}
+threshold = f"{view.watch_threshold:.0%}" if view.watch_threshold is not None else "—"
+for tier, title, help_text in (
+    ("list", t("tier_list"), t("tier_list_help")),
+    ("watch", t("tier_watch"), t("tier_watch_help", threshold=threshold)),
+):
+    part = shown[shown["tier"] == tier]
+    st.subheader(f"{title} ({len(part)})", help=help_text)
+    if part.empty:
+        st.caption(t("empty_tier"))
+        continue
+    if tier == "list":  # the few students to invite: full sentences, nothing cut
+        st.table(display_frame(part, language))
+        continue
+    st.dataframe(
+        part.loc[:, list(columns)],
+        column_config=columns,
+        hide_index=True,
+        width="stretch",
+        key=f"table_{tier}",
+    )
+
+st.divider()
+opener, button = st.columns([3, 1], vertical_alignment="bottom")
+labels = dict(
+    zip(frame["student_id"], frame["rank"].astype(str) + ". " + frame["student"], strict=True)
+)
+chosen = opener.selectbox(
+    t("open_student"), list(labels), format_func=labels.get, key="student_chooser"
+)
+if button.button(t("open"), type="primary", icon=":material/person:") and chosen:
+    st.session_state[runtime.STUDENT] = chosen
+    st.query_params.clear()
+    st.switch_page(page_path("student"))
+
+csv_column, html_column = st.columns(2)
+stem = f"vigie-{uai}-{view.week.isoformat()}"
+csv_column.download_button(
+    t("export_csv"),
+    csv_bytes(frame, language),
+    file_name=f"{stem}.csv",
+    mime="text/csv",
+    icon=":material/download:",
+    on_click="ignore",
+)
+html_column.download_button(
+    t("export_html"),
+    printable_html(view, frame, language),
+    file_name=f"{stem}.html",
+    mime="text/html",
+    icon=":material/print:",
+    on_click="ignore",
+    help=t("print_hint"),
+)

@@ -1,0 +1,165 @@
+"""Per-student explanations: the calibrated risk, the raw score and the reasons behind it.
+
+`explain(model, features)` scores the rows in chunks (memory bounded by one chunk's
+contribution matrix), computes the TreeSHAP contributions of each chunk once, and words the
+largest ones (`models.reasons`). Reference medians are computed once over all the rows given,
+so pass the rows scored together (an establishment's week, or the académie's) even when only
+some of them are to be explained: see `rows`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.utils.validation import check_is_fitted
+
+from models.contributions import DEFAULT_CHUNK_ROWS, contribution_matrix
+from models.reason_wording import LANGUAGES, Language
+from models.reasons import (
+    MIN_PEERS,
+    MIN_SHARE,
+    REASON_COLUMNS,
+    reasons_frame,
+    reference_medians,
+)
+from models.risk_model import Features, RiskModel
+
+__all__ = ["KEY_COLUMNS", "Explanations", "explain", "iter_explanations"]
+
+KEY_COLUMNS: tuple[str, ...] = ("student_id", "as_of", "uai")
+
+
+@dataclass(frozen=True, eq=False)  # frames have no single truth value to compare
+class Explanations:
+    """`scores`: one row per explained input row (its keys, `row` position, `risk`,
+    `raw_score`, `base_value`); `reasons`: one row per reason (`models.reasons.REASON_COLUMNS`),
+    `kind` "why" (raises the risk) or "protective" (lowers it), ranked within each row."""
+
+    scores: pd.DataFrame
+    reasons: pd.DataFrame
+    language: Language = "fr"
+
+    def why(self) -> pd.DataFrame:
+        return self.reasons[self.reasons["kind"] == "why"].reset_index(drop=True)
+
+    def protective(self) -> pd.DataFrame:
+        return self.reasons[self.reasons["kind"] == "protective"].reset_index(drop=True)
+
+    def to_records(self) -> list[dict[str, Any]]:
+        """One JSON-ready dict per explained row: keys, scores, `reasons` and `protective`
+        (lists of dicts), for the API, the weekly list store and `vigie explain --json`."""
+        columns = ("feature", "family", "value", "reference", "reference_scope", "contribution",
+                   "share", "direction", "text", "text_fr", "text_en")  # fmt: skip
+        grouped = {row: part for row, part in self.reasons.groupby("row", sort=False)}
+        records = []
+        for score in self.scores.to_dict(orient="records"):
+            part = grouped.get(score["row"], self.reasons.iloc[:0])
+            record = {key: _jsonable(value) for key, value in score.items()}
+            for kind, name in (("why", "reasons"), ("protective", "protective")):
+                chosen = part[part["kind"] == kind].loc[:, list(columns)]
+                record[name] = [{key: _jsonable(value) for key, value in reason.items()}
+                                for reason in chosen.to_dict(orient="records")]  # fmt: skip
+            records.append(record)
+        return records
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, pd.Timestamp):
+        return value.date().isoformat()
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    if value is pd.NA:
+        return None
+    return value
+
+
+def explain(
+    model: RiskModel,
+    features: Features,
+    *,
+    top: int = 3,
+    protective: int | None = None,
+    language: Language = "fr",
+    rows: Sequence[int] | np.ndarray | None = None,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    min_share: float = MIN_SHARE,
+    min_peers: int = MIN_PEERS,
+) -> Explanations:
+    """Risk, raw score and reasons of each row of `features` (or only of the positions in
+    `rows`, e.g. an establishment's list), with references from all rows of `features`.
+
+    `top` raising reasons and `protective` (default `top`) lowering ones per row, each worth
+    at least `min_share` of the row's total |contribution|; `language` picks the `text` column
+    (both `text_fr` and `text_en` are always there). Rows are processed `chunk_rows` at a time
+    (`iter_explanations` yields the chunks, for callers that write them out as they go).
+    """
+    parts = list(iter_explanations(
+        model, features, top=top, protective=protective, language=language, rows=rows,
+        chunk_rows=chunk_rows, min_share=min_share, min_peers=min_peers,
+    ))  # fmt: skip
+    if not parts:  # nothing to explain: empty frames with the usual columns
+        frame = features.frame if hasattr(features, "frame") else features
+        keys = [column for column in KEY_COLUMNS if column in frame.columns]
+        return Explanations(
+            pd.DataFrame(columns=[*keys, "row", "risk", "raw_score", "base_value"]),
+            pd.DataFrame(columns=[*keys, *REASON_COLUMNS]),
+            language,
+        )
+    return Explanations(
+        pd.concat([part.scores for part in parts], ignore_index=True),
+        pd.concat([part.reasons for part in parts], ignore_index=True),
+        language,
+    )
+
+
+def iter_explanations(
+    model: RiskModel,
+    features: Features,
+    *,
+    top: int = 3,
+    protective: int | None = None,
+    language: Language = "fr",
+    rows: Sequence[int] | np.ndarray | None = None,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    min_share: float = MIN_SHARE,
+    min_peers: int = MIN_PEERS,
+) -> Iterator[Explanations]:
+    """`explain` one chunk of `chunk_rows` rows at a time: memory bounded by one chunk's
+    contributions and reasons (plus the reference medians of all rows)."""
+    check_is_fitted(model)
+    if language not in LANGUAGES:
+        raise ValueError(f"language must be one of {LANGUAGES}, not {language!r}")
+    if chunk_rows < 1:
+        raise ValueError(f"chunk_rows must be at least 1, not {chunk_rows}")
+    frame = features.frame if hasattr(features, "frame") else features
+    references = reference_medians(frame, model.feature_names, min_peers)
+    positions = np.arange(len(frame)) if rows is None else np.asarray(rows, dtype="int64")
+    if len(positions) and (positions.min() < 0 or positions.max() >= len(frame)):
+        raise IndexError("rows must be positions of features (0 to len - 1)")
+    keys = [column for column in KEY_COLUMNS if column in frame.columns]
+    for start in range(0, len(positions), chunk_rows):
+        chunk_positions = positions[start : start + chunk_rows]
+        chunk = frame.iloc[chunk_positions]
+        encoded = model._validated(chunk)
+        matrix = contribution_matrix(model, encoded)
+        raw = model.booster_.predict(encoded, raw_score=True)
+        risk = model.calibrator_.predict(raw)
+        contributions = pd.DataFrame(matrix, columns=[*model.feature_names, "base_value"])
+        reasons = reasons_frame(
+            chunk, contributions, risk, references, top=top, protective=protective,
+            language=language, min_share=min_share, key_columns=keys,
+        )  # fmt: skip
+        # Positions in `features`, not in the chunk.
+        reasons["row"] = chunk_positions[reasons["row"].to_numpy()]
+        scores = chunk.loc[:, keys].reset_index(drop=True)
+        scores["row"] = chunk_positions
+        scores["risk"] = risk
+        scores["raw_score"] = raw
+        scores["base_value"] = matrix[:, -1]
+        yield Explanations(scores, reasons, language)

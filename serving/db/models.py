@@ -1,0 +1,250 @@
+"""The operational store's tables, as typed SQLAlchemy 2 declarative models.
+
+Everything a watch unit records about a student lives here: the weekly lists with their
+explanations, interviews, dismissals, the users and their scopes, and the append-only audit
+log. Migrations in `serving/migrations` create exactly these tables (a test compares them).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from serving.db.types import UTCDateTime, utc_now
+from serving.db.vocabulary import (
+    AUDIT_OUTCOMES,
+    INTERVIEW_SOLUTIONS,
+    INTERVIEW_STATUSES,
+    LIST_TIERS,
+    ROLES,
+    check_in,
+)
+
+__all__ = [
+    "AuditEntry",
+    "Base",
+    "Dismissal",
+    "Establishment",
+    "Interview",
+    "ListEntry",
+    "Student",
+    "User",
+    "UserScope",
+    "WeeklyList",
+    "WeeklyRun",
+]
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+UAI = String(8)
+STUDENT_ID = String(64)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Establishment(Base):
+    __tablename__ = "establishments"
+
+    uai: Mapped[str] = mapped_column(UAI, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    weekly_interview_capacity: Mapped[int] = mapped_column(Integer)
+
+
+class Student(Base):
+    """A student by pseudonymous id; `uai` is the current establishment (the watch unit that
+    may see the names). Names are optional and only ever shown to that watch unit."""
+
+    __tablename__ = "students"
+
+    student_id: Mapped[str] = mapped_column(STUDENT_ID, primary_key=True)
+    uai: Mapped[str] = mapped_column(ForeignKey("establishments.uai"), index=True)
+    last_name: Mapped[str | None] = mapped_column(String(200))
+    first_name: Mapped[str | None] = mapped_column(String(200))
+
+
+class WeeklyRun(Base):
+    """One scoring of one week: which model wrote the lists and a fingerprint of their
+    content, so rerunning the same week with the same model and data changes nothing."""
+
+    __tablename__ = "weekly_runs"
+
+    week: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    as_of: Mapped[dt.date] = mapped_column(Date)
+    model_version: Mapped[str] = mapped_column(String(100))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    watch_threshold: Mapped[float | None] = mapped_column(Float)
+    establishments: Mapped[int] = mapped_column(Integer)
+    entries: Mapped[int] = mapped_column(Integer)
+    written_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)
+
+
+class WeeklyList(Base):
+    __tablename__ = "weekly_lists"
+    __table_args__ = (UniqueConstraint("uai", "week"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uai: Mapped[str] = mapped_column(ForeignKey("establishments.uai"))
+    week: Mapped[dt.date] = mapped_column(ForeignKey("weekly_runs.week"), index=True)
+    as_of: Mapped[dt.date] = mapped_column(Date)
+    model_version: Mapped[str] = mapped_column(String(100))
+    weekly_interview_capacity: Mapped[int] = mapped_column(Integer)
+    watch_threshold: Mapped[float | None] = mapped_column(Float)
+    written_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)
+
+    entries: Mapped[list[ListEntry]] = relationship(
+        back_populates="weekly_list", cascade="all, delete-orphan", order_by="ListEntry.rank"
+    )
+
+
+class ListEntry(Base):
+    """One student on one week's list: rank, calibrated risk, change since last week, the
+    three reasons (FR and EN) and the feature values shown, as the model wrote them."""
+
+    __tablename__ = "list_entries"
+    __table_args__ = (
+        UniqueConstraint("list_id", "student_id"),
+        UniqueConstraint("list_id", "rank"),
+        CheckConstraint(check_in("tier", LIST_TIERS), name="tier"),
+        CheckConstraint("risk >= 0 AND risk <= 1", name="risk"),
+        CheckConstraint("rank >= 1", name="rank"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    list_id: Mapped[int] = mapped_column(ForeignKey("weekly_lists.id", ondelete="CASCADE"))
+    student_id: Mapped[str] = mapped_column(ForeignKey("students.student_id"), index=True)
+    rank: Mapped[int] = mapped_column(Integer)
+    tier: Mapped[str] = mapped_column(String(10))
+    risk: Mapped[float] = mapped_column(Float)
+    risk_change: Mapped[float | None] = mapped_column(Float)
+    new_this_week: Mapped[bool] = mapped_column(Boolean)
+    interview_under_way: Mapped[bool] = mapped_column(Boolean)
+    dismissed_recently: Mapped[bool] = mapped_column(Boolean)
+    reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    features_shown: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+    weekly_list: Mapped[WeeklyList] = relationship(back_populates="entries")
+
+
+class Interview(Base):
+    """A prevention interview (entretien de situation) and its outcome. Status transitions
+    are checked by the service layer (`serving.db.vocabulary.INTERVIEW_TRANSITIONS`)."""
+
+    __tablename__ = "interviews"
+    __table_args__ = (
+        CheckConstraint(check_in("status", INTERVIEW_STATUSES), name="status"),
+        CheckConstraint(
+            f"solution IS NULL OR {check_in('solution', INTERVIEW_SOLUTIONS)}", name="solution"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    student_id: Mapped[str] = mapped_column(ForeignKey("students.student_id"), index=True)
+    uai: Mapped[str] = mapped_column(ForeignKey("establishments.uai"))
+    status: Mapped[str] = mapped_column(String(20))
+    interview_date: Mapped[dt.date | None] = mapped_column(Date)
+    solution: Mapped[str | None] = mapped_column(String(30))
+    notes: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)
+    updated_by: Mapped[str] = mapped_column(String(100))
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class Dismissal(Base):
+    """A person overruling the list: the student is not invited, for a stated reason."""
+
+    __tablename__ = "dismissals"
+    __table_args__ = (CheckConstraint("length(trim(reason)) > 0", name="reason"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    student_id: Mapped[str] = mapped_column(ForeignKey("students.student_id"), index=True)
+    uai: Mapped[str] = mapped_column(ForeignKey("establishments.uai"))
+    week: Mapped[dt.date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)
+
+
+class User(Base):
+    """A person using the dashboard or the API. Secrets are stored hashed: an argon2 hash of
+    the password, a SHA-256 hash of the random API token found by its public `token_id`."""
+
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint(check_in("role", ROLES), name="role"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    token_id: Mapped[str | None] = mapped_column(String(32), unique=True)
+    token_hash: Mapped[str | None] = mapped_column(String(64))
+    token_expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)
+
+    scopes: Mapped[list[UserScope]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", order_by="UserScope.uai"
+    )
+
+
+class UserScope(Base):
+    """An establishment a watch unit member may see. Not a foreign key: a user can be
+    created before the establishment's first list is written."""
+
+    __tablename__ = "user_scopes"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    uai: Mapped[str] = mapped_column(UAI, primary_key=True)
+
+    user: Mapped[User] = relationship(back_populates="scopes")
+
+
+class AuditEntry(Base):
+    """Append-only: who did what to which student's record, with which model, when, and
+    whether it was allowed. Never holds names or secrets. Updates and deletes are refused by
+    the ORM (`serving.db.engine`) and by database triggers (migration 0001)."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        CheckConstraint(check_in("outcome", AUDIT_OUTCOMES), name="outcome"),
+        Index(None, "student_id"),
+        Index(None, "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)
+    username: Mapped[str | None] = mapped_column(String(100))
+    role: Mapped[str | None] = mapped_column(String(20))
+    action: Mapped[str] = mapped_column(String(50))
+    outcome: Mapped[str] = mapped_column(String(10))
+    student_id: Mapped[str | None] = mapped_column(String(64))
+    uai: Mapped[str | None] = mapped_column(String(8))
+    model_version: Mapped[str | None] = mapped_column(String(100))
+    detail: Mapped[str | None] = mapped_column(String(300))

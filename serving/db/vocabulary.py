@@ -1,0 +1,56 @@
+"""The store's closed vocabularies: roles, interview statuses and solutions, list tiers.
+
+Kept in one place so the tables' CHECK constraints, the service layer and the API schemas
+agree on the same words."""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+__all__ = [
+    "AUDIT_OUTCOMES",
+    "INTERVIEW_SOLUTIONS",
+    "INTERVIEW_STATUSES",
+    "INTERVIEW_TRANSITIONS",
+    "LIST_TIERS",
+    "OPEN_INTERVIEW_STATUSES",
+    "ROLES",
+    "AuditOutcome",
+    "InterviewSolution",
+    "InterviewStatus",
+    "ListTier",
+    "Role",
+    "check_in",
+]
+
+Role = Literal["watch_unit", "inspector", "data_scientist", "admin"]
+InterviewStatus = Literal["to_invite", "invited", "held", "declined", "not_needed"]
+InterviewSolution = Literal[
+    "return_to_training", "aar", "morea", "tutoring", "foquale", "insertion", "other"
+]
+ListTier = Literal["list", "watch"]
+AuditOutcome = Literal["allowed", "denied"]
+
+ROLES: tuple[str, ...] = get_args(Role)
+INTERVIEW_STATUSES: tuple[str, ...] = get_args(InterviewStatus)
+INTERVIEW_SOLUTIONS: tuple[str, ...] = get_args(InterviewSolution)
+LIST_TIERS: tuple[str, ...] = get_args(ListTier)
+AUDIT_OUTCOMES: tuple[str, ...] = get_args(AuditOutcome)
+
+# An interview moves to_invite -> invited -> held; it can end declined or not_needed before
+# it is held. held, declined and not_needed are final.
+INTERVIEW_TRANSITIONS: dict[str, frozenset[str]] = {
+    "to_invite": frozenset({"invited", "declined", "not_needed"}),
+    "invited": frozenset({"held", "declined", "not_needed"}),
+    "held": frozenset(),
+    "declined": frozenset(),
+    "not_needed": frozenset(),
+}
+# An interview "under way": the student is marked on the weekly list, not dropped.
+OPEN_INTERVIEW_STATUSES: frozenset[str] = frozenset({"to_invite", "invited"})
+
+
+def check_in(column: str, values: tuple[str, ...]) -> str:
+    """SQL text of a CHECK constraint limiting `column` to `values`."""
+    quoted = ", ".join(f"'{value}'" for value in values)
+    return f"{column} IN ({quoted})"

@@ -1,0 +1,156 @@
+"""The weekly run with its I/O edges: extraction in, the week's lists in the store.
+
+`score_week` validates the extraction (the contract gate every command goes through), builds
+the features of every student enrolled on the as-of date with the one feature builder,
+scores and explains them (`serving.scoring.week`), then writes every establishment's list in
+one transaction (`serving.weekly.replace_week_lists`). Nothing is written before the last
+step, and that step is all or nothing: an invalid extraction, a model that fails, a store
+error or an interruption leave the previous lists exactly as they were.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from serving.db.engine import Store
+from serving.scoring.model import RegisteredModel
+from serving.scoring.week import EstablishmentInfo, week_lists
+from serving.weekly import EstablishmentWeek, WeekWriteResult, replace_week_lists
+
+if TYPE_CHECKING:
+    from features.extraction import Extraction
+
+__all__ = ["STAGES", "EstablishmentSummary", "WeeklyScoring", "score_week"]
+
+STAGES = ("validate", "features", "predict", "explain lists", "store write")
+
+
+@dataclass(frozen=True)
+class EstablishmentSummary:
+    """What the run prints for an establishment: counts and risks, never a name."""
+
+    uai: str
+    enrolled: int
+    capacity: int
+    listed: int
+    watch: int
+    top_risk: float | None
+
+
+@dataclass(frozen=True)
+class WeeklyScoring:
+    """The outcome of a weekly run: what was written and how long each stage took."""
+
+    written: WeekWriteResult
+    model_version: str
+    scored_students: int
+    establishments: tuple[EstablishmentSummary, ...]
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+class _Stages:
+    def __init__(self, on_stage: Callable[[str, float], None] | None) -> None:
+        self.seconds: dict[str, float] = {}
+        self._on_stage = on_stage
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        started = time.perf_counter()
+        yield
+        self.seconds[name] = time.perf_counter() - started
+        if self._on_stage is not None:
+            self._on_stage(name, self.seconds[name])
+
+
+def score_week(
+    data: str | Path,
+    as_of: dt.date,
+    store: Store,
+    model: RegisteredModel,
+    *,
+    watch_threshold: float | None,
+    dismissal_weeks: int = 8,
+    on_stage: Callable[[str, float], None] | None = None,
+) -> WeeklyScoring:
+    """Score every student enrolled on `as_of` in the extraction `data` with `model` and
+    replace the week's lists in `store`. Raises `InvalidExtractionError` for an extraction
+    that breaks the contract, and whatever the store raises, before anything is kept."""
+    from features.builder import build_features
+    from features.validation import require_valid
+
+    if watch_threshold is not None and not 0.0 <= watch_threshold <= 1.0:
+        raise ValueError(f"the watch threshold must be between 0 and 1, not {watch_threshold}")
+    stages = _Stages(on_stage)
+    with stages.stage("validate"):
+        extraction = require_valid(data)
+    with extraction, stages.stage("features"):
+        feature_set = build_features(extraction, [as_of])
+        establishments = _establishments(extraction)
+        names = _names(extraction)
+    with stages.stage("predict"):
+        risks = model.model.predict_risk(feature_set)
+    with stages.stage("explain lists"):
+        weeks = week_lists(
+            model.model, feature_set, establishments, names, watch_threshold, risks=risks
+        )
+    enrolled = feature_set.frame["uai"].value_counts().to_dict()
+    scored_students = len(feature_set)
+    del feature_set, names
+    with stages.stage("store write"):
+        written = replace_week_lists(
+            store,
+            as_of=as_of,
+            model_version=model.label,
+            establishments=weeks,
+            watch_threshold=watch_threshold,
+            dismissal_weeks=dismissal_weeks,
+        )
+    return WeeklyScoring(
+        written,
+        model.label,
+        scored_students,
+        tuple(_summary(week, int(enrolled.get(week.uai, 0)), watch_threshold) for week in weeks),
+        stages.seconds,
+    )
+
+
+def _establishments(extraction: Extraction) -> dict[str, EstablishmentInfo]:
+    rows = extraction.con.execute(
+        "SELECT uai, name, weekly_interview_capacity FROM establishments ORDER BY uai"
+    ).fetchall()
+    return {
+        str(uai): EstablishmentInfo(str(uai), str(name), int(capacity))
+        for uai, name, capacity in rows
+    }
+
+
+def _names(extraction: Extraction) -> dict[str, tuple[str | None, str | None]]:
+    """Names of the students table (NULL when the optional columns are absent); kept in
+    memory only to be stored for the watch unit, never logged."""
+    rows = extraction.con.execute(
+        "SELECT student_id, last_name, first_name FROM students "
+        "WHERE last_name IS NOT NULL OR first_name IS NOT NULL"
+    ).fetchall()
+    return {str(student_id): (last, first) for student_id, last, first in rows}
+
+
+def _summary(
+    week: EstablishmentWeek, enrolled: int, watch_threshold: float | None
+) -> EstablishmentSummary:
+    capacity = week.weekly_interview_capacity
+    listed = min(capacity, len(week.scored))
+    risks = sorted((student.risk for student in week.scored), reverse=True)
+    return EstablishmentSummary(
+        week.uai,
+        enrolled,
+        capacity,
+        listed,
+        len(week.scored) - listed,
+        risks[0] if risks else None,
+    )

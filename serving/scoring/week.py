@@ -1,0 +1,217 @@
+"""Scoring a week's features: the one function the weekly run and the API share.
+
+`explain_students` turns rows of a `FeatureSet` into `ScoredStudent`s (calibrated risk, the
+three reasons in French and English, the feature values the list shows); `week_lists` scores
+every enrolled student, ranks each establishment with `serving.weekly.rank_students` and
+explains only the students on a list or in the watch tier, so that memory grows with the
+lists, not with the académie. Pure: features and a fitted model in, dataclasses out.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from features.feature_set import CONTEXT_COLUMNS, FeatureSet
+from serving.weekly import EstablishmentWeek, RosterStudent, ScoredStudent, rank_students
+
+if TYPE_CHECKING:
+    from models.explanations import Explanations
+    from models.risk_model import RiskModel
+
+__all__ = [
+    "DEFAULT_WATCH_THRESHOLD",
+    "REASONS_SHOWN",
+    "EstablishmentInfo",
+    "explain_students",
+    "explanation_records",
+    "rank_positions",
+    "week_lists",
+]
+
+REASONS_SHOWN = 3
+# Risk at or over which a student beyond the interview capacity is shown "to watch".
+DEFAULT_WATCH_THRESHOLD = 0.3
+
+
+@dataclass(frozen=True)
+class EstablishmentInfo:
+    """What the list of an establishment needs besides its students' features."""
+
+    uai: str
+    name: str
+    weekly_interview_capacity: int
+
+
+def explain_students(
+    model: RiskModel,
+    feature_set: FeatureSet,
+    rows: Sequence[int] | np.ndarray | None = None,
+    *,
+    protective: int = 0,
+    chunk_rows: int = 20_000,
+) -> tuple[list[ScoredStudent], list[dict[str, Any]]]:
+    """The scored students of `rows` (positions in `feature_set`; all rows by default), in
+    that order, and the raw explanation records (with the protective factors when asked).
+    Reference values are the establishment's and the académie's medians over all of
+    `feature_set` (pass the whole week even to explain a few rows)."""
+    explained = model.explain(
+        feature_set,
+        top=REASONS_SHOWN,
+        protective=protective,
+        rows=rows,
+        chunk_rows=chunk_rows,
+    )
+    records = explanation_records(explained)
+    frame = feature_set.frame
+    scored = [
+        ScoredStudent.from_explanation(record, _features_shown(frame, record)) for record in records
+    ]
+    return scored, records
+
+
+_REASON_KEYS = ("feature", "family", "value", "reference", "reference_scope", "contribution",
+                "share", "direction", "text", "text_fr", "text_en")  # fmt: skip
+_KINDS = {"why": "reasons", "protective": "protective"}
+
+
+def explanation_records(explained: Explanations) -> list[dict[str, Any]]:
+    """The records of `explained.to_records()`, built in one pass over the reasons frame:
+    the same dicts in the same order, in milliseconds for the thousands of students of an
+    académie's lists (`to_records` filters a frame per student). A test holds them equal."""
+    reasons = explained.reasons
+    grouped: dict[Any, dict[str, list[dict[str, Any]]]] = defaultdict(
+        lambda: {"reasons": [], "protective": []}
+    )
+    if len(reasons):
+        chosen = reasons.loc[:, list(_REASON_KEYS)].astype(object).to_dict(orient="records")
+        for row, kind, reason in zip(reasons["row"], reasons["kind"], chosen, strict=True):
+            if kind in _KINDS:
+                grouped[row][_KINDS[kind]].append(
+                    {key: _jsonable(value) for key, value in reason.items()}
+                )
+    records = []
+    for score in explained.scores.to_dict(orient="records"):
+        record = {key: _jsonable(value) for key, value in score.items()}
+        found = grouped.get(score["row"])
+        record["reasons"] = found["reasons"] if found else []
+        record["protective"] = found["protective"] if found else []
+        records.append(record)
+    return records
+
+
+def _jsonable(value: Any) -> Any:
+    """As `models.explanations` makes values JSON-ready (dates ISO, NaN and NA None)."""
+    if isinstance(value, pd.Timestamp):
+        return value.date().isoformat()
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    if value is pd.NA:
+        return None
+    return value
+
+
+def _features_shown(frame: pd.DataFrame, record: Mapping[str, Any]) -> dict[str, Any]:
+    """The context the list shows (level, track, class) and the value of each reason."""
+    row = int(record["row"])
+    shown: dict[str, Any] = {column: _plain(frame[column].iat[row]) for column in CONTEXT_COLUMNS}
+    for reason in record.get("reasons", ())[:REASONS_SHOWN]:
+        shown[str(reason["feature"])] = reason.get("value")
+    return shown
+
+
+def _plain(value: Any) -> Any:
+    if value is None or value is pd.NA:
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and value != value:
+        return None
+    return value
+
+
+def rank_positions(
+    feature_set: FeatureSet,
+    risks: np.ndarray,
+    establishments: Mapping[str, EstablishmentInfo],
+    watch_threshold: float | None,
+) -> dict[str, list[int]]:
+    """For each establishment, the positions in `feature_set` of its ranked students (list
+    then watch tier, best rank first), by the rule of `rank_students`. A student of an
+    establishment absent from `establishments` is an error: its capacity is unknown."""
+    frame = feature_set.frame
+    student_ids = frame["student_id"].to_numpy()
+    by_uai: dict[str, list[int]] = defaultdict(list)
+    for position, uai in enumerate(frame["uai"].to_numpy()):
+        by_uai[str(uai)].append(position)
+    unknown = sorted(set(by_uai) - set(establishments))
+    if unknown:
+        raise ValueError(f"students enrolled in establishments without capacity: {unknown[:5]}")
+    ranked: dict[str, list[int]] = {}
+    for uai, info in establishments.items():
+        positions = by_uai.get(uai, [])
+        where = {str(student_ids[p]): p for p in positions}
+        order = rank_students(
+            ((str(student_ids[p]), float(risks[p])) for p in positions),
+            info.weekly_interview_capacity,
+            watch_threshold,
+        )
+        ranked[uai] = [where[student_id] for student_id, _, _ in order]
+    return ranked
+
+
+def week_lists(
+    model: RiskModel,
+    feature_set: FeatureSet,
+    establishments: Mapping[str, EstablishmentInfo],
+    names: Mapping[str, tuple[str | None, str | None]],
+    watch_threshold: float | None,
+    *,
+    risks: np.ndarray | None = None,
+) -> list[EstablishmentWeek]:
+    """Every establishment's input for the week: its ranked students explained, and its
+    roster (every enrolled student, with names when the extraction has them).
+
+    `risks` (the calibrated risk of every row) may be passed when already computed."""
+    if len(feature_set.frame["as_of"].unique()) > 1:
+        raise ValueError("a week's lists are scored at one as-of date")
+    if risks is None:
+        risks = model.predict_risk(feature_set)
+    ranked = rank_positions(feature_set, risks, establishments, watch_threshold)
+    positions = np.asarray([p for uai in sorted(ranked) for p in ranked[uai]], dtype="int64")
+    scored, _ = explain_students(model, feature_set, positions)
+    by_uai: dict[str, list[ScoredStudent]] = defaultdict(list)
+    uais = feature_set.frame["uai"].to_numpy()
+    for position, student in zip(positions, scored, strict=True):
+        by_uai[str(uais[position])].append(student)
+    rosters = _rosters(feature_set, names)
+    return [
+        EstablishmentWeek(
+            info.uai,
+            info.name,
+            info.weekly_interview_capacity,
+            tuple(by_uai.get(uai, ())),
+            rosters.get(uai, ()),
+        )
+        for uai, info in sorted(establishments.items())
+    ]
+
+
+def _rosters(
+    feature_set: FeatureSet, names: Mapping[str, tuple[str | None, str | None]]
+) -> dict[str, tuple[RosterStudent, ...]]:
+    rosters: dict[str, list[RosterStudent]] = defaultdict(list)
+    frame = feature_set.frame
+    for student_id, uai in zip(
+        frame["student_id"].to_numpy(), frame["uai"].to_numpy(), strict=True
+    ):
+        last_name, first_name = names.get(str(student_id), (None, None))
+        rosters[str(uai)].append(RosterStudent(str(student_id), last_name, first_name))
+    return {uai: tuple(students) for uai, students in rosters.items()}

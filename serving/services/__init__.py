@@ -1,0 +1,53 @@
+"""The one service layer the API and the dashboard call. Every function takes the acting
+user (`Actor`) and enforces the roles inside; reads of a student's record and every denial
+are written to the audit log; results are pydantic views, never ORM rows."""
+
+from serving.services.actor import Actor
+from serving.services.audit import list_audit_log
+from serving.services.errors import (
+    AccessDenied,
+    Conflict,
+    InvalidRequest,
+    NotAuthenticated,
+    NotFound,
+    ServiceError,
+)
+from serving.services.inputs import InterviewChanges, NewDismissal, NewInterview
+from serving.services.interviews import dismiss_student, record_interview, update_interview
+from serving.services.lists import get_week_list
+from serving.services.students import get_student_record
+from serving.services.users import (
+    NewUser,
+    add_user,
+    authenticate_password,
+    authenticate_token,
+    disable_user,
+    list_users,
+    renew_token,
+)
+
+__all__ = [
+    "AccessDenied",
+    "Actor",
+    "Conflict",
+    "InterviewChanges",
+    "InvalidRequest",
+    "NewDismissal",
+    "NewInterview",
+    "NewUser",
+    "NotAuthenticated",
+    "NotFound",
+    "ServiceError",
+    "add_user",
+    "authenticate_password",
+    "authenticate_token",
+    "disable_user",
+    "dismiss_student",
+    "get_student_record",
+    "get_week_list",
+    "list_audit_log",
+    "list_users",
+    "record_interview",
+    "renew_token",
+    "update_interview",
+]

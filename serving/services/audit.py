@@ -1,0 +1,175 @@
+"""Writing and reading the append-only audit log.
+
+Allowed actions are written in the same transaction as the action itself. A denial is
+written in its own transaction once the refused one is rolled back (on SQLite a second
+transaction cannot start while the first holds the write lock), then `AccessDenied` is
+raised: `refusing()` does both. Entries written on their own (reads, anonymous denials) are
+committed through the store's group commit (`Store.audit_log`): each call still returns only
+once its entry is committed, concurrent calls share one transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from serving.db.engine import Store
+from serving.db.models import AuditEntry
+from serving.db.types import utc_now
+from serving.db.vocabulary import AuditOutcome
+from serving.services.actor import Actor, may_read_audit_log
+from serving.services.errors import AccessDenied
+from serving.services.views import AuditEntryView
+
+__all__ = [
+    "Refused",
+    "entry_values",
+    "list_audit_log",
+    "record",
+    "record_anonymous_denial",
+    "record_read",
+    "refusing",
+]
+
+
+def record(
+    session: Session,
+    actor: Actor | None,
+    action: str,
+    outcome: AuditOutcome,
+    *,
+    student_id: str | None = None,
+    uai: str | None = None,
+    model_version: str | None = None,
+    detail: str | None = None,
+) -> None:
+    """Append one entry to the transaction of `session`; `detail` is a short technical note,
+    never a name or a secret."""
+    session.add(
+        AuditEntry(
+            **entry_values(
+                actor,
+                action,
+                outcome,
+                student_id=student_id,
+                uai=uai,
+                model_version=model_version,
+                detail=detail,
+            )
+        )
+    )
+
+
+def entry_values(
+    actor: Actor | None,
+    action: str,
+    outcome: AuditOutcome,
+    *,
+    student_id: str | None = None,
+    uai: str | None = None,
+    model_version: str | None = None,
+    detail: str | None = None,
+) -> dict[str, object]:
+    """The columns of one audit entry, every one of them (a group commit inserts many rows
+    in one statement: they must all name the same columns), timestamped now."""
+    return {
+        "at": utc_now(),
+        "username": actor.username if actor else None,
+        "role": actor.role if actor else None,
+        "action": action,
+        "outcome": outcome,
+        "student_id": student_id,
+        "uai": uai,
+        "model_version": model_version,
+        "detail": detail[:300] if detail else None,
+    }
+
+
+@dataclass
+class Refused(Exception):
+    """Raised inside a transaction to refuse an action; `refusing()` audits it."""
+
+    action: str
+    message: str
+    student_id: str | None = None
+    uai: str | None = None
+
+
+@contextmanager
+def refusing(store: Store, actor: Actor, *, read_only: bool = False) -> Iterator[Session]:
+    """A transaction (`read_only`: one that only reads) in which raising `Refused` rolls
+    back, logs the denial, and raises `AccessDenied` to the caller."""
+    try:
+        with store.reading() if read_only else store.transaction() as session:
+            yield session
+    except Refused as refusal:
+        with store.transaction() as session:
+            record(
+                session,
+                actor,
+                refusal.action,
+                "denied",
+                student_id=refusal.student_id,
+                uai=refusal.uai,
+                detail=refusal.message,
+            )
+        raise AccessDenied(refusal.message) from None
+
+
+def record_read(
+    store: Store,
+    actor: Actor,
+    action: str,
+    *,
+    student_id: str | None = None,
+    uai: str | None = None,
+    model_version: str | None = None,
+    detail: str | None = None,
+) -> None:
+    """Audit a read done in a read-only transaction, before its result is returned: no
+    data leaves the service layer unless its read is in the log (committed: the group
+    commit returns once the entry's transaction is)."""
+    store.audit_log.append(
+        entry_values(
+            actor,
+            action,
+            "allowed",
+            student_id=student_id,
+            uai=uai,
+            model_version=model_version,
+            detail=detail,
+        )
+    )
+
+
+def record_anonymous_denial(store: Store, action: str, detail: str) -> None:
+    """A request without valid credentials (missing, malformed, unknown or expired token)."""
+    store.audit_log.append(entry_values(None, action, "denied", detail=detail))
+
+
+def list_audit_log(
+    store: Store,
+    actor: Actor,
+    *,
+    student_id: str | None = None,
+    since: dt.datetime | None = None,
+    limit: int = 100,
+) -> list[AuditEntryView]:
+    """The most recent entries, newest first (inspectors and admins)."""
+    with refusing(store, actor, read_only=True) as session:
+        if not may_read_audit_log(actor):
+            raise Refused("read_audit_log", "reading the audit log is not allowed for this role")
+        query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
+        if student_id is not None:
+            query = query.where(AuditEntry.student_id == student_id)
+        if since is not None:
+            query = query.where(AuditEntry.at >= since)
+        rows = session.scalars(query).all()
+        views = [AuditEntryView.model_validate(row, from_attributes=True) for row in rows]
+    record_read(store, actor, "read_audit_log", student_id=student_id)
+    return views

@@ -1,0 +1,126 @@
+"""This week's score of one student as a SHAP waterfall: the base value, each feature's
+contribution (log-odds) with a readable name in French and English, and the final score.
+
+The contributions come from `models.contributions` (the one place that computes them) on the
+student's row of this week's feature file, with the model that wrote the list. Access is the
+student record's (`get_student_record`): the establishment's own watch unit, or the
+académie-wide inspectors and data scientists; every read and refusal is audited.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from features.catalog import feature_spec
+from models.contributions import BASE_VALUE, contributions
+from models.risk_model import RiskModel
+from serving.db.engine import Store
+from serving.services.actor import Actor, may_read_students
+from serving.services.audit import Refused, record_read, refusing
+from serving.services.errors import NotFound
+from serving.services.students import load_student
+
+__all__ = ["Waterfall", "get_student_waterfall", "waterfall_frame"]
+
+
+@dataclass(frozen=True, eq=False)  # frames have no single truth value to compare
+class Waterfall:
+    """`steps`: one row per shown feature (feature, label_fr, label_en, value, contribution,
+    start, end), largest |contribution| first, the rest gathered in one `other` row; the raw
+    score is `base_value` plus every contribution, and `risk` its calibrated probability."""
+
+    student_id: str
+    base_value: float
+    raw_score: float
+    risk: float
+    steps: pd.DataFrame
+
+
+def waterfall_frame(row: pd.Series, values: pd.Series, top: int = 10) -> pd.DataFrame:
+    """Steps of a waterfall from one row of contributions (features then `base_value`):
+    the `top` largest |contributions|, then the others summed, each with its running start
+    and end on the log-odds axis."""
+    if top < 1:
+        raise ValueError(f"top must be at least 1, not {top}")
+    base = float(row[BASE_VALUE])
+    contribution = row.drop(BASE_VALUE).astype("float64")
+    order = contribution.abs().sort_values(ascending=False, kind="stable").index
+    shown, rest = list(order[:top]), list(order[top:])
+    records: list[dict[str, Any]] = []
+    for name in shown:
+        spec = feature_spec(name)
+        records.append({"feature": name, "label_fr": spec.label_fr, "label_en": spec.label_en,
+                        "value": _plain(values.get(name)),
+                        "contribution": float(contribution[name])})  # fmt: skip
+    if rest:
+        records.append({"feature": "other", "label_fr": f"{len(rest)} autres indicateurs",
+                        "label_en": f"{len(rest)} other indicators", "value": None,
+                        "contribution": float(contribution[rest].sum())})  # fmt: skip
+    steps = pd.DataFrame(records)
+    steps["end"] = base + steps["contribution"].cumsum()
+    steps["start"] = steps["end"] - steps["contribution"]
+    return steps
+
+
+def _plain(value: Any) -> Any:
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _student_row(features_file: Path, student_id: str) -> pd.DataFrame:
+    con = duckdb.connect()
+    try:
+        con.execute("SET enable_progress_bar = false")
+        return con.execute(
+            "SELECT * FROM read_parquet(?) WHERE student_id = ?", [str(features_file), student_id]
+        ).df()
+    finally:
+        con.close()
+
+
+def get_student_waterfall(
+    store: Store,
+    actor: Actor,
+    student_id: str,
+    features_file: str | Path,
+    model: RiskModel,
+    top: int = 10,
+) -> Waterfall:
+    """The waterfall of the student's score in `features_file` (this week's features)."""
+    with refusing(store, actor, read_only=True) as session:
+        student = load_student(session, student_id)
+        if not may_read_students(actor, student.uai):
+            raise Refused(
+                "read_explanation",
+                "this student is not in your scope",
+                student_id=student_id,
+                uai=student.uai,
+            )
+        uai = student.uai
+    path = Path(features_file)
+    if not path.is_file():
+        raise NotFound(f"feature file {path} does not exist")
+    frame = _student_row(path, student_id)
+    if frame.empty:
+        raise NotFound(f"no features for student {student_id} in {path.name}")
+    for name in ("level", "track", "establishment_kind", "priority_zone"):
+        if name in frame.columns:
+            frame[name] = frame[name].astype("string")
+    row = contributions(model, frame).iloc[0]
+    raw = float(row.sum())
+    risk = float(model.calibrator_.predict([raw])[0])
+    steps = waterfall_frame(row, frame.iloc[0], top)
+    record_read(
+        store, actor, "read_explanation", student_id=student_id, uai=uai,
+        detail=f"waterfall from {path.name}",
+    )  # fmt: skip
+    return Waterfall(student_id, float(row[BASE_VALUE]), raw, risk, steps)

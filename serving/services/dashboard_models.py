@@ -1,0 +1,226 @@
+"""The model registry as the dashboard shows it: registered versions with aliases and
+metrics, the comparison and fairness reports a run logged, and precision at capacity over
+the test weeks, champion against challenger on the same weeks.
+
+Reads MLflow through the client given (the dashboard's, pointed at the tracking store); only
+aggregates leave this module. Versions, metrics and reports: inspectors (model card) and data
+scientists; precision over the weeks: data scientists. Every read and refusal is audited.
+Artifacts of a run never change, so downloaded ones are kept in a small in-process cache.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict
+
+from serving.db.engine import Store
+from serving.services.actor import Actor
+from serving.services.audit import record_read, refusing
+from serving.services.dashboard_access import may_read_models, may_read_reports, require
+from serving.services.errors import NotFound
+
+__all__ = [
+    "COMPARISON_ARTIFACT",
+    "FAIRNESS_ARTIFACT",
+    "HEADLINE_METRICS",
+    "PREDICTIONS_ARTIFACT",
+    "ModelVersionView",
+    "get_comparison",
+    "get_fairness_report",
+    "list_model_versions",
+    "precision_at_k_by_week",
+    "weekly_precision_at_k",
+]
+
+# Artifact paths of a training run (training.tracking, training.fairness.logged); repeated
+# here so that the dashboard does not import the training stack to read three files.
+COMPARISON_ARTIFACT = "comparison/comparison.json"
+PREDICTIONS_ARTIFACT = "predictions/test_predictions.parquet"
+FAIRNESS_ARTIFACT = "fairness/fairness.json"
+PRIMARY_MODEL = "lightgbm"
+HEADLINE_METRICS: tuple[str, ...] = (
+    "precision_at_k", "precision_at_k_low", "precision_at_k_high", "recall_at_k",
+    "recall_at_k_low", "recall_at_k_high", "roc_auc", "pr_auc", "brier", "ece",
+)  # fmt: skip
+
+
+class ModelVersionView(BaseModel):
+    """One registered version: its aliases, training run, and the run's headline metrics
+    for the primary model (LightGBM) on the held-out weeks."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    version: str
+    aliases: list[str]
+    run_id: str | None
+    created_at: dt.datetime
+    description: str | None
+    tags: dict[str, str]
+    metrics: dict[str, float]
+    params: dict[str, str]
+
+
+def _version_view(client: Any, version: Any, aliases: list[str]) -> ModelVersionView:
+    metrics: dict[str, float] = {}
+    params: dict[str, str] = {}
+    if version.run_id:
+        run = client.get_run(version.run_id)
+        prefix = f"{PRIMARY_MODEL}."
+        metrics = {
+            key.removeprefix(prefix): value
+            for key, value in run.data.metrics.items()
+            if key.removeprefix(prefix) in HEADLINE_METRICS and key.startswith(prefix)
+        }
+        metrics.update({k: v for k, v in run.data.metrics.items() if k.startswith("fairness.")})
+        params = dict(run.data.params)
+    return ModelVersionView(
+        name=version.name,
+        version=str(version.version),
+        aliases=sorted(aliases),
+        run_id=version.run_id,
+        created_at=dt.datetime.fromtimestamp(version.creation_timestamp / 1000, dt.UTC),
+        description=version.description or None,
+        tags=dict(version.tags or {}),
+        metrics=metrics,
+        params=params,
+    )
+
+
+def list_model_versions(
+    store: Store, actor: Actor, client: Any, name: str
+) -> list[ModelVersionView]:
+    """Every registered version of `name`, newest first."""
+    with refusing(store, actor, read_only=True):
+        require(may_read_reports(actor), "read_models", "model versions are not for this role")
+    versions = client.search_model_versions(f"name = '{_quoted(name)}'")
+    # Searched versions carry no aliases: the registered model holds them.
+    by_version: dict[str, list[str]] = {}
+    if versions:
+        for alias, number in client.get_registered_model(name).aliases.items():
+            by_version.setdefault(str(number), []).append(alias)
+    views = sorted(
+        (_version_view(client, v, by_version.get(str(v.version), [])) for v in versions),
+        key=lambda view: int(view.version),
+        reverse=True,
+    )
+    record_read(store, actor, "read_models", detail=f"{name}: {len(views)} versions")
+    return views
+
+
+def _quoted(name: str) -> str:
+    return name.replace("'", "")
+
+
+@lru_cache(maxsize=16)
+def _artifact_text(tracking_uri: str, run_id: str, artifact: str) -> str | None:
+    from mlflow.exceptions import MlflowException
+    from mlflow.tracking import MlflowClient
+
+    with tempfile.TemporaryDirectory(prefix="vigie-dashboard-") as tmp:
+        try:
+            path = MlflowClient(tracking_uri).download_artifacts(run_id, artifact, tmp)
+        except (MlflowException, OSError):
+            return None
+        return Path(path).read_text(encoding="utf-8")
+
+
+@lru_cache(maxsize=8)
+def _predictions(tracking_uri: str, run_id: str) -> pd.DataFrame | None:
+    from mlflow.exceptions import MlflowException
+    from mlflow.tracking import MlflowClient
+
+    with tempfile.TemporaryDirectory(prefix="vigie-dashboard-") as tmp:
+        try:
+            path = MlflowClient(tracking_uri).download_artifacts(run_id, PREDICTIONS_ARTIFACT, tmp)
+        except (MlflowException, OSError):
+            return None
+        return pd.read_parquet(path)
+
+
+def _resolve(client: Any, name: str, version_or_alias: str) -> Any:
+    from mlflow.exceptions import MlflowException
+
+    try:
+        if version_or_alias.isdigit():
+            return client.get_model_version(name, version_or_alias)
+        return client.get_model_version_by_alias(name, version_or_alias)
+    except MlflowException:
+        raise NotFound(f"{name} has no version or alias {version_or_alias}") from None
+
+
+def _run_json(client: Any, name: str, version_or_alias: str, artifact: str) -> tuple[str, dict]:
+    version = _resolve(client, name, version_or_alias)
+    if not version.run_id:
+        raise NotFound(f"version {version.version} of {name} has no training run")
+    text = _artifact_text(client.tracking_uri, version.run_id, artifact)
+    if text is None:
+        raise NotFound(f"version {version.version} of {name} has no {artifact}")
+    return str(version.version), json.loads(text)
+
+
+def get_fairness_report(
+    store: Store, actor: Actor, client: Any, name: str, version_or_alias: str = "champion"
+) -> tuple[str, dict[str, Any]]:
+    """(version, fairness audit JSON) of the version's training run: aggregates only."""
+    with refusing(store, actor, read_only=True):
+        require(may_read_reports(actor), "read_fairness", "fairness audits are not for this role")
+    version, report = _run_json(client, name, version_or_alias, FAIRNESS_ARTIFACT)
+    record_read(store, actor, "read_fairness", model_version=f"{name}/{version}")
+    return version, report
+
+
+def get_comparison(
+    store: Store, actor: Actor, client: Any, name: str, version_or_alias: str = "champion"
+) -> tuple[str, dict[str, Any]]:
+    """(version, comparison JSON): the run's models and baselines at capacity."""
+    with refusing(store, actor, read_only=True):
+        require(may_read_reports(actor), "read_comparison", "comparisons are not for this role")
+    version, comparison = _run_json(client, name, version_or_alias, COMPARISON_ARTIFACT)
+    record_read(store, actor, "read_comparison", model_version=f"{name}/{version}")
+    return version, comparison
+
+
+def weekly_precision_at_k(predictions: pd.DataFrame, score: str = PRIMARY_MODEL) -> pd.DataFrame:
+    """Precision at capacity per test week: each establishment lists its `capacity` highest
+    `score`s (ties by student id); the week's precision is the share of listed students
+    who dropped out. Columns: week, listed, dropouts, precision_at_k."""
+    frame = predictions.sort_values(["as_of", "uai", score, "student_id"],
+                                    ascending=[True, True, False, True])  # fmt: skip
+    position = frame.groupby(["as_of", "uai"]).cumcount()
+    listed = frame[position < frame["capacity"]]
+    weekly = listed.groupby("as_of").agg(listed=("label", "size"), dropouts=("label", "sum"))
+    weekly["precision_at_k"] = weekly["dropouts"] / weekly["listed"]
+    weekly.index = pd.to_datetime(weekly.index).date
+    return weekly.rename_axis("week").reset_index()
+
+
+def precision_at_k_by_week(
+    store: Store, actor: Actor, client: Any, name: str, versions: list[str]
+) -> pd.DataFrame:
+    """Precision at capacity per week for each version (number or alias), on the test weeks
+    all of them were tested on. Columns: week, version, listed, dropouts, precision_at_k."""
+    with refusing(store, actor, read_only=True):
+        require(may_read_models(actor), "read_model_weeks", "model metrics are not for this role")
+    parts = []
+    for wanted in versions:
+        version = _resolve(client, name, wanted)
+        predictions = _predictions(client.tracking_uri, version.run_id) if version.run_id else None
+        if predictions is None:
+            raise NotFound(f"version {version.version} of {name} has no test predictions")
+        weekly = weekly_precision_at_k(predictions)
+        weekly.insert(1, "version", f"{wanted} (v{version.version})")
+        parts.append(weekly)
+    result = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    if len(parts) > 1:
+        common = set.intersection(*(set(part["week"]) for part in parts))
+        result = result[result["week"].isin(common)].reset_index(drop=True)
+    record_read(store, actor, "read_model_weeks", detail=f"{name}: {', '.join(versions)}")
+    return result

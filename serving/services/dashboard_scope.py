@@ -1,0 +1,59 @@
+"""What a dashboard user may choose from: the establishments in scope and their listed weeks.
+
+A watch unit gets its own establishments only; inspectors and data scientists the whole
+académie; admins no student data. The choice offered by the dashboard is a convenience: every
+later read still goes through a service that checks the scope again."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import select
+
+from serving.db.engine import Store
+from serving.db.models import Establishment, WeeklyList
+from serving.services.actor import Actor
+from serving.services.audit import Refused, record_read, refusing
+
+__all__ = ["EstablishmentChoice", "visible_establishments"]
+
+
+class EstablishmentChoice(BaseModel):
+    """An establishment the actor may open, with its listed weeks (newest first)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    uai: str
+    name: str
+    weekly_interview_capacity: int
+    weeks: list[dt.date]
+
+
+def visible_establishments(store: Store, actor: Actor) -> list[EstablishmentChoice]:
+    """Establishments in the actor's scope that have at least one list, by name."""
+    with refusing(store, actor, read_only=True) as session:
+        if actor.role not in ("watch_unit", "inspector", "data_scientist"):
+            raise Refused("list_establishments", "this role sees no student lists")
+        query = (
+            select(
+                Establishment.uai,
+                Establishment.name,
+                Establishment.weekly_interview_capacity,
+                WeeklyList.week,
+            )
+            .join(WeeklyList, WeeklyList.uai == Establishment.uai)
+            .order_by(Establishment.name, Establishment.uai, WeeklyList.week.desc())
+        )
+        if actor.role == "watch_unit":
+            query = query.where(Establishment.uai.in_(sorted(actor.establishments)))
+        rows = session.execute(query).all()
+    choices: dict[str, dict] = {}
+    for uai, name, capacity, week in rows:
+        entry = choices.setdefault(
+            uai, {"uai": uai, "name": name, "weekly_interview_capacity": capacity, "weeks": []}
+        )
+        entry["weeks"].append(week)
+    result = [EstablishmentChoice(**entry) for entry in choices.values()]
+    record_read(store, actor, "list_establishments", detail=f"{len(result)} establishments")
+    return result

@@ -1,0 +1,118 @@
+"""Reading one student's record: risk history with reasons, interviews, dismissals.
+
+Every read is audited, every refusal too. The record is the most sensitive read in Vigie:
+names only for the student's own watch unit, notes and dismissal reasons never for data
+scientists."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from serving.db.engine import Store
+from serving.db.models import Dismissal, Interview, ListEntry, Student, WeeklyList
+from serving.services.actor import Actor, may_read_students, sees_names, sees_notes
+from serving.services.audit import Refused, record_read, refusing
+from serving.services.errors import NotFound
+from serving.services.views import (
+    DismissalView,
+    InterviewView,
+    ReasonView,
+    RiskPointView,
+    StudentRecordView,
+)
+
+__all__ = ["dismissal_view", "get_student_record", "interview_view", "load_student"]
+
+
+def load_student(session: Session, student_id: str) -> Student:
+    student = session.get(Student, student_id)
+    if student is None:
+        raise NotFound(f"no student {student_id}")
+    return student
+
+
+def get_student_record(store: Store, actor: Actor, student_id: str) -> StudentRecordView:
+    with refusing(store, actor, read_only=True) as session:
+        student = load_student(session, student_id)
+        if not may_read_students(actor, student.uai):
+            raise Refused(
+                "read_student",
+                "this student is not in your scope",
+                student_id=student_id,
+                uai=student.uai,
+            )
+        history = [
+            RiskPointView(
+                week=weekly_list.week,
+                uai=weekly_list.uai,
+                model_version=weekly_list.model_version,
+                rank=entry.rank,
+                tier=entry.tier,  # type: ignore[arg-type]  # checked by the table
+                risk=entry.risk,
+                reasons=[ReasonView.model_validate(reason) for reason in entry.reasons],
+                features_shown=entry.features_shown,
+            )
+            for entry, weekly_list in session.execute(
+                select(ListEntry, WeeklyList)
+                .join(WeeklyList, ListEntry.list_id == WeeklyList.id)
+                .where(ListEntry.student_id == student_id)
+                .order_by(WeeklyList.week.desc())
+            ).tuples()
+        ]
+        notes = sees_notes(actor)
+        interviews = session.scalars(
+            select(Interview).where(Interview.student_id == student_id).order_by(Interview.id)
+        ).all()
+        dismissals = session.scalars(
+            select(Dismissal).where(Dismissal.student_id == student_id).order_by(Dismissal.id)
+        ).all()
+        names = sees_names(actor, student.uai)
+        view = StudentRecordView(
+            student_id=student.student_id,
+            uai=student.uai,
+            last_name=student.last_name if names else None,
+            first_name=student.first_name if names else None,
+            history=history,
+            interviews=[interview_view(interview, notes) for interview in interviews],
+            dismissals=[dismissal_view(dismissal, notes) for dismissal in dismissals],
+        )
+    model_version = view.history[0].model_version if view.history else None
+    record_read(
+        store,
+        actor,
+        "read_student",
+        student_id=student_id,
+        uai=view.uai,
+        model_version=model_version,
+    )
+    return view
+
+
+def interview_view(interview: Interview, with_notes: bool) -> InterviewView:
+    return InterviewView(
+        id=interview.id,
+        student_id=interview.student_id,
+        uai=interview.uai,
+        status=interview.status,  # type: ignore[arg-type]  # checked by the table
+        interview_date=interview.interview_date,
+        solution=interview.solution,  # type: ignore[arg-type]
+        notes=interview.notes if with_notes else None,
+        created_by=interview.created_by,
+        created_at=interview.created_at,
+        updated_by=interview.updated_by,
+        updated_at=interview.updated_at,
+        revision=interview.revision,
+    )
+
+
+def dismissal_view(dismissal: Dismissal, with_reason: bool) -> DismissalView:
+    return DismissalView(
+        id=dismissal.id,
+        student_id=dismissal.student_id,
+        uai=dismissal.uai,
+        week=dismissal.week,
+        reason=dismissal.reason if with_reason else None,
+        created_by=dismissal.created_by,
+        created_at=dismissal.created_at,
+    )

@@ -1,0 +1,255 @@
+"""Users, their roles and establishment scopes, and how they prove who they are.
+
+Only admins manage users (the local operator running `vigie users` acts as an admin). A new
+API token is returned once, in plaintext, and only its hash is kept; a password is kept as
+an argon2 hash. Every change is audited, without the secret.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+
+from sqlalchemy import ColumnElement, bindparam, func, select
+from sqlalchemy.orm import Session, selectinload
+
+from serving.db.engine import Store
+from serving.db.models import User, UserScope
+from serving.db.types import utc_now
+from serving.db.vocabulary import ROLES, Role
+from serving.security import hash_password, issue_token, parse_token, token_matches, verify_password
+from serving.services.actor import Actor, may_manage_users
+from serving.services.audit import Refused, record, record_anonymous_denial, refusing
+from serving.services.errors import Conflict, InvalidRequest, NotAuthenticated, NotFound
+from serving.services.inputs import UAI_PATTERN
+from serving.services.views import UserView
+
+__all__ = [
+    "NewUser",
+    "add_user",
+    "authenticate_password",
+    "authenticate_token",
+    "disable_user",
+    "list_users",
+    "renew_token",
+]
+
+USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,99}$")
+MIN_PASSWORD_LENGTH = 12
+
+
+@dataclass(frozen=True)
+class NewUser:
+    """A user as the admin describes it; `establishments` only for a watch unit."""
+
+    username: str
+    role: Role
+    establishments: tuple[str, ...] = ()
+    password: str | None = None
+    token_days: int = 90
+
+
+def _check(new: NewUser) -> None:
+    problems = []
+    if not USERNAME_PATTERN.match(new.username):
+        problems.append("username: 2-100 characters, lowercase letters, digits, . _ @ -")
+    if new.role not in ROLES:
+        problems.append(f"role: one of {', '.join(ROLES)}")
+    bad = [uai for uai in new.establishments if not re.match(UAI_PATTERN, uai)]
+    if bad:
+        problems.append(f"establishments: not UAIs (7 digits and a letter): {', '.join(bad)}")
+    if new.role == "watch_unit" and not new.establishments:
+        problems.append("establishments: a watch unit needs at least one establishment")
+    if new.role != "watch_unit" and new.establishments:
+        problems.append(f"establishments: a {new.role} sees the whole académie, give none")
+    if new.password is not None and len(new.password) < MIN_PASSWORD_LENGTH:
+        problems.append(f"password: at least {MIN_PASSWORD_LENGTH} characters")
+    if not 1 <= new.token_days <= 730:
+        problems.append("token_days: between 1 and 730")
+    if problems:
+        raise InvalidRequest("; ".join(problems))
+
+
+def add_user(store: Store, actor: Actor, new: NewUser) -> tuple[UserView, str]:
+    """Create a user; returns its view and its API token (plaintext, shown once)."""
+    _check(new)
+    token = issue_token()
+    with refusing(store, actor) as session:
+        if not may_manage_users(actor):
+            raise Refused("add_user", "only admins manage users")
+        if session.scalar(select(User.id).where(User.username == new.username)) is not None:
+            raise Conflict(f"user {new.username} already exists")
+        user = User(
+            username=new.username,
+            role=new.role,
+            password_hash=hash_password(new.password) if new.password else None,
+            token_id=token.token_id,
+            token_hash=token.secret_hash,
+            token_expires_at=utc_now() + dt.timedelta(days=new.token_days),
+            disabled=False,
+            scopes=[UserScope(uai=uai) for uai in sorted(set(new.establishments))],
+        )
+        session.add(user)
+        session.flush()
+        record(session, actor, "add_user", "allowed", detail=f"{new.username} as {new.role}")
+        return user_view(user), token.plaintext
+
+
+def list_users(store: Store, actor: Actor) -> list[UserView]:
+    with refusing(store, actor) as session:
+        if not may_manage_users(actor):
+            raise Refused("list_users", "only admins manage users")
+        users = session.scalars(
+            select(User).options(selectinload(User.scopes)).order_by(User.username)
+        ).all()
+        return [user_view(user) for user in users]
+
+
+def disable_user(store: Store, actor: Actor, username: str) -> UserView:
+    """Disable a user: the token and the password stop working at once."""
+    with refusing(store, actor) as session:
+        if not may_manage_users(actor):
+            raise Refused("disable_user", "only admins manage users")
+        user = _user(session, username)
+        user.disabled = True
+        record(session, actor, "disable_user", "allowed", detail=username)
+        return user_view(user)
+
+
+def renew_token(
+    store: Store, actor: Actor, username: str, token_days: int = 90
+) -> tuple[UserView, str]:
+    """Replace a user's API token (the old one stops working); returns the new plaintext."""
+    if not 1 <= token_days <= 730:
+        raise InvalidRequest("token_days: between 1 and 730")
+    token = issue_token()
+    with refusing(store, actor) as session:
+        if not may_manage_users(actor):
+            raise Refused("renew_token", "only admins manage users")
+        user = _user(session, username)
+        user.token_id, user.token_hash = token.token_id, token.secret_hash
+        user.token_expires_at = utc_now() + dt.timedelta(days=token_days)
+        record(session, actor, "renew_token", "allowed", detail=username)
+        return user_view(user), token.plaintext
+
+
+def authenticate_token(
+    store: Store, plaintext: str | None, now: dt.datetime | None = None
+) -> Actor:
+    """The actor behind an API token; a missing, malformed, unknown, expired or disabled
+    token raises `NotAuthenticated` and is audited (with the token's public id at most)."""
+    now = now or utc_now()
+    parsed = parse_token(plaintext) if plaintext else None
+    problem = "missing token" if not plaintext else "malformed token"
+    actor = None
+    if parsed is not None:
+        token_id, secret = parsed
+        with store.reading() as session:  # one plain select: this runs on every API request
+            user = session.execute(_TOKEN_QUERY, {"token_id": token_id}).one_or_none()
+            if (
+                user is None
+                or user.token_hash is None
+                or not token_matches(secret, user.token_hash)
+            ):
+                problem = f"unknown token {token_id}"
+            elif user.token_expires_at is None or user.token_expires_at <= now:
+                problem = f"expired token {token_id}"
+            elif user.disabled:
+                problem = f"disabled user's token {token_id}"
+            else:
+                actor = Actor(
+                    username=user.username,
+                    role=user.role,
+                    establishments=_scope_set(user.scopes),
+                )
+    if actor is None:
+        record_anonymous_denial(store, "authenticate", problem)
+        raise NotAuthenticated("a valid bearer token is required")
+    return actor
+
+
+# The user behind a token id and its scopes, read fresh on every request (a token disabled,
+# renewed or expired, a scope changed, all count at once), in one statement: the scopes come
+# aggregated into one string (UAIs hold no comma), not as one Python row each (an inspector-
+# like watch unit over 600 establishments would otherwise cost 600 rows per request).
+_SCOPES = (
+    select(func.aggregate_strings(UserScope.uai, ","))
+    .where(UserScope.user_id == User.id)
+    .correlate(User)
+    .scalar_subquery()
+)
+_TOKEN_QUERY = select(
+    User.username,
+    User.role,
+    User.token_hash,
+    User.token_expires_at,
+    User.disabled,
+    _SCOPES.label("scopes"),
+).where(User.token_id == bindparam("token_id"))
+
+
+def _scope_set(scopes: str | None) -> frozenset[str]:
+    return frozenset(scopes.split(",")) if scopes else frozenset()
+
+
+def authenticate_password(store: Store, username: str, password: str) -> Actor:
+    """The actor behind a username and password (the dashboard's login)."""
+    with store.reading() as session:
+        user = _active_user(session, User.username == username)
+        stored = user.password_hash if user is not None else None
+        # Verify against a dummy hash when there is none, so timing does not tell whether
+        # the username exists.
+        matches = verify_password(stored or _dummy_hash(), password)
+        ok = user is not None and not user.disabled and stored is not None and matches
+        actor = _actor(user) if ok and user is not None else None
+    if actor is None:
+        record_anonymous_denial(store, "login", "bad username or password")
+        raise NotAuthenticated("bad username or password")
+    return actor
+
+
+@cache
+def _dummy_hash() -> str:
+    return hash_password(secrets.token_urlsafe(16))
+
+
+def _active_user(session: Session, condition: ColumnElement[bool]) -> User | None:
+    return session.scalar(select(User).where(condition).options(selectinload(User.scopes)))
+
+
+def _user(session: Session, username: str) -> User:
+    user = session.scalar(
+        select(User).where(User.username == username).options(selectinload(User.scopes))
+    )
+    if user is None:
+        raise NotFound(f"no user {username}")
+    return user
+
+
+def _actor(user: User) -> Actor:
+    return Actor(
+        username=user.username,
+        role=user.role,  # type: ignore[arg-type]  # checked by the table
+        establishments=frozenset(scope.uai for scope in user.scopes),
+    )
+
+
+def user_view(user: User) -> UserView:
+    return UserView(
+        username=user.username,
+        role=user.role,  # type: ignore[arg-type]
+        establishments=_uais(user.scopes),
+        disabled=user.disabled,
+        has_password=user.password_hash is not None,
+        token_id=user.token_id,
+        token_expires_at=user.token_expires_at,
+        created_at=user.created_at,
+    )
+
+
+def _uais(scopes: Iterable[UserScope]) -> list[str]:
+    return sorted(scope.uai for scope in scopes)

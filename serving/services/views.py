@@ -1,0 +1,154 @@
+"""What the service layer returns: pydantic views, never ORM rows.
+
+Names (`last_name`, `first_name`) are filled only for the student's own watch unit, notes and
+dismissal reasons never for data scientists; a field a role may not see is None. The same
+views are the API's response models."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from serving.db.vocabulary import (
+    AuditOutcome,
+    InterviewSolution,
+    InterviewStatus,
+    ListTier,
+    Role,
+)
+
+__all__ = [
+    "AuditEntryView",
+    "DismissalView",
+    "InterviewView",
+    "ListEntryView",
+    "ReasonView",
+    "RiskPointView",
+    "StudentRecordView",
+    "UserView",
+    "WeekListView",
+]
+
+
+class _View(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class ReasonView(_View):
+    """One of the three reasons for a student's risk, as the model explained it."""
+
+    feature: str
+    value: Any = Field(description="The student's value of the feature.")
+    reference: Any = Field(description="A typical value to compare with.")
+    share: float = Field(description="Share of the explained risk carried by this reason.")
+    text_fr: str
+    text_en: str
+    family: str | None = None
+    reference_scope: str | None = Field(
+        default=None, description="Where the reference comes from (establishment, académie)."
+    )
+    contribution: float | None = None
+    direction: str | None = None
+
+
+class ListEntryView(_View):
+    rank: int
+    tier: ListTier = Field(description="list: within capacity; watch: over the risk threshold.")
+    student_id: str
+    last_name: str | None = None
+    first_name: str | None = None
+    risk: float = Field(description="Calibrated probability of dropping out this school year.")
+    risk_change: float | None = Field(description="Change since last week's list, if listed.")
+    new_this_week: bool
+    interview_under_way: bool
+    dismissed_recently: bool
+    reasons: list[ReasonView]
+    features_shown: dict[str, Any]
+
+
+class WeekListView(_View):
+    uai: str
+    establishment_name: str
+    week: dt.date
+    as_of: dt.date
+    model_version: str
+    weekly_interview_capacity: int
+    watch_threshold: float | None
+    written_at: dt.datetime
+    entries: list[ListEntryView]
+
+
+class RiskPointView(_View):
+    """The student on one week's list."""
+
+    week: dt.date
+    uai: str
+    model_version: str
+    rank: int
+    tier: ListTier
+    risk: float
+    reasons: list[ReasonView]
+    features_shown: dict[str, Any]
+
+
+class InterviewView(_View):
+    id: int
+    student_id: str
+    uai: str
+    status: InterviewStatus
+    interview_date: dt.date | None
+    solution: InterviewSolution | None
+    notes: str | None = Field(description="Hidden (null) for data scientists.")
+    created_by: str
+    created_at: dt.datetime
+    updated_by: str
+    updated_at: dt.datetime
+    revision: int
+
+
+class DismissalView(_View):
+    id: int
+    student_id: str
+    uai: str
+    week: dt.date
+    reason: str | None = Field(description="Hidden (null) for data scientists.")
+    created_by: str
+    created_at: dt.datetime
+
+
+class StudentRecordView(_View):
+    student_id: str
+    uai: str
+    last_name: str | None = None
+    first_name: str | None = None
+    history: list[RiskPointView] = Field(
+        description="Weekly lists the student was on, newest first."
+    )
+    interviews: list[InterviewView]
+    dismissals: list[DismissalView]
+
+
+class UserView(_View):
+    username: str
+    role: Role
+    establishments: list[str]
+    disabled: bool
+    has_password: bool
+    token_id: str | None
+    token_expires_at: dt.datetime | None
+    created_at: dt.datetime
+
+
+class AuditEntryView(_View):
+    id: int
+    at: dt.datetime
+    username: str | None
+    role: str | None
+    action: str
+    outcome: AuditOutcome
+    student_id: str | None
+    uai: str | None
+    model_version: str | None
+    detail: str | None

@@ -1,0 +1,47 @@
+"""Serving settings: one typed object read from the environment (prefix VIGIE_).
+
+The project home (`VIGIE_HOME`, see `vigie.settings`) holds the embedded SQLite store unless
+`VIGIE_DATABASE_URL` points elsewhere (e.g. `postgresql+psycopg://vigie@db/vigie`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["ServingSettings", "load_serving_settings"]
+
+
+class ServingSettings(BaseSettings):
+    """Where the operational store lives and the limits the API enforces."""
+
+    # Other VIGIE_ variables (VIGIE_USER, ...) belong to other settings objects: ignore them.
+    model_config = SettingsConfigDict(env_prefix="VIGIE_", extra="ignore")
+
+    home: Path = Field(default=Path("var"), description="Folder for all local state.")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL of the store; default SQLite under home."
+    )
+    max_body_bytes: int = Field(
+        default=64 * 1024, ge=1024, le=16 * 1024 * 1024, description="Largest request body."
+    )
+    dismissal_weeks: int = Field(
+        default=8,
+        ge=0,
+        le=52,
+        description="Weekly lists mark a dismissed student for this many weeks "
+        "(`replace_week_lists(dismissal_weeks=...)`, passed by the weekly run).",
+    )
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The store's URL: `database_url`, or the SQLite file `home/serving/vigie.sqlite3`."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.home / 'serving' / 'vigie.sqlite3').as_posix()}"
+
+
+def load_serving_settings() -> ServingSettings:
+    return ServingSettings()

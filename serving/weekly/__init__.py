@@ -1,0 +1,21 @@
+"""One week's lists: ranking scored students into tiers (pure) and writing all
+establishments' lists to the store in one transaction (idempotent, all or nothing)."""
+
+from serving.weekly.ranking import (
+    EstablishmentWeek,
+    Reason,
+    RosterStudent,
+    ScoredStudent,
+    rank_students,
+)
+from serving.weekly.store import WeekWriteResult, replace_week_lists
+
+__all__ = [
+    "EstablishmentWeek",
+    "Reason",
+    "RosterStudent",
+    "ScoredStudent",
+    "WeekWriteResult",
+    "rank_students",
+    "replace_week_lists",
+]

@@ -1,0 +1,125 @@
+"""What the weekly scoring hands to the store, and the pure rule that turns risks into a
+list: the `weekly_interview_capacity` highest risks form the list; below them, students at
+or over the watch threshold form the "to watch" tier.
+
+The scorer calls `rank_students` on every student's risk to know whom to explain (only those
+ranked), then passes the explained students to `serving.weekly.replace_week_lists`, which
+ranks them again with the same rule (ranking a ranked subset changes nothing).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from serving.db.vocabulary import ListTier
+
+__all__ = ["EstablishmentWeek", "Reason", "RosterStudent", "ScoredStudent", "rank_students"]
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One reason for a risk: the feature, the student's value, a reference value to compare
+    with, its share of the explanation, and a sentence in French and in English; optionally
+    the feature's family, where the reference comes from, the raw contribution and its
+    direction, as `models.explanations.Explanations.to_records()` gives them."""
+
+    feature: str
+    value: Any
+    reference: Any
+    share: float
+    text_fr: str
+    text_en: str
+    family: str | None = None
+    reference_scope: str | None = None
+    contribution: float | None = None
+    direction: str | None = None
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any]) -> Reason:
+        """From one reason of an explanation record (extra keys such as `text` ignored)."""
+        return cls(**{name: record.get(name) for name in _REASON_FIELDS})
+
+
+@dataclass(frozen=True)
+class ScoredStudent:
+    """A student's calibrated risk this week, its (up to three) reasons and the feature
+    values the list shows."""
+
+    student_id: str
+    risk: float
+    reasons: tuple[Reason, ...] = ()
+    features_shown: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_explanation(
+        cls, record: Mapping[str, Any], features_shown: Mapping[str, Any] | None = None
+    ) -> ScoredStudent:
+        """From one record of `Explanations.to_records()`: its `student_id`, `risk` and the
+        raising `reasons` (the protective ones are not shown on the list)."""
+        reasons = tuple(Reason.from_record(reason) for reason in record.get("reasons", ()))
+        return cls(
+            str(record["student_id"]),
+            float(record["risk"]),
+            reasons[:3],
+            dict(features_shown or {}),
+        )
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.risk) and 0.0 <= self.risk <= 1.0):
+            raise ValueError(f"risk of {self.student_id} is not a probability: {self.risk}")
+        if len(self.reasons) > 3:
+            raise ValueError(f"{self.student_id} has more than three reasons")
+
+
+@dataclass(frozen=True)
+class RosterStudent:
+    """An enrolled student of the establishment, listed or not (the watch unit may record an
+    interview for any of its students); names are optional and shown only to it."""
+
+    student_id: str
+    last_name: str | None = None
+    first_name: str | None = None
+
+
+@dataclass(frozen=True)
+class EstablishmentWeek:
+    """One establishment's input for the week."""
+
+    uai: str
+    name: str
+    weekly_interview_capacity: int
+    scored: tuple[ScoredStudent, ...]
+    roster: tuple[RosterStudent, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.weekly_interview_capacity < 0:
+            raise ValueError(f"{self.uai}: negative weekly_interview_capacity")
+        ids = [student.student_id for student in self.scored]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"{self.uai}: a student is scored twice")
+        roster = [student.student_id for student in self.roster]
+        if len(set(roster)) != len(roster):
+            raise ValueError(f"{self.uai}: a student appears twice on the roster")
+
+
+def rank_students(
+    risks: Iterable[tuple[str, float]], capacity: int, watch_threshold: float | None
+) -> list[tuple[str, int, ListTier]]:
+    """`(student_id, rank, tier)` of the students on the list, highest risk first (ties by
+    student id, so the order never depends on input order)."""
+    ordered = sorted(risks, key=lambda item: (-item[1], item[0]))
+    ranked: list[tuple[str, int, ListTier]] = []
+    for position, (student_id, risk) in enumerate(ordered):
+        if position < capacity:
+            ranked.append((student_id, position + 1, "list"))
+        elif watch_threshold is not None and risk >= watch_threshold:
+            ranked.append((student_id, position + 1, "watch"))
+        else:
+            break
+    return ranked
+
+
+_REASON_FIELDS = tuple(item.name for item in fields(Reason))

@@ -1,0 +1,328 @@
+"""Writing one week's lists, for all establishments, in one transaction.
+
+`replace_week_lists` is what `vigie score` calls once the week's students are scored and
+explained. All or nothing: any failure (a bad value, a store error, an interruption) rolls
+the whole week back and leaves every list exactly as it was. Idempotent: writing the same
+week again with the same model version and the same content changes nothing (a fingerprint
+of the content is kept with the run); a different model or new content replaces the week.
+
+Each entry records its rank and tier, the calibrated risk, its change since the previous
+week's list, whether the student is new on the list, the three reasons, the feature values
+shown, and two marks a person needs to read the list well: an interview already under way,
+a dismissal in the last weeks. Those students are marked, never silently dropped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from sqlalchemy import Table, delete, func, insert, or_, select
+from sqlalchemy.orm import Session
+
+from features.calendar import monday_on_or_before
+from serving.db.engine import Store
+from serving.db.models import (
+    Dismissal,
+    Establishment,
+    Interview,
+    ListEntry,
+    Student,
+    WeeklyList,
+    WeeklyRun,
+)
+from serving.db.vocabulary import OPEN_INTERVIEW_STATUSES
+from serving.services.audit import record
+from serving.weekly.ranking import EstablishmentWeek, ScoredStudent, rank_students
+
+__all__ = ["WeekWriteResult", "replace_week_lists", "week_fingerprint"]
+
+_CHUNK = 10_000  # rows per executemany batch
+
+
+@dataclass(frozen=True)
+class WeekWriteResult:
+    week: dt.date
+    model_version: str
+    changed: bool  # False when the same week, model and content were already written
+    establishments: int
+    entries: int
+    fingerprint: str
+
+
+def replace_week_lists(
+    store: Store,
+    *,
+    as_of: dt.date,
+    model_version: str,
+    establishments: Sequence[EstablishmentWeek],
+    watch_threshold: float | None,
+    dismissal_weeks: int = 8,
+) -> WeekWriteResult:
+    """Replace the lists of the week of `as_of` (its Monday) for all establishments."""
+    if watch_threshold is not None and not 0.0 <= watch_threshold <= 1.0:
+        raise ValueError(f"watch threshold {watch_threshold} is not a probability")
+    uais = [establishment.uai for establishment in establishments]
+    if len(set(uais)) != len(uais):
+        raise ValueError("an establishment appears twice in the week's input")
+    week = monday_on_or_before(as_of)
+    ranked = {e.uai: _ranked(e, watch_threshold) for e in establishments}
+    fingerprint = week_fingerprint(as_of, model_version, watch_threshold, establishments)
+    entry_count = sum(len(entries) for entries in ranked.values())
+    result = WeekWriteResult(
+        week, model_version, True, len(establishments), entry_count, fingerprint
+    )
+
+    with store.transaction() as session:
+        existing = session.get(WeeklyRun, week)
+        if (
+            existing is not None
+            and existing.model_version == model_version
+            and existing.fingerprint == fingerprint
+        ):
+            return WeekWriteResult(**{**asdict(result), "changed": False})
+        _upsert_establishments(session, establishments)
+        _upsert_students(session, establishments)
+        previous = _previous_risks(session, week)
+        under_way = _students_with_open_interview(session)
+        dismissed = _recently_dismissed(session, week, dismissal_weeks)
+        _delete_week(session, week)
+        session.add(
+            WeeklyRun(
+                week=week,
+                as_of=as_of,
+                model_version=model_version,
+                fingerprint=fingerprint,
+                watch_threshold=watch_threshold,
+                establishments=len(establishments),
+                entries=entry_count,
+            )
+        )
+        session.flush()
+        for establishment in establishments:
+            _write_establishment(
+                session,
+                establishment,
+                ranked[establishment.uai],
+                week=week,
+                as_of=as_of,
+                model_version=model_version,
+                watch_threshold=watch_threshold,
+                previous=previous,
+                under_way=under_way,
+                dismissed=dismissed,
+            )
+        record(
+            session,
+            None,
+            "write_week_lists",
+            "allowed",
+            model_version=model_version,
+            detail=f"week {week.isoformat()}: {len(establishments)} establishments, "
+            f"{entry_count} entries",
+        )
+    return result
+
+
+def week_fingerprint(
+    as_of: dt.date,
+    model_version: str,
+    watch_threshold: float | None,
+    establishments: Sequence[EstablishmentWeek],
+) -> str:
+    """SHA-256 of the week's whole input, in a canonical order."""
+    content = {
+        "as_of": as_of.isoformat(),
+        "model_version": model_version,
+        "watch_threshold": watch_threshold,
+        "establishments": [
+            {
+                "uai": e.uai,
+                "name": e.name,
+                "capacity": e.weekly_interview_capacity,
+                "scored": sorted(
+                    (_scored_payload(s) for s in e.scored), key=lambda p: p["student_id"]
+                ),
+                "roster": sorted([s.student_id, s.last_name, s.first_name] for s in e.roster),
+            }
+            for e in sorted(establishments, key=lambda e: e.uai)
+        ],
+    }
+    text = json.dumps(content, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _ranked(
+    establishment: EstablishmentWeek, watch_threshold: float | None
+) -> list[tuple[ScoredStudent, int, str]]:
+    by_id = {student.student_id: student for student in establishment.scored}
+    ranking = rank_students(
+        ((s.student_id, s.risk) for s in establishment.scored),
+        establishment.weekly_interview_capacity,
+        watch_threshold,
+    )
+    return [(by_id[student_id], rank, tier) for student_id, rank, tier in ranking]
+
+
+def _scored_payload(student: ScoredStudent) -> dict[str, Any]:
+    return {
+        "student_id": student.student_id,
+        "risk": float(student.risk),
+        "reasons": [_plain(asdict(reason)) for reason in student.reasons],
+        "features_shown": _plain(dict(student.features_shown)),
+    }
+
+
+def _plain(value: Any) -> Any:
+    """JSON-safe copy: numpy scalars to Python, NaN to None, dates to ISO strings."""
+    if isinstance(value, Mapping):
+        return {str(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    if hasattr(value, "item") and callable(value.item):  # numpy scalar
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
+def _upsert(session: Session, table: Table, rows: list[dict[str, Any]], update: list[str]) -> None:
+    """INSERT ... ON CONFLICT (primary key) DO UPDATE, on SQLite or PostgreSQL: one statement
+    executed for many rows, rewriting a row only when a value changed."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    elif dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        raise RuntimeError(f"the store supports SQLite and PostgreSQL, not {dialect}")
+    keys = [column.name for column in table.primary_key.columns]
+    statement = dialect_insert(table)
+    statement = statement.on_conflict_do_update(
+        index_elements=keys,
+        set_={name: statement.excluded[name] for name in update},
+        where=or_(*(table.c[name].is_distinct_from(statement.excluded[name]) for name in update)),
+    )
+    for start in range(0, len(rows), _CHUNK):
+        session.execute(statement, rows[start : start + _CHUNK])
+
+
+def _upsert_establishments(session: Session, establishments: Sequence[EstablishmentWeek]) -> None:
+    rows = [
+        {"uai": e.uai, "name": e.name, "weekly_interview_capacity": e.weekly_interview_capacity}
+        for e in establishments
+    ]
+    _upsert(session, Establishment.__table__, rows, ["name", "weekly_interview_capacity"])
+
+
+def _upsert_students(session: Session, establishments: Sequence[EstablishmentWeek]) -> None:
+    """Roster students get their establishment and names; a scored student missing from
+    the roster gets its establishment only (names already known are kept)."""
+    named, unnamed = [], []
+    for e in establishments:
+        on_roster = {student.student_id for student in e.roster}
+        named += [
+            {
+                "student_id": s.student_id,
+                "uai": e.uai,
+                "last_name": s.last_name,
+                "first_name": s.first_name,
+            }
+            for s in e.roster
+        ]
+        unnamed += [
+            {"student_id": s.student_id, "uai": e.uai}
+            for s in e.scored
+            if s.student_id not in on_roster
+        ]
+    table = Student.__table__
+    _upsert(session, table, named, ["uai", "last_name", "first_name"])
+    _upsert(session, table, unnamed, ["uai"])
+
+
+def _previous_risks(session: Session, week: dt.date) -> dict[str, float]:
+    """Risk of each student on the previous written week's lists."""
+    previous_week = session.scalar(select(func.max(WeeklyRun.week)).where(WeeklyRun.week < week))
+    if previous_week is None:
+        return {}
+    rows = session.execute(
+        select(ListEntry.student_id, ListEntry.risk)
+        .join(WeeklyList, ListEntry.list_id == WeeklyList.id)
+        .where(WeeklyList.week == previous_week)
+    )
+    return dict(rows.tuples().all())
+
+
+def _students_with_open_interview(session: Session) -> set[str]:
+    query = select(Interview.student_id).where(Interview.status.in_(OPEN_INTERVIEW_STATUSES))
+    return set(session.scalars(query))
+
+
+def _recently_dismissed(session: Session, week: dt.date, dismissal_weeks: int) -> set[str]:
+    since = week - dt.timedelta(weeks=dismissal_weeks)
+    query = select(Dismissal.student_id).where(Dismissal.week >= since, Dismissal.week <= week)
+    return set(session.scalars(query))
+
+
+def _delete_week(session: Session, week: dt.date) -> None:
+    lists = select(WeeklyList.id).where(WeeklyList.week == week)
+    session.execute(delete(ListEntry).where(ListEntry.list_id.in_(lists)))
+    session.execute(delete(WeeklyList).where(WeeklyList.week == week))
+    session.execute(delete(WeeklyRun).where(WeeklyRun.week == week))
+
+
+def _write_establishment(
+    session: Session,
+    establishment: EstablishmentWeek,
+    ranked: Iterable[tuple[ScoredStudent, int, str]],
+    *,
+    week: dt.date,
+    as_of: dt.date,
+    model_version: str,
+    watch_threshold: float | None,
+    previous: Mapping[str, float],
+    under_way: set[str],
+    dismissed: set[str],
+) -> None:
+    weekly_list = WeeklyList(
+        uai=establishment.uai,
+        week=week,
+        as_of=as_of,
+        model_version=model_version,
+        weekly_interview_capacity=establishment.weekly_interview_capacity,
+        watch_threshold=watch_threshold,
+    )
+    session.add(weekly_list)
+    session.flush()
+    rows = []
+    for student, rank, tier in ranked:
+        payload = _scored_payload(student)
+        last = previous.get(student.student_id)
+        rows.append(
+            {
+                "list_id": weekly_list.id,
+                "student_id": student.student_id,
+                "rank": rank,
+                "tier": tier,
+                "risk": payload["risk"],
+                "risk_change": None if last is None else payload["risk"] - last,
+                "new_this_week": last is None,
+                "interview_under_way": student.student_id in under_way,
+                "dismissed_recently": student.student_id in dismissed,
+                "reasons": payload["reasons"],
+                "features_shown": payload["features_shown"],
+            }
+        )
+    for start in range(0, len(rows), _CHUNK):
+        session.execute(insert(ListEntry), rows[start : start + _CHUNK])

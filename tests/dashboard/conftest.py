@@ -1,0 +1,78 @@
+"""The dashboard tests' world (built once per session, see `world.py`) and AppTest helpers.
+
+The dashboard reads its settings from the environment once per process (cached resources),
+so the session sets them once, before any app runs."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import app_dashboard
+from app_dashboard import runtime
+from serving.db import Store
+from serving.services import Actor, authenticate_password
+from tests.dashboard.world import PASSWORD, USERNAMES, DashboardWorld, build_world
+
+ENTRY = str(Path(app_dashboard.__file__).parent / "streamlit_app.py")
+TIMEOUT = 120  # seconds for one script run: the first loads MLflow, LightGBM and the model
+
+
+@pytest.fixture(scope="session")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DashboardWorld]:
+    built = build_world(tmp_path_factory.mktemp("dashboard"))
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in built.environment().items():
+            patch.setenv(key, value)
+        yield built
+
+
+@pytest.fixture(scope="session")
+def store(world: DashboardWorld) -> Iterator[Store]:
+    opened = Store.from_url(world.database_url)
+    yield opened
+    opened.dispose()
+
+
+def sign_in(store: Store, role: str) -> Actor:
+    """The actor a password login of the role's test user gives."""
+    return authenticate_password(store, USERNAMES[role], PASSWORD)
+
+
+def app_as(store: Store, role: str | None, language: str = "fr") -> AppTest:
+    """An AppTest of the dashboard, signed in as the test user of `role` (None: signed out)."""
+    assert os.environ.get("VIGIE_DATABASE_URL"), "the world fixture sets the environment"
+    app = AppTest.from_file(ENTRY, default_timeout=TIMEOUT)
+    if role is not None:
+        app.session_state[runtime.ACTOR] = sign_in(store, role)
+    app.session_state[runtime.LANGUAGE_TOGGLE] = language == "en"
+    return app
+
+
+def texts(app: AppTest) -> str:
+    """Everything the page wrote, as one string (to check what leaks and what shows)."""
+    parts = []
+    for kind in (
+        "title",
+        "header",
+        "subheader",
+        "markdown",
+        "caption",
+        "error",
+        "warning",
+        "info",
+        "success",
+        "metric",
+    ):
+        for element in getattr(app, kind):
+            parts.append(str(getattr(element, "value", "")))
+            parts.append(str(getattr(element, "label", "")))
+    for frame in [*app.dataframe, *app.table]:
+        parts.append(frame.value.to_csv())
+    for box in app.selectbox:
+        parts.extend(str(option) for option in box.options)
+    return "\n".join(parts)

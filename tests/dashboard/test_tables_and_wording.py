@@ -1,0 +1,129 @@
+"""The list's table, CSV and printable page (pure functions), and the wording table: every
+label a page asks for exists, in French and in English."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import app_dashboard
+from app_dashboard.tables import csv_bytes, display_frame, list_frame, printable_html
+from app_dashboard.wording import LABELS, text, vocabulary
+from serving.db.vocabulary import INTERVIEW_SOLUTIONS, INTERVIEW_STATUSES, ROLES
+from serving.services.views import ListEntryView, ReasonView, WeekListView
+
+
+def entry(rank: int, tier: str, risk: float, **marks) -> ListEntryView:
+    reason = ReasonView(
+        feature="lates_4w",
+        value=5,
+        reference=1,
+        share=0.4,
+        text_fr="5 retards en 4 semaines",
+        text_en="5 lates in 4 weeks",
+    )
+    return ListEntryView(
+        rank=rank,
+        tier=tier,
+        student_id=f"S{rank}",
+        last_name=f"Nom{rank}",
+        first_name="Léa",
+        risk=risk,
+        risk_change=marks.get("change"),
+        new_this_week=marks.get("new", False),
+        interview_under_way=marks.get("under_way", False),
+        dismissed_recently=marks.get("dismissed", False),
+        reasons=[reason],
+        features_shown={"level": "3e"},
+    )
+
+
+VIEW = WeekListView(
+    uai="0350023K",
+    establishment_name="Collège <Anne> & Co",
+    week=dt.date(2026, 11, 30),
+    as_of=dt.date(2026, 11, 30),
+    model_version="vigie-dropout/3",
+    weekly_interview_capacity=1,
+    watch_threshold=0.2,
+    written_at=dt.datetime(2026, 11, 30, 6, tzinfo=dt.UTC),
+    entries=[
+        entry(1, "list", 0.61, change=0.05, under_way=True),
+        entry(2, "watch", 0.3, new=True, dismissed=True),
+    ],
+)
+CLASSES = pd.DataFrame(
+    {"student_id": ["S1", "S2"], "level": ["4e", "5e"], "class_id": ["4eB", "5eA"]}
+)
+
+
+def test_list_frame_fills_classes_and_words_the_statuses() -> None:
+    frame = list_frame(VIEW, CLASSES, "fr")
+    assert list(frame["student"]) == ["Nom1 Léa", "Nom2 Léa"]
+    assert list(frame["level"]) == ["3e", "3e"]  # features shown win over the lookup
+    assert list(frame["class_id"]) == ["4eB", "5eA"]
+    assert list(frame["status"]) == ["entretien en cours", "écarté récemment"]
+    assert list(list_frame(VIEW, None, "en")["reasons"]) == ["5 lates in 4 weeks"] * 2
+
+
+def test_display_frame_reads_as_percentages_with_translated_headers() -> None:
+    shown = display_frame(list_frame(VIEW, CLASSES, "en"), "en")
+    assert list(shown.columns)[:2] == ["Rank", "Student"]
+    assert list(shown["Risk"]) == ["61.0 %", "30.0 %"]
+    assert list(shown["Change"]) == ["+5.0 %", "—"]
+    assert list(shown["New"]) == ["", "new"]
+
+
+def test_csv_export_opens_in_a_spreadsheet_with_french_headers() -> None:
+    data = csv_bytes(list_frame(VIEW, CLASSES, "fr"), "fr")
+    assert data.startswith("\ufeff".encode())
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+    assert rows[0]["Élève"] == "Nom1 Léa" and rows[0]["Risque"] == "61.0"
+    assert rows[0][""] == "À inviter cette semaine" and rows[1][""] == "À surveiller"
+    assert rows[1]["Raisons"] == "5 retards en 4 semaines"
+
+
+def test_printable_page_escapes_and_holds_both_tiers() -> None:
+    page = printable_html(VIEW, list_frame(VIEW, CLASSES, "fr"), "fr")
+    assert "Collège &lt;Anne&gt; &amp; Co" in page and "<Anne>" not in page
+    assert page.index("À inviter cette semaine") < page.index("À surveiller")
+    assert page.count("class=decision") == 2
+    assert "5 retards en 4 semaines" in page
+
+
+def test_every_label_exists_in_both_languages_and_every_used_key_is_defined() -> None:
+    for key, (french, english) in LABELS.items():
+        assert french.strip() and english.strip(), key
+        fields = set(re.findall(r"{(\w+)}", french))
+        assert fields == set(re.findall(r"{(\w+)}", english)), key
+    root = Path(app_dashboard.__file__).parent
+    used = set()
+    for path in root.rglob("*.py"):
+        used |= set(re.findall(r"\bt\(\s*\"(\w+)\"", path.read_text(encoding="utf-8")))
+        used |= set(re.findall(r"text\(\s*\"(\w+)\"", path.read_text(encoding="utf-8")))
+    assert used and used <= set(LABELS), used - set(LABELS)
+
+
+@pytest.mark.parametrize(
+    ("kind", "words"),
+    [("role", ROLES), ("status", INTERVIEW_STATUSES), ("solution", INTERVIEW_SOLUTIONS)],
+)
+def test_store_vocabularies_are_worded(kind: str, words: tuple[str, ...]) -> None:
+    for word in words:
+        assert vocabulary(kind, word, "fr") != word or word == "other"
+        assert vocabulary(kind, word, "en")
+    assert text("signed_in_as", "en", username="a", role="b") == "Signed in: a (b)"
+
+
+def test_the_waterfall_explains_with_the_model_that_wrote_the_list() -> None:
+    from app_dashboard.runtime import model_uri_for
+
+    assert model_uri_for("vigie-dropout/3", None, "vigie-dropout") == "models:/vigie-dropout/3"
+    assert model_uri_for("local-run", None, "vigie-dropout") == "models:/vigie-dropout@champion"
+    assert model_uri_for("vigie-dropout/3", "/srv/model", "x") == "/srv/model"

@@ -1,0 +1,103 @@
+"""The store's schema: migrations from an empty database, agreement with the models, and
+the append-only audit log enforced by the ORM and by database triggers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, select, text
+from sqlalchemy.exc import IntegrityError
+
+from serving.db import AuditLogIsAppendOnly, Store, current_revision, head_revision, upgrade
+from serving.db.migrate import alembic_config
+from serving.db.models import AuditEntry, Base
+from serving.services.audit import record
+
+TABLES = {
+    "establishments",
+    "students",
+    "weekly_runs",
+    "weekly_lists",
+    "list_entries",
+    "interviews",
+    "dismissals",
+    "users",
+    "user_scopes",
+    "audit_log",
+}
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    store = Store.from_url(f"sqlite:///{tmp_path / 'nested' / 'store.sqlite3'}")
+    yield store
+    store.dispose()
+
+
+def test_upgrade_from_empty_creates_every_table(store: Store) -> None:
+    assert current_revision(store.engine) is None
+    assert upgrade(store.engine) == head_revision(store.engine) == "0001"
+    assert set(inspect(store.engine).get_table_names()) >= TABLES
+    assert upgrade(store.engine) == "0001"  # a second upgrade is a no-op
+
+
+def test_models_and_migrations_agree(store: Store) -> None:
+    upgrade(store.engine)
+    with store.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, Base.metadata) == []
+
+
+def test_downgrade_to_empty_and_back(store: Store) -> None:
+    upgrade(store.engine)
+    config = alembic_config(store.engine)
+    with store.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "base")
+    assert set(inspect(store.engine).get_table_names()) == {"alembic_version"}
+    assert upgrade(store.engine) == "0001"
+
+
+def test_sqlite_runs_in_wal_mode_with_foreign_keys(store: Store) -> None:
+    with store.engine.connect() as connection:
+        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+    upgrade(store.engine)
+    with pytest.raises(IntegrityError), store.transaction() as session:
+        session.execute(text("INSERT INTO students (student_id, uai) VALUES ('S1', '0000000X')"))
+
+
+def test_audit_log_is_append_only_in_the_orm(store: Store) -> None:
+    upgrade(store.engine)
+    with store.transaction() as session:
+        record(session, None, "test", "allowed", detail="first")
+    with pytest.raises(AuditLogIsAppendOnly), store.transaction() as session:
+        session.scalars(select(AuditEntry)).one().detail = "rewritten"
+    with pytest.raises(AuditLogIsAppendOnly), store.transaction() as session:
+        session.delete(session.scalars(select(AuditEntry)).one())
+    with store.reading() as session:
+        assert session.scalars(select(AuditEntry.detail)).all() == ["first"]
+
+
+@pytest.mark.parametrize(
+    "statement", ["UPDATE audit_log SET outcome = 'denied'", "DELETE FROM audit_log"]
+)
+def test_audit_log_is_append_only_in_the_database(store: Store, statement: str) -> None:
+    upgrade(store.engine)
+    with store.transaction() as session:
+        record(session, None, "test", "allowed")
+    with pytest.raises(IntegrityError, match="append-only"), store.engine.begin() as connection:
+        connection.execute(text(statement))
+    with store.reading() as session:
+        assert session.scalars(select(AuditEntry.outcome)).all() == ["allowed"]
+
+
+def test_reading_transactions_cannot_write(store: Store) -> None:
+    upgrade(store.engine)
+    with pytest.raises(RuntimeError, match="read-only"), store.reading() as session:
+        record(session, None, "test", "allowed")
+        session.flush()

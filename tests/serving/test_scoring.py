@@ -1,0 +1,353 @@
+"""The weekly run (`serving.scoring.score_week`) and `vigie score`: lists of the right length
+with reasons in French and English, idempotent reruns, and failures (invalid extraction, no
+champion, store error, interruption) that leave the previous lists exactly as they were."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import typer
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
+from typer.testing import CliRunner
+
+from features.builder import build_features
+from features.validation import InvalidExtractionError
+from serving.db import Store, open_store
+from serving.db.models import AuditEntry, ListEntry, Student, WeeklyList
+from serving.scoring import RegisteredModel, score_week
+from vigie.commands import score as score_command
+
+from .test_scoring_support import (
+    AS_OF,
+    academie,
+    list_snapshot,
+    registered,
+    registry,
+    risk_model,
+    tracking,
+)
+
+__all__ = ["academie", "registered", "registry", "risk_model", "tracking"]  # fixtures
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    opened = open_store(f"sqlite:///{tmp_path / 'store.sqlite3'}")
+    yield opened
+    opened.dispose()
+
+
+@pytest.fixture(scope="module")
+def week_risks(academie: Path, registered: RegisteredModel) -> pd.DataFrame:
+    """Every enrolled student's risk on AS_OF, computed apart from the run."""
+    features = build_features(academie, [AS_OF])
+    frame = features.frame.loc[:, ["student_id", "uai"]].copy()
+    frame["risk"] = registered.model.predict_risk(features)
+    return frame
+
+
+@pytest.fixture(scope="module")
+def threshold(week_risks: pd.DataFrame, academie: Path) -> float:
+    """A watch threshold that puts a few students of the largest establishment beyond its
+    capacity in the watch tier."""
+    capacities = _capacities(academie)
+    largest = week_risks["uai"].value_counts().index[0]
+    risks = np.sort(week_risks.loc[week_risks["uai"] == largest, "risk"].to_numpy())[::-1]
+    value = float(risks[capacities[largest] + 2])
+    assert value > 0
+    return value
+
+
+def _capacities(academie: Path) -> dict[str, int]:
+    frame = pd.read_parquet(academie / "establishments.parquet")
+    return dict(zip(frame["uai"], frame["weekly_interview_capacity"].astype(int), strict=True))
+
+
+def test_lists_hold_capacity_plus_watch_tier_with_reasons_in_french_and_english(
+    academie: Path,
+    registered: RegisteredModel,
+    store: Store,
+    week_risks: pd.DataFrame,
+    threshold: float,
+) -> None:
+    result = score_week(academie, AS_OF, store, registered, watch_threshold=threshold)
+    assert result.written.changed
+    assert result.model_version == "vigie-dropout/1"
+    assert result.scored_students == len(week_risks)
+    capacities = _capacities(academie)
+    with store.reading() as session:
+        lists = {row.uai: row for row in session.scalars(select(WeeklyList))}
+        assert set(lists) == set(capacities)
+        watch_total = 0
+        for uai, weekly in lists.items():
+            risks = week_risks.loc[week_risks["uai"] == uai, "risk"]
+            expected = max(min(len(risks), capacities[uai]), int((risks >= threshold).sum()))
+            entries = weekly.entries
+            assert len(entries) == expected, uai
+            assert weekly.model_version == "vigie-dropout/1"
+            assert weekly.as_of == AS_OF
+            tiers = [entry.tier for entry in entries]
+            listed = min(len(risks), capacities[uai])
+            assert tiers == ["list"] * listed + ["watch"] * (expected - listed)
+            watch_total += expected - listed
+            assert [entry.rank for entry in entries] == list(range(1, expected + 1))
+            top = sorted(risks, reverse=True)[:expected]
+            np.testing.assert_allclose([entry.risk for entry in entries], top, rtol=1e-12)
+            for entry in entries:
+                assert 1 <= len(entry.reasons) <= 3
+                for reason in entry.reasons:
+                    assert reason["text_fr"] and reason["text_en"]
+                    assert reason["text_fr"] != reason["text_en"]
+                    assert reason["direction"] == "raises"
+                    assert entry.features_shown[reason["feature"]] == reason["value"]
+                assert entry.features_shown["level"] and entry.features_shown["class_id"]
+                assert entry.new_this_week
+        assert watch_total > 0
+        # Every enrolled student is on its establishment's roster, with the names, for the
+        # watch unit only; the audit log holds the run, never a name.
+        students = session.scalars(select(Student)).all()
+        assert len(students) == len(week_risks)
+        assert all(student.last_name and student.first_name for student in students)
+        names = {student.last_name for student in students}
+        details = [entry.detail or "" for entry in session.scalars(select(AuditEntry))]
+        assert details and not any(name in detail for name in names for detail in details)
+
+
+def test_rerunning_the_same_week_changes_nothing(
+    academie: Path, registered: RegisteredModel, store: Store, threshold: float
+) -> None:
+    first = score_week(academie, AS_OF, store, registered, watch_threshold=threshold)
+    before = list_snapshot(store)
+    again = score_week(academie, AS_OF, store, registered, watch_threshold=threshold)
+    assert first.written.changed and not again.written.changed
+    assert again.written.fingerprint == first.written.fingerprint
+    assert list_snapshot(store) == before
+
+
+def test_an_invalid_extraction_leaves_the_previous_lists(
+    academie: Path, registered: RegisteredModel, store: Store, tmp_path: Path
+) -> None:
+    score_week(academie, AS_OF, store, registered, watch_threshold=0.3)
+    before = list_snapshot(store)
+    broken = _broken_copy(academie, tmp_path)
+    with pytest.raises(InvalidExtractionError) as raised:
+        score_week(broken, AS_OF, store, registered, watch_threshold=0.2)
+    assert "weekly_interview_capacity" in str(raised.value.report.violations)
+    assert list_snapshot(store) == before
+
+
+def _broken_copy(academie: Path, tmp_path: Path) -> Path:
+    """The académie with a negative interview capacity in the establishments table."""
+    broken = tmp_path / "broken"
+    shutil.copytree(academie, broken)
+    establishments = pd.read_parquet(broken / "establishments.parquet")
+    (broken / "establishments.parquet").unlink()
+    establishments["weekly_interview_capacity"] = establishments[
+        "weekly_interview_capacity"
+    ].astype(str)
+    establishments.loc[1, "weekly_interview_capacity"] = "-3"
+    establishments.to_csv(broken / "establishments.csv", index=False)
+    return broken
+
+
+def test_a_store_failure_halfway_leaves_the_previous_lists(
+    academie: Path,
+    registered: RegisteredModel,
+    store: Store,
+    threshold: float,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    score_week(academie, AS_OF, store, registered, watch_threshold=threshold)
+    before = list_snapshot(store)
+    _fail_after_first_establishment(
+        monkeypatch, OperationalError("INSERT", {}, Exception("disk I/O error"))
+    )
+    with pytest.raises(OperationalError):
+        score_week(academie, AS_OF, store, registered, watch_threshold=None)
+    assert list_snapshot(store) == before
+
+
+def _fail_after_first_establishment(monkeypatch: pytest.MonkeyPatch, error: BaseException) -> None:
+    """Make the store write the first establishment's list, then fail inside the
+    transaction (as a full disk, a lost connection or Ctrl-C would)."""
+    import serving.weekly.store as weekly_store
+
+    real = weekly_store._write_establishment
+    calls = []
+
+    def failing(*args: object, **kwargs: object) -> None:
+        calls.append(1)
+        if len(calls) > 1:
+            raise error
+        real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(weekly_store, "_write_establishment", failing)
+
+
+# --- vigie score ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> typer.Typer:
+    """A `vigie`-like app holding only `score`, with its home (and store) under tmp_path."""
+    monkeypatch.setenv("VIGIE_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("VIGIE_DATABASE_URL", raising=False)
+    app = typer.Typer()
+    score_command.register(app)
+
+    @app.callback()
+    def _root() -> None:  # a group, so that the command is invoked by name as in `vigie`
+        pass
+
+    return app
+
+
+def _cli_store(tmp_path: Path) -> Store:
+    return Store.from_url(f"sqlite:///{tmp_path / 'home' / 'serving' / 'vigie.sqlite3'}")
+
+
+def _names(academie: Path) -> list[str]:
+    students = pd.read_parquet(academie / "students.parquet")
+    return [name for name in students["last_name"].dropna().unique() if len(name) > 3]
+
+
+def test_vigie_score_writes_the_week_with_the_champion_and_prints_no_name(
+    cli: typer.Typer, academie: Path, tracking: Path, tmp_path: Path
+) -> None:
+    args = ["score", "--data", str(academie), "--as-of", AS_OF.isoformat(), "--threshold", "0.2"]
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert "vigie-dropout/1 (alias champion)" in result.stdout
+    assert "lists written" in result.stdout
+    for uai in _capacities(academie):
+        assert uai in result.stdout
+    assert not any(name in result.output for name in _names(academie))
+    store = _cli_store(tmp_path)
+    try:
+        with store.reading() as session:
+            versions = set(session.scalars(select(WeeklyList.model_version)))
+            assert versions == {"vigie-dropout/1"}
+            assert session.scalar(select(ListEntry.id).limit(1)) is not None
+    finally:
+        store.dispose()
+    again = runner.invoke(cli, [*args[:-2], "--model-version", "1", "--threshold", "0.2"])
+    assert again.exit_code == 0, again.output
+    assert "nothing changed" in again.stdout
+
+
+def test_vigie_score_without_champion_fails_naming_it_and_writes_nothing(
+    cli: typer.Typer, academie: Path, tracking: Path, tmp_path: Path
+) -> None:
+    ok = runner.invoke(cli, ["score", "--data", str(academie), "--as-of", AS_OF.isoformat()])
+    assert ok.exit_code == 0, ok.output
+    store = _cli_store(tmp_path)
+    before = list_snapshot(store)
+    result = runner.invoke(
+        cli,
+        ["score", "--data", str(academie), "--as-of", AS_OF.isoformat(), "--model-alias", "nope"],
+    )
+    assert result.exit_code == 1
+    assert "vigie-dropout has no nope version" in result.output
+    assert "previous lists are untouched" in result.output
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient()
+    client.delete_registered_model_alias("vigie-dropout", "champion")
+    try:
+        result = runner.invoke(
+            cli, ["score", "--data", str(academie), "--as-of", AS_OF.isoformat()]
+        )
+    finally:
+        client.set_registered_model_alias("vigie-dropout", "champion", "1")
+    assert result.exit_code == 1
+    assert "no champion version" in result.output
+    assert "vigie promote" in result.output
+    assert list_snapshot(store) == before
+    store.dispose()
+
+
+def test_vigie_score_fails_with_exit_1_on_invalid_data_store_error_and_interruption(
+    cli: typer.Typer,
+    academie: Path,
+    tracking: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    args = ["score", "--data", str(academie), "--as-of", AS_OF.isoformat()]
+    assert runner.invoke(cli, args).exit_code == 0
+    store = _cli_store(tmp_path)
+    before = list_snapshot(store)
+
+    broken = runner.invoke(cli, ["score", "--data", str(_broken_copy(academie, tmp_path)),
+                                 "--as-of", AS_OF.isoformat()])  # fmt: skip
+    assert broken.exit_code == 1
+    assert "weekly_interview_capacity" in broken.output
+    assert "untouched" in broken.output
+
+    with monkeypatch.context() as patch:
+        _fail_after_first_establishment(
+            patch, OperationalError("INSERT", {}, Exception("database or disk is full"))
+        )
+        failed = runner.invoke(cli, [*args, "--no-watch"])
+    assert failed.exit_code == 1
+    assert "The store cannot be written: database or disk is full" in failed.output
+
+    with monkeypatch.context() as patch:
+        _fail_after_first_establishment(patch, KeyboardInterrupt())
+        interrupted = runner.invoke(cli, [*args, "--no-watch"])
+    assert interrupted.exit_code == 1
+    assert "Interrupted" in interrupted.output
+    assert list_snapshot(store) == before
+    store.dispose()
+
+
+def test_vigie_score_refuses_both_an_alias_and_a_version(cli: typer.Typer, academie: Path) -> None:
+    result = runner.invoke(
+        cli,
+        ["score", "--data", str(academie), "--as-of", AS_OF.isoformat(),
+         "--model-alias", "champion", "--model-version", "1"],
+    )  # fmt: skip
+    assert result.exit_code == 2
+
+
+def test_the_api_champion_provider_loads_lazily_and_follows_the_alias(
+    tracking: Path, tmp_path: Path
+) -> None:
+    from mlflow.tracking import MlflowClient
+
+    from serving.scoring import ChampionProvider, ModelUnavailable
+
+    provider = ChampionProvider(tmp_path, refresh_seconds=0.0)
+    loaded = provider()
+    assert loaded.label == "vigie-dropout/1"
+    assert provider() is loaded  # cached while the alias points at the same version
+    client = MlflowClient()
+    client.delete_registered_model_alias("vigie-dropout", "champion")
+    try:
+        with pytest.raises(ModelUnavailable, match="vigie promote"):
+            provider()
+    finally:
+        client.set_registered_model_alias("vigie-dropout", "champion", "1")
+    assert provider().label == "vigie-dropout/1"
+
+
+def test_the_fast_explanation_records_are_those_of_to_records(
+    academie: Path, registered: RegisteredModel
+) -> None:
+    from serving.scoring.week import explanation_records
+
+    features = build_features(academie, [AS_OF])
+    rows = np.arange(0, len(features), 7)
+    explained = registered.model.explain(features, top=3, rows=rows)
+    expected = explained.to_records()
+    assert len(expected) == len(rows)
+    assert explanation_records(explained) == expected
+    assert any(record["protective"] for record in expected)

@@ -1,0 +1,272 @@
+"""Writing a week's lists: ranking, one transaction for all establishments, idempotence,
+the marks (interview under way, dismissed recently) and the change since last week."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+import serving.weekly.store as weekly_store
+from serving.db import Store, open_store
+from serving.db.models import AuditEntry, ListEntry, Student, WeeklyList, WeeklyRun
+from serving.services import NewDismissal, NewInterview, dismiss_student, get_week_list
+from serving.services import record_interview as record
+from serving.weekly import (
+    EstablishmentWeek,
+    Reason,
+    RosterStudent,
+    ScoredStudent,
+    rank_students,
+    replace_week_lists,
+)
+from tests.serving.conftest import HOME_UAI, OTHER_UAI, WEEK, World, establishment, week_input
+
+NEXT_WEEK = WEEK + dt.timedelta(weeks=1)
+
+
+def snapshot(store: Store) -> list[tuple]:
+    """Every list entry with its list's identity: what a reader of the lists would see."""
+    with store.reading() as session:
+        rows = session.execute(
+            select(
+                WeeklyList.uai,
+                WeeklyList.week,
+                WeeklyList.model_version,
+                ListEntry.rank,
+                ListEntry.tier,
+                ListEntry.student_id,
+                ListEntry.risk,
+                ListEntry.risk_change,
+                ListEntry.new_this_week,
+                ListEntry.reasons,
+            )
+            .join(ListEntry, ListEntry.list_id == WeeklyList.id)
+            .order_by(WeeklyList.week, WeeklyList.uai, ListEntry.rank)
+        )
+        return [tuple(row) for row in rows]
+
+
+def write(store: Store, as_of: dt.date, inputs: list[EstablishmentWeek], model: str = "m/3"):
+    return replace_week_lists(
+        store, as_of=as_of, model_version=model, establishments=inputs, watch_threshold=0.3
+    )
+
+
+def test_rank_students_fills_capacity_then_the_watch_tier() -> None:
+    risks = [("b", 0.5), ("a", 0.5), ("c", 0.9), ("d", 0.31), ("e", 0.2), ("f", 0.35)]
+    assert rank_students(risks, 2, 0.3) == [
+        ("c", 1, "list"),
+        ("a", 2, "list"),
+        ("b", 3, "watch"),
+        ("f", 4, "watch"),
+        ("d", 5, "watch"),
+    ]
+    assert rank_students(risks, 2, None) == [("c", 1, "list"), ("a", 2, "list")]
+    assert rank_students(risks, 0, 0.6) == [("c", 1, "watch")]
+    assert rank_students(list(reversed(risks)), 2, 0.3) == rank_students(risks, 2, 0.3)
+
+
+def test_inputs_are_checked() -> None:
+    with pytest.raises(ValueError, match="not a probability"):
+        ScoredStudent("x", 1.2)
+    with pytest.raises(ValueError, match="not a probability"):
+        ScoredStudent("x", float("nan"))
+    with pytest.raises(ValueError, match="more than three"):
+        ScoredStudent("x", 0.5, tuple(Reason("f", 1, 0, 0.1, "fr", "en") for _ in range(4)))
+    with pytest.raises(ValueError, match="scored twice"):
+        EstablishmentWeek(HOME_UAI, "n", 1, (ScoredStudent("x", 0.1), ScoredStudent("x", 0.2)))
+
+
+def test_week_is_written_with_tiers_and_roster(world: World) -> None:
+    rows = snapshot(world.store)
+    assert [(uai, rank, tier, student) for uai, _, _, rank, tier, student, *_ in rows] == [
+        (OTHER_UAI, 1, "list", "O001"),
+        (OTHER_UAI, 2, "watch", "O002"),
+        (HOME_UAI, 1, "list", "H001"),
+        (HOME_UAI, 2, "list", "H002"),
+        (HOME_UAI, 3, "watch", "H003"),
+    ]
+    assert all(row[8] is True and row[7] is None for row in rows)  # all new, no change yet
+    with world.store.reading() as session:
+        # the whole roster is stored (H004 is not listed but may get an interview)
+        assert session.get(Student, "H004").last_name == "NomH004"
+        assert session.get(WeeklyRun, WEEK).entries == 5
+
+
+def test_rewriting_the_same_week_and_model_changes_nothing(world: World) -> None:
+    before = snapshot(world.store)
+    with world.store.reading() as session:
+        ids = session.scalars(select(ListEntry.id).order_by(ListEntry.id)).all()
+        audits = session.scalar(select(func.count(AuditEntry.id)))
+    result = write(world.store, WEEK, week_input(), model="vigie-dropout/3")
+    assert result.changed is False
+    assert snapshot(world.store) == before
+    with world.store.reading() as session:
+        assert session.scalars(select(ListEntry.id).order_by(ListEntry.id)).all() == ids
+        assert session.scalar(select(func.count(AuditEntry.id))) == audits
+
+
+def test_a_new_model_replaces_the_week(world: World) -> None:
+    result = write(world.store, WEEK, week_input(), model="vigie-dropout/4")
+    assert result.changed is True
+    rows = snapshot(world.store)
+    assert {row[2] for row in rows} == {"vigie-dropout/4"}
+    assert len(rows) == 5
+
+
+def test_next_week_carries_change_and_novelty(world: World) -> None:
+    inputs = [
+        establishment(
+            HOME_UAI,
+            "Collège Anne de Bretagne",
+            2,
+            {"H001": 0.50, "H002": 0.47, "H004": 0.40, "H003": 0.10},
+        ),
+        establishment(OTHER_UAI, "Lycée Brizeux", 1, {"O001": 0.70}),
+    ]
+    write(world.store, NEXT_WEEK, inputs)
+    rows = {(row[5]): row for row in snapshot(world.store) if row[1] == NEXT_WEEK}
+    assert rows["H001"][7] == pytest.approx(0.50 - 0.61)
+    assert rows["H001"][8] is False
+    assert rows["H004"][8] is True and rows["H004"][7] is None
+    assert "H003" not in rows  # 0.10 is under the watch threshold
+    assert len(snapshot(world.store)) == 5 + 4  # last week untouched
+
+
+def test_interview_under_way_and_dismissal_are_marked_not_dropped(world: World) -> None:
+    from tests.serving.conftest import make_actor
+
+    unit = make_actor("watch_unit", HOME_UAI)
+    record(world.store, unit, NewInterview(student_id="H001", status="invited"))
+    dismiss_student(
+        world.store, unit, NewDismissal(student_id="H002", reason="Déjà suivi", week=WEEK)
+    )
+    write(world.store, NEXT_WEEK, week_input())
+    view = get_week_list(world.store, unit, HOME_UAI, NEXT_WEEK)
+    marks = {e.student_id: (e.interview_under_way, e.dismissed_recently) for e in view.entries}
+    assert marks == {"H001": (True, False), "H002": (False, True), "H003": (False, False)}
+
+
+def test_a_failure_midway_leaves_every_list_as_it_was(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = snapshot(world.store)
+    with world.store.reading() as session:
+        run_before = session.get(WeeklyRun, WEEK).model_version
+    calls = []
+    real = weekly_store._write_establishment
+
+    def failing(*args, **kwargs):
+        calls.append(args[1].uai)
+        if len(calls) % 2 == 0:  # the first establishment is already written by then
+            raise RuntimeError("store lost midway")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(weekly_store, "_write_establishment", failing)
+    for week in (WEEK, NEXT_WEEK):  # replacing this week, and adding the next one
+        with pytest.raises(RuntimeError, match="lost midway"):
+            write(world.store, week, week_input(), model="vigie-dropout/9")
+    assert len(calls) == 4
+    assert snapshot(world.store) == before
+    with world.store.reading() as session:
+        assert session.get(WeeklyRun, WEEK).model_version == run_before
+        assert session.get(WeeklyRun, NEXT_WEEK) is None
+
+
+def test_invalid_input_writes_nothing(world: World) -> None:
+    before = snapshot(world.store)
+    with pytest.raises(ValueError, match="twice"):
+        write(world.store, NEXT_WEEK, week_input() + week_input()[:1])
+    with pytest.raises(ValueError, match="probability"):
+        replace_week_lists(
+            world.store,
+            as_of=NEXT_WEEK,
+            model_version="m",
+            establishments=week_input(),
+            watch_threshold=1.5,
+        )
+    assert snapshot(world.store) == before
+
+
+def test_numpy_values_and_nan_are_stored_as_json(tmp_path: Path) -> None:
+    import numpy as np
+
+    store = open_store(f"sqlite:///{tmp_path / 's.sqlite3'}")
+    reason = Reason("absence_rate", np.float64(0.25), np.int64(3), np.float32(0.5), "fr", "en")
+    student = ScoredStudent(
+        "S1",
+        float(np.float64(0.4)),
+        (reason,),
+        {"absence_rate": np.float64("nan"), "as_of": dt.date(2026, 11, 30)},
+    )
+    week = EstablishmentWeek(HOME_UAI, "Collège", 1, (student,), (RosterStudent("S1"),))
+    write(store, WEEK, [week])
+    with store.reading() as session:
+        entry = session.scalars(select(ListEntry)).one()
+    assert entry.reasons[0]["value"] == 0.25
+    assert entry.features_shown == {"absence_rate": None, "as_of": "2026-11-30"}
+    store.dispose()
+
+
+def test_a_transferred_student_follows_the_roster(world: World) -> None:
+    from serving.services import AccessDenied, get_student_record
+    from tests.serving.conftest import make_actor
+
+    moved = EstablishmentWeek(
+        OTHER_UAI,
+        "Lycée Brizeux",
+        1,
+        (ScoredStudent("H004", 0.9),),
+        (RosterStudent("H004", "NomH004", "Nouveau"),),
+    )
+    home = EstablishmentWeek(
+        HOME_UAI, "Collège Anne de Bretagne", 2, (ScoredStudent("H001", 0.5),)
+    )  # scored, not on the roster
+    write(world.store, NEXT_WEEK, [home, moved])
+    with world.store.reading() as session:
+        assert session.get(Student, "H004").uai == OTHER_UAI
+        assert session.get(Student, "H004").first_name == "Nouveau"
+        assert session.get(Student, "H001").last_name == "NomH001"  # names already known kept
+    record = get_student_record(world.store, make_actor("watch_unit", OTHER_UAI), "H004")
+    assert (record.uai, record.first_name) == (OTHER_UAI, "Nouveau")
+    with pytest.raises(AccessDenied):
+        get_student_record(world.store, make_actor("watch_unit", HOME_UAI), "H004")
+
+
+def test_scored_students_from_explanation_records() -> None:
+    """The shape `models.explanations.Explanations.to_records()` documents."""
+    record = {
+        "student_id": "S1",
+        "as_of": "2026-11-30",
+        "uai": HOME_UAI,
+        "row": 0,
+        "risk": 0.42,
+        "raw_score": -0.3,
+        "base_value": -2.0,
+        "reasons": [
+            {
+                "feature": f"f{rank}",
+                "family": "attendance",
+                "value": 12.0,
+                "reference": 2.0,
+                "reference_scope": "establishment",
+                "contribution": 0.8,
+                "share": 0.4,
+                "direction": "up",
+                "text": "fr",
+                "text_fr": "fr",
+                "text_en": "en",
+            }
+            for rank in range(4)
+        ],
+        "protective": [{"feature": "g", "share": 0.1}],
+    }
+    student = ScoredStudent.from_explanation(record, {"f0": 12.0})
+    assert (student.student_id, student.risk, len(student.reasons)) == ("S1", 0.42, 3)
+    assert student.reasons[0] == Reason(
+        "f0", 12.0, 2.0, 0.4, "fr", "en", "attendance", "establishment", 0.8, "up"
+    )
+    assert student.features_shown == {"f0": 12.0}

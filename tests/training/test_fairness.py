@@ -1,0 +1,110 @@
+"""The fairness audit's arithmetic on hand-made lists, and its report."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from training.fairness import FairnessConfig
+from training.fairness.disparities import disparities, reference_groups
+from training.fairness.explanations import reason_families, top_raising_family
+from training.fairness.groups import group_frame, group_label
+from training.fairness.metrics import group_metrics
+from training.metrics_ranking import expected_calibration_error
+
+
+def _lists(establishments: int = 6, students: int = 40, seed: int = 3) -> pd.DataFrame:
+    """Scored rows of a few establishment-weeks, with group attributes, capacity 4."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for school in range(establishments):
+        for week in ("2026-01-05", "2026-01-12"):
+            for student in range(students):
+                girl = student % 2 == 0
+                rows.append({
+                    "student_id": f"s{school}-{student}", "as_of": pd.Timestamp(week),
+                    "uai": f"00000{school:02d}A", "school_year": "2025-2026", "capacity": 4,
+                    "label": bool(student % 5 == 0), "score": float(rng.uniform(0, 0.3)),
+                    "sex": "F" if girl else "M", "scholarship_level": 2 if student % 3 else 0,
+                    "parent_pcs": "middle", "track": "college", "priority_zone": "none",
+                    "establishment_kind": "college",
+                })  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_group_metrics_match_a_hand_count() -> None:
+    frame = _lists()
+    config = FairnessConfig(min_students=10, min_positives=5, n_boot=200)
+    measured = group_metrics(frame, group_frame(frame), config)
+    ranked = frame.sort_values(["uai", "as_of", "score"], ascending=[True, True, False])
+    selected = ranked.groupby(["uai", "as_of"]).head(4).index
+    frame["selected"] = frame.index.isin(selected)
+    for sex in ("F", "M"):
+        part = frame[frame["sex"] == sex]
+        row = measured.table.query("grouping == 'sex' and group == @sex").iloc[0]
+        hits = (part["selected"] & part["label"]).sum()
+        assert row["selection_rate"] == pytest.approx(part["selected"].mean())
+        assert row["recall"] == pytest.approx(hits / part["label"].sum())
+        assert row["precision"] == pytest.approx(hits / part["selected"].sum())
+        false_alarms = (part["selected"] & ~part["label"]).sum()
+        assert row["false_positive_rate"] == pytest.approx(false_alarms / (~part["label"]).sum())
+        assert row["ece"] == pytest.approx(expected_calibration_error(part["label"], part["score"]))
+        assert row["students"] == part["student_id"].nunique()
+        assert row["recall_low"] <= row["recall"] <= row["recall_high"]
+
+
+def test_small_groups_are_marked_not_pooled_and_references_chosen() -> None:
+    frame = _lists()
+    frame.loc[frame["student_id"].str.endswith("-1"), "parent_pcs"] = "favored_a"
+    config = FairnessConfig(min_students=30, min_positives=5, n_boot=50)
+    measured = group_metrics(frame, group_frame(frame), config)
+    table = measured.table.set_index(["grouping", "group"])
+    assert not table.loc[("parent_pcs", "favored_a"), "judged"]
+    assert "students 6 < 30" in table.loc[("parent_pcs", "favored_a"), "too_small_because"]
+    assert table.loc[("parent_pcs", "middle"), "judged"]
+    assert reference_groups(measured, config)["scholarship"] == "holder"  # the larger group
+    ratios = disparities(measured, config).set_index(["grouping", "group", "metric"])
+    assert ratios.loc[("parent_pcs", "favored_a", "recall"), "status"] == "too_small"
+    chosen = FairnessConfig(min_students=30, min_positives=5, n_boot=50,
+                            reference_groups={"sex": "F"})  # fmt: skip
+    ratios = disparities(measured, chosen).set_index(["grouping", "group", "metric"])
+    assert ratios.loc[("sex", "F", "recall"), "status"] == "reference"
+    male = ratios.loc[("sex", "M", "recall")]
+    table = measured.table.set_index(["grouping", "group"])
+    expected = table.loc[("sex", "M"), "recall"] / table.loc[("sex", "F"), "recall"]
+    assert male["ratio"] == pytest.approx(expected)
+    inside = 0.8 <= male["ratio"] <= 1.25
+    assert male["status"] == ("within_band" if inside else "out_of_band")
+    with pytest.raises(ValueError, match="not among"):
+        reference_groups(measured, FairnessConfig(reference_groups={"sex": "X"}))
+
+
+def test_groups_and_their_wording() -> None:
+    attributes = pd.DataFrame({
+        "sex": ["F", "M"], "scholarship_level": pd.array([3, None], dtype="Int64"),
+        "parent_pcs": ["disadvantaged", "middle"], "track": ["vocational", "general"],
+        "priority_zone": ["rep", "none"], "establishment_kind": ["lycee_pro", "lycee_gt"],
+    })  # fmt: skip
+    groups = group_frame(attributes)
+    assert groups.loc[0, "sex_x_scholarship"] == "F x holder"
+    assert groups.loc[1, "scholarship"] == "unknown"
+    assert groups.loc[0, "track_x_pcs"] == "vocational x disadvantaged"
+    assert group_label("F x holder", "fr") == "filles x boursiers"
+    assert group_label("F x holder", "en") == "girls x scholarship holders"
+    with pytest.raises(ValueError, match="band"):
+        FairnessConfig(band=(1.1, 1.25))
+    with pytest.raises(ValueError, match="unknown groupings"):
+        FairnessConfig(reference_groups={"religion": "x"})
+
+
+def test_top_raising_reason_family() -> None:
+    values = pd.DataFrame({
+        "lates_4w": [0.5, -0.1, -0.2], "grade_mean_ytd": [0.1, 0.3, -0.1],
+        "base_value": [-3.0, -3.0, -3.0],
+    })  # fmt: skip
+    assert list(top_raising_family(values)) == ["attendance", "grades", "none"]
+    groups = pd.DataFrame({"sex": ["F", "F", "M"]})
+    shares = reason_families(values, groups).set_index(["group", "family"])["share"]
+    assert shares[("F", "attendance")] == pytest.approx(0.5)
+    assert shares[("M", "none")] == pytest.approx(1.0)

@@ -1,0 +1,170 @@
+"""The fairness audit of one training run's tested lists, end to end, without I/O.
+
+`audited_rows` joins the run's test predictions to the features and group attributes of the
+same student-weeks; `run_audit` measures the lists per group (`metrics`, `disparities`),
+audits the explanations on a fixed-seed sample (`explanations`, SHAP values from
+`models.contributions`) and looks for proxies of sensitive attributes among the model's
+inputs (`proxies`). The result is aggregates only: no row, no student id, no attribute of a
+single student, so it can be logged and shown to inspectors.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from models.contributions import contributions
+from models.risk_model import RiskModel
+from training.fairness.config import FairnessConfig
+from training.fairness.disparities import LEADING_METRIC, disparities, reference_groups
+from training.fairness.explanations import mean_contributions, reason_families, widest_differences
+from training.fairness.groups import ATTRIBUTE_COLUMNS, group_frame
+from training.fairness.metrics import group_metrics
+from training.fairness.proxies import detect_proxies
+
+__all__ = ["SCORE_COLUMN", "FairnessAudit", "audited_rows", "run_audit"]
+
+SCORE_COLUMN = "lightgbm"  # the calibrated risk of the run's model in the test predictions
+_KEYS = ["student_id", "as_of"]
+
+
+@dataclass(frozen=True, eq=False)
+class FairnessAudit:
+    """Everything the audit measured (aggregates only) and what it concluded."""
+
+    config: FairnessConfig
+    context: dict[str, Any]
+    metrics: pd.DataFrame
+    disparities: pd.DataFrame
+    references: dict[str, str | None]
+    mean_contributions: pd.DataFrame
+    differences: pd.DataFrame
+    reason_families: pd.DataFrame
+    proxies: pd.DataFrame
+    proxy_importance: pd.DataFrame
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def out_of_band(self, metric: str = LEADING_METRIC) -> pd.DataFrame:
+        """Judged groups whose ratio for `metric` lies outside the band."""
+        table = self.disparities
+        return table[(table["metric"] == metric) & (table["status"] == "out_of_band")]
+
+    def too_small(self) -> pd.DataFrame:
+        return self.metrics[~self.metrics["judged"]]
+
+    def proxies_found(self) -> pd.DataFrame:
+        return self.proxies[self.proxies["flagged"]]
+
+    def gate(self) -> dict[str, Any]:
+        """What `vigie promote` reads: judged groups out of band on recall (with
+        `gate_rule="interval"`, only those whose whole interval lies outside the band)."""
+        failing = self.out_of_band(LEADING_METRIC)
+        if self.config.gate_rule == "interval":
+            failing = failing[failing["ci_outside_band"]]
+        judged = self.metrics[self.metrics["judged"]]
+        return {
+            "metric": LEADING_METRIC,
+            "band": list(self.config.band),
+            "rule": self.config.gate_rule,
+            "judged_groups": len(judged),
+            "passed": bool(failing.empty),
+            "out_of_band": [
+                {"grouping": row.grouping, "group": row.group, "reference": row.reference,
+                 "ratio": row.ratio, "ratio_low": row.ratio_low, "ratio_high": row.ratio_high,
+                 "ci_outside_band": bool(row.ci_outside_band)}
+                for row in failing.itertuples()
+            ],
+        }  # fmt: skip
+
+
+def audited_rows(predictions: pd.DataFrame, features: pd.DataFrame) -> pd.DataFrame:
+    """The tested student-weeks, each with its score, label, capacity, the model features and
+    the group attributes, sorted by (as_of, uai, student_id) so that samples are reproducible.
+
+    `predictions` are a run's test predictions (`training.fitting.score_fold`); with repeated
+    k-fold, only the first repeat is kept (a student-week is audited once). `features` holds
+    the same student-weeks' feature rows (a feature frame or training snapshots).
+    """
+    rows = predictions
+    if "repeat" in rows.columns:
+        rows = rows[rows["repeat"] == rows["repeat"].min()]
+    keep = ["student_id", "as_of", "uai", "school_year", "capacity", "label", SCORE_COLUMN]
+    missing = [column for column in keep if column not in rows.columns]
+    if missing:
+        raise ValueError(f"the test predictions lack the columns {missing}")
+    rows = rows.loc[:, keep].rename(columns={SCORE_COLUMN: "score"})
+    rows = rows.assign(student_id=rows["student_id"].astype(str),
+                       as_of=pd.to_datetime(rows["as_of"]).astype("datetime64[us]"))  # fmt: skip
+    taken = [c for c in features.columns if c not in rows.columns or c in _KEYS]
+    extra = features.loc[:, taken].assign(
+        student_id=features["student_id"].astype(str),
+        as_of=pd.to_datetime(features["as_of"]).astype("datetime64[us]"),
+    )
+    if extra.duplicated(_KEYS).any():
+        raise ValueError("the feature rows hold a student twice at the same as-of date")
+    merged = rows.merge(extra, on=_KEYS, how="left", validate="1:1", indicator=True)
+    unmatched = int((merged.pop("_merge") != "both").sum())
+    if unmatched:
+        raise ValueError(f"{unmatched} tested student-weeks have no feature row: the features "
+                         "were not built from the run's extraction")  # fmt: skip
+    missing = [column for column in ATTRIBUTE_COLUMNS if column not in merged.columns]
+    if missing:
+        raise ValueError(f"the feature rows lack the group attributes {missing}")
+    merged["label"] = merged["label"].astype(bool)
+    merged = merged.sort_values(["as_of", "uai", "student_id"], kind="stable")
+    return merged.reset_index(drop=True)
+
+
+def run_audit(
+    rows: pd.DataFrame,
+    model: RiskModel,
+    config: FairnessConfig,
+    context: Mapping[str, Any] | None = None,
+) -> FairnessAudit:
+    """Audit the lists and explanations of `model` on `rows` (from `audited_rows`)."""
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    groups = group_frame(rows)
+    measured = group_metrics(rows, groups, config)
+    table = disparities(measured, config)
+    timings["lists_seconds"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    size = min(config.sample_rows, len(rows))
+    sample = rows.sample(n=size, random_state=config.seed).sort_index()
+    sample_groups = groups.loc[sample.index]
+    values = contributions(model, sample)
+    means = mean_contributions(values, sample_groups)
+    judged = measured.table[["grouping", "group", "judged"]]
+    differences = widest_differences(means, judged, config.top_features)
+    families = reason_families(values, sample_groups)
+    timings["explanations_seconds"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    proxies, importance = detect_proxies(
+        sample, list(model.feature_names), config.proxy_auc_threshold, config.proxy_folds,
+        config.seed, config.top_features,
+    )  # fmt: skip
+    timings["proxies_seconds"] = time.perf_counter() - started
+    years = sorted(rows["school_year"].astype(str).unique())
+    described = {
+        "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "tested_rows": len(rows),
+        "tested_students": int(rows["student_id"].nunique()),
+        "tested_dropouts": int(rows.loc[rows["label"], "student_id"].nunique()),
+        "establishments": int(rows["uai"].nunique()),
+        "as_of_dates": int(rows["as_of"].nunique()),
+        "school_years": years,
+        "sample_rows": int(size),
+        "model_hash": getattr(model, "model_hash_", None),
+        **dict(context or {}),
+    }
+    return FairnessAudit(
+        config, described, measured.table, table, reference_groups(measured, config),
+        means, differences, families, proxies, importance, timings,
+    )  # fmt: skip

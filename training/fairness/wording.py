@@ -1,0 +1,180 @@
+"""What the fairness report says to an inspector, in French (default) and English."""
+
+from __future__ import annotations
+
+__all__ = ["METRIC_LABELS", "STATUS_LABELS", "text"]
+
+_TEXT: dict[str, tuple[str, str]] = {
+    "title": ("Audit d'équité des listes hebdomadaires", "Fairness audit of the weekly lists"),
+    "run": ("Entraînement (run MLflow)", "Training run (MLflow)"),
+    "generated": ("Audit produit le", "Audit produced on"),
+    "scope": (
+        "Élèves-semaines testés : {rows} ({students} élèves, dont {dropouts} décrocheurs), "
+        "{establishments} établissements, {weeks} dates, année(s) {years}. Listes à la capacité "
+        "réelle de chaque établissement (entretiens par semaine).",
+        "Tested student-weeks: {rows} ({students} students, {dropouts} of whom dropped out), "
+        "{establishments} establishments, {weeks} dates, school year(s) {years}. Lists at each "
+        "establishment's real capacity (interviews per week).",
+    ),
+    "summary": ("Synthèse", "Summary"),
+    "out_of_band_recall": (
+        "Groupes hors de la bande {band} pour le rappel (décrocheurs repérés par la liste, "
+        "critère principal)",
+        "Groups outside the {band} band on recall (dropouts the list catches, the leading "
+        "criterion)",
+    ),
+    "out_of_band_other": (
+        "Autres écarts hors bande (taux de sélection, faux positifs, précision)",
+        "Other ratios outside the band (selection rate, false positives, precision)",
+    ),
+    "none_found": ("aucun", "none"),
+    "ci_outside": ("intervalle entier hors bande", "whole interval outside the band"),
+    "ci_meets": (
+        "l'intervalle touche la bande : peut être du bruit",
+        "the interval meets the band: may be noise",
+    ),
+    "too_small": ("Groupes trop petits pour être jugés", "Groups too small to judge"),
+    "too_small_rule": (
+        "Un groupe est jugé s'il compte au moins {students} élèves et {positives} décrocheurs ; "
+        "les autres sont signalés, jamais regroupés avec un autre groupe.",
+        "A group is judged when it has at least {students} students and {positives} dropouts; "
+        "the others are listed, never pooled with another group.",
+    ),
+    "proxies_found": ("Variables indirectes (proxys) détectées", "Proxies found"),
+    "proxy_line": (
+        "{target} : AUC {auc}, portée par {features}",
+        "{target}: AUC {auc}, carried by {features}",
+    ),
+    "gate_pass": (
+        "Barrière de promotion : franchie (aucun groupe jugé hors bande pour le rappel).",
+        "Promotion gate: passed (no judged group outside the band on recall).",
+    ),
+    "gate_fail": (
+        "Barrière de promotion : bloquée ; une promotion exige une justification "
+        "écrite (--override).",
+        "Promotion gate: blocked; promotion needs a written justification (--override).",
+    ),
+    "lists": ("Les listes, groupe par groupe", "The lists, group by group"),
+    "lists_intro": (
+        "Chaque semaine, chaque établissement reçoit les élèves de plus haut risque, autant "
+        "que d'entretiens possibles. Rapport = valeur du groupe / valeur du groupe de "
+        "référence (ref.). Intervalles de confiance à 95 % par rééchantillonnage des "
+        "établissements.",
+        "Each week, each establishment receives its highest-risk students, as many as it can "
+        "interview. Ratio = the group's value / the reference group's (ref.). 95 % confidence "
+        "intervals from resampling establishments.",
+    ),
+    "group": ("Groupe", "Group"),
+    "students": ("Élèves", "Students"),
+    "dropouts": ("Décrocheurs", "Dropouts"),
+    "ratio_recall": ("Rapport de rappel", "Recall ratio"),
+    "status": ("Statut", "Status"),
+    "reference": ("référence", "reference"),
+    "calibration": ("Calibration dans chaque groupe", "Calibration within each group"),
+    "calibration_intro": (
+        "Risque moyen prédit et taux de décrochage observé par groupe jugé ; ECE : écart "
+        "moyen entre les deux sur 10 classes de risque.",
+        "Mean predicted risk and observed dropout rate per judged group; ECE: mean gap "
+        "between them over 10 risk bins.",
+    ),
+    "explanations": ("Les explications", "The explanations"),
+    "explanations_intro": (
+        "Contributions SHAP (log-cotes) sur un échantillon de {rows} élèves-semaines testés. "
+        "Variables dont la contribution moyenne diffère le plus entre groupes jugés :",
+        "SHAP contributions (log-odds) on a sample of {rows} tested student-weeks. Features "
+        "whose mean contribution differs most between judged groups:",
+    ),
+    "feature": ("Variable", "Feature"),
+    "family": ("Famille", "Family"),
+    "spread": ("Écart", "Spread"),
+    "highest": ("Plus haute", "Highest"),
+    "lowest": ("Plus basse", "Lowest"),
+    "families_intro": (
+        "Famille de la première raison qui augmente le risque, par groupe (part des "
+        "élèves-semaines) :",
+        "Family of the top raising reason, per group (share of student-weeks):",
+    ),
+    "proxies": ("Variables indirectes d'attributs sensibles", "Proxies of sensitive attributes"),
+    "proxies_intro": (
+        "Le sexe, la bourse et la PCS des parents ne sont jamais des entrées du modèle. Un "
+        "petit classifieur tente de les retrouver à partir des entrées du modèle (AUC validée "
+        "par blocs d'élèves) ; au-delà de {threshold}, l'attribut est signalé.",
+        "Sex, scholarship and parents' occupation group are never model inputs. A small "
+        "classifier tries to recover them from the model's inputs (AUC cross-validated by "
+        "student); at {threshold} or above the attribute is flagged.",
+    ),
+    "target": ("Attribut", "Attribute"),
+    "flagged": ("Signalé", "Flagged"),
+    "carried_by": ("Porté par", "Carried by"),
+    "yes": ("oui", "yes"),
+    "no": ("non", "no"),
+    "method": ("Méthode", "Method"),
+    "method_text": (
+        "Modèle : {model}. Seuils : {students} élèves et {positives} décrocheurs par groupe ; "
+        "bande {band} ; {n_boot} rééchantillonnages ; graine {seed}. Aucune donnée "
+        "individuelle ne figure dans ce rapport.",
+        "Model: {model}. Thresholds: {students} students and {positives} dropouts per group; "
+        "band {band}; {n_boot} resamples; seed {seed}. No individual data appears in this "
+        "report.",
+    ),
+    "signature": ("Visa de l'inspection", "Inspector's sign-off"),
+    "inspector": ("Nom de l'inspecteur ou de l'inspectrice", "Inspector's name"),
+    "date": ("Date", "Date"),
+    "decision": ("Décision", "Decision"),
+    "approve": ("Listes acceptées", "Lists accepted"),
+    "approve_reserve": ("Acceptées avec réserves", "Accepted with reservations"),
+    "refuse": ("Refusées", "Refused"),
+    "comments": ("Observations", "Comments"),
+    "sign": ("Signature", "Signature"),
+    "figure_recall": (
+        "Rapport de rappel par groupe (bande grisée : {band})",
+        "Recall ratio per group (shaded band: {band})",
+    ),
+    "figure_selection": ("Taux de sélection par groupe", "Selection rate per group"),
+    "figure_calibration": ("Risque prédit et taux observé", "Predicted risk and observed rate"),
+    "figure_proxies": (
+        "AUC de détection des attributs sensibles",
+        "AUC of recovering each sensitive attribute",
+    ),
+    "figure_families": ("Famille de la première raison", "Family of the top reason"),
+    "predicted": ("risque moyen prédit", "mean predicted risk"),
+    "observed": ("taux observé", "observed rate"),
+}
+
+METRIC_LABELS: dict[str, tuple[str, str]] = {
+    "selection_rate": ("Taux de sélection", "Selection rate"),
+    "recall": ("Rappel", "Recall"),
+    "false_positive_rate": ("Taux de faux positifs", "False-positive rate"),
+    "precision": ("Précision", "Precision"),
+    "false_discovery_rate": ("Taux de fausses alertes", "False-discovery rate"),
+    "mean_predicted": ("Risque prédit", "Predicted risk"),
+    "observed_rate": ("Taux observé", "Observed rate"),
+    "ece": ("ECE", "ECE"),
+}
+
+STATUS_LABELS: dict[str, tuple[str, str]] = {
+    "reference": ("référence", "reference"),
+    "too_small": ("trop petit pour juger", "too small to judge"),
+    "undefined": ("non défini", "undefined"),
+    "within_band": ("dans la bande", "within the band"),
+    "out_of_band": ("hors bande", "out of band"),
+}
+
+FAMILY_LABELS: dict[str, tuple[str, str]] = {
+    "attendance": ("assiduité", "attendance"),
+    "grades": ("notes", "grades"),
+    "exams_and_path": ("examens et parcours", "exams and path"),
+    "context": ("contexte", "context"),
+    "none": ("aucune", "none"),
+}
+
+
+def text(key: str, language: str, **values: object) -> str:
+    """The sentence `key` in `language` ("fr" or "en"), with `values` filled in."""
+    french, english = _TEXT[key]
+    return (french if language == "fr" else english).format(**values)
+
+
+def label(table: dict[str, tuple[str, str]], key: str, language: str) -> str:
+    pair = table.get(key, (key, key))
+    return pair[0] if language == "fr" else pair[1]

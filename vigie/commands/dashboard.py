@@ -1,0 +1,58 @@
+"""`vigie dashboard`: serve the Streamlit dashboard (watch units, inspectors, data scientists).
+
+It runs `streamlit run app_dashboard/streamlit_app.py` in this Python, on loopback by
+default, with Streamlit's usage statistics off (the dashboard shows minors' data: no
+outbound call it does not need). The store, the extraction, the feature files and MLflow
+are found through the usual VIGIE_ settings (`app_dashboard.settings`).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+__all__ = ["dashboard", "register", "streamlit_command"]
+
+
+def streamlit_command(host: str, port: int, headless: bool = True) -> list[str]:
+    """The command line that serves the dashboard."""
+    import app_dashboard
+
+    entry = Path(app_dashboard.__file__).parent / "streamlit_app.py"
+    return [
+        sys.executable, "-m", "streamlit", "run", str(entry),
+        "--server.address", host, "--server.port", str(port),
+        "--server.headless", "true" if headless else "false",
+        "--browser.gatherUsageStats", "false",
+        "--global.developmentMode", "false",
+        "--client.toolbarMode", "minimal",
+    ]  # fmt: skip
+
+
+def dashboard(
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8501,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    open_browser: Annotated[
+        bool, typer.Option("--open/--no-open", help="Open a browser tab once it serves.")
+    ] = False,
+) -> None:
+    """Serve the dashboard (sign in with a user made by `vigie users add --password`)."""
+    from serving.db import open_store
+    from serving.settings import load_serving_settings
+
+    store = open_store(load_serving_settings().resolved_database_url)  # migrate first
+    store.dispose()
+    typer.echo(f"Vigie dashboard on http://{host}:{port} (Ctrl+C to stop)", err=True)
+    environment = {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true"}
+    command = streamlit_command(host, port, headless=not open_browser)
+    raise typer.Exit(subprocess.call(command, env=environment))
+
+
+def register(app: typer.Typer) -> None:
+    """Add the command to `app`."""
+    app.command()(dashboard)

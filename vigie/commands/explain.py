@@ -1,0 +1,263 @@
+"""The `vigie explain` command: one student's score and the reasons behind it.
+
+For data scientists and inspectors checking a case. It validates the extraction, builds the
+features of every student enrolled on the date with the one feature builder (the reference
+points are medians of the student's establishment, or of the académie, that week), loads the
+registered model and prints the calibrated risk, the student's rank in the establishment's
+week, the reasons that raise the risk and the protective factors apart.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from vigie.commands.common import console, error_console, parse_date, user_errors
+
+if TYPE_CHECKING:
+    from features.extraction import Extraction
+    from features.feature_set import FeatureSet
+    from models.explanations import Explanations
+    from models.risk_model import RiskModel
+
+__all__ = ["REGISTERED_MODEL", "explain", "register"]
+
+REGISTERED_MODEL = "vigie-dropout"
+
+_WORDS = {
+    "fr": {
+        "title": "Élève {student_id} au {as_of}, établissement {uai} ({level}, classe {class_id})",
+        "risk": "Risque de décrochage : {risk} (score brut {raw}), rang {rank} sur {peers} "
+        "élèves de l'établissement cette semaine (capacité d'entretiens : {capacity})",
+        "model": "Modèle {name} version {version} ({how})",
+        "why": "Ce qui augmente le risque",
+        "protective": "Facteurs protecteurs",
+        "reason": "Raison",
+        "share": "Part du score",
+        "none": "aucun",
+    },
+    "en": {
+        "title": "Student {student_id} on {as_of}, establishment {uai} ({level}, class {class_id})",
+        "risk": "Dropout risk: {risk} (raw score {raw}), rank {rank} of {peers} students of "
+        "the establishment this week (interview capacity: {capacity})",
+        "model": "Model {name} version {version} ({how})",
+        "why": "What raises the risk",
+        "protective": "Protective factors",
+        "reason": "Reason",
+        "share": "Share of the score",
+        "none": "none",
+    },
+}
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A registered risk model and how it was chosen (version, alias, note for the user)."""
+
+    model: RiskModel
+    version: str
+    how: str
+    note: str | None = None
+
+
+def load_registered_model(version: str | None, name: str = REGISTERED_MODEL) -> LoadedModel:
+    """Version `version` (a number or an alias) of `name`, or the `champion`, falling back to
+    the `challenger` with a note. ValueError with a clear message when there is none.
+    Tracking must be set up (`training.tracking.setup_tracking`)."""
+    from mlflow.exceptions import MlflowException
+    from mlflow.tracking import MlflowClient
+
+    from models.pyfunc import load_risk_model
+    from training.tracking import CHALLENGER, CHAMPION
+
+    client = MlflowClient()
+    note = None
+    try:
+        if version is not None and version.isdigit():
+            found, how = client.get_model_version(name, version), "version"
+        elif version is not None:
+            found, how = client.get_model_version_by_alias(name, version), f"alias {version}"
+        else:
+            try:
+                found, how = client.get_model_version_by_alias(name, CHAMPION), CHAMPION
+            except MlflowException:
+                found, how = client.get_model_version_by_alias(name, CHALLENGER), CHALLENGER
+                note = (f"No champion version of {name} yet: using the challenger "
+                        f"(version {found.version}).")  # fmt: skip
+    except MlflowException:
+        wanted = f"version {version} of " if version else ""
+        raise ValueError(
+            f"no registered model: {wanted}{name} not found (train one with `vigie train`, "
+            "then `vigie promote`)"
+        ) from None
+    model = load_risk_model(f"models:/{name}/{found.version}")
+    return LoadedModel(model, str(found.version), how, note)
+
+
+def student_week(data: str | Path, as_of: dt.date, student: str) -> tuple[FeatureSet, int, int]:
+    """Validate the extraction, build the features of every student enrolled on `as_of`,
+    and find `student` among them: (features, the student's row position, the weekly interview
+    capacity of the student's establishment). ValueError for an unknown student or one not
+    enrolled on that date; InvalidExtractionError for an invalid extraction."""
+    from features.builder import build_features
+    from features.validation import require_valid
+
+    with require_valid(data) as extraction:
+        if not _known(extraction, student):
+            raise ValueError(f"unknown student {student!r}: not in the students table")
+        feature_set = build_features(extraction, [as_of])
+        positions = (feature_set.frame["student_id"] == student).to_numpy().nonzero()[0]
+        if len(positions) == 0:
+            raise ValueError(
+                f"student {student!r} is not enrolled on {as_of.isoformat()}"
+                f"{_enrollments(extraction, student)}"
+            )
+        position = int(positions[0])
+        uai = str(feature_set.frame["uai"].iloc[position])
+        capacity = extraction.con.execute(
+            "SELECT weekly_interview_capacity FROM establishments WHERE uai = ?", [uai]
+        ).fetchone()
+    return feature_set, position, int(capacity[0]) if capacity else 0
+
+
+def _known(extraction: Extraction, student: str) -> bool:
+    found = extraction.con.execute(
+        "SELECT count(*) FROM students WHERE student_id = ?", [student]
+    ).fetchone()
+    return bool(found and found[0])
+
+
+def _enrollments(extraction: Extraction, student: str) -> str:
+    rows = extraction.con.execute(
+        "SELECT uai, start_date, end_date FROM enrollments WHERE student_id = ? "
+        "ORDER BY start_date",
+        [student],
+    ).fetchall()
+    if not rows:
+        return " (no enrollment)"
+    spans = [f"{uai} {start} to {end or 'now'}" for uai, start, end in rows]
+    return f" (enrollments: {'; '.join(spans)})"
+
+
+def explanation_payload(
+    explained: Explanations, feature_set: FeatureSet, model: LoadedModel, capacity: int,
+    all_raw: Any,
+) -> dict[str, Any]:  # fmt: skip
+    """The JSON document of `vigie explain --json`: the student's record (keys, risk, raw
+    score, reasons, protective factors), rank in the establishment's week, and the model."""
+    record = explained.to_records()[0]
+    frame = feature_set.frame
+    row = record.pop("row")
+    peers = (frame["uai"] == frame["uai"].iloc[row]).to_numpy()
+    rank = int((all_raw[peers] > all_raw[row]).sum()) + 1
+    context = {column: _plain(frame[column].iloc[row]) for column in ("level", "track", "class_id")}
+    return {
+        **record,
+        **context,
+        "rank_in_establishment": rank,
+        "students_in_establishment": int(peers.sum()),
+        "weekly_interview_capacity": capacity,
+        "on_the_list": rank <= capacity,
+        "model": {
+            "name": REGISTERED_MODEL,
+            "version": model.version,
+            "chosen_as": model.how,
+            "model_hash": model.model.model_hash_,
+        },
+        "language": explained.language,
+    }
+
+
+def _plain(value: Any) -> Any:
+    return None if value is None or value != value else str(value)
+
+
+def explain(
+    data: Annotated[Path, typer.Option(help="Extraction folder (CSV or Parquet tables).")],
+    as_of: Annotated[str, typer.Option("--as-of", help="As-of date YYYY-MM-DD (a Monday).")],
+    student: Annotated[str, typer.Option(help="Pseudonymous student id.")],
+    model_version: Annotated[
+        str | None,
+        typer.Option("--model", help="Registered version (number or alias); default: champion."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the explanation as JSON.")] = False,
+    lang: Annotated[str, typer.Option("--lang", help="Language of the reasons: fr or en.")] = "fr",
+    top: Annotated[int, typer.Option(min=1, max=10, help="Reasons shown of each kind.")] = 3,
+) -> None:
+    """Print a student's dropout risk on a date and the reasons behind it (SHAP, worded from
+    the feature catalog with the establishment's median for reference)."""
+    from training.tracking import setup_tracking
+    from vigie.settings import load_settings
+
+    if lang not in ("fr", "en"):
+        raise typer.BadParameter("--lang must be fr or en")
+    status_console = error_console if as_json else console  # keep stdout pure JSON
+    with user_errors():
+        date = parse_date(as_of)
+        setup_tracking(load_settings().home)
+        loaded = load_registered_model(model_version)
+        with status_console.status("Validating the extraction and building the features..."):
+            feature_set, position, capacity = student_week(data, date, student)
+        explained = loaded.model.explain(
+            feature_set,
+            top=top,
+            language=lang,
+            rows=[position],  # type: ignore[arg-type]
+        )
+        all_raw = loaded.model.raw_score(feature_set)
+        payload = explanation_payload(explained, feature_set, loaded, capacity, all_raw)
+    if loaded.note:
+        error_console.print(loaded.note, style="yellow", markup=False)
+    if as_json:
+        typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+        return
+    _print(payload, lang)
+
+
+def _print(payload: dict[str, Any], lang: str) -> None:
+    from rich.table import Table
+
+    from models.reason_wording import format_number
+
+    words = _WORDS[lang]
+    console.print(words["title"].format(**payload), style="bold", markup=False)
+    language: Any = lang
+    risk = format_number(payload["risk"] * 100, language, 1) + ("\u00a0%" if lang == "fr" else "%")
+    console.print(
+        words["risk"].format(
+            risk=risk,
+            raw=format_number(payload["raw_score"], language, 2),
+            rank=payload["rank_in_establishment"],
+            peers=payload["students_in_establishment"],
+            capacity=payload["weekly_interview_capacity"],
+        ),
+        markup=False,
+    )
+    model = payload["model"]
+    console.print(words["model"].format(name=model["name"], version=model["version"],
+                                        how=model["chosen_as"]), markup=False)  # fmt: skip
+    for key in ("why", "protective"):
+        reasons = payload["reasons" if key == "why" else "protective"]
+        table = Table(title=words[key], title_justify="left", show_lines=False)
+        table.add_column("#", justify="right")
+        table.add_column(words["reason"])
+        table.add_column(words["share"], justify="right")
+        table.add_column("SHAP", justify="right")
+        for rank, reason in enumerate(reasons, start=1):
+            share = format_number(reason["share"] * 100, language, 0) + (
+                "\u00a0%" if lang == "fr" else "%"
+            )
+            table.add_row(str(rank), reason["text"], share, f"{reason['contribution']:+.3f}")
+        if not reasons:
+            table.add_row("-", words["none"], "", "")
+        console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the command to `app`."""
+    app.command()(explain)

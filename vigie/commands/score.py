@@ -1,0 +1,175 @@
+"""The `vigie score` command: this week's lists, for every establishment, in the store.
+
+It loads the registered model behind the `champion` alias (or the alias or version given),
+validates the extraction, scores every student enrolled on the as-of date, explains each
+establishment's list and watch tier, and replaces the week's lists in one transaction
+(`serving.scoring.score_week`). Any failure leaves the previous lists as they were and exits
+with code 1 and the reason. The summary printed holds counts and risks, never a name.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from vigie.commands.common import console, error_console, parse_date, user_errors
+
+if TYPE_CHECKING:
+    from serving.scoring import WeeklyScoring
+
+__all__ = ["register", "score"]
+
+logger = logging.getLogger(__name__)
+
+_UNTOUCHED = "The previous lists are untouched."
+
+
+def score(
+    data: Annotated[Path, typer.Option(help="Extraction folder (CSV or Parquet tables).")],
+    as_of: Annotated[
+        str, typer.Option("--as-of", help="As-of date YYYY-MM-DD (the week's Monday).")
+    ],
+    model_alias: Annotated[
+        str | None,
+        typer.Option("--model-alias", help="Registered model alias; default: champion."),
+    ] = None,
+    model_version: Annotated[
+        int | None,
+        typer.Option("--model-version", min=1, help="Registered model version number."),
+    ] = None,
+    threshold: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="Risk at or over which students beyond the capacity are shown to watch "
+            "(default 0.3).",
+        ),
+    ] = None,
+    no_watch: Annotated[
+        bool, typer.Option("--no-watch", help="No watch tier: the lists hold capacity only.")
+    ] = False,
+) -> None:
+    """Score every enrolled student and write this week's lists to the store (all or
+    nothing; rerunning the same week with the same model changes nothing)."""
+    from serving.scoring import DEFAULT_WATCH_THRESHOLD
+
+    if model_alias is not None and model_version is not None:
+        raise typer.BadParameter("give --model-alias or --model-version, not both")
+    if no_watch and threshold is not None:
+        raise typer.BadParameter("give --threshold or --no-watch, not both")
+    watch_threshold = None
+    if not no_watch:
+        watch_threshold = DEFAULT_WATCH_THRESHOLD if threshold is None else threshold
+    date = parse_date(as_of)
+    with _failures():
+        result = _run(data, date, model_alias, model_version, watch_threshold)
+    _print(result, watch_threshold)
+
+
+def _run(
+    data: Path,
+    as_of: dt.date,
+    alias: str | None,
+    version: int | None,
+    watch_threshold: float | None,
+) -> WeeklyScoring:
+    from serving.db import open_store
+    from serving.scoring import load_registered_model, score_week
+    from serving.settings import load_serving_settings
+    from training.tracking import setup_tracking
+
+    settings = load_serving_settings()
+    setup_tracking(settings.home)
+    with console.status("Loading the model..."):
+        model = load_registered_model(alias=alias, version=version)
+    console.print(f"Model {model.label} ({model.chosen_as}).", markup=False)
+    store = open_store(settings.resolved_database_url)
+    try:
+        with console.status("Validating, building the features, scoring and explaining..."):
+            return score_week(
+                data,
+                as_of,
+                store,
+                model,
+                watch_threshold=watch_threshold,
+                dismissal_weeks=settings.dismissal_weeks,
+                on_stage=lambda stage, seconds: logger.info("%s: %.1f s", stage, seconds),
+            )
+    finally:
+        store.dispose()
+
+
+@contextmanager
+def _failures() -> Iterator[None]:
+    """Errors of a weekly run that a person can act on end with the reason, a reminder that
+    the previous lists are untouched, and exit code 1 (no traceback, no SQL, no names)."""
+    from pydantic import ValidationError
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from serving.scoring import ModelUnavailable
+
+    try:
+        with user_errors():  # an invalid extraction (full report), a bad value
+            yield
+        return
+    except typer.Exit:
+        error_console.print(_UNTOUCHED, style="red", markup=False)
+        raise
+    except KeyboardInterrupt:
+        message = "Interrupted: nothing was written."
+    except ModelUnavailable as error:
+        message = f"No model to score with: {error}."
+    except SQLAlchemyError as error:
+        reason = str(getattr(error, "orig", None) or error).splitlines()[0][:200]
+        message = f"The store cannot be written: {reason}."
+    except ValidationError as error:
+        message = f"Invalid setting: {error}"
+    error_console.print(f"{message} {_UNTOUCHED}", style="red", markup=False)
+    raise typer.Exit(1)
+
+
+def _print(result: WeeklyScoring, watch_threshold: float | None) -> None:
+    from rich.table import Table
+
+    written = result.written
+    if written.changed:
+        headline = (
+            f"Week of {written.week.isoformat()}: {written.establishments} lists written "
+            f"({written.entries} students) by {result.model_version}, "
+            f"{result.scored_students} students scored."
+        )
+    else:
+        headline = (
+            f"Week of {written.week.isoformat()}: already written by {result.model_version} "
+            "with the same content; nothing changed."
+        )
+    console.print(headline, markup=False)
+    watch = "no watch tier" if watch_threshold is None else f"watch tier: risk >= {watch_threshold}"
+    table = Table(title=f"Lists per establishment ({watch})", title_justify="left")
+    for column in ("UAI", "enrolled", "capacity", "on the list", "to watch", "highest risk"):
+        table.add_column(column, justify="left" if column == "UAI" else "right")
+    for summary in result.establishments:
+        top = "-" if summary.top_risk is None else f"{summary.top_risk:.1%}"
+        table.add_row(
+            summary.uai,
+            str(summary.enrolled),
+            str(summary.capacity),
+            str(summary.listed),
+            str(summary.watch),
+            top,
+        )
+    console.print(table)
+    stages = ", ".join(f"{stage} {seconds:.1f} s" for stage, seconds in result.seconds.items())
+    console.print(f"Stages: {stages}.", markup=False)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the command to `app`."""
+    app.command()(score)

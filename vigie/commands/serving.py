@@ -1,0 +1,254 @@
+"""The serving commands: `vigie db upgrade`, `vigie users add|list|disable|token`, `vigie api`.
+
+Each command opens the store named by the settings (VIGIE_DATABASE_URL, else an SQLite file
+under VIGIE_HOME) and migrates it first. Secrets never reach a log: a password is typed at a
+hidden prompt or read from stdin, never passed as an option; a new API token is printed once,
+alone on stdout (so `TOKEN=$(vigie users add ...)` captures it), and only its hash is kept.
+The weekly scoring job, `vigie score`, is in `vigie.commands.score`.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from vigie.commands.common import console, error_console
+
+if TYPE_CHECKING:
+    from serving.db import Store
+    from serving.services import Actor
+
+__all__ = ["register"]
+
+db_app = typer.Typer(
+    help="The operational store (SQLite by default, PostgreSQL by URL).", no_args_is_help=True
+)
+users_app = typer.Typer(
+    help="Users, roles, establishment scopes and API tokens.", no_args_is_help=True
+)
+
+UsernameArgument = Annotated[str, typer.Argument(help="Login name (lowercase).")]
+TokenDaysOption = Annotated[int, typer.Option(min=1, max=730, help="API token lifetime in days.")]
+
+
+def _operator() -> Actor:
+    from serving.services import Actor
+
+    try:
+        login = os.environ.get("VIGIE_USER") or getpass.getuser()
+    except (KeyError, OSError):
+        login = "unknown"
+    return Actor.operator(login)
+
+
+def _store() -> Store:
+    from serving.db import open_store
+
+    return open_store()
+
+
+@contextmanager
+def _refusals() -> Iterator[None]:
+    """A refusal of the service layer (bad role, unknown user...) or a store that cannot be
+    opened ends with a one-line message and exit code 1, never a traceback (nor SQL, which
+    could carry values)."""
+    from pydantic import ValidationError
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from serving.services import ServiceError
+
+    try:
+        yield
+    except ServiceError as error:
+        error_console.print(str(error), style="red", markup=False)
+        raise typer.Exit(1) from None
+    except ValidationError as error:  # a bad VIGIE_ setting
+        error_console.print(f"Invalid setting: {error}", style="red", markup=False)
+        raise typer.Exit(1) from None
+    except (SQLAlchemyError, OSError) as error:
+        reason = str(getattr(error, "orig", None) or error).splitlines()[0][:200]
+        error_console.print(f"The store cannot be used: {reason}", style="red", markup=False)
+        raise typer.Exit(1) from None
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the store's tables to the latest schema."""
+    from sqlalchemy.engine import make_url
+
+    from serving.db import Store, upgrade
+    from serving.settings import load_serving_settings
+
+    with _refusals():
+        url = load_serving_settings().resolved_database_url
+        store = Store.from_url(url)
+        try:
+            revision = upgrade(store.engine)
+        finally:
+            store.dispose()
+    shown = make_url(url).render_as_string(hide_password=True)
+    typer.echo(f"Store {shown} is at schema revision {revision}.")
+
+
+@users_app.command("add")
+def users_add(
+    username: UsernameArgument,
+    role: Annotated[str, typer.Option(help="watch_unit, inspector, data_scientist or admin.")],
+    establishment: Annotated[
+        list[str] | None,
+        typer.Option("--establishment", "-e", help="UAI a watch unit sees (repeatable)."),
+    ] = None,
+    password_prompt: Annotated[
+        bool, typer.Option("--password", help="Set a dashboard password (hidden prompt).")
+    ] = False,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the dashboard password from stdin.")
+    ] = False,
+    token_days: TokenDaysOption = 90,
+) -> None:
+    """Create a user and print its API token once (only its hash is kept)."""
+    from serving.services import NewUser, add_user
+
+    password = _read_password(password_prompt, password_stdin)
+    with _refusals():
+        store = _store()
+    try:
+        with _refusals():
+            new = NewUser(
+                username=username,
+                role=role,  # type: ignore[arg-type]
+                establishments=tuple(establishment or ()),
+                password=password,
+                token_days=token_days,
+            )
+            user, token = add_user(store, _operator(), new)
+    finally:
+        store.dispose()
+    scope = ", ".join(user.establishments) or "the whole académie"
+    typer.echo(
+        f"Created {user.username} ({user.role}, {scope}); token expires "
+        f"{user.token_expires_at:%Y-%m-%d}. The API token below is shown once: keep it secret.",
+        err=True,
+    )
+    typer.echo(token)
+
+
+@users_app.command("list")
+def users_list(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the users as JSON.")] = False,
+) -> None:
+    """List users: role, establishments, disabled, token id and expiry (never secrets)."""
+    from rich.table import Table
+
+    from serving.services import list_users
+
+    with _refusals():
+        store = _store()
+    try:
+        with _refusals():
+            users = list_users(store, _operator())
+    finally:
+        store.dispose()
+    if as_json:
+        typer.echo(json.dumps([user.model_dump(mode="json") for user in users], indent=2))
+        return
+    table = Table("user", "role", "establishments", "status", "password", "token", "expires")
+    for user in users:
+        expires = f"{user.token_expires_at:%Y-%m-%d}" if user.token_expires_at else "-"
+        table.add_row(
+            user.username,
+            user.role,
+            ", ".join(user.establishments) or "all",
+            "disabled" if user.disabled else "active",
+            "yes" if user.has_password else "no",
+            user.token_id or "-",
+            expires,
+        )
+    console.print(table)
+
+
+@users_app.command("disable")
+def users_disable(username: UsernameArgument) -> None:
+    """Disable a user: its token and password stop working at once."""
+    from serving.services import disable_user
+
+    with _refusals():
+        store = _store()
+    try:
+        with _refusals():
+            user = disable_user(store, _operator(), username)
+    finally:
+        store.dispose()
+    typer.echo(f"Disabled {user.username}: its token and password no longer work.")
+
+
+@users_app.command("token")
+def users_token(username: UsernameArgument, token_days: TokenDaysOption = 90) -> None:
+    """Replace a user's API token and print the new one once (the old one stops working)."""
+    from serving.services import renew_token
+
+    with _refusals():
+        store = _store()
+    try:
+        with _refusals():
+            user, token = renew_token(store, _operator(), username, token_days)
+    finally:
+        store.dispose()
+    typer.echo(f"New token for {user.username}, shown once: keep it secret.", err=True)
+    typer.echo(token)
+
+
+def api(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="Worker processes (one per core or so).")
+    ] = 1,
+) -> None:
+    """Serve the REST API (OpenAPI documentation at /docs)."""
+    import uvicorn
+
+    from serving.api import app_from_settings
+
+    with _refusals():
+        application = app_from_settings()  # migrates the store before serving
+    if workers == 1:
+        uvicorn.run(application, host=host, port=port, server_header=False)
+        return
+    # Several processes need an import string; each opens the (already migrated) store.
+    application.state.store.dispose()
+    uvicorn.run(
+        "serving.api.app:app_from_settings",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        server_header=False,
+    )
+
+
+def _read_password(prompt: bool, stdin: bool) -> str | None:
+    if prompt and stdin:
+        raise typer.BadParameter("give --password or --password-stdin, not both")
+    if prompt:
+        return typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if stdin:
+        line = sys.stdin.readline().rstrip("\r\n")
+        if not line:
+            raise typer.BadParameter("--password-stdin read an empty password")
+        return line
+    return None
+
+
+def register(app: typer.Typer) -> None:
+    """Add the commands to `app`."""
+    app.add_typer(db_app, name="db")
+    app.add_typer(users_app, name="users")
+    app.command()(api)

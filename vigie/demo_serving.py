@@ -1,0 +1,109 @@
+"""The end of the demo: the trained model becomes champion, this week's lists are written to
+the store, and one demo user of each role is created for the dashboard.
+
+Only the demo promotes by itself: on real data a person reads the fairness audit and runs
+`vigie promote`. The demo's promotion is recorded like any other, with a written
+justification when the fairness gate objects, so the registry says plainly that it was the
+demo. The demo users' passwords are printed because the store holds synthetic students only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from serving.db.vocabulary import Role
+
+__all__ = [
+    "DEMO_OVERRIDE",
+    "DEMO_PASSWORD",
+    "DemoUser",
+    "demo_users",
+    "ensure_demo_users",
+    "promote_demo_champion",
+    "score_demo_week",
+]
+
+DEMO_PASSWORD = "vigie-demo-2026"  # synthetic académie only: printed on purpose
+DEMO_OVERRIDE = (
+    "Démonstration sur l'académie synthétique : promue automatiquement par `vigie demo` pour "
+    "montrer les listes. Lire l'audit d'équité avant tout usage réel."
+)
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    username: str
+    role: Role
+    establishments: tuple[str, ...] = ()
+
+
+def demo_users(watch_unit_uai: str) -> tuple[DemoUser, ...]:
+    """One user of each role; the watch unit works in `watch_unit_uai`."""
+    return (
+        DemoUser("cpe.demo", "watch_unit", (watch_unit_uai,)),
+        DemoUser("inspecteur.demo", "inspector"),
+        DemoUser("datascientist.demo", "data_scientist"),
+        DemoUser("admin.demo", "admin"),
+    )
+
+
+def promote_demo_champion(model_name: str, console: Console) -> str:
+    """Make the latest `challenger` the champion (unless it already is); its version."""
+    from mlflow.exceptions import MlflowException
+    from mlflow.tracking import MlflowClient
+
+    from training.promote import promote_version
+    from training.tracking import CHALLENGER, CHAMPION
+
+    client = MlflowClient()
+    version = str(client.get_model_version_by_alias(model_name, CHALLENGER).version)
+    try:
+        champion = str(client.get_model_version_by_alias(model_name, CHAMPION).version)
+    except MlflowException:  # no champion yet
+        champion = None
+    if champion == version:
+        console.print(f"Champion: {model_name} version {version} (already)")
+        return version
+    promotion = promote_version(client, model_name, version, "vigie demo", DEMO_OVERRIDE)
+    gate = "overridden (demo)" if promotion.overridden else "passed"
+    console.print(f"Champion: {model_name} version {version} (fairness gate {gate})")
+    return version
+
+
+def score_demo_week(extraction: Path, as_of: dt.date) -> None:
+    """This week's lists into the store, as `vigie score --data DIR --as-of DATE` does."""
+    from vigie.commands.score import score
+
+    score(data=extraction, as_of=as_of.isoformat())
+
+
+def ensure_demo_users(uai: str, console: Console) -> tuple[DemoUser, ...]:
+    """Create the demo users that do not exist yet and print their logins."""
+    from serving.db import open_store
+    from serving.services import NewUser, add_user, list_users
+    from serving.services.actor import Actor
+    from serving.settings import load_serving_settings
+
+    users = demo_users(uai)
+    store = open_store(load_serving_settings().resolved_database_url)
+    operator = Actor.operator("vigie-demo")
+    try:
+        existing = {user.username for user in list_users(store, operator)}
+        for user in users:
+            if user.username not in existing:
+                new = NewUser(user.username, user.role, user.establishments, DEMO_PASSWORD)
+                add_user(store, operator, new)
+    finally:
+        store.dispose()
+    table = Table(title=f"Demo logins (password for all: {DEMO_PASSWORD})")
+    for column in ("user", "role", "establishments"):
+        table.add_column(column)
+    for user in users:
+        table.add_row(user.username, user.role, ", ".join(user.establishments) or "all")
+    console.print(table)
+    return users
