@@ -3,7 +3,8 @@
 Generates an académie (one school year) once, then measures, each in a fresh process and
 repeated (DuckDB and pandas runs interleaved, so both see the same machine load):
 validation, DuckDB features at one as-of date, the pandas reference at the same date, DuckDB
-features for 36 weekly as-of dates (and, with --pandas-weekly, the reference for them too).
+features for 36 weekly as-of dates streamed to a Parquet file (and, with --pandas-weekly, the
+reference for them too, in memory).
 Prints a table of medians and writes the raw runs and medians as JSON.
 """
 
@@ -31,12 +32,16 @@ FIRST_WEEK = dt.date(2025, 9, 8)
 
 
 def _measure(stage: str, args: dict[str, Any]) -> dict[str, Any]:
+    """One run in a fresh process; a failed run is recorded with its error, not fatal."""
     completed = subprocess.run(
         [sys.executable, "-m", "bench.stage", stage, json.dumps(args)],
-        check=True,
+        check=False,
         capture_output=True,
         text=True,
     )
+    if completed.returncode != 0:
+        error = (completed.stderr.strip().splitlines() or ["no message"])[-1]
+        return {"stage": stage, "failed": error}
     return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
@@ -45,7 +50,9 @@ def _weekly_dates(count: int) -> list[str]:
 
 
 def _median(runs: list[dict[str, Any]], key: str) -> float:
-    return statistics.median(run[key] for run in runs)
+    """Median over the runs that finished (NaN when none did)."""
+    values = [run[key] for run in runs if "failed" not in run]
+    return statistics.median(values) if values else float("nan")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -72,12 +79,17 @@ def main(argv: list[str] | None = None) -> None:
     }
     one = {"data": str(data), "as_of": [ONE_DATE.isoformat()]}
     weekly = {"data": str(data), "as_of": _weekly_dates(options.weeks)}
+    # Many dates are written as a job writes them: streamed to a feature file batch by batch.
+    weekly_file = {
+        **weekly,
+        "out": str(options.work / f"features-{options.students}-weekly.parquet"),
+    }
     plan: list[tuple[str, str, dict[str, Any]]] = [
         ("synthetic académie, 1 year", "synth", synth_args),
         ("validate the extraction", "validate", {"data": str(data)}),
         ("features, 1 as-of date, DuckDB", "features_duckdb", one),
         ("features, 1 as-of date, pandas reference", "features_pandas", one),
-        (f"features, {options.weeks} weekly dates, DuckDB", "features_duckdb", weekly),
+        (f"features, {options.weeks} weekly dates, DuckDB", "features_duckdb", weekly_file),
     ]
     if options.pandas_weekly:
         plan.append(
@@ -93,7 +105,10 @@ def main(argv: list[str] | None = None) -> None:
         for label, stage, args in plan:
             result = _measure(stage, args)
             runs[label].append(result)
-            console.print(f"  run {repeat + 1}: {label}: {result['seconds']:.1f} s")
+            if "failed" in result:
+                console.print(f"  run {repeat + 1}: {label}: FAILED: {result['failed']}")
+            else:
+                console.print(f"  run {repeat + 1}: {label}: {result['seconds']:.1f} s")
 
     table = Table(title=f"Median of {options.repeat} runs, {options.students:,} students")
     for column in ("stage", "wall time (s)", "peak RSS (MB)", "rows", "rows/s", "ratio"):
@@ -104,7 +119,8 @@ def main(argv: list[str] | None = None) -> None:
         medians[label] = {
             "seconds": seconds,
             "peak_rss_mb": _median(runs[label], "peak_rss_mb"),
-            "rows": runs[label][0]["rows"],
+            "rows": next((run["rows"] for run in runs[label] if "rows" in run), 0),
+            "finished_runs": sum("failed" not in run for run in runs[label]),
         }
     for label, stage, _ in plan:
         entry = medians[label]

@@ -72,25 +72,32 @@ def class_days_table(dates: list[dt.date]) -> pa.Table:
 
 def days_table(dates: list[dt.date], first_day: dt.date) -> pa.Table:
     """Every day from `first_day` to the last as-of date (excluded), with the first day of its
-    school year, `bucket`: the number of as-of dates on or before it (an event of that day
-    counts for the as-of dates numbered bucket + 1 onwards), and `recent_until`: the number of
-    as-of dates whose 8-week window holds it (as_of - 56 days <= day)."""
+    school year and the range of as-of dates (numbered 1, 2... in date order) for which an
+    event of that day counts in each window: from `bucket` + 1 (`bucket` is the number of
+    as-of dates on or before the day, since only events strictly before an as-of date count)
+    to `until_2w`, `until_4w`, `until_8w` (the number of as-of dates whose window of 2, 4 or 8
+    weeks holds the day: as_of - days <= day) and `until_ytd` (the number of as-of dates up to
+    the end of the day's school year). An empty range (until = bucket) is possible."""
     ordered = sorted(dates)
-    recent = dt.timedelta(days=WINDOW_DAYS["8w"])
-    days, year_starts, buckets, recent_until = [], [], [], []
+    spans = {w: dt.timedelta(days=days) for w, days in WINDOW_DAYS.items()}
+    columns: dict[str, list[object]] = {
+        name: []
+        for name in ("day", "year_start", "bucket", "until_2w", "until_4w", "until_8w",
+                     "until_ytd")
+    }  # fmt: skip
     day = first_day
     while ordered and day < ordered[-1]:
-        days.append(day)
-        year_starts.append(school_year_bounds(school_year_of(day))[0])
-        buckets.append(bisect.bisect_right(ordered, day))
-        recent_until.append(bisect.bisect_right(ordered, day + recent))
+        year_start, year_end = school_year_bounds(school_year_of(day))
+        columns["day"].append(day)
+        columns["year_start"].append(year_start)
+        columns["bucket"].append(bisect.bisect_right(ordered, day))
+        for window, span in spans.items():
+            columns[f"until_{window}"].append(bisect.bisect_right(ordered, day + span))
+        columns["until_ytd"].append(bisect.bisect_right(ordered, year_end))
         day += dt.timedelta(days=1)
-    return pa.table({
-        "day": pa.array(days, pa.date32()),
-        "year_start": pa.array(year_starts, pa.date32()),
-        "bucket": pa.array(buckets, pa.int64()),
-        "recent_until": pa.array(recent_until, pa.int64()),
-    })  # fmt: skip
+    types = {name: pa.int64() for name in columns}
+    types.update(day=pa.date32(), year_start=pa.date32())
+    return pa.table({name: pa.array(values, types[name]) for name, values in columns.items()})
 
 
 def levels_table() -> pa.Table:

@@ -1,13 +1,18 @@
 """The one as-of feature builder shared by training, weekly scoring and the API.
 
-`build_features` runs DuckDB SQL over the typed views of an extraction, many as-of dates in
-one query (the dates are a small table joined to the event tables), so it works out of core:
-attendance and grades are never loaded into pandas. The query is assembled from the CTEs in
-`features/sql/`, one file per step, in `_CTE_ORDER`. Marks are summed once per subject and
-interval between as-of dates, then accumulated, so that each extra as-of date costs little;
-past `rows_per_query` (students x dates), consecutive dates go to separate queries, which
-bounds memory. `features.reference` computes the same features plainly in pandas, and tests
-hold the two equal.
+`build_features` runs DuckDB SQL over the typed views of an extraction, so it works out of
+core: attendance and grades are never loaded into pandas. The query is assembled from the
+CTEs in `features/sql/`, one file per step, in `_CTE_ORDER`.
+
+Many as-of dates cost little more than one. Dates are numbered in order, and every event day
+is placed by the range of date numbers for which it counts in each window (the `vigie_days`
+helper table). Events are summed once per such range, then turned into step functions of the
+date number (running totals of what enters and leaves each window), which are spread over the
+dates only at the end. Past `rows_per_query` (students x dates), consecutive dates go to
+separate queries: the event steps (`_SHARED_STEPS`) are then computed once into temporary
+tables that every query reads, under a DuckDB memory limit, so memory stays bounded;
+`iter_features` hands the batches over one at a time. `features.reference` computes the same
+features plainly in pandas, and tests hold the two equal.
 
 Only events dated strictly before an as-of date count, and the outcomes table is never read
 here (labels are attached separately by `features.labels`).
@@ -38,6 +43,7 @@ from features.feature_set import FeatureSet, frame_columns
 __all__ = [
     "BUILDER_TABLES",
     "DEFAULT_ROWS_PER_QUERY",
+    "SHARED_MEMORY_LIMIT",
     "FeatureSet",
     "as_of_dates_checked",
     "build_features",
@@ -46,10 +52,16 @@ __all__ = [
     "iter_features",
 ]
 
-# Enrolled students times as-of dates computed in one query. A query holds its dates' events
-# and aggregates in memory: on a 300,000-student synthetic académie, one date peaks at about
-# 2.3 GB, four dates late in the year at about 5 GB (process RSS). One date is never split.
-DEFAULT_ROWS_PER_QUERY = 1_200_000
+# Enrolled students times as-of dates computed in one query; more dates go to several queries
+# that read shared steps computed once (see `_SHARED_STEPS`). One date is never split. On a
+# 300,000-student synthetic académie one date peaks at about 2.1 GB (process RSS).
+DEFAULT_ROWS_PER_QUERY = 600_000
+
+# DuckDB's memory limit while the dates are computed in several queries: the shared steps
+# (about 4 GB in memory for 36 weekly dates of 300,000 students) then spill to disk. The
+# queries return their rows sorted, so insertion order need not be kept meanwhile (it costs
+# memory).
+SHARED_MEMORY_LIMIT = "3GB"
 
 # The extraction tables the builder reads. Outcomes are deliberately absent.
 BUILDER_TABLES: tuple[str, ...] = (
@@ -67,13 +79,21 @@ _CTE_ORDER: tuple[str, ...] = (
     "enrollment_rows",
     "roster",
     "window_half_days",
+    "as_of_class_days",
     "attendance_days",
+    "attendance_spans",
+    "absenteeism_dates",
+    "attendance_changes",
+    "attendance_running",
     "attendance_counts",
+    "absence_runs",
+    "streak_steps",
     "absence_streaks",
-    "absenteeism_months",
     "grade_marks",
     "grade_running",
     "grade_grid",
+    "recent_marks",
+    "recent_running",
     "grade_recent",
     "grade_previous",
     "grade_features",
@@ -81,6 +101,30 @@ _CTE_ORDER: tuple[str, ...] = (
     "path_years",
     "path_features",
     "student_features",
+)
+
+# The steps that read events but not the roster: they describe every as-of date at once
+# (step functions of the as-of date number). When the dates go to several queries, these are
+# computed once, kept as temporary tables on the builder's private cursor, and every query
+# reads them, so that the events are read and aggregated once whatever the number of queries.
+_SHARED_STEPS: tuple[str, ...] = (
+    "as_of_class_days",
+    "attendance_days",
+    "attendance_spans",
+    "absenteeism_dates",
+    "attendance_changes",
+    "attendance_running",
+    "absence_runs",
+    "streak_steps",
+    "grade_marks",
+    "grade_running",
+    "recent_marks",
+    "recent_running",
+    "grade_previous",
+)
+# The shared steps the queries read; the others are dropped once these exist.
+_SHARED_READ: frozenset[str] = frozenset(
+    {"attendance_running", "streak_steps", "grade_running", "recent_running", "grade_previous"}
 )
 
 
@@ -155,18 +199,63 @@ def _query_batches(
             f"the extraction in {extraction.directory} lacks tables needed for features "
             f"(missing or unreadable): {', '.join(absent)}"
         )
+    if not dates:
+        return
     # A cursor is a separate connection to the same database: the helper tables registered
-    # on it stay private to this call and vanish when it closes.
+    # on it, and the temporary tables of the shared steps, stay private to this call and
+    # vanish when it closes.
     cursor = extraction.con.cursor()
+    previous_limit: str | None = None
     try:
         cursor.register("vigie_levels", levels_table())
-        cursor.register("vigie_as_of", as_of_table(dates))
+        all_dates = as_of_table(dates)
+        cursor.register("vigie_as_of", all_dates)
         enrolled = dict(cursor.execute(_ENROLLED_PER_DATE).fetchall())
-        for batch in date_batches([(d, enrolled.get(d, 0)) for d in dates], rows_per_query):
-            parameters = _register_batch(cursor, batch)
-            yield cursor.sql(feature_query(), params=parameters).to_arrow_table()
+        batches = date_batches([(d, enrolled.get(d, 0)) for d in dates], rows_per_query)
+        parameters = _register_helpers(cursor, dates)
+        shared = len(batches) > 1
+        if shared:
+            # The shared steps grow with the number of dates: past the limit, DuckDB keeps
+            # them on disk (the extraction's spill folder) rather than in memory. The limit
+            # holds for the whole database, so the caller's is put back at the end.
+            limit = cursor.execute("SELECT current_setting('memory_limit')").fetchone()
+            previous_limit = str(limit[0]) if limit else None
+            cursor.execute(f"SET memory_limit = '{SHARED_MEMORY_LIMIT}'")
+            cursor.execute("SET preserve_insertion_order = false")
+            _build_shared_steps(cursor, parameters)
+        query = feature_query(one_date=len(dates) == 1, shared=shared)
+        first_index = 1
+        for batch in batches:
+            last_index = first_index + len(batch) - 1
+            cursor.unregister("vigie_as_of")
+            cursor.register("vigie_as_of", all_dates.slice(first_index - 1, len(batch)))
+            batch_parameters = parameters | {
+                "first_index": first_index,
+                "last_index": last_index,
+                "last_as_of": batch[-1],
+            }
+            yield cursor.sql(query, params=_used(query, batch_parameters)).to_arrow_table()
+            first_index = last_index + 1
     finally:
+        if previous_limit is not None:
+            cursor.execute(f"SET memory_limit = '{previous_limit}'")
+            cursor.execute("RESET preserve_insertion_order")
         cursor.close()
+
+
+def _used(sql: str, parameters: dict[str, object]) -> dict[str, object]:
+    """The parameters `sql` refers to (DuckDB refuses unused named parameters)."""
+    return {name: value for name, value in parameters.items() if f"${name}" in sql}
+
+
+def _build_shared_steps(cursor: duckdb.DuckDBPyConnection, parameters: dict[str, object]) -> None:
+    """Compute the shared steps for every as-of date into temporary tables on `cursor`."""
+    for name in _SHARED_STEPS:
+        sql = _step_sql(name)
+        cursor.execute(f"CREATE TEMPORARY TABLE {name} AS {sql}", _used(sql, parameters))
+    for name in _SHARED_STEPS:
+        if name not in _SHARED_READ:
+            cursor.execute(f"DROP TABLE {name}")
 
 
 # Open enrollments per as-of date: an upper bound of the rows each date adds to a query.
@@ -195,40 +284,42 @@ def date_batches(
     return batches
 
 
-def _register_batch(
-    cursor: duckdb.DuckDBPyConnection, dates: list[dt.date]
-) -> dict[str, dt.date | int | float]:
-    """Register the helper tables of one query's as-of dates on `cursor` and return the query
+def _register_helpers(cursor: duckdb.DuckDBPyConnection, dates: list[dt.date]) -> dict[str, object]:
+    """Register the helper tables of the as-of dates on `cursor` and return the query
     parameters: the catalog's thresholds, and the date bounds that let DuckDB drop events no
     window of these dates can reach before joining them."""
     as_of = as_of_table(dates)
-    attendance_from = min(as_of.column("earliest").to_pylist())
     grades_from = min(as_of.column("previous_year_start").to_pylist())
-    tables = {
-        "vigie_as_of": as_of,
-        "vigie_class_days": class_days_table(dates),
-        "vigie_days": days_table(dates, grades_from),
-    }
-    for name, table in tables.items():
-        cursor.unregister(name)
-        cursor.register(name, table)
+    cursor.register("vigie_class_days", class_days_table(dates))
+    cursor.register("vigie_days", days_table(dates, grades_from))
     return {
         "absenteeism_threshold": ABSENTEEISM_THRESHOLD,
         "comparison_decimals": COMPARISON_DECIMALS,
         "low_grade": LOW_GRADE,
         "under_average_grade": UNDER_AVERAGE_GRADE,
         "as_of_count": len(dates),
+        "first_index": 1,
+        "last_index": len(dates),
         "last_as_of": max(dates),
-        "attendance_from": attendance_from,
+        "attendance_from": min(as_of.column("earliest").to_pylist()),
         "grades_from": grades_from,
+        "recent_from": min(as_of.column("start_8w").to_pylist()),
     }
 
 
+def _step_sql(name: str) -> str:
+    return (resources.files("features") / "sql" / f"{name}.sql").read_text("utf-8").strip()
+
+
 @cache
-def feature_query() -> str:
-    """The whole feature query: the CTEs of `features/sql/` and the final SELECT."""
-    sql = resources.files("features") / "sql"
-    ctes = [f"{name} AS (\n{(sql / f'{name}.sql').read_text('utf-8').strip()}\n)"
-            for name in _CTE_ORDER]  # fmt: skip
-    final = (sql / "features.sql").read_text("utf-8").strip()
-    return "WITH\n" + ",\n".join(ctes) + "\n" + final
+def feature_query(one_date: bool = False, shared: bool = False) -> str:
+    """The whole feature query: the CTEs of `features/sql/` and the final SELECT.
+
+    With `one_date`, for a query of a single as-of date, subjects' sums so far are taken as
+    they are, without the running sums over buckets that only several dates need. With
+    `shared`, the shared steps are left out: the query reads them from temporary tables."""
+    steps = {name: name for name in _CTE_ORDER if not (shared and name in _SHARED_STEPS)}
+    if one_date and "grade_running" in steps:
+        steps["grade_running"] = "grade_running_one_date"
+    ctes = [f"{name} AS (\n{_step_sql(file)}\n)" for name, file in steps.items()]
+    return "WITH\n" + ",\n".join(ctes) + "\n" + _step_sql("features")

@@ -19,6 +19,8 @@ import codecs
 import csv
 import io
 import re
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -73,9 +75,13 @@ class Extraction:
     con: duckdb.DuckDBPyConnection
     # The validation report, set by `features.validation.require_valid` once it passed.
     report: ValidationReport | None = None
+    # Where DuckDB spills what does not fit in its memory limit, when the connection is ours.
+    spill_directory: Path | None = None
 
     def close(self) -> None:
         self.con.close()
+        if self.spill_directory is not None:
+            shutil.rmtree(self.spill_directory, ignore_errors=True)
 
     def __enter__(self) -> Extraction:
         return self
@@ -290,10 +296,14 @@ def open_extraction(
     directory = Path(directory)
     if not directory.is_dir():
         raise FileNotFoundError(f"extraction folder {directory} does not exist")
+    spill_directory = None
     if con is None:
         con = duckdb.connect()
         # A per-connection setting: DuckDB 2.0 refuses it in `connect(config=...)`.
         con.execute("SET enable_progress_bar = false")
+        # DuckDB's default spill folder is `.tmp` in the working directory; use a private one.
+        spill_directory = Path(tempfile.mkdtemp(prefix="vigie-duckdb-"))
+        con.execute(f"SET temp_directory = {_sql_string(str(spill_directory))}")
     files: dict[str, TableFile] = {}
     missing: list[str] = []
     unreadable: dict[str, ExtractionReadError] = {}
@@ -329,4 +339,6 @@ def open_extraction(
             con.execute(f"DROP VIEW IF EXISTS raw_{name}")
             continue
         files[name] = table_file
-    return Extraction(directory, files, tuple(missing), unreadable, con)
+    return Extraction(
+        directory, files, tuple(missing), unreadable, con, spill_directory=spill_directory
+    )

@@ -7,14 +7,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from features.builder import FeatureSet, build_features
-from features.store import write_features
+from features.builder import DEFAULT_ROWS_PER_QUERY, FeatureSet, build_features, iter_features
+from features.store import write_feature_batches, write_features
 from features.validation import ValidationReport, require_valid
 
 __all__ = [
     "ValidFeatures",
+    "WrittenFeatures",
     "build_feature_file",
     "build_valid_features",
+    "stream_feature_file",
     "validate_and_build",
 ]
 
@@ -54,3 +56,35 @@ def build_feature_file(
     result = validate_and_build(data, as_of_dates)
     write_features(result.feature_set, out)
     return result
+
+
+@dataclass(frozen=True)
+class WrittenFeatures:
+    """A feature file written batch by batch: where, how many rows, and the validation report
+    that let the extraction through."""
+
+    path: Path
+    rows: int
+    report: ValidationReport
+
+
+def stream_feature_file(
+    data: str | Path,
+    as_of_dates: Sequence[dt.date],
+    out: str | Path,
+    rows_per_query: int = DEFAULT_ROWS_PER_QUERY,
+) -> WrittenFeatures:
+    """As `build_feature_file`, for many as-of dates: the rows go to `out` one query of
+    consecutive dates at a time (`features.builder.iter_features`), so that memory holds one
+    batch, never the whole file. Nothing is written when the extraction is invalid, and a
+    failure leaves no partial file."""
+    out = Path(out)
+    if out.suffix != ".parquet":
+        raise ValueError(f"the feature file must end in .parquet, not {out.name!r}")
+    if not as_of_dates:
+        raise ValueError("at least one as-of date is needed")
+    with require_valid(data) as extraction:
+        batches = iter_features(extraction, list(as_of_dates), rows_per_query)
+        rows = write_feature_batches(batches, out)
+        assert extraction.report is not None  # set by require_valid
+        return WrittenFeatures(out, rows, extraction.report)

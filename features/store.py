@@ -1,10 +1,12 @@
 """Reading and writing feature files: the I/O edge for `FeatureSet`s.
 
-A feature file is one Parquet file. Its column groups (keys, context, features, sensitive) are
-recorded in the Parquet key-value metadata under `vigie.feature_set`, so that a file read back
-gives the same `FeatureSet`, and a file from an older catalog is recognisable. Writing is
-atomic: the data goes to a temporary file in the target folder, which then replaces the target
-in one `os.replace`; on any error the temporary file is removed and a previous file is intact.
+A feature file is one Parquet file, written at once (`write_features`) or batch by batch
+(`write_feature_batches`, for many as-of dates: one batch in memory at a time). Its column
+groups (keys, context, features, sensitive) are recorded in the Parquet key-value metadata
+under `vigie.feature_set`, so that a file read back gives the same `FeatureSet`, and a file
+from an older catalog is recognisable. Writing is atomic: the data goes to a temporary file in
+the target folder, which then replaces the target in one `os.replace`; on any error the
+temporary file is removed and a previous file is intact.
 """
 
 from __future__ import annotations
@@ -12,14 +14,17 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from features.feature_set import FeatureSet
+from features.feature_set import FeatureSet, frame_columns
 
-__all__ = ["METADATA_KEY", "read_features", "write_features"]
+__all__ = ["METADATA_KEY", "read_features", "write_feature_batches", "write_features"]
 
 METADATA_KEY = b"vigie.feature_set"
 _FORMAT_VERSION = 1
@@ -28,7 +33,51 @@ _FORMAT_VERSION = 1
 def write_features(feature_set: FeatureSet, path: str | Path) -> Path:
     """Write `feature_set` to the Parquet file `path` atomically and return the path."""
     path = Path(path)
-    table = pa.Table.from_pandas(feature_set.frame, preserve_index=False)
+    table = _with_groups(pa.Table.from_pandas(feature_set.frame, preserve_index=False), feature_set)
+    with _atomic(path) as temporary:
+        pq.write_table(table, temporary)
+    return path
+
+
+def write_feature_batches(batches: Iterable[FeatureSet], path: str | Path) -> int:
+    """Write feature sets with the same columns (e.g. `features.builder.iter_features`) one
+    after the other to the Parquet file `path`, atomically, and return the number of rows.
+    Each batch becomes at least one row group; the file reads back as one `FeatureSet`. With
+    no batch at all, the file holds the columns and no row."""
+    path = Path(path)
+    rows = 0
+    with _atomic(path) as temporary:
+        writer: pq.ParquetWriter | None = None
+        try:
+            for feature_set in batches:
+                if writer is None:
+                    first = _with_groups(
+                        pa.Table.from_pandas(feature_set.frame, preserve_index=False), feature_set
+                    )
+                    writer = pq.ParquetWriter(temporary, first.schema)
+                    table = first
+                else:
+                    # The first batch's schema for all: a column without any value in a later
+                    # batch keeps its type.
+                    table = pa.Table.from_pandas(
+                        feature_set.frame, schema=writer.schema, preserve_index=False
+                    )
+                writer.write_table(table)
+                rows += table.num_rows
+            if writer is None:
+                empty = FeatureSet.from_frame(pd.DataFrame(columns=frame_columns()))
+                pq.write_table(
+                    _with_groups(pa.Table.from_pandas(empty.frame, preserve_index=False), empty),
+                    temporary,
+                )
+        finally:
+            if writer is not None:
+                writer.close()
+    return rows
+
+
+def _with_groups(table: pa.Table, feature_set: FeatureSet) -> pa.Table:
+    """`table` with the column groups of `feature_set` in its Parquet metadata."""
     groups = {
         "format_version": _FORMAT_VERSION,
         "key_columns": list(feature_set.key_columns),
@@ -38,20 +87,24 @@ def write_features(feature_set: FeatureSet, path: str | Path) -> Path:
     }
     metadata = dict(table.schema.metadata or {})
     metadata[METADATA_KEY] = json.dumps(groups).encode("utf-8")
-    table = table.replace_schema_metadata(metadata)
+    return table.replace_schema_metadata(metadata)
 
+
+@contextmanager
+def _atomic(path: Path) -> Iterator[str]:
+    """A temporary file beside `path` to write into, which replaces `path` when the block
+    ends without error and is removed otherwise."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(handle)
     try:
-        pq.write_table(table, temporary)
+        yield temporary
         with open(temporary, "rb") as written:
             os.fsync(written.fileno())
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-    return path
 
 
 def read_features(path: str | Path) -> FeatureSet:

@@ -1,22 +1,13 @@
--- Longest run of consecutive class days with an absence this school year (gaps and islands:
--- consecutive class-day numbers minus their rank are constant within a run). Absences on days
--- without class neither extend nor break a run.
-SELECT roster_id, max(run_length) AS longest_absence_streak_ytd
+-- Longest run of absent class days this school year before the as-of date of each roster
+-- row, from `streak_steps` (as-of dates of this query only).
+SELECT r.roster_id, max(s.run_length) AS longest_absence_streak_ytd
 FROM (
-    SELECT roster_id, count(*) AS run_length
-    FROM (
-        SELECT
-            r.roster_id,
-            c.class_day_number
-                - row_number() OVER (PARTITION BY r.roster_id ORDER BY c.class_day_number)
-                AS run
-        FROM roster AS r
-        JOIN vigie_as_of AS a ON a.as_of = r.as_of
-        JOIN attendance_days AS d
-            ON d.student_id = r.student_id AND d.date >= a.year_start AND d.date < r.as_of
-        JOIN vigie_class_days AS c ON c.day = d.date
-        WHERE d.unjustified + d.justified > 0
-    )
-    GROUP BY roster_id, run
-)
-GROUP BY roster_id
+    SELECT
+        student_id,
+        unnest(range(greatest(first_index, $first_index), least(next_index, $last_index + 1)))
+            AS as_of_index,
+        run_length
+    FROM streak_steps
+) AS s
+JOIN roster AS r ON r.student_id = s.student_id AND r.as_of_index = s.as_of_index
+GROUP BY r.roster_id

@@ -1,18 +1,12 @@
--- Absent half-days and late arrivals in each window, strictly before the as-of date.
-SELECT
-    r.roster_id,
-    sum(d.unjustified) FILTER (WHERE d.date >= a.start_2w) AS unjustified_absences_2w,
-    sum(d.unjustified) FILTER (WHERE d.date >= a.start_4w) AS unjustified_absences_4w,
-    sum(d.unjustified) FILTER (WHERE d.date >= a.start_8w) AS unjustified_absences_8w,
-    sum(d.unjustified) FILTER (WHERE d.date >= a.year_start) AS unjustified_absences_ytd,
-    sum(d.justified) FILTER (WHERE d.date >= a.start_2w) AS justified_absences_2w,
-    sum(d.justified) FILTER (WHERE d.date >= a.start_4w) AS justified_absences_4w,
-    sum(d.justified) FILTER (WHERE d.date >= a.start_8w) AS justified_absences_8w,
-    sum(d.justified) FILTER (WHERE d.date >= a.year_start) AS justified_absences_ytd,
-    sum(d.lates) FILTER (WHERE d.date >= a.start_4w) AS lates_4w,
-    sum(d.lates) FILTER (WHERE d.date >= a.year_start) AS lates_ytd
-FROM roster AS r
-JOIN vigie_as_of AS a ON a.as_of = r.as_of
-JOIN attendance_days AS d
-    ON d.student_id = r.student_id AND d.date >= a.earliest AND d.date < r.as_of
-GROUP BY r.roster_id
+-- Absent half-days and late arrivals in each window, and absenteeism months, of each roster
+-- row: the running totals spread over the as-of dates they hold for (those of this query:
+-- numbered $first_index to $last_index).
+SELECT r.roster_id, c.* EXCLUDE (student_id, first_index, next_index, as_of_index)
+FROM (
+    SELECT
+        *,
+        unnest(range(greatest(first_index, $first_index), least(next_index, $last_index + 1)))
+            AS as_of_index
+    FROM attendance_running
+) AS c
+JOIN roster AS r ON r.student_id = c.student_id AND r.as_of_index = c.as_of_index

@@ -15,7 +15,8 @@ SELECT
 FROM roster AS r
 JOIN vigie_as_of AS a ON a.as_of = r.as_of
 LEFT JOIN grade_grid AS s ON s.student_id = r.student_id AND s.as_of = r.as_of
-LEFT JOIN grade_recent AS rc ON rc.student_id = r.student_id AND rc.as_of = r.as_of
+LEFT JOIN grade_recent AS rc
+    ON rc.student_id = r.student_id AND rc.as_of_index = r.as_of_index
 LEFT JOIN grade_previous AS py
     ON py.student_id = r.student_id AND py.year_start = a.previous_year_start,
 LATERAL (

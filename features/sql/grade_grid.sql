@@ -3,7 +3,8 @@
 -- means rounded to $comparison_decimals first, so that a mean of exactly 8 is never under 8
 -- by floating-point noise), the spread (population standard deviation) of subject means and
 -- the date of the last mark. Each subject's running sums are spread over the as-of dates
--- they hold for, then summed over subjects.
+-- they hold for (those of this query: numbered $first_index to $last_index), then summed
+-- over subjects.
 SELECT
     s.student_id,
     a.as_of,
@@ -22,7 +23,10 @@ SELECT
     stddev_pop(s.weighted_marks / nullif(s.weights, 0)) AS subject_mean_spread_ytd,
     max(s.last_mark_date) AS last_mark_date
 FROM (
-    SELECT *, unnest(range(bucket + 1, next_bucket + 1)) AS as_of_index
+    SELECT
+        *,
+        unnest(range(greatest(bucket + 1, $first_index), least(next_bucket, $last_index) + 1))
+            AS as_of_index
     FROM grade_running
 ) AS s
 JOIN vigie_as_of AS a ON a.as_of_index = s.as_of_index AND a.year_start = s.year_start

@@ -1,15 +1,11 @@
--- Usable marks (out_of > 0) in one pass over the grades table, summed two ways at once:
--- per student, subject, school year of the mark and `bucket` (the mark counts for the as-of
--- dates numbered bucket + 1 onwards), on /20 weighted by the coefficient, overall and per
--- period (periods are 1, 2 or 3 by contract) (`per_subject`); and per student, bucket and
--- `recent_until` (the last as-of date whose 8-week window holds the mark), to count marks.
+-- Usable marks (out_of > 0) summed per student, subject, school year of the mark and `bucket`
+-- (the mark counts for the as-of dates numbered bucket + 1 onwards), on /20 weighted by the
+-- coefficient, overall and per period (periods are 1, 2 or 3 by contract).
 SELECT
-    grouping(g.subject) = 0 AS per_subject,
     g.student_id,
     g.subject,
     d.year_start,
     d.bucket,
-    d.recent_until,
     sum(g.weighted_mark) AS weighted_marks,
     sum(g.coefficient) AS weights,
     sum(g.weighted_mark) FILTER (WHERE g.period = 1) AS weighted_marks_1,
@@ -19,8 +15,7 @@ SELECT
     sum(g.weighted_mark) FILTER (WHERE g.period = 3) AS weighted_marks_3,
     sum(g.coefficient) FILTER (WHERE g.period = 3) AS weights_3,
     max(g.period) AS latest_period,
-    max(g.date) AS last_mark_date,
-    count(*) AS marks
+    max(g.date) AS last_mark_date
 FROM (
     SELECT
         student_id,
@@ -33,7 +28,4 @@ FROM (
     WHERE out_of > 0 AND date >= $grades_from AND date < $last_as_of
 ) AS g
 JOIN vigie_days AS d ON d.day = g.date
-GROUP BY GROUPING SETS (
-    (g.student_id, g.subject, d.year_start, d.bucket),
-    (g.student_id, d.bucket, d.recent_until)
-)
+GROUP BY g.student_id, g.subject, d.year_start, d.bucket

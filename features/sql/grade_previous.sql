@@ -2,5 +2,4 @@
 -- which lies entirely before the as-of dates that compare with it).
 SELECT student_id, year_start, sum(weighted_marks) / nullif(sum(weights), 0) AS year_mean
 FROM grade_marks
-WHERE per_subject
 GROUP BY student_id, year_start

@@ -18,7 +18,6 @@ SELECT
     max(latest_period) OVER so_far AS latest_period,
     max(last_mark_date) OVER so_far AS last_mark_date
 FROM grade_marks
-WHERE per_subject
 WINDOW
     subject_year AS (PARTITION BY student_id, subject, year_start ORDER BY bucket),
     so_far AS (

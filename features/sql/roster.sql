@@ -1,12 +1,14 @@
 -- The students enrolled on each as-of date: an enrollment with start_date <= as_of and no
 -- end_date or end_date >= as_of. When several match, the latest start wins; ties are broken
 -- by school year (latest), then uai, class_id and level (smallest), as in features.reference.
--- Each row gets a `roster_id`, so that every later step groups and joins on one integer.
+-- Each row gets a `roster_id`, so that every later step groups and joins on one integer, and
+-- the number of its as-of date (`as_of_index`), to meet the per-date aggregates.
 SELECT row_number() OVER () AS roster_id, *
 FROM (
     SELECT
         e.student_id,
         a.as_of,
+        a.as_of_index,
         e.uai,
         e.level,
         e.track,

@@ -38,7 +38,7 @@ SELECT
     CAST(2 * coalesce(ac.unjustified_absences_4w, 0) - coalesce(ac.unjustified_absences_8w, 0)
         AS DOUBLE) AS unjustified_absence_trend_4w,
     CAST(coalesce(st.longest_absence_streak_ytd, 0) AS DOUBLE) AS longest_absence_streak_ytd,
-    CAST(coalesce(am.absenteeism_months_ytd, 0) AS DOUBLE) AS absenteeism_months_ytd,
+    CAST(coalesce(ac.absenteeism_months_ytd, 0) AS DOUBLE) AS absenteeism_months_ytd,
     g.grade_mean_current_period,
     g.grade_mean_previous_period,
     g.grade_mean_ytd,
@@ -69,7 +69,6 @@ LEFT JOIN vigie_levels AS lv ON lv.level = r.level
 LEFT JOIN window_half_days AS h ON h.as_of = r.as_of AND h.college = r.college
 LEFT JOIN attendance_counts AS ac ON ac.roster_id = r.roster_id
 LEFT JOIN absence_streaks AS st ON st.roster_id = r.roster_id
-LEFT JOIN absenteeism_months AS am ON am.roster_id = r.roster_id
 LEFT JOIN grade_features AS g ON g.roster_id = r.roster_id
 LEFT JOIN exam_features AS x ON x.roster_id = r.roster_id
 LEFT JOIN path_features AS p ON p.roster_id = r.roster_id

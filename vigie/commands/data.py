@@ -103,14 +103,17 @@ def features(
     ],
     out: Annotated[Path, typer.Option(help="Parquet file to write.")],
 ) -> None:
-    """Build one feature row per enrolled student and as-of date (events strictly before it)."""
-    from features.pipeline import build_feature_file
+    """Build one feature row per enrolled student and as-of date (events strictly before it).
+
+    The rows are streamed to the file a batch of dates at a time: memory holds one batch."""
+    from features.catalog import feature_names
+    from features.pipeline import stream_feature_file
 
     dates = sorted({parse_date(value) for value in as_of})
     with user_errors():
-        feature_set = build_feature_file(data, dates, out).feature_set
+        written = stream_feature_file(data, dates, out)
     console.print(
-        f"Wrote {len(feature_set.frame):,} rows x {len(feature_set.feature_columns)} features "
+        f"Wrote {written.rows:,} rows x {len(feature_names())} features "
         f"for {len(dates)} as-of date(s) to {out}"
     )
 
