@@ -8,6 +8,7 @@ never a traceback. The commands live in `vigie.commands`, one module per area.
 from __future__ import annotations
 
 import logging
+import os
 from typing import Annotated
 
 import typer
@@ -45,6 +46,8 @@ def _root(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # MLflow logs at INFO on its own handler (store creation, migrations) unless told otherwise.
+    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "INFO" if verbose else "WARNING")
 
 
 data.register(app)
