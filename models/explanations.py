@@ -9,6 +9,7 @@ some of them are to be explained: see `rows`.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -51,20 +52,32 @@ class Explanations:
 
     def to_records(self) -> list[dict[str, Any]]:
         """One JSON-ready dict per explained row: keys, scores, `reasons` and `protective`
-        (lists of dicts), for the API, the weekly list store and `vigie explain --json`."""
-        columns = ("feature", "family", "value", "reference", "reference_scope", "contribution",
-                   "share", "direction", "text", "text_fr", "text_en")  # fmt: skip
-        grouped = {row: part for row, part in self.reasons.groupby("row", sort=False)}
+        (lists of dicts), for the API, the weekly list store and `vigie explain --json`.
+        One pass over the reasons frame: thousands of students in milliseconds."""
+        grouped: dict[Any, dict[str, list[dict[str, Any]]]] = defaultdict(
+            lambda: {"reasons": [], "protective": []}
+        )
+        reasons = self.reasons
+        if len(reasons):
+            chosen = reasons.loc[:, list(_RECORD_COLUMNS)].astype(object).to_dict(orient="records")
+            for row, kind, reason in zip(reasons["row"], reasons["kind"], chosen, strict=True):
+                if kind in _RECORD_KINDS:
+                    grouped[row][_RECORD_KINDS[kind]].append(
+                        {key: _jsonable(value) for key, value in reason.items()}
+                    )
         records = []
         for score in self.scores.to_dict(orient="records"):
-            part = grouped.get(score["row"], self.reasons.iloc[:0])
             record = {key: _jsonable(value) for key, value in score.items()}
-            for kind, name in (("why", "reasons"), ("protective", "protective")):
-                chosen = part[part["kind"] == kind].loc[:, list(columns)]
-                record[name] = [{key: _jsonable(value) for key, value in reason.items()}
-                                for reason in chosen.to_dict(orient="records")]  # fmt: skip
+            found = grouped.get(score["row"])
+            record["reasons"] = found["reasons"] if found else []
+            record["protective"] = found["protective"] if found else []
             records.append(record)
         return records
+
+
+_RECORD_COLUMNS = ("feature", "family", "value", "reference", "reference_scope", "contribution",
+                   "share", "direction", "text", "text_fr", "text_en")  # fmt: skip
+_RECORD_KINDS = {"why": "reasons", "protective": "protective"}
 
 
 def _jsonable(value: Any) -> Any:

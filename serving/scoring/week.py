@@ -21,7 +21,6 @@ from features.feature_set import CONTEXT_COLUMNS, FeatureSet
 from serving.weekly import EstablishmentWeek, RosterStudent, ScoredStudent, rank_students
 
 if TYPE_CHECKING:
-    from models.explanations import Explanations
     from models.risk_model import RiskModel
 
 __all__ = [
@@ -29,7 +28,6 @@ __all__ = [
     "REASONS_SHOWN",
     "EstablishmentInfo",
     "explain_students",
-    "explanation_records",
     "rank_positions",
     "week_lists",
 ]
@@ -67,55 +65,12 @@ def explain_students(
         rows=rows,
         chunk_rows=chunk_rows,
     )
-    records = explanation_records(explained)
+    records = explained.to_records()
     frame = feature_set.frame
     scored = [
         ScoredStudent.from_explanation(record, _features_shown(frame, record)) for record in records
     ]
     return scored, records
-
-
-_REASON_KEYS = ("feature", "family", "value", "reference", "reference_scope", "contribution",
-                "share", "direction", "text", "text_fr", "text_en")  # fmt: skip
-_KINDS = {"why": "reasons", "protective": "protective"}
-
-
-def explanation_records(explained: Explanations) -> list[dict[str, Any]]:
-    """The records of `explained.to_records()`, built in one pass over the reasons frame:
-    the same dicts in the same order, in milliseconds for the thousands of students of an
-    académie's lists (`to_records` filters a frame per student). A test holds them equal."""
-    reasons = explained.reasons
-    grouped: dict[Any, dict[str, list[dict[str, Any]]]] = defaultdict(
-        lambda: {"reasons": [], "protective": []}
-    )
-    if len(reasons):
-        chosen = reasons.loc[:, list(_REASON_KEYS)].astype(object).to_dict(orient="records")
-        for row, kind, reason in zip(reasons["row"], reasons["kind"], chosen, strict=True):
-            if kind in _KINDS:
-                grouped[row][_KINDS[kind]].append(
-                    {key: _jsonable(value) for key, value in reason.items()}
-                )
-    records = []
-    for score in explained.scores.to_dict(orient="records"):
-        record = {key: _jsonable(value) for key, value in score.items()}
-        found = grouped.get(score["row"])
-        record["reasons"] = found["reasons"] if found else []
-        record["protective"] = found["protective"] if found else []
-        records.append(record)
-    return records
-
-
-def _jsonable(value: Any) -> Any:
-    """As `models.explanations` makes values JSON-ready (dates ISO, NaN and NA None)."""
-    if isinstance(value, pd.Timestamp):
-        return value.date().isoformat()
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
-    if value is pd.NA:
-        return None
-    return value
 
 
 def _features_shown(frame: pd.DataFrame, record: Mapping[str, Any]) -> dict[str, Any]:

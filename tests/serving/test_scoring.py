@@ -339,15 +339,17 @@ def test_the_api_champion_provider_loads_lazily_and_follows_the_alias(
     assert provider().label == "vigie-dropout/1"
 
 
-def test_the_fast_explanation_records_are_those_of_to_records(
+def test_explanation_records_hold_each_rows_reasons_in_rank_order(
     academie: Path, registered: RegisteredModel
 ) -> None:
-    from serving.scoring.week import explanation_records
-
     features = build_features(academie, [AS_OF])
     rows = np.arange(0, len(features), 7)
     explained = registered.model.explain(features, top=3, rows=rows)
-    expected = explained.to_records()
-    assert len(expected) == len(rows)
-    assert explanation_records(explained) == expected
-    assert any(record["protective"] for record in expected)
+    records = explained.to_records()
+    assert [record["row"] for record in records] == list(explained.scores["row"])
+    for record in records:  # the plain per-row filter gives the same reasons, in order
+        part = explained.reasons[explained.reasons["row"] == record["row"]]
+        for kind, name in (("why", "reasons"), ("protective", "protective")):
+            expected = list(part.loc[part["kind"] == kind, "feature"])
+            assert [reason["feature"] for reason in record[name]] == expected
+    assert any(record["protective"] for record in records)
