@@ -21,10 +21,10 @@ from features.catalog import feature_spec
 from models.contributions import BASE_VALUE, contributions
 from models.risk_model import RiskModel
 from serving.db.engine import Store
-from serving.services.actor import Actor, may_read_students
-from serving.services.audit import Refused, record_read, refusing
+from serving.services.actor import Actor
+from serving.services.audit import record_read, refusing
 from serving.services.errors import NotFound
-from serving.services.students import load_student
+from serving.services.students import load_readable_student
 
 __all__ = ["Waterfall", "get_student_waterfall", "waterfall_frame"]
 
@@ -97,14 +97,7 @@ def get_student_waterfall(
 ) -> Waterfall:
     """The waterfall of the student's score in `features_file` (this week's features)."""
     with refusing(store, actor, read_only=True) as session:
-        student = load_student(session, student_id)
-        if not may_read_students(actor, student.uai):
-            raise Refused(
-                "read_explanation",
-                "this student is not in your scope",
-                student_id=student_id,
-                uai=student.uai,
-            )
+        student = load_readable_student(session, actor, student_id, "read_explanation")
         uai = student.uai
     path = Path(features_file)
     if not path.is_file():

@@ -22,7 +22,7 @@ from serving.db.engine import Store
 from serving.services.actor import Actor, may_read_students
 from serving.services.audit import Refused, record_read, refusing
 from serving.services.errors import NotFound
-from serving.services.students import load_student
+from serving.services.students import load_readable_student
 
 __all__ = [
     "StudentEvents",
@@ -130,14 +130,7 @@ def get_student_events(
     """The student's events of the school year of `as_of`, strictly before `as_of` (what the
     model saw)."""
     with refusing(store, actor, read_only=True) as session:
-        student = load_student(session, student_id)
-        if not may_read_students(actor, student.uai):
-            raise Refused(
-                "read_student_events",
-                "this student is not in your scope",
-                student_id=student_id,
-                uai=student.uai,
-            )
+        student = load_readable_student(session, actor, student_id, "read_student_events")
         uai = student.uai
     directory = Path(extraction)
     if not directory.is_dir():

@@ -22,7 +22,13 @@ from serving.services.views import (
     StudentRecordView,
 )
 
-__all__ = ["dismissal_view", "get_student_record", "interview_view", "load_student"]
+__all__ = [
+    "dismissal_view",
+    "get_student_record",
+    "interview_view",
+    "load_readable_student",
+    "load_student",
+]
 
 
 def load_student(session: Session, student_id: str) -> Student:
@@ -32,16 +38,20 @@ def load_student(session: Session, student_id: str) -> Student:
     return student
 
 
+def load_readable_student(session: Session, actor: Actor, student_id: str, action: str) -> Student:
+    """The student, when `actor` may read their record; `Refused` (audited as `action` by
+    `refusing`) when the student is out of the actor's scope, `NotFound` when unknown."""
+    student = load_student(session, student_id)
+    if not may_read_students(actor, student.uai):
+        raise Refused(
+            action, "this student is not in your scope", student_id=student_id, uai=student.uai
+        )
+    return student
+
+
 def get_student_record(store: Store, actor: Actor, student_id: str) -> StudentRecordView:
     with refusing(store, actor, read_only=True) as session:
-        student = load_student(session, student_id)
-        if not may_read_students(actor, student.uai):
-            raise Refused(
-                "read_student",
-                "this student is not in your scope",
-                student_id=student_id,
-                uai=student.uai,
-            )
+        student = load_readable_student(session, actor, student_id, "read_student")
         history = [
             RiskPointView(
                 week=weekly_list.week,
