@@ -45,6 +45,17 @@ def check_interview(
         raise InvalidRequest("a solution is recorded only for a held interview")
 
 
+def _require_recorder(actor: Actor, action: str, student_id: str, uai: str) -> None:
+    """`Refused` (audited as `action`) unless `actor` is the student's own watch unit."""
+    if not may_record(actor, uai):
+        raise Refused(
+            action,
+            "only the student's own watch unit may record or dismiss",
+            student_id=student_id,
+            uai=uai,
+        )
+
+
 def record_interview(store: Store, actor: Actor, new: NewInterview) -> InterviewView:
     with refusing(store, actor) as session:
         student = session.scalar(
@@ -52,13 +63,7 @@ def record_interview(store: Store, actor: Actor, new: NewInterview) -> Interview
         )
         if student is None:
             raise NotFound(f"no student {new.student_id}")
-        if not may_record(actor, student.uai):
-            raise Refused(
-                "record_interview",
-                "only the student's own watch unit may record",
-                student_id=new.student_id,
-                uai=student.uai,
-            )
+        _require_recorder(actor, "record_interview", new.student_id, student.uai)
         check_interview(None, new.status, new.solution)
         if new.status in OPEN_INTERVIEW_STATUSES:
             under_way = session.scalar(
@@ -109,13 +114,7 @@ def update_interview(
         )
         if interview is None:
             raise NotFound(f"no interview {interview_id}")
-        if not may_record(actor, interview.uai):
-            raise Refused(
-                "update_interview",
-                "only the student's own watch unit may record",
-                student_id=interview.student_id,
-                uai=interview.uai,
-            )
+        _require_recorder(actor, "update_interview", interview.student_id, interview.uai)
         expected = changes.expected_revision
         if expected is not None and expected != interview.revision:
             raise Conflict(
@@ -159,13 +158,7 @@ def dismiss_student(store: Store, actor: Actor, new: NewDismissal) -> DismissalV
         student = session.get(Student, new.student_id)
         if student is None:
             raise NotFound(f"no student {new.student_id}")
-        if not may_record(actor, student.uai):
-            raise Refused(
-                "dismiss",
-                "only the student's own watch unit may dismiss",
-                student_id=new.student_id,
-                uai=student.uai,
-            )
+        _require_recorder(actor, "dismiss", new.student_id, student.uai)
         dismissal = Dismissal(
             student_id=new.student_id,
             uai=student.uai,
