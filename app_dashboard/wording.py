@@ -219,8 +219,22 @@ LABELS: dict[str, tuple[str, str]] = {
         "Population stability index (PSI) of each indicator between the training population "
         "and this week's; alert over {threshold}.",
     ),
+    "drift_reference_model": (
+        "Référence : les lignes d'entraînement de la version {version} ({name}, champion), "
+        "comparées aux indicateurs de la semaine du {week}.",
+        "Reference: the training rows of version {version} ({name}, champion), compared with "
+        "the indicators of the week of {week}.",
+    ),
+    "drift_reference_file": (
+        "Référence : le fichier {file}, comparé aux indicateurs de la semaine du {week}.",
+        "Reference: the file {file}, compared with the indicators of the week of {week}.",
+    ),
     "drift_alerts": ("{count} indicateur(s) en alerte", "{count} indicator(s) in alert"),
     "drift_none": ("Aucune dérive au-delà du seuil.", "No drift over the threshold."),
+    "drift_no_features": (
+        "pas de fichier d'indicateurs pour la semaine du {week}",
+        "no feature file for the week of {week}",
+    ),
     "drift_unavailable": ("Dérive non disponible : {reason}", "Drift not available: {reason}"),
     "psi": ("PSI", "PSI"),
     "level": ("Niveau", "Level"),

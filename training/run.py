@@ -173,6 +173,7 @@ def log_training(result: TrainingResult, config: TrainConfig) -> str:
 
     from models.global_explanations import log_global_explanations
     from models.pyfunc import log_risk_model
+    from training.drift_reference import log_drift_reference
 
     table = result.comparison
     mlflow.log_metrics(metrics_for_mlflow(table, result.lift))
@@ -204,6 +205,8 @@ def log_training(result: TrainingResult, config: TrainConfig) -> str:
     # The global view (mean |SHAP| per feature and family) on the final model's own training
     # rows: the test rows were scored by the fold models, not by this one.
     log_global_explanations(model, result.final_fold.train, seed=config.seed)
+    # What the dashboard measures this week's drift against: the same model's training rows.
+    log_drift_reference(result.final_fold.train, seed=config.seed)
     # The comparison table is logged last: promotion requires it, so a run interrupted
     # before this point can never be promoted.
     mlflow.log_text(text, COMPARISON_ARTIFACT)

@@ -7,7 +7,7 @@ from app_dashboard import runtime
 from app_dashboard.charts import drift_chart
 from app_dashboard.wording import vocabulary
 from serving.services import ServiceError
-from serving.services.dashboard_drift import get_feature_drift
+from serving.services.dashboard_drift import get_champion_drift, get_feature_drift
 from serving.services.dashboard_scope import visible_establishments
 
 t = runtime.t
@@ -24,14 +24,26 @@ try:
 except ServiceError as error:
     runtime.show_error(error)
     st.stop()
-current = settings.features_file(weeks[-1].isoformat()) if weeks else None
-reference = settings.drift_reference
-if current is None or reference is None:
-    missing = "VIGIE_DRIFT_REFERENCE" if reference is None else "features of this week"
-    st.info(t("drift_unavailable", reason=missing))
+week = weeks[-1].isoformat() if weeks else None
+current = settings.features_file(week) if week else None
+if current is None:
+    st.info(t("drift_unavailable", reason=t("drift_no_features", week=week or "-")))
     st.stop()
+# The training population: VIGIE_DRIFT_REFERENCE when set, else the sample of its training rows
+# that the champion's training run logged.
 try:
-    drift = get_feature_drift(store, actor, reference, current, settings.drift_threshold)
+    if settings.drift_reference is not None:
+        drift = get_feature_drift(
+            store, actor, settings.drift_reference, current, settings.drift_threshold
+        )
+        st.caption(t("drift_reference_file", file=settings.drift_reference.name, week=week))
+    else:
+        version, drift = get_champion_drift(
+            store, actor, runtime.mlflow_client(), settings.model_name, current,
+            settings.drift_threshold,
+        )  # fmt: skip
+        st.caption(t("drift_reference_model", version=version, name=settings.model_name,
+                     week=week))  # fmt: skip
 except ServiceError as error:
     st.info(t("drift_unavailable", reason=str(error)))
     st.stop()

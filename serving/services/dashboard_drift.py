@@ -10,8 +10,11 @@ service (audited, like every read of the dashboard).
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -21,16 +24,22 @@ from serving.db.engine import Store
 from serving.services.actor import Actor
 from serving.services.audit import record_read, refusing
 from serving.services.dashboard_access import may_read_drift, require
+from serving.services.dashboard_models import resolve_version
 from serving.services.errors import NotFound
 
 __all__ = [
     "ALERT_THRESHOLD",
     "MODERATE_THRESHOLD",
+    "REFERENCE_ARTIFACT",
     "feature_drift",
+    "get_champion_drift",
     "get_feature_drift",
     "population_stability_index",
 ]
 
+# The training run's sample of its model's inputs (training.drift_reference); repeated here
+# so that the dashboard does not import the training stack to read one file.
+REFERENCE_ARTIFACT = "drift/reference_features.parquet"
 MODERATE_THRESHOLD = 0.1
 ALERT_THRESHOLD = 0.25
 _EPSILON = 1e-4  # floor of a bin's share, so an empty bin does not make PSI infinite
@@ -103,6 +112,24 @@ def feature_drift(
     return frame.sort_values("psi", ascending=False, kind="stable").reset_index(drop=True)
 
 
+def _read_features(path: Path) -> pd.DataFrame:
+    if not path.is_file():
+        raise NotFound(f"feature file {path} does not exist")
+    return pd.read_parquet(path)
+
+
+def _audited_drift(
+    store: Store, actor: Actor, reference: pd.DataFrame, reference_name: str,
+    current_file: Path, threshold: float, model_version: str | None = None,
+) -> pd.DataFrame:  # fmt: skip
+    drift = feature_drift(reference, _read_features(current_file), threshold=threshold)
+    record_read(
+        store, actor, "read_drift", model_version=model_version,
+        detail=f"{reference_name} vs {current_file.name}: {int(drift['alert'].sum())} alerts",
+    )  # fmt: skip
+    return drift
+
+
 def get_feature_drift(
     store: Store,
     actor: Actor,
@@ -114,15 +141,44 @@ def get_feature_drift(
     the training population and this week's. Data scientists only."""
     with refusing(store, actor, read_only=True):
         require(may_read_drift(actor), "read_drift", "drift is not for this role")
-    frames = []
-    for path in (Path(reference_file), Path(current_file)):
-        if not path.is_file():
-            raise NotFound(f"feature file {path} does not exist")
-        frames.append(pd.read_parquet(path, columns=None))
-    drift = feature_drift(frames[0], frames[1], threshold=threshold)
-    record_read(
-        store, actor, "read_drift",
-        detail=f"{Path(reference_file).name} vs {Path(current_file).name}: "
-        f"{int(drift['alert'].sum())} alerts",
-    )  # fmt: skip
-    return drift
+    reference = _read_features(Path(reference_file))
+    return _audited_drift(store, actor, reference, Path(reference_file).name,
+                          Path(current_file), threshold)  # fmt: skip
+
+
+@lru_cache(maxsize=4)
+def _logged_reference(tracking_uri: str, run_id: str) -> pd.DataFrame | None:
+    """A run's logged reference sample (artifacts never change: kept once read)."""
+    from mlflow.exceptions import MlflowException
+    from mlflow.tracking import MlflowClient
+
+    with tempfile.TemporaryDirectory(prefix="vigie-drift-") as tmp:
+        try:
+            path = MlflowClient(tracking_uri).download_artifacts(run_id, REFERENCE_ARTIFACT, tmp)
+        except (MlflowException, OSError):
+            return None
+        return pd.read_parquet(path)
+
+
+def get_champion_drift(
+    store: Store,
+    actor: Actor,
+    client: Any,
+    name: str,
+    current_file: str | Path,
+    threshold: float = ALERT_THRESHOLD,
+    version_or_alias: str = "champion",
+) -> tuple[str, pd.DataFrame]:
+    """(version, `feature_drift`) of this week's feature file against the training rows the
+    registered version learned from (the sample its training run logged). Data scientists
+    only; NotFound when the version or its sample does not exist."""
+    with refusing(store, actor, read_only=True):
+        require(may_read_drift(actor), "read_drift", "drift is not for this role")
+    version = resolve_version(client, name, version_or_alias)
+    reference = _logged_reference(client.tracking_uri, version.run_id) if version.run_id else None
+    if reference is None:
+        raise NotFound(f"version {version.version} of {name} has no {REFERENCE_ARTIFACT}")
+    label = f"{name}/{version.version}"
+    drift = _audited_drift(store, actor, reference, f"training of {label}",
+                           Path(current_file), threshold, model_version=label)  # fmt: skip
+    return str(version.version), drift

@@ -36,6 +36,7 @@ __all__ = [
     "get_fairness_report",
     "list_model_versions",
     "precision_at_k_by_week",
+    "resolve_version",
     "weekly_precision_at_k",
 ]
 
@@ -145,7 +146,8 @@ def _predictions(tracking_uri: str, run_id: str) -> pd.DataFrame | None:
         return pd.read_parquet(path)
 
 
-def _resolve(client: Any, name: str, version_or_alias: str) -> Any:
+def resolve_version(client: Any, name: str, version_or_alias: str) -> Any:
+    """The registered version by number or alias; NotFound when there is none."""
     from mlflow.exceptions import MlflowException
 
     try:
@@ -157,7 +159,7 @@ def _resolve(client: Any, name: str, version_or_alias: str) -> Any:
 
 
 def _run_json(client: Any, name: str, version_or_alias: str, artifact: str) -> tuple[str, dict]:
-    version = _resolve(client, name, version_or_alias)
+    version = resolve_version(client, name, version_or_alias)
     if not version.run_id:
         raise NotFound(f"version {version.version} of {name} has no training run")
     text = _artifact_text(client.tracking_uri, version.run_id, artifact)
@@ -211,7 +213,7 @@ def precision_at_k_by_week(
         require(may_read_models(actor), "read_model_weeks", "model metrics are not for this role")
     parts = []
     for wanted in versions:
-        version = _resolve(client, name, wanted)
+        version = resolve_version(client, name, wanted)
         predictions = _predictions(client.tracking_uri, version.run_id) if version.run_id else None
         if predictions is None:
             raise NotFound(f"version {version.version} of {name} has no test predictions")

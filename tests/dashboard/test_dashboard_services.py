@@ -13,10 +13,11 @@ from sqlalchemy import select
 
 from models.contributions import BASE_VALUE
 from serving.db.models import AuditEntry
-from serving.services import AccessDenied, Actor, NotAuthenticated
+from serving.services import AccessDenied, Actor, NotAuthenticated, NotFound
 from serving.services.dashboard_auth import actor_from_identity
 from serving.services.dashboard_drift import (
     feature_drift,
+    get_champion_drift,
     get_feature_drift,
     population_stability_index,
 )
@@ -207,6 +208,24 @@ def test_model_views_are_for_data_scientists_and_inspectors(store, world) -> Non
     with pytest.raises(AccessDenied):
         get_feature_drift(store, sign_in(store, "inspector"), world.drift_reference,
                           world.drift_reference)  # fmt: skip
+
+
+def test_drift_is_measured_against_the_champions_logged_training_rows(store, world) -> None:
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(world.tracking_uri)
+    scientist = sign_in(store, "data_scientist")
+    current = world.features_dir / f"world-{world.weeks[1].isoformat()}.parquet"
+    version, drift = get_champion_drift(store, scientist, client, MODEL_NAME, current)
+    assert version == "1"
+    # The champion's sample is the reference week's rows: the same as the file itself.
+    from_file = get_feature_drift(store, scientist, world.drift_reference, current)
+    pd.testing.assert_frame_equal(drift, from_file)
+    assert drift["psi"].max() > 0  # fourteen months later, something moved
+    with pytest.raises(AccessDenied):
+        get_champion_drift(store, sign_in(store, "inspector"), client, MODEL_NAME, current)
+    with pytest.raises(NotFound):
+        get_champion_drift(store, scientist, client, MODEL_NAME, current, version_or_alias="9")
 
 
 def test_oidc_identity_maps_to_an_active_user_only(store, world) -> None:

@@ -281,6 +281,8 @@ def test_data_scientist_models_and_drift_pages(store, world):
     drift = app.dataframe[0].value
     assert len(drift) > 30 and drift["PSI"].is_monotonic_decreasing
     assert app.error or app.success
+    # Against the sample of training rows the champion's run logged (no file configured).
+    assert "version 1" in app.caption[0].value
 
 
 def test_each_role_is_offered_its_own_pages_only(store, world):

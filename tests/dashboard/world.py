@@ -39,7 +39,7 @@ class DashboardWorld:
     database_url: str
     extraction: Path
     features_dir: Path
-    drift_reference: Path
+    drift_reference: Path  # a feature file; the dashboard's default is the champion's sample
     tracking_uri: str
     home_uai: str
     other_uai: str
@@ -55,7 +55,6 @@ class DashboardWorld:
             "VIGIE_DATABASE_URL": self.database_url,
             "VIGIE_EXTRACTION": str(self.extraction),
             "VIGIE_FEATURES_DIR": str(self.features_dir),
-            "VIGIE_DRIFT_REFERENCE": str(self.drift_reference),
             "VIGIE_MODEL_NAME": MODEL_NAME,
             "MLFLOW_TRACKING_URI": self.tracking_uri,
             "MLFLOW_DISABLE_TELEMETRY": "true",
@@ -78,6 +77,7 @@ def _register(model, frame: pd.DataFrame, tracking_uri: str, weeks, uais) -> Non
     from mlflow.tracking import MlflowClient
 
     from models.pyfunc import log_risk_model
+    from training.drift_reference import log_drift_reference
 
     mlflow.set_tracking_uri(tracking_uri)
     mlflow.set_registry_uri(tracking_uri)
@@ -126,6 +126,7 @@ def _register(model, frame: pd.DataFrame, tracking_uri: str, weeks, uais) -> Non
             predictions.mkdir(parents=True, exist_ok=True)
             pd.DataFrame(rows).to_parquet(predictions / "test_predictions.parquet")
             mlflow.log_dict(_fairness_report(), "fairness/fairness.json")
+            log_drift_reference(frame)
             info = log_risk_model(model, frame)
         version = mlflow.register_model(info.model_uri, MODEL_NAME)
         client.set_registered_model_alias(MODEL_NAME, alias, version.version)

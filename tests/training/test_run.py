@@ -40,7 +40,7 @@ def test_a_training_run_records_everything(trained, tiny_academie: Path) -> None
                  "plots/precision_by_month.png", "plots/feature_importance.png",
                  "explanations/global_shap.csv", "explanations/global_shap.json",
                  "explanations/global_shap.png", "fairness/fairness.json",
-                 "fairness/fairness_report.html"):  # fmt: skip
+                 "fairness/fairness_report.html", "drift/reference_features.parquet"):  # fmt: skip
         assert path in artifacts
     assert run.data.tags["vigie.data_sha256"] == data_fingerprint(tiny_academie)["sha256"]
     if git_commit() is not None:
@@ -52,6 +52,22 @@ def test_a_training_run_records_everything(trained, tiny_academie: Path) -> None
     assert model.signature is not None and model.saved_input_example_info is not None
     version = client.get_model_version_by_alias(NAME, "challenger")
     assert str(version.version) == trained.version and version.run_id == trained.run_id
+
+
+def test_the_drift_reference_is_the_final_models_inputs_only(trained, tmp_path: Path) -> None:
+    from features.catalog import feature_names
+
+    path = MlflowClient().download_artifacts(
+        trained.run_id, "drift/reference_features.parquet", str(tmp_path)
+    )
+    reference = pd.read_parquet(path)
+    assert list(reference.columns) == list(feature_names())
+    train = trained.result.final_fold.train
+    assert len(reference) == min(len(train), 50_000)
+    # Rows of the final model's training data, values unchanged (a sample, not a summary).
+    merged = reference.head(50).merge(train.loc[:, feature_names()].drop_duplicates(),
+                                      how="left", indicator=True)  # fmt: skip
+    assert (merged["_merge"] == "both").all()
 
 
 def test_the_model_loads_by_alias_and_predicts_like_the_in_memory_one(trained) -> None:
