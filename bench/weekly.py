@@ -18,8 +18,9 @@ Then measures:
 2. `GET /v1/establishments/{uai}/lists/{week}` on a real `vigie api` server (its own process,
    loopback) under `--clients` concurrent clients for `--duration` seconds (bounded): a
    watch unit's token scoped to every establishment (names joined, every read audited),
-   establishments drawn at random; p50, p99, requests/s, errors. With `--api-repeat N`, N
-   fresh servers in a row, and the median of each figure over the N runs.
+   establishments drawn at random; p50, p99, requests/s, errors, and the server's CPU time
+   per request (with `--workers N`, over the supervisor and its N worker processes). With
+   `--api-repeat N`, N fresh servers in a row, and the median of each figure over the N runs.
 
 Prints a table and writes everything, with the machine load, to `bench/results/weekly.json`.
 Targets (issue 5): weekly run under 3 minutes; list endpoint p99 under 100 ms.
@@ -348,9 +349,11 @@ def measure_api(
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_for(url, server)
-        server_cpu = _cpu_seconds(server.pid)
+        if workers > 1:  # every worker up and past its imports before the clock starts
+            _wait_for_workers(server.pid, workers)
+        cpu_before = _tree_cpu_seconds(server.pid)
         result = asyncio.run(_clients(url, token, uais, clients, duration, warmup, client_kind))
-        server_cpu = _cpu_seconds(server.pid) - server_cpu
+        cpu_after = _tree_cpu_seconds(server.pid)
     finally:
         server.terminate()
         try:
@@ -359,10 +362,11 @@ def measure_api(
             server.kill()
             server.wait()
     result["workers"] = workers
-    if workers == 1:  # with several, the work is in the children
-        result["server_cpu_ms_per_request"] = (
-            1000 * server_cpu / max(1, result["requests_with_warmup"])
-        )
+    # The server's processes (with several workers, the supervisor and its children) that
+    # ran through the whole measurement: their CPU time over all requests, warm-up included.
+    server_cpu = sum(cpu_after[pid] - cpu_before[pid] for pid in cpu_after if pid in cpu_before)
+    result["server_processes"] = len(cpu_after)
+    result["server_cpu_ms_per_request"] = 1000 * server_cpu / max(1, result["requests_with_warmup"])
     result["establishments"] = len(uais)
     return result
 
@@ -371,6 +375,43 @@ def _cpu_seconds(pid: int) -> float:
     """User plus system CPU time of a process so far (Linux `/proc`), warm-up included."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _children(pid: int) -> list[int]:
+    children: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        children += [int(child) for child in (task / "children").read_text().split()]
+    return children
+
+
+def _tree_cpu_seconds(pid: int) -> dict[int, float]:
+    """CPU time so far of `pid` and of each of its descendants, by process id."""
+    times, pending = {}, [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            times[current] = _cpu_seconds(current)
+            pending += _children(current)
+        except FileNotFoundError:  # exited meanwhile
+            continue
+    return times
+
+
+def _wait_for_workers(pid: int, workers: int, timeout: float = 120.0) -> None:
+    """Until `workers` worker processes exist and none has used CPU for a moment (their
+    imports and store opening done), so that the measurement counts requests only."""
+    deadline = time.monotonic() + timeout
+    previous: dict[int, float] = {}
+    while time.monotonic() < deadline:
+        current = _tree_cpu_seconds(pid)
+        settled = previous.keys() == current.keys() and all(
+            current[p] - previous[p] < 0.05 for p in current
+        )
+        if len(current) > workers and settled:
+            return
+        previous = current
+        time.sleep(1.0)
+    raise RuntimeError(f"vigie api did not start {workers} workers in time")
 
 
 def median_runs(runs: list[dict[str, Any]]) -> dict[str, Any]:

@@ -35,6 +35,18 @@ class ServingSettings(BaseSettings):
         "(`replace_week_lists(dismissal_weeks=...)`, passed by the weekly run).",
     )
 
+    list_cache_mb: int = Field(
+        default=64,
+        ge=0,
+        le=4096,
+        description="Memory for the API's serialised weekly lists, per process (0: no cache). "
+        "A cached list is served only while its establishment's list revision is unchanged.",
+    )
+
+    @property
+    def list_cache_bytes(self) -> int:
+        return self.list_cache_mb * 1024 * 1024
+
     @property
     def resolved_database_url(self) -> str:
         """The store's URL: `database_url`, or the SQLite file `home/serving/vigie.sqlite3`."""

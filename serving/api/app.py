@@ -46,5 +46,5 @@ def app_from_settings() -> FastAPI:
     from serving.settings import load_serving_settings
 
     settings = load_serving_settings()
-    store = open_store(settings.resolved_database_url)
+    store = open_store(settings.resolved_database_url, list_cache_bytes=settings.list_cache_bytes)
     return create_app(store, max_body_bytes=settings.max_body_bytes)

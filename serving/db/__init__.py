@@ -1,9 +1,10 @@
 """The operational store: tables, engine and session factory, migrations."""
 
-from serving.db.engine import AuditLogIsAppendOnly, Store, make_engine
+from serving.db.engine import DEFAULT_LIST_CACHE_BYTES, AuditLogIsAppendOnly, Store, make_engine
 from serving.db.migrate import current_revision, head_revision, upgrade
 
 __all__ = [
+    "DEFAULT_LIST_CACHE_BYTES",
     "AuditLogIsAppendOnly",
     "Store",
     "current_revision",
@@ -14,11 +15,17 @@ __all__ = [
 ]
 
 
-def open_store(url: str | None = None, *, migrate: bool = True) -> Store:
+def open_store(
+    url: str | None = None,
+    *,
+    migrate: bool = True,
+    list_cache_bytes: int = DEFAULT_LIST_CACHE_BYTES,
+) -> Store:
     """The store at `url` (default: from the settings), migrated to the latest schema."""
     from serving.settings import load_serving_settings
 
-    store = Store.from_url(url or load_serving_settings().resolved_database_url)
+    url = url or load_serving_settings().resolved_database_url
+    store = Store.from_url(url, list_cache_bytes=list_cache_bytes)
     if migrate:
         upgrade(store.engine)
     return store

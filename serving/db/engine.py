@@ -5,27 +5,39 @@ every transaction starts with `BEGIN IMMEDIATE`, so concurrent writers queue ins
 failing halfway (nearly every service call writes, if only to the audit log). PostgreSQL
 needs none of this. The audit log is append-only here too: a session refuses to flush an
 update or a delete of an `AuditEntry`. Audit entries written in their own transaction
-(reads, anonymous denials) go through `Store.audit_log`, a group commit.
+(reads, anonymous denials) go through `Store.audit_log`, a group commit. Serialised weekly
+lists are kept in `Store.list_payloads`, valid only at the list revision they were read at
+(`serving.db.revisions`).
 """
 
 from __future__ import annotations
 
+import random
+import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from serving.db.group_commit import GroupCommit
 from serving.db.models import AuditEntry
+from serving.db.payload_cache import PayloadCache
 
-__all__ = ["AuditLogIsAppendOnly", "Store", "make_engine"]
+__all__ = ["DEFAULT_LIST_CACHE_BYTES", "AuditLogIsAppendOnly", "Store", "make_engine"]
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+SQLITE_WRITE_POLL_S = 0.0002  # first wait for another process's write lock, doubled to 0.8 ms
+# Connections kept open to an SQLite file, so that concurrent callers (the API's worker
+# threads, the group commit) do not open one per request (each new one runs the pragmas
+# below). Past it, up to as many more are opened and closed.
+SQLITE_POOL_SIZE = 16
+DEFAULT_LIST_CACHE_BYTES = 64 * 1024 * 1024
 READ_ONLY_OPTION = "vigie_read_only"
 
 
@@ -40,6 +52,11 @@ def make_engine(url: str, **engine_options: Any) -> Engine:
         return create_engine(url, pool_pre_ping=True, **engine_options)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine_options = {
+            "pool_size": SQLITE_POOL_SIZE,
+            "max_overflow": SQLITE_POOL_SIZE,
+            **engine_options,
+        }
     engine = create_engine(
         url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **engine_options
     )
@@ -61,8 +78,39 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
 
 def _sqlite_begin_immediate(connection: Any) -> None:
     # Read-only transactions (`Store.reading()`) need no write lock: WAL readers never wait.
-    read_only = connection.get_execution_options().get(READ_ONLY_OPTION, False)
-    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+    if connection.get_execution_options().get(READ_ONLY_OPTION, False):
+        connection.exec_driver_sql("BEGIN")
+        return
+    _begin_immediate_polling(connection)
+
+
+def _begin_immediate_polling(connection: Any) -> None:
+    """`BEGIN IMMEDIATE`, waiting for another process's write lock by polling every
+    millisecond or less, up to the busy timeout.
+
+    SQLite's own busy handler sleeps 1, 2, 5, 10, ... up to 100 ms between tries: a process
+    that keeps committing small transactions (the API's audit entries) can then starve
+    another one (a second API worker, `vigie users`) for hundreds of milliseconds. Writers
+    of one process already queue on `Store._write_lock`, so one thread per process polls.
+    """
+    dbapi_connection = connection.connection.dbapi_connection
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    delay = SQLITE_WRITE_POLL_S
+    dbapi_connection.execute("PRAGMA busy_timeout=0")
+    try:
+        while time.monotonic() < deadline:
+            try:
+                dbapi_connection.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error):
+                    break
+            time.sleep(delay * random.uniform(0.5, 1.5))  # jitter: writers do not move in step
+            delay = min(2 * delay, 4 * SQLITE_WRITE_POLL_S)
+        # The last try through SQLAlchemy, which raises its own (wrapped) error.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    finally:
+        dbapi_connection.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
 
 
 def _refuse_writes(session: Session, _context: Any, _instances: Any) -> None:
@@ -81,31 +129,52 @@ def _refuse_audit_changes(session: Session, _context: Any, _instances: Any) -> N
 class Store:
     """The operational store: one engine and its session factories. Each `transaction()` is
     one database transaction, committed on success and rolled back on any exception;
-    `reading()` is a transaction that only reads; `audit_log.append(values)` commits one
-    audit entry, batched with those of concurrent callers."""
+    `reading()` is a transaction that only reads (`read_connection()`, the same without the
+    ORM session, for the hottest reads); `audit_log.append(values)` commits one audit entry,
+    batched with those of concurrent callers; `list_payloads` holds serialised weekly lists
+    (at most `list_cache_bytes`, 0 for none)."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, list_cache_bytes: int = DEFAULT_LIST_CACHE_BYTES) -> None:
         self.engine = engine
         # SQLite has one writer at a time: writers of this process queue on a lock instead
         # of polling the database's busy handler (whose sleeps add seconds under load).
-        # Other processes still wait on the busy timeout.
+        # Between processes, `_begin_immediate_polling` waits, up to the busy timeout.
         self._write_lock = threading.Lock() if engine.dialect.name == "sqlite" else None
         self._sessions = sessionmaker(engine, expire_on_commit=False)
-        self._readers = sessionmaker(
-            engine.execution_options(**{READ_ONLY_OPTION: True}), expire_on_commit=False
-        )
+        self._read_engine = engine.execution_options(**{READ_ONLY_OPTION: True})
+        self._readers = sessionmaker(self._read_engine, expire_on_commit=False)
         event.listen(self._sessions, "before_flush", _refuse_audit_changes)
         event.listen(self._readers, "before_flush", _refuse_writes)
-        self.audit_log = GroupCommit(self.transaction, AuditEntry.__table__)
+        self.audit_log = GroupCommit(self.write_connection, AuditEntry.__table__)
+        self.list_payloads = PayloadCache(list_cache_bytes)
+
+    @property
+    def is_local(self) -> bool:
+        """An embedded SQLite file: statements are local reads and writes, never a network
+        round trip (an async caller may run them without a worker thread)."""
+        return self.engine.dialect.name == "sqlite"
 
     @classmethod
-    def from_url(cls, url: str, **engine_options: Any) -> Store:
-        return cls(make_engine(url, **engine_options))
+    def from_url(
+        cls,
+        url: str,
+        *,
+        list_cache_bytes: int = DEFAULT_LIST_CACHE_BYTES,
+        **engine_options: Any,
+    ) -> Store:
+        return cls(make_engine(url, **engine_options), list_cache_bytes=list_cache_bytes)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         with self._writer(), self._sessions() as session, session.begin():
             yield session
+
+    @contextmanager
+    def write_connection(self) -> Iterator[Connection]:
+        """A write transaction on a Core connection (the group commit's batches): the same
+        lock and `BEGIN IMMEDIATE` as `transaction()`, without an ORM session."""
+        with self._writer(), self.engine.connect() as connection, connection.begin():
+            yield connection
 
     def _writer(self) -> AbstractContextManager[object]:
         return self._write_lock if self._write_lock is not None else nullcontext()
@@ -115,6 +184,13 @@ class Store:
         """A read-only transaction: on SQLite it takes no write lock (nothing may be added)."""
         with self._readers() as session, session.begin():
             yield session
+
+    @contextmanager
+    def read_connection(self) -> Iterator[Connection]:
+        """A read-only transaction on a Core connection: no ORM session to set up, for the
+        statements every API request runs (token check, list revision)."""
+        with self._read_engine.connect() as connection, connection.begin():
+            yield connection
 
     def dispose(self) -> None:
         self.engine.dispose()

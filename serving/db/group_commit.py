@@ -20,8 +20,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Table, insert
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Table, insert
 
 __all__ = ["GroupCommit"]
 
@@ -42,7 +41,7 @@ class GroupCommit:
 
     def __init__(
         self,
-        transaction: Callable[[], AbstractContextManager[Session]],
+        transaction: Callable[[], AbstractContextManager[Connection]],
         table: Table,
         *,
         max_batch: int = 500,
@@ -106,8 +105,8 @@ class GroupCommit:
                     pending.error = row_error
 
     def _commit(self, rows: list[dict[str, Any]]) -> None:
-        with self._transaction() as session:
-            session.connection().execute(self._insert, rows)  # Core: no unit of work
+        with self._transaction() as connection:
+            connection.execute(self._insert, rows)  # Core: no session, no unit of work
         with self._mutex:
             self.batches += 1
             self.rows += len(rows)

@@ -67,11 +67,16 @@ class Base(DeclarativeBase):
 
 
 class Establishment(Base):
+    """An establishment; `list_revision` counts the writes that changed what its weekly
+    lists show (a new week, names, interviews, dismissals): a cached list is served only
+    while the revision it was read at is still the current one (`serving.db.revisions`)."""
+
     __tablename__ = "establishments"
 
     uai: Mapped[str] = mapped_column(UAI, primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     weekly_interview_capacity: Mapped[int] = mapped_column(Integer)
+    list_revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Student(Base):

@@ -14,6 +14,7 @@ import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import NoReturn
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -28,6 +29,7 @@ from serving.services.views import AuditEntryView
 
 __all__ = [
     "Refused",
+    "deny",
     "entry_values",
     "list_audit_log",
     "record",
@@ -108,17 +110,23 @@ def refusing(store: Store, actor: Actor, *, read_only: bool = False) -> Iterator
         with store.reading() if read_only else store.transaction() as session:
             yield session
     except Refused as refusal:
-        with store.transaction() as session:
-            record(
-                session,
-                actor,
-                refusal.action,
-                "denied",
-                student_id=refusal.student_id,
-                uai=refusal.uai,
-                detail=refusal.message,
-            )
-        raise AccessDenied(refusal.message) from None
+        deny(store, actor, refusal)
+
+
+def deny(store: Store, actor: Actor, refusal: Refused) -> NoReturn:
+    """Log the denial in its own transaction, then raise `AccessDenied` (for a refusal
+    decided before any transaction is opened, as for the rules of `serving.services.actor`)."""
+    with store.transaction() as session:
+        record(
+            session,
+            actor,
+            refusal.action,
+            "denied",
+            student_id=refusal.student_id,
+            uai=refusal.uai,
+            detail=refusal.message,
+        )
+    raise AccessDenied(refusal.message) from None
 
 
 def record_read(

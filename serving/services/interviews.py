@@ -4,7 +4,9 @@ Only the establishment's own watch unit may write. An interview moves to_invite 
 -> held, or ends declined / not_needed (`INTERVIEW_TRANSITIONS`); a solution is recorded only
 for a held interview; a student has at most one interview under way. Rows are locked before
 they are checked (`FOR UPDATE` on PostgreSQL; SQLite transactions are already serialised by
-`BEGIN IMMEDIATE`), so concurrent writers never lose an update.
+`BEGIN IMMEDIATE`), so concurrent writers never lose an update. Each write bumps the list
+revision of the establishments whose lists show the student (their marks change), in the
+same transaction.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from sqlalchemy import select
 from features.calendar import monday_on_or_before
 from serving.db.engine import Store
 from serving.db.models import Dismissal, Interview, Student
+from serving.db.revisions import bump_student_list_revisions
 from serving.db.types import utc_now
 from serving.db.vocabulary import (
     INTERVIEW_TRANSITIONS,
@@ -90,6 +93,7 @@ def record_interview(store: Store, actor: Actor, new: NewInterview) -> Interview
         )
         session.add(interview)
         session.flush()
+        bump_student_list_revisions(session, new.student_id)
         record(
             session,
             actor,
@@ -135,6 +139,7 @@ def update_interview(
         interview.updated_at = utc_now()
         interview.revision += 1
         session.flush()
+        bump_student_list_revisions(session, interview.student_id)
         record(
             session,
             actor,
@@ -168,6 +173,7 @@ def dismiss_student(store: Store, actor: Actor, new: NewDismissal) -> DismissalV
         )
         session.add(dismissal)
         session.flush()
+        bump_student_list_revisions(session, new.student_id)
         record(
             session,
             actor,

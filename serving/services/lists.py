@@ -1,53 +1,107 @@
-"""Reading one establishment's weekly list."""
+"""Reading one establishment's weekly list.
+
+Two forms of the same read, with the same access check and the same audit entry: the view
+(`get_week_list`, for the dashboard) and its JSON body (`week_list_json`, for the API). The
+JSON body is cached in `Store.list_payloads` under (establishment, week, names shown or
+not) and served only while the establishment's list revision is the one it was read at:
+every write that changes what the list shows bumps that revision in its own transaction
+(`serving.db.revisions`), so a cached list is never stale, and a payload with names is
+never served to a reader who may not see them.
+
+The marks of an entry are live: `interview_under_way` says whether the student has an
+interview under way now, `dismissed_recently` whether the weekly run saw a recent dismissal
+or one was recorded since the list was written.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, and_, bindparam, exists, select
 
 from serving.db.engine import Store
-from serving.db.models import Establishment, ListEntry, Student, WeeklyList
+from serving.db.models import Dismissal, Establishment, Interview, ListEntry, Student, WeeklyList
+from serving.db.payload_cache import CachedPayload
+from serving.db.revisions import list_revision
+from serving.db.vocabulary import OPEN_INTERVIEW_STATUSES
 from serving.services.actor import Actor, may_read_students, sees_names
-from serving.services.audit import Refused, record_read, refusing
+from serving.services.audit import Refused, deny, record_read
 from serving.services.errors import NotFound
 from serving.services.views import ListEntryView, WeekListView
 
-__all__ = ["get_week_list"]
+__all__ = ["get_week_list", "week_list_json"]
 
 
 def get_week_list(store: Store, actor: Actor, uai: str, week: dt.date) -> WeekListView:
     """The list of `uai` for the week starting on Monday `week`: names for the
-    establishment's own watch unit, pseudonyms for inspectors and data scientists.
+    establishment's own watch unit, pseudonyms for inspectors and data scientists."""
+    names = _check_scope(store, actor, uai)
+    with store.read_connection() as connection:
+        view = _read_view(connection, uai, week, names)
+    _audit(store, actor, uai, view.week, view.model_version, len(view.entries))
+    return view
 
-    The hottest read of the API (every watch unit, every Monday): plain column selects,
-    no ORM objects."""
-    with refusing(store, actor, read_only=True) as session:
-        if not may_read_students(actor, uai):
-            raise Refused("read_list", "this establishment's lists are not in your scope", uai=uai)
-        header = session.execute(
-            select(
-                WeeklyList.id,
-                Establishment.name,
-                WeeklyList.week,
-                WeeklyList.as_of,
-                WeeklyList.model_version,
-                WeeklyList.weekly_interview_capacity,
-                WeeklyList.watch_threshold,
-                WeeklyList.written_at,
-            )
-            .join(Establishment, Establishment.uai == WeeklyList.uai)
-            .where(WeeklyList.uai == uai, WeeklyList.week == week)
-        ).one_or_none()
-        if header is None:
+
+def week_list_json(store: Store, actor: Actor, uai: str, week: dt.date) -> bytes:
+    """`get_week_list` as the API's JSON body, from the cache while the establishment's
+    list revision is unchanged. The scope is checked and the read audited every time (the
+    read transaction is closed first: it does not stay open while the audit entry waits
+    for its commit)."""
+    names = _check_scope(store, actor, uai)
+    key = (uai, week, names)
+    with store.read_connection() as reading:
+        # The revision first, then the rows: the rows are then at least as new as the
+        # revision they are cached under, and any later write makes the entry unusable.
+        revision = list_revision(reading, uai)
+        if revision is None:
             raise NotFound(f"no list for establishment {uai} and week {week.isoformat()}")
-        names = sees_names(actor, uai)
-        name_columns = (Student.last_name, Student.first_name) if names else ()
-        query = select(*_ENTRY_COLUMNS, *name_columns).where(ListEntry.list_id == header.id)
-        if names:
-            query = query.join(Student, Student.student_id == ListEntry.student_id)
-        rows = session.execute(query.order_by(ListEntry.rank)).mappings().all()
-    view = WeekListView(
+        payload = store.list_payloads.get(key, revision)
+        if payload is None:
+            view = _read_view(reading, uai, week, names)
+            payload = CachedPayload(
+                revision=revision,
+                body=view.model_dump_json().encode(),
+                model_version=view.model_version,
+                entries=len(view.entries),
+            )
+            store.list_payloads.put(key, payload)
+    _audit(store, actor, uai, week, payload.model_version, payload.entries)
+    return payload.body
+
+
+def _check_scope(store: Store, actor: Actor, uai: str) -> bool:
+    """Refuse (audited) an establishment out of the actor's scope; whether names show."""
+    if not may_read_students(actor, uai):
+        deny(
+            store,
+            actor,
+            Refused("read_list", "this establishment's lists are not in your scope", uai=uai),
+        )
+    return sees_names(actor, uai)
+
+
+def _audit(
+    store: Store, actor: Actor, uai: str, week: dt.date, model_version: str, entries: int
+) -> None:
+    """The read's audit entry, committed before the list leaves the service layer."""
+    record_read(
+        store,
+        actor,
+        "read_list",
+        uai=uai,
+        model_version=model_version,
+        detail=f"week {week.isoformat()}, {entries} students",
+    )
+
+
+def _read_view(connection: Connection, uai: str, week: dt.date, names: bool) -> WeekListView:
+    header = connection.execute(_HEADER, {"uai": uai, "week": week}).one_or_none()
+    if header is None:
+        raise NotFound(f"no list for establishment {uai} and week {week.isoformat()}")
+    query = _ENTRIES_WITH_NAMES if names else _ENTRIES
+    rows = connection.execute(query, {"list_id": header.id, "written_at": header.written_at})
+    return WeekListView(
         uai=uai,
         establishment_name=header.name,
         week=header.week,
@@ -56,19 +110,43 @@ def get_week_list(store: Store, actor: Actor, uai: str, week: dt.date) -> WeekLi
         weekly_interview_capacity=header.weekly_interview_capacity,
         watch_threshold=header.watch_threshold,
         written_at=header.written_at,
-        entries=[ListEntryView.model_validate(dict(row)) for row in rows],
+        entries=[ListEntryView.model_validate(_entry(row)) for row in rows.mappings()],
     )
-    record_read(
-        store,
-        actor,
-        "read_list",
-        uai=uai,
-        model_version=view.model_version,
-        detail=f"week {view.week.isoformat()}, {len(view.entries)} students",
-    )
-    return view
 
 
+def _entry(row: Any) -> dict[str, Any]:
+    entry = dict(row)
+    entry["dismissed_recently"] = bool(entry["dismissed_recently"] or entry.pop("dismissed_since"))
+    return entry
+
+
+_HEADER = (
+    select(
+        WeeklyList.id,
+        Establishment.name,
+        WeeklyList.week,
+        WeeklyList.as_of,
+        WeeklyList.model_version,
+        WeeklyList.weekly_interview_capacity,
+        WeeklyList.watch_threshold,
+        WeeklyList.written_at,
+    )
+    .join(Establishment, Establishment.uai == WeeklyList.uai)
+    .where(WeeklyList.uai == bindparam("uai"), WeeklyList.week == bindparam("week"))
+)
+
+_UNDER_WAY_NOW = exists().where(
+    and_(
+        Interview.student_id == ListEntry.student_id,
+        Interview.status.in_(OPEN_INTERVIEW_STATUSES),
+    )
+)
+_DISMISSED_SINCE_WRITTEN = exists().where(
+    and_(
+        Dismissal.student_id == ListEntry.student_id,
+        Dismissal.created_at >= bindparam("written_at", type_=Dismissal.created_at.type),
+    )
+)
 _ENTRY_COLUMNS = (
     ListEntry.rank,
     ListEntry.tier,
@@ -76,8 +154,20 @@ _ENTRY_COLUMNS = (
     ListEntry.risk,
     ListEntry.risk_change,
     ListEntry.new_this_week,
-    ListEntry.interview_under_way,
+    _UNDER_WAY_NOW.label("interview_under_way"),
     ListEntry.dismissed_recently,
+    _DISMISSED_SINCE_WRITTEN.label("dismissed_since"),
     ListEntry.reasons,
     ListEntry.features_shown,
+)
+_ENTRIES = (
+    select(*_ENTRY_COLUMNS)
+    .where(ListEntry.list_id == bindparam("list_id"))
+    .order_by(ListEntry.rank)
+)
+_ENTRIES_WITH_NAMES = (
+    select(*_ENTRY_COLUMNS, Student.last_name, Student.first_name)
+    .join(Student, Student.student_id == ListEntry.student_id)
+    .where(ListEntry.list_id == bindparam("list_id"))
+    .order_by(ListEntry.rank)
 )

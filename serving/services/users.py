@@ -12,7 +12,7 @@ import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from sqlalchemy import ColumnElement, bindparam, func, select
 from sqlalchemy.orm import Session, selectinload
@@ -148,8 +148,9 @@ def authenticate_token(
     actor = None
     if parsed is not None:
         token_id, secret = parsed
-        with store.reading() as session:  # one plain select: this runs on every API request
-            user = session.execute(_TOKEN_QUERY, {"token_id": token_id}).one_or_none()
+        # One plain select on a Core connection (no ORM session): this runs on every request.
+        with store.read_connection() as connection:
+            user = connection.execute(_TOKEN_QUERY, {"token_id": token_id}).one_or_none()
             if (
                 user is None
                 or user.token_hash is None
@@ -192,7 +193,10 @@ _TOKEN_QUERY = select(
 ).where(User.token_id == bindparam("token_id"))
 
 
+@lru_cache(maxsize=1024)
 def _scope_set(scopes: str | None) -> frozenset[str]:
+    """The UAIs of an aggregated scope string (a pure function of the string just read:
+    memoised, the scopes themselves are still read on every request)."""
     return frozenset(scopes.split(",")) if scopes else frozenset()
 
 

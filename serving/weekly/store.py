@@ -10,6 +10,9 @@ Each entry records its rank and tier, the calibrated risk, its change since the 
 week's list, whether the student is new on the list, the three reasons, the feature values
 shown, and two marks a person needs to read the list well: an interview already under way,
 a dismissal in the last weeks. Those students are marked, never silently dropped.
+
+A week that changed bumps every establishment's list revision in the same transaction, so
+no list cached by the API (`serving.services.lists`) outlives it.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from serving.db.models import (
     WeeklyList,
     WeeklyRun,
 )
+from serving.db.revisions import bump_all_list_revisions
 from serving.db.vocabulary import OPEN_INTERVIEW_STATUSES
 from serving.services.audit import record
 from serving.weekly.ranking import EstablishmentWeek, ScoredStudent, rank_students
@@ -117,6 +121,8 @@ def replace_week_lists(
                 under_way=under_way,
                 dismissed=dismissed,
             )
+        # Names, establishments and this week's lists changed: no cached list stays valid.
+        bump_all_list_revisions(session)
         record(
             session,
             None,

@@ -34,7 +34,7 @@ def no_names(response: httpx.Response) -> None:
 def test_health_needs_no_token(api: httpx.Client) -> None:
     response = api.get("/health")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "schema_revision": "0001", "schema_current": True}
+    assert response.json() == {"status": "ok", "schema_revision": "0002", "schema_current": True}
 
 
 def test_openapi_documents_every_route(api: httpx.Client) -> None:

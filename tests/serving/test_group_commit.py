@@ -13,9 +13,8 @@ from contextlib import contextmanager
 
 import httpx
 import pytest
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from serving.db.group_commit import GroupCommit
 from serving.db.models import AuditEntry, User, UserScope
@@ -78,11 +77,11 @@ class HeldTransactions:
         self.count = 0
 
     @contextmanager
-    def __call__(self) -> Iterator[Session]:
+    def __call__(self) -> Iterator[Connection]:
         self.count += 1
         first = self.count == 1
-        with self.world.store.transaction() as session:
-            yield session
+        with self.world.store.write_connection() as connection:
+            yield connection
             if first:
                 self.first_begun.set()
                 assert self.release.wait(10)
@@ -148,9 +147,9 @@ def test_rows_of_one_batch_name_the_same_columns() -> None:
 
 def test_a_failed_commit_raises_to_the_reader(world: World) -> None:
     @contextmanager
-    def broken() -> Iterator[Session]:
-        with world.store.transaction() as session:
-            yield session
+    def broken() -> Iterator[Connection]:
+        with world.store.write_connection() as connection:
+            yield connection
             raise RuntimeError("disk full")
 
     writer = GroupCommit(broken, AuditEntry.__table__)

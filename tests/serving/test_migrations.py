@@ -40,9 +40,9 @@ def store(tmp_path: Path):
 
 def test_upgrade_from_empty_creates_every_table(store: Store) -> None:
     assert current_revision(store.engine) is None
-    assert upgrade(store.engine) == head_revision(store.engine) == "0001"
+    assert upgrade(store.engine) == head_revision(store.engine) == "0002"
     assert set(inspect(store.engine).get_table_names()) >= TABLES
-    assert upgrade(store.engine) == "0001"  # a second upgrade is a no-op
+    assert upgrade(store.engine) == "0002"  # a second upgrade is a no-op
 
 
 def test_models_and_migrations_agree(store: Store) -> None:
@@ -59,7 +59,36 @@ def test_downgrade_to_empty_and_back(store: Store) -> None:
         config.attributes["connection"] = connection
         command.downgrade(config, "base")
     assert set(inspect(store.engine).get_table_names()) == {"alembic_version"}
-    assert upgrade(store.engine) == "0001"
+    assert upgrade(store.engine) == "0002"
+
+
+def test_a_0001_store_with_lists_upgrades_and_serves_them(store: Store) -> None:
+    """A store written before list revisions: its rows start at revision 0, its lists are
+    read as before, and the next week written bumps the revision."""
+    from serving.db.revisions import list_revision
+    from serving.services.lists import get_week_list, week_list_json
+    from serving.weekly import replace_week_lists
+    from tests.serving.conftest import HOME_UAI, WEEK, make_actor, week_input
+
+    assert upgrade(store.engine, "0001") == "0001"
+    with store.engine.begin() as connection:  # the rows a 0001 store holds, written by hand
+        connection.execute(
+            text("INSERT INTO establishments VALUES (:uai, 'Collège', 2)"), {"uai": HOME_UAI}
+        )
+    assert "list_revision" not in {
+        c["name"] for c in inspect(store.engine).get_columns("establishments")
+    }
+    assert upgrade(store.engine) == "0002"
+    with store.read_connection() as connection:
+        assert list_revision(connection, HOME_UAI) == 0
+    replace_week_lists(
+        store, as_of=WEEK, model_version="m/1", establishments=week_input(), watch_threshold=0.3
+    )
+    with store.read_connection() as connection:
+        assert list_revision(connection, HOME_UAI) == 1
+    unit = make_actor("watch_unit", HOME_UAI)
+    view = get_week_list(store, unit, HOME_UAI, WEEK)
+    assert view.model_validate_json(week_list_json(store, unit, HOME_UAI, WEEK)) == view
 
 
 def test_sqlite_runs_in_wal_mode_with_foreign_keys(store: Store) -> None:

@@ -8,11 +8,13 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Response
 
 from features.calendar import monday_on_or_before
-from serving.api.deps import ActorDep, StoreDep
+from serving.api.deps import BearerTokenDep, StoreDep, run_store_work
 from serving.api.errors import ERROR_RESPONSES
 from serving.api.schemas import ErrorBody
-from serving.services import get_week_list
+from serving.db.engine import Store
+from serving.services import authenticate_token
 from serving.services.inputs import UAI_PATTERN
+from serving.services.lists import week_list_json
 from serving.services.views import WeekListView
 
 __all__ = ["router"]
@@ -30,10 +32,20 @@ WeekPath = Annotated[
     response_model=WeekListView,
     responses={**ERROR_RESPONSES, 404: {"model": ErrorBody, "description": "No such list."}},
 )
-def week_list(uai: UaiPath, week: WeekPath, store: StoreDep, actor: ActorDep) -> Response:
+async def week_list(
+    uai: UaiPath, week: WeekPath, store: StoreDep, token: BearerTokenDep
+) -> Response:
     """The week's list: names for the establishment's own watch unit, pseudonyms otherwise."""
-    view = get_week_list(store, actor, uai, monday_on_or_before(week))
-    # The view is already a validated `WeekListView`: serialise it once, here, in the worker
-    # thread, rather than have FastAPI validate it again and encode it (`response_model`
-    # still documents the body in OpenAPI).
-    return Response(view.model_dump_json(), media_type="application/json")
+    body = await run_store_work(
+        store, _week_list_body, store, token, uai, monday_on_or_before(week)
+    )
+    # `response_model` documents the body in OpenAPI; the service returns it serialised
+    # (cached while the list is unchanged), so FastAPI neither validates nor encodes it.
+    return Response(body, media_type="application/json")
+
+
+def _week_list_body(store: Store, token: str | None, uai: str, week: dt.date) -> bytes:
+    """The whole request's store work, in one call: the token checked (every request), the
+    scope checked and the read audited (every request, in the service)."""
+    actor = authenticate_token(store, token)
+    return week_list_json(store, actor, uai, week)
