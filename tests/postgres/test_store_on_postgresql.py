@@ -5,6 +5,7 @@ concurrent clients recording interviews without losing a write."""
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -176,3 +177,22 @@ def test_fifty_clients_lose_no_write_on_postgresql(store: Store, live_server: Li
             )
         )
         assert written == 3 * CLIENTS + 1
+
+
+def test_the_cached_list_follows_interviews_on_postgresql(store: Store) -> None:
+    from serving.services import NewInterview, record_interview
+    from serving.services.lists import week_list_json
+    from tests.serving.conftest import make_actor
+
+    _write_week(store)
+    unit = make_actor("watch_unit", HOME_UAI)
+
+    def under_way(student_id: str) -> bool:
+        body = json.loads(week_list_json(store, unit, HOME_UAI, WEEK))
+        return {e["student_id"]: e for e in body["entries"]}[student_id]["interview_under_way"]
+
+    assert under_way("H002") is False
+    hits = store.list_payloads.hits
+    assert under_way("H002") is False and store.list_payloads.hits == hits + 1
+    record_interview(store, unit, NewInterview(student_id="H002", status="invited"))
+    assert under_way("H002") is True
