@@ -117,7 +117,7 @@ def disparity_chart(
         alt.Chart(frame)
         .mark_rule()
         .encode(
-            y=alt.Y("label:N", title=group),
+            y=alt.Y("label:N", title=group, axis=alt.Axis(labelLimit=360)),
             x=alt.X("ratio_low:Q", title=ratio),
             x2="ratio_high:Q",
             color=color,
@@ -127,7 +127,7 @@ def disparity_chart(
         alt.Chart(frame)
         .mark_point(filled=True, size=60)
         .encode(
-            y=alt.Y("label:N", title=group),
+            y=alt.Y("label:N", title=group, axis=alt.Axis(labelLimit=360)),
             x=alt.X("ratio:Q", title=ratio),
             color=color,
             shape=alt.Shape("status:N", legend=None),

@@ -1,6 +1,7 @@
 """`vigie dashboard`: serve the Streamlit dashboard (watch units, inspectors, data scientists).
 
-It runs `streamlit run app_dashboard/streamlit_app.py` in this Python, on loopback by
+It runs `streamlit run app_dashboard/streamlit_app.py` in this Python (through
+`app_dashboard.serve`, which warms the pages' imports while the server starts), on loopback by
 default, with Streamlit's usage statistics off (the dashboard shows minors' data: no
 outbound call it does not need). The store, the extraction, the feature files and MLflow
 are found through the usual VIGIE_ settings (`app_dashboard.settings`).
@@ -11,7 +12,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -20,12 +20,11 @@ __all__ = ["dashboard", "register", "streamlit_command"]
 
 
 def streamlit_command(host: str, port: int, headless: bool = True) -> list[str]:
-    """The command line that serves the dashboard."""
-    import app_dashboard
-
-    entry = Path(app_dashboard.__file__).parent / "streamlit_app.py"
+    """The command line that serves the dashboard: `streamlit run` of the entry file,
+    through `app_dashboard.serve`, which warms the pages' imports and MLflow's stores while
+    the server starts."""
     return [
-        sys.executable, "-m", "streamlit", "run", str(entry),
+        sys.executable, "-m", "app_dashboard.serve",
         "--server.address", host, "--server.port", str(port),
         "--server.headless", "true" if headless else "false",
         "--browser.gatherUsageStats", "false",
