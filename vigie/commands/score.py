@@ -49,7 +49,7 @@ def score(
             min=0.0,
             max=1.0,
             help="Risk at or over which students beyond the capacity are shown to watch "
-            "(default 0.3).",
+            "(default 0.2).",
         ),
     ] = None,
     no_watch: Annotated[
