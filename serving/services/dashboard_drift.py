@@ -10,9 +10,7 @@ service (audited, like every read of the dashboard).
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Sequence
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +22,7 @@ from serving.db.engine import Store
 from serving.services.actor import Actor
 from serving.services.audit import record_read, refusing
 from serving.services.dashboard_access import may_read_drift, require
-from serving.services.dashboard_models import resolve_version
+from serving.services.dashboard_models import artifact_frame, resolve_version
 from serving.services.errors import NotFound
 
 __all__ = [
@@ -146,20 +144,6 @@ def get_feature_drift(
                           Path(current_file), threshold)  # fmt: skip
 
 
-@lru_cache(maxsize=4)
-def _logged_reference(tracking_uri: str, run_id: str) -> pd.DataFrame | None:
-    """A run's logged reference sample (artifacts never change: kept once read)."""
-    from mlflow.exceptions import MlflowException
-    from mlflow.tracking import MlflowClient
-
-    with tempfile.TemporaryDirectory(prefix="vigie-drift-") as tmp:
-        try:
-            path = MlflowClient(tracking_uri).download_artifacts(run_id, REFERENCE_ARTIFACT, tmp)
-        except (MlflowException, OSError):
-            return None
-        return pd.read_parquet(path)
-
-
 def get_champion_drift(
     store: Store,
     actor: Actor,
@@ -175,7 +159,11 @@ def get_champion_drift(
     with refusing(store, actor, read_only=True):
         require(may_read_drift(actor), "read_drift", "drift is not for this role")
     version = resolve_version(client, name, version_or_alias)
-    reference = _logged_reference(client.tracking_uri, version.run_id) if version.run_id else None
+    reference = (
+        artifact_frame(client.tracking_uri, version.run_id, REFERENCE_ARTIFACT)
+        if version.run_id
+        else None
+    )
     if reference is None:
         raise NotFound(f"version {version.version} of {name} has no {REFERENCE_ARTIFACT}")
     label = f"{name}/{version.version}"

@@ -32,6 +32,7 @@ __all__ = [
     "HEADLINE_METRICS",
     "PREDICTIONS_ARTIFACT",
     "ModelVersionView",
+    "artifact_frame",
     "get_comparison",
     "get_fairness_report",
     "list_model_versions",
@@ -134,13 +135,15 @@ def _artifact_text(tracking_uri: str, run_id: str, artifact: str) -> str | None:
 
 
 @lru_cache(maxsize=8)
-def _predictions(tracking_uri: str, run_id: str) -> pd.DataFrame | None:
+def artifact_frame(tracking_uri: str, run_id: str, artifact: str) -> pd.DataFrame | None:
+    """A Parquet artifact of a run as a frame (None when the run has none), kept once read:
+    a run's artifacts never change."""
     from mlflow.exceptions import MlflowException
     from mlflow.tracking import MlflowClient
 
     with tempfile.TemporaryDirectory(prefix="vigie-dashboard-") as tmp:
         try:
-            path = MlflowClient(tracking_uri).download_artifacts(run_id, PREDICTIONS_ARTIFACT, tmp)
+            path = MlflowClient(tracking_uri).download_artifacts(run_id, artifact, tmp)
         except (MlflowException, OSError):
             return None
         return pd.read_parquet(path)
@@ -214,7 +217,11 @@ def precision_at_k_by_week(
     parts = []
     for wanted in versions:
         version = resolve_version(client, name, wanted)
-        predictions = _predictions(client.tracking_uri, version.run_id) if version.run_id else None
+        predictions = (
+            artifact_frame(client.tracking_uri, version.run_id, PREDICTIONS_ARTIFACT)
+            if version.run_id
+            else None
+        )
         if predictions is None:
             raise NotFound(f"version {version.version} of {name} has no test predictions")
         weekly = weekly_precision_at_k(predictions)

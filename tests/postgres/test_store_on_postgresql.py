@@ -6,9 +6,7 @@ concurrent clients recording interviews without losing a write."""
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -16,7 +14,7 @@ from sqlalchemy import func, inspect, select, text
 from sqlalchemy.exc import DBAPIError
 
 from serving.db import Store, current_revision, head_revision, open_store
-from serving.db.models import AuditEntry, Interview, ListEntry, WeeklyList
+from serving.db.models import AuditEntry, ListEntry, WeeklyList
 from serving.weekly import replace_week_lists
 from tests.postgres.conftest import Server
 from tests.serving.conftest import (
@@ -24,10 +22,10 @@ from tests.serving.conftest import (
     OTHER_UAI,
     WEEK,
     LiveServer,
-    establishment,
     make_users,
     week_input,
 )
+from tests.serving.fifty_clients import fifty_clients_record_interviews
 
 CLIENTS = 50
 
@@ -131,52 +129,7 @@ def test_the_api_on_postgresql_scopes_names_and_refusals(
 
 
 def test_fifty_clients_lose_no_write_on_postgresql(store: Store, live_server: LiveServer) -> None:
-    students = [f"C{number:03d}" for number in range(CLIENTS)]
-    risks = {student: 0.2 for student in students} | {"RACE": 0.9}
-    replace_week_lists(store, as_of=WEEK, model_version="vigie-dropout/3",
-                       establishments=[establishment(HOME_UAI, "Collège", 5, risks)],
-                       watch_threshold=None)  # fmt: skip
-    tokens = make_users(store)
-    live_server.app.state.store = store
-    headers = {"Authorization": f"Bearer {tokens.watch_unit}"}
-    start = threading.Barrier(CLIENTS)
-
-    def client(student_id: str) -> tuple[list[int], int]:
-        with httpx.Client(base_url=live_server.url, headers=headers, timeout=60) as http:
-            start.wait()
-            race = http.post("/v1/interviews", json={"student_id": "RACE"}).status_code
-            created = http.post(
-                "/v1/interviews", json={"student_id": student_id, "notes": f"note {student_id}"}
-            )
-            path = f"/v1/interviews/{created.json()['id']}"
-            invited = http.patch(path, json={"status": "invited", "expected_revision": 1})
-            held = http.patch(
-                path, json={"status": "held", "solution": "tutoring", "expected_revision": 2}
-            )
-            return [created.status_code, invited.status_code, held.status_code], race
-
-    with ThreadPoolExecutor(CLIENTS) as pool:
-        results = list(pool.map(client, students))
-
-    assert all(codes == [201, 200, 200] for codes, _ in results), results
-    races = sorted(race for _, race in results)
-    assert races.count(201) == 1 and races.count(409) == CLIENTS - 1, races
-    with store.reading() as session:
-        interviews = session.scalars(select(Interview).where(Interview.student_id != "RACE"))
-        by_student = {interview.student_id: interview for interview in interviews}
-        assert sorted(by_student) == students
-        assert all(
-            (i.status, i.solution, i.revision, i.notes)
-            == ("held", "tutoring", 3, f"note {i.student_id}")
-            for i in by_student.values()
-        )
-        written = session.scalar(
-            select(func.count(AuditEntry.id)).where(
-                AuditEntry.action.in_(["record_interview", "update_interview"]),
-                AuditEntry.outcome == "allowed",
-            )
-        )
-        assert written == 3 * CLIENTS + 1
+    fifty_clients_record_interviews(store, live_server, make_users(store).watch_unit)
 
 
 def test_the_cached_list_follows_interviews_on_postgresql(store: Store) -> None:
