@@ -220,14 +220,21 @@ LABELS: dict[str, tuple[str, str]] = {
         "and this week's; alert over {threshold}.",
     ),
     "drift_reference_model": (
-        "Référence : les lignes d'entraînement de la version {version} ({name}, champion), "
-        "comparées aux indicateurs de la semaine du {week}.",
-        "Reference: the training rows of version {version} ({name}, champion), compared with "
-        "the indicators of the week of {week}.",
+        "les lignes d'entraînement de {version} (champion)",
+        "the training rows of {version} (champion)",
     ),
-    "drift_reference_file": (
-        "Référence : le fichier {file}, comparé aux indicateurs de la semaine du {week}.",
-        "Reference: the file {file}, compared with the indicators of the week of {week}.",
+    "drift_reference_file": ("le fichier {file}", "the file {file}"),
+    "drift_reference_season": (
+        "Référence : {reference}, aux dates d'entraînement les plus proches dans l'année "
+        "scolaire ({dates}), comparées aux indicateurs de la semaine du {week}.",
+        "Reference: {reference}, at the training dates nearest in the school year ({dates}), "
+        "compared with the indicators of the week of {week}.",
+    ),
+    "drift_reference_all": (
+        "Référence : {reference}, toutes dates confondues, comparées aux indicateurs de la "
+        "semaine du {week}.",
+        "Reference: {reference}, all dates together, compared with the indicators of the "
+        "week of {week}.",
     ),
     "drift_alerts": ("{count} indicateur(s) en alerte", "{count} indicator(s) in alert"),
     "drift_none": ("Aucune dérive au-delà du seuil.", "No drift over the threshold."),

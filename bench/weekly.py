@@ -16,10 +16,13 @@ Then measures:
    peak RSS (whole process, imports included), and each stage (load model, validate,
    features, predict, explain lists, store write);
 2. `GET /v1/establishments/{uai}/lists/{week}` on a real `vigie api` server (its own process,
-   loopback) under `--clients` concurrent clients for `--duration` seconds (bounded): a
-   watch unit's token scoped to every establishment (names joined, every read audited),
-   establishments drawn at random; p50, p99, requests/s, errors, and the server's CPU time
-   per request (with `--workers N`, over the supervisor and its N worker processes). With
+   loopback) under `--clients` concurrent clients for `--duration` seconds (bounded): by
+   default (`--users each`) each client is the watch unit of its own establishment (50
+   establishments spread over the académie) reading its list, as on a Monday morning; with
+   `--users one`, one watch unit scoped to every establishment, establishments drawn at
+   random (names joined and every read audited either way); p50, p99, requests/s, errors,
+   and the server's CPU time per request (with `--workers N`, over the supervisor and its N
+   worker processes). With
    `--api-repeat N`, N fresh servers in a row, and the median of each figure over the N runs.
 
 Prints a table and writes everything, with the machine load, to `bench/results/weekly.json`.
@@ -205,8 +208,12 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _watch_unit_token(weekly: Path) -> tuple[str, list[str]]:
-    """A watch unit scoped to every establishment of the week (created in the store)."""
+def _watch_unit_tokens(weekly: Path, clients: int, users: str) -> list[tuple[str, list[str]]]:
+    """Each client's (token, establishments it reads), watch units created in the store:
+    with `users="each"`, one watch unit per client, scoped to its own establishment (as on a
+    Monday morning, when each school's watch unit opens its own list), the establishments
+    spread over the académie; with `users="one"`, one watch unit scoped to every establishment,
+    shared by all clients, each request for an establishment drawn at random."""
     os.environ.update({k: v for k, v in _environment(weekly).items() if k.startswith("VIGIE_")})
     os.environ.pop("VIGIE_DATABASE_URL", None)
     from sqlalchemy import select
@@ -217,16 +224,23 @@ def _watch_unit_token(weekly: Path) -> tuple[str, list[str]]:
 
     store = open_store()
     operator = Actor.operator("bench")
+
+    def token(username: str, scope: list[str]) -> str:
+        try:
+            return add_user(store, operator, NewUser(username, "watch_unit", tuple(scope)))[1]
+        except Conflict:  # --api-only on the store of an earlier run
+            return renew_token(store, operator, username, 1)[1]
+
     try:
         with store.reading() as session:
-            uais = sorted(session.scalars(select(WeeklyList.uai)))
-        try:
-            _, token = add_user(store, operator, NewUser("bench.watch", "watch_unit", tuple(uais)))
-        except Conflict:  # --api-only on the store of an earlier run
-            _, token = renew_token(store, operator, "bench.watch", 1)
+            uais = sorted(set(session.scalars(select(WeeklyList.uai))))
+        if users == "one":
+            shared = token("bench.watch", uais)
+            return [(shared, uais)] * clients
+        chosen = [uais[i * len(uais) // clients] for i in range(clients)]
+        return [(token(f"bench.watch.{uai}", [uai]), [uai]) for uai in chosen]
     finally:
         store.dispose()
-    return token, uais
 
 
 class _RawConnection:
@@ -270,8 +284,7 @@ class _RawConnection:
 
 async def _clients(
     url: str,
-    token: str,
-    uais: list[str],
+    tokens: list[tuple[str, list[str]]],
     clients: int,
     duration: float,
     warmup: float,
@@ -282,7 +295,6 @@ async def _clients(
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     sent_in_all = [0]  # warm-up included: the server's CPU time covers it too
-    headers = {"Authorization": f"Bearer {token}"}
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     host, port = httpx.URL(url).host, httpx.URL(url).port or 80
     started = time.perf_counter()
@@ -290,6 +302,8 @@ async def _clients(
 
     async def client(number: int, http: httpx.AsyncClient) -> None:
         rng = random.Random(number)
+        token, uais = tokens[number]
+        headers = {"Authorization": f"Bearer {token}"}
         raw = _RawConnection(host, port, headers) if client_kind == "raw" else None
         try:
             while (now := time.perf_counter()) < stop_at:
@@ -334,8 +348,9 @@ def measure_api(
     warmup: float,
     workers: int,
     client_kind: str = "raw",
+    users: str = "each",
 ) -> dict[str, Any]:
-    token, uais = _watch_unit_token(weekly)
+    tokens = _watch_unit_tokens(weekly, clients, users)
     port = _free_port()
     vigie = Path(sys.executable).with_name("vigie")
     command = [str(vigie), "api", "--host", "127.0.0.1", "--port", str(port)]
@@ -352,7 +367,7 @@ def measure_api(
         if workers > 1:  # every worker up and past its imports before the clock starts
             _wait_for_workers(server.pid, workers)
         cpu_before = _tree_cpu_seconds(server.pid)
-        result = asyncio.run(_clients(url, token, uais, clients, duration, warmup, client_kind))
+        result = asyncio.run(_clients(url, tokens, clients, duration, warmup, client_kind))
         cpu_after = _tree_cpu_seconds(server.pid)
     finally:
         server.terminate()
@@ -367,7 +382,8 @@ def measure_api(
     server_cpu = sum(cpu_after[pid] - cpu_before[pid] for pid in cpu_after if pid in cpu_before)
     result["server_processes"] = len(cpu_after)
     result["server_cpu_ms_per_request"] = 1000 * server_cpu / max(1, result["requests_with_warmup"])
-    result["establishments"] = len(uais)
+    result["users"] = users
+    result["establishments"] = len({uai for _, uais in tokens for uai in uais})
     return result
 
 
@@ -485,6 +501,13 @@ def main(argv: list[str] | None = None) -> None:
         help="Load generator: raw keep-alive HTTP/1.1 on asyncio streams (cheap), or httpx.",
     )
     parser.add_argument(
+        "--users",
+        choices=("each", "one"),
+        default="each",
+        help="each: one watch unit per client, reading its own establishment's list; "
+        "one: a single watch unit scoped to every establishment, random establishments.",
+    )
+    parser.add_argument(
         "--api-repeat", type=int, default=1, help="API runs measured (medians reported)."
     )
     parser.add_argument(
@@ -520,6 +543,7 @@ def main(argv: list[str] | None = None) -> None:
             options.warmup,
             options.workers,
             options.client,
+            options.users,
         )
         api_run["load"] = _load()
         api_runs.append(api_run)

@@ -22,7 +22,8 @@ def no_training(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     """Replace the training step by a recorder: these tests are about the extraction."""
     trained: list[Path] = []
     monkeypatch.setattr(training_commands, "train", lambda data: trained.append(data))
-    for step in ("promote_demo_champion", "score_demo_week", "ensure_demo_users"):
+    steps = ("promote_demo_champion", "score_demo_week", "demo_watch_unit_uai", "ensure_demo_users")
+    for step in steps:
         monkeypatch.setattr(demo_serving, step, lambda *args: None)
     return trained
 

@@ -13,6 +13,7 @@ from features.synth import load_config
 from serving.db import open_store
 from serving.services import authenticate_password, get_week_list, list_users
 from serving.services.actor import Actor
+from serving.services.dashboard_scope import visible_establishments
 from serving.settings import load_serving_settings
 from vigie.demo_serving import DEMO_PASSWORD
 from vigie.settings import Settings
@@ -46,5 +47,14 @@ def test_the_demo_ends_with_this_weeks_lists_and_a_user_of_each_role(
         week = get_week_list(store, watch_unit, uai, as_of)
         assert week.entries, "the watch unit's establishment has a list this week"
         assert all(entry.reasons for entry in week.entries if entry.tier == "list")
+        # The demo's watch unit works where the most students are "to watch" this week, so
+        # that the dashboard shows both tiers.
+        inspector = Actor("reader", "inspector")
+        watched = {
+            other: sum(entry.tier == "watch" for entry in get_week_list(
+                store, inspector, other, as_of).entries)
+            for other in {choice.uai for choice in visible_establishments(store, inspector)}
+        }  # fmt: skip
+        assert watched[uai] == max(watched.values())
     finally:
         store.dispose()

@@ -1,10 +1,13 @@
 """The training population the dashboard measures drift against.
 
 Every training run logs a seeded sample of the registered model's own training rows, model
-inputs only (no student id, no date, no label, no sensitive attribute), as
-`drift/reference_features.parquet`. The data scientist's drift page compares this week's
-feature file with the sample of the version that is champion, so drift is measured against
-what that model learned from, without pointing the dashboard at a file by hand.
+inputs only with their as-of date (no student id, no label, no sensitive attribute), as
+`drift/reference_features.parquet`. The date lets the drift page compare a week with the
+training rows of the same time of the school year: in November the previous period's mean
+does not exist yet and few marks are in, which would otherwise look like drift every autumn.
+The drift page compares this week's feature file with the sample of the version that is
+champion, so drift is measured against what that model learned from, without pointing the
+dashboard at a file by hand.
 """
 
 from __future__ import annotations
@@ -27,13 +30,15 @@ REFERENCE_ROWS = 50_000
 def reference_sample(
     train: pd.DataFrame, rows: int | None = REFERENCE_ROWS, seed: int = 0
 ) -> pd.DataFrame:
-    """The model inputs of `train` (catalog order), sampled to `rows` rows without
-    replacement (all rows when there are fewer, or when `rows` is None)."""
+    """`as_of` and the model inputs of `train` (catalog order), sampled to `rows` rows
+    without replacement (all rows when there are fewer, or when `rows` is None)."""
     names = [name for name in feature_names() if name in train.columns]
     missing = sorted(set(feature_names()) - set(names))
     if missing:
         raise ValueError(f"training rows lack features {missing}")
-    inputs = train.loc[:, names]
+    if "as_of" not in train.columns:
+        raise ValueError("training rows lack their as_of date")
+    inputs = train.loc[:, ["as_of", *names]]
     if rows is not None and len(inputs) > rows:
         inputs = inputs.sample(n=rows, random_state=seed)
     return inputs.reset_index(drop=True)

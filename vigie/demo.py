@@ -122,12 +122,18 @@ def run_demo(settings: Settings, console: Console, dashboard: bool = False) -> P
     train(data=extraction)
 
     # The week's lists in the store, and a user of each role to open them in the dashboard.
+    from features.calendar import monday_on_or_before
     from training.config import TrainConfig
-    from vigie.demo_serving import ensure_demo_users, promote_demo_champion, score_demo_week
+    from vigie.demo_serving import (
+        demo_watch_unit_uai,
+        ensure_demo_users,
+        promote_demo_champion,
+        score_demo_week,
+    )
 
     promote_demo_champion(TrainConfig().registered_model_name, console)
     score_demo_week(extraction, as_of)
-    ensure_demo_users(str(sorted(feature_set.frame["uai"].unique())[0]), console)
+    ensure_demo_users(demo_watch_unit_uai(monday_on_or_before(as_of)), console)
     console.print(f"Demo done in {time.perf_counter() - started:.0f} s.")
     if dashboard:
         from vigie.commands.dashboard import dashboard as serve_dashboard

@@ -23,6 +23,7 @@ __all__ = [
     "DEMO_PASSWORD",
     "DemoUser",
     "demo_users",
+    "demo_watch_unit_uai",
     "ensure_demo_users",
     "promote_demo_champion",
     "score_demo_week",
@@ -80,6 +81,36 @@ def score_demo_week(extraction: Path, as_of: dt.date) -> None:
     from vigie.commands.score import score
 
     score(data=extraction, as_of=as_of.isoformat())
+
+
+def demo_watch_unit_uai(week: dt.date) -> str:
+    """The establishment the demo's watch unit works in: the one whose list of `week` has
+    the most students "to watch" (then the most on the list, then the first UAI), so that
+    the dashboard shows both tiers."""
+    from sqlalchemy import case, func, select
+
+    from serving.db import open_store
+    from serving.db.models import ListEntry, WeeklyList
+    from serving.settings import load_serving_settings
+
+    watched = func.sum(case((ListEntry.tier == "watch", 1), else_=0))
+    query = (
+        select(WeeklyList.uai)
+        .join(ListEntry, ListEntry.list_id == WeeklyList.id)
+        .where(WeeklyList.week == week)
+        .group_by(WeeklyList.uai)
+        .order_by(watched.desc(), func.count(ListEntry.id).desc(), WeeklyList.uai)
+        .limit(1)
+    )
+    store = open_store(load_serving_settings().resolved_database_url)
+    try:
+        with store.reading() as session:
+            uai = session.scalar(query)
+    finally:
+        store.dispose()
+    if uai is None:
+        raise RuntimeError(f"no list was written for the week of {week}")
+    return uai
 
 
 def ensure_demo_users(uai: str, console: Console) -> tuple[DemoUser, ...]:

@@ -33,20 +33,25 @@ if current is None:
 # that the champion's training run logged.
 try:
     if settings.drift_reference is not None:
-        drift = get_feature_drift(
+        report = get_feature_drift(
             store, actor, settings.drift_reference, current, settings.drift_threshold
         )
-        st.caption(t("drift_reference_file", file=settings.drift_reference.name, week=week))
+        reference = t("drift_reference_file", file=settings.drift_reference.name)
     else:
-        version, drift = get_champion_drift(
+        report = get_champion_drift(
             store, actor, runtime.mlflow_client(), settings.model_name, current,
             settings.drift_threshold,
         )  # fmt: skip
-        st.caption(t("drift_reference_model", version=version, name=settings.model_name,
-                     week=week))  # fmt: skip
+        reference = t("drift_reference_model", version=report.model_version)
 except ServiceError as error:
     st.info(t("drift_unavailable", reason=str(error)))
     st.stop()
+if report.reference_dates:
+    dates = ", ".join(day.isoformat() for day in report.reference_dates)
+    st.caption(t("drift_reference_season", reference=reference, dates=dates, week=week))
+else:
+    st.caption(t("drift_reference_all", reference=reference, week=week))
+drift = report.drift
 
 alerts = int(drift["alert"].sum())
 if alerts:

@@ -4,13 +4,22 @@ measured by the population stability index (PSI), with an alert over a threshold
 PSI = sum over bins of (current share - reference share) * ln(current share / reference
 share), with bins from the reference's deciles (numeric features; missing values are a bin of
 their own) or the categories (categorical features). Common reading: under 0.1 stable, 0.1 to
-0.25 a moderate shift, over 0.25 a major one. Pure functions, then the data scientist's
-service (audited, like every read of the dashboard).
+0.25 a moderate shift, over 0.25 a major one.
+
+Indicators move with the school calendar (in late November the previous period's mean does not
+exist yet and few marks are in; in June the year-to-date counts are at their highest), so a
+week is compared with the reference rows of the same time of the school year when the
+reference has their as-of dates: the training dates nearest, in days since 1 September, to
+the week's, within a week of the nearest (one per training year, as the cadences place them).
+Pure functions, then the data scientist's services (audited, like every read of the
+dashboard).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,16 +38,22 @@ __all__ = [
     "ALERT_THRESHOLD",
     "MODERATE_THRESHOLD",
     "REFERENCE_ARTIFACT",
+    "DriftReport",
     "feature_drift",
     "get_champion_drift",
     "get_feature_drift",
     "population_stability_index",
+    "same_time_of_year",
 ]
 
 # The training run's sample of its model's inputs (training.drift_reference); repeated here
 # so that the dashboard does not import the training stack to read one file.
 REFERENCE_ARTIFACT = "drift/reference_features.parquet"
 MODERATE_THRESHOLD = 0.1
+SEASON_TOLERANCE_DAYS = 7  # training dates this much further than the nearest still count
+# Fewer reference rows at that time of year: compare with them all (PSI's noise on 10 bins is
+# about 9 / rows, 0.02 at 500).
+MIN_SEASONAL_ROWS = 500
 ALERT_THRESHOLD = 0.25
 _EPSILON = 1e-4  # floor of a bin's share, so an empty bin does not make PSI infinite
 _MISSING = "__missing__"
@@ -110,22 +125,70 @@ def feature_drift(
     return frame.sort_values("psi", ascending=False, kind="stable").reset_index(drop=True)
 
 
+def _school_day(day: dt.date) -> int:
+    """Days since 1 September of the day's school year."""
+    start_year = day.year if day.month >= 9 else day.year - 1
+    return (day - dt.date(start_year, 9, 1)).days
+
+
+def same_time_of_year(
+    reference: pd.DataFrame, as_of: dt.date
+) -> tuple[pd.DataFrame, tuple[dt.date, ...]]:
+    """(rows, their as-of dates) of `reference` at the time of the school year nearest to
+    `as_of` (see the module docstring); all rows and no dates when the reference has no
+    `as_of` column or too few rows at that time of year."""
+    if "as_of" not in reference.columns or reference.empty:
+        return reference, ()
+    days = pd.to_datetime(reference["as_of"]).dt.date
+    distance = {day: abs(_school_day(day) - _school_day(as_of)) for day in set(days)}
+    nearest = min(distance.values())
+    chosen = sorted(day for day, far in distance.items() if far <= nearest + SEASON_TOLERANCE_DAYS)
+    rows = reference[days.isin(chosen).to_numpy()]
+    if len(rows) < MIN_SEASONAL_ROWS:
+        return reference, ()
+    return rows, tuple(chosen)
+
+
+@dataclass(frozen=True)
+class DriftReport:
+    """`feature_drift` of a week against a reference, and what the reference was: a
+    registered version (`model_version`) or a file, and the training dates used."""
+
+    drift: pd.DataFrame
+    as_of: dt.date | None
+    reference_dates: tuple[dt.date, ...]
+    model_version: str | None = None
+    reference_file: str | None = None
+
+
 def _read_features(path: Path) -> pd.DataFrame:
     if not path.is_file():
         raise NotFound(f"feature file {path} does not exist")
     return pd.read_parquet(path)
 
 
+def _week_of(current: pd.DataFrame) -> dt.date | None:
+    if "as_of" not in current.columns or current.empty:
+        return None
+    return pd.to_datetime(current["as_of"]).max().date()
+
+
 def _audited_drift(
-    store: Store, actor: Actor, reference: pd.DataFrame, reference_name: str,
-    current_file: Path, threshold: float, model_version: str | None = None,
-) -> pd.DataFrame:  # fmt: skip
-    drift = feature_drift(reference, _read_features(current_file), threshold=threshold)
+    store: Store, actor: Actor, reference: pd.DataFrame, current_file: Path, threshold: float,
+    model_version: str | None = None, reference_file: str | None = None,
+) -> DriftReport:  # fmt: skip
+    current = _read_features(current_file)
+    as_of = _week_of(current)
+    dates: tuple[dt.date, ...] = ()
+    if as_of is not None:
+        reference, dates = same_time_of_year(reference, as_of)
+    drift = feature_drift(reference, current, threshold=threshold)
+    what = f"training of {model_version}" if model_version else reference_file
     record_read(
         store, actor, "read_drift", model_version=model_version,
-        detail=f"{reference_name} vs {current_file.name}: {int(drift['alert'].sum())} alerts",
+        detail=f"{what} vs {current_file.name}: {int(drift['alert'].sum())} alerts",
     )  # fmt: skip
-    return drift
+    return DriftReport(drift, as_of, dates, model_version, reference_file)
 
 
 def get_feature_drift(
@@ -134,14 +197,14 @@ def get_feature_drift(
     reference_file: str | Path,
     current_file: str | Path,
     threshold: float = ALERT_THRESHOLD,
-) -> pd.DataFrame:
+) -> DriftReport:
     """`feature_drift` between two feature files (Parquet, as `vigie features` writes them):
     the training population and this week's. Data scientists only."""
     with refusing(store, actor, read_only=True):
         require(may_read_drift(actor), "read_drift", "drift is not for this role")
     reference = _read_features(Path(reference_file))
-    return _audited_drift(store, actor, reference, Path(reference_file).name,
-                          Path(current_file), threshold)  # fmt: skip
+    return _audited_drift(store, actor, reference, Path(current_file), threshold,
+                          reference_file=Path(reference_file).name)  # fmt: skip
 
 
 def get_champion_drift(
@@ -152,10 +215,10 @@ def get_champion_drift(
     current_file: str | Path,
     threshold: float = ALERT_THRESHOLD,
     version_or_alias: str = "champion",
-) -> tuple[str, pd.DataFrame]:
-    """(version, `feature_drift`) of this week's feature file against the training rows the
-    registered version learned from (the sample its training run logged). Data scientists
-    only; NotFound when the version or its sample does not exist."""
+) -> DriftReport:
+    """`feature_drift` of this week's feature file against the training rows the registered
+    version learned from (the sample its training run logged). Data scientists only;
+    NotFound when the version or its sample does not exist."""
     with refusing(store, actor, read_only=True):
         require(may_read_drift(actor), "read_drift", "drift is not for this role")
     version = resolve_version(client, name, version_or_alias)
@@ -166,7 +229,5 @@ def get_champion_drift(
     )
     if reference is None:
         raise NotFound(f"version {version.version} of {name} has no {REFERENCE_ARTIFACT}")
-    label = f"{name}/{version.version}"
-    drift = _audited_drift(store, actor, reference, f"training of {label}",
-                           Path(current_file), threshold, model_version=label)  # fmt: skip
-    return str(version.version), drift
+    return _audited_drift(store, actor, reference, Path(current_file), threshold,
+                          model_version=f"{name}/{version.version}")  # fmt: skip

@@ -20,6 +20,7 @@ from serving.services.dashboard_drift import (
     get_champion_drift,
     get_feature_drift,
     population_stability_index,
+    same_time_of_year,
 )
 from serving.services.dashboard_explain import get_student_waterfall, waterfall_frame
 from serving.services.dashboard_history import (
@@ -216,16 +217,38 @@ def test_drift_is_measured_against_the_champions_logged_training_rows(store, wor
     client = MlflowClient(world.tracking_uri)
     scientist = sign_in(store, "data_scientist")
     current = world.features_dir / f"world-{world.weeks[1].isoformat()}.parquet"
-    version, drift = get_champion_drift(store, scientist, client, MODEL_NAME, current)
-    assert version == "1"
-    # The champion's sample is the reference week's rows: the same as the file itself.
+    report = get_champion_drift(store, scientist, client, MODEL_NAME, current)
+    assert report.model_version == f"{MODEL_NAME}/1" and report.as_of == world.weeks[1]
+    # The champion's sample is the reference week's rows: the same as the file itself, and
+    # the nearest training date in the school year is that week's.
     from_file = get_feature_drift(store, scientist, world.drift_reference, current)
-    pd.testing.assert_frame_equal(drift, from_file)
-    assert drift["psi"].max() > 0  # fourteen months later, something moved
+    assert report.reference_dates == from_file.reference_dates == (dt.date(2025, 11, 24),)
+    pd.testing.assert_frame_equal(report.drift, from_file.drift)
+    assert report.drift["psi"].max() > 0  # a year later, something moved
     with pytest.raises(AccessDenied):
         get_champion_drift(store, sign_in(store, "inspector"), client, MODEL_NAME, current)
     with pytest.raises(NotFound):
         get_champion_drift(store, scientist, client, MODEL_NAME, current, version_or_alias="9")
+
+
+def test_a_week_is_compared_with_the_training_rows_of_the_same_time_of_year() -> None:
+    # Monthly training dates over two school years, 600 rows each.
+    days = [dt.date(year, month, 1) for year, months in ((2023, (10, 11, 12)), (2024, (1, 2)),
+            (2024, (10, 11, 12)), (2025, (1, 2))) for month in months]  # fmt: skip
+    reference = pd.DataFrame({"as_of": pd.to_datetime([d for d in days for _ in range(600)]),
+                              "lates_4w": np.arange(600 * len(days)) % 7})  # fmt: skip
+    rows, chosen = same_time_of_year(reference, dt.date(2026, 11, 30))
+    # 30 November is nearest to 1 December (1 day) in each year; 1 November is 29 days away.
+    assert chosen == (dt.date(2023, 12, 1), dt.date(2024, 12, 1))
+    assert len(rows) == 1200 and set(pd.to_datetime(rows["as_of"]).dt.month) == {12}
+    rows, chosen = same_time_of_year(reference, dt.date(2027, 1, 11))  # 10 days from January
+    assert chosen == (dt.date(2024, 1, 1), dt.date(2025, 1, 1))
+    # Too few rows at that time of year, or no dates at all: the whole reference.
+    few = reference.groupby("as_of").head(100)
+    kept, chosen = same_time_of_year(few, dt.date(2026, 11, 30))
+    assert kept is few and chosen == ()
+    undated = reference.drop(columns="as_of")
+    assert same_time_of_year(undated, dt.date(2026, 11, 30))[1] == ()
 
 
 def test_oidc_identity_maps_to_an_active_user_only(store, world) -> None:

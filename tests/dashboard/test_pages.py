@@ -282,7 +282,8 @@ def test_data_scientist_models_and_drift_pages(store, world):
     assert len(drift) > 30 and drift["PSI"].is_monotonic_decreasing
     assert app.error or app.success
     # Against the sample of training rows the champion's run logged (no file configured).
-    assert "version 1" in app.caption[0].value
+    caption = app.caption[0].value  # the champion's rows at the nearest time of year
+    assert "vigie-dropout/1" in caption and "2025-11-24" in caption
 
 
 def test_each_role_is_offered_its_own_pages_only(store, world):

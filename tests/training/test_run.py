@@ -61,11 +61,13 @@ def test_the_drift_reference_is_the_final_models_inputs_only(trained, tmp_path: 
         trained.run_id, "drift/reference_features.parquet", str(tmp_path)
     )
     reference = pd.read_parquet(path)
-    assert list(reference.columns) == list(feature_names())
+    assert list(reference.columns) == ["as_of", *feature_names()]
     train = trained.result.final_fold.train
     assert len(reference) == min(len(train), 50_000)
+    assert set(reference["as_of"]) <= set(train["as_of"])
     # Rows of the final model's training data, values unchanged (a sample, not a summary).
-    merged = reference.head(50).merge(train.loc[:, feature_names()].drop_duplicates(),
+    columns = ["as_of", *feature_names()]
+    merged = reference.head(50).merge(train.loc[:, columns].drop_duplicates(),
                                       how="left", indicator=True)  # fmt: skip
     assert (merged["_merge"] == "both").all()
 
