@@ -238,7 +238,7 @@ def _watch_unit_tokens(weekly: Path, clients: int, users: str) -> list[tuple[str
             shared = token("bench.watch", uais)
             return [(shared, uais)] * clients
         chosen = [uais[i * len(uais) // clients] for i in range(clients)]
-        return [(token(f"bench.watch.{uai}", [uai]), [uai]) for uai in chosen]
+        return [(token(f"bench.watch.{uai.lower()}", [uai]), [uai]) for uai in chosen]
     finally:
         store.dispose()
 
