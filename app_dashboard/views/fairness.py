@@ -8,10 +8,17 @@ import streamlit as st
 
 from app_dashboard import runtime
 from app_dashboard.charts import disparity_chart
+from app_dashboard.fairness_tables import (
+    disparities_table,
+    explanation_differences_table,
+    metrics_table,
+    proxies_table,
+    reason_families_table,
+)
 from serving.services import ServiceError
 from serving.services.dashboard_models import get_fairness_report
 from training.fairness.groups import group_label, grouping_label
-from training.fairness.wording import METRIC_LABELS, STATUS_LABELS, label
+from training.fairness.wording import METRIC_LABELS, label
 
 t = runtime.t
 language = runtime.language()
@@ -24,25 +31,6 @@ try:
 except ServiceError as error:
     st.info(t("no_report", reason=str(error)))
     st.stop()
-
-
-def _readable(frame: pd.DataFrame) -> pd.DataFrame:
-    out = frame.copy()
-    if "grouping" in out:
-        out["grouping"] = out["grouping"].map(lambda name: grouping_label(name, language))
-    if "group" in out:
-        out["group"] = out["group"].astype(str).map(lambda name: group_label(name, language))
-    if "metric" in out:
-        out["metric"] = out["metric"].map(lambda name: label(METRIC_LABELS, name, language))
-    headers = {
-        "grouping": t("grouping"),
-        "group": t("group"),
-        "metric": t("metric"),
-        "students": t("students"),
-        "ratio": t("ratio"),
-        "family": t("family"),
-    }
-    return out.rename(columns=headers)
 
 
 st.write(t("fairness_intro", version=version))
@@ -76,27 +64,19 @@ if not disparities.empty:
         st.caption(f"{t('too_small')} : {names}")
 
 st.subheader(t("metrics_by_group"))
-group_metrics = pd.DataFrame(report.get("group_metrics", []))
-if not group_metrics.empty:
-    judged = group_metrics.get("judged")
-    shown = _readable(group_metrics)
-    if judged is not None:
-        shown.insert(2, t("too_small"), ~judged.astype(bool))
-    st.dataframe(shown, hide_index=True, width="stretch")
-    statuses = disparities.assign(
-        status=disparities["status"].map(lambda name: label(STATUS_LABELS, name, language))
-    )
+if report.get("group_metrics"):
+    st.dataframe(metrics_table(report["group_metrics"], language), hide_index=True, width="stretch")
     with st.expander(t("disparity_title")):
-        st.dataframe(_readable(statuses), hide_index=True, width="stretch")
+        st.dataframe(disparities_table(report.get("disparities", []), language), hide_index=True,
+                     width="stretch")  # fmt: skip
 
-for key, title in (
-    ("widest_differences", "shap_differences"),
-    ("proxies", "proxies_title"),
-    ("reason_families", "reason_families"),
+for key, title, table in (
+    ("widest_differences", "shap_differences", explanation_differences_table),
+    ("proxies", "proxies_title", proxies_table),
+    ("reason_families", "reason_families", reason_families_table),
 ):
     st.subheader(t(title))
-    frame = pd.DataFrame(report.get(key, []))
-    if frame.empty:
+    if not report.get(key):
         st.caption("—")
     else:
-        st.dataframe(_readable(frame), hide_index=True, width="stretch")
+        st.dataframe(table(report[key], language), hide_index=True, width="stretch")

@@ -5,6 +5,12 @@ import pandas as pd
 import streamlit as st
 
 from app_dashboard import runtime
+from app_dashboard.fairness_tables import (
+    number,
+    out_of_band_table,
+    performance_table,
+    training_data_table,
+)
 from serving.services import ServiceError
 from serving.services.dashboard_models import (
     get_comparison,
@@ -13,6 +19,7 @@ from serving.services.dashboard_models import (
 )
 
 t = runtime.t
+language = runtime.language()
 st.title(t("page_model_card"))
 settings = runtime.settings()
 store, actor, client = runtime.store(), runtime.actor(), runtime.mlflow_client()
@@ -35,17 +42,7 @@ st.markdown(
 st.write(t("model_card_intro"))
 
 st.subheader(t("data_section"))
-params = shown.params
-data_rows = {
-    key: params[key]
-    for key in ("data_dir", "data_sha256", "cv", "cadence", "test_cadence", "calibration")
-    if key in params
-}
-st.dataframe(
-    pd.DataFrame({"": list(data_rows), t("value"): list(data_rows.values())}),
-    hide_index=True,
-    width="stretch",
-)
+st.dataframe(training_data_table(shown.params, language), hide_index=True, width="stretch")
 
 st.subheader(t("metrics_at_capacity"))
 try:
@@ -53,22 +50,8 @@ try:
 except ServiceError as error:
     st.caption(str(error))
 else:
-    models = pd.DataFrame(comparison.get("models", {})).T
-    wanted = [
-        column
-        for column in (
-            "precision@k",
-            "precision@k_low",
-            "precision@k_high",
-            "recall@k",
-            "recall@k_low",
-            "recall@k_high",
-            "roc_auc",
-            "pr_auc",
-        )
-        if column in models.columns
-    ]
-    st.dataframe(models.loc[:, wanted].astype(float).round(3), width="stretch")
+    performance = performance_table(comparison.get("models", {}), language)
+    st.dataframe(performance, hide_index=True, width="stretch")
 
 st.subheader(t("fairness_section"))
 try:
@@ -78,9 +61,9 @@ except ServiceError as error:
 else:
     gate = fairness.get("gate") or {}
     st.write(t("gate_passed") if gate.get("passed") else t("gate_failed"))
-    out = pd.DataFrame(gate.get("out_of_band", []))
-    if not out.empty:
-        st.dataframe(out, hide_index=True, width="stretch")
+    if gate.get("out_of_band"):
+        records = [{"metric": gate.get("metric", "recall"), **r} for r in gate["out_of_band"]]
+        st.dataframe(out_of_band_table(records, language), hide_index=True, width="stretch")
 
 st.subheader(t("model_card_limits").split(":")[0])
 st.write(t("model_card_limits"))
@@ -93,9 +76,9 @@ st.dataframe(
                 t("version"): v.version,
                 t("aliases"): ", ".join(v.aliases),
                 t("created"): v.created_at.strftime("%Y-%m-%d %H:%M"),
-                "precision@k": v.metrics.get("precision_at_k"),
-                "recall@k": v.metrics.get("recall_at_k"),
-                "run": v.run_id,
+                t("precision_at_k"): number(v.metrics.get("precision_at_k"), language, 3),
+                t("recall_at_k"): number(v.metrics.get("recall_at_k"), language, 3),
+                t("training_run"): v.run_id,
             }
             for v in versions
         ]

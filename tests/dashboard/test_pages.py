@@ -239,6 +239,9 @@ def test_inspector_fairness_page_marks_the_band_and_small_groups(store, world):
     headings = [s.value for s in app.subheader]
     assert "Variables de substitution (proxys)" in headings
     assert "Familles de raisons par groupe" in headings
+    metrics = app.dataframe[0].value  # read as an inspector reads it: no raw field name
+    assert "Rappel" in metrics.columns and not any("_" in c for c in metrics.columns)
+    assert metrics.loc[metrics["Groupe"] == "filles", "Rappel"].item() == "40,0 % [30,0 ; 50,0]"
 
 
 def test_inspector_model_card_and_audit_log(store, world):
