@@ -155,19 +155,24 @@ def metrics_table(records: Records, language: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _ratio_row(record: Mapping[str, Any], language: str) -> dict[str, object]:
+    """A group's ratio to its reference group on one metric, with its interval."""
+    return {
+        _header("grouping", language): grouping_label(record["grouping"], language),
+        _header("group", language): group_label(str(record["group"]), language),
+        _header("metric", language): label(METRIC_LABELS, record.get("metric", ""), language),
+        _header("reference", language): group_label(str(record.get("reference", "")), language),
+        _header("ratio", language): interval(
+            record.get("ratio"), record.get("ratio_low"), record.get("ratio_high"), language
+        ),
+    }
+
+
 def disparities_table(records: Records, language: str) -> pd.DataFrame:
     """One row per group and metric: its ratio to the reference group, and the verdict."""
     return pd.DataFrame(
-        {
-            _header("grouping", language): grouping_label(r["grouping"], language),
-            _header("group", language): group_label(str(r["group"]), language),
-            _header("metric", language): label(METRIC_LABELS, r["metric"], language),
-            _header("reference", language): group_label(str(r.get("reference", "")), language),
-            _header("ratio", language): interval(
-                r.get("ratio"), r.get("ratio_low"), r.get("ratio_high"), language
-            ),
-            _header("status", language): label(STATUS_LABELS, r.get("status", ""), language),
-        }
+        _ratio_row(r, language)
+        | {_header("status", language): label(STATUS_LABELS, r.get("status", ""), language)}
         for r in records
     )
 
@@ -245,18 +250,10 @@ def performance_table(models: Mapping[str, Mapping[str, Any]], language: str) ->
 
 
 def out_of_band_table(records: Records, language: str) -> pd.DataFrame:
-    """The groups the fairness gate objects to: ratio to the reference with its interval."""
+    """The groups the fairness gate objects to: ratio to the reference with its interval,
+    and whether the whole interval lies outside the band."""
     return pd.DataFrame(
-        {
-            _header("grouping", language): grouping_label(r["grouping"], language),
-            _header("group", language): group_label(str(r["group"]), language),
-            _header("reference", language): group_label(str(r.get("reference", "")), language),
-            _header("metric", language): label(METRIC_LABELS, r.get("metric", "recall"), language),
-            _header("ratio", language): interval(
-                r.get("ratio"), r.get("ratio_low"), r.get("ratio_high"), language
-            ),
-            _header("outside", language): bool(r.get("ci_outside_band")),
-        }
+        _ratio_row(r, language) | {_header("outside", language): bool(r.get("ci_outside_band"))}
         for r in records
     )
 

@@ -31,7 +31,7 @@ from serving.db.engine import Store
 from serving.services.actor import Actor
 from serving.services.audit import record_read, refusing
 from serving.services.dashboard_access import may_read_drift, require
-from serving.services.dashboard_models import artifact_frame, resolve_version
+from serving.services.dashboard_models import version_artifact_frame
 from serving.services.errors import NotFound
 
 __all__ = [
@@ -221,12 +221,7 @@ def get_champion_drift(
     NotFound when the version or its sample does not exist."""
     with refusing(store, actor, read_only=True):
         require(may_read_drift(actor), "read_drift", "drift is not for this role")
-    version = resolve_version(client, name, version_or_alias)
-    reference = (
-        artifact_frame(client.tracking_uri, version.run_id, REFERENCE_ARTIFACT)
-        if version.run_id
-        else None
-    )
+    version, reference = version_artifact_frame(client, name, version_or_alias, REFERENCE_ARTIFACT)
     if reference is None:
         raise NotFound(f"version {version.version} of {name} has no {REFERENCE_ARTIFACT}")
     return _audited_drift(store, actor, reference, Path(current_file), threshold,

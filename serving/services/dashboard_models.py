@@ -38,6 +38,7 @@ __all__ = [
     "list_model_versions",
     "precision_at_k_by_week",
     "resolve_version",
+    "version_artifact_frame",
     "weekly_precision_at_k",
 ]
 
@@ -149,6 +150,16 @@ def artifact_frame(tracking_uri: str, run_id: str, artifact: str) -> pd.DataFram
         return pd.read_parquet(path)
 
 
+def version_artifact_frame(
+    client: Any, name: str, version_or_alias: str, artifact: str
+) -> tuple[Any, pd.DataFrame | None]:
+    """(the registered version, a Parquet artifact of its training run or None)."""
+    version = resolve_version(client, name, version_or_alias)
+    if not version.run_id:
+        return version, None
+    return version, artifact_frame(client.tracking_uri, version.run_id, artifact)
+
+
 def resolve_version(client: Any, name: str, version_or_alias: str) -> Any:
     """The registered version by number or alias; NotFound when there is none."""
     from mlflow.exceptions import MlflowException
@@ -216,12 +227,7 @@ def precision_at_k_by_week(
         require(may_read_models(actor), "read_model_weeks", "model metrics are not for this role")
     parts = []
     for wanted in versions:
-        version = resolve_version(client, name, wanted)
-        predictions = (
-            artifact_frame(client.tracking_uri, version.run_id, PREDICTIONS_ARTIFACT)
-            if version.run_id
-            else None
-        )
+        version, predictions = version_artifact_frame(client, name, wanted, PREDICTIONS_ARTIFACT)
         if predictions is None:
             raise NotFound(f"version {version.version} of {name} has no test predictions")
         weekly = weekly_precision_at_k(predictions)

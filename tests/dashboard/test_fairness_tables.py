@@ -124,7 +124,7 @@ def test_the_model_card_tables_read_as_sentences() -> None:
     gate = out_of_band_table([{"grouping": "track", "group": "vocational", "reference": "college",
                                "metric": "recall", "ratio": 0.64, "ratio_low": 0.52,
                                "ratio_high": 0.78, "ci_outside_band": True}], "en")  # fmt: skip
-    assert gate.iloc[0].tolist()[1:] == ["vocational", "collège", "Recall", "0.64 [0.52, 0.78]",
+    assert gate.iloc[0].tolist()[1:] == ["vocational", "Recall", "collège", "0.64 [0.52, 0.78]",
                                           True]  # fmt: skip
     data = training_data_table({"cv": "temporal", "data_sha256": "7c27", "lr": "0.02"}, "fr")
     assert data.to_dict("records") == [
