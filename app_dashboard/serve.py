@@ -1,24 +1,33 @@
-"""Serve the dashboard with its heavy work started before the first visitor:
+"""Serve the dashboard with its heavy work done before the first visitor:
 `python -m app_dashboard.serve [streamlit run options]` (what `vigie dashboard` runs).
 
 Streamlit imports a page's modules, and the page opens MLflow's stores, only when a session
 first runs it: after a restart, the first person to sign in on a Monday morning would wait
 for pandas, Altair, MLflow, LightGBM and the tracking and registry stores (about 6 s of a
-free core, 10 s on a busy one). Here a background thread does that work while the server
-starts; the modules stay in `sys.modules` and MLflow keeps one store per URI in the process,
-so the pages find them ready. A failure in the warm-up is logged and changes nothing: the
-page would have done the same work, and reports what goes wrong.
+free core, 10 s on a busy one). Here that work is done first, in this process, before the
+server starts listening; the modules stay in `sys.modules` and MLflow keeps one store per
+URI in the process, so the pages find them ready. It is done before and not beside the
+server's start on purpose: MLflow's modules import one another in cycles, and a page
+importing them while another thread is half-way through gets a partially initialised
+module (seen: `ImportError: cannot import name '_get_store'`). A failure in the warm-up is
+logged and changes nothing: the page would have done the same work, and reports what goes
+wrong.
 """
 
 from __future__ import annotations
 
 import importlib
 import logging
+import socket
+import subprocess
 import sys
-import threading
+import time
+import urllib.request
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["ENTRY", "main", "warm_up"]
+__all__ = ["ENTRY", "dashboard_server", "main", "warm_up"]
 
 ENTRY = Path(__file__).resolve().parent / "streamlit_app.py"
 logger = logging.getLogger(__name__)
@@ -60,12 +69,59 @@ def warm_up() -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """`streamlit run ENTRY *argv`, with `warm_up` running beside the server's start."""
-    threading.Thread(target=warm_up, name="vigie-warm-up", daemon=True).start()
+    """`warm_up`, then `streamlit run ENTRY *argv`."""
+    warm_up()
     from streamlit.web import cli
 
     sys.argv = ["streamlit", "run", str(ENTRY), *(sys.argv[1:] if argv is None else argv)]
     cli.main()
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def dashboard_server(
+    env: Mapping[str, str], log: Path, *, warm_up: bool = True, cwd: Path | None = None,
+    timeout: float = 90.0,
+) -> Iterator[str]:  # fmt: skip
+    """The dashboard served as `vigie dashboard` serves it, in a child process on a free
+    loopback port, until the block ends: its URL, once Streamlit answers its health check.
+    For the browser tests and the benchmarks. Without `warm_up`, plain `streamlit run` of
+    the entry file (to measure what the warm-up saves). The server's output goes to `log`."""
+    from vigie.commands.dashboard import streamlit_command
+
+    port = _free_port()
+    command = streamlit_command("127.0.0.1", port)
+    if not warm_up:
+        command = [sys.executable, "-m", "streamlit", "run", str(ENTRY), *command[3:]]
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            command, env=dict(env), stdout=out, stderr=subprocess.STDOUT, cwd=cwd
+        )
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + timeout
+        try:
+            while True:
+                try:
+                    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
+                        if answer.status == 200:
+                            break
+                except OSError:
+                    pass
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"the dashboard did not start (see {log})")
+                time.sleep(0.3)
+            yield url
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
 
 
 if __name__ == "__main__":

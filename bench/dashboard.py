@@ -33,15 +33,14 @@ import datetime as dt
 import json
 import os
 import platform
-import socket
 import statistics
 import subprocess
 import sys
 import time
-import urllib.request
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
+
+from app_dashboard.serve import dashboard_server
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results" / "dashboard.json"
@@ -104,50 +103,6 @@ def prepare(work: Path, students: int, env: dict[str, str]) -> dict[str, float]:
                stdin=f"{PASSWORD}\n")  # fmt: skip
     done.write_text(json.dumps({"students": students, "seconds": seconds}, indent=2))
     return seconds
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextmanager
-def dashboard_server(env: dict[str, str], log: Path, warm_up: bool = True) -> Iterator[str]:
-    """`vigie dashboard`'s streamlit server on a free loopback port; its URL. Without
-    `warm_up`, plain `streamlit run` of the entry file (to measure what the warm-up saves)."""
-    from app_dashboard.serve import ENTRY
-    from vigie.commands.dashboard import streamlit_command
-
-    port = _free_port()
-    command = streamlit_command("127.0.0.1", port)
-    if not warm_up:
-        command = [sys.executable, "-m", "streamlit", "run", str(ENTRY), *command[3:]]
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            command, env=env, stdout=out,
-            stderr=subprocess.STDOUT, cwd=REPO,
-        )  # fmt: skip
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 90
-        try:
-            while True:
-                try:
-                    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
-                        if answer.status == 200:
-                            break
-                except OSError:
-                    pass
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"streamlit did not start (see {log})")
-                time.sleep(0.3)
-            yield url
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
 
 
 def _sign_in(page, url: str, username: str, ready: Callable[[], None]) -> float:
@@ -252,7 +207,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.screenshots:
         args.screenshots.mkdir(parents=True, exist_ok=True)
     load_before = os.getloadavg()
-    with dashboard_server(env, work / "streamlit.log", warm_up=not args.no_warm_up) as url:
+    log = work / "streamlit.log"
+    with dashboard_server(env, log, warm_up=not args.no_warm_up, cwd=REPO) as url:
         runs = measure(url, args.repeat, args.screenshots)
     load_after = os.getloadavg()
     # The first sign-in after the server started pays what no later one does (the page's

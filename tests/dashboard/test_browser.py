@@ -12,18 +12,15 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import subprocess
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
+from app_dashboard.serve import dashboard_server
 from tests.dashboard.world import PASSWORD, DashboardWorld
-from vigie.commands.dashboard import streamlit_command
 
 CHROMIUM = "/usr/bin/chromium"
 REPO = Path(__file__).resolve().parents[2]
@@ -34,43 +31,11 @@ TIMINGS = REPO / "var" / "dashboard" / "browser_timings.json"
 WAIT_MS = 120_000  # the first student page loads MLflow, LightGBM and the model
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(world: DashboardWorld, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = free_port()
-    log = (tmp_path_factory.mktemp("streamlit") / "server.log").open("w")
-    process = subprocess.Popen(
-        streamlit_command("127.0.0.1", port),
-        env={**os.environ, **world.environment()},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        cwd=REPO,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise RuntimeError(f"streamlit did not start (see {log.name})")
-        time.sleep(0.3)
-    yield url
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    log.close()
+    log = tmp_path_factory.mktemp("streamlit") / "server.log"
+    with dashboard_server({**os.environ, **world.environment()}, log, cwd=REPO) as url:
+        yield url
 
 
 def sign_in(page: Page, url: str, username: str = "cpe.home", invited: int = 4) -> float:

@@ -1,7 +1,7 @@
 """`vigie dashboard`: serve the Streamlit dashboard (watch units, inspectors, data scientists).
 
 It runs `streamlit run app_dashboard/streamlit_app.py` in this Python (through
-`app_dashboard.serve`, which warms the pages' imports while the server starts), on loopback by
+`app_dashboard.serve`, which does the pages' imports before the server starts), on loopback by
 default, with Streamlit's usage statistics off (the dashboard shows minors' data: no
 outbound call it does not need). The store, the extraction, the feature files and MLflow
 are found through the usual VIGIE_ settings (`app_dashboard.settings`).
@@ -21,8 +21,8 @@ __all__ = ["dashboard", "register", "streamlit_command"]
 
 def streamlit_command(host: str, port: int, headless: bool = True) -> list[str]:
     """The command line that serves the dashboard: `streamlit run` of the entry file,
-    through `app_dashboard.serve`, which warms the pages' imports and MLflow's stores while
-    the server starts."""
+    through `app_dashboard.serve`, which does the pages' imports and opens MLflow's stores
+    before the server starts."""
     return [
         sys.executable, "-m", "app_dashboard.serve",
         "--server.address", host, "--server.port", str(port),
