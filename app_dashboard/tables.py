@@ -130,17 +130,8 @@ def display_frame(frame: pd.DataFrame, language: Language) -> pd.DataFrame:
         level=frame["level"].fillna(""),
         class_id=frame["class_id"].fillna(""),
     )
-    columns = [
-        "rank",
-        "student",
-        "level",
-        "class_id",
-        "risk",
-        "risk_change",
-        "new_this_week",
-        "reasons",
-        "status",
-    ]
+    # The list's columns, less the tier (a section of its own) and the pseudonymous id.
+    columns = [column for column in LIST_COLUMNS if column not in ("tier", "student_id")]
     return shown.loc[:, columns].rename(columns=_headers(language)).reset_index(drop=True)
 
 

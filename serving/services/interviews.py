@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from features.calendar import monday_on_or_before
 from serving.db.engine import Store
@@ -59,6 +60,16 @@ def _require_recorder(actor: Actor, action: str, student_id: str, uai: str) -> N
         )
 
 
+def _written(
+    session: Session, actor: Actor, action: str, student_id: str, uai: str, detail: str
+) -> None:
+    """A write about `student_id` is in the transaction: every list that shows the student
+    changes revision (cached copies are no longer served) and the write is audited, both in
+    that same transaction."""
+    bump_student_list_revisions(session, student_id)
+    record(session, actor, action, "allowed", student_id=student_id, uai=uai, detail=detail)
+
+
 def record_interview(store: Store, actor: Actor, new: NewInterview) -> InterviewView:
     with refusing(store, actor) as session:
         student = session.scalar(
@@ -93,16 +104,8 @@ def record_interview(store: Store, actor: Actor, new: NewInterview) -> Interview
         )
         session.add(interview)
         session.flush()
-        bump_student_list_revisions(session, new.student_id)
-        record(
-            session,
-            actor,
-            "record_interview",
-            "allowed",
-            student_id=new.student_id,
-            uai=student.uai,
-            detail=f"interview {interview.id}: {new.status}",
-        )
+        _written(session, actor, "record_interview", new.student_id, student.uai,
+                 f"interview {interview.id}: {new.status}")  # fmt: skip
         return interview_view(interview, with_notes=True)
 
 
@@ -139,16 +142,8 @@ def update_interview(
         interview.updated_at = utc_now()
         interview.revision += 1
         session.flush()
-        bump_student_list_revisions(session, interview.student_id)
-        record(
-            session,
-            actor,
-            "update_interview",
-            "allowed",
-            student_id=interview.student_id,
-            uai=interview.uai,
-            detail=f"interview {interview_id}: {previous} -> {status}",
-        )
+        _written(session, actor, "update_interview", interview.student_id, interview.uai,
+                 f"interview {interview_id}: {previous} -> {status}")  # fmt: skip
         return interview_view(interview, with_notes=True)
 
 
@@ -173,14 +168,6 @@ def dismiss_student(store: Store, actor: Actor, new: NewDismissal) -> DismissalV
         )
         session.add(dismissal)
         session.flush()
-        bump_student_list_revisions(session, new.student_id)
-        record(
-            session,
-            actor,
-            "dismiss",
-            "allowed",
-            student_id=new.student_id,
-            uai=student.uai,
-            detail=f"dismissal {dismissal.id}, week {week.isoformat()}",
-        )
+        _written(session, actor, "dismiss", new.student_id, student.uai,
+                 f"dismissal {dismissal.id}, week {week.isoformat()}")  # fmt: skip
         return dismissal_view(dismissal, with_reason=True)
