@@ -3,6 +3,7 @@ the append-only audit log enforced by the ORM and by database triggers."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -92,32 +93,42 @@ def test_a_0001_store_with_lists_upgrades_and_serves_them(store: Store) -> None:
     assert view.model_validate_json(week_list_json(store, unit, HOME_UAI, WEEK)) == view
 
 
-def test_a_0002_store_keeps_each_students_establishment_as_an_enrollment(store: Store) -> None:
-    """Upgrading to 0003: `students.uai` becomes one enrollment per student, starting on the
-    latest written week, so the watch units keep their students; an older week written
-    afterwards (its facts are older) moves nobody; downgrading gives the column back."""
-    import datetime as dt
-
+def check_upgrade_of_a_0002_store(store: Store) -> None:
+    """Upgrading a store at 0002 (empty) holding rows to 0003: `students.uai` becomes one
+    enrollment per student, starting on the latest written week, so the watch units keep
+    their students; an older week written afterwards (its facts are older) moves nobody;
+    downgrading gives the column back. Also run on PostgreSQL (tests/postgres)."""
     from serving.db.models import Enrollment
     from serving.services import AccessDenied, get_student_record
-    from serving.weekly import replace_week_lists
-    from tests.serving.conftest import HOME_UAI, OTHER_UAI, WEEK, make_actor, week_input
+    from serving.weekly import EstablishmentWeek, RosterStudent, ScoredStudent, replace_week_lists
+    from tests.serving.conftest import HOME_UAI, OTHER_UAI, WEEK, make_actor
 
-    assert upgrade(store.engine, "0002") == "0002"
+    assert current_revision(store.engine) == "0002"
+    written = dt.datetime(2026, 11, 30, 12, tzinfo=dt.UTC)
     with store.engine.begin() as connection:  # a 0002 store's rows, written by hand
-        for uai in (HOME_UAI, OTHER_UAI):
-            connection.execute(
-                text("INSERT INTO establishments VALUES (:uai, 'École', 2, 0)"), {"uai": uai}
-            )
         connection.execute(
             text(
-                "INSERT INTO weekly_runs VALUES "
-                "(:week, :week, 'm/1', 'f', 0.3, 2, 0, '2026-11-30 12:00:00.000000')"
+                "INSERT INTO establishments (uai, name, weekly_interview_capacity) "
+                "VALUES (:uai, 'École', 2)"
             ),
-            [{"week": "2026-11-23"}, {"week": WEEK.isoformat()}],
+            [{"uai": HOME_UAI}, {"uai": OTHER_UAI}],
         )
         connection.execute(
-            text("INSERT INTO students VALUES (:id, :uai, 'Nom', 'Prénom')"),
+            text(
+                "INSERT INTO weekly_runs (week, as_of, model_version, fingerprint, "
+                "watch_threshold, establishments, entries, written_at) "
+                "VALUES (:week, :week, 'm/1', 'f', 0.3, 2, 0, :written)"
+            ),
+            [
+                {"week": WEEK - dt.timedelta(weeks=1), "written": written},
+                {"week": WEEK, "written": written},
+            ],
+        )
+        connection.execute(
+            text(
+                "INSERT INTO students (student_id, uai, last_name, first_name) "
+                "VALUES (:id, :uai, 'Nom', 'Prénom')"
+            ),
             [{"id": "H001", "uai": HOME_UAI}, {"id": "O001", "uai": OTHER_UAI}],
         )
     assert upgrade(store.engine) == "0003"
@@ -132,11 +143,7 @@ def test_a_0002_store_keeps_each_students_establishment_as_an_enrollment(store: 
     with pytest.raises(AccessDenied):
         get_student_record(store, home, "O001")
     # An older week in which H001 was at the other school: H001 stays at HOME.
-    older = [week_input()[1]]
-    older[0] = type(older[0])(OTHER_UAI, "Lycée", 1, older[0].scored, older[0].roster)
-    from serving.weekly import RosterStudent, ScoredStudent
-
-    moved = type(older[0])(
+    moved = EstablishmentWeek(
         OTHER_UAI, "Lycée", 1, (ScoredStudent("H001", 0.5),), (RosterStudent("H001"),)
     )
     replace_week_lists(
@@ -154,6 +161,12 @@ def test_a_0002_store_keeps_each_students_establishment_as_an_enrollment(store: 
     with store.engine.connect() as connection:
         rows = connection.execute(text("SELECT student_id, uai FROM students ORDER BY 1"))
         assert rows.all() == [("H001", HOME_UAI), ("O001", OTHER_UAI)]
+    assert upgrade(store.engine) == "0003"
+
+
+def test_a_0002_store_keeps_each_students_establishment_as_an_enrollment(store: Store) -> None:
+    assert upgrade(store.engine, "0002") == "0002"
+    check_upgrade_of_a_0002_store(store)
 
 
 def test_sqlite_runs_in_wal_mode_with_foreign_keys(store: Store) -> None:
