@@ -99,8 +99,11 @@ def replace_week_lists(
             and existing.fingerprint == fingerprint
         ):
             return WeekWriteResult(**{**asdict(result), "changed": False})
-        _upsert_establishments(session, establishments)
-        _upsert_students(session, establishments)
+        # An older week than one already written adds what is missing and rewrites nothing
+        # newer: names and establishment details are the newest week's.
+        newest = _is_newest(session, week)
+        _upsert_establishments(session, establishments, rewrite=newest)
+        _upsert_students(session, establishments, rewrite=newest)
         _upsert_enrollments(session, establishments, week)
         previous = _previous_risks(session, week)
         under_way = _students_with_open_interview(session)
@@ -266,17 +269,29 @@ def _upsert(
         session.execute(statement, rows[start : start + _CHUNK])
 
 
-def _upsert_establishments(session: Session, establishments: Sequence[EstablishmentWeek]) -> None:
+def _is_newest(session: Session, week: dt.date) -> bool:
+    """No week after `week` is written yet."""
+    newer = session.scalar(select(WeeklyRun.week).where(WeeklyRun.week > week).limit(1))
+    return newer is None
+
+
+def _upsert_establishments(
+    session: Session, establishments: Sequence[EstablishmentWeek], *, rewrite: bool
+) -> None:
     rows = [
         {"uai": e.uai, "name": e.name, "weekly_interview_capacity": e.weekly_interview_capacity}
         for e in establishments
     ]
-    _upsert(session, Establishment.__table__, rows, ["name", "weekly_interview_capacity"])
+    update = ["name", "weekly_interview_capacity"] if rewrite else []
+    _upsert(session, Establishment.__table__, rows, update)
 
 
-def _upsert_students(session: Session, establishments: Sequence[EstablishmentWeek]) -> None:
-    """Roster students get their names; a scored student missing from the roster is added
-    without names (names already known are kept). Establishments are enrollments."""
+def _upsert_students(
+    session: Session, establishments: Sequence[EstablishmentWeek], *, rewrite: bool
+) -> None:
+    """Roster students get their names (`rewrite`: names already stored too); a scored
+    student missing from the roster is added without names (names already known are kept).
+    Establishments are enrollments."""
     named, unnamed = [], []
     for e in establishments:
         on_roster = {student.student_id for student in e.roster}
@@ -286,7 +301,7 @@ def _upsert_students(session: Session, establishments: Sequence[EstablishmentWee
         ]
         unnamed += [{"student_id": s.student_id} for s in e.scored if s.student_id not in on_roster]
     table = Student.__table__
-    _upsert(session, table, named, ["last_name", "first_name"])
+    _upsert(session, table, named, ["last_name", "first_name"] if rewrite else [])
     _upsert(session, table, unnamed, [])
 
 

@@ -398,3 +398,23 @@ def test_the_weekly_write_is_audited_as_system(world: World) -> None:
     assert entries[0][2].startswith("by system; week 2026-11-30")
     assert entries[1][2].startswith("by vigie score (OS user cron); week 2026-12-07")
     assert not any("Nom" in detail for _, _, detail in entries)
+
+
+def test_an_older_week_rewrites_no_newer_name(world: World) -> None:
+    home, other = week_input()
+    renamed = EstablishmentWeek(
+        HOME_UAI,
+        "Collège Anne-de-Bretagne",
+        3,
+        home.scored,
+        tuple(
+            RosterStudent(s.student_id, s.last_name, "Nouveau" if s.student_id == "H001" else None)
+            for s in home.roster
+        ),
+    )
+    write(world, NEXT_WEEK, [renamed, other])
+    write(world, WEEK, week_input(), model="m/9")  # the older week again, its older names
+    record = get_student_record(world.store, HOME_UNIT, "H001")
+    assert (record.last_name, record.first_name) == ("NomH001", "Nouveau")
+    listed = get_week_list(world.store, HOME_UNIT, HOME_UAI, WEEK)
+    assert listed.establishment_name == "Collège Anne-de-Bretagne"
