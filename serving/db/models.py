@@ -40,6 +40,7 @@ __all__ = [
     "AuditEntry",
     "Base",
     "Dismissal",
+    "Enrollment",
     "Establishment",
     "Interview",
     "ListEntry",
@@ -80,15 +81,29 @@ class Establishment(Base):
 
 
 class Student(Base):
-    """A student by pseudonymous id; `uai` is the current establishment (the watch unit that
-    may see the names). Names are optional and only ever shown to that watch unit."""
+    """A student by pseudonymous id. Names are optional and only ever shown to the watch unit
+    of the establishment the student is enrolled in on the day of the request: the
+    establishment is a dated fact (`Enrollment`), never a column here."""
 
     __tablename__ = "students"
 
     student_id: Mapped[str] = mapped_column(STUDENT_ID, primary_key=True)
-    uai: Mapped[str] = mapped_column(ForeignKey("establishments.uai"), index=True)
     last_name: Mapped[str | None] = mapped_column(String(200))
     first_name: Mapped[str | None] = mapped_column(String(200))
+
+
+class Enrollment(Base):
+    """A student enrolled in an establishment from `start_date` (to `end_date`, when known):
+    a fact of the extraction, added by the weekly run of a week it was in force. The
+    establishment of a student on a day is the enrollment with the latest start on or before
+    that day (`serving.db.enrollments`): who may see and record about the student."""
+
+    __tablename__ = "enrollments"
+
+    student_id: Mapped[str] = mapped_column(ForeignKey("students.student_id"), primary_key=True)
+    uai: Mapped[str] = mapped_column(ForeignKey("establishments.uai"), primary_key=True)
+    start_date: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    end_date: Mapped[dt.date | None] = mapped_column(Date)
 
 
 class WeeklyRun(Base):
