@@ -162,13 +162,13 @@ def _broken_link(row: Any, previous: Any | None) -> tuple[str, str]:
         )
     if row.id > previous.id + 1:
         missing = (
-            f"entry {previous.id + 1}"
+            f"entry {previous.id + 1} was"
             if row.id == previous.id + 2
-            else f"entries {previous.id + 1} to {row.id - 1}"
+            else f"entries {previous.id + 1} to {row.id - 1} were"
         )
         return (
             "entries_missing",
-            f"chain broken: it does not follow entry {previous.id}; {missing} were deleted "
+            f"chain broken: it does not follow entry {previous.id}; {missing} deleted "
             "(or it was inserted)",
         )
     return (
