@@ -26,7 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -178,42 +178,78 @@ def _broken_link(row: Any, previous: Any | None) -> tuple[str, str]:
     )
 
 
+@dataclass(frozen=True)
+class _Unreadable:
+    """An entry whose values cannot be read as their columns' types (SQLite keeps any value
+    in any column: a timestamp overwritten with text, say)."""
+
+    id: int
+
+
+def _entries(connection: Connection, batch: int) -> Iterator[Any]:
+    """The entries in id order, `batch` rows per query (keyset: no offset to skip)."""
+    last_id: int | None = None
+    while True:
+        query = select(_TABLE).order_by(_TABLE.c.id).limit(batch)
+        if last_id is not None:
+            query = query.where(_TABLE.c.id > last_id)
+        try:
+            rows: list[Any] = list(connection.execute(query).all())
+        except (ValueError, TypeError, OverflowError):  # one of them cannot be read
+            rows = list(_one_by_one(connection, query))
+        yield from rows
+        if len(rows) < batch:
+            return
+        last_id = rows[-1].id
+
+
+def _one_by_one(connection: Connection, query: Any) -> Iterator[Any]:
+    ids = connection.scalars(query.with_only_columns(_TABLE.c.id)).all()
+    for entry_id in ids:
+        try:
+            yield connection.execute(select(_TABLE).where(_TABLE.c.id == entry_id)).one()
+        except (ValueError, TypeError, OverflowError):
+            yield _Unreadable(entry_id)
+
+
+def _hash_of(row: Any) -> str | None:
+    try:
+        return entry_hash(row._mapping, row.prev_hash)
+    except (ValueError, TypeError):  # a value of another type (bytes where text was)
+        return None
+
+
 def verify_chain(store: Store, *, batch: int = VERIFY_BATCH) -> ChainReport:
     """Walk the audit log in id order, `batch` rows at a time (never the whole log in
     memory), in one read-only transaction; stop at the first broken entry."""
     verified, previous, expected = 0, None, GENESIS
     with store.read_connection() as connection:
-        last_id: int | None = None
-        while True:
-            query = select(_TABLE).order_by(_TABLE.c.id).limit(batch)
-            if last_id is not None:
-                query = query.where(_TABLE.c.id > last_id)
-            rows = connection.execute(query).all()
-            for row in rows:
-                values = row._mapping
-                if entry_hash(values, row.prev_hash) != row.entry_hash:
-                    problem, message = (
-                        "content_changed",
-                        "its content does not match its hash: it was edited or forged",
-                    )
-                elif row.prev_hash != expected:
-                    problem, message = _broken_link(row, previous)
-                else:
-                    verified += 1
-                    previous, expected = row, row.entry_hash
-                    continue
-                return ChainReport(
-                    intact=False,
-                    verified=verified,
-                    broken_id=row.id,
-                    problem=problem,
-                    message=message,
-                    head_id=previous.id if previous is not None else None,
-                    head_hash=expected if previous is not None else None,
+        for row in _entries(connection, batch):
+            if isinstance(row, _Unreadable):
+                problem, message = (
+                    "content_changed",
+                    "a value cannot be read as its column's type: it was edited or forged",
                 )
-            if len(rows) < batch:
-                break
-            last_id = rows[-1].id
+            elif _hash_of(row) != row.entry_hash:
+                problem, message = (
+                    "content_changed",
+                    "its content does not match its hash: it was edited or forged",
+                )
+            elif row.prev_hash != expected:
+                problem, message = _broken_link(row, previous)
+            else:
+                verified += 1
+                previous, expected = row, row.entry_hash
+                continue
+            return ChainReport(
+                intact=False,
+                verified=verified,
+                broken_id=row.id,
+                problem=problem,
+                message=message,
+                head_id=previous.id if previous is not None else None,
+                head_hash=expected if previous is not None else None,
+            )
     return ChainReport(
         intact=True,
         verified=verified,

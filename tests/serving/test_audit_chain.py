@@ -122,6 +122,24 @@ def test_verify_reads_in_batches_and_finds_a_break_past_the_first(
 
 
 @pytest.mark.parametrize(
+    ("column", "value"), [("at", "'yesterday'"), ("detail", "x'00ff'"), ("username", "42")]
+)
+def test_a_value_of_the_wrong_type_is_named_not_a_crash(
+    written: Store, tmp_path: Path, column: str, value: str
+) -> None:
+    """SQLite keeps any value in any column: a timestamp overwritten with text is reported
+    as its entry, not a traceback."""
+    copy = tampered_copy(written, tmp_path)
+    try:
+        with copy.engine.begin() as connection:
+            connection.execute(text(f"UPDATE audit_log SET {column} = {value} WHERE id = 3"))
+        report = verify_chain(copy, batch=2)
+    finally:
+        copy.dispose()
+    assert (report.problem, report.broken_id, report.verified) == ("content_changed", 3, 2)
+
+
+@pytest.mark.parametrize(
     "statement",
     [
         "INSERT OR REPLACE INTO audit_log SELECT * FROM audit_log WHERE id = 3",
