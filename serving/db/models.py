@@ -249,7 +249,10 @@ class UserScope(Base):
 class AuditEntry(Base):
     """Append-only: who did what to which student's record, with which model, when, and
     whether it was allowed. Never holds names or secrets. Updates and deletes are refused by
-    the ORM (`serving.db.engine`) and by database triggers (migration 0001)."""
+    the ORM (`serving.db.engine`) and by database triggers (migration 0001), SQLite's
+    `INSERT OR REPLACE` by a trigger (migration 0004). Entries form a hash chain
+    (`serving.db.audit_chain`): `entry_hash` is the SHA-256 of the row's columns and of
+    `prev_hash`, the previous entry's hash; ids and hashes are given by `append_entries`."""
 
     __tablename__ = "audit_log"
     __table_args__ = (
@@ -268,3 +271,5 @@ class AuditEntry(Base):
     uai: Mapped[str | None] = mapped_column(String(8))
     model_version: Mapped[str | None] = mapped_column(String(100))
     detail: Mapped[str | None] = mapped_column(String(300))
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    entry_hash: Mapped[str] = mapped_column(String(64))

@@ -42,9 +42,9 @@ def store(tmp_path: Path):
 
 def test_upgrade_from_empty_creates_every_table(store: Store) -> None:
     assert current_revision(store.engine) is None
-    assert upgrade(store.engine) == head_revision(store.engine) == "0003"
+    assert upgrade(store.engine) == head_revision(store.engine) == "0004"
     assert set(inspect(store.engine).get_table_names()) >= TABLES
-    assert upgrade(store.engine) == "0003"  # a second upgrade is a no-op
+    assert upgrade(store.engine) == "0004"  # a second upgrade is a no-op
 
 
 def test_models_and_migrations_agree(store: Store) -> None:
@@ -61,7 +61,7 @@ def test_downgrade_to_empty_and_back(store: Store) -> None:
         config.attributes["connection"] = connection
         command.downgrade(config, "base")
     assert set(inspect(store.engine).get_table_names()) == {"alembic_version"}
-    assert upgrade(store.engine) == "0003"
+    assert upgrade(store.engine) == "0004"
 
 
 def test_a_0001_store_with_lists_upgrades_and_serves_them(store: Store) -> None:
@@ -80,7 +80,7 @@ def test_a_0001_store_with_lists_upgrades_and_serves_them(store: Store) -> None:
     assert "list_revision" not in {
         c["name"] for c in inspect(store.engine).get_columns("establishments")
     }
-    assert upgrade(store.engine) == "0003"
+    assert upgrade(store.engine) == "0004"
     with store.read_connection() as connection:
         assert list_revision(connection, HOME_UAI) == 0
     replace_week_lists(
@@ -131,7 +131,7 @@ def check_upgrade_of_a_0002_store(store: Store) -> None:
             ),
             [{"id": "H001", "uai": HOME_UAI}, {"id": "O001", "uai": OTHER_UAI}],
         )
-    assert upgrade(store.engine) == "0003"
+    assert upgrade(store.engine) == "0004"
     assert "uai" not in {c["name"] for c in inspect(store.engine).get_columns("students")}
     with store.reading() as session:
         facts = session.execute(
@@ -161,7 +161,7 @@ def check_upgrade_of_a_0002_store(store: Store) -> None:
     with store.engine.connect() as connection:
         rows = connection.execute(text("SELECT student_id, uai FROM students ORDER BY 1"))
         assert rows.all() == [("H001", HOME_UAI), ("O001", OTHER_UAI)]
-    assert upgrade(store.engine) == "0003"
+    assert upgrade(store.engine) == "0004"
 
 
 def test_a_0002_store_keeps_each_students_establishment_as_an_enrollment(store: Store) -> None:
