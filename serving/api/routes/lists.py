@@ -13,7 +13,7 @@ from serving.api.errors import ERROR_RESPONSES
 from serving.api.schemas import ErrorBody
 from serving.db.engine import Store
 from serving.services import authenticate_token
-from serving.services.inputs import UAI_PATTERN
+from serving.services.inputs import UAI_PATTERN, IsoDate
 from serving.services.lists import week_list_json
 from serving.services.views import WeekListView
 
@@ -23,7 +23,7 @@ router = APIRouter(tags=["lists"])
 
 UaiPath = Annotated[str, Path(pattern=UAI_PATTERN, description="Establishment UAI, e.g. 0350023K.")]
 WeekPath = Annotated[
-    dt.date, Path(description="Any day of the week (YYYY-MM-DD); the week starts on Monday.")
+    IsoDate, Path(description="Any day of the week (YYYY-MM-DD); the week starts on Monday.")
 ]
 
 

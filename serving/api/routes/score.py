@@ -30,6 +30,7 @@ from serving.scoring import (
     RegisteredModel,
     score_posted,
 )
+from serving.services.inputs import IsoDate
 
 __all__ = ["PATH", "SCORE_MAX_BODY_BYTES", "ScoreRequest", "ScoreResponse", "router"]
 
@@ -55,7 +56,7 @@ class ScoreRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    as_of: dt.date = Field(description="Score as of this date (events strictly before it).")
+    as_of: IsoDate = Field(description="Score as of this date (events strictly before it).")
     language: Literal["fr", "en"] = Field(default="fr", description="Language of `text`.")
     establishments: list[Row] = Field(min_length=1, max_length=MAX_STUDENTS)
     students: list[Row] = Field(min_length=1, max_length=MAX_STUDENTS)
