@@ -92,8 +92,16 @@ class NewInterview(_Input):
     notes: Notes | None = None
 
 
+_CHANGEABLE = ("status", "interview_date", "solution", "notes")
+
+
 class InterviewChanges(_Input):
     """Fields to change; a field left out keeps its value, an explicit null clears it."""
+
+    # The rule of `_something_to_change`, in the JSON schema (OpenAPI) too.
+    model_config = ConfigDict(
+        json_schema_extra={"anyOf": [{"required": [name]} for name in _CHANGEABLE]}
+    )
 
     status: InterviewStatus | None = None
     interview_date: IsoDate | None = None
@@ -105,8 +113,8 @@ class InterviewChanges(_Input):
 
     @model_validator(mode="after")
     def _something_to_change(self) -> InterviewChanges:
-        if not self.model_fields_set - {"expected_revision"}:
-            raise ValueError("give at least one of status, interview_date, solution, notes")
+        if not self.model_fields_set & set(_CHANGEABLE):
+            raise ValueError(f"give at least one of {', '.join(_CHANGEABLE)}")
         return self
 
 

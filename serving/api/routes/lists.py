@@ -9,8 +9,7 @@ from fastapi import APIRouter, Path, Response
 
 from features.calendar import monday_on_or_before
 from serving.api.deps import BearerTokenDep, StoreDep, run_store_work
-from serving.api.errors import ERROR_RESPONSES
-from serving.api.schemas import ErrorBody
+from serving.api.errors import AUTHENTICATED, error_responses
 from serving.db.engine import Store
 from serving.services import authenticate_token
 from serving.services.inputs import UAI_PATTERN, IsoDate
@@ -30,7 +29,7 @@ WeekPath = Annotated[
 @router.get(
     "/v1/establishments/{uai}/lists/{week}",
     response_model=WeekListView,
-    responses={**ERROR_RESPONSES, 404: {"model": ErrorBody, "description": "No such list."}},
+    responses=error_responses(*AUTHENTICATED, 422, (404, "No such list.")),
 )
 async def week_list(
     uai: UaiPath, week: WeekPath, store: StoreDep, token: BearerTokenDep
