@@ -6,10 +6,13 @@ from __future__ import annotations
 import asyncio
 import re
 from html.parser import HTMLParser
+from pathlib import Path
 
 import httpx
 
-from tests.serving.conftest import World
+from tests.serving.conftest import LiveServer, World
+
+CHROMIUM = "/usr/bin/chromium"
 
 
 class _References(HTMLParser):
@@ -78,3 +81,31 @@ def test_docs_behind_a_path_prefix(world: World) -> None:
     urls = references(page.text)
     assert urls and all(url.startswith("/vigie/docs/assets/") for url in urls)
     assert "url: '/vigie/openapi.json'" in page.text
+
+
+def test_swagger_ui_renders_in_chromium_from_this_server_only(
+    api: httpx.Client, live_server: LiveServer, tmp_path: Path
+) -> None:
+    """In a real browser: the page draws the API's operations, and every request it makes
+    (script, style sheet, icon, OpenAPI document) goes to this server, none elsewhere."""
+    from playwright.sync_api import expect, sync_playwright
+
+    requested: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=["--no-sandbox"]
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1200, "height": 1600})
+            page.on("request", lambda request: requested.append(request.url))
+            page.goto(f"{live_server.url}/docs")
+            expect(page.get_by_text("Vigie API").first).to_be_visible(timeout=30_000)
+            expect(page.get_by_text("/v1/students/{student_id}").first).to_be_visible()
+            page.wait_for_load_state("networkidle")
+            page.screenshot(path=tmp_path / "docs.png", full_page=True)
+        finally:
+            browser.close()
+    assert f"{live_server.url}/openapi.json" in requested
+    assert f"{live_server.url}/docs/assets/swagger-ui-bundle.js" in requested
+    elsewhere = [url for url in requested if not url.startswith(f"{live_server.url}/")]
+    assert elsewhere == []
