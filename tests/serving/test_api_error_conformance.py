@@ -20,6 +20,7 @@ from schemathesis.specs.openapi.schemas import OpenApiSchema
 from starlette.exceptions import HTTPException
 
 from serving.api.deps import bearer_token, get_store
+from serving.services import ServiceError
 from tests.serving.conftest import HOME_UAI, OTHER_UAI, WEEK, LiveServer, World
 
 CONFORMANCE = [
@@ -119,6 +120,24 @@ def test_500_is_declared_and_says_nothing(
 ) -> None:
     response = send(method, path, 500, **case, **auth(world))
     assert response.json() == {"detail": "internal error"}
+
+
+def test_a_refusal_without_a_status_is_a_logged_500(
+    send: Any, world: World, live_server: LiveServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    class Unmapped(ServiceError):
+        pass
+
+    def refuse() -> None:
+        raise Unmapped("no status for this refusal")
+
+    live_server.app.dependency_overrides[bearer_token] = refuse
+    try:
+        response = send("GET", "/v1/me", 500, **auth(world))
+    finally:
+        del live_server.app.dependency_overrides[bearer_token]
+    assert response.json() == {"detail": "internal error"}
+    assert "no status for this refusal" in caplog.text
 
 
 def test_500_on_health_is_declared(send: Any, broken_store: None) -> None:
