@@ -25,6 +25,7 @@ from serving.services.audit import record_anonymous_denial
 
 __all__ = [
     "AUTHENTICATED",
+    "NO_SUCH_STUDENT",
     "error_body",
     "error_responses",
     "install_error_handlers",
@@ -157,3 +158,11 @@ async def _http_error(request: Request, error: Exception) -> JSONResponse:
 async def _unexpected_error(request: Request, error: Exception) -> JSONResponse:
     logger.error("unexpected error on %s %s", request.method, request.url.path, exc_info=error)
     return JSONResponse(error_body("internal error"), status_code=500)
+
+
+# An unknown student id: 404 for inspectors and data scientists; a watch unit gets the 403 it
+# gets for another school's student, so a refusal never tells it which ids exist elsewhere.
+NO_SUCH_STUDENT = (
+    404,
+    "No such student (a watch unit gets 403 for an unknown id, as for another school's student).",
+)

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 
 from serving.api.deps import ActorDep, StoreDep
-from serving.api.errors import AUTHENTICATED, error_responses
+from serving.api.errors import AUTHENTICATED, NO_SUCH_STUDENT, error_responses
 from serving.services import (
     InterviewChanges,
     NewDismissal,
@@ -34,7 +34,7 @@ InterviewIdPath = Annotated[int, Path(ge=1, le=2**62)]
     status_code=201,
     responses=error_responses(
         *_REFUSALS,
-        (404, "No such student."),
+        NO_SUCH_STUDENT,
         (409, "An interview is already under way for this student."),
     ),
 )
@@ -61,7 +61,7 @@ def change_interview(
     "/v1/dismissals",
     response_model=DismissalView,
     status_code=201,
-    responses=error_responses(*_REFUSALS, (404, "No such student.")),
+    responses=error_responses(*_REFUSALS, NO_SUCH_STUDENT),
 )
 def create_dismissal(new: NewDismissal, store: StoreDep, actor: ActorDep) -> DismissalView:
     """Overrule the list for a student, with a reason (watch unit only)."""
