@@ -154,14 +154,14 @@ def test_403_404_409_bodies_are_declared(send: Any, world: World) -> None:
 
     missing_week = {"uai": HOME_UAI, "week": "2026-12-07"}
     send("GET", LIST, 404, path_parameters=missing_week, **auth(world))
+    # An unknown student: 404 for an inspector; a watch unit gets the 403 of another
+    # school's student, so that it cannot tell which ids exist elsewhere.
+    unknown = {"student_id": "NOPE42"}
     send(
-        "GET",
-        "/v1/students/{student_id}",
-        404,
-        path_parameters={"student_id": "NOPE42"},
-        **auth(world),
+        "GET", "/v1/students/{student_id}", 404, path_parameters=unknown, **auth(world, "inspector")
     )
-    send("POST", "/v1/interviews", 404, body={"student_id": "NOPE42"}, **auth(world))
+    send("GET", "/v1/students/{student_id}", 403, path_parameters=unknown, **auth(world))
+    send("POST", "/v1/interviews", 403, body=unknown, **auth(world))
     send(
         "PATCH",
         INTERVIEW,
@@ -171,7 +171,7 @@ def test_403_404_409_bodies_are_declared(send: Any, world: World) -> None:
         **auth(world),
     )
     dismissal = {"student_id": "NOPE42", "reason": "déjà suivi"}
-    send("POST", "/v1/dismissals", 404, body=dismissal, **auth(world))
+    send("POST", "/v1/dismissals", 403, body=dismissal, **auth(world))
 
     created = send("POST", "/v1/interviews", 201, body={"student_id": "H001"}, **auth(world))
     send("POST", "/v1/interviews", 409, body={"student_id": "H001"}, **auth(world))
