@@ -1,0 +1,149 @@
+"""The weekly queue: whom an establishment invites this week. One rule, shared by the weekly
+run, the API, the dashboard, the exports and the evaluation's replay of a school year.
+
+Each week an establishment's `capacity` slots go to the highest-risk students who are not in
+follow-up. A student is in follow-up while an interview is under way, for `held_weeks` weeks
+after an interview was held, and for `dismissal_weeks` weeks after a dismissal; before those
+weeks are over, a followed student comes back into the queue only if the risk rose by at least
+`risk_margin` since the decision. A followed student never takes a slot: the list shows them
+apart, with the decision. Below the slots, students at or over the watch threshold are "to
+watch". Ties are broken by student id, so the order never depends on the input's order.
+
+Pure: risks and decisions in, the week's queue out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+__all__ = [
+    "DEFAULT_FOLLOW_UP",
+    "Decision",
+    "DecisionKind",
+    "FollowUpRule",
+    "QueuePart",
+    "QueuedStudent",
+    "following_decision",
+    "weekly_queue",
+]
+
+DecisionKind = Literal["under_way", "held", "dismissed"]
+QueuePart = Literal["invite", "watch", "follow_up"]
+
+
+@dataclass(frozen=True)
+class FollowUpRule:
+    """How long a decision keeps a student out of the slots.
+
+    Defaults: an interview held keeps the student in follow-up for 10 weeks, about a school
+    term (the solution proposed has time to start); a dismissal for 8 weeks (half a term, the
+    watch unit looks again before the term ends); a rise of 0.10 in calibrated risk since the
+    decision (about five times the base rate of a school year) brings the student back at once.
+    """
+
+    held_weeks: int = 10
+    dismissal_weeks: int = 8
+    risk_margin: float = 0.10
+
+    def __post_init__(self) -> None:
+        for name in ("held_weeks", "dismissal_weeks"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(f"follow-up rule: {name} must be an integer >= 0, not {value!r}")
+        margin = self.risk_margin
+        if not (isinstance(margin, int | float) and math.isfinite(margin) and 0 < margin <= 1):
+            raise ValueError(f"follow-up rule: risk_margin must be in (0, 1], not {margin!r}")
+
+
+DEFAULT_FOLLOW_UP = FollowUpRule()
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A decision of the watch unit about a student: an interview under way (invited, or to
+    invite), an interview held, or a dismissal; `week` is the Monday of the week it was taken
+    (for an interview under way: when it started), `risk` the student's calibrated risk then
+    (None when unknown: the risk margin then never brings the student back early)."""
+
+    kind: DecisionKind
+    week: dt.date
+    risk: float | None = None
+
+
+@dataclass(frozen=True)
+class QueuedStudent:
+    """A student in the week's queue. `rank` numbers the invited then the watched students
+    (1, 2, ...); followed students are ranked apart, by risk, from 1 too. `decision` is the
+    decision that keeps a followed student out of the slots (None for the others)."""
+
+    student_id: str
+    risk: float
+    part: QueuePart
+    rank: int
+    decision: Decision | None = None
+
+
+def following_decision(
+    decisions: Iterable[Decision], week: dt.date, risk: float, rule: FollowUpRule
+) -> Decision | None:
+    """The decision that keeps a student in follow-up in the week starting `week`, or None.
+    An interview under way always does; an interview held or a dismissal does for its weeks
+    (counted from its own week: held on week w, followed through week w + held_weeks - 1),
+    unless the risk rose by `risk_margin` since; decisions dated after `week` are ignored.
+    Of several, the one under way first, then the latest."""
+    holding: list[Decision] = []
+    for decision in decisions:
+        if decision.week > week:
+            continue
+        if decision.kind == "under_way":
+            holding.append(decision)
+            continue
+        weeks = rule.held_weeks if decision.kind == "held" else rule.dismissal_weeks
+        if (week - decision.week).days >= 7 * weeks:
+            continue
+        if decision.risk is not None and risk - decision.risk >= rule.risk_margin - 1e-12:
+            continue
+        holding.append(decision)
+    if not holding:
+        return None
+    return max(holding, key=lambda d: (d.kind == "under_way", d.week, d.kind))
+
+
+def weekly_queue(
+    risks: Iterable[tuple[str, float]],
+    capacity: int,
+    watch_threshold: float | None,
+    *,
+    week: dt.date,
+    decisions: Mapping[str, Sequence[Decision]] | None = None,
+    rule: FollowUpRule = DEFAULT_FOLLOW_UP,
+) -> list[QueuedStudent]:
+    """The week's queue of one establishment: `capacity` students to invite (highest risk
+    first, none in follow-up), then the students at or over `watch_threshold` (None: no watch
+    tier), then every student in follow-up. Students neither invited, watched nor followed
+    are not returned."""
+    if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 0:
+        raise ValueError(f"capacity must be an integer >= 0, not {capacity!r}")
+    decisions = decisions or {}
+    ordered = sorted(risks, key=lambda item: (-item[1], item[0]))
+    seen: set[str] = set()
+    queued: list[QueuedStudent] = []
+    followed: list[QueuedStudent] = []
+    for student_id, risk in ordered:
+        if student_id in seen:
+            raise ValueError(f"student {student_id} is scored twice in the same week")
+        seen.add(student_id)
+        decision = following_decision(decisions.get(student_id, ()), week, risk, rule)
+        if decision is not None:
+            followed.append(
+                QueuedStudent(student_id, risk, "follow_up", len(followed) + 1, decision)
+            )
+        elif len(queued) < capacity:
+            queued.append(QueuedStudent(student_id, risk, "invite", len(queued) + 1))
+        elif watch_threshold is not None and risk >= watch_threshold:
+            queued.append(QueuedStudent(student_id, risk, "watch", len(queued) + 1))
+    return queued + followed
