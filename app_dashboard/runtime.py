@@ -20,6 +20,7 @@ from serving.services import AccessDenied, Actor, NotFound, ServiceError
 __all__ = [
     "ACTOR",
     "LANGUAGE_TOGGLE",
+    "SESSION_ENDED",
     "STUDENT",
     "UAI",
     "actor",
@@ -37,6 +38,7 @@ ACTOR = "vigie_actor"
 LANGUAGE_TOGGLE = "vigie_english"
 UAI = "vigie_uai"
 STUDENT = "vigie_student"
+SESSION_ENDED = "vigie_session_ended"
 
 
 @st.cache_resource(show_spinner=False)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app_dashboard import runtime
-from app_dashboard.auth import oidc_configured, sign_in_with_oidc
+from app_dashboard.auth import oidc_configured, sign_in_with_oidc, sign_out, still_signed_in
 from app_dashboard.navigation import pages_for
 from app_dashboard.wording import text, vocabulary
 
@@ -18,6 +18,8 @@ with st.sidebar:
     st.toggle(text("language", "fr"), key=runtime.LANGUAGE_TOGGLE)
 
 actor = runtime.actor()
+if actor is not None:  # re-read on every rerun: a disabled or changed user is signed out
+    actor = still_signed_in(actor)
 if actor is None and oidc_configured():
     actor = sign_in_with_oidc()
 
@@ -29,10 +31,7 @@ else:
         role = vocabulary("role", actor.role, runtime.language())
         st.caption(runtime.t("signed_in_as", username=actor.username, role=role))
         if st.button(runtime.t("sign_out"), icon=":material/logout:"):
-            for key in list(st.session_state.keys()):
-                if key != runtime.LANGUAGE_TOGGLE:
-                    del st.session_state[key]
-            st.query_params.clear()
+            sign_out()
             if oidc_configured():
                 st.logout()
             st.rerun()
