@@ -12,6 +12,7 @@ from typing import Any
 
 import streamlit as st
 
+from app_dashboard.plain import Markdown, plain
 from app_dashboard.settings import DashboardSettings, load_dashboard_settings
 from app_dashboard.wording import Language, text
 from serving.db import Store, open_store
@@ -115,7 +116,9 @@ def language() -> Language:
 
 
 def t(key: str, **values: object) -> str:
-    return text(key, language(), **values)
+    """The label `key` in the user's language, for Streamlit's Markdown elements: the
+    `values` (names, messages: data) are escaped to show as plain text (`plain`)."""
+    return Markdown(text(key, language(), **{name: plain(v) for name, v in values.items()}))
 
 
 def show_error(error: ServiceError) -> None:

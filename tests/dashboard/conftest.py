@@ -6,6 +6,7 @@ so the session sets them once, before any app runs."""
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -53,6 +54,14 @@ def app_as(store: Store, role: str | None, language: str = "fr") -> AppTest:
     return app
 
 
+def shown(markdown: str) -> str:
+    """What a reader sees of a Markdown body the dashboard escaped (`app_dashboard.plain`)."""
+    return _ESCAPE.sub(r"\1", markdown)
+
+
+_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
+
+
 def texts(app: AppTest) -> str:
     """Everything the page wrote, as one string (to check what leaks and what shows)."""
     parts = []
@@ -75,4 +84,4 @@ def texts(app: AppTest) -> str:
         parts.append(frame.value.to_csv())
     for box in app.selectbox:
         parts.extend(str(option) for option in box.options)
-    return "\n".join(parts)
+    return shown("\n".join(parts))
