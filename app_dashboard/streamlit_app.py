@@ -5,6 +5,8 @@ Run with `vigie dashboard` (or `streamlit run app_dashboard/streamlit_app.py`)."
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from app_dashboard import runtime
@@ -12,7 +14,10 @@ from app_dashboard.auth import oidc_configured, sign_in_with_oidc, sign_out, sti
 from app_dashboard.navigation import pages_for
 from app_dashboard.wording import text, vocabulary
 
-st.set_page_config(page_title="Vigie", page_icon=":material/visibility:", layout="wide")
+# A local icon (sent inline): a ":material/...:" page icon makes the browser fetch it from a
+# public CDN, which a school intranet may not reach and which would learn of every visit.
+FAVICON = str(Path(__file__).parent / "assets" / "favicon.svg")
+st.set_page_config(page_title="Vigie", page_icon=FAVICON, layout="wide")
 
 with st.sidebar:
     st.toggle(text("language", "fr"), key=runtime.LANGUAGE_TOGGLE)
