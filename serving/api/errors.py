@@ -39,6 +39,11 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorBody, "description": "Missing, unknown, expired or disabled token."},
     403: {"model": ErrorBody, "description": "Not allowed for this role or establishment."},
     413: {"model": ErrorBody, "description": "Request body too large."},
+    429: {
+        "model": ErrorBody,
+        "description": "Too many failed authentications from this address: retry after the "
+        "`Retry-After` seconds (every request from it is refused until then).",
+    },
 }
 
 

@@ -15,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 import app_dashboard
 from app_dashboard import runtime
+from app_dashboard.plain import WORD_JOINER
 from serving.db import Store
 from serving.services import Actor, authenticate_password
 from tests.dashboard.world import PASSWORD, USERNAMES, DashboardWorld, build_world
@@ -56,7 +57,7 @@ def app_as(store: Store, role: str | None, language: str = "fr") -> AppTest:
 
 def shown(markdown: str) -> str:
     """What a reader sees of a Markdown body the dashboard escaped (`app_dashboard.plain`)."""
-    return _ESCAPE.sub(r"\1", markdown)
+    return _ESCAPE.sub(r"\1", markdown).replace(WORD_JOINER, "")
 
 
 _ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")

@@ -4,13 +4,14 @@ message holding Markdown is neither an image the browser fetches, nor a link, no
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pandas as pd
 import pytest
 from markdown_it import MarkdownIt
 from sqlalchemy import select, update
 
-from app_dashboard.plain import Markdown, plain, plain_frame
+from app_dashboard.plain import WORD_JOINER, Markdown, plain, plain_frame
 from serving.db.models import Student
 from serving.services import NewDismissal, NewInterview, dismiss_student, record_interview
 from tests.dashboard.conftest import app_as, shown, sign_in
@@ -22,6 +23,7 @@ HOSTILE = [
     ":red[rouge] :material/warning: $x^2$ <img src=http://198.51.100.7/i.png>",
     "> citation\n- liste\n1. un\n| a | b |\n|---|---|",
     "Dupont-Martin O'Neil (3e) 50 % {x} \\ échappé",
+    "écrire à cpe@college.example.fr ou WWW.Example.org, https://x.example/a?b=c",
 ]
 
 RENDER = MarkdownIt("commonmark").enable(["table", "strikethrough"])
@@ -37,6 +39,9 @@ def test_escaped_text_renders_as_exactly_its_text(value: str) -> None:
     for autolinked in ("http://", "https://", "www."):  # GFM's autolink literals
         assert autolinked not in escaped
     assert "$" not in escaped.replace("\\$", "") and ":red[" not in escaped
+    # GFM autolinks are looked for in the text once escapes are resolved: none must match.
+    text_node = re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", escaped)
+    assert not re.search(r"https?://|www(?=\.)|[-.\w+]+@[-\w]+(\.[-\w]+)+", text_node)
     assert shown(escaped).replace("  \n", "\n") == value
 
 
@@ -44,7 +49,7 @@ def test_labels_are_not_escaped_twice_and_table_cells_are_escaped() -> None:
     label = Markdown("**Déjà** sûr")
     assert plain(label) is label
     frame = plain_frame(pd.DataFrame({"Élève": ["![x](http://h/i.png)"], "Rang": [1]}), ["Élève"])
-    assert frame["Élève"][0] == r"\!\[x\]\(http\:\/\/h\/i\.png\)"
+    assert frame["Élève"][0] == r"\!\[x\]\(http\:" + WORD_JOINER + r"\/\/h\/i\.png\)"
     assert frame["Rang"][0] == 1
 
 
