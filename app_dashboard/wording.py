@@ -148,6 +148,14 @@ LABELS: dict[str, tuple[str, str]] = {
     "interview_date": ("Date de l'entretien", "Interview date"),
     "solution": ("Solution proposée", "Solution proposed"),
     "notes": ("Notes", "Notes"),
+    "notes_withheld": (
+        "Note de l'établissement qui l'a écrite, non visible",
+        "Note of the establishment that wrote it, not visible",
+    ),
+    "reason_withheld": (
+        "Motif de l'établissement qui l'a écrit, non visible",
+        "Reason of the establishment that wrote it, not visible",
+    ),
     "save": ("Enregistrer", "Save"),
     "saved": ("Enregistré.", "Saved."),
     "dismiss_title": ("Écarter de la liste", "Dismiss from the list"),

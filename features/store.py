@@ -7,24 +7,39 @@ under `vigie.feature_set`, so that a file read back gives the same `FeatureSet`,
 from an older catalog is recognisable. Writing is atomic: the data goes to a temporary file in
 the target folder, which then replaces the target in one `os.replace`; on any error the
 temporary file is removed and a previous file is intact.
+
+A run that is killed (SIGKILL, power cut) cannot remove its temporary file: the name of each
+temporary file records the host and process that writes it (`.NAME.HOST-PID.RANDOM.tmp`), and
+every write first removes the temporary files of the same target whose process is gone on
+this host. A file of a live process (another run writing the same target) or of another host
+(a shared folder) is left alone.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
+import socket
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
+import psutil
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from features.feature_set import FeatureSet, frame_columns
 
-__all__ = ["METADATA_KEY", "read_features", "write_feature_batches", "write_features"]
+__all__ = [
+    "METADATA_KEY",
+    "read_features",
+    "remove_stale_temporaries",
+    "write_feature_batches",
+    "write_features",
+]
 
 METADATA_KEY = b"vigie.feature_set"
 _FORMAT_VERSION = 1
@@ -95,7 +110,10 @@ def _atomic(path: Path) -> Iterator[str]:
     """A temporary file beside `path` to write into, which replaces `path` when the block
     ends without error and is removed otherwise."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    remove_stale_temporaries(path)
+    handle, temporary = tempfile.mkstemp(
+        prefix=f".{path.name}.{_host()}-{os.getpid()}.", suffix=".tmp", dir=path.parent
+    )
     os.close(handle)
     try:
         yield temporary
@@ -105,6 +123,31 @@ def _atomic(path: Path) -> Iterator[str]:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def _host() -> str:
+    """This machine's name as it goes in a temporary file's name (no dot, no separator)."""
+    return re.sub(r"[^A-Za-z0-9-]", "-", socket.gethostname())[:63] or "host"
+
+
+def remove_stale_temporaries(path: Path) -> list[Path]:
+    """Remove the temporary files that writes of `path` left beside it when their process
+    was killed: those of this host whose process no longer runs. Returns the removed files."""
+    # `tempfile.mkstemp` adds 8 characters of [a-z0-9_] between prefix and suffix.
+    pattern = re.compile(
+        rf"\.{re.escape(path.name)}\.{re.escape(_host())}-(?P<pid>[0-9]+)\.[a-z0-9_]+\.tmp"
+    )
+    removed = []
+    for candidate in path.parent.iterdir():
+        match = pattern.fullmatch(candidate.name)
+        if match is None or psutil.pid_exists(int(match["pid"])):
+            continue
+        try:
+            candidate.unlink()
+        except FileNotFoundError:  # another run removed it first
+            continue
+        removed.append(candidate)
+    return removed
 
 
 def read_features(path: str | Path) -> FeatureSet:

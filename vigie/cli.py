@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from vigie import __version__
-from vigie.commands import audit, dashboard, data, explain, score, serving, training
+from vigie.commands import audit, audit_log, dashboard, data, explain, score, serving, training
 from vigie.commands.common import console
 
 __all__ = ["app", "main"]
@@ -54,6 +54,7 @@ data.register(app)
 training.register(app)
 explain.register(app)
 audit.register(app)
+audit_log.register(app)
 serving.register(app)
 score.register(app)
 dashboard.register(app)

@@ -154,17 +154,26 @@ for interview in reversed(record.interviews):
     line = f"**{vocabulary('status', interview.status, language)}** · {when}"
     if interview.solution:
         line += f" · {vocabulary('solution', interview.solution, language)}"
+    if interview.uai != record.uai:  # written by a former school
+        line += f" · {t('establishment')} {interview.uai}"
     line += " · " + t(
         "by_on", who=interview.updated_by, when=f"{interview.updated_at:%d/%m/%Y %H:%M}"
     )
     st.markdown(line)
     if interview.notes:
         st.caption(plain(interview.notes))
+    elif interview.notes_withheld:
+        st.caption(f"*{t('notes_withheld')}*")
 if record.dismissals:
     st.subheader(t("dismissals_title"))
     for dismissal in reversed(record.dismissals):
+        reason = (
+            f"*{t('reason_withheld')}*"
+            if dismissal.reason_withheld
+            else plain(dismissal.reason or "—")
+        )
         st.markdown(
-            f"{dismissal.week:%d/%m/%Y} · {plain(dismissal.reason or '—')} · "
+            f"{dismissal.week:%d/%m/%Y} · {reason} · "
             + t("by_on", who=dismissal.created_by, when=f"{dismissal.created_at:%d/%m/%Y}")
         )
 
@@ -185,8 +194,15 @@ def _refused(error: Exception) -> None:
         st.error(t("invalid", message=str(error).splitlines()[0]))
 
 
+# Only an interview of the student's current establishment can be changed here (one left
+# open by a former school stays as it was written).
 open_interview = next(
-    (i for i in reversed(record.interviews) if i.status in OPEN_INTERVIEW_STATUSES), None
+    (
+        i
+        for i in reversed(record.interviews)
+        if i.status in OPEN_INTERVIEW_STATUSES and i.uai == record.uai
+    ),
+    None,
 )
 solutions = [None, *INTERVIEW_SOLUTIONS]
 record_column, dismiss_column = st.columns(2)

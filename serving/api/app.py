@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from serving.api.docs import install_docs
 from serving.api.errors import install_error_handlers
 from serving.api.limits import BodySizeLimit
 from serving.api.routes import audit, health, lists, records, score, students
@@ -27,6 +28,9 @@ def create_app(store: Store, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) ->
         version=__version__,
         description="Weekly lists of students to invite, their records, interviews and "
         "dismissals. Bearer token per user; every read of a student's record is audited.",
+        # FastAPI's pages load Swagger UI and ReDoc from a CDN: /docs is served locally instead.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.store = store
     app.add_middleware(
@@ -35,6 +39,7 @@ def create_app(store: Store, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) ->
         path_limits={score.PATH: max(score.SCORE_MAX_BODY_BYTES, max_body_bytes)},
     )
     install_error_handlers(app)
+    install_docs(app)
     for module in (health, lists, students, records, audit, score):
         app.include_router(module.router)
     return app

@@ -4,8 +4,11 @@ SQLite (the embedded default) runs in WAL mode with foreign keys on and a busy t
 every transaction starts with `BEGIN IMMEDIATE`, so concurrent writers queue instead of
 failing halfway (nearly every service call writes, if only to the audit log). PostgreSQL
 needs none of this. The audit log is append-only here too: a session refuses to flush an
-update or a delete of an `AuditEntry`. Audit entries written in their own transaction
-(reads, anonymous denials) go through `Store.audit_log`, a group commit. Serialised weekly
+update or a delete of an `AuditEntry`, and entries it adds are held back to the commit, where
+they are chained (`serving.db.audit_chain.append_entries`: the chain's lock is then held
+only from there to the commit, and taken after every other lock of the transaction). Audit
+entries written in their own transaction (reads, anonymous denials) go through
+`Store.audit_log`, a group commit that chains each batch the same way. Serialised weekly
 lists are kept in `Store.list_payloads`, valid only at the list revision they were read at
 (`serving.db.revisions`).
 """
@@ -23,8 +26,10 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
+from sqlalchemy.orm.attributes import instance_state
 
+from serving.db.audit_chain import CONTENT_COLUMNS, append_entries
 from serving.db.group_commit import GroupCommit
 from serving.db.models import AuditEntry
 from serving.db.payload_cache import PayloadCache
@@ -39,6 +44,7 @@ SQLITE_WRITE_POLL_S = 0.0002  # first wait for another process's write lock, dou
 SQLITE_POOL_SIZE = 16
 DEFAULT_LIST_CACHE_BYTES = 64 * 1024 * 1024
 READ_ONLY_OPTION = "vigie_read_only"
+_HELD_ENTRIES = "vigie_audit_entries"  # session.info key: entries added, to chain at commit
 
 
 class AuditLogIsAppendOnly(RuntimeError):
@@ -126,6 +132,37 @@ def _refuse_audit_changes(session: Session, _context: Any, _instances: Any) -> N
             raise AuditLogIsAppendOnly("the audit log is append-only")
 
 
+def _hold_audit_entries(session: Session, _context: Any, _instances: Any) -> None:
+    """Take the entries added to the session out of the flush: `_chain_held_entries`
+    appends them to the chain at commit. Inside a savepoint they are chained at once, so
+    that rolling the savepoint back takes them with it."""
+    added = sorted(
+        (instance for instance in session.new if isinstance(instance, AuditEntry)),
+        key=lambda instance: instance_state(instance).insert_order,
+    )
+    if not added:
+        return
+    rows = [{column: getattr(entry, column) for column in CONTENT_COLUMNS} for entry in added]
+    for entry in added:
+        session.expunge(entry)
+    if session.in_nested_transaction():
+        append_entries(session.connection(), rows)
+    else:
+        session.info.setdefault(_HELD_ENTRIES, []).extend(rows)
+
+
+def _chain_held_entries(session: Session) -> None:
+    session.flush()  # the last entries added are held back too
+    rows = session.info.pop(_HELD_ENTRIES, None)
+    if rows:
+        append_entries(session.connection(), rows)
+
+
+def _drop_held_entries(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # rolled back (or committed, the list already taken)
+        session.info.pop(_HELD_ENTRIES, None)
+
+
 class Store:
     """The operational store: one engine and its session factories. Each `transaction()` is
     one database transaction, committed on success and rolled back on any exception;
@@ -144,8 +181,11 @@ class Store:
         self._read_engine = engine.execution_options(**{READ_ONLY_OPTION: True})
         self._readers = sessionmaker(self._read_engine, expire_on_commit=False)
         event.listen(self._sessions, "before_flush", _refuse_audit_changes)
+        event.listen(self._sessions, "before_flush", _hold_audit_entries)
+        event.listen(self._sessions, "before_commit", _chain_held_entries)
+        event.listen(self._sessions, "after_transaction_end", _drop_held_entries)
         event.listen(self._readers, "before_flush", _refuse_writes)
-        self.audit_log = GroupCommit(self.write_connection, AuditEntry.__table__)
+        self.audit_log = GroupCommit(self.write_connection, append_entries)
         self.list_payloads = PayloadCache(list_cache_bytes)
 
     @property

@@ -1,4 +1,4 @@
-"""Group commit: rows of one table appended by concurrent threads, committed together.
+"""Group commit: rows appended by concurrent threads, committed together.
 
 Every read of the API is audited before its data is returned, so under load each request
 would otherwise run a write transaction of its own (`BEGIN IMMEDIATE`, one insert, `COMMIT`)
@@ -20,7 +20,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Table, insert
+from sqlalchemy import Connection
 
 __all__ = ["GroupCommit"]
 
@@ -36,20 +36,21 @@ class _Pending:
 
 
 class GroupCommit:
-    """Appends rows to `table`, each call committed before it returns, concurrent calls in
-    one transaction of `transaction()` (at most `max_batch` rows)."""
+    """Appends rows with `write(connection, rows)` (one statement for the batch, e.g. the
+    audit chain's `append_entries`), each call committed before it returns, concurrent calls
+    in one transaction of `transaction()` (at most `max_batch` rows)."""
 
     def __init__(
         self,
         transaction: Callable[[], AbstractContextManager[Connection]],
-        table: Table,
+        write: Callable[[Connection, list[dict[str, Any]]], object],
         *,
         max_batch: int = 500,
     ) -> None:
         if max_batch < 1:
             raise ValueError("max_batch must be at least 1")
         self._transaction = transaction
-        self._insert = insert(table)
+        self._write_rows = write
         self._max_batch = max_batch
         self._mutex = threading.Lock()
         self._pending: list[_Pending] = []
@@ -106,7 +107,7 @@ class GroupCommit:
 
     def _commit(self, rows: list[dict[str, Any]]) -> None:
         with self._transaction() as connection:
-            connection.execute(self._insert, rows)  # Core: no session, no unit of work
+            self._write_rows(connection, rows)  # Core: no session, no unit of work
         with self._mutex:
             self.batches += 1
             self.rows += len(rows)

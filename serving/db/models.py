@@ -40,6 +40,7 @@ __all__ = [
     "AuditEntry",
     "Base",
     "Dismissal",
+    "Enrollment",
     "Establishment",
     "Interview",
     "ListEntry",
@@ -80,15 +81,29 @@ class Establishment(Base):
 
 
 class Student(Base):
-    """A student by pseudonymous id; `uai` is the current establishment (the watch unit that
-    may see the names). Names are optional and only ever shown to that watch unit."""
+    """A student by pseudonymous id. Names are optional and only ever shown to the watch unit
+    of the establishment the student is enrolled in on the day of the request: the
+    establishment is a dated fact (`Enrollment`), never a column here."""
 
     __tablename__ = "students"
 
     student_id: Mapped[str] = mapped_column(STUDENT_ID, primary_key=True)
-    uai: Mapped[str] = mapped_column(ForeignKey("establishments.uai"), index=True)
     last_name: Mapped[str | None] = mapped_column(String(200))
     first_name: Mapped[str | None] = mapped_column(String(200))
+
+
+class Enrollment(Base):
+    """A student enrolled in an establishment from `start_date` (to `end_date`, when known):
+    a fact of the extraction, added by the weekly run of a week it was in force. The
+    establishment of a student on a day is the enrollment with the latest start on or before
+    that day (`serving.db.enrollments`): who may see and record about the student."""
+
+    __tablename__ = "enrollments"
+
+    student_id: Mapped[str] = mapped_column(ForeignKey("students.student_id"), primary_key=True)
+    uai: Mapped[str] = mapped_column(ForeignKey("establishments.uai"), primary_key=True)
+    start_date: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    end_date: Mapped[dt.date | None] = mapped_column(Date)
 
 
 class WeeklyRun(Base):
@@ -234,7 +249,10 @@ class UserScope(Base):
 class AuditEntry(Base):
     """Append-only: who did what to which student's record, with which model, when, and
     whether it was allowed. Never holds names or secrets. Updates and deletes are refused by
-    the ORM (`serving.db.engine`) and by database triggers (migration 0001)."""
+    the ORM (`serving.db.engine`) and by database triggers (migration 0001), SQLite's
+    `INSERT OR REPLACE` by a trigger (migration 0004). Entries form a hash chain
+    (`serving.db.audit_chain`): `entry_hash` is the SHA-256 of the row's columns and of
+    `prev_hash`, the previous entry's hash; ids and hashes are given by `append_entries`."""
 
     __tablename__ = "audit_log"
     __table_args__ = (
@@ -253,3 +271,5 @@ class AuditEntry(Base):
     uai: Mapped[str | None] = mapped_column(String(8))
     model_version: Mapped[str | None] = mapped_column(String(100))
     detail: Mapped[str | None] = mapped_column(String(300))
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    entry_hash: Mapped[str] = mapped_column(String(64))

@@ -2,8 +2,8 @@
 
 Every write that changes what an establishment's lists show bumps that establishment's
 `list_revision` in the write's own transaction: the weekly run (a new or rewritten week,
-names, establishment names: every establishment), an interview or a dismissal (the
-establishments whose lists show the student). A reader that finds the revision it cached a
+names, enrollments, establishment names: every establishment), an interview or a dismissal
+(the establishments whose lists show the student). A reader that finds the revision it cached a
 list at is therefore sure the list has not changed since; reading it costs one primary-key
 lookup.
 """
@@ -13,7 +13,7 @@ from __future__ import annotations
 from sqlalchemy import Connection, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
-from serving.db.models import Establishment, ListEntry, Student, WeeklyList
+from serving.db.models import Enrollment, Establishment, ListEntry, WeeklyList
 
 __all__ = ["bump_all_list_revisions", "bump_student_list_revisions", "list_revision"]
 
@@ -35,15 +35,16 @@ def bump_all_list_revisions(session: Session) -> None:
 
 
 def bump_student_list_revisions(session: Session, student_id: str) -> None:
-    """The lists showing `student_id` changed (an interview, a dismissal): those of its
-    current establishment and of every establishment whose lists hold the student (a
-    student who changed schools is still on the old school's past lists)."""
+    """The lists showing `student_id` changed (an interview, a dismissal): those of every
+    establishment the student has an enrollment in (the current one among them) and of every
+    establishment whose lists hold the student (a student who changed schools is still on
+    the old school's past lists)."""
     listed_in = (
         select(WeeklyList.uai)
         .join(ListEntry, ListEntry.list_id == WeeklyList.id)
         .where(ListEntry.student_id == student_id)
     )
-    enrolled_in = select(Student.uai).where(Student.student_id == student_id)
+    enrolled_in = select(Enrollment.uai).where(Enrollment.student_id == student_id)
     session.execute(
         update(Establishment)
         .where(or_(Establishment.uai.in_(listed_in), Establishment.uai.in_(enrolled_in)))

@@ -11,6 +11,7 @@ error or an interruption leave the previous lists exactly as they were.
 from __future__ import annotations
 
 import datetime as dt
+import getpass
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -93,15 +94,22 @@ def score_week(
         feature_set = build_features(extraction, [as_of])
         establishments = _establishments(extraction)
         names = _names(extraction)
+        enrollments = _enrollments_in_force(extraction, as_of)
     with stages.stage("predict"):
         risks = model.model.predict_risk(feature_set)
     with stages.stage("explain lists"):
         weeks = week_lists(
-            model.model, feature_set, establishments, names, watch_threshold, risks=risks
+            model.model,
+            feature_set,
+            establishments,
+            names,
+            watch_threshold,
+            risks=risks,
+            enrollments=enrollments,
         )
     enrolled = feature_set.frame["uai"].value_counts().to_dict()
     scored_students = len(feature_set)
-    del feature_set, names
+    del feature_set, names, enrollments
     with stages.stage("store write"):
         written = replace_week_lists(
             store,
@@ -110,6 +118,7 @@ def score_week(
             establishments=weeks,
             watch_threshold=watch_threshold,
             dismissal_weeks=dismissal_weeks,
+            by=f"vigie score (OS user {_os_user()})",
         )
     return WeeklyScoring(
         written,
@@ -138,6 +147,29 @@ def _names(extraction: Extraction) -> dict[str, tuple[str | None, str | None]]:
         "WHERE last_name IS NOT NULL OR first_name IS NOT NULL"
     ).fetchall()
     return {str(student_id): (last, first) for student_id, last, first in rows}
+
+
+def _enrollments_in_force(
+    extraction: Extraction, as_of: dt.date
+) -> dict[tuple[str, str], tuple[dt.date, dt.date | None]]:
+    """Start and end of each student's enrollment in force on `as_of`, by (student_id, uai)
+    (the latest start when several are), stored by the week's write as dated facts."""
+    rows = extraction.con.execute(
+        "SELECT CAST(student_id AS VARCHAR), CAST(uai AS VARCHAR), "
+        "CAST(start_date AS DATE), CAST(end_date AS DATE) FROM enrollments "
+        "WHERE CAST(start_date AS DATE) <= ? "
+        "AND (end_date IS NULL OR CAST(end_date AS DATE) >= ?) "
+        "QUALIFY row_number() OVER (PARTITION BY student_id, uai ORDER BY start_date DESC) = 1",
+        [as_of, as_of],
+    ).fetchall()
+    return {(student_id, uai): (start, end) for student_id, uai, start, end in rows}
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no user name in a bare container
+        return "unknown"
 
 
 def _summary(

@@ -9,6 +9,7 @@ lists, not with the académie. Pure: features and a fitted model in, dataclasses
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -134,9 +135,11 @@ def week_lists(
     watch_threshold: float | None,
     *,
     risks: np.ndarray | None = None,
+    enrollments: Mapping[tuple[str, str], tuple[dt.date, dt.date | None]] | None = None,
 ) -> list[EstablishmentWeek]:
     """Every establishment's input for the week: its ranked students explained, and its
-    roster (every enrolled student, with names when the extraction has them).
+    roster (every enrolled student, with names when the extraction has them, and the start
+    and end of the enrollment in force, from `enrollments` keyed by (student_id, uai)).
 
     `risks` (the calibrated risk of every row) may be passed when already computed."""
     if len(feature_set.frame["as_of"].unique()) > 1:
@@ -150,7 +153,7 @@ def week_lists(
     uais = feature_set.frame["uai"].to_numpy()
     for position, student in zip(positions, scored, strict=True):
         by_uai[str(uais[position])].append(student)
-    rosters = _rosters(feature_set, names)
+    rosters = _rosters(feature_set, names, enrollments or {})
     return [
         EstablishmentWeek(
             info.uai,
@@ -164,13 +167,17 @@ def week_lists(
 
 
 def _rosters(
-    feature_set: FeatureSet, names: Mapping[str, tuple[str | None, str | None]]
+    feature_set: FeatureSet,
+    names: Mapping[str, tuple[str | None, str | None]],
+    enrollments: Mapping[tuple[str, str], tuple[dt.date, dt.date | None]],
 ) -> dict[str, tuple[RosterStudent, ...]]:
     rosters: dict[str, list[RosterStudent]] = defaultdict(list)
     frame = feature_set.frame
     for student_id, uai in zip(
         frame["student_id"].to_numpy(), frame["uai"].to_numpy(), strict=True
     ):
-        last_name, first_name = names.get(str(student_id), (None, None))
-        rosters[str(uai)].append(RosterStudent(str(student_id), last_name, first_name))
+        key = (str(student_id), str(uai))
+        last_name, first_name = names.get(key[0], (None, None))
+        since, until = enrollments.get(key, (None, None))
+        rosters[key[1]].append(RosterStudent(key[0], last_name, first_name, since, until))
     return {uai: tuple(students) for uai, students in rosters.items()}

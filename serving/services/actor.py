@@ -6,6 +6,7 @@ tested as a table and reused by every service function."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 from serving.db.vocabulary import Role
 
@@ -17,6 +18,7 @@ __all__ = [
     "may_record",
     "sees_names",
     "sees_notes",
+    "sees_whole_academie",
 ]
 
 
@@ -33,27 +35,46 @@ class Actor:
     def operator(cls, login: str) -> Actor:
         return cls(username=f"operator:{login}", role="admin")
 
+    @classmethod
+    def system(cls) -> Actor:
+        """The weekly run, as the audit log names it: user `system`, no role (no rule of
+        this module allows it anything)."""
+        return cls(username="system", role=cast(Role, None))
+
 
 def may_read_students(actor: Actor, uai: str) -> bool:
-    """Lists and student records: the watch unit of the establishment, or the académie-wide
+    """Lists and student records: the watch unit of the establishment (for a record: the
+    establishment the student is enrolled in on the day of the request), or the académie-wide
     inspectors and data scientists (pseudonymised). Admins manage users, not students."""
     if actor.role == "watch_unit":
         return uai in actor.establishments
     return actor.role in ("inspector", "data_scientist")
 
 
+def sees_whole_academie(actor: Actor) -> bool:
+    """Inspectors and data scientists read every establishment's students (pseudonymised):
+    to them, and only to them, an unknown student id may be told apart from one they may
+    not read (a watch unit gets the same refusal for both)."""
+    return actor.role in ("inspector", "data_scientist")
+
+
 def may_record(actor: Actor, uai: str) -> bool:
-    """Interviews and dismissals: only the establishment's own watch unit."""
+    """Interviews and dismissals: only the watch unit of the establishment the student is
+    enrolled in on the day of the request (an interview written elsewhere stays as written)."""
     return actor.role == "watch_unit" and uai in actor.establishments
 
 
 def sees_names(actor: Actor, uai: str) -> bool:
+    """Names: the watch unit of `uai`, the establishment the student is enrolled in on the
+    day of the request (on a list: and the list's own establishment)."""
     return actor.role == "watch_unit" and uai in actor.establishments
 
 
-def sees_notes(actor: Actor) -> bool:
-    """Interview notes and dismissal reasons: never to data scientists."""
-    return actor.role in ("watch_unit", "inspector")
+def sees_notes(actor: Actor, written_by_uai: str) -> bool:
+    """Interview notes and dismissal reasons (free text, which may hold names): only the
+    watch unit of the establishment that wrote them (`Interview.uai`, `Dismissal.uai`);
+    never inspectors nor data scientists, nor the student's next school."""
+    return actor.role == "watch_unit" and written_by_uai in actor.establishments
 
 
 def may_read_audit_log(actor: Actor) -> bool:

@@ -6,6 +6,10 @@ transaction cannot start while the first holds the write lock), then `AccessDeni
 raised: `refusing()` does both. Entries written on their own (reads, anonymous denials) are
 committed through the store's group commit (`Store.audit_log`): each call still returns only
 once its entry is committed, concurrent calls share one transaction.
+
+Both ways end in `serving.db.audit_chain.append_entries`, which gives each entry its id and
+its place in the log's hash chain (`vigie audit-log verify` checks it): an entry recorded in
+a transaction is chained when that transaction commits.
 """
 
 from __future__ import annotations

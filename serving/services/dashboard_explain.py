@@ -97,8 +97,8 @@ def get_student_waterfall(
 ) -> Waterfall:
     """The waterfall of the student's score in `features_file` (this week's features)."""
     with refusing(store, actor, read_only=True) as session:
-        student = load_readable_student(session, actor, student_id, "read_explanation")
-        uai = student.uai
+        enrolled = load_readable_student(session, actor, student_id, "read_explanation")
+        uai = enrolled.uai
     path = Path(features_file)
     if not path.is_file():
         raise NotFound(f"feature file {path} does not exist")

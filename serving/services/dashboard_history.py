@@ -130,8 +130,8 @@ def get_student_events(
     """The student's events of the school year of `as_of`, strictly before `as_of` (what the
     model saw)."""
     with refusing(store, actor, read_only=True) as session:
-        student = load_readable_student(session, actor, student_id, "read_student_events")
-        uai = student.uai
+        enrolled = load_readable_student(session, actor, student_id, "read_student_events")
+        uai = enrolled.uai
     directory = Path(extraction)
     if not directory.is_dir():
         raise NotFound(f"extraction folder {directory} does not exist")

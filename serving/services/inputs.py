@@ -4,11 +4,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+import re
+from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -19,9 +21,11 @@ from pydantic import (
 from serving.db.vocabulary import InterviewSolution, InterviewStatus
 
 __all__ = [
+    "ISO_DATE_PATTERN",
     "STUDENT_ID_PATTERN",
     "UAI_PATTERN",
     "InterviewChanges",
+    "IsoDate",
     "NewDismissal",
     "NewInterview",
     "StudentId",
@@ -31,8 +35,27 @@ __all__ = [
 UAI_PATTERN = r"^[0-9]{7}[A-Z]$"
 STUDENT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 
+ISO_DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+
 Uai = Annotated[str, StringConstraints(pattern=UAI_PATTERN)]
 StudentId = Annotated[str, StringConstraints(pattern=STUDENT_ID_PATTERN)]
+
+_ISO_DATE = re.compile(ISO_DATE_PATTERN.strip("^$"))
+
+
+def _iso_date_only(value: Any) -> Any:
+    """A date, as a `datetime.date` (Python callers) or an ISO `YYYY-MM-DD` string, nothing
+    else. Pydantic alone takes a number as a Unix time (`2.2e-16` is 1970-01-01), and a
+    datetime or a datetime string at midnight as its date: guesses a client never meant."""
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
+        return value  # the calendar check (month 13, 30 February) is pydantic's
+    raise ValueError("a date must be written YYYY-MM-DD")
+
+
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date_only)]
+"""A date field or parameter of the API: an ISO `YYYY-MM-DD` string, never a number."""
 
 
 def _storable(text: str) -> str:
@@ -62,18 +85,26 @@ class _Input(BaseModel):
 class NewInterview(_Input):
     student_id: StudentId
     status: InterviewStatus = "to_invite"
-    interview_date: dt.date | None = None
+    interview_date: IsoDate | None = None
     solution: InterviewSolution | None = Field(
         default=None, description="Only for a held interview."
     )
     notes: Notes | None = None
 
 
+_CHANGEABLE = ("status", "interview_date", "solution", "notes")
+
+
 class InterviewChanges(_Input):
     """Fields to change; a field left out keeps its value, an explicit null clears it."""
 
+    # The rule of `_something_to_change`, in the JSON schema (OpenAPI) too.
+    model_config = ConfigDict(
+        json_schema_extra={"anyOf": [{"required": [name]} for name in _CHANGEABLE]}
+    )
+
     status: InterviewStatus | None = None
-    interview_date: dt.date | None = None
+    interview_date: IsoDate | None = None
     solution: InterviewSolution | None = None
     notes: Notes | None = None
     expected_revision: int | None = Field(
@@ -82,15 +113,15 @@ class InterviewChanges(_Input):
 
     @model_validator(mode="after")
     def _something_to_change(self) -> InterviewChanges:
-        if not self.model_fields_set - {"expected_revision"}:
-            raise ValueError("give at least one of status, interview_date, solution, notes")
+        if not self.model_fields_set & set(_CHANGEABLE):
+            raise ValueError(f"give at least one of {', '.join(_CHANGEABLE)}")
         return self
 
 
 class NewDismissal(_Input):
     student_id: StudentId
     reason: Reason
-    week: dt.date | None = Field(default=None, description="Monday of the list; default this week.")
+    week: IsoDate | None = Field(default=None, description="Monday of the list; default this week.")
 
     @field_validator("week")
     @classmethod

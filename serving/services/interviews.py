@@ -1,24 +1,29 @@
 """Recording what the watch unit decides: interviews and their outcome, dismissals.
 
-Only the establishment's own watch unit may write. An interview moves to_invite -> invited
--> held, or ends declined / not_needed (`INTERVIEW_TRANSITIONS`); a solution is recorded only
-for a held interview; a student has at most one interview under way. Rows are locked before
-they are checked (`FOR UPDATE` on PostgreSQL; SQLite transactions are already serialised by
-`BEGIN IMMEDIATE`), so concurrent writers never lose an update. Each write bumps the list
-revision of the establishments whose lists show the student (their marks change), in the
-same transaction.
+Only the watch unit of the establishment the student is enrolled in on the day of the request
+may write (`serving.db.enrollments`); an interview is changed only by its own establishment,
+and only while the student is still enrolled there. A dismissal's week must fall within the
+school years the store knows (its weekly runs and enrollments). An interview moves to_invite
+-> invited -> held, or ends declined / not_needed (`INTERVIEW_TRANSITIONS`); a solution is
+recorded only for a held interview; a student has at most one interview under way in its
+establishment. Rows are locked before they are checked (`FOR UPDATE` on PostgreSQL; SQLite
+transactions are already serialised by `BEGIN IMMEDIATE`), so concurrent writers never lose
+an update. Each write bumps the list revision of the establishments whose lists show the
+student (their marks change), in the same transaction.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from features.calendar import monday_on_or_before
+from features.calendar import monday_on_or_before, school_year_bounds, school_year_of
+from serving.db import enrollments
 from serving.db.engine import Store
-from serving.db.models import Dismissal, Interview, Student
+from serving.db.models import Dismissal, Enrollment, Interview, Student, WeeklyRun
 from serving.db.revisions import bump_student_list_revisions
 from serving.db.types import utc_now
 from serving.db.vocabulary import (
@@ -27,14 +32,23 @@ from serving.db.vocabulary import (
     InterviewSolution,
     InterviewStatus,
 )
-from serving.services.actor import Actor, may_record
+from serving.services.actor import Actor, may_record, sees_whole_academie
 from serving.services.audit import Refused, record, refusing
 from serving.services.errors import Conflict, InvalidRequest, NotFound
 from serving.services.inputs import InterviewChanges, NewDismissal, NewInterview
 from serving.services.students import dismissal_view, interview_view
 from serving.services.views import DismissalView, InterviewView
 
-__all__ = ["check_interview", "dismiss_student", "record_interview", "update_interview"]
+__all__ = [
+    "check_dismissal_week",
+    "check_interview",
+    "dismiss_student",
+    "record_interview",
+    "school_years_span",
+    "update_interview",
+]
+
+RECORDERS_ONLY = "only the student's own watch unit may record or dismiss"
 
 
 def check_interview(
@@ -52,12 +66,58 @@ def check_interview(
 def _require_recorder(actor: Actor, action: str, student_id: str, uai: str) -> None:
     """`Refused` (audited as `action`) unless `actor` is the student's own watch unit."""
     if not may_record(actor, uai):
-        raise Refused(
-            action,
-            "only the student's own watch unit may record or dismiss",
-            student_id=student_id,
-            uai=uai,
+        raise Refused(action, RECORDERS_ONLY, student_id=student_id, uai=uai)
+
+
+def _recording_establishment(session: Session, actor: Actor, action: str, student_id: str) -> str:
+    """The establishment the student is enrolled in today, once `actor` is shown to be its
+    watch unit (the student's row locked). An unknown student: `NotFound` for the académie-wide
+    roles, the same refusal as another school's student for anyone else."""
+    known = session.scalar(
+        select(Student.student_id).where(Student.student_id == student_id).with_for_update()
+    )
+    uai = None if known is None else enrollments.current_establishment(session, student_id)
+    if uai is None:
+        if sees_whole_academie(actor):
+            raise NotFound(f"no student {student_id}")
+        raise Refused(action, RECORDERS_ONLY, student_id=student_id)
+    _require_recorder(actor, action, student_id, uai)
+    return uai
+
+
+def school_years_span(days: Iterable[dt.date | None]) -> tuple[dt.date, dt.date] | None:
+    """1 September of the first school year holding one of `days` to 31 August of the last
+    (None without any day)."""
+    known = [day for day in days if day is not None]
+    if not known:
+        return None
+    first, _ = school_year_bounds(school_year_of(min(known)))
+    _, last = school_year_bounds(school_year_of(max(known)))
+    return first, last
+
+
+def check_dismissal_week(week: dt.date, span: tuple[dt.date, dt.date] | None) -> None:
+    """Refuse a dismissal week outside the school years the store knows."""
+    if span is None:
+        raise InvalidRequest("week: the store knows no school year yet (no weekly run written)")
+    first, last = span
+    if not first <= week <= last:
+        raise InvalidRequest(
+            f"week: {week.isoformat()} is outside the school years the store knows; "
+            f"allowed from {first.isoformat()} to {last.isoformat()}"
         )
+
+
+def _known_school_years(session: Session) -> tuple[dt.date, dt.date] | None:
+    runs = session.execute(select(func.min(WeeklyRun.week), func.max(WeeklyRun.week))).one()
+    facts = session.execute(
+        select(
+            func.min(Enrollment.start_date),
+            func.max(Enrollment.start_date),
+            func.max(Enrollment.end_date),
+        )
+    ).one()
+    return school_years_span([*runs, *facts])
 
 
 def _written(
@@ -72,17 +132,15 @@ def _written(
 
 def record_interview(store: Store, actor: Actor, new: NewInterview) -> InterviewView:
     with refusing(store, actor) as session:
-        student = session.scalar(
-            select(Student).where(Student.student_id == new.student_id).with_for_update()
-        )
-        if student is None:
-            raise NotFound(f"no student {new.student_id}")
-        _require_recorder(actor, "record_interview", new.student_id, student.uai)
+        uai = _recording_establishment(session, actor, "record_interview", new.student_id)
         check_interview(None, new.status, new.solution)
         if new.status in OPEN_INTERVIEW_STATUSES:
+            # One interview under way per student and establishment: one left open by a
+            # former school (which can no longer change it) does not block the new one.
             under_way = session.scalar(
                 select(Interview.id).where(
                     Interview.student_id == new.student_id,
+                    Interview.uai == uai,
                     Interview.status.in_(OPEN_INTERVIEW_STATUSES),
                 )
             )
@@ -91,7 +149,7 @@ def record_interview(store: Store, actor: Actor, new: NewInterview) -> Interview
         now = utc_now()
         interview = Interview(
             student_id=new.student_id,
-            uai=student.uai,
+            uai=uai,
             status=new.status,
             interview_date=new.interview_date,
             solution=new.solution,
@@ -104,7 +162,7 @@ def record_interview(store: Store, actor: Actor, new: NewInterview) -> Interview
         )
         session.add(interview)
         session.flush()
-        _written(session, actor, "record_interview", new.student_id, student.uai,
+        _written(session, actor, "record_interview", new.student_id, uai,
                  f"interview {interview.id}: {new.status}")  # fmt: skip
         return interview_view(interview, with_notes=True)
 
@@ -122,6 +180,14 @@ def update_interview(
         if interview is None:
             raise NotFound(f"no interview {interview_id}")
         _require_recorder(actor, "update_interview", interview.student_id, interview.uai)
+        if enrollments.current_establishment(session, interview.student_id) != interview.uai:
+            raise Refused(
+                "update_interview",
+                "the student is no longer enrolled in the establishment that wrote this "
+                "interview: it can no longer be changed",
+                student_id=interview.student_id,
+                uai=interview.uai,
+            )
         expected = changes.expected_revision
         if expected is not None and expected != interview.revision:
             raise Conflict(
@@ -153,21 +219,19 @@ def dismiss_student(store: Store, actor: Actor, new: NewDismissal) -> DismissalV
     reason = new.reason.strip()
     if not reason:
         raise InvalidRequest("a dismissal needs a reason")
-    week = new.week or monday_on_or_before(dt.datetime.now(dt.UTC).date())
+    week = new.week or monday_on_or_before(enrollments.request_date())
     with refusing(store, actor) as session:
-        student = session.get(Student, new.student_id)
-        if student is None:
-            raise NotFound(f"no student {new.student_id}")
-        _require_recorder(actor, "dismiss", new.student_id, student.uai)
+        uai = _recording_establishment(session, actor, "dismiss", new.student_id)
+        check_dismissal_week(week, _known_school_years(session))
         dismissal = Dismissal(
             student_id=new.student_id,
-            uai=student.uai,
+            uai=uai,
             week=week,
             reason=reason,
             created_by=actor.username,
         )
         session.add(dismissal)
         session.flush()
-        _written(session, actor, "dismiss", new.student_id, student.uai,
+        _written(session, actor, "dismiss", new.student_id, uai,
                  f"dismissal {dismissal.id}, week {week.isoformat()}")  # fmt: skip
         return dismissal_view(dismissal, with_reason=True)

@@ -3,10 +3,16 @@
 Two forms of the same read, with the same access check and the same audit entry: the view
 (`get_week_list`, for the dashboard) and its JSON body (`week_list_json`, for the API). The
 JSON body is cached in `Store.list_payloads` under (establishment, week, names shown or
-not) and served only while the establishment's list revision is the one it was read at:
-every write that changes what the list shows bumps that revision in its own transaction
-(`serving.db.revisions`), so a cached list is never stale, and a payload with names is
-never served to a reader who may not see them.
+not, day of the request) and served only while the establishment's list revision is the one
+it was read at: every write that changes what the list shows bumps that revision in its own
+transaction (`serving.db.revisions`; the weekly run, which writes enrollments, bumps them
+all), so a cached list is never stale, and a payload with names is never served to a reader
+who may not see them.
+
+Names show only to the watch unit of the list's establishment, and only for the entries
+whose student is enrolled in that establishment on the day of the request
+(`serving.db.enrollments`): a student who moved away shows as a pseudonym on the old school's
+past lists. That day is part of the cache key, since an enrollment can start overnight.
 
 The marks of an entry are live: `interview_under_way` says whether the student has an
 interview under way now, `dismissed_recently` whether the weekly run saw a recent dismissal
@@ -18,8 +24,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, exists, select
+from sqlalchemy import Connection, Date, and_, bindparam, case, exists, select
 
+from serving.db import enrollments
 from serving.db.engine import Store
 from serving.db.models import Dismissal, Establishment, Interview, ListEntry, Student, WeeklyList
 from serving.db.payload_cache import CachedPayload
@@ -37,8 +44,9 @@ def get_week_list(store: Store, actor: Actor, uai: str, week: dt.date) -> WeekLi
     """The list of `uai` for the week starting on Monday `week`: names for the
     establishment's own watch unit, pseudonyms for inspectors and data scientists."""
     names = _check_scope(store, actor, uai)
+    today = enrollments.request_date()
     with store.read_connection() as connection:
-        view = _read_view(connection, uai, week, names)
+        view = _read_view(connection, uai, week, names, today)
     _audit(store, actor, uai, view.week, view.model_version, len(view.entries))
     return view
 
@@ -49,7 +57,8 @@ def week_list_json(store: Store, actor: Actor, uai: str, week: dt.date) -> bytes
     read transaction is closed first: it does not stay open while the audit entry waits
     for its commit)."""
     names = _check_scope(store, actor, uai)
-    key = (uai, week, names)
+    today = enrollments.request_date()
+    key = (uai, week, names, today)
     with store.read_connection() as reading:
         # The revision first, then the rows: the rows are then at least as new as the
         # revision they are cached under, and any later write makes the entry unusable.
@@ -58,7 +67,7 @@ def week_list_json(store: Store, actor: Actor, uai: str, week: dt.date) -> bytes
             raise NotFound(f"no list for establishment {uai} and week {week.isoformat()}")
         payload = store.list_payloads.get(key, revision)
         if payload is None:
-            view = _read_view(reading, uai, week, names)
+            view = _read_view(reading, uai, week, names, today)
             payload = CachedPayload(
                 revision=revision,
                 body=view.model_dump_json().encode(),
@@ -95,12 +104,19 @@ def _audit(
     )
 
 
-def _read_view(connection: Connection, uai: str, week: dt.date, names: bool) -> WeekListView:
+def _read_view(
+    connection: Connection, uai: str, week: dt.date, names: bool, today: dt.date
+) -> WeekListView:
     header = connection.execute(_HEADER, {"uai": uai, "week": week}).one_or_none()
     if header is None:
         raise NotFound(f"no list for establishment {uai} and week {week.isoformat()}")
-    query = _ENTRIES_WITH_NAMES if names else _ENTRIES
-    rows = connection.execute(query, {"list_id": header.id, "written_at": header.written_at})
+    parameters = {"list_id": header.id, "written_at": header.written_at}
+    if names:
+        query = _ENTRIES_WITH_NAMES
+        parameters |= {"uai": uai, "today": today}
+    else:
+        query = _ENTRIES
+    rows = connection.execute(query, parameters)
     return WeekListView(
         uai=uai,
         establishment_name=header.name,
@@ -165,8 +181,16 @@ _ENTRIES = (
     .where(ListEntry.list_id == bindparam("list_id"))
     .order_by(ListEntry.rank)
 )
+# Names only for the students enrolled in the list's establishment on the request's day.
+_ENROLLED_HERE = enrollments.establishment_on(
+    ListEntry.student_id, bindparam("today", type_=Date())
+) == bindparam("uai")
 _ENTRIES_WITH_NAMES = (
-    select(*_ENTRY_COLUMNS, Student.last_name, Student.first_name)
+    select(
+        *_ENTRY_COLUMNS,
+        case((_ENROLLED_HERE, Student.last_name)).label("last_name"),
+        case((_ENROLLED_HERE, Student.first_name)).label("first_name"),
+    )
     .join(Student, Student.student_id == ListEntry.student_id)
     .where(ListEntry.list_id == bindparam("list_id"))
     .order_by(ListEntry.rank)

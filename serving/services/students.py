@@ -1,17 +1,29 @@
 """Reading one student's record: risk history with reasons, interviews, dismissals.
 
-Every read is audited, every refusal too. The record is the most sensitive read in Vigie:
-names only for the student's own watch unit, notes and dismissal reasons never for data
-scientists."""
+Every read is audited, every refusal too. The record is the most sensitive read in Vigie.
+Who may read it is decided by the establishment the student is enrolled in on the day of
+the request (`serving.db.enrollments`), never by the last week written: its watch unit (with
+names), or the académie-wide roles (pseudonymised). Interview notes and dismissal reasons are
+free text: only the watch unit of the establishment that wrote them sees them. To a watch
+unit, an unknown id and another school's student get the same refusal (both audited)."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from serving.db.engine import Store
+from serving.db.enrollments import current_establishment
 from serving.db.models import Dismissal, Interview, ListEntry, Student, WeeklyList
-from serving.services.actor import Actor, may_read_students, sees_names, sees_notes
+from serving.services.actor import (
+    Actor,
+    may_read_students,
+    sees_names,
+    sees_notes,
+    sees_whole_academie,
+)
 from serving.services.audit import Refused, record_read, refusing
 from serving.services.errors import NotFound
 from serving.services.views import (
@@ -23,6 +35,8 @@ from serving.services.views import (
 )
 
 __all__ = [
+    "NOT_IN_SCOPE",
+    "EnrolledStudent",
     "dismissal_view",
     "get_student_record",
     "interview_view",
@@ -31,27 +45,45 @@ __all__ = [
 ]
 
 
-def load_student(session: Session, student_id: str) -> Student:
+NOT_IN_SCOPE = "this student is not in your scope"
+
+
+@dataclass(frozen=True)
+class EnrolledStudent:
+    """A student and the establishment they are enrolled in on the day of the request."""
+
+    student: Student
+    uai: str
+
+
+def load_student(session: Session, actor: Actor, student_id: str, action: str) -> EnrolledStudent:
+    """The student and their establishment today. Unknown: `NotFound` for the académie-wide
+    roles, for anyone else the `Refused` (audited as `action`) that a student out of scope
+    gets, so that a watch unit cannot tell which ids exist elsewhere."""
     student = session.get(Student, student_id)
-    if student is None:
-        raise NotFound(f"no student {student_id}")
-    return student
+    uai = None if student is None else current_establishment(session, student_id)
+    if student is None or uai is None:
+        if sees_whole_academie(actor):
+            raise NotFound(f"no student {student_id}")
+        raise Refused(action, NOT_IN_SCOPE, student_id=student_id)
+    return EnrolledStudent(student, uai)
 
 
-def load_readable_student(session: Session, actor: Actor, student_id: str, action: str) -> Student:
+def load_readable_student(
+    session: Session, actor: Actor, student_id: str, action: str
+) -> EnrolledStudent:
     """The student, when `actor` may read their record; `Refused` (audited as `action` by
-    `refusing`) when the student is out of the actor's scope, `NotFound` when unknown."""
-    student = load_student(session, student_id)
-    if not may_read_students(actor, student.uai):
-        raise Refused(
-            action, "this student is not in your scope", student_id=student_id, uai=student.uai
-        )
-    return student
+    `refusing`) when the student is out of the actor's scope (or unknown, to a watch unit)."""
+    enrolled = load_student(session, actor, student_id, action)
+    if not may_read_students(actor, enrolled.uai):
+        raise Refused(action, NOT_IN_SCOPE, student_id=student_id, uai=enrolled.uai)
+    return enrolled
 
 
 def get_student_record(store: Store, actor: Actor, student_id: str) -> StudentRecordView:
     with refusing(store, actor, read_only=True) as session:
-        student = load_readable_student(session, actor, student_id, "read_student")
+        enrolled = load_readable_student(session, actor, student_id, "read_student")
+        student = enrolled.student
         history = [
             RiskPointView(
                 week=weekly_list.week,
@@ -70,22 +102,27 @@ def get_student_record(store: Store, actor: Actor, student_id: str) -> StudentRe
                 .order_by(WeeklyList.week.desc())
             ).tuples()
         ]
-        notes = sees_notes(actor)
         interviews = session.scalars(
             select(Interview).where(Interview.student_id == student_id).order_by(Interview.id)
         ).all()
         dismissals = session.scalars(
             select(Dismissal).where(Dismissal.student_id == student_id).order_by(Dismissal.id)
         ).all()
-        names = sees_names(actor, student.uai)
+        names = sees_names(actor, enrolled.uai)
         view = StudentRecordView(
             student_id=student.student_id,
-            uai=student.uai,
+            uai=enrolled.uai,
             last_name=student.last_name if names else None,
             first_name=student.first_name if names else None,
             history=history,
-            interviews=[interview_view(interview, notes) for interview in interviews],
-            dismissals=[dismissal_view(dismissal, notes) for dismissal in dismissals],
+            interviews=[
+                interview_view(interview, sees_notes(actor, interview.uai))
+                for interview in interviews
+            ],
+            dismissals=[
+                dismissal_view(dismissal, sees_notes(actor, dismissal.uai))
+                for dismissal in dismissals
+            ],
         )
     model_version = view.history[0].model_version if view.history else None
     record_read(
@@ -108,6 +145,7 @@ def interview_view(interview: Interview, with_notes: bool) -> InterviewView:
         interview_date=interview.interview_date,
         solution=interview.solution,  # type: ignore[arg-type]
         notes=interview.notes if with_notes else None,
+        notes_withheld=not with_notes and bool(interview.notes),
         created_by=interview.created_by,
         created_at=interview.created_at,
         updated_by=interview.updated_by,
@@ -123,6 +161,7 @@ def dismissal_view(dismissal: Dismissal, with_reason: bool) -> DismissalView:
         uai=dismissal.uai,
         week=dismissal.week,
         reason=dismissal.reason if with_reason else None,
+        reason_withheld=not with_reason,
         created_by=dismissal.created_by,
         created_at=dismissal.created_at,
     )

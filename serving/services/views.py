@@ -1,7 +1,9 @@
 """What the service layer returns: pydantic views, never ORM rows.
 
-Names (`last_name`, `first_name`) are filled only for the student's own watch unit, notes and
-dismissal reasons never for data scientists; a field a role may not see is None. The same
+Names (`last_name`, `first_name`) are filled only for the watch unit of the establishment the
+student is enrolled in on the day of the request; notes and dismissal reasons only for the
+watch unit of the establishment that wrote them (`*_withheld` says one was held back); a field
+a role may not see is None. The same
 views are the API's response models."""
 
 from __future__ import annotations
@@ -100,7 +102,12 @@ class InterviewView(_View):
     status: InterviewStatus
     interview_date: dt.date | None
     solution: InterviewSolution | None
-    notes: str | None = Field(description="Hidden (null) for data scientists.")
+    notes: str | None = Field(
+        description="Only for the watch unit of the establishment that wrote the interview."
+    )
+    notes_withheld: bool = Field(
+        default=False, description="True when notes exist that this reader may not see."
+    )
     created_by: str
     created_at: dt.datetime
     updated_by: str
@@ -113,14 +120,19 @@ class DismissalView(_View):
     student_id: str
     uai: str
     week: dt.date
-    reason: str | None = Field(description="Hidden (null) for data scientists.")
+    reason: str | None = Field(
+        description="Only for the watch unit of the establishment that wrote the dismissal."
+    )
+    reason_withheld: bool = Field(
+        default=False, description="True when the reason is held back from this reader."
+    )
     created_by: str
     created_at: dt.datetime
 
 
 class StudentRecordView(_View):
     student_id: str
-    uai: str
+    uai: str = Field(description="The establishment the student is enrolled in today.")
     last_name: str | None = None
     first_name: str | None = None
     history: list[RiskPointView] = Field(

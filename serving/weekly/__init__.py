@@ -8,7 +8,7 @@ from serving.weekly.ranking import (
     ScoredStudent,
     rank_students,
 )
-from serving.weekly.store import WeekWriteResult, replace_week_lists
+from serving.weekly.store import WeekWriteResult, enrollment_facts, replace_week_lists
 
 __all__ = [
     "EstablishmentWeek",
@@ -16,6 +16,7 @@ __all__ = [
     "RosterStudent",
     "ScoredStudent",
     "WeekWriteResult",
+    "enrollment_facts",
     "rank_students",
     "replace_week_lists",
 ]

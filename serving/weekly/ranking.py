@@ -9,6 +9,7 @@ ranks them again with the same rule (ranking a ranked subset changes nothing).
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
@@ -82,6 +83,10 @@ class RosterStudent:
     student_id: str
     last_name: str | None = None
     first_name: str | None = None
+    # The enrollment in force on the week's as-of date, from the extraction: stored as a
+    # dated fact (`serving.db.enrollments`). Unknown: the week's Monday stands for its start.
+    enrolled_since: dt.date | None = None
+    enrolled_until: dt.date | None = None
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,10 @@ week's list, whether the student is new on the list, the three reasons, the feat
 shown, and two marks a person needs to read the list well: an interview already under way,
 a dismissal in the last weeks. Those students are marked, never silently dropped.
 
+Each roster student's enrollment is stored as a dated fact (`Enrollment`): writing an older
+week adds older facts and never overrides a newer one nor un-ends an ended one, so the order
+weeks are written in changes nobody's establishment (`serving.db.enrollments`).
+
 A week that changed bumps every establishment's list revision in the same transaction, so
 no list cached by the API (`serving.services.lists`) outlives it.
 """
@@ -25,13 +29,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import Table, delete, func, insert, or_, select
+from sqlalchemy import Table, and_, delete, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from features.calendar import monday_on_or_before
 from serving.db.engine import Store
 from serving.db.models import (
     Dismissal,
+    Enrollment,
     Establishment,
     Interview,
     ListEntry,
@@ -41,10 +46,11 @@ from serving.db.models import (
 )
 from serving.db.revisions import bump_all_list_revisions
 from serving.db.vocabulary import OPEN_INTERVIEW_STATUSES
+from serving.services.actor import Actor
 from serving.services.audit import record
-from serving.weekly.ranking import EstablishmentWeek, ScoredStudent, rank_students
+from serving.weekly.ranking import EstablishmentWeek, RosterStudent, ScoredStudent, rank_students
 
-__all__ = ["WeekWriteResult", "replace_week_lists", "week_fingerprint"]
+__all__ = ["WeekWriteResult", "enrollment_facts", "replace_week_lists", "week_fingerprint"]
 
 _CHUNK = 10_000  # rows per executemany batch
 
@@ -67,8 +73,11 @@ def replace_week_lists(
     establishments: Sequence[EstablishmentWeek],
     watch_threshold: float | None,
     dismissal_weeks: int = 8,
+    by: str = "system",
 ) -> WeekWriteResult:
-    """Replace the lists of the week of `as_of` (its Monday) for all establishments."""
+    """Replace the lists of the week of `as_of` (its Monday) for all establishments; `by`
+    (the command and OS user that ran it) goes into the audit entry's detail, the user
+    recorded being `system`."""
     if watch_threshold is not None and not 0.0 <= watch_threshold <= 1.0:
         raise ValueError(f"watch threshold {watch_threshold} is not a probability")
     uais = [establishment.uai for establishment in establishments]
@@ -90,8 +99,12 @@ def replace_week_lists(
             and existing.fingerprint == fingerprint
         ):
             return WeekWriteResult(**{**asdict(result), "changed": False})
-        _upsert_establishments(session, establishments)
-        _upsert_students(session, establishments)
+        # An older week than one already written adds what is missing and rewrites nothing
+        # newer: names and establishment details are the newest week's.
+        newest = _is_newest(session, week)
+        _upsert_establishments(session, establishments, rewrite=newest)
+        _upsert_students(session, establishments, rewrite=newest)
+        _upsert_enrollments(session, establishments, week)
         previous = _previous_risks(session, week)
         under_way = _students_with_open_interview(session)
         dismissed = _recently_dismissed(session, week, dismissal_weeks)
@@ -121,15 +134,15 @@ def replace_week_lists(
                 under_way=under_way,
                 dismissed=dismissed,
             )
-        # Names, establishments and this week's lists changed: no cached list stays valid.
+        # Names, enrollments and this week's lists changed: no cached list stays valid.
         bump_all_list_revisions(session)
         record(
             session,
-            None,
+            Actor.system(),
             "write_week_lists",
             "allowed",
             model_version=model_version,
-            detail=f"week {week.isoformat()}: {len(establishments)} establishments, "
+            detail=f"by {by}; week {week.isoformat()}: {len(establishments)} establishments, "
             f"{entry_count} entries",
         )
     return result
@@ -154,13 +167,22 @@ def week_fingerprint(
                 "scored": sorted(
                     (_scored_payload(s) for s in e.scored), key=lambda p: p["student_id"]
                 ),
-                "roster": sorted([s.student_id, s.last_name, s.first_name] for s in e.roster),
+                "roster": sorted(
+                    [s.student_id, s.last_name, s.first_name, *_dates(s)] for s in e.roster
+                ),
             }
             for e in sorted(establishments, key=lambda e: e.uai)
         ],
     }
     text = json.dumps(content, sort_keys=True, separators=(",", ":"), allow_nan=False)
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _dates(student: RosterStudent) -> list[str | None]:
+    return [
+        None if day is None else day.isoformat()
+        for day in (student.enrolled_since, student.enrolled_until)
+    ]
 
 
 def _ranked(
@@ -201,9 +223,17 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-def _upsert(session: Session, table: Table, rows: list[dict[str, Any]], update: list[str]) -> None:
+def _upsert(
+    session: Session,
+    table: Table,
+    rows: list[dict[str, Any]],
+    update: list[str],
+    *,
+    keep_known: bool = False,
+) -> None:
     """INSERT ... ON CONFLICT (primary key) DO UPDATE, on SQLite or PostgreSQL: one statement
-    executed for many rows, rewriting a row only when a value changed."""
+    executed for many rows, rewriting a row only when a value changed. No `update` columns:
+    rows already there are left alone. `keep_known`: a NULL never replaces a known value."""
     if not rows:
         return
     dialect = session.get_bind().dialect.name
@@ -215,46 +245,94 @@ def _upsert(session: Session, table: Table, rows: list[dict[str, Any]], update: 
         raise RuntimeError(f"the store supports SQLite and PostgreSQL, not {dialect}")
     keys = [column.name for column in table.primary_key.columns]
     statement = dialect_insert(table)
-    statement = statement.on_conflict_do_update(
-        index_elements=keys,
-        set_={name: statement.excluded[name] for name in update},
-        where=or_(*(table.c[name].is_distinct_from(statement.excluded[name]) for name in update)),
-    )
+    new = statement.excluded
+    if not update:
+        statement = statement.on_conflict_do_nothing(index_elements=keys)
+    elif keep_known:
+        statement = statement.on_conflict_do_update(
+            index_elements=keys,
+            set_={name: func.coalesce(new[name], table.c[name]) for name in update},
+            where=or_(
+                *(
+                    and_(new[name].is_not(None), table.c[name].is_distinct_from(new[name]))
+                    for name in update
+                )
+            ),
+        )
+    else:
+        statement = statement.on_conflict_do_update(
+            index_elements=keys,
+            set_={name: new[name] for name in update},
+            where=or_(*(table.c[name].is_distinct_from(new[name]) for name in update)),
+        )
     for start in range(0, len(rows), _CHUNK):
         session.execute(statement, rows[start : start + _CHUNK])
 
 
-def _upsert_establishments(session: Session, establishments: Sequence[EstablishmentWeek]) -> None:
+def _is_newest(session: Session, week: dt.date) -> bool:
+    """No week after `week` is written yet."""
+    newer = session.scalar(select(WeeklyRun.week).where(WeeklyRun.week > week).limit(1))
+    return newer is None
+
+
+def _upsert_establishments(
+    session: Session, establishments: Sequence[EstablishmentWeek], *, rewrite: bool
+) -> None:
     rows = [
         {"uai": e.uai, "name": e.name, "weekly_interview_capacity": e.weekly_interview_capacity}
         for e in establishments
     ]
-    _upsert(session, Establishment.__table__, rows, ["name", "weekly_interview_capacity"])
+    update = ["name", "weekly_interview_capacity"] if rewrite else []
+    _upsert(session, Establishment.__table__, rows, update)
 
 
-def _upsert_students(session: Session, establishments: Sequence[EstablishmentWeek]) -> None:
-    """Roster students get their establishment and names; a scored student missing from
-    the roster gets its establishment only (names already known are kept)."""
+def _upsert_students(
+    session: Session, establishments: Sequence[EstablishmentWeek], *, rewrite: bool
+) -> None:
+    """Roster students get their names (`rewrite`: names already stored too); a scored
+    student missing from the roster is added without names (names already known are kept).
+    Establishments are enrollments."""
     named, unnamed = [], []
     for e in establishments:
         on_roster = {student.student_id for student in e.roster}
         named += [
-            {
-                "student_id": s.student_id,
-                "uai": e.uai,
-                "last_name": s.last_name,
-                "first_name": s.first_name,
-            }
+            {"student_id": s.student_id, "last_name": s.last_name, "first_name": s.first_name}
             for s in e.roster
         ]
-        unnamed += [
-            {"student_id": s.student_id, "uai": e.uai}
-            for s in e.scored
-            if s.student_id not in on_roster
-        ]
+        unnamed += [{"student_id": s.student_id} for s in e.scored if s.student_id not in on_roster]
     table = Student.__table__
-    _upsert(session, table, named, ["uai", "last_name", "first_name"])
-    _upsert(session, table, unnamed, ["uai"])
+    _upsert(session, table, named, ["last_name", "first_name"] if rewrite else [])
+    _upsert(session, table, unnamed, [])
+
+
+def enrollment_facts(
+    establishments: Sequence[EstablishmentWeek], week: dt.date
+) -> list[dict[str, Any]]:
+    """The enrollment facts a week's input states, one per (student, establishment, start):
+    each roster student's enrollment in force on the as-of date (its Monday `week` standing
+    for an unknown start), and each scored student missing from the roster from `week`."""
+    facts: dict[tuple[str, str, dt.date], dt.date | None] = {}
+    for e in establishments:
+        for s in e.roster:
+            key = (s.student_id, e.uai, s.enrolled_since or week)
+            facts[key] = s.enrolled_until or facts.get(key)
+        on_roster = {student.student_id for student in e.roster}
+        for scored in e.scored:
+            if scored.student_id not in on_roster:
+                facts.setdefault((scored.student_id, e.uai, week), None)
+    return [
+        {"student_id": student_id, "uai": uai, "start_date": start, "end_date": end}
+        for (student_id, uai, start), end in facts.items()
+    ]
+
+
+def _upsert_enrollments(
+    session: Session, establishments: Sequence[EstablishmentWeek], week: dt.date
+) -> None:
+    """Add the week's enrollment facts; an end already known is never cleared (an older
+    week, written after a newer one, un-ends nothing)."""
+    rows = enrollment_facts(establishments, week)
+    _upsert(session, Enrollment.__table__, rows, ["end_date"], keep_known=True)
 
 
 def _previous_risks(session: Session, week: dt.date) -> dict[str, float]:

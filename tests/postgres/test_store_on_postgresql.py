@@ -10,10 +10,12 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from alembic import command
 from sqlalchemy import func, inspect, select, text
 from sqlalchemy.exc import DBAPIError
 
 from serving.db import Store, current_revision, head_revision, open_store
+from serving.db.migrate import alembic_config
 from serving.db.models import AuditEntry, ListEntry, WeeklyList
 from serving.weekly import replace_week_lists
 from tests.postgres.conftest import Server
@@ -58,6 +60,16 @@ def test_migrations_reach_head_on_postgresql(store: Store) -> None:
     assert {"weekly_lists", "list_entries", "interviews", "audit_log", "users"} <= set(
         inspect(store.engine).get_table_names()
     )
+
+
+def test_a_0002_store_upgrades_to_enrollments_and_back_on_postgresql(store: Store) -> None:
+    from tests.serving.test_migrations import check_upgrade_of_a_0002_store
+
+    config = alembic_config(store.engine)
+    with store.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0002")
+    check_upgrade_of_a_0002_store(store)
 
 
 def test_weekly_lists_are_written_once_and_rewritten_idempotently(store: Store) -> None:

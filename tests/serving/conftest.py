@@ -31,6 +31,9 @@ from serving.weekly import EstablishmentWeek, Reason, RosterStudent, ScoredStude
 HOME_UAI = "0350023K"
 OTHER_UAI = "0290001A"
 WEEK = dt.date(2026, 11, 30)
+# The day every test's requests are made on (access follows the enrollment in force that day):
+# after every week the tests write, so no test depends on the real date.
+TODAY = dt.date(2026, 12, 16)
 OPERATOR = Actor.operator("test")
 
 
@@ -113,6 +116,12 @@ def make_users(store: Store) -> Tokens:
         "admin": NewUser("admin", "admin"),
     }
     return Tokens(**{role: add_user(store, OPERATOR, new)[1] for role, new in specs.items()})
+
+
+@pytest.fixture(autouse=True)
+def request_day(monkeypatch: pytest.MonkeyPatch) -> dt.date:
+    monkeypatch.setattr("serving.db.enrollments.request_date", lambda: TODAY)
+    return TODAY
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,7 @@
 """The 50-client scenario the store must survive, on SQLite and on PostgreSQL alike: each
 client records an interview for its own student through a real server, invites, holds, and
-all race once for the same student; no write may be lost, and only one interview per student
-may be under way."""
+all race once for the same student; no write may be lost, only one interview per student
+may be under way, and the audit log stays one intact hash chain."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import httpx
 from sqlalchemy import func, select
 
 from serving.db import Store
+from serving.db.audit_chain import verify_chain
 from serving.db.models import AuditEntry, Interview
 from serving.weekly import replace_week_lists
 from tests.serving.conftest import HOME_UAI, WEEK, LiveServer, establishment
@@ -69,3 +70,6 @@ def fifty_clients_record_interviews(store: Store, server: LiveServer, token: str
             )
         )
         assert written == 3 * CLIENTS + 1
+        entries = session.scalar(select(func.count(AuditEntry.id)))
+    report = verify_chain(store)
+    assert report.intact and report.verified == entries, report

@@ -9,6 +9,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from serving.db import head_revision
 from serving.db.models import AuditEntry, Interview
 from serving.security import issue_token
 from tests.serving.conftest import HOME_UAI, OTHER_UAI, WEEK, World
@@ -34,7 +35,11 @@ def no_names(response: httpx.Response) -> None:
 def test_health_needs_no_token(api: httpx.Client) -> None:
     response = api.get("/health")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "schema_revision": "0002", "schema_current": True}
+    assert response.json() == {
+        "status": "ok",
+        "schema_revision": head_revision(),
+        "schema_current": True,
+    }
 
 
 def test_openapi_documents_every_route(api: httpx.Client) -> None:
@@ -157,7 +162,7 @@ def test_only_watch_units_record(api: httpx.Client, world: World, role: str) -> 
     assert response.status_code == 403
 
 
-def test_interview_notes_hidden_from_data_scientists(api: httpx.Client, world: World) -> None:
+def test_interview_notes_only_for_the_writing_watch_unit(api: httpx.Client, world: World) -> None:
     notes = "Situation familiale difficile"
     created = api.post(
         "/v1/interviews",
@@ -176,15 +181,21 @@ def test_interview_notes_hidden_from_data_scientists(api: httpx.Client, world: W
     }
     assert seen["watch_unit"].json()["interviews"][0]["notes"] == notes
     assert seen["watch_unit"].json()["last_name"] == "NomH001"
-    assert seen["inspector"].json()["interviews"][0]["notes"] == notes
+    assert seen["watch_unit"].json()["interviews"][0]["notes_withheld"] is False
+    for role in ("inspector", "data_scientist"):  # free text may hold names
+        assert seen[role].json()["interviews"][0]["notes"] is None
+        assert seen[role].json()["interviews"][0]["notes_withheld"] is True
+        assert notes not in seen[role].text
     assert seen["inspector"].json()["last_name"] is None
     scientist = seen["data_scientist"]
     assert scientist.json()["interviews"][0]["notes"] is None
     assert notes not in scientist.text
     no_names(scientist)
-    other = api.get("/v1/students/H002", headers=world.headers("data_scientist"))
-    assert other.json()["dismissals"][0]["reason"] is None
-    assert "infirmière" not in other.text
+    for role in ("inspector", "data_scientist"):
+        other = api.get("/v1/students/H002", headers=world.headers(role))
+        assert other.json()["dismissals"][0]["reason"] is None
+        assert other.json()["dismissals"][0]["reason_withheld"] is True
+        assert "infirmière" not in other.text
     reads = audit(world, action="read_student", outcome="allowed", student_id="H001")
     assert [entry.role for entry in reads] == ["watch_unit", "inspector", "data_scientist"]
     assert all(entry.model_version == "vigie-dropout/3" for entry in reads)
@@ -225,12 +236,13 @@ def test_solution_only_for_held_interview(api: httpx.Client, world: World) -> No
 
 
 def test_unknown_ids_are_404(api: httpx.Client, world: World) -> None:
-    headers = world.headers("watch_unit")
+    headers = world.headers("inspector")
     assert api.get("/v1/students/NOPE42", headers=headers).status_code == 404
     assert (
         api.post("/v1/interviews", json={"student_id": "NOPE42"}, headers=headers).status_code
         == 404
     )
+    headers = world.headers("watch_unit")
     assert api.patch("/v1/interviews/999", json={"notes": "x"}, headers=headers).status_code == 404
     missing_week = f"/v1/establishments/{HOME_UAI}/lists/2026-12-07"
     assert api.get(missing_week, headers=headers).status_code == 404

@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from serving.db.audit_chain import append_entries
 from serving.db.group_commit import GroupCommit
 from serving.db.models import AuditEntry, User, UserScope
 from serving.services import NotAuthenticated, authenticate_token, disable_user
@@ -93,7 +94,7 @@ def values(detail: str, outcome: str = "allowed") -> dict[str, object]:
 
 def test_callers_queued_behind_a_commit_share_the_next_one(world: World) -> None:
     transactions = HeldTransactions(world)
-    writer = GroupCommit(transactions, AuditEntry.__table__)
+    writer = GroupCommit(transactions, append_entries)
     path = database_file(world)
     with ThreadPoolExecutor(10) as pool:
         first = pool.submit(writer.append, values("first"))
@@ -114,7 +115,7 @@ def test_callers_queued_behind_a_commit_share_the_next_one(world: World) -> None
 
 def test_a_bad_entry_fails_its_own_caller_only(world: World) -> None:
     transactions = HeldTransactions(world)
-    writer = GroupCommit(transactions, AuditEntry.__table__)
+    writer = GroupCommit(transactions, append_entries)
     with ThreadPoolExecutor(6) as pool:
         first = pool.submit(writer.append, values("first"))
         assert transactions.first_begun.wait(10)
@@ -142,7 +143,8 @@ def test_rows_of_one_batch_name_the_same_columns() -> None:
     )
     anonymous = entry_values(None, "authenticate", "denied", detail="missing token")
     assert with_everything.keys() == anonymous.keys()
-    assert set(anonymous) == {c.name for c in AuditEntry.__table__.columns} - {"id"}
+    chained_by_the_store = {"id", "prev_hash", "entry_hash"}
+    assert set(anonymous) == {c.name for c in AuditEntry.__table__.columns} - chained_by_the_store
 
 
 def test_a_failed_commit_raises_to_the_reader(world: World) -> None:
@@ -152,7 +154,7 @@ def test_a_failed_commit_raises_to_the_reader(world: World) -> None:
             yield connection
             raise RuntimeError("disk full")
 
-    writer = GroupCommit(broken, AuditEntry.__table__)
+    writer = GroupCommit(broken, append_entries)
     with pytest.raises(RuntimeError, match="disk full"):
         writer.append(values("lost"))
     assert "lost" not in committed_details(database_file(world))

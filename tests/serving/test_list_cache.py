@@ -6,13 +6,14 @@ scope is checked, the token checked and the read audited on every request, cache
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 
 import httpx
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
-from serving.db.models import AuditEntry, Student
+from serving.db.models import AuditEntry, Enrollment
 from serving.db.payload_cache import CachedPayload, PayloadCache
 from serving.db.revisions import list_revision
 from serving.services import (
@@ -217,13 +218,14 @@ def test_an_unchanged_week_written_again_keeps_the_cache(world: World) -> None:
 
 def test_a_student_who_moved_bumps_the_old_schools_lists_too(world: World) -> None:
     with world.store.transaction() as session:  # H001 is now enrolled at the other school
-        session.execute(update(Student).where(Student.student_id == "H001").values(uai=OTHER_UAI))
+        session.add(Enrollment(student_id="H001", uai=OTHER_UAI, start_date=dt.date(2026, 12, 7)))
     home, other = revision(world, HOME_UAI), revision(world, OTHER_UAI)
     other_unit = make_actor("watch_unit", OTHER_UAI)
     record_interview(world.store, other_unit, NewInterview(student_id="H001", status="invited"))
     assert (revision(world, HOME_UAI), revision(world, OTHER_UAI)) == (home + 1, other + 1)
     listed = entries(week_list_json(world.store, UNIT, HOME_UAI, WEEK))
     assert listed["H001"]["interview_under_way"] is True
+    assert listed["H001"]["last_name"] is None  # moved away: a pseudonym on the old list
 
 
 @pytest.mark.parametrize("first_reader", ["watch_unit", "inspector"])

@@ -3,6 +3,7 @@ the append-only audit log enforced by the ORM and by database triggers."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from serving.services.audit import record
 TABLES = {
     "establishments",
     "students",
+    "enrollments",
     "weekly_runs",
     "weekly_lists",
     "list_entries",
@@ -40,9 +42,9 @@ def store(tmp_path: Path):
 
 def test_upgrade_from_empty_creates_every_table(store: Store) -> None:
     assert current_revision(store.engine) is None
-    assert upgrade(store.engine) == head_revision(store.engine) == "0002"
+    assert upgrade(store.engine) == head_revision(store.engine) == "0004"
     assert set(inspect(store.engine).get_table_names()) >= TABLES
-    assert upgrade(store.engine) == "0002"  # a second upgrade is a no-op
+    assert upgrade(store.engine) == "0004"  # a second upgrade is a no-op
 
 
 def test_models_and_migrations_agree(store: Store) -> None:
@@ -59,7 +61,7 @@ def test_downgrade_to_empty_and_back(store: Store) -> None:
         config.attributes["connection"] = connection
         command.downgrade(config, "base")
     assert set(inspect(store.engine).get_table_names()) == {"alembic_version"}
-    assert upgrade(store.engine) == "0002"
+    assert upgrade(store.engine) == "0004"
 
 
 def test_a_0001_store_with_lists_upgrades_and_serves_them(store: Store) -> None:
@@ -78,7 +80,7 @@ def test_a_0001_store_with_lists_upgrades_and_serves_them(store: Store) -> None:
     assert "list_revision" not in {
         c["name"] for c in inspect(store.engine).get_columns("establishments")
     }
-    assert upgrade(store.engine) == "0002"
+    assert upgrade(store.engine) == "0004"
     with store.read_connection() as connection:
         assert list_revision(connection, HOME_UAI) == 0
     replace_week_lists(
@@ -91,13 +93,92 @@ def test_a_0001_store_with_lists_upgrades_and_serves_them(store: Store) -> None:
     assert view.model_validate_json(week_list_json(store, unit, HOME_UAI, WEEK)) == view
 
 
+def check_upgrade_of_a_0002_store(store: Store) -> None:
+    """Upgrading a store at 0002 (empty) holding rows to 0003: `students.uai` becomes one
+    enrollment per student, starting on the latest written week, so the watch units keep
+    their students; an older week written afterwards (its facts are older) moves nobody;
+    downgrading gives the column back. Also run on PostgreSQL (tests/postgres)."""
+    from serving.db.models import Enrollment
+    from serving.services import AccessDenied, get_student_record
+    from serving.weekly import EstablishmentWeek, RosterStudent, ScoredStudent, replace_week_lists
+    from tests.serving.conftest import HOME_UAI, OTHER_UAI, WEEK, make_actor
+
+    assert current_revision(store.engine) == "0002"
+    written = dt.datetime(2026, 11, 30, 12, tzinfo=dt.UTC)
+    with store.engine.begin() as connection:  # a 0002 store's rows, written by hand
+        connection.execute(
+            text(
+                "INSERT INTO establishments (uai, name, weekly_interview_capacity) "
+                "VALUES (:uai, 'École', 2)"
+            ),
+            [{"uai": HOME_UAI}, {"uai": OTHER_UAI}],
+        )
+        connection.execute(
+            text(
+                "INSERT INTO weekly_runs (week, as_of, model_version, fingerprint, "
+                "watch_threshold, establishments, entries, written_at) "
+                "VALUES (:week, :week, 'm/1', 'f', 0.3, 2, 0, :written)"
+            ),
+            [
+                {"week": WEEK - dt.timedelta(weeks=1), "written": written},
+                {"week": WEEK, "written": written},
+            ],
+        )
+        connection.execute(
+            text(
+                "INSERT INTO students (student_id, uai, last_name, first_name) "
+                "VALUES (:id, :uai, 'Nom', 'Prénom')"
+            ),
+            [{"id": "H001", "uai": HOME_UAI}, {"id": "O001", "uai": OTHER_UAI}],
+        )
+    assert upgrade(store.engine) == "0004"
+    assert "uai" not in {c["name"] for c in inspect(store.engine).get_columns("students")}
+    with store.reading() as session:
+        facts = session.execute(
+            select(Enrollment.student_id, Enrollment.uai, Enrollment.start_date)
+        ).all()
+    assert sorted(facts) == [("H001", HOME_UAI, WEEK), ("O001", OTHER_UAI, WEEK)]
+    home = make_actor("watch_unit", HOME_UAI)
+    assert get_student_record(store, home, "H001").last_name == "Nom"
+    with pytest.raises(AccessDenied):
+        get_student_record(store, home, "O001")
+    # An older week in which H001 was at the other school: H001 stays at HOME.
+    moved = EstablishmentWeek(
+        OTHER_UAI, "Lycée", 1, (ScoredStudent("H001", 0.5),), (RosterStudent("H001"),)
+    )
+    replace_week_lists(
+        store,
+        as_of=dt.date(2026, 6, 1),
+        model_version="m/1",
+        establishments=[moved],
+        watch_threshold=0.3,
+    )
+    assert get_student_record(store, home, "H001").uai == HOME_UAI
+    config = alembic_config(store.engine)
+    with store.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0002")
+    with store.engine.connect() as connection:
+        rows = connection.execute(text("SELECT student_id, uai FROM students ORDER BY 1"))
+        assert rows.all() == [("H001", HOME_UAI), ("O001", OTHER_UAI)]
+    assert upgrade(store.engine) == "0004"
+
+
+def test_a_0002_store_keeps_each_students_establishment_as_an_enrollment(store: Store) -> None:
+    assert upgrade(store.engine, "0002") == "0002"
+    check_upgrade_of_a_0002_store(store)
+
+
 def test_sqlite_runs_in_wal_mode_with_foreign_keys(store: Store) -> None:
     with store.engine.connect() as connection:
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
     upgrade(store.engine)
     with pytest.raises(IntegrityError), store.transaction() as session:
-        session.execute(text("INSERT INTO students (student_id, uai) VALUES ('S1', '0000000X')"))
+        session.execute(text("INSERT INTO students (student_id) VALUES ('S1')"))
+        session.execute(
+            text("INSERT INTO enrollments VALUES ('S1', '0000000X', '2026-09-01', NULL)")
+        )
 
 
 def test_audit_log_is_append_only_in_the_orm(store: Store) -> None:

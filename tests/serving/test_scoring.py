@@ -4,6 +4,7 @@ champion, store error, interruption) that leave the previous lists exactly as th
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +20,7 @@ from typer.testing import CliRunner
 from features.builder import build_features
 from features.validation import InvalidExtractionError
 from serving.db import Store, open_store
-from serving.db.models import AuditEntry, ListEntry, Student, WeeklyList
+from serving.db.models import AuditEntry, Enrollment, ListEntry, Student, WeeklyList
 from serving.scoring import RegisteredModel, score_week
 from vigie.commands import score as score_command
 
@@ -119,6 +120,18 @@ def test_lists_hold_capacity_plus_watch_tier_with_reasons_in_french_and_english(
         names = {student.last_name for student in students}
         details = [entry.detail or "" for entry in session.scalars(select(AuditEntry))]
         assert details and not any(name in detail for name in names for detail in details)
+        # Each student's establishment is stored as the extraction's enrollment in force on
+        # the as-of date, with its real start; the run is audited as the system's.
+        facts = session.scalars(select(Enrollment)).all()
+        assert len(facts) == len(week_risks)
+        assert {f.student_id: f.uai for f in facts} == dict(
+            zip(week_risks["student_id"], week_risks["uai"], strict=True)
+        )
+        assert all(f.start_date <= AS_OF and (f.end_date or AS_OF) >= AS_OF for f in facts)
+        assert min(f.start_date for f in facts) < AS_OF - dt.timedelta(weeks=8)
+        [run] = session.scalars(select(AuditEntry).where(AuditEntry.action == "write_week_lists"))
+        assert run.username == "system"
+        assert run.detail.startswith("by vigie score (OS user ")
 
 
 def test_rerunning_the_same_week_changes_nothing(

@@ -41,10 +41,11 @@ INSPECTOR = make_actor("inspector")
 SCIENTIST = make_actor("data_scientist")
 ADMIN = make_actor("admin")
 
-# (actor, read home students, read other students, record home, names home, notes, audit, users)
+# (actor, read home students, read other students, record home, names home, notes written by
+# home, audit, users): notes are free text, for the writing establishment's watch unit only.
 MATRIX = [
     (UNIT, True, False, True, True, True, False, False),
-    (INSPECTOR, True, True, False, False, True, True, False),
+    (INSPECTOR, True, True, False, False, False, True, False),
     (SCIENTIST, True, True, False, False, False, False, False),
     (ADMIN, False, False, False, False, False, True, True),
 ]
@@ -59,7 +60,8 @@ def test_role_matrix(row: tuple) -> None:
     assert may_record(actor, OTHER_UAI) is False
     assert sees_names(actor, HOME_UAI) is names
     assert sees_names(actor, OTHER_UAI) is False
-    assert sees_notes(actor) is notes
+    assert sees_notes(actor, HOME_UAI) is notes
+    assert sees_notes(actor, OTHER_UAI) is False
     assert may_read_audit_log(actor) is audit
     assert may_manage_users(actor) is users
 

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 import serving.weekly.store as weekly_store
 from serving.db import Store, open_store
+from serving.db.enrollments import current_establishment
 from serving.db.models import AuditEntry, ListEntry, Student, WeeklyList, WeeklyRun
 from serving.services import NewDismissal, NewInterview, dismiss_student, get_week_list
 from serving.services import record_interview as record
@@ -227,7 +228,7 @@ def test_a_transferred_student_follows_the_roster(world: World) -> None:
     )  # scored, not on the roster
     write(world.store, NEXT_WEEK, [home, moved])
     with world.store.reading() as session:
-        assert session.get(Student, "H004").uai == OTHER_UAI
+        assert current_establishment(session, "H004") == OTHER_UAI
         assert session.get(Student, "H004").first_name == "Nouveau"
         assert session.get(Student, "H001").last_name == "NomH001"  # names already known kept
     record = get_student_record(world.store, make_actor("watch_unit", OTHER_UAI), "H004")

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from serving.api.deps import ActorDep, StoreDep
-from serving.api.errors import ERROR_RESPONSES
+from serving.api.errors import AUTHENTICATED, error_responses
 from serving.api.schemas import IdentityBody
 from serving.services import list_audit_log
 from serving.services.inputs import STUDENT_ID_PATTERN
@@ -18,7 +18,11 @@ __all__ = ["router"]
 router = APIRouter(tags=["audit"])
 
 
-@router.get("/v1/audit", response_model=list[AuditEntryView], responses=ERROR_RESPONSES)
+@router.get(
+    "/v1/audit",
+    response_model=list[AuditEntryView],
+    responses=error_responses(*AUTHENTICATED, 422),
+)
 def audit_log(
     store: StoreDep,
     actor: ActorDep,
@@ -29,7 +33,7 @@ def audit_log(
     return list_audit_log(store, actor, student_id=student_id, limit=limit)
 
 
-@router.get("/v1/me", response_model=IdentityBody, responses=ERROR_RESPONSES)
+@router.get("/v1/me", response_model=IdentityBody, responses=error_responses(*AUTHENTICATED))
 def me(actor: ActorDep) -> IdentityBody:
     """The user behind the token: role and establishments."""
     return IdentityBody(

@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from serving.api.deps import StoreDep
+from serving.api.errors import error_responses
 from serving.api.schemas import HealthBody
 from serving.db.migrate import head_revision
 
@@ -23,7 +24,14 @@ def _head() -> str | None:
     return head_revision(None)
 
 
-@router.get("/health", response_model=HealthBody, responses={503: {"model": HealthBody}})
+@router.get(
+    "/health",
+    response_model=HealthBody,
+    responses={
+        503: {"model": HealthBody, "description": "The store does not answer."},
+        **error_responses(),
+    },
+)
 def health(store: StoreDep) -> HealthBody | JSONResponse:
     try:
         with store.reading() as session:

@@ -16,10 +16,9 @@ from serving.api.deps import (
     authenticate_request,
     run_store_work,
 )
-from serving.api.errors import ERROR_RESPONSES
-from serving.api.schemas import ErrorBody
+from serving.api.errors import AUTHENTICATED, error_responses
 from serving.db.engine import Store
-from serving.services.inputs import UAI_PATTERN
+from serving.services.inputs import UAI_PATTERN, IsoDate
 from serving.services.lists import week_list_json
 from serving.services.views import WeekListView
 
@@ -29,14 +28,14 @@ router = APIRouter(tags=["lists"])
 
 UaiPath = Annotated[str, Path(pattern=UAI_PATTERN, description="Establishment UAI, e.g. 0350023K.")]
 WeekPath = Annotated[
-    dt.date, Path(description="Any day of the week (YYYY-MM-DD); the week starts on Monday.")
+    IsoDate, Path(description="Any day of the week (YYYY-MM-DD); the week starts on Monday.")
 ]
 
 
 @router.get(
     "/v1/establishments/{uai}/lists/{week}",
     response_model=WeekListView,
-    responses={**ERROR_RESPONSES, 404: {"model": ErrorBody, "description": "No such list."}},
+    responses=error_responses(*AUTHENTICATED, 422, (404, "No such list.")),
 )
 async def week_list(
     uai: UaiPath, week: WeekPath, store: StoreDep, token: BearerTokenDep, guard: AuthGuardDep

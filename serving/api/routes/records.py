@@ -8,8 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 
 from serving.api.deps import ActorDep, StoreDep
-from serving.api.errors import ERROR_RESPONSES
-from serving.api.schemas import ErrorBody
+from serving.api.errors import AUTHENTICATED, NO_SUCH_STUDENT, error_responses
 from serving.services import (
     InterviewChanges,
     NewDismissal,
@@ -24,8 +23,8 @@ __all__ = ["router"]
 
 router = APIRouter(tags=["interviews and dismissals"])
 
-_NOT_FOUND = {404: {"model": ErrorBody, "description": "No such student or interview."}}
-_CONFLICT = {409: {"model": ErrorBody, "description": "Invalid transition or stale revision."}}
+# What every route here may refuse, besides its own 404 and 409: a body is posted.
+_REFUSALS = (*AUTHENTICATED, 413, 422)
 InterviewIdPath = Annotated[int, Path(ge=1, le=2**62)]
 
 
@@ -33,7 +32,11 @@ InterviewIdPath = Annotated[int, Path(ge=1, le=2**62)]
     "/v1/interviews",
     response_model=InterviewView,
     status_code=201,
-    responses={**ERROR_RESPONSES, **_NOT_FOUND, **_CONFLICT},
+    responses=error_responses(
+        *_REFUSALS,
+        NO_SUCH_STUDENT,
+        (409, "An interview is already under way for this student."),
+    ),
 )
 def create_interview(new: NewInterview, store: StoreDep, actor: ActorDep) -> InterviewView:
     """Record an interview for a student of your establishment (watch unit only)."""
@@ -43,7 +46,9 @@ def create_interview(new: NewInterview, store: StoreDep, actor: ActorDep) -> Int
 @router.patch(
     "/v1/interviews/{interview_id}",
     response_model=InterviewView,
-    responses={**ERROR_RESPONSES, **_NOT_FOUND, **_CONFLICT},
+    responses=error_responses(
+        *_REFUSALS, (404, "No such interview."), (409, "Invalid transition or stale revision.")
+    ),
 )
 def change_interview(
     interview_id: InterviewIdPath, changes: InterviewChanges, store: StoreDep, actor: ActorDep
@@ -56,7 +61,7 @@ def change_interview(
     "/v1/dismissals",
     response_model=DismissalView,
     status_code=201,
-    responses={**ERROR_RESPONSES, **_NOT_FOUND},
+    responses=error_responses(*_REFUSALS, NO_SUCH_STUDENT),
 )
 def create_dismissal(new: NewDismissal, store: StoreDep, actor: ActorDep) -> DismissalView:
     """Overrule the list for a student, with a reason (watch unit only)."""

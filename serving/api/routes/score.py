@@ -21,8 +21,13 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from serving.api.deps import ActorDep, StoreDep
-from serving.api.errors import ERROR_RESPONSES
-from serving.api.schemas import ErrorBody
+from serving.api.errors import (
+    AUTHENTICATED,
+    error_body,
+    error_responses,
+    validation_error_body,
+)
+from serving.api.schemas import FieldError
 from serving.scoring import (
     ChampionProvider,
     InvalidPostedTables,
@@ -30,6 +35,7 @@ from serving.scoring import (
     RegisteredModel,
     score_posted,
 )
+from serving.services.inputs import IsoDate
 
 __all__ = ["PATH", "SCORE_MAX_BODY_BYTES", "ScoreRequest", "ScoreResponse", "router"]
 
@@ -55,7 +61,7 @@ class ScoreRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    as_of: dt.date = Field(description="Score as of this date (events strictly before it).")
+    as_of: IsoDate = Field(description="Score as of this date (events strictly before it).")
     language: Literal["fr", "en"] = Field(default="fr", description="Language of `text`.")
     establishments: list[Row] = Field(min_length=1, max_length=MAX_STUDENTS)
     students: list[Row] = Field(min_length=1, max_length=MAX_STUDENTS)
@@ -110,23 +116,6 @@ class ScoreResponse(BaseModel):
     not_enrolled: list[str] = Field(description="Posted students not enrolled on `as_of`.")
 
 
-class ContractError(BaseModel):
-    """A malformed field (loc, msg, type, as every 422 of the API), or a broken contract
-    rule, which also names its table, row (index of the record) and column."""
-
-    loc: list[str | int] = Field(description='["body", field...] or ["body", table, row, column]')
-    msg: str
-    type: str = Field(description="The error type, or the broken rule (docs/data-contract.md).")
-    table: str | None = None
-    row: int | None = None
-    column: str | None = None
-    rule: str | None = None
-
-
-class ContractErrors(BaseModel):
-    detail: list[ContractError]
-
-
 def get_champion(request: Request) -> Callable[[], RegisteredModel]:
     """The champion provider of the app, created on first use (MLflow set up then)."""
     provider = getattr(request.app.state, "champion", None)
@@ -142,11 +131,12 @@ ChampionDep = Annotated[Callable[[], RegisteredModel], Depends(get_champion)]
 @router.post(
     PATH,
     response_model=ScoreResponse,
-    responses={
-        **ERROR_RESPONSES,
-        422: {"model": ContractErrors, "description": "Malformed body or broken contract."},
-        503: {"model": ErrorBody, "description": "No champion model to score with."},
-    },
+    responses=error_responses(
+        *AUTHENTICATED,
+        413,
+        (422, "Malformed body, or broken data-contract rules (table, row, column, rule)."),
+        (503, "No champion model to score with."),
+    ),
 )
 def score_students(
     body: ScoreRequest, store: StoreDep, actor: ActorDep, champion: ChampionDep
@@ -159,10 +149,10 @@ def score_students(
         )
     except ModelUnavailable as error:
         logger.warning("POST %s refused: %s", PATH, error)
-        return JSONResponse({"detail": f"no model to score with: {error}"}, status_code=503)
+        return JSONResponse(error_body(f"no model to score with: {error}"), status_code=503)
     except InvalidPostedTables as error:
         details = [
-            ContractError(
+            FieldError(
                 loc=[
                     "body",
                     v.table,
@@ -175,10 +165,10 @@ def score_students(
                 row=v.row,
                 column=v.column,
                 rule=v.rule,
-            ).model_dump()
+            )
             for v in error.violations
         ]
-        return JSONResponse({"detail": details}, status_code=422)
+        return JSONResponse(validation_error_body(details), status_code=422)
     return ScoreResponse(
         as_of=scores.as_of,
         model_version=scores.model_version,

@@ -7,8 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 
 from serving.api.deps import ActorDep, StoreDep
-from serving.api.errors import ERROR_RESPONSES
-from serving.api.schemas import ErrorBody
+from serving.api.errors import AUTHENTICATED, NO_SUCH_STUDENT, error_responses
 from serving.services import get_student_record
 from serving.services.inputs import STUDENT_ID_PATTERN
 from serving.services.views import StudentRecordView
@@ -23,7 +22,7 @@ StudentIdPath = Annotated[str, Path(pattern=STUDENT_ID_PATTERN, description="Pse
 @router.get(
     "/v1/students/{student_id}",
     response_model=StudentRecordView,
-    responses={**ERROR_RESPONSES, 404: {"model": ErrorBody, "description": "No such student."}},
+    responses=error_responses(*AUTHENTICATED, 422, NO_SUCH_STUDENT),
 )
 def student_record(
     student_id: StudentIdPath, store: StoreDep, actor: ActorDep

@@ -1,0 +1,54 @@
+"""The `vigie audit-log verify` command: check that the audit log's hash chain is intact."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from vigie.commands.common import console, error_console
+from vigie.commands.serving import _refusals, _store
+
+__all__ = ["register"]
+
+audit_log_app = typer.Typer(
+    help="The store's append-only audit log (who read or changed which record, when).",
+    no_args_is_help=True,
+)
+
+
+@audit_log_app.command("verify")
+def verify(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Check the audit log's hash chain in id order: each entry carries the SHA-256 of its
+    content and of the previous entry's hash. Names the first entry whose content no longer
+    matches its hash (edited or forged) or that does not follow the one before it (entries
+    deleted, replaced or inserted), exit code 1; else prints how many entries were verified
+    and the chain's head (last id and hash), exit code 0. Keep the head elsewhere: someone
+    able to recompute hashes could otherwise cut or append entries at the end unseen."""
+    from serving.db.audit_chain import verify_chain
+
+    with _refusals():
+        store = _store()
+    try:
+        with _refusals():
+            report = verify_chain(store)
+    finally:
+        store.dispose()
+    if as_json:
+        typer.echo(json.dumps(report.to_dict(), indent=2))
+    elif report.intact:
+        console.print(report.summary(), markup=False)
+        if report.head_id is not None:
+            console.print(f"Head: entry {report.head_id}, hash {report.head_hash}", markup=False)
+    else:
+        error_console.print(f"Audit log broken at {report.summary()}", style="red", markup=False)
+    if not report.intact:
+        raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the commands to `app`."""
+    app.add_typer(audit_log_app, name="audit-log")
