@@ -23,9 +23,11 @@ whether the username exists or not. Every sign-in, failed or not, is audited wit
 username tried and the address (never the password); an attempt refused while throttled is
 not checked and not logged one by one (counted in an aggregated `login_flood` entry).
 
-The client address is `st.context.ip_address`: the WebSocket's peer as uvicorn reports it
-(`X-Forwarded-For` counts only from the proxies of `FORWARDED_ALLOW_IPS`, by default the
-loopback); Streamlit gives None for a loopback peer, counted as "loopback".
+The client address is `st.context.ip_address`: the WebSocket's TCP peer, or its
+`X-Forwarded-For` when the peer is one of the proxies VIGIE_TRUSTED_PROXIES names (`vigie
+dashboard` sets uvicorn's FORWARDED_ALLOW_IPS to it; none by default); Streamlit gives None
+for a loopback peer, counted as "loopback" (all users behind a proxy on the same machine
+that is not named share that one address).
 """
 
 from __future__ import annotations

@@ -18,9 +18,8 @@ worker process): after `API_THROTTLE.lock_after` failures from one address withi
 tokens unchecked, for `API_THROTTLE.lock_for` seconds. The first `API_THROTTLE.log_each`
 failures of a window are audited one row each, the rest as aggregated entries
 (`authentication_flood`), so a flood writes a bounded number of rows. The address is the
-TCP peer as uvicorn reports it: uvicorn replaces it with `X-Forwarded-For` only when the
-peer is in `--forwarded-allow-ips` (`FORWARDED_ALLOW_IPS`, by default 127.0.0.1 and ::1,
-i.e. a reverse proxy on the same machine).
+TCP peer, or its `X-Forwarded-For` when the peer is one of the proxies VIGIE_TRUSTED_PROXIES
+names (`vigie api` passes it to uvicorn; none by default).
 """
 
 from __future__ import annotations
