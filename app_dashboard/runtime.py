@@ -12,6 +12,7 @@ from typing import Any
 
 import streamlit as st
 
+from app_dashboard.plain import Markdown, plain
 from app_dashboard.settings import DashboardSettings, load_dashboard_settings
 from app_dashboard.wording import Language, text
 from serving.db import Store, open_store
@@ -20,6 +21,7 @@ from serving.services import AccessDenied, Actor, NotFound, ServiceError
 __all__ = [
     "ACTOR",
     "LANGUAGE_TOGGLE",
+    "SESSION_ENDED",
     "STUDENT",
     "UAI",
     "actor",
@@ -37,6 +39,7 @@ ACTOR = "vigie_actor"
 LANGUAGE_TOGGLE = "vigie_english"
 UAI = "vigie_uai"
 STUDENT = "vigie_student"
+SESSION_ENDED = "vigie_session_ended"
 
 
 @st.cache_resource(show_spinner=False)
@@ -113,7 +116,9 @@ def language() -> Language:
 
 
 def t(key: str, **values: object) -> str:
-    return text(key, language(), **values)
+    """The label `key` in the user's language, for Streamlit's Markdown elements: the
+    `values` (names, messages: data) are escaped to show as plain text (`plain`)."""
+    return Markdown(text(key, language(), **{name: plain(v) for name, v in values.items()}))
 
 
 def show_error(error: ServiceError) -> None:

@@ -41,6 +41,13 @@ class DashboardSettings(BaseSettings):
         default="http://127.0.0.1:5000", description="Where the MLflow UI is served."
     )
     drift_threshold: float = Field(default=0.25, gt=0, le=10, description="PSI alert level.")
+    export_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        description="An export (CSV, printable page) is dropped from Streamlit's media store "
+        "at most twice this long after the click that made it.",
+    )
 
     @property
     def resolved_database_url(self) -> str:

@@ -5,19 +5,26 @@ Run with `vigie dashboard` (or `streamlit run app_dashboard/streamlit_app.py`)."
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from app_dashboard import runtime
-from app_dashboard.auth import oidc_configured, sign_in_with_oidc
+from app_dashboard.auth import oidc_configured, sign_in_with_oidc, sign_out, still_signed_in
 from app_dashboard.navigation import pages_for
 from app_dashboard.wording import text, vocabulary
 
-st.set_page_config(page_title="Vigie", page_icon=":material/visibility:", layout="wide")
+# A local icon (sent inline): a ":material/...:" page icon makes the browser fetch it from a
+# public CDN, which a school intranet may not reach and which would learn of every visit.
+FAVICON = str(Path(__file__).parent / "assets" / "favicon.svg")
+st.set_page_config(page_title="Vigie", page_icon=FAVICON, layout="wide")
 
 with st.sidebar:
     st.toggle(text("language", "fr"), key=runtime.LANGUAGE_TOGGLE)
 
 actor = runtime.actor()
+if actor is not None:  # re-read on every rerun: a disabled or changed user is signed out
+    actor = still_signed_in(actor)
 if actor is None and oidc_configured():
     actor = sign_in_with_oidc()
 
@@ -29,10 +36,7 @@ else:
         role = vocabulary("role", actor.role, runtime.language())
         st.caption(runtime.t("signed_in_as", username=actor.username, role=role))
         if st.button(runtime.t("sign_out"), icon=":material/logout:"):
-            for key in list(st.session_state.keys()):
-                if key != runtime.LANGUAGE_TOGGLE:
-                    del st.session_state[key]
-            st.query_params.clear()
+            sign_out()
             if oidc_configured():
                 st.logout()
             st.rerun()

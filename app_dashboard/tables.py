@@ -9,6 +9,7 @@ import html
 import pandas as pd
 
 from app_dashboard.wording import Language, text
+from serving.csv_safety import safe_frame
 from serving.services.views import ListEntryView, WeekListView
 
 __all__ = [
@@ -101,7 +102,8 @@ def _headers(language: Language) -> dict[str, str]:
 
 def csv_bytes(frame: pd.DataFrame, language: Language) -> bytes:
     """The list for the meeting as CSV (UTF-8 with BOM, so a spreadsheet opens accents
-    right), headers in `language`, risk as a percentage."""
+    right), headers in `language`, risk as a percentage; no cell a spreadsheet would run as
+    a formula (`serving.csv_safety`)."""
     out = frame.assign(
         tier=frame["tier"].map(
             {"list": text("tier_list", language), "watch": text("tier_watch", language)}
@@ -110,7 +112,7 @@ def csv_bytes(frame: pd.DataFrame, language: Language) -> bytes:
         risk_change=(frame["risk_change"] * 100).round(1),
     )
     headers = {"tier": "", "student_id": text("student_id", language), **_headers(language)}
-    return out.rename(columns=headers).to_csv(index=False).encode("utf-8-sig")
+    return safe_frame(out.rename(columns=headers)).to_csv(index=False).encode("utf-8-sig")
 
 
 def _percent(value: float | None, signed: bool = False) -> str:

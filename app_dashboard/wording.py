@@ -28,6 +28,14 @@ LABELS: dict[str, tuple[str, str]] = {
     "sign_in_oidc": ("Se connecter avec l'ENT", "Sign in with the school account"),
     "sign_out": ("Se déconnecter", "Sign out"),
     "bad_login": ("Identifiant ou mot de passe incorrect.", "Wrong username or password."),
+    "login_wait": (
+        "Trop de tentatives de connexion : réessayez dans {wait}.",
+        "Too many sign-in attempts: try again in {wait}.",
+    ),
+    "session_ended": (
+        "Votre session a été fermée car votre compte a été modifié ou désactivé. Reconnectez-vous.",
+        "Your session was closed because your account was changed or disabled. Sign in again.",
+    ),
     "signed_in_as": ("Connecté : {username} ({role})", "Signed in: {username} ({role})"),
     "no_page": ("Aucune page pour ce rôle.", "No page for this role."),
     "denied": ("Accès refusé : {message}", "Access denied: {message}"),

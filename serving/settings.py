@@ -24,6 +24,13 @@ class ServingSettings(BaseSettings):
     database_url: str | None = Field(
         default=None, description="SQLAlchemy URL of the store; default SQLite under home."
     )
+    trusted_proxies: str = Field(
+        default="",
+        description="Comma-separated addresses of the reverse proxies whose X-Forwarded-For "
+        "header names the client (`vigie api` and `vigie dashboard`); empty (default): none, "
+        "the TCP peer is the client. The address is what failed sign-ins and failed "
+        "authentications are throttled by.",
+    )
     max_body_bytes: int = Field(
         default=64 * 1024, ge=1024, le=16 * 1024 * 1024, description="Largest request body."
     )

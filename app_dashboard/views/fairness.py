@@ -15,6 +15,7 @@ from app_dashboard.fairness_tables import (
     proxies_table,
     reason_families_table,
 )
+from app_dashboard.plain import plain
 from serving.services import ServiceError
 from serving.services.dashboard_models import get_fairness_report
 from training.fairness.groups import group_label, grouping_label
@@ -61,7 +62,7 @@ if not disparities.empty:
     small = chosen[chosen["status"] == "too_small"]
     if not small.empty:
         names = ", ".join(small["grouping"] + " · " + small["group"])
-        st.caption(f"{t('too_small')} : {names}")
+        st.caption(f"{t('too_small')} : {plain(names)}")
 
 st.subheader(t("metrics_by_group"))
 if report.get("group_metrics"):

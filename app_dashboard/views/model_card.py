@@ -11,6 +11,7 @@ from app_dashboard.fairness_tables import (
     performance_table,
     training_data_table,
 )
+from app_dashboard.plain import plain
 from serving.services import ServiceError
 from serving.services.dashboard_models import (
     get_comparison,
@@ -36,8 +37,8 @@ if shown is None:
     st.stop()
 
 st.markdown(
-    f"**{settings.model_name}** · {t('version')} {shown.version} · "
-    f"{', '.join(shown.aliases) or '—'}"
+    f"**{plain(settings.model_name)}** · {t('version')} {plain(shown.version)} · "
+    f"{plain(', '.join(shown.aliases) or '—')}"
 )
 st.write(t("model_card_intro"))
 
@@ -48,7 +49,7 @@ st.subheader(t("metrics_at_capacity"))
 try:
     _, comparison = get_comparison(store, actor, client, settings.model_name, shown.version)
 except ServiceError as error:
-    st.caption(str(error))
+    st.caption(plain(error))
 else:
     performance = performance_table(comparison.get("models", {}), language)
     st.dataframe(performance, hide_index=True, width="stretch")

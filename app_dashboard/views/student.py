@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from app_dashboard import runtime
 from app_dashboard.charts import absences_chart, risk_chart, waterfall_chart
+from app_dashboard.plain import plain
 from app_dashboard.wording import vocabulary
 from serving.db.vocabulary import (
     INTERVIEW_SOLUTIONS,
@@ -53,8 +54,10 @@ st.session_state[runtime.STUDENT] = student_id
 st.query_params["student"] = student_id
 
 name = " ".join(part for part in (record.last_name, record.first_name) if part)
-st.title(name or record.student_id)
-st.caption(f"{t('student_id')} {record.student_id} · {t('establishment')} {record.uai}")
+st.title(plain(name or record.student_id))
+st.caption(
+    f"{t('student_id')} {plain(record.student_id)} · {t('establishment')} {plain(record.uai)}"
+)
 if not name:
     st.caption(t("pseudonymised"))
 if FLASH in st.session_state:
@@ -74,7 +77,7 @@ if latest is not None:
     week_column.metric(t("week"), latest.week.strftime("%d/%m/%Y"))
     st.subheader(t("reasons_title"))
     for reason in latest.reasons:
-        st.markdown(f"- {reason.text_en if language == 'en' else reason.text_fr}")
+        st.markdown(f"- {plain(reason.text_en if language == 'en' else reason.text_fr)}")
 
     history = pd.DataFrame(
         [{"week": point.week, "risk": point.risk, "rank": point.rank} for point in record.history]
@@ -158,15 +161,19 @@ for interview in reversed(record.interviews):
     )
     st.markdown(line)
     if interview.notes:
-        st.caption(interview.notes)
+        st.caption(plain(interview.notes))
     elif interview.notes_withheld:
         st.caption(f"*{t('notes_withheld')}*")
 if record.dismissals:
     st.subheader(t("dismissals_title"))
     for dismissal in reversed(record.dismissals):
-        reason = f"*{t('reason_withheld')}*" if dismissal.reason_withheld else dismissal.reason
+        reason = (
+            f"*{t('reason_withheld')}*"
+            if dismissal.reason_withheld
+            else plain(dismissal.reason or "—")
+        )
         st.markdown(
-            f"{dismissal.week:%d/%m/%Y} · {reason or '—'} · "
+            f"{dismissal.week:%d/%m/%Y} · {reason} · "
             + t("by_on", who=dismissal.created_by, when=f"{dismissal.created_at:%d/%m/%Y}")
         )
 

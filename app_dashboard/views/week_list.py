@@ -6,7 +6,9 @@ import datetime as dt
 import streamlit as st
 
 from app_dashboard import runtime
+from app_dashboard.exports import deferred_export
 from app_dashboard.navigation import page_path
+from app_dashboard.plain import plain_frame
 from app_dashboard.tables import csv_bytes, display_frame, list_frame, printable_html
 from features.calendar import monday_on_or_before
 from serving.services import ServiceError, get_week_list
@@ -124,7 +126,8 @@ for tier, title, help_text in (
         st.caption(t("empty_tier"))
         continue
     if tier == "list":  # the few students to invite: full sentences, nothing cut
-        st.table(display_frame(part, language))
+        from_data = ("student", "level", "class_id", "reasons")
+        st.table(display_frame(plain_frame(part, from_data), language))
         continue
     st.dataframe(
         part.loc[:, list(columns)],
@@ -149,9 +152,11 @@ if button.button(t("open"), type="primary", icon=":material/person:") and chosen
 
 csv_column, html_column = st.columns(2)
 stem = f"vigie-{uai}-{view.week.isoformat()}"
+keep = runtime.settings().export_seconds
+# Made at the click only, for a user still active, and swept soon after (app_dashboard.exports).
 csv_column.download_button(
     t("export_csv"),
-    csv_bytes(frame, language),
+    deferred_export(store, actor, lambda: csv_bytes(frame, language), keep),
     file_name=f"{stem}.csv",
     mime="text/csv",
     icon=":material/download:",
@@ -159,7 +164,7 @@ csv_column.download_button(
 )
 html_column.download_button(
     t("export_html"),
-    printable_html(view, frame, language),
+    deferred_export(store, actor, lambda: printable_html(view, frame, language), keep),
     file_name=f"{stem}.html",
     mime="text/html",
     icon=":material/print:",

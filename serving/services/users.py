@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
@@ -35,6 +35,7 @@ __all__ = [
     "authenticate_token",
     "disable_user",
     "list_users",
+    "refresh_actor",
     "renew_token",
 ]
 
@@ -138,10 +139,15 @@ def renew_token(
 
 
 def authenticate_token(
-    store: Store, plaintext: str | None, now: dt.datetime | None = None
+    store: Store,
+    plaintext: str | None,
+    now: dt.datetime | None = None,
+    *,
+    on_denial: Callable[[str], None] | None = None,
 ) -> Actor:
     """The actor behind an API token; a missing, malformed, unknown, expired or disabled
-    token raises `NotAuthenticated` and is audited (with the token's public id at most)."""
+    token raises `NotAuthenticated` and is audited (with the token's public id at most), or,
+    when `on_denial` is given, handed to it to audit (the API throttles floods so)."""
     now = now or utc_now()
     parsed = parse_token(plaintext) if plaintext else None
     problem = "missing token" if not plaintext else "malformed token"
@@ -168,7 +174,10 @@ def authenticate_token(
                     establishments=_scope_set(user.scopes),
                 )
     if actor is None:
-        record_anonymous_denial(store, "authenticate", problem)
+        if on_denial is None:
+            record_anonymous_denial(store, "authenticate", problem)
+        else:
+            on_denial(problem)
         raise NotAuthenticated("a valid bearer token is required")
     return actor
 
@@ -200,8 +209,11 @@ def _scope_set(scopes: str | None) -> frozenset[str]:
     return frozenset(scopes.split(",")) if scopes else frozenset()
 
 
-def authenticate_password(store: Store, username: str, password: str) -> Actor:
-    """The actor behind a username and password (the dashboard's login)."""
+def authenticate_password(
+    store: Store, username: str, password: str, *, address: str | None = None
+) -> Actor:
+    """The actor behind a username and password (the dashboard's login). Every sign-in is
+    audited with the username tried (never the password) and the client's `address`."""
     with store.reading() as session:
         user = _active_user(session, User.username == username)
         stored = user.password_hash if user is not None else None
@@ -210,10 +222,29 @@ def authenticate_password(store: Store, username: str, password: str) -> Actor:
         matches = verify_password(stored or _dummy_hash(), password)
         ok = user is not None and not user.disabled and stored is not None and matches
         actor = _actor(user) if ok and user is not None else None
+    where = f" from {address}" if address else ""
     if actor is None:
-        record_anonymous_denial(store, "login", "bad username or password")
+        tried = username[:100]
+        record_anonymous_denial(store, "login", f"bad username or password for {tried!r}{where}")
         raise NotAuthenticated("bad username or password")
+    with store.transaction() as session:
+        record(session, actor, "login", "allowed", detail=f"password{where}")
     return actor
+
+
+def refresh_actor(store: Store, actor: Actor) -> Actor | None:
+    """The signed-in `actor` as the store says it is now (one statement): None when the user
+    is gone or disabled; an actor of another role or scope when those changed."""
+    with store.read_connection() as connection:
+        user = connection.execute(_USER_QUERY, {"username": actor.username}).one_or_none()
+    if user is None or user.disabled:
+        return None
+    return Actor(username=actor.username, role=user.role, establishments=_scope_set(user.scopes))
+
+
+_USER_QUERY = select(User.role, User.disabled, _SCOPES.label("scopes")).where(
+    User.username == bindparam("username")
+)
 
 
 @cache

@@ -6,6 +6,7 @@ so the session sets them once, before any app runs."""
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 import app_dashboard
 from app_dashboard import runtime
+from app_dashboard.plain import WORD_JOINER
 from serving.db import Store
 from serving.services import Actor, authenticate_password
 from tests.dashboard.world import PASSWORD, USERNAMES, DashboardWorld, build_world
@@ -53,6 +55,14 @@ def app_as(store: Store, role: str | None, language: str = "fr") -> AppTest:
     return app
 
 
+def shown(markdown: str) -> str:
+    """What a reader sees of a Markdown body the dashboard escaped (`app_dashboard.plain`)."""
+    return _ESCAPE.sub(r"\1", markdown).replace(WORD_JOINER, "")
+
+
+_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
+
+
 def texts(app: AppTest) -> str:
     """Everything the page wrote, as one string (to check what leaks and what shows)."""
     parts = []
@@ -75,4 +85,4 @@ def texts(app: AppTest) -> str:
         parts.append(frame.value.to_csv())
     for box in app.selectbox:
         parts.extend(str(option) for option in box.options)
-    return "\n".join(parts)
+    return shown("\n".join(parts))

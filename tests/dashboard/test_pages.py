@@ -9,7 +9,7 @@ from sqlalchemy import select
 from app_dashboard import runtime
 from app_dashboard.navigation import ROLE_PAGES
 from serving.db.models import AuditEntry, Interview
-from tests.dashboard.conftest import app_as, texts
+from tests.dashboard.conftest import app_as, shown, texts
 from tests.dashboard.world import PASSWORD
 
 STUDENT_PAGE = "views/student.py"
@@ -285,7 +285,7 @@ def test_data_scientist_models_and_drift_pages(store, world):
     assert len(drift) > 30 and drift["PSI"].is_monotonic_decreasing
     assert app.error or app.success
     # Against the sample of training rows the champion's run logged (no file configured).
-    caption = app.caption[0].value  # the champion's rows at the nearest time of year
+    caption = shown(app.caption[0].value)  # the champion's rows at the nearest time of year
     assert "vigie-dropout/1" in caption and "2025-11-24" in caption
 
 

@@ -22,8 +22,10 @@ import uvicorn
 from fastapi import FastAPI
 
 from serving.api import create_app
+from serving.api.deps import API_THROTTLE
 from serving.db import Store, open_store
 from serving.services import Actor, NewUser, add_user
+from serving.throttle import Throttle
 from serving.weekly import EstablishmentWeek, Reason, RosterStudent, ScoredStudent
 
 HOME_UAI = "0350023K"
@@ -189,6 +191,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
 def api(world: World, live_server: LiveServer) -> Iterator[httpx.Client]:
     """An HTTP client to the live server, whose app now serves this test's store."""
     live_server.app.state.store = world.store
+    live_server.app.state.auth_throttle = Throttle(API_THROTTLE)  # each test counts anew
     with httpx.Client(base_url=live_server.url, timeout=30) as client:
         yield client
 

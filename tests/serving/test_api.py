@@ -301,7 +301,7 @@ def test_right_id_wrong_secret_is_401(api: httpx.Client, world: World) -> None:
     forged = f"vigie_{token_id}_{issue_token().plaintext.split('_', 2)[2]}"
     assert api.get(LIST, headers={"Authorization": f"Bearer {forged}"}).status_code == 401
     [entry] = audit(world, action="authenticate")
-    assert entry.detail == f"unknown token {token_id}"
+    assert entry.detail == f"unknown token {token_id} from 127.0.0.1"
     assert forged.split("_", 2)[2] not in (entry.detail or "")
 
 

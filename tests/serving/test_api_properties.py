@@ -23,7 +23,9 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from serving.api import create_app
+from serving.api.deps import API_THROTTLE
 from serving.db import Store
+from serving.throttle import Throttle
 from tests.serving.conftest import World
 
 CHECKS = [check for check in REGISTERED_CHECKS.get_all() if check is not positive_data_acceptance]
@@ -58,6 +60,7 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
 )
 def test_no_server_error_and_documented_answers(case, world: World) -> None:
     APP.state.store = world.store
+    APP.state.auth_throttle = Throttle(API_THROTTLE)  # each example counts anew
     case.call_and_validate(headers=world.headers("watch_unit"), checks=CHECKS)
 
 

@@ -44,10 +44,17 @@ def dashboard(
     from serving.db import open_store
     from serving.settings import load_serving_settings
 
-    store = open_store(load_serving_settings().resolved_database_url)  # migrate first
+    settings = load_serving_settings()
+    store = open_store(settings.resolved_database_url)  # migrate first
     store.dispose()
     typer.echo(f"Vigie dashboard on http://{host}:{port} (Ctrl+C to stop)", err=True)
-    environment = {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true"}
+    # Streamlit's uvicorn takes X-Forwarded-For from FORWARDED_ALLOW_IPS (by default any
+    # loopback peer): only from the proxies VIGIE_TRUSTED_PROXIES names (none by default).
+    environment = {
+        **os.environ,
+        "MLFLOW_DISABLE_TELEMETRY": "true",
+        "FORWARDED_ALLOW_IPS": settings.trusted_proxies,
+    }
     command = streamlit_command(host, port, headless=not open_browser)
     raise typer.Exit(subprocess.call(command, env=environment))
 

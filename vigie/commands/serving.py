@@ -223,6 +223,11 @@ def api(
     # install fails here instead of silently serving with the pure-Python h11 parser at
     # about twice the CPU per request.
     fast = {"http": "httptools", "loop": "uvloop" if sys.platform != "win32" else "asyncio"}
+    # The client's address (the throttle of failed authentications counts by it) is the TCP
+    # peer, or X-Forwarded-For from the proxies VIGIE_TRUSTED_PROXIES names (none by default:
+    # uvicorn's own default would trust it from any loopback peer).
+    proxies = _trusted_proxies()
+    fast |= {"proxy_headers": bool(proxies), "forwarded_allow_ips": proxies}
     if workers == 1:
         uvicorn.run(application, host=host, port=port, server_header=False, **fast)
         return
@@ -257,3 +262,9 @@ def register(app: typer.Typer) -> None:
     app.add_typer(db_app, name="db")
     app.add_typer(users_app, name="users")
     app.command()(api)
+
+
+def _trusted_proxies() -> str:
+    from serving.settings import load_serving_settings
+
+    return load_serving_settings().trusted_proxies
