@@ -14,9 +14,12 @@ whose student is enrolled in that establishment on the day of the request
 (`serving.db.enrollments`): a student who moved away shows as a pseudonym on the old school's
 past lists. That day is part of the cache key, since an enrollment can start overnight.
 
-The marks of an entry are live: `interview_under_way` says whether the student has an
-interview under way now, `dismissed_recently` whether the weekly run saw a recent dismissal
-or one was recorded since the list was written.
+Each entry is in one part of the week's queue (`tier`: invite, watch, follow_up); a student in
+follow-up has the decision the weekly run found (`follow_up`). The marks of an entry are
+live: `interview_under_way` says whether the student has an interview under way now,
+`dismissed_recently` whether the weekly run saw a recent dismissal or one was recorded since
+the list was written. A decision recorded after the list was written moves nobody between
+parts: the slot is given again by the next weekly run (a person decides meanwhile).
 """
 
 from __future__ import annotations
@@ -133,7 +136,20 @@ def _read_view(
 def _entry(row: Any) -> dict[str, Any]:
     entry = dict(row)
     entry["dismissed_recently"] = bool(entry["dismissed_recently"] or entry.pop("dismissed_since"))
+    decision = {name: entry.pop(f"decision_{name}") for name in _DECISION_FIELDS}
+    if decision["kind"] is not None:
+        entry["follow_up"] = {
+            "kind": decision["kind"],
+            "week": decision["week"],
+            "date": decision["date"],
+            "solution": decision["solution"],
+            "risk_then": decision["risk"],
+            "risk_now": entry["risk"],
+        }
     return entry
+
+
+_DECISION_FIELDS = ("kind", "week", "date", "solution", "risk")
 
 
 _HEADER = (
@@ -175,6 +191,11 @@ _ENTRY_COLUMNS = (
     _DISMISSED_SINCE_WRITTEN.label("dismissed_since"),
     ListEntry.reasons,
     ListEntry.features_shown,
+    ListEntry.decision_kind,
+    ListEntry.decision_week,
+    ListEntry.decision_date,
+    ListEntry.decision_solution,
+    ListEntry.decision_risk,
 )
 _ENTRIES = (
     select(*_ENTRY_COLUMNS)

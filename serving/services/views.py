@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from serving.db.vocabulary import (
     AuditOutcome,
+    FollowUpKind,
     InterviewSolution,
     InterviewStatus,
     ListTier,
@@ -24,6 +25,7 @@ from serving.db.vocabulary import (
 __all__ = [
     "AuditEntryView",
     "DismissalView",
+    "FollowUpView",
     "InterviewView",
     "ListEntryView",
     "ReasonView",
@@ -55,19 +57,54 @@ class ReasonView(_View):
     direction: str | None = None
 
 
+class FollowUpView(_View):
+    """Why a student in follow-up takes no slot this week: the decision the weekly run
+    found (`models.queue`), as it stood when the list was written."""
+
+    kind: FollowUpKind = Field(
+        description="under_way: an interview under way; held: an interview held lately; "
+        "dismissed: a recent dismissal."
+    )
+    week: dt.date = Field(description="Monday of the week the decision was taken.")
+    date: dt.date | None = Field(
+        default=None, description="The interview's date, when one was given."
+    )
+    solution: InterviewSolution | None = Field(
+        default=None, description="The solution proposed at the interview held."
+    )
+    risk_then: float | None = Field(
+        default=None,
+        description="The risk on the latest list at or before the decision's week, if any.",
+    )
+    risk_now: float = Field(description="The risk this week.")
+
+
 class ListEntryView(_View):
-    rank: int
-    tier: ListTier = Field(description="list: within capacity; watch: over the risk threshold.")
+    rank: int = Field(
+        description="Position in the week's queue, through its parts: invited, watched, "
+        "then followed."
+    )
+    tier: ListTier = Field(
+        description="The part of the week's queue: invite (the capacity's slots, highest "
+        "risks not in follow-up), watch (at or over the watch threshold, beyond the slots), "
+        "follow_up (in follow-up: never takes a slot)."
+    )
     student_id: str
     last_name: str | None = None
     first_name: str | None = None
     risk: float = Field(description="Calibrated probability of dropping out this school year.")
     risk_change: float | None = Field(description="Change since last week's list, if listed.")
     new_this_week: bool
-    interview_under_way: bool
+    interview_under_way: bool = Field(
+        description="An interview is under way now (live: it may have started after the "
+        "list was written; the slot is given again only by the next weekly run)."
+    )
     dismissed_recently: bool
     reasons: list[ReasonView]
     features_shown: dict[str, Any]
+    follow_up: FollowUpView | None = Field(
+        default=None, description="For a student in follow-up: the decision."
+    )
 
 
 class WeekListView(_View):

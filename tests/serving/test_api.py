@@ -61,8 +61,8 @@ def test_watch_unit_reads_its_list_with_names(api: httpx.Client, world: World) -
     body = response.json()
     assert body["model_version"] == "vigie-dropout/3"
     assert [(e["rank"], e["tier"], e["student_id"]) for e in body["entries"]] == [
-        (1, "list", "H001"),
-        (2, "list", "H002"),
+        (1, "invite", "H001"),
+        (2, "invite", "H002"),
         (3, "watch", "H003"),
     ]
     assert body["entries"][0]["last_name"] == "NomH001"
