@@ -31,7 +31,15 @@ from sqlalchemy import Connection, Date, and_, bindparam, case, exists, select
 
 from serving.db import enrollments
 from serving.db.engine import Store
-from serving.db.models import Dismissal, Establishment, Interview, ListEntry, Student, WeeklyList
+from serving.db.models import (
+    Dismissal,
+    Establishment,
+    Interview,
+    ListEntry,
+    Student,
+    WeeklyList,
+    WeeklyRun,
+)
 from serving.db.payload_cache import CachedPayload
 from serving.db.revisions import list_revision
 from serving.db.vocabulary import OPEN_INTERVIEW_STATUSES
@@ -128,6 +136,13 @@ def _read_view(
         model_version=header.model_version,
         weekly_interview_capacity=header.weekly_interview_capacity,
         watch_threshold=header.watch_threshold,
+        follow_up_rule=None
+        if header.held_weeks is None
+        else {
+            "held_weeks": header.held_weeks,
+            "dismissal_weeks": header.dismissal_weeks,
+            "risk_margin": header.risk_margin,
+        },
         written_at=header.written_at,
         entries=[ListEntryView.model_validate(_entry(row)) for row in rows.mappings()],
     )
@@ -162,8 +177,12 @@ _HEADER = (
         WeeklyList.weekly_interview_capacity,
         WeeklyList.watch_threshold,
         WeeklyList.written_at,
+        WeeklyRun.held_weeks,
+        WeeklyRun.dismissal_weeks,
+        WeeklyRun.risk_margin,
     )
     .join(Establishment, Establishment.uai == WeeklyList.uai)
+    .join(WeeklyRun, WeeklyRun.week == WeeklyList.week)
     .where(WeeklyList.uai == bindparam("uai"), WeeklyList.week == bindparam("week"))
 )
 

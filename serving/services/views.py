@@ -25,6 +25,7 @@ from serving.db.vocabulary import (
 __all__ = [
     "AuditEntryView",
     "DismissalView",
+    "FollowUpRuleView",
     "FollowUpView",
     "InterviewView",
     "ListEntryView",
@@ -79,6 +80,17 @@ class FollowUpView(_View):
     risk_now: float = Field(description="The risk this week.")
 
 
+class FollowUpRuleView(_View):
+    """The follow-up rule the week's queue was made with (`vigie score --held-weeks
+    --dismissal-weeks --risk-margin`)."""
+
+    held_weeks: int = Field(description="Weeks in follow-up after an interview held.")
+    dismissal_weeks: int = Field(description="Weeks in follow-up after a dismissal.")
+    risk_margin: float = Field(
+        description="A rise of the risk since the decision that brings the student back."
+    )
+
+
 class ListEntryView(_View):
     rank: int = Field(
         description="Position in the week's queue, through its parts: invited, watched, "
@@ -115,6 +127,9 @@ class WeekListView(_View):
     model_version: str
     weekly_interview_capacity: int
     watch_threshold: float | None
+    follow_up_rule: FollowUpRuleView | None = Field(
+        default=None, description="None for a week written before the follow-up rule."
+    )
     written_at: dt.datetime
     entries: list[ListEntryView]
 
