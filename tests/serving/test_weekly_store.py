@@ -347,6 +347,25 @@ def test_a_failure_midway_leaves_every_list_as_it_was(
         assert session.get(WeeklyRun, NEXT_WEEK) is None
 
 
+def test_a_failure_midway_with_follow_ups_keeps_the_lists_and_the_rule(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    unit = make_actor("watch_unit", HOME_UAI)
+    record(world.store, unit, NewInterview(student_id="H001", status="held", interview_date=WEEK))
+    before = snapshot(world.store)
+
+    def failing(*args, **kwargs):
+        raise RuntimeError("store lost midway")
+
+    monkeypatch.setattr(weekly_store, "bump_all_list_revisions", failing)
+    with pytest.raises(RuntimeError, match="lost midway"):
+        write(world.store, WEEK, week_input(), model="vigie-dropout/3")
+    assert snapshot(world.store) == before
+    with world.store.reading() as session:
+        assert session.get(WeeklyRun, WEEK).held_weeks == 10
+        assert session.scalar(select(func.count()).where(ListEntry.tier == "follow_up")) == 0
+
+
 def test_invalid_input_writes_nothing(world: World) -> None:
     before = snapshot(world.store)
     with pytest.raises(ValueError, match="twice"):
