@@ -1,5 +1,6 @@
 """Pure functions from service views to the frames and files the pages show: the weekly
-list as a table, its CSV export and its printable page. No Streamlit here, so each is tested
+list as a table in its three parts (to invite, to watch, in follow-up), its CSV export and
+its printable page, both with the part of each student. No Streamlit here, so each is tested
 on its own."""
 
 from __future__ import annotations
@@ -8,14 +9,16 @@ import html
 
 import pandas as pd
 
-from app_dashboard.wording import Language, text
+from app_dashboard.wording import Language, text, vocabulary
 from serving.csv_safety import safe_frame
 from serving.services.views import ListEntryView, WeekListView
 
 __all__ = [
     "LIST_COLUMNS",
+    "PARTS",
     "csv_bytes",
     "display_frame",
+    "follow_up_frame",
     "list_frame",
     "printable_html",
     "student_label",
@@ -33,7 +36,18 @@ LIST_COLUMNS: tuple[str, ...] = (
     "new_this_week",
     "reasons",
     "status",
+    "decision",
+    "decision_date",
+    "solution",
+    "risk_then",
 )
+# The parts of the week's queue, in the order shown, with their labels.
+PARTS: tuple[tuple[str, str], ...] = (
+    ("invite", "tier_invite"),
+    ("watch", "tier_watch"),
+    ("follow_up", "tier_follow_up"),
+)
+_FOLLOW_UP_COLUMNS = ("decision", "decision_date", "solution", "risk_then")
 
 
 def student_label(entry: ListEntryView) -> str:
@@ -60,6 +74,7 @@ def list_frame(
     rows = []
     for entry in view.entries:
         reasons = [r.text_en if language == "en" else r.text_fr for r in entry.reasons]
+        follow_up = entry.follow_up
         rows.append(
             {
                 "tier": entry.tier,
@@ -73,6 +88,14 @@ def list_frame(
                 "new_this_week": entry.new_this_week,
                 "reasons": " · ".join(reasons),
                 "status": _status(entry, language),
+                "decision": None
+                if follow_up is None
+                else vocabulary("decision", follow_up.kind, language),
+                "decision_date": None if follow_up is None else (follow_up.date or follow_up.week),
+                "solution": None
+                if follow_up is None or follow_up.solution is None
+                else vocabulary("solution", follow_up.solution, language),
+                "risk_then": None if follow_up is None else follow_up.risk_then,
             }
         )
     frame = pd.DataFrame(rows, columns=list(LIST_COLUMNS))
@@ -96,6 +119,11 @@ def _headers(language: Language) -> dict[str, str]:
         "new_this_week": "col_new",
         "reasons": "col_reasons",
         "status": "col_status",
+        "decision": "col_decision",
+        "decision_date": "col_decision_date",
+        "solution": "col_solution",
+        "risk_then": "col_risk_then",
+        "risk_then_now": "col_risk_then_now",
     }
     return {column: text(key, language) for column, key in keys.items()}
 
@@ -105,13 +133,19 @@ def csv_bytes(frame: pd.DataFrame, language: Language) -> bytes:
     right), headers in `language`, risk as a percentage; no cell a spreadsheet would run as
     a formula (`serving.csv_safety`)."""
     out = frame.assign(
-        tier=frame["tier"].map(
-            {"list": text("tier_list", language), "watch": text("tier_watch", language)}
-        ),
+        tier=frame["tier"].map({part: text(key, language) for part, key in PARTS}),
         risk=(frame["risk"] * 100).round(1),
         risk_change=(frame["risk_change"] * 100).round(1),
+        risk_then=(frame["risk_then"].astype(float) * 100).round(1),
+        decision_date=frame["decision_date"].map(
+            lambda day: None if day is None or pd.isna(day) else day.isoformat()
+        ),
     )
-    headers = {"tier": "", "student_id": text("student_id", language), **_headers(language)}
+    headers = {
+        "tier": text("col_part", language),
+        "student_id": text("student_id", language),
+        **_headers(language),
+    }
     return safe_frame(out.rename(columns=headers)).to_csv(index=False).encode("utf-8-sig")
 
 
@@ -132,17 +166,63 @@ def display_frame(frame: pd.DataFrame, language: Language) -> pd.DataFrame:
         level=frame["level"].fillna(""),
         class_id=frame["class_id"].fillna(""),
     )
-    # The list's columns, less the tier (a section of its own) and the pseudonymous id.
-    columns = [column for column in LIST_COLUMNS if column not in ("tier", "student_id")]
+    # The list's columns, less the tier (a section of its own), the pseudonymous id and the
+    # follow-up's (a section of their own).
+    hidden = ("tier", "student_id", *_FOLLOW_UP_COLUMNS)
+    columns = [column for column in LIST_COLUMNS if column not in hidden]
     return shown.loc[:, columns].rename(columns=_headers(language)).reset_index(drop=True)
 
 
+def _day(value: object) -> str:
+    if value is None or pd.isna(value):
+        return "—"
+    return value.strftime("%d/%m/%Y")  # type: ignore[attr-defined]
+
+
+def _then_now(then: float | None, now: float) -> str:
+    return f"{_percent(then)} → {_percent(now)}"
+
+
+FOLLOW_UP_SHOWN = (
+    "student",
+    "level",
+    "class_id",
+    "decision",
+    "decision_date",
+    "solution",
+    "risk_then_now",
+    "status",
+)
+
+
+def follow_up_frame(frame: pd.DataFrame, language: Language) -> pd.DataFrame:
+    """The students in follow-up as people read them: the decision, its date, the solution
+    proposed, the risk then and now, and the live marks."""
+    shown = frame.assign(
+        level=frame["level"].fillna(""),
+        class_id=frame["class_id"].fillna(""),
+        decision=frame["decision"].fillna("—"),
+        decision_date=frame["decision_date"].map(_day),
+        solution=frame["solution"].fillna("—"),
+        risk_then_now=[
+            _then_now(then, now)
+            for then, now in zip(frame["risk_then"], frame["risk"], strict=True)
+        ],
+    )
+    return (
+        shown.loc[:, list(FOLLOW_UP_SHOWN)]
+        .rename(columns=_headers(language))
+        .reset_index(drop=True)
+    )
+
+
 def printable_html(view: WeekListView, frame: pd.DataFrame, language: Language) -> str:
-    """A self-contained page to print (or save as PDF) for the meeting: both tiers with the
-    reasons, and an empty column for the decision taken."""
+    """A self-contained page to print (or save as PDF) for the meeting: the three parts
+    (to invite and to watch with the reasons; in follow-up with the decision, its date, the
+    solution and the risk then and now), and an empty column for the decision taken."""
     e = html.escape
     headers = _headers(language)
-    shown = ("rank", "student", "level", "class_id", "risk", "risk_change", "reasons", "status")
+    listed = ("rank", "student", "level", "class_id", "risk", "risk_change", "reasons", "status")
     parts = [
         "<!doctype html><html lang=",
         language,
@@ -169,12 +249,13 @@ def printable_html(view: WeekListView, frame: pd.DataFrame, language: Language) 
         ),
         "</p>",
     ]
-    for tier, key in (("list", "tier_list"), ("watch", "tier_watch")):
+    for tier, key in PARTS:
         part = frame[frame["tier"] == tier]
         parts += ["<h2>", e(text(key, language)), "</h2>"]
         if part.empty:
             parts += ["<p>", e(text("empty_tier", language)), "</p>"]
             continue
+        shown = FOLLOW_UP_SHOWN if tier == "follow_up" else listed
         parts.append("<table><tr>")
         parts += [f"<th>{e(headers[c])}</th>" for c in shown]
         parts.append(f"<th>{e(text('print_signature', language))}</th></tr>")
@@ -188,6 +269,10 @@ def printable_html(view: WeekListView, frame: pd.DataFrame, language: Language) 
                 "risk_change": _percent(row.risk_change, signed=True),
                 "reasons": row.reasons,
                 "status": row.status,
+                "decision": row.decision or "—",
+                "decision_date": _day(row.decision_date),
+                "solution": row.solution or "—",
+                "risk_then_now": _then_now(row.risk_then, row.risk),
             }
             parts.append("<tr>")
             parts += [f"<td>{e(str(cells[c]))}</td>" for c in shown]

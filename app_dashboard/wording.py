@@ -65,12 +65,37 @@ LABELS: dict[str, tuple[str, str]] = {
     ),
     "filter_level": ("Niveau", "Level"),
     "filter_class": ("Classe", "Class"),
-    "tier_list": ("À inviter cette semaine", "To invite this week"),
+    "tier_invite": ("À inviter", "To invite"),
     "tier_watch": ("À surveiller", "To watch"),
-    "tier_list_help": (
-        "Les élèves de plus fort risque, dans la limite de vos créneaux d'entretien.",
-        "The highest risks, within your interview slots.",
+    "tier_follow_up": ("En suivi", "In follow-up"),
+    "tier_invite_help": (
+        "Les élèves de plus fort risque qui ne sont pas déjà en suivi, dans la limite de vos "
+        "créneaux d'entretien.",
+        "The highest risks not already in follow-up, within your interview slots.",
     ),
+    "tier_follow_up_help": (
+        "Entretien en cours, entretien tenu depuis moins de {held} semaines ou élève écarté "
+        "depuis moins de {dismissed} semaines : ces élèves ne prennent pas de créneau. Un élève "
+        "revient plus tôt dans la file si son risque a augmenté de {margin} points depuis la "
+        "décision.",
+        "An interview under way, one held less than {held} weeks ago or a dismissal less than "
+        "{dismissed} weeks ago: these students take no slot. A student comes back into the "
+        "queue earlier if the risk rose by {margin} points since the decision.",
+    ),
+    "live_marks_caption": (
+        "La colonne « Suivi » est à jour : un entretien ou un écart enregistré après la "
+        "création de la liste y apparaît aussitôt, mais le créneau n'est réattribué qu'à la "
+        "prochaine liste hebdomadaire. D'ici là, la cellule décide.",
+        "The « Follow-up » column is live: an interview or a dismissal recorded after the list "
+        "was made shows at once, but the slot is given again only by the next weekly list. "
+        "Until then, the watch unit decides.",
+    ),
+    "col_part": ("Partie", "Part"),
+    "col_decision": ("Décision", "Decision"),
+    "col_decision_date": ("Date", "Date"),
+    "col_solution": ("Solution proposée", "Solution proposed"),
+    "col_risk_then_now": ("Risque alors → maintenant", "Risk then → now"),
+    "col_risk_then": ("Risque alors", "Risk then"),
     "tier_watch_help": (
         "Au-dessus du seuil de vigilance ({threshold}), au-delà de vos créneaux.",
         "Over the watch threshold ({threshold}), beyond your slots.",
@@ -281,6 +306,11 @@ _VOCABULARY: dict[str, dict[str, tuple[str, str]]] = {
         "held": ("entretien tenu", "held"),
         "declined": ("refusé", "declined"),
         "not_needed": ("pas nécessaire", "not needed"),
+    },
+    "decision": {
+        "under_way": ("entretien en cours", "interview under way"),
+        "held": ("entretien tenu", "interview held"),
+        "dismissed": ("écarté", "dismissed"),
     },
     "solution": {
         "return_to_training": ("retour en formation", "return to training"),

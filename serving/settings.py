@@ -11,6 +11,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from models.queue import DEFAULT_FOLLOW_UP
+
 __all__ = ["ServingSettings", "load_serving_settings"]
 
 
@@ -35,11 +37,11 @@ class ServingSettings(BaseSettings):
         default=64 * 1024, ge=1024, le=16 * 1024 * 1024, description="Largest request body."
     )
     dismissal_weeks: int = Field(
-        default=8,
+        default=DEFAULT_FOLLOW_UP.dismissal_weeks,
         ge=0,
         le=52,
-        description="Weekly lists mark a dismissed student for this many weeks "
-        "(`replace_week_lists(dismissal_weeks=...)`, passed by the weekly run).",
+        description="Weeks a dismissed student stays in follow-up (no slot, marked) on the "
+        "weekly lists: the default of `vigie score --dismissal-weeks`.",
     )
 
     list_cache_mb: int = Field(

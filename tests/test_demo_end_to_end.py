@@ -46,7 +46,7 @@ def test_the_demo_ends_with_this_weeks_lists_and_a_user_of_each_role(
         (uai,) = watch_unit.establishments
         week = get_week_list(store, watch_unit, uai, as_of)
         assert week.entries, "the watch unit's establishment has a list this week"
-        assert all(entry.reasons for entry in week.entries if entry.tier == "list")
+        assert all(entry.reasons for entry in week.entries if entry.tier == "invite")
         # The demo's watch unit works where the most students are "to watch" this week, so
         # that the dashboard shows both tiers.
         inspector = Actor("reader", "inspector")

@@ -1,5 +1,7 @@
-"""This week's list of one establishment: both tiers with the reasons, filters by level and
-class, the way to a student's page, and the exports for the Monday meeting."""
+"""This week's list of one establishment: its three parts (to invite and to watch with the
+reasons; in follow-up with the decision, its date, the solution and the risk then and now),
+filters by level and class, the way to a student's page, and the exports for the Monday
+meeting."""
 
 import datetime as dt
 
@@ -9,8 +11,15 @@ from app_dashboard import runtime
 from app_dashboard.exports import deferred_export
 from app_dashboard.navigation import page_path
 from app_dashboard.plain import plain_frame
-from app_dashboard.tables import csv_bytes, display_frame, list_frame, printable_html
+from app_dashboard.tables import (
+    csv_bytes,
+    display_frame,
+    follow_up_frame,
+    list_frame,
+    printable_html,
+)
 from features.calendar import monday_on_or_before
+from models.queue import DEFAULT_FOLLOW_UP
 from serving.services import ServiceError, get_week_list
 from serving.services.dashboard_history import get_levels_and_classes
 from serving.services.dashboard_scope import visible_establishments
@@ -86,6 +95,7 @@ st.caption(
         model=view.model_version,
     )
 )
+st.caption(t("live_marks_caption"))
 if actor.role != "watch_unit":
     st.caption(t("pseudonymised"))
 
@@ -116,18 +126,30 @@ columns = {
     "status": st.column_config.TextColumn(t("col_status")),
 }
 threshold = f"{view.watch_threshold:.0%}" if view.watch_threshold is not None else "—"
+rule = view.follow_up_rule or DEFAULT_FOLLOW_UP
+follow_up_help = t(
+    "tier_follow_up_help",
+    held=rule.held_weeks,
+    dismissed=rule.dismissal_weeks,
+    margin=f"{rule.risk_margin * 100:g}",
+)
 for tier, title, help_text in (
-    ("list", t("tier_list"), t("tier_list_help")),
+    ("invite", t("tier_invite"), t("tier_invite_help")),
     ("watch", t("tier_watch"), t("tier_watch_help", threshold=threshold)),
+    ("follow_up", t("tier_follow_up"), follow_up_help),
 ):
     part = shown[shown["tier"] == tier]
     st.subheader(f"{title} ({len(part)})", help=help_text)
     if part.empty:
         st.caption(t("empty_tier"))
         continue
-    if tier == "list":  # the few students to invite: full sentences, nothing cut
+    if tier == "invite":  # the few students to invite: full sentences, nothing cut
         from_data = ("student", "level", "class_id", "reasons")
         st.table(display_frame(plain_frame(part, from_data), language))
+        continue
+    if tier == "follow_up":  # the decision that keeps each one out of the slots
+        from_data = ("student", "level", "class_id")
+        st.table(follow_up_frame(plain_frame(part, from_data), language))
         continue
     st.dataframe(
         part.loc[:, list(columns)],

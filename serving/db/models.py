@@ -29,6 +29,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from serving.db.types import UTCDateTime, utc_now
 from serving.db.vocabulary import (
     AUDIT_OUTCOMES,
+    FOLLOW_UP_KINDS,
     INTERVIEW_SOLUTIONS,
     INTERVIEW_STATUSES,
     LIST_TIERS,
@@ -108,7 +109,9 @@ class Enrollment(Base):
 
 class WeeklyRun(Base):
     """One scoring of one week: which model wrote the lists and a fingerprint of their
-    content, so rerunning the same week with the same model and data changes nothing."""
+    content, so rerunning the same week with the same model and data changes nothing; the
+    follow-up rule the queue was made with (`models.queue.FollowUpRule`; NULL for a week
+    written before the rule, migration 0005)."""
 
     __tablename__ = "weekly_runs"
 
@@ -120,6 +123,9 @@ class WeeklyRun(Base):
     establishments: Mapped[int] = mapped_column(Integer)
     entries: Mapped[int] = mapped_column(Integer)
     written_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)
+    held_weeks: Mapped[int | None] = mapped_column(Integer)
+    dismissal_weeks: Mapped[int | None] = mapped_column(Integer)
+    risk_margin: Mapped[float | None] = mapped_column(Float)
 
 
 class WeeklyList(Base):
@@ -141,8 +147,13 @@ class WeeklyList(Base):
 
 
 class ListEntry(Base):
-    """One student on one week's list: rank, calibrated risk, change since last week, the
-    three reasons (FR and EN) and the feature values shown, as the model wrote them."""
+    """One student on one week's list: rank, part of the queue (`tier`), calibrated risk,
+    change since last week, the three reasons (FR and EN) and the feature values shown, as
+    the model wrote them. A student in follow-up (`tier` follow_up, never in a slot) has the
+    decision that keeps them there: its kind, its week (Monday), its date (the interview's
+    date for a held interview, else None), the solution proposed (held interview) and the
+    risk then (None when no list was written at or before that week); `risk` is the risk
+    now. Ranks run through the parts: invited, watched, then followed."""
 
     __tablename__ = "list_entries"
     __table_args__ = (
@@ -151,6 +162,15 @@ class ListEntry(Base):
         CheckConstraint(check_in("tier", LIST_TIERS), name="tier"),
         CheckConstraint("risk >= 0 AND risk <= 1", name="risk"),
         CheckConstraint("rank >= 1", name="rank"),
+        CheckConstraint(
+            f"decision_kind IS NULL OR {check_in('decision_kind', FOLLOW_UP_KINDS)}",
+            name="decision_kind",
+        ),
+        CheckConstraint(
+            "(tier = 'follow_up' AND decision_kind IS NOT NULL AND decision_week IS NOT NULL) "
+            "OR (tier <> 'follow_up' AND decision_kind IS NULL)",
+            name="follow_up",
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -165,6 +185,11 @@ class ListEntry(Base):
     dismissed_recently: Mapped[bool] = mapped_column(Boolean)
     reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     features_shown: Mapped[dict[str, Any]] = mapped_column(JSON)
+    decision_kind: Mapped[str | None] = mapped_column(String(10))
+    decision_week: Mapped[dt.date | None] = mapped_column(Date)
+    decision_date: Mapped[dt.date | None] = mapped_column(Date)
+    decision_solution: Mapped[str | None] = mapped_column(String(30))
+    decision_risk: Mapped[float | None] = mapped_column(Float)
 
     weekly_list: Mapped[WeeklyList] = relationship(back_populates="entries")
 

@@ -1,4 +1,5 @@
-"""The store's closed vocabularies: roles, interview statuses and solutions, list tiers.
+"""The store's closed vocabularies: roles, interview statuses and solutions, list tiers
+(the parts of the weekly queue) and the follow-up decisions.
 
 Kept in one place so the tables' CHECK constraints, the service layer and the API schemas
 agree on the same words."""
@@ -9,6 +10,7 @@ from typing import Literal, get_args
 
 __all__ = [
     "AUDIT_OUTCOMES",
+    "FOLLOW_UP_KINDS",
     "INTERVIEW_SOLUTIONS",
     "INTERVIEW_STATUSES",
     "INTERVIEW_TRANSITIONS",
@@ -16,6 +18,7 @@ __all__ = [
     "OPEN_INTERVIEW_STATUSES",
     "ROLES",
     "AuditOutcome",
+    "FollowUpKind",
     "InterviewSolution",
     "InterviewStatus",
     "ListTier",
@@ -28,13 +31,18 @@ InterviewStatus = Literal["to_invite", "invited", "held", "declined", "not_neede
 InterviewSolution = Literal[
     "return_to_training", "aar", "morea", "tutoring", "foquale", "insertion", "other"
 ]
-ListTier = Literal["list", "watch"]
+# The parts of a week's queue (`models.queue`): the capacity's slots, the students over the
+# watch threshold beyond them, and the students in follow-up (who never take a slot).
+ListTier = Literal["invite", "watch", "follow_up"]
+# Why a student is in follow-up (`models.queue.DecisionKind`).
+FollowUpKind = Literal["under_way", "held", "dismissed"]
 AuditOutcome = Literal["allowed", "denied"]
 
 ROLES: tuple[str, ...] = get_args(Role)
 INTERVIEW_STATUSES: tuple[str, ...] = get_args(InterviewStatus)
 INTERVIEW_SOLUTIONS: tuple[str, ...] = get_args(InterviewSolution)
 LIST_TIERS: tuple[str, ...] = get_args(ListTier)
+FOLLOW_UP_KINDS: tuple[str, ...] = get_args(FollowUpKind)
 AUDIT_OUTCOMES: tuple[str, ...] = get_args(AuditOutcome)
 
 # An interview moves to_invite -> invited -> held; it can end declined or not_needed before

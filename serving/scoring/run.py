@@ -2,10 +2,13 @@
 
 `score_week` validates the extraction (the contract gate every command goes through), builds
 the features of every student enrolled on the as-of date with the one feature builder,
-scores and explains them (`serving.scoring.week`), then writes every establishment's list in
-one transaction (`serving.weekly.replace_week_lists`). Nothing is written before the last
-step, and that step is all or nothing: an invalid extraction, a model that fails, a store
-error or an interruption leave the previous lists exactly as they were.
+scores them, reads the watch unit's decisions from the store and explains the students of
+each establishment's weekly queue under the follow-up rule (`serving.scoring.week`), then
+writes every establishment's list in one transaction (`serving.weekly.replace_week_lists`,
+which reads the decisions again at write time and queues with the same rule). Nothing is
+written before the last step, and that step is all or nothing: an invalid extraction, a
+model that fails, a store error or an interruption leave the previous lists exactly as they
+were.
 """
 
 from __future__ import annotations
@@ -13,16 +16,19 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from features.calendar import monday_on_or_before
+from models.queue import DEFAULT_FOLLOW_UP, Decision, FollowUpRule
 from serving.db.engine import Store
 from serving.scoring.model import RegisteredModel
 from serving.scoring.week import EstablishmentInfo, week_lists
-from serving.weekly import EstablishmentWeek, WeekWriteResult, replace_week_lists
+from serving.weekly import EstablishmentWeek, WeekWriteResult, rank_students, replace_week_lists
+from serving.weekly.decisions import decisions_of, load_follow_ups
 
 if TYPE_CHECKING:
     from features.extraction import Extraction
@@ -34,7 +40,8 @@ STAGES = ("validate", "features", "predict", "explain lists", "store write")
 
 @dataclass(frozen=True)
 class EstablishmentSummary:
-    """What the run prints for an establishment: counts and risks, never a name."""
+    """What the run prints for an establishment: counts and risks, never a name. `listed`:
+    students to invite (never more than the capacity); `followed`: in follow-up, apart."""
 
     uai: str
     enrolled: int
@@ -42,6 +49,7 @@ class EstablishmentSummary:
     listed: int
     watch: int
     top_risk: float | None
+    followed: int = 0
 
 
 @dataclass(frozen=True)
@@ -76,7 +84,7 @@ def score_week(
     model: RegisteredModel,
     *,
     watch_threshold: float | None,
-    dismissal_weeks: int = 8,
+    rule: FollowUpRule = DEFAULT_FOLLOW_UP,
     on_stage: Callable[[str, float], None] | None = None,
 ) -> WeeklyScoring:
     """Score every student enrolled on `as_of` in the extraction `data` with `model` and
@@ -98,6 +106,8 @@ def score_week(
     with stages.stage("predict"):
         risks = model.model.predict_risk(feature_set)
     with stages.stage("explain lists"):
+        with store.reading() as session:
+            decisions = decisions_of(load_follow_ups(session))
         weeks = week_lists(
             model.model,
             feature_set,
@@ -106,6 +116,8 @@ def score_week(
             watch_threshold,
             risks=risks,
             enrollments=enrollments,
+            decisions=decisions,
+            rule=rule,
         )
     enrolled = feature_set.frame["uai"].value_counts().to_dict()
     scored_students = len(feature_set)
@@ -117,14 +129,17 @@ def score_week(
             model_version=model.label,
             establishments=weeks,
             watch_threshold=watch_threshold,
-            dismissal_weeks=dismissal_weeks,
+            rule=rule,
             by=f"vigie score (OS user {_os_user()})",
         )
     return WeeklyScoring(
         written,
         model.label,
         scored_students,
-        tuple(_summary(week, int(enrolled.get(week.uai, 0)), watch_threshold) for week in weeks),
+        tuple(
+            _summary(week, int(enrolled.get(week.uai, 0)), watch_threshold, as_of, decisions, rule)
+            for week in weeks
+        ),
         stages.seconds,
     )
 
@@ -173,16 +188,29 @@ def _os_user() -> str:
 
 
 def _summary(
-    week: EstablishmentWeek, enrolled: int, watch_threshold: float | None
+    week: EstablishmentWeek,
+    enrolled: int,
+    watch_threshold: float | None,
+    as_of: dt.date,
+    decisions: Mapping[str, Sequence[Decision]],
+    rule: FollowUpRule,
 ) -> EstablishmentSummary:
-    capacity = week.weekly_interview_capacity
-    listed = min(capacity, len(week.scored))
+    queue = rank_students(
+        ((student.student_id, student.risk) for student in week.scored),
+        week.weekly_interview_capacity,
+        watch_threshold,
+        week=monday_on_or_before(as_of),
+        decisions=decisions,
+        rule=rule,
+    )
+    parts = [queued.part for queued in queue]
     risks = sorted((student.risk for student in week.scored), reverse=True)
     return EstablishmentSummary(
         week.uai,
         enrolled,
-        capacity,
-        listed,
-        len(week.scored) - listed,
+        week.weekly_interview_capacity,
+        parts.count("invite"),
+        parts.count("watch"),
         risks[0] if risks else None,
+        parts.count("follow_up"),
     )

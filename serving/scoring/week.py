@@ -2,9 +2,11 @@
 
 `explain_students` turns rows of a `FeatureSet` into `ScoredStudent`s (calibrated risk, the
 three reasons in French and English, the feature values the list shows); `week_lists` scores
-every enrolled student, ranks each establishment with `serving.weekly.rank_students` and
-explains only the students on a list or in the watch tier, so that memory grows with the
-lists, not with the académie. Pure: features and a fitted model in, dataclasses out.
+every enrolled student, ranks each establishment's weekly queue with
+`serving.weekly.rank_students` (the rule of `models.queue`, with the decisions the store
+holds) and explains only the students queued (to invite, to watch, in follow-up), so that
+memory grows with the lists, not with the académie. Pure: features, decisions and a fitted
+model in, dataclasses out.
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from features.calendar import monday_on_or_before
 from features.feature_set import CONTEXT_COLUMNS, FeatureSet
+from models.queue import DEFAULT_FOLLOW_UP, Decision, FollowUpRule
 from serving.weekly import EstablishmentWeek, RosterStudent, ScoredStudent, rank_students
 
 if TYPE_CHECKING:
@@ -102,11 +106,16 @@ def rank_positions(
     risks: np.ndarray,
     establishments: Mapping[str, EstablishmentInfo],
     watch_threshold: float | None,
+    *,
+    decisions: Mapping[str, Sequence[Decision]] | None = None,
+    rule: FollowUpRule = DEFAULT_FOLLOW_UP,
 ) -> dict[str, list[int]]:
-    """For each establishment, the positions in `feature_set` of its ranked students (list
-    then watch tier, best rank first), by the rule of `rank_students`. A student of an
+    """For each establishment, the positions in `feature_set` of its queued students (to
+    invite, to watch, in follow-up, in queue order), by the rule of `rank_students` with
+    `decisions` (by student id) in the week of the feature set's as-of date. A student of an
     establishment absent from `establishments` is an error: its capacity is unknown."""
     frame = feature_set.frame
+    week = _week(feature_set)
     student_ids = frame["student_id"].to_numpy()
     by_uai: dict[str, list[int]] = defaultdict(list)
     for position, uai in enumerate(frame["uai"].to_numpy()):
@@ -122,9 +131,23 @@ def rank_positions(
             ((str(student_ids[p]), float(risks[p])) for p in positions),
             info.weekly_interview_capacity,
             watch_threshold,
+            week=week,
+            decisions=decisions,
+            rule=rule,
         )
-        ranked[uai] = [where[student_id] for student_id, _, _ in order]
+        ranked[uai] = [where[queued.student_id] for queued in order]
     return ranked
+
+
+def _week(feature_set: FeatureSet) -> dt.date:
+    """The Monday of the feature set's one as-of date (any date when it has no rows: nobody
+    is queued)."""
+    as_of = feature_set.frame["as_of"].unique()
+    if len(as_of) == 0:
+        return dt.date.min
+    if len(as_of) > 1:
+        raise ValueError("a week's lists are scored at one as-of date")
+    return monday_on_or_before(pd.Timestamp(as_of[0]).date())
 
 
 def week_lists(
@@ -136,17 +159,22 @@ def week_lists(
     *,
     risks: np.ndarray | None = None,
     enrollments: Mapping[tuple[str, str], tuple[dt.date, dt.date | None]] | None = None,
+    decisions: Mapping[str, Sequence[Decision]] | None = None,
+    rule: FollowUpRule = DEFAULT_FOLLOW_UP,
 ) -> list[EstablishmentWeek]:
-    """Every establishment's input for the week: its ranked students explained, and its
-    roster (every enrolled student, with names when the extraction has them, and the start
-    and end of the enrollment in force, from `enrollments` keyed by (student_id, uai)).
+    """Every establishment's input for the week: its queued students explained (to invite,
+    to watch and in follow-up under `rule` with `decisions`), and its roster (every enrolled
+    student, with names when the extraction has them, and the start and end of the
+    enrollment in force, from `enrollments` keyed by (student_id, uai)).
 
     `risks` (the calibrated risk of every row) may be passed when already computed."""
     if len(feature_set.frame["as_of"].unique()) > 1:
         raise ValueError("a week's lists are scored at one as-of date")
     if risks is None:
         risks = model.predict_risk(feature_set)
-    ranked = rank_positions(feature_set, risks, establishments, watch_threshold)
+    ranked = rank_positions(
+        feature_set, risks, establishments, watch_threshold, decisions=decisions, rule=rule
+    )
     positions = np.asarray([p for uai in sorted(ranked) for p in ranked[uai]], dtype="int64")
     scored, _ = explain_students(model, feature_set, positions)
     by_uai: dict[str, list[ScoredStudent]] = defaultdict(list)

@@ -14,9 +14,12 @@ whose student is enrolled in that establishment on the day of the request
 (`serving.db.enrollments`): a student who moved away shows as a pseudonym on the old school's
 past lists. That day is part of the cache key, since an enrollment can start overnight.
 
-The marks of an entry are live: `interview_under_way` says whether the student has an
-interview under way now, `dismissed_recently` whether the weekly run saw a recent dismissal
-or one was recorded since the list was written.
+Each entry is in one part of the week's queue (`tier`: invite, watch, follow_up); a student in
+follow-up has the decision the weekly run found (`follow_up`). The marks of an entry are
+live: `interview_under_way` says whether the student has an interview under way now,
+`dismissed_recently` whether the weekly run saw a recent dismissal or one was recorded since
+the list was written. A decision recorded after the list was written moves nobody between
+parts: the slot is given again by the next weekly run (a person decides meanwhile).
 """
 
 from __future__ import annotations
@@ -28,7 +31,15 @@ from sqlalchemy import Connection, Date, and_, bindparam, case, exists, select
 
 from serving.db import enrollments
 from serving.db.engine import Store
-from serving.db.models import Dismissal, Establishment, Interview, ListEntry, Student, WeeklyList
+from serving.db.models import (
+    Dismissal,
+    Establishment,
+    Interview,
+    ListEntry,
+    Student,
+    WeeklyList,
+    WeeklyRun,
+)
 from serving.db.payload_cache import CachedPayload
 from serving.db.revisions import list_revision
 from serving.db.vocabulary import OPEN_INTERVIEW_STATUSES
@@ -125,6 +136,13 @@ def _read_view(
         model_version=header.model_version,
         weekly_interview_capacity=header.weekly_interview_capacity,
         watch_threshold=header.watch_threshold,
+        follow_up_rule=None
+        if header.held_weeks is None
+        else {
+            "held_weeks": header.held_weeks,
+            "dismissal_weeks": header.dismissal_weeks,
+            "risk_margin": header.risk_margin,
+        },
         written_at=header.written_at,
         entries=[ListEntryView.model_validate(_entry(row)) for row in rows.mappings()],
     )
@@ -133,7 +151,20 @@ def _read_view(
 def _entry(row: Any) -> dict[str, Any]:
     entry = dict(row)
     entry["dismissed_recently"] = bool(entry["dismissed_recently"] or entry.pop("dismissed_since"))
+    decision = {name: entry.pop(f"decision_{name}") for name in _DECISION_FIELDS}
+    if decision["kind"] is not None:
+        entry["follow_up"] = {
+            "kind": decision["kind"],
+            "week": decision["week"],
+            "date": decision["date"],
+            "solution": decision["solution"],
+            "risk_then": decision["risk"],
+            "risk_now": entry["risk"],
+        }
     return entry
+
+
+_DECISION_FIELDS = ("kind", "week", "date", "solution", "risk")
 
 
 _HEADER = (
@@ -146,8 +177,12 @@ _HEADER = (
         WeeklyList.weekly_interview_capacity,
         WeeklyList.watch_threshold,
         WeeklyList.written_at,
+        WeeklyRun.held_weeks,
+        WeeklyRun.dismissal_weeks,
+        WeeklyRun.risk_margin,
     )
     .join(Establishment, Establishment.uai == WeeklyList.uai)
+    .join(WeeklyRun, WeeklyRun.week == WeeklyList.week)
     .where(WeeklyList.uai == bindparam("uai"), WeeklyList.week == bindparam("week"))
 )
 
@@ -175,6 +210,11 @@ _ENTRY_COLUMNS = (
     _DISMISSED_SINCE_WRITTEN.label("dismissed_since"),
     ListEntry.reasons,
     ListEntry.features_shown,
+    ListEntry.decision_kind,
+    ListEntry.decision_week,
+    ListEntry.decision_date,
+    ListEntry.decision_solution,
+    ListEntry.decision_risk,
 )
 _ENTRIES = (
     select(*_ENTRY_COLUMNS)

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from serving.db.vocabulary import (
     AuditOutcome,
+    FollowUpKind,
     InterviewSolution,
     InterviewStatus,
     ListTier,
@@ -24,6 +25,8 @@ from serving.db.vocabulary import (
 __all__ = [
     "AuditEntryView",
     "DismissalView",
+    "FollowUpRuleView",
+    "FollowUpView",
     "InterviewView",
     "ListEntryView",
     "ReasonView",
@@ -55,19 +58,65 @@ class ReasonView(_View):
     direction: str | None = None
 
 
+class FollowUpView(_View):
+    """Why a student in follow-up takes no slot this week: the decision the weekly run
+    found (`models.queue`), as it stood when the list was written."""
+
+    kind: FollowUpKind = Field(
+        description="under_way: an interview under way; held: an interview held lately; "
+        "dismissed: a recent dismissal."
+    )
+    week: dt.date = Field(description="Monday of the week the decision was taken.")
+    date: dt.date | None = Field(
+        default=None, description="The interview's date, when one was given."
+    )
+    solution: InterviewSolution | None = Field(
+        default=None, description="The solution proposed at the interview held."
+    )
+    risk_then: float | None = Field(
+        default=None,
+        description="The risk on the latest list at or before the decision's week, if any.",
+    )
+    risk_now: float = Field(description="The risk this week.")
+
+
+class FollowUpRuleView(_View):
+    """The follow-up rule the week's queue was made with (`vigie score --held-weeks
+    --dismissal-weeks --risk-margin`)."""
+
+    held_weeks: int = Field(description="Weeks in follow-up after an interview held.")
+    dismissal_weeks: int = Field(description="Weeks in follow-up after a dismissal.")
+    risk_margin: float = Field(
+        description="A rise of the risk since the decision that brings the student back."
+    )
+
+
 class ListEntryView(_View):
-    rank: int
-    tier: ListTier = Field(description="list: within capacity; watch: over the risk threshold.")
+    rank: int = Field(
+        description="Position in the week's queue, through its parts: invited, watched, "
+        "then followed."
+    )
+    tier: ListTier = Field(
+        description="The part of the week's queue: invite (the capacity's slots, highest "
+        "risks not in follow-up), watch (at or over the watch threshold, beyond the slots), "
+        "follow_up (in follow-up: never takes a slot)."
+    )
     student_id: str
     last_name: str | None = None
     first_name: str | None = None
     risk: float = Field(description="Calibrated probability of dropping out this school year.")
     risk_change: float | None = Field(description="Change since last week's list, if listed.")
     new_this_week: bool
-    interview_under_way: bool
+    interview_under_way: bool = Field(
+        description="An interview is under way now (live: it may have started after the "
+        "list was written; the slot is given again only by the next weekly run)."
+    )
     dismissed_recently: bool
     reasons: list[ReasonView]
     features_shown: dict[str, Any]
+    follow_up: FollowUpView | None = Field(
+        default=None, description="For a student in follow-up: the decision."
+    )
 
 
 class WeekListView(_View):
@@ -78,6 +127,9 @@ class WeekListView(_View):
     model_version: str
     weekly_interview_capacity: int
     watch_threshold: float | None
+    follow_up_rule: FollowUpRuleView | None = Field(
+        default=None, description="None for a week written before the follow-up rule."
+    )
     written_at: dt.datetime
     entries: list[ListEntryView]
 

@@ -1,5 +1,7 @@
-"""One week's lists: ranking scored students into tiers (pure) and writing all
-establishments' lists to the store in one transaction (idempotent, all or nothing)."""
+"""One week's lists: each establishment's weekly queue (`models.queue`: to invite, to watch,
+in follow-up; pure), the watch unit's decisions as the store holds them
+(`serving.weekly.decisions`), and writing all establishments' lists to the store in one
+transaction (idempotent, all or nothing)."""
 
 from serving.weekly.ranking import (
     EstablishmentWeek,

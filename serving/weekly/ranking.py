@@ -1,21 +1,24 @@
-"""What the weekly scoring hands to the store, and the pure rule that turns risks into a
-list: the `weekly_interview_capacity` highest risks form the list; below them, students at
-or over the watch threshold form the "to watch" tier.
+"""What the weekly scoring hands to the store, and the one rule that turns risks into a
+list: the weekly queue of `models.queue`. The `weekly_interview_capacity` highest risks not
+in follow-up are to invite; below them, students at or over the watch threshold are to
+watch; students in follow-up (an interview under way, one held lately, a recent dismissal)
+are shown apart and never take a slot.
 
-The scorer calls `rank_students` on every student's risk to know whom to explain (only those
-ranked), then passes the explained students to `serving.weekly.replace_week_lists`, which
-ranks them again with the same rule (ranking a ranked subset changes nothing).
+The scorer calls `rank_students` on every student's risk, with the decisions read from the
+store, to know whom to explain (only those ranked), then passes the explained students to
+`serving.weekly.replace_week_lists`, which ranks them again with the same rule and the
+decisions read at write time (ranking a ranked subset changes nothing).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, fields
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-from serving.db.vocabulary import ListTier
+from models.queue import DEFAULT_FOLLOW_UP, Decision, FollowUpRule, QueuedStudent, weekly_queue
 
 __all__ = ["EstablishmentWeek", "Reason", "RosterStudent", "ScoredStudent", "rank_students"]
 
@@ -111,20 +114,22 @@ class EstablishmentWeek:
 
 
 def rank_students(
-    risks: Iterable[tuple[str, float]], capacity: int, watch_threshold: float | None
-) -> list[tuple[str, int, ListTier]]:
-    """`(student_id, rank, tier)` of the students on the list, highest risk first (ties by
-    student id, so the order never depends on input order)."""
-    ordered = sorted(risks, key=lambda item: (-item[1], item[0]))
-    ranked: list[tuple[str, int, ListTier]] = []
-    for position, (student_id, risk) in enumerate(ordered):
-        if position < capacity:
-            ranked.append((student_id, position + 1, "list"))
-        elif watch_threshold is not None and risk >= watch_threshold:
-            ranked.append((student_id, position + 1, "watch"))
-        else:
-            break
-    return ranked
+    risks: Iterable[tuple[str, float]],
+    capacity: int,
+    watch_threshold: float | None,
+    *,
+    week: dt.date,
+    decisions: Mapping[str, Sequence[Decision]] | None = None,
+    rule: FollowUpRule = DEFAULT_FOLLOW_UP,
+) -> list[QueuedStudent]:
+    """The week's queue of one establishment (`models.queue.weekly_queue`): the students
+    to invite, then to watch, then in follow-up, ranked through the parts (1, 2, ...: the
+    rank a list entry is stored with). Ties by student id, so the order never depends on
+    input order."""
+    queue = weekly_queue(
+        risks, capacity, watch_threshold, week=week, decisions=decisions, rule=rule
+    )
+    return [replace(student, rank=rank) for rank, student in enumerate(queue, start=1)]
 
 
 _REASON_FIELDS = tuple(item.name for item in fields(Reason))

@@ -6,10 +6,15 @@ the whole week back and leaves every list exactly as it was. Idempotent: writing
 week again with the same model version and the same content changes nothing (a fingerprint
 of the content is kept with the run); a different model or new content replaces the week.
 
-Each entry records its rank and tier, the calibrated risk, its change since the previous
-week's list, whether the student is new on the list, the three reasons, the feature values
-shown, and two marks a person needs to read the list well: an interview already under way,
-a dismissal in the last weeks. Those students are marked, never silently dropped.
+Each establishment's list is its weekly queue (`models.queue`, through `rank_students`),
+made with the follow-up rule given (recorded with the run, and part of the fingerprint) and
+the watch unit's decisions as the store holds them at write time
+(`serving.weekly.decisions`): the students to invite (the capacity, none in follow-up), to
+watch, and in follow-up with the decision that keeps them there (kind, week, date, solution,
+risk then; they never take a slot). Each entry records its rank and part (`tier`), the
+calibrated risk, its change since the previous week's list, whether the student is new on
+the list, the three reasons, the feature values shown, and two marks: an interview under way,
+a dismissal in the rule's last `dismissal_weeks` weeks.
 
 Each roster student's enrollment is stored as a dated fact (`Enrollment`): writing an older
 week adds older facts and never overrides a newer one nor un-ends an ended one, so the order
@@ -33,6 +38,7 @@ from sqlalchemy import Table, and_, delete, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from features.calendar import monday_on_or_before
+from models.queue import DEFAULT_FOLLOW_UP, FollowUpRule, QueuedStudent
 from serving.db.engine import Store
 from serving.db.models import (
     Dismissal,
@@ -48,6 +54,7 @@ from serving.db.revisions import bump_all_list_revisions
 from serving.db.vocabulary import OPEN_INTERVIEW_STATUSES
 from serving.services.actor import Actor
 from serving.services.audit import record
+from serving.weekly.decisions import FollowUp, decisions_of, load_follow_ups, shown_follow_up
 from serving.weekly.ranking import EstablishmentWeek, RosterStudent, ScoredStudent, rank_students
 
 __all__ = ["WeekWriteResult", "enrollment_facts", "replace_week_lists", "week_fingerprint"]
@@ -63,6 +70,19 @@ class WeekWriteResult:
     establishments: int
     entries: int
     fingerprint: str
+    invited: int = 0
+    watched: int = 0
+    followed: int = 0
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """A student of the week's queue, explained, with the follow-up shown (None unless in
+    follow-up)."""
+
+    student: ScoredStudent
+    queued: QueuedStudent
+    follow_up: FollowUp | None
 
 
 def replace_week_lists(
@@ -72,26 +92,40 @@ def replace_week_lists(
     model_version: str,
     establishments: Sequence[EstablishmentWeek],
     watch_threshold: float | None,
-    dismissal_weeks: int = 8,
+    rule: FollowUpRule = DEFAULT_FOLLOW_UP,
     by: str = "system",
 ) -> WeekWriteResult:
-    """Replace the lists of the week of `as_of` (its Monday) for all establishments; `by`
-    (the command and OS user that ran it) goes into the audit entry's detail, the user
-    recorded being `system`."""
+    """Replace the lists of the week of `as_of` (its Monday) for all establishments, each
+    the weekly queue under `rule` with the decisions the store holds now; `by` (the command
+    and OS user that ran it) goes into the audit entry's detail, the user recorded being
+    `system`."""
     if watch_threshold is not None and not 0.0 <= watch_threshold <= 1.0:
         raise ValueError(f"watch threshold {watch_threshold} is not a probability")
     uais = [establishment.uai for establishment in establishments]
     if len(set(uais)) != len(uais):
         raise ValueError("an establishment appears twice in the week's input")
     week = monday_on_or_before(as_of)
-    ranked = {e.uai: _ranked(e, watch_threshold) for e in establishments}
-    fingerprint = week_fingerprint(as_of, model_version, watch_threshold, establishments)
-    entry_count = sum(len(entries) for entries in ranked.values())
-    result = WeekWriteResult(
-        week, model_version, True, len(establishments), entry_count, fingerprint
-    )
 
     with store.transaction() as session:
+        follow_ups = load_follow_ups(session)
+        ranked = {
+            e.uai: _ranked(e, watch_threshold, week, follow_ups, rule) for e in establishments
+        }
+        fingerprint = week_fingerprint(
+            as_of, model_version, watch_threshold, establishments, rule=rule, queues=ranked
+        )
+        parts = [entry.queued.part for entries in ranked.values() for entry in entries]
+        result = WeekWriteResult(
+            week,
+            model_version,
+            True,
+            len(establishments),
+            len(parts),
+            fingerprint,
+            parts.count("invite"),
+            parts.count("watch"),
+            parts.count("follow_up"),
+        )
         existing = session.get(WeeklyRun, week)
         if (
             existing is not None
@@ -107,7 +141,7 @@ def replace_week_lists(
         _upsert_enrollments(session, establishments, week)
         previous = _previous_risks(session, week)
         under_way = _students_with_open_interview(session)
-        dismissed = _recently_dismissed(session, week, dismissal_weeks)
+        dismissed = _recently_dismissed(session, week, rule.dismissal_weeks)
         _delete_week(session, week)
         session.add(
             WeeklyRun(
@@ -117,7 +151,10 @@ def replace_week_lists(
                 fingerprint=fingerprint,
                 watch_threshold=watch_threshold,
                 establishments=len(establishments),
-                entries=entry_count,
+                entries=result.entries,
+                held_weeks=rule.held_weeks,
+                dismissal_weeks=rule.dismissal_weeks,
+                risk_margin=rule.risk_margin,
             )
         )
         session.flush()
@@ -143,7 +180,10 @@ def replace_week_lists(
             "allowed",
             model_version=model_version,
             detail=f"by {by}; week {week.isoformat()}: {len(establishments)} establishments, "
-            f"{entry_count} entries",
+            f"{result.entries} entries ({result.invited} to invite, {result.watched} to "
+            f"watch, {result.followed} in follow-up); follow-up rule: held "
+            f"{rule.held_weeks} weeks, dismissed {rule.dismissal_weeks} weeks, risk margin "
+            f"{rule.risk_margin}",
         )
     return result
 
@@ -153,12 +193,34 @@ def week_fingerprint(
     model_version: str,
     watch_threshold: float | None,
     establishments: Sequence[EstablishmentWeek],
+    *,
+    rule: FollowUpRule = DEFAULT_FOLLOW_UP,
+    queues: Mapping[str, Sequence[_Entry]] | None = None,
 ) -> str:
-    """SHA-256 of the week's whole input, in a canonical order."""
+    """SHA-256 of the week's whole input, in a canonical order: the scored students and
+    rosters, the follow-up rule, and the follow-up shown of each followed student (a
+    decision recorded since the week was written changes the week)."""
+    queues = queues or {}
     content = {
         "as_of": as_of.isoformat(),
         "model_version": model_version,
         "watch_threshold": watch_threshold,
+        "rule": asdict(rule),
+        "follow_up": {
+            uai: [
+                [
+                    entry.queued.student_id,
+                    entry.follow_up.decision.kind,
+                    entry.follow_up.decision.week.isoformat(),
+                    entry.follow_up.decision.risk,
+                    None if entry.follow_up.date is None else entry.follow_up.date.isoformat(),
+                    entry.follow_up.solution,
+                ]
+                for entry in queues[uai]
+                if entry.follow_up is not None
+            ]
+            for uai in sorted(queues)
+        },
         "establishments": [
             {
                 "uai": e.uai,
@@ -186,15 +248,31 @@ def _dates(student: RosterStudent) -> list[str | None]:
 
 
 def _ranked(
-    establishment: EstablishmentWeek, watch_threshold: float | None
-) -> list[tuple[ScoredStudent, int, str]]:
+    establishment: EstablishmentWeek,
+    watch_threshold: float | None,
+    week: dt.date,
+    follow_ups: Mapping[str, Sequence[FollowUp]],
+    rule: FollowUpRule,
+) -> list[_Entry]:
     by_id = {student.student_id: student for student in establishment.scored}
     ranking = rank_students(
         ((s.student_id, s.risk) for s in establishment.scored),
         establishment.weekly_interview_capacity,
         watch_threshold,
+        week=week,
+        decisions=decisions_of({s: follow_ups[s] for s in by_id if s in follow_ups}),
+        rule=rule,
     )
-    return [(by_id[student_id], rank, tier) for student_id, rank, tier in ranking]
+    return [
+        _Entry(
+            by_id[queued.student_id],
+            queued,
+            None
+            if queued.decision is None
+            else shown_follow_up(follow_ups.get(queued.student_id, ()), queued.decision),
+        )
+        for queued in ranking
+    ]
 
 
 def _scored_payload(student: ScoredStudent) -> dict[str, Any]:
@@ -354,8 +432,9 @@ def _students_with_open_interview(session: Session) -> set[str]:
 
 
 def _recently_dismissed(session: Session, week: dt.date, dismissal_weeks: int) -> set[str]:
+    """Dismissed in the `dismissal_weeks` weeks ending with `week` (the rule's window)."""
     since = week - dt.timedelta(weeks=dismissal_weeks)
-    query = select(Dismissal.student_id).where(Dismissal.week >= since, Dismissal.week <= week)
+    query = select(Dismissal.student_id).where(Dismissal.week > since, Dismissal.week <= week)
     return set(session.scalars(query))
 
 
@@ -369,7 +448,7 @@ def _delete_week(session: Session, week: dt.date) -> None:
 def _write_establishment(
     session: Session,
     establishment: EstablishmentWeek,
-    ranked: Iterable[tuple[ScoredStudent, int, str]],
+    ranked: Iterable[_Entry],
     *,
     week: dt.date,
     as_of: dt.date,
@@ -390,15 +469,22 @@ def _write_establishment(
     session.add(weekly_list)
     session.flush()
     rows = []
-    for student, rank, tier in ranked:
+    for entry in ranked:
+        student, follow_up = entry.student, entry.follow_up
         payload = _scored_payload(student)
         last = previous.get(student.student_id)
+        decision = None if follow_up is None else follow_up.decision
         rows.append(
             {
                 "list_id": weekly_list.id,
                 "student_id": student.student_id,
-                "rank": rank,
-                "tier": tier,
+                "rank": entry.queued.rank,
+                "tier": entry.queued.part,
+                "decision_kind": None if decision is None else decision.kind,
+                "decision_week": None if decision is None else decision.week,
+                "decision_date": None if follow_up is None else follow_up.date,
+                "decision_solution": None if follow_up is None else follow_up.solution,
+                "decision_risk": None if decision is None else decision.risk,
                 "risk": payload["risk"],
                 "risk_change": None if last is None else payload["risk"] - last,
                 "new_this_week": last is None,

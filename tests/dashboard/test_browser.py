@@ -84,7 +84,7 @@ def sign_in(page: Page, url: str, username: str = "cpe.home", invited: int = 4) 
     page.get_by_label("Mot de passe").fill(PASSWORD)
     started = time.perf_counter()
     page.get_by_role("button", name="Se connecter").click()
-    expect(page.get_by_text(f"À inviter cette semaine ({invited})")).to_be_visible(timeout=WAIT_MS)
+    expect(page.get_by_text(f"À inviter ({invited})")).to_be_visible(timeout=WAIT_MS)
     expect(page.locator("[data-testid='stTable']").first).to_be_visible(timeout=WAIT_MS)
     return time.perf_counter() - started
 

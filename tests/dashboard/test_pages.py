@@ -3,6 +3,8 @@ refused, and that a watch unit cannot reach another establishment by URL or sess
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from sqlalchemy import select
 
@@ -48,8 +50,9 @@ def test_sign_in_refuses_a_wrong_password_then_opens_the_watch_units_list(store,
     assert not app.exception
     assert app.title[0].value == "Liste de la semaine"
     headings = [s.value for s in app.subheader]
-    assert headings[0].startswith("À inviter cette semaine (4)")
+    assert headings[0].startswith("À inviter (4)")
     assert headings[1].startswith("À surveiller")
+    assert headings[2].startswith("En suivi")
     shown = texts(app)
     last, first = world.names[world.home_students[0]]
     assert last in shown and first in shown  # names for the own watch unit
@@ -79,6 +82,29 @@ def test_the_list_shows_both_tiers_with_reasons_and_statuses(store, world):
         "Exporter en CSV",
         "Page imprimable (HTML)",
     }
+
+
+def test_a_student_held_last_week_is_in_follow_up_and_the_slot_goes_to_the_next(store, world):
+    """The other school's student whose interview was held last week: not among the four
+    to invite, but in « En suivi » with the decision, its date, the solution and the risks."""
+    app = app_as(store, "other_watch_unit")
+    app.run()
+    assert not app.exception
+    headings = [s.value for s in app.subheader]
+    assert headings[0].startswith("À inviter (4)")
+    assert headings[2].startswith("En suivi (1)")
+    last, first = world.names[world.followed]
+    invite, follow_up = app.table[0].value, app.table[1].value
+    assert len(invite) == 4
+    assert not any(last in shown(cell) for cell in invite["Élève"])
+    [row] = follow_up.to_dict("records")
+    assert shown(row["Élève"]) == f"{last} {first}"
+    assert (row["Décision"], row["Solution proposée"]) == ("entretien tenu", "tutorat")
+    held_on = world.weeks[0] + dt.timedelta(days=1)
+    assert row["Date"] == held_on.strftime("%d/%m/%Y")
+    assert " → " in row["Risque alors → maintenant"]
+    captions = " ".join(c.value for c in app.caption)
+    assert "prochaine liste hebdomadaire" in captions
 
 
 def test_watch_unit_chooser_offers_only_its_own_establishment(store, world):
@@ -198,7 +224,7 @@ def test_english_switch_translates_the_pages(store, world):
     app = app_as(store, "watch_unit", language="en")
     app.run()
     assert app.title[0].value == "This week's list"
-    assert app.subheader[0].value.startswith("To invite this week")
+    assert app.subheader[0].value.startswith("To invite (")
     reasons = " ".join(app.table[0].value["Reasons"])
     assert "demi-journée" not in reasons
     app.toggle(key=runtime.LANGUAGE_TOGGLE).set_value(False)

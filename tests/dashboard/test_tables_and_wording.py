@@ -13,10 +13,16 @@ import pandas as pd
 import pytest
 
 import app_dashboard
-from app_dashboard.tables import csv_bytes, display_frame, list_frame, printable_html
+from app_dashboard.tables import (
+    csv_bytes,
+    display_frame,
+    follow_up_frame,
+    list_frame,
+    printable_html,
+)
 from app_dashboard.wording import LABELS, text, vocabulary
-from serving.db.vocabulary import INTERVIEW_SOLUTIONS, INTERVIEW_STATUSES, ROLES
-from serving.services.views import ListEntryView, ReasonView, WeekListView
+from serving.db.vocabulary import FOLLOW_UP_KINDS, INTERVIEW_SOLUTIONS, INTERVIEW_STATUSES, ROLES
+from serving.services.views import FollowUpView, ListEntryView, ReasonView, WeekListView
 
 
 def entry(rank: int, tier: str, risk: float, **marks) -> ListEntryView:
@@ -41,6 +47,7 @@ def entry(rank: int, tier: str, risk: float, **marks) -> ListEntryView:
         dismissed_recently=marks.get("dismissed", False),
         reasons=[reason],
         features_shown={"level": "3e"},
+        follow_up=marks.get("follow_up"),
     )
 
 
@@ -54,30 +61,67 @@ VIEW = WeekListView(
     watch_threshold=0.2,
     written_at=dt.datetime(2026, 11, 30, 6, tzinfo=dt.UTC),
     entries=[
-        entry(1, "list", 0.61, change=0.05, under_way=True),
+        entry(1, "invite", 0.61, change=0.05, under_way=True),
         entry(2, "watch", 0.3, new=True, dismissed=True),
+        entry(
+            3,
+            "follow_up",
+            0.72,
+            follow_up=FollowUpView(
+                kind="held",
+                week=dt.date(2026, 11, 23),
+                date=dt.date(2026, 11, 24),
+                solution="tutoring",
+                risk_then=0.65,
+                risk_now=0.72,
+            ),
+        ),
     ],
 )
 CLASSES = pd.DataFrame(
-    {"student_id": ["S1", "S2"], "level": ["4e", "5e"], "class_id": ["4eB", "5eA"]}
+    {
+        "student_id": ["S1", "S2", "S3"],
+        "level": ["4e", "5e", "3e"],
+        "class_id": ["4eB", "5eA", "3eC"],
+    }
 )
 
 
 def test_list_frame_fills_classes_and_words_the_statuses() -> None:
     frame = list_frame(VIEW, CLASSES, "fr")
-    assert list(frame["student"]) == ["Nom1 Léa", "Nom2 Léa"]
-    assert list(frame["level"]) == ["3e", "3e"]  # features shown win over the lookup
-    assert list(frame["class_id"]) == ["4eB", "5eA"]
-    assert list(frame["status"]) == ["entretien en cours", "écarté récemment"]
-    assert list(list_frame(VIEW, None, "en")["reasons"]) == ["5 lates in 4 weeks"] * 2
+    assert list(frame["student"]) == ["Nom1 Léa", "Nom2 Léa", "Nom3 Léa"]
+    assert list(frame["level"]) == ["3e", "3e", "3e"]  # features shown win over the lookup
+    assert list(frame["class_id"]) == ["4eB", "5eA", "3eC"]
+    assert list(frame["status"]) == ["entretien en cours", "écarté récemment", "—"]
+    assert list(frame["decision"])[2] == "entretien tenu"
+    assert list(list_frame(VIEW, None, "en")["reasons"]) == ["5 lates in 4 weeks"] * 3
 
 
 def test_display_frame_reads_as_percentages_with_translated_headers() -> None:
-    shown = display_frame(list_frame(VIEW, CLASSES, "en"), "en")
+    frame = list_frame(VIEW, CLASSES, "en")
+    shown = display_frame(frame[frame["tier"] != "follow_up"], "en")
     assert list(shown.columns)[:2] == ["Rank", "Student"]
     assert list(shown["Risk"]) == ["61.0 %", "30.0 %"]
     assert list(shown["Change"]) == ["+5.0 %", "—"]
     assert list(shown["New"]) == ["", "new"]
+    assert "Decision" not in shown.columns
+
+
+def test_follow_up_frame_shows_the_decision_date_solution_and_risk_then_and_now() -> None:
+    frame = list_frame(VIEW, CLASSES, "fr")
+    shown = follow_up_frame(frame[frame["tier"] == "follow_up"], "fr")
+    assert shown.to_dict("records") == [
+        {
+            "Élève": "Nom3 Léa",
+            "Niveau": "3e",
+            "Classe": "3eC",
+            "Décision": "entretien tenu",
+            "Date": "24/11/2026",
+            "Solution proposée": "tutorat",
+            "Risque alors → maintenant": "65.0 % → 72.0 %",
+            "Suivi": "—",
+        }
+    ]
 
 
 def test_csv_export_opens_in_a_spreadsheet_with_french_headers() -> None:
@@ -85,16 +129,25 @@ def test_csv_export_opens_in_a_spreadsheet_with_french_headers() -> None:
     assert data.startswith("\ufeff".encode())
     rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
     assert rows[0]["Élève"] == "Nom1 Léa" and rows[0]["Risque"] == "61.0"
-    assert rows[0][""] == "À inviter cette semaine" and rows[1][""] == "À surveiller"
+    assert [row["Partie"] for row in rows] == ["À inviter", "À surveiller", "En suivi"]
     assert rows[1]["Raisons"] == "5 retards en 4 semaines"
+    assert (rows[2]["Décision"], rows[2]["Date"], rows[2]["Solution proposée"]) == (
+        "entretien tenu",
+        "2026-11-24",
+        "tutorat",
+    )
+    assert (rows[2]["Risque alors"], rows[2]["Risque"]) == ("65.0", "72.0")
+    assert rows[0]["Décision"] == ""
 
 
-def test_printable_page_escapes_and_holds_both_tiers() -> None:
+def test_printable_page_escapes_and_holds_the_three_parts() -> None:
     page = printable_html(VIEW, list_frame(VIEW, CLASSES, "fr"), "fr")
     assert "Collège &lt;Anne&gt; &amp; Co" in page and "<Anne>" not in page
-    assert page.index("À inviter cette semaine") < page.index("À surveiller")
-    assert page.count("class=decision") == 2
+    assert page.index("À inviter") < page.index("À surveiller") < page.index("En suivi")
+    assert page.count("class=decision") == 3
     assert "5 retards en 4 semaines" in page
+    assert "entretien tenu" in page and "24/11/2026" in page and "tutorat" in page
+    assert "65.0 % → 72.0 %" in page
 
 
 def test_every_label_exists_in_both_languages_and_every_used_key_is_defined() -> None:
@@ -112,7 +165,12 @@ def test_every_label_exists_in_both_languages_and_every_used_key_is_defined() ->
 
 @pytest.mark.parametrize(
     ("kind", "words"),
-    [("role", ROLES), ("status", INTERVIEW_STATUSES), ("solution", INTERVIEW_SOLUTIONS)],
+    [
+        ("role", ROLES),
+        ("status", INTERVIEW_STATUSES),
+        ("solution", INTERVIEW_SOLUTIONS),
+        ("decision", FOLLOW_UP_KINDS),
+    ],
 )
 def test_store_vocabularies_are_worded(kind: str, words: tuple[str, ...]) -> None:
     for word in words:

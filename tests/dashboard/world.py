@@ -47,6 +47,9 @@ class DashboardWorld:
     other_students: tuple[str, ...]
     weeks: tuple[dt.date, dt.date]
     names: dict[str, tuple[str, str]]  # student_id -> (last, first) of listed students
+    # The other establishment's student whose interview was held in the first week: in
+    # follow-up on the latest list, the slot given to the next student.
+    followed: str = ""
 
     def environment(self) -> dict[str, str]:
         """The settings the dashboard reads (app_dashboard.settings)."""
@@ -250,9 +253,17 @@ def _big_establishment(threshold: float, week: dt.date):
 def build_world(root: Path) -> DashboardWorld:
     from features.pipeline import build_valid_features
     from features.synth import synthesize
+    from models.queue import DEFAULT_FOLLOW_UP
     from models.risk_model import RiskModel
     from serving.db import open_store
-    from serving.services import Actor, NewUser, add_user
+    from serving.services import (
+        Actor,
+        NewInterview,
+        NewUser,
+        add_user,
+        get_week_list,
+        record_interview,
+    )
     from serving.weekly import (
         EstablishmentWeek,
         Reason,
@@ -297,6 +308,8 @@ def build_world(root: Path) -> DashboardWorld:
     database_url = f"sqlite:///{root / 'store.sqlite3'}"
     store = open_store(database_url)
     listed: dict[str, list[str]] = {}
+    first_invited: dict[str, float] = {}
+    followed = ""
     for week in weeks:
         part = frame[frame["as_of"] == pd.Timestamp(week)].reset_index(drop=True)
         risks = model.predict_risk(part)
@@ -313,6 +326,24 @@ def build_world(root: Path) -> DashboardWorld:
             for row, rows in why.groupby("row")
         }
         part = part.loc[chosen].reset_index(drop=True).assign(risk=risks[chosen])
+        if first_invited:  # the second week: an interview held in the first, for a student
+            # the risk of whom did not rise by the margin since (so still in follow-up)
+            now = dict(zip(part["student_id"], part["risk"], strict=True))
+            followed = next(
+                sid
+                for sid, then in first_invited.items()
+                if sid in now and now[sid] - then < DEFAULT_FOLLOW_UP.risk_margin
+            )
+            record_interview(
+                store,
+                Actor("setup.other", "watch_unit", frozenset({other_uai})),
+                NewInterview(
+                    student_id=followed,
+                    status="held",
+                    interview_date=weeks[0] + dt.timedelta(days=1),
+                    solution="tutoring",
+                ),
+            )
         inputs = []
         for uai in uais:
             rows = part[part["uai"] == uai]
@@ -345,7 +376,9 @@ def build_world(root: Path) -> DashboardWorld:
             establishments=inputs,
             watch_threshold=threshold,
         )
-    from serving.services import get_week_list
+        if not first_invited:
+            view = get_week_list(store, Actor("reader", "inspector"), other_uai, week)
+            first_invited = {e.student_id: e.risk for e in view.entries if e.tier == "invite"}
 
     operator = Actor.operator("tests")
     for role, username in USERNAMES.items():
@@ -377,6 +410,7 @@ def build_world(root: Path) -> DashboardWorld:
         other_students=tuple(listed[other_uai]),
         weeks=weeks,
         names=names_of_listed,
+        followed=followed,
     )
 
 

@@ -61,8 +61,8 @@ def test_watch_unit_reads_its_list_with_names(api: httpx.Client, world: World) -
     body = response.json()
     assert body["model_version"] == "vigie-dropout/3"
     assert [(e["rank"], e["tier"], e["student_id"]) for e in body["entries"]] == [
-        (1, "list", "H001"),
-        (2, "list", "H002"),
+        (1, "invite", "H001"),
+        (2, "invite", "H002"),
         (3, "watch", "H003"),
     ]
     assert body["entries"][0]["last_name"] == "NomH001"
@@ -409,3 +409,61 @@ def test_the_list_is_served_as_its_view_and_documented(world: World, api: httpx.
     ]
     schema = operation["responses"]["200"]["content"]["application/json"]["schema"]
     assert schema == {"$ref": "#/components/schemas/WeekListView"}
+
+
+def test_openapi_documents_the_parts_and_the_follow_up(api: httpx.Client) -> None:
+    schemas = api.get("/openapi.json").json()["components"]["schemas"]
+    entry = schemas["ListEntryView"]["properties"]
+    assert entry["tier"]["enum"] == ["invite", "watch", "follow_up"]
+    assert "follow_up" in entry["tier"]["description"]
+    assert {"$ref": "#/components/schemas/FollowUpView"} in entry["follow_up"]["anyOf"]
+    follow_up = schemas["FollowUpView"]["properties"]
+    assert set(follow_up) == {"kind", "week", "date", "solution", "risk_then", "risk_now"}
+    assert follow_up["kind"]["enum"] == ["under_way", "held", "dismissed"]
+
+
+def test_a_student_held_last_week_is_in_follow_up_and_the_slot_goes_to_the_next(
+    api: httpx.Client, world: World
+) -> None:
+    from serving.weekly import replace_week_lists
+    from tests.serving.conftest import week_input
+
+    held = api.post(
+        "/v1/interviews",
+        json={
+            "student_id": "H001",
+            "status": "held",
+            "interview_date": (WEEK + dt.timedelta(days=1)).isoformat(),
+            "solution": "tutoring",
+        },
+        headers=world.headers("watch_unit"),
+    )
+    assert held.status_code == 201, held.text
+    next_week = WEEK + dt.timedelta(weeks=1)
+    replace_week_lists(
+        world.store,
+        as_of=next_week,
+        model_version="vigie-dropout/3",
+        establishments=week_input(),
+        watch_threshold=0.3,
+    )
+    response = api.get(
+        f"/v1/establishments/{HOME_UAI}/lists/{next_week.isoformat()}",
+        headers=world.headers("watch_unit"),
+    )
+    assert response.status_code == 200
+    entries = response.json()["entries"]
+    assert [(e["rank"], e["tier"], e["student_id"]) for e in entries] == [
+        (1, "invite", "H002"),
+        (2, "invite", "H003"),
+        (3, "follow_up", "H001"),
+    ]
+    assert entries[0]["follow_up"] is None
+    assert entries[-1]["follow_up"] == {
+        "kind": "held",
+        "week": WEEK.isoformat(),
+        "date": (WEEK + dt.timedelta(days=1)).isoformat(),
+        "solution": "tutoring",
+        "risk_then": 0.61,
+        "risk_now": 0.61,
+    }

@@ -49,7 +49,7 @@ def test_the_weekly_list_export_neutralises_names_and_reasons() -> None:
     entries = [
         ListEntryView(
             rank=1,
-            tier="list",
+            tier="invite",
             student_id="S1",
             last_name=ATTACKS[0],
             first_name="Léa",

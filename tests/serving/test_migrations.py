@@ -42,9 +42,9 @@ def store(tmp_path: Path):
 
 def test_upgrade_from_empty_creates_every_table(store: Store) -> None:
     assert current_revision(store.engine) is None
-    assert upgrade(store.engine) == head_revision(store.engine) == "0004"
+    assert upgrade(store.engine) == head_revision(store.engine) == "0005"
     assert set(inspect(store.engine).get_table_names()) >= TABLES
-    assert upgrade(store.engine) == "0004"  # a second upgrade is a no-op
+    assert upgrade(store.engine) == "0005"  # a second upgrade is a no-op
 
 
 def test_models_and_migrations_agree(store: Store) -> None:
@@ -61,7 +61,7 @@ def test_downgrade_to_empty_and_back(store: Store) -> None:
         config.attributes["connection"] = connection
         command.downgrade(config, "base")
     assert set(inspect(store.engine).get_table_names()) == {"alembic_version"}
-    assert upgrade(store.engine) == "0004"
+    assert upgrade(store.engine) == "0005"
 
 
 def test_a_0001_store_with_lists_upgrades_and_serves_them(store: Store) -> None:
@@ -80,7 +80,7 @@ def test_a_0001_store_with_lists_upgrades_and_serves_them(store: Store) -> None:
     assert "list_revision" not in {
         c["name"] for c in inspect(store.engine).get_columns("establishments")
     }
-    assert upgrade(store.engine) == "0004"
+    assert upgrade(store.engine) == "0005"
     with store.read_connection() as connection:
         assert list_revision(connection, HOME_UAI) == 0
     replace_week_lists(
@@ -131,7 +131,7 @@ def check_upgrade_of_a_0002_store(store: Store) -> None:
             ),
             [{"id": "H001", "uai": HOME_UAI}, {"id": "O001", "uai": OTHER_UAI}],
         )
-    assert upgrade(store.engine) == "0004"
+    assert upgrade(store.engine) == "0005"
     assert "uai" not in {c["name"] for c in inspect(store.engine).get_columns("students")}
     with store.reading() as session:
         facts = session.execute(
@@ -161,7 +161,7 @@ def check_upgrade_of_a_0002_store(store: Store) -> None:
     with store.engine.connect() as connection:
         rows = connection.execute(text("SELECT student_id, uai FROM students ORDER BY 1"))
         assert rows.all() == [("H001", HOME_UAI), ("O001", OTHER_UAI)]
-    assert upgrade(store.engine) == "0004"
+    assert upgrade(store.engine) == "0005"
 
 
 def test_a_0002_store_keeps_each_students_establishment_as_an_enrollment(store: Store) -> None:
@@ -211,3 +211,62 @@ def test_reading_transactions_cannot_write(store: Store) -> None:
     with pytest.raises(RuntimeError, match="read-only"), store.reading() as session:
         record(session, None, "test", "allowed")
         session.flush()
+
+
+def test_a_0004_store_keeps_its_lists_as_invite_and_watch(store: Store) -> None:
+    """Migration 0005: the `list` tier becomes `invite`, the old word is refused, the run
+    has no follow-up rule recorded; downgrading gives `list` back."""
+    from tests.serving.conftest import HOME_UAI, WEEK
+
+    assert upgrade(store.engine, "0004") == "0004"
+    with store.engine.begin() as connection:  # a 0004 store's rows, written by hand
+        connection.execute(
+            text(
+                "INSERT INTO establishments (uai, name, weekly_interview_capacity) "
+                "VALUES (:uai, 'Collège', 1)"
+            ),
+            {"uai": HOME_UAI},
+        )
+        connection.execute(text("INSERT INTO students (student_id) VALUES ('S1'), ('S2')"))
+        connection.execute(
+            text(
+                "INSERT INTO weekly_runs (week, as_of, model_version, fingerprint, "
+                "establishments, entries, written_at) "
+                "VALUES (:week, :week, 'm/1', 'f', 1, 2, '2026-11-30 08:00:00')"
+            ),
+            {"week": WEEK},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO weekly_lists (id, uai, week, as_of, model_version, "
+                "weekly_interview_capacity, written_at) "
+                "VALUES (1, :uai, :week, :week, 'm/1', 1, '2026-11-30 08:00:00')"
+            ),
+            {"uai": HOME_UAI, "week": WEEK},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO list_entries (list_id, student_id, rank, tier, risk, "
+                "new_this_week, interview_under_way, dismissed_recently, reasons, "
+                "features_shown) VALUES (1, 'S1', 1, 'list', 0.5, 1, 0, 0, '[]', '{}'), "
+                "(1, 'S2', 2, 'watch', 0.4, 1, 0, 0, '[]', '{}')"
+            )
+        )
+    assert upgrade(store.engine) == "0005"
+    with store.engine.connect() as connection:
+        tiers = connection.execute(text("SELECT student_id, tier FROM list_entries ORDER BY 1"))
+        assert tiers.all() == [("S1", "invite"), ("S2", "watch")]
+        rule = connection.execute(text("SELECT held_weeks, risk_margin FROM weekly_runs"))
+        assert rule.all() == [(None, None)]
+    with pytest.raises(IntegrityError), store.engine.begin() as connection:
+        connection.execute(text("UPDATE list_entries SET tier = 'list'"))
+    with pytest.raises(IntegrityError), store.engine.begin() as connection:
+        connection.execute(text("UPDATE list_entries SET tier = 'follow_up'"))  # no decision
+    config = alembic_config(store.engine)
+    with store.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0004")
+    with store.engine.connect() as connection:
+        tiers = connection.execute(text("SELECT student_id, tier FROM list_entries ORDER BY 1"))
+        assert tiers.all() == [("S1", "list"), ("S2", "watch")]
+    assert upgrade(store.engine) == "0005"

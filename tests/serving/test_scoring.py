@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 from features.builder import build_features
 from features.validation import InvalidExtractionError
 from serving.db import Store, open_store
-from serving.db.models import AuditEntry, Enrollment, ListEntry, Student, WeeklyList
+from serving.db.models import AuditEntry, Enrollment, ListEntry, Student, WeeklyList, WeeklyRun
 from serving.scoring import RegisteredModel, score_week
 from vigie.commands import score as score_command
 
@@ -97,7 +97,7 @@ def test_lists_hold_capacity_plus_watch_tier_with_reasons_in_french_and_english(
             assert weekly.as_of == AS_OF
             tiers = [entry.tier for entry in entries]
             listed = min(len(risks), capacities[uai])
-            assert tiers == ["list"] * listed + ["watch"] * (expected - listed)
+            assert tiers == ["invite"] * listed + ["watch"] * (expected - listed)
             watch_total += expected - listed
             assert [entry.rank for entry in entries] == list(range(1, expected + 1))
             top = sorted(risks, reverse=True)[:expected]
@@ -227,6 +227,56 @@ def _cli_store(tmp_path: Path) -> Store:
     return Store.from_url(f"sqlite:///{tmp_path / 'home' / 'serving' / 'vigie.sqlite3'}")
 
 
+def test_the_run_queues_with_the_stores_decisions_and_explains_exactly_the_queue(
+    academie: Path,
+    registered: RegisteredModel,
+    store: Store,
+    week_risks: pd.DataFrame,
+    threshold: float,
+) -> None:
+    """An interview held for the top student of the largest establishment: the next run of
+    the week puts the student in follow-up (explained, apart, with the risk then and now)
+    and gives the slot to the next student; the rule is recorded with the run."""
+    from models.queue import FollowUpRule
+    from serving.services import NewInterview, record_interview
+    from tests.serving.conftest import make_actor
+
+    score_week(academie, AS_OF, store, registered, watch_threshold=threshold)
+    largest = week_risks["uai"].value_counts().index[0]
+    ordered = week_risks[week_risks["uai"] == largest].sort_values(
+        ["risk", "student_id"], ascending=[False, True]
+    )
+    top = str(ordered["student_id"].iloc[0])
+    capacity = _capacities(academie)[largest]
+    unit = make_actor("watch_unit", largest)
+    record_interview(
+        store,
+        unit,
+        NewInterview(student_id=top, status="held", interview_date=AS_OF, solution="aar"),
+    )
+    rule = FollowUpRule(held_weeks=3, dismissal_weeks=2, risk_margin=0.2)
+    result = score_week(academie, AS_OF, store, registered, watch_threshold=threshold, rule=rule)
+    assert result.written.changed and result.written.followed == 1
+    summary = {s.uai: s for s in result.establishments}[largest]
+    assert (summary.listed, summary.followed) == (capacity, 1)
+    with store.reading() as session:
+        weekly = session.scalars(select(WeeklyList).where(WeeklyList.uai == largest)).one()
+        invited = [e.student_id for e in weekly.entries if e.tier == "invite"]
+        assert invited == [str(s) for s in ordered["student_id"].iloc[1 : capacity + 1]]
+        [followed] = [e for e in weekly.entries if e.tier == "follow_up"]
+        assert followed.student_id == top and followed.rank == len(weekly.entries)
+        assert (followed.decision_kind, followed.decision_week) == ("held", AS_OF)
+        assert followed.decision_solution == "aar"
+        assert followed.decision_risk == pytest.approx(followed.risk)  # same week's list
+        assert followed.reasons  # explained like the others
+        watched = int((ordered["risk"].iloc[1:] >= threshold).sum()) - capacity
+        assert len(weekly.entries) == capacity + max(watched, 0) + 1
+        run = session.get(WeeklyRun, AS_OF)
+        assert (run.held_weeks, run.dismissal_weeks, run.risk_margin) == (3, 2, 0.2)
+    again = score_week(academie, AS_OF, store, registered, watch_threshold=threshold, rule=rule)
+    assert again.written.changed is False
+
+
 def _names(academie: Path) -> list[str]:
     students = pd.read_parquet(academie / "students.parquet")
     return [name for name in students["last_name"].dropna().unique() if len(name) > 3]
@@ -254,6 +304,20 @@ def test_vigie_score_writes_the_week_with_the_champion_and_prints_no_name(
     again = runner.invoke(cli, [*args[:-2], "--model-version", "1", "--threshold", "0.2"])
     assert again.exit_code == 0, again.output
     assert "nothing changed" in again.stdout
+    assert "Follow-up rule: held 10 weeks, dismissed 8 weeks, risk margin 0.1." in again.stdout
+    rule = ["--held-weeks", "4", "--dismissal-weeks", "3", "--risk-margin", "0.15"]
+    other = runner.invoke(cli, [*args, *rule])
+    assert other.exit_code == 0, other.output
+    assert "lists written" in other.stdout  # the rule is part of the week's fingerprint
+    store = _cli_store(tmp_path)
+    try:
+        with store.reading() as session:
+            run = session.scalars(select(WeeklyRun)).one()
+            assert (run.held_weeks, run.dismissal_weeks, run.risk_margin) == (4, 3, 0.15)
+    finally:
+        store.dispose()
+    bad = runner.invoke(cli, [*args, "--risk-margin", "0"])
+    assert bad.exit_code != 0 and "risk_margin" in bad.output
 
 
 def test_vigie_score_without_champion_fails_naming_it_and_writes_nothing(

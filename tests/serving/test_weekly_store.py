@@ -7,12 +7,13 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 import serving.weekly.store as weekly_store
+from models.queue import Decision, FollowUpRule
 from serving.db import Store, open_store
 from serving.db.enrollments import current_establishment
-from serving.db.models import AuditEntry, ListEntry, Student, WeeklyList, WeeklyRun
+from serving.db.models import AuditEntry, Interview, ListEntry, Student, WeeklyList, WeeklyRun
 from serving.services import NewDismissal, NewInterview, dismiss_student, get_week_list
 from serving.services import record_interview as record
 from serving.weekly import (
@@ -23,7 +24,15 @@ from serving.weekly import (
     rank_students,
     replace_week_lists,
 )
-from tests.serving.conftest import HOME_UAI, OTHER_UAI, WEEK, World, establishment, week_input
+from tests.serving.conftest import (
+    HOME_UAI,
+    OTHER_UAI,
+    WEEK,
+    World,
+    establishment,
+    make_actor,
+    week_input,
+)
 
 NEXT_WEEK = WEEK + dt.timedelta(weeks=1)
 
@@ -56,18 +65,34 @@ def write(store: Store, as_of: dt.date, inputs: list[EstablishmentWeek], model: 
     )
 
 
+def ranks(risks, capacity, threshold, **queue) -> list[tuple[str, int, str]]:
+    queue.setdefault("week", WEEK)
+    ranked = rank_students(risks, capacity, threshold, **queue)
+    return [(q.student_id, q.rank, q.part) for q in ranked]
+
+
 def test_rank_students_fills_capacity_then_the_watch_tier() -> None:
     risks = [("b", 0.5), ("a", 0.5), ("c", 0.9), ("d", 0.31), ("e", 0.2), ("f", 0.35)]
-    assert rank_students(risks, 2, 0.3) == [
-        ("c", 1, "list"),
-        ("a", 2, "list"),
+    assert ranks(risks, 2, 0.3) == [
+        ("c", 1, "invite"),
+        ("a", 2, "invite"),
         ("b", 3, "watch"),
         ("f", 4, "watch"),
         ("d", 5, "watch"),
     ]
-    assert rank_students(risks, 2, None) == [("c", 1, "list"), ("a", 2, "list")]
-    assert rank_students(risks, 0, 0.6) == [("c", 1, "watch")]
-    assert rank_students(list(reversed(risks)), 2, 0.3) == rank_students(risks, 2, 0.3)
+    assert ranks(risks, 2, None) == [("c", 1, "invite"), ("a", 2, "invite")]
+    assert ranks(risks, 0, 0.6) == [("c", 1, "watch")]
+    assert ranks(list(reversed(risks)), 2, 0.3) == ranks(risks, 2, 0.3)
+
+
+def test_rank_students_gives_a_followed_students_slot_to_the_next_and_ranks_it_last() -> None:
+    risks = [("a", 0.9), ("b", 0.5), ("c", 0.4), ("d", 0.1)]
+    held = {"a": [Decision("held", WEEK - dt.timedelta(weeks=1), 0.85)]}
+    assert ranks(risks, 2, 0.45, decisions=held) == [
+        ("b", 1, "invite"),
+        ("c", 2, "invite"),
+        ("a", 3, "follow_up"),
+    ]
 
 
 def test_inputs_are_checked() -> None:
@@ -84,10 +109,10 @@ def test_inputs_are_checked() -> None:
 def test_week_is_written_with_tiers_and_roster(world: World) -> None:
     rows = snapshot(world.store)
     assert [(uai, rank, tier, student) for uai, _, _, rank, tier, student, *_ in rows] == [
-        (OTHER_UAI, 1, "list", "O001"),
+        (OTHER_UAI, 1, "invite", "O001"),
         (OTHER_UAI, 2, "watch", "O002"),
-        (HOME_UAI, 1, "list", "H001"),
-        (HOME_UAI, 2, "list", "H002"),
+        (HOME_UAI, 1, "invite", "H001"),
+        (HOME_UAI, 2, "invite", "H002"),
         (HOME_UAI, 3, "watch", "H003"),
     ]
     assert all(row[8] is True and row[7] is None for row in rows)  # all new, no change yet
@@ -137,18 +162,163 @@ def test_next_week_carries_change_and_novelty(world: World) -> None:
     assert len(snapshot(world.store)) == 5 + 4  # last week untouched
 
 
-def test_interview_under_way_and_dismissal_are_marked_not_dropped(world: World) -> None:
-    from tests.serving.conftest import make_actor
+def backdate(store: Store, student_id: str, day: dt.date) -> None:
+    """Interviews of `student_id` recorded on `day` (not on the real clock's day)."""
+    at = dt.datetime.combine(day, dt.time(9), tzinfo=dt.UTC)
+    with store.transaction() as session:
+        session.execute(
+            update(Interview).where(Interview.student_id == student_id).values(created_at=at)
+        )
 
+
+def parts(store: Store, week: dt.date, uai: str = HOME_UAI) -> dict[str, str]:
+    view = get_week_list(store, make_actor("watch_unit", uai), uai, week)
+    return {entry.student_id: entry.tier for entry in view.entries}
+
+
+def test_interview_under_way_and_dismissal_put_students_in_follow_up_marked(world: World) -> None:
     unit = make_actor("watch_unit", HOME_UAI)
     record(world.store, unit, NewInterview(student_id="H001", status="invited"))
+    backdate(world.store, "H001", WEEK)
     dismiss_student(
         world.store, unit, NewDismissal(student_id="H002", reason="Déjà suivi", week=WEEK)
     )
-    write(world.store, NEXT_WEEK, week_input())
+    result = write(world.store, NEXT_WEEK, week_input())
     view = get_week_list(world.store, unit, HOME_UAI, NEXT_WEEK)
     marks = {e.student_id: (e.interview_under_way, e.dismissed_recently) for e in view.entries}
-    assert marks == {"H001": (True, False), "H002": (False, True), "H003": (False, False)}
+    assert marks == {
+        "H001": (True, False),
+        "H002": (False, True),
+        "H003": (False, False),
+        "H004": (False, False),
+    }
+    # Both followed students are apart; their two slots go to the next two students.
+    assert [(e.rank, e.tier, e.student_id) for e in view.entries] == [
+        (1, "invite", "H003"),
+        (2, "invite", "H004"),
+        (3, "follow_up", "H001"),
+        (4, "follow_up", "H002"),
+    ]
+    follow = {e.student_id: e.follow_up for e in view.entries if e.follow_up is not None}
+    assert follow["H001"].kind == "under_way" and follow["H001"].week == WEEK
+    assert follow["H002"].kind == "dismissed" and follow["H002"].week == WEEK
+    assert follow["H002"].risk_then == 0.44 and follow["H002"].risk_now == 0.44
+    assert (result.invited, result.watched, result.followed) == (3, 1, 2)  # with OTHER_UAI
+
+
+def test_a_student_held_last_week_is_followed_and_the_slot_goes_to_the_next(
+    world: World,
+) -> None:
+    """The issue's case: the interview held last week no longer brings the student back at
+    the top; the student is in follow-up with the interview's date, solution and risks."""
+    unit = make_actor("watch_unit", HOME_UAI)
+    held_on = WEEK + dt.timedelta(days=2)
+    record(
+        world.store,
+        unit,
+        NewInterview(student_id="H001", status="held", interview_date=held_on, solution="tutoring"),
+    )
+    following = establishment(
+        HOME_UAI, "Collège Anne de Bretagne", 2, {"H001": 0.65, "H002": 0.44, "H003": 0.32}
+    )
+    write(world.store, NEXT_WEEK, [following])
+    view = get_week_list(world.store, unit, HOME_UAI, NEXT_WEEK)
+    assert [(e.tier, e.student_id) for e in view.entries] == [
+        ("invite", "H002"),
+        ("invite", "H003"),
+        ("follow_up", "H001"),
+    ]
+    follow = view.entries[-1].follow_up
+    assert follow is not None
+    assert (follow.kind, follow.week, follow.date, follow.solution) == (
+        "held",
+        WEEK,
+        held_on,
+        "tutoring",
+    )
+    assert (follow.risk_then, follow.risk_now) == (0.61, 0.65)  # last week's list, this week's
+    with world.store.reading() as session:
+        run = session.get(WeeklyRun, NEXT_WEEK)
+        assert (run.held_weeks, run.dismissal_weeks, run.risk_margin) == (10, 8, 0.10)
+
+
+def test_a_dismissal_expires_after_its_weeks(world: World) -> None:
+    unit = make_actor("watch_unit", HOME_UAI)
+    dismiss_student(world.store, unit, NewDismissal(student_id="H001", reason="Suivi", week=WEEK))
+    rule = FollowUpRule(held_weeks=4, dismissal_weeks=2, risk_margin=0.1)
+    for weeks, part in ((0, "follow_up"), (1, "follow_up"), (2, "invite"), (3, "invite")):
+        week = WEEK + dt.timedelta(weeks=weeks)
+        replace_week_lists(
+            world.store,
+            as_of=week,
+            model_version="m/3",
+            establishments=week_input(),
+            watch_threshold=0.3,
+            rule=rule,
+        )
+        assert parts(world.store, week)["H001"] == part, weeks
+    with world.store.reading() as session:
+        assert session.get(WeeklyRun, WEEK).dismissal_weeks == 2
+
+
+def test_a_risk_rise_by_the_margin_brings_a_followed_student_back(world: World) -> None:
+    unit = make_actor("watch_unit", HOME_UAI)
+    record(world.store, unit, NewInterview(student_id="H002", status="held", interview_date=WEEK))
+    for risk, part in ((0.53, "follow_up"), (0.54, "invite")):  # risk then: 0.44
+        home = establishment(HOME_UAI, "Collège", 2, {"H001": 0.6, "H002": risk, "H003": 0.1})
+        write(world.store, NEXT_WEEK, [home])
+        assert parts(world.store, NEXT_WEEK)["H002"] == part, risk
+    # A wider margin keeps the student in follow-up at the same risk.
+    replace_week_lists(
+        world.store,
+        as_of=NEXT_WEEK,
+        model_version="m/3",
+        establishments=[home],
+        watch_threshold=0.3,
+        rule=FollowUpRule(risk_margin=0.2),
+    )
+    assert parts(world.store, NEXT_WEEK)["H002"] == "follow_up"
+
+
+def test_capacity_goes_to_non_followed_students_and_followed_ones_never_count(
+    world: World,
+) -> None:
+    unit = make_actor("watch_unit", HOME_UAI)
+    for student_id in ("H001", "H002", "H003"):
+        dismiss_student(
+            world.store, unit, NewDismissal(student_id=student_id, reason="Suivi", week=WEEK)
+        )
+    result = write(world.store, NEXT_WEEK, week_input())
+    # Three followed, one other student: one slot filled, none taken by a followed student.
+    assert parts(world.store, NEXT_WEEK) == {
+        "H004": "invite",
+        "H001": "follow_up",
+        "H002": "follow_up",
+        "H003": "follow_up",
+    }
+    assert (result.invited, result.watched, result.followed) == (2, 1, 3)  # with OTHER_UAI
+    many = establishment(HOME_UAI, "Collège", 2, {f"H{n:03d}": n / 20 for n in range(1, 11)})
+    write(world.store, NEXT_WEEK, [many])
+    shown = parts(world.store, NEXT_WEEK)
+    assert [s for s, part in shown.items() if part == "invite"] == ["H010", "H009"]
+    assert sorted(s for s, part in shown.items() if part == "follow_up") == ["H001", "H002", "H003"]
+
+
+def test_a_decision_recorded_after_the_list_is_live_and_the_rerun_moves_the_slot(
+    world: World,
+) -> None:
+    """The list written, an interview recorded on Monday: the entry is marked at once but
+    keeps its slot; rerunning the week (same data, same model) writes the follow-up."""
+    unit = make_actor("watch_unit", HOME_UAI)
+    record(world.store, unit, NewInterview(student_id="H001", status="to_invite"))
+    backdate(world.store, "H001", WEEK)
+    view = get_week_list(world.store, unit, HOME_UAI, WEEK)
+    assert (view.entries[0].student_id, view.entries[0].tier) == ("H001", "invite")
+    assert view.entries[0].interview_under_way is True
+    assert write(world.store, WEEK, week_input(), model="vigie-dropout/3").changed is True
+    assert parts(world.store, WEEK)["H001"] == "follow_up"
+    again = write(world.store, WEEK, week_input(), model="vigie-dropout/3")
+    assert again.changed is False  # idempotent with the decisions too
 
 
 def test_a_failure_midway_leaves_every_list_as_it_was(
@@ -175,6 +345,25 @@ def test_a_failure_midway_leaves_every_list_as_it_was(
     with world.store.reading() as session:
         assert session.get(WeeklyRun, WEEK).model_version == run_before
         assert session.get(WeeklyRun, NEXT_WEEK) is None
+
+
+def test_a_failure_midway_with_follow_ups_keeps_the_lists_and_the_rule(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    unit = make_actor("watch_unit", HOME_UAI)
+    record(world.store, unit, NewInterview(student_id="H001", status="held", interview_date=WEEK))
+    before = snapshot(world.store)
+
+    def failing(*args, **kwargs):
+        raise RuntimeError("store lost midway")
+
+    monkeypatch.setattr(weekly_store, "bump_all_list_revisions", failing)
+    with pytest.raises(RuntimeError, match="lost midway"):
+        write(world.store, WEEK, week_input(), model="vigie-dropout/3")
+    assert snapshot(world.store) == before
+    with world.store.reading() as session:
+        assert session.get(WeeklyRun, WEEK).held_weeks == 10
+        assert session.scalar(select(func.count()).where(ListEntry.tier == "follow_up")) == 0
 
 
 def test_invalid_input_writes_nothing(world: World) -> None:

@@ -2,9 +2,11 @@
 
 It loads the registered model behind the `champion` alias (or the alias or version given),
 validates the extraction, scores every student enrolled on the as-of date, explains each
-establishment's list and watch tier, and replaces the week's lists in one transaction
-(`serving.scoring.score_week`). Any failure leaves the previous lists as they were and exits
-with code 1 and the reason. The summary printed holds counts and risks, never a name.
+establishment's weekly queue (to invite, to watch, in follow-up: `models.queue`, under the
+follow-up rule given by --held-weeks, --dismissal-weeks and --risk-margin), and replaces the
+week's lists in one transaction (`serving.scoring.score_week`). Any failure leaves the
+previous lists as they were and exits with code 1 and the reason. The summary printed holds
+counts and risks, never a name.
 """
 
 from __future__ import annotations
@@ -18,9 +20,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from models.queue import DEFAULT_FOLLOW_UP
 from vigie.commands.common import console, error_console, parse_date, user_errors
 
 if TYPE_CHECKING:
+    from models.queue import FollowUpRule
     from serving.scoring import WeeklyScoring
 
 __all__ = ["register", "score"]
@@ -55,9 +59,39 @@ def score(
     no_watch: Annotated[
         bool, typer.Option("--no-watch", help="No watch tier: the lists hold capacity only.")
     ] = False,
+    held_weeks: Annotated[
+        int,
+        typer.Option(
+            "--held-weeks",
+            min=0,
+            help="Weeks a student stays in follow-up (no slot) after an interview held.",
+        ),
+    ] = DEFAULT_FOLLOW_UP.held_weeks,
+    dismissal_weeks: Annotated[
+        int | None,
+        typer.Option(
+            "--dismissal-weeks",
+            min=0,
+            help="Weeks a student stays in follow-up (no slot) after a dismissal "
+            f"(default: VIGIE_DISMISSAL_WEEKS, else {DEFAULT_FOLLOW_UP.dismissal_weeks}).",
+            show_default=False,
+        ),
+    ] = None,
+    risk_margin: Annotated[
+        float,
+        typer.Option(
+            "--risk-margin",
+            help="A followed student whose risk rose by this much (in (0, 1]) since the "
+            "decision is back in the queue at once.",
+        ),
+    ] = DEFAULT_FOLLOW_UP.risk_margin,
 ) -> None:
     """Score every enrolled student and write this week's lists to the store (all or
-    nothing; rerunning the same week with the same model changes nothing)."""
+    nothing; rerunning the same week with the same model, data, decisions and rule changes
+    nothing). Each establishment's capacity goes to the highest risks not in follow-up (an
+    interview under way, one held in the last --held-weeks weeks, a dismissal in the last
+    --dismissal-weeks weeks); followed students are listed apart and never take a slot."""
+    from models.queue import FollowUpRule
     from serving.scoring import DEFAULT_WATCH_THRESHOLD
 
     if model_alias is not None and model_version is not None:
@@ -69,8 +103,13 @@ def score(
         watch_threshold = DEFAULT_WATCH_THRESHOLD if threshold is None else threshold
     date = parse_date(as_of)
     with _failures():
-        result = _run(data, date, model_alias, model_version, watch_threshold)
-    _print(result, watch_threshold)
+        if dismissal_weeks is None:
+            from serving.settings import load_serving_settings
+
+            dismissal_weeks = load_serving_settings().dismissal_weeks
+        rule = FollowUpRule(held_weeks, dismissal_weeks, risk_margin)
+        result = _run(data, date, model_alias, model_version, watch_threshold, rule)
+    _print(result, watch_threshold, rule)
 
 
 def _run(
@@ -79,6 +118,7 @@ def _run(
     alias: str | None,
     version: int | None,
     watch_threshold: float | None,
+    rule: FollowUpRule,
 ) -> WeeklyScoring:
     from serving.db import open_store
     from serving.scoring import load_registered_model, score_week
@@ -99,7 +139,7 @@ def _run(
                 store,
                 model,
                 watch_threshold=watch_threshold,
-                dismissal_weeks=settings.dismissal_weeks,
+                rule=rule,
                 on_stage=lambda stage, seconds: logger.info("%s: %.1f s", stage, seconds),
             )
     finally:
@@ -135,7 +175,7 @@ def _failures() -> Iterator[None]:
     raise typer.Exit(1)
 
 
-def _print(result: WeeklyScoring, watch_threshold: float | None) -> None:
+def _print(result: WeeklyScoring, watch_threshold: float | None, rule: FollowUpRule) -> None:
     from rich.table import Table
 
     written = result.written
@@ -152,8 +192,22 @@ def _print(result: WeeklyScoring, watch_threshold: float | None) -> None:
         )
     console.print(headline, markup=False)
     watch = "no watch tier" if watch_threshold is None else f"watch tier: risk >= {watch_threshold}"
+    console.print(
+        f"Follow-up rule: held {rule.held_weeks} weeks, dismissed {rule.dismissal_weeks} "
+        f"weeks, risk margin {rule.risk_margin}.",
+        markup=False,
+    )
     table = Table(title=f"Lists per establishment ({watch})", title_justify="left")
-    for column in ("UAI", "enrolled", "capacity", "on the list", "to watch", "highest risk"):
+    columns = (
+        "UAI",
+        "enrolled",
+        "capacity",
+        "to invite",
+        "to watch",
+        "in follow-up",
+        "highest risk",
+    )
+    for column in columns:
         table.add_column(column, justify="left" if column == "UAI" else "right")
     for summary in result.establishments:
         top = "-" if summary.top_risk is None else f"{summary.top_risk:.1%}"
@@ -163,6 +217,7 @@ def _print(result: WeeklyScoring, watch_threshold: float | None) -> None:
             str(summary.capacity),
             str(summary.listed),
             str(summary.watch),
+            str(summary.followed),
             top,
         )
     console.print(table)
