@@ -162,7 +162,7 @@ def test_sensitive_groups_are_judged_within_each_kind_of_establishment() -> None
     frame = _lists(establishments=6)
     vocational = frame["uai"].str[5:7].astype(int) >= 3
     frame.loc[vocational, "establishment_kind"] = "lycee_pro"
-    config = FairnessConfig(min_students=10, min_positives=5, n_boot=100)
+    config = FairnessConfig(min_students=10, min_positives=5, min_establishments=2, n_boot=100)
     groups = group_frame(frame)
     kinds = within_kind(frame, groups, config)
     assert set(kinds.metrics["kind"]) == {"college", "lycee_pro"}
@@ -187,7 +187,7 @@ def test_sensitive_groups_are_judged_within_each_kind_of_establishment() -> None
                           config)  # fmt: skip
     empty = pd.DataFrame()
     audit = FairnessAudit(config, {}, measured.table, pooled, {}, empty, empty, empty, empty,
-                          empty, {}, kinds.metrics, judged)  # fmt: skip
+                          empty, {}, kinds.metrics, judged, gate_table=judged)  # fmt: skip
     gate = audit.gate()
     assert gate["scope"] == "within_establishment_kind" and gate["correction"] == "holm"
     assert gate["tests"] == len(family)

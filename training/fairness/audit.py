@@ -64,6 +64,10 @@ class FairnessAudit:
     timings: dict[str, float] = field(default_factory=dict)
     within_metrics: pd.DataFrame = field(default_factory=pd.DataFrame)
     within_disparities: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # What the gate judges: `within_disparities`, or, when no kind of establishment has a
+    # judged sensitive group (a small académie), the sensitive groupings pooled over kinds.
+    gate_scope: str = "within_establishment_kind"
+    gate_table: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def out_of_band(self, metric: str = LEADING_METRIC) -> pd.DataFrame:
         """Judged groups (pooled over kinds) whose ratio's point estimate for `metric` lies
@@ -72,9 +76,9 @@ class FairnessAudit:
         return table[(table["metric"] == metric) & (table["status"] == "out_of_band")]
 
     def corrected_out_of_band(self, within: bool = True) -> pd.DataFrame:
-        """Recall ratios whose corrected interval lies outside the band: within each kind of
-        establishment (what the gate judges) or pooled over kinds (reported)."""
-        table = self.within_disparities if within else self.disparities
+        """Recall ratios whose corrected interval lies outside the band: those the gate
+        judges (`within`, see `gate_scope`) or every grouping pooled over kinds (reported)."""
+        table = self.gate_table if within else self.disparities
         if table.empty or "out_of_band_corrected" not in table.columns:
             return table
         return table[table["out_of_band_corrected"].astype(bool)]
@@ -91,24 +95,24 @@ class FairnessAudit:
         interval, corrected for the number of ratios judged (`config.correction`), lies
         entirely outside the band. The same test pooled over kinds is reported under
         `across_kinds`, not judged: it mixes the kinds' structural differences (capacity,
-        base rates) with disparities between students of the same kind."""
+        base rates) with disparities between students of the same kind. When no kind has a
+        sensitive group large enough to judge, the gate judges the sensitive groupings pooled
+        over kinds (`scope` says which)."""
         alpha = 1 - self.config.level
-        within = _family(self.within_disparities)
+        within = _family(self.gate_table)
         across = _family(self.disparities)
         failing = self.corrected_out_of_band(within=True)
-        judged = self.within_metrics[self.within_metrics["judged"]] if len(
-            self.within_metrics) else self.within_metrics  # fmt: skip
         return {
             "metric": LEADING_METRIC,
             "band": list(self.config.band),
             "rule": "corrected_interval",
             "correction": self.config.correction,
             "alpha": alpha,
-            "scope": "within_establishment_kind",
+            "scope": self.gate_scope,
             "groupings": list(SENSITIVE_GROUPINGS),
             "tests": len(within),
             "adjusted_level": _strictest(alpha, len(within)),
-            "judged_groups": len(judged),
+            "judged_groups": len(within),
             "passed": bool(len(failing) == 0),
             "out_of_band": [_item(row) for row in failing.to_dict(orient="records")],
             "across_kinds": {
@@ -190,12 +194,19 @@ def run_audit(
     started = time.perf_counter()
     groups = group_frame(rows)
     measured = group_metrics(rows, groups, config)
-    table = judge_recall(disparities(measured, config), ratio_replicates(measured, config), config)
+    pooled = disparities(measured, config)
+    replicates = ratio_replicates(measured, config)
+    table = judge_recall(pooled, replicates, config)
     kinds = within_kind(rows, groups, config)
     within_table = kinds.disparities
     if len(within_table):
         within_table = judge_recall(within_table, kinds.replicates, config, SENSITIVE_GROUPINGS,
                                     ("kind", "grouping", "group"))  # fmt: skip
+    if len(within_table) and within_table["in_family"].any():
+        gate_scope, gate_table = "within_establishment_kind", within_table
+    else:  # no kind has groups large enough: judge the sensitive groupings pooled over kinds
+        gate_scope = "all_kinds_pooled"
+        gate_table = judge_recall(pooled, replicates, config, SENSITIVE_GROUPINGS)
     timings["lists_seconds"] = time.perf_counter() - started
 
     started = time.perf_counter()
@@ -231,4 +242,5 @@ def run_audit(
     return FairnessAudit(
         config, described, measured.table, table, reference_groups(measured, config),
         means, differences, families, proxies, importance, timings, kinds.metrics, within_table,
+        gate_scope, gate_table,
     )  # fmt: skip

@@ -23,7 +23,9 @@ class FairnessConfig(BaseModel):
     `reference_groups` maps a grouping to its reference group (e.g. `{"sex": "M"}`); a
     grouping not named uses its largest judged group (by students). A group is judged when it
     has at least `min_students` distinct students and `min_positives` distinct students who
-    dropped out among the tested rows; otherwise it is reported "too small to judge".
+    dropped out among the tested rows, spread over at least `min_establishments`
+    establishments (the bootstrap resamples establishments: with one, its interval has zero
+    width); otherwise it is reported "too small to judge".
 
     What blocks a promotion (`FairnessAudit.gate`): a recall ratio of a sensitive grouping,
     measured within a kind of establishment, whose interval at the level corrected for the
@@ -40,6 +42,7 @@ class FairnessConfig(BaseModel):
     reference_groups: dict[str, str] = Field(default_factory=dict)
     min_students: Annotated[int, Field(ge=1)] = 100
     min_positives: Annotated[int, Field(ge=1)] = 20
+    min_establishments: Annotated[int, Field(ge=1)] = 5
     n_boot: Annotated[int, Field(ge=10, le=100_000)] = 500
     level: Annotated[float, Field(gt=0, lt=1)] = 0.95
     calibration_bins: Annotated[int, Field(ge=2, le=50)] = 10

@@ -204,7 +204,8 @@ def _summary(audit: FairnessAudit, language: str) -> str:
     small = published[~published["judged"]]
     parts.append(f"<h3>{_e(text('too_small', language))} ({len(small)})</h3>")
     parts.append("<p class=small>" + _e(text("too_small_rule", language,
-                 students=audit.config.min_students, positives=audit.config.min_positives))
+                 students=audit.config.min_students, positives=audit.config.min_positives,
+                 establishments=audit.config.min_establishments))
                  + "</p>")  # fmt: skip
     if len(small):
         names = [f"{grouping_label(r.grouping, language)} : {group_label(r.group, language)} "
@@ -224,11 +225,16 @@ def _summary(audit: FairnessAudit, language: str) -> str:
 
 def _gate_rule(gate: dict[str, Any], language: str) -> str:
     level = gate["adjusted_level"]
-    return text(
+    rule = text(
         f"gate_rule_{gate['correction']}", language, tests=gate["tests"],
         alpha=f"{gate['alpha']:.2f}", level="–" if level is None else f"{100 * level:.2f} %",
         band=f"{gate['band'][0]}–{gate['band'][1]}",
     )  # fmt: skip
+    return (
+        rule
+        if gate["scope"] == "within_establishment_kind"
+        else f"{rule} " + text("gate_pooled", language)
+    )
 
 
 def _corrected(items: list[dict[str, Any]], language: str) -> str:

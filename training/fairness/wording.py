@@ -35,10 +35,12 @@ _TEXT: dict[str, tuple[str, str]] = {
     ),
     "too_small": ("Groupes trop petits pour être jugés", "Groups too small to judge"),
     "too_small_rule": (
-        "Un groupe est jugé s'il compte au moins {students} élèves et {positives} décrocheurs ; "
-        "les autres sont signalés, jamais regroupés avec un autre groupe.",
-        "A group is judged when it has at least {students} students and {positives} dropouts; "
-        "the others are listed, never pooled with another group.",
+        "Un groupe est jugé s'il compte au moins {students} élèves et {positives} décrocheurs "
+        "dans au moins {establishments} établissements ; les autres sont signalés, jamais "
+        "regroupés avec un autre groupe.",
+        "A group is judged when it has at least {students} students and {positives} dropouts "
+        "in at least {establishments} establishments; the others are listed, never pooled "
+        "with another group.",
     ),
     "proxies_found": ("Variables indirectes (proxys) détectées", "Proxies found"),
     "proxy_line": (
@@ -85,6 +87,13 @@ _TEXT: dict[str, tuple[str, str]] = {
         "correction), intervalles corrigés entièrement hors bande :",
         "All kinds of establishment pooled (reported, not judged; {tests} ratios, same "
         "correction), corrected intervals wholly outside the band:",
+    ),
+    "gate_pooled": (
+        "Aucun type d'établissement ne compte assez d'élèves, de décrocheurs et "
+        "d'établissements pour juger ses groupes : la barrière juge ici les groupes sensibles "
+        "tous types confondus.",
+        "No kind of establishment has enough students, dropouts and establishments to judge "
+        "its groups: here the gate judges the sensitive groups with all kinds pooled.",
     ),
     "at_level": ("intervalle à {level}", "interval at {level}"),
     "within_kinds": (

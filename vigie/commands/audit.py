@@ -40,6 +40,9 @@ def audit(
     min_positives: Annotated[
         int, typer.Option(min=1, help="Fewest dropouts for a group to be judged.")
     ] = 20,
+    min_establishments: Annotated[
+        int, typer.Option(min=1, help="Fewest establishments for a group to be judged.")
+    ] = 5,
     lang: Annotated[str, typer.Option("--lang", help="Report language: fr or en.")] = "fr",
     out: Annotated[
         Path | None, typer.Option("--out", help="Also write the HTML report to this file.")
@@ -79,7 +82,8 @@ def audit(
     try:
         config = FairnessConfig(
             reference_groups=_references(reference_group), min_students=min_group_size,
-            min_positives=min_positives, n_boot=n_boot, language=lang,
+            min_positives=min_positives, min_establishments=min_establishments,
+            n_boot=n_boot, language=lang,
             correction=correction,
         )  # fmt: skip
     except ValidationError as error:
