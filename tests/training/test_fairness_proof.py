@@ -112,10 +112,14 @@ def test_report_is_self_contained_and_holds_aggregates_only(probe_audits) -> Non
     for language, words in (("fr", "Visa de l'inspection"), ("en", "Inspector's sign-off")):
         page = render_html(audit, figures, language)
         assert words in html.unescape(page) and "data:image/png;base64," in page
+        assert "Holm" in page  # the gate's correction and adjusted level are said
         assert "http://" not in page and "https://" not in page and "<script" not in page
     text = audit_to_json(audit)
     data = json.loads(text)
-    assert data["gate"]["metric"] == "recall"
+    assert data["gate"]["metric"] == "recall" and data["gate"]["correction"] == "holm"
+    tests = data["gate"]["tests"]
+    assert tests >= 1 and data["gate"]["adjusted_level"] == pytest.approx(1 - 0.05 / tests)
+    assert "within_kind_disparities" in data and "within_kind_group_metrics" in data
     assert {"group_metrics", "disparities", "proxies", "reason_families"} <= set(data)
     assert "student_id" not in text  # no row-level data
     for row in data["group_metrics"]:
