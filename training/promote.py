@@ -49,6 +49,7 @@ __all__ = [
     "paired_gain",
     "promote_version",
     "promotion_problems",
+    "score_champion",
 ]
 
 # The gain a version must show, as `vigie train` logs it per baseline (`training.evaluation.
@@ -248,10 +249,13 @@ def _evaluated_rows(predictions: pd.DataFrame, run: Any) -> pd.DataFrame:
     return rows.drop_duplicates(["student_id", "as_of"])
 
 
-def champion_gain(client: Any, run: Any, champion_version: str, champion_run: Any) -> Gain | str:
-    """The paired gain of `run`'s model over the champion's on the same tested student-weeks,
-    from both runs' test predictions (each of its own evaluated model); a sentence saying why
-    they cannot be compared otherwise."""
+def champion_gain(
+    client: Any, run: Any, champion_version: str, champion_run: Any, name: str | None = None
+) -> Gain | str:
+    """The paired gain of `run`'s model over the champion's on the same tested student-weeks:
+    the champion's own test predictions where they cover them; otherwise, when `name` is given,
+    the champion model scored on the weeks it lacks (`score_champion`). A sentence saying why
+    the two cannot be compared when neither is possible."""
     ours = _predictions(client, run.info.run_id)
     theirs = _predictions(client, champion_run.info.run_id)
     who = f"the champion (version {champion_version}, run {champion_run.info.run_id})"
@@ -259,19 +263,77 @@ def champion_gain(client: Any, run: Any, champion_version: str, champion_run: An
         missing = run.info.run_id if ours is None else champion_run.info.run_id
         return f"{who} cannot be compared: run {missing} has no test predictions"
     ours, theirs = _evaluated_rows(ours, run), _evaluated_rows(theirs, champion_run)
-    joined = ours.merge(theirs[["student_id", "as_of", "lightgbm"]], on=["student_id", "as_of"],
-                        how="left", suffixes=("", "_champion"))  # fmt: skip
-    uncovered = int(joined["lightgbm_champion"].isna().sum())
-    if uncovered:
+    keys = ["student_id", "as_of"]
+    joined = ours.merge(theirs[[*keys, "lightgbm"]], on=keys, how="left",
+                        suffixes=("", "_champion"))  # fmt: skip
+    uncovered = joined["lightgbm_champion"].isna().to_numpy()
+    if uncovered.any():
         weeks = pd.to_datetime(ours["as_of"])
-        return (f"{who} has no predictions on {uncovered} of the {len(ours)} student-weeks this "
-                f"version was tested on ({weeks.min():%Y-%m-%d} to {weeks.max():%Y-%m-%d}): "
-                "the two cannot be compared on the same weeks")  # fmt: skip
+        lacking = (f"{who} has no predictions on {int(uncovered.sum())} of the {len(ours)} "
+                   f"student-weeks this version was tested on ({weeks.min():%Y-%m-%d} to "
+                   f"{weeks.max():%Y-%m-%d})")  # fmt: skip
+        scored = (score_champion(run, champion_run, name, champion_version, joined[uncovered])
+                  if name is not None else "no model to score")  # fmt: skip
+        if isinstance(scored, str):
+            return f"{lacking}, and it could not be scored on them ({scored})"
+        joined.loc[uncovered, "lightgbm_champion"] = scored
     seed = int(run.data.params.get("seed", 0))
     n_boot = int(run.data.params.get("n_boot", 500))
     estimate, low, high = paired_gain(joined, "lightgbm", "lightgbm_champion", GAIN_RULE,
                                       n_boot, seed)  # fmt: skip
     return Gain(who, "precision_at_k", estimate, low, high)
+
+
+def score_champion(
+    run: Any, champion_run: Any, name: str, champion_version: str, rows: pd.DataFrame
+) -> np.ndarray | str:
+    """The champion's calibrated risks on `rows` (tested student-weeks of `run`), from the
+    features of `run`'s extraction rebuilt by the one feature builder (its fingerprint must be
+    the one the run recorded), or why that is not possible: the run records no extraction, or
+    the champion learnt from a school year at or after the tested one (it would be judged on
+    weeks whose outcomes it was trained or calibrated on)."""
+    from models.pyfunc import load_risk_model
+    from training.fairness.logged import rebuild_features
+
+    params = run.data.params
+    if "data_dir" not in params or "data_sha256" not in params:
+        return f"run {run.info.run_id} records no extraction"
+    plan = _evaluated_plan(champion_run)
+    if plan is None:
+        return f"run {champion_run.info.run_id} records no plan of its evaluated split"
+    champion_test_year = plan.get("test_year", "-")
+    tested_years = sorted(rows["school_year"].astype(str).unique())
+    if champion_test_year == "-" or tested_years[0] < champion_test_year:
+        return (f"the champion learnt from school years up to {champion_test_year}, not before "
+                f"the tested year {tested_years[0]}")  # fmt: skip
+    try:
+        features = rebuild_features(params["data_dir"], params["data_sha256"],
+                                    list(rows["as_of"].unique()))  # fmt: skip
+    except ValueError as error:
+        return str(error)
+    features = features.assign(student_id=features["student_id"].astype(str),
+                               as_of=pd.to_datetime(features["as_of"]))  # fmt: skip
+    keys = ["student_id", "as_of"]
+    matched = rows[keys].merge(features, on=keys, how="left", validate="1:1", indicator=True)
+    if (matched.pop("_merge") != "both").any():
+        return "some tested student-weeks have no feature row in the run's extraction"
+    model = load_risk_model(f"models:/{name}/{champion_version}")
+    return np.asarray(model.predict_risk(matched), dtype="float64")
+
+
+def _evaluated_plan(run: Any) -> dict[str, Any] | None:
+    """The plan (`splits/plan.json`) of the split whose model `run` evaluated."""
+    from mlflow.tracking import MlflowClient
+
+    split = run.data.tags.get("vigie.evaluated_split")
+    with tempfile.TemporaryDirectory(prefix="vigie-promote-") as tmp:
+        try:
+            path = MlflowClient().download_artifacts(run.info.run_id, "splits/plan.json", tmp)
+            plans = json.loads(Path(path).read_text(encoding="utf-8"))["plans"]
+        except Exception:  # missing or unreadable plan
+            return None
+    chosen = [plan for plan in plans if plan.get("name") == split]
+    return chosen[0] if chosen else None
 
 
 def gain_problems(client: Any, name: str, version: str) -> list[str]:
@@ -290,7 +352,7 @@ def gain_problems(client: Any, name: str, version: str) -> list[str]:
     champion = _current_champion(client, name)
     if champion is not None and champion != str(version):
         champion_run = client.get_run(client.get_model_version(name, champion).run_id)
-        compared = champion_gain(client, run, champion, champion_run)
+        compared = champion_gain(client, run, champion, champion_run, name)
         if isinstance(compared, str):
             problems.append(compared)
         elif not compared.convincing():

@@ -50,7 +50,8 @@ BEATS = {"logistic": (0.10, 0.04, 0.16), "rule_absenteeism": (0.12, 0.05, 0.2),
 def _version(
     trained, mlflow_home: Path, experiment: str, fairness: dict | None,
     gains: dict | None = None, evaluated: str | None = "same", name: str = NAME,
-    predictions: pd.DataFrame | None = None,
+    predictions: pd.DataFrame | None = None, params: dict | None = None,
+    plan: dict | None = None,
 ) -> str:  # fmt: skip
     """A registered version whose run has a comparison table, the given audit (or none), the
     paired gains over its baselines (`BEATS` by default), the identity of the model it
@@ -69,7 +70,9 @@ def _version(
             mlflow.set_tag("vigie.evaluated_model_hash",
                            model.model_hash_ if evaluated == "same" else evaluated)  # fmt: skip
             mlflow.set_tag("vigie.evaluated_split", "test-2025-2026")
-        mlflow.log_params({"seed": 3, "n_boot": 200})
+        mlflow.log_params({"seed": 3, "n_boot": 200, **(params or {})})
+        if plan is not None:
+            mlflow.log_dict(plan, "splits/plan.json")
         if predictions is not None:
             with tempfile.TemporaryDirectory() as tmp:
                 path = Path(tmp) / "test_predictions.parquet"
@@ -276,3 +279,42 @@ def test_the_champion_must_be_beaten_on_the_same_weeks(trained, mlflow_home: Pat
     promote_version(client, "champ-m", elsewhere, "someone", override="Nouvelle année")
     tags = client.get_model_version("champ-m", elsewhere).tags
     assert "champion (version" in tags["vigie.gain_overridden_problems"]
+
+
+def test_the_champion_is_scored_on_the_weeks_it_lacks(trained, mlflow_home: Path) -> None:
+    """A champion without predictions on some tested weeks is scored on them, from the
+    run's extraction rebuilt with the one feature builder, when it never learnt from them."""
+    from training.promote import champion_gain, score_champion
+
+    client = MlflowClient()
+    run = client.get_run(trained.run_id)
+    split = trained.result.evaluated_split
+    assert run.data.tags["vigie.evaluated_split"] == split
+    predictions = trained.result.predictions[trained.result.predictions["split"] == split]
+    weeks = sorted(predictions["as_of"].unique())
+    early = predictions[predictions["as_of"].isin(weeks[: len(weeks) // 2])]
+    plan = {"plans": [{"name": "test-2025-2026", "test_year": "2025-2026"}]}
+    extraction = {key: run.data.params[key] for key in ("data_dir", "data_sha256")}
+    champion = _version(trained, mlflow_home, "scored", PASSING_GATE, name="score-m",
+                        predictions=early, plan=plan)  # fmt: skip
+    promote_version(client, "score-m", champion, "someone", override="premier champion")
+    new = _version(trained, mlflow_home, "scored", PASSING_GATE, name="score-m",
+                   predictions=predictions, params=extraction, plan=plan)  # fmt: skip
+    new_run = client.get_run(client.get_model_version("score-m", new).run_id)
+    champion_run = client.get_run(client.get_model_version("score-m", champion).run_id)
+    late = predictions[~predictions["as_of"].isin(early["as_of"])]
+    late = late.assign(student_id=late["student_id"].astype(str),
+                       as_of=pd.to_datetime(late["as_of"]))  # fmt: skip
+    scores = score_champion(new_run, champion_run, "score-m", champion, late)
+    assert not isinstance(scores, str), scores
+    np.testing.assert_allclose(scores, late["lightgbm"].to_numpy(), atol=1e-9)
+    compared = champion_gain(client, new_run, champion, champion_run, "score-m")
+    assert not isinstance(compared, str), compared
+    assert (compared.estimate, compared.low, compared.high) == (0.0, 0.0, 0.0)  # the same model
+    # A champion that learnt from the tested year is not scored on it.
+    learnt = {"plans": [{"name": "test-2025-2026", "test_year": "2026-2027"}]}
+    other = _version(trained, mlflow_home, "scored", PASSING_GATE, name="score-m",
+                     predictions=early, plan=learnt)  # fmt: skip
+    refused = score_champion(new_run, client.get_run(client.get_model_version(
+        "score-m", other).run_id), "score-m", other, late)  # fmt: skip
+    assert isinstance(refused, str) and "not before the tested year 2025-2026" in refused
