@@ -88,7 +88,9 @@ class TrainConfig(_Strict):
     list_rules: tuple[str, ...] = ("k", "2k", "5%")
     n_boot: int = Field(500, ge=10, le=100_000)
     lead_time_ahead_weeks: float = Field(4, gt=0)
-    final_model: Literal["refit", "last_split"] = "refit"
+    # last_split: the registered model is the one evaluated on the latest tested weeks, so
+    # what is promoted is what was tested; a refit is never evaluated and cannot be promoted.
+    final_model: Literal["refit", "last_split"] = "last_split"
     experiment_name: str = Field("vigie-dropout", min_length=1)
     registered_model_name: str = Field("vigie-dropout", min_length=1)
 

@@ -55,6 +55,10 @@ class TrainingResult:
     final_fold: Fold
     folds: list[dict[str, str]]
     timings: dict[str, float] = field(default_factory=dict)
+    # The model that scored the latest tested split (None with k-fold: no single model is
+    # evaluated) and that split: promotion requires it to be the registered model.
+    evaluated_model_hash: str | None = None
+    evaluated_split: str | None = None
 
 
 def prepare(
@@ -95,9 +99,7 @@ def prepare(
         raise ValueError("no as-of date falls in the school years the splits need")
     logger.info("building snapshots for %d as-of dates", len(dates))
     snapshots = build_snapshots(extraction, dates)
-    return PreparedData(
-        snapshots, selection, plans, final, years, time.perf_counter() - started
-    )
+    return PreparedData(snapshots, selection, plans, final, years, time.perf_counter() - started)
 
 
 def evaluation_folds(prepared: PreparedData, config: TrainConfig) -> Iterable[Fold]:
@@ -146,9 +148,12 @@ def train_and_evaluate(prepared: PreparedData, config: TrainConfig) -> TrainingR
         final_model, final_rows = last_fitted.risk_model, last_fitted.fold
     timings["final_fit_seconds"] = time.perf_counter() - started
     descriptions.append(_describe(final_rows))
+    evaluated = None if prepared.kfold_years or last_fitted is None else last_fitted
     return TrainingResult(
-        predictions, comparison, lift, per_split, final_model, final_rows, descriptions, timings
-    )
+        predictions, comparison, lift, per_split, final_model, final_rows, descriptions, timings,
+        evaluated_model_hash=evaluated.risk_model.model_hash_ if evaluated else None,
+        evaluated_split=evaluated.fold.name if evaluated else None,
+    )  # fmt: skip
 
 
 def _describe(fold: Fold) -> dict[str, str]:

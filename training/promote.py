@@ -1,11 +1,20 @@
 """Promotion: moving the `champion` alias to a registered version, with checks and a record.
 
 `promotion_problems` lists every reason a version cannot be promoted, so that a refusal says
-all of them at once; it is the one place to add checks. Two kinds: a run that did not finish or
-was not compared with the baselines can never be promoted; the fairness gate (the run's audit,
-`fairness/fairness.json`, finds a judged group whose recall ratio lies outside the band, or the
-run has no audit) can be overridden by a written justification, recorded on the version with
-who gave it and when. A promotion records who promoted the version and when, as tags.
+all of them at once; it is the one place to add checks. Two kinds:
+
+- never overridable: a run that did not finish or was not compared with the baselines, and a
+  version whose model is not the one that was evaluated (`identity_problems`: the registered
+  model's identity, `models.identity`, must equal the run's `vigie.evaluated_model_hash`, the
+  model that scored the held-out weeks; a refit on every year was never tested);
+- overridable by a written justification, recorded on the version with who gave it and when:
+  the fairness gate (`fairness_problems`: the run's audit finds a sensitive group whose
+  corrected recall-ratio interval lies outside the band within its kind of establishment, or
+  the run has no audit) and the gain gate (`gain_problems`: the 95 % paired interval of the
+  gain over the best baselines of the run, and over the current champion on the same tested
+  student-weeks, must lie above 0; `gain_evidence` is the one place that says which metric).
+
+A promotion records who promoted the version and when, as tags.
 """
 
 from __future__ import annotations
@@ -13,23 +22,43 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import json
+import math
 import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
 from training.fairness.logged import FAIRNESS_ARTIFACT
-from training.tracking import CHAMPION, COMPARISON_ARTIFACT
+from training.tracking import CHAMPION, COMPARISON_ARTIFACT, PREDICTIONS_ARTIFACT
 
 __all__ = [
+    "GAIN_METRIC",
+    "Gain",
     "Promotion",
     "PromotionRefused",
+    "champion_gain",
     "default_promoter",
     "fairness_problems",
+    "gain_evidence",
+    "gain_problems",
+    "identity_problems",
+    "paired_gain",
     "promote_version",
     "promotion_problems",
+    "score_champion",
 ]
+
+# The gain a version must show, as `vigie train` logs it per baseline (`training.evaluation.
+# paired_lift`, metric `lift_vs_<baseline>.<GAIN_METRIC>[_low|_high]`). When the replay's
+# "distinct future dropouts invited at least 4 weeks before they left" is logged the same way,
+# switching to it is this one line.
+GAIN_METRIC = "precision_at_k_lift"
+GAIN_RULE = "k"  # the list rule of the paired comparison with the champion
+_LOGISTIC = "logistic"
 
 
 class PromotionRefused(Exception):
@@ -58,6 +87,24 @@ class Promotion:
     promoted_at: str
     previous_champion: str | None
     overridden: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Gain:
+    """The paired gain of a version over another model on the same tested student-weeks."""
+
+    against: str
+    metric: str
+    estimate: float
+    low: float
+    high: float
+
+    def convincing(self) -> bool:
+        return math.isfinite(self.low) and self.low > 0
+
+    def describe(self) -> str:
+        return (f"{self.metric} gain {self.estimate:+.3f} [{self.low:+.3f}, {self.high:+.3f}] "
+                "(95 % paired interval, lower bound not above 0)")  # fmt: skip
 
 
 def default_promoter() -> str:
@@ -91,6 +138,225 @@ def promotion_problems(client: Any, name: str, version: str) -> list[str]:
             f"its training run {run_id} has no comparison table ({COMPARISON_ARTIFACT}): "
             "it was not evaluated against the baselines"
         )
+    problems += identity_problems(client, name, version, run)
+    return problems
+
+
+def registered_identity(name: str, version: str) -> str | None:
+    """The identity (`models.identity.model_hash`) of the model a registered version holds,
+    read from its MLmodel metadata (None when it records none)."""
+    import mlflow
+
+    try:
+        info = mlflow.models.get_model_info(f"models:/{name}/{version}")
+    except Exception:  # unreadable model: no identity
+        return None
+    return (info.metadata or {}).get("model_hash")
+
+
+def identity_problems(client: Any, name: str, version: str, run: Any) -> list[str]:
+    """What is promoted must be what was tested: the version's model must be the model that
+    scored the run's held-out weeks (`vigie.evaluated_model_hash`)."""
+    evaluated = run.data.tags.get("vigie.evaluated_model_hash", "none")
+    if evaluated == "none":
+        return [f"its training run {run.info.run_id} records no evaluated model "
+                "(vigie.evaluated_model_hash): k-fold, or trained before it was recorded; "
+                "what would be promoted was never tested as such"]  # fmt: skip
+    registered = registered_identity(name, version)
+    if registered != evaluated:
+        split = run.data.tags.get("vigie.evaluated_split", "?")
+        return [f"version {version} holds the model {str(registered)[:12]}, but the model "
+                f"evaluated on the held-out weeks (split {split}) is {evaluated[:12]}: what is "
+                "promoted must be what was tested (train with final_model: last_split; a "
+                "refit is never evaluated)"]  # fmt: skip
+    return []
+
+
+def gain_evidence(run: Any) -> list[Gain]:
+    """The paired gains of the run's model over the best baselines of its own run, as logged
+    by `vigie train` under `GAIN_METRIC`: over the logistic regression and over the best rule
+    (the rule the model beats by least). Empty when the run logged none."""
+    metrics = run.data.metrics
+    prefix, suffix = "lift_vs_", f".{GAIN_METRIC}"
+    baselines = sorted(key[len(prefix):-len(suffix)] for key in metrics
+                       if key.startswith(prefix) and key.endswith(suffix))  # fmt: skip
+
+    def gain(baseline: str) -> Gain:
+        key = f"{prefix}{baseline}{suffix}"
+        return Gain(baseline, GAIN_METRIC, metrics[key], metrics.get(f"{key}_low", math.nan),
+                    metrics.get(f"{key}_high", math.nan))  # fmt: skip
+
+    gains = [gain(name) for name in baselines]
+    rules = [item for item in gains if item.against != _LOGISTIC]
+    chosen = [item for item in gains if item.against == _LOGISTIC]
+    if rules:
+        best = min(rules, key=lambda item: item.estimate)
+        chosen.append(Gain(f"the best rule ({best.against})", *[getattr(best, f) for f in
+                           ("metric", "estimate", "low", "high")]))  # fmt: skip
+    return chosen
+
+
+def paired_gain(
+    scored: pd.DataFrame, ours: str, theirs: str, rule: str = GAIN_RULE,
+    n_boot: int = 500, seed: int = 0,
+) -> tuple[float, float, float]:  # fmt: skip
+    """Pooled precision@`rule` of the `ours` scores minus that of `theirs` on the same rows,
+    with a 95 % paired cluster-bootstrap interval (the same resampled establishments for
+    both, as `training.evaluation.paired_lift`)."""
+    from training.metrics_lists import week_table
+
+    base = scored.loc[:, ["student_id", "as_of", "uai", "capacity", "label"]]
+    totals = []
+    for column in (ours, theirs):
+        frame = base.assign(score=scored[column].to_numpy(dtype="float64"))
+        table = week_table(frame, rule).groupby("cluster", sort=True)[["hits", "listed"]].sum()
+        totals.append(table)
+    mine, other = totals[0], totals[1].reindex(totals[0].index, fill_value=0)
+    n = len(mine)
+    counts = np.random.default_rng(seed).multinomial(n, np.full(n, 1 / n), size=n_boot)
+
+    def precision(table: pd.DataFrame, weights: np.ndarray) -> np.ndarray:
+        listed = weights @ table["listed"].to_numpy(dtype="float64")
+        hits = weights @ table["hits"].to_numpy(dtype="float64")
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(listed > 0, hits / np.where(listed > 0, listed, 1), np.nan)
+
+    one = np.ones((1, n))
+    estimate = float((precision(mine, one) - precision(other, one))[0])
+    differences = precision(mine, counts) - precision(other, counts)
+    defined = differences[~np.isnan(differences)]
+    if not defined.size:
+        return estimate, math.nan, math.nan
+    low, high = np.percentile(defined, [2.5, 97.5])
+    return estimate, float(low), float(high)
+
+
+def _predictions(client: Any, run_id: str) -> pd.DataFrame | None:
+    with tempfile.TemporaryDirectory(prefix="vigie-promote-") as tmp:
+        try:
+            return pd.read_parquet(client.download_artifacts(run_id, PREDICTIONS_ARTIFACT, tmp))
+        except Exception:  # missing or unreadable predictions
+            return None
+
+
+def _evaluated_rows(predictions: pd.DataFrame, run: Any) -> pd.DataFrame:
+    """The rows the run's evaluated model scored (its evaluated split, when recorded)."""
+    split = run.data.tags.get("vigie.evaluated_split")
+    if split and split != "none" and "split" in predictions.columns:
+        predictions = predictions[predictions["split"] == split]
+    rows = predictions.assign(student_id=predictions["student_id"].astype(str),
+                              as_of=pd.to_datetime(predictions["as_of"]))  # fmt: skip
+    return rows.drop_duplicates(["student_id", "as_of"])
+
+
+def champion_gain(
+    client: Any, run: Any, champion_version: str, champion_run: Any, name: str | None = None
+) -> Gain | str:
+    """The paired gain of `run`'s model over the champion's on the same tested student-weeks:
+    the champion's own test predictions where they cover them; otherwise, when `name` is given,
+    the champion model scored on the weeks it lacks (`score_champion`). A sentence saying why
+    the two cannot be compared when neither is possible."""
+    ours = _predictions(client, run.info.run_id)
+    theirs = _predictions(client, champion_run.info.run_id)
+    who = f"the champion (version {champion_version}, run {champion_run.info.run_id})"
+    if ours is None or theirs is None:
+        missing = run.info.run_id if ours is None else champion_run.info.run_id
+        return f"{who} cannot be compared: run {missing} has no test predictions"
+    ours, theirs = _evaluated_rows(ours, run), _evaluated_rows(theirs, champion_run)
+    keys = ["student_id", "as_of"]
+    joined = ours.merge(theirs[[*keys, "lightgbm"]], on=keys, how="left",
+                        suffixes=("", "_champion"))  # fmt: skip
+    uncovered = joined["lightgbm_champion"].isna().to_numpy()
+    if uncovered.any():
+        weeks = pd.to_datetime(ours["as_of"])
+        lacking = (f"{who} has no predictions on {int(uncovered.sum())} of the {len(ours)} "
+                   f"student-weeks this version was tested on ({weeks.min():%Y-%m-%d} to "
+                   f"{weeks.max():%Y-%m-%d})")  # fmt: skip
+        scored = (score_champion(run, champion_run, name, champion_version, joined[uncovered])
+                  if name is not None else "no model to score")  # fmt: skip
+        if isinstance(scored, str):
+            return f"{lacking}, and it could not be scored on them ({scored})"
+        joined.loc[uncovered, "lightgbm_champion"] = scored
+    seed = int(run.data.params.get("seed", 0))
+    n_boot = int(run.data.params.get("n_boot", 500))
+    estimate, low, high = paired_gain(joined, "lightgbm", "lightgbm_champion", GAIN_RULE,
+                                      n_boot, seed)  # fmt: skip
+    return Gain(who, "precision_at_k", estimate, low, high)
+
+
+def score_champion(
+    run: Any, champion_run: Any, name: str, champion_version: str, rows: pd.DataFrame
+) -> np.ndarray | str:
+    """The champion's calibrated risks on `rows` (tested student-weeks of `run`), from the
+    features of `run`'s extraction rebuilt by the one feature builder (its fingerprint must be
+    the one the run recorded), or why that is not possible: the run records no extraction, or
+    the champion learnt from a school year at or after the tested one (it would be judged on
+    weeks whose outcomes it was trained or calibrated on)."""
+    from models.pyfunc import load_risk_model
+    from training.fairness.logged import rebuild_features
+
+    params = run.data.params
+    if "data_dir" not in params or "data_sha256" not in params:
+        return f"run {run.info.run_id} records no extraction"
+    plan = _evaluated_plan(champion_run)
+    if plan is None:
+        return f"run {champion_run.info.run_id} records no plan of its evaluated split"
+    champion_test_year = plan.get("test_year", "-")
+    tested_years = sorted(rows["school_year"].astype(str).unique())
+    if champion_test_year == "-" or tested_years[0] < champion_test_year:
+        return (f"the champion learnt from school years up to {champion_test_year}, not before "
+                f"the tested year {tested_years[0]}")  # fmt: skip
+    try:
+        features = rebuild_features(params["data_dir"], params["data_sha256"],
+                                    list(rows["as_of"].unique()))  # fmt: skip
+    except ValueError as error:
+        return str(error)
+    features = features.assign(student_id=features["student_id"].astype(str),
+                               as_of=pd.to_datetime(features["as_of"]))  # fmt: skip
+    keys = ["student_id", "as_of"]
+    matched = rows[keys].merge(features, on=keys, how="left", validate="1:1", indicator=True)
+    if (matched.pop("_merge") != "both").any():
+        return "some tested student-weeks have no feature row in the run's extraction"
+    model = load_risk_model(f"models:/{name}/{champion_version}")
+    return np.asarray(model.predict_risk(matched), dtype="float64")
+
+
+def _evaluated_plan(run: Any) -> dict[str, Any] | None:
+    """The plan (`splits/plan.json`) of the split whose model `run` evaluated."""
+    from mlflow.tracking import MlflowClient
+
+    split = run.data.tags.get("vigie.evaluated_split")
+    with tempfile.TemporaryDirectory(prefix="vigie-promote-") as tmp:
+        try:
+            path = MlflowClient().download_artifacts(run.info.run_id, "splits/plan.json", tmp)
+            plans = json.loads(Path(path).read_text(encoding="utf-8"))["plans"]
+        except Exception:  # missing or unreadable plan
+            return None
+    chosen = [plan for plan in plans if plan.get("name") == split]
+    return chosen[0] if chosen else None
+
+
+def gain_problems(client: Any, name: str, version: str) -> list[str]:
+    """The gain gate: every gain whose 95 % paired interval does not lie above 0, over the
+    best baselines of the version's own run and over the current champion (on the same
+    tested student-weeks), or the reason a comparison could not be made. Empty when it
+    passes."""
+    run = client.get_run(client.get_model_version(name, version).run_id)
+    evidence = gain_evidence(run)
+    problems = []
+    if not evidence:
+        problems.append(f"its training run {run.info.run_id} logged no paired gain "
+                        f"({GAIN_METRIC}) over its baselines")  # fmt: skip
+    problems += [f"it does not beat {item.against}: {item.describe()}"
+                 for item in evidence if not item.convincing()]  # fmt: skip
+    champion = _current_champion(client, name)
+    if champion is not None and champion != str(version):
+        champion_run = client.get_run(client.get_model_version(name, champion).run_id)
+        compared = champion_gain(client, run, champion, champion_run, name)
+        if isinstance(compared, str):
+            problems.append(compared)
+        elif not compared.convincing():
+            problems.append(f"it does not beat {compared.against}: {compared.describe()}")
     return problems
 
 
@@ -108,15 +374,22 @@ def fairness_problems(client: Any, run_id: str) -> list[str]:
     if "out_of_band" not in gate:
         return [f"the fairness audit of run {run_id} has no gate verdict"]
     low, high = gate.get("band", (0.8, 1.25))
+    correction = gate.get("correction")
+    if correction is None:  # an audit from before the corrected, within-kind gate
+        return [f"the fairness audit of run {run_id} predates the corrected within-kind gate; "
+                f"run: vigie audit --run {run_id}"]  # fmt: skip
     problems = []
     for item in gate["out_of_band"]:
         ratio, ratio_low, ratio_high = (item.get(k) for k in ("ratio", "ratio_low", "ratio_high"))
         interval = (f" [{ratio_low:.2f}, {ratio_high:.2f}]"
                     if ratio_low is not None and ratio_high is not None else "")  # fmt: skip
-        noise = "" if item.get("ci_outside_band") else " (its interval meets the band)"
+        level = item.get("level")
+        how = (f" ({correction}-corrected interval at {100 * level:.2f} %, "
+               f"{gate.get('tests')} ratios judged)" if level is not None else "")  # fmt: skip
+        within = f" within {item['kind']}" if item.get("kind") else ""
         problems.append(
-            f"recall of {item['grouping']} = {item['group']} is {ratio:.2f}{interval} times "
-            f"that of {item['reference']}, outside the band {low}-{high}{noise}"
+            f"recall of {item['grouping']} = {item['group']}{within} is {ratio:.2f}{interval} "
+            f"times that of {item['reference']}, outside the band {low}-{high}{how}"
         )
     return problems
 
@@ -126,30 +399,35 @@ def promote_version(
 ) -> Promotion:
     """Move `champion` to `version` after `promotion_problems` found none, and record it.
 
-    `override`, a written justification, lets a version through the fairness gate (never
-    through the other checks); it is recorded on the version with who gave it and when."""
+    `override`, a written justification, lets a version through the fairness and gain gates
+    (never through the other checks); it is recorded on the version, per gate, with who gave
+    it and when."""
     problems = promotion_problems(client, name, version)
     if problems:
         raise PromotionRefused(name, version, problems)
     run_id = client.get_model_version(name, version).run_id
-    gate = fairness_problems(client, run_id)
+    gates = {"fairness": fairness_problems(client, run_id),
+             "gain": gain_problems(client, name, version)}  # fmt: skip
     justification = (override or "").strip()
-    if gate and not justification:
-        raise PromotionRefused(name, version, gate, overridable=True)
+    if any(gates.values()) and not justification:
+        raise PromotionRefused(name, version, [*gates["fairness"], *gates["gain"]],
+                               overridable=True)  # fmt: skip
     previous = _current_champion(client, name)
     when = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     client.set_registered_model_alias(name, CHAMPION, version)
     tags = {"vigie.promoted_by": promoted_by, "vigie.promoted_at": when,
-            "vigie.previous_champion": previous or "none",
-            "vigie.fairness_gate": "overridden" if gate else "passed"}  # fmt: skip
-    if gate:
-        tags |= {"vigie.fairness_override": justification,
-                 "vigie.fairness_override_by": promoted_by,
-                 "vigie.fairness_override_at": when,
-                 "vigie.fairness_overridden_problems": "\n".join(gate)[:4900]}  # fmt: skip
+            "vigie.previous_champion": previous or "none"}  # fmt: skip
+    for gate, found in gates.items():
+        tags[f"vigie.{gate}_gate"] = "overridden" if found else "passed"
+        if found:
+            tags |= {f"vigie.{gate}_override": justification,
+                     f"vigie.{gate}_override_by": promoted_by,
+                     f"vigie.{gate}_override_at": when,
+                     f"vigie.{gate}_overridden_problems": "\n".join(found)[:4900]}  # fmt: skip
     for key, value in tags.items():
         client.set_model_version_tag(name, version, key, value)
-    return Promotion(name, version, run_id, promoted_by, when, previous, gate)
+    return Promotion(name, version, run_id, promoted_by, when, previous,
+                     [*gates["fairness"], *gates["gain"]])  # fmt: skip
 
 
 def _current_champion(client: Any, name: str) -> str | None:

@@ -200,7 +200,11 @@ def log_training(result: TrainingResult, config: TrainConfig) -> str:
         mlflow.log_text(importance.rename(columns={"index": "feature"}).to_csv(index=False),
                         "features/feature_importance.csv")  # fmt: skip
     mlflow.set_tags({"vigie.model_hash": model.model_hash_,
-                     "vigie.calibration": model.calibrator_.method})  # fmt: skip
+                     "vigie.calibration": model.calibrator_.method,
+                     # What was evaluated on held-out weeks: `vigie promote` refuses a version
+                     # whose model is not this one (a refit never tested).
+                     "vigie.evaluated_model_hash": result.evaluated_model_hash or "none",
+                     "vigie.evaluated_split": result.evaluated_split or "none"})  # fmt: skip
     info = log_risk_model(model, result.final_fold.train)
     # The global view (mean |SHAP| per feature and family) on the final model's own training
     # rows: the test rows were scored by the fold models, not by this one.

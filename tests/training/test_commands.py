@@ -105,6 +105,13 @@ def test_evaluate_and_promote_from_the_command_line(
     assert missing.exit_code == 1 and "no run" in missing.output
     refused = runner.invoke(app, ["promote", "--version", "999"])
     assert refused.exit_code == 1 and "has no version 999" in refused.output
-    promoted = runner.invoke(app, ["promote", "--version", trained.version, "--by", "proviseur"])
+    # On the tiny académie LightGBM does not beat every baseline: the gain gate refuses it
+    # unless a written justification is given (the identity check passes: it was tested).
+    gated = runner.invoke(app, ["promote", "--version", trained.version, "--by", "proviseur"])
+    if gated.exit_code != 0:
+        assert "does not beat" in gated.output and "--override" in gated.output, gated.output
+        assert "what is promoted must be what was tested" not in gated.output
+    promoted = runner.invoke(app, ["promote", "--version", trained.version, "--by", "proviseur",
+                                   "--override", "Académie de test"])  # fmt: skip
     assert promoted.exit_code == 0, promoted.output
     assert "now champion" in promoted.output and "proviseur" in promoted.output

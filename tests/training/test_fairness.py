@@ -108,3 +108,89 @@ def test_top_raising_reason_family() -> None:
     shares = reason_families(values, groups).set_index(["group", "family"])["share"]
     assert shares[("F", "attendance")] == pytest.approx(0.5)
     assert shares[("M", "none")] == pytest.approx(1.0)
+
+
+def _bootstrap(center: float, tail: float, beyond: int, n: int = 1000) -> np.ndarray:
+    """Hand-made ratio replicates: `n - beyond` at `center`, `beyond` at `tail`."""
+    return np.concatenate([np.full(n - beyond, center), np.full(beyond, tail)])
+
+
+def test_an_uncorrected_interval_outside_the_band_is_not_enough() -> None:
+    from training.fairness.correction import band_p_value, corrected_band_test, interval_at
+
+    noisy = _bootstrap(0.6, 0.9, 20)  # 2 % of replicates inside the band: p = 0.04
+    assert band_p_value(noisy, (0.8, 1.25)) == pytest.approx(0.04)
+    assert interval_at(noisy, 0.95)[1] < 0.8  # the uncorrected interval lies outside
+    family = {("sex", "F"): noisy, **{("pcs", str(i)): _bootstrap(1.0, 1.1, 500) for i in range(4)}}
+    for method in ("bonferroni", "holm"):
+        tested = corrected_band_test(family, (0.8, 1.25), 0.05, method)
+        row = tested.loc[[("sex", "F")]].iloc[0]
+        assert row["tests"] == 5 and not row["out_of_band"]
+        assert row["adjusted_level"] == pytest.approx(0.99)  # 1 - 0.05 / 5
+        assert row["adjusted_high"] > 0.8  # the corrected interval meets the band
+        assert not tested["out_of_band"].any()
+    alone = corrected_band_test({("sex", "F"): noisy}, (0.8, 1.25), 0.05, "bonferroni")
+    assert alone["out_of_band"].iloc[0] and alone["adjusted_level"].iloc[0] == pytest.approx(0.95)
+
+
+def test_a_corrected_interval_outside_the_band_blocks_and_holm_steps_down() -> None:
+    from training.fairness.correction import corrected_band_test
+
+    clear = _bootstrap(0.5, 0.9, 2)  # p = 0.004 < 0.05 / 5
+    high = _bootstrap(1.6, 1.0, 2)  # above the band, p = 0.004
+    family = {"F": clear, "H": high, **{str(i): _bootstrap(1.0, 1.1, 500) for i in range(3)}}
+    for method in ("bonferroni", "holm"):
+        tested = corrected_band_test(family, (0.8, 1.25), 0.05, method)
+        assert list(tested.index[tested["out_of_band"]]) == ["F", "H"]
+        assert tested.loc["F", "adjusted_high"] < 0.8 and tested.loc["H", "adjusted_low"] > 1.25
+    # Holm tests the second ratio at 1 - 0.05 / 1 once the first is out: Bonferroni does not.
+    pair = {"F": clear, "G": _bootstrap(0.6, 0.9, 20)}
+    bonferroni = corrected_band_test(pair, (0.8, 1.25), 0.05, "bonferroni")
+    holm = corrected_band_test(pair, (0.8, 1.25), 0.05, "holm")
+    assert list(bonferroni["out_of_band"]) == [True, False]
+    assert list(holm["out_of_band"]) == [True, True]
+    assert holm.loc["G", "adjusted_level"] == pytest.approx(0.95)
+    assert bonferroni.loc["G", "adjusted_level"] == pytest.approx(0.975)
+    with pytest.raises(ValueError, match="correction"):
+        corrected_band_test(pair, (0.8, 1.25), 0.05, "none")  # type: ignore[arg-type]
+
+
+def test_sensitive_groups_are_judged_within_each_kind_of_establishment() -> None:
+    from training.fairness.audit import FairnessAudit
+    from training.fairness.disparities import judge_recall, ratio_replicates, within_kind
+
+    frame = _lists(establishments=6)
+    vocational = frame["uai"].str[5:7].astype(int) >= 3
+    frame.loc[vocational, "establishment_kind"] = "lycee_pro"
+    config = FairnessConfig(min_students=10, min_positives=5, min_establishments=2, n_boot=100)
+    groups = group_frame(frame)
+    kinds = within_kind(frame, groups, config)
+    assert set(kinds.metrics["kind"]) == {"college", "lycee_pro"}
+    assert "establishment_kind" not in set(kinds.metrics["grouping"])
+    ranked = frame.sort_values(["uai", "as_of", "score"], ascending=[True, True, False])
+    frame["selected"] = frame.index.isin(ranked.groupby(["uai", "as_of"]).head(4).index)
+    for kind, part in frame.groupby("establishment_kind"):
+        girls = part[part["sex"] == "F"]
+        table = kinds.metrics
+        row = table[(table["kind"] == kind) & (table["grouping"] == "sex")
+                    & (table["group"] == "F")].iloc[0]  # fmt: skip
+        expected = (girls["selected"] & girls["label"]).sum() / girls["label"].sum()
+        assert row["recall"] == pytest.approx(expected)
+    judged = judge_recall(kinds.disparities, kinds.replicates, config,
+                          ("sex", "scholarship"), ("kind", "grouping", "group"))  # fmt: skip
+    family = judged[judged["in_family"]]
+    assert set(family["grouping"]) <= {"sex", "scholarship"}
+    assert (family["tests"] == len(family)).all() and len(family) >= 2
+    assert (family["adjusted_level"] >= 0.95).all()
+    measured = group_metrics(frame, groups, config)
+    pooled = judge_recall(disparities(measured, config), ratio_replicates(measured, config),
+                          config)  # fmt: skip
+    empty = pd.DataFrame()
+    audit = FairnessAudit(config, {}, measured.table, pooled, {}, empty, empty, empty, empty,
+                          empty, {}, kinds.metrics, judged, gate_table=judged)  # fmt: skip
+    gate = audit.gate()
+    assert gate["scope"] == "within_establishment_kind" and gate["correction"] == "holm"
+    assert gate["tests"] == len(family)
+    assert gate["adjusted_level"] == pytest.approx(1 - 0.05 / len(family))
+    assert gate["across_kinds"]["judged"] is False
+    assert gate["passed"] == (not judged["out_of_band_corrected"].any())

@@ -10,7 +10,6 @@ built-in difference between girls and boys.
 
 from __future__ import annotations
 
-import dataclasses
 import html
 import json
 from pathlib import Path
@@ -80,12 +79,13 @@ def test_the_label_bias_against_girls_is_out_of_band(probe_audits) -> None:
     girls = _recall(probe_audits["probed"], "sex", "F")
     assert girls["judged"] and girls["status"] == "out_of_band"
     assert girls["ratio"] < AUDIT.band[0] and girls["ci_outside_band"]
-    for rule in ("estimate", "interval"):  # the interval too lies outside the band
-        config = AUDIT.model_copy(update={"gate_rule": rule})
-        gate = dataclasses.replace(probe_audits["probed"], config=config).gate()
-        assert not gate["passed"] and gate["rule"] == rule
-        assert any(item["grouping"] == "sex" and item["group"] == "F"
-                   for item in gate["out_of_band"])  # fmt: skip
+    # The gate judges girls against boys within each kind of establishment, with intervals
+    # corrected for the number of ratios judged: the planted bias still blocks.
+    gate = probe_audits["probed"].gate()
+    assert not gate["passed"] and gate["rule"] == "corrected_interval"
+    assert gate["tests"] >= 1 and gate["adjusted_level"] > AUDIT.level
+    assert any(item["grouping"] == "sex" and item["group"] == "F" and item["ratio_high"] < 0.8
+               for item in gate["out_of_band"])  # fmt: skip
 
 
 def test_the_clean_academie_is_not_flagged_beyond_its_intervals(probe_audits) -> None:
@@ -98,6 +98,7 @@ def test_the_clean_academie_is_not_flagged_beyond_its_intervals(probe_audits) ->
         & (clean.disparities["metric"] == "recall")
     ]
     assert not sensitive["ci_outside_band"].any(), sensitive
+    assert clean.gate()["passed"], clean.gate()["out_of_band"]
     assert not clean.proxies.set_index("target").loc[["sex_female", "scholarship_holder"],
                                                      "flagged"].any()  # fmt: skip
 
@@ -111,10 +112,14 @@ def test_report_is_self_contained_and_holds_aggregates_only(probe_audits) -> Non
     for language, words in (("fr", "Visa de l'inspection"), ("en", "Inspector's sign-off")):
         page = render_html(audit, figures, language)
         assert words in html.unescape(page) and "data:image/png;base64," in page
+        assert "Holm" in page  # the gate's correction and adjusted level are said
         assert "http://" not in page and "https://" not in page and "<script" not in page
     text = audit_to_json(audit)
     data = json.loads(text)
-    assert data["gate"]["metric"] == "recall"
+    assert data["gate"]["metric"] == "recall" and data["gate"]["correction"] == "holm"
+    tests = data["gate"]["tests"]
+    assert tests >= 1 and data["gate"]["adjusted_level"] == pytest.approx(1 - 0.05 / tests)
+    assert "within_kind_disparities" in data and "within_kind_group_metrics" in data
     assert {"group_metrics", "disparities", "proxies", "reason_families"} <= set(data)
     assert "student_id" not in text  # no row-level data
     for row in data["group_metrics"]:

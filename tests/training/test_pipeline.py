@@ -57,7 +57,9 @@ def test_tested_rows_are_the_test_year_weekly_and_training_is_before_it(result) 
     assert len(mondays) > 25 and (mondays.dt.weekday == 0).all()
     (split, final) = result.folds
     assert split["train_years"] == "2023-2024" and split["calibration"].startswith("cross")
-    assert final["split"] == "final" and final["calibration_rows"] != "cross-fitted"
+    # final_model: last_split (default): what is registered is the model that was evaluated.
+    assert final == split and result.evaluated_split == split["split"]
+    assert result.evaluated_model_hash == result.final_model.model_hash_
 
 
 def test_sensitive_attributes_never_reach_the_model(result) -> None:
@@ -73,7 +75,7 @@ def test_sensitive_attributes_never_reach_the_model(result) -> None:
 def test_explicit_as_of_dates_replace_the_cadences(tiny_academie: Path) -> None:
     dates = [dt.date(2023, 11, 6), dt.date(2024, 3, 4), dt.date(2025, 11, 3),
              dt.date(2026, 3, 2), dt.date(2024, 11, 4), dt.date(2025, 3, 3)]  # fmt: skip
-    prepared = prepare_data(tiny_academie, fast_config(), dates)
+    prepared = prepare_data(tiny_academie, fast_config(final_model="refit"), dates)
     assert set(pd.to_datetime(prepared.snapshots["as_of"]).dt.date) == set(dates)
 
 

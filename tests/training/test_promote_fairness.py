@@ -1,9 +1,12 @@
-"""The fairness gate of `vigie promote`, and `vigie audit` on a logged run."""
+"""The gates of `vigie promote` (fairness, gain over baselines and champion, identity of what
+was tested), and `vigie audit` on a logged run."""
 
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
+from types import SimpleNamespace
 
 import mlflow
 import numpy as np
@@ -13,30 +16,85 @@ from mlflow.tracking import MlflowClient
 from typer.testing import CliRunner
 
 from training.fairness.logged import FAIRNESS_ARTIFACT, FAIRNESS_REPORT_ARTIFACT
-from training.promote import PromotionRefused, promote_version
-from training.tracking import COMPARISON_ARTIFACT, data_fingerprint, training_run
+from training.promote import (
+    PromotionRefused,
+    gain_evidence,
+    gain_problems,
+    paired_gain,
+    promote_version,
+)
+from training.tracking import (
+    COMPARISON_ARTIFACT,
+    PREDICTIONS_ARTIFACT,
+    data_fingerprint,
+    training_run,
+)
 from vigie.cli import app
 
 NAME = "vigie-dropout"
 FAILING_GATE = {
     "gate": {
         "metric": "recall", "band": [0.8, 1.25], "judged_groups": 12, "passed": False,
-        "out_of_band": [{"grouping": "sex", "group": "F", "reference": "M", "ratio": 0.41,
-                         "ratio_low": 0.2, "ratio_high": 0.7, "ci_outside_band": True}],
+        "correction": "holm", "tests": 12, "scope": "within_establishment_kind",
+        "out_of_band": [{"kind": "college", "grouping": "sex", "group": "F", "reference": "M",
+                         "ratio": 0.41, "ratio_low": 0.2, "ratio_high": 0.7, "level": 0.9958,
+                         "ci_outside_band": True}],
     }
 }  # fmt: skip
+PASSING_GATE = {"gate": {"metric": "recall", "band": [0.8, 1.25], "passed": True,
+                         "correction": "holm", "tests": 12, "out_of_band": []}}  # fmt: skip
+BEATS = {"logistic": (0.10, 0.04, 0.16), "rule_absenteeism": (0.12, 0.05, 0.2),
+         "rule_abc": (0.08, 0.01, 0.15)}  # fmt: skip
 
 
-def _version(trained, mlflow_home: Path, experiment: str, fairness: dict | None) -> str:
-    """A registered version whose run has a comparison table and the given audit (or none)."""
+def _version(
+    trained, mlflow_home: Path, experiment: str, fairness: dict | None,
+    gains: dict | None = None, evaluated: str | None = "same", name: str = NAME,
+    predictions: pd.DataFrame | None = None, params: dict | None = None,
+    plan: dict | None = None,
+) -> str:  # fmt: skip
+    """A registered version whose run has a comparison table, the given audit (or none), the
+    paired gains over its baselines (`BEATS` by default), the identity of the model it
+    evaluated (`same`: the registered one) and optional test predictions."""
     from models.pyfunc import log_risk_model
 
+    model = trained.result.final_model
     with training_run(experiment, home=mlflow_home):
-        info = log_risk_model(trained.result.final_model, trained.result.final_fold.train)
+        info = log_risk_model(model, trained.result.final_fold.train)
         if fairness is not None:
             mlflow.log_dict(fairness, FAIRNESS_ARTIFACT)
+        for baseline, (estimate, low, high) in (BEATS if gains is None else gains).items():
+            key = f"lift_vs_{baseline}.precision_at_k_lift"
+            mlflow.log_metrics({key: estimate, f"{key}_low": low, f"{key}_high": high})
+        if evaluated is not None:
+            mlflow.set_tag("vigie.evaluated_model_hash",
+                           model.model_hash_ if evaluated == "same" else evaluated)  # fmt: skip
+            mlflow.set_tag("vigie.evaluated_split", "test-2025-2026")
+        mlflow.log_params({"seed": 3, "n_boot": 200, **(params or {})})
+        if plan is not None:
+            mlflow.log_dict(plan, "splits/plan.json")
+        if predictions is not None:
+            with tempfile.TemporaryDirectory() as tmp:
+                path = Path(tmp) / "test_predictions.parquet"
+                predictions.to_parquet(path, index=False)
+                mlflow.log_artifact(str(path), PREDICTIONS_ARTIFACT.rpartition("/")[0])
         mlflow.log_text("{}", COMPARISON_ARTIFACT)
-    return str(mlflow.register_model(info.model_uri, NAME).version)
+    return str(mlflow.register_model(info.model_uri, name).version)
+
+
+def _scored(weeks: tuple[str, ...], seed: int = 0, schools: int = 8) -> pd.DataFrame:
+    """Hand-made test predictions: `schools` establishments, capacity 2, 20 students a week."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for school in range(schools):
+        for week in weeks:
+            for student in range(20):
+                label = student < 3
+                rows.append({"student_id": f"s{school}-{student}", "as_of": pd.Timestamp(week),
+                             "uai": f"00000{school:02d}A", "school_year": "2025-2026",
+                             "capacity": 2, "label": label, "split": "test-2025-2026",
+                             "lightgbm": float(rng.uniform(0.5, 1) if label else rng.uniform(0, 0.6))})  # fmt: skip  # noqa: E501
+    return pd.DataFrame(rows)
 
 
 def test_training_logs_the_audit_and_its_gate(trained) -> None:
@@ -130,3 +188,133 @@ def test_audit_command_rebuilds_the_run_and_refuses_a_changed_extraction(
     assert stale.exit_code == 1 and "changed since the run" in " ".join(stale.output.split())
     bad = runner.invoke(app, ["audit", "--run", trained.run_id, "--reference-group", "sex"])
     assert bad.exit_code != 0
+
+
+def test_gain_evidence_is_over_the_logistic_and_the_best_rule() -> None:
+    metrics = {}
+    for baseline, (estimate, low, high) in BEATS.items():
+        key = f"lift_vs_{baseline}.precision_at_k_lift"
+        metrics |= {key: estimate, f"{key}_low": low, f"{key}_high": high}
+    gains = gain_evidence(SimpleNamespace(data=SimpleNamespace(metrics=metrics)))
+    assert [gain.against for gain in gains] == ["logistic", "the best rule (rule_abc)"]
+    assert gains[1].estimate == 0.08 and gains[1].low == 0.01 and gains[1].convincing()
+    assert gain_evidence(SimpleNamespace(data=SimpleNamespace(metrics={}))) == []
+
+
+def test_paired_gain_on_hand_made_lists() -> None:
+    scored = _scored(("2026-01-05", "2026-01-12"))
+    perfect = scored["label"].astype(float)  # the dropouts first in every list
+    worst = 1 - perfect
+    frame = scored.assign(ours=perfect, theirs=worst, same=perfect)
+    assert paired_gain(frame, "ours", "theirs") == (1.0, 1.0, 1.0)
+    assert paired_gain(frame, "ours", "same") == (0.0, 0.0, 0.0)
+    estimate, low, high = paired_gain(frame, "lightgbm", "theirs", n_boot=100, seed=1)
+    assert low <= estimate <= high and estimate > 0
+
+
+def test_a_version_that_does_not_beat_a_baseline_is_refused_unless_justified(
+    trained, mlflow_home: Path
+) -> None:
+    client = MlflowClient()
+    gains = {**BEATS, "logistic": (0.02, -0.01, 0.05)}
+    version = _version(trained, mlflow_home, "gain-failing", PASSING_GATE, gains, name="gain-m")
+    with pytest.raises(PromotionRefused) as refused:
+        promote_version(client, "gain-m", version, "inspecteur")
+    assert refused.value.overridable
+    assert "does not beat logistic" in str(refused.value) and "-0.010" in str(refused.value)
+    why = "Gain non significatif sur une petite académie ; suivi mensuel décidé"
+    promotion = promote_version(client, "gain-m", version, "inspecteur", override=why)
+    tags = client.get_model_version("gain-m", version).tags
+    assert tags["vigie.gain_gate"] == "overridden" and tags["vigie.fairness_gate"] == "passed"
+    assert tags["vigie.gain_override"] == why and tags["vigie.gain_override_by"] == "inspecteur"
+    assert tags["vigie.gain_override_at"] == tags["vigie.promoted_at"]
+    assert "logistic" in tags["vigie.gain_overridden_problems"]
+    assert "vigie.fairness_override" not in tags
+    assert promotion.overridden and "logistic" in promotion.overridden[0]
+
+
+def test_what_is_promoted_must_be_what_was_tested(trained, mlflow_home: Path) -> None:
+    client = MlflowClient()
+    refit = _version(trained, mlflow_home, "identity", PASSING_GATE, evaluated="0" * 64,
+                     name="identity-m")  # fmt: skip
+    for override in (None, "Je prends la responsabilité"):
+        with pytest.raises(PromotionRefused) as refused:
+            promote_version(client, "identity-m", refit, "someone", override=override)
+        assert not refused.value.overridable
+        assert "what is promoted must be what was tested" in str(refused.value)
+    unknown = _version(trained, mlflow_home, "identity", PASSING_GATE, evaluated=None,
+                       name="identity-m")  # fmt: skip
+    with pytest.raises(PromotionRefused, match="records no evaluated model"):
+        promote_version(client, "identity-m", unknown, "someone", override="oui")
+    tested = _version(trained, mlflow_home, "identity", PASSING_GATE, name="identity-m")
+    promotion = promote_version(client, "identity-m", tested, "someone")
+    assert promotion.overridden == []
+    assert client.get_model_version("identity-m", tested).tags["vigie.gain_gate"] == "passed"
+
+
+def test_the_champion_must_be_beaten_on_the_same_weeks(trained, mlflow_home: Path) -> None:
+    client = MlflowClient()
+    weeks = ("2026-01-05", "2026-01-12", "2026-01-19")
+    scored = _scored(weeks)
+    champion = scored.assign(lightgbm=np.random.default_rng(7).uniform(size=len(scored)))
+    first = _version(trained, mlflow_home, "champion", PASSING_GATE, name="champ-m",
+                     predictions=champion)  # fmt: skip
+    promote_version(client, "champ-m", first, "someone")
+    elsewhere = _version(trained, mlflow_home, "champion", PASSING_GATE, name="champ-m",
+                         predictions=_scored(("2026-03-02",)))  # fmt: skip
+    problems = gain_problems(client, "champ-m", elsewhere)
+    assert len(problems) == 1 and f"the champion (version {first}" in problems[0]
+    assert "no predictions on 160 of the 160 student-weeks" in problems[0]
+    same = _version(trained, mlflow_home, "champion", PASSING_GATE, name="champ-m",
+                    predictions=champion)  # fmt: skip
+    problems = gain_problems(client, "champ-m", same)
+    assert len(problems) == 1 and "does not beat the champion" in problems[0]
+    assert "+0.000 [+0.000, +0.000]" in problems[0]
+    better = scored.assign(lightgbm=scored["label"].astype(float))
+    best = _version(trained, mlflow_home, "champion", PASSING_GATE, name="champ-m",
+                    predictions=better)  # fmt: skip
+    assert gain_problems(client, "champ-m", best) == []
+    with pytest.raises(PromotionRefused, match="no predictions on"):
+        promote_version(client, "champ-m", elsewhere, "someone")
+    promote_version(client, "champ-m", elsewhere, "someone", override="Nouvelle année")
+    tags = client.get_model_version("champ-m", elsewhere).tags
+    assert "champion (version" in tags["vigie.gain_overridden_problems"]
+
+
+def test_the_champion_is_scored_on_the_weeks_it_lacks(trained, mlflow_home: Path) -> None:
+    """A champion without predictions on some tested weeks is scored on them, from the
+    run's extraction rebuilt with the one feature builder, when it never learnt from them."""
+    from training.promote import champion_gain, score_champion
+
+    client = MlflowClient()
+    run = client.get_run(trained.run_id)
+    split = trained.result.evaluated_split
+    assert run.data.tags["vigie.evaluated_split"] == split
+    predictions = trained.result.predictions[trained.result.predictions["split"] == split]
+    weeks = sorted(predictions["as_of"].unique())
+    early = predictions[predictions["as_of"].isin(weeks[: len(weeks) // 2])]
+    plan = {"plans": [{"name": "test-2025-2026", "test_year": "2025-2026"}]}
+    extraction = {key: run.data.params[key] for key in ("data_dir", "data_sha256")}
+    champion = _version(trained, mlflow_home, "scored", PASSING_GATE, name="score-m",
+                        predictions=early, plan=plan)  # fmt: skip
+    promote_version(client, "score-m", champion, "someone", override="premier champion")
+    new = _version(trained, mlflow_home, "scored", PASSING_GATE, name="score-m",
+                   predictions=predictions, params=extraction, plan=plan)  # fmt: skip
+    new_run = client.get_run(client.get_model_version("score-m", new).run_id)
+    champion_run = client.get_run(client.get_model_version("score-m", champion).run_id)
+    late = predictions[~predictions["as_of"].isin(early["as_of"])]
+    late = late.assign(student_id=late["student_id"].astype(str),
+                       as_of=pd.to_datetime(late["as_of"]))  # fmt: skip
+    scores = score_champion(new_run, champion_run, "score-m", champion, late)
+    assert not isinstance(scores, str), scores
+    np.testing.assert_allclose(scores, late["lightgbm"].to_numpy(), atol=1e-9)
+    compared = champion_gain(client, new_run, champion, champion_run, "score-m")
+    assert not isinstance(compared, str), compared
+    assert (compared.estimate, compared.low, compared.high) == (0.0, 0.0, 0.0)  # the same model
+    # A champion that learnt from the tested year is not scored on it.
+    learnt = {"plans": [{"name": "test-2025-2026", "test_year": "2026-2027"}]}
+    other = _version(trained, mlflow_home, "scored", PASSING_GATE, name="score-m",
+                     predictions=early, plan=learnt)  # fmt: skip
+    refused = score_champion(new_run, client.get_run(client.get_model_version(
+        "score-m", other).run_id), "score-m", other, late)  # fmt: skip
+    assert isinstance(refused, str) and "not before the tested year 2025-2026" in refused

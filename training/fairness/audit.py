@@ -1,7 +1,8 @@
 """The fairness audit of one training run's tested lists, end to end, without I/O.
 
 `audited_rows` joins the run's test predictions to the features and group attributes of the
-same student-weeks; `run_audit` measures the lists per group (`metrics`, `disparities`),
+same student-weeks; `run_audit` measures the lists per group (`metrics`, `disparities`), pooled
+over every kind of establishment and within each kind (`disparities.within_kind`),
 audits the explanations on a fixed-seed sample (`explanations`, SHAP values from
 `models.contributions`) and looks for proxies of sensitive attributes among the model's
 inputs (`proxies`). The result is aggregates only: no row, no student id, no attribute of a
@@ -21,7 +22,15 @@ import pandas as pd
 from models.contributions import contributions
 from models.risk_model import RiskModel
 from training.fairness.config import FairnessConfig
-from training.fairness.disparities import LEADING_METRIC, disparities, reference_groups
+from training.fairness.disparities import (
+    LEADING_METRIC,
+    SENSITIVE_GROUPINGS,
+    disparities,
+    judge_recall,
+    ratio_replicates,
+    reference_groups,
+    within_kind,
+)
 from training.fairness.explanations import mean_contributions, reason_families, widest_differences
 from training.fairness.groups import ATTRIBUTE_COLUMNS, group_frame
 from training.fairness.metrics import group_metrics
@@ -35,7 +44,12 @@ _KEYS = ["student_id", "as_of"]
 
 @dataclass(frozen=True, eq=False)
 class FairnessAudit:
-    """Everything the audit measured (aggregates only) and what it concluded."""
+    """Everything the audit measured (aggregates only) and what it concluded.
+
+    `metrics` and `disparities` pool every kind of establishment ("across kinds"; their recall
+    ratios carry intervals corrected for their own number, reported, never blocking);
+    `within_metrics` and `within_disparities` hold the sensitive groupings inside each kind,
+    whose corrected recall ratios are what the promotion gate judges."""
 
     config: FairnessConfig
     context: dict[str, Any]
@@ -48,11 +62,26 @@ class FairnessAudit:
     proxies: pd.DataFrame
     proxy_importance: pd.DataFrame
     timings: dict[str, float] = field(default_factory=dict)
+    within_metrics: pd.DataFrame = field(default_factory=pd.DataFrame)
+    within_disparities: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # What the gate judges: `within_disparities`, or, when no kind of establishment has a
+    # judged sensitive group (a small académie), the sensitive groupings pooled over kinds.
+    gate_scope: str = "within_establishment_kind"
+    gate_table: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def out_of_band(self, metric: str = LEADING_METRIC) -> pd.DataFrame:
-        """Judged groups whose ratio for `metric` lies outside the band."""
+        """Judged groups (pooled over kinds) whose ratio's point estimate for `metric` lies
+        outside the band: reported, not what the gate judges."""
         table = self.disparities
         return table[(table["metric"] == metric) & (table["status"] == "out_of_band")]
+
+    def corrected_out_of_band(self, within: bool = True) -> pd.DataFrame:
+        """Recall ratios whose corrected interval lies outside the band: those the gate
+        judges (`within`, see `gate_scope`) or every grouping pooled over kinds (reported)."""
+        table = self.gate_table if within else self.disparities
+        if table.empty or "out_of_band_corrected" not in table.columns:
+            return table
+        return table[table["out_of_band_corrected"].astype(bool)]
 
     def too_small(self) -> pd.DataFrame:
         return self.metrics[~self.metrics["judged"]]
@@ -61,25 +90,59 @@ class FairnessAudit:
         return self.proxies[self.proxies["flagged"]]
 
     def gate(self) -> dict[str, Any]:
-        """What `vigie promote` reads: judged groups out of band on recall (with
-        `gate_rule="interval"`, only those whose whole interval lies outside the band)."""
-        failing = self.out_of_band(LEADING_METRIC)
-        if self.config.gate_rule == "interval":
-            failing = failing[failing["ci_outside_band"]]
-        judged = self.metrics[self.metrics["judged"]]
+        """What `vigie promote` reads. The gate judges the recall ratios of the sensitive
+        groupings within each kind of establishment: a group is out of band only when its
+        interval, corrected for the number of ratios judged (`config.correction`), lies
+        entirely outside the band. The same test pooled over kinds is reported under
+        `across_kinds`, not judged: it mixes the kinds' structural differences (capacity,
+        base rates) with disparities between students of the same kind. When no kind has a
+        sensitive group large enough to judge, the gate judges the sensitive groupings pooled
+        over kinds (`scope` says which)."""
+        alpha = 1 - self.config.level
+        within = _family(self.gate_table)
+        across = _family(self.disparities)
+        failing = self.corrected_out_of_band(within=True)
         return {
             "metric": LEADING_METRIC,
             "band": list(self.config.band),
-            "rule": self.config.gate_rule,
-            "judged_groups": len(judged),
-            "passed": bool(failing.empty),
-            "out_of_band": [
-                {"grouping": row.grouping, "group": row.group, "reference": row.reference,
-                 "ratio": row.ratio, "ratio_low": row.ratio_low, "ratio_high": row.ratio_high,
-                 "ci_outside_band": bool(row.ci_outside_band)}
-                for row in failing.itertuples()
-            ],
+            "rule": "corrected_interval",
+            "correction": self.config.correction,
+            "alpha": alpha,
+            "scope": self.gate_scope,
+            "groupings": list(SENSITIVE_GROUPINGS),
+            "tests": len(within),
+            "adjusted_level": _strictest(alpha, len(within)),
+            "judged_groups": len(within),
+            "passed": bool(len(failing) == 0),
+            "out_of_band": [_item(row) for row in failing.to_dict(orient="records")],
+            "across_kinds": {
+                "judged": False,
+                "tests": len(across),
+                "adjusted_level": _strictest(alpha, len(across)),
+                "out_of_band": [_item(row) for row in
+                                self.corrected_out_of_band(within=False).to_dict(orient="records")],
+            },
         }  # fmt: skip
+
+
+def _family(table: pd.DataFrame) -> pd.DataFrame:
+    if table.empty or "in_family" not in table.columns:
+        return table.iloc[0:0]
+    return table[table["in_family"].astype(bool)]
+
+
+def _strictest(alpha: float, tests: int) -> float | None:
+    """The level of the first (Bonferroni: every) interval of a family of `tests` ratios."""
+    return 1 - alpha / tests if tests else None
+
+
+def _item(row: dict[str, Any]) -> dict[str, Any]:
+    return {"kind": row.get("kind"), "grouping": row["grouping"], "group": row["group"],
+            "reference": row["reference"], "ratio": row["ratio"],
+            "ratio_low": row["ratio_low_adjusted"], "ratio_high": row["ratio_high_adjusted"],
+            "level": row["adjusted_level"], "p_value": row["p_value"],
+            "uncorrected_low": row["ratio_low"], "uncorrected_high": row["ratio_high"],
+            "ci_outside_band": True}  # fmt: skip
 
 
 def audited_rows(predictions: pd.DataFrame, features: pd.DataFrame) -> pd.DataFrame:
@@ -131,7 +194,19 @@ def run_audit(
     started = time.perf_counter()
     groups = group_frame(rows)
     measured = group_metrics(rows, groups, config)
-    table = disparities(measured, config)
+    pooled = disparities(measured, config)
+    replicates = ratio_replicates(measured, config)
+    table = judge_recall(pooled, replicates, config)
+    kinds = within_kind(rows, groups, config)
+    within_table = kinds.disparities
+    if len(within_table):
+        within_table = judge_recall(within_table, kinds.replicates, config, SENSITIVE_GROUPINGS,
+                                    ("kind", "grouping", "group"))  # fmt: skip
+    if len(within_table) and within_table["in_family"].any():
+        gate_scope, gate_table = "within_establishment_kind", within_table
+    else:  # no kind has groups large enough: judge the sensitive groupings pooled over kinds
+        gate_scope = "all_kinds_pooled"
+        gate_table = judge_recall(pooled, replicates, config, SENSITIVE_GROUPINGS)
     timings["lists_seconds"] = time.perf_counter() - started
 
     started = time.perf_counter()
@@ -166,5 +241,6 @@ def run_audit(
     }
     return FairnessAudit(
         config, described, measured.table, table, reference_groups(measured, config),
-        means, differences, families, proxies, importance, timings,
+        means, differences, families, proxies, importance, timings, kinds.metrics, within_table,
+        gate_scope, gate_table,
     )  # fmt: skip

@@ -23,21 +23,26 @@ class FairnessConfig(BaseModel):
     `reference_groups` maps a grouping to its reference group (e.g. `{"sex": "M"}`); a
     grouping not named uses its largest judged group (by students). A group is judged when it
     has at least `min_students` distinct students and `min_positives` distinct students who
-    dropped out among the tested rows; otherwise it is reported "too small to judge".
+    dropped out among the tested rows, spread over at least `min_establishments`
+    establishments (the bootstrap resamples establishments: with one, its interval has zero
+    width); otherwise it is reported "too small to judge".
 
-    `gate_rule` decides what blocks a promotion: `estimate` (default, the cautious reading of
-    the issue) blocks when a judged group's recall ratio lies outside the band; `interval`
-    only when its whole confidence interval does (a disparity that is not sampling noise).
+    What blocks a promotion (`FairnessAudit.gate`): a recall ratio of a sensitive grouping,
+    measured within a kind of establishment, whose interval at the level corrected for the
+    number of ratios judged (`correction`: `holm`, default, or `bonferroni`; alpha = 1 -
+    `level`) lies entirely outside the band. A point estimate outside the band whose corrected
+    interval meets it is reported, never blocking.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     list_rule: str = "k"
     band: tuple[float, float] = (0.8, 1.25)
-    gate_rule: Literal["estimate", "interval"] = "estimate"
+    correction: Literal["bonferroni", "holm"] = "holm"
     reference_groups: dict[str, str] = Field(default_factory=dict)
     min_students: Annotated[int, Field(ge=1)] = 100
     min_positives: Annotated[int, Field(ge=1)] = 20
+    min_establishments: Annotated[int, Field(ge=1)] = 5
     n_boot: Annotated[int, Field(ge=10, le=100_000)] = 500
     level: Annotated[float, Field(gt=0, lt=1)] = 0.95
     calibration_bins: Annotated[int, Field(ge=2, le=50)] = 10

@@ -9,22 +9,43 @@ interval (both read the same resampled establishments). Status of each (group, m
 - `undefined`: the reference's metric is 0 or undefined, so no ratio exists;
 - `within_band` / `out_of_band`: the ratio's point estimate inside / outside the band.
 
-`ci_outside_band` says the whole interval lies outside the band (the disparity is not
-sampling noise); an `out_of_band` ratio whose interval still meets the band may be noise.
+`ci_outside_band` says the whole (uncorrected) interval lies outside the band; an
+`out_of_band` ratio whose interval still meets the band may be noise. What the promotion gate
+reads is `judge_recall`: the recall ratios of a family judged together, with intervals
+corrected for their number (`correction`), `out_of_band_corrected` only when the corrected
+interval lies entirely outside the band.
+
+`within_kind` measures the sensitive groupings inside each kind of establishment (collège,
+lycée GT, professionnel, polyvalent), each kind with its own reference group: a lower recall
+of vocational students that comes from the kind of establishment (capacity and base rates
+differ between kinds) is then told apart from a disparity between students of the same kind.
 Recall leads: the list is a scarce, helpful intervention, so whom it misses matters most.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from training.fairness.config import FairnessConfig
-from training.fairness.metrics import GroupMetrics, percentile_interval
+from training.fairness.correction import corrected_band_test
+from training.fairness.metrics import GroupMetrics, group_metrics, percentile_interval
 
-__all__ = ["DISPARITY_METRICS", "LEADING_METRIC", "disparities", "reference_groups"]
+__all__ = [
+    "DISPARITY_METRICS",
+    "KIND_GROUPING",
+    "LEADING_METRIC",
+    "SENSITIVE_GROUPINGS",
+    "WithinKind",
+    "disparities",
+    "judge_recall",
+    "ratio_replicates",
+    "reference_groups",
+    "within_kind",
+]
 
 LEADING_METRIC = "recall"
 DISPARITY_METRICS: tuple[str, ...] = (
@@ -53,6 +74,64 @@ def reference_groups(metrics: GroupMetrics, config: FairnessConfig) -> dict[str,
         ordered = judged.sort_values(["students", "group"], ascending=[False, True], kind="stable")
         chosen[grouping] = str(ordered["group"].iloc[0])
     return chosen
+
+
+def ratio_replicates(
+    metrics: GroupMetrics, config: FairnessConfig, metric: str = LEADING_METRIC
+) -> dict[tuple[str, str], np.ndarray]:
+    """The bootstrap replicates of each group's `metric` ratio to its reference group's
+    (paired: the same resampled establishments), keyed by (grouping, group)."""
+    references = reference_groups(metrics, config)
+    ratios: dict[tuple[str, str], np.ndarray] = {}
+    for grouping, names in metrics.groups.items():
+        reference = references[grouping]
+        if reference is None:
+            continue
+        replicates = metrics.replicates[grouping][metric]
+        denominators = replicates[:, [names.index(reference)]]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            values = np.where(denominators > 0, replicates / denominators, np.nan)
+        for position, group in enumerate(names):
+            ratios[(grouping, group)] = values[:, position]
+    return ratios
+
+
+def judge_recall(
+    table: pd.DataFrame,
+    replicates: dict[tuple[str, ...], np.ndarray],
+    config: FairnessConfig,
+    groupings: tuple[str, ...] | None = None,
+    keys: tuple[str, ...] = ("grouping", "group"),
+) -> pd.DataFrame:
+    """`table` (from `disparities`) with the recall ratios of the family judged together
+    corrected for their number: `in_family`, `p_value`, `adjusted_level`, `ratio_low_adjusted`,
+    `ratio_high_adjusted`, `out_of_band_corrected`, `tests`. The family is every recall ratio
+    with a verdict (judged group and reference, defined ratio) in `groupings` (all when None);
+    `replicates` are keyed by the values of `keys`."""
+    table = table.copy()
+    family = (table["metric"] == LEADING_METRIC) & table["status"].isin(
+        ["within_band", "out_of_band"]
+    )
+    if groupings is not None:
+        family &= table["grouping"].isin(groupings)
+    chosen = {tuple(row): replicates[tuple(row)]
+              for row in table.loc[family, list(keys)].itertuples(index=False)}  # fmt: skip
+    table["in_family"] = family
+    for column in ("p_value", "adjusted_level", "ratio_low_adjusted", "ratio_high_adjusted"):
+        table[column] = math.nan
+    table["out_of_band_corrected"] = False
+    table["tests"] = len(chosen)
+    if chosen:
+        tested = corrected_band_test(chosen, config.band, 1 - config.level, config.correction)
+        lookup = {key: row for key, row in zip(tested.index, tested.itertuples(), strict=True)}
+        for index in table.index[family]:
+            row = lookup[tuple(table.loc[index, list(keys)])]
+            table.loc[index, "p_value"] = row.p_value
+            table.loc[index, "adjusted_level"] = row.adjusted_level
+            table.loc[index, "ratio_low_adjusted"] = row.adjusted_low
+            table.loc[index, "ratio_high_adjusted"] = row.adjusted_high
+            table.loc[index, "out_of_band_corrected"] = bool(row.out_of_band)
+    return table
 
 
 def disparities(metrics: GroupMetrics, config: FairnessConfig) -> pd.DataFrame:
@@ -107,3 +186,51 @@ def disparities(metrics: GroupMetrics, config: FairnessConfig) -> pd.DataFrame:
                     "ci_outside_band": bool(outside), "judged": judged,
                 })  # fmt: skip
     return pd.DataFrame(rows)
+
+
+KIND_GROUPING = "establishment_kind"
+# The groupings of the gate: sensitive attributes of the students (never model inputs).
+SENSITIVE_GROUPINGS: tuple[str, ...] = ("sex", "scholarship", "parent_pcs", "sex_x_scholarship")
+
+
+@dataclass(frozen=True, eq=False)
+class WithinKind:
+    """The sensitive groupings measured inside each kind of establishment: `metrics` and
+    `disparities` as the pooled ones with a leading `kind` column; `replicates` of the recall
+    ratios keyed by (kind, grouping, group)."""
+
+    metrics: pd.DataFrame
+    disparities: pd.DataFrame
+    replicates: dict[tuple[str, str, str], np.ndarray]
+
+
+def within_kind(frame: pd.DataFrame, groups: pd.DataFrame, config: FairnessConfig) -> WithinKind:
+    """Per-group metrics and disparities of `SENSITIVE_GROUPINGS` within each establishment
+    kind. Lists are per establishment-week and an establishment has one kind, so the rows of a
+    kind hold exactly its lists; the bootstrap resamples that kind's establishments. A
+    configured reference group absent from a kind falls back to its largest judged group."""
+    sensitive = [name for name in SENSITIVE_GROUPINGS if name in groups.columns]
+    metric_parts, table_parts = [], []
+    replicates: dict[tuple[str, str, str], np.ndarray] = {}
+    for kind in sorted(groups[KIND_GROUPING].unique()):
+        members = (groups[KIND_GROUPING] == kind).to_numpy()
+        part, part_groups = frame.loc[members], groups.loc[members, sensitive]
+        present = {name: set(part_groups[name]) for name in sensitive}
+        settings = config.model_copy(update={"reference_groups": {
+            name: group for name, group in config.reference_groups.items()
+            if name in present and group in present[name]}})  # fmt: skip
+        measured = group_metrics(part, part_groups, settings)
+        metric_parts.append(measured.table.assign(kind=kind))
+        table_parts.append(disparities(measured, settings).assign(kind=kind))
+        for (grouping, group), values in ratio_replicates(measured, settings).items():
+            replicates[(kind, grouping, group)] = values
+    if not table_parts:
+        return WithinKind(pd.DataFrame(), pd.DataFrame(), {})
+    metrics = pd.concat(metric_parts, ignore_index=True)
+    table = pd.concat(table_parts, ignore_index=True)
+    first = ["kind"]
+    return WithinKind(
+        metrics[first + [c for c in metrics.columns if c != "kind"]],
+        table[first + [c for c in table.columns if c != "kind"]],
+        replicates,
+    )

@@ -172,22 +172,29 @@ def group_metrics(
             )  # fmt: skip
         values["ece"], replicates["ece"] = ece, ece_replicates
         students = frame.groupby(codes)["student_id"].nunique()
+        schools = frame.groupby(codes)["uai"].nunique()
         positive_students = frame.loc[label].groupby(codes[label])["student_id"].nunique()
         intervals = {metric: percentile_interval(replicates[metric], config.level)
                      for metric in METRICS}  # fmt: skip
         for position, group in enumerate(names):
             n_students = int(students.get(position, 0))
             n_positive = int(positive_students.get(position, 0))
+            n_schools = int(schools.get(position, 0))
             reasons = []
             if n_students < config.min_students:
                 reasons.append(f"students {n_students} < {config.min_students}")
             if n_positive < config.min_positives:
                 reasons.append(f"dropouts {n_positive} < {config.min_positives}")
+            if n_schools < config.min_establishments:
+                # The bootstrap resamples establishments: with too few, its interval is
+                # degenerate (one establishment gives an interval of zero width).
+                reasons.append(f"establishments {n_schools} < {config.min_establishments}")
             row: dict[str, object] = {
                 "grouping": grouping,
                 "group": str(group),
                 "students": n_students,
                 "positive_students": n_positive,
+                "establishments": n_schools,
                 "rows": int(point["rows"][position]),
                 "positive_rows": int(point["positives"][position]),
                 "selected_rows": int(point["selected"][position]),

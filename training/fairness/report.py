@@ -41,7 +41,11 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def _clean(value: Any) -> Any:
-    if value is pd.NA:
+    if isinstance(value, dict):
+        return {key: _clean(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(item) for item in value]
+    if value is pd.NA or value is None:
         return None
     if isinstance(value, float) and not math.isfinite(value):
         return None
@@ -54,11 +58,14 @@ SMALL_CELL = 5
 """Counts under this are not published (statistical secrecy): shown as missing."""
 
 
-def published_metrics(audit: FairnessAudit) -> pd.DataFrame:
-    """The group metrics as they may be published: a group too small to judge keeps its
-    sizes but no metric (a rate over a handful of minors says little and discloses much),
-    and counts under `SMALL_CELL` are masked."""
-    table = audit.metrics.copy()
+def published_metrics(audit: FairnessAudit, within: bool = False) -> pd.DataFrame:
+    """The group metrics (pooled over kinds, or `within` each kind of establishment) as they
+    may be published: a group too small to judge keeps its sizes but no metric (a rate over a
+    handful of minors says little and discloses much), and counts under `SMALL_CELL` are
+    masked."""
+    table = (audit.within_metrics if within else audit.metrics).copy()
+    if table.empty:
+        return table
     metrics = [column for column in table.columns if column.split("_low")[0].split("_high")[0]
                in METRICS]  # fmt: skip
     table[metrics] = table[metrics].astype("float64")
@@ -94,10 +101,12 @@ def audit_to_dict(audit: FairnessAudit) -> dict[str, Any]:
             ),
             "proxies_found": _records(found[["target", "auc", "carried_by"]]),
         },
-        "gate": audit.gate(),
+        "gate": _clean(audit.gate()),
         "references": audit.references,
         "group_metrics": _records(published),
         "disparities": _records(audit.disparities),
+        "within_kind_group_metrics": _records(published_metrics(audit, within=True)),
+        "within_kind_disparities": _records(audit.within_disparities),
         "mean_contributions": _records(_judged_only(audit, audit.mean_contributions)),
         "widest_differences": _records(audit.differences),
         "reason_families": _records(_judged_only(audit, audit.reason_families)),
@@ -182,7 +191,10 @@ def _summary(audit: FairnessAudit, language: str) -> str:
     css = "ok" if gate["passed"] else "alert"
     parts.append(
         f'<div class="box {css}"><b>'
-        f"{_e(text('gate_pass' if gate['passed'] else 'gate_fail', language))}</b></div>"
+        f"{_e(text('gate_pass' if gate['passed'] else 'gate_fail', language))}</b>"
+        f"<p>{_e(_gate_rule(gate, language))}</p>{_corrected(gate['out_of_band'], language)}"
+        f"<p>{_e(text('across_kinds', language, tests=gate['across_kinds']['tests']))}</p>"
+        f"{_corrected(gate['across_kinds']['out_of_band'], language)}</div>"
     )
     parts.append(f"<h3>{_e(text('out_of_band_recall', language, band=band))}</h3>")
     parts.append(listed(recall, False))
@@ -192,7 +204,8 @@ def _summary(audit: FairnessAudit, language: str) -> str:
     small = published[~published["judged"]]
     parts.append(f"<h3>{_e(text('too_small', language))} ({len(small)})</h3>")
     parts.append("<p class=small>" + _e(text("too_small_rule", language,
-                 students=audit.config.min_students, positives=audit.config.min_positives))
+                 students=audit.config.min_students, positives=audit.config.min_positives,
+                 establishments=audit.config.min_establishments))
                  + "</p>")  # fmt: skip
     if len(small):
         names = [f"{grouping_label(r.grouping, language)} : {group_label(r.group, language)} "
@@ -208,6 +221,74 @@ def _summary(audit: FairnessAudit, language: str) -> str:
             f"<li>{_e(text('proxy_line', language, target=label(PROXY_TARGETS, r.target, language), auc=_num(r.auc, 2), features=r.carried_by))}</li>"  # noqa: E501
             for r in found.itertuples()) + "</ul>")  # fmt: skip
     return "\n".join(parts)
+
+
+def _gate_rule(gate: dict[str, Any], language: str) -> str:
+    level = gate["adjusted_level"]
+    rule = text(
+        f"gate_rule_{gate['correction']}", language, tests=gate["tests"],
+        alpha=f"{gate['alpha']:.2f}", level="–" if level is None else f"{100 * level:.2f} %",
+        band=f"{gate['band'][0]}–{gate['band'][1]}",
+    )  # fmt: skip
+    return (
+        rule
+        if gate["scope"] == "within_establishment_kind"
+        else f"{rule} " + text("gate_pooled", language)
+    )
+
+
+def _corrected(items: list[dict[str, Any]], language: str) -> str:
+    if not items:
+        return f"<p>{text('none_found', language)}</p>"
+    lines = []
+    for item in items:
+        kind = f"{group_label(item['kind'], language)} · " if item.get("kind") else ""
+        level = text("at_level", language, level=f"{100 * item['level']:.2f} %")
+        lines.append(
+            f"<li>{_e(kind)}<b>{_e(grouping_label(item['grouping'], language))} : "
+            f"{_e(group_label(item['group'], language))}</b> — {_num(item['ratio'], 2)} "
+            f"[{_num(item['ratio_low'], 2)} ; {_num(item['ratio_high'], 2)}] "
+            f"({_e(level)}) "
+            f"vs {_e(group_label(str(item['reference']), language))}</li>"
+        )
+    return "<ul>" + "".join(lines) + "</ul>"
+
+
+def _within_tables(audit: FairnessAudit, language: str) -> str:
+    """The recall ratios of the sensitive groupings inside each kind of establishment."""
+    table = audit.within_disparities
+    if table.empty:
+        return f"<p>{text('none_found', language)}</p>"
+    published = published_metrics(audit, within=True).set_index(["kind", "grouping", "group"])
+    recall = table[table["metric"] == "recall"]
+    head = "".join(f"<th>{_e(text(key, language))}</th>" for key in
+                   ("kind", "group", "students", "dropouts"))  # fmt: skip
+    head += (f"<th>{_e(label(METRIC_LABELS, 'recall', language))}</th>"
+             f"<th>{_e(text('ratio_recall', language))}</th>"
+             f"<th>{_e(text('corrected_interval', language))}</th>"
+             f"<th>{_e(text('status', language))}</th>")  # fmt: skip
+    rows = []
+    for row in recall.itertuples():
+        sizes = published.loc[(row.kind, row.grouping, row.group)]
+        status = str(row.status)
+        if status == "out_of_band" and not row.out_of_band_corrected:
+            status = "within_band_corrected"
+        corrected = ("–" if pd.isna(row.ratio_low_adjusted) else
+                     f"[{_num(row.ratio_low_adjusted, 2)} ; {_num(row.ratio_high_adjusted, 2)}]"
+                     f" <span class=small>{100 * row.adjusted_level:.2f} %</span>")  # fmt: skip
+        ratio_text = ("1 (ref.)" if status == "reference" else
+                      f"{_num(row.ratio, 2)} <span class=small>[{_num(row.ratio_low, 2)} ; "
+                      f"{_num(row.ratio_high, 2)}]</span>")  # fmt: skip
+        css = "out_of_band" if row.out_of_band_corrected else status
+        rows.append(
+            f"<tr><td>{_e(group_label(str(row.kind), language))}</td>"
+            f"<td>{_e(grouping_label(row.grouping, language))} : "
+            f"{_e(group_label(row.group, language))}</td>"
+            f"<td>{_count(sizes['students'])}</td><td>{_count(sizes['positive_students'])}</td>"
+            f"<td>{_interval(sizes, 'recall')}</td><td>{ratio_text}</td><td>{corrected}</td>"
+            f"<td class={css}>{_e(label(STATUS_LABELS, status, language))}</td></tr>"
+        )
+    return f"<table><tr>{head}</tr>" + "".join(rows) + "</table>"
 
 
 def _group_tables(audit: FairnessAudit, language: str) -> str:
@@ -325,6 +406,9 @@ def render_html(audit: FairnessAudit, figures: dict[str, bytes], language: str =
         f"<h2>{_e(text('lists', language))}</h2><p>{_e(text('lists_intro', language))}</p>",
         _figure(figures["recall_disparities.png"], text("figure_recall", language, band=band)),
         _group_tables(audit, language),
+        f"<h2>{_e(text('within_kinds', language))}</h2>"
+        f"<p>{_e(text('within_kinds_intro', language))}</p>",
+        _within_tables(audit, language),
         _figure(figures["selection_rates.png"], text("figure_selection", language)),
         f"<h2>{_e(text('calibration', language))}</h2>"
         f"<p>{_e(text('calibration_intro', language))}</p>",
@@ -350,6 +434,7 @@ def render_html(audit: FairnessAudit, figures: dict[str, bytes], language: str =
                 band=band,
                 n_boot=config.n_boot,
                 seed=config.seed,
+                correction=config.correction,
             )
         )
         + "</p>",

@@ -18,10 +18,10 @@ _TEXT: dict[str, tuple[str, str]] = {
     ),
     "summary": ("Synthèse", "Summary"),
     "out_of_band_recall": (
-        "Groupes hors de la bande {band} pour le rappel (décrocheurs repérés par la liste, "
-        "critère principal)",
-        "Groups outside the {band} band on recall (dropouts the list catches, the leading "
-        "criterion)",
+        "Tous types confondus : rapports de rappel dont l'estimation est hors de la bande "
+        "{band} (intervalle à 95 % non corrigé ; rapporté, non bloquant)",
+        "All kinds pooled: recall ratios whose estimate lies outside the {band} band "
+        "(uncorrected 95 % interval; reported, not blocking)",
     ),
     "out_of_band_other": (
         "Autres écarts hors bande (taux de sélection, faux positifs, précision)",
@@ -35,10 +35,12 @@ _TEXT: dict[str, tuple[str, str]] = {
     ),
     "too_small": ("Groupes trop petits pour être jugés", "Groups too small to judge"),
     "too_small_rule": (
-        "Un groupe est jugé s'il compte au moins {students} élèves et {positives} décrocheurs ; "
-        "les autres sont signalés, jamais regroupés avec un autre groupe.",
-        "A group is judged when it has at least {students} students and {positives} dropouts; "
-        "the others are listed, never pooled with another group.",
+        "Un groupe est jugé s'il compte au moins {students} élèves et {positives} décrocheurs "
+        "dans au moins {establishments} établissements ; les autres sont signalés, jamais "
+        "regroupés avec un autre groupe.",
+        "A group is judged when it has at least {students} students and {positives} dropouts "
+        "in at least {establishments} establishments; the others are listed, never pooled "
+        "with another group.",
     ),
     "proxies_found": ("Variables indirectes (proxys) détectées", "Proxies found"),
     "proxy_line": (
@@ -46,9 +48,66 @@ _TEXT: dict[str, tuple[str, str]] = {
         "{target}: AUC {auc}, carried by {features}",
     ),
     "gate_pass": (
-        "Barrière de promotion : franchie (aucun groupe jugé hors bande pour le rappel).",
-        "Promotion gate: passed (no judged group outside the band on recall).",
+        "Barrière de promotion : franchie (aucun groupe jugé hors bande pour le rappel, "
+        "intervalle corrigé).",
+        "Promotion gate: passed (no judged group outside the band on recall, corrected interval).",
     ),
+    "gate_rule_holm": (
+        "Ce que juge la barrière : le rappel de chaque groupe sensible (sexe, bourse, PCS, "
+        "sexe x bourse) rapporté à celui du groupe de référence du même type d'établissement "
+        "(collège, lycée GT, professionnel, polyvalent). Un groupe n'est hors bande que si "
+        "son intervalle corrigé du nombre de rapports jugés ({tests}) est entièrement hors de "
+        "la bande {band} : correction de Holm (risque global {alpha}), niveaux de {level} "
+        "pour le premier rapport testé jusqu'à 1 - {alpha} pour le dernier. Les écarts entre "
+        "types d'établissement (les lycées professionnels moins repérés à capacité égale, "
+        "effet de capacité documenté) sont rapportés ci-dessous, pas jugés.",
+        "What the gate judges: the recall of each sensitive group (sex, scholarship, parents' "
+        "occupation, sex x scholarship) over that of the reference group of the same kind of "
+        "establishment (collège, general and technological, vocational, multi-track lycée). "
+        "A group is out of band only when its interval, corrected for the number of ratios "
+        "judged ({tests}), lies entirely outside the {band} band: Holm correction (family-wise "
+        "error {alpha}), levels from {level} for the first ratio tested to 1 - {alpha} for the "
+        "last. Differences between kinds of establishment (vocational lycées caught less at "
+        "equal capacity, a documented capacity effect) are reported below, not judged.",
+    ),
+    "gate_rule_bonferroni": (
+        "Ce que juge la barrière : le rappel de chaque groupe sensible (sexe, bourse, PCS, "
+        "sexe x bourse) rapporté à celui du groupe de référence du même type d'établissement. "
+        "Un groupe n'est hors bande que si son intervalle au niveau {level} (Bonferroni : "
+        "1 - {alpha}/{tests} rapports jugés) est entièrement hors de la bande {band}. Les "
+        "écarts entre types d'établissement sont rapportés ci-dessous, pas jugés.",
+        "What the gate judges: the recall of each sensitive group (sex, scholarship, parents' "
+        "occupation, sex x scholarship) over that of the reference group of the same kind of "
+        "establishment. A group is out of band only when its interval at level {level} "
+        "(Bonferroni: 1 - {alpha}/{tests} ratios judged) lies entirely outside the {band} "
+        "band. Differences between kinds of establishment are reported below, not judged.",
+    ),
+    "across_kinds": (
+        "Tous types d'établissement confondus (rapporté, non jugé ; {tests} rapports, même "
+        "correction), intervalles corrigés entièrement hors bande :",
+        "All kinds of establishment pooled (reported, not judged; {tests} ratios, same "
+        "correction), corrected intervals wholly outside the band:",
+    ),
+    "gate_pooled": (
+        "Aucun type d'établissement ne compte assez d'élèves, de décrocheurs et "
+        "d'établissements pour juger ses groupes : la barrière juge ici les groupes sensibles "
+        "tous types confondus.",
+        "No kind of establishment has enough students, dropouts and establishments to judge "
+        "its groups: here the gate judges the sensitive groups with all kinds pooled.",
+    ),
+    "at_level": ("intervalle à {level}", "interval at {level}"),
+    "within_kinds": (
+        "Les groupes sensibles dans chaque type d'établissement (ce que juge la barrière)",
+        "Sensitive groups within each kind of establishment (what the gate judges)",
+    ),
+    "within_kinds_intro": (
+        "Rapport de rappel au groupe de référence du même type d'établissement, avec "
+        "l'intervalle à 95 % puis l'intervalle corrigé du nombre de rapports jugés.",
+        "Recall ratio to the reference group of the same kind of establishment, with the 95 % "
+        "interval, then the interval corrected for the number of ratios judged.",
+    ),
+    "kind": ("Type d'établissement", "Kind of establishment"),
+    "corrected_interval": ("Intervalle corrigé", "Corrected interval"),
     "gate_fail": (
         "Barrière de promotion : bloquée ; une promotion exige une justification "
         "écrite (--override).",
@@ -111,11 +170,14 @@ _TEXT: dict[str, tuple[str, str]] = {
     "method": ("Méthode", "Method"),
     "method_text": (
         "Modèle : {model}. Seuils : {students} élèves et {positives} décrocheurs par groupe ; "
-        "bande {band} ; {n_boot} rééchantillonnages ; graine {seed}. Aucune donnée "
-        "individuelle ne figure dans ce rapport.",
+        "bande {band} ; {n_boot} rééchantillonnages ; graine {seed} ; correction des "
+        "intervalles pour le nombre de rapports jugés : {correction}, intervalles percentiles "
+        "relus dans les rééchantillonnages au niveau corrigé. Aucune donnée individuelle ne "
+        "figure dans ce rapport.",
         "Model: {model}. Thresholds: {students} students and {positives} dropouts per group; "
-        "band {band}; {n_boot} resamples; seed {seed}. No individual data appears in this "
-        "report.",
+        "band {band}; {n_boot} resamples; seed {seed}; intervals corrected for the number of "
+        "ratios judged: {correction}, percentile intervals read from the resamples at the "
+        "corrected level. No individual data appears in this report.",
     ),
     "signature": ("Visa de l'inspection", "Inspector's sign-off"),
     "inspector": ("Nom de l'inspecteur ou de l'inspectrice", "Inspector's name"),
@@ -158,6 +220,10 @@ STATUS_LABELS: dict[str, tuple[str, str]] = {
     "undefined": ("non défini", "undefined"),
     "within_band": ("dans la bande", "within the band"),
     "out_of_band": ("hors bande", "out of band"),
+    "within_band_corrected": (
+        "hors bande en estimation, intervalle corrigé dans la bande",
+        "estimate out of band, corrected interval meets the band",
+    ),
 }
 
 FAMILY_LABELS: dict[str, tuple[str, str]] = {

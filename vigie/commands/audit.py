@@ -40,6 +40,9 @@ def audit(
     min_positives: Annotated[
         int, typer.Option(min=1, help="Fewest dropouts for a group to be judged.")
     ] = 20,
+    min_establishments: Annotated[
+        int, typer.Option(min=1, help="Fewest establishments for a group to be judged.")
+    ] = 5,
     lang: Annotated[str, typer.Option("--lang", help="Report language: fr or en.")] = "fr",
     out: Annotated[
         Path | None, typer.Option("--out", help="Also write the HTML report to this file.")
@@ -49,13 +52,14 @@ def audit(
         typer.Option(help="Extraction folder, if it moved (its fingerprint must match)."),
     ] = None,
     n_boot: Annotated[int, typer.Option(min=10, help="Bootstrap resamples.")] = 500,
-    gate_rule: Annotated[
+    correction: Annotated[
         str,
         typer.Option(
-            help="What blocks promotion: estimate (a judged group's recall ratio outside the "
-            "band) or interval (its whole confidence interval outside the band)."
+            help="Correction of the gate's intervals for the number of recall ratios judged: "
+            "holm or bonferroni. A group blocks promotion only when its corrected interval "
+            "lies wholly outside the band (within its kind of establishment)."
         ),
-    ] = "estimate",
+    ] = "holm",
     log: Annotated[
         bool, typer.Option(help="Log the audit to the run in MLflow (under fairness/).")
     ] = True,
@@ -73,13 +77,14 @@ def audit(
 
     if lang not in ("fr", "en"):
         raise typer.BadParameter("--lang must be fr or en")
-    if gate_rule not in ("estimate", "interval"):
-        raise typer.BadParameter("--gate-rule must be estimate or interval")
+    if correction not in ("holm", "bonferroni"):
+        raise typer.BadParameter("--correction must be holm or bonferroni")
     try:
         config = FairnessConfig(
             reference_groups=_references(reference_group), min_students=min_group_size,
-            min_positives=min_positives, n_boot=n_boot, language=lang,
-            gate_rule=gate_rule,
+            min_positives=min_positives, min_establishments=min_establishments,
+            n_boot=n_boot, language=lang,
+            correction=correction,
         )  # fmt: skip
     except ValidationError as error:
         raise typer.BadParameter(str(error)) from None
@@ -103,13 +108,24 @@ def _print_summary(result, lang: str) -> None:  # type: ignore[no-untyped-def]
     from training.fairness.groups import group_label, grouping_label
 
     gate = result.gate()
+    level = gate["adjusted_level"]
+    console.print(
+        f"Gate ({gate['correction']}, {gate['tests']} within-kind recall ratios judged"
+        + (f", first interval at {100 * level:.2f} %" if level is not None else "")
+        + f"): {'passed' if gate['passed'] else 'blocked'}."
+    )
+    for item in gate["out_of_band"]:
+        error_console.print(
+            f"Out of band within {item['kind']}: {grouping_label(item['grouping'], lang)} = "
+            f"{group_label(item['group'], lang)}: ratio {item['ratio']:.2f} corrected interval "
+            f"[{item['ratio_low']:.2f}, {item['ratio_high']:.2f}] at {100 * item['level']:.2f} %",
+            markup=False,
+        )
     failing = result.out_of_band("recall")
-    if failing.empty:
-        console.print(f"Recall: no judged group outside the band ({gate['judged_groups']} judged).")
     for row in failing.itertuples():
         sure = "interval outside the band" if row.ci_outside_band else "interval meets the band"
         error_console.print(
-            f"Recall out of band: {grouping_label(row.grouping, lang)} = "
+            f"Reported, all kinds pooled (not judged): {grouping_label(row.grouping, lang)} = "
             f"{group_label(row.group, lang)}: ratio {row.ratio:.2f} "
             f"[{row.ratio_low:.2f}, {row.ratio_high:.2f}] vs "
             f"{group_label(str(row.reference), lang)} ({sure})",

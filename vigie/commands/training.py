@@ -67,7 +67,7 @@ def train(
         f"challenger ({outcome.seconds:.0f} s). Read its fairness audit (logged to the run; "
         f"vigie audit --run {outcome.run_id}), then promote it with: "
         f'vigie promote --version {outcome.version} (add --override "justification" if '
-        "the fairness gate refuses it)"
+        "the fairness or gain gate refuses it)"
     )
 
 
@@ -128,15 +128,18 @@ def promote(
         str | None,
         typer.Option(
             "--override",
-            help="Written justification to promote despite the fairness gate (recorded on "
-            "the version with who and when).",
+            help="Written justification to promote despite the fairness gate or the gain "
+            "gate (recorded on the version, per gate, with who and when).",
         ),
     ] = None,
 ) -> None:
     """Move the `champion` alias to a version, refusing (with the reasons) a version whose
-    run lacks the comparison table, or whose fairness audit finds a judged group with a recall
-    ratio outside the 0.8-1.25 band (or has no audit) unless `--override` justifies it;
-    records who promoted it and when."""
+    run lacks the comparison table or whose model is not the one evaluated on held-out weeks;
+    and, unless `--override` justifies it, a version whose fairness audit finds a sensitive
+    group whose corrected recall-ratio interval lies outside the 0.8-1.25 band within its kind
+    of establishment (or has no audit), or whose 95 % paired gain over the best baselines of
+    its run or over the champion (same tested weeks) is not above 0. Records who promoted it
+    and when."""
     from mlflow.tracking import MlflowClient
 
     from training.promote import PromotionRefused, default_promoter, promote_version
@@ -153,7 +156,7 @@ def promote(
         raise typer.Exit(1) from None
     previous = promotion.previous_champion or "none"
     for problem in promotion.overridden:
-        error_console.print(f"Fairness gate overridden: {problem}", style="yellow", markup=False)
+        error_console.print(f"Gate overridden: {problem}", style="yellow", markup=False)
     console.print(
         f"{model} version {promotion.version} is now champion (was {previous}), promoted by "
         f"{promotion.promoted_by} at {promotion.promoted_at}."
