@@ -6,6 +6,11 @@ repeat covers every row once: one table per repeat, averaged. `paired_lift` adds
 marginal intervals of the table cannot show: the difference in precision@k (and recall@k)
 between LightGBM and each other model, resampling the same establishments for both, which is
 the right interval for "does LightGBM beat this baseline".
+
+`replay_table` replays each tested school year week by week with the weekly queue
+(`training.replay`) for every model and baseline, the replay-only baselines included, and
+counts distinct students and future dropouts reached: the work a watch unit does. The
+student-week metrics stay beside it, as secondary.
 """
 
 from __future__ import annotations
@@ -15,16 +20,20 @@ import math
 import numpy as np
 import pandas as pd
 
+from models.queue import DEFAULT_FOLLOW_UP, FollowUpRule
+from training.baselines import CEILING, REPLAY_BASELINES
 from training.config import TrainConfig
 from training.fitting import MODEL_NAMES, PRIMARY, PROBABILITY_MODELS
 from training.metrics import compare_models
 from training.metrics_lists import list_ranks, week_table
+from training.replay import replay_comparison
 
 __all__ = [
     "comparison_table",
     "model_frames",
     "paired_lift",
     "precision_by_month",
+    "replay_table",
     "split_tables",
 ]
 
@@ -118,6 +127,47 @@ def precision_by_month(predictions: pd.DataFrame, rule: str = "k") -> pd.DataFra
         monthly["precision"] = monthly["hits"] / monthly["listed"].where(monthly["listed"] > 0)
         parts.append(monthly.reset_index().assign(model=name))
     return pd.concat(parts, ignore_index=True)
+
+
+REPLAY_MODELS: tuple[str, ...] = (*MODEL_NAMES, *REPLAY_BASELINES, CEILING)
+# Scores that are calibrated probabilities, whose rise since an interview can bring a student
+# back early (the queue's risk margin); the level prior is a rate but never moves in a year.
+REPLAY_PROBABILITY_MODELS: tuple[str, ...] = (*PROBABILITY_MODELS, "level_prior")
+_REPLAY_OPTIONAL = ("censored", "exit_kind")
+
+
+def replay_table(
+    predictions: pd.DataFrame,
+    config: TrainConfig,
+    *,
+    rule: FollowUpRule = DEFAULT_FOLLOW_UP,
+    interviewed_share: float = 1.0,
+    reference: str = PRIMARY,
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """The replay of every tested year (first k-fold repeat) for every model and baseline
+    scored in `predictions`: one row per model (`training.replay.replay_metrics`), and
+    `reference` minus each other model with paired intervals (same seed and resamples as the
+    comparison table)."""
+    rows = _first_repeat(predictions)
+    columns = [*_FRAME_COLUMNS, *(c for c in _REPLAY_OPTIONAL if c in rows.columns)]
+    base = rows.loc[:, columns]
+    frames = {
+        name: base.assign(score=rows[name].to_numpy(dtype="float64"))
+        for name in REPLAY_MODELS
+        if name in rows.columns
+    }
+    if not frames:
+        raise ValueError("no model scores in the predictions to replay")
+    return replay_comparison(
+        frames,
+        probability_models=[name for name in REPLAY_PROBABILITY_MODELS if name in frames],
+        reference=reference if reference in frames else None,
+        rule=rule,
+        interviewed_share=interviewed_share,
+        ahead_weeks=config.lead_time_ahead_weeks,
+        n_boot=config.n_boot,
+        seed=config.seed,
+    )
 
 
 def _first_repeat(predictions: pd.DataFrame) -> pd.DataFrame:

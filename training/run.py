@@ -29,7 +29,7 @@ from training.fitting import PRIMARY, RAW_COLUMN
 from training.metrics import expected_calibration_error
 from training.pipeline import PreparedData, TrainingResult, prepare, train_and_evaluate
 from training.plots import write_plots
-from training.report import comparison_to_json, metrics_for_mlflow
+from training.report import comparison_to_json, metrics_for_mlflow, replay_for_mlflow
 from training.tracking import (
     COMPARISON_ARTIFACT,
     CONFIG_ARTIFACT,
@@ -187,7 +187,11 @@ def log_training(result: TrainingResult, config: TrainConfig) -> str:
     })  # fmt: skip
     context = {"rules": list(config.list_rules), "n_boot": config.n_boot, "seed": config.seed,
                "cv": config.cv, "splits": result.folds}  # fmt: skip
-    text = comparison_to_json(table, result.lift, context, result.split_tables)
+    if result.replay is not None:
+        # The replay of the school year: distinct students and dropouts reached per model.
+        mlflow.log_metrics(replay_for_mlflow(result.replay, result.replay_lift))
+    text = comparison_to_json(table, result.lift, context, result.split_tables,
+                              result.replay, result.replay_lift)  # fmt: skip
     model = result.final_model
     with tempfile.TemporaryDirectory(prefix="vigie-run-") as tmp:
         folder = Path(tmp)
