@@ -125,7 +125,9 @@ def replay_year(
     students = scored["student_id"].astype(str).to_numpy()[order]
     years = scored["school_year"].astype(str).to_numpy()[order]
     uais = scored["uai"].astype(str).to_numpy()[order]
-    weeks = as_of.dt.date.to_numpy()[order]
+    week_of_start = dict(
+        zip(starts.tolist(), pd.DatetimeIndex(as_of.to_numpy()[order[starts]]).date, strict=True)
+    )
     scores = score[order]
     capacities = scored["capacity"].to_numpy()[order]
     book: dict[tuple[str, str], dict[str, list[Decision]]] = {}
@@ -133,7 +135,7 @@ def replay_year(
     ranks: list[int] = []
     interviewed: list[bool] = []
     for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
-        year, uai, week = years[start], uais[start], weeks[start]
+        year, uai, week = years[start], uais[start], week_of_start[start]
         capacity = int(capacities[start])
         decisions = book.setdefault((year, uai), {})
         free, stop = 0, start
