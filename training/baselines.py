@@ -275,11 +275,15 @@ def latent_ceiling_score(frame: pd.DataFrame, latent: pd.DataFrame) -> pd.Series
 
 
 def replay_baseline_scores(
-    train: pd.DataFrame, test: pd.DataFrame, latent: pd.DataFrame | None = None
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    latent: pd.DataFrame | None = None,
+    label: str = LABEL_COLUMN,
 ) -> pd.DataFrame:
-    """The replay-only baselines of one split: level prior fitted on `train`, scored on `test`
-    with the others (and the ceiling when `latent` is given). One column per baseline."""
-    prior = LevelPrior().fit(train)
+    """The replay-only baselines of one split: level prior fitted on `train` (outcome column
+    `label`: the training target), scored on `test` with the others (and the ceiling when
+    `latent` is given). One column per baseline."""
+    prior = LevelPrior().fit(train, label)
     scores = pd.DataFrame({
         "level_prior": prior.score(test),
         "absences_2w": recent_absences_score(test, 2),

@@ -22,7 +22,15 @@ from training.baselines import read_latent_risk, replay_baseline_scores
 from training.config import TrainConfig
 from training.evaluation import comparison_table, paired_lift, replay_table, split_tables
 from training.fitting import fit_fold, fit_risk_model, score_fold
-from training.folds import DateSelection, Fold, kfold_folds, plan_fold, plan_roles, training_rows
+from training.folds import (
+    LABEL,
+    DateSelection,
+    Fold,
+    kfold_folds,
+    plan_fold,
+    plan_roles,
+    training_rows,
+)
 from training.plan import SplitPlan, final_plan, kfold_years, plan_splits
 from training.snapshots import build_snapshots, enrolled_outcomes, extraction_last_event
 
@@ -170,7 +178,7 @@ def with_replay_baselines(
     """The fold's scored rows with the replay-only baselines (`training.baselines`) and the
     outcome columns the replay reads, when the snapshots have them."""
     assert fold.test is not None
-    extra = replay_baseline_scores(fold.train, fold.test, latent)
+    extra = replay_baseline_scores(fold.train, fold.test, latent, LABEL)
     scored = scored.assign(**{name: extra[name].to_numpy() for name in extra.columns})
     for column in _OUTCOME_COLUMNS:
         if column in fold.test.columns and column not in scored.columns:

@@ -179,7 +179,9 @@ def replay_year(
 
 
 def _dropouts(scored: pd.DataFrame) -> pd.DataFrame:
-    """The year's future dropouts enrolled in the replayed weeks (censored rows left out):
+    """The year's future dropouts enrolled in the replayed weeks (censored rows left out): the
+    students with at least one row labelled positive in the school year (with a fixed-horizon
+    label, an interview held before the horizon opened still reaches them before their exit);
     one row per (school_year, student_id) with cluster (establishment of their first week),
     exit_date (latest; NaT when unknown) and exit_kind (when the column exists)."""
     rows = scored[scored["label"].to_numpy(dtype=bool) & ~_censored(scored)]
