@@ -67,6 +67,7 @@ class TrainingResult:
     timings: dict[str, float] = field(default_factory=dict)
     replay: pd.DataFrame | None = None  # the replay of the school year, one row per model
     replay_lift: pd.DataFrame | None = None  # LightGBM minus each other model in the replay
+    replay_variant: pd.DataFrame | None = None  # the replay with a share of interviews held
 
 
 def prepare(
@@ -153,6 +154,10 @@ def train_and_evaluate(prepared: PreparedData, config: TrainConfig) -> TrainingR
     timings["evaluate_seconds"] = time.perf_counter() - started
     started = time.perf_counter()
     replay, replay_lift = replay_table(predictions, config)
+    replay_variant = None
+    if config.replay_interviewed_share is not None:
+        share = config.replay_interviewed_share
+        replay_variant = replay_table(predictions, config, interviewed_share=share)[0]
     timings["replay_seconds"] = time.perf_counter() - started
     started = time.perf_counter()
     if final_rows is not None:
@@ -164,7 +169,7 @@ def train_and_evaluate(prepared: PreparedData, config: TrainConfig) -> TrainingR
     descriptions.append(_describe(final_rows))
     return TrainingResult(
         predictions, comparison, lift, per_split, final_model, final_rows, descriptions, timings,
-        replay, replay_lift,
+        replay, replay_lift, replay_variant,
     )  # fmt: skip
 
 

@@ -54,9 +54,11 @@ def metrics_for_mlflow(table: pd.DataFrame, lift: pd.DataFrame | None = None) ->
     return metrics
 
 
-def replay_for_mlflow(replay: pd.DataFrame, lift: pd.DataFrame | None = None) -> dict[str, float]:
-    """The replay's metrics (`training.replay`) under `<model>.replay.<metric>` and
-    `lift_vs_<model>.replay.<metric>_diff`, MLflow-safe, finite values only."""
+def replay_for_mlflow(
+    replay: pd.DataFrame, lift: pd.DataFrame | None = None, section: str = "replay"
+) -> dict[str, float]:
+    """The replay's metrics (`training.replay`) under `<model>.<section>.<metric>` and
+    `lift_vs_<model>.<section>.<metric>_diff`, MLflow-safe, finite values only."""
     metrics: dict[str, float] = {}
     for frame, prefix in ((replay, ""), (lift, "lift_vs_")):
         if frame is None:
@@ -64,7 +66,8 @@ def replay_for_mlflow(replay: pd.DataFrame, lift: pd.DataFrame | None = None) ->
         for model, row in frame.iterrows():
             for column, value in row.items():
                 if isinstance(value, int | float) and math.isfinite(float(value)):
-                    metrics[metric_key(f"{prefix}{model}.replay", str(column))] = float(value)
+                    key = metric_key(f"{prefix}{model}.{section}", str(column))
+                    metrics[key] = float(value)
     return metrics
 
 
@@ -75,9 +78,11 @@ def comparison_to_json(
     splits: Mapping[str, pd.DataFrame] | None = None,
     replay: pd.DataFrame | None = None,
     replay_lift: pd.DataFrame | None = None,
+    replay_variant: pd.DataFrame | None = None,
 ) -> str:
     """The comparison as JSON: `models` (one object per model), `lift`, `splits`, `context`,
-    and `replay` (`models` and `lift` of the replay of the school year) when given."""
+    and `replay` (`models` and `lift` of the replay of the school year, and `variant`: the
+    replay with a share of interviews held) when given."""
     payload: dict[str, Any] = {
         "schema": SCHEMA,
         "context": dict(context),
@@ -90,6 +95,7 @@ def comparison_to_json(
         payload["replay"] = {
             "models": _records(replay),
             "lift": _records(replay_lift) if replay_lift is not None else {},
+            "variant": _records(replay_variant) if replay_variant is not None else {},
         }
     return json.dumps(payload, indent=2, allow_nan=False, default=str)
 

@@ -190,8 +190,11 @@ def log_training(result: TrainingResult, config: TrainConfig) -> str:
     if result.replay is not None:
         # The replay of the school year: distinct students and dropouts reached per model.
         mlflow.log_metrics(replay_for_mlflow(result.replay, result.replay_lift))
+    if result.replay_variant is not None:
+        mlflow.log_metrics(replay_for_mlflow(result.replay_variant, None, "replay_variant"))
+    context["replay_interviewed_share"] = config.replay_interviewed_share
     text = comparison_to_json(table, result.lift, context, result.split_tables,
-                              result.replay, result.replay_lift)  # fmt: skip
+                              result.replay, result.replay_lift, result.replay_variant)  # fmt: skip
     model = result.final_model
     with tempfile.TemporaryDirectory(prefix="vigie-run-") as tmp:
         folder = Path(tmp)

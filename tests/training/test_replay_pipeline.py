@@ -8,12 +8,14 @@ import pandas as pd
 import pytest
 
 from training.baselines import REPLAY_BASELINES
-from training.config import TrainConfig
+from training.config import TrainConfig, TrainConfigError
 from training.evaluation import replay_table
 from training.fitting import MODEL_NAMES
 from training.pipeline import PreparedData, train_and_evaluate
 from training.replay import replay_metrics, replay_year
 from training.report import comparison_to_json, render_replay, replay_for_mlflow
+
+from .conftest import fast_config
 
 
 @pytest.fixture(scope="module")
@@ -58,3 +60,16 @@ def test_the_replay_is_deterministic_and_reported(result, config: TrainConfig) -
     )
     assert set(payload["replay"]["models"]) == set(result.replay.index)
     assert render_replay(result.replay).row_count > 0
+
+
+def test_the_interviewed_share_variant_is_configured_and_replayed(prepared, result) -> None:
+    with pytest.raises(TrainConfigError, match="replay_interviewed_share"):
+        fast_config(replay_interviewed_share=1.5)
+    assert result.replay_variant is None  # off by default
+    config = fast_config(replay_interviewed_share=0.0)
+    variant = train_and_evaluate(prepared, config).replay_variant
+    assert list(variant.index) == list(result.replay.index)
+    # Nobody interviewed: the same slots, no dropout reached, fewer distinct students.
+    assert (variant["invitations"] == result.replay["invitations"]).all()
+    assert (variant["dropouts_reached"] == 0).all()
+    assert (variant["students_invited"] <= result.replay["students_invited"]).all()
