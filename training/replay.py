@@ -109,10 +109,10 @@ def replay_year(
     if len(scored) == 0:
         return pd.DataFrame({c: [] for c in out_columns})
     as_of = pd.to_datetime(scored["as_of"])
-    year_code = pd.factorize(scored["school_year"], sort=True)[0]
-    uai_code = pd.factorize(scored["uai"], sort=True)[0]
+    year_code, year_names = _codes(scored["school_year"])
+    uai_code, uai_names = _codes(scored["uai"])
     as_of_code = pd.factorize(as_of, sort=True)[0]
-    student_code = pd.factorize(scored["student_id"], sort=True)[0]
+    student_code, student_names = _codes(scored["student_id"])
     score = scored["score"].to_numpy(dtype="float64")
     if not np.isfinite(score).all():
         raise ValueError("column 'score' has missing or infinite values")
@@ -122,12 +122,13 @@ def replay_year(
     ) + as_of_code[order]
     starts = np.flatnonzero(np.r_[True, week_key[1:] != week_key[:-1]])
     ends = np.r_[starts[1:], len(order)]
-    students = scored["student_id"].astype(str).to_numpy()[order]
-    years = scored["school_year"].astype(str).to_numpy()[order]
-    uais = scored["uai"].astype(str).to_numpy()[order]
+    # Strings only where the loop reads them: ids through their codes, keys at week starts.
+    student_at = student_code[order]
     week_of_start = dict(
         zip(starts.tolist(), pd.DatetimeIndex(as_of.to_numpy()[order[starts]]).date, strict=True)
     )
+    years = dict(zip(starts.tolist(), year_names[year_code[order[starts]]], strict=True))
+    uais = dict(zip(starts.tolist(), uai_names[uai_code[order[starts]]], strict=True))
     scores = score[order]
     capacities = scored["capacity"].to_numpy()[order]
     book: dict[tuple[str, str], dict[str, list[Decision]]] = {}
@@ -140,16 +141,18 @@ def replay_year(
         decisions = book.setdefault((year, uai), {})
         free, stop = 0, start
         while stop < end and free < capacity:
-            history = decisions.get(students[stop])
+            history = decisions.get(student_names[student_at[stop]])
             if history is None or following_decision(history, week, scores[stop], rule) is None:
                 free += 1
             stop += 1
         if free == 0:
             continue
         prefix = range(start, stop)
-        position = {students[i]: i for i in prefix}
+        position = {student_names[student_at[i]]: i for i in prefix}
+        if len(position) < len(prefix):
+            raise ValueError(f"a student is scored twice in {uais[start]} on {week}")
         queue = weekly_queue(
-            [(students[i], float(scores[i])) for i in prefix],
+            [(student, float(scores[i])) for student, i in position.items()],
             capacity,
             None,
             week=week,
@@ -176,6 +179,14 @@ def replay_year(
     invitations.insert(7, "rank", np.asarray(ranks, dtype=np.int64))
     invitations.insert(8, "interviewed", np.asarray(interviewed, dtype=bool))
     return invitations
+
+
+def _codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted integer codes of a column and its distinct values as strings."""
+    codes, uniques = pd.factorize(values, sort=True)
+    if (codes < 0).any():
+        raise ValueError(f"column {values.name!r} has missing values")
+    return codes, np.asarray([str(value) for value in uniques], dtype=object)
 
 
 def _dropouts(scored: pd.DataFrame) -> pd.DataFrame:

@@ -177,3 +177,10 @@ def test_replay_comparison_pairs_models() -> None:
         frame, "model", n_boot=30,
     )  # fmt: skip
     pd.testing.assert_frame_equal(direct, paired)
+
+
+def test_a_student_twice_in_a_week_is_refused() -> None:
+    frame = toy()
+    twice = pd.concat([frame, frame[frame["student_id"] == "a1"].head(1)], ignore_index=True)
+    with pytest.raises(ValueError, match="twice"):
+        replay_year(twice)
