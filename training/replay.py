@@ -124,6 +124,9 @@ def replay_year(
     ends = np.r_[starts[1:], len(order)]
     # Strings only where the loop reads them: ids through their codes, keys at week starts.
     student_at = student_code[order]
+    pairs = week_key * (int(student_code.max()) + 1) + student_at
+    if len(np.unique(pairs)) < len(pairs):
+        raise ValueError("a student is scored twice in the same establishment-week")
     week_of_start = dict(
         zip(starts.tolist(), pd.DatetimeIndex(as_of.to_numpy()[order[starts]]).date, strict=True)
     )
@@ -149,8 +152,6 @@ def replay_year(
             continue
         prefix = range(start, stop)
         position = {student_names[student_at[i]]: i for i in prefix}
-        if len(position) < len(prefix):
-            raise ValueError(f"a student is scored twice in {uais[start]} on {week}")
         queue = weekly_queue(
             [(student, float(scores[i])) for student, i in position.items()],
             capacity,

@@ -181,6 +181,7 @@ def test_replay_comparison_pairs_models() -> None:
 
 def test_a_student_twice_in_a_week_is_refused() -> None:
     frame = toy()
-    twice = pd.concat([frame, frame[frame["student_id"] == "a1"].head(1)], ignore_index=True)
+    first = frame[(frame["student_id"] == "a1") & (frame["as_of"] == pd.Timestamp(W1))]
+    twice = pd.concat([frame, first], ignore_index=True)
     with pytest.raises(ValueError, match="twice"):
         replay_year(twice)
