@@ -125,7 +125,7 @@ def replay_year(
     # Strings only where the loop reads them: ids through their codes, keys at week starts.
     student_at = student_code[order]
     pairs = week_key * (int(student_code.max()) + 1) + student_at
-    if len(np.unique(pairs)) < len(pairs):
+    if len(pd.unique(pairs)) < len(pairs):
         raise ValueError("a student is scored twice in the same establishment-week")
     week_of_start = dict(
         zip(starts.tolist(), pd.DatetimeIndex(as_of.to_numpy()[order[starts]]).date, strict=True)
