@@ -185,3 +185,22 @@ def test_a_student_twice_in_a_week_is_refused() -> None:
     twice = pd.concat([frame, first], ignore_index=True)
     with pytest.raises(ValueError, match="twice"):
         replay_year(twice)
+
+
+def test_bootstrap_median_lead_time_is_the_weighted_median() -> None:
+    from training.replay import _counts, _median_replicates
+
+    rng = np.random.default_rng(1)
+    clusters = pd.Index(list("ABCDE"))
+    leads = pd.DataFrame({"cluster": rng.choice(list("ABCDE"), 30),
+                          "lead_weeks": rng.integers(0, 20, 30).astype(float)})  # fmt: skip
+    leads.loc[3, "lead_weeks"] = np.nan  # never reached: out of the median
+    counts = _counts(clusters, 200, 0)
+    where = clusters.get_indexer(leads["cluster"])
+    known = leads["lead_weeks"].notna().to_numpy()
+    values = leads["lead_weeks"].to_numpy()[known]
+    expected = [
+        np.median(np.repeat(values, draw[where[known]])) if draw[where[known]].sum() else np.nan
+        for draw in counts
+    ]
+    assert np.allclose(_median_replicates(leads, clusters, counts), expected, equal_nan=True)
