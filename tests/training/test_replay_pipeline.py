@@ -69,7 +69,8 @@ def test_the_interviewed_share_variant_is_configured_and_replayed(prepared, resu
     config = fast_config(replay_interviewed_share=0.0)
     variant = train_and_evaluate(prepared, config).replay_variant
     assert list(variant.index) == list(result.replay.index)
-    # Nobody interviewed: the same slots, no dropout reached, fewer distinct students.
-    assert (variant["invitations"] == result.replay["invitations"]).all()
+    # Nobody interviewed: every slot filled each week (nobody is in follow-up), no dropout
+    # reached, fewer distinct students.
+    assert (variant["invitations"] >= result.replay["invitations"]).all()
     assert (variant["dropouts_reached"] == 0).all()
     assert (variant["students_invited"] <= result.replay["students_invited"]).all()
