@@ -87,12 +87,12 @@ class TrainConfig(_Strict):
     calibration_folds: int = Field(3, ge=2, le=20)
     list_rules: tuple[str, ...] = ("k", "2k", "5%")
     n_boot: int = Field(500, ge=10, le=100_000)
-    lead_time_ahead_weeks: float = Field(4, gt=0)
     replay_interviewed_share: float | None = Field(
         None, ge=0, le=1,
         description="Besides the replay where every invited student is interviewed, replay "
                     "the school year again with this share of invitations interviewed.",
     )  # fmt: skip
+    lead_time_ahead_weeks: float = Field(4, gt=0)
     final_model: Literal["refit", "last_split"] = "refit"
     experiment_name: str = Field("vigie-dropout", min_length=1)
     registered_model_name: str = Field("vigie-dropout", min_length=1)

@@ -18,19 +18,10 @@ import pandas as pd
 
 from features.extraction import Extraction
 from models.risk_model import RiskModel
-from training.baselines import read_latent_risk, replay_baseline_scores
 from training.config import TrainConfig
-from training.evaluation import comparison_table, paired_lift, replay_table, split_tables
+from training.evaluation import comparison_table, paired_lift, split_tables, with_replay_baselines
 from training.fitting import fit_fold, fit_risk_model, score_fold
-from training.folds import (
-    LABEL,
-    DateSelection,
-    Fold,
-    kfold_folds,
-    plan_fold,
-    plan_roles,
-    training_rows,
-)
+from training.folds import DateSelection, Fold, kfold_folds, plan_fold, plan_roles, training_rows
 from training.plan import SplitPlan, final_plan, kfold_years, plan_splits
 from training.snapshots import build_snapshots, enrolled_outcomes, extraction_last_event
 
@@ -49,7 +40,6 @@ class PreparedData:
     final: SplitPlan | None
     kfold_years: tuple[str, ...] = ()
     seconds: float = 0.0
-    latent: pd.DataFrame | None = None  # the synthetic generator's latent risk, if written
 
 
 @dataclass(frozen=True, eq=False)
@@ -65,9 +55,6 @@ class TrainingResult:
     final_fold: Fold
     folds: list[dict[str, str]]
     timings: dict[str, float] = field(default_factory=dict)
-    replay: pd.DataFrame | None = None  # the replay of the school year, one row per model
-    replay_lift: pd.DataFrame | None = None  # LightGBM minus each other model in the replay
-    replay_variant: pd.DataFrame | None = None  # the replay with a share of interviews held
 
 
 def prepare(
@@ -109,9 +96,8 @@ def prepare(
     logger.info("building snapshots for %d as-of dates", len(dates))
     snapshots = build_snapshots(extraction, dates)
     return PreparedData(
-        snapshots, selection, plans, final, years, time.perf_counter() - started,
-        read_latent_risk(extraction.directory),
-    )  # fmt: skip
+        snapshots, selection, plans, final, years, time.perf_counter() - started
+    )
 
 
 def evaluation_folds(prepared: PreparedData, config: TrainConfig) -> Iterable[Fold]:
@@ -143,7 +129,7 @@ def train_and_evaluate(prepared: PreparedData, config: TrainConfig) -> TrainingR
     for fold in folds:
         logger.info("fitting split %s on %d rows", fold.name, len(fold.train))
         last_fitted = fit_fold(fold, config)
-        scored.append(with_replay_baselines(score_fold(last_fitted), fold, prepared.latent))
+        scored.append(with_replay_baselines(score_fold(last_fitted), fold))
         descriptions.append(_describe(fold))
     predictions = pd.concat(scored, ignore_index=True)
     timings["fit_and_score_seconds"] = time.perf_counter() - started
@@ -153,13 +139,6 @@ def train_and_evaluate(prepared: PreparedData, config: TrainConfig) -> TrainingR
     per_split = split_tables(predictions, config)
     timings["evaluate_seconds"] = time.perf_counter() - started
     started = time.perf_counter()
-    replay, replay_lift = replay_table(predictions, config)
-    replay_variant = None
-    if config.replay_interviewed_share is not None:
-        share = config.replay_interviewed_share
-        replay_variant = replay_table(predictions, config, interviewed_share=share)[0]
-    timings["replay_seconds"] = time.perf_counter() - started
-    started = time.perf_counter()
     if final_rows is not None:
         final_model = fit_risk_model(final_rows, config)
     else:
@@ -168,27 +147,8 @@ def train_and_evaluate(prepared: PreparedData, config: TrainConfig) -> TrainingR
     timings["final_fit_seconds"] = time.perf_counter() - started
     descriptions.append(_describe(final_rows))
     return TrainingResult(
-        predictions, comparison, lift, per_split, final_model, final_rows, descriptions, timings,
-        replay, replay_lift, replay_variant,
-    )  # fmt: skip
-
-
-# Carried from the snapshots into the predictions when present (censoring and kind of exit).
-_OUTCOME_COLUMNS = ("censored", "exit_kind")
-
-
-def with_replay_baselines(
-    scored: pd.DataFrame, fold: Fold, latent: pd.DataFrame | None
-) -> pd.DataFrame:
-    """The fold's scored rows with the replay-only baselines (`training.baselines`) and the
-    outcome columns the replay reads, when the snapshots have them."""
-    assert fold.test is not None
-    extra = replay_baseline_scores(fold.train, fold.test, latent, LABEL)
-    scored = scored.assign(**{name: extra[name].to_numpy() for name in extra.columns})
-    for column in _OUTCOME_COLUMNS:
-        if column in fold.test.columns and column not in scored.columns:
-            scored[column] = fold.test[column].to_numpy()
-    return scored
+        predictions, comparison, lift, per_split, final_model, final_rows, descriptions, timings
+    )
 
 
 def _describe(fold: Fold) -> dict[str, str]:
