@@ -87,6 +87,11 @@ class TrainConfig(_Strict):
     calibration_folds: int = Field(3, ge=2, le=20)
     list_rules: tuple[str, ...] = ("k", "2k", "5%")
     n_boot: int = Field(500, ge=10, le=100_000)
+    replay_interviewed_share: float | None = Field(
+        None, ge=0, le=1,
+        description="Besides the replay where every invited student is interviewed, replay "
+                    "the school year again with this share of invitations interviewed.",
+    )  # fmt: skip
     lead_time_ahead_weeks: float = Field(4, gt=0)
     # last_split: the registered model is the one evaluated on the latest tested weeks, so
     # what is promoted is what was tested; a refit is never evaluated and cannot be promoted.

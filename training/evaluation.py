@@ -6,26 +6,46 @@ repeat covers every row once: one table per repeat, averaged. `paired_lift` adds
 marginal intervals of the table cannot show: the difference in precision@k (and recall@k)
 between LightGBM and each other model, resampling the same establishments for both, which is
 the right interval for "does LightGBM beat this baseline".
+
+`replay_table` replays each tested school year week by week with the weekly queue
+(`training.replay`) for every model and baseline, the replay-only baselines included, and
+counts distinct students and future dropouts reached: the work a watch unit does. The
+student-week metrics stay beside it, as secondary.
 """
 
 from __future__ import annotations
 
 import math
+import time
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from models.queue import DEFAULT_FOLLOW_UP, FollowUpRule
+from training.baselines import (
+    CEILING,
+    REPLAY_BASELINES,
+    latent_ceiling_score,
+    replay_baseline_scores,
+)
 from training.config import TrainConfig
 from training.fitting import MODEL_NAMES, PRIMARY, PROBABILITY_MODELS
+from training.folds import LABEL, Fold
 from training.metrics import compare_models
 from training.metrics_lists import list_ranks, week_table
+from training.replay import replay_comparison
 
 __all__ = [
+    "ReplayEvaluation",
     "comparison_table",
     "model_frames",
     "paired_lift",
     "precision_by_month",
+    "replay_evaluation",
+    "replay_table",
     "split_tables",
+    "with_replay_baselines",
 ]
 
 _FRAME_COLUMNS = ["student_id", "as_of", "uai", "school_year", "capacity", "label", "exit_date"]
@@ -118,6 +138,96 @@ def precision_by_month(predictions: pd.DataFrame, rule: str = "k") -> pd.DataFra
         monthly["precision"] = monthly["hits"] / monthly["listed"].where(monthly["listed"] > 0)
         parts.append(monthly.reset_index().assign(model=name))
     return pd.concat(parts, ignore_index=True)
+
+
+REPLAY_MODELS: tuple[str, ...] = (*MODEL_NAMES, *REPLAY_BASELINES, CEILING)
+# Scores that are calibrated probabilities, whose rise since an interview can bring a student
+# back early (the queue's risk margin); the level prior is a rate but never moves in a year.
+REPLAY_PROBABILITY_MODELS: tuple[str, ...] = (*PROBABILITY_MODELS, "level_prior")
+_REPLAY_OPTIONAL = ("censored", "exit_kind")
+
+
+def replay_table(
+    predictions: pd.DataFrame,
+    config: TrainConfig,
+    *,
+    rule: FollowUpRule = DEFAULT_FOLLOW_UP,
+    interviewed_share: float = 1.0,
+    reference: str = PRIMARY,
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """The replay of every tested year (first k-fold repeat) for every model and baseline
+    scored in `predictions`: one row per model (`training.replay.replay_metrics`), and
+    `reference` minus each other model with paired intervals (same seed and resamples as the
+    comparison table)."""
+    rows = _first_repeat(predictions)
+    columns = [*_FRAME_COLUMNS, *(c for c in _REPLAY_OPTIONAL if c in rows.columns)]
+    base = rows.loc[:, columns]
+    frames = {
+        name: base.assign(score=rows[name].to_numpy(dtype="float64"))
+        for name in REPLAY_MODELS
+        if name in rows.columns
+    }
+    if not frames:
+        raise ValueError("no model scores in the predictions to replay")
+    return replay_comparison(
+        frames,
+        probability_models=[name for name in REPLAY_PROBABILITY_MODELS if name in frames],
+        reference=reference if reference in frames else None,
+        rule=rule,
+        interviewed_share=interviewed_share,
+        ahead_weeks=config.lead_time_ahead_weeks,
+        n_boot=config.n_boot,
+        seed=config.seed,
+    )
+
+
+# Carried from the snapshots into the predictions when present (censoring and kind of exit).
+_OUTCOME_COLUMNS = ("censored", "exit_kind")
+
+
+def with_replay_baselines(scored: pd.DataFrame, fold: Fold) -> pd.DataFrame:
+    """A fold's scored rows (`training.fitting.score_fold`) with the replay-only baselines
+    (`training.baselines.REPLAY_BASELINES`, the level prior fitted on the fold's training
+    rows) and the outcome columns the replay reads, when the snapshots have them."""
+    if fold.test is None:
+        raise ValueError(f"split {fold.name!r} has no test rows")
+    extra = replay_baseline_scores(fold.train, fold.test, None, LABEL)
+    scored = scored.assign(**{name: extra[name].to_numpy() for name in extra.columns})
+    for column in _OUTCOME_COLUMNS:
+        if column in fold.test.columns and column not in scored.columns:
+            scored[column] = fold.test[column].to_numpy()
+    return scored
+
+
+@dataclass(frozen=True, eq=False)
+class ReplayEvaluation:
+    """The replay of the tested years: one row per model (`table`), `reference` minus each
+    other model (`lift`), and the variant with a share of interviews held (`variant`, None
+    unless configured)."""
+
+    table: pd.DataFrame
+    lift: pd.DataFrame | None
+    variant: pd.DataFrame | None
+    seconds: float
+
+
+def replay_evaluation(
+    predictions: pd.DataFrame, config: TrainConfig, latent: pd.DataFrame | None = None
+) -> ReplayEvaluation:
+    """`replay_table` of a run's test predictions, with the ceiling (`latent`: the synthetic
+    generator's latent risk, `training.baselines.read_latent_risk`) when given, and the
+    variant of `config.replay_interviewed_share` when set."""
+    started = time.perf_counter()
+    if latent is not None:
+        predictions = predictions.assign(
+            **{CEILING: latent_ceiling_score(predictions, latent).to_numpy()}
+        )
+    table, lift = replay_table(predictions, config)
+    variant = None
+    if config.replay_interviewed_share is not None:
+        share = config.replay_interviewed_share
+        variant = replay_table(predictions, config, interviewed_share=share)[0]
+    return ReplayEvaluation(table, lift, variant, time.perf_counter() - started)
 
 
 def _first_repeat(predictions: pd.DataFrame) -> pd.DataFrame:

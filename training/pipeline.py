@@ -19,7 +19,7 @@ import pandas as pd
 from features.extraction import Extraction
 from models.risk_model import RiskModel
 from training.config import TrainConfig
-from training.evaluation import comparison_table, paired_lift, split_tables
+from training.evaluation import comparison_table, paired_lift, split_tables, with_replay_baselines
 from training.fitting import fit_fold, fit_risk_model, score_fold
 from training.folds import DateSelection, Fold, kfold_folds, plan_fold, plan_roles, training_rows
 from training.plan import SplitPlan, final_plan, kfold_years, plan_splits
@@ -131,7 +131,7 @@ def train_and_evaluate(prepared: PreparedData, config: TrainConfig) -> TrainingR
     for fold in folds:
         logger.info("fitting split %s on %d rows", fold.name, len(fold.train))
         last_fitted = fit_fold(fold, config)
-        scored.append(score_fold(last_fitted))
+        scored.append(with_replay_baselines(score_fold(last_fitted), fold))
         descriptions.append(_describe(fold))
     predictions = pd.concat(scored, ignore_index=True)
     timings["fit_and_score_seconds"] = time.perf_counter() - started

@@ -23,6 +23,8 @@ __all__ = [
     "metrics_for_mlflow",
     "render_comparison",
     "render_lift",
+    "render_replay",
+    "replay_for_mlflow",
 ]
 
 SCHEMA = "vigie.comparison/1"
@@ -52,14 +54,36 @@ def metrics_for_mlflow(table: pd.DataFrame, lift: pd.DataFrame | None = None) ->
     return metrics
 
 
+def replay_for_mlflow(
+    replay: pd.DataFrame, lift: pd.DataFrame | None = None, section: str = "replay"
+) -> dict[str, float]:
+    """The replay's metrics (`training.replay`) under `<model>.<section>.<metric>` and
+    `lift_vs_<model>.<section>.<metric>_diff`, MLflow-safe, finite values only."""
+    metrics: dict[str, float] = {}
+    for frame, prefix in ((replay, ""), (lift, "lift_vs_")):
+        if frame is None:
+            continue
+        for model, row in frame.iterrows():
+            for column, value in row.items():
+                if isinstance(value, int | float) and math.isfinite(float(value)):
+                    key = metric_key(f"{prefix}{model}.{section}", str(column))
+                    metrics[key] = float(value)
+    return metrics
+
+
 def comparison_to_json(
     table: pd.DataFrame,
     lift: pd.DataFrame,
     context: Mapping[str, Any],
     splits: Mapping[str, pd.DataFrame] | None = None,
+    replay: pd.DataFrame | None = None,
+    replay_lift: pd.DataFrame | None = None,
+    replay_variant: pd.DataFrame | None = None,
 ) -> str:
-    """The comparison as JSON: `models` (one object per model), `lift`, `splits`, `context`."""
-    payload = {
+    """The comparison as JSON: `models` (one object per model), `lift`, `splits`, `context`,
+    and `replay` (`models` and `lift` of the replay of the school year, and `variant`: the
+    replay with a share of interviews held) when given."""
+    payload: dict[str, Any] = {
         "schema": SCHEMA,
         "context": dict(context),
         "columns": [str(column) for column in table.columns],
@@ -67,6 +91,12 @@ def comparison_to_json(
         "lift": _records(lift),
         "splits": {name: _records(split) for name, split in (splits or {}).items()},
     }
+    if replay is not None:
+        payload["replay"] = {
+            "models": _records(replay),
+            "lift": _records(replay_lift) if replay_lift is not None else {},
+            "variant": _records(replay_variant) if replay_variant is not None else {},
+        }
     return json.dumps(payload, indent=2, allow_nan=False, default=str)
 
 
@@ -87,9 +117,7 @@ def comparison_from_json(text: str) -> tuple[pd.DataFrame, pd.DataFrame, dict[st
 def _records(table: pd.DataFrame) -> dict[str, dict[str, Any]]:
     records: dict[str, dict[str, Any]] = {}
     for name, row in table.iterrows():
-        records[str(name)] = {
-            str(column): _plain(value) for column, value in row.items()
-        }
+        records[str(name)] = {str(column): _plain(value) for column, value in row.items()}
     return records
 
 
@@ -153,6 +181,42 @@ def render_lift(lift: pd.DataFrame, rules: tuple[str, ...]) -> Table:
             column = f"{statistic}@{rule}_lift"
             cells = [_with_interval(row, column, signed=True) for _, row in lift.iterrows()]
             rich_table.add_row(f"Δ {statistic}@{rule}", *cells)
+    return rich_table
+
+
+_REPLAY_ROWS = (
+    ("distinct students invited", "students_invited", 0),
+    ("dropouts reached before exit", "dropouts_reached", 0),
+    ("  of them, ahead", "dropouts_reached_ahead", 0),
+    ("share of invitations to dropouts", "invitation_precision", 3),
+    ("share of the year's dropouts reached", "dropout_coverage", 3),
+    ("median lead time, weeks", "lead_time_median_weeks", 1),
+    ("invitations", "invitations", 0),
+    ("dropouts in the tested weeks", "n_dropouts", 0),
+)
+
+
+def render_replay(replay: pd.DataFrame, title: str = "Replay of the school year") -> Table:
+    """The replay's headline metrics with 95 % intervals, one column per model."""
+    rich_table = Table(title=title, title_justify="left")
+    rich_table.add_column("metric", style="bold")
+    for model in replay.index:
+        rich_table.add_column(str(model), justify="right")
+    for label, column, digits in _REPLAY_ROWS:
+        if column not in replay.columns:
+            continue
+        cells = []
+        for _, row in replay.iterrows():
+            value = row.get(column)
+            if value is None or not math.isfinite(float(value)):
+                cells.append("-")
+                continue
+            text = f"{float(value):,.{digits}f}"
+            low, high = row.get(f"{column}_low"), row.get(f"{column}_high")
+            if low is not None and high is not None and math.isfinite(low) and math.isfinite(high):
+                text += f" [{float(low):,.{digits}f}, {float(high):,.{digits}f}]"
+            cells.append(text)
+        rich_table.add_row(label, *cells)
     return rich_table
 
 

@@ -19,17 +19,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import yaml
 
 from features.catalog import CATEGORIES, FEATURE_CATALOG
 from features.validation import require_valid
+from training.baselines import read_latent_risk
 from training.config import TrainConfig
+from training.evaluation import ReplayEvaluation, replay_evaluation
 from training.fairness import FairnessAudit, FairnessConfig, audited_rows, run_audit
 from training.fitting import PRIMARY, RAW_COLUMN
 from training.metrics import expected_calibration_error
 from training.pipeline import PreparedData, TrainingResult, prepare, train_and_evaluate
 from training.plots import write_plots
-from training.report import comparison_to_json, metrics_for_mlflow
+from training.report import comparison_to_json, metrics_for_mlflow, replay_for_mlflow
 from training.tracking import (
     COMPARISON_ARTIFACT,
     CONFIG_ARTIFACT,
@@ -60,6 +63,7 @@ class TrainingOutcome:
     result: TrainingResult
     seconds: float
     fairness: FairnessAudit | None = None
+    replay: ReplayEvaluation | None = None
 
 
 def prepare_data(
@@ -105,7 +109,10 @@ def run_training(
     ) as run:
         log_inputs(config, data, fingerprint, prepared, as_of)
         result = train_and_evaluate(prepared, config)
-        model_uri = log_training(result, config)
+        # The replay of the school year (training.replay), with the ceiling on a synthetic
+        # académie whose generator wrote its latent risk.
+        replay = replay_evaluation(result.predictions, config, read_latent_risk(data))
+        model_uri = log_training(result, config, replay)
         audit = audit_training(result, prepared, config, fairness, run.info.run_id, model_uri)
     version = None
     if register:
@@ -113,7 +120,7 @@ def run_training(
         version = str(registered.version)
         _tag_run(run.info.run_id, "vigie.registered_version", version)
     return TrainingOutcome(run.info.run_id, model_uri, version, result,
-                           time.perf_counter() - started, audit)  # fmt: skip
+                           time.perf_counter() - started, audit, replay)  # fmt: skip
 
 
 def audit_training(
@@ -167,8 +174,11 @@ def log_inputs(
                     "splits/plan.json")  # fmt: skip
 
 
-def log_training(result: TrainingResult, config: TrainConfig) -> str:
-    """Metrics, comparison table, predictions, plots and the model; returns the model URI."""
+def log_training(
+    result: TrainingResult, config: TrainConfig, replay: ReplayEvaluation | None = None
+) -> str:
+    """Metrics, comparison table (and the replay of the school year when given),
+    predictions, plots and the model; returns the model URI."""
     import mlflow
 
     from models.global_explanations import log_global_explanations
@@ -187,7 +197,17 @@ def log_training(result: TrainingResult, config: TrainConfig) -> str:
     })  # fmt: skip
     context = {"rules": list(config.list_rules), "n_boot": config.n_boot, "seed": config.seed,
                "cv": config.cv, "splits": result.folds}  # fmt: skip
-    text = comparison_to_json(table, result.lift, context, result.split_tables)
+    replay_tables: tuple[pd.DataFrame | None, ...] = (None, None, None)
+    if replay is not None:
+        # The replay of the school year: distinct students and dropouts reached per model.
+        replay_tables = (replay.table, replay.lift, replay.variant)
+        mlflow.log_metrics(replay_for_mlflow(replay.table, replay.lift))
+        if replay.variant is not None:
+            mlflow.log_metrics(replay_for_mlflow(replay.variant, None, "replay_variant"))
+        mlflow.log_metric("time.replay_seconds", replay.seconds)
+        context["replay_interviewed_share"] = config.replay_interviewed_share
+    text = comparison_to_json(table, result.lift, context, result.split_tables,
+                              *replay_tables)  # fmt: skip
     model = result.final_model
     with tempfile.TemporaryDirectory(prefix="vigie-run-") as tmp:
         folder = Path(tmp)
