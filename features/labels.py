@@ -41,6 +41,7 @@ __all__ = [
     "LABEL_KNOWN_ON",
     "QUALIFYING_EXAMS",
     "attach_labels",
+    "censoring_counts",
     "dropout_exits",
     "horizon_labels",
     "known_before",
@@ -53,7 +54,14 @@ HORIZON_WEEKS = 26
 """The fixed horizon of `label`: leaving within 26 weeks (half a year) after the as-of date."""
 LABEL = "label"
 LABEL_KNOWN_ON = "label_horizon_known_on"
-HORIZON_COLUMNS: tuple[str, ...] = (LABEL, LABEL_KNOWN_ON, "censored", "censor_reason", "exit_kind")
+HORIZON_COLUMNS: tuple[str, ...] = (
+    LABEL,
+    LABEL_KNOWN_ON,
+    "censored",
+    "censor_reason",
+    "label_exit_date",
+    "label_exit_kind",
+)
 EXIT_KINDS: tuple[str, ...] = ("during_year", "no_return", "after_exam_failure")
 CENSOR_REASONS: tuple[str, ...] = ("left_academie", "unknown_fate", "not_yet_observed",
                                    "no_outcome")  # fmt: skip
@@ -196,7 +204,9 @@ def horizon_labels(
     horizon_weeks: int = HORIZON_WEEKS,
 ) -> pd.DataFrame:
     """The fixed-horizon label of each (student_id, as_of, school_year) row of `frame`,
-    aligned on its index: `label`, `label_horizon_known_on`, `censored`, `censor_reason`.
+    aligned on its index: `label`, `label_horizon_known_on`, `censored`, `censor_reason`, and
+    for a 1 the exit it counts, `label_exit_date` and `label_exit_kind` (it may be in the next
+    school year, unlike `exit_date` and `exit_kind` of `dropout_exits`).
 
     A student leaves on the day after the end date of an enrollment ended with `dropped_out`
     (so a student who did not come back after the summer leaves on 1 September, the first
@@ -221,7 +231,7 @@ def horizon_labels(
     exits = _enrollment_exits(source)
     dropped = exits["exit_reason"] == "dropped_out"
     censoring = ~dropped & ~exits["has_later"] & (exits["exit_reason"] != "diploma")
-    dropouts = exits[dropped].merge(
+    dropouts = exits[dropped].assign(kind=_exit_kind(exits[dropped])).merge(
         outcomes[outcomes["label_dropped_out"] == 1.0], on=["student_id", "school_year"],
         how="left", validate="m:1",
     )  # fmt: skip
@@ -232,6 +242,8 @@ def horizon_labels(
                 "event_on": dropouts["end_date"] + pd.Timedelta(days=1),
                 "event": "leaves",
                 "event_known_on": dropouts["label_known_on"],
+                "exit_date": dropouts["end_date"],
+                "exit_kind": dropouts["kind"],
             }),
             pd.DataFrame({
                 "student_id": exits.loc[censoring, "student_id"],
@@ -242,12 +254,15 @@ def horizon_labels(
                     "unknown_fate",
                 ),
                 "event_known_on": pd.NaT,
+                "exit_date": pd.NaT,
+                "exit_kind": None,
             }),
         ],
         ignore_index=True,
     )  # fmt: skip
     events["event_on"] = events["event_on"].astype("datetime64[us]")
-    events["event_known_on"] = pd.to_datetime(events["event_known_on"]).astype("datetime64[us]")
+    for column in ("event_known_on", "exit_date"):
+        events[column] = pd.to_datetime(events[column]).astype("datetime64[us]")
     # A leaving wins over a censoring on the same day.
     events = events.sort_values(["event_on", "student_id", "event"], kind="stable")
     events = events.drop_duplicates(["student_id", "event_on"], keep="first")
@@ -294,7 +309,17 @@ def horizon_labels(
             LABEL_KNOWN_ON: known_on.astype("datetime64[us]").to_numpy(),
             "censored": np.isnan(label),
             "censor_reason": reason.to_numpy(),
+            "label_exit_date": matched["exit_date"].where(leaves).to_numpy(),
+            "label_exit_kind": matched["exit_kind"].where(leaves).to_numpy(),
         },
         index=frame.index,
     )
     return result
+
+
+def censoring_counts(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows and distinct students of `frame` per school year: labelled (0 or 1) and censored
+    by reason, to report beside any metric whose denominators leave censored rows out."""
+    reason = frame["censor_reason"].astype("object").where(frame["censored"], "labelled")
+    grouped = frame.assign(status=reason).groupby(["school_year", "status"], sort=True)
+    return grouped.agg(rows=("student_id", "size"), students=("student_id", "nunique"))

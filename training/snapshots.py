@@ -8,7 +8,8 @@ the first such Monday of each month (a subset of `weekly`).
 Features come from the one feature builder (`features.builder.build_features`), in a single
 call for every date; labels from `features.labels`: the training target `label` (leaving
 without a qualification within `features.labels.HORIZON_WEEKS` weeks; NaN when `censored`,
-with its `censor_reason`) and when it was known (`label_horizon_known_on`), beside the outcome
+with its `censor_reason`), when it was known (`label_horizon_known_on`) and, for a 1, the exit
+it counts (`label_exit_date`, `label_exit_kind`, possibly next school year), beside the outcome
 of the row's school year (`label_dropped_out`, `label_known_on`). Beside them: each dropout's
 `exit_date` (the end of the year's enrollment that ended with `dropped_out`, for lead time) and
 `exit_kind` (`during_year`, `no_return`, `after_exam_failure`), and the establishment's

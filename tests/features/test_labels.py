@@ -185,6 +185,14 @@ def test_a_leaving_counts_within_26_weeks_the_same_in_september_as_in_may(
     assert label[("B", pd.Timestamp(2025, 3, 10))] == 1.0  # up to 8 September 2025
     assert label[("B", pd.Timestamp(2025, 2, 24))] == 0.0  # up to 25 August 2025
     assert not labels["censored"].any()
+    # The exit a 1 counts, with its kind; none for a 0.
+    counted = labels.loc[("B", pd.Timestamp(2025, 3, 10))]
+    assert counted["label_exit_date"] == pd.Timestamp(SUMMER_END)
+    assert counted["label_exit_kind"] == "no_return"
+    assert labels.loc[("A", pd.Timestamp(2024, 9, 9)), "label_exit_kind"] == "during_year"
+    assert (
+        labels.loc[labels["label"] == 0, ["label_exit_date", "label_exit_kind"]].isna().all().all()
+    )
 
 
 def test_staying_across_the_summer_is_known_with_the_yearly_outcome(horizon_folder: Path) -> None:
@@ -231,3 +239,18 @@ def test_each_dropout_exit_has_one_kind(horizon_folder: Path) -> None:
     assert exits.loc["C", "exit_kind"] == "after_exam_failure"
     assert exits.loc["A", "exit_date"] == pd.Timestamp(2025, 1, 15)
     assert set(exits["exit_kind"]) <= set(EXIT_KINDS)
+
+
+def test_censored_rows_are_counted_apart_by_reason(horizon_folder: Path) -> None:
+    from features.labels import censoring_counts
+
+    rows = [("A", D(2024, 9, 9)), ("D", D(2024, 12, 2)), ("F", D(2024, 12, 2)),
+            ("F", D(2025, 1, 6)), ("E", D(2025, 6, 2))]  # fmt: skip
+    labels = horizon(horizon_folder, rows).reset_index()
+    counts = censoring_counts(labels)
+    assert counts.loc[("2024-2025", "labelled"), "rows"] == 1
+    assert counts.loc[("2024-2025", "left_academie"), "students"] == 1
+    assert counts.loc[("2024-2025", "no_outcome"), "rows"] == 2
+    assert counts.loc[("2024-2025", "no_outcome"), "students"] == 1
+    assert counts.loc[("2024-2025", "not_yet_observed"), "rows"] == 1
+    assert counts["rows"].sum() == len(rows)

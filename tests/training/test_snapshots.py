@@ -70,6 +70,9 @@ def test_snapshots_carry_labels_exit_dates_and_capacity(tiny_academie: Path) -> 
     assert set(frame["label"].dropna()) == {0.0, 1.0}
     positive = frame["label"] == 1
     assert (frame.loc[positive & frame["exit_date"].notna(), "label_dropped_out"] == 1).all()
+    counted = frame.loc[positive, "label_exit_date"]
+    assert counted.notna().all() and (frame.loc[positive, "as_of"] <= counted).all()
+    assert set(frame.loc[positive, "label_exit_kind"]) <= set(EXIT_KINDS)
     # The horizon reaches past the extraction for the last weeks: censored, not negative.
     late = frame["as_of"] + pd.Timedelta(weeks=HORIZON_WEEKS) > pd.Timestamp(last)
     assert frame.loc[late & ~positive, "censored"].all()
