@@ -295,9 +295,8 @@ def horizon_labels(
     label = np.full(len(matched), np.nan)
     label[leaves.to_numpy()] = 1.0
     label[negative.to_numpy()] = 0.0
-    next_year = pd.to_datetime(
-        matched["school_year"].map(lambda year: school_year_bounds(year)[1])
-    ) + pd.Timedelta(days=1)
+    year_ends = {year: school_year_bounds(year)[1] for year in matched["school_year"].unique()}
+    next_year = pd.to_datetime(matched["school_year"].map(year_ends)) + pd.Timedelta(days=1)
     crosses = end >= next_year
     negative_known = end.where(~crosses, np.maximum(end, matched["label_known_on"]))
     known_on = pd.Series(pd.NaT, index=matched.index, dtype="datetime64[us]")
