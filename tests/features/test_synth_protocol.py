@@ -133,3 +133,21 @@ def test_burn_in_years_are_written_without_outcomes_and_fill_the_history(tmp_pat
     assert filled.notna().mean() > 0.5
     assert empty.notna().mean() == 0.0
     assert np.isfinite(filled.dropna()).all()
+
+
+def test_vigie_synth_lists_the_scenarios_and_refuses_an_unknown_one(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from vigie.cli import app
+
+    runner = CliRunner()
+    shown = runner.invoke(app, ["synth", "--help"], terminal_width=200)
+    assert shown.exit_code == 0
+    text = " ".join(shown.output.split())
+    assert "--burn-in-years" in text and "--scenario" in text
+    for name in SCENARIOS:
+        assert name in text, name
+    refused = runner.invoke(
+        app, ["synth", "--out", str(tmp_path / "x"), "--scenario", "loud", "--students", "100"]
+    )
+    assert refused.exit_code != 0 and not (tmp_path / "x").exists()
