@@ -105,8 +105,8 @@ def test_a_scenario_leaves_the_other_settings_alone() -> None:
     assert silent.dropout.annual_rate == base.dropout.annual_rate
 
 
-def test_scenario_files_are_deterministic(tmp_path: Path) -> None:
-    options = {**SMALL, "students": 300, "establishments": 2}
+def test_scenario_and_burn_in_files_are_deterministic(tmp_path: Path) -> None:
+    options = {**SMALL, "students": 300, "establishments": 2, "burn_in_years": 1}
     first = synthesize(tmp_path / "a", scenario="silent", file_format="csv", **options)
     second = synthesize(tmp_path / "b", scenario="silent", file_format="csv", **options)
     for path in sorted(first.out_dir.iterdir()):
