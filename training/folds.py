@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from features.calendar import school_year_of
+from features.labels import LABEL as HORIZON_LABEL
+from features.labels import LABEL_KNOWN_ON
 from training.plan import SplitPlan
 from training.snapshots import Cadence, snapshot_dates
 from training.splits import CVSpec, repeated_grouped_stratified_kfold
@@ -29,8 +31,10 @@ __all__ = [
     "training_rows",
 ]
 
-LABEL = "label_dropped_out"
-KNOWN_ON = "label_known_on"
+# The training target: leaving without a qualification within a fixed horizon (26 weeks),
+# NaN on censored rows, which are thus left out of every fold (`features.labels`).
+LABEL = HORIZON_LABEL
+KNOWN_ON = LABEL_KNOWN_ON
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,14 @@ to the summer holidays, and no later than the extraction's last recorded event. 
 the first such Monday of each month (a subset of `weekly`).
 
 Features come from the one feature builder (`features.builder.build_features`), in a single
-call for every date; labels from `features.labels`. Beside them: each dropout's `exit_date`
-(the end of the enrollment that ended with `dropped_out`, for lead time) and the
-establishment's `capacity` (its `weekly_interview_capacity`, the list length k).
+call for every date; labels from `features.labels`: the training target `label` (leaving
+without a qualification within `features.labels.HORIZON_WEEKS` weeks; NaN when `censored`,
+with its `censor_reason`), when it was known (`label_horizon_known_on`) and, for a 1, the exit
+it counts (`label_exit_date`, `label_exit_kind`, possibly next school year), beside the outcome
+of the row's school year (`label_dropped_out`, `label_known_on`). Beside them: each dropout's
+`exit_date` (the end of the year's enrollment that ended with `dropped_out`, for lead time) and
+`exit_kind` (`during_year`, `no_return`, `after_exam_failure`), and the establishment's
+`capacity` (its `weekly_interview_capacity`, the list length k).
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import pandas as pd
 from features.builder import build_features
 from features.calendar import calendar_for
 from features.extraction import Extraction
-from features.labels import attach_labels
+from features.labels import attach_labels, dropout_exits, horizon_labels
 
 __all__ = [
     "Cadence",
@@ -106,16 +111,19 @@ def enrolled_outcomes(extraction: Extraction) -> pd.DataFrame:
 
 
 def build_snapshots(extraction: Extraction, as_of_dates: Iterable[dt.date]) -> pd.DataFrame:
-    """The feature frame at every date, with `label_dropped_out`, `label_known_on`,
-    `exit_date` (NaT unless the student dropped out that year) and `capacity`."""
+    """The feature frame at every date, with `label_dropped_out`, `label_known_on`, the
+    fixed-horizon `label`, `label_horizon_known_on`, `censored`, `censor_reason`, `exit_date`
+    and `exit_kind` (NaT / NA unless the student dropped out that year) and `capacity`.
+
+    The horizon label needs its horizon observed: rows whose horizon ends after the
+    extraction's last event (`extraction_last_event`) are censored (`not_yet_observed`)."""
     dates = sorted(set(as_of_dates))
     if not dates:
         raise ValueError("no as-of date to build training snapshots for")
     frame = attach_labels(build_features(extraction, dates), extraction)
-    exits = extraction.con.execute(
-        "SELECT student_id, school_year, max(end_date) AS exit_date FROM enrollments "
-        "WHERE exit_reason = 'dropped_out' AND end_date IS NOT NULL GROUP BY ALL"
-    ).df()
+    last_event = extraction_last_event(extraction) or max(dates)
+    frame = pd.concat([frame, horizon_labels(frame, extraction, last_event)], axis=1)
+    exits = dropout_exits(extraction)
     capacity = extraction.con.execute(
         "SELECT uai, weekly_interview_capacity AS capacity FROM establishments"
     ).df()
@@ -123,7 +131,6 @@ def build_snapshots(extraction: Extraction, as_of_dates: Iterable[dt.date]) -> p
         for column in ("student_id", "school_year", "uai"):
             if column in keys.columns:
                 keys[column] = keys[column].astype("str")
-    exits["exit_date"] = pd.to_datetime(exits["exit_date"]).astype("datetime64[us]")
     merged = frame.merge(exits, on=["student_id", "school_year"], how="left", validate="m:1")
     merged = merged.merge(capacity, on="uai", how="left", validate="m:1")
     if merged["capacity"].isna().any():
@@ -132,4 +139,3 @@ def build_snapshots(extraction: Extraction, as_of_dates: Iterable[dt.date]) -> p
     merged["capacity"] = merged["capacity"].astype("int64")
     merged.index = frame.index
     return merged
-

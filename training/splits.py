@@ -24,6 +24,7 @@ from typing import NamedTuple
 import pandas as pd
 
 from features.calendar import school_year_bounds, school_year_start
+from features.labels import LABEL, LABEL_KNOWN_ON
 from training.splits_cv import CVSpec, parse_cv, repeated_grouped_stratified_kfold
 
 __all__ = [
@@ -207,10 +208,13 @@ def apply_split(
     frame: pd.DataFrame,
     split: TemporalSplit,
     *,
-    label_column: str = "label_dropped_out",
-    known_on_column: str = "label_known_on",
+    label_column: str = LABEL,
+    known_on_column: str = LABEL_KNOWN_ON,
 ) -> SplitFrames:
     """The training, calibration and test rows of `frame` for `split`.
+
+    The label is the fixed-horizon `label` of `features.labels` by default (censored rows,
+    NaN, are in no part: they are counted apart, never as negatives).
 
     Training and calibration keep rows with a label and a `known_on` date strictly before the
     cut-off (a label without a date cannot be shown to predate it, so it is dropped). The test

@@ -17,6 +17,8 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
+from features.labels import LABEL
+
 __all__ = ["CVSpec", "parse_cv", "repeated_grouped_stratified_kfold"]
 
 CVKind = Literal["temporal", "backtest", "kfold"]
@@ -76,7 +78,7 @@ def repeated_grouped_stratified_kfold(
     seed: int = 0,
     *,
     group_column: str = "student_id",
-    label_column: str = "label_dropped_out",
+    label_column: str = LABEL,
 ) -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
     """Yield `(name, train_positions, test_positions)` for each fold of each repeat.
 

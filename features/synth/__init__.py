@@ -11,13 +11,14 @@ package, with its source.
     synthesize("var/demo/extraction", seed=7)   # both steps at once
 """
 
-from features.synth.config import DEFAULT_CONFIG_PATH, SynthConfig, load_config
+from features.synth.config import DEFAULT_CONFIG_PATH, SCENARIOS, SynthConfig, load_config
 from features.synth.generator import SynthSummary, generate_academie, synthesize
 from features.synth.summary import calibration_report
 from features.synth.writer import FileFormat, write_extraction
 
 __all__ = [
     "DEFAULT_CONFIG_PATH",
+    "SCENARIOS",
     "FileFormat",
     "SynthConfig",
     "SynthSummary",

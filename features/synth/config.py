@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -38,14 +39,59 @@ from features.synth.sections import (
 
 __all__ = [
     "DEFAULT_CONFIG_PATH",
+    "SCENARIOS",
     "AuditProbes",
     "LabelBias",
+    "Scenario",
     "ScholarshipProxy",
     "SynthConfig",
     "load_config",
 ]
 
 DEFAULT_CONFIG_PATH = Path(__file__).with_name("academie.yaml")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A named variant of the académie: overrides of its configuration, and what they do."""
+
+    name: str
+    description: str
+    overrides: Mapping[str, Any]
+
+
+SCENARIOS: dict[str, Scenario] = {
+    scenario.name: scenario
+    for scenario in (
+        Scenario(
+            "weak_ramp",
+            "a weaker disengagement ramp before leaving: a quarter to a half of the demo's "
+            "intensity at the exit, starting about 5 weeks before it instead of 10",
+            {"dropout": {"peak": [0.25, 0.5], "warning_lead_days": 35}},
+        ),
+        Scenario(
+            "silent",
+            "more silent dropouts: half of them (not 15 %) leave with almost no prior signal "
+            "(3-12 days of a faint disengagement)",
+            {"dropout": {"silent_share": 0.5}},
+        ),
+        Scenario(
+            "absence_strong",
+            "chronic absence more predictive: the students at risk of dropping out are much "
+            "more often absent all year (risk loading 0.8, not 0.35), and disengagement shows "
+            "more as unjustified absence",
+            {"attendance": {"risk_loading": 0.8, "disengagement": {"unjustified": 0.8}}},
+        ),
+        Scenario(
+            "absence_weak",
+            "chronic absence less predictive: a student's usual absence does not depend on "
+            "the dropout risk (risk loading 0), and disengagement shows less as unjustified "
+            "absence",
+            {"attendance": {"risk_loading": 0.0, "disengagement": {"unjustified": 0.2}}},
+        ),
+    )
+}
+"""`vigie synth --scenario NAME`: variants of the demo académie for robustness studies."""
 
 
 class Disengagement(Section):
@@ -165,6 +211,7 @@ class SynthConfig(Section):
     establishments: Annotated[int, Field(ge=1, le=5000)]
     students: Annotated[int, Field(ge=20, le=10_000_000)]
     years: Annotated[int, Field(ge=1, le=12)]
+    burn_in_years: Annotated[int, Field(ge=0, le=4)] = 0
     last_school_year: Annotated[str, Field(pattern=r"^[0-9]{4}-[0-9]{4}$")] | None = None
     extraction_date: dt.date
     establishment_profile: EstablishmentProfile
@@ -200,9 +247,18 @@ class SynthConfig(Section):
 
     @property
     def school_years(self) -> list[str]:
-        """The simulated school years, oldest first, ending with the final one."""
+        """The simulated school years, oldest first, ending with the final one: the
+        `burn_in_years` first, then the `years` with outcomes."""
         end = school_year_start(self.final_school_year)
-        return [f"{start}-{start + 1}" for start in range(end - self.years + 1, end + 1)]
+        first = end - self.years - self.burn_in_years + 1
+        return [f"{start}-{start + 1}" for start in range(first, end + 1)]
+
+    @property
+    def burn_in_school_years(self) -> list[str]:
+        """The burn-in years: simulated and written (enrollments, attendance, grades, exams)
+        so that the next year's history features are filled, but without outcomes, so that
+        no model trains or is tested on them."""
+        return self.school_years[: self.burn_in_years]
 
     @classmethod
     def from_yaml(cls, path: str | Path | None = None, **overrides: Any) -> SynthConfig:
@@ -212,6 +268,12 @@ class SynthConfig(Section):
     def override(self, **changes: Any) -> SynthConfig:
         """A validated copy with some keys changed; nested sections merge (dicts of dicts)."""
         return SynthConfig.model_validate(_merge(self.model_dump(), changes))
+
+    def with_scenario(self, name: str) -> SynthConfig:
+        """A validated copy with the overrides of scenario `name` (see `SCENARIOS`)."""
+        if name not in SCENARIOS:
+            raise ValueError(f"unknown scenario {name!r}; known: {', '.join(SCENARIOS)}")
+        return self.override(**SCENARIOS[name].overrides)
 
 
 def _merge(base: dict[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:

@@ -4,8 +4,10 @@ For each school year: the roster at the rentrée (first year: every place taken;
 last year's continuing students, a new 6e cohort, arrivals), arrivals during the year,
 dropout risks and fates, changes of establishment, final exams, the end of the year
 (diplomas, repeats, orientation), enrollments, then attendance, marks, mock exams and
-outcomes. The last year is cut at the extraction date. Each component draws from its own
-random stream (`streams.stream`), keyed by its name and the year.
+outcomes. The last year is cut at the extraction date. The first `burn_in_years` are
+simulated like the others but get no outcome: they are the history of the first year with
+outcomes (last year's absences, exams, changes of school), never a training year. Each
+component draws from its own random stream (`streams.stream`), keyed by its name and the year.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from features.synth.exams import ExamRows, final_exams, mock_exams
 from features.synth.grades import draw_grades
 from features.synth.latent import draw_fate, risk_score
 from features.synth.movements import draw_movements
-from features.synth.outcomes import draw_outcomes
+from features.synth.outcomes import OutcomeRows, draw_outcomes
 from features.synth.population import Students
 from features.synth.progression import year_end
 from features.synth.roster import Roster, arrivals, first_roster, new_entrants
@@ -140,9 +142,12 @@ def simulate(config: SynthConfig) -> Draft:
             )
         )
         draft["exams"].append(ExamRows.concat([finals, mocks]))
-        draft["outcomes"].append(
-            draw_outcomes(rng("outcomes"), segments, timeline, extraction_day, config)
-        )
+        outcomes = draw_outcomes(rng("outcomes"), segments, timeline, extraction_day, config)
+        if year < config.burn_in_years:  # history only: no outcome, never a training year
+            outcomes = OutcomeRows(
+                *(getattr(outcomes, f.name)[:0] for f in dataclasses.fields(outcomes))
+            )
+        draft["outcomes"].append(outcomes)
     return Draft(establishments, students, config.school_years, **draft)
 
 
@@ -183,6 +188,7 @@ def synthesize(
     establishments: int | None = None,
     students: int | None = None,
     years: int | None = None,
+    burn_in_years: int | None = None,
     seed: int | None = None,
     last_school_year: str | None = None,
     extraction_date: dt.date | None = None,
@@ -190,24 +196,33 @@ def synthesize(
     config: SynthConfig | None = None,
     scholarship_proxy: bool | None = None,
     label_bias: str | None = None,
+    scenario: str | None = None,
 ) -> SynthSummary:
     """Generate an académie and write it as an extraction folder (atomically).
 
     Arguments left to None keep the configuration's value (the demo académie of
     `academie.yaml` by default). `students` is the approximate number of distinct students
-    enrolled in the last school year. Given only `last_school_year`, the extraction date
-    moves to the same day of that year (27 November by default).
+    enrolled in the last school year; `years` counts the school years with outcomes, after
+    `burn_in_years` of history without outcomes (1 in the demo). Given only
+    `last_school_year`, the extraction date moves to the same day of that year (27 November
+    by default).
 
     Audit probes (off unless asked; see `features.synth.probes`): `scholarship_proxy=True`
     makes late arrivals encode scholarship status; `label_bias="girls"` (or "boys",
     "scholarship_holders", "disadvantaged") makes that group's dropouts show weaker signals.
+
+    `scenario` applies the overrides of one of `features.synth.config.SCENARIOS` (weak_ramp,
+    silent, absence_strong, absence_weak) to the configuration first.
     """
     started = time.perf_counter()
     base = config or load_config()
+    if scenario is not None:
+        base = base.with_scenario(scenario)
     changes: dict[str, object] = {
         key: value
         for key, value in (("establishments", establishments), ("students", students),
-                           ("years", years), ("seed", seed))
+                           ("years", years), ("burn_in_years", burn_in_years),
+                           ("seed", seed))
         if value is not None
     }  # fmt: skip
     if last_school_year is not None:

@@ -25,7 +25,9 @@ EXTRACTION = dt.date(2026, 11, 27)
 
 
 def _config(**overrides: object) -> SynthConfig:
-    return load_config(overrides=overrides)
+    """The demo configuration with overrides, without burn-in unless asked: these tests are
+    about the generator's realism; the protocol's burn-in is tested in test_synth_protocol."""
+    return load_config(overrides={"burn_in_years": 0, **overrides})
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +67,8 @@ def test_default_config_is_the_documented_demo() -> None:
     config = load_config()
     assert (config.establishments, config.students, config.years) == (100, 40_000, 4)
     assert config.extraction_date == EXTRACTION
-    assert config.school_years == ["2023-2024", "2024-2025", "2025-2026", "2026-2027"]
+    assert config.burn_in_years == 1 and config.burn_in_school_years == ["2022-2023"]
+    assert config.school_years == ["2022-2023", "2023-2024", "2024-2025", "2025-2026", "2026-2027"]
 
 
 @pytest.mark.parametrize(
@@ -89,7 +92,7 @@ def test_last_school_year_alone_moves_the_extraction_date(tmp_path: Path) -> Non
         last_school_year="2024-2025", file_format="csv",
     )  # fmt: skip
     assert summary.extraction_date == dt.date(2024, 11, 27)
-    assert summary.school_years == ["2024-2025"]
+    assert summary.school_years == ["2023-2024", "2024-2025"]  # after one burn-in year
     assert SynthConfig.from_yaml(students=100).students == 100
 
 
@@ -189,7 +192,7 @@ def test_write_is_atomic_and_never_clobbers_foreign_folders(
 
 def test_synthesize_writes_a_cut_year_like_the_benchmark(tmp_path: Path) -> None:
     summary = synthesize(
-        tmp_path / "bench", establishments=4, students=400, years=1, seed=7,
+        tmp_path / "bench", establishments=4, students=400, years=1, burn_in_years=0, seed=7,
         last_school_year="2025-2026", extraction_date=dt.date(2026, 7, 10), file_format="csv",
     )  # fmt: skip
     assert "students" in str(summary) and summary.school_years == ["2025-2026"]

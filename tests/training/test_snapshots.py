@@ -5,8 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pandas as pd
+
 from features.contract import SENSITIVE_COLUMNS
 from features.extraction import open_extraction
+from features.labels import EXIT_KINDS, HORIZON_WEEKS
 from training.snapshots import (
     build_snapshots,
     class_week_mondays,
@@ -58,4 +61,20 @@ def test_snapshots_carry_labels_exit_dates_and_capacity(tiny_academie: Path) -> 
     # Nobody is on a list after they left.
     assert (dropouts["as_of"] <= dropouts["exit_date"]).all()
     assert (frame["capacity"] >= 0).all() and frame["capacity"].dtype == "int64"
+    # Every dropout's exit has a kind; the horizon label is NaN exactly on censored rows.
+    assert set(dropouts["exit_kind"]) <= set(EXIT_KINDS)
+    assert frame.loc[frame["exit_date"].isna(), "exit_kind"].isna().all()
+    assert frame["censored"].dtype == bool
+    assert frame["censored"].eq(frame["label"].isna()).all()
+    assert frame.loc[frame["censored"], "censor_reason"].notna().all()
+    assert set(frame["label"].dropna()) == {0.0, 1.0}
+    positive = frame["label"] == 1
+    assert (frame.loc[positive & frame["exit_date"].notna(), "label_dropped_out"] == 1).all()
+    counted = frame.loc[positive, "label_exit_date"]
+    assert counted.notna().all() and (frame.loc[positive, "as_of"] <= counted).all()
+    assert set(frame.loc[positive, "label_exit_kind"]) <= set(EXIT_KINDS)
+    # The horizon reaches past the extraction for the last weeks: censored, not negative.
+    late = frame["as_of"] + pd.Timedelta(weeks=HORIZON_WEEKS) > pd.Timestamp(last)
+    assert frame.loc[late & ~positive, "censored"].all()
+    assert (frame.loc[late & ~positive, "censor_reason"] == "not_yet_observed").any()
     assert set(outcomes.columns) == {"school_year", "student_id", "dropped_out", "known_on"}

@@ -145,10 +145,10 @@ def test_split_accepts_the_boundaries_and_normalises() -> None:
 
 def _rows(*rows: tuple[str, str, str, bool | None, str | None]) -> pd.DataFrame:
     frame = pd.DataFrame(
-        rows, columns=["student_id", "school_year", "as_of", "label_dropped_out", "label_known_on"]
+        rows, columns=["student_id", "school_year", "as_of", "label", "label_horizon_known_on"]
     )
     frame["as_of"] = pd.to_datetime(frame["as_of"]).dt.date
-    frame["label_known_on"] = pd.to_datetime(frame["label_known_on"]).dt.date
+    frame["label_horizon_known_on"] = pd.to_datetime(frame["label_horizon_known_on"]).dt.date
     return frame
 
 
@@ -176,12 +176,14 @@ def test_apply_split_keeps_only_outcomes_known_before_the_cutoff() -> None:
 
 
 def test_apply_split_accepts_timestamps() -> None:
-    frame = FRAME.assign(label_known_on=pd.to_datetime(FRAME["label_known_on"]))
+    frame = FRAME.assign(label_horizon_known_on=pd.to_datetime(FRAME["label_horizon_known_on"]))
     assert list(apply_split(frame, SPLIT).calibration["student_id"]) == ["s4"]
 
 
 def test_apply_split_names_the_split_and_the_empty_part() -> None:
-    late = FRAME.assign(label_known_on=FRAME["label_known_on"].replace(D(2024, 8, 31), None))
+    late = FRAME.assign(
+        label_horizon_known_on=FRAME["label_horizon_known_on"].replace(D(2024, 8, 31), None)
+    )
     with pytest.raises(
         ValueError,
         match=r"^split 'test-2024-2025': calibration slice 2023-2024 has no rows with an "
@@ -192,8 +194,8 @@ def test_apply_split_names_the_split_and_the_empty_part() -> None:
         apply_split(FRAME[FRAME["school_year"] != "2022-2023"], SPLIT)
     with pytest.raises(ValueError, match="test year 2024-2025 has no rows with a known outcome"):
         apply_split(FRAME.drop(index=6), SPLIT)
-    with pytest.raises(ValueError, match=r"no column\(s\) \['label_known_on'\]"):
-        apply_split(FRAME.drop(columns="label_known_on"), SPLIT)
+    with pytest.raises(ValueError, match=r"no column\(s\) \['label_horizon_known_on'\]"):
+        apply_split(FRAME.drop(columns="label_horizon_known_on"), SPLIT)
 
 
 def test_apply_split_with_calibration_weeks() -> None:
@@ -254,9 +256,7 @@ def _single_year(n_students: int = 400, weeks: int = 6, seed: int = 1) -> pd.Dat
     dropped = rng.random(n_students) < 0.15
     n_weeks = rng.integers(1, weeks + 1, n_students)  # students have different numbers of rows
     student = np.repeat(np.arange(n_students), n_weeks)
-    frame = pd.DataFrame(
-        {"student_id": [f"s{i:04d}" for i in student], "label_dropped_out": dropped[student]}
-    )
+    frame = pd.DataFrame({"student_id": [f"s{i:04d}" for i in student], "label": dropped[student]})
     return frame.sample(frac=1, random_state=seed).reset_index(drop=True)
 
 
@@ -276,10 +276,10 @@ def test_kfold_groups_students_and_covers_each_row_once_per_repeat() -> None:
 
 def test_kfold_preserves_the_share_of_dropouts() -> None:
     frame = _single_year()
-    per_student = frame.drop_duplicates("student_id")["label_dropped_out"]
+    per_student = frame.drop_duplicates("student_id")["label"]
     overall = per_student.mean()
     for _, _, test in repeated_grouped_stratified_kfold(frame, n_splits=5, n_repeats=2, seed=3):
-        share = frame.iloc[test].drop_duplicates("student_id")["label_dropped_out"].mean()
+        share = frame.iloc[test].drop_duplicates("student_id")["label"].mean()
         assert abs(share - overall) < 0.03
 
 
@@ -298,14 +298,14 @@ def test_kfold_is_deterministic_by_seed() -> None:
 
 def test_kfold_leaves_unlabelled_rows_out() -> None:
     frame = _single_year()
-    frame["label_dropped_out"] = frame["label_dropped_out"].astype(object)
-    frame.loc[[0, 5], "label_dropped_out"] = None
+    frame["label"] = frame["label"].astype(object)
+    frame.loc[[0, 5], "label"] = None
     for _, train, test in repeated_grouped_stratified_kfold(frame, n_splits=3, n_repeats=1):
         assert not {0, 5} & (set(train) | set(test))
 
 
 def test_kfold_refuses_too_few_dropouts_before_the_first_fold() -> None:
-    frame = pd.DataFrame({"student_id": list("abcdef"), "label_dropped_out": [True] + [False] * 5})
+    frame = pd.DataFrame({"student_id": list("abcdef"), "label": [True] + [False] * 5})
     with pytest.raises(ValueError, match="3 folds need at least 3 students with a positive"):
         repeated_grouped_stratified_kfold(frame, n_splits=3)
     with pytest.raises(ValueError, match="n_splits must be an integer >= 2"):
@@ -318,7 +318,7 @@ def test_kfold_keeps_a_student_with_two_outcomes_on_one_side() -> None:
     # Two school years in one extraction: some students dropped out in one and not the other,
     # which takes the StratifiedGroupKFold path.
     frame = _single_year(n_students=120)
-    second_year = frame.assign(label_dropped_out=~frame["label_dropped_out"])
+    second_year = frame.assign(label=~frame["label"])
     both = pd.concat([frame, second_year.iloc[:150]], ignore_index=True)
     students = both["student_id"].to_numpy()
     folds = list(repeated_grouped_stratified_kfold(both, n_splits=4, n_repeats=2, seed=2))

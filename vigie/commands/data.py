@@ -21,7 +21,17 @@ def synth(
         int | None, typer.Option(min=1, help="Students enrolled in the last school year.")
     ] = None,
     years: Annotated[
-        int | None, typer.Option(min=1, help="School years, ending with the last one.")
+        int | None,
+        typer.Option(min=1, help="School years with outcomes, ending with the last one."),
+    ] = None,
+    burn_in_years: Annotated[
+        int | None,
+        typer.Option(
+            "--burn-in-years",
+            min=0,
+            help="School years simulated before them, written without outcomes, so that "
+            "the first year with outcomes has history features (demo: 1).",
+        ),
     ] = None,
     seed: Annotated[
         int | None, typer.Option(min=0, help="Random seed (same seed, same files).")
@@ -42,6 +52,15 @@ def synth(
             "--scholarship-proxy", help="Audit probe: late arrivals encode scholarship status."
         ),
     ] = False,
+    scenario: Annotated[
+        str | None,
+        typer.Option(
+            "--scenario",
+            help="A variant of the académie (README, Data): weak_ramp (a weaker "
+            "disengagement ramp before leaving), silent (more dropouts without warning), "
+            "absence_strong / absence_weak (chronic absence more / less predictive).",
+        ),
+    ] = None,
     label_bias: Annotated[
         str | None,
         typer.Option(
@@ -65,10 +84,12 @@ def synth(
             establishments=establishments,
             students=students,
             years=years,
+            burn_in_years=burn_in_years,
             seed=seed,
             last_school_year=last_school_year,
             scholarship_proxy=scholarship_proxy or None,
             label_bias=label_bias,
+            scenario=scenario,
             extraction_date=parse_date(extraction_date) if extraction_date else None,
             file_format=file_format,
         )
