@@ -113,7 +113,8 @@ def enrolled_outcomes(extraction: Extraction) -> pd.DataFrame:
 def build_snapshots(extraction: Extraction, as_of_dates: Iterable[dt.date]) -> pd.DataFrame:
     """The feature frame at every date, with `label_dropped_out`, `label_known_on`, the
     fixed-horizon `label`, `label_horizon_known_on`, `censored`, `censor_reason`, `exit_date`
-    and `exit_kind` (NaT / NA unless the student dropped out that year) and `capacity`.
+    and `exit_kind` (NaT / NA unless the student dropped out that year; on a positive row,
+    the exit its label counts, `label_exit_date` / `label_exit_kind`) and `capacity`.
 
     The horizon label needs its horizon observed: rows whose horizon ends after the
     extraction's last event (`extraction_last_event`) are censored (`not_yet_observed`)."""
@@ -137,5 +138,11 @@ def build_snapshots(extraction: Extraction, as_of_dates: Iterable[dt.date]) -> p
         unknown = sorted(merged.loc[merged["capacity"].isna(), "uai"].unique())[:5]
         raise ValueError(f"establishments without a weekly_interview_capacity: {unknown}")
     merged["capacity"] = merged["capacity"].astype("int64")
+    # Lead times and the replay measure time to the exit the label counts: for a positive
+    # row, the horizon's exit (possibly in the next school year: a student who does not come
+    # back after the summer leaves on 1 September), not only the school year's exit.
+    counted = merged["label_exit_date"].notna()
+    merged["exit_date"] = merged["exit_date"].mask(counted, merged["label_exit_date"])
+    merged["exit_kind"] = merged["exit_kind"].mask(counted, merged["label_exit_kind"])
     merged.index = frame.index
     return merged

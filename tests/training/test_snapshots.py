@@ -57,7 +57,11 @@ def test_snapshots_carry_labels_exit_dates_and_capacity(tiny_academie: Path) -> 
     assert set(SENSITIVE_COLUMNS) <= set(frame.columns)  # kept beside, for audits
     dropouts = frame[frame["label_dropped_out"] == 1]
     assert len(dropouts) and dropouts["exit_date"].notna().all()
-    assert frame.loc[frame["label_dropped_out"] == 0, "exit_date"].isna().all()
+    assert (
+        frame.loc[(frame["label_dropped_out"] == 0) & (frame["label"] != 1), "exit_date"]
+        .isna()
+        .all()
+    )
     # Nobody is on a list after they left.
     assert (dropouts["as_of"] <= dropouts["exit_date"]).all()
     assert (frame["capacity"] >= 0).all() and frame["capacity"].dtype == "int64"
@@ -73,6 +77,9 @@ def test_snapshots_carry_labels_exit_dates_and_capacity(tiny_academie: Path) -> 
     counted = frame.loc[positive, "label_exit_date"]
     assert counted.notna().all() and (frame.loc[positive, "as_of"] <= counted).all()
     assert set(frame.loc[positive, "label_exit_kind"]) <= set(EXIT_KINDS)
+    # Lead times and the replay count to the exit the label counts.
+    assert frame.loc[positive, "exit_date"].eq(counted).all()
+    assert frame.loc[positive, "exit_kind"].eq(frame.loc[positive, "label_exit_kind"]).all()
     # The horizon reaches past the extraction for the last weeks: censored, not negative.
     late = frame["as_of"] + pd.Timedelta(weeks=HORIZON_WEEKS) > pd.Timestamp(last)
     assert frame.loc[late & ~positive, "censored"].all()
