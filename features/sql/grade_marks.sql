@@ -1,6 +1,9 @@
 -- Usable marks (out_of > 0) summed per student, subject, school year of the mark and `bucket`
 -- (the mark counts for the as-of dates numbered bucket + 1 onwards), on /20 weighted by the
--- coefficient, overall and per period (periods are 1, 2 or 3 by contract).
+-- coefficient, overall and per period (periods are 1, 2 or 3 by contract). Marks and
+-- coefficients are summed as DECIMAL(38, 18), exactly: a sum of floating-point numbers depends
+-- on the order of its terms, which DuckDB's parallel aggregates do not fix, and the features
+-- must be bitwise the same whatever the thread count (the means divide once, at the end).
 SELECT
     g.student_id,
     g.subject,
@@ -22,8 +25,8 @@ FROM (
         subject,
         period,
         date,
-        coefficient,
-        coefficient * (value / out_of * 20) AS weighted_mark
+        CAST(coefficient AS DECIMAL(38, 18)) AS coefficient,
+        CAST(coefficient * (value / out_of * 20) AS DECIMAL(38, 18)) AS weighted_mark
     FROM grades
     WHERE out_of > 0 AND date >= $grades_from AND date < $last_as_of
 ) AS g
