@@ -29,10 +29,11 @@ from features.synth import synthesize
 AS_OF = [dt.date(2025, 9, 8) + dt.timedelta(weeks=4 * i) for i in range(4)]
 
 
-@pytest.fixture(scope="module")
-def academie(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("determinism") / "extraction"
-    synthesize(out, establishments=4, students=1000, years=2, seed=5, file_format="parquet")
+def awkward_academie(out: Path, years: int = 2, students: int = 1000) -> Path:
+    """A synthetic académie in `out` whose grade sums are inexact in binary and whose Parquet
+    files have small row groups (also used by the training determinism test)."""
+    synthesize(out, establishments=4, students=students, years=years, seed=5,
+               file_format="parquet")  # fmt: skip
     rng = np.random.default_rng(0)
     grades = pq.read_table(out / "grades.parquet")
     rows = grades.num_rows
@@ -45,6 +46,11 @@ def academie(tmp_path_factory: pytest.TempPathFactory) -> Path:
     attendance = pq.read_table(out / "attendance.parquet")
     pq.write_table(attendance, out / "attendance.parquet", row_group_size=4096)
     return out
+
+
+@pytest.fixture(scope="module")
+def academie(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return awkward_academie(tmp_path_factory.mktemp("determinism") / "extraction")
 
 
 def _build(
