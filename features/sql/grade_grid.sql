@@ -7,7 +7,8 @@
 -- over subjects.
 -- Nothing here depends on the order in which DuckDB's parallel aggregate meets the subjects:
 -- the sums are exact (DECIMAL, see `grade_marks`) and each mean divides them once; the spread
--- comes from exact integer sums of the subject means in units of 1e-12 (`subject_units`),
+-- comes from exact integer sums of the subject means in units of 1e-12 (`subject_units`)
+-- and of their squares,
 -- as sqrt(n * sum(x^2) - sum(x)^2) / n, where stddev_pop's floating-point running update
 -- would depend on that order.
 SELECT
@@ -29,24 +30,28 @@ SELECT
         WHERE round(s.subject_mean, $comparison_decimals) < $under_average_grade
     ) AS subjects_below_10_ytd,
     sqrt(CAST(
-        count(s.subject_units) * sum(s.subject_units * s.subject_units)
+        count(s.subject_units) * sum(s.subject_squares)
             - sum(s.subject_units) * sum(s.subject_units)
         AS DOUBLE
     )) / (count(s.subject_units) * 1e12) AS subject_mean_spread_ytd,
     max(s.last_mark_date) AS last_mark_date
 FROM (
+    -- Subject means and their units once per running-sum row, before they are spread over
+    -- the as-of dates.
     SELECT
         *,
-        CAST(round(subject_mean * 1e12) AS HUGEINT) AS subject_units
+        CAST(subject_units AS HUGEINT) * subject_units AS subject_squares,
+        unnest(range(greatest(bucket + 1, $first_index), least(next_bucket, $last_index) + 1))
+            AS as_of_index
     FROM (
-        SELECT
-            *,
-            CAST(weighted_marks AS DOUBLE) / CAST(nullif(weights, 0) AS DOUBLE)
-                AS subject_mean,
-            unnest(range(
-                greatest(bucket + 1, $first_index), least(next_bucket, $last_index) + 1
-            )) AS as_of_index
-        FROM grade_running
+        SELECT *, CAST(round(subject_mean * 1e12) AS BIGINT) AS subject_units
+        FROM (
+            SELECT
+                *,
+                CAST(weighted_marks AS DOUBLE) / CAST(nullif(weights, 0) AS DOUBLE)
+                    AS subject_mean
+            FROM grade_running
+        )
     )
 ) AS s
 JOIN vigie_as_of AS a ON a.as_of_index = s.as_of_index AND a.year_start = s.year_start
