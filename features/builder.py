@@ -16,6 +16,13 @@ features plainly in pandas, and tests hold the two equal.
 
 Only events dated strictly before an as-of date count, and the outcomes table is never read
 here (labels are attached separately by `features.labels`).
+
+The features are bitwise the same whatever DuckDB's thread count, memory limit or grouping of
+the dates into queries (issue 12): DuckDB's parallel aggregates add a group's rows in an order
+that changes from run to run, so no floating-point number is summed over rows. Marks and
+coefficients are summed as decimals (`grade_marks`) and divided once; the spread of subject
+means comes from exact integer sums (`grade_grid`); the establishment's absence rate averages
+decimals (`features.sql`); counts are integers. tests/features/test_determinism.py holds it.
 """
 
 from __future__ import annotations

@@ -26,6 +26,7 @@ from scipy.special import expit
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
+from threadpoolctl import threadpool_limits
 
 __all__ = [
     "CalibrationMethod",
@@ -98,8 +99,11 @@ def fit_calibrator(
     if method == "platt":
         # Nearly unpenalised (C large, finite: a separable slice still converges); Newton
         # steps converge in a few iterations on one feature.
+        # One BLAS thread: OpenBLAS splits the gradient's sums over rows between its threads,
+        # so the fit would change in its last bits with their number (issue 12).
         logistic = LogisticRegression(C=1e4, solver="newton-cholesky", max_iter=200)
-        logistic.fit(x.reshape(-1, 1), y)
+        with threadpool_limits(limits=1, user_api="blas"):
+            logistic.fit(x.reshape(-1, 1), y)
         return ScoreCalibrator(
             "platt", slope=float(logistic.coef_[0, 0]), intercept=float(logistic.intercept_[0])
         )

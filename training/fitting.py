@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 from sklearn.pipeline import Pipeline
+from threadpoolctl import threadpool_limits
 
 from models.encoding import feature_frame
 from models.risk_model import RiskModel
@@ -28,6 +29,7 @@ __all__ = [
     "fit_fold",
     "fit_risk_model",
     "score_fold",
+    "single_blas_thread",
 ]
 
 PRIMARY = "lightgbm"
@@ -45,6 +47,13 @@ class FittedFold:
     fold: Fold
     risk_model: RiskModel
     logistic: Pipeline | None
+
+
+def single_blas_thread() -> threadpool_limits:
+    """A context where NumPy's BLAS (OpenBLAS) uses one thread. It splits sums over rows
+    between its threads, so the logistic regression's Newton steps would change in their last
+    bits with the number of cores; LightGBM's threads are fixed by its own parameters."""
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 def fit_risk_model(fold: Fold, config: TrainConfig) -> RiskModel:
@@ -75,7 +84,9 @@ def fit_fold(fold: Fold, config: TrainConfig, with_baseline: bool = True) -> Fit
     if with_baseline:
         logistic = logistic_baseline(
             C=config.logistic.C, max_iter=config.logistic.max_iter, seed=config.seed
-        ).fit(feature_frame(fold.train), fold.train[LABEL].astype("int64"))
+        )
+        with single_blas_thread():
+            logistic.fit(feature_frame(fold.train), fold.train[LABEL].astype("int64"))
     return FittedFold(fold, risk_model, logistic)
 
 
@@ -93,7 +104,8 @@ def score_fold(fitted: FittedFold) -> pd.DataFrame:
     scored[PRIMARY] = fitted.risk_model.calibrator_.predict(raw)
     scored[RAW_COLUMN] = expit(raw)
     if fitted.logistic is not None:
-        scored["logistic"] = fitted.logistic.predict_proba(feature_frame(test))[:, 1]
+        with single_blas_thread():
+            scored["logistic"] = fitted.logistic.predict_proba(feature_frame(test))[:, 1]
     for name, rule in RULE_BASELINES.items():
         scored[name] = rule(test).to_numpy(dtype=np.float64)
     return scored

@@ -8,7 +8,13 @@ SELECT
     f.assessments_8w - c.class_median_assessments_8w AS assessments_8w_vs_class_median
 FROM student_features AS f
 JOIN (
-    SELECT uai, as_of, avg(unjustified_absence_rate_4w) AS establishment_unjustified_absence_rate_4w
+    -- The mean of the students' rates, summed exactly (as DECIMAL): a floating-point sum
+    -- would depend on the order of DuckDB's parallel aggregate.
+    SELECT
+        uai,
+        as_of,
+        CAST(avg(CAST(unjustified_absence_rate_4w AS DECIMAL(38, 18))) AS DOUBLE)
+            AS establishment_unjustified_absence_rate_4w
     FROM student_features
     GROUP BY uai, as_of
 ) AS e ON e.uai = f.uai AND e.as_of = f.as_of

@@ -1,6 +1,12 @@
 -- Usable marks (out_of > 0) summed per student, subject, school year of the mark and `bucket`
 -- (the mark counts for the as-of dates numbered bucket + 1 onwards), on /20 weighted by the
 -- coefficient, overall and per period (periods are 1, 2 or 3 by contract).
+-- Weighted marks and coefficients are summed exactly, as decimals with 12 digits after the
+-- point: a sum of floating-point numbers depends on the order of its terms, which DuckDB's
+-- parallel aggregates do not fix, and the features must be bitwise the same whatever the
+-- thread count (the means divide the exact sums once, at the end). DECIMAL(18, 12) is summed
+-- on 64-bit integers (wider decimals cost a quarter more time); it holds weighted marks up to
+-- 10^6, i.e. coefficients up to 50,000 (a larger one stops the build with a conversion error).
 SELECT
     g.student_id,
     g.subject,
@@ -22,8 +28,8 @@ FROM (
         subject,
         period,
         date,
-        coefficient,
-        coefficient * (value / out_of * 20) AS weighted_mark
+        CAST(coefficient AS DECIMAL(18, 12)) AS coefficient,
+        CAST(coefficient * (value / out_of * 20) AS DECIMAL(18, 12)) AS weighted_mark
     FROM grades
     WHERE out_of > 0 AND date >= $grades_from AND date < $last_as_of
 ) AS g
