@@ -54,6 +54,15 @@ def logged_comparison(client: Any, run_id: str) -> LoggedComparison:
         return comparison_from_json(Path(path).read_text(encoding="utf-8"))
 
 
+def logged_replay(client: Any, run_id: str) -> pd.DataFrame | None:
+    """The replay of the school year the run logged (None for a run without one)."""
+    from training.report import replay_from_json
+
+    with tempfile.TemporaryDirectory(prefix="vigie-evaluate-") as tmp:
+        path = _download(client, run_id, COMPARISON_ARTIFACT, tmp)
+        return replay_from_json(Path(path).read_text(encoding="utf-8"))
+
+
 def recompute_comparison(client: Any, run_id: str, n_boot: int | None = None) -> LoggedComparison:
     """The comparison recomputed from the run's test predictions and configuration."""
     with tempfile.TemporaryDirectory(prefix="vigie-evaluate-") as tmp:

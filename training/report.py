@@ -114,6 +114,18 @@ def comparison_from_json(text: str) -> tuple[pd.DataFrame, pd.DataFrame, dict[st
     return table, lift, payload.get("context", {})
 
 
+def replay_from_json(text: str) -> pd.DataFrame | None:
+    """The replay's table per model back from `comparison_to_json` (None when the run
+    logged no replay)."""
+    payload = json.loads(text)
+    models = (payload.get("replay") or {}).get("models")
+    if not models:
+        return None
+    table = pd.DataFrame.from_dict(models, orient="index")
+    table.index.name = "model"
+    return table
+
+
 def _records(table: pd.DataFrame) -> dict[str, dict[str, Any]]:
     records: dict[str, dict[str, Any]] = {}
     for name, row in table.iterrows():

@@ -99,6 +99,9 @@ def test_evaluate_and_promote_from_the_command_line(
     shown = runner.invoke(app, ["evaluate", "--model-version", trained.version])
     assert shown.exit_code == 0, shown.output
     assert "precision@k" in shown.output and trained.run_id in shown.output
+    # The replay of the tested year, in distinct students and dropouts reached.
+    assert "Replay of the tested year" in shown.output
+    assert "distinct students invited" in shown.output
     as_json = runner.invoke(app, ["evaluate", "--run", trained.run_id, "--json"])
     assert as_json.exit_code == 0 and '"lightgbm"' in as_json.output
     missing = runner.invoke(app, ["evaluate", "--run", "f" * 32])

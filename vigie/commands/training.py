@@ -62,6 +62,8 @@ def train(
                                    prepared=prepared)  # fmt: skip
     title = f"Run {outcome.run_id}: tested student-weeks of {_tested(outcome.result.folds)}"
     _show(outcome.result.comparison, outcome.result.lift, train_config.list_rules, as_json, title)
+    if outcome.replay is not None and not as_json:
+        _show_replay(outcome.replay.table)
     (error_console if as_json else console).print(  # keep stdout pure JSON with --json
         f"Registered {train_config.registered_model_name} version {outcome.version} as "
         f"challenger ({outcome.seconds:.0f} s). Read its fairness audit (logged to the run; "
@@ -181,7 +183,12 @@ def evaluate(
     """Print the comparison table of a logged training run (or recompute it)."""
     from mlflow.tracking import MlflowClient
 
-    from training.logged import logged_comparison, recompute_comparison, resolve_run_id
+    from training.logged import (
+        logged_comparison,
+        logged_replay,
+        recompute_comparison,
+        resolve_run_id,
+    )
     from training.tracking import setup_tracking
     from vigie.settings import load_settings
 
@@ -193,9 +200,12 @@ def evaluate(
             table, lift, context = recompute_comparison(client, run_id, n_boot)
         else:
             table, lift, context = logged_comparison(client, run_id)
+        replay = None if recompute or as_json else logged_replay(client, run_id)
     rules = tuple(context.get("rules", ("k", "2k", "5%")))
     how = "recomputed" if recompute else "as logged"
     _show(table, lift, rules, as_json, f"Run {run_id}, comparison {how}")
+    if replay is not None:
+        _show_replay(replay)
 
 
 def _show(
@@ -209,6 +219,15 @@ def _show(
     console.print(render_comparison(table, rules, title))
     if len(lift):
         console.print(render_lift(lift, rules))
+
+
+def _show_replay(replay: pd.DataFrame) -> None:
+    """The replay of the school year: the slots spent week by week with the queue's rule,
+    counted in distinct students and dropouts reached (training.replay)."""
+    from training.report import render_replay
+
+    title = "Replay of the tested year with the weekly queue (each invited student interviewed)"
+    console.print(render_replay(replay, title))
 
 
 def _tested(folds: list[dict[str, str]]) -> str:
