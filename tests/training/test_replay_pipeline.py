@@ -72,10 +72,13 @@ def test_the_replay_is_deterministic_and_reported(result, replay, config: TrainC
 
 
 def test_the_ceiling_ranks_by_the_latent_risk_when_given(result, config: TrainConfig) -> None:
-    rows = result.predictions.drop_duplicates(["student_id", "school_year"])
+    # The label is a row's (leaving within the horizon after its week): a weekly latent risk
+    # equal to it is the best ranking there is.
+    rows = result.predictions.drop_duplicates(["student_id", "school_year", "as_of"])
     latent = pd.DataFrame({
         "student_id": rows["student_id"].astype(str).to_numpy(),
         "school_year": rows["school_year"].astype(str).to_numpy(),
+        "as_of": rows["as_of"].to_numpy(),
         "latent_risk": rows["label"].astype(float).to_numpy(),
     })  # fmt: skip
     table = replay_evaluation(result.predictions, config, latent).table
