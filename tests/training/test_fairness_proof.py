@@ -34,7 +34,7 @@ def _academie(out: Path, probed: bool) -> Path:
         population={"ability_male": 0.0, "male_share": dict.fromkeys(TRACKS, 0.5)},
     )  # fmt: skip
     probes = {"scholarship_proxy": True, "label_bias": "girls"} if probed else {}
-    synthesize(out, establishments=10, students=2400, years=4, seed=5, config=config, **probes)
+    synthesize(out, establishments=20, students=4800, years=4, seed=5, config=config, **probes)
     return out
 
 

@@ -48,8 +48,9 @@ class FairnessAudit:
 
     `metrics` and `disparities` pool every kind of establishment ("across kinds"; their recall
     ratios carry intervals corrected for their own number, reported, never blocking);
-    `within_metrics` and `within_disparities` hold the sensitive groupings inside each kind,
-    whose corrected recall ratios are what the promotion gate judges."""
+    `within_metrics` and `within_disparities` hold the sensitive groupings inside each kind.
+    The promotion gate judges `gate_table`: the sensitive groupings' recall ratios pooled over
+    kinds and within each kind, as one family corrected for its number (`_gate_family`)."""
 
     config: FairnessConfig
     context: dict[str, Any]
@@ -64,9 +65,9 @@ class FairnessAudit:
     timings: dict[str, float] = field(default_factory=dict)
     within_metrics: pd.DataFrame = field(default_factory=pd.DataFrame)
     within_disparities: pd.DataFrame = field(default_factory=pd.DataFrame)
-    # What the gate judges: `within_disparities`, or, when no kind of establishment has a
-    # judged sensitive group (a small académie), the sensitive groupings pooled over kinds.
-    gate_scope: str = "within_establishment_kind"
+    # What the gate judges: the sensitive groupings pooled over kinds and within each kind
+    # (only pooled when no kind of establishment has a judged sensitive group).
+    gate_scope: str = "pooled_and_within_establishment_kind"
     gate_table: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def out_of_band(self, metric: str = LEADING_METRIC) -> pd.DataFrame:
@@ -123,6 +124,39 @@ class FairnessAudit:
                                 self.corrected_out_of_band(within=False).to_dict(orient="records")],
             },
         }  # fmt: skip
+
+
+ALL_KINDS = "all_kinds"
+"""The `kind` of a ratio pooled over every kind of establishment, in the gate's family."""
+
+
+def _gate_family(
+    pooled: pd.DataFrame,
+    replicates: dict[tuple[str, ...], Any],
+    kinds: Any,
+    within_table: pd.DataFrame,
+    config: FairnessConfig,
+) -> tuple[str, pd.DataFrame]:
+    """What the gate judges, as one family corrected for its number of ratios: the
+    sensitive groupings pooled over every kind of establishment (`kind` = `ALL_KINDS`) and
+    within each kind whose groups are large enough. Pooled, a disparity present in every
+    kind keeps the power of the whole académie; within kind, a disparity is not mistaken for
+    the kinds' structural differences (capacity, base rates), and one confined to a kind is
+    seen. The groupings of establishment kind and track themselves are reported, not judged."""
+    sensitive = pooled[pooled["grouping"].isin(SENSITIVE_GROUPINGS)].assign(kind=ALL_KINDS)
+    keyed = {(ALL_KINDS, *key): values for key, values in replicates.items()}
+    judged_within = len(within_table) and within_table["in_family"].any()
+    if judged_within:
+        raw = kinds.disparities
+        combined = pd.concat([sensitive, raw], ignore_index=True)
+        keyed.update(kinds.replicates)
+        scope = "pooled_and_within_establishment_kind"
+    else:  # no kind has groups large enough: the sensitive groupings pooled over kinds only
+        combined, scope = sensitive.reset_index(drop=True), "all_kinds_pooled"
+    table = judge_recall(
+        combined, keyed, config, SENSITIVE_GROUPINGS, ("kind", "grouping", "group")
+    )
+    return scope, table
 
 
 def _family(table: pd.DataFrame) -> pd.DataFrame:
@@ -202,11 +236,7 @@ def run_audit(
     if len(within_table):
         within_table = judge_recall(within_table, kinds.replicates, config, SENSITIVE_GROUPINGS,
                                     ("kind", "grouping", "group"))  # fmt: skip
-    if len(within_table) and within_table["in_family"].any():
-        gate_scope, gate_table = "within_establishment_kind", within_table
-    else:  # no kind has groups large enough: judge the sensitive groupings pooled over kinds
-        gate_scope = "all_kinds_pooled"
-        gate_table = judge_recall(pooled, replicates, config, SENSITIVE_GROUPINGS)
+    gate_scope, gate_table = _gate_family(pooled, replicates, kinds, within_table, config)
     timings["lists_seconds"] = time.perf_counter() - started
 
     started = time.perf_counter()

@@ -66,6 +66,7 @@ _VALUES: dict[str, tuple[str, str]] = {
     "middle": ("moyenne", "middle"),
     "disadvantaged": ("défavorisée", "disadvantaged"),
     "college": ("collège", "collège"),
+    "all_kinds": ("tous types d'établissement", "all kinds of establishment"),
     "general": ("générale", "general"),
     "technological": ("technologique", "technological"),
     "vocational": ("professionnelle", "vocational"),

@@ -231,9 +231,7 @@ def _gate_rule(gate: dict[str, Any], language: str) -> str:
         band=f"{gate['band'][0]}–{gate['band'][1]}",
     )  # fmt: skip
     return (
-        rule
-        if gate["scope"] == "within_establishment_kind"
-        else f"{rule} " + text("gate_pooled", language)
+        rule if gate["scope"] != "all_kinds_pooled" else f"{rule} " + text("gate_pooled", language)
     )
 
 

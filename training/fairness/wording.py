@@ -54,16 +54,18 @@ _TEXT: dict[str, tuple[str, str]] = {
     ),
     "gate_rule_holm": (
         "Ce que juge la barrière : le rappel de chaque groupe sensible (sexe, bourse, PCS, "
-        "sexe x bourse) rapporté à celui du groupe de référence du même type d'établissement "
-        "(collège, lycée GT, professionnel, polyvalent). Un groupe n'est hors bande que si "
+        "sexe x bourse) rapporté à celui du groupe de référence, tous types d'établissement "
+        "confondus et dans chaque type (collège, lycée GT, professionnel, polyvalent). Un "
+        "groupe n'est hors bande que si "
         "son intervalle corrigé du nombre de rapports jugés ({tests}) est entièrement hors de "
         "la bande {band} : correction de Holm (risque global {alpha}), niveaux de {level} "
         "pour le premier rapport testé jusqu'à 1 - {alpha} pour le dernier. Les écarts entre "
         "types d'établissement (les lycées professionnels moins repérés à capacité égale, "
         "effet de capacité documenté) sont rapportés ci-dessous, pas jugés.",
         "What the gate judges: the recall of each sensitive group (sex, scholarship, parents' "
-        "occupation, sex x scholarship) over that of the reference group of the same kind of "
-        "establishment (collège, general and technological, vocational, multi-track lycée). "
+        "occupation, sex x scholarship) over that of the reference group, all kinds of "
+        "establishment pooled and within each kind (collège, general and technological, "
+        "vocational, multi-track lycée). "
         "A group is out of band only when its interval, corrected for the number of ratios "
         "judged ({tests}), lies entirely outside the {band} band: Holm correction (family-wise "
         "error {alpha}), levels from {level} for the first ratio tested to 1 - {alpha} for the "
@@ -72,13 +74,15 @@ _TEXT: dict[str, tuple[str, str]] = {
     ),
     "gate_rule_bonferroni": (
         "Ce que juge la barrière : le rappel de chaque groupe sensible (sexe, bourse, PCS, "
-        "sexe x bourse) rapporté à celui du groupe de référence du même type d'établissement. "
+        "sexe x bourse) rapporté à celui du groupe de référence, tous types confondus et dans "
+        "chaque type d'établissement. "
         "Un groupe n'est hors bande que si son intervalle au niveau {level} (Bonferroni : "
         "1 - {alpha}/{tests} rapports jugés) est entièrement hors de la bande {band}. Les "
         "écarts entre types d'établissement sont rapportés ci-dessous, pas jugés.",
         "What the gate judges: the recall of each sensitive group (sex, scholarship, parents' "
-        "occupation, sex x scholarship) over that of the reference group of the same kind of "
-        "establishment. A group is out of band only when its interval at level {level} "
+        "occupation, sex x scholarship) over that of the reference group, all kinds pooled "
+        "and within each kind of establishment. A group is out of band only when its "
+        "interval at level {level} "
         "(Bonferroni: 1 - {alpha}/{tests} ratios judged) lies entirely outside the {band} "
         "band. Differences between kinds of establishment are reported below, not judged.",
     ),
