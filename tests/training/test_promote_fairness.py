@@ -181,7 +181,8 @@ def test_audit_command_rebuilds_the_run_and_refuses_a_changed_extraction(
     moved = tmp_path / "copy"
     moved.mkdir()
     for path in tiny_academie.iterdir():
-        (moved / path.name).write_bytes(path.read_bytes())
+        if path.is_file():  # the tables (not the synthetic side folder _synth/)
+            (moved / path.name).write_bytes(path.read_bytes())
     (moved / "outcomes.parquet").write_bytes(b"changed")
     assert data_fingerprint(moved)["sha256"] != data_fingerprint(tiny_academie)["sha256"]
     stale = runner.invoke(app, ["audit", "--run", trained.run_id, "--data", str(moved), "--no-log"])
