@@ -123,9 +123,14 @@ def latent_table(draft: Draft, config: SynthConfig) -> pa.Table:
     ) if len(number) else np.zeros(0, dtype=np.int64)  # fmt: skip
     risk = np.maximum.reduceat(risk, starts) if len(starts) else risk
     number, year, day = number[starts], year[starts], day[starts]
+
+    def text(vocabulary: Sequence[str], codes: np.ndarray) -> pa.Array:  # no Python strings
+        indices = pa.array(np.asarray(codes).astype(np.int32))
+        return pa.DictionaryArray.from_arrays(indices, pa.array(list(vocabulary))).cast(pa.string())
+
     return pa.table({
-        "student_id": pa.array(ids[number].astype(object), pa.string()),
-        "school_year": pa.array(np.asarray(draft.school_years, dtype=object)[year], pa.string()),
+        "student_id": text(ids, number),
+        "school_year": text(draft.school_years, year),
         "as_of": pa.array(day.astype("datetime64[D]"), pa.date32()),
         "latent_risk": pa.array(risk.astype(np.float32), pa.float32()),
     }, schema=schema)  # fmt: skip
