@@ -34,7 +34,8 @@ def academie(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def config() -> TrainConfig:
-    return fast_config()
+    # A refit on every labelled year: the largest fit, whose determinism is the hardest.
+    return fast_config(final_model="refit")
 
 
 def _prepare(academie: Path, config: TrainConfig, threads: int) -> PreparedData:

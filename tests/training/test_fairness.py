@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from training.fairness import FairnessConfig
-from training.fairness.disparities import disparities, reference_groups
+from training.fairness.disparities import SENSITIVE_GROUPINGS, disparities, reference_groups
 from training.fairness.explanations import reason_families, top_raising_family
 from training.fairness.groups import group_frame, group_label
 from training.fairness.metrics import group_metrics
@@ -187,9 +187,20 @@ def test_sensitive_groups_are_judged_within_each_kind_of_establishment() -> None
                           config)  # fmt: skip
     empty = pd.DataFrame()
     audit = FairnessAudit(config, {}, measured.table, pooled, {}, empty, empty, empty, empty,
-                          empty, {}, kinds.metrics, judged, gate_table=judged)  # fmt: skip
+                          empty, {}, kinds.metrics, judged,
+                          gate_scope="within_establishment_kind", gate_table=judged)  # fmt: skip
     gate = audit.gate()
     assert gate["scope"] == "within_establishment_kind" and gate["correction"] == "holm"
+    # What `run_audit` judges: the sensitive groups pooled over kinds and within each kind,
+    # one family corrected for its number of ratios.
+    from training.fairness.audit import ALL_KINDS, _gate_family
+
+    scope, table = _gate_family(pooled, ratio_replicates(measured, config), kinds, judged, config)
+    combined = table[table["in_family"]]
+    assert scope == "pooled_and_within_establishment_kind"
+    assert set(combined["kind"]) == {ALL_KINDS, "college", "lycee_pro"}
+    assert set(combined["grouping"]) <= set(SENSITIVE_GROUPINGS)
+    assert (combined["tests"] == len(combined)).all() and len(combined) > len(family)
     assert gate["tests"] == len(family)
     assert gate["adjusted_level"] == pytest.approx(1 - 0.05 / len(family))
     assert gate["across_kinds"]["judged"] is False
