@@ -59,3 +59,16 @@ def test_an_extraction_without_fingerprint_is_generated_again(
     _run(monkeypatch, tmp_path)
     Settings(home=tmp_path).demo_fingerprint.unlink()  # an extraction from before the stamp
     assert "made from another configuration" in _run(monkeypatch, tmp_path)
+
+
+def test_an_extraction_without_the_latent_risk_is_generated_again(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, no_training: list[Path]
+) -> None:
+    from features.synth.latent_file import LATENT_PATH
+
+    _run(monkeypatch, tmp_path)
+    latent = Settings(home=tmp_path).demo_extraction / LATENT_PATH
+    assert latent.is_file()
+    latent.unlink()  # an extraction from before the side file of the ceiling
+    assert "an older generator" in _run(monkeypatch, tmp_path)
+    assert latent.is_file()

@@ -36,6 +36,10 @@ Weaker and simpler baselines, scored beside the others for the replay of the sch
 - Ceiling (`ceiling_latent`, synthetic académies only): the generator's own latent risk of
   each student-year used as a ranking, read from `<extraction>/_synth/latent.parquet` when the
   generator writes one (columns student_id, school_year, latent_risk, and optionally as_of).
+  `vigie synth` writes it per class-week Monday: the student-year's dropout probability plus
+  the week's disengagement intensity (`features.synth.latent_file`), what the generator knew
+  on that week without the future. It is a ceiling, never a baseline to beat (the gain gate of
+  `training.promote` leaves it out).
 """
 
 from __future__ import annotations

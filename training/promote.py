@@ -10,9 +10,14 @@ all of them at once; it is the one place to add checks. Two kinds:
 - overridable by a written justification, recorded on the version with who gave it and when:
   the fairness gate (`fairness_problems`: the run's audit finds a sensitive group whose
   corrected recall-ratio interval lies outside the band within its kind of establishment, or
-  the run has no audit) and the gain gate (`gain_problems`: the 95 % paired interval of the
-  gain over the best baselines of the run, and over the current champion on the same tested
-  student-weeks, must lie above 0; `gain_evidence` is the one place that says which metric).
+  the run has no audit) and the gain gate (`gain_problems`). The gain gate judges the replay
+  of the school year (`training.replay`): the distinct future dropouts interviewed at least 4
+  weeks (the run's `lead_time_ahead_weeks`) before they left. The 95 % paired interval of the
+  difference must lie above 0 over the best baseline of the version's own run (every baseline
+  replayed: logistic, rules, level prior, recent absences, hand-weighted; never the synthetic
+  ceiling) and over the current champion, replayed on the same tested weeks from both
+  versions' predictions (`paired_gain`). `gain_evidence` is the one place that says which
+  metric.
 
 A promotion records who promoted the version and when, as tags.
 """
@@ -37,6 +42,7 @@ from training.tracking import CHAMPION, COMPARISON_ARTIFACT, PREDICTIONS_ARTIFAC
 
 __all__ = [
     "GAIN_METRIC",
+    "GAIN_STATISTIC",
     "Gain",
     "Promotion",
     "PromotionRefused",
@@ -52,13 +58,13 @@ __all__ = [
     "score_champion",
 ]
 
-# The gain a version must show, as `vigie train` logs it per baseline (`training.evaluation.
-# paired_lift`, metric `lift_vs_<baseline>.<GAIN_METRIC>[_low|_high]`). When the replay's
-# "distinct future dropouts invited at least 4 weeks before they left" is logged the same way,
-# switching to it is this one line.
-GAIN_METRIC = "precision_at_k_lift"
-GAIN_RULE = "k"  # the list rule of the paired comparison with the champion
-_LOGISTIC = "logistic"
+# The gain a version must show, as `vigie train` logs it per replayed baseline
+# (`training.report.replay_for_mlflow` of `training.replay.replay_paired`: metric
+# `lift_vs_<baseline>.<GAIN_METRIC>[_low|_high]`): LightGBM minus the baseline in distinct
+# future dropouts interviewed at least `lead_time_ahead_weeks` before they left.
+GAIN_STATISTIC = "dropouts_reached_ahead"
+GAIN_METRIC = f"replay.{GAIN_STATISTIC}_diff"
+NOT_BASELINES = ("ceiling_latent",)  # the synthetic generator's own risk: a ceiling, not a bar
 
 
 class PromotionRefused(Exception):
@@ -91,7 +97,7 @@ class Promotion:
 
 @dataclass(frozen=True)
 class Gain:
-    """The paired gain of a version over another model on the same tested student-weeks."""
+    """The paired gain of a version over another model on the same tested weeks."""
 
     against: str
     metric: str
@@ -103,7 +109,7 @@ class Gain:
         return math.isfinite(self.low) and self.low > 0
 
     def describe(self) -> str:
-        return (f"{self.metric} gain {self.estimate:+.3f} [{self.low:+.3f}, {self.high:+.3f}] "
+        return (f"{self.metric} gain {self.estimate:+g} [{self.low:+g}, {self.high:+g}] "
                 "(95 % paired interval, lower bound not above 0)")  # fmt: skip
 
 
@@ -173,9 +179,11 @@ def identity_problems(client: Any, name: str, version: str, run: Any) -> list[st
 
 
 def gain_evidence(run: Any) -> list[Gain]:
-    """The paired gains of the run's model over the best baselines of its own run, as logged
-    by `vigie train` under `GAIN_METRIC`: over the logistic regression and over the best rule
-    (the rule the model beats by least). Empty when the run logged none."""
+    """The paired gain of the run's model over the best baseline of its own run, as logged by
+    `vigie train` under `GAIN_METRIC`: every replayed baseline counts (not the synthetic
+    ceiling, `NOT_BASELINES`), and the best one is the one the model beats by least (lowest
+    estimate, then lowest lower bound). Empty when the run logged none (a run from before the
+    replay)."""
     metrics = run.data.metrics
     prefix, suffix = "lift_vs_", f".{GAIN_METRIC}"
     baselines = sorted(key[len(prefix):-len(suffix)] for key in metrics
@@ -186,49 +194,47 @@ def gain_evidence(run: Any) -> list[Gain]:
         return Gain(baseline, GAIN_METRIC, metrics[key], metrics.get(f"{key}_low", math.nan),
                     metrics.get(f"{key}_high", math.nan))  # fmt: skip
 
-    gains = [gain(name) for name in baselines]
-    rules = [item for item in gains if item.against != _LOGISTIC]
-    chosen = [item for item in gains if item.against == _LOGISTIC]
-    if rules:
-        best = min(rules, key=lambda item: item.estimate)
-        chosen.append(Gain(f"the best rule ({best.against})", *[getattr(best, f) for f in
-                           ("metric", "estimate", "low", "high")]))  # fmt: skip
-    return chosen
+    gains = [gain(name) for name in baselines if name not in NOT_BASELINES]
+    if not gains:
+        return []
+
+    def least(item: Gain) -> tuple[float, float]:
+        low = item.low if math.isfinite(item.low) else -math.inf
+        return item.estimate, low
+
+    best = min(gains, key=least)
+    return [Gain(f"the best baseline ({best.against})", best.metric, best.estimate, best.low,
+                 best.high)]  # fmt: skip
 
 
 def paired_gain(
-    scored: pd.DataFrame, ours: str, theirs: str, rule: str = GAIN_RULE,
-    n_boot: int = 500, seed: int = 0,
+    scored: pd.DataFrame, ours: str, theirs: str, n_boot: int = 500, seed: int = 0,
+    ahead_weeks: float = 4,
 ) -> tuple[float, float, float]:  # fmt: skip
-    """Pooled precision@`rule` of the `ours` scores minus that of `theirs` on the same rows,
-    with a 95 % paired cluster-bootstrap interval (the same resampled establishments for
-    both, as `training.evaluation.paired_lift`)."""
-    from training.metrics_lists import week_table
+    """Distinct future dropouts interviewed at least `ahead_weeks` before they left in the
+    replay of the `ours` scores, minus in that of `theirs`, on the same rows, with a 95 %
+    paired cluster-bootstrap interval (`training.replay.replay_paired`: the same resampled
+    establishments for both, the same resamples as `vigie train`'s replay).
 
-    base = scored.loc[:, ["student_id", "as_of", "uai", "capacity", "label"]]
-    totals = []
-    for column in (ours, theirs):
-        frame = base.assign(score=scored[column].to_numpy(dtype="float64"))
-        table = week_table(frame, rule).groupby("cluster", sort=True)[["hits", "listed"]].sum()
-        totals.append(table)
-    mine, other = totals[0], totals[1].reindex(totals[0].index, fill_value=0)
-    n = len(mine)
-    counts = np.random.default_rng(seed).multinomial(n, np.full(n, 1 / n), size=n_boot)
+    `scored`: the tested student-weeks (uai, school_year, as_of, student_id, capacity, label,
+    and exit_date, censored, exit_kind when present) with both score columns, probabilities
+    (the queue's risk margin applies)."""
+    from training.replay import replay_paired, replay_year
 
-    def precision(table: pd.DataFrame, weights: np.ndarray) -> np.ndarray:
-        listed = weights @ table["listed"].to_numpy(dtype="float64")
-        hits = weights @ table["hits"].to_numpy(dtype="float64")
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(listed > 0, hits / np.where(listed > 0, listed, 1), np.nan)
-
-    one = np.ones((1, n))
-    estimate = float((precision(mine, one) - precision(other, one))[0])
-    differences = precision(mine, counts) - precision(other, counts)
-    defined = differences[~np.isnan(differences)]
-    if not defined.size:
-        return estimate, math.nan, math.nan
-    low, high = np.percentile(defined, [2.5, 97.5])
-    return estimate, float(low), float(high)
+    columns = ["uai", "school_year", "as_of", "student_id", "capacity", "label"]
+    optional = [c for c in ("exit_date", "exit_kind", "censored") if c in scored.columns]
+    base = scored.loc[:, [*columns, *optional]]
+    if "exit_date" in base.columns:
+        base["exit_date"] = pd.to_datetime(base["exit_date"])
+    invitations = {
+        name: replay_year(base.assign(score=scored[column].to_numpy(dtype="float64")), seed=seed)
+        for name, column in (("ours", ours), ("theirs", theirs))
+    }
+    table = replay_paired(invitations, base, "ours", ahead_weeks=ahead_weeks, n_boot=n_boot,
+                          seed=seed)  # fmt: skip
+    row = table.loc["theirs"]
+    key = f"{GAIN_STATISTIC}_diff"
+    return float(row[key]), float(row[f"{key}_low"]), float(row[f"{key}_high"])
 
 
 def _predictions(client: Any, run_id: str) -> pd.DataFrame | None:
@@ -252,10 +258,11 @@ def _evaluated_rows(predictions: pd.DataFrame, run: Any) -> pd.DataFrame:
 def champion_gain(
     client: Any, run: Any, champion_version: str, champion_run: Any, name: str | None = None
 ) -> Gain | str:
-    """The paired gain of `run`'s model over the champion's on the same tested student-weeks:
-    the champion's own test predictions where they cover them; otherwise, when `name` is given,
-    the champion model scored on the weeks it lacks (`score_champion`). A sentence saying why
-    the two cannot be compared when neither is possible."""
+    """The paired gain of `run`'s model over the champion's in the replay of the same tested
+    weeks (`paired_gain`): the champion's own test predictions where they cover them;
+    otherwise, when `name` is given, the champion model scored on the weeks it lacks
+    (`score_champion`). A sentence saying why the two cannot be compared when neither is
+    possible."""
     ours = _predictions(client, run.info.run_id)
     theirs = _predictions(client, champion_run.info.run_id)
     who = f"the champion (version {champion_version}, run {champion_run.info.run_id})"
@@ -277,11 +284,12 @@ def champion_gain(
         if isinstance(scored, str):
             return f"{lacking}, and it could not be scored on them ({scored})"
         joined.loc[uncovered, "lightgbm_champion"] = scored
-    seed = int(run.data.params.get("seed", 0))
-    n_boot = int(run.data.params.get("n_boot", 500))
-    estimate, low, high = paired_gain(joined, "lightgbm", "lightgbm_champion", GAIN_RULE,
-                                      n_boot, seed)  # fmt: skip
-    return Gain(who, "precision_at_k", estimate, low, high)
+    params = run.data.params
+    seed, n_boot = int(params.get("seed", 0)), int(params.get("n_boot", 500))
+    ahead = float(params.get("lead_time_ahead_weeks", 4))
+    estimate, low, high = paired_gain(joined, "lightgbm", "lightgbm_champion", n_boot, seed,
+                                      ahead)  # fmt: skip
+    return Gain(who, f"replay.{GAIN_STATISTIC}", estimate, low, high)
 
 
 def score_champion(
@@ -337,16 +345,16 @@ def _evaluated_plan(run: Any) -> dict[str, Any] | None:
 
 
 def gain_problems(client: Any, name: str, version: str) -> list[str]:
-    """The gain gate: every gain whose 95 % paired interval does not lie above 0, over the
-    best baselines of the version's own run and over the current champion (on the same
-    tested student-weeks), or the reason a comparison could not be made. Empty when it
-    passes."""
+    """The gain gate: every gain in distinct dropouts reached ahead whose 95 % paired interval
+    does not lie above 0, over the best baseline of the version's own run and over the
+    current champion (replayed on the same tested weeks), or the reason a comparison could not
+    be made. Empty when it passes."""
     run = client.get_run(client.get_model_version(name, version).run_id)
     evidence = gain_evidence(run)
     problems = []
     if not evidence:
         problems.append(f"its training run {run.info.run_id} logged no paired gain "
-                        f"({GAIN_METRIC}) over its baselines")  # fmt: skip
+                        f"({GAIN_METRIC}) over its baselines in the replay")  # fmt: skip
     problems += [f"it does not beat {item.against}: {item.describe()}"
                  for item in evidence if not item.convincing()]  # fmt: skip
     champion = _current_champion(client, name)

@@ -211,7 +211,9 @@ _REPLAY_ROWS = (
 def render_replay(replay: pd.DataFrame, title: str = "Replay of the school year") -> Table:
     """The replay's headline metrics with 95 % intervals, one column per model."""
     rich_table = Table(title=title, title_justify="left")
-    rich_table.add_column("metric", style="bold")
+    # The labels stay whole on a narrow terminal (the model columns wrap instead): with the
+    # ceiling, the replay has ten columns.
+    rich_table.add_column("metric", style="bold", no_wrap=True)
     for model in replay.index:
         rich_table.add_column(str(model), justify="right")
     for label, column, digits in _REPLAY_ROWS:

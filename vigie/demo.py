@@ -23,6 +23,7 @@ from features.catalog import ABSENTEEISM_THRESHOLD
 from features.feature_set import FeatureSet
 from features.pipeline import build_feature_file
 from features.synth import SynthConfig, load_config, synthesize
+from features.synth.latent_file import LATENT_PATH
 from vigie.settings import Settings
 
 __all__ = ["config_fingerprint", "demo_as_of", "run_demo", "summarise_features"]
@@ -88,14 +89,16 @@ def run_demo(settings: Settings, console: Console, dashboard: bool = False) -> P
     fingerprint = config_fingerprint(config)
     started = time.perf_counter()
     made_from = stamp.read_text(encoding="utf-8").strip() if stamp.is_file() else None
-    if extraction.is_dir() and made_from == fingerprint:
+    # An extraction from before the generator wrote its latent risk (the replay's ceiling,
+    # `features.synth.latent_file`) is generated again.
+    has_latent = (extraction / LATENT_PATH).is_file()
+    if extraction.is_dir() and made_from == fingerprint and has_latent:
         console.print(f"Demo académie: reusing {extraction} (delete it to generate it again)")
     else:
         if extraction.is_dir():
-            console.print(
-                f"Demo académie: {extraction} was made from another configuration; "
-                "generating it again"
-            )
+            why = ("another configuration" if made_from != fingerprint
+                   else "an older generator (no latent risk for the ceiling)")  # fmt: skip
+            console.print(f"Demo académie: {extraction} was made from {why}; generating it again")
         stamp.unlink(missing_ok=True)
         summary = synthesize(extraction, config=config)
         stamp.write_text(fingerprint + "\n", encoding="utf-8")

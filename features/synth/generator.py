@@ -30,13 +30,14 @@ from features.synth.establishments import draw_establishments, level_places
 from features.synth.exams import ExamRows, final_exams, mock_exams
 from features.synth.grades import draw_grades
 from features.synth.latent import draw_fate, risk_score
+from features.synth.latent_file import LATENT_PATH, latent_rows
 from features.synth.movements import draw_movements
 from features.synth.outcomes import OutcomeRows, draw_outcomes
 from features.synth.population import Students
 from features.synth.progression import year_end
 from features.synth.roster import Roster, arrivals, first_roster, new_entrants
 from features.synth.streams import stream
-from features.synth.tables import Draft, assemble
+from features.synth.tables import Draft, assemble, latent_table
 from features.synth.timeline import NEVER, day_number, month_day, year_timelines
 from features.synth.writer import FileFormat, write_extraction
 
@@ -65,7 +66,7 @@ def simulate(config: SynthConfig) -> Draft:
     students = _empty_students()
     extraction_day = day_number(config.extraction_date)
     draft: dict[str, list] = {
-        name: [] for name in ("segments", "attendance", "grades", "exams", "outcomes")
+        name: [] for name in ("segments", "attendance", "grades", "exams", "outcomes", "latent")
     }
     following: Roster | None = None
     for timeline in timelines:
@@ -147,6 +148,8 @@ def simulate(config: SynthConfig) -> Draft:
             outcomes = OutcomeRows(
                 *(getattr(outcomes, f.name)[:0] for f in dataclasses.fields(outcomes))
             )
+        else:  # the ceiling's side file (`features.synth.latent_file`)
+            draft["latent"].append(latent_rows(roster, fate, timeline))
         draft["outcomes"].append(outcomes)
     return Draft(establishments, students, config.school_years, **draft)
 
@@ -198,7 +201,9 @@ def synthesize(
     label_bias: str | None = None,
     scenario: str | None = None,
 ) -> SynthSummary:
-    """Generate an académie and write it as an extraction folder (atomically).
+    """Generate an académie and write it as an extraction folder (atomically), with the
+    generator's latent risk in `_synth/latent.parquet` (`features.synth.latent_file`; not part
+    of the data contract).
 
     Arguments left to None keep the configuration's value (the demo académie of
     `academie.yaml` by default). `students` is the approximate number of distinct students
@@ -241,8 +246,12 @@ def synthesize(
     if switches:
         changes["audit_probes"] = switches
     final = base.override(**changes)
-    tables = generate_academie(final)
-    path = write_extraction(tables, out_dir, file_format)
+    draft = simulate(final)
+    tables = assemble(draft, final)
+    # The generator's latent risk, for the replay's ceiling: synthetic only, not a contract
+    # table (`features.synth.latent_file`).
+    side_files = {LATENT_PATH: latent_table(draft, final)}
+    path = write_extraction(tables, out_dir, file_format, side_files)
     return SynthSummary(
         out_dir=path,
         file_format=file_format,

@@ -52,6 +52,7 @@ class Fate:
     year_end: np.ndarray  # bool: drops out by not coming back after the summer
     exit_day: np.ndarray  # int32: last day of an in-year dropout (NEVER otherwise)
     trajectory: Trajectory
+    probability: np.ndarray | None = None  # the year's dropout probability, intercept included
 
 
 def years_behind(students: Students, roster: Roster, rentree_year: int) -> np.ndarray:
@@ -187,4 +188,4 @@ def draw_fate(
     peak[alarm] = _uniform(rng, settings.false_alarm_peak, len(alarm))
 
     trajectory = Trajectory(onset, top, off, peak.astype(np.float32), rise.astype(np.float32))
-    return Fate(risk, dropout, year_end, exit_day, trajectory)
+    return Fate(risk, dropout, year_end, exit_day, trajectory, probability)

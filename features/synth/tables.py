@@ -9,7 +9,7 @@ from one run to the next.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -23,12 +23,13 @@ from features.synth.enrollments import Segments, class_labels
 from features.synth.establishments import Establishments, interview_capacity
 from features.synth.exams import ExamRows
 from features.synth.grades import GradeRows, subject_vocabulary
+from features.synth.latent_file import LatentRows
 from features.synth.outcomes import OutcomeRows
 from features.synth.population import Students
 from features.synth.streams import stream
 from features.synth.timeline import NEVER
 
-__all__ = ["Draft", "assemble"]
+__all__ = ["Draft", "assemble", "latent_table"]
 
 _STRING = pd.StringDtype("pyarrow", na_value=np.nan)
 
@@ -45,6 +46,7 @@ class Draft:
     grades: list[GradeRows]
     exams: list[ExamRows]
     outcomes: list[OutcomeRows]
+    latent: list[LatentRows] = field(default_factory=list)  # years with outcomes only
 
 
 def _text(vocabulary: Sequence[str], codes: np.ndarray) -> pd.Series:
@@ -85,18 +87,62 @@ def _concat(parts: Sequence[object], cls: type) -> object:
     return cls(**{n: np.concatenate([getattr(part, n) for part in parts]) for n in names})
 
 
-def assemble(draft: Draft, config: SynthConfig) -> dict[str, pd.DataFrame]:
-    """The contract tables, in contract order."""
-    segments: Segments = _concat(draft.segments, Segments)  # type: ignore[assignment]
-    year_of_segment = np.concatenate(
-        [np.full(len(part), year, dtype=np.int16) for year, part in enumerate(draft.segments)]
-    )
+def _student_ids(
+    draft: Draft, segments: Segments, config: SynthConfig
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pool indices of the students written, their id number (rank; -1 for the others) and
+    the id strings by number (index 0 unused)."""
     used = np.unique(segments.student)
     rank = np.full(len(draft.students), -1, dtype=np.int64)
     number = stream(config.seed, "student_ids").permutation(len(used)) + 1
     rank[used] = number
     width = max(8, len(str(len(used))))
     ids = np.char.mod(f"S%0{width}d", np.arange(len(used) + 1))
+    return used, rank, ids
+
+
+def latent_table(draft: Draft, config: SynthConfig) -> pa.Table:
+    """The side file of `features.synth.latent_file`: student_id, school_year, as_of (date),
+    latent_risk (float32), sorted by student, year and week; a student listed twice on a
+    year's roster keeps the higher risk of each week."""
+    schema = pa.schema([("student_id", pa.string()), ("school_year", pa.string()),
+                        ("as_of", pa.date32()), ("latent_risk", pa.float32())])  # fmt: skip
+    if not draft.latent:
+        return schema.empty_table()
+    segments: Segments = _concat(draft.segments, Segments)  # type: ignore[assignment]
+    _, rank, ids = _student_ids(draft, segments, config)
+    rows: LatentRows = _concat(draft.latent, LatentRows)  # type: ignore[assignment]
+    number = rank[rows.student]
+    known = number >= 0
+    number, year, day = number[known], rows.year[known], rows.day[known]
+    risk = rows.latent_risk[known]
+    order = _order((number, 40), (year.astype(np.int64), 8), (_day_offset(day), 15))
+    number, year, day, risk = number[order], year[order], day[order], risk[order]
+    starts = np.flatnonzero(
+        np.r_[True, (number[1:] != number[:-1]) | (year[1:] != year[:-1]) | (day[1:] != day[:-1])]
+    ) if len(number) else np.zeros(0, dtype=np.int64)  # fmt: skip
+    risk = np.maximum.reduceat(risk, starts) if len(starts) else risk
+    number, year, day = number[starts], year[starts], day[starts]
+
+    def text(vocabulary: Sequence[str], codes: np.ndarray) -> pa.Array:  # no Python strings
+        indices = pa.array(np.asarray(codes).astype(np.int32))
+        return pa.DictionaryArray.from_arrays(indices, pa.array(list(vocabulary))).cast(pa.string())
+
+    return pa.table({
+        "student_id": text(ids, number),
+        "school_year": text(draft.school_years, year),
+        "as_of": pa.array(day.astype("datetime64[D]"), pa.date32()),
+        "latent_risk": pa.array(risk.astype(np.float32), pa.float32()),
+    }, schema=schema)  # fmt: skip
+
+
+def assemble(draft: Draft, config: SynthConfig) -> dict[str, pd.DataFrame]:
+    """The contract tables, in contract order."""
+    segments: Segments = _concat(draft.segments, Segments)  # type: ignore[assignment]
+    year_of_segment = np.concatenate(
+        [np.full(len(part), year, dtype=np.int16) for year, part in enumerate(draft.segments)]
+    )
+    used, rank, ids = _student_ids(draft, segments, config)
 
     def student_ids(pool_index: np.ndarray) -> pd.Series:
         return _text(ids, rank[pool_index])

@@ -4,6 +4,10 @@ Tables are converted to Arrow with the contract's types (dates as dates, boolean
 true/false) and written as `<table>.csv` or `<table>.parquet` into a temporary folder beside
 the destination, which is renamed into place only once every file is complete: a reader
 never sees a half-written extraction. Same tables, same bytes.
+
+Side files (synthetic only, not part of the data contract: the generator's latent risk,
+`features.synth.latent_file`) go under `_synth/` in the same atomic write; readers of the
+extraction look for contract table files by name and never see them.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Mapping
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Literal
 
 import pandas as pd
@@ -26,6 +30,8 @@ from features.contract import TABLES, Table
 __all__ = ["FileFormat", "write_extraction"]
 
 FileFormat = Literal["csv", "parquet"]
+SIDE_FOLDER = "_synth"
+"""The folder of synthetic-only side files inside an extraction (not contract tables)."""
 
 _ARROW_TYPES = {
     "string": pa.string(),
@@ -73,11 +79,16 @@ def _write_parquet(arrow: pa.Table, path: Path) -> None:
 
 
 def _check_replaceable(out_dir: Path) -> None:
-    """Only an earlier extraction (contract table files only) may be replaced."""
+    """Only an earlier extraction (contract table files, and the `_synth/` folder of side
+    files) may be replaced."""
     if not out_dir.is_dir():
         raise FileExistsError(f"{out_dir} exists and is not a folder")
     allowed = {f"{name}.{ext}" for name in TABLES for ext in ("csv", "parquet")}
-    foreign = sorted(path.name for path in out_dir.iterdir() if path.name not in allowed)
+    foreign = sorted(
+        path.name
+        for path in out_dir.iterdir()
+        if path.name not in allowed and not (path.name == SIDE_FOLDER and path.is_dir())
+    )
     if foreign:
         raise FileExistsError(
             f"{out_dir} exists and holds files that are not extraction tables "
@@ -86,11 +97,16 @@ def _check_replaceable(out_dir: Path) -> None:
 
 
 def write_extraction(
-    tables: Mapping[str, pd.DataFrame], out_dir: str | Path, file_format: FileFormat = "parquet"
+    tables: Mapping[str, pd.DataFrame],
+    out_dir: str | Path,
+    file_format: FileFormat = "parquet",
+    side_files: Mapping[PurePosixPath | str, pa.Table] | None = None,
 ) -> Path:
     """Write every contract table into `out_dir`, atomically; returns the folder.
 
-    An existing `out_dir` is replaced only if it holds nothing but extraction tables.
+    `side_files` maps paths under `_synth/` (relative to the folder, `.parquet`) to Arrow
+    tables written in the same atomic swap. An existing `out_dir` is replaced only if it holds
+    nothing but extraction tables (and a `_synth/` folder).
     """
     if file_format not in ("csv", "parquet"):
         raise ValueError(f"file_format must be 'csv' or 'parquet', not {file_format!r}")
@@ -107,12 +123,24 @@ def write_extraction(
             arrow = _arrow_table(table, tables[name])
             path = staging / f"{name}.{file_format}"
             (_write_csv if file_format == "csv" else _write_parquet)(arrow, path)
+        for relative, arrow in (side_files or {}).items():
+            path = staging / _side_path(relative)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            os.chmod(path.parent, 0o755)
+            _write_parquet(arrow, path)
         os.chmod(staging, 0o755)
         _swap_into_place(staging, out_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return out_dir
+
+
+def _side_path(relative: PurePosixPath | str) -> Path:
+    path = PurePosixPath(relative)
+    if path.parts[:1] != (SIDE_FOLDER,) or ".." in path.parts or path.suffix != ".parquet":
+        raise ValueError(f"a side file goes under {SIDE_FOLDER}/ as .parquet, not {relative}")
+    return Path(*path.parts)
 
 
 def _swap_into_place(staging: Path, out_dir: Path) -> None:

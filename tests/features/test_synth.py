@@ -521,3 +521,41 @@ def test_outcomes_are_known_after_the_exit_or_in_october(medium: tuple) -> None:
     )
     year_end = dropouts[(dropouts["end_date"].dt.month == 8) & (dropouts["end_date"].dt.day == 31)]
     assert len(year_end) > 0  # some do not come back after the summer
+
+
+# --- the latent side file (synthetic only, not a contract table) ------------------------------
+
+
+def test_synthesize_writes_the_latent_risk_beside_the_tables_and_readers_ignore_it(
+    tmp_path: Path,
+) -> None:
+    from features.extraction import open_extraction
+    from features.synth.latent_file import LATENT_PATH
+    from training.baselines import read_latent_risk
+    from training.snapshots import class_week_mondays
+
+    out = tmp_path / "extraction"
+    summary = synthesize(out, establishments=3, students=300, years=2, seed=3)
+    latent = read_latent_risk(out)
+    assert latent is not None and (out / LATENT_PATH).is_file()
+    # Years with outcomes only (the burn-in year is history), every class-week Monday of the
+    # year before the extraction date, one row per student-week.
+    assert sorted(latent["school_year"].unique()) == summary.school_years[1:]
+    assert not latent.duplicated(["student_id", "school_year", "as_of"]).any()
+    for year, rows in latent.groupby("school_year"):
+        mondays = {d for d in class_week_mondays(year) if d < summary.extraction_date}
+        assert set(pd.to_datetime(rows["as_of"]).dt.date) == mondays, year
+    students = pd.read_parquet(out / "students.parquet")
+    assert set(latent["student_id"]) <= set(students["student_id"])
+    # Dropouts rank higher on average than the others.
+    outcomes = pd.read_parquet(out / "outcomes.parquet")
+    merged = latent.merge(outcomes, on=["student_id", "school_year"])
+    by_fate = merged.groupby("dropped_out")["latent_risk"].mean()
+    assert by_fate[True] > 3 * by_fate[False]
+    # The readers of the extraction see the contract tables only.
+    assert validate_extraction(out).ok
+    with open_extraction(out) as extraction:
+        assert {found.path.parent for found in extraction.files.values()} == {out.resolve()}
+    # An extraction with its side file may be replaced (and the side file with it).
+    write_extraction(generate_academie(_config(establishments=3, students=200, years=1)), out)
+    assert not (out / LATENT_PATH).exists()

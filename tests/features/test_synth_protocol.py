@@ -109,8 +109,11 @@ def test_scenario_and_burn_in_files_are_deterministic(tmp_path: Path) -> None:
     options = {**SMALL, "students": 300, "establishments": 2, "burn_in_years": 1}
     first = synthesize(tmp_path / "a", scenario="silent", file_format="csv", **options)
     second = synthesize(tmp_path / "b", scenario="silent", file_format="csv", **options)
-    for path in sorted(first.out_dir.iterdir()):
-        assert path.read_bytes() == (second.out_dir / path.name).read_bytes(), path.name
+    files = sorted(path for path in first.out_dir.rglob("*") if path.is_file())
+    assert first.out_dir / "_synth" / "latent.parquet" in files  # the ceiling's side file
+    for path in files:
+        twin = second.out_dir / path.relative_to(first.out_dir)
+        assert path.read_bytes() == twin.read_bytes(), path.name
 
 
 def test_burn_in_years_are_written_without_outcomes_and_fill_the_history(tmp_path: Path) -> None:

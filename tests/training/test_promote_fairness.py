@@ -43,8 +43,14 @@ FAILING_GATE = {
 }  # fmt: skip
 PASSING_GATE = {"gate": {"metric": "recall", "band": [0.8, 1.25], "passed": True,
                          "correction": "holm", "tests": 12, "out_of_band": []}}  # fmt: skip
-BEATS = {"logistic": (0.10, 0.04, 0.16), "rule_absenteeism": (0.12, 0.05, 0.2),
-         "rule_abc": (0.08, 0.01, 0.15)}  # fmt: skip
+# LightGBM minus each replayed baseline in distinct dropouts reached at least 4 weeks ahead
+# (estimate, low, high); the ceiling is logged too but is no baseline.
+BEATS = {"logistic": (6.0, 2.0, 10.0), "rule_absenteeism": (8.0, 3.0, 12.0),
+         "rule_abc": (4.0, 1.0, 8.0), "level_prior": (9.0, 4.0, 14.0),
+         "absences_2w": (7.0, 2.0, 11.0), "absences_4w": (7.0, 3.0, 11.0),
+         "hand_weighted": (5.0, 1.0, 9.0), "ceiling_latent": (-6.0, -10.0, -2.0)}  # fmt: skip
+GAIN_KEY = "replay.dropouts_reached_ahead_diff"
+EXIT = pd.Timestamp("2026-03-30")  # the hand-made dropouts' exit: weeks after the tested ones
 
 
 def _version(
@@ -64,7 +70,7 @@ def _version(
         if fairness is not None:
             mlflow.log_dict(fairness, FAIRNESS_ARTIFACT)
         for baseline, (estimate, low, high) in (BEATS if gains is None else gains).items():
-            key = f"lift_vs_{baseline}.precision_at_k_lift"
+            key = f"lift_vs_{baseline}.{GAIN_KEY}"
             mlflow.log_metrics({key: estimate, f"{key}_low": low, f"{key}_high": high})
         if evaluated is not None:
             mlflow.set_tag("vigie.evaluated_model_hash",
@@ -83,7 +89,8 @@ def _version(
 
 
 def _scored(weeks: tuple[str, ...], seed: int = 0, schools: int = 8) -> pd.DataFrame:
-    """Hand-made test predictions: `schools` establishments, capacity 2, 20 students a week."""
+    """Hand-made test predictions: `schools` establishments, capacity 2, 20 students a week,
+    of whom the first 3 leave on `EXIT`."""
     rng = np.random.default_rng(seed)
     rows = []
     for school in range(schools):
@@ -93,6 +100,7 @@ def _scored(weeks: tuple[str, ...], seed: int = 0, schools: int = 8) -> pd.DataF
                 rows.append({"student_id": f"s{school}-{student}", "as_of": pd.Timestamp(week),
                              "uai": f"00000{school:02d}A", "school_year": "2025-2026",
                              "capacity": 2, "label": label, "split": "test-2025-2026",
+                             "exit_date": EXIT if label else pd.NaT,
                              "lightgbm": float(rng.uniform(0.5, 1) if label else rng.uniform(0, 0.6))})  # fmt: skip  # noqa: E501
     return pd.DataFrame(rows)
 
@@ -181,7 +189,8 @@ def test_audit_command_rebuilds_the_run_and_refuses_a_changed_extraction(
     moved = tmp_path / "copy"
     moved.mkdir()
     for path in tiny_academie.iterdir():
-        (moved / path.name).write_bytes(path.read_bytes())
+        if path.is_file():  # the tables (not the synthetic side folder _synth/)
+            (moved / path.name).write_bytes(path.read_bytes())
     (moved / "outcomes.parquet").write_bytes(b"changed")
     assert data_fingerprint(moved)["sha256"] != data_fingerprint(tiny_academie)["sha256"]
     stale = runner.invoke(app, ["audit", "--run", trained.run_id, "--data", str(moved), "--no-log"])
@@ -190,24 +199,55 @@ def test_audit_command_rebuilds_the_run_and_refuses_a_changed_extraction(
     assert bad.exit_code != 0
 
 
-def test_gain_evidence_is_over_the_logistic_and_the_best_rule() -> None:
+def _evidence(gains: dict) -> list:
     metrics = {}
-    for baseline, (estimate, low, high) in BEATS.items():
-        key = f"lift_vs_{baseline}.precision_at_k_lift"
+    for baseline, (estimate, low, high) in gains.items():
+        key = f"lift_vs_{baseline}.{GAIN_KEY}"
         metrics |= {key: estimate, f"{key}_low": low, f"{key}_high": high}
-    gains = gain_evidence(SimpleNamespace(data=SimpleNamespace(metrics=metrics)))
-    assert [gain.against for gain in gains] == ["logistic", "the best rule (rule_abc)"]
-    assert gains[1].estimate == 0.08 and gains[1].low == 0.01 and gains[1].convincing()
+    # Other replay metrics and the student-week lift are logged too, and not read.
+    metrics |= {"lift_vs_logistic.replay.dropouts_reached_diff": -5.0,
+                "lift_vs_logistic.precision_at_k_lift": -0.2,
+                "lightgbm.replay.dropouts_reached_ahead": 30.0}  # fmt: skip
+    return gain_evidence(SimpleNamespace(data=SimpleNamespace(metrics=metrics)))
+
+
+def test_gain_evidence_is_over_the_best_replayed_baseline_never_the_ceiling() -> None:
+    gains = _evidence(BEATS)
+    assert [gain.against for gain in gains] == ["the best baseline (rule_abc)"]
+    assert (gains[0].estimate, gains[0].low, gains[0].high) == (4.0, 1.0, 8.0)
+    assert gains[0].metric == GAIN_KEY and gains[0].convincing()
+    # Equal estimates: the lower bound decides which baseline is the best.
+    tied = _evidence({**BEATS, "hand_weighted": (4.0, -1.0, 9.0)})
+    assert tied[0].against == "the best baseline (hand_weighted)" and not tied[0].convincing()
+    # A simple baseline (recent absences) that reaches as many dropouts ahead: refused.
+    level = _evidence({**BEATS, "absences_2w": (0.0, -3.0, 3.0)})
+    assert level[0].against == "the best baseline (absences_2w)" and not level[0].convincing()
+    assert "+0 [-3, +3]" in level[0].describe()
+    # The ceiling alone is no evidence; neither is a run without the replay.
+    assert _evidence({"ceiling_latent": (-6.0, -10.0, -2.0)}) == []
     assert gain_evidence(SimpleNamespace(data=SimpleNamespace(metrics={}))) == []
 
 
-def test_paired_gain_on_hand_made_lists() -> None:
+def test_paired_gain_counts_distinct_dropouts_reached_ahead_in_the_replay() -> None:
     scored = _scored(("2026-01-05", "2026-01-12"))
     perfect = scored["label"].astype(float)  # the dropouts first in every list
     worst = 1 - perfect
     frame = scored.assign(ours=perfect, theirs=worst, same=perfect)
-    assert paired_gain(frame, "ours", "theirs") == (1.0, 1.0, 1.0)
+    # Perfect: 2 dropouts a school the first week, the third the next (the first two are in
+    # follow-up): 8 schools x 3 = 24 reached 11 weeks ahead; the reverse order reaches none.
+    assert paired_gain(frame, "ours", "theirs") == (24.0, 24.0, 24.0)
+    assert paired_gain(frame, "theirs", "ours") == (-24.0, -24.0, -24.0)
     assert paired_gain(frame, "ours", "same") == (0.0, 0.0, 0.0)
+    # Reached, but less than 4 weeks before leaving, is not reached ahead: no gain.
+    soon = frame.assign(exit_date=frame["exit_date"].where(~frame["label"],
+                                                           pd.Timestamp("2026-01-20")))  # fmt: skip
+    assert paired_gain(soon, "ours", "theirs") == (0.0, 0.0, 0.0)
+    assert paired_gain(soon, "ours", "theirs", ahead_weeks=1) == (24.0, 24.0, 24.0)
+    # A dropout invited twice counts once: a third week adds nothing to the perfect ranking.
+    longer = _scored(("2026-01-05", "2026-01-12", "2026-01-19"))
+    longer = longer.assign(ours=longer["label"].astype(float),
+                           theirs=1 - longer["label"].astype(float))  # fmt: skip
+    assert paired_gain(longer, "ours", "theirs")[0] == 24.0
     estimate, low, high = paired_gain(frame, "lightgbm", "theirs", n_boot=100, seed=1)
     assert low <= estimate <= high and estimate > 0
 
@@ -216,21 +256,23 @@ def test_a_version_that_does_not_beat_a_baseline_is_refused_unless_justified(
     trained, mlflow_home: Path
 ) -> None:
     client = MlflowClient()
-    gains = {**BEATS, "logistic": (0.02, -0.01, 0.05)}
+    gains = {**BEATS, "hand_weighted": (2.0, -1.0, 5.0)}
     version = _version(trained, mlflow_home, "gain-failing", PASSING_GATE, gains, name="gain-m")
     with pytest.raises(PromotionRefused) as refused:
         promote_version(client, "gain-m", version, "inspecteur")
     assert refused.value.overridable
-    assert "does not beat logistic" in str(refused.value) and "-0.010" in str(refused.value)
+    message = str(refused.value)
+    assert "does not beat the best baseline (hand_weighted)" in message
+    assert "replay.dropouts_reached_ahead_diff gain +2 [-1, +5]" in message
     why = "Gain non significatif sur une petite académie ; suivi mensuel décidé"
     promotion = promote_version(client, "gain-m", version, "inspecteur", override=why)
     tags = client.get_model_version("gain-m", version).tags
     assert tags["vigie.gain_gate"] == "overridden" and tags["vigie.fairness_gate"] == "passed"
     assert tags["vigie.gain_override"] == why and tags["vigie.gain_override_by"] == "inspecteur"
     assert tags["vigie.gain_override_at"] == tags["vigie.promoted_at"]
-    assert "logistic" in tags["vigie.gain_overridden_problems"]
+    assert "hand_weighted" in tags["vigie.gain_overridden_problems"]
     assert "vigie.fairness_override" not in tags
-    assert promotion.overridden and "logistic" in promotion.overridden[0]
+    assert promotion.overridden and "hand_weighted" in promotion.overridden[0]
 
 
 def test_what_is_promoted_must_be_what_was_tested(trained, mlflow_home: Path) -> None:
@@ -269,7 +311,7 @@ def test_the_champion_must_be_beaten_on_the_same_weeks(trained, mlflow_home: Pat
                     predictions=champion)  # fmt: skip
     problems = gain_problems(client, "champ-m", same)
     assert len(problems) == 1 and "does not beat the champion" in problems[0]
-    assert "+0.000 [+0.000, +0.000]" in problems[0]
+    assert "replay.dropouts_reached_ahead gain +0 [+0, +0]" in problems[0]
     better = scored.assign(lightgbm=scored["label"].astype(float))
     best = _version(trained, mlflow_home, "champion", PASSING_GATE, name="champ-m",
                     predictions=better)  # fmt: skip

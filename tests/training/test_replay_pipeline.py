@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from training.baselines import REPLAY_BASELINES
+from training.baselines import REPLAY_BASELINES, read_latent_risk
 from training.config import TrainConfig, TrainConfigError
 from training.evaluation import replay_evaluation, replay_table
 from training.fitting import MODEL_NAMES
@@ -85,6 +85,23 @@ def test_the_ceiling_ranks_by_the_latent_risk_when_given(result, config: TrainCo
     assert table.index[-1] == "ceiling_latent"
     precision = table["invitation_precision"]
     assert precision["ceiling_latent"] == precision.max()
+
+
+def test_the_generators_latent_risk_is_a_ceiling_of_the_replay(
+    result, tiny_academie, config: TrainConfig
+) -> None:
+    # `vigie synth` writes its latent risk (the student-year's dropout probability plus the
+    # week's disengagement intensity) beside the tables: ranking by it reaches at least as
+    # many future dropouts as LightGBM, and at least as many ahead of their exit.
+    latent = read_latent_risk(tiny_academie)
+    assert latent is not None and "as_of" in latent.columns
+    table = replay_evaluation(result.predictions, config, latent).table
+    assert list(table.index) == [*MODEL_NAMES, *REPLAY_BASELINES, "ceiling_latent"]
+    ceiling, model = table.loc["ceiling_latent"], table.loc["lightgbm"]
+    assert ceiling["n_dropouts"] == model["n_dropouts"] > 0
+    assert ceiling["dropouts_reached"] >= model["dropouts_reached"]
+    assert ceiling["dropouts_reached_ahead"] >= model["dropouts_reached_ahead"]
+    assert ceiling["dropouts_reached_ahead"] == table["dropouts_reached_ahead"].max()
 
 
 def test_the_interviewed_share_variant_is_configured_and_replayed(result, replay) -> None:

@@ -72,7 +72,9 @@ def synth(
 ) -> None:
     """Write a synthetic académie, deterministic by seed.
 
-    Options left out keep the demo académie's values (features/synth/academie.yaml).
+    Options left out keep the demo académie's values (features/synth/academie.yaml). Beside
+    the tables, _synth/latent.parquet holds the generator's latent risk for the replay's
+    ceiling (synthetic only, not part of the data contract).
     """
     from features.synth import synthesize
 
