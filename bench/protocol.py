@@ -57,16 +57,24 @@ def _vigie() -> str:
     return str(found) if found.exists() else "vigie"
 
 
-def run_one(
-    scenario: str, seed: int, args: argparse.Namespace, work: Path
-) -> dict[str, Any]:
+def run_one(scenario: str, seed: int, args: argparse.Namespace, work: Path) -> dict[str, Any]:
     """Synthesise, train and read back one (scenario, seed)."""
     folder = Path(tempfile.mkdtemp(prefix=f"{scenario}-{seed}-", dir=work))
     data, home = folder / "data", folder / "home"
     env = dict(os.environ, VIGIE_HOME=str(home), MLFLOW_DISABLE_TELEMETRY="true")
     env.pop("MLFLOW_TRACKING_URI", None)  # its own local store, never a shared server
-    synth = [_vigie(), "synth", "--out", str(data), "--seed", str(seed),
-             "--establishments", str(args.establishments), "--students", str(args.students)]
+    synth = [
+        _vigie(),
+        "synth",
+        "--out",
+        str(data),
+        "--seed",
+        str(seed),
+        "--establishments",
+        str(args.establishments),
+        "--students",
+        str(args.students),
+    ]
     for option in ("years", "burn_in_years"):
         if getattr(args, option) is not None:
             synth += [f"--{option.replace('_', '-')}", str(getattr(args, option))]
@@ -100,7 +108,7 @@ def run_one(
             record["per_year"] = per_year(_one(home, "predictions/test_predictions.parquet"),
                                           args.cv)  # fmt: skip
             record["per_year_seconds"] = round(time.perf_counter() - started, 1)
-    except Exception as error:  # noqa: BLE001 - a failed run is recorded, the protocol goes on
+    except Exception as error:  # a failed run is recorded, the protocol goes on
         record["error"] = str(error)
     finally:
         if not args.keep:
@@ -196,7 +204,8 @@ def diff_vs_best(replay: dict[str, Any], metric: str = MAIN) -> dict[str, Any] |
 
 def _size(record: dict[str, Any]) -> str:
     years = f", {record['years']} years" if record.get("years") else ""
-    burn = f" + {record['burn_in_years']} burn-in" if record.get("burn_in_years") is not None else ""
+    burn_in = record.get("burn_in_years")
+    burn = f" + {burn_in} burn-in" if burn_in is not None else ""
     return (f"{record['establishments']} establishments x {record['students']:,} students"
             f"{years}{burn}, cv {record['cv']}")  # fmt: skip
 
@@ -312,21 +321,40 @@ def main(argv: list[str] | None = None) -> int:
                         help="Generator seeds (vigie synth --seed).")  # fmt: skip
     parser.add_argument("--establishments", type=int, default=100, help="Demo: 100.")
     parser.add_argument("--students", type=int, default=40_000, help="Demo: 40,000.")
-    parser.add_argument("--years", type=int, default=None,
-                        help="School years with outcomes (default: the demo's, 4).")
-    parser.add_argument("--burn-in-years", type=int, default=None,
-                        help="Burn-in years (default: the demo's, 1).")
+    parser.add_argument(
+        "--years",
+        type=int,
+        default=None,
+        help="School years with outcomes (default: the demo's, 4).",
+    )
+    parser.add_argument(
+        "--burn-in-years", type=int, default=None, help="Burn-in years (default: the demo's, 1)."
+    )
     parser.add_argument("--cv", default="temporal", help="temporal or backtest:N.")
-    parser.add_argument("--per-year", action=argparse.BooleanOptionalAction, default=None,
-                        help="Replay each tested year on its own (default: for a backtest).")
-    parser.add_argument("--work", type=Path, default=Path("var/bench/protocol"),
-                        help="Folder for the temporary académies and stores.")
+    parser.add_argument(
+        "--per-year",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="Replay each tested year on its own (default: for a backtest).",
+    )
+    parser.add_argument(
+        "--work",
+        type=Path,
+        default=Path("var/bench/protocol"),
+        help="Folder for the temporary académies and stores.",
+    )
     parser.add_argument("--out", type=Path, default=Path("bench/results/protocol.json"))
-    parser.add_argument("--append", action="store_true",
-                        help="Keep the runs already in --out (other sizes, seeds, cv).")
+    parser.add_argument(
+        "--append",
+        action="store_true",
+        help="Keep the runs already in --out (other sizes, seeds, cv).",
+    )
     parser.add_argument("--keep", action="store_true", help="Keep each run's data and store.")
-    parser.add_argument("--report-only", action="store_true",
-                        help="Rewrite the Markdown report from --out, run nothing.")
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="Rewrite the Markdown report from --out, run nothing.",
+    )
     args = parser.parse_args(argv)
     if args.per_year is None:
         args.per_year = args.cv.startswith("backtest")
