@@ -47,6 +47,7 @@ METRICS = (
     "dropouts_reached",
     "dropouts_reached_ahead",
     "invitation_precision",
+    "dropout_coverage",
     "dropout_coverage_ahead",
 )
 MAIN = "dropouts_reached_ahead"
@@ -117,7 +118,7 @@ def run_one(scenario: str, seed: int, args: argparse.Namespace, work: Path) -> d
 
 
 def _one(home: Path, artifact: str) -> Path:
-    found = sorted((home / "mlflow" / "artifacts").glob(f"*/*/artifacts/{artifact}"))
+    found = sorted((home / "mlflow" / "artifacts").rglob(f"artifacts/{artifact}"))
     if len(found) != 1:
         raise RuntimeError(f"expected one {artifact} under {home}, found {len(found)}")
     return found[0]
@@ -127,9 +128,13 @@ def _pooled(replay: dict[str, Any]) -> dict[str, Any]:
     """The replay's models and lift, keeping the metrics the report uses."""
     keep = [key for m in METRICS for key in (m, f"{m}_low", f"{m}_high")]
     models = {
-        name: {key: row.get(key) for key in (*keep, "dropouts") if key in row}
+        name: {key: row.get(key) for key in keep if key in row}
         for name, row in replay["models"].items()
     }
+    for row in models.values():  # the tested year's future dropouts: reached / coverage
+        reached, coverage = row.get("dropouts_reached"), row.get("dropout_coverage")
+        if reached is not None and coverage:
+            row["dropouts"] = round(reached / coverage)
     lift = {
         name: {key: value for key, value in row.items()
                if any(key.startswith(f"{m}_diff") for m in METRICS)}
