@@ -33,7 +33,12 @@ from training.config import TrainConfig
 from training.fitting import MODEL_NAMES, PRIMARY, PROBABILITY_MODELS
 from training.folds import LABEL, Fold
 from training.metrics import compare_models
-from training.metrics_lists import list_ranks, week_table
+from training.metrics_lists import (
+    cluster_resamples,
+    list_ranks,
+    percentile_interval,
+    week_table,
+)
 from training.replay import replay_comparison
 
 __all__ = [
@@ -110,16 +115,14 @@ def paired_lift(
         totals = {name: _cluster_totals(frame, rule, ranks[name]) for name, frame in frames.items()}
         clusters = totals[reference].index
         if rng_counts is None:
-            n = len(clusters)
-            rng = np.random.default_rng(config.seed)
-            rng_counts = rng.multinomial(n, np.full(n, 1 / n), size=config.n_boot)
+            rng_counts = cluster_resamples(len(clusters), config.n_boot, config.seed)
         for statistic, base in (("precision", "listed"), ("recall", "positives")):
             ours = _replicates(totals[reference], base, rng_counts)
             for name in result:
                 theirs = _replicates(totals[name].reindex(clusters, fill_value=0), base,
                                      rng_counts)  # fmt: skip
                 estimate = _ratio(totals[reference], base) - _ratio(totals[name], base)
-                low, high = _interval(ours - theirs)
+                low, high = percentile_interval(ours - theirs)
                 key = f"{statistic}@{rule}_lift"
                 result[name] |= {key: estimate, f"{key}_low": low, f"{key}_high": high}
     table = pd.DataFrame.from_dict(result, orient="index")
@@ -255,12 +258,3 @@ def _replicates(totals: pd.DataFrame, base: str, counts: np.ndarray) -> np.ndarr
 def _ratio(totals: pd.DataFrame, base: str) -> float:
     denominator = float(totals[base].sum())
     return float(totals["hits"].sum()) / denominator if denominator > 0 else math.nan
-
-
-def _interval(differences: np.ndarray, level: float = 0.95) -> tuple[float, float]:
-    defined = differences[~np.isnan(differences)]
-    if defined.size == 0:
-        return math.nan, math.nan
-    tail = (1 - level) / 2 * 100
-    low, high = np.percentile(defined, [tail, 100 - tail])
-    return float(low), float(high)

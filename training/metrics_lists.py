@@ -26,7 +26,9 @@ __all__ = [
     "ListMetrics",
     "bootstrap_ci",
     "check_scored_frame",
+    "cluster_resamples",
     "list_lengths",
+    "percentile_interval",
     "precision_recall_at_k",
     "top_k_flags",
 ]
@@ -235,17 +237,31 @@ def cluster_bootstrap(
     base = totals[denominator].to_numpy(dtype=float)
     estimate = _ratio(hits.sum(), base.sum())
     n_clusters = len(totals)
-    rng = np.random.default_rng(seed)
-    counts = rng.multinomial(n_clusters, np.full(n_clusters, 1 / n_clusters), size=n_boot)
+    counts = cluster_resamples(n_clusters, n_boot, seed)
     boot_base = counts @ base
     with np.errstate(invalid="ignore", divide="ignore"):
         replicates = np.where(boot_base > 0, (counts @ hits) / boot_base, np.nan)
-    replicates = replicates[~np.isnan(replicates)]
-    if replicates.size == 0:
-        return ConfidenceInterval(estimate, math.nan, math.nan, level)
+    low, high = percentile_interval(replicates, level)
+    return ConfidenceInterval(estimate, low, high, level)
+
+
+def cluster_resamples(n_clusters: int, n_boot: int, seed: int) -> np.ndarray:
+    """`n_boot` resamples of `n_clusters` establishments drawn with replacement, as counts
+    (one row a resample): the draws every cluster bootstrap of a run shares, so that models
+    compared on the same seed are scored on the same resamples."""
+    rng = np.random.default_rng(seed)
+    return rng.multinomial(n_clusters, np.full(n_clusters, 1 / n_clusters), size=n_boot)
+
+
+def percentile_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float]:
+    """The percentile interval of bootstrap replicates (NaN replicates left out; NaN bounds
+    when none is defined)."""
+    defined = values[~np.isnan(values)]
+    if defined.size == 0:
+        return math.nan, math.nan
     tail = (1 - level) / 2 * 100
-    low, high = np.percentile(replicates, [tail, 100 - tail])
-    return ConfidenceInterval(estimate, float(low), float(high), level)
+    low, high = np.percentile(defined, [tail, 100 - tail])
+    return float(low), float(high)
 
 
 def _ratio(numerator: float, denominator: float) -> float:

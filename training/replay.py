@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from models.queue import DEFAULT_FOLLOW_UP, Decision, FollowUpRule, following_decision, weekly_queue
+from training.metrics_lists import cluster_resamples, percentile_interval
 
 __all__ = [
     "EXIT_KINDS",
@@ -326,23 +327,6 @@ def _median_replicates(per_dropout: pd.DataFrame, clusters: pd.Index, counts: np
     return np.where(total[:, 0] > 0, medians, np.nan)
 
 
-def _interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float]:
-    defined = values[~np.isnan(values)]
-    if defined.size == 0:
-        return math.nan, math.nan
-    tail = (1 - level) / 2 * 100
-    low, high = np.percentile(defined, [tail, 100 - tail])
-    return float(low), float(high)
-
-
-def _counts(clusters: pd.Index, n_boot: int, seed: int) -> np.ndarray:
-    """The same multinomial resamples of establishments as `training.evaluation.paired_lift`
-    and `training.metrics_lists.cluster_bootstrap` (same seed, same draws)."""
-    n = len(clusters)
-    rng = np.random.default_rng(seed)
-    return rng.multinomial(n, np.full(n, 1 / n), size=n_boot)
-
-
 def replay_metrics(
     invitations: pd.DataFrame,
     scored: pd.DataFrame,
@@ -363,11 +347,11 @@ def replay_metrics(
     """
     kinds = _kinds(scored)
     totals, per_dropout = replay_cluster_totals(invitations, scored, ahead_weeks, kinds)
-    counts = _counts(totals.index, n_boot, seed)
+    counts = cluster_resamples(len(totals.index), n_boot, seed)
     result: dict[str, float] = {}
     for name, (kind, num, den) in _statistics(kinds).items():
         result[name] = _estimate(totals, kind, num, den)
-        result[f"{name}_low"], result[f"{name}_high"] = _interval(
+        result[f"{name}_low"], result[f"{name}_high"] = percentile_interval(
             _replicates(totals, kind, num, den, counts)
         )
     groups = [("", per_dropout)]
@@ -377,7 +361,7 @@ def replay_metrics(
         leads = part["lead_weeks"].dropna()
         name = f"lead_time_median_weeks{suffix}"
         result[name] = float(leads.median()) if len(leads) else math.nan
-        result[f"{name}_low"], result[f"{name}_high"] = _interval(
+        result[f"{name}_low"], result[f"{name}_high"] = percentile_interval(
             _median_replicates(part, totals.index, counts)
         )
         result[f"n_dropouts{suffix}"] = float(len(part))
@@ -404,7 +388,7 @@ def replay_paired(
         for name, frame in invitations.items()
     }
     clusters = totals[reference].index
-    counts = _counts(clusters, n_boot, seed)
+    counts = cluster_resamples(len(clusters), n_boot, seed)
     stats = _statistics(kinds)
     rows: dict[str, dict[str, float]] = {}
     for name, theirs in totals.items():
@@ -417,7 +401,7 @@ def replay_paired(
             ours = totals[reference]
             key = f"{stat}_diff"
             row[key] = _estimate(ours, kind, num, den) - _estimate(theirs, kind, num, den)
-            row[f"{key}_low"], row[f"{key}_high"] = _interval(
+            row[f"{key}_low"], row[f"{key}_high"] = percentile_interval(
                 _replicates(ours, kind, num, den, counts)
                 - _replicates(theirs, kind, num, den, counts)
             )

@@ -188,14 +188,15 @@ def test_a_student_twice_in_a_week_is_refused() -> None:
 
 
 def test_bootstrap_median_lead_time_is_the_weighted_median() -> None:
-    from training.replay import _counts, _median_replicates
+    from training.metrics_lists import cluster_resamples
+    from training.replay import _median_replicates
 
     rng = np.random.default_rng(1)
     clusters = pd.Index(list("ABCDE"))
     leads = pd.DataFrame({"cluster": rng.choice(list("ABCDE"), 30),
                           "lead_weeks": rng.integers(0, 20, 30).astype(float)})  # fmt: skip
     leads.loc[3, "lead_weeks"] = np.nan  # never reached: out of the median
-    counts = _counts(clusters, 200, 0)
+    counts = cluster_resamples(len(clusters), 200, 0)
     where = clusters.get_indexer(leads["cluster"])
     known = leads["lead_weeks"].notna().to_numpy()
     values = leads["lead_weeks"].to_numpy()[known]
