@@ -88,7 +88,10 @@ STAGE_WORDING: dict[str, tuple[str, str]] = {
     ),
     "fairness": ("Audit d'équité des listes testées", "Fairness audit of the tested lists"),
     "register": ("Inscription du modèle au registre", "Registering the model"),
-    "trials": ("{total} essai{s} de paramètres (Optuna)", "{total} parameter trial{s} (Optuna)"),
+    "trials": (
+        "Recherche de paramètres\u00a0: {total} essai{s} (Optuna)",
+        "Parameter search: {total} trial{s} (Optuna)",
+    ),
     "evaluate_read": ("Lecture du run", "Reading the run"),
     "evaluate_recompute": (
         "Recalcul du tableau de comparaison",
