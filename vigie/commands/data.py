@@ -175,10 +175,11 @@ def demo(
     from vigie.demo import run_demo
     from vigie.settings import load_settings
 
-    with user_errors(), progress_for(quiet, lang) as progress:
-        run_demo(load_settings(), console, progress=progress)
-    if dashboard:  # after the progress display stopped: the dashboard runs until Ctrl+C
-        serve_dashboard()
+    with user_errors():
+        with progress_for(quiet, lang) as progress:
+            run_demo(load_settings(), console, progress=progress)
+        if dashboard:  # once the progress display stopped: the dashboard runs until Ctrl+C
+            serve_dashboard()
 
 
 def register(app: typer.Typer) -> None:
