@@ -291,3 +291,47 @@ def test_train_shows_each_stage_once_in_order_and_quiet_trains_the_same_model(
                       key=lambda version: int(version.version))  # fmt: skip
     hashes = [client.get_run(version.run_id).data.tags["vigie.model_hash"] for version in versions]
     assert len(hashes) == 2 and hashes[0] == hashes[1]
+
+
+def test_score_shows_the_weekly_runs_stages_in_order(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`vigie score` words each stage of `serving.scoring.score_week` as it starts (the run
+    itself is replaced: it reports its stages, then is interrupted)."""
+    import serving.db
+    import serving.scoring
+    import training.tracking
+    from serving.scoring import STAGES
+
+    class Model:
+        label, chosen_as = "m/1", "alias champion"
+
+    class Store:
+        def dispose(self) -> None:
+            pass
+
+    def score_week(*args, on_stage, **kwargs):  # type: ignore[no-untyped-def]
+        for stage in STAGES:
+            on_stage(stage, 0.0)
+        raise KeyboardInterrupt
+
+    monkeypatch.setenv("VIGIE_HOME", str(tmp_path))
+    monkeypatch.setattr(training.tracking, "setup_tracking", lambda home: "")
+    monkeypatch.setattr(serving.scoring, "load_registered_model", lambda **kwargs: Model())
+    monkeypatch.setattr(serving.db, "open_store", lambda url: Store())
+    monkeypatch.setattr(serving.scoring, "score_week", score_week)
+    arguments = ["score", "--data", str(tmp_path), "--as-of", "2026-11-30",
+                 "--dismissal-weeks", "8"]  # fmt: skip
+    result = runner.invoke(app, arguments)
+    assert result.exit_code == 1 and "Interrupted: nothing was written." in result.stderr
+    assert _stage_lines(result.stderr) == [
+        "Chargement du modèle",
+        "Validation de l'extraction",
+        "Variables de la semaine",
+        "Calcul des risques",
+        "Explication des listes",
+        "Écriture des listes de la semaine",
+    ]
+    quiet = runner.invoke(app, [*arguments, "--quiet"])
+    assert quiet.exit_code == 1 and _stage_lines(quiet.stderr) == []
+    assert "Interrupted" in quiet.stderr  # errors still go to stderr
