@@ -28,7 +28,7 @@ decimals (`features.sql`); counts are integers. tests/features/test_determinism.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -140,6 +140,7 @@ def build_features(
     as_of_dates: Iterable[dt.date],
     *,
     rows_per_query: int = DEFAULT_ROWS_PER_QUERY,
+    progress: Callable[[int], None] | None = None,
 ) -> FeatureSet:
     """Features of every student enrolled on each as-of date, from events before that date.
 
@@ -149,13 +150,14 @@ def build_features(
 
     Dates are computed together in one query, as long as their enrolled students add up to
     at most `rows_per_query`; more dates go to several queries of consecutive dates, which
-    bounds memory. The result never depends on how the dates were grouped.
+    bounds memory. The result never depends on how the dates were grouped. `progress`, when
+    given, is called with the number of dates each query has just computed.
     """
     dates = as_of_dates_checked(as_of_dates)
     if isinstance(source, Extraction):
-        return _build(source, dates, rows_per_query)
+        return _build(source, dates, rows_per_query, progress)
     with open_extraction(source) as extraction:
-        return _build(extraction, dates, rows_per_query)
+        return _build(extraction, dates, rows_per_query, progress)
 
 
 def as_of_dates_checked(as_of_dates: Iterable[dt.date]) -> list[dt.date]:
@@ -170,8 +172,13 @@ def as_of_dates_checked(as_of_dates: Iterable[dt.date]) -> list[dt.date]:
     return sorted(dates)
 
 
-def _build(extraction: Extraction, dates: list[dt.date], rows_per_query: int) -> FeatureSet:
-    results = list(_query_batches(extraction, dates, rows_per_query))
+def _build(
+    extraction: Extraction,
+    dates: list[dt.date],
+    rows_per_query: int,
+    progress: Callable[[int], None] | None = None,
+) -> FeatureSet:
+    results = list(_query_batches(extraction, dates, rows_per_query, progress))
     if not results:
         return FeatureSet.from_frame(pd.DataFrame(columns=frame_columns()))
     table = pa.concat_tables(results)
@@ -183,10 +190,12 @@ def iter_features(
     extraction: Extraction,
     as_of_dates: Iterable[dt.date],
     rows_per_query: int = DEFAULT_ROWS_PER_QUERY,
+    progress: Callable[[int], None] | None = None,
 ) -> Iterator[FeatureSet]:
     """The features of `build_features`, one FeatureSet per query of consecutive as-of dates,
     so that a caller can write many dates to disk without holding them all in memory."""
-    for result in _query_batches(extraction, as_of_dates_checked(as_of_dates), rows_per_query):
+    dates = as_of_dates_checked(as_of_dates)
+    for result in _query_batches(extraction, dates, rows_per_query, progress):
         yield _feature_set(result)
 
 
@@ -197,9 +206,13 @@ def _feature_set(result: pa.Table) -> FeatureSet:
 
 
 def _query_batches(
-    extraction: Extraction, dates: list[dt.date], rows_per_query: int
+    extraction: Extraction,
+    dates: list[dt.date],
+    rows_per_query: int,
+    progress: Callable[[int], None] | None = None,
 ) -> Iterator[pa.Table]:
-    """Run the feature query once per batch of consecutive as-of dates, yielding Arrow."""
+    """Run the feature query once per batch of consecutive as-of dates, yielding Arrow;
+    `progress` is told how many dates each batch computed."""
     absent = [name for name in BUILDER_TABLES if name not in extraction.files]
     if absent:
         raise ValueError(
@@ -241,7 +254,10 @@ def _query_batches(
                 "last_index": last_index,
                 "last_as_of": batch[-1],
             }
-            yield cursor.sql(query, params=_used(query, batch_parameters)).to_arrow_table()
+            table = cursor.sql(query, params=_used(query, batch_parameters)).to_arrow_table()
+            if progress is not None:
+                progress(len(batch))
+            yield table
             first_index = last_index + 1
     finally:
         if previous_limit is not None:

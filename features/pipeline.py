@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,18 +73,19 @@ def stream_feature_file(
     as_of_dates: Sequence[dt.date],
     out: str | Path,
     rows_per_query: int = DEFAULT_ROWS_PER_QUERY,
+    progress: Callable[[int], None] | None = None,
 ) -> WrittenFeatures:
     """As `build_feature_file`, for many as-of dates: the rows go to `out` one query of
     consecutive dates at a time (`features.builder.iter_features`), so that memory holds one
     batch, never the whole file. Nothing is written when the extraction is invalid, and a
-    failure leaves no partial file."""
+    failure leaves no partial file. `progress` is told how many dates each query computed."""
     out = Path(out)
     if out.suffix != ".parquet":
         raise ValueError(f"the feature file must end in .parquet, not {out.name!r}")
     if not as_of_dates:
         raise ValueError("at least one as-of date is needed")
     with require_valid(data) as extraction:
-        batches = iter_features(extraction, list(as_of_dates), rows_per_query)
+        batches = iter_features(extraction, list(as_of_dates), rows_per_query, progress)
         rows = write_feature_batches(batches, out)
         assert extraction.report is not None  # set by require_valid
         return WrittenFeatures(out, rows, extraction.report)

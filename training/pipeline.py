@@ -24,6 +24,7 @@ from training.fitting import fit_fold, fit_risk_model, score_fold
 from training.folds import DateSelection, Fold, kfold_folds, plan_fold, plan_roles, training_rows
 from training.plan import SplitPlan, final_plan, kfold_years, plan_splits
 from training.snapshots import build_snapshots, enrolled_outcomes, extraction_last_event
+from vigie.progress import SILENT, Progress
 
 __all__ = ["PreparedData", "TrainingResult", "prepare", "train_and_evaluate"]
 
@@ -62,7 +63,10 @@ class TrainingResult:
 
 
 def prepare(
-    extraction: Extraction, config: TrainConfig, as_of: Sequence[dt.date] | None = None
+    extraction: Extraction,
+    config: TrainConfig,
+    as_of: Sequence[dt.date] | None = None,
+    progress: Progress = SILENT,
 ) -> PreparedData:
     """Plan the splits from the outcomes, then build the snapshots they need (one build).
 
@@ -98,7 +102,8 @@ def prepare(
     if not dates:
         raise ValueError("no as-of date falls in the school years the splits need")
     logger.info("building snapshots for %d as-of dates", len(dates))
-    snapshots = build_snapshots(extraction, dates)
+    progress.stage("snapshots", total=len(dates))
+    snapshots = build_snapshots(extraction, dates, progress.advance)
     return PreparedData(snapshots, selection, plans, final, years, time.perf_counter() - started)
 
 
@@ -119,7 +124,9 @@ def final_fold(prepared: PreparedData) -> Fold | None:
     return plan_fold(prepared.snapshots, prepared.final, prepared.selection)
 
 
-def train_and_evaluate(prepared: PreparedData, config: TrainConfig) -> TrainingResult:
+def train_and_evaluate(
+    prepared: PreparedData, config: TrainConfig, progress: Progress = SILENT
+) -> TrainingResult:
     """Fit and score every split, compare all models on the pooled tested rows, then fit the
     final model (refitted on every consolidated year, or the last split's)."""
     timings = {"prepare_seconds": prepared.seconds}
@@ -128,19 +135,23 @@ def train_and_evaluate(prepared: PreparedData, config: TrainConfig) -> TrainingR
     final_rows = final_fold(prepared)
     scored, descriptions = [], []
     last_fitted = None
+    progress.stage("folds", total=_fold_count(prepared, folds, config))
     for fold in folds:
         logger.info("fitting split %s on %d rows", fold.name, len(fold.train))
         last_fitted = fit_fold(fold, config)
         scored.append(with_replay_baselines(score_fold(last_fitted), fold))
         descriptions.append(_describe(fold))
+        progress.advance()
     predictions = pd.concat(scored, ignore_index=True)
     timings["fit_and_score_seconds"] = time.perf_counter() - started
     started = time.perf_counter()
+    progress.stage("compare")
     comparison = comparison_table(predictions, config)
     lift = paired_lift(predictions, config)
     per_split = split_tables(predictions, config)
     timings["evaluate_seconds"] = time.perf_counter() - started
     started = time.perf_counter()
+    progress.stage("final_fit")
     if final_rows is not None:
         final_model = fit_risk_model(final_rows, config)
     else:
@@ -154,6 +165,13 @@ def train_and_evaluate(prepared: PreparedData, config: TrainConfig) -> TrainingR
         evaluated_model_hash=evaluated.risk_model.model_hash_ if evaluated else None,
         evaluated_split=evaluated.fold.name if evaluated else None,
     )  # fmt: skip
+
+
+def _fold_count(prepared: PreparedData, folds: Iterable[Fold], config: TrainConfig) -> int:
+    """How many folds `evaluation_folds` gives (k-fold's come one at a time)."""
+    if prepared.kfold_years:
+        return config.cv_spec.n_splits * config.cv_spec.n_repeats
+    return len(list(folds))
 
 
 def _describe(fold: Fold) -> dict[str, str]:

@@ -41,6 +41,7 @@ from training.tracking import (
     register_challenger,
     training_run,
 )
+from vigie.progress import SILENT, Progress
 
 __all__ = [
     "TrainingOutcome",
@@ -67,12 +68,16 @@ class TrainingOutcome:
 
 
 def prepare_data(
-    data: str | Path, config: TrainConfig, as_of: Sequence[dt.date] | None = None
+    data: str | Path,
+    config: TrainConfig,
+    as_of: Sequence[dt.date] | None = None,
+    progress: Progress = SILENT,
 ) -> PreparedData:
     """Validate the extraction (InvalidExtractionError when it breaks the contract), plan the
     splits and build the snapshots. Nothing is written."""
+    progress.stage("validate")
     with require_valid(data) as extraction:
-        return prepare(extraction, config, as_of)
+        return prepare(extraction, config, as_of, progress)
 
 
 def run_training(
@@ -87,6 +92,7 @@ def run_training(
     prepared: PreparedData | None = None,
     use_environment_run: bool = True,
     fairness: FairnessConfig | None = None,
+    progress: Progress = SILENT,
 ) -> TrainingOutcome:
     """Train and evaluate on the extraction in `data` as one MLflow run, audit its lists for
     fairness, then register the final model as the `challenger`. Tracking must be set up
@@ -94,9 +100,10 @@ def run_training(
 
     `prepared` reuses snapshots already built for this data and configuration (`vigie tune`);
     `use_environment_run=False` opens a new run even under `mlflow run`; `fairness` sets the
-    audit (default: `FairnessConfig` with the training seed and bootstrap count)."""
+    audit (default: `FairnessConfig` with the training seed and bootstrap count); `progress`
+    is told each stage (it changes nothing in what is trained or logged)."""
     started = time.perf_counter()
-    prepared = prepared or prepare_data(data, config, as_of)
+    prepared = prepared or prepare_data(data, config, as_of, progress)
     fingerprint = data_fingerprint(data)
     run_tags = {"vigie.run_kind": "train", "vigie.data_sha256": fingerprint["sha256"],
                 **dict(tags or {})}  # fmt: skip
@@ -108,14 +115,18 @@ def run_training(
         config.experiment_name, run_name, run_tags, home, use_environment_run=use_environment_run
     ) as run:
         log_inputs(config, data, fingerprint, prepared, as_of)
-        result = train_and_evaluate(prepared, config)
+        result = train_and_evaluate(prepared, config, progress)
         # The replay of the school year (training.replay), with the ceiling on a synthetic
         # académie whose generator wrote its latent risk.
+        progress.stage("replay")
         replay = replay_evaluation(result.predictions, config, read_latent_risk(data))
+        progress.stage("log_run")
         model_uri = log_training(result, config, replay)
+        progress.stage("fairness")
         audit = audit_training(result, prepared, config, fairness, run.info.run_id, model_uri)
     version = None
     if register:
+        progress.stage("register")
         registered = register_challenger(model_uri, config.registered_model_name, run.info.run_id)
         version = str(registered.version)
         _tag_run(run.info.run_id, "vigie.registered_version", version)

@@ -19,7 +19,7 @@ of the row's school year (`label_dropped_out`, `label_known_on`). Beside them: e
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Literal
 
 import pandas as pd
@@ -110,18 +110,23 @@ def enrolled_outcomes(extraction: Extraction) -> pd.DataFrame:
     return frame
 
 
-def build_snapshots(extraction: Extraction, as_of_dates: Iterable[dt.date]) -> pd.DataFrame:
+def build_snapshots(
+    extraction: Extraction,
+    as_of_dates: Iterable[dt.date],
+    progress: Callable[[int], None] | None = None,
+) -> pd.DataFrame:
     """The feature frame at every date, with `label_dropped_out`, `label_known_on`, the
     fixed-horizon `label`, `label_horizon_known_on`, `censored`, `censor_reason`, `exit_date`
     and `exit_kind` (NaT / NA unless the student dropped out that year; on a positive row,
     the exit its label counts, `label_exit_date` / `label_exit_kind`) and `capacity`.
 
     The horizon label needs its horizon observed: rows whose horizon ends after the
-    extraction's last event (`extraction_last_event`) are censored (`not_yet_observed`)."""
+    extraction's last event (`extraction_last_event`) are censored (`not_yet_observed`).
+    `progress` is told how many dates each feature query computed."""
     dates = sorted(set(as_of_dates))
     if not dates:
         raise ValueError("no as-of date to build training snapshots for")
-    frame = attach_labels(build_features(extraction, dates), extraction)
+    frame = attach_labels(build_features(extraction, dates, progress=progress), extraction)
     last_event = extraction_last_event(extraction) or max(dates)
     frame = pd.concat([frame, horizon_labels(frame, extraction, last_event)], axis=1)
     exits = dropout_exits(extraction)

@@ -31,6 +31,7 @@ from training.metrics import precision_recall_at_k, ranking_metrics
 from training.pipeline import PreparedData, evaluation_folds, final_fold
 from training.run import TrainingOutcome, prepare_data, run_training
 from training.tracking import training_run
+from vigie.progress import SILENT, Progress
 
 __all__ = ["TuneOutcome", "search_space", "tune_and_train", "tuning_rows"]
 
@@ -106,17 +107,19 @@ def tune_and_train(
     home: str | Path = "var",
     on_trial: Callable[[int, float, dict[str, Any]], None] | None = None,
     prepared: PreparedData | None = None,
+    progress: Progress = SILENT,
 ) -> TuneOutcome:
     """Search, log every trial as a nested run, then train and register the best.
 
-    `prepared` reuses snapshots already built (and the extraction already validated)."""
+    `prepared` reuses snapshots already built (and the extraction already validated);
+    `progress` is told each stage and each trial done."""
     import mlflow
     import optuna
 
     if trials < 1:
         raise ValueError("at least one trial is needed")
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    prepared = prepared or prepare_data(data, config, as_of)
+    prepared = prepared or prepare_data(data, config, as_of, progress)
     rows = tuning_rows(prepared, config)
     folds = max(2, config.calibration_folds)
     startup = min(10, max(1, trials // 2))
@@ -137,6 +140,7 @@ def tune_and_train(
             mlflow.log_params(params)
             value = trial_score(rows, trial_config, metric, folds)
             mlflow.log_metric(_metric_key(metric), value)
+        progress.advance()
         if on_trial is not None:
             on_trial(trial.number, value, params)
         return value
@@ -144,6 +148,7 @@ def tune_and_train(
     with training_run(config.experiment_name, "tune", tags, home) as parent:
         mlflow.log_params({"trials": trials, "metric": metric, "seed": config.seed,
                            "inner_folds": folds})  # fmt: skip
+        progress.stage("trials", total=trials)
         study.optimize(objective, n_trials=trials, timeout=timeout)
         best = dict(study.best_trial.params)
         mlflow.log_params({f"best.{key}": value for key, value in best.items()})
@@ -151,7 +156,7 @@ def tune_and_train(
     training = run_training(
         data, _with_lightgbm(config, best), as_of, home=home, run_name="train (tuned)",
         tags={"vigie.tune_run_id": parent.info.run_id}, prepared=prepared,
-        use_environment_run=False,
+        use_environment_run=False, progress=progress,
     )  # fmt: skip
     return TuneOutcome(parent.info.run_id, best, float(study.best_value), training)
 

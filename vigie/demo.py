@@ -24,6 +24,7 @@ from features.feature_set import FeatureSet
 from features.pipeline import build_feature_file
 from features.synth import SynthConfig, load_config, synthesize
 from features.synth.latent_file import LATENT_PATH
+from vigie.progress import SILENT, Progress
 from vigie.settings import Settings
 
 __all__ = ["config_fingerprint", "demo_as_of", "run_demo", "summarise_features"]
@@ -80,9 +81,11 @@ def _summary_table(summary: pd.DataFrame, as_of: dt.date) -> Table:
     return table
 
 
-def run_demo(settings: Settings, console: Console, dashboard: bool = False) -> Path:
+def run_demo(
+    settings: Settings, console: Console, dashboard: bool = False, progress: Progress = SILENT
+) -> Path:
     """Run the demo and return the feature file it wrote; with `dashboard`, end by serving
-    the dashboard (until interrupted)."""
+    the dashboard (until interrupted). `progress` is told each stage."""
     config = load_config()
     extraction = settings.demo_extraction
     stamp = settings.demo_fingerprint
@@ -100,13 +103,14 @@ def run_demo(settings: Settings, console: Console, dashboard: bool = False) -> P
                    else "an older generator (no latent risk for the ceiling)")  # fmt: skip
             console.print(f"Demo académie: {extraction} was made from {why}; generating it again")
         stamp.unlink(missing_ok=True)
-        summary = synthesize(extraction, config=config)
+        summary = synthesize(extraction, config=config, progress=progress)
         stamp.write_text(fingerprint + "\n", encoding="utf-8")
         console.print(f"Demo académie: {summary}")
 
     as_of = demo_as_of(config.extraction_date)
     out = settings.features_dir / f"demo-{as_of.isoformat()}.parquet"
     built = time.perf_counter()
+    progress.stage("demo_features")
     result = build_feature_file(extraction, [as_of], out)
     feature_set = result.feature_set
     rows = ", ".join(f"{table} {count:,}" for table, count in result.report.row_counts.items())
@@ -134,8 +138,10 @@ def run_demo(settings: Settings, console: Console, dashboard: bool = False) -> P
         score_demo_week,
     )
 
+    progress.stage("promote")
     promote_demo_champion(TrainConfig().registered_model_name, console)
     score_demo_week(extraction, as_of)
+    progress.stage("demo_users")
     ensure_demo_users(demo_watch_unit_uai(monday_on_or_before(as_of)), console)
     console.print(f"Demo done in {time.perf_counter() - started:.0f} s.")
     if dashboard:

@@ -15,8 +15,10 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -41,6 +43,9 @@ from features.synth.tables import Draft, assemble, latent_table
 from features.synth.timeline import NEVER, day_number, month_day, year_timelines
 from features.synth.writer import FileFormat, write_extraction
 
+if TYPE_CHECKING:
+    from vigie.progress import Progress
+
 __all__ = ["SynthSummary", "generate_academie", "simulate", "synthesize"]
 
 
@@ -53,8 +58,9 @@ def _empty_students() -> Students:
     })  # fmt: skip
 
 
-def simulate(config: SynthConfig) -> Draft:
-    """Run the simulation; returns its arrays (see `generate_academie` for tables)."""
+def simulate(config: SynthConfig, progress: Callable[[int], None] | None = None) -> Draft:
+    """Run the simulation; returns its arrays (see `generate_academie` for tables).
+    `progress`, when given, is called with 1 as each school year is done."""
     timelines = year_timelines(
         config.school_years,
         config.extraction_date,
@@ -151,6 +157,8 @@ def simulate(config: SynthConfig) -> Draft:
         else:  # the ceiling's side file (`features.synth.latent_file`)
             draft["latent"].append(latent_rows(roster, fate, timeline))
         draft["outcomes"].append(outcomes)
+        if progress is not None:
+            progress(1)
     return Draft(establishments, students, config.school_years, **draft)
 
 
@@ -200,6 +208,7 @@ def synthesize(
     scholarship_proxy: bool | None = None,
     label_bias: str | None = None,
     scenario: str | None = None,
+    progress: Progress | None = None,
 ) -> SynthSummary:
     """Generate an académie and write it as an extraction folder (atomically), with the
     generator's latent risk in `_synth/latent.parquet` (`features.synth.latent_file`; not part
@@ -218,6 +227,9 @@ def synthesize(
 
     `scenario` applies the overrides of one of `features.synth.config.SCENARIOS` (weak_ramp,
     silent, absence_strong, absence_weak) to the configuration first.
+
+    `progress` is told the stages (the years simulated, the tables, the files); it changes
+    nothing in what is written.
     """
     started = time.perf_counter()
     base = config or load_config()
@@ -246,11 +258,17 @@ def synthesize(
     if switches:
         changes["audit_probes"] = switches
     final = base.override(**changes)
-    draft = simulate(final)
+    if progress is not None:
+        progress.stage("synth_years", total=len(final.school_years))
+    draft = simulate(final, progress.advance if progress is not None else None)
+    if progress is not None:
+        progress.stage("synth_tables")
     tables = assemble(draft, final)
     # The generator's latent risk, for the replay's ceiling: synthetic only, not a contract
     # table (`features.synth.latent_file`).
     side_files = {LATENT_PATH: latent_table(draft, final)}
+    if progress is not None:
+        progress.stage("synth_write")
     path = write_extraction(tables, out_dir, file_format, side_files)
     return SynthSummary(
         out_dir=path,

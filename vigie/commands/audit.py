@@ -7,7 +7,13 @@ from typing import Annotated
 
 import typer
 
-from vigie.commands.common import console, error_console, user_errors
+from vigie.commands.common import (
+    QuietOption,
+    console,
+    error_console,
+    progress_for,
+    user_errors,
+)
 
 __all__ = ["register"]
 
@@ -43,7 +49,10 @@ def audit(
     min_establishments: Annotated[
         int, typer.Option(min=1, help="Fewest establishments for a group to be judged.")
     ] = 5,
-    lang: Annotated[str, typer.Option("--lang", help="Report language: fr or en.")] = "fr",
+    lang: Annotated[
+        str,
+        typer.Option("--lang", envvar="VIGIE_LANG", help="Report and progress language: fr or en."),
+    ] = "fr",
     out: Annotated[
         Path | None, typer.Option("--out", help="Also write the HTML report to this file.")
     ] = None,
@@ -63,6 +72,7 @@ def audit(
     log: Annotated[
         bool, typer.Option(help="Log the audit to the run in MLflow (under fairness/).")
     ] = True,
+    quiet: QuietOption = False,
 ) -> None:
     """Audit a training run's weekly lists and explanations for fairness: per-group metrics
     at each establishment's capacity, disparities against a reference group (band 0.8-1.25),
@@ -88,14 +98,16 @@ def audit(
         )  # fmt: skip
     except ValidationError as error:
         raise typer.BadParameter(str(error)) from None
-    with user_errors():
+    with user_errors(), progress_for(quiet, lang) as progress:
         setup_tracking(load_settings().home)
         client = MlflowClient()
-        with console.status("Rebuilding the tested rows and auditing..."):
-            result = audit_logged_run(client, run, config, data)
+        progress.stage("audit")
+        result = audit_logged_run(client, run, config, data)
         if log:
+            progress.stage("audit_log")
             log_audit(client, run, result)
         if out is not None:
+            progress.stage("audit_report")
             write_report(result, out, lang)
     _print_summary(result, lang)
     if log:

@@ -1,18 +1,49 @@
-"""What every command module shares: consoles, date parsing, turning user errors into exits."""
+"""What every command module shares: consoles, date parsing, turning user errors into exits,
+the progress options."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
+from typing import Annotated
 
 import typer
 from rich.console import Console
 
-__all__ = ["console", "error_console", "parse_date", "user_errors"]
+from vigie.progress import Progress, reporting
+
+__all__ = [
+    "LangOption",
+    "QuietOption",
+    "console",
+    "error_console",
+    "parse_date",
+    "progress_for",
+    "user_errors",
+]
 
 console = Console()
 error_console = Console(stderr=True)
+
+QuietOption = Annotated[
+    bool,
+    typer.Option("--quiet", "-q", help="No progress on stderr (errors are still printed)."),
+]
+LangOption = Annotated[
+    str,
+    typer.Option(
+        "--lang", envvar="VIGIE_LANG", help="Language of the progress stages: fr or en."
+    ),
+]
+
+
+def progress_for(quiet: bool, lang: str) -> AbstractContextManager[Progress]:
+    """The command's progress reporter on stderr (`vigie.progress.reporting`): a bar on a
+    terminal, one line per stage elsewhere, nothing with --quiet."""
+    if lang not in ("fr", "en"):
+        raise typer.BadParameter("--lang must be fr or en")
+    return reporting(quiet, lang, error_console)
 
 
 def parse_date(value: str) -> dt.date:

@@ -7,7 +7,15 @@ from typing import Annotated
 
 import typer
 
-from vigie.commands.common import console, error_console, parse_date, user_errors
+from vigie.commands.common import (
+    LangOption,
+    QuietOption,
+    console,
+    error_console,
+    parse_date,
+    progress_for,
+    user_errors,
+)
 
 __all__ = ["register"]
 
@@ -69,6 +77,8 @@ def synth(
             "(girls, boys, scholarship_holders, disadvantaged).",
         ),
     ] = None,
+    quiet: QuietOption = False,
+    lang: LangOption = "fr",
 ) -> None:
     """Write a synthetic académie, deterministic by seed.
 
@@ -80,7 +90,7 @@ def synth(
 
     if file_format not in ("csv", "parquet"):
         raise typer.BadParameter("--format must be csv or parquet")
-    with user_errors():
+    with user_errors(), progress_for(quiet, lang) as progress:
         summary = synthesize(
             out,
             establishments=establishments,
@@ -94,6 +104,7 @@ def synth(
             scenario=scenario,
             extraction_date=parse_date(extraction_date) if extraction_date else None,
             file_format=file_format,
+            progress=progress,
         )
     console.print(f"Wrote a synthetic académie to {out}: {summary}")
 
@@ -104,6 +115,8 @@ def validate(
     max_examples: Annotated[
         int, typer.Option(min=1, help="Example rows shown per table, column and rule.")
     ] = 50,
+    quiet: QuietOption = False,
+    lang: LangOption = "fr",
 ) -> None:
     """Check an extraction against the data contract; report every broken rule at once."""
     from features.validation import render_report, validate_extraction
@@ -111,7 +124,9 @@ def validate(
     if not data.is_dir():
         error_console.print(f"[red]Extraction folder {data} does not exist.[/red]")
         raise typer.Exit(2)
-    report = validate_extraction(data, max_examples=max_examples)
+    with progress_for(quiet, lang) as progress:
+        progress.stage("validate")
+        report = validate_extraction(data, max_examples=max_examples)
     if as_json:
         typer.echo(report.to_json())
     else:
@@ -125,6 +140,8 @@ def features(
         list[str], typer.Option("--as-of", help="As-of date (YYYY-MM-DD), repeatable.")
     ],
     out: Annotated[Path, typer.Option(help="Parquet file to write.")],
+    quiet: QuietOption = False,
+    lang: LangOption = "fr",
 ) -> None:
     """Build one feature row per enrolled student and as-of date (events strictly before it).
 
@@ -133,8 +150,9 @@ def features(
     from features.pipeline import stream_feature_file
 
     dates = sorted({parse_date(value) for value in as_of})
-    with user_errors():
-        written = stream_feature_file(data, dates, out)
+    with user_errors(), progress_for(quiet, lang) as progress:
+        progress.stage("features", total=len(dates))
+        written = stream_feature_file(data, dates, out, progress=progress.advance)
     console.print(
         f"Wrote {written.rows:,} rows x {len(feature_names())} features "
         f"for {len(dates)} as-of date(s) to {out}"
@@ -148,14 +166,20 @@ def demo(
             "--dashboard/--no-dashboard", help="End by serving the dashboard (Ctrl+C to stop)."
         ),
     ] = True,
+    quiet: QuietOption = False,
+    lang: LangOption = "fr",
 ) -> None:
     """Run the main job on the embedded synthetic académie: data, features, training, this
     week's lists, demo users, then the dashboard."""
+    from vigie.commands.dashboard import dashboard as serve_dashboard
     from vigie.demo import run_demo
     from vigie.settings import load_settings
 
     with user_errors():
-        run_demo(load_settings(), console, dashboard=dashboard)
+        with progress_for(quiet, lang) as progress:
+            run_demo(load_settings(), console, progress=progress)
+        if dashboard:  # once the progress display stopped: the dashboard runs until Ctrl+C
+            serve_dashboard()
 
 
 def register(app: typer.Typer) -> None:

@@ -17,7 +17,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from vigie.commands.common import console, error_console, parse_date, user_errors
+from vigie.commands.common import (
+    QuietOption,
+    console,
+    error_console,
+    parse_date,
+    progress_for,
+    user_errors,
+)
 
 if TYPE_CHECKING:
     from features.extraction import Extraction
@@ -188,6 +195,7 @@ def explain(
     as_json: Annotated[bool, typer.Option("--json", help="Print the explanation as JSON.")] = False,
     lang: Annotated[str, typer.Option("--lang", help="Language of the reasons: fr or en.")] = "fr",
     top: Annotated[int, typer.Option(min=1, max=10, help="Reasons shown of each kind.")] = 3,
+    quiet: QuietOption = False,
 ) -> None:
     """Print a student's dropout risk on a date and the reasons behind it (SHAP, worded from
     the feature catalog with the establishment's median for reference)."""
@@ -196,13 +204,14 @@ def explain(
 
     if lang not in ("fr", "en"):
         raise typer.BadParameter("--lang must be fr or en")
-    status_console = error_console if as_json else console  # keep stdout pure JSON
-    with user_errors():
+    with user_errors(), progress_for(quiet, lang) as progress:  # progress on stderr
         date = parse_date(as_of)
         setup_tracking(load_settings().home)
+        progress.stage("model")
         loaded = load_registered_model(model_version)
-        with status_console.status("Validating the extraction and building the features..."):
-            feature_set, position, capacity = student_week(data, date, student)
+        progress.stage("student_features")
+        feature_set, position, capacity = student_week(data, date, student)
+        progress.stage("reasons")
         explained = loaded.model.explain(
             feature_set,
             top=top,

@@ -21,11 +21,20 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from models.queue import DEFAULT_FOLLOW_UP
-from vigie.commands.common import console, error_console, parse_date, user_errors
+from vigie.commands.common import (
+    LangOption,
+    QuietOption,
+    console,
+    error_console,
+    parse_date,
+    progress_for,
+    user_errors,
+)
 
 if TYPE_CHECKING:
     from models.queue import FollowUpRule
     from serving.scoring import WeeklyScoring
+    from vigie.progress import Progress
 
 __all__ = ["register", "score"]
 
@@ -85,6 +94,8 @@ def score(
             "decision is back in the queue at once.",
         ),
     ] = DEFAULT_FOLLOW_UP.risk_margin,
+    quiet: QuietOption = False,
+    lang: LangOption = "fr",
 ) -> None:
     """Score every enrolled student and write this week's lists to the store (all or
     nothing; rerunning the same week with the same model, data, decisions and rule changes
@@ -102,13 +113,13 @@ def score(
     if not no_watch:
         watch_threshold = DEFAULT_WATCH_THRESHOLD if threshold is None else threshold
     date = parse_date(as_of)
-    with _failures():
+    with _failures(), progress_for(quiet, lang) as progress:
         if dismissal_weeks is None:
             from serving.settings import load_serving_settings
 
             dismissal_weeks = load_serving_settings().dismissal_weeks
         rule = FollowUpRule(held_weeks, dismissal_weeks, risk_margin)
-        result = _run(data, date, model_alias, model_version, watch_threshold, rule)
+        result = _run(data, date, model_alias, model_version, watch_threshold, rule, progress)
     _print(result, watch_threshold, rule)
 
 
@@ -119,31 +130,42 @@ def _run(
     version: int | None,
     watch_threshold: float | None,
     rule: FollowUpRule,
+    progress: Progress,
 ) -> WeeklyScoring:
     from serving.db import open_store
-    from serving.scoring import load_registered_model, score_week
+    from serving.scoring import STAGES, load_registered_model, score_week
     from serving.settings import load_serving_settings
     from training.tracking import setup_tracking
 
     settings = load_serving_settings()
     setup_tracking(settings.home)
-    with console.status("Loading the model..."):
-        model = load_registered_model(alias=alias, version=version)
+    progress.stage("model")
+    model = load_registered_model(alias=alias, version=version)
     console.print(f"Model {model.label} ({model.chosen_as}).", markup=False)
     store = open_store(settings.resolved_database_url)
+
+    def stage_done(stage: str, seconds: float) -> None:
+        logger.info("%s: %.1f s", stage, seconds)
+        following = STAGES.index(stage) + 1
+        if following < len(STAGES):  # score_week runs its STAGES in order
+            progress.stage(_PROGRESS_STAGES[STAGES[following]])
+
     try:
-        with console.status("Validating, building the features, scoring and explaining..."):
-            return score_week(
-                data,
-                as_of,
-                store,
-                model,
-                watch_threshold=watch_threshold,
-                rule=rule,
-                on_stage=lambda stage, seconds: logger.info("%s: %.1f s", stage, seconds),
-            )
+        progress.stage(_PROGRESS_STAGES[STAGES[0]])
+        return score_week(data, as_of, store, model, watch_threshold=watch_threshold,
+                          rule=rule, on_stage=stage_done)  # fmt: skip
     finally:
         store.dispose()
+
+
+# The progress stage (`vigie.progress.STAGE_WORDING`) of each stage of `score_week`.
+_PROGRESS_STAGES = {
+    "validate": "validate",
+    "features": "week_features",
+    "predict": "predict",
+    "explain lists": "explain lists",
+    "store write": "store write",
+}
 
 
 @contextmanager

@@ -11,7 +11,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from vigie.commands.common import console, error_console, parse_date, user_errors
+from vigie.commands.common import (
+    LangOption,
+    QuietOption,
+    console,
+    error_console,
+    parse_date,
+    progress_for,
+    user_errors,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -42,6 +50,8 @@ def train(
     as_of: AsOfOption = None,
     cv: CvOption = None,
     as_json: JsonOption = False,
+    quiet: QuietOption = False,
+    lang: LangOption = "fr",
 ) -> None:
     """Train LightGBM and the baselines, compare them on held-out weeks at the establishments'
     interview capacity, log one MLflow run and register the model as `challenger`."""
@@ -50,16 +60,14 @@ def train(
     from training.tracking import setup_tracking
     from vigie.settings import load_settings
 
-    with user_errors():
+    with user_errors(), progress_for(quiet, lang) as progress:
         settings = load_settings()
         train_config = load_train_config(config, {"seed": seed, "cv": cv})
         dates = [parse_date(value) for value in as_of or []]
-        with console.status("Validating the extraction and building snapshots..."):
-            prepared = prepare_data(data, train_config, dates)
+        prepared = prepare_data(data, train_config, dates, progress)
         setup_tracking(settings.home)
-        with console.status("Training and evaluating..."):
-            outcome = run_training(data, train_config, dates, home=settings.home,
-                                   prepared=prepared)  # fmt: skip
+        outcome = run_training(data, train_config, dates, home=settings.home,
+                               prepared=prepared, progress=progress)  # fmt: skip
     title = f"Run {outcome.run_id}: tested student-weeks of {_tested(outcome.result.folds)}"
     _show(outcome.result.comparison, outcome.result.lift, train_config.list_rules, as_json, title)
     if outcome.replay is not None and not as_json:
@@ -86,6 +94,8 @@ def tune(
     timeout: Annotated[
         float | None, typer.Option(min=1, help="Stop searching after this many seconds.")
     ] = None,
+    quiet: QuietOption = False,
+    lang: LangOption = "fr",
 ) -> None:
     """Search LightGBM parameters (Optuna, trials as nested MLflow runs, never on the tested
     year), then train and register the best configuration as a normal training run."""
@@ -97,21 +107,20 @@ def tune(
 
     if metric not in ("precision@k", "pr_auc"):
         raise typer.BadParameter("--metric must be precision@k or pr_auc")
-    with user_errors():
+    with user_errors(), progress_for(quiet, lang) as progress:
         settings = load_settings()
         train_config = load_train_config(config, {"seed": seed, "cv": cv})
         dates = [parse_date(value) for value in as_of or []]
-        with console.status("Validating the extraction and building snapshots..."):
-            prepared = prepare_data(data, train_config, dates)  # fails before any run
+        prepared = prepare_data(data, train_config, dates, progress)  # fails before any run
         setup_tracking(settings.home)
 
-        def progress(number: int, value: float, params: dict) -> None:
+        def trial_done(number: int, value: float, params: dict) -> None:
             console.print(f"  trial {number}: {metric} = {value:.4f}  {params}")
 
         outcome = tune_and_train(
             data, train_config, trials=trials, metric=metric,  # type: ignore[arg-type]
-            timeout=timeout, as_of=dates, home=settings.home, on_trial=progress,
-            prepared=prepared,
+            timeout=timeout, as_of=dates, home=settings.home, on_trial=trial_done,
+            prepared=prepared, progress=progress,
         )  # fmt: skip
     console.print(f"Best {metric} {outcome.best_value:.4f} with {outcome.best_params}")
     result = outcome.training.result
@@ -179,6 +188,8 @@ def evaluate(
         int | None, typer.Option(min=10, help="Bootstrap resamples when recomputing.")
     ] = None,
     as_json: JsonOption = False,
+    quiet: QuietOption = False,
+    lang: LangOption = "fr",
 ) -> None:
     """Print the comparison table of a logged training run (or recompute it)."""
     from mlflow.tracking import MlflowClient
@@ -192,10 +203,11 @@ def evaluate(
     from training.tracking import setup_tracking
     from vigie.settings import load_settings
 
-    with user_errors():
+    with user_errors(), progress_for(quiet, lang) as progress:
         setup_tracking(load_settings().home)
         client = MlflowClient()
         run_id = resolve_run_id(client, run, model_version, model)
+        progress.stage("evaluate_recompute" if recompute else "evaluate_read")
         if recompute:
             table, lift, context = recompute_comparison(client, run_id, n_boot)
         else:
