@@ -247,12 +247,12 @@ def detect_encoding(chunks: Iterable[bytes], override: str | None = None) -> str
     utf8_error: int | None = None
     cp1252_doubt: tuple[int, str] | None = None
     utf8_latin: int | None = None
-    has_bom = False
+    prefix = b""
     position = 0
     tail = b""
     for chunk in chunks:
-        if position == 0:
-            has_bom = chunk.startswith(codecs.BOM_UTF8)
+        if len(prefix) < len(codecs.BOM_UTF8):
+            prefix += chunk[: len(codecs.BOM_UTF8) - len(prefix)]
         if strict is not None:
             try:
                 strict.decode(chunk, final=False)
@@ -287,6 +287,7 @@ def detect_encoding(chunks: Iterable[bytes], override: str | None = None) -> str
             raise FormatAmbiguity(
                 "encoding", f"the file ends inside a {override} character", offset=position
             ) from None
+        has_bom = prefix == codecs.BOM_UTF8
         return "utf-8-sig" if override == "utf-8" and has_bom else override  # type: ignore[return-value]
     if utf8_error is None:
         try:
@@ -294,7 +295,7 @@ def detect_encoding(chunks: Iterable[bytes], override: str | None = None) -> str
         except UnicodeDecodeError:
             utf8_error = position - 1
     if utf8_error is None:
-        return "utf-8-sig" if has_bom else "utf-8"
+        return "utf-8-sig" if prefix == codecs.BOM_UTF8 else "utf-8"
     if utf8_latin is not None:
         raise FormatAmbiguity(
             "encoding",
@@ -438,6 +439,7 @@ def decide_date_format(table: str, evidence: DateEvidence, override: str | None 
 
 _WHOLE = re.compile(r"[+-]?[0-9]+")
 _DIGITS = re.compile(r"[0-9]+")
+_NUMBER = re.compile(r"([+-]?[0-9]*([.,][0-9]+)?)?")  # empty, 12, 12.5
 
 
 def explain_extra_fields(
@@ -461,6 +463,8 @@ def explain_extra_fields(
             first = first or (name, f"{fields[position].strip()},{fields[position + 1].strip()}")
             position += 2
             extra -= 1
+        elif name in numeric and not _NUMBER.fullmatch(fields[position].strip()):
+            return None  # the fields do not line up with the header
         else:
             position += 1
     return first if extra == 0 and position == len(fields) else None
