@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import json
 import logging
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from rich.console import Console
+from typer.testing import CliRunner
 
 from features.contract import TABLES
 from features.csv_dialect import (
@@ -31,6 +33,7 @@ from features.pipeline import build_valid_features
 from features.synth import synthesize
 from features.validation import render_report, validate_extraction
 from tests.features.test_validation import TinyExtraction
+from vigie.cli import app
 
 NAMES = ("Éloïse", "Noël", "Lætitia", "Cœur", "Zoé")
 
@@ -417,3 +420,29 @@ def test_the_same_data_as_french_excel_gives_bitwise_the_same_features(tmp_path:
         assert hashed.equals(pd.util.hash_pandas_object(expected.astype(str), index=True))
         floats = features.select_dtypes("float").to_numpy()
         assert floats.tobytes() == expected.select_dtypes("float").to_numpy().tobytes()
+
+
+def test_vigie_validate_notes_the_formats_and_a_refused_file_writes_nothing(
+    tmp_path: Path,
+) -> None:
+    runner = CliRunner()
+    tiny = _tiny_with_accents()
+    tiny.set("exams", 1, date="2024-07-10")  # exams' dates now read both ways
+    excel = write_as_excel(tiny.write(tmp_path / "canonical"), tmp_path / "excel")
+    refused = runner.invoke(app, ["validate", str(excel), "--json"])
+    assert refused.exit_code == 1
+    (violation,) = json.loads(refused.output)["violations"]
+    assert (violation["rule"], violation["table"], violation["column"]) == (
+        "ambiguous_format", "exams", "date",
+    )  # fmt: skip
+    out = tmp_path / "features.parquet"
+    result = runner.invoke(
+        app, ["features", "--data", str(excel), "--as-of", "2024-12-02", "--out", str(out)]
+    )
+    assert result.exit_code == 1
+    assert not out.exists()
+    (excel / "csv_formats.toml").write_text('date_format = "DD/MM/YYYY"\n')
+    accepted = runner.invoke(app, ["validate", str(excel)], terminal_width=200)
+    assert accepted.exit_code == 0, accepted.output
+    assert "format: exams.csv: separator semicolon ';'" in accepted.output
+    assert "(set in csv_formats.toml: date_format)" in accepted.output
