@@ -32,7 +32,7 @@ import codecs
 import csv
 import io
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -235,76 +235,94 @@ def _first_cp1252_doubt(window: bytes) -> tuple[int, str] | None:
     return min(doubts) if doubts else None
 
 
-def detect_encoding(chunks: Iterable[bytes], override: str | None = None) -> str:
-    """The Python codec that reads the whole file, from its bytes in order.
+def _read_as(chunks: Iterable[bytes], encoding: str) -> str:
+    """`encoding` when it reads every byte; "utf-8-sig" for UTF-8 with a BOM."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    position, prefix = 0, b""
+    for chunk in chunks:
+        prefix = (prefix + chunk[: len(codecs.BOM_UTF8)])[: len(codecs.BOM_UTF8)]
+        try:
+            decoder.decode(chunk, final=False)
+        except UnicodeDecodeError as error:
+            raise FormatAmbiguity(
+                "encoding",
+                f"a byte is not {encoding} text although {OVERRIDES_FILE} says so; fix the "
+                "file or the encoding given",
+                offset=position + error.start,
+            ) from None
+        position += len(chunk)
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        raise FormatAmbiguity(
+            "encoding", f"the file ends inside a {encoding} character", offset=position
+        ) from None
+    return "utf-8-sig" if encoding == "utf-8" and prefix == codecs.BOM_UTF8 else encoding
+
+
+class _Cp1252Plausibility:
+    """Reasons to doubt that a file's bytes, fed in order, are Windows-1252."""
+
+    def __init__(self) -> None:
+        self.doubt: tuple[int, str] | None = None
+        self.utf8_latin: int | None = None
+        self._tail = b""
+
+    def feed(self, chunk: bytes, start: int) -> None:
+        window = self._tail + chunk
+        origin = start - len(self._tail)
+        if self.doubt is None and (doubt := _first_cp1252_doubt(window)) is not None:
+            self.doubt = (origin + doubt[0], doubt[1])
+        if self.utf8_latin is None and (match := _UTF8_LATIN.search(window)):
+            self.utf8_latin = origin + match.start()
+        self._tail = window[-_CARRY:]
+
+
+def _first_utf8_error(chunks: Iterable[bytes]) -> tuple[int | None, bool]:
+    """The offset of the first byte invalid in UTF-8 (None if all are valid), and whether the
+    file starts with a UTF-8 BOM. Decodes at C speed, keeping nothing."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    position, prefix = 0, b""
+    for chunk in chunks:
+        prefix = (prefix + chunk[: len(codecs.BOM_UTF8)])[: len(codecs.BOM_UTF8)]
+        try:
+            decoder.decode(chunk, final=False)
+        except UnicodeDecodeError as error:
+            return position + error.start, False
+        position += len(chunk)
+    pending = decoder.getstate()[0]
+    if pending:
+        return position - len(pending), False  # the file ends inside a character
+    return None, prefix == codecs.BOM_UTF8
+
+
+def detect_encoding(read_chunks: Callable[[], Iterable[bytes]], override: str | None = None) -> str:
+    """The Python codec that reads the whole file; `read_chunks()` gives its bytes in order.
 
     UTF-8 first ("utf-8-sig" with a BOM); else Windows-1252 when plausible; `override` (a codec
     of `ENCODINGS`) is checked instead of guessed. Raises FormatAmbiguity with the byte offset
-    of the first byte that cannot be read, or that makes the guess implausible.
+    of the first byte that cannot be read, or that makes the guess implausible. A UTF-8 file is
+    read once; a file that is not is read a second time for the plausibility checks.
     """
-    utf8 = codecs.getincrementaldecoder("utf-8")()
-    strict = codecs.getincrementaldecoder(override)() if override else None
-    utf8_error: int | None = None
-    cp1252_doubt: tuple[int, str] | None = None
-    utf8_latin: int | None = None
-    prefix = b""
+    if override:
+        return _read_as(read_chunks(), override)
+    utf8_error, has_bom = _first_utf8_error(read_chunks())
+    if utf8_error is None:
+        return "utf-8-sig" if has_bom else "utf-8"
+    plausibility = _Cp1252Plausibility()
     position = 0
-    tail = b""
-    for chunk in chunks:
-        if len(prefix) < len(codecs.BOM_UTF8):
-            prefix += chunk[: len(codecs.BOM_UTF8) - len(prefix)]
-        if strict is not None:
-            try:
-                strict.decode(chunk, final=False)
-            except UnicodeDecodeError as error:
-                raise FormatAmbiguity(
-                    "encoding",
-                    f"a byte is not {override} text although {OVERRIDES_FILE} says so; "
-                    "fix the file or the encoding given",
-                    offset=position + error.start,
-                ) from None
-            position += len(chunk)
-            continue
-        if utf8_error is None:
-            try:
-                utf8.decode(chunk, final=False)
-            except UnicodeDecodeError as error:
-                utf8_error = position + error.start
-        window = tail + chunk
-        start = position - len(tail)
-        if cp1252_doubt is None:
-            doubt = _first_cp1252_doubt(window)
-            if doubt is not None:
-                cp1252_doubt = (start + doubt[0], doubt[1])
-        if utf8_latin is None and (match := _UTF8_LATIN.search(window)):
-            utf8_latin = start + match.start()
-        tail = window[-_CARRY:]
+    for chunk in read_chunks():
+        plausibility.feed(chunk, position)
         position += len(chunk)
-    if strict is not None:
-        try:
-            strict.decode(b"", final=True)
-        except UnicodeDecodeError:
-            raise FormatAmbiguity(
-                "encoding", f"the file ends inside a {override} character", offset=position
-            ) from None
-        has_bom = prefix == codecs.BOM_UTF8
-        return "utf-8-sig" if override == "utf-8" and has_bom else override  # type: ignore[return-value]
-    if utf8_error is None:
-        try:
-            utf8.decode(b"", final=True)
-        except UnicodeDecodeError:
-            utf8_error = position - 1
-    if utf8_error is None:
-        return "utf-8-sig" if prefix == codecs.BOM_UTF8 else "utf-8"
-    if utf8_latin is not None:
+    if plausibility.utf8_latin is not None:
         raise FormatAmbiguity(
             "encoding",
             "the file mixes UTF-8 and another encoding (accents written both ways); export it "
             "again in one encoding (UTF-8 preferred)",
             offset=utf8_error,
         )
-    if cp1252_doubt is not None:
-        offset, why = cp1252_doubt
+    if plausibility.doubt is not None:
+        offset, why = plausibility.doubt
         raise FormatAmbiguity(
             "encoding",
             f"the encoding cannot be told: not UTF-8, and {why} rules out Windows-1252; export "

@@ -230,7 +230,7 @@ def _csv_layout(
             table.name, path, "the file holds binary data (NUL bytes), not CSV text"
         )
     try:
-        encoding = detect_encoding(_chunks(path), overrides.get("encoding"))
+        encoding = detect_encoding(lambda: _chunks(path), overrides.get("encoding"))
     except FormatAmbiguity as error:
         first_line = _header_text(head, "latin-1")
         try:
@@ -354,9 +354,10 @@ def _evidence_columns(table: Table, table_file: TableFile, kinds: tuple[str, ...
     return [c.name for c in table.columns if c.kind in kinds and c.name in table_file.columns]
 
 
-def _counted(name: str, condition: str) -> list[str]:
-    """count and first row of the cells of `name` meeting `condition`."""
-    return [f"count(*) FILTER ({condition})", f"min(_row) FILTER ({condition})"]
+def _counted(condition: str, rows: bool) -> list[str]:
+    """The count of the cells meeting `condition`, and their first row if `rows`."""
+    first_row = f"min(_row) FILTER ({condition})" if rows else "NULL"
+    return [f"count(*) FILTER ({condition})", first_row]
 
 
 def _first(pairs: list[tuple[str, int, int | None]]) -> tuple[str, int] | None:
@@ -365,28 +366,51 @@ def _first(pairs: list[tuple[str, int, int | None]]) -> tuple[str, int] | None:
     return (min(found)[2], min(found)[0]) if found else None  # type: ignore[return-value]
 
 
-def _evidence(
+def _has_slashes_or_commas(
     table: Table, table_file: TableFile, con: duckdb.DuckDBPyConnection
+) -> bool:
+    """Whether a date cell holds a `/` or a number cell a `,`: one quick scan of the whole
+    file (which also finds a broken line anywhere in it), so that only a file written another
+    way than the canonical one pays for counting its evidence."""
+    cells = [
+        f"contains({_quoted(name)}, '{mark}')"
+        for kinds, mark in ((("date",), "/"), (("float", "int"), ","))
+        for name in _evidence_columns(table, table_file, kinds)
+    ]
+    query = f"SELECT count(*) FILTER ({' OR '.join(cells) or 'false'}) FROM "
+    # Straight from the scan: only the columns read are parsed.
+    row = con.execute(query + _scan_sql(table_file)).fetchone()
+    return row is not None and row[0] > 0
+
+
+def _evidence(
+    table: Table, table_file: TableFile, con: duckdb.DuckDBPyConnection, rows: bool = False
 ) -> tuple[DateEvidence, NumberEvidence]:
-    """Count, in one scan of the file, its slashed dates and its decimal commas and points.
-    The scan also finds a broken line anywhere in the file."""
+    """Count, in one scan of the file, its slashed dates and its decimal commas and points,
+    with the first row of each when `rows` (numbering rows makes the scan longer, so only a
+    refusal asks for them)."""
     dates = _evidence_columns(table, table_file, ("date",))
     numbers = _evidence_columns(table, table_file, ("float", "int"))
     slashed = _sql_string(SLASHED_DATE_REGEX)
     parts = ["count(*)"]
     for name in dates:
         cell = _quoted(name)
-        is_slashed = f"regexp_full_match({cell}, {slashed})"
-        parts += _counted(name, is_slashed)
+        # contains() first: the regular expression runs only on the few cells it lets through.
+        is_slashed = f"contains({cell}, '/') AND regexp_full_match({cell}, {slashed})"
+        parts += _counted(is_slashed, rows)
         first, second = (
             f"TRY_CAST(split_part({cell}, '/', {position}) AS INTEGER)" for position in (1, 2)
         )
         # Only a day is above 12: `25/11` is day first, `11/25` month first (`25/25` neither).
-        parts += _counted(name, f"{is_slashed} AND {first} > 12 AND {second} <= 12")
-        parts += _counted(name, f"{is_slashed} AND {second} > 12 AND {first} <= 12")
+        parts += _counted(f"{is_slashed} AND {first} > 12 AND {second} <= 12", rows)
+        parts += _counted(f"{is_slashed} AND {second} > 12 AND {first} <= 12", rows)
     for name in numbers:
-        for regex in (COMMA_NUMBER_REGEX, POINT_NUMBER_REGEX):
-            parts += _counted(name, f"regexp_full_match({_quoted(name)}, {_sql_string(regex)})")
+        cell = _quoted(name)
+        for mark, regex in ((",", COMMA_NUMBER_REGEX), (".", POINT_NUMBER_REGEX)):
+            written = (
+                f"contains({cell}, '{mark}') AND regexp_full_match({cell}, {_sql_string(regex)})"
+            )
+            parts += _counted(written, rows)
     row = con.execute(
         f"SELECT {', '.join(parts)} FROM ({_text_select(table, table_file)})"
     ).fetchone()
@@ -543,6 +567,14 @@ def _ambiguous(table: str, path: Path, error: FormatAmbiguity) -> ExtractionRead
     )
 
 
+def _decide(
+    table: str, dates: DateEvidence, numbers: NumberEvidence, overrides: Mapping[str, str]
+) -> tuple[str, str]:
+    """The decimal mark and the date format of a table, from the evidence of its cells."""
+    decimal_mark = decide_decimal_mark(table, numbers)
+    return decimal_mark, decide_date_format(table, dates, overrides.get("date_format"))
+
+
 def _open_csv(
     table: Table,
     path: Path,
@@ -556,12 +588,17 @@ def _open_csv(
     read_path = None if dialect.is_utf8 else _transcode(path, encoding, transcoded.get())
     table_file = TableFile(table.name, path, columns, dialect, read_path)
     try:
-        dates, numbers = _evidence(table, table_file, con)
+        dates, numbers = DateEvidence(), NumberEvidence()
+        if _has_slashes_or_commas(table, table_file, con):
+            dates, numbers = _evidence(table, table_file, con)
+        try:
+            decimal_mark, date_format = _decide(table.name, dates, numbers, overrides)
+        except FormatAmbiguity:
+            # Count again with the rows, for the refusal to name one.
+            _decide(table.name, *_evidence(table, table_file, con, rows=True), overrides)
+            raise
     except duckdb.Error as error:
         raise _read_error(table.name, table_file, error) from None
-    try:
-        decimal_mark = decide_decimal_mark(table.name, numbers)
-        date_format = decide_date_format(table.name, dates, overrides.get("date_format"))
     except FormatAmbiguity as error:
         raise _ambiguous(table.name, path, error) from None
     dialect = CsvDialect(separator, encoding, decimal_mark, date_format)
