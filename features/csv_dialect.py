@@ -86,6 +86,7 @@ _OVERRIDE_KEYS = ("separator", "encoding", "date_format")
 
 # A slashed date as the SQL evidence and the reading match it: 1 or 2 digits, 4-digit year.
 SLASHED_DATE_REGEX = r"[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}"
+SLASHED_DATE_PARTS_REGEX = r"^([0-9]{1,2})/([0-9]{1,2})/[0-9]{4}$"  # the same, its two numbers
 COMMA_NUMBER_REGEX = r"[+-]?[0-9]*,[0-9]+"
 POINT_NUMBER_REGEX = r"[+-]?[0-9]*\.[0-9]+"
 

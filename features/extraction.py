@@ -41,6 +41,7 @@ from features.csv_dialect import (
     DATE_FORMATS,
     OVERRIDES_FILE,
     POINT_NUMBER_REGEX,
+    SLASHED_DATE_PARTS_REGEX,
     SLASHED_DATE_REGEX,
     CsvDialect,
     DateEvidence,
@@ -388,32 +389,35 @@ def _evidence(
 ) -> tuple[DateEvidence, NumberEvidence]:
     """Count, in one scan of the file, its slashed dates and its decimal commas and points,
     with the first row of each when `rows` (numbering rows makes the scan longer, so only a
-    refusal asks for them)."""
+    refusal asks for them). Each cell is matched once, and only if it holds a `/` or a mark
+    (CASE is lazy where FILTER is not)."""
     dates = _evidence_columns(table, table_file, ("date",))
     numbers = _evidence_columns(table, table_file, ("float", "int"))
-    slashed = _sql_string(SLASHED_DATE_REGEX)
-    parts = ["count(*)"]
-    for name in dates:
-        cell = _quoted(name)
-        # contains() first: the regular expression runs only on the few cells it lets through.
-        is_slashed = f"contains({cell}, '/') AND regexp_full_match({cell}, {slashed})"
-        parts += _counted(is_slashed, rows)
-        first, second = (
-            f"TRY_CAST(split_part({cell}, '/', {position}) AS INTEGER)" for position in (1, 2)
+    slashed = _sql_string(SLASHED_DATE_PARTS_REGEX)
+    flags, parts = [], ["count(*)"]
+    for index, name in enumerate(dates):
+        cell, parsed = _quoted(name), f"_date_{index}"
+        flags.append(
+            f"CASE WHEN contains({cell}, '/') THEN regexp_extract({cell}, {slashed}, "
+            f"['first', 'second']) END AS {parsed}"
         )
+        first, second = (f"TRY_CAST({parsed}.{part} AS INTEGER)" for part in ("first", "second"))
+        parts += _counted(f"{parsed}.first <> ''", rows)
         # Only a day is above 12: `25/11` is day first, `11/25` month first (`25/25` neither).
-        parts += _counted(f"{is_slashed} AND {first} > 12 AND {second} <= 12", rows)
-        parts += _counted(f"{is_slashed} AND {second} > 12 AND {first} <= 12", rows)
-    for name in numbers:
+        parts += _counted(f"{first} > 12 AND {second} <= 12", rows)
+        parts += _counted(f"{second} > 12 AND {first} <= 12", rows)
+    for index, name in enumerate(numbers):
         cell = _quoted(name)
         for mark, regex in ((",", COMMA_NUMBER_REGEX), (".", POINT_NUMBER_REGEX)):
-            written = (
-                f"contains({cell}, '{mark}') AND regexp_full_match({cell}, {_sql_string(regex)})"
+            flag = f"_number_{index}_{'comma' if mark == ',' else 'point'}"
+            flags.append(
+                f"CASE WHEN contains({cell}, '{mark}') "
+                f"THEN regexp_full_match({cell}, {_sql_string(regex)}) ELSE false END AS {flag}"
             )
-            parts += _counted(written, rows)
-    row = con.execute(
-        f"SELECT {', '.join(parts)} FROM ({_text_select(table, table_file)})"
-    ).fetchone()
+            parts += _counted(flag, rows)
+    text = _text_select(table, table_file)
+    source = f"SELECT *, {', '.join(flags) or 'NULL AS _nothing'} FROM ({text})"
+    row = con.execute(f"SELECT {', '.join(parts)} FROM ({source})").fetchone()
     assert row is not None
     values = list(row[1:])
     per_date = [(name, *values[6 * i : 6 * i + 6]) for i, name in enumerate(dates)]
