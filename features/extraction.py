@@ -325,7 +325,8 @@ def _text_select(table: Table, table_file: TableFile) -> str:
 
 
 def _canonical_cell(column: Column, dialect: CsvDialect) -> str:
-    """A cell as the contract writes it: `12,5` as `12.5`, a slashed date as `YYYY-MM-DD`.
+    """A cell as the contract writes it: `12,5` as `12.5`, a slashed date as `YYYY-MM-DD`,
+    `VRAI` as `true`.
     A cell that does not read in the file's dialect is kept as written, for validation."""
     cell = _quoted(column.name)
     if column.kind == "date" and dialect.date_format != "YYYY-MM-DD":
@@ -334,6 +335,11 @@ def _canonical_cell(column: Column, dialect: CsvDialect) -> str:
             f"CASE WHEN regexp_full_match({cell}, {_sql_string(SLASHED_DATE_REGEX)}) "
             f"THEN coalesce(strftime(try_strptime({cell}, {pattern}), '%Y-%m-%d'), {cell}) "
             f"ELSE {cell} END"
+        )
+    elif column.kind == "bool":
+        # French Excel saves the booleans it has read as VRAI and FAUX.
+        cell = (
+            f"CASE lower({cell}) WHEN 'vrai' THEN 'true' WHEN 'faux' THEN 'false' ELSE {cell} END"
         )
     elif column.kind in ("float", "int") and dialect.decimal_mark == ",":
         cell = (

@@ -39,7 +39,9 @@ NAMES = ("Éloïse", "Noël", "Lætitia", "Cœur", "Zoé")
 
 
 def _excel_cell(kind: str | None, cell: str) -> str:
-    """A canonical cell as French Excel writes it: 25/11/2026, 12,5."""
+    """A canonical cell as French Excel writes it: 25/11/2026, 12,5, VRAI."""
+    if kind == "bool" and cell:
+        return {"true": "VRAI", "false": "FAUX"}[cell]
     if kind == "date" and cell:
         return dt.date.fromisoformat(cell).strftime("%d/%m/%Y")
     if kind in ("float", "int"):
@@ -96,7 +98,7 @@ def test_a_french_excel_extraction_is_read_as_the_canonical_one(
     excel = write_as_excel(canonical, tmp_path / "excel", encoding)
     assert b"\r\n" in (excel / "grades.csv").read_bytes()
     assert b"12,5" in (excel / "grades.csv").read_bytes()
-    assert b"18/11/2024" in (excel / "attendance.csv").read_bytes()
+    assert b"18/11/2024;pm;absence;FAUX" in (excel / "attendance.csv").read_bytes()
     report = validate_extraction(excel)
     assert report.ok, report.summary()
     label = {"cp1252": "Windows-1252", "utf-8-sig": "UTF-8 with BOM"}[encoding]
