@@ -28,7 +28,7 @@ import re
 import shutil
 import tempfile
 import tomllib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -634,7 +634,9 @@ def _read_overrides(
 
 
 def open_extraction(
-    directory: str | Path, con: duckdb.DuckDBPyConnection | None = None
+    directory: str | Path,
+    con: duckdb.DuckDBPyConnection | None = None,
+    tables: Iterable[str] | None = None,
 ) -> Extraction:
     """Find the table files of an extraction and register `raw_<table>` and `<table>` views.
 
@@ -642,6 +644,7 @@ def open_extraction(
     separator, broken lines, a format that cannot be told) in `unreadable`, each with a clear
     message. Every readable file is scanned once here, so that a broken line deep in a file is
     found before any work starts. How each CSV file is written is logged (never a cell).
+    `tables` opens only those (e.g. a page reading one student's events), in contract order.
     """
     directory = Path(directory)
     if not directory.is_dir():
@@ -662,7 +665,10 @@ def open_extraction(
         unreadable[OVERRIDES_FILE] = overrides_error
     transcoded = _TranscodedFolder()
     try:
+        wanted = set(TABLES if tables is None else tables)
         for name, table in TABLES.items():
+            if name not in wanted:
+                continue
             candidates = [directory / f"{name}.{ext}" for ext in ("csv", "parquet")]
             present = [path for path in candidates if path.is_file()]
             if not present:

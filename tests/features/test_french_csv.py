@@ -451,3 +451,20 @@ def test_vigie_validate_notes_the_formats_and_a_refused_file_writes_nothing(
     assert accepted.exit_code == 0, accepted.output
     assert "format: exams.csv: separator semicolon ';'" in accepted.output
     assert "(set in csv_formats.toml: date_format)" in accepted.output
+
+
+def test_a_reader_of_a_few_tables_gets_the_same_typed_rows(tmp_path: Path) -> None:
+    canonical = _tiny_with_accents().write(tmp_path / "canonical")
+    excel = write_as_excel(canonical, tmp_path / "excel")
+    typed = []
+    for directory in (canonical, excel):
+        with open_extraction(directory, tables=("grades", "attendance")) as extraction:
+            assert set(extraction.files) == {"grades", "attendance"}
+            typed.append(
+                [
+                    extraction.con.execute(f"SELECT * FROM {table} ORDER BY _row").fetchall()
+                    for table in ("grades", "attendance")
+                ]
+            )
+    assert typed[0] == typed[1]
+    assert typed[0][0][0][3] == 12.5  # grades.value of row 1
