@@ -468,3 +468,15 @@ def test_a_reader_of_a_few_tables_gets_the_same_typed_rows(tmp_path: Path) -> No
             )
     assert typed[0] == typed[1]
     assert typed[0][0][0][3] == 12.5  # grades.value of row 1
+
+
+def test_the_data_fingerprint_covers_the_csv_formats_file(tmp_path: Path) -> None:
+    from training.tracking import data_fingerprint
+
+    directory = _tiny_with_accents().write(tmp_path)
+    before = data_fingerprint(directory)
+    assert "csv_formats.toml" not in before["files"]
+    (directory / "csv_formats.toml").write_text('date_format = "DD/MM/YYYY"\n')
+    after = data_fingerprint(directory)
+    assert "csv_formats.toml" in after["files"]
+    assert after["sha256"] != before["sha256"]
