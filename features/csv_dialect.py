@@ -39,11 +39,14 @@ from typing import Any
 from features.contract import Table
 
 __all__ = [
-    "CANONICAL",
+    "COMMA_NUMBER_REGEX",
     "DATE_FORMATS",
     "ENCODINGS",
     "OVERRIDES_FILE",
+    "POINT_NUMBER_REGEX",
     "SEPARATORS",
+    "SLASHED_DATE_PARTS_REGEX",
+    "SLASHED_DATE_REGEX",
     "CsvDialect",
     "DateEvidence",
     "FormatAmbiguity",
@@ -55,6 +58,7 @@ __all__ = [
     "detect_separator",
     "explain_extra_fields",
     "parse_overrides",
+    "with_overrides",
 ]
 
 OVERRIDES_FILE = "csv_formats.toml"
@@ -129,9 +133,6 @@ def describe_format(words: Mapping[str, str]) -> str:
     if words.get("overridden"):
         text += f" (set in {OVERRIDES_FILE}: {words['overridden']})"
     return text
-
-
-CANONICAL = CsvDialect()
 
 
 class FormatAmbiguity(Exception):

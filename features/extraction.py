@@ -194,8 +194,8 @@ def _encoding_error(
 
 def _header_text(head: bytes, encoding: str) -> str:
     text = codecs.getincrementaldecoder(encoding)(errors="replace").decode(head, final=False)
-    lines = text.removeprefix("\ufeff").splitlines()
-    return lines[0] if lines else ""
+    # Not splitlines(): it also breaks on characters such as U+0085 that a header may hold.
+    return text.removeprefix("\ufeff").split("\n", 1)[0].rstrip("\r")
 
 
 def _check_header(table: str, path: Path, names: tuple[str, ...], first_line: str) -> None:
