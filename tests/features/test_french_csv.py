@@ -31,7 +31,7 @@ from features.csv_dialect import (
 from features.extraction import open_extraction
 from features.pipeline import build_valid_features
 from features.synth import synthesize
-from features.validation import render_report, validate_extraction
+from features.validation import ValidationReport, render_report, validate_extraction
 from tests.features.test_validation import TinyExtraction
 from vigie.cli import app
 
@@ -146,6 +146,7 @@ def test_the_formats_are_shown_in_the_report_and_logged_without_student_data(
     for student_data in ("S1", *NAMES, "2010", "14/03/2010"):
         assert student_data not in logged
     assert report.to_dict()["formats"]["grades"]["decimal_mark"] == "comma ','"
+    assert ValidationReport.from_json(report.to_json()).formats == report.formats
 
 
 def test_month_first_dates_are_read_when_proven(tmp_path: Path) -> None:
