@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from features.contract import TABLES
+from features.csv_dialect import OVERRIDES_FILE
 
 __all__ = [
     "CHALLENGER",
@@ -122,17 +123,18 @@ def training_run(
 
 
 def data_fingerprint(directory: str | Path) -> dict[str, Any]:
-    """SHA-256 of each contract table file of an extraction, and of them all together."""
+    """SHA-256 of each contract table file of an extraction, and of them all together; with
+    `csv_formats.toml` when there is one, since it changes how the CSV files read."""
     directory = Path(directory)
     tables: dict[str, str] = {}
-    for name in TABLES:
-        for path in (directory / f"{name}.csv", directory / f"{name}.parquet"):
-            if path.is_file():
-                digest = hashlib.sha256()
-                with path.open("rb") as handle:
-                    for block in iter(lambda: handle.read(1 << 20), b""):
-                        digest.update(block)
-                tables[path.name] = digest.hexdigest()
+    paths = [directory / f"{name}.{ext}" for name in TABLES for ext in ("csv", "parquet")]
+    for path in (*paths, directory / OVERRIDES_FILE):
+        if path.is_file():
+            digest = hashlib.sha256()
+            with path.open("rb") as handle:
+                for block in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(block)
+            tables[path.name] = digest.hexdigest()
     combined = hashlib.sha256(json.dumps(tables, sort_keys=True).encode()).hexdigest()
     return {"sha256": combined, "files": tables}
 

@@ -70,9 +70,9 @@ def _type_failing(column: Column, cell: str) -> str:
 
 
 _TYPE_MESSAGES = {
-    "date": "'{value}' is not a date written YYYY-MM-DD",
+    "date": "'{value}' is not a real date written YYYY-MM-DD (or DD/MM/YYYY in a CSV file)",
     "int": "'{value}' is not a whole number",
-    "float": "'{value}' is not a number (the decimal separator is a dot)",
+    "float": "'{value}' is not a number (12.5, or 12,5 in a CSV file)",
     "bool": "'{value}' is not true or false",
 }
 

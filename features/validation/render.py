@@ -32,8 +32,9 @@ def _summary(report: ValidationReport) -> Text:
 
 
 def render_report(report: ValidationReport) -> RenderableType:
-    """A table (table, row, column, value, rule, message) of the example violations, then a
-    summary line with the totals per rule and any note about rules that could not run."""
+    """A table (table, row, column, value, rule, message) of the example violations, how each
+    CSV table is written, then a summary line with the totals per rule and any note about
+    rules that could not run."""
     parts: list[RenderableType] = []
     if report.groups:
         table = Table(title=f"Validation of {report.directory}", title_justify="left")
@@ -64,6 +65,7 @@ def render_report(report: ValidationReport) -> RenderableType:
                     style="dim",
                 )
             )
+    parts.extend(Text(f"format: {line}", style="cyan") for line in report.format_lines())
     parts.extend(Text(f"note: {note}", style="dim") for note in report.notes)
     parts.append(_summary(report))
     return Group(*parts)

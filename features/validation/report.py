@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, computed_field
 
 from features.contract import TABLE_ORDER, TABLES
+from features.csv_dialect import describe_format
 from features.validation.rules import RULES, Severity
 
 __all__ = [
@@ -109,6 +110,8 @@ class ValidationReport(BaseModel):
     `ok` is true when no rule of severity `error` is broken (warnings are allowed).
     `tables_checked` are the tables whose file could be read; `row_counts` their data rows.
     `notes` say which rules could not run because a table they read is unusable.
+    `formats` says how each CSV table is written, as detected (or set in `csv_formats.toml`):
+    separator, encoding, decimal mark, date format.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -119,6 +122,11 @@ class ValidationReport(BaseModel):
     groups: tuple[ViolationGroup, ...]
     max_examples: int = DEFAULT_MAX_EXAMPLES
     notes: tuple[str, ...] = ()
+    formats: dict[str, dict[str, str]] = {}
+
+    def format_lines(self) -> list[str]:
+        """One line per CSV table: how it is written (never a cell of it)."""
+        return [f"{table}.csv: {describe_format(words)}" for table, words in self.formats.items()]
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -207,12 +215,14 @@ class ValidationReport(BaseModel):
 
     def summary(self, max_examples: int = 10) -> str:
         """A few lines of plain text: totals per rule and column, then the first examples."""
+        formats = [f"format: {line}" for line in self.format_lines()]
         if not self.groups:
             rows = sum(self.row_counts.values())
-            return (
+            valid = (
                 f"extraction {self.directory} is valid: {len(self.tables_checked)} tables, "
                 f"{rows:,} rows"
             )
+            return "\n".join([valid, *formats])
         verdict = "is valid" if self.ok else "is invalid"
         lines = [
             f"extraction {self.directory} {verdict}: {plural(self.error_count, 'error')}, "
@@ -232,4 +242,4 @@ class ValidationReport(BaseModel):
                 where += f", {violation.column}"
             lines.append(f"  {where}: [{violation.rule}] {violation.message}")
         lines.extend(f"note: {note}" for note in self.notes)
-        return "\n".join(lines)
+        return "\n".join([*lines, *formats])

@@ -39,8 +39,15 @@ RULES: dict[str, Rule] = {
         Rule(
             "unreadable_file",
             "file",
-            "The file cannot be read: not UTF-8, not comma-separated, a broken or truncated "
+            "The file cannot be read: not comma- or semicolon-separated, a broken or truncated "
             "line, binary data, a damaged Parquet file, or both a .csv and a .parquet.",
+        ),
+        Rule(
+            "ambiguous_format",
+            "file",
+            "How a CSV file is written cannot be told for sure: an encoding neither UTF-8 nor "
+            "plausibly Windows-1252, a separator, dates that read both DD/MM and MM/DD, mixed "
+            "decimal marks, or a decimal comma in an unquoted comma-separated file.",
         ),
         Rule("empty_table", "file", "The file has a header but no data rows."),
         Rule("required_column", "file", "A required column is absent from the header."),
@@ -52,9 +59,17 @@ RULES: dict[str, Rule] = {
         ),
         # One cell.
         Rule("not_null", "cell", "An empty cell in a column that must be filled."),
-        Rule("type_date", "cell", "Not a date written `YYYY-MM-DD`."),
+        Rule(
+            "type_date",
+            "cell",
+            "Not a real date written `YYYY-MM-DD` (or `DD/MM/YYYY` in a CSV file).",
+        ),
         Rule("type_int", "cell", "Not a whole number."),
-        Rule("type_float", "cell", "Not a number (the decimal separator is a dot)."),
+        Rule(
+            "type_float",
+            "cell",
+            "Not a number (`12.5`, or `12,5` in a CSV file whose numbers use a decimal comma).",
+        ),
         Rule("type_bool", "cell", "Not `true` or `false` (`1`/`0` and any case accepted)."),
         Rule("code", "cell", "Not one of the codes allowed in this column."),
         Rule("uai_format", "cell", "Not a UAI: 7 digits then an upper-case letter."),

@@ -65,7 +65,9 @@ def _check_header(table: Table, columns: Sequence[str], file_name: str, found: F
 def _unreadable(found: Findings, error: ExtractionReadError) -> None:
     where = error.path.name + (f", line {error.line}" if error.line is not None else "")
     row = error.line - 1 if error.line is not None and error.line > 1 else None
-    found.add_one(error.table, "unreadable_file", f"{where}: {error.message}", row=row)
+    found.add_one(
+        error.table, error.rule, f"{where}: {error.message}", row=row, column=error.column
+    )
 
 
 def _first_line(error: BaseException) -> str:
@@ -205,6 +207,7 @@ class _Validation:
             groups=self.found.groups(),
             max_examples=self.found.max_examples,
             notes=tuple(self.notes),
+            formats=self.extraction.formats,
         )
 
 

@@ -18,6 +18,7 @@ import duckdb
 import pandas as pd
 
 from features.calendar import monday_on_or_before
+from features.extraction import Extraction, open_extraction
 from serving.db.engine import Store
 from serving.services.actor import Actor, may_read_students
 from serving.services.audit import Refused, record_read, refusing
@@ -97,31 +98,16 @@ def grades_per_period(grades: pd.DataFrame) -> pd.DataFrame:
     return grouped.loc[:, columns].sort_values(["period", "subject"]).reset_index(drop=True)
 
 
-def _table_file(extraction: Path, table: str) -> Path | None:
-    for suffix in (".parquet", ".csv"):
-        path = extraction / f"{table}{suffix}"
-        if path.is_file():
-            return path
-    return None
-
-
 def _read(
-    con: duckdb.DuckDBPyConnection,
-    extraction: Path,
-    table: str,
-    columns: str,
-    student_id: str,
-    since: dt.date,
+    extraction: Extraction, table: str, columns: str, student_id: str, since: dt.date
 ) -> pd.DataFrame:
-    path = _table_file(extraction, table)
-    if path is None:
-        raise NotFound(f"the extraction has no {table} table")
-    reader = "read_parquet" if path.suffix == ".parquet" else "read_csv_auto"
-    query = (
-        f"SELECT {columns} FROM {reader}(?) "
-        "WHERE CAST(student_id AS VARCHAR) = ? AND CAST(date AS DATE) >= ? ORDER BY date"
-    )
-    return con.execute(query, [str(path), student_id, since]).df()
+    if table not in extraction.files:
+        problem = extraction.unreadable.get(table)
+        raise NotFound(
+            f"the extraction has no readable {table} table" + (f" ({problem})" if problem else "")
+        )
+    query = f"SELECT {columns} FROM {table} WHERE student_id = ? AND date >= ? ORDER BY date"
+    return extraction.con.execute(query, [student_id, since]).df()
 
 
 def get_student_events(
@@ -136,15 +122,13 @@ def get_student_events(
     if not directory.is_dir():
         raise NotFound(f"extraction folder {directory} does not exist")
     start = school_year_start(as_of)
-    con = duckdb.connect()
-    try:
-        con.execute("SET enable_progress_bar = false")
+    # Through the one reader of extractions: CSV files as French software writes them too.
+    with open_extraction(directory, tables=("attendance", "grades", "exams")) as extraction:
         attendance = _read(
-            con, directory, "attendance", "date, half_day, kind, justified", student_id, start
+            extraction, "attendance", "date, half_day, kind, justified", student_id, start
         )
         grades = _read(
-            con,
-            directory,
+            extraction,
             "grades",
             "date, subject, CAST(value AS DOUBLE) AS value, "
             "CAST(COALESCE(out_of, 20) AS DOUBLE) AS out_of, "
@@ -153,9 +137,7 @@ def get_student_events(
             student_id,
             start,
         )
-        exams = _read(con, directory, "exams", "date, exam, result, score", student_id, start)
-    finally:
-        con.close()
+        exams = _read(extraction, "exams", "date, exam, result, score", student_id, start)
     before = pd.Timestamp(as_of)
     attendance = attendance[pd.to_datetime(attendance["date"]) < before]
     grades = grades[pd.to_datetime(grades["date"]) < before]

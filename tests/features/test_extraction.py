@@ -109,15 +109,22 @@ def test_parquet_cells_read_as_iso_text_and_bad_dates_are_kept(tmp_path: Path) -
 
 # (content written as the students file, expected line, words in the message)
 _UNREADABLE: dict[str, tuple[bytes, int | None, str]] = {
-    "latin-1 in the first lines": (
-        "student_id,birth_date\nS1,2010-01-01\nS\xe9,2010-01-01\n".encode("latin-1"),
-        3, "not UTF-8",
+    "a byte Windows-1252 leaves undefined": (
+        b"student_id,birth_date\nS1,2010-01-01\nS\x81,2010-01-01\n",
+        3, "encoding cannot be told",
     ),
-    "latin-1 deep in the file": (
-        b"student_id,birth_date\n" + b"S1,2010-01-01\n" * 6000 + b"S\xe9,2010-01-01\n",
-        6002, "not UTF-8",
+    "another multi-byte encoding deep in the file": (
+        b"student_id,birth_date\n" + b"S1,2010-01-01\n" * 6000
+        + "S学生".encode("gbk") + b",2010-01-01\n",
+        6002, "encoding cannot be told",
     ),
-    "semicolons": (b"student_id;birth_date\nS1;2010-01-01\n", 1, "semicolon"),
+    "UTF-8 and Windows-1252 mixed": (
+        "student_id,last_name\nS1,Noël\n".encode() + "S2,Éloïse\n".encode("cp1252"),
+        3, "mixes UTF-8 and another encoding",
+    ),
+    "both separators in the header": (
+        b"student_id;birth_date,sex\nS1;2010-01-01,F\n", 1, "separator cannot be told",
+    ),
     "tabs": (b"student_id\tbirth_date\nS1\t2010-01-01\n", 1, "tab"),
     "truncated line": (b"student_id,birth_date,sex\nS1,2010-01-01,F\nS2,2010\n", 3, "truncated"),
     "too many fields": (b"student_id,birth_date\nS1,2010-01-01,F\n", 2, "expected 2 fields"),
