@@ -67,6 +67,7 @@ def establishment(uai: str) -> str:
 
 
 users_table = st.container()  # drawn first, filled last (after this run's action)
+changed = False  # an action of this run changed a user: the list is read again
 
 # Creating a user.
 with st.expander(t("admin_create_title"), icon=":material/person_add:"):
@@ -105,6 +106,7 @@ with st.expander(t("admin_create_title"), icon=":material/person_add:"):
             except ServiceError as error:
                 runtime.show_error(error)
             else:
+                changed = True
                 st.success(t("admin_created", username=created.username))
                 show_secret("admin_token_once", created.username, token)
                 if password is not None:
@@ -129,11 +131,14 @@ def confirmed(column, what: str, username: str) -> bool:
 
 def attempt(action, *args):
     """`action(store, actor, *args)`, a refusal shown (None returned)."""
+    global changed
     try:
-        return action(store, actor, *args)
+        done = action(store, actor, *args)
     except ServiceError as error:
         runtime.show_error(error)
         return None
+    changed = True
+    return done
 
 
 st.subheader(t("admin_manage_title"))
@@ -162,6 +167,7 @@ if chosen is not None:
         done = attempt(renew_token, user.username)
         if done:
             show_secret("admin_token_once", user.username, done[1])
+if changed:
     users = list_users(store, actor)  # as they are after this run's action
 
 # The users, as they are after this run's action.
