@@ -106,11 +106,11 @@ with st.expander(t("admin_create_title"), icon=":material/person_add:"):
             except ServiceError as error:
                 runtime.show_error(error)
             else:
-                changed = True
                 st.success(t("admin_created", username=created.username))
                 show_secret("admin_token_once", created.username, token)
                 if password is not None:
                     show_secret("admin_password_once", created.username, password)
+                users = list_users(store, actor)  # to be picked below at once
 
 # Managing one user. What takes something away is confirmed: (button label, icon).
 TAKING = {

@@ -146,6 +146,7 @@ def test_the_admin_creates_disables_re_enables_and_renews(site: Site) -> None:
     row = user_row(app, "cpe.anne")
     assert row["Établissements"] == f"{HOME_UAI} — Collège Anne de Bretagne"
     assert row["Mot de passe"] == "oui"
+    assert "cpe.anne" in app.selectbox(key="admin_pick_user").options  # to manage at once
     kept = repr(app.session_state.to_dict())  # the secrets are not kept in the session
     assert token not in kept and password not in kept
     app.run()
