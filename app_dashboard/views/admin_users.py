@@ -96,7 +96,7 @@ with st.expander(t("admin_create_title"), icon=":material/person_add:"):
             password = generate_password() if with_password else None
             try:
                 new = NewUser(
-                    username=username.strip(),
+                    username=username.strip().lower(),
                     role=role,
                     establishments=tuple(scope),
                     password=password,
