@@ -25,6 +25,7 @@ PAGES: dict[str, tuple[str, str, str, str]] = {
     "audit_log": ("audit_log.py", "page_audit_log", "audit-log", ":material/history:"),
     "models": ("models.py", "page_models", "models", ":material/model_training:"),
     "drift": ("drift.py", "page_drift", "drift", ":material/monitoring:"),
+    "admin_users": ("admin_users.py", "page_admin_users", "users", ":material/group:"),
 }
 
 # role -> sections (label key, page names); the first page is the landing page.
@@ -38,7 +39,7 @@ ROLE_PAGES: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
         ("section_models", ("models", "drift")),
         ("section_inspection", ("model_card", "fairness")),
     ),
-    "admin": (("section_inspection", ("audit_log",)),),
+    "admin": (("section_inspection", ("audit_log",)), ("section_admin", ("admin_users",))),
 }
 
 

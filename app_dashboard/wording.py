@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from app_dashboard.admin_wording import ADMIN_LABELS
+
 __all__ = ["LABELS", "LANGUAGES", "Language", "text", "vocabulary"]
 
 Language = Literal["fr", "en"]
@@ -351,3 +353,9 @@ def vocabulary(kind: str, word: str | None, language: Language) -> str:
     if pair is None:
         return word
     return pair[1] if language == "en" else pair[0]
+
+
+# The administrator's pages (app_dashboard/admin_wording.py), kept in their own table.
+if LABELS.keys() & ADMIN_LABELS.keys():
+    raise KeyError(f"labels defined twice: {sorted(LABELS.keys() & ADMIN_LABELS.keys())}")
+LABELS.update(ADMIN_LABELS)

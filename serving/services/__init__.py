@@ -22,8 +22,11 @@ from serving.services.users import (
     authenticate_password,
     authenticate_token,
     disable_user,
+    enable_user,
+    known_establishments,
     list_users,
     renew_token,
+    reset_password,
 )
 
 __all__ = [
@@ -43,11 +46,14 @@ __all__ = [
     "authenticate_token",
     "disable_user",
     "dismiss_student",
+    "enable_user",
     "get_student_record",
     "get_week_list",
+    "known_establishments",
     "list_audit_log",
     "list_users",
     "record_interview",
     "renew_token",
+    "reset_password",
     "update_interview",
 ]

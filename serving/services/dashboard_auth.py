@@ -35,7 +35,9 @@ def actor_from_identity(store: Store, email: str | None) -> Actor:
                     establishments=frozenset(scope.uai for scope in user.scopes),
                 )
     if actor is None:
-        record_anonymous_denial(store, "login_oidc", "no active user for this identity")
+        # The identity tried, as a failed password sign-in names its username (never more).
+        tried = f"{username[:100]!r}" if username else "this identity"
+        record_anonymous_denial(store, "login_oidc", f"no active user for {tried}")
         raise NotAuthenticated("no active Vigie user for this identity")
     with store.transaction() as session:
         record(session, actor, "login_oidc", "allowed")

@@ -1,8 +1,11 @@
 """Users, their roles and establishment scopes, and how they prove who they are.
 
-Only admins manage users (the local operator running `vigie users` acts as an admin). A new
-API token is returned once, in plaintext, and only its hash is kept; a password is kept as
-an argon2 hash. Every change is audited, without the secret.
+Only admins manage users (the local operator running `vigie users` acts as an admin; in the
+dashboard, a signed-in admin): the rule is checked here, so the CLI and the dashboard call the
+same function for each action and any other role is refused (and the refusal audited). A new
+API token, or a generated password, is returned once, in plaintext, and only its hash is
+kept (SHA-256 for the token, argon2 for the password). Every change is audited with the
+admin as actor, without the secret.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from sqlalchemy import ColumnElement, bindparam, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from serving.db.engine import Store
-from serving.db.models import User, UserScope
+from serving.db.models import AuditEntry, Establishment, User, UserScope
 from serving.db.types import utc_now
 from serving.db.vocabulary import ROLES, Role
 from serving.security import hash_password, issue_token, parse_token, token_matches, verify_password
@@ -29,18 +32,24 @@ from serving.services.inputs import UAI_PATTERN
 from serving.services.views import UserView
 
 __all__ = [
+    "EstablishmentChoice",
     "NewUser",
     "add_user",
     "authenticate_password",
     "authenticate_token",
     "disable_user",
+    "enable_user",
+    "generate_password",
+    "known_establishments",
     "list_users",
     "refresh_actor",
     "renew_token",
+    "reset_password",
 ]
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,99}$")
 MIN_PASSWORD_LENGTH = 12
+SIGN_IN_ACTIONS = ("login", "login_oidc")  # audit actions of a successful sign-in
 
 
 @dataclass(frozen=True)
@@ -75,8 +84,32 @@ def _check(new: NewUser) -> None:
         raise InvalidRequest("; ".join(problems))
 
 
-def add_user(store: Store, actor: Actor, new: NewUser) -> tuple[UserView, str]:
-    """Create a user; returns its view and its API token (plaintext, shown once)."""
+@dataclass(frozen=True)
+class EstablishmentChoice:
+    """An establishment the store knows, as the admin picks it for a watch unit."""
+
+    uai: str
+    name: str
+
+
+def known_establishments(store: Store, actor: Actor) -> list[EstablishmentChoice]:
+    """The establishments the store knows (those of the weekly lists), by UAI (admins)."""
+    with refusing(store, actor, read_only=True) as session:
+        if not may_manage_users(actor):
+            raise Refused("list_establishments", "only admins manage users")
+        rows = session.execute(
+            select(Establishment.uai, Establishment.name).order_by(Establishment.uai)
+        ).all()
+        return [EstablishmentChoice(uai, name) for uai, name in rows]
+
+
+def add_user(
+    store: Store, actor: Actor, new: NewUser, *, known_only: bool = False
+) -> tuple[UserView, str]:
+    """Create a user; returns its view and its API token (plaintext, shown once).
+
+    `known_only`: refuse establishments the store does not know yet (the dashboard, which
+    offers only those); the CLI may scope a watch unit before its school's first list."""
     _check(new)
     token = issue_token()
     with refusing(store, actor) as session:
@@ -84,6 +117,15 @@ def add_user(store: Store, actor: Actor, new: NewUser) -> tuple[UserView, str]:
             raise Refused("add_user", "only admins manage users")
         if session.scalar(select(User.id).where(User.username == new.username)) is not None:
             raise Conflict(f"user {new.username} already exists")
+        if known_only and new.establishments:
+            known = set(
+                session.scalars(
+                    select(Establishment.uai).where(Establishment.uai.in_(new.establishments))
+                )
+            )
+            unknown = sorted(set(new.establishments) - known)
+            if unknown:
+                raise InvalidRequest(f"establishments: unknown UAIs: {', '.join(unknown)}")
         user = User(
             username=new.username,
             role=new.role,
@@ -101,24 +143,75 @@ def add_user(store: Store, actor: Actor, new: NewUser) -> tuple[UserView, str]:
 
 
 def list_users(store: Store, actor: Actor) -> list[UserView]:
-    with refusing(store, actor) as session:
+    """Every user, by username, with their last successful sign-in (from the audit log)."""
+    with refusing(store, actor, read_only=True) as session:
         if not may_manage_users(actor):
             raise Refused("list_users", "only admins manage users")
         users = session.scalars(
             select(User).options(selectinload(User.scopes)).order_by(User.username)
         ).all()
-        return [user_view(user) for user in users]
+        last = dict(
+            session.execute(
+                select(AuditEntry.username, func.max(AuditEntry.at))
+                .where(
+                    AuditEntry.action.in_(SIGN_IN_ACTIONS),
+                    AuditEntry.outcome == "allowed",
+                    AuditEntry.username.is_not(None),
+                )
+                .group_by(AuditEntry.username)
+            ).all()
+        )
+        return [user_view(user, last_sign_in_at=last.get(user.username)) for user in users]
 
 
 def disable_user(store: Store, actor: Actor, username: str) -> UserView:
-    """Disable a user: the token and the password stop working at once."""
+    """Disable a user: the token and the password stop working at once (an admin cannot
+    disable their own account, so that one admin is always left to undo it)."""
+    return _set_disabled(store, actor, username, disabled=True)
+
+
+def enable_user(store: Store, actor: Actor, username: str) -> UserView:
+    """Re-enable a disabled user: their password and (unexpired) token work again."""
+    return _set_disabled(store, actor, username, disabled=False)
+
+
+def _set_disabled(store: Store, actor: Actor, username: str, *, disabled: bool) -> UserView:
+    action = "disable_user" if disabled else "enable_user"
     with refusing(store, actor) as session:
         if not may_manage_users(actor):
-            raise Refused("disable_user", "only admins manage users")
+            raise Refused(action, "only admins manage users")
         user = _user(session, username)
-        user.disabled = True
-        record(session, actor, "disable_user", "allowed", detail=username)
+        if disabled and user.username == actor.username:
+            raise Conflict("an admin cannot disable their own account")
+        user.disabled = disabled
+        record(session, actor, action, "allowed", detail=username)
         return user_view(user)
+
+
+def generate_password() -> str:
+    """A random password to hand over once (about 130 bits, URL-safe characters)."""
+    return secrets.token_urlsafe(16)
+
+
+def reset_password(
+    store: Store, actor: Actor, username: str, password: str | None = None
+) -> tuple[UserView, str | None]:
+    """Replace a user's dashboard password (the old one stops working): `password` when
+    given (typed at the CLI's hidden prompt), else a generated one, returned once (None is
+    returned for a given password: the caller already holds it)."""
+    generated = None
+    if password is None:
+        password = generated = generate_password()
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidRequest(f"password: at least {MIN_PASSWORD_LENGTH} characters")
+    with refusing(store, actor) as session:
+        if not may_manage_users(actor):
+            raise Refused("reset_password", "only admins manage users")
+        user = _user(session, username)
+        user.password_hash = hash_password(password)
+        how = "generated" if generated else "given"
+        record(session, actor, "reset_password", "allowed", detail=f"{username} ({how})")
+        return user_view(user), generated
 
 
 def renew_token(
@@ -273,7 +366,7 @@ def _actor(user: User) -> Actor:
     )
 
 
-def user_view(user: User) -> UserView:
+def user_view(user: User, *, last_sign_in_at: dt.datetime | None = None) -> UserView:
     return UserView(
         username=user.username,
         role=user.role,  # type: ignore[arg-type]
@@ -283,6 +376,7 @@ def user_view(user: User) -> UserView:
         token_id=user.token_id,
         token_expires_at=user.token_expires_at,
         created_at=user.created_at,
+        last_sign_in_at=last_sign_in_at,
     )
 
 

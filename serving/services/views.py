@@ -203,6 +203,9 @@ class UserView(_View):
     token_id: str | None
     token_expires_at: dt.datetime | None
     created_at: dt.datetime
+    last_sign_in_at: dt.datetime | None = Field(
+        default=None, description="The last successful sign-in, from the audit log."
+    )
 
 
 class AuditEntryView(_View):

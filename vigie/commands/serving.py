@@ -1,4 +1,6 @@
-"""The serving commands: `vigie db upgrade`, `vigie users add|list|disable|token`, `vigie api`.
+"""The serving commands: `vigie db upgrade`, `vigie users add|list|disable|enable|password|token`,
+`vigie api`. Each `vigie users` command calls the one service function the dashboard's
+"Utilisateurs" page calls for the same action (`serving.services.users`).
 
 Each command opens the store named by the settings (VIGIE_DATABASE_URL, else an SQLite file
 under VIGIE_HOME) and migrates it first. Secrets never reach a log: a password is typed at a
@@ -13,9 +15,9 @@ import getpass
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
@@ -26,6 +28,8 @@ if TYPE_CHECKING:
     from serving.services import Actor
 
 __all__ = ["register"]
+
+T = TypeVar("T")
 
 db_app = typer.Typer(
     help="The operational store (SQLite by default, PostgreSQL by URL).", no_args_is_help=True
@@ -78,6 +82,17 @@ def _refusals() -> Iterator[None]:
         raise typer.Exit(1) from None
 
 
+def _as_operator(action: Callable[..., T], *args: Any) -> T:
+    """`action(store, operator, *args)` on the settings' store, a refusal ending the command."""
+    with _refusals():
+        store = _store()
+    try:
+        with _refusals():
+            return action(store, _operator(), *args)
+    finally:
+        store.dispose()
+
+
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Create or migrate the store's tables to the latest schema."""
@@ -118,19 +133,14 @@ def users_add(
 
     password = _read_password(password_prompt, password_stdin)
     with _refusals():
-        store = _store()
-    try:
-        with _refusals():
-            new = NewUser(
-                username=username,
-                role=role,  # type: ignore[arg-type]
-                establishments=tuple(establishment or ()),
-                password=password,
-                token_days=token_days,
-            )
-            user, token = add_user(store, _operator(), new)
-    finally:
-        store.dispose()
+        new = NewUser(
+            username=username,
+            role=role,  # type: ignore[arg-type]
+            establishments=tuple(establishment or ()),
+            password=password,
+            token_days=token_days,
+        )
+    user, token = _as_operator(add_user, new)
     scope = ", ".join(user.establishments) or "the whole académie"
     typer.echo(
         f"Created {user.username} ({user.role}, {scope}); token expires "
@@ -144,24 +154,22 @@ def users_add(
 def users_list(
     as_json: Annotated[bool, typer.Option("--json", help="Print the users as JSON.")] = False,
 ) -> None:
-    """List users: role, establishments, disabled, token id and expiry (never secrets)."""
+    """List users: role, establishments, disabled, token id and expiry, last sign-in (never
+    secrets)."""
     from rich.table import Table
 
     from serving.services import list_users
 
-    with _refusals():
-        store = _store()
-    try:
-        with _refusals():
-            users = list_users(store, _operator())
-    finally:
-        store.dispose()
+    users = _as_operator(list_users)
     if as_json:
         typer.echo(json.dumps([user.model_dump(mode="json") for user in users], indent=2))
         return
-    table = Table("user", "role", "establishments", "status", "password", "token", "expires")
+    table = Table(
+        "user", "role", "establishments", "status", "password", "token", "expires", "last sign-in"
+    )
     for user in users:
         expires = f"{user.token_expires_at:%Y-%m-%d}" if user.token_expires_at else "-"
+        signed_in = f"{user.last_sign_in_at:%Y-%m-%d %H:%M}" if user.last_sign_in_at else "-"
         table.add_row(
             user.username,
             user.role,
@@ -170,6 +178,7 @@ def users_list(
             "yes" if user.has_password else "no",
             user.token_id or "-",
             expires,
+            signed_in,
         )
     console.print(table)
 
@@ -179,14 +188,39 @@ def users_disable(username: UsernameArgument) -> None:
     """Disable a user: its token and password stop working at once."""
     from serving.services import disable_user
 
-    with _refusals():
-        store = _store()
-    try:
-        with _refusals():
-            user = disable_user(store, _operator(), username)
-    finally:
-        store.dispose()
+    user = _as_operator(disable_user, username)
     typer.echo(f"Disabled {user.username}: its token and password no longer work.")
+
+
+@users_app.command("enable")
+def users_enable(username: UsernameArgument) -> None:
+    """Re-enable a disabled user: its password and unexpired token work again."""
+    from serving.services import enable_user
+
+    user = _as_operator(enable_user, username)
+    typer.echo(f"Enabled {user.username}.")
+
+
+@users_app.command("password")
+def users_password(
+    username: UsernameArgument,
+    password_prompt: Annotated[
+        bool, typer.Option("--password", help="Type the new password (hidden prompt).")
+    ] = False,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the new password from stdin.")
+    ] = False,
+) -> None:
+    """Replace a user's dashboard password: typed, read from stdin, or else generated and
+    printed once, alone on stdout (the old password stops working)."""
+    from serving.services import reset_password
+
+    password = _read_password(password_prompt, password_stdin)
+    user, generated = _as_operator(reset_password, username, password)
+    typer.echo(f"New password set for {user.username}.", err=True)
+    if generated is not None:
+        typer.echo("The password below is shown once: hand it over safely.", err=True)
+        typer.echo(generated)
 
 
 @users_app.command("token")
@@ -194,13 +228,7 @@ def users_token(username: UsernameArgument, token_days: TokenDaysOption = 90) ->
     """Replace a user's API token and print the new one once (the old one stops working)."""
     from serving.services import renew_token
 
-    with _refusals():
-        store = _store()
-    try:
-        with _refusals():
-            user, token = renew_token(store, _operator(), username, token_days)
-    finally:
-        store.dispose()
+    user, token = _as_operator(renew_token, username, token_days)
     typer.echo(f"New token for {user.username}, shown once: keep it secret.", err=True)
     typer.echo(token)
 
