@@ -9,17 +9,18 @@ reads every table through the one dialect decided here.
 
 The rules, for each table file:
 
-- Encoding: UTF-8 (a BOM is noted) when every byte is valid UTF-8; else Windows-1252 when the
-  text is plausible as such (no byte cp1252 leaves undefined, no control character, no run of
-  4 or more non-ASCII bytes as other multi-byte encodings write, no UTF-8 "é" beside invalid
-  bytes, which is a file mixing two encodings); else refused.
+- Encoding: see `features.csv_encoding` (UTF-8, else plausible Windows-1252, else refused).
 - Separator: the one of `,` and `;` that splits the header into more contract column names;
   `,` when the header holds neither; refused on a tie.
 - Decimal mark: a comma when numbers of the table are written `12,5` and none `12.5`, a point
   in the reverse case; refused when both appear.
-- Dates: ISO `YYYY-MM-DD` are always read; slashed dates `DD/MM/YYYY` when one of them has a
-  first number above 12 (it can only be a day), `MM/DD/YYYY` when one has a second number
-  above 12; refused when every slashed date reads both ways, or when both proofs appear.
+- Dates, decided over the whole extraction, since one software writes every table of its
+  export the same way: ISO `YYYY-MM-DD` are always read; slashed dates `DD/MM/YYYY` when one
+  of them has a first number above 12 (it can only be a day), `MM/DD/YYYY` when one has a
+  second number above 12. A table whose slashed dates all read both ways takes the order the
+  other tables of the extraction prove, and its note says so; refused when no table proves
+  an order, when one table holds both proofs, or when one table proves day first and another
+  month first.
 
 What detection cannot tell is said in a `csv_formats.toml` file in the extraction folder:
 keys `separator`, `encoding`, `date_format` at the top apply to every table, under a
@@ -28,13 +29,12 @@ keys `separator`, `encoding`, `date_format` at the top apply to every table, und
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Literal, NamedTuple
 
 from features.contract import Table
 
@@ -48,13 +48,14 @@ __all__ = [
     "SLASHED_DATE_PARTS_REGEX",
     "SLASHED_DATE_REGEX",
     "CsvDialect",
+    "DateDecision",
     "DateEvidence",
     "FormatAmbiguity",
     "NumberEvidence",
     "decide_date_format",
+    "decide_date_formats",
     "decide_decimal_mark",
     "describe_format",
-    "detect_encoding",
     "detect_separator",
     "explain_extra_fields",
     "parse_overrides",
@@ -87,6 +88,7 @@ DATE_FORMATS: dict[str, str] = {
     "MM/DD/YYYY": "%m/%d/%Y",
 }
 _OVERRIDE_KEYS = ("separator", "encoding", "date_format")
+Language = Literal["fr", "en"]
 
 # A slashed date as the SQL evidence and the reading match it: 1 or 2 digits, 4-digit year.
 SLASHED_DATE_REGEX = r"[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}"
@@ -97,13 +99,15 @@ POINT_NUMBER_REGEX = r"[+-]?[0-9]*\.[0-9]+"
 
 @dataclass(frozen=True)
 class CsvDialect:
-    """How one CSV file is written. `overridden` names the fields set by `csv_formats.toml`."""
+    """How one CSV file is written. `overridden` names the fields set by `csv_formats.toml`,
+    `deduced` those taken from the other tables of the extraction (only `date_format`)."""
 
     separator: str = ","
     encoding: str = "utf-8"  # a Python codec name; "utf-8-sig" when the file starts with a BOM
     decimal_mark: str = "."
     date_format: str = "YYYY-MM-DD"
     overridden: tuple[str, ...] = ()
+    deduced: tuple[str, ...] = ()
 
     @property
     def is_utf8(self) -> bool:
@@ -118,20 +122,52 @@ class CsvDialect:
             "decimal_mark": "comma ','" if self.decimal_mark == "," else "point '.'",
             "date_format": self.date_format,
             "overridden": ", ".join(self.overridden),
+            "deduced": ", ".join(self.deduced),
         }
 
-    def describe(self) -> str:
-        return describe_format(self.as_dict())
+    def describe(self, language: Language = "en") -> str:
+        """One line in `language`; English by default, as the log speaks it."""
+        return describe_format(self.as_dict(), language)
 
 
-def describe_format(words: Mapping[str, str]) -> str:
-    """One line from `CsvDialect.as_dict` (as kept in the validation report)."""
+# How each language says the words of `CsvDialect.as_dict`: a word missing here is the same.
+_WORDING: dict[str, dict[str, str]] = {
+    "fr": {
+        "separator": "séparateur",
+        "decimal": "décimales",
+        "semicolon ';'": "point-virgule ';'",
+        "comma ','": "virgule ','",
+        "UTF-8 with BOM": "UTF-8 avec BOM",
+        "YYYY-MM-DD": "AAAA-MM-JJ",
+        "DD/MM/YYYY": "JJ/MM/AAAA",
+        "MM/DD/YYYY": "MM/JJ/AAAA",
+        "deduced": "déduit des autres tables du même export",
+        "overridden": "fixé dans {file} : {fields}",
+    },
+    "en": {
+        "deduced": "deduced from the other tables of the same extraction",
+        "overridden": "set in {file}: {fields}",
+    },
+}
+
+
+def describe_format(words: Mapping[str, str], language: Language = "fr") -> str:
+    """One line from `CsvDialect.as_dict` (as kept in the validation report), in French
+    unless `language` is "en"."""
+    wording = _WORDING[language]
+
+    def say(word: str) -> str:
+        return wording.get(word, word)
+
+    dates = say(words["date_format"])
+    if "date_format" in words.get("deduced", ""):
+        dates += f" ({say('deduced')})"
     text = (
-        f"separator {words['separator']}, {words['encoding']}, decimal "
-        f"{words['decimal_mark']}, dates {words['date_format']}"
+        f"{say('separator')} {say(words['separator'])}, {say(words['encoding'])}, "
+        f"{say('decimal')} {say(words['decimal_mark'])}, dates {dates}"
     )
     if words.get("overridden"):
-        text += f" (set in {OVERRIDES_FILE}: {words['overridden']})"
+        text += f" ({say('overridden').format(file=OVERRIDES_FILE, fields=words['overridden'])})"
     return text
 
 
@@ -208,130 +244,6 @@ def parse_overrides(data: Mapping[str, Any], tables: Iterable[str]) -> dict[str,
                 f"{', '.join(_OVERRIDE_KEYS)}"
             )
     return {table: {**shared, **per_table.get(table, {})} for table in tables}
-
-
-# --- Encoding ------------------------------------------------------------------------------
-
-_CP1252_UNDEFINED = frozenset(b"\x81\x8d\x8f\x90\x9d")
-_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_NON_ASCII_RUN = re.compile(rb"[\x80-\xff]{4,}")
-# "é", "è", "à", "ç"... as UTF-8 writes them: beside bytes invalid in UTF-8, two encodings mixed.
-_UTF8_LATIN = re.compile(rb"\xc3[\x80-\xbf]")
-_CARRY = 3  # bytes kept from one chunk to the next so that a pattern across them is seen
-
-
-def _first_cp1252_doubt(window: bytes) -> tuple[int, str] | None:
-    """The first offset in `window` that makes Windows-1252 implausible, and why."""
-    doubts = []
-    undefined = [window.find(bytes([byte])) for byte in _CP1252_UNDEFINED]
-    undefined = [offset for offset in undefined if offset >= 0]
-    if undefined:
-        doubts.append((min(undefined), "a byte that Windows-1252 leaves undefined"))
-    for pattern, why in (
-        (_CONTROL, "a control character"),
-        (_NON_ASCII_RUN, "a run of bytes that French text in Windows-1252 does not have"),
-    ):
-        match = pattern.search(window)
-        if match:
-            doubts.append((match.start(), why))
-    return min(doubts) if doubts else None
-
-
-def _read_as(chunks: Iterable[bytes], encoding: str) -> str:
-    """`encoding` when it reads every byte; "utf-8-sig" for UTF-8 with a BOM."""
-    decoder = codecs.getincrementaldecoder(encoding)()
-    position, prefix = 0, b""
-    for chunk in chunks:
-        prefix = (prefix + chunk[: len(codecs.BOM_UTF8)])[: len(codecs.BOM_UTF8)]
-        try:
-            decoder.decode(chunk, final=False)
-        except UnicodeDecodeError as error:
-            raise FormatAmbiguity(
-                "encoding",
-                f"a byte is not {encoding} text although {OVERRIDES_FILE} says so; fix the "
-                "file or the encoding given",
-                offset=position + error.start,
-            ) from None
-        position += len(chunk)
-    try:
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        raise FormatAmbiguity(
-            "encoding", f"the file ends inside a {encoding} character", offset=position
-        ) from None
-    return "utf-8-sig" if encoding == "utf-8" and prefix == codecs.BOM_UTF8 else encoding
-
-
-class _Cp1252Plausibility:
-    """Reasons to doubt that a file's bytes, fed in order, are Windows-1252."""
-
-    def __init__(self) -> None:
-        self.doubt: tuple[int, str] | None = None
-        self.utf8_latin: int | None = None
-        self._tail = b""
-
-    def feed(self, chunk: bytes, start: int) -> None:
-        window = self._tail + chunk
-        origin = start - len(self._tail)
-        if self.doubt is None and (doubt := _first_cp1252_doubt(window)) is not None:
-            self.doubt = (origin + doubt[0], doubt[1])
-        if self.utf8_latin is None and (match := _UTF8_LATIN.search(window)):
-            self.utf8_latin = origin + match.start()
-        self._tail = window[-_CARRY:]
-
-
-def _first_utf8_error(chunks: Iterable[bytes]) -> tuple[int | None, bool]:
-    """The offset of the first byte invalid in UTF-8 (None if all are valid), and whether the
-    file starts with a UTF-8 BOM. Decodes at C speed, keeping nothing."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    position, prefix = 0, b""
-    for chunk in chunks:
-        prefix = (prefix + chunk[: len(codecs.BOM_UTF8)])[: len(codecs.BOM_UTF8)]
-        try:
-            decoder.decode(chunk, final=False)
-        except UnicodeDecodeError as error:
-            return position + error.start, False
-        position += len(chunk)
-    pending = decoder.getstate()[0]
-    if pending:
-        return position - len(pending), False  # the file ends inside a character
-    return None, prefix == codecs.BOM_UTF8
-
-
-def detect_encoding(read_chunks: Callable[[], Iterable[bytes]], override: str | None = None) -> str:
-    """The Python codec that reads the whole file; `read_chunks()` gives its bytes in order.
-
-    UTF-8 first ("utf-8-sig" with a BOM); else Windows-1252 when plausible; `override` (a codec
-    of `ENCODINGS`) is checked instead of guessed. Raises FormatAmbiguity with the byte offset
-    of the first byte that cannot be read, or that makes the guess implausible. A UTF-8 file is
-    read once; a file that is not is read a second time for the plausibility checks.
-    """
-    if override:
-        return _read_as(read_chunks(), override)
-    utf8_error, has_bom = _first_utf8_error(read_chunks())
-    if utf8_error is None:
-        return "utf-8-sig" if has_bom else "utf-8"
-    plausibility = _Cp1252Plausibility()
-    position = 0
-    for chunk in read_chunks():
-        plausibility.feed(chunk, position)
-        position += len(chunk)
-    if plausibility.utf8_latin is not None:
-        raise FormatAmbiguity(
-            "encoding",
-            "the file mixes UTF-8 and another encoding (accents written both ways); export it "
-            "again in one encoding (UTF-8 preferred)",
-            offset=utf8_error,
-        )
-    if plausibility.doubt is not None:
-        offset, why = plausibility.doubt
-        raise FormatAmbiguity(
-            "encoding",
-            f"the encoding cannot be told: not UTF-8, and {why} rules out Windows-1252; export "
-            f'the file as "CSV UTF-8", or add encoding = "..." to {OVERRIDES_FILE}',
-            offset=offset,
-        )
-    return "cp1252"
 
 
 # --- Separator -----------------------------------------------------------------------------
@@ -419,40 +331,119 @@ class DateEvidence:
     first_month_first: tuple[str, int] | None = None
 
 
-def decide_date_format(table: str, evidence: DateEvidence, override: str | None = None) -> str:
+class DateDecision(NamedTuple):
+    """The date format a table is read with; `deduced` when its own dates read both ways and
+    the other tables of the extraction told the order."""
+
+    date_format: str
+    deduced: bool = False
+
+
+_ORDERS = {"DD/MM/YYYY": "day first", "MM/DD/YYYY": "month first"}
+
+
+def _proof(evidence: DateEvidence) -> str | None:
+    """The order a table's own dates prove, if they prove exactly one."""
+    if evidence.day_first and not evidence.month_first:
+        return "DD/MM/YYYY"
+    if evidence.month_first and not evidence.day_first:
+        return "MM/DD/YYYY"
+    return None
+
+
+def _example(evidence: DateEvidence, date_format: str | None) -> tuple[str, int | None]:
+    """The (column, row) of a table's first date proving `date_format` (any slashed date for
+    None)."""
+    first = {
+        "DD/MM/YYYY": evidence.first_day_first,
+        "MM/DD/YYYY": evidence.first_month_first,
+    }.get(date_format or "", evidence.first_slashed)
+    assert first is not None
+    return first
+
+
+def _where(table: str, evidence: DateEvidence, date_format: str) -> str:
+    column, row = _example(evidence, date_format)
+    return f"{_ORDERS[date_format]} in {table} ({column}, row {row})"
+
+
+def decide_date_format(
+    table: str,
+    evidence: DateEvidence,
+    override: str | None = None,
+    extraction: Mapping[str, DateEvidence] | None = None,
+) -> DateDecision:
+    """The date format of `table` from its own `evidence` and that of the `extraction`: every
+    table of the extraction whose date format is not overridden, in contract order (`table`
+    itself may be in it or not). An `override` wins. Raises FormatAmbiguity, naming a column
+    and row of `table`, when its own dates prove both orders, when two tables prove opposite
+    orders, or when no table proves either."""
     if override:
-        return override
+        return DateDecision(override)
     if not evidence.slashed:
-        return "YYYY-MM-DD"
+        return DateDecision("YYYY-MM-DD")
     if evidence.day_first and evidence.month_first:
-        assert evidence.first_day_first and evidence.first_month_first
-        (day_column, day_row), (month_column, month_row) = (
-            evidence.first_day_first,
-            evidence.first_month_first,
-        )
+        column, row = _example(evidence, "DD/MM/YYYY")
         raise FormatAmbiguity(
             "date_format",
-            f"dates are written day first ({day_column}, row {day_row}) and month first "
-            f"({month_column}, row {month_row}); write every date of {table} as DD/MM/YYYY or "
-            "YYYY-MM-DD",
-            column=day_column,
-            row=day_row,
+            f"dates are written {_where(table, evidence, 'DD/MM/YYYY')} and "
+            f"{_where(table, evidence, 'MM/DD/YYYY')}; write every date of {table} as "
+            "DD/MM/YYYY or YYYY-MM-DD",
+            column=column,
+            row=row,
         )
-    if evidence.day_first:
-        return "DD/MM/YYYY"
-    if evidence.month_first:
-        return "MM/DD/YYYY"
-    assert evidence.first_slashed
-    column, row = evidence.first_slashed
+    own = _proof(evidence)
+    column, row = _example(evidence, own)
+    # One software writes every table of its export alike: the orders the tables prove.
+    tables = {table: evidence, **(extraction or {})}
+    proving = {
+        order: [name for name, other in tables.items() if _proof(other) == order]
+        for order in _ORDERS
+    }
+    day, month = proving["DD/MM/YYYY"], proving["MM/DD/YYYY"]
+    if day and month:
+        raise FormatAmbiguity(
+            "date_format",
+            f"the tables of this extraction write dates "
+            f"{_where(day[0], tables[day[0]], 'DD/MM/YYYY')} and "
+            f"{_where(month[0], tables[month[0]], 'MM/DD/YYYY')}, although one software writes "
+            "every table of its export alike; check how each file was exported, and if they "
+            "do differ, give each table's order in its own section: "
+            + _override_hint(table, "date_format", own or "DD/MM/YYYY"),
+            column=column,
+            row=row,
+        )
+    if own is not None:
+        return DateDecision(own)
+    if day or month:
+        return DateDecision("DD/MM/YYYY" if day else "MM/DD/YYYY", deduced=True)
     raise FormatAmbiguity(
         "date_format",
         f"the dates read both ways (from {column}, row {row}: every date is DD/MM/YYYY or "
-        "MM/DD/YYYY, no number above 12 tells which); "
+        "MM/DD/YYYY, no number above 12 tells which, in this table or any other of the "
+        "extraction); "
         + _override_hint(table, "date_format", "DD/MM/YYYY")
         + ", or write the dates as YYYY-MM-DD",
         column=column,
         row=row,
     )
+
+
+def decide_date_formats(
+    evidence: Mapping[str, DateEvidence], overrides: Mapping[str, str]
+) -> dict[str, DateDecision | FormatAmbiguity]:
+    """The date format of each table of an extraction from the `evidence` of every CSV table
+    (in contract order) and the `date_format` `overrides` per table: the decision of
+    `decide_date_format`, or the refusal it raises, for each table. A table whose format is
+    overridden is no evidence for the others."""
+    free = {name: own for name, own in evidence.items() if not overrides.get(name)}
+    decisions: dict[str, DateDecision | FormatAmbiguity] = {}
+    for name, own in evidence.items():
+        try:
+            decisions[name] = decide_date_format(name, own, overrides.get(name), free)
+        except FormatAmbiguity as refusal:
+            decisions[name] = refusal
+    return decisions
 
 
 # --- A comma-separated line with more fields than its header ---------------------------------

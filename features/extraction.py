@@ -2,8 +2,9 @@
 
 An extraction is a folder with one file per contract table, `<table>.csv` or
 `<table>.parquet`. A CSV file is read through the dialect `features.csv_dialect` detects
-(separator, encoding, decimal mark, date format; a Windows-1252 file is first transcoded to a
-private temporary UTF-8 copy, removed on `close`), and its decimal commas and slashed dates
+(separator, encoding, decimal mark, date format; the date format is decided over every table
+of the extraction, which one software writes alike; a Windows-1252 file is first transcoded to
+a private temporary UTF-8 copy, removed on `close`), and its decimal commas and slashed dates
 are rewritten to the canonical `12.5` and `YYYY-MM-DD` in the raw views, so that every reader
 sees the same text whichever way the file was written. `open_extraction` registers two views
 per table in a DuckDB connection:
@@ -29,7 +30,7 @@ import shutil
 import tempfile
 import tomllib
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -44,17 +45,18 @@ from features.csv_dialect import (
     SLASHED_DATE_PARTS_REGEX,
     SLASHED_DATE_REGEX,
     CsvDialect,
+    DateDecision,
     DateEvidence,
     FormatAmbiguity,
     NumberEvidence,
-    decide_date_format,
+    decide_date_formats,
     decide_decimal_mark,
-    detect_encoding,
     detect_separator,
     explain_extra_fields,
     parse_overrides,
     with_overrides,
 )
+from features.csv_encoding import detect_encoding
 
 if TYPE_CHECKING:
     from features.validation import ValidationReport
@@ -577,22 +579,16 @@ def _ambiguous(table: str, path: Path, error: FormatAmbiguity) -> ExtractionRead
     )
 
 
-def _decide(
-    table: str, dates: DateEvidence, numbers: NumberEvidence, overrides: Mapping[str, str]
-) -> tuple[str, str]:
-    """The decimal mark and the date format of a table, from the evidence of its cells."""
-    decimal_mark = decide_decimal_mark(table, numbers)
-    return decimal_mark, decide_date_format(table, dates, overrides.get("date_format"))
-
-
-def _open_csv(
+def _inspect_csv(
     table: Table,
     path: Path,
     con: duckdb.DuckDBPyConnection,
     overrides: Mapping[str, str],
     transcoded: _TranscodedFolder,
-) -> TableFile:
-    """Detect how a CSV file is written, from its bytes then from its cells."""
+) -> tuple[TableFile, DateEvidence]:
+    """How a CSV file is written, from its bytes then from its cells: its file, with every
+    field of its dialect but the date format, and the evidence of its dates (the date format
+    is decided over the whole extraction)."""
     columns, separator, encoding = _csv_layout(table, path, overrides)
     dialect = CsvDialect(separator=separator, encoding=encoding)
     read_path = None if dialect.is_utf8 else _transcode(path, encoding, transcoded.get())
@@ -602,17 +598,50 @@ def _open_csv(
         if _has_slashes_or_commas(table, table_file, con):
             dates, numbers = _evidence(table, table_file, con)
         try:
-            decimal_mark, date_format = _decide(table.name, dates, numbers, overrides)
+            decimal_mark = decide_decimal_mark(table.name, numbers)
         except FormatAmbiguity:
             # Count again with the rows, for the refusal to name one.
-            _decide(table.name, *_evidence(table, table_file, con, rows=True), overrides)
+            decide_decimal_mark(table.name, _evidence(table, table_file, con, rows=True)[1])
             raise
     except duckdb.Error as error:
         raise _read_error(table.name, table_file, error) from None
     except FormatAmbiguity as error:
         raise _ambiguous(table.name, path, error) from None
-    dialect = CsvDialect(separator, encoding, decimal_mark, date_format)
-    return TableFile(table.name, path, columns, with_overrides(dialect, overrides), read_path)
+    dialect = CsvDialect(separator, encoding, decimal_mark)
+    return TableFile(table.name, path, columns, dialect, read_path), dates
+
+
+def _decide_dates(
+    files: Mapping[str, TableFile],
+    dates: Mapping[str, DateEvidence],
+    overrides: Mapping[str, Mapping[str, str]],
+    con: duckdb.DuckDBPyConnection,
+) -> dict[str, DateDecision | FormatAmbiguity]:
+    """The date format of each CSV table, decided over all of them from the evidence of their
+    `dates`; when one is refused, decided again on evidence counted with its rows, for the
+    refusal to name them."""
+    formats = {name: overrides.get(name, {}).get("date_format", "") for name in dates}
+    evidence = {name: dates[name] for name in TABLES if name in dates}
+    decisions = decide_date_formats(evidence, formats)
+    if not any(isinstance(decision, FormatAmbiguity) for decision in decisions.values()):
+        return decisions
+    for name, own in evidence.items():
+        if own.slashed and not formats[name]:  # a file read once already, without error
+            evidence[name] = _evidence(TABLES[name], files[name], con, rows=True)[0]
+    return decide_date_formats(evidence, formats)
+
+
+def _with_dates(
+    table_file: TableFile, decision: DateDecision, overrides: Mapping[str, str]
+) -> TableFile:
+    """`table_file` read with the date format decided."""
+    assert table_file.dialect is not None
+    dialect = replace(
+        table_file.dialect,
+        date_format=decision.date_format,
+        deduced=("date_format",) if decision.deduced else (),
+    )
+    return replace(table_file, dialect=with_overrides(dialect, overrides))
 
 
 def _read_overrides(
@@ -658,31 +687,35 @@ def open_extraction(
         spill_directory = Path(tempfile.mkdtemp(prefix="vigie-duckdb-"))
         con.execute(f"SET temp_directory = {_sql_string(str(spill_directory))}")
     files: dict[str, TableFile] = {}
-    missing: list[str] = []
     unreadable: dict[str, ExtractionReadError] = {}
     overrides, overrides_error = _read_overrides(directory)
     if overrides_error is not None:
         unreadable[OVERRIDES_FILE] = overrides_error
     transcoded = _TranscodedFolder()
+    found_others: dict[str, TableFile] = {}
     try:
         wanted = set(TABLES if tables is None else tables)
-        for name, table in TABLES.items():
-            if name not in wanted:
+        dates: dict[str, DateEvidence] = {}
+        found = _find_files(directory, con, overrides, transcoded, wanted, unreadable, dates)
+        missing = [name for name in TABLES if name in wanted - found.keys() - unreadable.keys()]
+        if tables is not None and any(
+            evidence.slashed and not overrides.get(name, {}).get("date_format")
+            for name, evidence in dates.items()
+        ):
+            # The tables left out still tell how the export writes its dates: the same
+            # decision as when every table is opened.
+            others = set(TABLES) - wanted
+            found_others = _find_files(directory, con, overrides, transcoded, others, {}, dates)
+        decisions = _decide_dates({**found, **found_others}, dates, overrides, con)
+        for name, table_file in found.items():
+            decision = decisions.get(name)
+            if isinstance(decision, FormatAmbiguity):
+                unreadable[name] = _ambiguous(name, table_file.path, decision)
                 continue
-            candidates = [directory / f"{name}.{ext}" for ext in ("csv", "parquet")]
-            present = [path for path in candidates if path.is_file()]
-            if not present:
-                missing.append(name)
-                continue
-            if len(present) == 2:
-                unreadable[name] = ExtractionReadError(
-                    name, present[0], f"both {name}.csv and {name}.parquet exist; keep one"
-                )
-                continue
+            if decision is not None:
+                table_file = _with_dates(table_file, decision, overrides.get(name, {}))
             try:
-                files[name] = _open_table(
-                    table, present[0], con, overrides.get(name, {}), transcoded
-                )
+                files[name] = _register_views(TABLES[name], table_file, con)
             except ExtractionReadError as error:
                 unreadable[name] = error
                 con.execute(f"DROP VIEW IF EXISTS raw_{name}")
@@ -701,19 +734,51 @@ def open_extraction(
     )
 
 
-def _open_table(
-    table: Table,
-    path: Path,
+def _find_files(
+    directory: Path,
     con: duckdb.DuckDBPyConnection,
-    overrides: Mapping[str, str],
+    overrides: Mapping[str, Mapping[str, str]],
     transcoded: _TranscodedFolder,
+    names: set[str],
+    unreadable: dict[str, ExtractionReadError],
+    dates: dict[str, DateEvidence],
+) -> dict[str, TableFile]:
+    """The file of each table of `names` that has one, in contract order: a Parquet file, or
+    a CSV file inspected, its date format still to decide from the evidence of its dates, put
+    in `dates`. A file that cannot be read goes to `unreadable`; a table without a file is
+    left out."""
+    found: dict[str, TableFile] = {}
+    for name, table in TABLES.items():
+        if name not in names:
+            continue
+        candidates = [directory / f"{name}.{ext}" for ext in ("csv", "parquet")]
+        present = [path for path in candidates if path.is_file()]
+        if len(present) == 2:
+            unreadable[name] = ExtractionReadError(
+                name, present[0], f"both {name}.csv and {name}.parquet exist; keep one"
+            )
+        elif present and present[0].suffix == ".csv":
+            try:
+                found[name], dates[name] = _inspect_csv(
+                    table, present[0], con, overrides.get(name, {}), transcoded
+                )
+            except ExtractionReadError as error:
+                unreadable[name] = error
+        elif present:
+            try:
+                columns = _parquet_columns(name, present[0], con)
+            except ExtractionReadError as error:
+                unreadable[name] = error
+                continue
+            found[name] = TableFile(name, present[0], columns)
+    return found
+
+
+def _register_views(
+    table: Table, table_file: TableFile, con: duckdb.DuckDBPyConnection
 ) -> TableFile:
     """Register the `raw_<table>` and `<table>` views of one file."""
     name = table.name
-    if path.suffix == ".csv":
-        table_file = _open_csv(table, path, con, overrides, transcoded)
-    else:
-        table_file = TableFile(name, path, _parquet_columns(name, path, con))
     try:
         con.execute(f"CREATE OR REPLACE VIEW raw_{name} AS {_raw_select(table, table_file)}")
         if table_file.is_parquet:
@@ -723,5 +788,5 @@ def _open_table(
     except duckdb.Error as error:
         raise _read_error(name, table_file, error) from None
     if table_file.dialect is not None:
-        logger.info("%s read as: %s", path.name, table_file.dialect.describe())
+        logger.info("%s read as: %s", table_file.path.name, table_file.dialect.describe())
     return table_file

@@ -9,6 +9,7 @@ import csv
 import datetime as dt
 import json
 import logging
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -18,16 +19,19 @@ from typer.testing import CliRunner
 
 from features.contract import TABLES
 from features.csv_dialect import (
+    DateDecision,
     DateEvidence,
     FormatAmbiguity,
     NumberEvidence,
     decide_date_format,
+    decide_date_formats,
     decide_decimal_mark,
-    detect_encoding,
+    describe_format,
     detect_separator,
     explain_extra_fields,
     parse_overrides,
 )
+from features.csv_encoding import detect_encoding
 from features.extraction import open_extraction
 from features.pipeline import build_valid_features
 from features.synth import synthesize
@@ -49,12 +53,17 @@ def _excel_cell(kind: str | None, cell: str) -> str:
     return cell
 
 
-def write_as_excel(source: Path, out: Path, encoding: str = "cp1252") -> Path:
+def write_as_excel(
+    source: Path, out: Path, encoding: str = "cp1252", only: tuple[str, ...] = tuple(TABLES)
+) -> Path:
     """Rewrite the canonical CSV extraction `source` into `out` as French Excel saves it:
     `;`, `encoding` ("utf-8-sig" for "CSV UTF-8" with its BOM), CRLF, decimal comma and
-    DD/MM/YYYY dates."""
+    DD/MM/YYYY dates; the tables not in `only` are copied as they are."""
     out.mkdir(parents=True, exist_ok=True)
     for name, table in TABLES.items():
+        if name not in only:
+            shutil.copyfile(source / f"{name}.csv", out / f"{name}.csv")
+            continue
         with (source / f"{name}.csv").open(encoding="utf-8", newline="") as handle:
             header, *rows = list(csv.reader(handle))
         kinds = [table.column(column).kind for column in header]
@@ -108,6 +117,7 @@ def test_a_french_excel_extraction_is_read_as_the_canonical_one(
         "decimal_mark": "comma ','",
         "date_format": "DD/MM/YYYY",
         "overridden": "",
+        "deduced": "",
     }
     assert report.formats["establishments"]["date_format"] == "YYYY-MM-DD"  # no date at all
     for table in TABLES:
@@ -125,6 +135,7 @@ def test_the_canonical_files_are_noted_as_such(tmp_path: Path) -> None:
         "decimal_mark": "point '.'",
         "date_format": "YYYY-MM-DD",
         "overridden": "",
+        "deduced": "",
     }
 
 
@@ -134,13 +145,18 @@ def test_the_formats_are_shown_in_the_report_and_logged_without_student_data(
     excel = write_as_excel(_tiny_with_accents().write(tmp_path / "canonical"), tmp_path / "x")
     with caplog.at_level(logging.INFO, logger="features.extraction"):
         report = validate_extraction(excel)
+    # French by default in the report, English in the log and on request.
     expected = (
-        "grades.csv: separator semicolon ';', Windows-1252, decimal comma ',', dates DD/MM/YYYY"
+        "grades.csv: séparateur point-virgule ';', Windows-1252, décimales virgule ',', "
+        "dates JJ/MM/AAAA"
     )
     assert expected in report.summary()
     console = Console(width=200, record=True)
     console.print(render_report(report))
     assert expected in console.export_text()
+    assert describe_format(report.formats["grades"], "en") == (
+        "separator semicolon ';', Windows-1252, decimal comma ',', dates DD/MM/YYYY"
+    )
     logged = "\n".join(record.getMessage() for record in caplog.records)
     assert "grades.csv read as: separator semicolon ';', Windows-1252" in logged
     for student_data in ("S1", *NAMES, "2010", "14/03/2010"):
@@ -233,27 +249,99 @@ def test_the_separator_is_the_one_splitting_the_header_into_contract_columns() -
         detect_separator("student_id\tbirth_date", students)
 
 
+_DAY = DateEvidence(slashed=3, day_first=1, first_slashed=("date", 1), first_day_first=("date", 2))
+_MONTH = DateEvidence(
+    slashed=3, month_first=1, first_slashed=("date", 1), first_month_first=("date", 4)
+)
+_BOTH_WAYS = DateEvidence(slashed=3, first_slashed=("known_on", 1))
+
+
 def test_the_date_format_is_decided_only_on_proof() -> None:
-    assert decide_date_format("t", DateEvidence()) == "YYYY-MM-DD"
-    proven_day = DateEvidence(slashed=3, day_first=1, first_day_first=("date", 2))
-    assert decide_date_format("t", proven_day) == "DD/MM/YYYY"
-    proven_month = DateEvidence(slashed=3, month_first=1, first_month_first=("date", 2))
-    assert decide_date_format("t", proven_month) == "MM/DD/YYYY"
-    both_ways = DateEvidence(slashed=3, first_slashed=("known_on", 1))
+    assert decide_date_format("t", DateEvidence()) == DateDecision("YYYY-MM-DD")
+    assert decide_date_format("t", _DAY) == DateDecision("DD/MM/YYYY")
+    assert decide_date_format("t", _MONTH) == DateDecision("MM/DD/YYYY")
     with pytest.raises(FormatAmbiguity) as caught:
-        decide_date_format("outcomes", both_ways)
+        decide_date_format("outcomes", _BOTH_WAYS)
     assert (caught.value.column, caught.value.row) == ("known_on", 1)
     assert "DD/MM/YYYY or MM/DD/YYYY" in caught.value.message
     assert 'date_format = "DD/MM/YYYY" under [outcomes] in csv_formats.toml' in (
         caught.value.message
     )
-    assert decide_date_format("outcomes", both_ways, "DD/MM/YYYY") == "DD/MM/YYYY"
+    assert decide_date_format("outcomes", _BOTH_WAYS, "DD/MM/YYYY") == DateDecision("DD/MM/YYYY")
     mixed = DateEvidence(
         slashed=2, day_first=1, month_first=1,
         first_day_first=("date", 4), first_month_first=("date", 9),
     )  # fmt: skip
-    with pytest.raises(FormatAmbiguity, match=r"day first \(date, row 4\) and month first"):
+    with pytest.raises(FormatAmbiguity, match=r"day first in attendance \(date, row 4\) and "):
         decide_date_format("attendance", mixed)
+
+
+def test_dates_that_read_both_ways_take_the_order_the_other_tables_prove() -> None:
+    day = decide_date_format("outcomes", _BOTH_WAYS, extraction={"attendance": _DAY})
+    assert day == DateDecision("DD/MM/YYYY", deduced=True)
+    month = decide_date_format("outcomes", _BOTH_WAYS, extraction={"exams": _MONTH})
+    assert month == DateDecision("MM/DD/YYYY", deduced=True)
+    # Tables without slashed dates (ISO, or none at all) prove nothing.
+    with pytest.raises(FormatAmbiguity, match="in this table or any other of the extraction"):
+        decide_date_format("outcomes", _BOTH_WAYS, extraction={"grades": DateEvidence()})
+
+
+def test_tables_proving_opposite_orders_are_refused_naming_both() -> None:
+    extraction = {"attendance": _DAY, "exams": _MONTH, "outcomes": _BOTH_WAYS}
+    decisions = decide_date_formats(extraction, {})
+    assert set(decisions) == set(extraction)
+    for table, (column, row, order) in {
+        "attendance": ("date", 2, "DD/MM/YYYY"),
+        "exams": ("date", 4, "MM/DD/YYYY"),
+        "outcomes": ("known_on", 1, "DD/MM/YYYY"),
+    }.items():
+        refusal = decisions[table]
+        assert isinstance(refusal, FormatAmbiguity), table
+        assert (refusal.column, refusal.row) == (column, row)  # where the table is at fault
+        assert "day first in attendance (date, row 2)" in refusal.message
+        assert "month first in exams (date, row 4)" in refusal.message
+        assert f'date_format = "{order}" under [{table}] in csv_formats.toml' in refusal.message
+    # A table holding both orders is refused on its own and tells nothing to the others.
+    mixed = DateEvidence(
+        slashed=2, day_first=1, month_first=1,
+        first_day_first=("date", 1), first_month_first=("date", 2),
+    )  # fmt: skip
+    decisions = decide_date_formats(
+        {"attendance": mixed, "exams": _MONTH, "outcomes": _BOTH_WAYS}, {}
+    )
+    assert isinstance(decisions["attendance"], FormatAmbiguity)
+    assert decisions["exams"] == DateDecision("MM/DD/YYYY")
+    assert decisions["outcomes"] == DateDecision("MM/DD/YYYY", deduced=True)
+
+
+def test_an_overridden_table_wins_and_is_no_evidence_for_the_others() -> None:
+    extraction = {"attendance": _DAY, "exams": _MONTH, "outcomes": _BOTH_WAYS}
+    decisions = decide_date_formats(extraction, {"exams": "MM/DD/YYYY"})
+    assert decisions == {
+        "attendance": DateDecision("DD/MM/YYYY"),
+        "exams": DateDecision("MM/DD/YYYY"),
+        "outcomes": DateDecision("DD/MM/YYYY", deduced=True),
+    }
+    decisions = decide_date_formats(extraction, {"attendance": "DD/MM/YYYY", "exams": "MM/DD/YYYY"})
+    assert isinstance(decisions["outcomes"], FormatAmbiguity)  # no table left to tell
+    assert decide_date_formats(
+        extraction, dict.fromkeys(extraction, "DD/MM/YYYY")
+    ) == dict.fromkeys(extraction, DateDecision("DD/MM/YYYY"))
+
+
+def test_a_deduced_date_format_is_noted_in_french_and_english() -> None:
+    words = {
+        "separator": "semicolon ';'", "encoding": "Windows-1252", "decimal_mark": "comma ','",
+        "date_format": "DD/MM/YYYY", "overridden": "", "deduced": "date_format",
+    }  # fmt: skip
+    assert describe_format(words).endswith(
+        "dates JJ/MM/AAAA (déduit des autres tables du même export)"
+    )
+    assert describe_format(words, "en").endswith(
+        "dates DD/MM/YYYY (deduced from the other tables of the same extraction)"
+    )
+    del words["deduced"]  # a report written before the rule
+    assert describe_format(words, "en").endswith("dates DD/MM/YYYY")
 
 
 def test_the_decimal_mark_is_refused_when_both_appear() -> None:
@@ -306,20 +394,85 @@ def _refusal(directory: Path, table: str) -> tuple[int | None, str | None, str]:
     return refused[0].row, refused[0].column, refused[0].message
 
 
-def test_dates_that_read_both_ways_are_refused_until_the_format_is_given(tmp_path: Path) -> None:
-    tiny = _tiny_with_accents()
-    tiny.set("exams", 1, date="2024-07-10")  # exams: 10/07/2024 and 05/02/2025 only
-    excel = write_as_excel(tiny.write(tmp_path / "canonical"), tmp_path / "excel")
+def _only_exams_slashed(tmp_path: Path) -> Path:
+    """An extraction whose only slashed dates are exams' 10/07/2024 and 05/02/2025 (read both
+    ways); every other table writes ISO dates, which prove no order."""
+    canonical = TinyExtraction().write(tmp_path / "canonical")
+    return write_as_excel(canonical, tmp_path / "excel", only=("exams",))
+
+
+def test_dates_that_read_both_ways_in_every_table_are_refused_until_the_format_is_given(
+    tmp_path: Path,
+) -> None:
+    excel = _only_exams_slashed(tmp_path)
     row, column, message = _refusal(excel, "exams")
     assert (row, column) == (1, "date")
     assert "exams.csv" in message
+    assert "in this table or any other of the extraction" in message
     assert 'date_format = "DD/MM/YYYY" under [exams] in csv_formats.toml' in message
     (excel / "csv_formats.toml").write_text('[exams]\ndate_format = "DD/MM/YYYY"\n')
     report = validate_extraction(excel)
     assert report.ok, report.summary()
     assert report.formats["exams"]["overridden"] == "date_format"
-    assert "(set in csv_formats.toml: date_format)" in report.summary()
+    assert "(fixé dans csv_formats.toml : date_format)" in report.summary()
     assert [row[1] for row in _raw(excel, "exams")] == ["2024-07-10", "2025-02-05"]
+
+
+def test_a_table_whose_dates_read_both_ways_takes_the_order_of_its_export(
+    tmp_path: Path,
+) -> None:
+    tiny = _tiny_with_accents()
+    tiny.set("exams", 1, date="2024-07-10")  # exams: 10/07/2024 and 05/02/2025 only
+    canonical = tiny.write(tmp_path / "canonical")
+    excel = write_as_excel(canonical, tmp_path / "excel")
+    report = validate_extraction(excel)
+    assert report.ok, report.summary()
+    assert report.formats["exams"]["date_format"] == "DD/MM/YYYY"
+    assert report.formats["exams"]["deduced"] == "date_format"
+    assert report.formats["attendance"]["deduced"] == ""  # 18/11/2024 proves it
+    assert (
+        "format: exams.csv: séparateur point-virgule ';', UTF-8, décimales virgule ',', dates "
+        "JJ/MM/AAAA (déduit des autres tables du même export)\n"  # exams hold no accent
+    ) in report.summary()
+    assert _raw(excel, "exams") == _raw(canonical, "exams")
+    # A reader of exams alone decides as a reader of the whole extraction does.
+    with open_extraction(excel, tables=("exams",)) as extraction:
+        assert set(extraction.files) == {"exams"}
+        assert extraction.formats["exams"]["deduced"] == "date_format"
+    # An override still wins, and is noted as such.
+    (excel / "csv_formats.toml").write_text('[exams]\ndate_format = "MM/DD/YYYY"\n')
+    report = validate_extraction(excel)
+    assert report.formats["exams"]["overridden"] == "date_format"
+    assert report.formats["exams"]["deduced"] == ""
+    assert [row[1] for row in _raw(excel, "exams")] == ["2024-10-07", "2025-05-02"]
+
+
+def test_tables_of_one_extraction_proving_opposite_date_orders_are_refused(
+    tmp_path: Path,
+) -> None:
+    tiny = TinyExtraction()
+    tiny.set("exams", 1, date="2024-07-13")
+    canonical = tiny.write(tmp_path / "canonical")
+    excel = write_as_excel(canonical, tmp_path / "excel", only=("attendance",))  # 18/11/2024
+    exams = excel / "exams.csv"
+    exams.write_text(  # month first: 07/13/2024 proves it
+        exams.read_text().replace("2024-07-13", "07/13/2024").replace("2025-02-05", "02/05/2025")
+    )
+    report = validate_extraction(excel)
+    refused = {v.table: v for v in report.violations if v.rule == "ambiguous_format"}
+    assert set(refused) == {"attendance", "exams"}, report.summary()
+    assert (refused["attendance"].row, refused["attendance"].column) == (1, "date")
+    assert (refused["exams"].row, refused["exams"].column) == (1, "date")
+    for table, violation in refused.items():
+        assert "day first in attendance (date, row 1)" in violation.message
+        assert "month first in exams (date, row 1)" in violation.message
+        assert f"under [{table}] in csv_formats.toml" in violation.message
+    # Two tools after all: each table says its order, and both are read.
+    (excel / "csv_formats.toml").write_text('[exams]\ndate_format = "MM/DD/YYYY"\n')
+    report = validate_extraction(excel)
+    assert report.ok, report.summary()
+    assert report.formats["attendance"]["date_format"] == "DD/MM/YYYY"
+    assert _raw(excel, "exams") == _raw(canonical, "exams")
 
 
 def test_an_encoding_that_cannot_be_told_is_refused_with_its_row_and_column(
@@ -404,21 +557,22 @@ def test_the_same_data_as_french_excel_gives_bitwise_the_same_features(tmp_path:
     students.to_csv(canonical / "students.csv", index=False, lineterminator="\n")
     dates = [dt.date(2026, 10, 5), dt.date(2026, 11, 16)]
     expected = build_valid_features(canonical, dates).frame
-    for encoding in ("cp1252", "utf-8-sig"):
-        excel = write_as_excel(canonical, tmp_path / encoding, encoding)
+    # Only attendance and outcomes as French Excel writes them, then every table.
+    for encoding, only in (("cp1252", ("attendance", "outcomes")), ("utf-8-sig", tuple(TABLES))):
+        excel = write_as_excel(canonical, tmp_path / encoding, encoding, only)
         # Outcomes are all known in the first days of October: 01/10/2026 to 09/10/2026
-        # read both ways, so the file says how it writes them.
-        refused = validate_extraction(excel).violations
-        assert [(v.rule, v.table, v.column) for v in refused] == [
-            ("ambiguous_format", "outcomes", "known_on")
-        ]
-        (excel / "csv_formats.toml").write_text('[outcomes]\ndate_format = "DD/MM/YYYY"\n')
+        # read both ways; attendance (a day above 12) tells the order of the export.
         report = validate_extraction(excel)
         assert report.ok, report.summary()
+        assert report.formats["outcomes"]["date_format"] == "DD/MM/YYYY"
+        assert report.formats["outcomes"]["deduced"] == "date_format"
+        assert report.formats["attendance"]["deduced"] == ""
+        assert "dates JJ/MM/AAAA (déduit des autres tables du même export)" in report.summary()
         assert {words["date_format"] for words in report.formats.values()} == {
             "DD/MM/YYYY", "YYYY-MM-DD",  # establishments have no dates
         }  # fmt: skip
-        assert report.formats["grades"]["decimal_mark"] == "comma ','"
+        written_with_comma = "comma ','" if "grades" in only else "point '.'"
+        assert report.formats["grades"]["decimal_mark"] == written_with_comma
         features = build_valid_features(excel, dates).frame
         assert len(features) > 100
         pd.testing.assert_frame_equal(features, expected, check_exact=True)
@@ -432,10 +586,8 @@ def test_vigie_validate_notes_the_formats_and_a_refused_file_writes_nothing(
     tmp_path: Path,
 ) -> None:
     runner = CliRunner()
-    tiny = _tiny_with_accents()
-    tiny.set("exams", 1, date="2024-07-10")  # exams' dates now read both ways
-    excel = write_as_excel(tiny.write(tmp_path / "canonical"), tmp_path / "excel")
-    refused = runner.invoke(app, ["validate", str(excel), "--json"])
+    excel = _only_exams_slashed(tmp_path)
+    refused = runner.invoke(app, ["validate", str(excel), "--json", "--quiet"])
     assert refused.exit_code == 1
     (violation,) = json.loads(refused.output)["violations"]
     assert (violation["rule"], violation["table"], violation["column"]) == (
@@ -450,8 +602,8 @@ def test_vigie_validate_notes_the_formats_and_a_refused_file_writes_nothing(
     (excel / "csv_formats.toml").write_text('date_format = "DD/MM/YYYY"\n')
     accepted = runner.invoke(app, ["validate", str(excel)], terminal_width=200)
     assert accepted.exit_code == 0, accepted.output
-    assert "format: exams.csv: separator semicolon ';'" in accepted.output
-    assert "(set in csv_formats.toml: date_format)" in accepted.output
+    assert "format: exams.csv: séparateur point-virgule ';'" in accepted.output
+    assert "(fixé dans csv_formats.toml : date_format)" in accepted.output
 
 
 def test_a_reader_of_a_few_tables_gets_the_same_typed_rows(tmp_path: Path) -> None:
