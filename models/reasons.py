@@ -262,7 +262,7 @@ def _context_selection(names: Sequence[str], n_rows: int, matrix: np.ndarray) ->
     ranks = np.broadcast_to(np.arange(1, len(context) + 1)[None, :], columns.shape)
     return Selection(rows.ravel(), columns.ravel(),
                      np.full(columns.size, CONTEXT, dtype=object), ranks.ravel(),
-                     np.full(columns.size, np.nan))  # fmt: skip
+                     np.full(columns.size, np.nan))  # fmt: skip  (shares: see reasons_frame)
 
 
 def context_weight(
@@ -347,7 +347,9 @@ def reasons_frame(
     out["reference"] = chosen_reference
     out["reference_scope"] = pd.Series(chosen_scope, dtype=object)
     out["contribution"] = contribution
-    out["share"] = chosen.share
+    total = np.abs(matrix).sum(axis=1)[chosen.row]
+    out["share"] = np.divide(np.abs(contribution), total, out=np.zeros(len(total)),
+                             where=total > 0)  # fmt: skip
     out["risk_without"] = without
     out["points"] = points
     out["direction"] = pd.Series(np.where(contribution > 0, "raises", "lowers"), dtype="str")

@@ -94,6 +94,10 @@ def test_a_watch_unit_scores_its_students_with_reasons_in_both_languages(
             assert reason["text"] == reason["text_en"] != reason["text_fr"]
             assert reason["direction"] == "raises"
         assert all(reason["direction"] == "lowers" for reason in student["protective"])
+        for reason in (*student["reasons"], *student["protective"]):
+            assert reason["signal"] == "own" and reason["weight_text"] == reason["weight_text_en"]
+        assert {reason["feature"] for reason in student["context"]} >= {"level", "track"}
+        assert student["context_text"].startswith("Context (level, track, establishment)")
     assert any(student["reasons"] for student in scored.values())
     names = {row["last_name"] for row in body["students"]} | {
         row["first_name"] for row in body["students"]
