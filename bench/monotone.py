@@ -25,7 +25,7 @@ import pandas as pd
 from features.builder import build_features
 from features.catalog import DIRECTIONS
 from models.contributions import contributions
-from models.reasons import SELF_COMPARED, reference_matrix, reference_medians
+from models.reasons import SELF_COMPARED, numeric_values, reference_matrix, reference_medians
 from models.risk_model import RiskModel
 
 TOP = 3
@@ -38,10 +38,7 @@ def contradictions(model: RiskModel, frame: pd.DataFrame) -> tuple[int, int, int
     names = list(model.feature_names)
     matrix = contributions(model, frame).loc[:, names].to_numpy()
     directed = np.array([name in DIRECTIONS for name in names])
-    values = np.column_stack([
-        frame[name].to_numpy(dtype="float64", na_value=np.nan) if name in DIRECTIONS
-        else np.full(len(frame), np.nan) for name in names
-    ])  # fmt: skip
+    values = numeric_values(frame, names)
     references, _ = reference_matrix(reference_medians(frame, names), frame, names)
     for j, name in enumerate(names):
         if name in SELF_COMPARED:

@@ -50,6 +50,7 @@ __all__ = [
     "Selection",
     "context_weight",
     "eligible_cells",
+    "numeric_values",
     "reasons_frame",
     "reference_matrix",
     "reference_medians",
@@ -260,9 +261,13 @@ def _context_selection(names: Sequence[str], n_rows: int, matrix: np.ndarray) ->
     columns = context[order]
     rows = np.broadcast_to(np.arange(n_rows)[:, None], columns.shape)
     ranks = np.broadcast_to(np.arange(1, len(context) + 1)[None, :], columns.shape)
-    return Selection(rows.ravel(), columns.ravel(),
-                     np.full(columns.size, CONTEXT, dtype=object), ranks.ravel(),
-                     np.full(columns.size, np.nan))  # fmt: skip  (shares: see reasons_frame)
+    return Selection(
+        rows.ravel(),
+        columns.ravel(),
+        np.full(columns.size, CONTEXT, dtype=object),
+        ranks.ravel(),
+        np.full(columns.size, np.nan),
+    )  # fmt: skip  (shares: see reasons_frame)
 
 
 def context_weight(
@@ -301,10 +306,10 @@ def reasons_frame(
     matrix = contributions.loc[:, names].to_numpy(dtype="float64")
     base = contributions["base_value"].to_numpy(dtype="float64")
     raw = matrix.sum(axis=1) + base
-    numeric_values = _numeric_values(frame, names)
+    values_matrix = numeric_values(frame, names)
     reference, scope = reference_matrix(references, frame, names)
     chosen = select_reasons(matrix, top, protective, min_share,
-                            eligible_cells(names, numeric_values, reference))  # fmt: skip
+                            eligible_cells(names, values_matrix, reference))  # fmt: skip
     context = _context_selection(names, len(frame), matrix)
     merged = [np.concatenate([getattr(chosen, field), getattr(context, field)])
               for field in ("row", "column", "kind", "rank", "share")]  # fmt: skip
@@ -361,7 +366,7 @@ def reasons_frame(
     return out.loc[:, [*keys, *REASON_COLUMNS]]
 
 
-def _numeric_values(frame: pd.DataFrame, names: Sequence[str]) -> np.ndarray:
+def numeric_values(frame: pd.DataFrame, names: Sequence[str]) -> np.ndarray:
     """(rows × features) float values; NaN for missing values, and for categorical features
     a 0 where a category is known (they have no comparison)."""
     values = np.full((len(frame), len(names)), np.nan)

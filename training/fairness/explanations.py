@@ -16,7 +16,13 @@ import numpy as np
 import pandas as pd
 
 from features.catalog import FAMILIES, feature_spec
-from models.reasons import eligible_cells, reference_matrix, reference_medians, select_reasons
+from models.reasons import (
+    eligible_cells,
+    numeric_values,
+    reference_matrix,
+    reference_medians,
+    select_reasons,
+)
 from training.fairness.groups import GROUPING_NAMES
 
 __all__ = [
@@ -88,12 +94,7 @@ def top_raising_family(contributions: pd.DataFrame, frame: pd.DataFrame | None =
         eligible = (allowed, allowed)
     else:
         present = frame.loc[contributions.index]
-        numeric = np.column_stack([
-            present[name].to_numpy(dtype="float64", na_value=np.nan)
-            if feature_spec(name).kind == "numeric"
-            else np.where(present[name].notna().to_numpy(), 0.0, np.nan)
-            for name in features
-        ])  # fmt: skip
+        numeric = numeric_values(present, features)
         references, _ = reference_matrix(reference_medians(present, features), present, features)
         eligible = eligible_cells(features, numeric, references)
     chosen = select_reasons(values, top=1, protective=0, min_share=0.0, eligible=eligible)
