@@ -23,7 +23,11 @@ no mark at all this year (`MISSING_READS_WORSE`), and never a protective factor.
 Weight: in probability points of the displayed risk. The risk without a signal is the
 calibrated risk of the raw score with that feature's contribution removed (the feature brought
 to its average effect over the training students, the SHAP base), through the same
-calibration map as the risk: `points = risk − risk_without`.
+calibration map as the risk: `points = risk − risk_without`. The points of a row's reasons
+do not add up (the map is not linear), and where an isotonic map is flat (beyond its last
+threshold, at the top of the list) a large contribution can weigh less than 0.1 point: the
+displayed risk would not change without it. Reasons are ranked by contribution, which orders
+them as their points do within a row.
 """
 
 from __future__ import annotations
