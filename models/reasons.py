@@ -146,7 +146,8 @@ def reference_matrix(
         index = pd.MultiIndex.from_arrays([key.to_numpy() for key in _keys(frame, keys)])
         median = medians.reindex(index).loc[:, picked].to_numpy(dtype="float64", na_value=np.nan)
         count = counts.reindex(index).loc[:, picked].to_numpy(dtype="float64", na_value=0.0)
-        found.append((median, (count >= references.min_peers) & ~np.isnan(median)))
+        usable = keys[-1] in frame.columns  # no class (or level) column: no such median
+        found.append((median, usable & (count >= references.min_peers) & ~np.isnan(median)))
     (class_median, from_class), (level_median, from_level) = found
     from_level &= ~from_class
     values[:, columns] = np.where(from_class, class_median, np.where(from_level, level_median,

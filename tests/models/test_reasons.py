@@ -243,6 +243,9 @@ def test_references_are_the_class_median_or_the_level_for_small_classes() -> Non
     # A change since last year is its own comparison, a category has none.
     assert math.isnan(values[a11, 2]) and scopes[a11, 2] is None
     assert math.isnan(values[a11, 3]) and scopes[a11, 3] is None
+    # Without a class column, the level's median (never a whole establishment called a class).
+    _, no_class = reference_matrix(references, frame.drop(columns="class_id"), NAMES)
+    assert set(no_class[:, 0]) == {"level"}
     # Too few values in both: no reference.
     lonely = reference_matrix(reference_medians(frame, NAMES, min_peers=100), frame, NAMES)
     assert np.isnan(lonely[0][:, :2]).all() and (lonely[1][:, :2] == None).all()  # noqa: E711
