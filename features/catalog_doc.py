@@ -5,7 +5,7 @@ Regenerate with `python -m features.catalog_doc > docs/features.md`; a test comp
 
 from __future__ import annotations
 
-from features.catalog import CATEGORIES, FAMILIES, FEATURE_CATALOG
+from features.catalog import CATEGORIES, DIRECTIONS, FAMILIES, FEATURE_CATALOG
 
 __all__ = ["catalog_markdown"]
 
@@ -13,8 +13,9 @@ _FAMILY_TITLES = {
     "attendance": "Attendance (assiduité)",
     "grades": "Grades (résultats scolaires)",
     "exams_and_path": "Exams and path (examens et parcours)",
-    "context": "Context (contexte de l'établissement)",
+    "context": "Context (contexte : niveau, voie, établissement)",
 }
+_SIGNAL_WORDS = {"own": "own signal", "context": "context"}
 
 
 def _cell(text: str) -> str:
@@ -38,18 +39,45 @@ def catalog_markdown() -> str:
         lines += [
             f"## {_FAMILY_TITLES[family]}",
             "",
-            "| feature | unit | description (English) | description (français) |",
-            "|---|---|---|---|",
+            "| feature | signal | unit | description (English) | description (français) |",
+            "|---|---|---|---|---|",
         ]
         for spec in specs:
             unit = spec.unit or "category: " + ", ".join(CATEGORIES.get(spec.name, ()))
             lines.append(
-                f"| `{spec.name}` | {_cell(unit)} | **{_cell(spec.label_en)}**. "
+                f"| `{spec.name}` | {_SIGNAL_WORDS[spec.signal]} | {_cell(unit)} | "
+                f"**{_cell(spec.label_en)}**. "
                 f"{_cell(spec.description_en)} | **{_cell(spec.label_fr)}**. "
                 f"{_cell(spec.description_fr)} |"
             )
         lines.append("")
-    return "\n".join(lines)
+    return "\n".join(lines + _directions_section())
+
+
+def _directions_section() -> list[str]:
+    lines = [
+        "## Directions and monotone constraints",
+        "",
+        "Only own signals are reasons to invite a student or protective factors; context",
+        "(level, track, establishment) is shown apart with its weight. For the own signals below,",
+        "the worse side is known: a reason never says that a value on the better side of its",
+        "comparison raises the risk, nor a protective factor the reverse. Where the direction is",
+        "agreed (constrained: yes), LightGBM is trained with a monotone constraint on it",
+        "(`monotone_constraints`, +1 when worse is higher, -1 when worse is lower); the",
+        "training configuration can turn them off (`lightgbm.monotone: false`) to compare.",
+        "",
+        "| feature | worse when | constrained | why |",
+        "|---|---|---|---|",
+    ]
+    for spec in FEATURE_CATALOG:
+        direction = DIRECTIONS.get(spec.name)
+        if direction is not None:
+            lines.append(
+                f"| `{spec.name}` | {direction.worse} | "
+                f"{'yes' if direction.constrained else 'no'} | {_cell(direction.why)} |"
+            )
+    lines.append("")
+    return lines
 
 
 if __name__ == "__main__":

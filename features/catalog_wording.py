@@ -282,6 +282,9 @@ PATH: tuple[tuple[str, ...], ...] = (
         "Nombre d'établissements différents fréquentés dans le parcours, moins un.",
         "Number of distinct establishments in the student's path, minus one.",
     ),
+)
+
+CONTEXT: tuple[tuple[str, ...], ...] = (
     (
         "level",
         "",
@@ -298,9 +301,6 @@ PATH: tuple[tuple[str, ...], ...] = (
         "Voie de formation : collège, générale, technologique ou professionnelle.",
         "Track: collège, general, technological or vocational.",
     ),
-)
-
-CONTEXT: tuple[tuple[str, ...], ...] = (
     (
         "establishment_kind",
         "",

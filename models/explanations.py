@@ -2,8 +2,9 @@
 
 `explain(model, features)` scores the rows in chunks (memory bounded by one chunk's
 contribution matrix), computes the TreeSHAP contributions of each chunk once, and words the
-largest ones (`models.reasons`). Reference medians are computed once over all the rows given,
-so pass the rows scored together (an establishment's week, or the académie's) even when only
+largest own signals (`models.reasons`), each with its weight in probability points, and the
+context apart. Reference medians (class, level) are computed once over all the rows given, so
+pass the rows scored together (an establishment's week, or the académie's) even when only
 some of them are to be explained: see `rows`.
 """
 
@@ -19,26 +20,34 @@ import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
 from models.contributions import DEFAULT_CHUNK_ROWS, contribution_matrix
-from models.reason_wording import LANGUAGES, Language
+from models.reason_wording import LANGUAGES, Language, context_text
 from models.reasons import (
     MIN_PEERS,
     MIN_SHARE,
     REASON_COLUMNS,
+    context_weight,
     reasons_frame,
     reference_medians,
 )
 from models.risk_model import Features, RiskModel
 
-__all__ = ["KEY_COLUMNS", "Explanations", "explain", "iter_explanations"]
+__all__ = ["KEY_COLUMNS", "SCORE_COLUMNS", "Explanations", "explain", "iter_explanations"]
 
 KEY_COLUMNS: tuple[str, ...] = ("student_id", "as_of", "uai")
+# Besides keys and `row`: a score's columns (the context's weight in probability points).
+SCORE_COLUMNS: tuple[str, ...] = (
+    "risk", "raw_score", "base_value", "risk_without_context", "context_points", "context_text",
+    "context_text_fr", "context_text_en",
+)  # fmt: skip
 
 
 @dataclass(frozen=True, eq=False)  # frames have no single truth value to compare
 class Explanations:
-    """`scores`: one row per explained input row (its keys, `row` position, `risk`,
-    `raw_score`, `base_value`); `reasons`: one row per reason (`models.reasons.REASON_COLUMNS`),
-    `kind` "why" (raises the risk) or "protective" (lowers it), ranked within each row."""
+    """`scores`: one row per explained input row (its keys, `row` position, `SCORE_COLUMNS`:
+    the risk, the raw score, the risk without the context and the context's weight);
+    `reasons`: one row per reason (`models.reasons.REASON_COLUMNS`), `kind` "why" (an own
+    signal that raises the risk), "protective" (one that lowers it) or "context" (a context
+    feature, never a reason), ranked within each row and kind."""
 
     scores: pd.DataFrame
     reasons: pd.DataFrame
@@ -50,12 +59,15 @@ class Explanations:
     def protective(self) -> pd.DataFrame:
         return self.reasons[self.reasons["kind"] == "protective"].reset_index(drop=True)
 
+    def context(self) -> pd.DataFrame:
+        return self.reasons[self.reasons["kind"] == "context"].reset_index(drop=True)
+
     def to_records(self) -> list[dict[str, Any]]:
-        """One JSON-ready dict per explained row: keys, scores, `reasons` and `protective`
-        (lists of dicts), for the API, the weekly list store and `vigie explain --json`.
-        One pass over the reasons frame: thousands of students in milliseconds."""
+        """One JSON-ready dict per explained row: keys, scores, `reasons`, `protective` and
+        `context` (lists of dicts), for the API, the weekly list store and `vigie explain
+        --json`. One pass over the reasons frame: thousands of students in milliseconds."""
         grouped: dict[Any, dict[str, list[dict[str, Any]]]] = defaultdict(
-            lambda: {"reasons": [], "protective": []}
+            lambda: {kind: [] for kind in _RECORD_KINDS.values()}
         )
         reasons = self.reasons
         if len(reasons):
@@ -69,15 +81,17 @@ class Explanations:
         for score in self.scores.to_dict(orient="records"):
             record = {key: _jsonable(value) for key, value in score.items()}
             found = grouped.get(score["row"])
-            record["reasons"] = found["reasons"] if found else []
-            record["protective"] = found["protective"] if found else []
+            for kind in _RECORD_KINDS.values():
+                record[kind] = found[kind] if found else []
             records.append(record)
         return records
 
 
-_RECORD_COLUMNS = ("feature", "family", "value", "reference", "reference_scope", "contribution",
-                   "share", "direction", "text", "text_fr", "text_en")  # fmt: skip
-_RECORD_KINDS = {"why": "reasons", "protective": "protective"}
+_RECORD_COLUMNS = ("feature", "family", "signal", "value", "reference", "reference_scope",
+                   "contribution", "share", "risk_without", "points", "direction", "text",
+                   "text_fr", "text_en", "weight_text", "weight_text_fr",
+                   "weight_text_en")  # fmt: skip
+_RECORD_KINDS = {"why": "reasons", "protective": "protective", "context": "context"}
 
 
 def _jsonable(value: Any) -> Any:
@@ -107,9 +121,10 @@ def explain(
     """Risk, raw score and reasons of each row of `features` (or only of the positions in
     `rows`, e.g. an establishment's list), with references from all rows of `features`.
 
-    `top` raising reasons and `protective` (default `top`) lowering ones per row, each worth
-    at least `min_share` of the row's total |contribution|; `language` picks the `text` column
-    (both `text_fr` and `text_en` are always there). Rows are processed `chunk_rows` at a time
+    `top` raising reasons and `protective` (default `top`) lowering ones per row, own signals
+    only, each worth at least `min_share` of the row's total |contribution|, and every context
+    feature apart; `language` picks the `text` columns (French and English are always there).
+    Rows are processed `chunk_rows` at a time
     (`iter_explanations` yields the chunks, for callers that write them out as they go).
     """
     parts = list(iter_explanations(
@@ -120,7 +135,7 @@ def explain(
         frame = features.frame if hasattr(features, "frame") else features
         keys = [column for column in KEY_COLUMNS if column in frame.columns]
         return Explanations(
-            pd.DataFrame(columns=[*keys, "row", "risk", "raw_score", "base_value"]),
+            pd.DataFrame(columns=[*keys, "row", *SCORE_COLUMNS]),
             pd.DataFrame(columns=[*keys, *REASON_COLUMNS]),
             language,
         )
@@ -165,8 +180,9 @@ def iter_explanations(
         risk = model.calibrator_.predict(raw)
         contributions = pd.DataFrame(matrix, columns=[*model.feature_names, "base_value"])
         reasons = reasons_frame(
-            chunk, contributions, risk, references, top=top, protective=protective,
-            language=language, min_share=min_share, key_columns=keys,
+            chunk, contributions, risk, references, calibrate=model.calibrator_.predict,
+            top=top, protective=protective, language=language, min_share=min_share,
+            key_columns=keys,
         )  # fmt: skip
         # Positions in `features`, not in the chunk.
         reasons["row"] = chunk_positions[reasons["row"].to_numpy()]
@@ -175,4 +191,14 @@ def iter_explanations(
         scores["risk"] = risk
         scores["raw_score"] = raw
         scores["base_value"] = matrix[:, -1]
+        without, points = context_weight(
+            model.feature_names, matrix[:, :-1], raw, model.calibrator_.predict
+        )
+        scores["risk_without_context"] = without
+        scores["context_points"] = points
+        for language_ in LANGUAGES:
+            scores[f"context_text_{language_}"] = [
+                context_text(p, w, language_) for p, w in zip(points, without, strict=True)
+            ]
+        scores["context_text"] = scores[f"context_text_{language}"]
         yield Explanations(scores, reasons, language)

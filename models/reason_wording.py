@@ -5,7 +5,13 @@ feature has a statement per language: counts agree in number with their value (�
 « 3 retards »), marks read "/20", rates read as percentages, differences carry their sign, a
 missing value has its own sentence (« aucune note cette année scolaire »), and categorical
 values are spelled out (« voie professionnelle »). French numbers use a decimal comma, a narrow
-no-break space between thousands, and a no-break space before « : » and « % ».
+no-break space between thousands and before « % », and a no-break space before « : ».
+
+A reason reads: the statement (value and period), then one comparison, with the class or the
+level (« (médiane de sa classe : 1) »); its weight reads in probability points of the risk,
+against the risk without it (`weight_text`); the context's weight likewise (`context_text`).
+The API, the weekly lists, the dashboard, `vigie explain` and the fairness report all word
+reasons with these functions.
 """
 
 from __future__ import annotations
@@ -20,15 +26,20 @@ from features.catalog import FEATURE_CATALOG, FeatureSpec
 
 __all__ = [
     "CATEGORY_WORDS",
+    "CONTEXT_WORDS",
     "LANGUAGES",
     "STATEMENTS",
     "Language",
     "Statement",
+    "context_text",
     "format_number",
+    "format_percent",
+    "format_points",
     "format_value",
     "reason_text",
     "reference_text",
     "statement_text",
+    "weight_text",
 ]
 
 Language = Literal["fr", "en"]
@@ -103,7 +114,7 @@ def format_value(name: str, value: float, language: Language) -> str:
         percent = value * 100
         if decimals == 0 and 0 < abs(percent) < 1:
             decimals = 1  # 0.4 % is not 0 %
-        space = _NBSP if language == "fr" else ""
+        space = _NNBSP if language == "fr" else ""
         return format_number(percent, language, decimals, signed) + space + "%"
     return format_number(value, language, decimals, signed) + ("/20" if name in _MARKS else "")
 
@@ -299,11 +310,12 @@ STATEMENTS: dict[str, Statement] = {
         "{n} mark received in the last 8 weeks",
         "{n} marks received in the last 8 weeks",
     ),
+    # assessments_8w_vs_class_median is worded by its sign (fewer, more): see `_gap_text`.
     "assessments_8w_vs_class_median": Statement(
-        "{n} note sur les 8 dernières semaines par rapport à la médiane de la classe",
-        "{n} notes sur les 8 dernières semaines par rapport à la médiane de la classe",
-        "{n} mark in the last 8 weeks compared with the class median",
-        "{n} marks in the last 8 weeks compared with the class median",
+        "{n} note de moins que la médiane de sa classe sur les 8 dernières semaines",
+        "{n} notes de moins que la médiane de sa classe sur les 8 dernières semaines",
+        "{n} mark fewer than the class median in the last 8 weeks",
+        "{n} marks fewer than the class median in the last 8 weeks",
     ),
     "weeks_since_last_grade": Statement(
         "{n} semaine depuis la dernière note",
@@ -314,16 +326,16 @@ STATEMENTS: dict[str, Statement] = {
         _NO_MARK_EN,
     ),
     "failed_exams": Statement(
-        "{n} examen échoué, examens blancs compris",
-        "{n} examens échoués, examens blancs compris",
-        "{n} failed exam, mock exams included",
-        "{n} failed exams, mock exams included",
+        "{n} examen échoué dans sa scolarité, examens blancs compris",
+        "{n} examens échoués dans sa scolarité, examens blancs compris",
+        "{n} failed exam in the student's schooling, mock exams included",
+        "{n} failed exams in the student's schooling, mock exams included",
     ),
     "missed_exams": Statement(
-        "{n} examen où l'élève était absent",
-        "{n} examens où l'élève était absent",
-        "{n} exam missed, absent",
-        "{n} exams missed, absent",
+        "{n} examen manqué (absent) dans sa scolarité",
+        "{n} examens manqués (absent) dans sa scolarité",
+        "{n} exam missed (absent) in the student's schooling",
+        "{n} exams missed (absent) in the student's schooling",
     ),
     "failed_mock_exams_ytd": Statement(
         "{n} examen blanc échoué depuis la rentrée",
@@ -340,7 +352,10 @@ STATEMENTS: dict[str, Statement] = {
         "No failed exam",
     ),
     "repeated_years": Statement(
-        "{n} redoublement", "{n} redoublements", "{n} repeated year", "{n} repeated years"
+        "{n} redoublement dans sa scolarité",
+        "{n} redoublements dans sa scolarité",
+        "{n} repeated year in the student's schooling",
+        "{n} repeated years in the student's schooling",
     ),
     # age_for_level is worded by its sign (behind, ahead, on time): see `_age_text`.
     "age_for_level": Statement(
@@ -350,10 +365,10 @@ STATEMENTS: dict[str, Statement] = {
         "{n} years older than the usual age for the level",
     ),
     "school_changes": Statement(
-        "{n} changement d'établissement",
-        "{n} changements d'établissement",
-        "{n} change of school",
-        "{n} changes of school",
+        "{n} changement d'établissement dans sa scolarité",
+        "{n} changements d'établissement dans sa scolarité",
+        "{n} change of school in the student's schooling",
+        "{n} changes of school in the student's schooling",
     ),
     "level": _same("Niveau : {c}", "Level: {c}"),
     "track": _same("Voie : {c}", "Track: {c}"),
@@ -373,10 +388,19 @@ _AGE_AHEAD = ("{n} an d'avance sur l'âge habituel du niveau",
               "{n} years younger than the usual age for the level")  # fmt: skip
 _AGE_ON_TIME = ("À l'âge habituel du niveau", "The usual age for the level")
 
+_GAP_MORE = ("{n} note de plus que la médiane de sa classe sur les 8 dernières semaines",
+             "{n} notes de plus que la médiane de sa classe sur les 8 dernières semaines",
+             "{n} mark more than the class median in the last 8 weeks",
+             "{n} marks more than the class median in the last 8 weeks")  # fmt: skip
+_GAP_SAME = ("Autant de notes que la médiane de sa classe sur les 8 dernières semaines",
+             "As many marks as the class median in the last 8 weeks")  # fmt: skip
+
+# The one comparison of a reason: "{level}" is the spelled-out level of the student.
 _REFERENCE_WORDS: Mapping[str, tuple[str, str]] = {
-    "establishment": ("médiane de l'établissement", "establishment median"),
-    "academie": ("médiane de l'académie", "académie median"),
+    "class": ("médiane de sa classe", "class median"),
+    "level": ("médiane des élèves de {level}", "median of the students in {level}"),
 }
+_LEVEL_UNKNOWN = ("médiane de son niveau", "median of the level")
 
 
 def _spec(name: str) -> FeatureSpec:
@@ -422,6 +446,8 @@ def statement_text(name: str, value: object, language: Language) -> str:
         return f"{label}{colon}{format_value(name, number, language)}"
     if name == "age_for_level":
         return _age_text(number, language)
+    if name == "assessments_8w_vs_class_median":
+        return _gap_text(number, language)
     template = statement.template(language, _many(number, language))
     return _typeset(_capitalised(template.format(n=format_value(name, number, language))), language)
 
@@ -438,6 +464,19 @@ def _age_text(value: float, language: Language) -> str:
     return _AGE_AHEAD[index].format(n=figure)
 
 
+def _gap_text(value: float, language: Language) -> str:
+    """Marks in the last 8 weeks against the class median: fewer, as many, or more."""
+    if round(value, 1) == 0:
+        return _GAP_SAME[0 if language == "fr" else 1]
+    figure = format_value("assessments_8w_vs_class_median", abs(value), language).lstrip("+")
+    many = _many(value, language)
+    if value < 0:
+        template = STATEMENTS["assessments_8w_vs_class_median"].template(language, many)
+    else:
+        template = _GAP_MORE[(0 if language == "fr" else 2) + int(many)]
+    return template.format(n=figure)
+
+
 def _capitalised(text: str) -> str:
     return text[:1].upper() + text[1:]
 
@@ -447,24 +486,84 @@ def _typeset(text: str, language: Language) -> str:
     return text.replace(" : ", f"{_NBSP}: ") if language == "fr" else text
 
 
-def reference_text(name: str, reference: float, scope: str, language: Language) -> str:
-    """« médiane de l'établissement : 1 » / "establishment median: 1"."""
+def reference_text(
+    name: str, reference: float, scope: str, language: Language, level: str | None = None
+) -> str:
+    """« médiane de sa classe : 1 » / "class median: 1"; for the level, « médiane des élèves
+    de seconde : 1 » (`level` is the level's code)."""
     if scope not in _REFERENCE_WORDS:
         raise ValueError(f"unknown reference scope {scope!r}: {sorted(_REFERENCE_WORDS)}")
-    words = _REFERENCE_WORDS[scope][0 if language == "fr" else 1]
+    index = 0 if language == "fr" else 1
+    words = _REFERENCE_WORDS[scope][index]
+    if scope == "level":
+        spelled = CATEGORY_WORDS["level"].get(str(level))
+        words = _LEVEL_UNKNOWN[index] if spelled is None else words.format(level=spelled[index])
     colon = f"{_NBSP}: " if language == "fr" else ": "
     return f"{words}{colon}{format_value(name, reference, language)}"
 
 
 @lru_cache(maxsize=1 << 16)  # weekly lists repeat the same small counts and medians
 def reason_text(
-    name: str, value: object, reference: float | None, scope: str | None, language: Language
+    name: str,
+    value: object,
+    reference: float | None,
+    scope: str | None,
+    language: Language,
+    level: str | None = None,
 ) -> str:
-    """The full reason: the statement and, when the value and a reference exist, the reference
-    in brackets."""
+    """The full reason: the statement (the value and its period) and, when the value and a
+    reference exist, the one comparison in brackets."""
     if language not in LANGUAGES:
         raise ValueError(f"language must be one of {LANGUAGES}, not {language!r}")
     text = statement_text(name, value, language)
     if reference is None or scope is None or _is_missing(reference) or _is_missing(value):
         return text  # a missing value is not compared with a median
-    return f"{text} ({reference_text(name, float(reference), scope, language)})"
+    return f"{text} ({reference_text(name, float(reference), scope, language, level)})"
+
+
+def format_percent(share: float, language: Language, decimals: int = 1) -> str:
+    """A probability as a percentage: « 31,2 % » (narrow no-break space) / "31.2%"."""
+    space = _NNBSP if language == "fr" else ""
+    return format_number(share * 100, language, decimals) + space + "%"
+
+
+def format_points(points: float, language: Language) -> str:
+    """A difference of probabilities in percentage points, signed: « +12,3 points »,
+    « −0,4 point », "+12.3 points"; under 0.05 point, « < 0,1 point »."""
+    size = abs(points) * 100
+    if size < 0.05:
+        figure = "< " + format_number(0.1, language, 1)
+        return figure + (" point" if language == "fr" else " points")
+    figure = format_number(points * 100, language, 1, signed=True)
+    plural = round(size, 1) >= 2 if language == "fr" else round(size, 1) != 1
+    return f"{figure} point{'s' if plural else ''}"
+
+
+def weight_text(points: float, risk_without: float, language: Language) -> str:
+    """The weight of one signal: « +12,3 points de risque (19 % sans ce signal) »."""
+    if language not in LANGUAGES:
+        raise ValueError(f"language must be one of {LANGUAGES}, not {language!r}")
+    without = format_percent(risk_without, language)
+    if language == "fr":
+        return f"{format_points(points, language)} de risque ({without} sans ce signal)"
+    return f"{format_points(points, language)} of risk ({without} without this signal)"
+
+
+# How the context is named where its weight is shown apart.
+CONTEXT_WORDS: tuple[str, str] = (
+    "Contexte (niveau, voie, établissement)",
+    "Context (level, track, establishment)",
+)
+
+
+def context_text(points: float, risk_without: float, language: Language) -> str:
+    """The context's weight: « Contexte (niveau, voie, établissement) : +8 points de risque
+    (23 % sans le contexte) »."""
+    if language not in LANGUAGES:
+        raise ValueError(f"language must be one of {LANGUAGES}, not {language!r}")
+    without = format_percent(risk_without, language)
+    if language == "fr":
+        return (f"{CONTEXT_WORDS[0]}{_NBSP}: {format_points(points, language)} de risque "
+                f"({without} sans le contexte)")  # fmt: skip
+    return (f"{CONTEXT_WORDS[1]}: {format_points(points, language)} of risk "
+            f"({without} without the context)")  # fmt: skip

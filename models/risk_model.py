@@ -8,6 +8,10 @@ validate their input with `validate_data`.
 
 Calibration rows: either held-out rows passed to `fit` (a later school year), or, without them,
 out-of-fold raw scores of the training rows, folds grouped by student (cross-fitting).
+
+Monotone constraints: where the catalog says the direction of a feature is agreed
+(`features.catalog.DIRECTIONS`), the booster is constrained to it (LightGBM
+`monotone_constraints`), unless `lightgbm_params` says `monotone: False`.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from features.catalog import CATEGORIES
+from features.catalog import CATEGORIES, monotone_constraints
 from features.feature_set import FeatureSet
 from models.calibration import ScoreCalibrator, choose_calibrator, grouped_folds
 from models.encoding import encode_features
@@ -48,6 +52,9 @@ DEFAULT_LIGHTGBM_PARAMS: dict[str, Any] = {
     "deterministic": True,
     "force_row_wise": True,
     "num_threads": 1,
+    # Not a LightGBM parameter: True turns the catalog's agreed directions into
+    # `monotone_constraints` ("basic" method: the strictest, and exact at prediction).
+    "monotone": True,
 }
 # Set by the model whatever the parameters say: the task, and silence on stdout.
 _FIXED_PARAMS: dict[str, Any] = {"objective": "binary", "verbosity": -1}
@@ -146,6 +153,14 @@ class RiskModel(BaseEstimator):
     def _booster_params(self) -> dict[str, Any]:
         params = {**DEFAULT_LIGHTGBM_PARAMS, **dict(self.lightgbm_params or {}), **_FIXED_PARAMS}
         params["seed"] = self.seed
+        monotone = params.pop("monotone")
+        if not isinstance(monotone, bool):
+            raise ValueError(f"lightgbm_params monotone must be True or False, not {monotone!r}")
+        if monotone and "monotone_constraints" not in params:
+            constraints = monotone_constraints([str(n) for n in self.feature_names_in_])
+            if any(constraints):
+                params["monotone_constraints"] = constraints
+                params["monotone_constraints_method"] = "basic"
         return params
 
     def _train(self, values: np.ndarray, labels: np.ndarray) -> lgb.Booster:

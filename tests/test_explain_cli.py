@@ -84,6 +84,11 @@ def test_json_gives_the_score_and_the_reasons_of_one_student(registered: Registe
         assert reason["text"] == reason["text_fr"]
     for reason in payload["protective"]:
         assert reason["direction"] == "lowers" and reason["contribution"] < 0
+    for reason in payload["reasons"] + payload["protective"]:
+        assert reason["signal"] == "own" and reason["weight_text"] == reason["weight_text_fr"]
+        assert " de risque (" in reason["weight_text"]
+    assert {item["feature"] for item in payload["context"]} >= {"level", "track"}
+    assert payload["context_text"].startswith("Contexte (niveau, voie, établissement)")
 
 
 def test_table_in_english_for_a_given_version(registered: Registered) -> None:
@@ -95,6 +100,8 @@ def test_table_in_english_for_a_given_version(registered: Registered) -> None:
     assert result.exit_code == 0, result.output
     assert f"Student {student}" in result.stdout
     assert "Dropout risk" in result.stdout and "Protective factors" in result.stdout
+    assert "Context (never a reason to invite)" in result.stdout
+    assert "Context (level, track, establishment): " in result.stdout
     assert "No champion" not in result.stderr
 
 

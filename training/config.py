@@ -7,7 +7,8 @@ command-line flags override them; `load_train_config` reads both and fails with
     cadence: monthly          # as-of Mondays of the training and calibration years
     test_cadence: weekly      # as-of Mondays of the tested year (lists are weekly)
     cv: temporal              # or backtest:N, or kfold:KxR for a single school year
-    lightgbm: {num_leaves: 15, learning_rate: 0.05}   # any key of LightGBMConfig
+    lightgbm: {num_leaves: 15, monotone: false}   # any key of LightGBMConfig; monotone: false
+                                                  # trains without the catalog's constraints
 """
 
 from __future__ import annotations
@@ -56,6 +57,11 @@ class LightGBMConfig(_Strict):
     deterministic: bool = True
     force_row_wise: bool = True
     num_threads: int = Field(1, ge=1, description="Fixed, for reproducible results.")
+    monotone: bool = Field(
+        True,
+        description="Constrain the booster to the agreed directions of the feature catalog "
+                    "(features.catalog.DIRECTIONS); false trains without, to compare.",
+    )  # fmt: skip
 
     def booster_params(self) -> dict[str, Any]:
         """The parameters handed to `RiskModel(lightgbm_params=...)`."""

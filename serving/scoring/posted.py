@@ -178,8 +178,10 @@ def _explained(
         row = int(record.pop("row"))
         record["level"] = _text(frame["level"].iat[row])
         record["class_id"] = _text(frame["class_id"].iat[row])
-        for reason in (*record["reasons"], *record["protective"]):
+        record["context_text"] = record.get(f"context_text_{language}")
+        for reason in (*record["reasons"], *record["protective"], *record.get("context", ())):
             reason["text"] = reason[f"text_{language}"]
+            reason["weight_text"] = reason.get(f"weight_text_{language}")
     return records
 
 

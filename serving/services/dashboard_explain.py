@@ -1,5 +1,8 @@
 """This week's score of one student as a SHAP waterfall: the base value, each feature's
-contribution (log-odds) with a readable name in French and English, and the final score.
+contribution (log-odds) with a readable name in French and English, and the final score; and
+the same path on the probability scale (`risk_start`, `risk_end`, `points`: the calibrated risk
+before and after each step, through the model's calibration map), for the watch unit's page.
+Each step says whether it is an own signal or context (`signal`).
 
 The contributions come from `models.contributions` (the one place that computes them) on the
 student's row of this week's feature file, with the model that wrote the list. Access is the
@@ -10,11 +13,13 @@ académie-wide inspectors and data scientists; every read and refusal is audited
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from features.catalog import feature_spec
@@ -31,21 +36,30 @@ __all__ = ["Waterfall", "get_student_waterfall", "waterfall_frame"]
 
 @dataclass(frozen=True, eq=False)  # frames have no single truth value to compare
 class Waterfall:
-    """`steps`: one row per shown feature (feature, label_fr, label_en, value, contribution,
-    start, end), largest |contribution| first, the rest gathered in one `other` row; the raw
-    score is `base_value` plus every contribution, and `risk` its calibrated probability."""
+    """`steps`: one row per shown feature (feature, label_fr, label_en, signal, value,
+    contribution, start, end on the log-odds axis; risk_start, risk_end, points on the
+    probability axis), largest |contribution| first, the rest gathered in one `other` row; the
+    raw score is `base_value` plus every contribution, `risk` its calibrated probability and
+    `base_risk` the calibrated probability of `base_value` (where the probability path starts)."""
 
     student_id: str
     base_value: float
     raw_score: float
     risk: float
     steps: pd.DataFrame
+    base_risk: float = math.nan
 
 
-def waterfall_frame(row: pd.Series, values: pd.Series, top: int = 10) -> pd.DataFrame:
+def waterfall_frame(
+    row: pd.Series,
+    values: pd.Series,
+    top: int = 10,
+    calibrate: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> pd.DataFrame:
     """Steps of a waterfall from one row of contributions (features then `base_value`):
     the `top` largest |contributions|, then the others summed, each with its running start
-    and end on the log-odds axis."""
+    and end on the log-odds axis and, with `calibrate` (the model's calibration map), on the
+    probability axis: `risk_start`, `risk_end` and `points` (their difference)."""
     if top < 1:
         raise ValueError(f"top must be at least 1, not {top}")
     base = float(row[BASE_VALUE])
@@ -56,15 +70,20 @@ def waterfall_frame(row: pd.Series, values: pd.Series, top: int = 10) -> pd.Data
     for name in shown:
         spec = feature_spec(name)
         records.append({"feature": name, "label_fr": spec.label_fr, "label_en": spec.label_en,
-                        "value": _plain(values.get(name)),
+                        "signal": spec.signal, "value": _plain(values.get(name)),
                         "contribution": float(contribution[name])})  # fmt: skip
     if rest:
         records.append({"feature": "other", "label_fr": f"{len(rest)} autres indicateurs",
-                        "label_en": f"{len(rest)} other indicators", "value": None,
+                        "label_en": f"{len(rest)} other indicators", "signal": "other",
+                        "value": None,
                         "contribution": float(contribution[rest].sum())})  # fmt: skip
     steps = pd.DataFrame(records)
     steps["end"] = base + steps["contribution"].cumsum()
     steps["start"] = steps["end"] - steps["contribution"]
+    if calibrate is not None:
+        steps["risk_start"] = np.asarray(calibrate(steps["start"].to_numpy()), dtype="float64")
+        steps["risk_end"] = np.asarray(calibrate(steps["end"].to_numpy()), dtype="float64")
+        steps["points"] = steps["risk_end"] - steps["risk_start"]
     return steps
 
 
@@ -111,9 +130,11 @@ def get_student_waterfall(
     row = contributions(model, frame).iloc[0]
     raw = float(row.sum())
     risk = float(model.calibrator_.predict([raw])[0])
-    steps = waterfall_frame(row, frame.iloc[0], top)
+    calibrate = model.calibrator_.predict
+    steps = waterfall_frame(row, frame.iloc[0], top, calibrate)
     record_read(
         store, actor, "read_explanation", student_id=student_id, uai=uai,
         detail=f"waterfall from {path.name}",
     )  # fmt: skip
-    return Waterfall(student_id, float(row[BASE_VALUE]), raw, risk, steps)
+    base_risk = float(calibrate([float(row[BASE_VALUE])])[0])
+    return Waterfall(student_id, float(row[BASE_VALUE]), raw, risk, steps, base_risk)

@@ -52,10 +52,17 @@ class ReasonView(_View):
     text_en: str
     family: str | None = None
     reference_scope: str | None = Field(
-        default=None, description="Where the reference comes from (establishment, académie)."
+        default=None, description="Where the reference comes from (class, level)."
     )
     contribution: float | None = None
     direction: str | None = None
+    signal: str | None = Field(default=None, description="own (a reason) or context.")
+    points: float | None = Field(
+        default=None, description="Weight: the risk minus the risk without this signal."
+    )
+    risk_without: float | None = Field(default=None, description="The risk without it.")
+    weight_text_fr: str | None = None
+    weight_text_en: str | None = None
 
 
 class FollowUpView(_View):

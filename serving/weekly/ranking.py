@@ -40,6 +40,12 @@ class Reason:
     reference_scope: str | None = None
     contribution: float | None = None
     direction: str | None = None
+    # The weight in probability points (`models.reasons`): risk minus the risk without it.
+    signal: str | None = None
+    points: float | None = None
+    risk_without: float | None = None
+    weight_text_fr: str | None = None
+    weight_text_en: str | None = None
 
     @classmethod
     def from_record(cls, record: Mapping[str, Any]) -> Reason:

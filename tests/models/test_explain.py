@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from features.catalog import DIRECTIONS, context_features, monotone_constraints
 from models.contributions import BASE_VALUE, contributions
 from models.explanations import Explanations, iter_explanations
 from models.global_explanations import global_explanations, log_global_explanations
@@ -57,20 +58,24 @@ def test_reasons_raise_the_risk_and_protective_factors_lower_it(
 ) -> None:
     reasons = explained.reasons
     assert list(reasons.columns) == ["student_id", "as_of", "uai", *REASON_COLUMNS]
-    why, protective = explained.why(), explained.protective()
-    assert len(why) and len(protective) and len(why) + len(protective) == len(reasons)
+    why, protective, context = explained.why(), explained.protective(), explained.context()
+    assert len(why) and len(protective)
+    assert len(why) + len(protective) + len(context) == len(reasons)
     assert (why["contribution"] > 0).all() and (why["direction"] == "raises").all()
     assert (protective["contribution"] < 0).all() and (protective["direction"] == "lowers").all()
     assert why.groupby("row").size().max() == 3
-    assert ((reasons["share"] >= 0.01) & (reasons["share"] <= 1)).all()
+    chosen = reasons[reasons["kind"] != "context"]
+    assert ((chosen["share"] >= 0.01) & (chosen["share"] <= 1)).all()
     assert (reasons["text"] == reasons["text_fr"]).all()
     assert reasons["text_en"].str.len().min() > 0
-    # The "why" of a row are its largest positive contributions, in order.
-    row = int(why["row"].iloc[0])
+    # The "why" of a row are its largest positive contributions among the own signals
+    # allowed by the direction rule, in order.
+    row = int(why.groupby("row").size().idxmax())
+    mine = why[why["row"] == row]
+    assert mine["rank"].tolist() == [1, 2, 3]
+    assert mine["contribution"].is_monotonic_decreasing
     values = contributions(model, week.iloc[[row]]).drop(columns=BASE_VALUE).iloc[0]
-    expected = values[values > 0].sort_values(ascending=False, kind="stable").index[:3]
-    assert why.loc[why["row"] == row, "feature"].tolist() == list(expected)
-    assert why.loc[why["row"] == row, "rank"].tolist() == [1, 2, 3]
+    assert values[mine["feature"]].tolist() == mine["contribution"].tolist()
 
 
 def test_chunks_and_subsets_give_the_same_explanations(
@@ -105,8 +110,14 @@ def test_records_are_json_ready(explained: Explanations) -> None:
     assert "NaN" not in text
     first = records[0]
     assert set(first) >= {"student_id", "as_of", "uai", "risk", "raw_score", "reasons",
-                          "protective"}  # fmt: skip
+                          "protective", "context", "risk_without_context", "context_points",
+                          "context_text_fr", "context_text_en"}  # fmt: skip
     assert all(reason["direction"] == "raises" for reason in first["reasons"])
+    assert {reason["feature"] for reason in first["context"]} == set(context_features())
+    reason = next(record["reasons"][0] for record in records if record["reasons"])
+    assert set(reason) >= {"feature", "value", "reference", "reference_scope", "share",
+                           "points", "risk_without", "text_fr", "text_en", "weight_text_fr",
+                           "weight_text_en", "signal"}  # fmt: skip
 
 
 def test_an_empty_input_gives_empty_frames(model: RiskModel, week: pd.DataFrame) -> None:
@@ -158,3 +169,97 @@ def test_global_view_is_logged_to_the_active_run(
         ].tolist()
     finally:
         mlflow.set_tracking_uri(previous)
+
+
+# --- reasons a CPE can act on -----------------------------------------------------------------
+
+_ABSENTEE = {
+    "unjustified_absences_2w": 10.0, "unjustified_absences_4w": 22.0,
+    "unjustified_absences_8w": 40.0, "unjustified_absences_ytd": 60.0,
+    "unjustified_absence_rate_2w": 0.55, "unjustified_absence_rate_4w": 0.6,
+    "unjustified_absence_rate_8w": 0.55, "unjustified_absence_rate_ytd": 0.45,
+    "unjustified_absence_trend_4w": 12.0, "absenteeism_months_ytd": 4.0,
+}  # fmt: skip
+
+
+def test_an_absentee_gets_an_absence_reason_first(model: RiskModel, years: Years) -> None:
+    # In December, the student of the middle risk, made to miss half of her class half-days.
+    held_out = years.held_out
+    week = held_out[held_out["as_of"] == pd.Timestamp("2025-12-01")].reset_index(drop=True)
+    middle = int(np.argsort(model.predict_risk(week), kind="stable")[len(week) // 2])
+    absentee = week.iloc[[middle]].assign(student_id="ABSENTEE", **_ABSENTEE)
+    rows = pd.concat([week, absentee], ignore_index=True)
+    explained = model.explain(rows, rows=[len(week)])
+    why = explained.why()
+    assert len(why) >= 1
+    assert why["family"].iloc[0] == "attendance"
+    assert why["feature"].iloc[0] in _ABSENTEE
+    assert why["points"].iloc[0] > 0
+
+
+def test_no_reason_nor_protective_factor_is_context(explained: Explanations) -> None:
+    chosen = explained.reasons[explained.reasons["kind"] != "context"]
+    assert (chosen["signal"] == "own").all()
+    assert not set(chosen["feature"]) & set(context_features())
+    context = explained.context()
+    assert (context.groupby("row").size() == len(context_features())).all()
+    assert set(context["feature"]) == set(context_features())
+
+
+def test_no_reason_contradicts_its_comparison(explained: Explanations) -> None:
+    reasons = explained.reasons
+    for kind in ("why", "protective"):
+        part = reasons[(reasons["kind"] == kind) & reasons["feature"].isin(list(DIRECTIONS))]
+        for name, rows in part.groupby("feature"):
+            value = rows["value"].astype(float).to_numpy()
+            known = ~np.isnan(value)
+            point = rows["reference"].fillna(0.0).to_numpy()
+            if rows["reference_scope"].isna().any():  # only self-compared features lack one
+                assert name in {"unjustified_absence_trend_4w", "grade_mean_change_period",
+                                "grade_mean_change_year", "assessments_8w_vs_class_median",
+                                "age_for_level"} or not known.all()  # fmt: skip
+            worse = value > point if DIRECTIONS[name].worse == "higher" else value < point
+            if kind == "why":
+                assert worse[known].all(), name
+            else:
+                assert known.all() and not worse.any(), name
+
+
+def test_points_are_the_calibrated_risk_without_the_contribution(
+    model: RiskModel, explained: Explanations
+) -> None:
+    reasons = explained.reasons
+    expected = model.calibrator_.predict(reasons["raw_score"] - reasons["contribution"])
+    np.testing.assert_array_equal(reasons["risk_without"], expected)
+    np.testing.assert_array_equal(reasons["points"], reasons["risk"] - expected)
+    assert (explained.why()["points"] > 0).all()
+    assert (explained.protective()["points"] < 0).all()
+    scores = explained.scores
+    context = explained.context().groupby("row")["contribution"].sum()
+    removed = context.reindex(scores["row"]).to_numpy()
+    without = model.calibrator_.predict(scores["raw_score"] - removed)
+    np.testing.assert_allclose(scores["risk_without_context"], without, rtol=0, atol=1e-12)
+
+
+def test_monotone_constraints_are_passed_to_lightgbm_and_respected(
+    model: RiskModel, years: Years, week: pd.DataFrame
+) -> None:
+    expected = monotone_constraints(model.feature_names)
+    assert model.params_["monotone_constraints"] == expected
+    assert model.booster_.params["monotone_constraints"] == expected
+    sample = week.iloc[:40]
+    for name, grid in (("unjustified_absences_4w", np.arange(0.0, 30.0, 1.0)),
+                       ("grade_mean_ytd", np.arange(0.0, 20.5, 0.5)),
+                       ("failed_exams", np.arange(0.0, 5.0, 1.0))):  # fmt: skip
+        sign = 1 if DIRECTIONS[name].worse == "higher" else -1
+        assert expected[model.feature_names.index(name)] == sign
+        raw = np.column_stack([model.raw_score(sample.assign(**{name: value})) for value in grid])
+        assert (np.diff(sign * raw, axis=1) >= 0).all(), name
+    free = RiskModel(lightgbm_params={"monotone": False}, num_boost_round=5, seed=5).fit(
+        years.train, years.train["label_dropped_out"], groups=years.train["student_id"]
+    )
+    assert "monotone_constraints" not in free.params_
+    with pytest.raises(ValueError, match="monotone"):
+        RiskModel(lightgbm_params={"monotone": "yes"}, num_boost_round=5).fit(
+            years.train, years.train["label_dropped_out"], groups=years.train["student_id"]
+        )

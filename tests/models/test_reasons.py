@@ -8,20 +8,26 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.special import expit
 
-from features.catalog import CATEGORIES, FEATURE_CATALOG
+from features.catalog import CATEGORIES, DIRECTIONS, FEATURE_CATALOG, context_features
 from models.reason_wording import (
     CATEGORY_WORDS,
     STATEMENTS,
+    context_text,
     format_number,
+    format_points,
     format_value,
     reason_text,
     statement_text,
+    weight_text,
 )
 from models.reasons import (
     REASON_COLUMNS,
-    lookup_references,
+    context_weight,
+    eligible_cells,
     reasons_frame,
+    reference_matrix,
     reference_medians,
     select_reasons,
 )
@@ -44,25 +50,60 @@ def test_french_numbers_use_a_decimal_comma_and_thin_spaces() -> None:
 
 
 def test_values_carry_the_catalog_unit() -> None:
-    assert format_value("unjustified_absence_rate_4w", 0.234, "fr") == f"23{NBSP}%"
+    assert format_value("unjustified_absence_rate_4w", 0.234, "fr") == f"23{NNBSP}%"
     assert format_value("unjustified_absence_rate_4w", 0.234, "en") == "23%"
-    assert format_value("unjustified_absence_rate_4w", 0.004, "fr") == f"0,4{NBSP}%"
+    assert format_value("unjustified_absence_rate_4w", 0.004, "fr") == f"0,4{NNBSP}%"
     assert format_value("grade_mean_ytd", 7.46, "fr") == "7,5/20"
     assert format_value("grade_mean_change_period", -1.26, "fr") == "\u22121,3"
     assert format_value("unjustified_absence_trend_4w", 3, "en") == "+3"
     assert format_value("unjustified_absences_4w", 1.5, "fr") == "1,5"  # a median
 
 
-def test_the_example_of_the_issue_reads_as_written() -> None:
-    fr = reason_text("unjustified_absences_4w", 9.0, 1.0, "establishment", "fr")
+def test_a_reason_has_one_comparison_with_the_class_or_the_level() -> None:
+    fr = reason_text("unjustified_absences_4w", 9.0, 1.0, "class", "fr")
     assert fr == (
         "9 demi-journées d'absence non justifiées sur les 4 dernières semaines "
-        f"(médiane de l'établissement{NBSP}: 1)"
+        f"(médiane de sa classe{NBSP}: 1)"
     )
-    en = reason_text("unjustified_absences_4w", 9.0, 1.0, "establishment", "en")
-    assert en == "9 unjustified absent half-days in the last 4 weeks (establishment median: 1)"
-    academie = reason_text("unjustified_absences_4w", 9.0, 0.5, "academie", "en")
-    assert academie.endswith("(académie median: 0.5)")
+    en = reason_text("unjustified_absences_4w", 9.0, 1.0, "class", "en")
+    assert en == "9 unjustified absent half-days in the last 4 weeks (class median: 1)"
+    level = reason_text("grade_mean_ytd", 3.5, 11.0, "level", "fr", "2nde_pro")
+    assert level == (
+        f"Moyenne générale depuis la rentrée{NBSP}: 3,5/20 "
+        f"(médiane des élèves de seconde professionnelle{NBSP}: 11/20)"
+    )
+    assert reason_text("grade_mean_ytd", 3.5, 11.0, "level", "en", "Tle").endswith(
+        "(median of the students in terminale: 11/20)"
+    )
+    with pytest.raises(ValueError, match="scope"):
+        reason_text("grade_mean_ytd", 3.5, 11.0, "establishment", "en")
+
+
+def test_the_gap_to_the_class_is_its_own_comparison() -> None:
+    # The issue's "−2 notes … par rapport à la médiane de la classe (médiane de
+    # l'établissement : 0)": one comparison only, read by its sign.
+    assert statement_text("assessments_8w_vs_class_median", -2.0, "fr") == (
+        "2 notes de moins que la médiane de sa classe sur les 8 dernières semaines"
+    )
+    assert statement_text("assessments_8w_vs_class_median", 1.0, "en") == (
+        "1 mark more than the class median in the last 8 weeks"
+    )
+    assert statement_text("assessments_8w_vs_class_median", 0.0, "fr").startswith("Autant")
+
+
+def test_weights_read_in_probability_points_against_the_risk_without() -> None:
+    assert format_points(0.19511, "fr") == "+19,5 points"
+    assert format_points(-0.01, "fr") == "\u22121 point"
+    assert format_points(-0.01, "en") == "-1 point"
+    assert format_points(0.0001, "en") == "< 0.1 points"
+    assert weight_text(0.19511, 0.18243, "fr") == (
+        f"+19,5 points de risque (18,2{NNBSP}% sans ce signal)"
+    )
+    assert weight_text(0.19511, 0.18243, "en") == "+19.5 points of risk (18.2% without this signal)"
+    assert context_text(0.08, 0.23, "fr") == (
+        f"Contexte (niveau, voie, établissement){NBSP}: +8 points de risque "
+        f"(23{NNBSP}% sans le contexte)"
+    )
 
 
 def test_counts_agree_in_number() -> None:
@@ -71,7 +112,7 @@ def test_counts_agree_in_number() -> None:
     assert statement_text("lates_4w", 2.0, "fr").startswith("2 retards sur")
     assert statement_text("lates_4w", 1.0, "en").startswith("1 late arrival in")
     assert statement_text("lates_4w", 0.0, "en").startswith("0 late arrivals in")
-    assert statement_text("repeated_years", 1.0, "fr") == "1 redoublement"
+    assert statement_text("repeated_years", 1.0, "fr") == "1 redoublement dans sa scolarité"
 
 
 def test_missing_and_categorical_values_are_worded() -> None:
@@ -136,87 +177,181 @@ def test_select_reasons_splits_raising_and_protective_by_size() -> None:
         select_reasons(matrix, top=-1)
 
 
-def _frame() -> pd.DataFrame:
-    """25 students of a large establishment and 3 of a small one, one as-of date."""
+
+
+# --- hand-made students -----------------------------------------------------------------------
+
+NAMES = [
+    "unjustified_absences_4w", "grade_mean_ytd", "grade_mean_change_year", "track",
+    "establishment_unjustified_absence_rate_4w",
+]  # fmt: skip
+BASE = -2.0
+
+
+def _students() -> pd.DataFrame:
+    """Class A: 12 students of 3e (A10 missed 1 half-day, A11 is an absentee with low marks
+    that rose since last year); class B: 3 students of 3e, too few for a class median."""
     as_of = pd.Timestamp(dt.date(2026, 3, 16))
-    big = pd.DataFrame({
-        "student_id": [f"B{i:02d}" for i in range(25)], "as_of": as_of, "uai": "0350001A",
-        "unjustified_absences_4w": [1.0] * 20 + [9.0, 9.0, 9.0, 9.0, 9.0],
-        "establishment_unjustified_absence_rate_4w": 0.05,
-        "track": "general",
+    a = pd.DataFrame({
+        "student_id": [f"A{i:02d}" for i in range(12)], "class_id": "3A",
+        "unjustified_absences_4w": [0.0] * 10 + [1.0, 12.0],
+        "grade_mean_ytd": [12.0] * 11 + [6.0],
+        "grade_mean_change_year": [0.0] * 11 + [2.6],
     })  # fmt: skip
-    small = pd.DataFrame({
-        "student_id": ["S0", "S1", "S2"], "as_of": as_of, "uai": "0350002B",
-        "unjustified_absences_4w": [8.0, 8.0, np.nan],
-        "establishment_unjustified_absence_rate_4w": 0.20,
-        "track": ["vocational", "vocational", None],
+    b = pd.DataFrame({
+        "student_id": ["B0", "B1", "B2"], "class_id": "3B",
+        "unjustified_absences_4w": [2.0, 4.0, 6.0],
+        "grade_mean_ytd": [10.0, 10.0, np.nan],
+        "grade_mean_change_year": [0.0, 0.0, np.nan],
     })  # fmt: skip
-    return pd.concat([big, small], ignore_index=True)
+    frame = pd.concat([a, b], ignore_index=True)
+    return frame.assign(as_of=as_of, uai="0350001A", level="3e", track="college",
+                        establishment_unjustified_absence_rate_4w=0.05)  # fmt: skip
 
 
-NAMES = ["unjustified_absences_4w", "establishment_unjustified_absence_rate_4w", "track"]
+def _contributions(frame: pd.DataFrame) -> pd.DataFrame:
+    table = pd.DataFrame(0.0, index=frame.index, columns=[*NAMES, "base_value"])
+    table["base_value"] = BASE
+    by_id = dict(zip(frame["student_id"], frame.index, strict=True))
+    # The absentee: absences, low marks, a rise of marks that the model (wrongly) counts
+    # against her, and context (track, establishment) pushing both ways.
+    table.loc[by_id["A11"], NAMES] = [1.2, 0.6, 0.5, 0.9, -0.2]
+    table.loc[by_id["A00"], NAMES] = [-0.3, -0.2, 0.1, -0.4, 0.0]
+    table.loc[by_id["A10"], NAMES] = [-0.3, 0.0, 0.0, 0.0, 0.0]  # 1 absence: not protective
+    table.loc[by_id["B0"], NAMES] = [0.7, 0.0, 0.0, 0.0, 0.0]
+    return table
 
 
-def test_references_are_establishment_medians_or_the_academie_for_small_ones() -> None:
-    frame = _frame()
-    references = reference_medians(frame, NAMES, min_peers=20)
-    assert list(references.academie.columns) == NAMES[:2]  # categorical: no median
-    rows = [0, 25, 0, 0]
-    features = np.array([NAMES[0], NAMES[0], NAMES[1], NAMES[2]], dtype=object)
-    values, scopes = lookup_references(
-        references, frame["as_of"].iloc[rows], frame["uai"].iloc[rows], features
+def _reasons(language: str = "fr") -> pd.DataFrame:
+    frame = _students()
+    contributions = _contributions(frame)
+    raw = contributions.sum(axis=1).to_numpy()
+    return reasons_frame(frame, contributions, expit(raw), reference_medians(frame, NAMES),
+                         calibrate=expit, top=3, language=language)  # type: ignore[arg-type]
+
+
+def test_references_are_the_class_median_or_the_level_for_small_classes() -> None:
+    frame = _students()
+    references = reference_medians(frame, NAMES, min_peers=10)
+    assert list(references.class_medians.columns) == [NAMES[0], NAMES[1], NAMES[2], NAMES[4]]
+    values, scopes = reference_matrix(references, frame, NAMES)
+    a11, b0 = 11, 12
+    assert values[a11, 0] == 0.0 and scopes[a11, 0] == "class"
+    assert values[a11, 1] == 12.0 and scopes[a11, 1] == "class"
+    # Class 3B has 3 students: the median of the 15 students of 3e (ten 0s among them).
+    assert values[b0, 0] == 0.0 and scopes[b0, 0] == "level"
+    # A change since last year is its own comparison, a category has none.
+    assert math.isnan(values[a11, 2]) and scopes[a11, 2] is None
+    assert math.isnan(values[a11, 3]) and scopes[a11, 3] is None
+    # Without a class column, the level's median (never a whole establishment called a class).
+    _, no_class = reference_matrix(references, frame.drop(columns="class_id"), NAMES)
+    assert set(no_class[:, 0]) == {"level"}
+    # Too few values in both: no reference.
+    lonely = reference_matrix(reference_medians(frame, NAMES, min_peers=100), frame, NAMES)
+    assert np.isnan(lonely[0][:, :2]).all() and (lonely[1][:, :2] == None).all()  # noqa: E711
+
+
+def test_an_absentee_gets_her_absences_first_and_the_context_apart() -> None:
+    out = _reasons()
+    a11 = out[out["student_id"] == "A11"]
+    why = a11[a11["kind"] == "why"]
+    assert why["feature"].tolist() == ["unjustified_absences_4w", "grade_mean_ytd"]
+    assert why["text"].iloc[0] == (
+        "12 demi-journées d'absence non justifiées sur les 4 dernières semaines "
+        f"(médiane de sa classe{NBSP}: 0)"
     )
-    # Big establishment: its own median (1); small one: all 27 known values (median 1);
-    # an establishment-level feature: the académie's median over the 28 rows; categorical: none.
-    assert values[0] == 1.0 and scopes[0] == "establishment"
-    assert values[1] == 1.0 and scopes[1] == "academie"
-    assert values[2] == pytest.approx(0.05) and scopes[2] == "academie"
-    assert math.isnan(values[3]) and scopes[3] is None
-    # Without keys, every row is one group.
-    alone = reference_medians(frame.drop(columns=["as_of", "uai"]), NAMES)
-    assert alone.academie.iloc[0][NAMES[0]] == 1.0
+    assert why["text"].iloc[1] == (
+        f"Moyenne générale depuis la rentrée{NBSP}: 6/20 (médiane de sa classe{NBSP}: 12/20)"
+    )
+    context = a11[a11["kind"] == "context"]
+    assert context["feature"].tolist() == ["track", "establishment_unjustified_absence_rate_4w"]
+    assert (context["signal"] == "context").all() and (why["signal"] == "own").all()
 
 
-def test_reasons_frame_words_the_largest_contributions_of_each_row() -> None:
-    frame = _frame().iloc[[20, 25, 27]].reset_index(drop=True)
-    references = reference_medians(_frame(), NAMES, min_peers=20)
-    contributions = pd.DataFrame({
-        NAMES[0]: [0.8, 0.6, -0.1], NAMES[1]: [-0.1, 0.2, 0.0], NAMES[2]: [0.0, 0.3, 0.2],
-        "base_value": [-3.0, -3.0, -3.0],
-    })  # fmt: skip
-    risk = np.array([0.1, 0.2, 0.05])
-    out = reasons_frame(frame, contributions, risk, references, top=2, language="en",
-                        key_columns=("student_id", "as_of", "uai"))  # fmt: skip
+def test_no_reason_nor_protective_factor_is_context() -> None:
+    out = _reasons()
+    chosen = out[out["kind"].isin(["why", "protective"])]
+    assert len(chosen) > 0
+    assert not set(chosen["feature"]) & set(context_features())
+    # Even a context feature with the largest contribution of every row.
+    frame = _students()
+    contributions = _contributions(frame).assign(track=5.0)
+    raw = contributions.sum(axis=1).to_numpy()
+    loud = reasons_frame(frame, contributions, expit(raw), reference_medians(frame, NAMES),
+                         calibrate=expit, top=5)  # fmt: skip
+    assert "track" not in set(loud.loc[loud["kind"] != "context", "feature"])
+
+
+def test_no_reason_says_a_value_on_the_better_side_raises_the_risk() -> None:
+    out = _reasons()
+    # A11's marks rose by 2.6 points: the model's +0.5 on it is never worded as a reason.
+    a11 = out[(out["student_id"] == "A11") & (out["kind"] != "context")]
+    assert "grade_mean_change_year" not in a11["feature"].tolist()
+    # A10 missed 1 half-day where her class's median is 0: not a protective factor.
+    a10 = out[(out["student_id"] == "A10") & (out["kind"] != "context")]
+    assert a10.empty
+    # A00 is at the class median on both: protective factors, never reasons.
+    a00 = out[(out["student_id"] == "A00") & (out["kind"] != "context")]
+    assert a00["kind"].tolist() == ["protective", "protective"]
+    assert a00["feature"].tolist() == ["unjustified_absences_4w", "grade_mean_ytd"]
+    for kind, check in (("why", lambda worse: worse), ("protective", lambda worse: ~worse)):
+        part = out[out["kind"] == kind]
+        for name, rows in part.groupby("feature"):
+            direction = DIRECTIONS[name]
+            value = rows["value"].astype(float).to_numpy()
+            point = rows["reference"].fillna(0.0).to_numpy()
+            worse = value > point if direction.worse == "higher" else value < point
+            assert check(worse).all(), (kind, name)
+
+
+def test_eligible_cells_follow_the_directions_and_missing_values() -> None:
+    names = ["unjustified_absences_4w", "grade_mean_ytd", "grade_mean_change_year", "track"]
+    values = np.array([
+        [3.0, 8.0, -1.0, 0.0],     # worse than the references on all three
+        [0.0, 14.0, 1.0, 0.0],     # better
+        [np.nan, np.nan, np.nan, np.nan],
+    ])  # fmt: skip
+    references = np.array([[1.0, 10.0, np.nan, np.nan]] * 3)
+    why, protective = eligible_cells(names, values, references)
+    assert why.tolist() == [[True, True, True, False], [False, False, False, False],
+                            [False, True, False, False]]  # fmt: skip
+    # No mark at all this year reads as a worry: a reason, never a protective factor.
+    assert protective.tolist() == [[False, False, False, False], [True, True, True, False],
+                                   [False, False, False, False]]  # fmt: skip
+
+
+def test_the_weight_is_the_risk_without_the_signal_through_the_same_calibration() -> None:
+    out = _reasons()
+    absence = out[(out["student_id"] == "A11") & (out["feature"] == "unjustified_absences_4w")]
+    # A11: raw = -2 + 1.2 + 0.6 + 0.5 + 0.9 - 0.2 = 1.0; without absences, 1.0 - 1.2 = -0.2.
+    assert absence["raw_score"].iloc[0] == pytest.approx(1.0)
+    assert absence["risk"].iloc[0] == pytest.approx(0.7310586)
+    assert absence["risk_without"].iloc[0] == pytest.approx(0.4501660)
+    assert absence["points"].iloc[0] == pytest.approx(0.7310586 - 0.4501660)
+    assert absence["weight_text"].iloc[0] == (
+        f"+28,1 points de risque (45{NNBSP}% sans ce signal)"
+    )
+    protective = out[(out["student_id"] == "A00") & (out["kind"] == "protective")]
+    assert (protective["points"] < 0).all()
+    # The context: track and establishment removed together, 1.0 - 0.7 = 0.3.
+    frame = _students()
+    contributions = _contributions(frame)
+    raw = contributions.sum(axis=1).to_numpy()
+    without, points = context_weight(NAMES, contributions[NAMES].to_numpy(), raw, expit)
+    assert without[11] == pytest.approx(0.5744425)
+    assert points[11] == pytest.approx(0.7310586 - 0.5744425)
+
+
+def test_reasons_frame_has_the_columns_and_both_languages() -> None:
+    out = _reasons("en")
     assert list(out.columns) == ["student_id", "as_of", "uai", *REASON_COLUMNS]
-    first = out[out["student_id"] == "B20"]
-    assert first["kind"].tolist() == ["why", "protective"]
-    assert first["text_fr"].iloc[0] == (
-        "9 demi-journées d'absence non justifiées sur les 4 dernières semaines "
-        f"(médiane de l'établissement{NBSP}: 1)"
-    )
-    assert first["direction"].tolist() == ["raises", "lowers"]
-    assert first["raw_score"].iloc[0] == pytest.approx(-2.3)
-    assert first["share"].iloc[0] == pytest.approx(0.8 / 0.9)
-    second = out[out["student_id"] == "S0"]
-    assert second["feature"].tolist() == [NAMES[0], NAMES[2]]
-    assert second["text"].tolist() == [
-        "8 unjustified absent half-days in the last 4 weeks (académie median: 1)",
-        "Track: vocational",
-    ]
-    third = out[out["student_id"] == "S2"]
-    assert third["text_fr"].tolist() == [f"Voie{NBSP}: non renseigné",
-                                         f"Demi-journées d'absence non justifiées (4 sem.){NBSP}: "
-                                         "non renseigné"]  # fmt: skip
     assert (out["text"] == out["text_en"]).all()
+    assert (out["weight_text"] == out["weight_text_en"]).all()
+    b0 = out[(out["student_id"] == "B0") & (out["kind"] == "why")]
+    assert b0["text"].tolist() == [
+        "2 unjustified absent half-days in the last 4 weeks "
+        "(median of the students in 3e (last year of collège): 0)"
+    ]
+    assert b0["reference_scope"].tolist() == ["level"]
     assert (out.loc[out["kind"] == "why", "contribution"] > 0).all()
     assert (out.loc[out["kind"] == "protective", "contribution"] < 0).all()
-
-
-def test_an_establishment_without_any_value_is_compared_with_the_academie() -> None:
-    frame = _frame().assign(grade_mean_ytd=[np.nan] * 25 + [9.0, 11.0, 13.0])
-    references = reference_medians(frame, ["grade_mean_ytd"], min_peers=20)
-    values, scopes = lookup_references(
-        references, frame["as_of"].iloc[[0]], frame["uai"].iloc[[0]],
-        np.array(["grade_mean_ytd"], dtype=object),
-    )  # fmt: skip
-    assert values.tolist() == [11.0] and scopes.tolist() == ["academie"]

@@ -87,7 +87,7 @@ def test_lists_hold_capacity_plus_watch_tier_with_reasons_in_french_and_english(
     with store.reading() as session:
         lists = {row.uai: row for row in session.scalars(select(WeeklyList))}
         assert set(lists) == set(capacities)
-        watch_total = 0
+        watch_total = without_reasons = 0
         for uai, weekly in lists.items():
             risks = week_risks.loc[week_risks["uai"] == uai, "risk"]
             expected = max(min(len(risks), capacities[uai]), int((risks >= threshold).sum()))
@@ -103,7 +103,9 @@ def test_lists_hold_capacity_plus_watch_tier_with_reasons_in_french_and_english(
             top = sorted(risks, reverse=True)[:expected]
             np.testing.assert_allclose([entry.risk for entry in entries], top, rtol=1e-12)
             for entry in entries:
-                assert 1 <= len(entry.reasons) <= 3
+                # Own signals only: a student listed for her context has no reason to show.
+                assert len(entry.reasons) <= 3
+                without_reasons += not entry.reasons
                 for reason in entry.reasons:
                     assert reason["text_fr"] and reason["text_en"]
                     assert reason["text_fr"] != reason["text_en"]
@@ -112,6 +114,7 @@ def test_lists_hold_capacity_plus_watch_tier_with_reasons_in_french_and_english(
                 assert entry.features_shown["level"] and entry.features_shown["class_id"]
                 assert entry.new_this_week
         assert watch_total > 0
+        assert without_reasons < sum(len(weekly.entries) for weekly in lists.values()) / 2
         # Every enrolled student is on its establishment's roster, with the names, for the
         # watch unit only; the audit log holds the run, never a name.
         students = session.scalars(select(Student)).all()

@@ -89,11 +89,16 @@ def test_a_watch_unit_scores_its_students_with_reasons_in_both_languages(
     for student_id, student in scored.items():
         assert student["uai"] == HOME_UAI
         np.testing.assert_allclose(student["risk"], expected[student_id], rtol=1e-12)
-        assert 1 <= len(student["reasons"]) <= 3
+        assert len(student["reasons"]) <= 3  # own signals only: context is never one
         for reason in student["reasons"]:
             assert reason["text"] == reason["text_en"] != reason["text_fr"]
             assert reason["direction"] == "raises"
         assert all(reason["direction"] == "lowers" for reason in student["protective"])
+        for reason in (*student["reasons"], *student["protective"]):
+            assert reason["signal"] == "own" and reason["weight_text"] == reason["weight_text_en"]
+        assert {reason["feature"] for reason in student["context"]} >= {"level", "track"}
+        assert student["context_text"].startswith("Context (level, track, establishment)")
+    assert any(student["reasons"] for student in scored.values())
     names = {row["last_name"] for row in body["students"]} | {
         row["first_name"] for row in body["students"]
     }
@@ -103,7 +108,7 @@ def test_a_watch_unit_scores_its_students_with_reasons_in_both_languages(
     assert entry.model_version == "vigie-dropout/1"
     french = api.post("/v1/score", json=body, headers=world.headers("inspector"))
     assert french.status_code == 200, french.text
-    reason = french.json()["students"][0]["reasons"][0]
+    reason = next(s["reasons"][0] for s in french.json()["students"] if s["reasons"])
     assert reason["text"] == reason["text_fr"]
 
 

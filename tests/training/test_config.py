@@ -86,3 +86,12 @@ def test_bad_override_names_the_key() -> None:
 def test_the_spelled_out_default_file_matches_the_defaults() -> None:
     path = Path(__file__).parents[2] / "training" / "default_config.yaml"
     assert load_train_config(path) == TrainConfig()
+
+
+def test_monotone_constraints_are_on_by_default_and_can_be_turned_off(tmp_path: Path) -> None:
+    assert TrainConfig().lightgbm.booster_params()["monotone"] is True
+    free = tmp_path / "free.yaml"
+    free.write_text("lightgbm:\n  monotone: false\n")
+    assert load_train_config(free).lightgbm.booster_params()["monotone"] is False
+    with pytest.raises(TrainConfigError, match=r"lightgbm\.monotone"):
+        load_train_config(None, {"lightgbm.monotone": "sometimes"})

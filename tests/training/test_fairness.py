@@ -110,6 +110,21 @@ def test_top_raising_reason_family() -> None:
     assert shares[("M", "none")] == pytest.approx(1.0)
 
 
+def test_the_top_raising_reason_is_chosen_as_the_shown_reasons_are() -> None:
+    # Context is never a reason, however large; with the rows' values, a rise of marks that
+    # the model counts against a student is not one either.
+    values = pd.DataFrame({
+        "track": [0.9, 0.9], "grade_mean_change_year": [0.4, 0.4], "lates_4w": [0.1, -0.1],
+        "base_value": [-3.0, -3.0],
+    })  # fmt: skip
+    assert list(top_raising_family(values)) == ["grades", "grades"]
+    frame = pd.DataFrame({
+        "track": ["vocational", "general"], "grade_mean_change_year": [2.6, -1.5],
+        "lates_4w": [3.0, 0.0],
+    })  # fmt: skip
+    assert list(top_raising_family(values, frame)) == ["attendance", "grades"]
+
+
 def _bootstrap(center: float, tail: float, beyond: int, n: int = 1000) -> np.ndarray:
     """Hand-made ratio replicates: `n - beyond` at `center`, `beyond` at `tail`."""
     return np.concatenate([np.full(n - beyond, center), np.full(beyond, tail)])

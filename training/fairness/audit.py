@@ -247,7 +247,7 @@ def run_audit(
     means = mean_contributions(values, sample_groups)
     judged = measured.table[["grouping", "group", "judged"]]
     differences = widest_differences(means, judged, config.top_features)
-    families = reason_families(values, sample_groups)
+    families = reason_families(values, sample_groups, sample)
     timings["explanations_seconds"] = time.perf_counter() - started
 
     started = time.perf_counter()

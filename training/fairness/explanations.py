@@ -3,8 +3,11 @@
 From SHAP contributions (log-odds, `models.contributions`) of a sample of tested rows: the mean
 contribution of each feature in each group, the features whose mean contribution differs most
 between the judged groups of a grouping, and how often each reason family (`features.catalog`
-`family`) is a row's top raising reason, per group. A row's top raising reason is its feature
-with the largest positive contribution (`none` when no feature raises its risk).
+`family`) is a row's top raising reason, per group. A row's top raising reason is chosen as
+the reasons shown to watch units are (`models.reasons`): the own signal with the largest
+positive contribution that the direction rule allows (compared with the class or level median
+of the sampled rows when `frame` is given); context is never one (`none` when no own signal
+raises the risk).
 """
 
 from __future__ import annotations
@@ -13,9 +16,22 @@ import numpy as np
 import pandas as pd
 
 from features.catalog import FAMILIES, feature_spec
+from models.reasons import (
+    eligible_cells,
+    numeric_values,
+    reference_matrix,
+    reference_medians,
+    select_reasons,
+)
 from training.fairness.groups import GROUPING_NAMES
 
-__all__ = ["NO_RAISING_REASON", "mean_contributions", "reason_families", "widest_differences"]
+__all__ = [
+    "NO_RAISING_REASON",
+    "mean_contributions",
+    "reason_families",
+    "top_raising_family",
+    "widest_differences",
+]
 
 NO_RAISING_REASON = "none"
 
@@ -66,21 +82,34 @@ def widest_differences(means: pd.DataFrame, judged: pd.DataFrame, top: int = 5) 
     return table.groupby("grouping", sort=True).head(top).reset_index(drop=True)
 
 
-def top_raising_family(contributions: pd.DataFrame) -> pd.Series:
-    """Each row's top raising reason's family, or `none`."""
+def top_raising_family(contributions: pd.DataFrame, frame: pd.DataFrame | None = None) -> pd.Series:
+    """Each row's top raising reason's family, or `none`. `frame` (the rows' features, same
+    index) gives the values and references of the direction rule; without it, only the own
+    signals filter applies."""
     features = [column for column in contributions.columns if column != "base_value"]
     values = contributions[features].to_numpy(dtype=float)
-    best = values.argmax(axis=1)
-    raises = values[np.arange(len(values)), best] > 0
+    if frame is None:
+        own = np.array([feature_spec(name).signal == "own" for name in features])
+        allowed = np.broadcast_to(own, values.shape)
+        eligible = (allowed, allowed)
+    else:
+        present = frame.loc[contributions.index]
+        numeric = numeric_values(present, features)
+        references, _ = reference_matrix(reference_medians(present, features), present, features)
+        eligible = eligible_cells(features, numeric, references)
+    chosen = select_reasons(values, top=1, protective=0, min_share=0.0, eligible=eligible)
     families = np.array([feature_spec(name).family for name in features], dtype=object)
-    return pd.Series(np.where(raises, families[best], NO_RAISING_REASON),
-                     index=contributions.index, name="family")  # fmt: skip
+    out = np.full(len(values), NO_RAISING_REASON, dtype=object)
+    out[chosen.row] = families[chosen.column]
+    return pd.Series(out, index=contributions.index, name="family")
 
 
-def reason_families(contributions: pd.DataFrame, groups: pd.DataFrame) -> pd.DataFrame:
+def reason_families(
+    contributions: pd.DataFrame, groups: pd.DataFrame, frame: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Long table: grouping, group, family, share (of the group's sampled rows whose top
-    raising reason is in that family), rows."""
-    family = top_raising_family(contributions)
+    raising reason is in that family), rows. `frame`: see `top_raising_family`."""
+    family = top_raising_family(contributions, frame)
     order = [*FAMILIES, NO_RAISING_REASON]
     parts = []
     for grouping in [name for name in GROUPING_NAMES if name in groups.columns]:

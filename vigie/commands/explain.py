@@ -4,7 +4,9 @@ For data scientists and inspectors checking a case. It validates the extraction,
 features of every student enrolled on the date with the one feature builder (the reference
 points are medians of the student's establishment, or of the académie, that week), loads the
 registered model and prints the calibrated risk, the student's rank in the establishment's
-week, the reasons that raise the risk and the protective factors apart.
+week, the reasons that raise the risk and the protective factors (own signals only, each
+compared with the class or the level and weighed in probability points), and the context
+(level, track, establishment) apart with its weight.
 """
 
 from __future__ import annotations
@@ -44,8 +46,10 @@ _WORDS = {
         "model": "Modèle {name} version {version} ({how})",
         "why": "Ce qui augmente le risque",
         "protective": "Facteurs protecteurs",
+        "context": "Contexte (jamais une raison d'inviter)",
         "reason": "Raison",
-        "share": "Part du score",
+        "context_feature": "Contexte",
+        "weight": "Poids",
         "none": "aucun",
     },
     "en": {
@@ -55,8 +59,10 @@ _WORDS = {
         "model": "Model {name} version {version} ({how})",
         "why": "What raises the risk",
         "protective": "Protective factors",
+        "context": "Context (never a reason to invite)",
         "reason": "Reason",
-        "share": "Share of the score",
+        "context_feature": "Context",
+        "weight": "Weight",
         "none": "none",
     },
 }
@@ -198,7 +204,8 @@ def explain(
     quiet: QuietOption = False,
 ) -> None:
     """Print a student's dropout risk on a date and the reasons behind it (SHAP, worded from
-    the feature catalog with the establishment's median for reference)."""
+    the feature catalog with the class's or the level's median for reference, weighed in
+    probability points), the context apart."""
     from training.tracking import setup_tracking
     from vigie.settings import load_settings
 
@@ -250,21 +257,19 @@ def _print(payload: dict[str, Any], lang: str) -> None:
     model = payload["model"]
     console.print(words["model"].format(name=model["name"], version=model["version"],
                                         how=model["chosen_as"]), markup=False)  # fmt: skip
-    for key in ("why", "protective"):
-        reasons = payload["reasons" if key == "why" else "protective"]
+    for key, listed in (("why", "reasons"), ("protective", "protective"), ("context", "context")):
         table = Table(title=words[key], title_justify="left", show_lines=False)
         table.add_column("#", justify="right")
-        table.add_column(words["reason"])
-        table.add_column(words["share"], justify="right")
+        table.add_column(words["context_feature" if key == "context" else "reason"])
+        table.add_column(words["weight"], justify="right")
         table.add_column("SHAP", justify="right")
-        for rank, reason in enumerate(reasons, start=1):
-            share = format_number(reason["share"] * 100, language, 0) + (
-                "\u00a0%" if lang == "fr" else "%"
-            )
-            table.add_row(str(rank), reason["text"], share, f"{reason['contribution']:+.3f}")
-        if not reasons:
+        for rank, reason in enumerate(payload[listed], start=1):
+            table.add_row(str(rank), reason["text"], reason["weight_text"],
+                          f"{reason['contribution']:+.3f}")  # fmt: skip
+        if not payload[listed]:
             table.add_row("-", words["none"], "", "")
         console.print(table)
+    console.print(payload["context_text"], markup=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -95,6 +95,14 @@ class ScoredReason(BaseModel):
     text: str = Field(description="The sentence in the requested language.")
     text_fr: str
     text_en: str
+    signal: str | None = Field(default=None, description="own (a reason) or context.")
+    points: float | None = Field(
+        default=None, description="Weight: the risk minus the risk without this signal."
+    )
+    risk_without: float | None = Field(default=None, description="The risk without it.")
+    weight_text: str | None = Field(default=None, description="The weight, worded.")
+    weight_text_fr: str | None = None
+    weight_text_en: str | None = None
 
 
 class StudentScore(BaseModel):
@@ -106,6 +114,15 @@ class StudentScore(BaseModel):
     raw_score: float = Field(description="The model's margin (orders students by risk).")
     reasons: list[ScoredReason] = Field(description="Up to three reasons raising the risk.")
     protective: list[ScoredReason] = Field(description="Up to three protective factors.")
+    context: list[ScoredReason] = Field(
+        default_factory=list,
+        description="Level, track, establishment: never a reason, shown apart with its weight.",
+    )
+    risk_without_context: float | None = None
+    context_points: float | None = Field(
+        default=None, description="The context's weight: the risk minus the risk without it."
+    )
+    context_text: str | None = None
 
 
 class ScoreResponse(BaseModel):
