@@ -1,7 +1,7 @@
 """An index on the audit log serving each user's last successful sign-in (the admin's users
 page, `vigie users list`): on (action, outcome, username, at), it holds everything the lookup
 reads, so listing users reads each user's sign-ins from the index instead of scanning the
-whole log (about 0.3 s on SQLite at 1,000,000 entries, growing with the log). No row changes;
+whole log (0.15 to 0.3 s on SQLite at 1,000,000 entries, growing with the log). No row changes;
 downgrading drops the index.
 
 Revision ID: 0006
