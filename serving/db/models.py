@@ -284,6 +284,8 @@ class AuditEntry(Base):
         CheckConstraint(check_in("outcome", AUDIT_OUTCOMES), name="outcome"),
         Index(None, "student_id"),
         Index(None, "at"),
+        # Each user's last successful sign-in (`services.users.list_users`), migration 0006.
+        Index(None, "action", "outcome", "username", "at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -10,13 +10,15 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect, select, text
+from sqlalchemy import event, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
 from serving.db import AuditLogIsAppendOnly, Store, current_revision, head_revision, upgrade
 from serving.db.migrate import alembic_config
 from serving.db.models import AuditEntry, Base
 from serving.services.audit import record
+
+HEAD = "0006"  # the newest migration
 
 TABLES = {
     "establishments",
@@ -42,9 +44,9 @@ def store(tmp_path: Path):
 
 def test_upgrade_from_empty_creates_every_table(store: Store) -> None:
     assert current_revision(store.engine) is None
-    assert upgrade(store.engine) == head_revision(store.engine) == "0005"
+    assert upgrade(store.engine) == head_revision(store.engine) == HEAD
     assert set(inspect(store.engine).get_table_names()) >= TABLES
-    assert upgrade(store.engine) == "0005"  # a second upgrade is a no-op
+    assert upgrade(store.engine) == HEAD  # a second upgrade is a no-op
 
 
 def test_models_and_migrations_agree(store: Store) -> None:
@@ -61,7 +63,7 @@ def test_downgrade_to_empty_and_back(store: Store) -> None:
         config.attributes["connection"] = connection
         command.downgrade(config, "base")
     assert set(inspect(store.engine).get_table_names()) == {"alembic_version"}
-    assert upgrade(store.engine) == "0005"
+    assert upgrade(store.engine) == HEAD
 
 
 def test_a_0001_store_with_lists_upgrades_and_serves_them(store: Store) -> None:
@@ -80,7 +82,7 @@ def test_a_0001_store_with_lists_upgrades_and_serves_them(store: Store) -> None:
     assert "list_revision" not in {
         c["name"] for c in inspect(store.engine).get_columns("establishments")
     }
-    assert upgrade(store.engine) == "0005"
+    assert upgrade(store.engine) == HEAD
     with store.read_connection() as connection:
         assert list_revision(connection, HOME_UAI) == 0
     replace_week_lists(
@@ -131,7 +133,7 @@ def check_upgrade_of_a_0002_store(store: Store) -> None:
             ),
             [{"id": "H001", "uai": HOME_UAI}, {"id": "O001", "uai": OTHER_UAI}],
         )
-    assert upgrade(store.engine) == "0005"
+    assert upgrade(store.engine) == HEAD
     assert "uai" not in {c["name"] for c in inspect(store.engine).get_columns("students")}
     with store.reading() as session:
         facts = session.execute(
@@ -161,7 +163,7 @@ def check_upgrade_of_a_0002_store(store: Store) -> None:
     with store.engine.connect() as connection:
         rows = connection.execute(text("SELECT student_id, uai FROM students ORDER BY 1"))
         assert rows.all() == [("H001", HOME_UAI), ("O001", OTHER_UAI)]
-    assert upgrade(store.engine) == "0005"
+    assert upgrade(store.engine) == HEAD
 
 
 def test_a_0002_store_keeps_each_students_establishment_as_an_enrollment(store: Store) -> None:
@@ -252,7 +254,7 @@ def test_a_0004_store_keeps_its_lists_as_invite_and_watch(store: Store) -> None:
                 "(1, 'S2', 2, 'watch', 0.4, 1, 0, 0, '[]', '{}')"
             )
         )
-    assert upgrade(store.engine) == "0005"
+    assert upgrade(store.engine) == HEAD
     with store.engine.connect() as connection:
         tiers = connection.execute(text("SELECT student_id, tier FROM list_entries ORDER BY 1"))
         assert tiers.all() == [("S1", "invite"), ("S2", "watch")]
@@ -269,4 +271,76 @@ def test_a_0004_store_keeps_its_lists_as_invite_and_watch(store: Store) -> None:
     with store.engine.connect() as connection:
         tiers = connection.execute(text("SELECT student_id, tier FROM list_entries ORDER BY 1"))
         assert tiers.all() == [("S1", "list"), ("S2", "watch")]
-    assert upgrade(store.engine) == "0005"
+    assert upgrade(store.engine) == HEAD
+
+
+LAST_SIGN_IN_INDEX = "ix_audit_log_action_outcome_username_at"
+
+
+def test_each_users_last_sign_in_is_read_through_an_index(store: Store) -> None:
+    """Migration 0006: listing users reads each one's last successful sign-in (password or
+    OIDC; not a refused one, nor another action) from the audit log's index, never by a scan
+    of the log; downgrading drops the index."""
+    from serving.services.actor import Actor
+    from serving.services.audit import entry_values
+    from serving.services.users import NewUser, add_user, list_users
+
+    upgrade(store.engine)
+    admin = Actor.operator("test")
+    for name in ("a.user", "b.user", "c.user"):
+        add_user(store, admin, NewUser(name, "inspector"))
+    day = dt.datetime(2026, 11, 2, 8, tzinfo=dt.UTC)
+    written = [
+        ("a.user", "login", "allowed", day),
+        ("a.user", "login_oidc", "allowed", day + dt.timedelta(days=2)),  # a's last
+        ("a.user", "login", "denied", day + dt.timedelta(days=3)),
+        ("a.user", "read_student", "allowed", day + dt.timedelta(days=4)),
+        ("b.user", "login", "allowed", day + dt.timedelta(days=1)),  # b's last
+        ("b.user", "login_oidc", "denied", day + dt.timedelta(days=5)),
+        ("c.user", "read_list", "allowed", day + dt.timedelta(days=5)),  # c never signed in
+    ]
+    for username, action, outcome, at in written:
+        actor = Actor(username=username, role="inspector")
+        store.audit_log.append({**entry_values(actor, action, outcome), "at": at})
+
+    statements: list[tuple[str, object]] = []
+
+    def keep(_conn, _cursor, statement, parameters, _context, _many) -> None:  # type: ignore[no-untyped-def]
+        if "audit_log" in statement:
+            statements.append((statement, parameters))
+
+    event.listen(store.engine, "before_cursor_execute", keep)
+    try:
+        listed = {user.username: user.last_sign_in_at for user in list_users(store, admin)}
+    finally:
+        event.remove(store.engine, "before_cursor_execute", keep)
+    assert listed == {
+        "a.user": day + dt.timedelta(days=2),
+        "b.user": day + dt.timedelta(days=1),
+        "c.user": None,
+    }
+    assert len(statements) == 1
+    with store.engine.connect() as connection:
+        plan = [
+            row[-1]
+            for row in connection.exec_driver_sql(
+                f"EXPLAIN QUERY PLAN {statements[0][0]}", statements[0][1]
+            )
+        ]
+    reads = [step for step in plan if "audit_log" in step]
+    assert reads and all(
+        step.startswith("SEARCH audit_log USING COVERING INDEX " + LAST_SIGN_IN_INDEX)
+        for step in reads
+    ), plan
+
+    def audit_log_indexes() -> set[str | None]:
+        return {index["name"] for index in inspect(store.engine).get_indexes("audit_log")}
+
+    assert LAST_SIGN_IN_INDEX in audit_log_indexes()
+    config = alembic_config(store.engine)
+    with store.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0005")
+    assert LAST_SIGN_IN_INDEX not in audit_log_indexes()
+    assert upgrade(store.engine) == HEAD
+    assert LAST_SIGN_IN_INDEX in audit_log_indexes()

@@ -45,7 +45,9 @@ def test_password_generated_once_then_disable_and_enable(home: Path) -> None:
         assert authenticate_password(store, "ien", generated).role == "inspector"
         with store.reading() as session:
             actions = session.scalars(
-                select(AuditEntry.action).where(AuditEntry.username == "operator:tester")
+                select(AuditEntry.action)
+                .where(AuditEntry.username == "operator:tester")
+                .order_by(AuditEntry.id)
             ).all()
         assert actions == ["add_user", "reset_password", "disable_user", "enable_user"]
     finally:
