@@ -1,5 +1,6 @@
 """Altair charts of the dashboard, built from plain frames (no Streamlit here), with their
-axis titles passed in so every chart speaks the page's language."""
+axis titles passed in, and their numbers written the page's way (`localised`), so every chart
+speaks the page's language."""
 
 from __future__ import annotations
 

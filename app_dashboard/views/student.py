@@ -1,6 +1,7 @@
-"""One student's page: risk over the weeks, this week's reasons and SHAP waterfall,
-absences per week, grades per period and subject, exams, past interviews and dismissals;
-the watch unit records an interview or dismisses the student here (saved at once)."""
+"""One student's page: the risk of leaving within the label's horizon over the weeks, this
+week's reasons and the waterfall of the risk in probability points, absences per week, grades
+per period and subject, exams, past interviews and dismissals; the watch unit records an
+interview or dismisses the student here (saved at once)."""
 
 import datetime as dt
 
