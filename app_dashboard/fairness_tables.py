@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 from app_dashboard.formatting import (
+    MISSING,
     NNBSP,
     integer,
     interval,
@@ -177,7 +178,9 @@ def disparities_table(records: Records, language: str) -> pd.DataFrame:
 
 
 def _extreme(record: Mapping[str, Any], side: str, language: str) -> str:
-    group = group_label(str(record.get(f"{side}_group", "")), language)
+    if record.get(f"{side}_group") is None:
+        return MISSING
+    group = group_label(str(record[f"{side}_group"]), language)
     return f"{group} ({number(record.get(side), language)})"
 
 

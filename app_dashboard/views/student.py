@@ -20,7 +20,7 @@ from app_dashboard.charts import (
 from app_dashboard.formatting import MISSING, day, integer, percent, points
 from app_dashboard.plain import plain
 from app_dashboard.tables import exams_frame, grades_frame
-from app_dashboard.wording import vocabulary
+from app_dashboard.wording import text, vocabulary
 from serving.db.vocabulary import (
     INTERVIEW_SOLUTIONS,
     INTERVIEW_STATUSES,
@@ -79,9 +79,12 @@ if latest is not None:
     risk_column.metric(
         t("risk_now"),
         percent(latest.risk, language, digits=0),
+        # Streamlit draws the arrow from a leading "-": the French minus sign is given as one.
         delta=None
         if previous is None
-        else t("risk_change_week", points=points(latest.risk - previous, language)),
+        else text(
+            "risk_change_week", language, points=points(latest.risk - previous, language)
+        ).replace("\u2212", "-", 1),
         delta_color="inverse",
         help=t("risk_help"),
     )

@@ -252,10 +252,33 @@ def raw_codes(text: str, language: str) -> list[str]:
 
 
 def settled(page: Page) -> None:
-    """Wait until the script run the last click started has drawn everything."""
-    page.wait_for_timeout(300)
-    expect(page.locator("[data-testid='stStatusWidget']")).to_have_count(0, timeout=WAIT_MS)
-    expect(page.locator("[data-testid='stSkeleton']")).to_have_count(0, timeout=WAIT_MS)
+    """Wait until the script run the last click started has drawn everything: no run under
+    way, every data grid drawn (its accessible copy in the page), the text steady."""
+    previous = None
+    deadline = time.monotonic() + WAIT_MS / 1000
+    while True:
+        page.wait_for_timeout(600)
+        expect(page.locator("[data-testid='stStatusWidget']")).to_have_count(0, timeout=WAIT_MS)
+        # A data grid draws its cells (and their accessible copy) once on screen.
+        drawing = page.locator("[data-testid='stDataFrame']:not(:has([role=grid])) >> visible=true")
+        for _ in range(20):
+            if not drawing.count():
+                break
+            drawing.first.scroll_into_view_if_needed()
+            page.wait_for_timeout(300)
+        try:
+            expect(drawing).to_have_count(0, timeout=10_000)
+        except AssertionError:
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=SCREENSHOTS / "grid_not_drawn.png", full_page=True)
+            raise AssertionError(
+                f"a grid is not drawn on {page.url}: {drawing.first.inner_text()[:300]!r}"
+            ) from None
+        current = page_text(page)
+        if current == previous:
+            return
+        assert time.monotonic() < deadline, "the page keeps changing"
+        previous = current
 
 
 def page_text(page: Page) -> str:
@@ -281,6 +304,7 @@ def open_page(page: Page, name: str, language: str) -> None:
         opener = page.get_by_test_id("stBaseButton-primary").filter(has_text=text("open", language))
         opener.click()
         expect(page.get_by_text(text("reasons_title", language))).to_be_visible(timeout=WAIT_MS)
+        expect(page.get_by_text(text("interviews_title", language))).to_be_visible(timeout=WAIT_MS)
     else:
         title = text(PAGES[name][1], language)
         link = page.get_by_role("link", name=title)
