@@ -283,11 +283,11 @@ def settled(page: Page) -> None:
 
 def page_text(page: Page) -> str:
     """What the reader sees: the page and the sidebar, the tables' cells (the data grids'
-    accessible copy included) and the charts' text; less the names of Material icons (drawn
-    as icons by their font, `list_alt`), which are not words on the page."""
+    accessible copy included, a cell a line) and the charts' text; less the names of
+    Material icons (drawn as icons by their font, `list_alt`), which are not words."""
     shown, icons = page.locator("[data-testid='stApp']").evaluate(
         "(app) => [[app.innerText, ...Array.from(app.querySelectorAll("
-        "'[role=grid], svg text, .vega-embed'), (el) => el.textContent)].join('\\n'), "
+        "'[role=grid] th, [role=grid] td, svg text'), (el) => el.textContent)].join('\\n'), "
         "Array.from(app.querySelectorAll('[data-testid=stIconMaterial]'), (el) => el.textContent)]"
     )
     for icon in sorted(set(icons), key=len, reverse=True):
