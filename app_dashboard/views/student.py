@@ -85,7 +85,10 @@ if latest is not None:
         else text(
             "risk_change_week", language, points=points(latest.risk - previous, language)
         ).replace("\u2212", "-", 1),
-        delta_color="inverse",
+        # Red when the risk rises, green when it falls, grey when it holds.
+        delta_color="off"
+        if previous is None or round(latest.risk - previous, 3) == 0
+        else "inverse",
         help=t("risk_help"),
     )
     rank_column.metric(t("rank_now"), integer(latest.rank, language))
