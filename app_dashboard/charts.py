@@ -1,21 +1,42 @@
 """Altair charts of the dashboard, built from plain frames (no Streamlit here), with their
-axis titles passed in so every chart speaks the page's language."""
+axis titles passed in, and their numbers written the page's way (`localised`), so every chart
+speaks the page's language."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from typing import Any
+
 import altair as alt
+import numpy as np
 import pandas as pd
+
+from app_dashboard.formatting import NNBSP, interval
 
 __all__ = [
     "absences_chart",
     "disparity_chart",
     "drift_chart",
+    "localised",
     "precision_weeks_chart",
+    "probability_steps",
     "risk_chart",
     "waterfall_chart",
 ]
 
 _BLUE, _RED, _GREY, _ORANGE = "#1f4e79", "#c0392b", "#9aa5b1", "#e67e22"
+# How Vega writes numbers on the axes and in tooltips (d3-format locales), per language.
+_NUMBER_LOCALES: dict[str, dict[str, Any]] = {
+    "fr": {"decimal": ",", "thousands": NNBSP, "grouping": [3], "currency": ["", " €"],
+           "percent": f"{NNBSP}%", "minus": "\u2212"},
+    "en": {"decimal": ".", "thousands": ",", "grouping": [3], "currency": ["", " €"],
+           "percent": "%", "minus": "-"},
+}  # fmt: skip
+
+
+def localised(chart: alt.TopLevelMixin, language: str) -> alt.TopLevelMixin:
+    """`chart` with its axes' and tooltips' numbers in the page's language (« 50 % »)."""
+    return chart.configure(locale={"number": _NUMBER_LOCALES[language]})
 
 
 def absences_chart(
@@ -38,7 +59,11 @@ def absences_chart(
                 title=None,
                 scale=alt.Scale(domain=[unjustified, justified], range=[_RED, _GREY]),
             ),
-            tooltip=["week:O", "kind:N", "n:Q"],
+            tooltip=[
+                alt.Tooltip("week:O", title=week),
+                alt.Tooltip("kind:N", title=" "),
+                alt.Tooltip("n:Q", title=half_days),
+            ],
         )
         .properties(height=220)
     )
@@ -51,18 +76,42 @@ def risk_chart(history: pd.DataFrame, week: str, risk: str) -> alt.Chart:
     base = alt.Chart(frame).encode(
         x=alt.X("week:O", title=week, sort=list(frame["week"]), axis=alt.Axis(labelAngle=0)),
         y=alt.Y("risk:Q", title=risk, axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
-        tooltip=["week:O", alt.Tooltip("risk:Q", format=".1%"), "rank:Q"],
+        tooltip=[
+            alt.Tooltip("week:O", title=week),
+            alt.Tooltip("risk:Q", title=risk, format=".1%"),
+        ],
     )
     return (base.mark_line(color=_BLUE) + base.mark_point(color=_BLUE, filled=True)).properties(
         height=200
     )
 
 
-def waterfall_chart(steps: pd.DataFrame, base_value: float, label: str, base: str) -> alt.Chart:
-    """Horizontal SHAP waterfall: one bar per feature from its running start to its end,
-    red when it raises the score, blue when it lowers it; a rule at the base value."""
+def probability_steps(steps: pd.DataFrame, to_risk: Callable[[Any], Any]) -> pd.DataFrame:
+    """The waterfall's steps (running `start`, `end` on the raw score, log-odds) read as
+    risks: each step's `risk_start`, `risk_end` through the model's calibration `to_risk`,
+    and its `points` (`risk_end - risk_start`, a probability difference). The steps chain
+    from the reference risk (`to_risk` of the base value) to the student's risk."""
+    start = np.asarray(to_risk(steps["start"].to_numpy(dtype="float64")), dtype="float64")
+    end = np.asarray(to_risk(steps["end"].to_numpy(dtype="float64")), dtype="float64")
+    return steps.assign(risk_start=start, risk_end=end, points=end - start)
+
+
+def waterfall_chart(
+    steps: pd.DataFrame,
+    base_risk: float,
+    label: str,
+    titles: Mapping[str, str],
+) -> alt.Chart:
+    """Horizontal waterfall in probability (`probability_steps`): one bar per indicator from
+    the risk before it to the risk after it, red when it raises the risk, blue when it
+    lowers it; a dashed rule at the reference risk. `label` names the column of the
+    indicators' names; `titles` holds the words of the page's language for the reference
+    (`base`), the axis (`axis`), a step's effect in points (`effect`) and an indicator."""
+    base, axis, effect, indicator = (titles[k] for k in ("base", "axis", "effect", "indicator"))
     frame = steps.assign(
-        name=steps[label], direction=steps["contribution"].map(lambda c: "+" if c > 0 else "−")
+        name=steps[label],
+        direction=steps["points"].map(lambda p: "+" if p > 0 else "−"),
+        effect=steps["points"] * 100,
     )
     order = list(frame["name"])
     bars = (
@@ -70,30 +119,53 @@ def waterfall_chart(steps: pd.DataFrame, base_value: float, label: str, base: st
         .mark_bar()
         .encode(
             y=alt.Y("name:N", sort=order, title=None, axis=alt.Axis(labelLimit=360)),
-            x=alt.X("start:Q", title="log-odds"),
-            x2="end:Q",
+            x=alt.X("risk_start:Q", title=axis, axis=alt.Axis(format="%")),
+            x2="risk_end:Q",
             color=alt.Color(
                 "direction:N", legend=None, scale=alt.Scale(domain=["+", "−"], range=[_RED, _BLUE])
             ),
-            tooltip=["name:N", "value:N", alt.Tooltip("contribution:Q", format="+.3f")],
+            tooltip=[
+                alt.Tooltip("name:N", title=indicator),
+                alt.Tooltip("effect:Q", title=effect, format="+.1f"),
+            ],
         )
     )
     rule = (
-        alt.Chart(pd.DataFrame({"x": [base_value], "what": [base]}))
+        alt.Chart(pd.DataFrame({"x": [base_risk], "what": [base]}))
         .mark_rule(color=_GREY, strokeDash=[4, 4])
-        .encode(x="x:Q", tooltip=["what:N", alt.Tooltip("x:Q", format=".3f")])
+        .encode(
+            x="x:Q",
+            tooltip=[
+                alt.Tooltip("what:N", title=base),
+                alt.Tooltip("x:Q", title=axis, format=".1%"),
+            ],
+        )
     )
     return (bars + rule).properties(height=28 * len(frame) + 40)
 
 
 def disparity_chart(
-    disparities: pd.DataFrame, band: tuple[float, float], ratio: str, group: str
+    disparities: pd.DataFrame,
+    band: tuple[float, float],
+    ratio: str,
+    group: str,
+    verdicts: Mapping[str, str],
+    language: str,
 ) -> alt.Chart:
     """Ratio of each group to its reference with its interval, the acceptable band shaded;
-    groups too small to judge in grey, out of band in red."""
+    groups too small to judge in grey, out of band in red. `verdicts` words each status in
+    the page's language (the legend), `language` writes the intervals of the tooltips."""
     frame = disparities.assign(
-        label=disparities["grouping"].astype(str) + " · " + disparities["group"].astype(str)
-    )
+        label=disparities["grouping"].astype(str) + " · " + disparities["group"].astype(str),
+        status=disparities["status"].map(lambda code: verdicts.get(code, code)),
+        interval=[
+            interval(value, low, high, language)
+            for value, low, high in zip(
+                disparities["ratio"], disparities["ratio_low"], disparities["ratio_high"],
+                strict=True,
+            )
+        ],
+    )  # fmt: skip
     height = 22 * len(frame) + 40
     band_frame = pd.DataFrame({"low": [band[0]], "high": [band[1]]})
     shade = (
@@ -109,7 +181,10 @@ def disparity_chart(
         "status:N",
         title=None,
         scale=alt.Scale(
-            domain=["within_band", "out_of_band", "too_small", "undefined"],
+            domain=[
+                verdicts.get(code, code)
+                for code in ("within_band", "out_of_band", "too_small", "undefined")
+            ],
             range=["#2c7a4b", _RED, _GREY, _GREY],
         ),
     )
@@ -132,20 +207,18 @@ def disparity_chart(
             color=color,
             shape=alt.Shape("status:N", legend=None),
             tooltip=[
-                "grouping:N",
-                "group:N",
-                "metric:N",
-                alt.Tooltip("ratio:Q", format=".2f"),
-                alt.Tooltip("ratio_low:Q", format=".2f"),
-                alt.Tooltip("ratio_high:Q", format=".2f"),
-                "status:N",
+                alt.Tooltip("label:N", title=group),
+                alt.Tooltip("interval:N", title=ratio),
+                alt.Tooltip("status:N", title=" "),
             ],
         )
     )
     return (shade + errors + points).properties(height=height)
 
 
-def precision_weeks_chart(weekly: pd.DataFrame, week: str, precision: str) -> alt.Chart:
+def precision_weeks_chart(
+    weekly: pd.DataFrame, week: str, precision: str, version: str
+) -> alt.Chart:
     """Precision at capacity per week, one line per version."""
     frame = weekly.assign(week=pd.to_datetime(weekly["week"]))
     return (
@@ -154,12 +227,11 @@ def precision_weeks_chart(weekly: pd.DataFrame, week: str, precision: str) -> al
         .encode(
             x=alt.X("week:T", title=week, axis=alt.Axis(format="%d/%m/%Y")),
             y=alt.Y("precision_at_k:Q", title=precision, axis=alt.Axis(format="%")),
-            color=alt.Color("version:N", title=None),
+            color=alt.Color("version:N", title=version),
             tooltip=[
-                "week:T",
-                "version:N",
-                alt.Tooltip("precision_at_k:Q", format=".1%"),
-                "listed:Q",
+                alt.Tooltip("week:T", title=week, format="%d/%m/%Y"),
+                alt.Tooltip("version:N", title=version),
+                alt.Tooltip("precision_at_k:Q", title=precision, format=".1%"),
             ],
         )
         .properties(height=260)
@@ -176,7 +248,10 @@ def drift_chart(drift: pd.DataFrame, label: str, threshold: float, psi: str) -> 
             y=alt.Y("name:N", sort=list(frame["name"]), title=None, axis=alt.Axis(labelLimit=360)),
             x=alt.X("psi:Q", title=psi),
             color=alt.condition(alt.datum.alert, alt.value(_RED), alt.value(_BLUE)),
-            tooltip=["name:N", alt.Tooltip("psi:Q", format=".3f"), "level:N"],
+            tooltip=[
+                alt.Tooltip("name:N", title=" "),
+                alt.Tooltip("psi:Q", title=psi, format=".3f"),
+            ],
         )
     )
     rule = alt.Chart(pd.DataFrame({"x": [threshold]})).mark_rule(color=_ORANGE).encode(x="x:Q")

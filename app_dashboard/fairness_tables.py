@@ -7,12 +7,20 @@ JSON sections (lists of records, as `training.fairness.report.audit_to_dict` and
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 import pandas as pd
 
+from app_dashboard.formatting import (
+    MISSING,
+    NNBSP,
+    integer,
+    interval,
+    number,
+    percent,
+    percent_interval,
+)
 from features.catalog import feature_spec
 from training.fairness.groups import group_label, grouping_label
 from training.fairness.proxies import PROXY_TARGETS
@@ -42,7 +50,7 @@ _HEADERS: dict[str, tuple[str, str]] = {
     "too_small": ("Trop petit pour juger", "Too small to judge"),
     "metric": ("Indicateur", "Metric"),
     "reference": ("Groupe de référence", "Reference group"),
-    "ratio": ("Rapport [IC 95 %]", "Ratio [95 % CI]"),
+    "ratio": (f"Rapport [IC 95{NNBSP}%]", "Ratio [95% CI]"),
     "status": ("Verdict", "Verdict"),
     "feature": ("Variable", "Feature"),
     "family": ("Famille", "Family"),
@@ -89,42 +97,34 @@ _TRAINING_DATA: dict[str, tuple[str, str]] = {
 }
 
 
+_YES_NO: dict[str, tuple[str, str]] = {"yes": ("oui", "yes"), "no": ("non", "no")}
+_PARAM_WORDS: dict[str, tuple[str, str]] = {
+    "temporal": ("temporelle (années suivantes)", "temporal (later years)"),
+    "monthly": ("mensuelle", "monthly"),
+    "weekly": ("hebdomadaire", "weekly"),
+    "explicit": ("dates données", "dates given"),
+    "auto": ("automatique (la meilleure)", "automatic (the best)"),
+    "isotonic": ("isotonique", "isotonic"),
+    "platt": ("Platt (logistique)", "Platt (logistic)"),
+    "synthetic": ("synthétique", "synthetic"),
+}
+
+
 def _header(key: str, language: str) -> str:
     return label(_HEADERS, key, language)
 
 
-def number(value: object, language: str, digits: int = 2) -> str:
-    """`value` with `digits` decimals (a decimal comma in French); a dash when missing."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "—"
-    text = f"{float(value):.{digits}f}"
-    return text.replace(".", ",") if language == "fr" else text
+def _yes_no(value: object, language: str) -> str:
+    return label(_YES_NO, "yes" if value else "no", language)
 
 
-def interval(value: object, low: object, high: object, language: str, digits: int = 2) -> str:
-    """`0,28 [0,20 ; 0,36]` in French, `0.28 [0.20, 0.36]` in English; a dash alone when
-    the value is missing."""
-    shown = number(value, language, digits)
-    if shown == "—":
-        return shown
-    separator = " ; " if language == "fr" else ", "
-    bounds = separator.join(number(bound, language, digits) for bound in (low, high))
-    return f"{shown} [{bounds}]"
-
-
-def percent_interval(value: object, low: object, high: object, language: str) -> str:
-    """A rate as a percentage with its interval: `12,3 % [10,1 ; 14,0]` in French, `12.3 %
-    [10.1, 14.0]` in English (selection rates are around 1 %: two decimals of a proportion
-    would show them all as 0.01)."""
-
-    def scaled(bound: object) -> object:
-        return None if bound is None else float(bound) * 100  # type: ignore[arg-type]
-
-    shown = interval(scaled(value), scaled(low), scaled(high), language, digits=1)
-    if shown == "—":
-        return shown
-    number_part, _, bounds = shown.partition(" [")
-    return f"{number_part} % [{bounds}"
+def _param_value(key: str, value: str, language: str) -> str:
+    """A training parameter as a reader says it: a count with its separators, a known
+    choice in words (`temporal`, `monthly/weekly`), anything else as logged."""
+    if key == "snapshot_rows" and value.isdigit():
+        return integer(int(value), language)
+    words = [label(_PARAM_WORDS, part, language) for part in value.split("/")]
+    return " / ".join(words) if all(part in _PARAM_WORDS for part in value.split("/")) else value
 
 
 def _feature(name: str, language: str) -> str:
@@ -143,9 +143,9 @@ def metrics_table(records: Records, language: str) -> pd.DataFrame:
         row = {
             _header("grouping", language): grouping_label(record["grouping"], language),
             _header("group", language): group_label(str(record["group"]), language),
-            _header("students", language): record.get("students"),
-            _header("dropouts", language): record.get("positive_students"),
-            _header("too_small", language): not bool(record.get("judged", True)),
+            _header("students", language): integer(record.get("students"), language),
+            _header("dropouts", language): integer(record.get("positive_students"), language),
+            _header("too_small", language): _yes_no(not record.get("judged", True), language),
         }
         for metric in METRIC_LABELS:
             if metric in record:
@@ -178,7 +178,9 @@ def disparities_table(records: Records, language: str) -> pd.DataFrame:
 
 
 def _extreme(record: Mapping[str, Any], side: str, language: str) -> str:
-    group = group_label(str(record.get(f"{side}_group", "")), language)
+    if record.get(f"{side}_group") is None:
+        return MISSING
+    group = group_label(str(record[f"{side}_group"]), language)
     return f"{group} ({number(record.get(side), language)})"
 
 
@@ -202,10 +204,10 @@ def proxies_table(records: Records, language: str) -> pd.DataFrame:
     return pd.DataFrame(
         {
             _header("target", language): label(PROXY_TARGETS, r["target"], language),
-            _header("rows", language): r.get("rows"),
-            _header("positive_share", language): number(r.get("positive_share"), language),
+            _header("rows", language): integer(r.get("rows"), language),
+            _header("positive_share", language): percent(r.get("positive_share"), language),
             _header("auc", language): number(r.get("auc"), language),
-            _header("flagged", language): bool(r.get("flagged")),
+            _header("flagged", language): _yes_no(r.get("flagged") or r.get("found"), language),
             _header("carried_by", language): ", ".join(
                 _feature(name.strip(), language)
                 for name in str(r.get("carried_by") or "").split(",")
@@ -223,8 +225,8 @@ def reason_families_table(records: Records, language: str) -> pd.DataFrame:
             _header("grouping", language): grouping_label(r["grouping"], language),
             _header("group", language): group_label(str(r["group"]), language),
             _header("family", language): label(FAMILY_LABELS, r.get("family", ""), language),
-            _header("share", language): number(r.get("share"), language),
-            _header("rows", language): r.get("rows"),
+            _header("share", language): percent(r.get("share"), language),
+            _header("rows", language): integer(r.get("rows"), language),
         }
         for r in records
     )
@@ -253,7 +255,8 @@ def out_of_band_table(records: Records, language: str) -> pd.DataFrame:
     """The groups the fairness gate objects to: ratio to the reference with its interval,
     and whether the whole interval lies outside the band."""
     return pd.DataFrame(
-        _ratio_row(r, language) | {_header("outside", language): bool(r.get("ci_outside_band"))}
+        _ratio_row(r, language)
+        | {_header("outside", language): _yes_no(r.get("ci_outside_band"), language)}
         for r in records
     )
 
@@ -262,7 +265,7 @@ def training_data_table(params: Mapping[str, str], language: str) -> pd.DataFram
     """What the version learned from, from its training run's parameters."""
     rows = [
         {_header("item", language): label(_TRAINING_DATA, key, language),
-         _header("value", language): str(params[key])}
+         _header("value", language): _param_value(key, params[key], language)}
         for key in _TRAINING_DATA
         if key in params
     ]  # fmt: skip

@@ -26,6 +26,7 @@ __all__ = [
     "UAI",
     "actor",
     "language",
+    "language_toggle",
     "mlflow_client",
     "model_uri_for",
     "risk_model",
@@ -40,6 +41,7 @@ LANGUAGE_TOGGLE = "vigie_english"
 UAI = "vigie_uai"
 STUDENT = "vigie_student"
 SESSION_ENDED = "vigie_session_ended"
+_LANGUAGE_KEPT = "vigie_language_kept"
 
 
 @st.cache_resource(show_spinner=False)
@@ -109,6 +111,20 @@ def mlflow_client() -> Any:
 def actor() -> Actor | None:
     value = st.session_state.get(ACTOR)
     return value if isinstance(value, Actor) else None
+
+
+def _keep_language() -> None:
+    st.session_state[_LANGUAGE_KEPT] = st.session_state.get(LANGUAGE_TOGGLE, False)
+
+
+def language_toggle(label: str) -> None:
+    """The sidebar's language switch. Its choice is kept apart from the widget, and given
+    back to it on every run: Streamlit drops a widget's value when a page opens another
+    (`st.switch_page`), which would put a reader who chose English back in French."""
+    if _LANGUAGE_KEPT in st.session_state:
+        st.session_state[LANGUAGE_TOGGLE] = st.session_state[_LANGUAGE_KEPT]
+    st.toggle(label, key=LANGUAGE_TOGGLE, on_change=_keep_language)
+    _keep_language()
 
 
 def language() -> Language:

@@ -20,7 +20,7 @@ FAVICON = str(Path(__file__).parent / "assets" / "favicon.svg")
 st.set_page_config(page_title="Vigie", page_icon=FAVICON, layout="wide")
 
 with st.sidebar:
-    st.toggle(text("language", "fr"), key=runtime.LANGUAGE_TOGGLE)
+    runtime.language_toggle(text("language", "fr"))
 
 actor = runtime.actor()
 if actor is not None:  # re-read on every rerun: a disabled or changed user is signed out

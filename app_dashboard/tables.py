@@ -1,7 +1,7 @@
 """Pure functions from service views to the frames and files the pages show: the weekly
 list as a table in its three parts (to invite, to watch, in follow-up), its CSV export and
-its printable page, both with the part of each student. No Streamlit here, so each is tested
-on its own."""
+its printable page, both with the part of each student; a student's grades and exams. No
+Streamlit here, so each is tested on its own; every number through `formatting`."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import html
 
 import pandas as pd
 
+from app_dashboard.formatting import MISSING, day, integer, is_missing, mark, percent, points
 from app_dashboard.wording import Language, text, vocabulary
 from serving.csv_safety import safe_frame
 from serving.services.views import ListEntryView, WeekListView
@@ -16,9 +17,12 @@ from serving.services.views import ListEntryView, WeekListView
 __all__ = [
     "LIST_COLUMNS",
     "PARTS",
+    "audit_frame",
     "csv_bytes",
     "display_frame",
+    "exams_frame",
     "follow_up_frame",
+    "grades_frame",
     "list_frame",
     "printable_html",
     "student_label",
@@ -81,7 +85,7 @@ def list_frame(
                 "rank": entry.rank,
                 "student_id": entry.student_id,
                 "student": student_label(entry),
-                "level": entry.features_shown.get("level"),
+                "level": entry.features_shown.get("level"),  # worded below
                 "class_id": entry.features_shown.get("class_id"),
                 "risk": entry.risk,
                 "risk_change": entry.risk_change,
@@ -105,6 +109,9 @@ def list_frame(
             looked_up = frame["student_id"].map(known[column]) if column in known else None
             if looked_up is not None:
                 frame[column] = frame[column].fillna(looked_up)
+    frame["level"] = frame["level"].map(
+        lambda level: None if is_missing(level) else vocabulary("level", level, language)
+    )
     return frame
 
 
@@ -130,8 +137,10 @@ def _headers(language: Language) -> dict[str, str]:
 
 def csv_bytes(frame: pd.DataFrame, language: Language) -> bytes:
     """The list for the meeting as CSV (UTF-8 with BOM, so a spreadsheet opens accents
-    right), headers in `language`, risk as a percentage; no cell a spreadsheet would run as
-    a formula (`serving.csv_safety`)."""
+    right), headers in `language`, risks and their change in percent (points); in French as
+    a French spreadsheet writes and reads it (semicolons, decimal comma), in English with
+    commas and decimal points; no cell a spreadsheet would run as a formula
+    (`serving.csv_safety`)."""
     out = frame.assign(
         tier=frame["tier"].map({part: text(key, language) for part, key in PARTS}),
         risk=(frame["risk"] * 100).round(1),
@@ -146,22 +155,27 @@ def csv_bytes(frame: pd.DataFrame, language: Language) -> bytes:
         "student_id": text("student_id", language),
         **_headers(language),
     }
-    return safe_frame(out.rename(columns=headers)).to_csv(index=False).encode("utf-8-sig")
-
-
-def _percent(value: float | None, signed: bool = False) -> str:
-    if value is None or pd.isna(value):
-        return "—"
-    return f"{value * 100:+.1f} %" if signed else f"{value * 100:.1f} %"
+    headers.update(
+        risk=text("csv_risk", language),
+        risk_change=text("csv_risk_change", language),
+        risk_then=text("csv_risk_then", language),
+    )
+    separator, decimal = (";", ",") if language == "fr" else (",", ".")
+    return (
+        safe_frame(out.rename(columns=headers))
+        .to_csv(index=False, sep=separator, decimal=decimal)
+        .encode("utf-8-sig")
+    )
 
 
 def display_frame(frame: pd.DataFrame, language: Language) -> pd.DataFrame:
-    """The list as people read it at the meeting: headers in `language`, risk and its change
-    as percentages, "new" as a word, no technical columns."""
+    """The list as people read it at the meeting: headers in `language`, risk as a
+    percentage and its change in points, "new" as a word, no technical columns."""
     new = text("new_yes", language)
     shown = frame.assign(
-        risk=frame["risk"].map(_percent),
-        risk_change=frame["risk_change"].map(lambda value: _percent(value, signed=True)),
+        rank=frame["rank"].map(lambda value: integer(value, language)),
+        risk=frame["risk"].map(lambda value: percent(value, language)),
+        risk_change=frame["risk_change"].map(lambda value: points(value, language)),
         new_this_week=frame["new_this_week"].map(lambda value: new if value else ""),
         level=frame["level"].fillna(""),
         class_id=frame["class_id"].fillna(""),
@@ -173,14 +187,8 @@ def display_frame(frame: pd.DataFrame, language: Language) -> pd.DataFrame:
     return shown.loc[:, columns].rename(columns=_headers(language)).reset_index(drop=True)
 
 
-def _day(value: object) -> str:
-    if value is None or pd.isna(value):
-        return "—"
-    return value.strftime("%d/%m/%Y")  # type: ignore[attr-defined]
-
-
-def _then_now(then: float | None, now: float) -> str:
-    return f"{_percent(then)} → {_percent(now)}"
+def _then_now(then: float | None, now: float, language: Language) -> str:
+    return f"{percent(then, language)} → {percent(now, language)}"
 
 
 FOLLOW_UP_SHOWN = (
@@ -201,11 +209,11 @@ def follow_up_frame(frame: pd.DataFrame, language: Language) -> pd.DataFrame:
     shown = frame.assign(
         level=frame["level"].fillna(""),
         class_id=frame["class_id"].fillna(""),
-        decision=frame["decision"].fillna("—"),
-        decision_date=frame["decision_date"].map(_day),
-        solution=frame["solution"].fillna("—"),
+        decision=frame["decision"].fillna(MISSING),
+        decision_date=frame["decision_date"].map(lambda value: day(value, language)),
+        solution=frame["solution"].fillna(MISSING),
         risk_then_now=[
-            _then_now(then, now)
+            _then_now(then, now, language)
             for then, now in zip(frame["risk_then"], frame["risk"], strict=True)
         ],
     )
@@ -242,7 +250,7 @@ def printable_html(view: WeekListView, frame: pd.DataFrame, language: Language) 
                 "list_caption",
                 language,
                 name=view.establishment_name,
-                week=view.week,
+                week=day(view.week, language),
                 capacity=view.weekly_interview_capacity,
                 model=view.model_version,
             )
@@ -265,14 +273,14 @@ def printable_html(view: WeekListView, frame: pd.DataFrame, language: Language) 
                 "student": row.student,
                 "level": row.level or "",
                 "class_id": row.class_id or "",
-                "risk": _percent(row.risk),
-                "risk_change": _percent(row.risk_change, signed=True),
+                "risk": percent(row.risk, language),
+                "risk_change": points(row.risk_change, language),
                 "reasons": row.reasons,
                 "status": row.status,
-                "decision": row.decision or "—",
-                "decision_date": _day(row.decision_date),
-                "solution": row.solution or "—",
-                "risk_then_now": _then_now(row.risk_then, row.risk),
+                "decision": row.decision or MISSING,
+                "decision_date": day(row.decision_date, language),
+                "solution": row.solution or MISSING,
+                "risk_then_now": _then_now(row.risk_then, row.risk, language),
             }
             parts.append("<tr>")
             parts += [f"<td>{e(str(cells[c]))}</td>" for c in shown]
@@ -280,3 +288,70 @@ def printable_html(view: WeekListView, frame: pd.DataFrame, language: Language) 
         parts.append("</table>")
     parts.append("</html>")
     return "".join(parts)
+
+
+def grades_frame(grades: pd.DataFrame, language: Language) -> pd.DataFrame:
+    """A student's grades (period, subject, mean, marks) as people read them: subjects by
+    name, means « 12,5/20 », headers in `language`."""
+    return pd.DataFrame(
+        {
+            text("period", language): grades["period"].map(lambda p: integer(p, language)),
+            text("subject", language): grades["subject"].map(
+                lambda code: vocabulary("subject", code, language)
+            ),
+            text("mean", language): grades["mean"].map(lambda value: mark(value, language)),
+            text("marks", language): grades["marks"].map(lambda n: integer(n, language)),
+        }
+    )
+
+
+def exams_frame(exams: pd.DataFrame, language: Language) -> pd.DataFrame:
+    """A student's exams (date, exam, result, score) as people read them."""
+    return pd.DataFrame(
+        {
+            text("exam_date", language): exams["date"].map(
+                lambda value: day(None if is_missing(value) else pd.Timestamp(value), language)
+            ),
+            text("exam", language): exams["exam"].map(
+                lambda code: vocabulary("exam", code, language)
+            ),
+            text("exam_result", language): exams["result"].map(
+                lambda code: vocabulary("exam_result", code, language)
+            ),
+            text("exam_score", language): exams["score"].map(lambda v: mark(v, language)),
+        }
+    )
+
+
+# The audit log's columns as the page shows them: (column, label key, vocabulary or None).
+_AUDIT_COLUMNS: tuple[tuple[str, str, str | None], ...] = (
+    ("at", "audit_at", None),
+    ("username", "audit_user", None),
+    ("role", "audit_role", "role"),
+    ("action", "audit_action", "action"),
+    ("outcome", "audit_outcome", "outcome"),
+    ("student_id", "audit_student", None),
+    ("uai", "audit_uai", None),
+    ("model_version", "audit_model", None),
+    ("detail", "audit_detail", None),
+)
+
+
+def audit_frame(entries: pd.DataFrame, language: Language) -> pd.DataFrame:
+    """Audit entries (`AuditEntryView` fields) as people read them: headers, roles, actions
+    and outcomes in `language`, the time to the second, a dash for what an entry lacks."""
+
+    def cell(column: str, kind: str | None, value: object) -> str:
+        if kind is not None:
+            return vocabulary(kind, value, language)
+        if column == "at" and not is_missing(value):
+            return pd.Timestamp(value).strftime("%d/%m/%Y %H:%M:%S")  # type: ignore[arg-type]
+        return MISSING if is_missing(value) else str(value)
+
+    return pd.DataFrame(
+        {
+            text(key, language): [cell(column, kind, value) for value in entries[column]]
+            for column, key, kind in _AUDIT_COLUMNS
+            if column in entries
+        }
+    )

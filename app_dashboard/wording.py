@@ -9,8 +9,21 @@ from __future__ import annotations
 from typing import Literal
 
 from app_dashboard.admin_wording import ADMIN_LABELS
+from app_dashboard.formatting import MISSING, is_missing
+from features.labels import HORIZON_WEEKS
+from models.reason_wording import CATEGORY_WORDS
 
-__all__ = ["LABELS", "LANGUAGES", "Language", "text", "vocabulary"]
+__all__ = [
+    "HORIZON_WEEKS",
+    "LABELS",
+    "LANGUAGES",
+    "METRICS",
+    "RATE_METRICS",
+    "Language",
+    "metric_label",
+    "text",
+    "vocabulary",
+]
 
 Language = Literal["fr", "en"]
 LANGUAGES: tuple[Language, ...] = ("fr", "en")
@@ -96,8 +109,14 @@ LABELS: dict[str, tuple[str, str]] = {
     "col_decision": ("Décision", "Decision"),
     "col_decision_date": ("Date", "Date"),
     "col_solution": ("Solution proposée", "Solution proposed"),
-    "col_risk_then_now": ("Risque alors → maintenant", "Risk then → now"),
-    "col_risk_then": ("Risque alors", "Risk then"),
+    "col_risk_then_now": (
+        f"Risque à {HORIZON_WEEKS} semaines, alors → maintenant",
+        f"Risk within {HORIZON_WEEKS} weeks, then → now",
+    ),
+    "col_risk_then": (
+        f"Risque à {HORIZON_WEEKS} semaines alors",
+        f"Risk within {HORIZON_WEEKS} weeks then",
+    ),
     "tier_watch_help": (
         "Au-dessus du seuil de vigilance ({threshold}), au-delà de vos créneaux.",
         "Over the watch threshold ({threshold}), beyond your slots.",
@@ -107,11 +126,23 @@ LABELS: dict[str, tuple[str, str]] = {
     "col_student": ("Élève", "Student"),
     "col_level": ("Niveau", "Level"),
     "col_class": ("Classe", "Class"),
-    "col_risk": ("Risque", "Risk"),
-    "col_change": ("Évolution", "Change"),
+    "col_risk": (f"Risque à {HORIZON_WEEKS} semaines", f"Risk within {HORIZON_WEEKS} weeks"),
+    "col_change": ("Évolution (points)", "Change (points)"),
     "col_new": ("Nouveau", "New"),
     "col_reasons": ("Raisons", "Reasons"),
     "col_status": ("Suivi", "Follow-up"),
+    "csv_risk": (
+        f"Risque à {HORIZON_WEEKS} semaines (%)",
+        f"Risk within {HORIZON_WEEKS} weeks (%)",
+    ),
+    "csv_risk_change": (
+        "Évolution depuis la liste précédente (points)",
+        "Change since the last list (points)",
+    ),
+    "csv_risk_then": (
+        f"Risque à {HORIZON_WEEKS} semaines à la décision (%)",
+        f"Risk within {HORIZON_WEEKS} weeks at the decision (%)",
+    ),
     "status_none": ("—", "—"),
     "status_dismissed": ("écarté récemment", "dismissed recently"),
     "status_under_way": ("entretien en cours", "interview under way"),
@@ -132,7 +163,17 @@ LABELS: dict[str, tuple[str, str]] = {
         "Choose a student in this week's list.",
     ),
     "student_id": ("Identifiant", "Id"),
-    "risk_now": ("Risque cette semaine", "Risk this week"),
+    "risk_now": (
+        f"Risque de décrochage d'ici {HORIZON_WEEKS} semaines",
+        f"Risk of leaving school within {HORIZON_WEEKS} weeks",
+    ),
+    "risk_help": (
+        f"Probabilité estimée que l'élève quitte l'école sans solution dans les {HORIZON_WEEKS} "
+        "semaines qui suivent la date de la liste (modèle calibré).",
+        f"Estimated probability that the student leaves school without a solution within "
+        f"the {HORIZON_WEEKS} weeks after the list's date (calibrated model).",
+    ),
+    "risk_change_week": ("{points} depuis la liste précédente", "{points} since the last list"),
     "rank_now": ("Rang", "Rank"),
     "reasons_title": ("Pourquoi cet élève ?", "Why this student?"),
     "absences_title": ("Absences par semaine", "Absences per week"),
@@ -153,12 +194,18 @@ LABELS: dict[str, tuple[str, str]] = {
     "risk_title": ("Risque au fil des semaines", "Risk over the weeks"),
     "waterfall_title": ("Décomposition du score de la semaine", "This week's score, explained"),
     "waterfall_help": (
-        "Chaque barre montre combien un indicateur rapproche ou éloigne le score de la "
-        "moyenne (log-odds, valeurs SHAP). Score final : risque {risk}.",
-        "Each bar shows how much an indicator moves the score away from the average "
-        "(log-odds, SHAP values). Final score: risk {risk}.",
+        "Chaque barre montre de combien de points un indicateur augmente (rouge) ou diminue "
+        "(bleu) le risque, pris dans l'ordre du graphique, depuis le risque de référence "
+        f"({{base}} : élève moyen des données d'entraînement) jusqu'au risque de l'élève à "
+        f"{HORIZON_WEEKS} semaines ({{risk}}).",
+        "Each bar shows by how many points an indicator raises (red) or lowers (blue) the "
+        "risk, taken in the chart's order, from the reference risk ({base}: the average "
+        f"student of the training data) to the student's risk within {HORIZON_WEEKS} weeks "
+        "({risk}).",
     ),
-    "waterfall_base": ("Moyenne", "Average"),
+    "waterfall_base": ("Risque de référence", "Reference risk"),
+    "waterfall_axis": (f"Risque à {HORIZON_WEEKS} semaines", f"Risk within {HORIZON_WEEKS} weeks"),
+    "waterfall_step": ("Effet (points)", "Effect (points)"),
     "waterfall_unavailable": (
         "La décomposition n'est pas disponible : {reason}",
         "The breakdown is not available: {reason}",
@@ -199,9 +246,9 @@ LABELS: dict[str, tuple[str, str]] = {
     # inspector
     "fairness_intro": (
         "Audit du modèle en service (version {version}) sur les semaines de test : "
-        "indicateurs par groupe avec intervalles de confiance à 95 %.",
+        "indicateurs par groupe avec intervalles de confiance à 95\u202f%.",
         "Audit of the model in service (version {version}) on the test weeks: metrics by "
-        "group with 95 % confidence intervals.",
+        "group with 95% confidence intervals.",
     ),
     "no_report": ("Aucun rapport disponible : {reason}", "No report available: {reason}"),
     "gate_passed": ("Contrôle d'équité : réussi", "Fairness gate: passed"),
@@ -211,8 +258,9 @@ LABELS: dict[str, tuple[str, str]] = {
     "metric": ("Indicateur", "Metric"),
     "students": ("Élèves", "Students"),
     "ratio": ("Rapport", "Ratio"),
-    "band": ("Zone acceptable 0,8–1,25", "Acceptable band 0.8–1.25"),
+    "band": ("Zone acceptable {low}–{high}", "Acceptable band {low}–{high}"),
     "too_small": ("effectif trop faible", "too small to judge"),
+    "too_small_list": ("Trop petits pour juger : {names}", "Too small to judge: {names}"),
     "metrics_by_group": ("Indicateurs par groupe", "Metrics by group"),
     "disparity_title": (
         "Rapports de disparité (par rapport au groupe de référence)",
@@ -292,7 +340,57 @@ LABELS: dict[str, tuple[str, str]] = {
     "psi": ("PSI", "PSI"),
     "level": ("Niveau", "Level"),
     "family": ("Famille", "Family"),
+    "alert": ("Alerte", "Alert"),
+    "yes": ("oui", "yes"),
+    "no": ("non", "no"),
+    "weeks_tested": ("Semaines testées", "Weeks tested"),
+    "listed": ("Élèves listés", "Students listed"),
+    "dropouts": ("Décrocheurs", "Dropouts"),
+    # student page, exams
+    "exam_date": ("Date", "Date"),
+    "exam": ("Examen", "Exam"),
+    "exam_result": ("Résultat", "Result"),
+    "exam_score": ("Note /20", "Mark /20"),
+    # audit log
+    "audit_at": ("Date et heure (UTC)", "Date and time (UTC)"),
+    "audit_user": ("Utilisateur", "User"),
+    "audit_role": ("Rôle", "Role"),
+    "audit_action": ("Action", "Action"),
+    "audit_outcome": ("Résultat", "Outcome"),
+    "audit_student": ("Élève", "Student"),
+    "audit_uai": ("Établissement", "Establishment"),
+    "audit_model": ("Modèle", "Model"),
+    "audit_detail": ("Détail", "Detail"),
 }
+
+# Metrics a training run logs (training.tracking, training.fairness.logged), as the data
+# scientist's pages head them.
+METRICS: dict[str, tuple[str, str]] = {
+    "precision_at_k": ("Précision à la capacité", "Precision at capacity"),
+    "precision_at_k_low": ("Précision à la capacité (borne basse)", "Precision at capacity (low)"),
+    "precision_at_k_high": (
+        "Précision à la capacité (borne haute)",
+        "Precision at capacity (high)",
+    ),
+    "recall_at_k": ("Rappel à la capacité", "Recall at capacity"),
+    "recall_at_k_low": ("Rappel à la capacité (borne basse)", "Recall at capacity (low)"),
+    "recall_at_k_high": ("Rappel à la capacité (borne haute)", "Recall at capacity (high)"),
+    "roc_auc": ("ROC-AUC", "ROC-AUC"),
+    "pr_auc": ("PR-AUC", "PR-AUC"),
+    "brier": ("Score de Brier", "Brier score"),
+    "ece": ("Erreur de calibration (ECE)", "Calibration error (ECE)"),
+    "fairness.judged_groups": ("Groupes jugés (équité)", "Groups judged (fairness)"),
+    "fairness.recall_out_of_band_groups": (
+        "Groupes hors bande sur le rappel",
+        "Groups out of band on recall",
+    ),
+    "fairness.too_small_groups": ("Groupes trop petits", "Groups too small"),
+    "fairness.proxies_found": ("Proxys détectés", "Proxies found"),
+}
+# Metrics that are proportions (shown as percentages); the others are plain numbers.
+RATE_METRICS = frozenset(
+    name for name in METRICS if name.startswith(("precision_at_k", "recall_at_k"))
+)
 
 # Store vocabularies (serving.db.vocabulary) and drift levels, as people read them.
 _VOCABULARY: dict[str, dict[str, tuple[str, str]]] = {
@@ -329,6 +427,79 @@ _VOCABULARY: dict[str, dict[str, tuple[str, str]]] = {
         "major": ("forte", "major"),
     },
     "outcome": {"allowed": ("autorisé", "allowed"), "denied": ("refusé", "denied")},
+    "tier": {
+        "invite": ("à inviter", "to invite"),
+        "watch": ("à surveiller", "to watch"),
+        "follow_up": ("en suivi", "in follow-up"),
+    },
+    "level": CATEGORY_WORDS["level"],
+    "track": CATEGORY_WORDS["track"],
+    "subject": {
+        "francais": ("français", "French"),
+        "mathematiques": ("mathématiques", "mathematics"),
+        "histoire_geographie": ("histoire-géographie", "history and geography"),
+        "anglais": ("anglais", "English"),
+        "lv2": ("langue vivante 2", "second modern language"),
+        "svt": ("sciences de la vie et de la Terre", "life and earth sciences"),
+        "physique_chimie": ("physique-chimie", "physics and chemistry"),
+        "technologie": ("technologie", "technology"),
+        "eps": ("éducation physique et sportive", "physical education"),
+        "arts_plastiques": ("arts plastiques", "visual arts"),
+        "education_musicale": ("éducation musicale", "music"),
+        "philosophie": ("philosophie", "philosophy"),
+        "ses": ("sciences économiques et sociales", "economics and social sciences"),
+        "management": ("management", "management"),
+        "sciences_gestion": ("sciences de gestion", "management sciences"),
+        "enseignement_professionnel": ("enseignement professionnel", "vocational teaching"),
+        "prevention_sante_environnement": (
+            "prévention santé environnement",
+            "health, safety and environment",
+        ),
+        "economie_gestion": ("économie-gestion", "economics and management"),
+        "arts_appliques": ("arts appliqués", "applied arts"),
+    },
+    "exam": {
+        "dnb": ("diplôme national du brevet", "brevet (DNB)"),
+        "cap": ("CAP", "CAP"),
+        "bep": ("BEP", "BEP"),
+        "bac_general": ("baccalauréat général", "general baccalauréat"),
+        "bac_techno": ("baccalauréat technologique", "technological baccalauréat"),
+        "bac_pro": ("baccalauréat professionnel", "vocational baccalauréat"),
+        "mock": ("examen blanc", "mock exam"),
+    },
+    "exam_result": {
+        "pass": ("admis", "passed"),
+        "fail": ("non admis", "failed"),
+        "absent": ("absent", "absent"),
+    },
+    "action": {
+        "login": ("connexion", "sign-in"),
+        "login_oidc": ("connexion par l'ENT", "school account sign-in"),
+        "authentication_flood": ("trop de tentatives de connexion", "too many sign-in attempts"),
+        "add_user": ("création d'un utilisateur", "user created"),
+        "disable_user": ("désactivation d'un utilisateur", "user disabled"),
+        "enable_user": ("réactivation d'un utilisateur", "user enabled"),
+        "reset_password": ("nouveau mot de passe", "password reset"),
+        "renew_token": ("nouveau jeton d'API", "API token renewed"),
+        "list_users": ("liste des utilisateurs", "users listed"),
+        "list_establishments": ("liste des établissements", "establishments listed"),
+        "read_audit_log": ("lecture du journal d'audit", "audit log read"),
+        "read_classes": ("lecture des classes", "classes read"),
+        "read_comparison": ("lecture de la comparaison des modèles", "model comparison read"),
+        "read_explanation": ("lecture d'une décomposition", "breakdown read"),
+        "read_fairness": ("lecture de l'audit d'équité", "fairness audit read"),
+        "read_list": ("lecture d'une liste", "list read"),
+        "read_model_weeks": ("lecture de la précision par semaine", "weekly precision read"),
+        "read_models": ("lecture des modèles", "models read"),
+        "read_drift": ("lecture de la dérive", "drift read"),
+        "read_student": ("lecture d'une fiche élève", "student page read"),
+        "read_student_events": ("lecture des absences et notes", "absences and marks read"),
+        "record_interview": ("entretien enregistré", "interview recorded"),
+        "update_interview": ("entretien mis à jour", "interview updated"),
+        "dismiss_student": ("élève écarté", "student dismissed"),
+        "score_students": ("calcul de risques (API)", "risks computed (API)"),
+        "score_week": ("listes de la semaine écrites", "weekly lists written"),
+    },
     "family": {
         "attendance": ("assiduité", "attendance"),
         "grades": ("notes", "grades"),
@@ -345,13 +516,23 @@ def text(key: str, language: Language, **values: object) -> str:
     return template.format(**values) if values else template
 
 
-def vocabulary(kind: str, word: str | None, language: Language) -> str:
-    """A store word (a role, status, solution...) as people read it; unknown words as is."""
-    if word is None:
-        return "—"
-    pair = _VOCABULARY[kind].get(word)
+def vocabulary(kind: str, word: object, language: Language) -> str:
+    """A code (a role, status, solution, subject, level...) as people read it; a dash when
+    missing; a word the table does not know (a subject of a real extraction) with its
+    underscores as spaces, so no code reaches a page."""
+    if is_missing(word):
+        return MISSING
+    pair = _VOCABULARY[kind].get(str(word))
     if pair is None:
-        return word
+        return str(word).replace("_", " ")
+    return pair[1] if language == "en" else pair[0]
+
+
+def metric_label(name: str, language: Language) -> str:
+    """A logged metric's name as a header (`fairness.judged_groups` -> "Groupes jugés")."""
+    pair = METRICS.get(name)
+    if pair is None:
+        return name.rsplit(".", 1)[-1].replace("_", " ")
     return pair[1] if language == "en" else pair[0]
 
 

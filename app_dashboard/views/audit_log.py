@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from app_dashboard import runtime
+from app_dashboard.tables import audit_frame
 from app_dashboard.wording import vocabulary
 from serving.services import ServiceError, list_audit_log
 
@@ -38,6 +39,7 @@ users = user_column.multiselect(
 actions = action_column.multiselect(
     t("audit_filter_action"),
     sorted(frame["action"].unique()),
+    format_func=lambda word: vocabulary("action", word, language),
     key="audit_actions",
     placeholder=t("all"),
 )
@@ -54,5 +56,4 @@ if actions:
     frame = frame[frame["action"].isin(actions)]
 if outcomes:
     frame = frame[frame["outcome"].isin(outcomes)]
-frame["outcome"] = frame["outcome"].map(lambda word: vocabulary("outcome", word, language))
-st.dataframe(frame, hide_index=True, width="stretch")
+st.dataframe(audit_frame(frame, language), hide_index=True, width="stretch")

@@ -4,7 +4,8 @@
 import streamlit as st
 
 from app_dashboard import runtime
-from app_dashboard.charts import drift_chart
+from app_dashboard.charts import drift_chart, localised
+from app_dashboard.formatting import day, number
 from app_dashboard.wording import vocabulary
 from serving.services import ServiceError
 from serving.services.dashboard_drift import get_champion_drift, get_feature_drift
@@ -15,7 +16,7 @@ language = runtime.language()
 st.title(t("page_drift"))
 settings = runtime.settings()
 store, actor = runtime.store(), runtime.actor()
-st.write(t("drift_intro", threshold=settings.drift_threshold))
+st.write(t("drift_intro", threshold=number(settings.drift_threshold, language)))
 
 try:
     weeks = sorted(
@@ -27,8 +28,10 @@ except ServiceError as error:
 week = weeks[-1].isoformat() if weeks else None
 current = settings.features_file(week) if week else None
 if current is None:
-    st.info(t("drift_unavailable", reason=t("drift_no_features", week=week or "-")))
+    shown_week = day(weeks[-1], language) if weeks else "—"
+    st.info(t("drift_unavailable", reason=t("drift_no_features", week=shown_week)))
     st.stop()
+week_shown = day(weeks[-1], language)
 # The training population: VIGIE_DRIFT_REFERENCE when set, else the sample of its training rows
 # that the champion's training run logged.
 try:
@@ -47,10 +50,10 @@ except ServiceError as error:
     st.info(t("drift_unavailable", reason=str(error)))
     st.stop()
 if report.reference_dates:
-    dates = ", ".join(day.isoformat() for day in report.reference_dates)
-    st.caption(t("drift_reference_season", reference=reference, dates=dates, week=week))
+    dates = ", ".join(day(reference_day, language) for reference_day in report.reference_dates)
+    st.caption(t("drift_reference_season", reference=reference, dates=dates, week=week_shown))
 else:
-    st.caption(t("drift_reference_all", reference=reference, week=week))
+    st.caption(t("drift_reference_all", reference=reference, week=week_shown))
 drift = report.drift
 
 alerts = int(drift["alert"].sum())
@@ -59,15 +62,16 @@ if alerts:
 else:
     st.success(t("drift_none"), icon=":material/check_circle:")
 label = "label_en" if language == "en" else "label_fr"
-st.altair_chart(drift_chart(drift, label, settings.drift_threshold, t("psi")), width="stretch")
-shown = drift.assign(
-    level=drift["level"].map(lambda word: vocabulary("drift", word, language)),
-    family=drift["family"].map(lambda word: vocabulary("family", word, language)),
-)
+chart = drift_chart(drift, label, settings.drift_threshold, t("psi"))
+st.altair_chart(localised(chart, language), width="stretch")
 st.dataframe(
-    shown.loc[:, ["feature", label, "family", "psi", "level", "alert"]].rename(
-        columns={label: t("indicator"), "family": t("family"), "psi": t("psi"), "level": t("level")}
-    ),
+    {
+        t("indicator"): drift[label],
+        t("family"): drift["family"].map(lambda word: vocabulary("family", word, language)),
+        t("psi"): drift["psi"].map(lambda value: number(value, language, 3)),
+        t("level"): drift["level"].map(lambda word: vocabulary("drift", word, language)),
+        t("alert"): drift["alert"].map(lambda alert: t("yes") if alert else t("no")),
+    },
     hide_index=True,
     width="stretch",
 )

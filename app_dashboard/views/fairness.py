@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from app_dashboard import runtime
-from app_dashboard.charts import disparity_chart
+from app_dashboard.charts import disparity_chart, localised
 from app_dashboard.fairness_tables import (
     disparities_table,
     explanation_differences_table,
@@ -15,11 +15,11 @@ from app_dashboard.fairness_tables import (
     proxies_table,
     reason_families_table,
 )
-from app_dashboard.plain import plain
+from app_dashboard.formatting import number
 from serving.services import ServiceError
 from serving.services.dashboard_models import get_fairness_report
 from training.fairness.groups import group_label, grouping_label
-from training.fairness.wording import METRIC_LABELS, label
+from training.fairness.wording import METRIC_LABELS, STATUS_LABELS, label
 
 t = runtime.t
 language = runtime.language()
@@ -57,12 +57,14 @@ if not disparities.empty:
         group=chosen["group"].astype(str).map(lambda name: group_label(name, language)),
         grouping=chosen["grouping"].map(lambda name: grouping_label(name, language)),
     )
-    st.altair_chart(disparity_chart(chosen, band, t("ratio"), t("group")), width="stretch")
-    st.caption(t("band"))
+    verdicts = {code: label(STATUS_LABELS, code, language) for code in STATUS_LABELS}
+    chart = disparity_chart(chosen, band, t("ratio"), t("group"), verdicts, language)
+    st.altair_chart(localised(chart, language), width="stretch")
+    st.caption(t("band", low=number(band[0], language), high=number(band[1], language)))
     small = chosen[chosen["status"] == "too_small"]
     if not small.empty:
         names = ", ".join(small["grouping"] + " · " + small["group"])
-        st.caption(f"{t('too_small')} : {plain(names)}")
+        st.caption(t("too_small_list", names=names))
 
 st.subheader(t("metrics_by_group"))
 if report.get("group_metrics"):

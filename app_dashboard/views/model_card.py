@@ -6,11 +6,11 @@ import streamlit as st
 
 from app_dashboard import runtime
 from app_dashboard.fairness_tables import (
-    number,
     out_of_band_table,
     performance_table,
     training_data_table,
 )
+from app_dashboard.formatting import MISSING, percent
 from app_dashboard.plain import plain
 from serving.services import ServiceError
 from serving.services.dashboard_models import (
@@ -38,7 +38,7 @@ if shown is None:
 
 st.markdown(
     f"**{plain(settings.model_name)}** · {t('version')} {plain(shown.version)} · "
-    f"{plain(', '.join(shown.aliases) or '—')}"
+    f"{plain(', '.join(shown.aliases) or MISSING)}"
 )
 st.write(t("model_card_intro"))
 
@@ -75,11 +75,11 @@ st.dataframe(
         [
             {
                 t("version"): v.version,
-                t("aliases"): ", ".join(v.aliases),
+                t("aliases"): ", ".join(v.aliases) or MISSING,
                 t("created"): v.created_at.strftime("%Y-%m-%d %H:%M"),
-                t("precision_at_k"): number(v.metrics.get("precision_at_k"), language, 3),
-                t("recall_at_k"): number(v.metrics.get("recall_at_k"), language, 3),
-                t("training_run"): v.run_id,
+                t("precision_at_k"): percent(v.metrics.get("precision_at_k"), language),
+                t("recall_at_k"): percent(v.metrics.get("recall_at_k"), language),
+                t("training_run"): v.run_id or MISSING,
             }
             for v in versions
         ]

@@ -5,11 +5,14 @@ import pandas as pd
 import streamlit as st
 
 from app_dashboard import runtime
-from app_dashboard.charts import precision_weeks_chart
+from app_dashboard.charts import localised, precision_weeks_chart
+from app_dashboard.formatting import MISSING, integer, number, percent
+from app_dashboard.wording import RATE_METRICS, metric_label
 from serving.services import ServiceError
 from serving.services.dashboard_models import list_model_versions, precision_at_k_by_week
 
 t = runtime.t
+language = runtime.language()
 st.title(t("page_models"))
 settings = runtime.settings()
 store, actor, client = runtime.store(), runtime.actor(), runtime.mlflow_client()
@@ -26,10 +29,12 @@ rows = []
 for version in versions:
     row = {
         t("version"): version.version,
-        t("aliases"): ", ".join(version.aliases),
+        t("aliases"): ", ".join(version.aliases) or MISSING,
         t("created"): version.created_at.strftime("%Y-%m-%d %H:%M"),
     }
-    row.update({name: round(value, 4) for name, value in sorted(version.metrics.items())})
+    for name, value in sorted(version.metrics.items()):
+        shown = percent(value, language) if name in RATE_METRICS else number(value, language, 3)
+        row[metric_label(name, language)] = shown
     rows.append(row)
 st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 
@@ -45,9 +50,20 @@ except ServiceError as error:
 else:
     if not weekly.empty:
         st.caption(t("precision_weeks"))
-        st.altair_chart(precision_weeks_chart(weekly, t("week"), "precision@k"), width="stretch")
-        summary = weekly.groupby("version").agg(
+        chart = precision_weeks_chart(weekly, t("week"), t("precision_at_k"), t("version"))
+        st.altair_chart(localised(chart, language), width="stretch")
+        summary = weekly.groupby("version", as_index=False).agg(
             weeks=("week", "nunique"), listed=("listed", "sum"), dropouts=("dropouts", "sum")
         )
-        summary["precision@k"] = (summary["dropouts"] / summary["listed"]).round(4)
-        st.dataframe(summary, width="stretch")
+        precision = summary["dropouts"] / summary["listed"].where(summary["listed"] > 0)
+        st.dataframe(
+            {
+                t("version"): summary["version"].astype(str),
+                t("weeks_tested"): summary["weeks"].map(lambda n: integer(n, language)),
+                t("listed"): summary["listed"].map(lambda n: integer(n, language)),
+                t("dropouts"): summary["dropouts"].map(lambda n: integer(n, language)),
+                t("precision_at_k"): precision.map(lambda p: percent(p, language)),
+            },
+            hide_index=True,
+            width="stretch",
+        )

@@ -1,6 +1,7 @@
-"""One student's page: risk over the weeks, this week's reasons and SHAP waterfall,
-absences per week, grades per period and subject, exams, past interviews and dismissals;
-the watch unit records an interview or dismisses the student here (saved at once)."""
+"""One student's page: the risk of leaving within the label's horizon over the weeks, this
+week's reasons and the waterfall of the risk in probability points, absences per week, grades
+per period and subject, exams, past interviews and dismissals; the watch unit records an
+interview or dismisses the student here (saved at once)."""
 
 import datetime as dt
 
@@ -9,9 +10,17 @@ import streamlit as st
 from pydantic import ValidationError
 
 from app_dashboard import runtime
-from app_dashboard.charts import absences_chart, risk_chart, waterfall_chart
+from app_dashboard.charts import (
+    absences_chart,
+    localised,
+    probability_steps,
+    risk_chart,
+    waterfall_chart,
+)
+from app_dashboard.formatting import MISSING, day, integer, percent, points
 from app_dashboard.plain import plain
-from app_dashboard.wording import vocabulary
+from app_dashboard.tables import exams_frame, grades_frame
+from app_dashboard.wording import text, vocabulary
 from serving.db.vocabulary import (
     INTERVIEW_SOLUTIONS,
     INTERVIEW_STATUSES,
@@ -69,12 +78,21 @@ if latest is not None:
     previous = record.history[1].risk if len(record.history) > 1 else None
     risk_column.metric(
         t("risk_now"),
-        f"{latest.risk:.0%}",
-        delta=None if previous is None else f"{(latest.risk - previous) * 100:+.1f} pts",
-        delta_color="inverse",
+        percent(latest.risk, language, digits=0),
+        # Streamlit draws the arrow from a leading "-": the French minus sign is given as one.
+        delta=None
+        if previous is None
+        else text(
+            "risk_change_week", language, points=points(latest.risk - previous, language)
+        ).replace("\u2212", "-", 1),
+        # Red when the risk rises, green when it falls, grey when it holds.
+        delta_color="off"
+        if previous is None or round(latest.risk - previous, 3) == 0
+        else "inverse",
+        help=t("risk_help"),
     )
-    rank_column.metric(t("rank_now"), f"{latest.rank}")
-    week_column.metric(t("week"), latest.week.strftime("%d/%m/%Y"))
+    rank_column.metric(t("rank_now"), integer(latest.rank, language))
+    week_column.metric(t("week"), day(latest.week, language))
     st.subheader(t("reasons_title"))
     for reason in latest.reasons:
         st.markdown(f"- {plain(reason.text_en if language == 'en' else reason.text_fr)}")
@@ -83,25 +101,44 @@ if latest is not None:
         [{"week": point.week, "risk": point.risk, "rank": point.rank} for point in record.history]
     )
     st.subheader(t("risk_title"))
-    st.altair_chart(risk_chart(history, t("week"), t("col_risk")), width="stretch")
+    st.altair_chart(
+        localised(risk_chart(history, t("week"), t("col_risk")), language), width="stretch"
+    )
 
     st.subheader(t("waterfall_title"))
     features_file = runtime.settings().features_file(latest.week.isoformat())
     try:
         if features_file is None:
             raise FileNotFoundError(latest.week.isoformat())
-        waterfall = get_student_waterfall(
-            store, actor, student_id, features_file, runtime.risk_model(latest.model_version)
-        )
+        model = runtime.risk_model(latest.model_version)
+        waterfall = get_student_waterfall(store, actor, student_id, features_file, model)
     except ServiceError as error:
         runtime.show_error(error)
     except Exception as error:  # no model or feature file reachable: say so, keep the page
         st.info(t("waterfall_unavailable", reason=type(error).__name__))
     else:
+        # The watch unit reads probabilities: each step from the risk before it to the risk
+        # after it, through the model's own calibration (the log-odds stay on the data
+        # scientist's fairness page).
+        to_risk = model.calibrator_.predict
+        steps = probability_steps(waterfall.steps, to_risk)
+        base_risk = float(to_risk([waterfall.base_value])[0])
         label = "label_en" if language == "en" else "label_fr"
-        st.caption(t("waterfall_help", risk=f"{waterfall.risk:.0%}"))
+        st.caption(
+            t(
+                "waterfall_help",
+                base=percent(base_risk, language),
+                risk=percent(waterfall.risk, language),
+            )
+        )
+        titles = {
+            "base": t("waterfall_base"),
+            "axis": t("waterfall_axis"),
+            "effect": t("waterfall_step"),
+            "indicator": t("indicator"),
+        }
         st.altair_chart(
-            waterfall_chart(waterfall.steps, waterfall.base_value, label, t("waterfall_base")),
+            localised(waterfall_chart(steps, base_risk, label, titles), language),
             width="stretch",
         )
 
@@ -121,36 +158,28 @@ if events is not None:
     with events_column:
         st.subheader(t("absences_title"))
         st.altair_chart(
-            absences_chart(
-                events.absences, t("justified"), t("unjustified"), t("week"), t("half_days")
+            localised(
+                absences_chart(
+                    events.absences, t("justified"), t("unjustified"), t("week"), t("half_days")
+                ),
+                language,
             ),
             width="stretch",
         )
     with grades_column:
         st.subheader(t("grades_title"))
-        st.dataframe(
-            events.grades.rename(
-                columns={
-                    "period": t("period"),
-                    "subject": t("subject"),
-                    "mean": t("mean"),
-                    "marks": t("marks"),
-                }
-            ),
-            hide_index=True,
-            width="stretch",
-        )
+        st.dataframe(grades_frame(events.grades, language), hide_index=True, width="stretch")
         st.subheader(t("exams_title"))
         if events.exams.empty:
             st.caption(t("no_exam"))
         else:
-            st.dataframe(events.exams, hide_index=True, width="stretch")
+            st.dataframe(exams_frame(events.exams, language), hide_index=True, width="stretch")
 
 st.subheader(t("interviews_title"))
 if not record.interviews:
     st.caption(t("no_interview"))
 for interview in reversed(record.interviews):
-    when = interview.interview_date.strftime("%d/%m/%Y") if interview.interview_date else "—"
+    when = day(interview.interview_date, language)
     line = f"**{vocabulary('status', interview.status, language)}** · {when}"
     if interview.solution:
         line += f" · {vocabulary('solution', interview.solution, language)}"
@@ -170,7 +199,7 @@ if record.dismissals:
         reason = (
             f"*{t('reason_withheld')}*"
             if dismissal.reason_withheld
-            else plain(dismissal.reason or "—")
+            else plain(dismissal.reason or MISSING)
         )
         st.markdown(
             f"{dismissal.week:%d/%m/%Y} · {reason} · "

@@ -9,6 +9,7 @@ import streamlit as st
 
 from app_dashboard import runtime
 from app_dashboard.exports import deferred_export
+from app_dashboard.formatting import day, number, percent
 from app_dashboard.navigation import page_path
 from app_dashboard.plain import plain_frame
 from app_dashboard.tables import (
@@ -66,7 +67,7 @@ week = week_column.selectbox(
     index=weeks.index(dt.date.fromisoformat(requested_week))
     if requested_week and requested_week in {w.isoformat() for w in weeks}
     else 0,
-    format_func=lambda day: day.strftime("%d/%m/%Y"),
+    format_func=lambda monday: day(monday, language),
 )
 st.session_state[runtime.UAI] = uai
 st.query_params["uai"] = uai
@@ -90,7 +91,7 @@ st.caption(
     t(
         "list_caption",
         name=view.establishment_name,
-        week=view.week.strftime("%d/%m/%Y"),
+        week=day(view.week, language),
         capacity=view.weekly_interview_capacity,
         model=view.model_version,
     )
@@ -112,26 +113,18 @@ chosen_classes = class_filter.multiselect(
 if chosen_classes:
     shown = shown[shown["class_id"].isin(chosen_classes)]
 
-columns = {
-    "rank": st.column_config.NumberColumn(t("col_rank"), width="small"),
-    "student": st.column_config.TextColumn(t("col_student")),
-    "level": st.column_config.TextColumn(t("col_level"), width="small"),
-    "class_id": st.column_config.TextColumn(t("col_class"), width="small"),
-    "risk": st.column_config.ProgressColumn(
-        t("col_risk"), format="percent", min_value=0.0, max_value=1.0, width="small"
-    ),
-    "risk_change": st.column_config.NumberColumn(t("col_change"), format="percent", width="small"),
-    "new_this_week": st.column_config.CheckboxColumn(t("col_new"), width="small"),
-    "reasons": st.column_config.TextColumn(t("col_reasons"), width="large"),
-    "status": st.column_config.TextColumn(t("col_status")),
-}
-threshold = f"{view.watch_threshold:.0%}" if view.watch_threshold is not None else "—"
+# The watched students (possibly many): a scrolling table of the same words and numbers as
+# the students to invite (`display_frame`), columns sized by what they hold.
+widths = {"col_rank": "small", "col_level": "small", "col_class": "small", "col_risk": "small",
+          "col_change": "small", "col_new": "small", "col_reasons": "large"}  # fmt: skip
+columns = {t(key): st.column_config.TextColumn(width=width) for key, width in widths.items()}
+threshold = percent(view.watch_threshold, language, digits=0)
 rule = view.follow_up_rule or DEFAULT_FOLLOW_UP
 follow_up_help = t(
     "tier_follow_up_help",
     held=rule.held_weeks,
     dismissed=rule.dismissal_weeks,
-    margin=f"{rule.risk_margin * 100:g}",
+    margin=number(rule.risk_margin * 100, language, digits=0),
 )
 for tier, title, help_text in (
     ("invite", t("tier_invite"), t("tier_invite_help")),
@@ -152,7 +145,7 @@ for tier, title, help_text in (
         st.table(follow_up_frame(plain_frame(part, from_data), language))
         continue
     st.dataframe(
-        part.loc[:, list(columns)],
+        display_frame(part, language),
         column_config=columns,
         hide_index=True,
         width="stretch",

@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from features.labels import HORIZON_WEEKS
 from serving.db.vocabulary import (
     AuditOutcome,
     FollowUpKind,
@@ -23,6 +24,7 @@ from serving.db.vocabulary import (
 )
 
 __all__ = [
+    "RISK_DESCRIPTION",
     "AuditEntryView",
     "DismissalView",
     "FollowUpRuleView",
@@ -35,6 +37,12 @@ __all__ = [
     "UserView",
     "WeekListView",
 ]
+
+
+RISK_DESCRIPTION = (
+    f"Calibrated probability that the student leaves school within {HORIZON_WEEKS} weeks "
+    "of the list's date (the label's horizon, features.labels.HORIZON_WEEKS), from 0 to 1."
+)
 
 
 class _View(BaseModel):
@@ -82,9 +90,12 @@ class FollowUpView(_View):
     )
     risk_then: float | None = Field(
         default=None,
-        description="The risk on the latest list at or before the decision's week, if any.",
+        description=f"The risk (of leaving within {HORIZON_WEEKS} weeks) on the latest list "
+        "at or before the decision's week, if any.",
     )
-    risk_now: float = Field(description="The risk this week.")
+    risk_now: float = Field(
+        description=f"The risk of leaving within {HORIZON_WEEKS} weeks on this week's list."
+    )
 
 
 class FollowUpRuleView(_View):
@@ -94,7 +105,8 @@ class FollowUpRuleView(_View):
     held_weeks: int = Field(description="Weeks in follow-up after an interview held.")
     dismissal_weeks: int = Field(description="Weeks in follow-up after a dismissal.")
     risk_margin: float = Field(
-        description="A rise of the risk since the decision that brings the student back."
+        description="A rise of the risk since the decision that brings the student back "
+        "(a difference of probabilities: 0.1 is 10 points)."
     )
 
 
@@ -111,8 +123,11 @@ class ListEntryView(_View):
     student_id: str
     last_name: str | None = None
     first_name: str | None = None
-    risk: float = Field(description="Calibrated probability of dropping out this school year.")
-    risk_change: float | None = Field(description="Change since last week's list, if listed.")
+    risk: float = Field(description=RISK_DESCRIPTION)
+    risk_change: float | None = Field(
+        description="Change of the risk since last week's list (a difference of "
+        "probabilities: 0.05 is 5 points), if listed then."
+    )
     new_this_week: bool
     interview_under_way: bool = Field(
         description="An interview is under way now (live: it may have started after the "
@@ -149,7 +164,7 @@ class RiskPointView(_View):
     model_version: str
     rank: int
     tier: ListTier
-    risk: float
+    risk: float = Field(description=RISK_DESCRIPTION)
     reasons: list[ReasonView]
     features_shown: dict[str, Any]
 

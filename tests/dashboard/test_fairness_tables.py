@@ -34,7 +34,8 @@ def test_numbers_and_intervals_follow_the_language() -> None:
     assert interval(0.28, 0.2, 0.36, "fr") == "0,28 [0,20 ; 0,36]"
     assert interval(0.28, 0.2, 0.36, "en") == "0.28 [0.20, 0.36]"
     assert interval(math.nan, 0.1, 0.2, "en") == "—"
-    assert percent_interval(0.0123, 0.011, 0.0135, "fr") == "1,2 % [1,1 ; 1,4]"
+    assert percent_interval(0.0123, 0.011, 0.0135, "fr") == "1,2\u202f% [1,1 ; 1,4]"
+    assert percent_interval(0.0123, 0.011, 0.0135, "en") == "1.2% [1.1, 1.4]"
     assert percent_interval(math.nan, None, None, "en") == "—"
 
 
@@ -42,10 +43,14 @@ def test_the_metrics_table_names_groups_and_puts_each_rate_with_its_interval() -
     french = metrics_table(GROUP_METRICS, "fr")
     assert list(french.columns) == ["Regroupement", "Groupe", "Élèves", "Décrocheurs",
                                     "Trop petit pour juger", "Rappel", "Précision"]  # fmt: skip
-    assert french.loc[0, "Groupe"] == "filles" and french.loc[0, "Rappel"] == "40,0 % [30,0 ; 50,0]"
-    assert bool(french.loc[1, "Trop petit pour juger"]) and french.loc[1, "Rappel"] == "—"
+    assert (
+        french.loc[0, "Groupe"] == "filles"
+        and french.loc[0, "Rappel"] == "40,0\u202f% [30,0 ; 50,0]"
+    )
+    assert french.loc[1, "Trop petit pour juger"] == "oui" and french.loc[1, "Rappel"] == "—"
+    assert french.loc[0, "Trop petit pour juger"] == "non"
     english = metrics_table(GROUP_METRICS, "en")
-    assert english.loc[0, "Group"] == "girls" and english.loc[0, "Recall"] == "40.0 % [30.0, 50.0]"
+    assert english.loc[0, "Group"] == "girls" and english.loc[0, "Recall"] == "40.0% [30.0, 50.0]"
 
 
 def test_no_table_shows_a_raw_field_name() -> None:
@@ -104,7 +109,7 @@ def test_no_table_shows_a_raw_field_name() -> None:
         assert not any(str(value).count("_") for value in table.to_numpy().ravel())
     disparities, differences, proxies = tables[1], tables[2], tables[3]
     assert disparities.loc[0, "Verdict"] == "within the band"
-    assert disparities.loc[0, "Ratio [95 % CI]"] == "1.19 [1.03, 1.37]"
+    assert disparities.loc[0, "Ratio [95% CI]"] == "1.19 [1.03, 1.37]"
     assert differences.loc[0, "Highest contribution"] == "boys (0.02)"
     assert proxies.loc[0, "Sensitive attribute"] == "Scholarship holder"
 
@@ -119,15 +124,15 @@ def test_the_model_card_tables_read_as_sentences() -> None:
     assert list(performance["Modèle"]) == [
         "LightGBM (modèle en service)", "Règle ABC (absences, comportement, notes)"
     ]  # fmt: skip
-    assert performance.loc[0, "Précision à la capacité"] == "12,9 % [11,5 ; 14,3]"
+    assert performance.loc[0, "Précision à la capacité"] == "12,9\u202f% [11,5 ; 14,3]"
     assert performance.loc[0, "ROC-AUC"] == "0,897"
     gate = out_of_band_table([{"grouping": "track", "group": "vocational", "reference": "college",
                                "metric": "recall", "ratio": 0.64, "ratio_low": 0.52,
                                "ratio_high": 0.78, "ci_outside_band": True}], "en")  # fmt: skip
     assert gate.iloc[0].tolist()[1:] == ["vocational", "Recall", "collège", "0.64 [0.52, 0.78]",
-                                          True]  # fmt: skip
+                                          "yes"]  # fmt: skip
     data = training_data_table({"cv": "temporal", "data_sha256": "7c27", "lr": "0.02"}, "fr")
     assert data.to_dict("records") == [
         {"Élément": "Empreinte de l'extraction (SHA-256)", "Valeur": "7c27"},
-        {"Élément": "Évaluation", "Valeur": "temporal"},
+        {"Élément": "Évaluation", "Valeur": "temporelle (années suivantes)"},
     ]

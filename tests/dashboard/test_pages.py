@@ -4,6 +4,7 @@ refused, and that a watch unit cannot reach another establishment by URL or sess
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 from sqlalchemy import select
@@ -15,6 +16,12 @@ from tests.dashboard.conftest import app_as, shown, texts
 from tests.dashboard.world import PASSWORD
 
 STUDENT_PAGE = "views/student.py"
+
+
+def as_number(shown: str) -> float:
+    """A number as a French page writes it (« 51,8 % », « −1 234,5 »), back to a float."""
+    text = shown.replace("\u202f", "").replace("%", "").replace("\u2212", "-").strip()
+    return float(text.replace(",", "."))
 
 
 def button(app, label):
@@ -66,16 +73,18 @@ def test_the_list_shows_both_tiers_with_reasons_and_statuses(store, world):
     invite = app.table[0].value
     assert [int(rank) for rank in invite["Rang"]] == [1, 2, 3, 4]
     assert invite["Raisons"].str.len().min() > 10  # sentences, not feature codes
-    risks = [float(risk.split()[0]) for risk in invite["Risque"]]
+    risks = [as_number(risk) for risk in invite["Risque à 26 semaines"]]
     assert risks == sorted(risks, reverse=True)
-    watch = app.dataframe[0].value
-    assert list(watch["rank"]) == list(range(5, 5 + len(watch)))
-    assert watch["risk"].max() <= min(risks) / 100
+    assert all(risk.endswith("\u202f%") for risk in invite["Risque à 26 semaines"])
+    watch = app.dataframe[0].value  # the same words and numbers as the students to invite
+    assert [int(rank) for rank in watch["Rang"]] == list(range(5, 5 + len(watch)))
+    assert max(as_number(risk) for risk in watch["Risque à 26 semaines"]) <= min(risks)
+    assert not (watch == "None").any().any()
     # A level filter keeps only that level's students.
     levels = app.multiselect(key="filter_levels").options
     app.multiselect(key="filter_levels").select(levels[0])
     app.run()
-    assert all((frame.value["level"] == levels[0]).all() for frame in app.dataframe)
+    assert all((frame.value["Niveau"] == levels[0]).all() for frame in app.dataframe)
     assert all((table.value["Niveau"] == levels[0]).all() for table in app.table)
     # Exports are offered (CSV and a printable page).
     assert {b.label for b in app.get("download_button")} == {
@@ -102,7 +111,7 @@ def test_a_student_held_last_week_is_in_follow_up_and_the_slot_goes_to_the_next(
     assert (row["Décision"], row["Solution proposée"]) == ("entretien tenu", "tutorat")
     held_on = world.weeks[0] + dt.timedelta(days=1)
     assert row["Date"] == held_on.strftime("%d/%m/%Y")
-    assert " → " in row["Risque alors → maintenant"]
+    assert " → " in row["Risque à 26 semaines, alors → maintenant"]
     captions = " ".join(c.value for c in app.caption)
     assert "prochaine liste hebdomadaire" in captions
 
@@ -179,7 +188,15 @@ def test_student_page_shows_the_record_and_saves_an_interview_at_once(store, wor
     ):
         assert heading in headings
     assert not app.info, [i.value for i in app.info]  # the waterfall and events are there
-    assert len(app.get("vega_lite_chart")) == 3  # risk, waterfall, absences
+    charts = app.get("vega_lite_chart")
+    assert len(charts) == 3  # risk, waterfall, absences
+    # The waterfall speaks in probability, in the page's language, from the reference risk.
+    waterfall = json.loads(charts[1].proto.spec)
+    bars = waterfall["layer"][0]["encoding"]
+    assert (bars["x"]["field"], bars["x"]["title"]) == ("risk_start", "Risque à 26 semaines")
+    assert waterfall["config"]["locale"]["number"]["percent"] == "\u202f%"
+    assert "log-odds" not in json.dumps(waterfall)
+    assert "Risque de décrochage d'ici 26 semaines" in [m.label for m in app.metric]
 
     app.selectbox(key="new_status").set_value("invited")
     app.text_area(key="new_notes").input("Rendez-vous proposé mardi")
@@ -259,15 +276,17 @@ def test_inspector_fairness_page_marks_the_band_and_small_groups(store, world):
     assert not app.exception
     shown = texts(app)
     assert "Contrôle d'équité : échoué" in shown
-    assert "Zone acceptable 0,8–1,25" in shown
-    assert "effectif trop faible" in shown
+    assert "Zone acceptable 0,80–1,25" in shown
+    assert "Trop petits pour juger : " in shown
     assert len(app.get("vega_lite_chart")) == 1
     headings = [s.value for s in app.subheader]
     assert "Variables de substitution (proxys)" in headings
     assert "Familles de raisons par groupe" in headings
     metrics = app.dataframe[0].value  # read as an inspector reads it: no raw field name
     assert "Rappel" in metrics.columns and not any("_" in c for c in metrics.columns)
-    assert metrics.loc[metrics["Groupe"] == "filles", "Rappel"].item() == "40,0 % [30,0 ; 50,0]"
+    assert (
+        metrics.loc[metrics["Groupe"] == "filles", "Rappel"].item() == "40,0\u202f% [30,0 ; 50,0]"
+    )
 
 
 def test_inspector_model_card_and_audit_log(store, world):
@@ -285,10 +304,11 @@ def test_inspector_model_card_and_audit_log(store, world):
     app.run()
     assert not app.exception
     log = app.dataframe[0].value
-    assert {"read_list", "login"} & set(log["action"])
+    assert {"lecture d'une liste", "connexion"} & set(log["Action"])
+    assert not any("_" in action for action in log["Action"])
     app.multiselect(key="audit_outcomes").select("denied")
     app.run()
-    assert set(app.dataframe[0].value["outcome"]) <= {"refusé"}
+    assert set(app.dataframe[0].value["Résultat"]) <= {"refusé"}
 
 
 def test_data_scientist_models_and_drift_pages(store, world):
@@ -298,21 +318,25 @@ def test_data_scientist_models_and_drift_pages(store, world):
     assert app.title[0].value == "Modèles"
     versions = app.dataframe[0].value
     assert list(versions["Version"]) == ["2", "1"]
-    assert "precision_at_k" in versions.columns
+    assert {"Précision à la capacité", "Score de Brier", "Groupes jugés (équité)"} <= set(
+        versions.columns
+    )
+    assert not any("_" in column or "." in column for column in versions.columns)
+    assert versions["Score de Brier"].iloc[0] == "0,041"
     assert len(app.get("vega_lite_chart")) == 1  # precision@k over the weeks
     summary = app.dataframe[1].value
-    assert len(summary) == 2 and (summary["weeks"] == 6).all()
+    assert len(summary) == 2 and (summary["Semaines testées"] == "6").all()
     assert any(b.label == "Ouvrir l'interface MLflow" for b in app.get("link_button"))
 
     app.switch_page("views/drift.py")
     app.run()
     assert not app.exception
     drift = app.dataframe[0].value
-    assert len(drift) > 30 and drift["PSI"].is_monotonic_decreasing
+    assert len(drift) > 30 and drift["PSI"].map(as_number).is_monotonic_decreasing
     assert app.error or app.success
     # Against the sample of training rows the champion's run logged (no file configured).
     caption = shown(app.caption[0].value)  # the champion's rows at the nearest time of year
-    assert "vigie-dropout/1" in caption and "2025-11-24" in caption
+    assert "vigie-dropout/1" in caption and "24/11/2025" in caption
 
 
 def test_each_role_is_offered_its_own_pages_only(store, world):

@@ -101,8 +101,8 @@ def test_display_frame_reads_as_percentages_with_translated_headers() -> None:
     frame = list_frame(VIEW, CLASSES, "en")
     shown = display_frame(frame[frame["tier"] != "follow_up"], "en")
     assert list(shown.columns)[:2] == ["Rank", "Student"]
-    assert list(shown["Risk"]) == ["61.0 %", "30.0 %"]
-    assert list(shown["Change"]) == ["+5.0 %", "—"]
+    assert list(shown["Risk within 26 weeks"]) == ["61.0%", "30.0%"]
+    assert list(shown["Change (points)"]) == ["+5.0\u202fpts", "—"]
     assert list(shown["New"]) == ["", "new"]
     assert "Decision" not in shown.columns
 
@@ -118,17 +118,25 @@ def test_follow_up_frame_shows_the_decision_date_solution_and_risk_then_and_now(
             "Décision": "entretien tenu",
             "Date": "24/11/2026",
             "Solution proposée": "tutorat",
-            "Risque alors → maintenant": "65.0 % → 72.0 %",
+            "Risque à 26 semaines, alors → maintenant": "65,0\u202f% → 72,0\u202f%",
             "Suivi": "—",
         }
     ]
 
 
+def test_the_english_csv_has_commas_and_decimal_points() -> None:
+    data = csv_bytes(list_frame(VIEW, CLASSES, "en"), "en").decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(data)))
+    assert rows[0]["Risk within 26 weeks (%)"] == "61.0" and rows[0]["Part"] == "To invite"
+
+
 def test_csv_export_opens_in_a_spreadsheet_with_french_headers() -> None:
     data = csv_bytes(list_frame(VIEW, CLASSES, "fr"), "fr")
     assert data.startswith("\ufeff".encode())
-    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
-    assert rows[0]["Élève"] == "Nom1 Léa" and rows[0]["Risque"] == "61.0"
+    # As a French spreadsheet writes and reads it: semicolons, decimal commas.
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0]["Élève"] == "Nom1 Léa" and rows[0]["Risque à 26 semaines (%)"] == "61,0"
+    assert rows[0]["Évolution depuis la liste précédente (points)"] == "5,0"
     assert [row["Partie"] for row in rows] == ["À inviter", "À surveiller", "En suivi"]
     assert rows[1]["Raisons"] == "5 retards en 4 semaines"
     assert (rows[2]["Décision"], rows[2]["Date"], rows[2]["Solution proposée"]) == (
@@ -136,7 +144,10 @@ def test_csv_export_opens_in_a_spreadsheet_with_french_headers() -> None:
         "2026-11-24",
         "tutorat",
     )
-    assert (rows[2]["Risque alors"], rows[2]["Risque"]) == ("65.0", "72.0")
+    assert (
+        rows[2]["Risque à 26 semaines à la décision (%)"],
+        rows[2]["Risque à 26 semaines (%)"],
+    ) == ("65,0", "72,0")
     assert rows[0]["Décision"] == ""
 
 
@@ -147,7 +158,7 @@ def test_printable_page_escapes_and_holds_the_three_parts() -> None:
     assert page.count("class=decision") == 3
     assert "5 retards en 4 semaines" in page
     assert "entretien tenu" in page and "24/11/2026" in page and "tutorat" in page
-    assert "65.0 % → 72.0 %" in page
+    assert "65,0\u202f% → 72,0\u202f%" in page
 
 
 def test_every_label_exists_in_both_languages_and_every_used_key_is_defined() -> None:

@@ -102,6 +102,10 @@ def _register(model, frame: pd.DataFrame, tracking_uri: str, weeks, uais) -> Non
                     "lightgbm.recall_at_k": 0.2,
                     "lightgbm.roc_auc": 0.85,
                     "lightgbm.pr_auc": 0.3,
+                    "lightgbm.brier": 0.041,
+                    "lightgbm.ece": 0.012,
+                    "fairness.judged_groups": 6,
+                    "fairness.too_small_groups": 2,
                 }
             )
             comparison = {

@@ -74,11 +74,11 @@ def test_the_weekly_list_export_neutralises_names_and_reasons() -> None:
         written_at=dt.datetime(2025, 3, 3, 6, tzinfo=dt.UTC),
     )
     data = csv_bytes(list_frame(view, None, "fr"), "fr").decode("utf-8-sig")
-    [row] = list(csv.DictReader(io.StringIO(data)))
+    [row] = list(csv.DictReader(io.StringIO(data), delimiter=";"))
     assert row["Élève"] == "'" + ATTACKS[0] + " Léa"
     assert row["Raisons"] == "'@5 retards"
     assert row["Niveau"] == "'-3e" and row["Classe"] == "'=A1"
-    assert row["Évolution"] == "-5.0"  # a number stays a number
+    assert row["Évolution depuis la liste précédente (points)"] == "-5,0"  # a number stays one
     for line in data.splitlines()[1:]:
-        for cell in next(csv.reader([line])):
+        for cell in next(csv.reader([line], delimiter=";")):
             assert not cell.startswith(("=", "+", "@", "\t", "\r")), cell

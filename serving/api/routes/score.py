@@ -36,6 +36,7 @@ from serving.scoring import (
     score_posted,
 )
 from serving.services.inputs import IsoDate
+from serving.services.views import RISK_DESCRIPTION
 
 __all__ = ["PATH", "SCORE_MAX_BODY_BYTES", "ScoreRequest", "ScoreResponse", "router"]
 
@@ -110,7 +111,7 @@ class StudentScore(BaseModel):
     uai: str
     level: str | None = None
     class_id: str | None = None
-    risk: float = Field(description="Calibrated probability of dropping out this school year.")
+    risk: float = Field(description=RISK_DESCRIPTION)
     raw_score: float = Field(description="The model's margin (orders students by risk).")
     reasons: list[ScoredReason] = Field(description="Up to three reasons raising the risk.")
     protective: list[ScoredReason] = Field(description="Up to three protective factors.")

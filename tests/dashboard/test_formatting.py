@@ -1,0 +1,148 @@
+"""Words and numbers as the pages write them: numbers in the page's language, no code and no
+missing value printed by Python, the risk named with its horizon, the waterfall in
+probability."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.special import expit
+
+from app_dashboard.charts import probability_steps, waterfall_chart
+from app_dashboard.formatting import (
+    MISSING,
+    day,
+    integer,
+    is_missing,
+    mark,
+    number,
+    percent,
+    percent_interval,
+    points,
+)
+from app_dashboard.tables import audit_frame, exams_frame, grades_frame
+from app_dashboard.wording import LABELS, metric_label, text, vocabulary
+from features.contract import CODES
+from features.labels import HORIZON_WEEKS
+
+NNBSP = "\u202f"
+
+
+def test_numbers_follow_the_language() -> None:
+    assert percent(0.518, "fr") == f"51,8{NNBSP}%" and percent(0.518, "en") == "51.8%"
+    assert percent(0.4033, "en") == "40.3%" and percent(1.0, "fr", digits=0) == f"100{NNBSP}%"
+    assert mark(3.5, "fr") == "3,5/20" and mark(3.5, "en") == "3.5/20"
+    assert integer(2000, "fr") == f"2{NNBSP}000" and integer(2000, "en") == "2,000"
+    assert number(-1234.5, "fr", 1) == f"\u22121{NNBSP}234,5" and number(-1234.5, "en", 1) == (
+        "-1,234.5"
+    )
+    assert number(-0.0001, "en") == "0.00"  # no "-0.00"
+    assert points(0.032, "fr") == f"+3,2{NNBSP}pts" and points(-0.05, "en") == f"-5.0{NNBSP}pts"
+    assert percent_interval(0.1, 0.05, None, "en") == "10.0% [5.0, —]"
+    assert day(dt.date(2026, 11, 30), "en") == "30/11/2026"
+
+
+@pytest.mark.parametrize("missing", [None, math.nan, np.float64("nan"), pd.NA, pd.NaT])
+def test_a_missing_value_is_a_dash_never_none_or_nan(missing: object) -> None:
+    assert is_missing(missing)
+    for language in ("fr", "en"):
+        for shown in (
+            number(missing, language),
+            percent(missing, language),
+            points(missing, language),
+            mark(missing, language),
+            integer(missing, language),
+            day(missing, language),
+            vocabulary("subject", missing, language),
+        ):
+            assert shown == MISSING
+    assert not is_missing(0) and not is_missing("") and not is_missing("None of it")
+
+
+def test_the_risk_is_named_with_its_horizon_in_both_languages() -> None:
+    for key in ("risk_now", "col_risk", "csv_risk", "waterfall_axis"):
+        french, english = LABELS[key]
+        assert f"{HORIZON_WEEKS} semaines" in french, key
+        assert f"{HORIZON_WEEKS} weeks" in english, key
+    assert "cette semaine" not in text("risk_now", "fr")
+
+
+@pytest.mark.parametrize("kind", ["level", "track", "exam", "exam_result"])
+def test_every_code_of_the_data_contract_has_words(kind: str) -> None:
+    codes = CODES[kind]
+    for code in codes:
+        for language in ("fr", "en"):
+            assert "_" not in vocabulary(kind, code, language), (kind, code)
+    assert vocabulary("level", "Tle_pro", "fr") == "terminale professionnelle"
+
+
+def test_subjects_read_as_names_and_an_unknown_code_loses_its_underscores() -> None:
+    assert vocabulary("subject", "economie_gestion", "fr") == "économie-gestion"
+    assert vocabulary("subject", "prevention_sante_environnement", "en") == (
+        "health, safety and environment"
+    )
+    assert vocabulary("subject", "atelier_theatre", "fr") == "atelier theatre"
+
+
+def test_metric_keys_have_headers() -> None:
+    assert metric_label("brier", "fr") == "Score de Brier"
+    assert metric_label("ece", "en") == "Calibration error (ECE)"
+    assert metric_label("fairness.judged_groups", "fr") == "Groupes jugés (équité)"
+    assert metric_label("fairness.new_count", "en") == "new count"  # no dotted key shown
+
+
+def test_grades_exams_and_audit_tables_show_no_code() -> None:
+    grades = pd.DataFrame(
+        {"period": [1, 2], "subject": ["economie_gestion", "francais"], "mean": [3.5, None],
+         "marks": [4, 0]}
+    )  # fmt: skip
+    shown = grades_frame(grades, "fr")
+    assert list(shown.columns) == ["Période", "Matière", "Moyenne /20", "Notes"]
+    assert shown.iloc[0].tolist() == ["1", "économie-gestion", "3,5/20", "4"]
+    assert shown.iloc[1].tolist() == ["2", "français", MISSING, "0"]
+    exams = pd.DataFrame(
+        {"date": [pd.Timestamp("2026-07-03")], "exam": ["bac_pro"], "result": ["fail"],
+         "score": [np.nan]}
+    )  # fmt: skip
+    assert exams_frame(exams, "en").iloc[0].tolist() == [
+        "03/07/2026", "vocational baccalauréat", "failed", MISSING,
+    ]  # fmt: skip
+    entries = pd.DataFrame(
+        {"id": [1], "at": [pd.Timestamp("2026-11-30 08:01:02")], "username": [None],
+         "role": ["data_scientist"], "action": ["read_student_events"], "outcome": ["denied"],
+         "student_id": [None], "uai": ["0350023K"], "model_version": [None], "detail": ["x"]}
+    )  # fmt: skip
+    audit = audit_frame(entries, "fr")
+    assert audit.iloc[0].tolist() == [
+        "30/11/2026 08:01:02", MISSING, "science des données", "lecture des absences et notes",
+        "refusé", MISSING, "0350023K", MISSING, "x",
+    ]  # fmt: skip
+    assert "id" not in audit.columns
+
+
+def test_the_waterfall_speaks_in_probability_from_the_reference_to_the_students_risk() -> None:
+    steps = pd.DataFrame(
+        {"feature": ["lates_4w", "grade_mean_ytd"], "label_fr": ["Retards", "Moyenne"],
+         "label_en": ["Lates", "Mean"], "contribution": [1.5, -0.5]}
+    )  # fmt: skip
+    base = -2.0
+    steps["end"] = base + steps["contribution"].cumsum()
+    steps["start"] = steps["end"] - steps["contribution"]
+    shown = probability_steps(steps, expit)
+    assert shown["risk_start"].iloc[0] == pytest.approx(expit(base))
+    assert shown["risk_end"].iloc[-1] == pytest.approx(expit(base + 1.0))
+    # The steps chain, and add up to the student's risk minus the reference risk.
+    assert shown["risk_start"].iloc[1] == pytest.approx(shown["risk_end"].iloc[0])
+    assert shown["points"].sum() == pytest.approx(expit(base + 1.0) - expit(base))
+    assert shown["points"].iloc[0] > 0 > shown["points"].iloc[1]
+    titles = {"base": "Risque de référence", "axis": "Risque à 26 semaines",
+              "effect": "Effet (points)", "indicator": "Indicateur"}  # fmt: skip
+    spec = waterfall_chart(shown, float(expit(base)), "label_fr", titles).to_dict()
+    bars = spec["layer"][0]["encoding"]
+    assert bars["x"]["field"] == "risk_start" and bars["x2"]["field"] == "risk_end"
+    assert bars["x"]["title"] == "Risque à 26 semaines" and bars["x"]["axis"]["format"] == "%"
+    assert "log-odds" not in str(spec)
