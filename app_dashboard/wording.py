@@ -130,6 +130,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "col_change": ("Évolution (points)", "Change (points)"),
     "col_new": ("Nouveau", "New"),
     "col_reasons": ("Raisons", "Reasons"),
+    "col_context": ("Dont contexte (points)", "Of which context (points)"),
     "col_status": ("Suivi", "Follow-up"),
     "csv_risk": (
         f"Risque à {HORIZON_WEEKS} semaines (%)",
@@ -138,6 +139,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "csv_risk_change": (
         "Évolution depuis la liste précédente (points)",
         "Change since the last list (points)",
+    ),
+    "csv_context": (
+        "Dont contexte : points de risque dus au niveau, à la voie, à l'établissement",
+        "Of which context: risk points from the level, track, establishment",
     ),
     "csv_risk_then": (
         f"Risque à {HORIZON_WEEKS} semaines à la décision (%)",
@@ -176,6 +181,18 @@ LABELS: dict[str, tuple[str, str]] = {
     "risk_change_week": ("{points} depuis la liste précédente", "{points} since the last list"),
     "rank_now": ("Rang", "Rank"),
     "reasons_title": ("Pourquoi cet élève ?", "Why this student?"),
+    "no_reason": (
+        "Aucun signal propre à l'élève ne pèse assez pour être cité.",
+        "No signal of the student's own weighs enough to be named.",
+    ),
+    "context_unknown": (
+        "Contexte (niveau, voie, établissement) : poids non conservé pour cette semaine (—).",
+        "Context (level, track, establishment): weight not kept for this week (—).",
+    ),
+    "context_weight": (
+        "Contexte (niveau, voie, établissement) : {points} de risque ({without} sans le contexte)",
+        "Context (level, track, establishment): {points} of risk ({without} without the context)",
+    ),
     "absences_title": ("Absences par semaine", "Absences per week"),
     "justified": ("justifiées", "justified"),
     "unjustified": ("non justifiées", "unjustified"),

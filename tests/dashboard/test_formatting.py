@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from scipy.special import expit
 
-from app_dashboard.charts import probability_steps, waterfall_chart
+from app_dashboard.charts import waterfall_chart
 from app_dashboard.formatting import (
     MISSING,
     day,
@@ -28,6 +28,8 @@ from app_dashboard.tables import audit_frame, exams_frame, grades_frame
 from app_dashboard.wording import LABELS, metric_label, text, vocabulary
 from features.contract import CODES
 from features.labels import HORIZON_WEEKS
+from models.contributions import BASE_VALUE
+from serving.services.dashboard_explain import waterfall_frame
 
 NNBSP = "\u202f"
 
@@ -125,20 +127,18 @@ def test_grades_exams_and_audit_tables_show_no_code() -> None:
 
 
 def test_the_waterfall_speaks_in_probability_from_the_reference_to_the_students_risk() -> None:
-    steps = pd.DataFrame(
-        {"feature": ["lates_4w", "grade_mean_ytd"], "label_fr": ["Retards", "Moyenne"],
-         "label_en": ["Lates", "Mean"], "contribution": [1.5, -0.5]}
-    )  # fmt: skip
+    # The one code path: the service's steps (risk_start, risk_end, points, signal), drawn
+    # as they are; the dashboard computes no probability of its own.
     base = -2.0
-    steps["end"] = base + steps["contribution"].cumsum()
-    steps["start"] = steps["end"] - steps["contribution"]
-    shown = probability_steps(steps, expit)
+    row = pd.Series({"lates_4w": 1.5, "level": 0.4, "grade_mean_ytd": -0.5, BASE_VALUE: base})
+    values = pd.Series({"lates_4w": 6.0, "level": "2nde", "grade_mean_ytd": 13.0})
+    shown = waterfall_frame(row, values, top=10, calibrate=expit)
     assert shown["risk_start"].iloc[0] == pytest.approx(expit(base))
-    assert shown["risk_end"].iloc[-1] == pytest.approx(expit(base + 1.0))
+    assert shown["risk_end"].iloc[-1] == pytest.approx(expit(base + 1.4))
     # The steps chain, and add up to the student's risk minus the reference risk.
     assert shown["risk_start"].iloc[1] == pytest.approx(shown["risk_end"].iloc[0])
-    assert shown["points"].sum() == pytest.approx(expit(base + 1.0) - expit(base))
-    assert shown["points"].iloc[0] > 0 > shown["points"].iloc[1]
+    assert shown["points"].sum() == pytest.approx(expit(base + 1.4) - expit(base))
+    assert list(shown["signal"]) == ["own", "own", "context"]
     titles = {"base": "Risque de référence", "axis": "Risque à 26 semaines",
               "effect": "Effet (points)", "indicator": "Indicateur"}  # fmt: skip
     spec = waterfall_chart(shown, float(expit(base)), "label_fr", titles).to_dict()
@@ -146,3 +146,7 @@ def test_the_waterfall_speaks_in_probability_from_the_reference_to_the_students_
     assert bars["x"]["field"] == "risk_start" and bars["x2"]["field"] == "risk_end"
     assert bars["x"]["title"] == "Risque à 26 semaines" and bars["x"]["axis"]["format"] == "%"
     assert "log-odds" not in str(spec)
+    # Own signals red (raise) or blue (lower); the context grey, apart from the reasons.
+    data = next(iter(spec["datasets"].values()))
+    assert [d["direction"] for d in data] == ["+", "−", "context"]
+    assert bars["color"]["scale"]["range"][2] == "#9aa5b1"
