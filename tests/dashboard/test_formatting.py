@@ -150,3 +150,28 @@ def test_the_waterfall_speaks_in_probability_from_the_reference_to_the_students_
     data = next(iter(spec["datasets"].values()))
     assert [d["direction"] for d in data] == ["+", "−", "context"]
     assert bars["color"]["scale"]["range"][2] == "#9aa5b1"
+
+
+def test_reasons_dashboard_and_fairness_report_write_numbers_through_one_module() -> None:
+    from models.reason_wording import context_text, format_percent, format_value, weight_text
+    from training.fairness.report import _bounds, _interval
+    from wording import numbers
+
+    assert percent is numbers.percent and number is numbers.number  # the dashboard's layer
+    # One « % » in French: the narrow no-break space, in the reasons as on the pages.
+    assert format_percent(0.518, "fr") == percent(0.518, "fr") == "51,8\u202f%"
+    assert format_percent(0.518, "en") == percent(0.518, "en") == "51.8%"
+    assert format_value("unjustified_absence_rate_4w", 0.23, "fr") == "23\u202f%"
+    for sentence in (weight_text(0.123, 0.19, "fr"), context_text(0.057, 0.256, "fr")):
+        assert "\u202f%" in sentence and "\u00a0%" not in sentence
+    # The fairness report: the report's language, a dash when missing.
+    row = pd.Series({"recall": 0.123, "recall_low": 0.101, "recall_high": None})
+    assert _interval(row, "recall", "fr") == (
+        "12,3\u202f% <span class=small>[10,1\u202f% ; —]</span>"
+    )
+    assert _interval(row, "recall", "en") == "12.3% <span class=small>[10.1%, —]</span>"
+    assert (
+        _bounds(0.8, 1.25, "fr") == "[0,80 ; 1,25]" and _bounds(0.8, 1.25, "en") == "[0.80, 1.25]"
+    )
+    with pytest.raises(ValueError, match="language"):
+        numbers.percent(0.5, "de")
