@@ -9,6 +9,7 @@ import html
 
 import pandas as pd
 
+from app_dashboard.audit_wording import audit_detail
 from app_dashboard.formatting import MISSING, day, integer, is_missing, mark, percent, points
 from app_dashboard.wording import Language, text, vocabulary
 from serving.csv_safety import safe_frame
@@ -369,7 +370,6 @@ _AUDIT_COLUMNS: tuple[tuple[str, str, str | None], ...] = (
     ("student_id", "audit_student", None),
     ("uai", "audit_uai", None),
     ("model_version", "audit_model", None),
-    ("detail", "audit_detail", None),
 )
 
 
@@ -384,10 +384,17 @@ def audit_frame(entries: pd.DataFrame, language: Language) -> pd.DataFrame:
             return pd.Timestamp(value).strftime("%d/%m/%Y %H:%M:%S")  # type: ignore[arg-type]
         return MISSING if is_missing(value) else str(value)
 
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         {
             text(key, language): [cell(column, kind, value) for value in entries[column]]
             for column, key, kind in _AUDIT_COLUMNS
-            if column in entries
+            if column in entries and column != "detail"
         }
     )
+    if "detail" in entries:  # the services' English templates, worded at display time
+        actions = entries["action"] if "action" in entries else [None] * len(entries)
+        frame[text("audit_detail", language)] = [
+            audit_detail(action, detail, language)
+            for action, detail in zip(actions, entries["detail"], strict=True)
+        ]
+    return frame

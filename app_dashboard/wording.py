@@ -20,6 +20,7 @@ __all__ = [
     "METRICS",
     "RATE_METRICS",
     "Language",
+    "aliases_text",
     "metric_label",
     "text",
     "vocabulary",
@@ -317,7 +318,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "version": ("Version", "Version"),
     "aliases": ("Alias", "Aliases"),
     "created": ("Créée le", "Created"),
-    "champion_vs_challenger": ("Champion contre challenger", "Champion vs challenger"),
+    "champion_vs_challenger": (
+        "Modèle en service (champion) contre modèle candidat (challenger)",
+        "Model in service (champion) vs candidate model (challenger)",
+    ),
     "no_challenger": (
         "Pas de comparaison possible : {reason}",
         "No comparison possible: {reason}",
@@ -443,6 +447,10 @@ _VOCABULARY: dict[str, dict[str, tuple[str, str]]] = {
         "moderate": ("modérée", "moderate"),
         "major": ("forte", "major"),
     },
+    "alias": {
+        "champion": ("en service (champion)", "in service (champion)"),
+        "challenger": ("candidat (challenger)", "candidate (challenger)"),
+    },
     "outcome": {"allowed": ("autorisé", "allowed"), "denied": ("refusé", "denied")},
     "tier": {
         "invite": ("à inviter", "to invite"),
@@ -543,6 +551,12 @@ def vocabulary(kind: str, word: object, language: Language) -> str:
     if pair is None:
         return str(word).replace("_", " ")
     return pair[1] if language == "en" else pair[0]
+
+
+def aliases_text(aliases: object, language: Language) -> str:
+    """A model version's aliases as words (« en service (champion) »); a dash for none."""
+    words = [vocabulary("alias", alias, language) for alias in (aliases or ())]  # type: ignore[attr-defined]
+    return ", ".join(words) or MISSING
 
 
 def metric_label(name: str, language: Language) -> str:

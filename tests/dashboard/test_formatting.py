@@ -175,3 +175,47 @@ def test_reasons_dashboard_and_fairness_report_write_numbers_through_one_module(
     )
     with pytest.raises(ValueError, match="language"):
         numbers.percent(0.5, "de")
+
+
+def test_the_audit_details_written_by_the_services_read_in_both_languages() -> None:
+    entries = pd.DataFrame(
+        {"at": [pd.Timestamp("2026-11-30 08:01:02")] * 5, "username": ["a"] * 5,
+         "role": ["admin"] * 5,
+         "action": ["write_week_lists", "read_list", "add_user", "update_interview", "login"],
+         "outcome": ["allowed"] * 5,
+         "detail": [
+             "by vigie score (OS user ops); week 2026-11-30: 3 establishments, 1200 entries "
+             "(6 to invite, 30 to watch, 4 in follow-up); follow-up rule: held 6 weeks, "
+             "dismissed 4 weeks, risk margin 0.1",
+             "week 2026-11-30, 24 students", "cpe.lycee as watch_unit",
+             "interview 3: invited -> held", None,
+         ]}
+    )  # fmt: skip
+    french = audit_frame(entries, "fr")["Détail"].tolist()
+    assert french == [
+        "par vigie score (utilisateur système ops) ; semaine du 30/11/2026 : 3 établissements, "
+        "1\u202f200 élèves (6 à inviter, 30 à surveiller, 4 en suivi) ; suivi : 6 semaines "
+        "après un entretien, 4 après un écart, retour au-delà de 10 points de hausse",
+        "semaine du 30/11/2026, 24 élèves",
+        "cpe.lycee, rôle cellule de veille",
+        "entretien 3 : invité → entretien tenu",
+        MISSING,
+    ]
+    english = audit_frame(entries, "en")["Detail"].tolist()
+    assert english[1:4] == [
+        "week of 30/11/2026, 24 students", "cpe.lycee, role watch unit",
+        "interview 3: invited → held",
+    ]  # fmt: skip
+    assert "1,200 students" in english[0]
+    # No raw code on either page: no store status, role or ISO date left.
+    for cell in french + english:
+        assert not any(code in cell for code in ("watch_unit", "2026-11-30", " -> "))
+
+
+def test_model_aliases_read_as_words() -> None:
+    from app_dashboard.wording import aliases_text
+
+    assert aliases_text(["champion"], "fr") == "en service (champion)"
+    assert aliases_text(["challenger"], "en") == "candidate (challenger)"
+    assert aliases_text([], "fr") == MISSING
+    assert vocabulary("alias", "12", "fr") == "12"  # a version number stays itself
