@@ -47,7 +47,7 @@ Language = Literal["fr", "en"]
 LANGUAGES: tuple[Language, ...] = ("fr", "en")
 
 _SPECS: dict[str, FeatureSpec] = {spec.name: spec for spec in FEATURE_CATALOG}
-_NBSP = "\u00a0"  # before « : » and « % » in French
+_NBSP = "\u00a0"  # before « : » in French (numbers and « % »: `wording.numbers`)
 
 
 def format_number(value: float, language: Language, decimals: int = 1, signed: bool = False) -> str:
