@@ -2,13 +2,14 @@
 
 `score_week` validates the extraction (the contract gate every command goes through), builds
 the features of every student enrolled on the as-of date with the one feature builder,
-scores them, reads the watch unit's decisions from the store and explains the students of
-each establishment's weekly queue under the follow-up rule (`serving.scoring.week`), then
-writes every establishment's list in one transaction (`serving.weekly.replace_week_lists`,
-which reads the decisions again at write time and queues with the same rule). Nothing is
-written before the last step, and that step is all or nothing: an invalid extraction, a
-model that fails, a store error or an interruption leave the previous lists exactly as they
-were.
+scores them, reads the watch unit's decisions (as of the week) from the store and explains
+the students of each establishment's weekly queue under the follow-up rule
+(`serving.scoring.week`), then writes every establishment's list in one transaction
+(`serving.weekly.replace_week_lists`, which queues every student again against the decisions
+as they stand inside that transaction, and explains there the few students a decision
+recorded in between moved into the queue). Nothing is written before the last step, and
+that step is all or nothing: an invalid extraction, a model that fails, a store error or an
+interruption leave the previous lists exactly as they were.
 """
 
 from __future__ import annotations
@@ -16,18 +17,18 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from features.calendar import monday_on_or_before
-from models.queue import DEFAULT_FOLLOW_UP, Decision, FollowUpRule
+from models.queue import DEFAULT_FOLLOW_UP, FollowUpRule
 from serving.db.engine import Store
 from serving.scoring.model import RegisteredModel
-from serving.scoring.week import EstablishmentInfo, week_lists
-from serving.weekly import EstablishmentWeek, WeekWriteResult, rank_students, replace_week_lists
+from serving.scoring.week import EstablishmentInfo, explainer, week_lists
+from serving.weekly import EstablishmentWeek, WeekWriteResult, replace_week_lists
 from serving.weekly.decisions import decisions_of, load_follow_ups
 
 if TYPE_CHECKING:
@@ -106,8 +107,13 @@ def score_week(
     with stages.stage("predict"):
         risks = model.model.predict_risk(feature_set)
     with stages.stage("explain lists"):
+        week = monday_on_or_before(as_of)
+        everyone = dict(
+            zip(feature_set.frame["student_id"].astype(str), risks.tolist(), strict=True)
+        )
         with store.reading() as session:
-            decisions = decisions_of(load_follow_ups(session))
+            decisions = decisions_of(load_follow_ups(session, week, everyone))
+        del everyone
         weeks = week_lists(
             model.model,
             feature_set,
@@ -121,7 +127,7 @@ def score_week(
         )
     enrolled = feature_set.frame["uai"].value_counts().to_dict()
     scored_students = len(feature_set)
-    del feature_set, names, enrollments
+    del names, enrollments
     with stages.stage("store write"):
         written = replace_week_lists(
             store,
@@ -131,15 +137,13 @@ def score_week(
             watch_threshold=watch_threshold,
             rule=rule,
             by=f"vigie score (OS user {_os_user()})",
+            explain=explainer(model.model, feature_set),
         )
     return WeeklyScoring(
         written,
         model.label,
         scored_students,
-        tuple(
-            _summary(week, int(enrolled.get(week.uai, 0)), watch_threshold, as_of, decisions, rule)
-            for week in weeks
-        ),
+        tuple(_summary(e, int(enrolled.get(e.uai, 0)), written) for e in weeks),
         stages.seconds,
     )
 
@@ -188,29 +192,17 @@ def _os_user() -> str:
 
 
 def _summary(
-    week: EstablishmentWeek,
-    enrolled: int,
-    watch_threshold: float | None,
-    as_of: dt.date,
-    decisions: Mapping[str, Sequence[Decision]],
-    rule: FollowUpRule,
+    week: EstablishmentWeek, enrolled: int, written: WeekWriteResult
 ) -> EstablishmentSummary:
-    queue = rank_students(
-        ((student.student_id, student.risk) for student in week.scored),
-        week.weekly_interview_capacity,
-        watch_threshold,
-        week=monday_on_or_before(as_of),
-        decisions=decisions,
-        rule=rule,
-    )
-    parts = [queued.part for queued in queue]
-    risks = sorted((student.risk for student in week.scored), reverse=True)
+    """What was written for the establishment (the queue made at write time)."""
+    invited, watched, followed = written.parts.get(week.uai, (0, 0, 0))
+    risks = [risk for _, risk in week.candidates()]
     return EstablishmentSummary(
         week.uai,
         enrolled,
         week.weekly_interview_capacity,
-        parts.count("invite"),
-        parts.count("watch"),
-        risks[0] if risks else None,
-        parts.count("follow_up"),
+        invited,
+        watched,
+        max(risks) if risks else None,
+        followed,
     )
