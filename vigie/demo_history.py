@@ -289,6 +289,10 @@ def score_demo_weeks(
     from features.extraction import open_extraction
     from serving.db import open_store
     from serving.scoring import load_registered_model
+
+    # The weekly run's own readers of the extraction: its `score_week` validates and builds
+    # one date each time, which the demo did once for all its weeks.
+    from serving.scoring.run import _establishments, _names
     from serving.settings import load_serving_settings
     from training.tracking import setup_tracking
 
@@ -301,8 +305,6 @@ def score_demo_weeks(
     try:
         decide = not _decided_before(store)
         with open_extraction(extraction) as opened:
-            from serving.scoring.run import _establishments, _names
-
             establishments, names = _establishments(opened), _names(opened)
             actor = demo_actor(sorted(establishments))
             write = partial(_write_week, store, model, opened, establishments, names, rule)
