@@ -14,15 +14,16 @@ from sqlalchemy import select
 
 import vigie.demo as demo
 from features.calendar import calendar_for, monday_on_or_before, school_year_of
+from features.store import read_features
 from features.synth import load_config
-from serving.db import open_store
+from serving.db import enrollments, open_store
 from serving.db.engine import Store
 from serving.db.models import AuditEntry, Dismissal, Interview, ListEntry, WeeklyList, WeeklyRun
 from serving.services import authenticate_password, get_student_record, get_week_list, list_users
 from serving.services.actor import Actor
 from serving.services.dashboard_scope import visible_establishments
 from serving.settings import load_serving_settings
-from vigie.demo_history import DEMO_ACTOR_NAME, demo_weeks
+from vigie.demo_history import DEMO_ACTOR_NAME, demo_weeks, score_demo_weeks
 from vigie.demo_serving import DEMO_PASSWORD
 from vigie.settings import Settings
 
@@ -37,8 +38,11 @@ def test_the_demo_ends_with_this_weeks_lists_and_a_user_of_each_role(
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     monkeypatch.setattr(demo, "load_config", lambda: load_config(overrides=SMALL))
     console = Console(record=True, width=200)
+    request_date = enrollments.request_date
 
     demo.run_demo(Settings(home=tmp_path), console)
+
+    assert enrollments.request_date is request_date  # the demo's clock is put back
 
     text = console.export_text()
     assert "Champion: vigie-dropout version 1" in text
@@ -65,8 +69,33 @@ def test_the_demo_ends_with_this_weeks_lists_and_a_user_of_each_role(
         }  # fmt: skip
         assert watched[uai] == max(watched.values())
         _assert_a_school_year_in_motion(store, as_of, inspector)
+        _assert_run_again_keeps_the_decisions(store, Settings(home=tmp_path), as_of)
     finally:
         store.dispose()
+
+
+def _assert_run_again_keeps_the_decisions(store: Store, settings: Settings, as_of: dt.date) -> None:
+    """Writing the demo's weeks again (a demo run again on its store) records no decision."""
+
+    def decisions() -> tuple[int, int, int]:
+        with store.reading() as session:
+            return (
+                len(session.scalars(select(Interview.id)).all()),
+                len(session.scalars(select(Dismissal.id)).all()),
+                sum(session.scalars(select(Interview.revision)).all()),
+            )
+
+    before = decisions()
+    weeks = demo_weeks(as_of)[-3:]
+    again = score_demo_weeks(
+        settings.demo_extraction,
+        lambda week: read_features(settings.features_dir / f"demo-{week}.parquet"),
+        weeks,
+        seed=SMALL["seed"],
+    )
+    assert [week.written.week for week in again] == weeks
+    assert all(week.decisions == 0 for week in again)
+    assert decisions() == before
 
 
 def _assert_a_school_year_in_motion(store: Store, as_of: dt.date, inspector: Actor) -> None:
