@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
@@ -36,11 +36,9 @@ from serving.db.vocabulary import InterviewSolution
 from serving.services.actor import Actor
 
 if TYPE_CHECKING:
-    from features.extraction import Extraction
     from features.feature_set import FeatureSet
     from models.queue import FollowUpRule
     from serving.db.engine import Store
-    from serving.scoring import EstablishmentInfo, RegisteredModel
     from serving.weekly import WeekWriteResult
 
 __all__ = [
@@ -288,11 +286,10 @@ def score_demo_weeks(
     already did). `extraction` must be valid (the demo validated it)."""
     from features.extraction import open_extraction
     from serving.db import open_store
-    from serving.scoring import load_registered_model
 
-    # The weekly run's own readers of the extraction: its `score_week` validates and builds
-    # one date each time, which the demo did once for all its weeks.
-    from serving.scoring.run import _establishments, _names
+    # The weekly run after its feature build (`score_week` builds one date each time, which
+    # the demo did once for all its weeks).
+    from serving.scoring import DEFAULT_WATCH_THRESHOLD, load_registered_model, score_features
     from serving.settings import load_serving_settings
     from training.tracking import setup_tracking
 
@@ -305,11 +302,19 @@ def score_demo_weeks(
     try:
         decide = not _decided_before(store)
         with open_extraction(extraction) as opened:
-            establishments, names = _establishments(opened), _names(opened)
-            actor = demo_actor(sorted(establishments))
-            write = partial(_write_week, store, model, opened, establishments, names, rule)
+            establishments = opened.con.execute("SELECT uai FROM establishments").fetchall()
+            actor = demo_actor(sorted(str(uai) for (uai,) in establishments))
+            write = partial(
+                score_features,
+                opened,
+                store=store,
+                model=model,
+                watch_threshold=DEFAULT_WATCH_THRESHOLD,
+                rule=rule,
+                by=_WRITTEN_BY,
+            )
             for position, week in enumerate(weeks):
-                written = write(week_features(week), week)
+                written = write(week_features(week), week).written
                 decisions = 0
                 if decide and position < len(weeks) - 1:
                     decisions = _hold_interviews_started_before(store, actor, week, seed)
@@ -328,45 +333,3 @@ def _rule(dismissal_weeks: int) -> FollowUpRule:
     from models.queue import DEFAULT_FOLLOW_UP
 
     return dataclasses.replace(DEFAULT_FOLLOW_UP, dismissal_weeks=dismissal_weeks)
-
-
-def _write_week(
-    store: Store,
-    model: RegisteredModel,
-    extraction: Extraction,
-    establishments: Mapping[str, EstablishmentInfo],
-    names: Mapping[str, tuple[str | None, str | None]],
-    rule: FollowUpRule,
-    feature_set: FeatureSet,
-    week: dt.date,
-) -> WeekWriteResult:
-    """One week scored, queued, explained and written as `serving.scoring.score_week` does
-    after its feature build: the decisions are those the store holds now."""
-    from serving.scoring import DEFAULT_WATCH_THRESHOLD, week_lists
-    from serving.scoring.run import _enrollments_in_force
-    from serving.weekly import replace_week_lists
-    from serving.weekly.decisions import decisions_of, load_follow_ups
-
-    risks = model.model.predict_risk(feature_set)
-    with store.reading() as session:
-        decisions = decisions_of(load_follow_ups(session))
-    lists = week_lists(
-        model.model,
-        feature_set,
-        establishments,
-        names,
-        DEFAULT_WATCH_THRESHOLD,
-        risks=risks,
-        enrollments=_enrollments_in_force(extraction, week),
-        decisions=decisions,
-        rule=rule,
-    )
-    return replace_week_lists(
-        store,
-        as_of=week,
-        model_version=model.label,
-        establishments=lists,
-        watch_threshold=DEFAULT_WATCH_THRESHOLD,
-        rule=rule,
-        by=_WRITTEN_BY,
-    )

@@ -33,8 +33,9 @@ from serving.weekly.decisions import decisions_of, load_follow_ups
 
 if TYPE_CHECKING:
     from features.extraction import Extraction
+    from features.feature_set import FeatureSet
 
-__all__ = ["STAGES", "EstablishmentSummary", "WeeklyScoring", "score_week"]
+__all__ = ["STAGES", "EstablishmentSummary", "WeeklyScoring", "score_features", "score_week"]
 
 STAGES = ("validate", "features", "predict", "explain lists", "store write")
 
@@ -99,11 +100,43 @@ def score_week(
     stages = _Stages(on_stage)
     with stages.stage("validate"):
         extraction = require_valid(data)
-    with extraction, stages.stage("features"):
-        feature_set = build_features(extraction, [as_of])
-        establishments = _establishments(extraction)
-        names = _names(extraction)
-        enrollments = _enrollments_in_force(extraction, as_of)
+    with extraction:
+        with stages.stage("features"):
+            feature_set = build_features(extraction, [as_of])
+        return score_features(
+            extraction,
+            feature_set,
+            as_of,
+            store,
+            model,
+            watch_threshold=watch_threshold,
+            rule=rule,
+            by=f"vigie score (OS user {_os_user()})",
+            stages=stages,
+        )
+
+
+def score_features(
+    extraction: Extraction,
+    feature_set: FeatureSet,
+    as_of: dt.date,
+    store: Store,
+    model: RegisteredModel,
+    *,
+    watch_threshold: float | None,
+    rule: FollowUpRule = DEFAULT_FOLLOW_UP,
+    by: str,
+    stages: _Stages | None = None,
+) -> WeeklyScoring:
+    """The weekly run after its feature build: score `feature_set` (the students enrolled on
+    `as_of`, built from the open, valid `extraction`), queue and explain each establishment's
+    list against the decisions as of the week, and write the week in one transaction, the
+    write recorded as `by`. What `score_week` runs, and what a caller that built the features
+    of several weeks at once (the demo) runs for each week."""
+    stages = stages or _Stages(None)
+    establishments = _establishments(extraction)
+    names = _names(extraction)
+    enrollments = _enrollments_in_force(extraction, as_of)
     with stages.stage("predict"):
         risks = model.model.predict_risk(feature_set)
     with stages.stage("explain lists"):
@@ -136,7 +169,7 @@ def score_week(
             establishments=weeks,
             watch_threshold=watch_threshold,
             rule=rule,
-            by=f"vigie score (OS user {_os_user()})",
+            by=by,
             explain=explainer(model.model, feature_set),
         )
     return WeeklyScoring(
