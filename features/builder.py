@@ -98,6 +98,8 @@ _CTE_ORDER: tuple[str, ...] = (
     "absence_streaks",
     "grade_marks",
     "grade_running",
+    "grade_changes",
+    "grade_steps",
     "grade_grid",
     "recent_marks",
     "recent_running",
@@ -125,13 +127,18 @@ _SHARED_STEPS: tuple[str, ...] = (
     "streak_steps",
     "grade_marks",
     "grade_running",
+    "grade_changes",
+    "grade_steps",
     "recent_marks",
     "recent_running",
     "grade_previous",
 )
+# The steps with a variant for a query of a single as-of date (`<name>_one_date.sql`).
+_ONE_DATE_STEPS: tuple[str, ...] = ("grade_running", "grade_steps")
+
 # The shared steps the queries read; the others are dropped once these exist.
 _SHARED_READ: frozenset[str] = frozenset(
-    {"attendance_running", "streak_steps", "grade_running", "recent_running", "grade_previous"}
+    {"attendance_running", "streak_steps", "grade_steps", "recent_running", "grade_previous"}
 )
 
 
@@ -322,11 +329,14 @@ def _step_sql(name: str) -> str:
 def feature_query(one_date: bool = False, shared: bool = False) -> str:
     """The whole feature query: the CTEs of `features/sql/` and the final SELECT.
 
-    With `one_date`, for a query of a single as-of date, subjects' sums so far are taken as
-    they are, without the running sums over buckets that only several dates need. With
+    With `one_date`, for a query of a single as-of date, the grade steps take the sums as they
+    are, without the running sums over buckets that only several dates need (every mark is in
+    bucket 0): the same values, computed without the windows. With
     `shared`, the shared steps are left out: the query reads them from temporary tables."""
     steps = {name: name for name in _CTE_ORDER if not (shared and name in _SHARED_STEPS)}
-    if one_date and "grade_running" in steps:
-        steps["grade_running"] = "grade_running_one_date"
+    if one_date:
+        for name in _ONE_DATE_STEPS:
+            if name in steps:
+                steps[name] = f"{name}_one_date"
     ctes = [f"{name} AS (\n{_step_sql(file)}\n)" for name, file in steps.items()]
     return "WITH\n" + ",\n".join(ctes) + "\n" + _step_sql("features")
