@@ -1,7 +1,10 @@
 """One benchmark measurement, run in a fresh process so that its peak memory is its own.
 
-`python -m bench.stage STAGE '{"json": "arguments"}'` prints one JSON line:
-{"stage", "seconds", "peak_rss_mb", "rows"}. Imports happen before the clock starts.
+`python -m bench.stage STAGE '{"json": "arguments"}'` prints one JSON line: {"stage",
+"seconds", "cpu_seconds", "peak_rss_mb", "rows"}. Imports happen before the clock starts. With
+"code": a folder holding another version of the `features` package (as `python -m bench
+--baseline REV` exports it), that version is imported instead of the installed one, so that
+the earlier code runs side by side with the current one on the same data.
 """
 
 from __future__ import annotations
@@ -88,16 +91,31 @@ STAGES: dict[str, Callable[[dict[str, Any]], Callable[[], int]]] = {
 }
 
 
+def _cpu_seconds() -> float:
+    """User and system CPU time of this process so far, all its threads (DuckDB's included)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def main() -> None:
     stage, raw = sys.argv[1], sys.argv[2]
-    run = STAGES[stage](json.loads(raw))
-    start = time.perf_counter()
+    args = json.loads(raw)
+    if "code" in args:
+        sys.path.insert(0, args["code"])
+    run = STAGES[stage](args)
+    start, cpu_start = time.perf_counter(), _cpu_seconds()
     rows = run()
-    seconds = time.perf_counter() - start
+    seconds, cpu_seconds = time.perf_counter() - start, _cpu_seconds() - cpu_start
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(
         json.dumps(
-            {"stage": stage, "seconds": seconds, "peak_rss_mb": peak_kb / 1024, "rows": rows}
+            {
+                "stage": stage,
+                "seconds": seconds,
+                "cpu_seconds": cpu_seconds,
+                "peak_rss_mb": peak_kb / 1024,
+                "rows": rows,
+            }
         )
     )
 

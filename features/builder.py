@@ -4,14 +4,18 @@
 core: attendance and grades are never loaded into pandas. The query is assembled from the
 CTEs in `features/sql/`, one file per step, in `_CTE_ORDER`.
 
-Many as-of dates cost little more than one. Dates are numbered in order, and every event day
-is placed by the range of date numbers for which it counts in each window (the `vigie_days`
+Many as-of dates are built incrementally. Dates are numbered in order, and every event day is
+placed by the range of date numbers for which it counts in each window (the `vigie_days`
 helper table). Events are summed once per such range, then turned into step functions of the
-date number (running totals of what enters and leaves each window), which are spread over the
-dates only at the end. Past `rows_per_query` (students x dates), consecutive dates go to
-separate queries: the event steps (`_SHARED_STEPS`) are then computed once into temporary
-tables that every query reads, under a DuckDB memory limit, so memory stays bounded;
-`iter_features` hands the batches over one at a time. `features.reference` computes the same
+date number per student: running totals carried from one date to the next of what enters and
+leaves each window (attendance, recent marks), running maxima (absence runs), and the grade
+statistics of the school year (`grade_steps`: sums of marks, and the subjects' means as they
+change, so that no date goes back to the subjects). They are spread over the dates only at
+the end, and a query reads only the steps that hold one of its dates. Past `rows_per_query`
+(students x dates), consecutive dates go to separate queries: the event steps
+(`_SHARED_STEPS`) are then computed once into temporary tables that every query reads, under a
+DuckDB memory limit, so memory stays bounded; `iter_features` hands the batches over one at a
+time. `features.reference` computes the same
 features plainly in pandas, and tests hold the two equal.
 
 Only events dated strictly before an as-of date count, and the outcomes table is never read
@@ -21,8 +25,10 @@ The features are bitwise the same whatever DuckDB's thread count, memory limit o
 the dates into queries (issue 12): DuckDB's parallel aggregates add a group's rows in an order
 that changes from run to run, so no floating-point number is summed over rows. Marks and
 coefficients are summed as decimals (`grade_marks`) and divided once; the spread of subject
-means comes from exact integer sums (`grade_grid`); the establishment's absence rate averages
-decimals (`features.sql`); counts are integers. tests/features/test_determinism.py holds it.
+means comes from exact integer sums carried over the dates (`grade_changes`, `grade_steps`);
+the establishment's absence rate averages decimals (`features.sql`); counts are integers.
+tests/features/test_determinism.py holds it, and tests/features/test_incremental.py that many
+dates give the bits of one date at a time.
 """
 
 from __future__ import annotations
@@ -98,6 +104,8 @@ _CTE_ORDER: tuple[str, ...] = (
     "absence_streaks",
     "grade_marks",
     "grade_running",
+    "grade_changes",
+    "grade_steps",
     "grade_grid",
     "recent_marks",
     "recent_running",
@@ -125,13 +133,18 @@ _SHARED_STEPS: tuple[str, ...] = (
     "streak_steps",
     "grade_marks",
     "grade_running",
+    "grade_changes",
+    "grade_steps",
     "recent_marks",
     "recent_running",
     "grade_previous",
 )
+# The steps with a variant for a query of a single as-of date (`<name>_one_date.sql`).
+_ONE_DATE_STEPS: tuple[str, ...] = ("grade_running", "grade_steps")
+
 # The shared steps the queries read; the others are dropped once these exist.
 _SHARED_READ: frozenset[str] = frozenset(
-    {"attendance_running", "streak_steps", "grade_running", "recent_running", "grade_previous"}
+    {"attendance_running", "streak_steps", "grade_steps", "recent_running", "grade_previous"}
 )
 
 
@@ -338,11 +351,14 @@ def _step_sql(name: str) -> str:
 def feature_query(one_date: bool = False, shared: bool = False) -> str:
     """The whole feature query: the CTEs of `features/sql/` and the final SELECT.
 
-    With `one_date`, for a query of a single as-of date, subjects' sums so far are taken as
-    they are, without the running sums over buckets that only several dates need. With
+    With `one_date`, for a query of a single as-of date, the grade steps take the sums as they
+    are, without the running sums over buckets that only several dates need (every mark is in
+    bucket 0): the same values, computed without the windows. With
     `shared`, the shared steps are left out: the query reads them from temporary tables."""
     steps = {name: name for name in _CTE_ORDER if not (shared and name in _SHARED_STEPS)}
-    if one_date and "grade_running" in steps:
-        steps["grade_running"] = "grade_running_one_date"
+    if one_date:
+        for name in _ONE_DATE_STEPS:
+            if name in steps:
+                steps[name] = f"{name}_one_date"
     ctes = [f"{name} AS (\n{_step_sql(file)}\n)" for name, file in steps.items()]
     return "WITH\n" + ",\n".join(ctes) + "\n" + _step_sql("features")

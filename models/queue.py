@@ -67,11 +67,19 @@ class Decision:
     """A decision of the watch unit about a student: an interview under way (invited, or to
     invite), an interview held, or a dismissal; `week` is the Monday of the week it was taken
     (for an interview under way: when it started), `risk` the student's calibrated risk then
-    (None when unknown: the risk margin then never brings the student back early)."""
+    (None when unknown: the risk margin then never brings the student back early). `until`:
+    for an interview that was under way and has since ended (held, declined, not needed), the
+    Monday of the week it ended, from which it no longer keeps the student in follow-up (None:
+    still under way). A week written again later sees the interview as it stood then."""
 
     kind: DecisionKind
     week: dt.date
     risk: float | None = None
+    until: dt.date | None = None
+
+    def __post_init__(self) -> None:
+        if self.until is not None and self.kind != "under_way":
+            raise ValueError(f"decision {self.kind}: only an interview under way has an end")
 
 
 @dataclass(frozen=True)
@@ -91,16 +99,19 @@ def following_decision(
     decisions: Iterable[Decision], week: dt.date, risk: float, rule: FollowUpRule
 ) -> Decision | None:
     """The decision that keeps a student in follow-up in the week starting `week`, or None.
-    An interview under way always does; an interview held or a dismissal does for its weeks
-    (counted from its own week: held on week w, followed through week w + held_weeks - 1),
-    unless the risk rose by `risk_margin` since; decisions dated after `week` are ignored.
+    An interview under way does from its week until it ended (`until`, excluded); an interview
+    held or a dismissal does for its weeks (counted from its own week: held on week w,
+    followed through week w + held_weeks - 1), unless the risk rose by `risk_margin` since;
+    decisions dated after `week` are ignored, so the follow-up of a past week is the one as of
+    that week.
     Of several, the one under way first, then the latest."""
     holding: list[Decision] = []
     for decision in decisions:
         if decision.week > week:
             continue
         if decision.kind == "under_way":
-            holding.append(decision)
+            if decision.until is None or week < decision.until:
+                holding.append(decision)
             continue
         weeks = rule.held_weeks if decision.kind == "held" else rule.dismissal_weeks
         if (week - decision.week).days >= 7 * weeks:

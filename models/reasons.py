@@ -24,9 +24,10 @@ Weight: in probability points of the displayed risk. The risk without a signal i
 calibrated risk of the raw score with that feature's contribution removed (the feature brought
 to its average effect over the training students, the SHAP base), through the same
 calibration map as the risk: `points = risk − risk_without`. The points of a row's reasons
-do not add up (the map is not linear), and where an isotonic map is flat (beyond its last
-threshold, at the top of the list) a large contribution can weigh less than 0.1 point: the
-displayed risk would not change without it. Reasons are ranked by contribution, which orders
+do not add up (the map is not linear). The isotonic map is centered (`models.calibration`):
+it rises between its knots, so a large contribution keeps its weight at the top of a list;
+only beyond the last knot, where the map is flat, can a contribution too small to bring the
+score back below it weigh less than 0.1 point. Reasons are ranked by contribution, which orders
 them as their points do within a row.
 """
 

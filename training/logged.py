@@ -1,9 +1,17 @@
 """Reading a logged training run back: its comparison table, or the table recomputed from its
-test predictions (for `vigie evaluate`), without the extraction it was trained on."""
+test predictions (for `vigie evaluate`), without the extraction it was trained on.
+
+Recomputing (`recompute_run`) goes through the code `vigie train` runs on the same
+predictions and configuration: `comparison_table` and `paired_lift` for the student-week
+metrics, `replay_evaluation` for the replay of the school year (with the interview share's
+variant when configured). The ceiling of the replay (the synthetic generator's latent risk)
+is read from the extraction, which a logged run does not hold: a recomputed replay has no
+ceiling row, and says so in its context (`"ceiling": false`)."""
 
 from __future__ import annotations
 
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -11,11 +19,19 @@ import pandas as pd
 import yaml
 
 from training.config import TrainConfig, TrainConfigError
-from training.evaluation import comparison_table, paired_lift
+from training.evaluation import ReplayEvaluation, comparison_table, paired_lift, replay_evaluation
 from training.report import comparison_from_json
 from training.tracking import COMPARISON_ARTIFACT, CONFIG_ARTIFACT, PREDICTIONS_ARTIFACT
 
-__all__ = ["LoggedComparison", "logged_comparison", "recompute_comparison", "resolve_run_id"]
+__all__ = [
+    "LoggedComparison",
+    "RecomputedRun",
+    "logged_comparison",
+    "logged_replay",
+    "recompute_comparison",
+    "recompute_run",
+    "resolve_run_id",
+]
 
 LoggedComparison = tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]
 
@@ -63,8 +79,20 @@ def logged_replay(client: Any, run_id: str) -> pd.DataFrame | None:
         return replay_from_json(Path(path).read_text(encoding="utf-8"))
 
 
-def recompute_comparison(client: Any, run_id: str, n_boot: int | None = None) -> LoggedComparison:
-    """The comparison recomputed from the run's test predictions and configuration."""
+@dataclass(frozen=True, eq=False)
+class RecomputedRun:
+    """A run's evaluation recomputed from its logged test predictions: the comparison table,
+    its paired lift, the context, and the replay of the school year."""
+
+    table: pd.DataFrame
+    lift: pd.DataFrame
+    context: dict[str, Any]
+    replay: ReplayEvaluation
+
+
+def recompute_run(client: Any, run_id: str, n_boot: int | None = None) -> RecomputedRun:
+    """The comparison and the replay recomputed from the run's test predictions and
+    configuration (`n_boot` replaces the logged bootstrap count)."""
     with tempfile.TemporaryDirectory(prefix="vigie-evaluate-") as tmp:
         settings = yaml.safe_load(Path(_download(client, run_id, CONFIG_ARTIFACT, tmp)).read_text())
         predictions = pd.read_parquet(_download(client, run_id, PREDICTIONS_ARTIFACT, tmp))
@@ -77,9 +105,17 @@ def recompute_comparison(client: Any, run_id: str, n_boot: int | None = None) ->
         raise TrainConfigError(message) from None
     table = comparison_table(predictions, config)
     lift = paired_lift(predictions, config)
+    replay = replay_evaluation(predictions, config)
     context = {"rules": list(config.list_rules), "n_boot": config.n_boot, "seed": config.seed,
-               "cv": config.cv, "recomputed": True}  # fmt: skip
-    return table, lift, context
+               "cv": config.cv, "recomputed": True, "ceiling": False,
+               "replay_interviewed_share": config.replay_interviewed_share}  # fmt: skip
+    return RecomputedRun(table, lift, context, replay)
+
+
+def recompute_comparison(client: Any, run_id: str, n_boot: int | None = None) -> LoggedComparison:
+    """The comparison table, lift and context of `recompute_run`."""
+    run = recompute_run(client, run_id, n_boot)
+    return run.table, run.lift, run.context
 
 
 def _download(client: Any, run_id: str, artifact: str, into: str) -> str:

@@ -22,6 +22,15 @@ records them; a student who changes establishment starts afresh there, and every
 afresh). Scores that are not probabilities (rule ranks, counts) record no risk in their
 decisions, so the risk margin never brings a student back early for them.
 
+Weeks the replay can judge. Rows whose label is censored are not in the predictions (the test
+keeps labelled rows), and near the end of an extraction every negative row is censored (its
+26-week horizon is not observed yet) while the dropouts seen leaving stay labelled: in those
+weeks the candidates would be future dropouts only, and every ranking, the level prior
+included, would fill its slots with them (in the demo, every dropout leaving on 31 August
+reached on the first such Monday, 13 weeks before). A week (school year and as-of date) with
+no row labelled 0 is therefore left out of the replay and of its denominators
+(`observed_weeks`); `weeks_unobserved` counts them.
+
 Speed: rows are sorted once (week, score descending, student id); for each
 establishment-week only the prefix up to the `capacity`-th student not in follow-up is handed
 to `weekly_queue`, which returns the same invitations as on the full week.
@@ -44,6 +53,7 @@ __all__ = [
     "EXIT_KINDS",
     "REPLAY_STATISTICS",
     "interview_draw",
+    "observed_weeks",
     "replay_cluster_totals",
     "replay_comparison",
     "replay_metrics",
@@ -82,6 +92,17 @@ def interview_draw(seed: int, school_year: str, uai: str, student_id: str, week:
     return int.from_bytes(digest, "big") / 2.0**64
 
 
+def observed_weeks(scored: pd.DataFrame) -> np.ndarray:
+    """Rows of the weeks the replay can judge: the weeks (school year, as-of date) with at
+    least one row labelled 0 among the students not censored (see the module docstring)."""
+    if len(scored) == 0:
+        return np.zeros(0, dtype=bool)
+    week = pd.MultiIndex.from_arrays([scored["school_year"].astype(str),
+                                      pd.to_datetime(scored["as_of"])])  # fmt: skip
+    negative = ~scored["label"].to_numpy(dtype=bool) & ~_censored(scored)
+    return np.asarray(week.isin(week[negative].unique()), dtype=bool)
+
+
 def replay_year(
     scored: pd.DataFrame,
     rule: FollowUpRule = DEFAULT_FOLLOW_UP,
@@ -107,6 +128,7 @@ def replay_year(
         raise ValueError(f"the scored frame has no column(s) {missing}")
     extra = [c for c in _OPTIONAL if c in scored.columns]
     out_columns = [*columns, "rank", "interviewed", *extra]
+    scored = scored[observed_weeks(scored)]
     if len(scored) == 0:
         return pd.DataFrame({c: [] for c in out_columns})
     as_of = pd.to_datetime(scored["as_of"])
@@ -244,7 +266,8 @@ def replay_cluster_totals(
     future dropouts), censored_invitations, students_invited (each student once a year, in the
     establishment of their first invitation), dropouts (the year's future dropouts, in the
     establishment of their first replayed week), reached (interviewed on or before the exit),
-    reached_ahead (at least `ahead_weeks` before; an unknown exit date is never ahead), and
+    reached_ahead (at least `ahead_weeks` before; an unknown exit date is never ahead), all
+    in the weeks the replay judges (`observed_weeks`), and
     for each kind k of `kinds`: dropouts@k, reached@k, reached_ahead@k.
     """
     clusters = pd.Index(sorted(scored["uai"].astype(str).unique()), name="cluster")
@@ -262,7 +285,7 @@ def replay_cluster_totals(
     totals["students_invited"] = (
         first["uai"].astype(str).value_counts().reindex(clusters, fill_value=0)
     )
-    per_dropout = _reached(invitations, _dropouts(scored))
+    per_dropout = _reached(invitations, _dropouts(scored[observed_weeks(scored)]))
     per_dropout["reached"] = per_dropout["first_interview"].notna()
     per_dropout["reached_ahead"] = per_dropout["lead_weeks"] >= ahead_weeks
     groups = [("", per_dropout)]
@@ -342,8 +365,10 @@ def replay_metrics(
     `ahead_weeks` before), invitation_precision (share of invitations that went to future
     dropouts, censored students left out), dropout_coverage (share of the year's dropouts
     reached; censored students are out of the denominator), dropout_coverage_ahead,
-    lead_time_median_weeks (over reached dropouts with an exit date), n_dropouts,
-    censored_invitations (counted apart); per exit kind when `exit_kind` is present.
+    lead_time_median_weeks (over reached dropouts with an exit date; its quartiles
+    lead_time_q1_weeks and lead_time_q3_weeks, point estimates), n_dropouts,
+    censored_invitations (counted apart), weeks_unobserved (weeks left out of the replay,
+    `observed_weeks`); per exit kind when `exit_kind` is present.
     """
     kinds = _kinds(scored)
     totals, per_dropout = replay_cluster_totals(invitations, scored, ahead_weeks, kinds)
@@ -361,11 +386,19 @@ def replay_metrics(
         leads = part["lead_weeks"].dropna()
         name = f"lead_time_median_weeks{suffix}"
         result[name] = float(leads.median()) if len(leads) else math.nan
+        for quartile, q in (("q1", 0.25), ("q3", 0.75)):
+            value = float(leads.quantile(q)) if len(leads) else math.nan
+            result[f"lead_time_{quartile}_weeks{suffix}"] = value
         result[f"{name}_low"], result[f"{name}_high"] = percentile_interval(
             _median_replicates(part, totals.index, counts)
         )
         result[f"n_dropouts{suffix}"] = float(len(part))
     result["censored_invitations"] = float(totals["censored_invitations"].sum())
+    judged = observed_weeks(scored)
+    weeks = scored[["school_year", "as_of"]].drop_duplicates()
+    result["weeks_unobserved"] = float(
+        len(weeks) - len(scored.loc[judged, ["school_year", "as_of"]].drop_duplicates())
+    )
     return result
 
 

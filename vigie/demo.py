@@ -1,9 +1,11 @@
 """The demo job: the main job of Vigie on the embedded synthetic académie.
 
-Generate the demo académie (once; it is deterministic), validate it, build this week's features
+Generate the demo académie (once; it is deterministic), validate it, build the features of the
+demo's weeks (from the rentrée to this week, `vigie.demo_history.demo_weeks`) in one build
 with the one feature builder, train and compare the models in MLflow (`vigie train`), make the
-model champion, write this week's lists to the store (`vigie score`), create a demo user of
-each role, and open the dashboard. The académie is generated again when its
+model champion, write the lists of every week oldest first as `vigie score` does, with the
+decisions of a synthetic watch unit in the past weeks (`vigie.demo_history`), create a demo
+user of each role, and open the dashboard. The académie is generated again when its
 configuration (`features/synth/academie.yaml`) changed since it was written, so a checkout that
 changes the demo's size never trains on a stale one.
 """
@@ -21,9 +23,11 @@ from rich.table import Table
 
 from features.catalog import ABSENTEEISM_THRESHOLD
 from features.feature_set import FeatureSet
-from features.pipeline import build_feature_file
+from features.pipeline import validate_and_build
+from features.store import read_features, write_features
 from features.synth import SynthConfig, load_config, synthesize
 from features.synth.latent_file import LATENT_PATH
+from vigie.demo_history import DemoWeek, demo_weeks
 from vigie.progress import SILENT, Progress
 from vigie.settings import Settings
 
@@ -81,11 +85,35 @@ def _summary_table(summary: pd.DataFrame, as_of: dt.date) -> Table:
     return table
 
 
+def _write_week_files(feature_set: FeatureSet, folder: Path) -> dict[dt.date, Path]:
+    """One feature file per as-of date, `demo-<date>.parquet` (what the dashboard reads for
+    a week's list and its drift page)."""
+    frame = feature_set.frame
+    files: dict[dt.date, Path] = {}
+    for stamp in frame["as_of"].unique():
+        day = pd.Timestamp(stamp).date()
+        files[day] = folder / f"demo-{day.isoformat()}.parquet"
+        write_features(FeatureSet.from_frame(frame[frame["as_of"] == stamp]), files[day])
+    return files
+
+
+def _week_line(week: DemoWeek) -> str:
+    """A week the demo wrote, in counts (never a name)."""
+    written = week.written
+    line = (
+        f"Week of {written.week}: {written.establishments} lists, {written.invited} to invite, "
+        f"{written.watched} to watch, {written.followed} in follow-up"
+    )
+    if week.decisions:
+        line += f"; {week.decisions} decisions of the synthetic watch unit"
+    return line + "."
+
+
 def run_demo(
     settings: Settings, console: Console, dashboard: bool = False, progress: Progress = SILENT
 ) -> Path:
-    """Run the demo and return the feature file it wrote; with `dashboard`, end by serving
-    the dashboard (until interrupted). `progress` is told each stage."""
+    """Run the demo and return the feature file of its week; with `dashboard`, end by
+    serving the dashboard (until interrupted). `progress` is told each stage."""
     config = load_config()
     extraction = settings.demo_extraction
     stamp = settings.demo_fingerprint
@@ -108,41 +136,49 @@ def run_demo(
         console.print(f"Demo académie: {summary}")
 
     as_of = demo_as_of(config.extraction_date)
-    out = settings.features_dir / f"demo-{as_of.isoformat()}.parquet"
+    weeks = demo_weeks(as_of)
     built = time.perf_counter()
-    progress.stage("demo_features")
-    result = build_feature_file(extraction, [as_of], out)
-    feature_set = result.feature_set
+    progress.stage("demo_features", total=len(weeks))
+    result = validate_and_build(extraction, weeks)  # one build over all the weeks
+    files = _write_week_files(result.feature_set, settings.features_dir)
+    out = files[as_of]
+    feature_set = read_features(out)
     rows = ", ".join(f"{table} {count:,}" for table, count in result.report.row_counts.items())
+    del result
     console.print(f"Validation: valid ({rows})")
     console.print(
-        f"Features as of {as_of}: {len(feature_set.frame):,} students x "
-        f"{len(feature_set.feature_columns)} features, validated and built in "
-        f"{time.perf_counter() - built:.1f} s "
-        f"-> {out}"
+        f"Features of {len(weeks)} weeks, {weeks[0]} to {as_of}, validated and built in "
+        f"{time.perf_counter() - built:.1f} s -> {settings.features_dir}/demo-<week>.parquet; "
+        f"as of {as_of}: {len(feature_set.frame):,} students x "
+        f"{len(feature_set.feature_columns)} features"
     )
     console.print(_summary_table(summarise_features(feature_set), as_of))
+    del feature_set
 
     # Train and compare the models on the past years, as `vigie train --data DIR` does.
     from vigie.commands.training import train
 
     train(data=extraction)
 
-    # The week's lists in the store, and a user of each role to open them in the dashboard.
-    from features.calendar import monday_on_or_before
+    # The weeks' lists in the store, and a user of each role to open them in the dashboard.
     from training.config import TrainConfig
-    from vigie.demo_serving import (
-        demo_watch_unit_uai,
-        ensure_demo_users,
-        promote_demo_champion,
-        score_demo_week,
-    )
+    from vigie.demo_history import score_demo_weeks
+    from vigie.demo_serving import demo_watch_unit_uai, ensure_demo_users, promote_demo_champion
 
     progress.stage("promote")
     promote_demo_champion(TrainConfig().registered_model_name, console)
-    score_demo_week(extraction, as_of)
+    progress.stage("demo_weeks", total=len(weeks))
+    scored = time.perf_counter()
+    score_demo_weeks(
+        extraction,
+        lambda week: read_features(files[week]),
+        weeks,
+        seed=config.seed,
+        on_week=lambda week: (console.print(_week_line(week), markup=False), progress.advance()),
+    )
+    console.print(f"Lists of {len(weeks)} weeks written in {time.perf_counter() - scored:.0f} s.")
     progress.stage("demo_users")
-    ensure_demo_users(demo_watch_unit_uai(monday_on_or_before(as_of)), console)
+    ensure_demo_users(demo_watch_unit_uai(as_of), console)
     console.print(f"Demo done in {time.perf_counter() - started:.0f} s.")
     if dashboard:
         from vigie.commands.dashboard import dashboard as serve_dashboard

@@ -1,5 +1,5 @@
-"""The end of the demo: the trained model becomes champion, this week's lists are written to
-the store, and one demo user of each role is created for the dashboard.
+"""The end of the demo: the trained model becomes champion (the weeks' lists are then written
+by `vigie.demo_history`), and one demo user of each role is created for the dashboard.
 
 Only the demo promotes by itself: on real data a person reads the fairness audit and runs
 `vigie promote`. The demo's promotion is recorded like any other, with a written
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
@@ -26,7 +25,6 @@ __all__ = [
     "demo_watch_unit_uai",
     "ensure_demo_users",
     "promote_demo_champion",
-    "score_demo_week",
 ]
 
 DEMO_PASSWORD = "vigie-demo-2026"  # synthetic académie only: printed on purpose
@@ -74,13 +72,6 @@ def promote_demo_champion(model_name: str, console: Console) -> str:
     gate = "overridden (demo)" if promotion.overridden else "passed"
     console.print(f"Champion: {model_name} version {version} (fairness gate {gate})")
     return version
-
-
-def score_demo_week(extraction: Path, as_of: dt.date) -> None:
-    """This week's lists into the store, as `vigie score --data DIR --as-of DATE` does."""
-    from vigie.commands.score import score
-
-    score(data=extraction, as_of=as_of.isoformat())
 
 
 def demo_watch_unit_uai(week: dt.date) -> str:

@@ -70,8 +70,12 @@ STAGE_WORDING: dict[str, tuple[str, str]] = {
         "Validating the extraction and building features at {total} date{s}",
     ),
     "demo_features": (
-        "Validation de l'extraction et variables de la semaine de démonstration",
-        "Validating the extraction and building the demo week's features",
+        "Validation de l'extraction et variables des {total} semaine{s} de démonstration",
+        "Validating the extraction and building the features of the {total} demo week{s}",
+    ),
+    "demo_weeks": (
+        "Listes des {total} semaine{s} de démonstration et décisions simulées",
+        "Lists of the {total} demo week{s} and simulated decisions",
     ),
     # training
     "snapshots": ("Instantanés à {total} date{s}", "Snapshots at {total} date{s}"),

@@ -8,6 +8,7 @@ FROM (
             AS as_of_index,
         run_length
     FROM streak_steps
+    WHERE first_index <= $last_index AND next_index > $first_index
 ) AS s
 JOIN roster AS r ON r.student_id = s.student_id AND r.as_of_index = s.as_of_index
 GROUP BY r.roster_id

@@ -8,5 +8,6 @@ FROM (
         unnest(range(greatest(first_index, $first_index), least(next_index, $last_index + 1)))
             AS as_of_index
     FROM attendance_running
+    WHERE first_index <= $last_index AND next_index > $first_index
 ) AS c
 JOIN roster AS r ON r.student_id = c.student_id AND r.as_of_index = c.as_of_index

@@ -1,6 +1,7 @@
 -- Usable marks (out_of > 0) summed per student, subject, school year of the mark and `bucket`
--- (the mark counts for the as-of dates numbered bucket + 1 onwards), on /20 weighted by the
--- coefficient, overall and per period (periods are 1, 2 or 3 by contract).
+-- (the mark counts for the as-of dates numbered bucket + 1 to `until_ytd`, the last one of its
+-- school year), on /20 weighted by the coefficient, overall and per period (periods are 1, 2
+-- or 3 by contract).
 -- Weighted marks and coefficients are summed exactly, as decimals with 12 digits after the
 -- point: a sum of floating-point numbers depends on the order of its terms, which DuckDB's
 -- parallel aggregates do not fix, and the features must be bitwise the same whatever the
@@ -12,6 +13,7 @@ SELECT
     g.subject,
     d.year_start,
     d.bucket,
+    d.until_ytd,
     sum(g.weighted_mark) AS weighted_marks,
     sum(g.coefficient) AS weights,
     sum(g.weighted_mark) FILTER (WHERE g.period = 1) AS weighted_marks_1,
@@ -34,4 +36,4 @@ FROM (
     WHERE out_of > 0 AND date >= $grades_from AND date < $last_as_of
 ) AS g
 JOIN vigie_days AS d ON d.day = g.date
-GROUP BY g.student_id, g.subject, d.year_start, d.bucket
+GROUP BY g.student_id, g.subject, d.year_start, d.bucket, d.until_ytd

@@ -22,7 +22,13 @@ from serving.scoring.posted import (
     PostedScores,
     score_posted,
 )
-from serving.scoring.run import STAGES, EstablishmentSummary, WeeklyScoring, score_week
+from serving.scoring.run import (
+    STAGES,
+    EstablishmentSummary,
+    WeeklyScoring,
+    score_features,
+    score_week,
+)
 from serving.scoring.week import (
     DEFAULT_WATCH_THRESHOLD,
     EstablishmentInfo,
@@ -47,6 +53,7 @@ __all__ = [
     "explain_students",
     "load_registered_model",
     "rank_positions",
+    "score_features",
     "score_posted",
     "score_week",
     "week_lists",

@@ -2,13 +2,14 @@
 
 `score_week` validates the extraction (the contract gate every command goes through), builds
 the features of every student enrolled on the as-of date with the one feature builder,
-scores them, reads the watch unit's decisions from the store and explains the students of
-each establishment's weekly queue under the follow-up rule (`serving.scoring.week`), then
-writes every establishment's list in one transaction (`serving.weekly.replace_week_lists`,
-which reads the decisions again at write time and queues with the same rule). Nothing is
-written before the last step, and that step is all or nothing: an invalid extraction, a
-model that fails, a store error or an interruption leave the previous lists exactly as they
-were.
+scores them, reads the watch unit's decisions (as of the week) from the store and explains
+the students of each establishment's weekly queue under the follow-up rule
+(`serving.scoring.week`), then writes every establishment's list in one transaction
+(`serving.weekly.replace_week_lists`, which queues every student again against the decisions
+as they stand inside that transaction, and explains there the few students a decision
+recorded in between moved into the queue). Nothing is written before the last step, and
+that step is all or nothing: an invalid extraction, a model that fails, a store error or an
+interruption leave the previous lists exactly as they were.
 """
 
 from __future__ import annotations
@@ -16,24 +17,25 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from features.calendar import monday_on_or_before
-from models.queue import DEFAULT_FOLLOW_UP, Decision, FollowUpRule
+from models.queue import DEFAULT_FOLLOW_UP, FollowUpRule
 from serving.db.engine import Store
 from serving.scoring.model import RegisteredModel
-from serving.scoring.week import EstablishmentInfo, week_lists
-from serving.weekly import EstablishmentWeek, WeekWriteResult, rank_students, replace_week_lists
+from serving.scoring.week import EstablishmentInfo, explainer, week_lists
+from serving.weekly import EstablishmentWeek, WeekWriteResult, replace_week_lists
 from serving.weekly.decisions import decisions_of, load_follow_ups
 
 if TYPE_CHECKING:
     from features.extraction import Extraction
+    from features.feature_set import FeatureSet
 
-__all__ = ["STAGES", "EstablishmentSummary", "WeeklyScoring", "score_week"]
+__all__ = ["STAGES", "EstablishmentSummary", "WeeklyScoring", "score_features", "score_week"]
 
 STAGES = ("validate", "features", "predict", "explain lists", "store write")
 
@@ -98,16 +100,53 @@ def score_week(
     stages = _Stages(on_stage)
     with stages.stage("validate"):
         extraction = require_valid(data)
-    with extraction, stages.stage("features"):
-        feature_set = build_features(extraction, [as_of])
-        establishments = _establishments(extraction)
-        names = _names(extraction)
-        enrollments = _enrollments_in_force(extraction, as_of)
+    with extraction:
+        with stages.stage("features"):
+            feature_set = build_features(extraction, [as_of])
+        return score_features(
+            extraction,
+            feature_set,
+            as_of,
+            store,
+            model,
+            watch_threshold=watch_threshold,
+            rule=rule,
+            by=f"vigie score (OS user {_os_user()})",
+            stages=stages,
+        )
+
+
+def score_features(
+    extraction: Extraction,
+    feature_set: FeatureSet,
+    as_of: dt.date,
+    store: Store,
+    model: RegisteredModel,
+    *,
+    watch_threshold: float | None,
+    rule: FollowUpRule = DEFAULT_FOLLOW_UP,
+    by: str,
+    stages: _Stages | None = None,
+) -> WeeklyScoring:
+    """The weekly run after its feature build: score `feature_set` (the students enrolled on
+    `as_of`, built from the open, valid `extraction`), queue and explain each establishment's
+    list against the decisions as of the week, and write the week in one transaction, the
+    write recorded as `by`. What `score_week` runs, and what a caller that built the features
+    of several weeks at once (the demo) runs for each week."""
+    stages = stages or _Stages(None)
+    establishments = _establishments(extraction)
+    names = _names(extraction)
+    enrollments = _enrollments_in_force(extraction, as_of)
     with stages.stage("predict"):
         risks = model.model.predict_risk(feature_set)
     with stages.stage("explain lists"):
+        week = monday_on_or_before(as_of)
+        everyone = dict(
+            zip(feature_set.frame["student_id"].astype(str), risks.tolist(), strict=True)
+        )
         with store.reading() as session:
-            decisions = decisions_of(load_follow_ups(session))
+            decisions = decisions_of(load_follow_ups(session, week, everyone))
+        del everyone
         weeks = week_lists(
             model.model,
             feature_set,
@@ -121,7 +160,7 @@ def score_week(
         )
     enrolled = feature_set.frame["uai"].value_counts().to_dict()
     scored_students = len(feature_set)
-    del feature_set, names, enrollments
+    del names, enrollments
     with stages.stage("store write"):
         written = replace_week_lists(
             store,
@@ -130,16 +169,14 @@ def score_week(
             establishments=weeks,
             watch_threshold=watch_threshold,
             rule=rule,
-            by=f"vigie score (OS user {_os_user()})",
+            by=by,
+            explain=explainer(model.model, feature_set),
         )
     return WeeklyScoring(
         written,
         model.label,
         scored_students,
-        tuple(
-            _summary(week, int(enrolled.get(week.uai, 0)), watch_threshold, as_of, decisions, rule)
-            for week in weeks
-        ),
+        tuple(_summary(e, int(enrolled.get(e.uai, 0)), written) for e in weeks),
         stages.seconds,
     )
 
@@ -188,29 +225,17 @@ def _os_user() -> str:
 
 
 def _summary(
-    week: EstablishmentWeek,
-    enrolled: int,
-    watch_threshold: float | None,
-    as_of: dt.date,
-    decisions: Mapping[str, Sequence[Decision]],
-    rule: FollowUpRule,
+    week: EstablishmentWeek, enrolled: int, written: WeekWriteResult
 ) -> EstablishmentSummary:
-    queue = rank_students(
-        ((student.student_id, student.risk) for student in week.scored),
-        week.weekly_interview_capacity,
-        watch_threshold,
-        week=monday_on_or_before(as_of),
-        decisions=decisions,
-        rule=rule,
-    )
-    parts = [queued.part for queued in queue]
-    risks = sorted((student.risk for student in week.scored), reverse=True)
+    """What was written for the establishment (the queue made at write time)."""
+    invited, watched, followed = written.parts.get(week.uai, (0, 0, 0))
+    risks = [risk for _, risk in week.candidates()]
     return EstablishmentSummary(
         week.uai,
         enrolled,
         week.weekly_interview_capacity,
-        parts.count("invite"),
-        parts.count("watch"),
-        risks[0] if risks else None,
-        parts.count("follow_up"),
+        invited,
+        watched,
+        max(risks) if risks else None,
+        followed,
     )

@@ -24,7 +24,13 @@ from features.calendar import monday_on_or_before
 from features.feature_set import CONTEXT_COLUMNS, FeatureSet
 from models.queue import DEFAULT_FOLLOW_UP, Decision, FollowUpRule
 from serving.list_payload import CONTEXT_KEY, context_summary
-from serving.weekly import EstablishmentWeek, RosterStudent, ScoredStudent, rank_students
+from serving.weekly import (
+    EstablishmentWeek,
+    Explainer,
+    RosterStudent,
+    ScoredStudent,
+    rank_students,
+)
 
 if TYPE_CHECKING:
     from models.risk_model import RiskModel
@@ -34,6 +40,7 @@ __all__ = [
     "REASONS_SHOWN",
     "EstablishmentInfo",
     "explain_students",
+    "explainer",
     "rank_positions",
     "week_lists",
 ]
@@ -168,8 +175,9 @@ def week_lists(
     rule: FollowUpRule = DEFAULT_FOLLOW_UP,
 ) -> list[EstablishmentWeek]:
     """Every establishment's input for the week: its queued students explained (to invite,
-    to watch and in follow-up under `rule` with `decisions`), and its roster (every enrolled
-    student, with names when the extraction has them, and the start and end of the
+    to watch and in follow-up under `rule` with `decisions`), every enrolled student's risk
+    (the store queues them again against the decisions at write time), and its roster (every
+    enrolled student, with names when the extraction has them, and the start and end of the
     enrollment in force, from `enrollments` keyed by (student_id, uai)).
 
     `risks` (the calibrated risk of every row) may be passed when already computed."""
@@ -187,6 +195,10 @@ def week_lists(
     for position, student in zip(positions, scored, strict=True):
         by_uai[str(uais[position])].append(student)
     rosters = _rosters(feature_set, names, enrollments or {})
+    student_ids = feature_set.frame["student_id"].to_numpy()
+    everyone: dict[str, list[tuple[str, float]]] = defaultdict(list)
+    for student_id, uai, risk in zip(student_ids, uais, risks, strict=True):
+        everyone[str(uai)].append((str(student_id), float(risk)))
     return [
         EstablishmentWeek(
             info.uai,
@@ -194,9 +206,31 @@ def week_lists(
             info.weekly_interview_capacity,
             tuple(by_uai.get(uai, ())),
             rosters.get(uai, ()),
+            tuple(everyone.get(uai, ())),
         )
         for uai, info in sorted(establishments.items())
     ]
+
+
+def explainer(model: RiskModel, feature_set: FeatureSet) -> Explainer:
+    """Explains, at write time, students of `feature_set` the lists did not explain (a
+    decision recorded since gave them a slot), as `explain_students` does."""
+    frame = feature_set.frame
+    position = {
+        (str(uai), str(student_id)): row
+        for row, (uai, student_id) in enumerate(
+            zip(frame["uai"].to_numpy(), frame["student_id"].to_numpy(), strict=True)
+        )
+    }
+
+    def explain(pairs: Sequence[tuple[str, str]]) -> list[ScoredStudent]:
+        unknown = [pair for pair in pairs if pair not in position]
+        if unknown:
+            raise ValueError(f"students not scored this week: {unknown[:5]}")
+        rows = np.asarray([position[pair] for pair in pairs], dtype="int64")
+        return explain_students(model, feature_set, rows)[0]
+
+    return explain
 
 
 def _rosters(

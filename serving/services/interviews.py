@@ -8,8 +8,9 @@ school years the store knows (its weekly runs and enrollments). An interview mov
 recorded only for a held interview; a student has at most one interview under way in its
 establishment. Rows are locked before they are checked (`FOR UPDATE` on PostgreSQL; SQLite
 transactions are already serialised by `BEGIN IMMEDIATE`), so concurrent writers never lose
-an update. Each write bumps the list revision of the establishments whose lists show the
-student (their marks change), in the same transaction.
+an update. Each write takes the decisions lock first (`serving.db.decision_lock`: it waits
+for a weekly write in progress), and bumps the list revision of the establishments whose
+lists show the student (their marks change), in the same transaction.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from features.calendar import monday_on_or_before, school_year_bounds, school_year_of
 from serving.db import enrollments
+from serving.db.decision_lock import lock_decisions
 from serving.db.engine import Store
 from serving.db.models import Dismissal, Enrollment, Interview, Student, WeeklyRun
 from serving.db.revisions import bump_student_list_revisions
@@ -132,6 +134,7 @@ def _written(
 
 def record_interview(store: Store, actor: Actor, new: NewInterview) -> InterviewView:
     with refusing(store, actor) as session:
+        lock_decisions(session, shared=True)  # a weekly write in progress commits first
         uai = _recording_establishment(session, actor, "record_interview", new.student_id)
         check_interview(None, new.status, new.solution)
         if new.status in OPEN_INTERVIEW_STATUSES:
@@ -174,6 +177,7 @@ def update_interview(
     `expected_revision`, refuse if someone else changed the interview in between."""
     given = changes.model_fields_set
     with refusing(store, actor) as session:
+        lock_decisions(session, shared=True)
         interview = session.scalar(
             select(Interview).where(Interview.id == interview_id).with_for_update()
         )
@@ -221,6 +225,7 @@ def dismiss_student(store: Store, actor: Actor, new: NewDismissal) -> DismissalV
         raise InvalidRequest("a dismissal needs a reason")
     week = new.week or monday_on_or_before(enrollments.request_date())
     with refusing(store, actor) as session:
+        lock_decisions(session, shared=True)
         uai = _recording_establishment(session, actor, "dismiss", new.student_id)
         check_dismissal_week(week, _known_school_years(session))
         dismissal = Dismissal(

@@ -5,6 +5,7 @@ transaction (idempotent, all or nothing)."""
 
 from serving.weekly.ranking import (
     EstablishmentWeek,
+    Explainer,
     Reason,
     RosterStudent,
     ScoredStudent,
@@ -14,6 +15,7 @@ from serving.weekly.store import WeekWriteResult, enrollment_facts, replace_week
 
 __all__ = [
     "EstablishmentWeek",
+    "Explainer",
     "Reason",
     "RosterStudent",
     "ScoredStudent",

@@ -2,14 +2,24 @@
 (`models.queue.Decision`), with what the list shows of each (date, solution proposed).
 
 - An interview under way (an open status, `OPEN_INTERVIEW_STATUSES`): from the Monday of the
-  day it was recorded; always keeps the student in follow-up.
+  day it was recorded; keeps the student in follow-up as long as it is open.
 - An interview held: its week is the Monday of its `interview_date` (of the day it was last
   updated when no date was given); the risk then is the student's risk on the latest list
   written at or before that week, if any.
 - A dismissal: its week, and the risk then as for a held interview.
+- An interview that was under way and has ended (held, declined, not needed after at least
+  one change: `revision > 1`) was under way from the week it was recorded until the week it
+  ended (the held week; for one declined or not needed, the week of its last change). An
+  interview recorded directly in its final status was never under way.
 
-Interviews declined or not needed are no decisions: the student is back in the queue. The
-decisions follow the student, whatever establishment recorded them.
+Interviews declined or not needed are no lasting decision: the student is back in the queue.
+The decisions follow the student, whatever establishment recorded them.
+
+A week is queued against the decisions as of that week (`load_follow_ups(session, week,
+risks)`): the queue ignores decisions dated after it, an ended interview counts as under way
+in the weeks it was, and the risk then of a decision taken in the week being written is the
+risk this write gives the student (not the risk of an earlier write of the same week), so
+writing a past week again with the same input gives the same list.
 """
 
 from __future__ import annotations
@@ -30,6 +40,8 @@ from serving.db.vocabulary import OPEN_INTERVIEW_STATUSES
 
 __all__ = ["FollowUp", "decisions_of", "load_follow_ups", "shown_follow_up"]
 
+_RiskHistory = dict[str, tuple[list[dt.date], list[float]]]
+
 
 @dataclass(frozen=True)
 class FollowUp:
@@ -41,39 +53,59 @@ class FollowUp:
     solution: str | None = None
 
 
-def load_follow_ups(session: Session) -> dict[str, list[FollowUp]]:
-    """Every student's decisions, newest first."""
+def load_follow_ups(
+    session: Session,
+    week: dt.date | None = None,
+    risks: Mapping[str, float] | None = None,
+) -> dict[str, list[FollowUp]]:
+    """Every student's decisions, newest first. With `week` (the Monday of the week being
+    written) and `risks` (the students' risks this write gives them): the risk then of a
+    decision of that week is taken from `risks`, and lists of that week or later are never
+    read (see the module docstring)."""
     follow_ups: dict[str, list[FollowUp]] = defaultdict(list)
-    interviews = session.execute(
-        select(
-            Interview.student_id,
-            Interview.status,
-            Interview.interview_date,
-            Interview.solution,
-            Interview.created_at,
-            Interview.updated_at,
-        ).where(Interview.status.in_([*OPEN_INTERVIEW_STATUSES, "held"]))
+    interviews = list(
+        session.execute(
+            select(
+                Interview.student_id,
+                Interview.status,
+                Interview.interview_date,
+                Interview.solution,
+                Interview.created_at,
+                Interview.updated_at,
+                Interview.revision,
+            )
+        )
     )
-    dismissals = session.execute(select(Dismissal.student_id, Dismissal.week))
-    rows = list(interviews)
-    dated = [row for row in rows if row.status == "held"]
-    dismissed = list(dismissals)
-    risks = _risk_history(session) if dated or dismissed else {}
-    for row in rows:
+    dismissed = list(session.execute(select(Dismissal.student_id, Dismissal.week)))
+    decided = any(row.status == "held" for row in interviews) or bool(dismissed)
+    history = _risk_history(session, week) if decided else {}
+
+    def risk_then(student_id: str, then: dt.date) -> float | None:
+        if week is not None and then == week:
+            return None if risks is None else risks.get(student_id)
+        return _risk_then(history.get(student_id), then)
+
+    for row in interviews:
+        started = monday_on_or_before(row.created_at.date())
         if row.status in OPEN_INTERVIEW_STATUSES:
-            started = monday_on_or_before(row.created_at.date())
             follow_ups[row.student_id].append(
                 FollowUp(Decision("under_way", started), row.interview_date)
             )
             continue
-        day = row.interview_date or row.updated_at.date()
-        week = monday_on_or_before(day)
-        risk = _risk_then(risks.get(row.student_id), week)
-        follow_ups[row.student_id].append(FollowUp(Decision("held", week, risk), day, row.solution))
+        held = row.status == "held"
+        day = (row.interview_date or row.updated_at.date()) if held else row.updated_at.date()
+        ended = monday_on_or_before(day)
+        if row.revision > 1 and started < ended:
+            follow_ups[row.student_id].append(
+                FollowUp(Decision("under_way", started, until=ended), row.interview_date)
+            )
+        if held:
+            decision = Decision("held", ended, risk_then(row.student_id, ended))
+            follow_ups[row.student_id].append(FollowUp(decision, day, row.solution))
     for student_id, day in dismissed:
-        week = monday_on_or_before(day)
-        risk = _risk_then(risks.get(student_id), week)
-        follow_ups[student_id].append(FollowUp(Decision("dismissed", week, risk)))
+        then = monday_on_or_before(day)
+        decision = Decision("dismissed", then, risk_then(student_id, then))
+        follow_ups[student_id].append(FollowUp(decision))
     for items in follow_ups.values():
         items.sort(key=lambda item: (item.decision.week, item.date or item.decision.week),
                    reverse=True)  # fmt: skip
@@ -93,20 +125,23 @@ def shown_follow_up(items: Iterable[FollowUp], decision: Decision) -> FollowUp:
     return FollowUp(decision)
 
 
-def _risk_history(session: Session) -> dict[str, tuple[list[dt.date], list[float]]]:
+def _risk_history(session: Session, before: dt.date | None) -> _RiskHistory:
     """Weeks (ascending) and risks of the students with a held interview or a dismissal,
-    on every list written."""
+    on every list written (before the week `before` only, when given)."""
     decided = union(
         select(Interview.student_id).where(Interview.status == "held"),
         select(Dismissal.student_id),
     ).subquery()
-    rows = session.execute(
+    query = (
         select(ListEntry.student_id, WeeklyList.week, ListEntry.risk)
         .join(WeeklyList, ListEntry.list_id == WeeklyList.id)
         .where(ListEntry.student_id.in_(select(decided.c.student_id)))
         .order_by(ListEntry.student_id, WeeklyList.week)
     )
-    history: dict[str, tuple[list[dt.date], list[float]]] = {}
+    if before is not None:
+        query = query.where(WeeklyList.week < before)
+    rows = session.execute(query)
+    history: _RiskHistory = {}
     for student_id, week, risk in rows:
         weeks, risks = history.setdefault(student_id, ([], []))
         weeks.append(week)

@@ -5,22 +5,31 @@ watch; students in follow-up (an interview under way, one held lately, a recent 
 are shown apart and never take a slot.
 
 The scorer calls `rank_students` on every student's risk, with the decisions read from the
-store, to know whom to explain (only those ranked), then passes the explained students to
-`serving.weekly.replace_week_lists`, which ranks them again with the same rule and the
-decisions read at write time (ranking a ranked subset changes nothing).
+store, to know whom to explain (only those ranked), then passes the explained students, every
+student's risk (`EstablishmentWeek.risks`) and an `Explainer` to
+`serving.weekly.replace_week_lists`, which queues every student again with the same rule and
+the decisions as they stand inside its transaction: a decision recorded in between moves the
+slot to the next student, explained then.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from models.queue import DEFAULT_FOLLOW_UP, Decision, FollowUpRule, QueuedStudent, weekly_queue
 
-__all__ = ["EstablishmentWeek", "Reason", "RosterStudent", "ScoredStudent", "rank_students"]
+__all__ = [
+    "EstablishmentWeek",
+    "Explainer",
+    "Reason",
+    "RosterStudent",
+    "ScoredStudent",
+    "rank_students",
+]
 
 
 @dataclass(frozen=True)
@@ -100,13 +109,16 @@ class RosterStudent:
 
 @dataclass(frozen=True)
 class EstablishmentWeek:
-    """One establishment's input for the week."""
+    """One establishment's input for the week: the students explained (`scored`), the
+    roster, and `risks`, every enrolled student's (student_id, risk) this week, of which the
+    explained students are a part (empty: the explained students are all the candidates)."""
 
     uai: str
     name: str
     weekly_interview_capacity: int
     scored: tuple[ScoredStudent, ...]
     roster: tuple[RosterStudent, ...] = ()
+    risks: tuple[tuple[str, float], ...] = ()
 
     def __post_init__(self) -> None:
         if self.weekly_interview_capacity < 0:
@@ -117,6 +129,26 @@ class EstablishmentWeek:
         roster = [student.student_id for student in self.roster]
         if len(set(roster)) != len(roster):
             raise ValueError(f"{self.uai}: a student appears twice on the roster")
+        if not self.risks:
+            return
+        risks = dict(self.risks)
+        if len(risks) != len(self.risks):
+            raise ValueError(f"{self.uai}: a student has two risks in the week's risks")
+        for student in self.scored:
+            if risks.get(student.student_id) != student.risk:
+                raise ValueError(
+                    f"{self.uai}: student {student.student_id} is explained with risk "
+                    f"{student.risk} but has {risks.get(student.student_id)} in the week's risks"
+                )
+
+    def candidates(self) -> tuple[tuple[str, float], ...]:
+        """Every student the queue chooses from: `risks`, or the explained students."""
+        return self.risks or tuple((s.student_id, s.risk) for s in self.scored)
+
+
+# Explains students queued at write time that the scorer had not explained: given
+# (uai, student_id) pairs, their `ScoredStudent`s in the same order.
+Explainer = Callable[[Sequence[tuple[str, str]]], Sequence[ScoredStudent]]
 
 
 def rank_students(

@@ -8,10 +8,15 @@ of the content is kept with the run); a different model or new content replaces 
 
 Each establishment's list is its weekly queue (`models.queue`, through `rank_students`),
 made with the follow-up rule given (recorded with the run, and part of the fingerprint) and
-the watch unit's decisions as the store holds them at write time
-(`serving.weekly.decisions`): the students to invite (the capacity, none in follow-up), to
-watch, and in follow-up with the decision that keeps them there (kind, week, date, solution,
-risk then; they never take a slot). Each entry records its rank and part (`tier`), the
+the watch unit's decisions as they stand inside the write's own transaction, as of the week
+written (`serving.weekly.decisions`: a past week written again sees the decisions dated on or
+before it, not today's statuses): the students to invite (the capacity, none in follow-up),
+to watch, and in follow-up with the decision that keeps them there (kind, week, date,
+solution, risk then; they never take a slot). The queue is chosen from every student's risk
+(`EstablishmentWeek.risks`), so a decision recorded after the scorer chose whom to explain
+moves the slot to the next student, whom the `explain` callback explains inside the
+transaction; no decision can be committed between that read and the write's commit
+(`serving.db.decision_lock`). Each entry records its rank and part (`tier`), the
 calibrated risk, its change since the previous week's list, whether the student is new on
 the list, the three reasons, the feature values shown, and two marks: an interview under way,
 a dismissal in the rule's last `dismissal_weeks` weeks.
@@ -31,7 +36,7 @@ import hashlib
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from sqlalchemy import Table, and_, delete, func, insert, or_, select
@@ -39,27 +44,33 @@ from sqlalchemy.orm import Session
 
 from features.calendar import monday_on_or_before
 from models.queue import DEFAULT_FOLLOW_UP, FollowUpRule, QueuedStudent
+from serving.db.decision_lock import lock_decisions
 from serving.db.engine import Store
 from serving.db.models import (
     Dismissal,
     Enrollment,
     Establishment,
-    Interview,
     ListEntry,
     Student,
     WeeklyList,
     WeeklyRun,
 )
 from serving.db.revisions import bump_all_list_revisions
-from serving.db.vocabulary import OPEN_INTERVIEW_STATUSES
 from serving.services.actor import Actor
 from serving.services.audit import record
 from serving.weekly.decisions import FollowUp, decisions_of, load_follow_ups, shown_follow_up
-from serving.weekly.ranking import EstablishmentWeek, RosterStudent, ScoredStudent, rank_students
+from serving.weekly.ranking import (
+    EstablishmentWeek,
+    Explainer,
+    RosterStudent,
+    ScoredStudent,
+    rank_students,
+)
 
 __all__ = ["WeekWriteResult", "enrollment_facts", "replace_week_lists", "week_fingerprint"]
 
 _CHUNK = 10_000  # rows per executemany batch
+_PARTS = ("invite", "watch", "follow_up")
 
 
 @dataclass(frozen=True)
@@ -73,6 +84,8 @@ class WeekWriteResult:
     invited: int = 0
     watched: int = 0
     followed: int = 0
+    # Per establishment: (to invite, to watch, in follow-up) as written.
+    parts: dict[str, tuple[int, int, int]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -83,6 +96,7 @@ class _Entry:
     student: ScoredStudent
     queued: QueuedStudent
     follow_up: FollowUp | None
+    under_way: bool = False  # an interview under way in the week written (the entry's mark)
 
 
 def replace_week_lists(
@@ -94,11 +108,14 @@ def replace_week_lists(
     watch_threshold: float | None,
     rule: FollowUpRule = DEFAULT_FOLLOW_UP,
     by: str = "system",
+    explain: Explainer | None = None,
 ) -> WeekWriteResult:
     """Replace the lists of the week of `as_of` (its Monday) for all establishments, each
-    the weekly queue under `rule` with the decisions the store holds now; `by` (the command
-    and OS user that ran it) goes into the audit entry's detail, the user recorded being
-    `system`."""
+    the weekly queue under `rule` with the decisions as of that week, read inside the write's
+    transaction; `explain` explains the students that queue needs and the input did not
+    explain (without it, such a student is an error and nothing is written); `by` (the
+    command and OS user that ran it) goes into the audit entry's detail, the user recorded
+    being `system`."""
     if watch_threshold is not None and not 0.0 <= watch_threshold <= 1.0:
         raise ValueError(f"watch threshold {watch_threshold} is not a probability")
     uais = [establishment.uai for establishment in establishments]
@@ -107,24 +124,26 @@ def replace_week_lists(
     week = monday_on_or_before(as_of)
 
     with store.transaction() as session:
-        follow_ups = load_follow_ups(session)
-        ranked = {
-            e.uai: _ranked(e, watch_threshold, week, follow_ups, rule) for e in establishments
-        }
+        # No decision commits between reading them and this transaction's commit.
+        lock_decisions(session, shared=False)
+        ranked = _queues(session, establishments, watch_threshold, week, rule, explain)
         fingerprint = week_fingerprint(
             as_of, model_version, watch_threshold, establishments, rule=rule, queues=ranked
         )
-        parts = [entry.queued.part for entries in ranked.values() for entry in entries]
+        by_uai = {
+            uai: tuple(sum(e.queued.part == p for e in entries) for p in _PARTS)
+            for uai, entries in ranked.items()
+        }
+        counts = [sum(parts[i] for parts in by_uai.values()) for i in range(3)]
         result = WeekWriteResult(
             week,
             model_version,
             True,
             len(establishments),
-            len(parts),
+            sum(counts),
             fingerprint,
-            parts.count("invite"),
-            parts.count("watch"),
-            parts.count("follow_up"),
+            *counts,
+            by_uai,
         )
         existing = session.get(WeeklyRun, week)
         if (
@@ -140,7 +159,12 @@ def replace_week_lists(
         _upsert_students(session, establishments, rewrite=newest)
         _upsert_enrollments(session, establishments, week)
         previous = _previous_risks(session, week)
-        under_way = _students_with_open_interview(session)
+        under_way = {
+            entry.queued.student_id
+            for entries in ranked.values()
+            for entry in entries
+            if entry.under_way
+        }
         dismissed = _recently_dismissed(session, week, rule.dismissal_weeks)
         _delete_week(session, week)
         session.add(
@@ -197,10 +221,17 @@ def week_fingerprint(
     rule: FollowUpRule = DEFAULT_FOLLOW_UP,
     queues: Mapping[str, Sequence[_Entry]] | None = None,
 ) -> str:
-    """SHA-256 of the week's whole input, in a canonical order: the scored students and
-    rosters, the follow-up rule, and the follow-up shown of each followed student (a
-    decision recorded since the week was written changes the week)."""
+    """SHA-256 of the week's whole content, in a canonical order: the students written (those
+    of `queues`, else every explained student) and the rosters, the follow-up rule, and the
+    follow-up shown of each followed student (a decision recorded since the week was written
+    changes the week)."""
     queues = queues or {}
+
+    def written(e: EstablishmentWeek) -> Iterable[ScoredStudent]:
+        if e.uai in queues:
+            return (entry.student for entry in queues[e.uai])
+        return e.scored
+
     content = {
         "as_of": as_of.isoformat(),
         "model_version": model_version,
@@ -227,7 +258,7 @@ def week_fingerprint(
                 "name": e.name,
                 "capacity": e.weekly_interview_capacity,
                 "scored": sorted(
-                    (_scored_payload(s) for s in e.scored), key=lambda p: p["student_id"]
+                    (_scored_payload(s) for s in written(e)), key=lambda p: p["student_id"]
                 ),
                 "roster": sorted(
                     [s.student_id, s.last_name, s.first_name, *_dates(s)] for s in e.roster
@@ -247,32 +278,76 @@ def _dates(student: RosterStudent) -> list[str | None]:
     ]
 
 
-def _ranked(
-    establishment: EstablishmentWeek,
+def _queues(
+    session: Session,
+    establishments: Sequence[EstablishmentWeek],
     watch_threshold: float | None,
     week: dt.date,
-    follow_ups: Mapping[str, Sequence[FollowUp]],
     rule: FollowUpRule,
-) -> list[_Entry]:
-    by_id = {student.student_id: student for student in establishment.scored}
-    ranking = rank_students(
-        ((s.student_id, s.risk) for s in establishment.scored),
-        establishment.weekly_interview_capacity,
-        watch_threshold,
-        week=week,
-        decisions=decisions_of({s: follow_ups[s] for s in by_id if s in follow_ups}),
-        rule=rule,
-    )
-    return [
-        _Entry(
-            by_id[queued.student_id],
-            queued,
-            None
-            if queued.decision is None
-            else shown_follow_up(follow_ups.get(queued.student_id, ()), queued.decision),
+    explain: Explainer | None,
+) -> dict[str, list[_Entry]]:
+    """Every establishment's queue against the decisions as of `week` in `session`, its
+    students explained (the input's, then `explain`'s for those it lacks)."""
+    risks = {sid: risk for e in establishments for sid, risk in e.candidates()}
+    follow_ups = load_follow_ups(session, week, risks)
+    queues = {}
+    for e in establishments:
+        candidates = e.candidates()
+        decisions = decisions_of({s: follow_ups[s] for s, _ in candidates if s in follow_ups})
+        queues[e.uai] = rank_students(
+            candidates,
+            e.weekly_interview_capacity,
+            watch_threshold,
+            week=week,
+            decisions=decisions,
+            rule=rule,
         )
-        for queued in ranking
+    explained = {(e.uai, s.student_id): s for e in establishments for s in e.scored}
+    missing = [
+        (uai, queued.student_id)
+        for uai, queue in queues.items()
+        for queued in queue
+        if (uai, queued.student_id) not in explained
     ]
+    if missing and explain is None:
+        uai, student_id = missing[0]
+        raise ValueError(
+            f"{uai}: student {student_id} is in the week's queue but was not explained "
+            f"({len(missing)} such students); pass an explainer"
+        )
+    if missing:
+        assert explain is not None
+        added = list(explain(missing))
+        if [s.student_id for s in added] != [student_id for _, student_id in missing]:
+            raise ValueError("the explainer did not return the students asked, in order")
+        for key, student in zip(missing, added, strict=True):
+            if student.risk != risks.get(key[1]):
+                raise ValueError(f"{key[0]}: student {key[1]} explained with another risk")
+            explained[key] = student
+    return {
+        uai: [
+            _Entry(
+                explained[(uai, queued.student_id)],
+                queued,
+                None
+                if queued.decision is None
+                else shown_follow_up(follow_ups.get(queued.student_id, ()), queued.decision),
+                _under_way(follow_ups.get(queued.student_id, ()), week),
+            )
+            for queued in queue
+        ]
+        for uai, queue in queues.items()
+    }
+
+
+def _under_way(follow_ups: Iterable[FollowUp], week: dt.date) -> bool:
+    """An interview was under way in the week `week` (as of that week)."""
+    return any(
+        item.decision.kind == "under_way"
+        and item.decision.week <= week
+        and (item.decision.until is None or week < item.decision.until)
+        for item in follow_ups
+    )
 
 
 def _scored_payload(student: ScoredStudent) -> dict[str, Any]:
@@ -424,11 +499,6 @@ def _previous_risks(session: Session, week: dt.date) -> dict[str, float]:
         .where(WeeklyList.week == previous_week)
     )
     return dict(rows.tuples().all())
-
-
-def _students_with_open_interview(session: Session) -> set[str]:
-    query = select(Interview.student_id).where(Interview.status.in_(OPEN_INTERVIEW_STATUSES))
-    return set(session.scalars(query))
 
 
 def _recently_dismissed(session: Session, week: dt.date, dismissal_weeks: int) -> set[str]:

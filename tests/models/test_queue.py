@@ -84,3 +84,14 @@ def test_bad_input_is_refused_by_name() -> None:
         FollowUpRule(held_weeks=-1)
     with pytest.raises(ValueError, match="risk_margin"):
         FollowUpRule(risk_margin=0)
+
+
+def test_an_interview_that_ended_keeps_the_student_apart_only_while_it_was_under_way() -> None:
+    """Under way from WEEK - 2 weeks until WEEK (held then): the weeks before WEEK see it, WEEK
+    and later do not; a week before it started does not either."""
+    ended = Decision("under_way", WEEK - dt.timedelta(weeks=2), until=WEEK)
+    for weeks, followed in ((-3, False), (-2, True), (-1, True), (0, False), (4, False)):
+        week = WEEK + dt.timedelta(weeks=weeks)
+        assert (following_decision([ended], week, 0.5, RULE) is not None) is followed, weeks
+    with pytest.raises(ValueError, match="only an interview under way has an end"):
+        Decision("held", WEEK, 0.5, until=WEEK)

@@ -284,6 +284,48 @@ def test_the_run_queues_with_the_stores_decisions_and_explains_exactly_the_queue
     assert again.written.changed is False
 
 
+def test_a_decision_recorded_while_the_week_is_scored_moves_the_slot(
+    academie: Path,
+    registered: RegisteredModel,
+    store: Store,
+    week_risks: pd.DataFrame,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The run explains the queue, then an interview held is recorded for the largest
+    establishment's top student before the write: the write queues against it, so the
+    student is apart and the capacity still goes to the next students, explained."""
+    import serving.scoring.run as run
+    from serving.services import NewInterview, record_interview
+    from tests.serving.conftest import make_actor
+
+    score_week(academie, AS_OF, store, registered, watch_threshold=None)  # a week known
+    largest = week_risks["uai"].value_counts().index[0]
+    ordered = week_risks[week_risks["uai"] == largest].sort_values(
+        ["risk", "student_id"], ascending=[False, True]
+    )
+    top = str(ordered["student_id"].iloc[0])
+    capacity = _capacities(academie)[largest]
+    real = run.replace_week_lists
+
+    def decided_meanwhile(*args, **kwargs):
+        unit = make_actor("watch_unit", largest)
+        record_interview(store, unit, NewInterview(student_id=top, status="held",
+                                                   interview_date=AS_OF))  # fmt: skip
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(run, "replace_week_lists", decided_meanwhile)
+    result = score_week(academie, AS_OF, store, registered, watch_threshold=None)
+    summary = {s.uai: s for s in result.establishments}[largest]
+    assert (summary.listed, summary.followed) == (capacity, 1)
+    with store.reading() as session:
+        weekly = session.scalars(select(WeeklyList).where(WeeklyList.uai == largest)).one()
+        entries = sorted(weekly.entries, key=lambda e: e.rank)
+        invited = [e.student_id for e in entries if e.tier == "invite"]
+        assert invited == [str(s) for s in ordered["student_id"].iloc[1 : capacity + 1]]
+        assert all(e.reasons for e in entries)
+        assert [(e.student_id, e.tier) for e in entries[capacity:]] == [(top, "follow_up")]
+
+
 def _names(academie: Path) -> list[str]:
     students = pd.read_parquet(academie / "students.parquet")
     return [name for name in students["last_name"].dropna().unique() if len(name) > 3]

@@ -4,6 +4,7 @@ the marks (interview under way, dismissed recently) and the change since last we
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,14 @@ from models.queue import Decision, FollowUpRule
 from serving.db import Store, open_store
 from serving.db.enrollments import current_establishment
 from serving.db.models import AuditEntry, Interview, ListEntry, Student, WeeklyList, WeeklyRun
-from serving.services import NewDismissal, NewInterview, dismiss_student, get_week_list
+from serving.services import (
+    InterviewChanges,
+    NewDismissal,
+    NewInterview,
+    dismiss_student,
+    get_week_list,
+    update_interview,
+)
 from serving.services import record_interview as record
 from serving.weekly import (
     EstablishmentWeek,
@@ -460,3 +468,165 @@ def test_scored_students_from_explanation_records() -> None:
         "f0", 12.0, 2.0, 0.4, "fr", "en", "attendance", "establishment", 0.8, "up"
     )
     assert student.features_shown == {"f0": 12.0}
+
+
+def explainer_of(full: EstablishmentWeek, asked: list[tuple[str, str]]):
+    """An explainer that hands back `full`'s explained students and notes whom it was
+    asked for."""
+    by_id = {student.student_id: student for student in full.scored}
+
+    def explain(pairs):
+        asked.extend(pairs)
+        return [by_id[student_id] for _, student_id in pairs]
+
+    return explain
+
+
+def test_a_decision_recorded_between_scoring_and_writing_moves_the_slot(world: World) -> None:
+    """The scorer queued the week with no decision (capacity 2, no watch tier: H001 and H002
+    explained, nobody else); a dismissal of H001 is committed before the write. The write
+    queues against it: H001 is in follow-up, its slot goes to H003, explained then."""
+    unit = make_actor("watch_unit", HOME_UAI)
+    risks = {"H001": 0.61, "H002": 0.44, "H003": 0.32, "H004": 0.05}
+    full = establishment(HOME_UAI, "Collège Anne de Bretagne", 2, risks)
+    scored = ranks(risks.items(), 2, None, week=NEXT_WEEK)
+    assert scored == [("H001", 1, "invite"), ("H002", 2, "invite")]
+    explained = replace(full, scored=full.scored[:2], risks=tuple(risks.items()))
+    dismiss_student(
+        world.store, unit, NewDismissal(student_id="H001", reason="Suivi", week=NEXT_WEEK)
+    )
+    before = snapshot(world.store)
+    with pytest.raises(ValueError, match="H003 is in the week's queue but was not explained"):
+        replace_week_lists(world.store, as_of=NEXT_WEEK, model_version="m/3",
+                           establishments=[explained], watch_threshold=None)  # fmt: skip
+    assert snapshot(world.store) == before  # nothing half-written
+    asked: list[tuple[str, str]] = []
+    result = replace_week_lists(
+        world.store,
+        as_of=NEXT_WEEK,
+        model_version="m/3",
+        establishments=[explained],
+        watch_threshold=None,
+        explain=explainer_of(full, asked),
+    )
+    assert asked == [(HOME_UAI, "H003")]
+    assert result.parts == {HOME_UAI: (2, 0, 1)}
+    view = get_week_list(world.store, unit, HOME_UAI, NEXT_WEEK)
+    assert [(e.rank, e.tier, e.student_id) for e in view.entries] == [
+        (1, "invite", "H002"),
+        (2, "invite", "H003"),
+        (3, "follow_up", "H001"),
+    ]
+    assert view.entries[1].reasons  # explained at write time like the others
+    # The same input again, the decisions unchanged: nothing to do.
+    again = replace_week_lists(world.store, as_of=NEXT_WEEK, model_version="m/3",
+                               establishments=[explained], watch_threshold=None,
+                               explain=explainer_of(full, asked))  # fmt: skip
+    assert again.changed is False
+
+
+def test_an_interview_recorded_between_scoring_and_writing_never_takes_a_slot(
+    world: World,
+) -> None:
+    """The same race with an interview under way, through a write whose input was made by
+    the scorer before it (the input's own follow-ups are not trusted)."""
+    unit = make_actor("watch_unit", HOME_UAI)
+    risks = {"H001": 0.61, "H002": 0.44, "H003": 0.32}
+    full = establishment(HOME_UAI, "Collège Anne de Bretagne", 1, risks)
+    explained = replace(full, scored=full.scored[:1], risks=tuple(risks.items()))
+    record(world.store, unit, NewInterview(student_id="H001", status="invited"))
+    backdate(world.store, "H001", NEXT_WEEK)
+    asked: list[tuple[str, str]] = []
+    replace_week_lists(world.store, as_of=NEXT_WEEK, model_version="m/3",
+                       establishments=[explained], watch_threshold=None,
+                       explain=explainer_of(full, asked))  # fmt: skip
+    assert parts(world.store, NEXT_WEEK) == {"H002": "invite", "H001": "follow_up"}
+    assert asked == [(HOME_UAI, "H002")]
+
+
+def test_the_weeks_risks_must_agree_with_the_explained_students() -> None:
+    student = ScoredStudent("S1", 0.4)
+    with pytest.raises(ValueError, match=r"S1 is explained with risk 0\.4 but has 0\.5"):
+        EstablishmentWeek(HOME_UAI, "Collège", 1, (student,), risks=(("S1", 0.5),))
+    with pytest.raises(ValueError, match="two risks"):
+        EstablishmentWeek(HOME_UAI, "Collège", 1, (student,), risks=(("S1", 0.4), ("S1", 0.4)))
+
+
+def stored_marks(store: Store, week: dt.date, uai: str = HOME_UAI) -> dict[str, tuple[bool, bool]]:
+    """The marks the weekly write stored (interview under way, dismissed recently), as of
+    the week (the API shows them live)."""
+    with store.reading() as session:
+        rows = session.execute(
+            select(
+                ListEntry.student_id, ListEntry.interview_under_way, ListEntry.dismissed_recently
+            )
+            .join(WeeklyList, ListEntry.list_id == WeeklyList.id)
+            .where(WeeklyList.week == week, WeeklyList.uai == uai)
+        )
+        return {student: (under_way, dismissed) for student, under_way, dismissed in rows}
+
+
+def test_a_past_week_written_again_sees_the_decisions_as_of_that_week(world: World) -> None:
+    """An interview recorded in WEEK and held two weeks later, a dismissal two weeks later:
+    NEXT_WEEK written again shows the interview under way (as it was then), not held, and
+    the dismissal not yet; two weeks later both keep their students apart. Writing a past
+    week twice gives the same list, and nobody's establishment changes."""
+    unit = make_actor("watch_unit", HOME_UAI)
+    later = WEEK + dt.timedelta(weeks=2)
+    moved = EstablishmentWeek(OTHER_UAI, "Lycée Brizeux", 1, (ScoredStudent("H004", 0.9),),
+                              (RosterStudent("H004", enrolled_since=later),))  # fmt: skip
+    write(world.store, NEXT_WEEK, week_input())
+    write(world.store, later, [week_input()[0], moved])
+    view = record(world.store, unit, NewInterview(student_id="H001", status="invited"))
+    backdate(world.store, "H001", WEEK)
+    held_on = later + dt.timedelta(days=1)
+    update_interview(world.store, unit, view.id,
+                     InterviewChanges(status="held", interview_date=held_on))  # fmt: skip
+    dismiss_student(world.store, unit, NewDismissal(student_id="H002", reason="Suivi", week=later))
+
+    write(world.store, NEXT_WEEK, week_input())
+    shown = get_week_list(world.store, unit, HOME_UAI, NEXT_WEEK)
+    assert [(e.tier, e.student_id) for e in shown.entries] == [
+        ("invite", "H002"),
+        ("invite", "H003"),
+        ("follow_up", "H001"),
+    ]
+    assert shown.entries[-1].follow_up.kind == "under_way"
+    assert stored_marks(world.store, NEXT_WEEK) == {
+        "H001": (True, False),
+        "H002": (False, False),
+        "H003": (False, False),
+    }
+    before = snapshot(world.store)
+    assert write(world.store, NEXT_WEEK, week_input()).changed is False
+    assert snapshot(world.store) == before
+
+    write(world.store, later, [week_input()[0], moved])
+    shown = get_week_list(world.store, unit, HOME_UAI, later)
+    follow = {e.student_id: e.follow_up.kind for e in shown.entries if e.follow_up is not None}
+    assert follow == {"H001": "held", "H002": "dismissed"}
+    assert stored_marks(world.store, later)["H001"] == (False, False)  # held by then
+    assert stored_marks(world.store, later)["H002"] == (False, True)
+    write(world.store, WEEK, week_input())  # the oldest week, written last
+    with world.store.reading() as session:
+        assert current_establishment(session, "H004") == OTHER_UAI
+
+
+def test_a_past_week_with_a_decision_of_that_week_rewritten_twice_gives_the_same_list(
+    world: World,
+) -> None:
+    """An interview held in WEEK; WEEK written again with a new model whose risks differ:
+    the risk then is the new write's own (not the replaced list's), so writing it once more
+    with the same input changes nothing."""
+    unit = make_actor("watch_unit", HOME_UAI)
+    record(world.store, unit, NewInterview(student_id="H001", status="held", interview_date=WEEK))
+    new = [establishment(HOME_UAI, "Collège Anne de Bretagne", 2,
+                         {"H001": 0.30, "H002": 0.44, "H003": 0.32, "H004": 0.05})]  # fmt: skip
+    assert write(world.store, WEEK, new, model="m/4").changed is True
+    first = snapshot(world.store)
+    shown = get_week_list(world.store, unit, HOME_UAI, WEEK)
+    followed = [e for e in shown.entries if e.tier == "follow_up"]
+    assert [(e.student_id, e.follow_up.risk_then) for e in followed] == [("H001", 0.30)]
+    again = write(world.store, WEEK, new, model="m/4")
+    assert again.changed is False
+    assert snapshot(world.store) == first

@@ -101,6 +101,11 @@ def test_evaluate_and_promote_from_the_command_line(
     assert "precision@k" in shown.output and trained.run_id in shown.output
     # The replay of the tested year, in distinct students and dropouts reached.
     assert "Replay of the tested year" in shown.output and "disti" in shown.output
+    # Recomputed from the logged predictions: the replay is recomputed and shown too.
+    args = ["evaluate", "--run", trained.run_id, "--recompute", "--n-boot", "20"]
+    recomputed = runner.invoke(app, args)
+    assert recomputed.exit_code == 0, recomputed.output
+    assert "recomputed" in recomputed.output and "Replay of the tested year" in recomputed.output
     as_json = runner.invoke(app, ["evaluate", "--run", trained.run_id, "--json"])
     assert as_json.exit_code == 0 and '"lightgbm"' in as_json.output
     missing = runner.invoke(app, ["evaluate", "--run", "f" * 32])

@@ -69,6 +69,10 @@ def test_replay_metrics_are_counted_by_hand() -> None:
     assert metrics["dropout_coverage"] == pytest.approx(3 / 4)
     assert metrics["dropout_coverage_ahead"] == pytest.approx(2 / 4)
     assert metrics["lead_time_median_weeks"] == pytest.approx(6.0)
+    # Quartiles of the leads 2/7, 6 and 16 weeks (linear between order statistics).
+    assert metrics["lead_time_q1_weeks"] == pytest.approx((2 / 7 + 6) / 2)
+    assert metrics["lead_time_q3_weeks"] == pytest.approx((6 + 16) / 2)
+    assert metrics["weeks_unobserved"] == 0
     assert metrics["censored_invitations"] == 0
     assert metrics["dropouts_reached_low"] <= 3 <= metrics["dropouts_reached_high"]
     assert not any(name.startswith("dropout_coverage@") for name in metrics)
@@ -205,3 +209,37 @@ def test_bootstrap_median_lead_time_is_the_weighted_median() -> None:
         for draw in counts
     ]
     assert np.allclose(_median_replicates(leads, clusters, counts), expected, equal_nan=True)
+
+
+def test_weeks_whose_negatives_are_all_censored_are_not_replayed() -> None:
+    """X (capacity 1). Week 1: x (0.9, stays), d (0.1, leaves on 31 August). Week 2, near the
+    extraction's end: the rows labelled 0 are censored and out of the predictions, so only d
+    is left (and c, censored): the queue would hand d the slot whatever the ranking. Week 2 is
+    not replayed: d is a dropout of the year (week 1), not reached; week 2 is counted apart."""
+    exit_day = pd.Timestamp("2026-08-31")
+
+    def row(week: dt.date, student: str, score: float, label: bool, censored: bool = False):
+        return {"uai": "X", "as_of": pd.Timestamp(week), "student_id": student, "score": score,
+                "school_year": "2025-2026", "capacity": 1, "label": label,
+                "exit_date": exit_day if label else pd.NaT, "censored": censored}  # fmt: skip
+
+    frame = pd.DataFrame([
+        row(W1, "x", 0.9, False), row(W1, "d", 0.1, True),
+        row(W2, "d", 0.1, True), row(W2, "c", 0.02, False, censored=True),
+    ])  # fmt: skip
+    from training.replay import observed_weeks
+
+    assert observed_weeks(frame).tolist() == [True, True, False, False]
+    invitations = replay_year(frame)
+    assert invitations["student_id"].tolist() == ["x"]
+    metrics = replay_metrics(invitations, frame, n_boot=20)
+    assert (metrics["n_dropouts"], metrics["dropouts_reached"]) == (1, 0)
+    assert metrics["weeks_unobserved"] == 1
+    assert np.isnan(metrics["lead_time_median_weeks"])
+    # With a row labelled 0 in week 2 the week is judged: d gets the slot then.
+    judged = pd.concat([frame, pd.DataFrame([row(W2, "y", 0.05, False)])], ignore_index=True)
+    invitations = replay_year(judged)
+    assert invitations["student_id"].tolist() == ["x", "d"]
+    metrics = replay_metrics(invitations, judged, n_boot=20)
+    assert metrics["dropouts_reached"] == 1 and metrics["weeks_unobserved"] == 0
+    assert metrics["lead_time_median_weeks"] == pytest.approx((exit_day.date() - W2).days / 7)

@@ -12,7 +12,13 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from models.pyfunc import load_risk_model
-from training.logged import logged_comparison, recompute_comparison, resolve_run_id
+from training.logged import (
+    logged_comparison,
+    logged_replay,
+    recompute_comparison,
+    recompute_run,
+    resolve_run_id,
+)
 from training.promote import PromotionRefused, promote_version
 from training.tracking import COMPARISON_ARTIFACT, data_fingerprint, git_commit, training_run
 
@@ -148,3 +154,29 @@ def test_evaluate_reads_the_logged_table_and_recomputes_it(trained) -> None:
                                   check_dtype=False)  # fmt: skip
     with pytest.raises(ValueError, match="no run"):
         resolve_run_id(client, "0" * 32, None, NAME)
+
+
+def test_evaluate_recomputes_the_replay_as_train_computed_it(trained) -> None:
+    """The replay recomputed from the logged predictions is the one `vigie train` logged, row
+    for row (the ceiling apart: it needs the extraction's latent risk), with a bootstrap
+    count of its own when asked."""
+    from training.baselines import CEILING
+
+    client = MlflowClient()
+    recomputed = recompute_run(client, trained.run_id)
+    assert recomputed.context["recomputed"] is True and recomputed.context["ceiling"] is False
+    expected = trained.replay.table.drop(index=CEILING, errors="ignore")
+    assert CEILING not in recomputed.replay.table.index
+    pd.testing.assert_frame_equal(recomputed.replay.table, expected, check_dtype=False)
+    expected_lift = trained.replay.lift.drop(index=CEILING, errors="ignore")
+    pd.testing.assert_frame_equal(recomputed.replay.lift, expected_lift, check_dtype=False)
+    logged = logged_replay(client, trained.run_id).drop(index=CEILING, errors="ignore")
+    assert logged["dropouts_reached"].to_dict() == (
+        recomputed.replay.table["dropouts_reached"].to_dict()
+    )
+    fewer = recompute_run(client, trained.run_id, n_boot=20)
+    assert fewer.context["n_boot"] == 20
+    pd.testing.assert_series_equal(fewer.replay.table["dropouts_reached"],
+                                   expected["dropouts_reached"], check_dtype=False)  # fmt: skip
+    assert not np.allclose(fewer.replay.table["dropouts_reached_low"],
+                           expected["dropouts_reached_low"])  # fmt: skip

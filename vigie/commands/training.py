@@ -197,7 +197,7 @@ def evaluate(
     from training.logged import (
         logged_comparison,
         logged_replay,
-        recompute_comparison,
+        recompute_run,
         resolve_run_id,
     )
     from training.tracking import setup_tracking
@@ -209,10 +209,12 @@ def evaluate(
         run_id = resolve_run_id(client, run, model_version, model)
         progress.stage("evaluate_recompute" if recompute else "evaluate_read")
         if recompute:
-            table, lift, context = recompute_comparison(client, run_id, n_boot)
+            recomputed = recompute_run(client, run_id, n_boot)
+            table, lift, context = recomputed.table, recomputed.lift, recomputed.context
+            replay = None if as_json else recomputed.replay.table
         else:
             table, lift, context = logged_comparison(client, run_id)
-        replay = None if recompute or as_json else logged_replay(client, run_id)
+            replay = None if as_json else logged_replay(client, run_id)
     rules = tuple(context.get("rules", ("k", "2k", "5%")))
     how = "recomputed" if recompute else "as logged"
     _show(table, lift, rules, as_json, f"Run {run_id}, comparison {how}")
