@@ -4,11 +4,10 @@ speaks the page's language."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import altair as alt
-import numpy as np
 import pandas as pd
 
 from app_dashboard.formatting import NNBSP, interval
@@ -19,7 +18,6 @@ __all__ = [
     "drift_chart",
     "localised",
     "precision_weeks_chart",
-    "probability_steps",
     "risk_chart",
     "waterfall_chart",
 ]
@@ -86,31 +84,26 @@ def risk_chart(history: pd.DataFrame, week: str, risk: str) -> alt.Chart:
     )
 
 
-def probability_steps(steps: pd.DataFrame, to_risk: Callable[[Any], Any]) -> pd.DataFrame:
-    """The waterfall's steps (running `start`, `end` on the raw score, log-odds) read as
-    risks: each step's `risk_start`, `risk_end` through the model's calibration `to_risk`,
-    and its `points` (`risk_end - risk_start`, a probability difference). The steps chain
-    from the reference risk (`to_risk` of the base value) to the student's risk."""
-    start = np.asarray(to_risk(steps["start"].to_numpy(dtype="float64")), dtype="float64")
-    end = np.asarray(to_risk(steps["end"].to_numpy(dtype="float64")), dtype="float64")
-    return steps.assign(risk_start=start, risk_end=end, points=end - start)
-
-
 def waterfall_chart(
     steps: pd.DataFrame,
     base_risk: float,
     label: str,
     titles: Mapping[str, str],
 ) -> alt.Chart:
-    """Horizontal waterfall in probability (`probability_steps`): one bar per indicator from
-    the risk before it to the risk after it, red when it raises the risk, blue when it
-    lowers it; a dashed rule at the reference risk. `label` names the column of the
+    """Horizontal waterfall in probability: the steps of
+    `serving.services.dashboard_explain.Waterfall` (`risk_start`, `risk_end`, `points`, and
+    `signal`), one bar per indicator from the risk before it to the risk after it, red when
+    an own signal raises the risk, blue when it lowers it, grey for the context (never a
+    reason); a dashed rule at the reference risk (`base_risk`). `label` names the column of the
     indicators' names; `titles` holds the words of the page's language for the reference
     (`base`), the axis (`axis`), a step's effect in points (`effect`) and an indicator."""
     base, axis, effect, indicator = (titles[k] for k in ("base", "axis", "effect", "indicator"))
     frame = steps.assign(
         name=steps[label],
-        direction=steps["points"].map(lambda p: "+" if p > 0 else "−"),
+        direction=[
+            "context" if signal == "context" else ("+" if p > 0 else "−")
+            for p, signal in zip(steps["points"], _signals(steps), strict=True)
+        ],
         effect=steps["points"] * 100,
     )
     order = list(frame["name"])
@@ -122,7 +115,9 @@ def waterfall_chart(
             x=alt.X("risk_start:Q", title=axis, axis=alt.Axis(format="%")),
             x2="risk_end:Q",
             color=alt.Color(
-                "direction:N", legend=None, scale=alt.Scale(domain=["+", "−"], range=[_RED, _BLUE])
+                "direction:N",
+                legend=None,
+                scale=alt.Scale(domain=["+", "−", "context"], range=[_RED, _BLUE, _GREY]),
             ),
             tooltip=[
                 alt.Tooltip("name:N", title=indicator),
@@ -142,6 +137,12 @@ def waterfall_chart(
         )
     )
     return (bars + rule).properties(height=28 * len(frame) + 40)
+
+
+def _signals(steps: pd.DataFrame) -> pd.Series:
+    if "signal" in steps:
+        return steps["signal"]
+    return pd.Series(["own"] * len(steps), index=steps.index)
 
 
 def disparity_chart(

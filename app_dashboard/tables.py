@@ -9,15 +9,17 @@ import html
 
 import pandas as pd
 
+from app_dashboard.audit_wording import audit_detail
 from app_dashboard.formatting import MISSING, day, integer, is_missing, mark, percent, points
 from app_dashboard.wording import Language, text, vocabulary
 from serving.csv_safety import safe_frame
-from serving.services.views import ListEntryView, WeekListView
+from serving.services.views import ContextView, ListEntryView, ReasonView, WeekListView
 
 __all__ = [
     "LIST_COLUMNS",
     "PARTS",
     "audit_frame",
+    "context_line",
     "csv_bytes",
     "display_frame",
     "exams_frame",
@@ -25,6 +27,7 @@ __all__ = [
     "grades_frame",
     "list_frame",
     "printable_html",
+    "reason_line",
     "student_label",
 ]
 
@@ -39,6 +42,7 @@ LIST_COLUMNS: tuple[str, ...] = (
     "risk_change",
     "new_this_week",
     "reasons",
+    "context",
     "status",
     "decision",
     "decision_date",
@@ -61,6 +65,30 @@ def student_label(entry: ListEntryView) -> str:
     return entry.student_id
 
 
+def reason_line(reason: ReasonView, language: Language) -> str:
+    """A reason as people read it: its sentence and its weight in probability points with the
+    risk without it (« … — +12,3 points de risque (19 % sans ce signal) »); the sentence
+    alone for a week stored before the weights. Never the share of log-odds."""
+    sentence = reason.text_en if language == "en" else reason.text_fr
+    weight = reason.weight_text_en if language == "en" else reason.weight_text_fr
+    return f"{sentence} — {weight}" if weight else sentence
+
+
+def context_line(context: ContextView | None, language: Language) -> str:
+    """The context's weight, apart from the reasons (« Contexte (niveau, voie,
+    établissement) : +5,7 points de risque (23 % sans le contexte) »); for a week stored
+    without it, a sentence saying so."""
+    if context is None:
+        return text("context_unknown", language)
+    sentence = context.text_en if language == "en" else context.text_fr
+    return sentence or text(
+        "context_weight",
+        language,
+        points=points(context.points, language),
+        without=percent(context.risk_without, language),
+    )
+
+
 def _status(entry: ListEntryView, language: Language) -> str:
     marks = []
     if entry.interview_under_way:
@@ -77,7 +105,7 @@ def list_frame(
     `language` and the level and class from `classes` (student_id, level, class_id)."""
     rows = []
     for entry in view.entries:
-        reasons = [r.text_en if language == "en" else r.text_fr for r in entry.reasons]
+        reasons = [reason_line(reason, language) for reason in entry.reasons]
         follow_up = entry.follow_up
         rows.append(
             {
@@ -91,6 +119,7 @@ def list_frame(
                 "risk_change": entry.risk_change,
                 "new_this_week": entry.new_this_week,
                 "reasons": " · ".join(reasons),
+                "context": None if entry.context is None else entry.context.points,
                 "status": _status(entry, language),
                 "decision": None
                 if follow_up is None
@@ -125,6 +154,7 @@ def _headers(language: Language) -> dict[str, str]:
         "risk_change": "col_change",
         "new_this_week": "col_new",
         "reasons": "col_reasons",
+        "context": "col_context",
         "status": "col_status",
         "decision": "col_decision",
         "decision_date": "col_decision_date",
@@ -145,6 +175,7 @@ def csv_bytes(frame: pd.DataFrame, language: Language) -> bytes:
         tier=frame["tier"].map({part: text(key, language) for part, key in PARTS}),
         risk=(frame["risk"] * 100).round(1),
         risk_change=(frame["risk_change"] * 100).round(1),
+        context=(frame["context"].astype(float) * 100).round(1),
         risk_then=(frame["risk_then"].astype(float) * 100).round(1),
         decision_date=frame["decision_date"].map(
             lambda day: None if day is None or pd.isna(day) else day.isoformat()
@@ -158,6 +189,7 @@ def csv_bytes(frame: pd.DataFrame, language: Language) -> bytes:
     headers.update(
         risk=text("csv_risk", language),
         risk_change=text("csv_risk_change", language),
+        context=text("csv_context", language),
         risk_then=text("csv_risk_then", language),
     )
     separator, decimal = (";", ",") if language == "fr" else (",", ".")
@@ -176,6 +208,7 @@ def display_frame(frame: pd.DataFrame, language: Language) -> pd.DataFrame:
         rank=frame["rank"].map(lambda value: integer(value, language)),
         risk=frame["risk"].map(lambda value: percent(value, language)),
         risk_change=frame["risk_change"].map(lambda value: points(value, language)),
+        context=frame["context"].map(lambda value: points(value, language)),
         new_this_week=frame["new_this_week"].map(lambda value: new if value else ""),
         level=frame["level"].fillna(""),
         class_id=frame["class_id"].fillna(""),
@@ -230,7 +263,10 @@ def printable_html(view: WeekListView, frame: pd.DataFrame, language: Language) 
     solution and the risk then and now), and an empty column for the decision taken."""
     e = html.escape
     headers = _headers(language)
-    listed = ("rank", "student", "level", "class_id", "risk", "risk_change", "reasons", "status")
+    listed = (
+        "rank", "student", "level", "class_id", "risk", "risk_change", "reasons", "context",
+        "status",
+    )  # fmt: skip
     parts = [
         "<!doctype html><html lang=",
         language,
@@ -276,6 +312,7 @@ def printable_html(view: WeekListView, frame: pd.DataFrame, language: Language) 
                 "risk": percent(row.risk, language),
                 "risk_change": points(row.risk_change, language),
                 "reasons": row.reasons,
+                "context": points(row.context, language),
                 "status": row.status,
                 "decision": row.decision or MISSING,
                 "decision_date": day(row.decision_date, language),
@@ -333,7 +370,6 @@ _AUDIT_COLUMNS: tuple[tuple[str, str, str | None], ...] = (
     ("student_id", "audit_student", None),
     ("uai", "audit_uai", None),
     ("model_version", "audit_model", None),
-    ("detail", "audit_detail", None),
 )
 
 
@@ -348,10 +384,17 @@ def audit_frame(entries: pd.DataFrame, language: Language) -> pd.DataFrame:
             return pd.Timestamp(value).strftime("%d/%m/%Y %H:%M:%S")  # type: ignore[arg-type]
         return MISSING if is_missing(value) else str(value)
 
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         {
             text(key, language): [cell(column, kind, value) for value in entries[column]]
             for column, key, kind in _AUDIT_COLUMNS
-            if column in entries
+            if column in entries and column != "detail"
         }
     )
+    if "detail" in entries:  # the services' English templates, worded at display time
+        actions = entries["action"] if "action" in entries else [None] * len(entries)
+        frame[text("audit_detail", language)] = [
+            audit_detail(action, detail, language)
+            for action, detail in zip(actions, entries["detail"], strict=True)
+        ]
+    return frame

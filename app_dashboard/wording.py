@@ -20,6 +20,7 @@ __all__ = [
     "METRICS",
     "RATE_METRICS",
     "Language",
+    "aliases_text",
     "metric_label",
     "text",
     "vocabulary",
@@ -130,6 +131,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "col_change": ("Évolution (points)", "Change (points)"),
     "col_new": ("Nouveau", "New"),
     "col_reasons": ("Raisons", "Reasons"),
+    "col_context": ("Dont contexte (points)", "Of which context (points)"),
     "col_status": ("Suivi", "Follow-up"),
     "csv_risk": (
         f"Risque à {HORIZON_WEEKS} semaines (%)",
@@ -138,6 +140,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "csv_risk_change": (
         "Évolution depuis la liste précédente (points)",
         "Change since the last list (points)",
+    ),
+    "csv_context": (
+        "Dont contexte : points de risque dus au niveau, à la voie, à l'établissement",
+        "Of which context: risk points from the level, track, establishment",
     ),
     "csv_risk_then": (
         f"Risque à {HORIZON_WEEKS} semaines à la décision (%)",
@@ -176,6 +182,18 @@ LABELS: dict[str, tuple[str, str]] = {
     "risk_change_week": ("{points} depuis la liste précédente", "{points} since the last list"),
     "rank_now": ("Rang", "Rank"),
     "reasons_title": ("Pourquoi cet élève ?", "Why this student?"),
+    "no_reason": (
+        "Aucun signal propre à l'élève ne pèse assez pour être cité.",
+        "No signal of the student's own weighs enough to be named.",
+    ),
+    "context_unknown": (
+        "Contexte (niveau, voie, établissement) : poids non conservé pour cette semaine (—).",
+        "Context (level, track, establishment): weight not kept for this week (—).",
+    ),
+    "context_weight": (
+        "Contexte (niveau, voie, établissement) : {points} de risque ({without} sans le contexte)",
+        "Context (level, track, establishment): {points} of risk ({without} without the context)",
+    ),
     "absences_title": ("Absences par semaine", "Absences per week"),
     "justified": ("justifiées", "justified"),
     "unjustified": ("non justifiées", "unjustified"),
@@ -300,7 +318,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "version": ("Version", "Version"),
     "aliases": ("Alias", "Aliases"),
     "created": ("Créée le", "Created"),
-    "champion_vs_challenger": ("Champion contre challenger", "Champion vs challenger"),
+    "champion_vs_challenger": (
+        "Modèle en service (champion) contre modèle candidat (challenger)",
+        "Model in service (champion) vs candidate model (challenger)",
+    ),
     "no_challenger": (
         "Pas de comparaison possible : {reason}",
         "No comparison possible: {reason}",
@@ -426,6 +447,10 @@ _VOCABULARY: dict[str, dict[str, tuple[str, str]]] = {
         "moderate": ("modérée", "moderate"),
         "major": ("forte", "major"),
     },
+    "alias": {
+        "champion": ("en service (champion)", "in service (champion)"),
+        "challenger": ("candidat (challenger)", "candidate (challenger)"),
+    },
     "outcome": {"allowed": ("autorisé", "allowed"), "denied": ("refusé", "denied")},
     "tier": {
         "invite": ("à inviter", "to invite"),
@@ -526,6 +551,12 @@ def vocabulary(kind: str, word: object, language: Language) -> str:
     if pair is None:
         return str(word).replace("_", " ")
     return pair[1] if language == "en" else pair[0]
+
+
+def aliases_text(aliases: object, language: Language) -> str:
+    """A model version's aliases as words (« en service (champion) »); a dash for none."""
+    words = [vocabulary("alias", alias, language) for alias in (aliases or ())]  # type: ignore[attr-defined]
+    return ", ".join(words) or MISSING
 
 
 def metric_label(name: str, language: Language) -> str:

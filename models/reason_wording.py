@@ -23,6 +23,7 @@ from functools import lru_cache
 from typing import Literal
 
 from features.catalog import FEATURE_CATALOG, FeatureSpec
+from wording import numbers
 
 __all__ = [
     "CATEGORY_WORDS",
@@ -46,32 +47,18 @@ Language = Literal["fr", "en"]
 LANGUAGES: tuple[Language, ...] = ("fr", "en")
 
 _SPECS: dict[str, FeatureSpec] = {spec.name: spec for spec in FEATURE_CATALOG}
-_NBSP = "\u00a0"  # before « : » and « % » in French
-_NNBSP = "\u202f"  # between thousands in French
-_MINUS = "\u2212"
+_NBSP = "\u00a0"  # before « : » in French (numbers and « % »: `wording.numbers`)
 
 
 def format_number(value: float, language: Language, decimals: int = 1, signed: bool = False) -> str:
     """`value` rounded to at most `decimals` decimals (trailing zeros dropped), in the
-    language's convention: « 1 234,5 » / "1,234.5"; `signed` adds "+" to positive values."""
+    language's convention (`wording.numbers`): « 1 234,5 » / "1,234.5"; `signed` adds "+"
+    to positive values."""
     if language not in LANGUAGES:
         raise ValueError(f"language must be one of {LANGUAGES}, not {language!r}")
     if not math.isfinite(value):
         raise ValueError(f"cannot word a non-finite number {value!r}")
-    rounded = round(float(value), decimals)
-    if rounded == 0:
-        rounded = 0.0  # no "-0"
-    text = f"{abs(rounded):,.{decimals}f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    if language == "fr":
-        text = text.replace(",", _NNBSP).replace(".", ",")
-    sign = ""
-    if rounded < 0:
-        sign = _MINUS if language == "fr" else "-"
-    elif signed and rounded > 0:
-        sign = "+"
-    return sign + text
+    return numbers.number(value, language, decimals, signed, trim=True)
 
 
 # How a value of each catalog unit is written on its own (a reference, a labelled value).
@@ -114,8 +101,7 @@ def format_value(name: str, value: float, language: Language) -> str:
         percent = value * 100
         if decimals == 0 and 0 < abs(percent) < 1:
             decimals = 1  # 0.4 % is not 0 %
-        space = _NNBSP if language == "fr" else ""
-        return format_number(percent, language, decimals, signed) + space + "%"
+        return numbers.percent_sign(format_number(percent, language, decimals, signed), language)
     return format_number(value, language, decimals, signed) + ("/20" if name in _MARKS else "")
 
 
@@ -523,8 +509,7 @@ def reason_text(
 
 def format_percent(share: float, language: Language, decimals: int = 1) -> str:
     """A probability as a percentage: « 31,2 % » (narrow no-break space) / "31.2%"."""
-    space = _NNBSP if language == "fr" else ""
-    return format_number(share * 100, language, decimals) + space + "%"
+    return numbers.percent_sign(format_number(share * 100, language, decimals), language)
 
 
 def format_points(points: float, language: Language) -> str:

@@ -70,7 +70,8 @@ users_table = st.container()  # drawn first, filled last (after this run's actio
 changed = False  # an action of this run changed a user: the list is read again
 
 # Creating a user.
-with st.expander(t("admin_create_title"), icon=":material/person_add:"):
+# No icon: an expander draws its Material icon name as text where the font is missing.
+with st.expander(t("admin_create_title")):
     if not establishments:
         st.caption(t("admin_no_establishments"))
     with st.form("admin_new_user", clear_on_submit=True):

@@ -12,6 +12,7 @@ from app_dashboard.fairness_tables import (
 )
 from app_dashboard.formatting import MISSING, percent
 from app_dashboard.plain import plain
+from app_dashboard.wording import aliases_text
 from serving.services import ServiceError
 from serving.services.dashboard_models import (
     get_comparison,
@@ -38,7 +39,7 @@ if shown is None:
 
 st.markdown(
     f"**{plain(settings.model_name)}** · {t('version')} {plain(shown.version)} · "
-    f"{plain(', '.join(shown.aliases) or MISSING)}"
+    f"{plain(aliases_text(shown.aliases, language))}"
 )
 st.write(t("model_card_intro"))
 
@@ -75,7 +76,7 @@ st.dataframe(
         [
             {
                 t("version"): v.version,
-                t("aliases"): ", ".join(v.aliases) or MISSING,
+                t("aliases"): aliases_text(v.aliases, language),
                 t("created"): v.created_at.strftime("%Y-%m-%d %H:%M"),
                 t("precision_at_k"): percent(v.metrics.get("precision_at_k"), language),
                 t("recall_at_k"): percent(v.metrics.get("recall_at_k"), language),

@@ -6,8 +6,8 @@ import streamlit as st
 
 from app_dashboard import runtime
 from app_dashboard.charts import localised, precision_weeks_chart
-from app_dashboard.formatting import MISSING, integer, number, percent
-from app_dashboard.wording import RATE_METRICS, metric_label
+from app_dashboard.formatting import integer, number, percent
+from app_dashboard.wording import RATE_METRICS, aliases_text, metric_label, vocabulary
 from serving.services import ServiceError
 from serving.services.dashboard_models import list_model_versions, precision_at_k_by_week
 
@@ -29,7 +29,7 @@ rows = []
 for version in versions:
     row = {
         t("version"): version.version,
-        t("aliases"): ", ".join(version.aliases) or MISSING,
+        t("aliases"): aliases_text(version.aliases, language),
         t("created"): version.created_at.strftime("%Y-%m-%d %H:%M"),
     }
     for name, value in sorted(version.metrics.items()):
@@ -50,6 +50,10 @@ except ServiceError as error:
 else:
     if not weekly.empty:
         st.caption(t("precision_weeks"))
+        # A compared alias reads as a word (« en service (champion) »), a version as itself.
+        weekly = weekly.assign(
+            version=weekly["version"].map(lambda v: vocabulary("alias", v, language))
+        )
         chart = precision_weeks_chart(weekly, t("week"), t("precision_at_k"), t("version"))
         st.altair_chart(localised(chart, language), width="stretch")
         summary = weekly.groupby("version", as_index=False).agg(

@@ -13,13 +13,12 @@ from app_dashboard import runtime
 from app_dashboard.charts import (
     absences_chart,
     localised,
-    probability_steps,
     risk_chart,
     waterfall_chart,
 )
 from app_dashboard.formatting import MISSING, day, integer, percent, points
 from app_dashboard.plain import plain
-from app_dashboard.tables import exams_frame, grades_frame
+from app_dashboard.tables import context_line, exams_frame, grades_frame, reason_line
 from app_dashboard.wording import text, vocabulary
 from serving.db.vocabulary import (
     INTERVIEW_SOLUTIONS,
@@ -95,7 +94,10 @@ if latest is not None:
     week_column.metric(t("week"), day(latest.week, language))
     st.subheader(t("reasons_title"))
     for reason in latest.reasons:
-        st.markdown(f"- {plain(reason.text_en if language == 'en' else reason.text_fr)}")
+        st.markdown(f"- {plain(reason_line(reason, language))}")
+    if not latest.reasons:
+        st.markdown(t("no_reason"))
+    st.caption(plain(context_line(latest.context, language)))
 
     history = pd.DataFrame(
         [{"week": point.week, "risk": point.risk, "rank": point.rank} for point in record.history]
@@ -118,11 +120,9 @@ if latest is not None:
         st.info(t("waterfall_unavailable", reason=type(error).__name__))
     else:
         # The watch unit reads probabilities: each step from the risk before it to the risk
-        # after it, through the model's own calibration (the log-odds stay on the data
-        # scientist's fairness page).
-        to_risk = model.calibrator_.predict
-        steps = probability_steps(waterfall.steps, to_risk)
-        base_risk = float(to_risk([waterfall.base_value])[0])
+        # after it, as the service computed them through the model's own calibration (the
+        # log-odds stay on the data scientist's fairness page).
+        steps, base_risk = waterfall.steps, waterfall.base_risk
         label = "label_en" if language == "en" else "label_fr"
         st.caption(
             t(

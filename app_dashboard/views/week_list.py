@@ -116,7 +116,8 @@ if chosen_classes:
 # The watched students (possibly many): a scrolling table of the same words and numbers as
 # the students to invite (`display_frame`), columns sized by what they hold.
 widths = {"col_rank": "small", "col_level": "small", "col_class": "small", "col_risk": "small",
-          "col_change": "small", "col_new": "small", "col_reasons": "large"}  # fmt: skip
+          "col_change": "small", "col_new": "small", "col_reasons": "large",
+          "col_context": "small"}  # fmt: skip
 columns = {t(key): st.column_config.TextColumn(width=width) for key, width in widths.items()}
 threshold = percent(view.watch_threshold, language, digits=0)
 rule = view.follow_up_rule or DEFAULT_FOLLOW_UP

@@ -23,6 +23,7 @@ import pandas as pd
 from features.calendar import monday_on_or_before
 from features.feature_set import CONTEXT_COLUMNS, FeatureSet
 from models.queue import DEFAULT_FOLLOW_UP, Decision, FollowUpRule
+from serving.list_payload import CONTEXT_KEY, context_summary
 from serving.weekly import (
     EstablishmentWeek,
     Explainer,
@@ -90,11 +91,15 @@ def explain_students(
 
 
 def _features_shown(frame: pd.DataFrame, record: Mapping[str, Any]) -> dict[str, Any]:
-    """The context the list shows (level, track, class) and the value of each reason."""
+    """The context the list shows (level, track, class), the value of each reason and the
+    context's weight (`serving.list_payload`, when the record has one)."""
     row = int(record["row"])
     shown: dict[str, Any] = {column: _plain(frame[column].iat[row]) for column in CONTEXT_COLUMNS}
     for reason in record.get("reasons", ())[:REASONS_SHOWN]:
         shown[str(reason["feature"])] = reason.get("value")
+    context = context_summary(record)
+    if context is not None:
+        shown[CONTEXT_KEY] = context
     return shown
 
 

@@ -9,9 +9,10 @@ views are the API's response models."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from features.labels import HORIZON_WEEKS
 from serving.db.vocabulary import (
@@ -22,10 +23,12 @@ from serving.db.vocabulary import (
     ListTier,
     Role,
 )
+from serving.list_payload import split_context
 
 __all__ = [
     "RISK_DESCRIPTION",
     "AuditEntryView",
+    "ContextView",
     "DismissalView",
     "FollowUpRuleView",
     "FollowUpView",
@@ -55,7 +58,11 @@ class ReasonView(_View):
     feature: str
     value: Any = Field(description="The student's value of the feature.")
     reference: Any = Field(description="A typical value to compare with.")
-    share: float = Field(description="Share of the explained risk carried by this reason.")
+    share: float = Field(
+        description="Share of the row's absolute log-odds contributions carried by this "
+        "feature: a ranking aid, not a probability; never shown to a reader (the weight is "
+        "`points`)."
+    )
     text_fr: str
     text_en: str
     family: str | None = None
@@ -71,6 +78,40 @@ class ReasonView(_View):
     risk_without: float | None = Field(default=None, description="The risk without it.")
     weight_text_fr: str | None = None
     weight_text_en: str | None = None
+
+
+class ContextView(_View):
+    """How much of the risk comes from the context (level, track, kind of establishment,
+    priority zone): never a reason, shown apart with its weight."""
+
+    points: float = Field(
+        description="The context's weight: the risk minus the risk without the context (a "
+        "difference of probabilities: 0.057 is 5.7 points)."
+    )
+    risk_without: float = Field(description="The risk without the context.")
+    text_fr: str = ""
+    text_en: str = ""
+
+
+class _WithContext(_View):
+    """An entry whose stored `features_shown` may carry the context summary
+    (`serving.list_payload`): read apart into `context`, None for a week stored without it."""
+
+    context: ContextView | None = Field(
+        default=None,
+        description="The context's weight for this student (None for a week stored "
+        "before it was kept).",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _context_apart(cls, data: Any) -> Any:
+        if isinstance(data, Mapping) and "features_shown" in data:
+            stored, shown = split_context(data["features_shown"])
+            data = {**data, "features_shown": shown}
+            if data.get("context") is None:
+                data["context"] = stored
+        return data
 
 
 class FollowUpView(_View):
@@ -110,7 +151,7 @@ class FollowUpRuleView(_View):
     )
 
 
-class ListEntryView(_View):
+class ListEntryView(_WithContext):
     rank: int = Field(
         description="Position in the week's queue, through its parts: invited, watched, "
         "then followed."
@@ -156,7 +197,7 @@ class WeekListView(_View):
     entries: list[ListEntryView]
 
 
-class RiskPointView(_View):
+class RiskPointView(_WithContext):
     """The student on one week's list."""
 
     week: dt.date

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from scipy.special import expit
 
-from app_dashboard.charts import probability_steps, waterfall_chart
+from app_dashboard.charts import waterfall_chart
 from app_dashboard.formatting import (
     MISSING,
     day,
@@ -28,6 +28,8 @@ from app_dashboard.tables import audit_frame, exams_frame, grades_frame
 from app_dashboard.wording import LABELS, metric_label, text, vocabulary
 from features.contract import CODES
 from features.labels import HORIZON_WEEKS
+from models.contributions import BASE_VALUE
+from serving.services.dashboard_explain import waterfall_frame
 
 NNBSP = "\u202f"
 
@@ -125,20 +127,18 @@ def test_grades_exams_and_audit_tables_show_no_code() -> None:
 
 
 def test_the_waterfall_speaks_in_probability_from_the_reference_to_the_students_risk() -> None:
-    steps = pd.DataFrame(
-        {"feature": ["lates_4w", "grade_mean_ytd"], "label_fr": ["Retards", "Moyenne"],
-         "label_en": ["Lates", "Mean"], "contribution": [1.5, -0.5]}
-    )  # fmt: skip
+    # The one code path: the service's steps (risk_start, risk_end, points, signal), drawn
+    # as they are; the dashboard computes no probability of its own.
     base = -2.0
-    steps["end"] = base + steps["contribution"].cumsum()
-    steps["start"] = steps["end"] - steps["contribution"]
-    shown = probability_steps(steps, expit)
+    row = pd.Series({"lates_4w": 1.5, "level": 0.4, "grade_mean_ytd": -0.5, BASE_VALUE: base})
+    values = pd.Series({"lates_4w": 6.0, "level": "2nde", "grade_mean_ytd": 13.0})
+    shown = waterfall_frame(row, values, top=10, calibrate=expit)
     assert shown["risk_start"].iloc[0] == pytest.approx(expit(base))
-    assert shown["risk_end"].iloc[-1] == pytest.approx(expit(base + 1.0))
+    assert shown["risk_end"].iloc[-1] == pytest.approx(expit(base + 1.4))
     # The steps chain, and add up to the student's risk minus the reference risk.
     assert shown["risk_start"].iloc[1] == pytest.approx(shown["risk_end"].iloc[0])
-    assert shown["points"].sum() == pytest.approx(expit(base + 1.0) - expit(base))
-    assert shown["points"].iloc[0] > 0 > shown["points"].iloc[1]
+    assert shown["points"].sum() == pytest.approx(expit(base + 1.4) - expit(base))
+    assert list(shown["signal"]) == ["own", "own", "context"]
     titles = {"base": "Risque de référence", "axis": "Risque à 26 semaines",
               "effect": "Effet (points)", "indicator": "Indicateur"}  # fmt: skip
     spec = waterfall_chart(shown, float(expit(base)), "label_fr", titles).to_dict()
@@ -146,3 +146,76 @@ def test_the_waterfall_speaks_in_probability_from_the_reference_to_the_students_
     assert bars["x"]["field"] == "risk_start" and bars["x2"]["field"] == "risk_end"
     assert bars["x"]["title"] == "Risque à 26 semaines" and bars["x"]["axis"]["format"] == "%"
     assert "log-odds" not in str(spec)
+    # Own signals red (raise) or blue (lower); the context grey, apart from the reasons.
+    data = next(iter(spec["datasets"].values()))
+    assert [d["direction"] for d in data] == ["+", "−", "context"]
+    assert bars["color"]["scale"]["range"][2] == "#9aa5b1"
+
+
+def test_reasons_dashboard_and_fairness_report_write_numbers_through_one_module() -> None:
+    from models.reason_wording import context_text, format_percent, format_value, weight_text
+    from training.fairness.report import _bounds, _interval
+    from wording import numbers
+
+    assert percent is numbers.percent and number is numbers.number  # the dashboard's layer
+    # One « % » in French: the narrow no-break space, in the reasons as on the pages.
+    assert format_percent(0.518, "fr") == percent(0.518, "fr") == "51,8\u202f%"
+    assert format_percent(0.518, "en") == percent(0.518, "en") == "51.8%"
+    assert format_value("unjustified_absence_rate_4w", 0.23, "fr") == "23\u202f%"
+    for sentence in (weight_text(0.123, 0.19, "fr"), context_text(0.057, 0.256, "fr")):
+        assert "\u202f%" in sentence and "\u00a0%" not in sentence
+    # The fairness report: the report's language, a dash when missing.
+    row = pd.Series({"recall": 0.123, "recall_low": 0.101, "recall_high": None})
+    assert _interval(row, "recall", "fr") == (
+        "12,3\u202f% <span class=small>[10,1\u202f% ; —]</span>"
+    )
+    assert _interval(row, "recall", "en") == "12.3% <span class=small>[10.1%, —]</span>"
+    assert (
+        _bounds(0.8, 1.25, "fr") == "[0,80 ; 1,25]" and _bounds(0.8, 1.25, "en") == "[0.80, 1.25]"
+    )
+    with pytest.raises(ValueError, match="language"):
+        numbers.percent(0.5, "de")
+
+
+def test_the_audit_details_written_by_the_services_read_in_both_languages() -> None:
+    entries = pd.DataFrame(
+        {"at": [pd.Timestamp("2026-11-30 08:01:02")] * 5, "username": ["a"] * 5,
+         "role": ["admin"] * 5,
+         "action": ["write_week_lists", "read_list", "add_user", "update_interview", "login"],
+         "outcome": ["allowed"] * 5,
+         "detail": [
+             "by vigie score (OS user ops); week 2026-11-30: 3 establishments, 1200 entries "
+             "(6 to invite, 30 to watch, 4 in follow-up); follow-up rule: held 6 weeks, "
+             "dismissed 4 weeks, risk margin 0.1",
+             "week 2026-11-30, 24 students", "cpe.lycee as watch_unit",
+             "interview 3: invited -> held", None,
+         ]}
+    )  # fmt: skip
+    french = audit_frame(entries, "fr")["Détail"].tolist()
+    assert french == [
+        "par vigie score (utilisateur système ops) ; semaine du 30/11/2026 : 3 établissements, "
+        "1\u202f200 élèves (6 à inviter, 30 à surveiller, 4 en suivi) ; suivi : 6 semaines "
+        "après un entretien, 4 après un écart, retour au-delà de 10 points de hausse",
+        "semaine du 30/11/2026, 24 élèves",
+        "cpe.lycee, rôle cellule de veille",
+        "entretien 3 : invité → entretien tenu",
+        MISSING,
+    ]
+    english = audit_frame(entries, "en")["Detail"].tolist()
+    assert english[1:4] == [
+        "week of 30/11/2026, 24 students", "cpe.lycee, role watch unit",
+        "interview 3: invited → held",
+    ]  # fmt: skip
+    assert "1,200 students" in english[0]
+    # No raw code on either page: no store status, role or ISO date left.
+    for cell in french + english:
+        assert not any(code in cell for code in ("watch_unit", "2026-11-30", " -> "))
+
+
+def test_model_aliases_read_as_words() -> None:
+    from app_dashboard.wording import aliases_text
+
+    assert aliases_text(["champion"], "fr") == "en service (champion)"
+    assert aliases_text(["challenger"], "en") == "candidate (challenger)"
+    assert aliases_text([], "fr") == MISSING
+    assert vocabulary("alias", "12", "fr") == "12"  # a version number stays itself

@@ -73,6 +73,10 @@ def test_the_list_shows_both_tiers_with_reasons_and_statuses(store, world):
     invite = app.table[0].value
     assert [int(rank) for rank in invite["Rang"]] == [1, 2, 3, 4]
     assert invite["Raisons"].str.len().min() > 10  # sentences, not feature codes
+    # Each reason with its weight in probability points, the context apart, in points.
+    assert invite["Raisons"].str.contains("points? de risque", regex=True).any()
+    assert not invite["Raisons"].str.contains("Contexte").any()
+    assert invite["Dont contexte (points)"].str.endswith("\u202fpts").all()
     risks = [as_number(risk) for risk in invite["Risque à 26 semaines"]]
     assert risks == sorted(risks, reverse=True)
     assert all(risk.endswith("\u202f%") for risk in invite["Risque à 26 semaines"])
@@ -197,6 +201,10 @@ def test_student_page_shows_the_record_and_saves_an_interview_at_once(store, wor
     assert waterfall["config"]["locale"]["number"]["percent"] == "\u202f%"
     assert "log-odds" not in json.dumps(waterfall)
     assert "Risque de décrochage d'ici 26 semaines" in [m.label for m in app.metric]
+    # The context apart from the reasons, with its weight.
+    captions = [c.value.replace("\\", "") for c in app.caption]  # markdown escapes off
+    assert any(c.startswith("Contexte (niveau, voie, établissement)") for c in captions)
+    assert any("sans le contexte" in c for c in captions)
 
     app.selectbox(key="new_status").set_value("invited")
     app.text_area(key="new_notes").input("Rendez-vous proposé mardi")
@@ -244,6 +252,8 @@ def test_english_switch_translates_the_pages(store, world):
     assert app.subheader[0].value.startswith("To invite (")
     reasons = " ".join(app.table[0].value["Reasons"])
     assert "demi-journée" not in reasons
+    assert "de risque" not in reasons
+    assert app.table[0].value["Of which context (points)"].str.endswith("\u202fpts").all()
     app.toggle(key=runtime.LANGUAGE_TOGGLE).set_value(False)
     app.run()
     assert app.title[0].value == "Liste de la semaine"
@@ -298,7 +308,7 @@ def test_inspector_model_card_and_audit_log(store, world):
     shown = texts(app)
     assert "Usage prévu" in shown and "Historique des versions" in shown
     versions = app.dataframe[-1].value
-    assert set(versions["Alias"]) == {"champion", "challenger"}
+    assert set(versions["Alias"]) == {"en service (champion)", "candidat (challenger)"}
 
     app.switch_page("views/audit_log.py")
     app.run()

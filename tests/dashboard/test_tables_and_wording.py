@@ -14,14 +14,18 @@ import pytest
 
 import app_dashboard
 from app_dashboard.tables import (
+    context_line,
     csv_bytes,
     display_frame,
     follow_up_frame,
     list_frame,
     printable_html,
+    reason_line,
 )
 from app_dashboard.wording import LABELS, text, vocabulary
+from models.reason_wording import context_text, weight_text
 from serving.db.vocabulary import FOLLOW_UP_KINDS, INTERVIEW_SOLUTIONS, INTERVIEW_STATUSES, ROLES
+from serving.list_payload import CONTEXT_KEY
 from serving.services.views import FollowUpView, ListEntryView, ReasonView, WeekListView
 
 
@@ -196,3 +200,85 @@ def test_the_waterfall_explains_with_the_model_that_wrote_the_list() -> None:
     assert model_uri_for("vigie-dropout/3", None, "vigie-dropout") == "models:/vigie-dropout/3"
     assert model_uri_for("local-run", None, "vigie-dropout") == "models:/vigie-dropout@champion"
     assert model_uri_for("vigie-dropout/3", "/srv/model", "x") == "/srv/model"
+
+
+def weighted_view() -> WeekListView:
+    """A list whose first student has a reason with its weight and the context summary as
+    the weekly scoring stores it (`serving.list_payload`), the second a week stored before
+    either was kept."""
+    weighted = ReasonView(
+        feature="unjustified_absences_4w",
+        value=9,
+        reference=1,
+        share=0.73,  # a share of log-odds: never shown
+        text_fr="9 demi-journées d'absence non justifiée",
+        text_en="9 unjustified half-days of absence",
+        points=0.123,
+        risk_without=0.19,
+        weight_text_fr=weight_text(0.123, 0.19, "fr"),
+        weight_text_en=weight_text(0.123, 0.19, "en"),
+    )
+    stored = {
+        "level": "2nde",
+        CONTEXT_KEY: {
+            "points": 0.057,
+            "risk_without": 0.256,
+            "text_fr": context_text(0.057, 0.256, "fr"),
+            "text_en": context_text(0.057, 0.256, "en"),
+        },
+    }
+    first = entry(1, "invite", 0.313).model_copy(update={"reasons": [weighted]})
+    first = ListEntryView.model_validate({**first.model_dump(), "features_shown": stored})
+    return VIEW.model_copy(update={"entries": [first, entry(2, "watch", 0.3)]})
+
+
+def test_a_stored_context_summary_is_read_apart_from_the_features() -> None:
+    first, older = weighted_view().entries
+    assert first.context is not None and first.context.points == pytest.approx(0.057)
+    assert CONTEXT_KEY not in first.features_shown and first.features_shown == {"level": "2nde"}
+    assert older.context is None  # a week stored before the context was kept
+
+
+def test_reasons_carry_their_weight_and_the_context_its_own_column() -> None:
+    view = weighted_view()
+    french = list_frame(view, None, "fr")
+    assert french["reasons"].iloc[0] == (
+        "9 demi-journées d'absence non justifiée — +12,3 points de risque "
+        "(19\u202f% sans ce signal)"
+    )
+    assert french["reasons"].iloc[1] == "5 retards en 4 semaines"  # no weight stored then
+    shown = display_frame(french, "fr")
+    assert list(shown["Dont contexte (points)"]) == ["+5,7\u202fpts", "—"]
+    english = display_frame(list_frame(view, None, "en"), "en")
+    assert list(english["Of which context (points)"]) == ["+5.7\u202fpts", "—"]
+    assert english["Reasons"].iloc[0].endswith("+12.3 points of risk (19% without this signal)")
+    for frame in (shown, english):
+        assert not frame.map(lambda cell: "73" in str(cell)).any().any()  # never the share
+
+
+def test_exports_hold_the_weights_and_the_context_with_a_dash_for_older_weeks() -> None:
+    view = weighted_view()
+    frame = list_frame(view, None, "fr")
+    rows = list(
+        csv.DictReader(io.StringIO(csv_bytes(frame, "fr").decode("utf-8-sig")), delimiter=";")
+    )
+    column = text("csv_context", "fr")
+    assert [row[column] for row in rows] == ["5,7", ""]
+    assert "+12,3 points de risque" in rows[0]["Raisons"]
+    page = printable_html(view, frame, "fr")
+    assert "Dont contexte (points)" in page and "+5,7\u202fpts" in page
+    assert "(19\u202f% sans ce signal)" in page
+
+
+def test_the_context_line_is_worded_apart_in_both_languages() -> None:
+    first, older = weighted_view().entries
+    assert context_line(first.context, "fr") == (
+        "Contexte (niveau, voie, établissement)\u00a0: +5,7 points de risque "
+        "(25,6\u202f% sans le contexte)"
+    )
+    assert context_line(first.context, "en").startswith("Context (level, track, establishment)")
+    assert context_line(older.context, "fr") == text("context_unknown", "fr")
+    assert "—" in context_line(older.context, "en")
+    assert reason_line(first.reasons[0], "en") == (
+        "9 unjustified half-days of absence — +12.3 points of risk (19% without this signal)"
+    )

@@ -260,6 +260,7 @@ def build_world(root: Path) -> DashboardWorld:
     from models.queue import DEFAULT_FOLLOW_UP
     from models.risk_model import RiskModel
     from serving.db import open_store
+    from serving.list_payload import CONTEXT_KEY, context_summary
     from serving.services import (
         Actor,
         NewInterview,
@@ -321,14 +322,14 @@ def build_world(root: Path) -> DashboardWorld:
         # Explain only the students who can be listed (the ten highest risks per school).
         ranked = part.assign(risk=risks).sort_values("risk", ascending=False)
         chosen = ranked.groupby("uai").head(10).index.to_numpy()
-        why = model.explain(part, top=3, rows=chosen).why()
+        # As the weekly scoring stores them: each reason with its weight, and the context's
+        # weight kept with the student (`serving.list_payload`).
+        records = model.explain(part, top=3, rows=chosen).to_records()
         reasons = {
-            part.loc[row, "student_id"]: tuple(
-                Reason(r.feature, r.value, r.reference, float(r.share), r.text_fr, r.text_en)
-                for r in rows.itertuples()
-            )
-            for row, rows in why.groupby("row")
+            record["student_id"]: tuple(Reason.from_record(r) for r in record["reasons"])
+            for record in records
         }
+        contexts = {record["student_id"]: context_summary(record) for record in records}
         part = part.loc[chosen].reset_index(drop=True).assign(risk=risks[chosen])
         if first_invited:  # the second week: an interview held in the first, for a student
             # the risk of whom did not rise by the margin since (so still in follow-up)
@@ -356,7 +357,8 @@ def build_world(root: Path) -> DashboardWorld:
                     sid,
                     float(risk),
                     reasons.get(sid, ())[:3],
-                    {"level": level, "class_id": class_id},
+                    {"level": level, "class_id": class_id}
+                    | ({CONTEXT_KEY: contexts[sid]} if contexts.get(sid) else {}),
                 )
                 for sid, risk, level, class_id in zip(
                     rows["student_id"],

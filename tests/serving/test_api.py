@@ -467,3 +467,43 @@ def test_a_student_held_last_week_is_in_follow_up_and_the_slot_goes_to_the_next(
         "risk_then": 0.61,
         "risk_now": 0.61,
     }
+
+
+def test_the_list_response_gives_each_students_context_weight_apart_or_none_for_older_weeks(
+    api: httpx.Client, world: World
+) -> None:
+    from dataclasses import replace
+
+    from serving.list_payload import CONTEXT_KEY
+    from serving.weekly import replace_week_lists
+    from tests.serving.conftest import week_input
+
+    context = {"points": 0.057, "risk_without": 0.553, "text_fr": "Contexte…", "text_en": "Ctx…"}
+    week = WEEK + dt.timedelta(weeks=2)
+    home, other = week_input()
+    scored = tuple(
+        replace(s, features_shown={**s.features_shown, CONTEXT_KEY: context})
+        if s.student_id == "H001"
+        else s  # stored as before the context was kept
+        for s in home.scored
+    )
+    replace_week_lists(
+        world.store,
+        as_of=week,
+        model_version="vigie-dropout/3",
+        establishments=[replace(home, scored=scored), other],
+        watch_threshold=0.3,
+    )
+    response = api.get(
+        f"/v1/establishments/{HOME_UAI}/lists/{week.isoformat()}",
+        headers=world.headers("inspector"),
+    )
+    assert response.status_code == 200, response.text
+    entries = {e["student_id"]: e for e in response.json()["entries"]}
+    assert entries["H001"]["context"] == context
+    assert CONTEXT_KEY not in entries["H001"]["features_shown"]
+    assert entries["H002"]["context"] is None
+    schemas = api.get("/openapi.json").json()["components"]["schemas"]
+    assert set(schemas["ContextView"]["properties"]) == {
+        "points", "risk_without", "text_fr", "text_en",
+    }  # fmt: skip

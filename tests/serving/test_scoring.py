@@ -18,10 +18,14 @@ from sqlalchemy.exc import OperationalError
 from typer.testing import CliRunner
 
 from features.builder import build_features
+from features.calendar import monday_on_or_before
 from features.validation import InvalidExtractionError
 from serving.db import Store, open_store
 from serving.db.models import AuditEntry, Enrollment, ListEntry, Student, WeeklyList, WeeklyRun
+from serving.list_payload import CONTEXT_KEY
 from serving.scoring import RegisteredModel, score_week
+from serving.services.actor import Actor
+from serving.services.lists import get_week_list
 from vigie.commands import score as score_command
 
 from .test_scoring_support import (
@@ -475,3 +479,27 @@ def test_explanation_records_hold_each_rows_reasons_in_rank_order(
             expected = list(part.loc[part["kind"] == kind, "feature"])
             assert [reason["feature"] for reason in record[name]] == expected
     assert any(record["protective"] for record in records)
+
+
+def test_each_listed_student_keeps_the_contexts_weight_for_the_list_and_the_api(
+    academie: Path, registered: RegisteredModel, store: Store, threshold: float
+) -> None:
+    score_week(academie, AS_OF, store, registered, watch_threshold=threshold)
+    with store.reading() as session:
+        stored = session.scalars(select(ListEntry)).all()
+        assert stored and all(CONTEXT_KEY in entry.features_shown for entry in stored)
+        uai = session.scalars(select(WeeklyList.uai)).first()
+    view = get_week_list(
+        store, Actor("test.inspector", "inspector"), uai, monday_on_or_before(AS_OF)
+    )
+    assert view.entries
+    for entry in view.entries:
+        context = entry.context
+        assert context is not None and CONTEXT_KEY not in entry.features_shown
+        # The context's weight is the risk minus the risk without it (probability points).
+        assert entry.risk == pytest.approx(context.risk_without + context.points, abs=1e-9)
+        assert 0.0 <= context.risk_without <= 1.0
+        assert context.text_fr.startswith("Contexte (niveau, voie, établissement)")
+        assert context.text_en.startswith("Context (level, track, establishment)")
+        # Only own signals are reasons; the context is never one of them.
+        assert all(reason.signal == "own" for reason in entry.reasons)

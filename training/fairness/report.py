@@ -19,6 +19,7 @@ from training.fairness.groups import GROUPING_NAMES, group_label, grouping_label
 from training.fairness.metrics import METRICS
 from training.fairness.proxies import PROXY_TARGETS
 from training.fairness.wording import FAMILY_LABELS, METRIC_LABELS, STATUS_LABELS, label, text
+from wording import numbers
 
 if TYPE_CHECKING:
     from training.fairness.audit import FairnessAudit
@@ -146,17 +147,32 @@ def _e(value: object) -> str:
     return html.escape(str(value))
 
 
-def _num(value: float, digits: int = 3) -> str:
-    return "–" if value is None or pd.isna(value) else f"{value:.{digits}f}"
+def _num(value: float, language: str, digits: int = 3) -> str:
+    """A number in the report's language (`wording.numbers`), a dash when missing."""
+    return numbers.number(value, language, digits)
 
 
-def _pct(value: float) -> str:
-    return "–" if value is None or pd.isna(value) else f"{100 * value:.1f} %"
+def _pct(value: float, language: str) -> str:
+    return numbers.percent(value, language, 1)
 
 
-def _interval(row: pd.Series, metric: str, percent: bool = True) -> str:
-    show = _pct if percent else _num
-    return f"{show(row[metric])} <span class=small>[{show(row[metric + '_low'])} ; " \
+def _bounds(low: float, high: float, language: str, digits: int = 2) -> str:
+    """An interval's bounds: « [0,80 ; 1,25] » in French, "[0.80, 1.25]" in English."""
+    separator = " ; " if language == "fr" else ", "
+    return f"[{_num(low, language, digits)}{separator}{_num(high, language, digits)}]"
+
+
+def _level(value: float | None, language: str) -> str:
+    """A test's (corrected) level, a percentage with two decimals."""
+    return numbers.percent(value, language, 2)
+
+
+def _interval(row: pd.Series, metric: str, language: str, percent: bool = True) -> str:
+    def show(value: float) -> str:
+        return _pct(value, language) if percent else _num(value, language, 3)
+
+    separator = " ; " if language == "fr" else ", "
+    return f"{show(row[metric])} <span class=small>[{show(row[metric + '_low'])}{separator}" \
            f"{show(row[metric + '_high'])}]</span>"  # fmt: skip
 
 
@@ -182,7 +198,8 @@ def _summary(audit: FairnessAudit, language: str) -> str:
             items.append(
                 f"<li><b>{_e(grouping_label(row.grouping, language))} : "
                 f"{_e(group_label(row.group, language))}</b> — {_e(metric)}"
-                f"{_num(row.ratio, 2)} [{_num(row.ratio_low, 2)} ; {_num(row.ratio_high, 2)}] "
+                f"{_num(row.ratio, language, 2)} "
+                f"{_bounds(row.ratio_low, row.ratio_high, language)} "
                 f"vs {_e(group_label(str(row.reference), language))} ({_e(certainty)})</li>"
             )
         return "<ul>" + "".join(items) + "</ul>"
@@ -218,7 +235,7 @@ def _summary(audit: FairnessAudit, language: str) -> str:
         parts.append(f"<p>{text('none_found', language)}</p>")
     else:
         parts.append("<ul>" + "".join(
-            f"<li>{_e(text('proxy_line', language, target=label(PROXY_TARGETS, r.target, language), auc=_num(r.auc, 2), features=r.carried_by))}</li>"  # noqa: E501
+            f"<li>{_e(text('proxy_line', language, target=label(PROXY_TARGETS, r.target, language), auc=_num(r.auc, language, 2), features=r.carried_by))}</li>"  # noqa: E501
             for r in found.itertuples()) + "</ul>")  # fmt: skip
     return "\n".join(parts)
 
@@ -227,7 +244,7 @@ def _gate_rule(gate: dict[str, Any], language: str) -> str:
     level = gate["adjusted_level"]
     rule = text(
         f"gate_rule_{gate['correction']}", language, tests=gate["tests"],
-        alpha=f"{gate['alpha']:.2f}", level="–" if level is None else f"{100 * level:.2f} %",
+        alpha=_num(gate["alpha"], language, 2), level=_level(level, language),
         band=f"{gate['band'][0]}–{gate['band'][1]}",
     )  # fmt: skip
     return (
@@ -241,11 +258,11 @@ def _corrected(items: list[dict[str, Any]], language: str) -> str:
     lines = []
     for item in items:
         kind = f"{group_label(item['kind'], language)} · " if item.get("kind") else ""
-        level = text("at_level", language, level=f"{100 * item['level']:.2f} %")
+        level = text("at_level", language, level=_level(item["level"], language))
         lines.append(
             f"<li>{_e(kind)}<b>{_e(grouping_label(item['grouping'], language))} : "
-            f"{_e(group_label(item['group'], language))}</b> — {_num(item['ratio'], 2)} "
-            f"[{_num(item['ratio_low'], 2)} ; {_num(item['ratio_high'], 2)}] "
+            f"{_e(group_label(item['group'], language))}</b> — {_num(item['ratio'], language, 2)} "
+            f"{_bounds(item['ratio_low'], item['ratio_high'], language)} "
             f"({_e(level)}) "
             f"vs {_e(group_label(str(item['reference']), language))}</li>"
         )
@@ -271,19 +288,23 @@ def _within_tables(audit: FairnessAudit, language: str) -> str:
         status = str(row.status)
         if status == "out_of_band" and not row.out_of_band_corrected:
             status = "within_band_corrected"
-        corrected = ("–" if pd.isna(row.ratio_low_adjusted) else
-                     f"[{_num(row.ratio_low_adjusted, 2)} ; {_num(row.ratio_high_adjusted, 2)}]"
-                     f" <span class=small>{100 * row.adjusted_level:.2f} %</span>")  # fmt: skip
+        corrected = (
+            "–"
+            if pd.isna(row.ratio_low_adjusted)
+            else f"{_bounds(row.ratio_low_adjusted, row.ratio_high_adjusted, language)}"
+            f" <span class=small>{_level(row.adjusted_level, language)}</span>"
+        )
         ratio_text = ("1 (ref.)" if status == "reference" else
-                      f"{_num(row.ratio, 2)} <span class=small>[{_num(row.ratio_low, 2)} ; "
-                      f"{_num(row.ratio_high, 2)}]</span>")  # fmt: skip
+                      f"{_num(row.ratio, language, 2)} <span class=small>"
+                      f"{_bounds(row.ratio_low, row.ratio_high, language)}</span>")  # fmt: skip
         css = "out_of_band" if row.out_of_band_corrected else status
         rows.append(
             f"<tr><td>{_e(group_label(str(row.kind), language))}</td>"
             f"<td>{_e(grouping_label(row.grouping, language))} : "
             f"{_e(group_label(row.group, language))}</td>"
             f"<td>{_count(sizes['students'])}</td><td>{_count(sizes['positive_students'])}</td>"
-            f"<td>{_interval(sizes, 'recall')}</td><td>{ratio_text}</td><td>{corrected}</td>"
+            f"<td>{_interval(sizes, 'recall', language)}</td>"
+            f"<td>{ratio_text}</td><td>{corrected}</td>"
             f"<td class={css}>{_e(label(STATUS_LABELS, status, language))}</td></tr>"
         )
     return f"<table><tr>{head}</tr>" + "".join(rows) + "</table>"
@@ -306,10 +327,10 @@ def _group_tables(audit: FairnessAudit, language: str) -> str:
         for _, row in part.iterrows():
             ratio = ratios.loc[(grouping, row["group"])]
             status = str(ratio["status"])
-            cells = "".join(f"<td>{_interval(row, m)}</td>" for m in metrics)
+            cells = "".join(f"<td>{_interval(row, m, language)}</td>" for m in metrics)
             ratio_text = ("1 (ref.)" if status == "reference" else
-                          f"{_num(ratio['ratio'], 2)} <span class=small>"
-                          f"[{_num(ratio['ratio_low'], 2)} ; {_num(ratio['ratio_high'], 2)}]"
+                          f"{_num(ratio['ratio'], language, 2)} <span class=small>"
+                          f"{_bounds(ratio['ratio_low'], ratio['ratio_high'], language)}"
                           "</span>")  # fmt: skip
             rows.append(
                 f"<tr><td>{_e(group_label(row['group'], language))}</td>"
@@ -332,8 +353,10 @@ def _calibration_table(audit: FairnessAudit, language: str) -> str:
     part = audit.metrics[audit.metrics["judged"]]
     rows = "".join(
         f"<tr><td>{_e(grouping_label(r['grouping'], language))} : "
-        f"{_e(group_label(r['group'], language))}</td><td>{_interval(r, 'mean_predicted')}</td>"
-        f"<td>{_interval(r, 'observed_rate')}</td><td>{_interval(r, 'ece', False)}</td></tr>"
+        f"{_e(group_label(r['group'], language))}</td>"
+        f"<td>{_interval(r, 'mean_predicted', language)}</td>"
+        f"<td>{_interval(r, 'observed_rate', language)}</td>"
+        f"<td>{_interval(r, 'ece', language, False)}</td></tr>"
         for _, r in part.iterrows()
     )
     return (f"<table><tr><th>{_e(text('group', language))}</th>"
@@ -345,9 +368,10 @@ def _calibration_table(audit: FairnessAudit, language: str) -> str:
 def _differences_table(audit: FairnessAudit, language: str) -> str:
     rows = "".join(
         f"<tr><td>{_e(grouping_label(r.grouping, language))}</td><td>{_e(r.feature)}</td>"
-        f"<td>{_e(label(FAMILY_LABELS, r.family, language))}</td><td>{_num(r.spread)}</td>"
-        f"<td>{_e(group_label(r.highest_group, language))} ({_num(r.highest)})</td>"
-        f"<td>{_e(group_label(r.lowest_group, language))} ({_num(r.lowest)})</td></tr>"
+        f"<td>{_e(label(FAMILY_LABELS, r.family, language))}</td>"
+        f"<td>{_num(r.spread, language)}</td>"
+        f"<td>{_e(group_label(r.highest_group, language))} ({_num(r.highest, language)})</td>"
+        f"<td>{_e(group_label(r.lowest_group, language))} ({_num(r.lowest, language)})</td></tr>"
         for r in audit.differences.itertuples()
     )
     head = "".join(f"<th>{_e(text(key, language))}</th>" for key in
@@ -357,7 +381,8 @@ def _differences_table(audit: FairnessAudit, language: str) -> str:
 
 def _proxies_table(audit: FairnessAudit, language: str) -> str:
     rows = "".join(
-        f"<tr><td>{_e(label(PROXY_TARGETS, r.target, language))}</td><td>{_num(r.auc)}</td>"
+        f"<tr><td>{_e(label(PROXY_TARGETS, r.target, language))}</td>"
+        f"<td>{_num(r.auc, language)}</td>"
         f"<td class={'out_of_band' if r.flagged else 'within_band'}>"
         f"{_e(text('yes' if r.flagged else 'no', language))}</td><td>{_e(r.carried_by)}</td></tr>"
         for r in audit.proxies.itertuples()

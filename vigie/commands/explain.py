@@ -238,16 +238,16 @@ def explain(
 def _print(payload: dict[str, Any], lang: str) -> None:
     from rich.table import Table
 
-    from models.reason_wording import format_number
+    from wording import numbers
 
     words = _WORDS[lang]
     console.print(words["title"].format(**payload), style="bold", markup=False)
     language: Any = lang
-    risk = format_number(payload["risk"] * 100, language, 1) + ("\u00a0%" if lang == "fr" else "%")
+    risk = numbers.percent(payload["risk"], language, 1, trim=True)
     console.print(
         words["risk"].format(
             risk=risk,
-            raw=format_number(payload["raw_score"], language, 2),
+            raw=numbers.number(payload["raw_score"], language, 2, trim=True),
             rank=payload["rank_in_establishment"],
             peers=payload["students_in_establishment"],
             capacity=payload["weekly_interview_capacity"],
@@ -264,8 +264,12 @@ def _print(payload: dict[str, Any], lang: str) -> None:
         table.add_column(words["weight"], justify="right")
         table.add_column("SHAP", justify="right")
         for rank, reason in enumerate(payload[listed], start=1):
-            table.add_row(str(rank), reason["text"], reason["weight_text"],
-                          f"{reason['contribution']:+.3f}")  # fmt: skip
+            table.add_row(
+                str(rank),
+                reason["text"],
+                reason["weight_text"],
+                numbers.number(reason["contribution"], language, 3, signed=True),
+            )
         if not payload[listed]:
             table.add_row("-", words["none"], "", "")
         console.print(table)
