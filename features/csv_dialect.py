@@ -250,7 +250,13 @@ def parse_overrides(data: Mapping[str, Any], tables: Iterable[str]) -> dict[str,
 
 
 def _split(line: str, separator: str) -> list[str]:
-    return [name.strip() for name in next(csv.reader(io.StringIO(line), delimiter=separator), [])]
+    """The header's names; a header the csv module cannot parse (a carriage return inside an
+    unquoted name) is split as it stands, so that the contract names the odd column."""
+    try:
+        fields = next(csv.reader(io.StringIO(line), delimiter=separator), [])
+    except csv.Error:
+        fields = line.split(separator)
+    return [name.strip() for name in fields]
 
 
 def detect_separator(header_line: str, table: Table, override: str | None = None) -> str:
