@@ -39,7 +39,7 @@ from training.metrics_lists import (
     percentile_interval,
     week_table,
 )
-from training.replay import replay_comparison
+from training.replay import observed_weeks, replay_comparison
 
 __all__ = [
     "ReplayEvaluation",
@@ -61,10 +61,14 @@ def present_models(predictions: pd.DataFrame) -> list[str]:
 
 
 def model_frames(predictions: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """One scored frame (`score` column) per model, as `compare_models` reads them."""
-    base = predictions.loc[:, _FRAME_COLUMNS]
+    """One scored frame (`score` column) per model, as `compare_models` reads them, over the
+    weeks the replay judges too (`training.replay.observed_weeks`): in a week whose rows
+    labelled 0 are all censored (the 26-week horizon not observed yet at the extraction's
+    end), only future dropouts are left, and every list would be right by construction."""
+    judged = observed_weeks(predictions)
+    base = predictions.loc[judged, _FRAME_COLUMNS]
     return {
-        name: base.assign(score=predictions[name].to_numpy(dtype="float64"))
+        name: base.assign(score=predictions[name].to_numpy(dtype="float64")[judged])
         for name in present_models(predictions)
     }
 

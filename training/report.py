@@ -209,18 +209,18 @@ _REPLAY_ROWS = (
 
 
 def render_replay(replay: pd.DataFrame, title: str = "Replay of the school year") -> Table:
-    """The replay's headline metrics with 95 % intervals, one column per model."""
+    """The replay's headline metrics with 95 % intervals, one row per model (ten with the
+    ceiling) and one column per metric, so that the table stays readable on a terminal of 80
+    columns and in a log: the cells wrap between words instead of being cut."""
     rich_table = Table(title=title, title_justify="left")
-    # The labels stay whole on a narrow terminal (the model columns wrap instead): with the
-    # ceiling, the replay has ten columns.
-    rich_table.add_column("metric", style="bold", no_wrap=True)
-    for model in replay.index:
-        rich_table.add_column(str(model), justify="right")
-    for label, column, digits in _REPLAY_ROWS:
-        if column not in replay.columns:
-            continue
+    rich_table.add_column("model", style="bold", no_wrap=True)
+    shown = [(label, column, digits) for label, column, digits in _REPLAY_ROWS
+             if column in replay.columns]  # fmt: skip
+    for label, _, _ in shown:
+        rich_table.add_column(label, justify="right", overflow="fold")
+    for model, row in replay.iterrows():
         cells = []
-        for _, row in replay.iterrows():
+        for _, column, digits in shown:
             value = row.get(column)
             if value is None or not math.isfinite(float(value)):
                 cells.append("-")
@@ -230,7 +230,7 @@ def render_replay(replay: pd.DataFrame, title: str = "Replay of the school year"
             if low is not None and high is not None and math.isfinite(low) and math.isfinite(high):
                 text += f" [{float(low):,.{digits}f}, {float(high):,.{digits}f}]"
             cells.append(text)
-        rich_table.add_row(label, *cells)
+        rich_table.add_row(str(model), *cells)
     return rich_table
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import json
 
 import numpy as np
 import pandas as pd
 import pytest
+from rich.console import Console
 
 from training.baselines import REPLAY_BASELINES, read_latent_risk
 from training.config import TrainConfig, TrainConfigError
@@ -68,7 +70,14 @@ def test_the_replay_is_deterministic_and_reported(result, replay, config: TrainC
     assert "lift_vs_rule_abc.replay.dropouts_reached_diff" in metrics
     text = comparison_to_json(result.comparison, result.lift, {}, None, replay.table, lift)
     assert set(json.loads(text)["replay"]["models"]) == set(replay.table.index)
-    assert render_replay(replay.table).row_count > 0
+    rendered = render_replay(replay.table)
+    assert rendered.row_count == len(replay.table)
+    # On a terminal of 80 columns (and in a log) every model and figure is shown whole.
+    console = Console(width=80, record=True, file=io.StringIO())
+    console.print(rendered)
+    shown = console.export_text()
+    assert "…" not in shown
+    assert all(str(model) in shown for model in replay.table.index)
 
 
 def test_the_ceiling_ranks_by_the_latent_risk_when_given(result, config: TrainConfig) -> None:

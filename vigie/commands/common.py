@@ -4,6 +4,7 @@ the progress options."""
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Annotated
@@ -23,7 +24,9 @@ __all__ = [
     "user_errors",
 ]
 
-console = Console()
+# A terminal gets its own width; a log or a file (CI, `> out.txt`) gets 160 columns, so that
+# the comparison tables are not cut at rich's default of 80.
+console = Console(width=None if sys.stdout.isatty() else 160)
 error_console = Console(stderr=True)
 
 QuietOption = Annotated[
@@ -32,9 +35,7 @@ QuietOption = Annotated[
 ]
 LangOption = Annotated[
     str,
-    typer.Option(
-        "--lang", envvar="VIGIE_LANG", help="Language of the progress stages: fr or en."
-    ),
+    typer.Option("--lang", envvar="VIGIE_LANG", help="Language of the progress stages: fr or en."),
 ]
 
 
