@@ -9,6 +9,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from features.csv_dialect import Language
 from features.validation.report import ValidationReport, plural
 
 __all__ = ["render_report"]
@@ -31,10 +32,10 @@ def _summary(report: ValidationReport) -> Text:
     return text
 
 
-def render_report(report: ValidationReport) -> RenderableType:
+def render_report(report: ValidationReport, language: Language = "fr") -> RenderableType:
     """A table (table, row, column, value, rule, message) of the example violations, how each
     CSV table is written, then a summary line with the totals per rule and any note about
-    rules that could not run."""
+    rules that could not run. The format lines are in `language` (French by default)."""
     parts: list[RenderableType] = []
     if report.groups:
         table = Table(title=f"Validation of {report.directory}", title_justify="left")
@@ -65,7 +66,8 @@ def render_report(report: ValidationReport) -> RenderableType:
                     style="dim",
                 )
             )
-    parts.extend(Text(f"format: {line}", style="cyan") for line in report.format_lines())
+    formats = report.format_lines(language)
+    parts.extend(Text(f"format: {line}", style="cyan") for line in formats)
     parts.extend(Text(f"note: {note}", style="dim") for note in report.notes)
     parts.append(_summary(report))
     return Group(*parts)

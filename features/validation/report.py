@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, computed_field
 
 from features.contract import TABLE_ORDER, TABLES
-from features.csv_dialect import describe_format
+from features.csv_dialect import Language, describe_format
 from features.validation.rules import RULES, Severity
 
 __all__ = [
@@ -124,9 +124,12 @@ class ValidationReport(BaseModel):
     notes: tuple[str, ...] = ()
     formats: dict[str, dict[str, str]] = {}
 
-    def format_lines(self) -> list[str]:
-        """One line per CSV table: how it is written (never a cell of it)."""
-        return [f"{table}.csv: {describe_format(words)}" for table, words in self.formats.items()]
+    def format_lines(self, language: Language = "fr") -> list[str]:
+        """One line per CSV table: how it is written (never a cell of it), in `language`."""
+        return [
+            f"{table}.csv: {describe_format(words, language)}"
+            for table, words in self.formats.items()
+        ]
 
     @computed_field  # type: ignore[prop-decorator]
     @property

@@ -607,6 +607,11 @@ def test_vigie_validate_notes_the_formats_and_a_refused_file_writes_nothing(
     assert accepted.exit_code == 0, accepted.output
     assert "format: exams.csv: séparateur point-virgule ';'" in accepted.output
     assert "(fixé dans csv_formats.toml : date_format)" in accepted.output
+    # The format lines follow --lang.
+    english = runner.invoke(app, ["validate", str(excel), "--lang", "en"], terminal_width=200)
+    assert english.exit_code == 0, english.output
+    assert "format: exams.csv: separator semicolon" in english.output
+    assert "séparateur" not in english.output
 
 
 def test_a_reader_of_a_few_tables_gets_the_same_typed_rows(tmp_path: Path) -> None:

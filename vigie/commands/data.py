@@ -130,7 +130,7 @@ def validate(
     if as_json:
         typer.echo(report.to_json())
     else:
-        console.print(render_report(report))
+        console.print(render_report(report, lang))
     raise typer.Exit(0 if report.ok else 1)
 
 
