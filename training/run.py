@@ -23,6 +23,7 @@ import pandas as pd
 import yaml
 
 from features.catalog import CATEGORIES, FEATURE_CATALOG
+from features.progress import SILENT, Progress
 from features.validation import require_valid
 from training.baselines import read_latent_risk
 from training.config import TrainConfig
@@ -41,7 +42,6 @@ from training.tracking import (
     register_challenger,
     training_run,
 )
-from vigie.progress import SILENT, Progress
 
 __all__ = [
     "TrainingOutcome",
