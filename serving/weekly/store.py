@@ -32,8 +32,6 @@ no list cached by the API (`serving.services.lists`) outlives it.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -43,6 +41,7 @@ from sqlalchemy import Table, and_, delete, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from features.calendar import monday_on_or_before
+from features.jsonio import sha256
 from models.queue import DEFAULT_FOLLOW_UP, FollowUpRule, QueuedStudent
 from serving.db.decision_lock import lock_decisions
 from serving.db.engine import Store
@@ -275,8 +274,7 @@ def week_fingerprint(
             for e in sorted(establishments, key=lambda e: e.uai)
         ],
     }
-    text = json.dumps(content, sort_keys=True, separators=(",", ":"), allow_nan=False)
-    return hashlib.sha256(text.encode()).hexdigest()
+    return sha256(content)
 
 
 def _dates(student: RosterStudent) -> list[str | None]:
