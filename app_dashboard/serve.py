@@ -1,5 +1,6 @@
 """Serve the dashboard with its heavy work done before the first visitor:
-`python -m app_dashboard.serve [streamlit run options]` (what `vigie dashboard` runs).
+`python -m app_dashboard.serve [streamlit run options]`, which `serve` runs (what
+`vigie dashboard` calls) and `dashboard_server` runs in the background (browser tests, benchmarks).
 
 Streamlit imports a page's modules, and the page opens MLflow's stores, only when a session
 first runs it: after a restart, the first person to sign in on a Monday morning would wait
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import socket
 import subprocess
 import sys
@@ -27,7 +29,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["ENTRY", "dashboard_server", "main", "warm_up"]
+__all__ = ["ENTRY", "dashboard_server", "main", "serve", "streamlit_command", "warm_up"]
 
 ENTRY = Path(__file__).resolve().parent / "streamlit_app.py"
 logger = logging.getLogger(__name__)
@@ -44,6 +46,33 @@ _MODULES = (
     "serving.services.dashboard_models",
     "training.fairness.groups",
 )
+
+
+def streamlit_command(host: str, port: int, headless: bool = True) -> list[str]:
+    """The command line that serves the dashboard: `streamlit run` of the entry file,
+    through this module, which does the pages' imports and opens MLflow's stores before the
+    server starts; Streamlit's usage statistics off (the dashboard shows minors' data: no
+    outbound call it does not need)."""
+    return [
+        sys.executable, "-m", "app_dashboard.serve",
+        "--server.address", host, "--server.port", str(port),
+        "--server.headless", "true" if headless else "false",
+        "--browser.gatherUsageStats", "false",
+        "--global.developmentMode", "false",
+        "--client.toolbarMode", "minimal",
+    ]  # fmt: skip
+
+
+def serve(host: str, port: int, *, headless: bool = True, trusted_proxies: str = "") -> int:
+    """Serve the dashboard on `host:port` until it stops; its exit code. Streamlit's uvicorn
+    takes X-Forwarded-For from FORWARDED_ALLOW_IPS (by default any loopback peer): only from
+    `trusted_proxies` here (a comma-separated list, none by default)."""
+    environment = {
+        **os.environ,
+        "MLFLOW_DISABLE_TELEMETRY": "true",
+        "FORWARDED_ALLOW_IPS": trusted_proxies,
+    }
+    return subprocess.call(streamlit_command(host, port, headless=headless), env=environment)
 
 
 def warm_up() -> None:
@@ -92,8 +121,6 @@ def dashboard_server(
     loopback port, until the block ends: its URL, once Streamlit answers its health check.
     For the browser tests and the benchmarks. Without `warm_up`, plain `streamlit run` of
     the entry file (to measure what the warm-up saves). The server's output goes to `log`."""
-    from vigie.commands.dashboard import streamlit_command
-
     port = _free_port()
     command = streamlit_command("127.0.0.1", port)
     if not warm_up:

@@ -62,7 +62,7 @@ def _features_duckdb(args: dict[str, Any]) -> Callable[[], int]:
 
 def _features_pandas(args: dict[str, Any]) -> Callable[[], int]:
     from features.extraction import open_extraction
-    from features.reference import build_features_reference
+    from tests.oracle.reference import build_features_reference
 
     def run() -> int:
         with open_extraction(args["data"]) as extraction:

@@ -15,7 +15,7 @@ the end, and a query reads only the steps that hold one of its dates. Past `rows
 (students x dates), consecutive dates go to separate queries: the event steps
 (`_SHARED_STEPS`) are then computed once into temporary tables that every query reads, under a
 DuckDB memory limit, so memory stays bounded; `iter_features` hands the batches over one at a
-time. `features.reference` computes the same
+time. `tests/oracle/reference.py` computes the same
 features plainly in pandas, and tests hold the two equal.
 
 Only events dated strictly before an as-of date count, and the outcomes table is never read

@@ -1,10 +1,10 @@
 """The feature catalog: every model input, its family, unit, kind and user-facing wording.
 
 The catalog is the single list both feature implementations (`features.builder`, in DuckDB,
-and `features.reference`, in plain pandas) must produce, in this order. Explanations and the
-dashboard turn a feature and its value into a sentence from `label_*` and `description_*`,
-French first. Definitions shared by both implementations (window lengths, thresholds, nominal
-ages) live here too, so a definition is written down once.
+and the tests' oracle, `tests/oracle/reference.py`, in plain pandas) must produce, in this
+order. Explanations and the dashboard turn a feature and its value into a sentence from
+`label_*` and `description_*`, French first. Definitions shared by both implementations
+(window lengths, thresholds, nominal ages) live here too, so a definition is written down once.
 
 Conventions used by every definition below:
 

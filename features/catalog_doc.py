@@ -30,7 +30,7 @@ def catalog_markdown() -> str:
         "",
         "Every feature is computed as of a date `t` from events dated strictly before `t`, by",
         "one builder (`features.builder`, DuckDB) shared by training, weekly scoring and the API,",
-        "and checked against a plain pandas reference (`features.reference`). Sex, scholarship",
+        "and checked against a plain pandas oracle (`tests/oracle/reference.py`). Sex, scholarship",
         "and parents' occupation group are never features: they are kept beside them for audits.",
         "",
     ]

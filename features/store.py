@@ -17,7 +17,6 @@ this host. A file of a live process (another run writing the same target) or of 
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import socket
@@ -32,6 +31,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from features.feature_set import FeatureSet, frame_columns
+from features.jsonio import dumps, loads
 
 __all__ = [
     "METADATA_KEY",
@@ -101,7 +101,7 @@ def _with_groups(table: pa.Table, feature_set: FeatureSet) -> pa.Table:
         "sensitive_columns": list(feature_set.sensitive_columns),
     }
     metadata = dict(table.schema.metadata or {})
-    metadata[METADATA_KEY] = json.dumps(groups).encode("utf-8")
+    metadata[METADATA_KEY] = dumps(groups).encode("utf-8")
     return table.replace_schema_metadata(metadata)
 
 
@@ -156,7 +156,7 @@ def read_features(path: str | Path) -> FeatureSet:
     raw = (table.schema.metadata or {}).get(METADATA_KEY)
     if raw is None:
         raise ValueError(f"{path} is not a Vigie feature file (no feature-set metadata)")
-    groups = json.loads(raw)
+    groups = loads(raw)
     if groups.get("format_version") != _FORMAT_VERSION:
         raise ValueError(
             f"{path} has feature-file format {groups.get('format_version')!r}; "

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
+from features.jsonio import jsonable
 from models.contributions import DEFAULT_CHUNK_ROWS, contribution_matrix
 from models.reason_wording import LANGUAGES, Language, context_text
 from models.reasons import (
@@ -75,11 +76,11 @@ class Explanations:
             for row, kind, reason in zip(reasons["row"], reasons["kind"], chosen, strict=True):
                 if kind in _RECORD_KINDS:
                     grouped[row][_RECORD_KINDS[kind]].append(
-                        {key: _jsonable(value) for key, value in reason.items()}
+                        {key: jsonable(value) for key, value in reason.items()}
                     )
         records = []
         for score in self.scores.to_dict(orient="records"):
-            record = {key: _jsonable(value) for key, value in score.items()}
+            record = {key: jsonable(value) for key, value in score.items()}
             found = grouped.get(score["row"])
             for kind in _RECORD_KINDS.values():
                 record[kind] = found[kind] if found else []
@@ -92,18 +93,6 @@ _RECORD_COLUMNS = ("feature", "family", "signal", "value", "reference", "referen
                    "text_fr", "text_en", "weight_text", "weight_text_fr",
                    "weight_text_en")  # fmt: skip
 _RECORD_KINDS = {"why": "reasons", "protective": "protective", "context": "context"}
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, pd.Timestamp):
-        return value.date().isoformat()
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
-    if value is pd.NA:
-        return None
-    return value
 
 
 def explain(

@@ -9,7 +9,6 @@ work on very large frames with a seeded sample.
 
 from __future__ import annotations
 
-import json
 import tempfile
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from features.catalog import feature_spec
+from features.jsonio import write_json
 from models.contributions import BASE_VALUE, DEFAULT_CHUNK_ROWS, iter_contributions
 from models.risk_model import Features, RiskModel
 
@@ -153,7 +153,7 @@ def log_global_explanations(
             "features": _records(table, "feature"),
             "families": _records(table, "family"),
         }
-        (folder / "global_shap.json").write_text(json.dumps(payload, indent=2, ensure_ascii=False))
+        write_json(folder / "global_shap.json", payload, indent=2, ascii=False)
         plot_global_explanations(table, folder / "global_shap.png")
         for name in ("global_shap.csv", "global_shap.json", "global_shap.png"):
             mlflow.log_artifact(str(folder / name), artifact_dir)

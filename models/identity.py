@@ -8,12 +8,13 @@ identity trained the same model on the same rows, so their results must agree.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from features.jsonio import canonical, plain, sha256
 
 __all__ = ["frame_fingerprint", "model_hash"]
 
@@ -21,7 +22,7 @@ __all__ = ["frame_fingerprint", "model_hash"]
 def frame_fingerprint(frame: pd.DataFrame, label: pd.Series | np.ndarray | None = None) -> str:
     """SHA-256 of a frame's column names, values (row order included) and optional labels."""
     digest = hashlib.sha256()
-    digest.update(json.dumps([str(c) for c in frame.columns]).encode())
+    digest.update(canonical([str(c) for c in frame.columns], spaced=True).encode())
     digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
     if label is not None:
         digest.update(np.asarray(label, dtype="float64").tobytes())
@@ -32,20 +33,8 @@ def model_hash(class_path: str, params: Mapping[str, Any], data_fingerprint: str
     """SHA-256 of the model class, its parameters, the training-data fingerprint and the seed."""
     payload = {
         "class": class_path,
-        "params": _jsonable(params),
+        "params": plain(params),
         "data": data_fingerprint,
         "seed": seed,
     }
-    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {str(key): _jsonable(item) for key, item in sorted(value.items())}
-    if isinstance(value, list | tuple):
-        return [_jsonable(item) for item in value]
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, str | int | float | bool) or value is None:
-        return value
-    return repr(value)
+    return sha256(payload, spaced=True)

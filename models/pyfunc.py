@@ -14,7 +14,6 @@ signature's input holds only the model features.
 from __future__ import annotations
 
 import importlib.metadata
-import json
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ from mlflow.models.model import ModelInfo
 from mlflow.pyfunc import PythonModel, PythonModelContext
 
 from features.feature_set import FeatureSet
+from features.jsonio import dumps
 from models.encoding import feature_frame
 from models.risk_model import RiskModel
 
@@ -83,9 +83,9 @@ def explained_predictions(
     explained = model.explain(frame, top=top, language=language)  # type: ignore[arg-type]
     output = predictions(model, frame)
     records = explained.to_records()
-    output["reasons"] = [json.dumps(record["reasons"], ensure_ascii=False) for record in records]
+    output["reasons"] = [dumps(record["reasons"], ascii=False) for record in records]
     output["protective"] = [
-        json.dumps(record["protective"], ensure_ascii=False) for record in records
+        dumps(record["protective"], ascii=False) for record in records
     ]
     return output
 

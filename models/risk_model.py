@@ -16,7 +16,6 @@ Monotone constraints: where the catalog says the direction of a feature is agree
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -30,6 +29,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from features.catalog import CATEGORIES, monotone_constraints
 from features.feature_set import FeatureSet
+from features.jsonio import read_json, write_json
 from models.calibration import ScoreCalibrator, choose_calibrator, grouped_folds
 from models.encoding import encode_features
 from models.identity import frame_fingerprint, model_hash
@@ -238,7 +238,7 @@ class RiskModel(BaseEstimator):
             "model_hash": self.model_hash_,
             "lightgbm_version": lgb.__version__,
         }
-        (directory / "risk_model.json").write_text(json.dumps(metadata, indent=2, default=str))
+        write_json(directory / "risk_model.json", metadata, indent=2, default=str)
         return directory
 
     @classmethod
@@ -248,7 +248,7 @@ class RiskModel(BaseEstimator):
         missing = [name for name in _SAVED_FILES if not (directory / name).is_file()]
         if missing:
             raise FileNotFoundError(f"{directory} is not a saved RiskModel (missing {missing})")
-        metadata = json.loads((directory / "risk_model.json").read_text())
+        metadata = read_json(directory / "risk_model.json")
         model = cls(**metadata["params"])
         names = metadata["feature_names"]
         model.feature_names_in_ = np.asarray(names, dtype=object)

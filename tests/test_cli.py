@@ -18,8 +18,8 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from features.progress import STAGE_WORDING, stage_text
 from vigie.cli import app
-from vigie.progress import STAGE_WORDING, stage_text
 
 runner = CliRunner()
 VIGIE = Path(sys.executable).with_name("vigie")

@@ -1,5 +1,6 @@
-"""Progress of long jobs (`vigie.progress`): the reporters, the hooks in the feature builder,
-the generator and the training pipeline, and that reporting changes nothing that is written."""
+"""Progress of long jobs (`features.progress`, `vigie.progress`): the reporters, the hooks in
+the feature builder, the generator and the training pipeline, and that reporting changes
+nothing that is written."""
 
 from __future__ import annotations
 
@@ -14,18 +15,16 @@ from rich.console import Console
 
 from features.builder import build_features
 from features.extraction import open_extraction
+from features.progress import SILENT, STAGE_WORDING, stage_text
 from features.synth import synthesize
 from training.config import load_train_config
 from training.pipeline import prepare, train_and_evaluate
 from vigie.progress import (
-    SILENT,
-    STAGE_WORDING,
     BarProgress,
     LineProgress,
     current_progress,
     make_progress,
     reporting,
-    stage_text,
 )
 
 DATES = [dt.date(2026, 9, 14), dt.date(2026, 10, 5), dt.date(2026, 11, 16)]

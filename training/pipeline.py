@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from features.extraction import Extraction
+from features.progress import SILENT, Progress
 from models.risk_model import RiskModel
 from training.config import TrainConfig
 from training.evaluation import comparison_table, paired_lift, split_tables, with_replay_baselines
@@ -24,7 +25,6 @@ from training.fitting import fit_fold, fit_risk_model, score_fold
 from training.folds import DateSelection, Fold, kfold_folds, plan_fold, plan_roles, training_rows
 from training.plan import SplitPlan, final_plan, kfold_years, plan_splits
 from training.snapshots import build_snapshots, enrolled_outcomes, extraction_last_event
-from vigie.progress import SILENT, Progress
 
 __all__ = ["PreparedData", "TrainingResult", "prepare", "train_and_evaluate"]
 

@@ -26,17 +26,16 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
-import json
 import math
 import os
 import tempfile
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from features.jsonio import read_json
 from training.fairness.logged import FAIRNESS_ARTIFACT
 from training.tracking import CHAMPION, COMPARISON_ARTIFACT, PREDICTIONS_ARTIFACT
 
@@ -337,7 +336,7 @@ def _evaluated_plan(run: Any) -> dict[str, Any] | None:
     with tempfile.TemporaryDirectory(prefix="vigie-promote-") as tmp:
         try:
             path = MlflowClient().download_artifacts(run.info.run_id, "splits/plan.json", tmp)
-            plans = json.loads(Path(path).read_text(encoding="utf-8"))["plans"]
+            plans = read_json(path)["plans"]
         except Exception:  # missing or unreadable plan
             return None
     chosen = [plan for plan in plans if plan.get("name") == split]
@@ -374,7 +373,7 @@ def fairness_problems(client: Any, run_id: str) -> list[str]:
     with tempfile.TemporaryDirectory(prefix="vigie-promote-") as tmp:
         try:
             path = client.download_artifacts(run_id, FAIRNESS_ARTIFACT, tmp)
-            audit = json.loads(Path(path).read_text(encoding="utf-8"))
+            audit = read_json(path)
         except Exception:  # missing, unreachable or unreadable: no usable audit
             return [f"its training run {run_id} has no fairness audit ({FAIRNESS_ARTIFACT}); "
                     f"run: vigie audit --run {run_id}"]  # fmt: skip

@@ -7,7 +7,6 @@ its data. MLflow metric names cannot hold `@` or `%`: `metric_key` spells them o
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Mapping
@@ -15,6 +14,8 @@ from typing import Any
 
 import pandas as pd
 from rich.table import Table
+
+from features.jsonio import dumps, loads
 
 __all__ = [
     "comparison_from_json",
@@ -97,12 +98,12 @@ def comparison_to_json(
             "lift": _records(replay_lift) if replay_lift is not None else {},
             "variant": _records(replay_variant) if replay_variant is not None else {},
         }
-    return json.dumps(payload, indent=2, allow_nan=False, default=str)
+    return dumps(payload, indent=2, strict=True, default=str)
 
 
 def comparison_from_json(text: str) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
     """The comparison table, the lift table and the context back from `comparison_to_json`."""
-    payload = json.loads(text)
+    payload = loads(text)
     if payload.get("schema") != SCHEMA:
         raise ValueError(f"not a Vigie comparison table (schema {payload.get('schema')!r})")
     table = pd.DataFrame.from_dict(payload["models"], orient="index")
@@ -117,7 +118,7 @@ def comparison_from_json(text: str) -> tuple[pd.DataFrame, pd.DataFrame, dict[st
 def replay_from_json(text: str) -> pd.DataFrame | None:
     """The replay's table per model back from `comparison_to_json` (None when the run
     logged no replay)."""
-    payload = json.loads(text)
+    payload = loads(text)
     models = (payload.get("replay") or {}).get("models")
     if not models:
         return None

@@ -10,7 +10,6 @@ ended FINISHED, so an interrupted run leaves a FAILED run and no registered vers
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import tempfile
 import time
@@ -23,6 +22,8 @@ import pandas as pd
 import yaml
 
 from features.catalog import CATEGORIES, FEATURE_CATALOG
+from features.jsonio import dumps
+from features.progress import SILENT, Progress
 from features.validation import require_valid
 from training.baselines import read_latent_risk
 from training.config import TrainConfig
@@ -41,7 +42,6 @@ from training.tracking import (
     register_challenger,
     training_run,
 )
-from vigie.progress import SILENT, Progress
 
 __all__ = [
     "TrainingOutcome",
@@ -261,7 +261,7 @@ def _flatten(settings: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
         if isinstance(value, Mapping):
             flat |= _flatten(value, f"{name}.")
         else:
-            flat[name] = json.dumps(value) if isinstance(value, list | tuple) else value
+            flat[name] = dumps(value) if isinstance(value, list | tuple) else value
     return flat
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import os
 import subprocess
 from collections.abc import Iterator, Mapping
@@ -24,6 +23,7 @@ from typing import Any
 
 from features.contract import TABLES
 from features.csv_dialect import OVERRIDES_FILE
+from features.jsonio import sha256
 
 __all__ = [
     "CHALLENGER",
@@ -135,7 +135,7 @@ def data_fingerprint(directory: str | Path) -> dict[str, Any]:
                 for block in iter(lambda: handle.read(1 << 20), b""):
                     digest.update(block)
             tables[path.name] = digest.hexdigest()
-    combined = hashlib.sha256(json.dumps(tables, sort_keys=True).encode()).hexdigest()
+    combined = sha256(tables, spaced=True)
     return {"sha256": combined, "files": tables}
 
 

@@ -23,6 +23,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from features.progress import SILENT, Progress
 from models.calibration import grouped_folds
 from models.risk_model import RiskModel
 from training.config import LightGBMConfig, TrainConfig
@@ -31,7 +32,6 @@ from training.metrics import precision_recall_at_k, ranking_metrics
 from training.pipeline import PreparedData, evaluation_folds, final_fold
 from training.run import TrainingOutcome, prepare_data, run_training
 from training.tracking import training_run
-from vigie.progress import SILENT, Progress
 
 __all__ = ["TuneOutcome", "search_space", "tune_and_train", "tuning_rows"]
 

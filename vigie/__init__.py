@@ -1,3 +1,5 @@
 """Vigie: the command line, settings and the demo job that tie the packages together."""
 
-__version__ = "0.1.0"
+from importlib.metadata import version
+
+__version__ = version("vigie")  # pyproject.toml's, as installed

@@ -24,11 +24,11 @@ from rich.table import Table
 from features.catalog import ABSENTEEISM_THRESHOLD
 from features.feature_set import FeatureSet
 from features.pipeline import validate_and_build
+from features.progress import SILENT, Progress
 from features.store import read_features, write_features
 from features.synth import SynthConfig, load_config, synthesize
 from features.synth.latent_file import LATENT_PATH
 from vigie.demo_history import DemoWeek, demo_weeks
-from vigie.progress import SILENT, Progress
 from vigie.settings import Settings
 
 __all__ = ["config_fingerprint", "demo_as_of", "run_demo", "summarise_features"]

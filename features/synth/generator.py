@@ -44,7 +44,7 @@ from features.synth.timeline import NEVER, day_number, month_day, year_timelines
 from features.synth.writer import FileFormat, write_extraction
 
 if TYPE_CHECKING:
-    from vigie.progress import Progress
+    from features.progress import Progress
 
 __all__ = ["SynthSummary", "generate_academie", "simulate", "synthesize"]
 

@@ -9,7 +9,6 @@ JSON holds the flat list of example `violations` and the `groups` with their tot
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from typing import Any
 
@@ -17,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, computed_field
 
 from features.contract import TABLE_ORDER, TABLES
 from features.csv_dialect import Language, describe_format
+from features.jsonio import dumps, loads
 from features.validation.rules import RULES, Severity
 
 __all__ = [
@@ -194,7 +194,7 @@ class ValidationReport(BaseModel):
         return data
 
     def to_json(self, indent: int | None = 2) -> str:
-        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
+        return dumps(self.to_dict(), indent=indent, ascii=False)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ValidationReport:
@@ -214,7 +214,7 @@ class ValidationReport(BaseModel):
 
     @classmethod
     def from_json(cls, text: str) -> ValidationReport:
-        return cls.from_dict(json.loads(text))
+        return cls.from_dict(loads(text))
 
     def summary(self, max_examples: int = 10) -> str:
         """A few lines of plain text: totals per rule and column, then the first examples."""

@@ -21,11 +21,11 @@ DEFAULT_MAX_BODY_BYTES = 64 * 1024
 
 def create_app(store: Store, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> FastAPI:
     """The API over an open, migrated `store`."""
-    from vigie import __version__
+    from importlib.metadata import version  # the installed package's (pyproject.toml)
 
     app = FastAPI(
         title="Vigie API",
-        version=__version__,
+        version=version("vigie"),
         description="Weekly lists of students to invite, their records, interviews and "
         "dismissals. Bearer token per user; every read of a student's record is audited.",
         # FastAPI's pages load Swagger UI and ReDoc from a CDN: /docs is served locally instead.

@@ -24,14 +24,13 @@ nothing was appended or cut at its end by someone able to recompute hashes: keep
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, insert, select, text
 
+from features.jsonio import sha256
 from serving.db.models import AuditEntry
 from serving.db.types import utc_now
 
@@ -83,8 +82,7 @@ def entry_hash(row: Mapping[str, Any], prev_hash: str) -> str:
         value = row.get(column)
         content.append(_timestamp(value) if column == "at" else value)
     content.append(prev_hash)
-    serialised = json.dumps(content, ensure_ascii=True, separators=(",", ":"))
-    return hashlib.sha256(serialised.encode("ascii")).hexdigest()
+    return sha256(content)  # a list of strings, integers and None: compact, ASCII
 
 
 def chain_rows(

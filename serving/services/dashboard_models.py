@@ -11,7 +11,6 @@ Artifacts of a run never change, so downloaded ones are kept in a small in-proce
 from __future__ import annotations
 
 import datetime as dt
-import json
 import tempfile
 from functools import lru_cache
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Any
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
+from features.jsonio import loads
 from serving.db.engine import Store
 from serving.services.actor import Actor
 from serving.services.audit import record_read, refusing
@@ -179,7 +179,7 @@ def _run_json(client: Any, name: str, version_or_alias: str, artifact: str) -> t
     text = _artifact_text(client.tracking_uri, version.run_id, artifact)
     if text is None:
         raise NotFound(f"version {version.version} of {name} has no {artifact}")
-    return str(version.version), json.loads(text)
+    return str(version.version), loads(text)
 
 
 def get_fairness_report(

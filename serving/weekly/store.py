@@ -32,8 +32,6 @@ no list cached by the API (`serving.services.lists`) outlives it.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -43,6 +41,7 @@ from sqlalchemy import Table, and_, delete, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from features.calendar import monday_on_or_before
+from features.jsonio import sha256
 from models.queue import DEFAULT_FOLLOW_UP, FollowUpRule, QueuedStudent
 from serving.db.decision_lock import lock_decisions
 from serving.db.engine import Store
@@ -79,13 +78,29 @@ class WeekWriteResult:
     model_version: str
     changed: bool  # False when the same week, model and content were already written
     establishments: int
-    entries: int
     fingerprint: str
-    invited: int = 0
-    watched: int = 0
-    followed: int = 0
     # Per establishment: (to invite, to watch, in follow-up) as written.
     parts: dict[str, tuple[int, int, int]] = field(default_factory=dict)
+
+    @property
+    def invited(self) -> int:
+        """Students to invite, all establishments together."""
+        return sum(counts[0] for counts in self.parts.values())
+
+    @property
+    def watched(self) -> int:
+        """Students to watch, all establishments together."""
+        return sum(counts[1] for counts in self.parts.values())
+
+    @property
+    def followed(self) -> int:
+        """Students in follow-up, all establishments together."""
+        return sum(counts[2] for counts in self.parts.values())
+
+    @property
+    def entries(self) -> int:
+        """Entries written: every student to invite, to watch or in follow-up."""
+        return self.invited + self.watched + self.followed
 
 
 @dataclass(frozen=True)
@@ -134,16 +149,8 @@ def replace_week_lists(
             uai: tuple(sum(e.queued.part == p for e in entries) for p in _PARTS)
             for uai, entries in ranked.items()
         }
-        counts = [sum(parts[i] for parts in by_uai.values()) for i in range(3)]
         result = WeekWriteResult(
-            week,
-            model_version,
-            True,
-            len(establishments),
-            sum(counts),
-            fingerprint,
-            *counts,
-            by_uai,
+            week, model_version, True, len(establishments), fingerprint, by_uai
         )
         existing = session.get(WeeklyRun, week)
         if (
@@ -267,8 +274,7 @@ def week_fingerprint(
             for e in sorted(establishments, key=lambda e: e.uai)
         ],
     }
-    text = json.dumps(content, sort_keys=True, separators=(",", ":"), allow_nan=False)
-    return hashlib.sha256(text.encode()).hexdigest()
+    return sha256(content)
 
 
 def _dates(student: RosterStudent) -> list[str | None]:

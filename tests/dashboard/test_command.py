@@ -8,7 +8,8 @@ from pathlib import Path
 import typer
 from typer.testing import CliRunner
 
-from vigie.commands.dashboard import register, streamlit_command
+from app_dashboard.serve import ENTRY, streamlit_command
+from vigie.commands.dashboard import register
 
 
 def test_the_command_documents_its_port() -> None:
@@ -26,8 +27,6 @@ def test_the_command_documents_its_port() -> None:
 
 
 def test_streamlit_serves_the_entry_file_on_the_given_interface() -> None:
-    from app_dashboard.serve import ENTRY
-
     command = streamlit_command("127.0.0.1", 8765)
     assert command[1:3] == ["-m", "app_dashboard.serve"]
     assert ENTRY.name == "streamlit_app.py" and ENTRY.is_file()

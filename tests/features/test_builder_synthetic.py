@@ -20,9 +20,9 @@ import pytest
 from features.builder import build_features
 from features.extraction import open_extraction
 from features.pipeline import stream_feature_file
-from features.reference import build_features_reference
 from features.store import read_features, write_feature_batches
 from features.synth import synthesize
+from tests.oracle.reference import build_features_reference
 
 D = dt.date
 # Every other Monday of 2025-2026 from the rentrée, the Monday after the summer cut of the

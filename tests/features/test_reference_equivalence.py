@@ -16,7 +16,6 @@ from hypothesis import HealthCheck, given, settings
 
 from features.builder import DEFAULT_ROWS_PER_QUERY, build_features
 from features.extraction import open_extraction
-from features.reference import build_features_reference
 from tests.features.conftest import (
     absence,
     academies,
@@ -29,6 +28,7 @@ from tests.features.conftest import (
     write_extraction,
 )
 from tests.features.test_builder import academie
+from tests.oracle.reference import build_features_reference
 
 D = dt.date
 

@@ -212,6 +212,9 @@ def test_interview_under_way_and_dismissal_put_students_in_follow_up_marked(worl
     assert follow["H002"].kind == "dismissed" and follow["H002"].week == WEEK
     assert follow["H002"].risk_then == 0.44 and follow["H002"].risk_now == 0.44
     assert (result.invited, result.watched, result.followed) == (3, 1, 2)  # with OTHER_UAI
+    # The totals are the establishments' parts added up, and the entries all of them.
+    assert result.parts[HOME_UAI] == (2, 0, 2)
+    assert result.entries == 6 == sum(sum(parts) for parts in result.parts.values())
 
 
 def test_a_student_held_last_week_is_followed_and_the_slot_goes_to_the_next(

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import base64
 import html
-import json
 import math
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from features.jsonio import dumps
 from training.fairness.groups import GROUPING_NAMES, group_label, grouping_label
 from training.fairness.metrics import METRICS
 from training.fairness.proxies import PROXY_TARGETS
@@ -118,7 +118,7 @@ def audit_to_dict(audit: FairnessAudit) -> dict[str, Any]:
 
 
 def audit_to_json(audit: FairnessAudit) -> str:
-    return json.dumps(audit_to_dict(audit), indent=1, ensure_ascii=False, allow_nan=False)
+    return dumps(audit_to_dict(audit), indent=1, ascii=False, strict=True)
 
 
 _CSS = """

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 import typer
 
+from features.jsonio import dumps
 from vigie.commands.common import console, error_console
 from vigie.commands.serving import _refusals, _store
 
@@ -38,7 +38,7 @@ def verify(
     finally:
         store.dispose()
     if as_json:
-        typer.echo(json.dumps(report.to_dict(), indent=2))
+        typer.echo(dumps(report.to_dict(), indent=2))
     elif report.intact:
         console.print(report.summary(), markup=False)
         if report.head_id is not None:

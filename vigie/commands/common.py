@@ -12,7 +12,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from vigie.progress import Progress, reporting
+from features.progress import Progress
+from vigie.progress import reporting
 
 __all__ = [
     "LangOption",

@@ -1,36 +1,18 @@
 """`vigie dashboard`: serve the Streamlit dashboard (watch units, inspectors, data scientists).
 
-It runs `streamlit run app_dashboard/streamlit_app.py` in this Python (through
-`app_dashboard.serve`, which does the pages' imports before the server starts), on loopback by
-default, with Streamlit's usage statistics off (the dashboard shows minors' data: no
-outbound call it does not need). The store, the extraction, the feature files and MLflow
-are found through the usual VIGIE_ settings (`app_dashboard.settings`).
+The store is migrated first, then `app_dashboard.serve.serve` runs the server (on loopback by
+default, usage statistics off, the pages' imports done before it listens). The store, the
+extraction, the feature files and MLflow are found through the usual VIGIE_ settings
+(`app_dashboard.settings`).
 """
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from typing import Annotated
 
 import typer
 
-__all__ = ["dashboard", "register", "streamlit_command"]
-
-
-def streamlit_command(host: str, port: int, headless: bool = True) -> list[str]:
-    """The command line that serves the dashboard: `streamlit run` of the entry file,
-    through `app_dashboard.serve`, which does the pages' imports and opens MLflow's stores
-    before the server starts."""
-    return [
-        sys.executable, "-m", "app_dashboard.serve",
-        "--server.address", host, "--server.port", str(port),
-        "--server.headless", "true" if headless else "false",
-        "--browser.gatherUsageStats", "false",
-        "--global.developmentMode", "false",
-        "--client.toolbarMode", "minimal",
-    ]  # fmt: skip
+__all__ = ["dashboard", "register"]
 
 
 def dashboard(
@@ -41,6 +23,7 @@ def dashboard(
     ] = False,
 ) -> None:
     """Serve the dashboard (sign in with a user made by `vigie users add --password`)."""
+    from app_dashboard.serve import serve
     from serving.db import open_store
     from serving.settings import load_serving_settings
 
@@ -48,15 +31,9 @@ def dashboard(
     store = open_store(settings.resolved_database_url)  # migrate first
     store.dispose()
     typer.echo(f"Vigie dashboard on http://{host}:{port} (Ctrl+C to stop)", err=True)
-    # Streamlit's uvicorn takes X-Forwarded-For from FORWARDED_ALLOW_IPS (by default any
-    # loopback peer): only from the proxies VIGIE_TRUSTED_PROXIES names (none by default).
-    environment = {
-        **os.environ,
-        "MLFLOW_DISABLE_TELEMETRY": "true",
-        "FORWARDED_ALLOW_IPS": settings.trusted_proxies,
-    }
-    command = streamlit_command(host, port, headless=not open_browser)
-    raise typer.Exit(subprocess.call(command, env=environment))
+    # X-Forwarded-For only from the proxies VIGIE_TRUSTED_PROXIES names (none by default).
+    code = serve(host, port, headless=not open_browser, trusted_proxies=settings.trusted_proxies)
+    raise typer.Exit(code)
 
 
 def register(app: typer.Typer) -> None:

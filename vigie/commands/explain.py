@@ -12,13 +12,13 @@ compared with the class or the level and weighed in probability points), and the
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from features.jsonio import dumps
 from vigie.commands.common import (
     QuietOption,
     console,
@@ -230,7 +230,7 @@ def explain(
     if loaded.note:
         error_console.print(loaded.note, style="yellow", markup=False)
     if as_json:
-        typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+        typer.echo(dumps(payload, ascii=False, indent=2))
         return
     _print(payload, lang)
 

@@ -32,9 +32,9 @@ from vigie.commands.common import (
 )
 
 if TYPE_CHECKING:
+    from features.progress import Progress
     from models.queue import FollowUpRule
     from serving.scoring import WeeklyScoring
-    from vigie.progress import Progress
 
 __all__ = ["register", "score"]
 
@@ -158,7 +158,7 @@ def _run(
         store.dispose()
 
 
-# The progress stage (`vigie.progress.STAGE_WORDING`) of each stage of `score_week`.
+# The progress stage (`features.progress.STAGE_WORDING`) of each stage of `score_week`.
 _PROGRESS_STAGES = {
     "validate": "validate",
     "features": "week_features",

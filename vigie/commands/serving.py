@@ -12,7 +12,6 @@ The weekly scoring job, `vigie score`, is in `vigie.commands.score`.
 from __future__ import annotations
 
 import getpass
-import json
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -21,6 +20,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
+from features.jsonio import dumps
 from vigie.commands.common import console, error_console
 
 if TYPE_CHECKING:
@@ -162,7 +162,7 @@ def users_list(
 
     users = _as_operator(list_users)
     if as_json:
-        typer.echo(json.dumps([user.model_dump(mode="json") for user in users], indent=2))
+        typer.echo(dumps([user.model_dump(mode="json") for user in users], indent=2))
         return
     table = Table(
         "user", "role", "establishments", "status", "password", "token", "expires", "last sign-in"

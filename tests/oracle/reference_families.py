@@ -1,4 +1,4 @@
-"""The feature families of the plain pandas reference (`features.reference`), one function each.
+"""The feature families of the plain pandas reference (`tests.oracle.reference`), one function each.
 
 Each function takes an event table, the students enrolled on one as-of date and the as-of
 date, and returns {feature name: values aligned with the roster}. Counts are 0 when nothing
@@ -21,7 +21,7 @@ from features.catalog import (
 )
 
 if TYPE_CHECKING:
-    from features.reference import AsOf
+    from tests.oracle.reference import AsOf
 
 __all__ = ["attendance_features", "exam_features", "grade_features", "path_features"]
 
