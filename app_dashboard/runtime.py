@@ -16,6 +16,7 @@ from app_dashboard.plain import Markdown, plain
 from app_dashboard.settings import DashboardSettings, load_dashboard_settings
 from app_dashboard.wording import Language, text
 from serving.db import Store, open_store
+from serving.lineage import WeekDataUnavailable
 from serving.services import AccessDenied, Actor, NotFound, ServiceError
 
 __all__ = [
@@ -141,6 +142,10 @@ def show_error(error: ServiceError) -> None:
     """A refusal of the service layer, in the user's language (its message holds no name)."""
     if isinstance(error, AccessDenied):
         st.error(t("denied", message=str(error)), icon=":material/block:")
+    elif isinstance(error, WeekDataUnavailable):  # a week's recorded data (serving.lineage)
+        what = t(f"week_data_{error.artifact}")
+        day = error.week.strftime("%d/%m/%Y")
+        st.error(t(f"week_data_{error.problem}", what=what, week=day), icon=":material/error:")
     elif isinstance(error, NotFound):
         st.warning(t("not_found", message=str(error)), icon=":material/search_off:")
     else:
