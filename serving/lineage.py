@@ -71,6 +71,7 @@ __all__ = [
 WEEKS_FOLDER = "weeks"
 FEATURES_FILE = "features.parquet"
 CONTRIBUTIONS_FILE = "contributions.parquet"
+_GROUP_ROWS = 8192  # rows per row group of a snapshot
 # The store columns of the lineage (`serving.db.models.WeeklyRun`), besides the model version.
 _COLUMNS = (
     "extraction_path",
@@ -347,7 +348,7 @@ def stage_week(
     """Write the snapshot of `feature_set` (the week's rows scored by `model`, from
     `extraction`) in a fresh folder under `<home>/weeks/<as_of>/`."""
     from features.feature_set import FeatureSet as Features
-    from features.store import write_features
+    from features.store import write_feature_batches
 
     day = weeks_folder(home) / as_of.isoformat()
     stamp = f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%fZ}-{secrets.token_hex(4)}"
@@ -357,15 +358,24 @@ def stage_week(
         directory = Path(extraction).resolve()
         fingerprint = extraction_sha256(directory)
         # Kept for the pages about the week: no sensitive attribute (fairness audits rebuild
-        # them from the extraction), names never were in a feature set.
-        snapshot = Features(
-            feature_set.frame.drop(columns=list(feature_set.sensitive_columns)),
-            key_columns=feature_set.key_columns,
-            context_columns=feature_set.context_columns,
-            feature_columns=feature_set.feature_columns,
-            sensitive_columns=(),
+        # them from the extraction), names never were in a feature set. In establishment
+        # order, a row group per `_GROUP_ROWS` rows: a page reading one establishment's or
+        # one student's rows skips the row groups whose statistics exclude it.
+        frame = feature_set.frame.drop(columns=list(feature_set.sensitive_columns))
+        # (A feature set is in student order: a stable sort by establishment keeps it within.)
+        frame = frame.sort_values("uai", kind="stable", ignore_index=True)
+        groups = (
+            Features(
+                frame.iloc[start : start + _GROUP_ROWS],
+                key_columns=feature_set.key_columns,
+                context_columns=feature_set.context_columns,
+                feature_columns=feature_set.feature_columns,
+                sensitive_columns=(),
+            )
+            for start in range(0, len(frame), _GROUP_ROWS)
         )
-        path = write_features(snapshot, folder.resolve() / FEATURES_FILE)
+        path = folder.resolve() / FEATURES_FILE
+        write_feature_batches(groups, path)
         return StagedWeek(folder.resolve(), as_of, model_version, str(directory), fingerprint,
                           path, file_sha256(path), feature_set.frame, model)  # fmt: skip
     except BaseException:
