@@ -12,6 +12,7 @@ from typing import Any
 
 import streamlit as st
 
+from app_dashboard.formatting import day
 from app_dashboard.plain import Markdown, plain
 from app_dashboard.settings import DashboardSettings, load_dashboard_settings
 from app_dashboard.wording import Language, text
@@ -143,9 +144,9 @@ def show_error(error: ServiceError) -> None:
     if isinstance(error, AccessDenied):
         st.error(t("denied", message=str(error)), icon=":material/block:")
     elif isinstance(error, WeekDataUnavailable):  # a week's recorded data (serving.lineage)
-        what = t(f"week_data_{error.artifact}")
-        day = error.week.strftime("%d/%m/%Y")
-        st.error(t(f"week_data_{error.problem}", what=what, week=day), icon=":material/error:")
+        what = text(f"week_data_{error.artifact}", language())
+        week = day(error.week, language())
+        st.error(t(f"week_data_{error.problem}", what=what, week=week), icon=":material/error:")
     elif isinstance(error, NotFound):
         st.warning(t("not_found", message=str(error)), icon=":material/search_off:")
     else:

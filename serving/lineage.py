@@ -90,10 +90,10 @@ _WORDS: dict[Problem, str] = {
     "altered": "altered since the week was scored (not the content recorded with it)",
 }
 _ARTIFACTS: dict[Artifact, str] = {
-    "record": "the week",
-    "extraction": "the extraction",
-    "features": "the feature snapshot",
-    "contributions": "the contributions",
+    "record": "record",
+    "extraction": "extraction",
+    "features": "feature snapshot",
+    "contributions": "contributions",
 }
 
 
@@ -107,7 +107,8 @@ class WeekDataUnavailable(Conflict):
         self.week = week
         self.artifact = artifact
         self.problem = problem
-        super().__init__(f"week of {week.isoformat()}: {_ARTIFACTS[artifact]} {_WORDS[problem]}")
+        what = "" if artifact == "record" else f", {_ARTIFACTS[artifact]}"
+        super().__init__(f"week of {week.isoformat()}{what}: {_WORDS[problem]}")
 
 
 # --- hashing, remembered per file identity -----------------------------------------------

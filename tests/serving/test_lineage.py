@@ -156,9 +156,9 @@ def test_an_altered_or_deleted_artifact_is_refused_clearly(
         get_student_waterfall(store, scientist, student, AS_OF, lambda _: registered.model)
     assert (refused.value.artifact, refused.value.problem) == (artifact, "altered")
     assert isinstance(refused.value, Conflict)  # the API answers 409
-    what = {"features": "the feature snapshot", "contributions": "the contributions"}[artifact]
+    what = {"features": "feature snapshot", "contributions": "contributions"}[artifact]
     assert str(refused.value) == (
-        f"week of {AS_OF.isoformat()}: {what} altered since the week was scored (not the "
+        f"week of {AS_OF.isoformat()}, {what}: altered since the week was scored (not the "
         "content recorded with it)"
     )
     if artifact == "features":
@@ -169,7 +169,9 @@ def test_an_altered_or_deleted_artifact_is_refused_clearly(
     with pytest.raises(WeekDataUnavailable) as refused:
         get_student_waterfall(store, scientist, student, AS_OF, lambda _: registered.model)
     assert (refused.value.artifact, refused.value.problem) == (artifact, "missing")
-    assert "missing" in str(refused.value)
+    assert (
+        str(refused.value) == f"week of {AS_OF.isoformat()}, {what}: missing; score the week again"
+    )
 
     path.write_bytes(original)  # put back as it was: read again
     get_student_waterfall(store, scientist, student, AS_OF, lambda _: registered.model)
@@ -268,3 +270,30 @@ def test_a_week_written_without_its_data_says_so(store: Store, home: Path) -> No
     assert "score the week again" in str(refused.value)
     with store.reading() as session:
         assert session.get(WeeklyRun, AS_OF).features_sha256 is None
+
+
+def test_the_api_answers_a_weeks_missing_data_with_409_naming_the_week() -> None:
+    import asyncio
+
+    import httpx
+    from fastapi import FastAPI
+
+    from serving.api.errors import install_error_handlers
+
+    app = FastAPI()
+    install_error_handlers(app)
+
+    @app.get("/week")
+    def week() -> None:
+        raise WeekDataUnavailable(AS_OF, "contributions", "missing")
+
+    async def call() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            return await client.get("/week")
+
+    response = asyncio.run(call())
+    assert response.status_code == 409
+    assert response.json() == {
+        "detail": f"week of {AS_OF.isoformat()}, contributions: missing; score the week again"
+    }
