@@ -11,7 +11,8 @@ worded). Each file is written to a temporary name and renamed. The transaction r
 the week (`weekly_runs`, migration 0007) the model version, the extraction's folder and
 fingerprint, and each file's path and SHA-256 (`WeekLineage`); after it commits, the folder
 of the artifacts it replaced is removed, so rewriting a week switches its list and its
-artifacts together (a failed write removes its own folder and leaves the week as it was).
+artifacts together (a failed write removes its own folder and leaves the week as it was; a
+folder that no week records, left by a run killed mid-write, can be deleted).
 
 Every page, route and export about a week reads that week's artifacts through
 `recorded_week` and the methods of `WeekLineage`, which check each file against the hash
@@ -42,15 +43,16 @@ from typing import TYPE_CHECKING, Literal
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from features.calendar import monday_on_or_before
+from serving.db.models import WeeklyRun
 from serving.services.errors import Conflict, NotFound
 
 if TYPE_CHECKING:
     from features.feature_set import FeatureSet
     from models.risk_model import RiskModel
-    from serving.db.models import WeeklyRun
 
 __all__ = [
     "CONTRIBUTIONS_FILE",
@@ -257,10 +259,6 @@ def recorded_week(session: Session, week: dt.date | None) -> WeekLineage:
     """The lineage of the week of `week` (its Monday; None: the latest week written):
     NotFound when no list was written that week, `WeekDataUnavailable` when the week was
     written before lineage."""
-    from sqlalchemy import func, select
-
-    from serving.db.models import WeeklyRun
-
     monday = (
         session.scalar(select(func.max(WeeklyRun.week)))
         if week is None
