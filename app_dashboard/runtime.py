@@ -12,10 +12,12 @@ from typing import Any
 
 import streamlit as st
 
+from app_dashboard.formatting import day
 from app_dashboard.plain import Markdown, plain
 from app_dashboard.settings import DashboardSettings, load_dashboard_settings
 from app_dashboard.wording import Language, text
 from serving.db import Store, open_store
+from serving.lineage import WeekDataUnavailable
 from serving.services import AccessDenied, Actor, NotFound, ServiceError
 
 __all__ = [
@@ -141,6 +143,10 @@ def show_error(error: ServiceError) -> None:
     """A refusal of the service layer, in the user's language (its message holds no name)."""
     if isinstance(error, AccessDenied):
         st.error(t("denied", message=str(error)), icon=":material/block:")
+    elif isinstance(error, WeekDataUnavailable):  # a week's recorded data (serving.lineage)
+        what = text(f"week_data_{error.artifact}", language())
+        week = day(error.week, language())
+        st.error(t(f"week_data_{error.problem}", what=what, week=week), icon=":material/error:")
     elif isinstance(error, NotFound):
         st.warning(t("not_found", message=str(error)), icon=":material/search_off:")
     else:

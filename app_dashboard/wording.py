@@ -56,6 +56,28 @@ LABELS: dict[str, tuple[str, str]] = {
     "no_page": ("Aucune page pour ce rôle.", "No page for this role."),
     "denied": ("Accès refusé : {message}", "Access denied: {message}"),
     "not_found": ("Introuvable : {message}", "Not found: {message}"),
+    # a week's recorded data (serving.lineage.WeekDataUnavailable)
+    "week_data_not_recorded": (
+        "La semaine du {week} a été écrite avant que ses données soient enregistrées : "
+        "relancez le calcul de cette semaine (vigie score).",
+        "The week of {week} was written before its data were recorded: score that week "
+        "again (vigie score).",
+    ),
+    "week_data_missing": (
+        "Données de la semaine du {week} introuvables ({what}) : relancez le calcul de "
+        "cette semaine (vigie score).",
+        "Data of the week of {week} missing ({what}): score that week again (vigie score).",
+    ),
+    "week_data_altered": (
+        "Données de la semaine du {week} modifiées depuis le calcul de sa liste ({what}) : "
+        "rien n'est affiché plutôt que des données qui ne sont pas celles de la liste.",
+        "Data of the week of {week} changed since its list was scored ({what}): nothing is "
+        "shown rather than data that are not the list's.",
+    ),
+    "week_data_record": ("enregistrement de la semaine", "the week's record"),
+    "week_data_extraction": ("extraction", "extraction"),
+    "week_data_features": ("indicateurs des élèves", "students' features"),
+    "week_data_contributions": ("contributions aux scores", "contributions to the scores"),
     # pages
     "page_list": ("Liste de la semaine", "This week's list"),
     "page_student": ("Fiche élève", "Student page"),

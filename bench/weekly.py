@@ -165,6 +165,7 @@ def _weekly_run(data: str, threshold: float) -> None:
         AS_OF,
         store,
         model,
+        home=settings.home,
         watch_threshold=threshold,
         on_stage=lambda stage, seconds: stages.__setitem__(stage, seconds),
     )

@@ -309,6 +309,7 @@ def score_demo_weeks(
                 opened,
                 store=store,
                 model=model,
+                home=settings.home,
                 watch_threshold=DEFAULT_WATCH_THRESHOLD,
                 rule=rule,
                 by=_WRITTEN_BY,

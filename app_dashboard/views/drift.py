@@ -1,5 +1,6 @@
-"""Drift of each model input between the training population and this week's students
-(population stability index), with alerts over the threshold."""
+"""Drift of each model input between the training population and this week's students (the
+latest week's recorded snapshot, `serving.lineage`), by population stability index, with
+alerts over the threshold."""
 
 import streamlit as st
 
@@ -7,6 +8,7 @@ from app_dashboard import runtime
 from app_dashboard.charts import drift_chart, localised
 from app_dashboard.formatting import day, number
 from app_dashboard.wording import vocabulary
+from serving.lineage import WeekDataUnavailable
 from serving.services import ServiceError
 from serving.services.dashboard_drift import get_champion_drift, get_feature_drift
 from serving.services.dashboard_scope import visible_establishments
@@ -25,27 +27,28 @@ try:
 except ServiceError as error:
     runtime.show_error(error)
     st.stop()
-week = weeks[-1].isoformat() if weeks else None
-current = settings.features_file(week) if week else None
-if current is None:
-    shown_week = day(weeks[-1], language) if weeks else "—"
-    st.info(t("drift_unavailable", reason=t("drift_no_features", week=shown_week)))
+if not weeks:
+    st.info(t("drift_unavailable", reason=t("drift_no_features", week="—")))
     st.stop()
-week_shown = day(weeks[-1], language)
+week = weeks[-1]
+week_shown = day(week, language)
 # The training population: VIGIE_DRIFT_REFERENCE when set, else the sample of its training rows
 # that the champion's training run logged.
 try:
     if settings.drift_reference is not None:
         report = get_feature_drift(
-            store, actor, settings.drift_reference, current, settings.drift_threshold
+            store, actor, settings.drift_reference, week, settings.drift_threshold
         )
         reference = t("drift_reference_file", file=settings.drift_reference.name)
     else:
         report = get_champion_drift(
-            store, actor, runtime.mlflow_client(), settings.model_name, current,
+            store, actor, runtime.mlflow_client(), settings.model_name, week,
             settings.drift_threshold,
         )  # fmt: skip
         reference = t("drift_reference_model", version=report.model_version)
+except WeekDataUnavailable as error:  # this week's recorded data: said in the page's language
+    runtime.show_error(error)
+    st.stop()
 except ServiceError as error:
     st.info(t("drift_unavailable", reason=str(error)))
     st.stop()

@@ -3,8 +3,6 @@ week's reasons and the waterfall of the risk in probability points, absences per
 per period and subject, exams, past interviews and dismissals; the watch unit records an
 interview or dismisses the student here (saved at once)."""
 
-import datetime as dt
-
 import pandas as pd
 import streamlit as st
 from pydantic import ValidationError
@@ -108,15 +106,12 @@ if latest is not None:
     )
 
     st.subheader(t("waterfall_title"))
-    features_file = runtime.settings().features_file(latest.week.isoformat())
     try:
-        if features_file is None:
-            raise FileNotFoundError(latest.week.isoformat())
-        model = runtime.risk_model(latest.model_version)
-        waterfall = get_student_waterfall(store, actor, student_id, features_file, model)
+        # The contributions recorded with this week's list, with its model's calibration.
+        waterfall = get_student_waterfall(store, actor, student_id, latest.week, runtime.risk_model)
     except ServiceError as error:
         runtime.show_error(error)
-    except Exception as error:  # no model or feature file reachable: say so, keep the page
+    except Exception as error:  # no model reachable: say so, keep the page
         st.info(t("waterfall_unavailable", reason=type(error).__name__))
     else:
         # The watch unit reads probabilities: each step from the risk before it to the risk
@@ -143,14 +138,15 @@ if latest is not None:
         )
 
 events_column, grades_column = st.columns(2)
-as_of = latest.week if latest is not None else dt.date.today()
 try:
+    # From the extraction the week was scored from (the latest week written when the student
+    # was never listed).
     events = get_student_events(
-        store, actor, student_id, runtime.settings().resolved_extraction, as_of
+        store, actor, student_id, latest.week if latest is not None else None
     )
 except ServiceError as error:
     events = None
-    if "extraction" in str(error):
+    if "extraction has no readable" in str(error):
         st.info(t("no_events"))
     else:
         runtime.show_error(error)

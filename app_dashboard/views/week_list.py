@@ -80,12 +80,10 @@ except ServiceError as error:
     st.stop()
 
 classes = None
-features_file = runtime.settings().features_file(view.as_of.isoformat())
-if features_file is not None:
-    try:
-        classes = get_levels_and_classes(store, actor, uai, features_file)
-    except ServiceError:
-        classes = None
+try:  # the levels and classes of the week's snapshot, the one the list was scored from
+    classes = get_levels_and_classes(store, actor, uai, view.week)
+except ServiceError as error:
+    runtime.show_error(error)
 frame = list_frame(view, classes, language)
 st.caption(
     t(

@@ -111,7 +111,10 @@ class WeeklyRun(Base):
     """One scoring of one week: which model wrote the lists and a fingerprint of their
     content, so rerunning the same week with the same model and data changes nothing; the
     follow-up rule the queue was made with (`models.queue.FollowUpRule`; NULL for a week
-    written before the rule, migration 0005)."""
+    written before the rule, migration 0005); the week's lineage (`serving.lineage`): the
+    extraction scored (folder, fingerprint), the feature snapshot of every student scored
+    and the contributions of every listed student (path and SHA-256 of each file; NULL for a
+    week written before lineage, migration 0007)."""
 
     __tablename__ = "weekly_runs"
 
@@ -126,6 +129,12 @@ class WeeklyRun(Base):
     held_weeks: Mapped[int | None] = mapped_column(Integer)
     dismissal_weeks: Mapped[int | None] = mapped_column(Integer)
     risk_margin: Mapped[float | None] = mapped_column(Float)
+    extraction_path: Mapped[str | None] = mapped_column(String(1000))
+    extraction_sha256: Mapped[str | None] = mapped_column(String(64))
+    features_path: Mapped[str | None] = mapped_column(String(1000))
+    features_sha256: Mapped[str | None] = mapped_column(String(64))
+    contributions_path: Mapped[str | None] = mapped_column(String(1000))
+    contributions_sha256: Mapped[str | None] = mapped_column(String(64))
 
 
 class WeeklyList(Base):

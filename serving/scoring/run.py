@@ -10,6 +10,11 @@ as they stand inside that transaction, and explains there the few students a dec
 recorded in between moved into the queue). Nothing is written before the last step, and
 that step is all or nothing: an invalid extraction, a model that fails, a store error or an
 interruption leave the previous lists exactly as they were.
+
+The last step also records the week's lineage (`serving.lineage`): the feature snapshot of
+every student scored and the contributions of every listed student, under
+`<home>/weeks/<as_of>/`, with the model version and the extraction's fingerprint, so that
+every page about the week reads the data its list came from.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from typing import TYPE_CHECKING
 from features.calendar import monday_on_or_before
 from models.queue import DEFAULT_FOLLOW_UP, FollowUpRule
 from serving.db.engine import Store
+from serving.lineage import stage_week
 from serving.scoring.model import RegisteredModel
 from serving.scoring.week import EstablishmentInfo, explainer, week_lists
 from serving.weekly import EstablishmentWeek, WeekWriteResult, replace_week_lists
@@ -85,13 +91,15 @@ def score_week(
     store: Store,
     model: RegisteredModel,
     *,
+    home: str | Path,
     watch_threshold: float | None,
     rule: FollowUpRule = DEFAULT_FOLLOW_UP,
     on_stage: Callable[[str, float], None] | None = None,
 ) -> WeeklyScoring:
     """Score every student enrolled on `as_of` in the extraction `data` with `model` and
-    replace the week's lists in `store`. Raises `InvalidExtractionError` for an extraction
-    that breaks the contract, and whatever the store raises, before anything is kept."""
+    replace the week's lists in `store`, the week's artifacts under `home`. Raises
+    `InvalidExtractionError` for an extraction that breaks the contract, and whatever the
+    store raises, before anything is kept."""
     from features.builder import build_features
     from features.validation import require_valid
 
@@ -109,6 +117,7 @@ def score_week(
             as_of,
             store,
             model,
+            home=home,
             watch_threshold=watch_threshold,
             rule=rule,
             by=f"vigie score (OS user {_os_user()})",
@@ -123,6 +132,7 @@ def score_features(
     store: Store,
     model: RegisteredModel,
     *,
+    home: str | Path,
     watch_threshold: float | None,
     rule: FollowUpRule = DEFAULT_FOLLOW_UP,
     by: str,
@@ -131,8 +141,9 @@ def score_features(
     """The weekly run after its feature build: score `feature_set` (the students enrolled on
     `as_of`, built from the open, valid `extraction`), queue and explain each establishment's
     list against the decisions as of the week, and write the week in one transaction, the
-    write recorded as `by`. What `score_week` runs, and what a caller that built the features
-    of several weeks at once (the demo) runs for each week."""
+    write recorded as `by`, with its lineage (snapshot and contributions under `home`).
+    What `score_week` runs, and what a caller that built the features of several weeks at
+    once (the demo) runs for each week."""
     stages = stages or _Stages(None)
     establishments = _establishments(extraction)
     names = _names(extraction)
@@ -162,6 +173,8 @@ def score_features(
     scored_students = len(feature_set)
     del names, enrollments
     with stages.stage("store write"):
+        staged = stage_week(home, as_of, feature_set, extraction.directory, model.model,
+                            model.label)  # fmt: skip
         written = replace_week_lists(
             store,
             as_of=as_of,
@@ -171,6 +184,7 @@ def score_features(
             rule=rule,
             by=by,
             explain=explainer(model.model, feature_set),
+            lineage=staged,
         )
     return WeeklyScoring(
         written,

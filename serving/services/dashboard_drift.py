@@ -11,6 +11,8 @@ exist yet and few marks are in; in June the year-to-date counts are at their hig
 week is compared with the reference rows of the same time of the school year when the
 reference has their as-of dates: the training dates nearest, in days since 1 September, to
 the week's, within a week of the nearest (one per training year, as the cadences place them).
+This week's students are the week's recorded snapshot (`serving.lineage`: the rows its lists
+were scored from, checked against their hash); the reference stays the training population.
 Pure functions, then the data scientist's services (audited, like every read of the
 dashboard).
 """
@@ -28,6 +30,7 @@ import pandas as pd
 
 from features.catalog import feature_names, feature_spec
 from serving.db.engine import Store
+from serving.lineage import WeekLineage, recorded_week
 from serving.services.actor import Actor
 from serving.services.audit import record_read, refusing
 from serving.services.dashboard_access import may_read_drift, require
@@ -167,43 +170,43 @@ def _read_features(path: Path) -> pd.DataFrame:
     return pd.read_parquet(path)
 
 
-def _week_of(current: pd.DataFrame) -> dt.date | None:
-    if "as_of" not in current.columns or current.empty:
-        return None
-    return pd.to_datetime(current["as_of"]).max().date()
-
-
 def _audited_drift(
-    store: Store, actor: Actor, reference: pd.DataFrame, current_file: Path, threshold: float,
+    store: Store, actor: Actor, reference: pd.DataFrame, week: WeekLineage, threshold: float,
     model_version: str | None = None, reference_file: str | None = None,
 ) -> DriftReport:  # fmt: skip
-    current = _read_features(current_file)
-    as_of = _week_of(current)
+    current = week.features()
     dates: tuple[dt.date, ...] = ()
-    if as_of is not None:
-        reference, dates = same_time_of_year(reference, as_of)
+    reference, dates = same_time_of_year(reference, week.as_of)
     drift = feature_drift(reference, current, threshold=threshold)
     what = f"training of {model_version}" if model_version else reference_file
     record_read(
         store, actor, "read_drift", model_version=model_version,
-        detail=f"{what} vs {current_file.name}: {int(drift['alert'].sum())} alerts",
+        detail=f"{what} vs the week of {week.week.isoformat()}: "
+        f"{int(drift['alert'].sum())} alerts",
     )  # fmt: skip
-    return DriftReport(drift, as_of, dates, model_version, reference_file)
+    return DriftReport(drift, week.as_of, dates, model_version, reference_file)
+
+
+def _drift_week(store: Store, actor: Actor, week: dt.date | None) -> WeekLineage:
+    """The week's lineage, once the actor may read drift (None: the latest week)."""
+    with refusing(store, actor, read_only=True) as session:
+        require(may_read_drift(actor), "read_drift", "drift is not for this role")
+        return recorded_week(session, week)
 
 
 def get_feature_drift(
     store: Store,
     actor: Actor,
     reference_file: str | Path,
-    current_file: str | Path,
+    week: dt.date | None = None,
     threshold: float = ALERT_THRESHOLD,
 ) -> DriftReport:
-    """`feature_drift` between two feature files (Parquet, as `vigie features` writes them):
-    the training population and this week's. Data scientists only."""
-    with refusing(store, actor, read_only=True):
-        require(may_read_drift(actor), "read_drift", "drift is not for this role")
+    """`feature_drift` between a feature file of the training population (Parquet, as
+    `vigie features` writes them) and the students of `week` (None: the latest week
+    written), as its lists were scored. Data scientists only."""
+    current = _drift_week(store, actor, week)
     reference = _read_features(Path(reference_file))
-    return _audited_drift(store, actor, reference, Path(current_file), threshold,
+    return _audited_drift(store, actor, reference, current, threshold,
                           reference_file=Path(reference_file).name)  # fmt: skip
 
 
@@ -212,17 +215,17 @@ def get_champion_drift(
     actor: Actor,
     client: Any,
     name: str,
-    current_file: str | Path,
+    week: dt.date | None = None,
     threshold: float = ALERT_THRESHOLD,
     version_or_alias: str = "champion",
 ) -> DriftReport:
-    """`feature_drift` of this week's feature file against the training rows the registered
-    version learned from (the sample its training run logged). Data scientists only;
-    NotFound when the version or its sample does not exist."""
-    with refusing(store, actor, read_only=True):
-        require(may_read_drift(actor), "read_drift", "drift is not for this role")
+    """`feature_drift` of the students of `week` (None: the latest week written), as its
+    lists were scored, against the training rows the registered version learned from (the
+    sample its training run logged). Data scientists only; NotFound when the version or its
+    sample does not exist."""
+    current = _drift_week(store, actor, week)
     version, reference = version_artifact_frame(client, name, version_or_alias, REFERENCE_ARTIFACT)
     if reference is None:
         raise NotFound(f"version {version.version} of {name} has no {REFERENCE_ARTIFACT}")
-    return _audited_drift(store, actor, reference, Path(current_file), threshold,
+    return _audited_drift(store, actor, reference, current, threshold,
                           model_version=f"{name}/{version.version}")  # fmt: skip

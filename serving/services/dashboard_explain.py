@@ -4,30 +4,36 @@ the same path on the probability scale (`risk_start`, `risk_end`, `points`: the 
 before and after each step, through the model's calibration map), for the watch unit's page.
 Each step says whether it is an own signal or context (`signal`).
 
-The contributions come from `models.contributions` (the one place that computes them) on the
-student's row of this week's feature file, with the model that wrote the list. Access is the
+The contributions are those the weekly run recorded for the student when it wrote the week's
+list (`serving.lineage`: computed by `models.contributions`, the one place that computes
+them, and checked against the hash recorded with the week), with the feature values of the
+week's snapshot and the calibration of the model version the week records: the waterfall is
+the one of the list it sits under, whatever feature files were written since. Access is the
 student record's (`get_student_record`): the establishment's own watch unit, or the
-académie-wide inspectors and data scientists; every read and refusal is audited.
+académie-wide inspectors and data scientists; and the week's rows are read through the
+establishment that listed the student that week, which must be in the reader's scope. Every
+read and refusal is audited.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-import duckdb
 import numpy as np
 import pandas as pd
 
 from features.catalog import feature_spec
-from models.contributions import BASE_VALUE, contributions
+from models.contributions import BASE_VALUE
 from models.risk_model import RiskModel
 from serving.db.engine import Store
+from serving.lineage import recorded_week
 from serving.services.actor import Actor
 from serving.services.audit import record_read, refusing
+from serving.services.dashboard_history import listing_establishment
 from serving.services.errors import NotFound
 from serving.services.students import load_readable_student
 
@@ -95,46 +101,35 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _student_row(features_file: Path, student_id: str) -> pd.DataFrame:
-    con = duckdb.connect()
-    try:
-        con.execute("SET enable_progress_bar = false")
-        return con.execute(
-            "SELECT * FROM read_parquet(?) WHERE student_id = ?", [str(features_file), student_id]
-        ).df()
-    finally:
-        con.close()
-
-
 def get_student_waterfall(
     store: Store,
     actor: Actor,
     student_id: str,
-    features_file: str | Path,
-    model: RiskModel,
+    week: dt.date,
+    load_model: Callable[[str], RiskModel],
     top: int = 10,
 ) -> Waterfall:
-    """The waterfall of the student's score in `features_file` (this week's features)."""
+    """The waterfall of the student's score on the list of `week` (its Monday), from the
+    contributions recorded with that list; `load_model` gives the model of a version (the
+    one the week records), whose calibration maps the path to probabilities.
+    `WeekDataUnavailable` when the week's recorded data are missing or altered."""
     with refusing(store, actor, read_only=True) as session:
-        enrolled = load_readable_student(session, actor, student_id, "read_explanation")
-        uai = enrolled.uai
-    path = Path(features_file)
-    if not path.is_file():
-        raise NotFound(f"feature file {path} does not exist")
-    frame = _student_row(path, student_id)
-    if frame.empty:
-        raise NotFound(f"no features for student {student_id} in {path.name}")
-    for name in ("level", "track", "establishment_kind", "priority_zone"):
-        if name in frame.columns:
-            frame[name] = frame[name].astype("string")
-    row = contributions(model, frame).iloc[0]
+        load_readable_student(session, actor, student_id, "read_explanation")
+        uai = listing_establishment(session, actor, student_id, week, "read_explanation")
+        lineage = recorded_week(session, week)
+    recorded = lineage.contributions(uai=uai, student_id=student_id)
+    frame = lineage.features(uai=uai, student_id=student_id)
+    if recorded.empty or frame.empty:
+        raise NotFound(f"student {student_id} has no recorded explanation for {lineage.week}")
+    model = load_model(lineage.model_version)
+    row = recorded.drop(columns=["student_id", "uai"]).iloc[0].astype("float64")
     raw = float(row.sum())
     risk = float(model.calibrator_.predict([raw])[0])
     calibrate = model.calibrator_.predict
     steps = waterfall_frame(row, frame.iloc[0], top, calibrate)
     record_read(
         store, actor, "read_explanation", student_id=student_id, uai=uai,
-        detail=f"waterfall from {path.name}",
+        detail=f"waterfall of the week of {lineage.week.isoformat()}",
     )  # fmt: skip
     base_risk = float(calibrate([float(row[BASE_VALUE])])[0])
     return Waterfall(student_id, float(row[BASE_VALUE]), raw, risk, steps, base_risk)

@@ -1,29 +1,35 @@
 """A student's school record for the student page: absences per week, grades per period and
-subject, exams, read from the extraction the lists were scored from.
+subject, exams, read from the extraction the week's lists were scored from; and the levels
+and classes of an establishment's students that week, which filter its list.
 
-The store keeps only what the model wrote; the events themselves stay in the extraction.
-Access follows the student's record (`get_student_record`): the establishment's own watch
-unit, or the académie-wide inspectors and data scientists (events carry no names). Every read
-and every refusal is audited. The reading is one filtered DuckDB query per table, so a large
-Parquet extraction is not loaded to show one student.
+The store keeps only what the model wrote; the events themselves stay in the extraction, and
+the week's features in its snapshot, both read through the week's lineage
+(`serving.lineage`: the extraction recorded with the week, still with its fingerprint; the
+snapshot checked against its hash), never through whatever files are newest. Access follows
+the student's record (`get_student_record`): the establishment's own watch unit, or the
+académie-wide inspectors and data scientists (events carry no names); a list's classes are
+the list's own scope. Every read and every refusal is audited. The reading is one filtered
+DuckDB query per table, so a large Parquet extraction is not loaded to show one student.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from pathlib import Path
 
-import duckdb
 import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from features.calendar import monday_on_or_before
 from features.extraction import Extraction, open_extraction
 from serving.db.engine import Store
+from serving.db.models import ListEntry, WeeklyList
+from serving.lineage import recorded_week
 from serving.services.actor import Actor, may_read_students
 from serving.services.audit import Refused, record_read, refusing
 from serving.services.errors import NotFound
-from serving.services.students import load_readable_student
+from serving.services.students import NOT_IN_SCOPE, load_readable_student
 
 __all__ = [
     "StudentEvents",
@@ -31,6 +37,7 @@ __all__ = [
     "get_levels_and_classes",
     "get_student_events",
     "grades_per_period",
+    "listing_establishment",
     "school_year_start",
 ]
 
@@ -111,16 +118,17 @@ def _read(
 
 
 def get_student_events(
-    store: Store, actor: Actor, student_id: str, extraction: str | Path, as_of: dt.date
+    store: Store, actor: Actor, student_id: str, week: dt.date | None
 ) -> StudentEvents:
-    """The student's events of the school year of `as_of`, strictly before `as_of` (what the
-    model saw)."""
+    """The student's events of the school year of the as-of date of `week` (None: the latest
+    week written), strictly before it (what the model saw), from the extraction that week
+    was scored from. `WeekDataUnavailable` when that extraction is gone or changed since."""
     with refusing(store, actor, read_only=True) as session:
         enrolled = load_readable_student(session, actor, student_id, "read_student_events")
         uai = enrolled.uai
-    directory = Path(extraction)
-    if not directory.is_dir():
-        raise NotFound(f"extraction folder {directory} does not exist")
+        lineage = recorded_week(session, week)
+    directory = lineage.extraction()
+    as_of = lineage.as_of
     start = school_year_start(as_of)
     # Through the one reader of extractions: CSV files as French software writes them too.
     with open_extraction(directory, tables=("attendance", "grades", "exams")) as extraction:
@@ -160,26 +168,37 @@ def get_student_events(
     return events
 
 
-def get_levels_and_classes(
-    store: Store, actor: Actor, uai: str, features_file: str | Path
-) -> pd.DataFrame:
-    """Level and class of the establishment's students in a feature file (student_id, level,
-    class_id): what the weekly list is filtered by. Same scope as the list itself."""
-    with refusing(store, actor, read_only=True):
+def listing_establishment(
+    session: Session, actor: Actor, student_id: str, week: dt.date, action: str
+) -> str:
+    """The establishment whose list of `week` held the student, when `actor` may read it:
+    a student's rows of a week are read through the establishment that listed them.
+    NotFound when no list of that week held the student; `Refused` (audited as `action`)
+    when that establishment is out of the actor's scope."""
+    uai = session.scalar(
+        select(WeeklyList.uai)
+        .join(ListEntry, ListEntry.list_id == WeeklyList.id)
+        .where(WeeklyList.week == monday_on_or_before(week), ListEntry.student_id == student_id)
+    )
+    if uai is None:
+        raise NotFound(f"student {student_id} is on no list of the week of {week.isoformat()}")
+    if not may_read_students(actor, uai):
+        raise Refused(action, NOT_IN_SCOPE, student_id=student_id, uai=uai)
+    return uai
+
+
+def get_levels_and_classes(store: Store, actor: Actor, uai: str, week: dt.date) -> pd.DataFrame:
+    """Level and class of the establishment's students in the week's snapshot (student_id,
+    level, class_id): what the week's list is filtered by. Same scope as the list itself.
+    `WeekDataUnavailable` when the week's snapshot is missing or altered."""
+    with refusing(store, actor, read_only=True) as session:
         if not may_read_students(actor, uai):
             raise Refused("read_classes", "this establishment is not in your scope", uai=uai)
-    path = Path(features_file)
-    if not path.is_file():
-        raise NotFound(f"feature file {path} does not exist")
-    con = duckdb.connect()
-    try:
-        con.execute("SET enable_progress_bar = false")
-        frame = con.execute(
-            "SELECT student_id, CAST(level AS VARCHAR) AS level, class_id "
-            "FROM read_parquet(?) WHERE uai = ?",
-            [str(path), uai],
-        ).df()
-    finally:
-        con.close()
-    record_read(store, actor, "read_classes", uai=uai, detail=f"{len(frame)} students")
+        lineage = recorded_week(session, week)
+    frame = lineage.features(uai=uai, columns=("student_id", "level", "class_id"))
+    frame["level"] = frame["level"].astype("string")
+    record_read(
+        store, actor, "read_classes", uai=uai,
+        detail=f"{len(frame)} students of the week of {lineage.week.isoformat()}",
+    )  # fmt: skip
     return frame

@@ -27,6 +27,11 @@ weeks are written in changes nobody's establishment (`serving.db.enrollments`).
 
 A week that changed bumps every establishment's list revision in the same transaction, so
 no list cached by the API (`serving.services.lists`) outlives it.
+
+With the week's staged artifacts (`serving.lineage`), the same transaction writes the
+contributions of the students the queue lists and records the week's lineage (model
+version, extraction fingerprint, snapshot and contributions with their SHA-256): a week's
+list and the data it came from are replaced together.
 """
 
 from __future__ import annotations
@@ -55,6 +60,13 @@ from serving.db.models import (
     WeeklyRun,
 )
 from serving.db.revisions import bump_all_list_revisions
+from serving.lineage import (
+    StagedWeek,
+    WeekDataUnavailable,
+    WeekLineage,
+    lineage_of,
+    remove_superseded,
+)
 from serving.services.actor import Actor
 from serving.services.audit import record
 from serving.weekly.decisions import FollowUp, decisions_of, load_follow_ups, shown_follow_up
@@ -124,24 +136,68 @@ def replace_week_lists(
     rule: FollowUpRule = DEFAULT_FOLLOW_UP,
     by: str = "system",
     explain: Explainer | None = None,
+    lineage: StagedWeek | None = None,
 ) -> WeekWriteResult:
     """Replace the lists of the week of `as_of` (its Monday) for all establishments, each
     the weekly queue under `rule` with the decisions as of that week, read inside the write's
     transaction; `explain` explains the students that queue needs and the input did not
     explain (without it, such a student is an error and nothing is written); `by` (the
     command and OS user that ran it) goes into the audit entry's detail, the user recorded
-    being `system`."""
+    being `system`.
+
+    `lineage`, the week's staged artifacts (`serving.lineage.stage_week`), gets the
+    contributions of the students listed and is recorded on the week in the same
+    transaction; the artifacts it replaces are removed once the write committed, and its
+    own when the write fails (or when the week, unchanged, already records the same data)."""
     if watch_threshold is not None and not 0.0 <= watch_threshold <= 1.0:
         raise ValueError(f"watch threshold {watch_threshold} is not a probability")
     uais = [establishment.uai for establishment in establishments]
     if len(set(uais)) != len(uais):
         raise ValueError("an establishment appears twice in the week's input")
+    if lineage is not None and lineage.model_version != model_version:
+        raise ValueError(
+            f"the week's artifacts were staged for {lineage.model_version}, not {model_version}"
+        )
     week = monday_on_or_before(as_of)
+    try:
+        result, replaced, kept = _write_week(
+            store, as_of, week, model_version, establishments, watch_threshold, rule, by,
+            explain, lineage,
+        )  # fmt: skip
+    except BaseException:
+        if lineage is not None:
+            lineage.discard()
+        raise
+    if lineage is not None and kept is not None and kept.folder != lineage.folder:
+        lineage.discard()  # the week already recorded the same artifacts
+    remove_superseded(replaced, kept)
+    return result
 
+
+def _write_week(
+    store: Store,
+    as_of: dt.date,
+    week: dt.date,
+    model_version: str,
+    establishments: Sequence[EstablishmentWeek],
+    watch_threshold: float | None,
+    rule: FollowUpRule,
+    by: str,
+    explain: Explainer | None,
+    lineage: StagedWeek | None,
+) -> tuple[WeekWriteResult, WeekLineage | None, WeekLineage | None]:
+    """The write's transaction: the result, the lineage the week recorded before and the one
+    it records now."""
     with store.transaction() as session:
         # No decision commits between reading them and this transaction's commit.
         lock_decisions(session, shared=False)
         ranked = _queues(session, establishments, watch_threshold, week, rule, explain)
+        recorded = None
+        if lineage is not None:
+            recorded = lineage.finish(
+                (uai, entry.queued.student_id) for uai, entries in ranked.items()
+                for entry in entries
+            )  # fmt: skip
         fingerprint = week_fingerprint(
             as_of, model_version, watch_threshold, establishments, rule=rule, queues=ranked
         )
@@ -153,70 +209,114 @@ def replace_week_lists(
             week, model_version, True, len(establishments), fingerprint, by_uai
         )
         existing = session.get(WeeklyRun, week)
+        previous = None if existing is None else lineage_of(existing)
         if (
             existing is not None
             and existing.model_version == model_version
             and existing.fingerprint == fingerprint
         ):
-            return WeekWriteResult(**{**asdict(result), "changed": False})
-        # An older week than one already written adds what is missing and rewrites nothing
-        # newer: names and establishment details are the newest week's.
-        newest = _is_newest(session, week)
-        _upsert_establishments(session, establishments, rewrite=newest)
-        _upsert_students(session, establishments, rewrite=newest)
-        _upsert_enrollments(session, establishments, week)
-        previous = _previous_risks(session, week)
-        under_way = {
-            entry.queued.student_id
-            for entries in ranked.values()
-            for entry in entries
-            if entry.under_way
-        }
-        dismissed = _recently_dismissed(session, week, rule.dismissal_weeks)
-        _delete_week(session, week)
-        session.add(
-            WeeklyRun(
-                week=week,
-                as_of=as_of,
-                model_version=model_version,
-                fingerprint=fingerprint,
-                watch_threshold=watch_threshold,
-                establishments=len(establishments),
-                entries=result.entries,
-                held_weeks=rule.held_weeks,
-                dismissal_weeks=rule.dismissal_weeks,
-                risk_margin=rule.risk_margin,
-            )
-        )
-        session.flush()
-        for establishment in establishments:
-            _write_establishment(
-                session,
-                establishment,
-                ranked[establishment.uai],
-                week=week,
-                as_of=as_of,
-                model_version=model_version,
-                watch_threshold=watch_threshold,
-                previous=previous,
-                under_way=under_way,
-                dismissed=dismissed,
-            )
-        # Names, enrollments and this week's lists changed: no cached list stays valid.
-        bump_all_list_revisions(session)
-        record(
-            session,
-            Actor.system(),
-            "write_week_lists",
-            "allowed",
+            kept = _keep_or_replace_lineage(existing, previous, recorded)
+            return WeekWriteResult(**{**asdict(result), "changed": False}), previous, kept
+        _write_lists(
+            session, as_of, week, model_version, establishments, watch_threshold, rule, by,
+            ranked, result, fingerprint, recorded,
+        )  # fmt: skip
+    return result, previous, recorded
+
+
+def _keep_or_replace_lineage(
+    existing: WeeklyRun, previous: WeekLineage | None, recorded: WeekLineage | None
+) -> WeekLineage | None:
+    """An unchanged week keeps the artifacts it records when the new ones hold the same
+    data and its own are intact; otherwise it records the new ones."""
+    if recorded is None:
+        return previous
+    if previous is not None and all(
+        getattr(previous, name) == getattr(recorded, name)
+        for name in ("extraction_sha256", "features_sha256", "contributions_sha256")
+    ):
+        try:
+            previous.verify()
+        except WeekDataUnavailable:
+            pass
+        else:
+            return previous
+    for name, value in recorded.columns().items():
+        setattr(existing, name, value)
+    return recorded
+
+
+def _write_lists(
+    session: Session,
+    as_of: dt.date,
+    week: dt.date,
+    model_version: str,
+    establishments: Sequence[EstablishmentWeek],
+    watch_threshold: float | None,
+    rule: FollowUpRule,
+    by: str,
+    ranked: Mapping[str, Sequence[_Entry]],
+    result: WeekWriteResult,
+    fingerprint: str,
+    recorded: WeekLineage | None,
+) -> None:
+    """Replace the week's run, lists and entries (and add its facts) in `session`."""
+    # An older week than one already written adds what is missing and rewrites nothing
+    # newer: names and establishment details are the newest week's.
+    newest = _is_newest(session, week)
+    _upsert_establishments(session, establishments, rewrite=newest)
+    _upsert_students(session, establishments, rewrite=newest)
+    _upsert_enrollments(session, establishments, week)
+    previous = _previous_risks(session, week)
+    under_way = {
+        entry.queued.student_id for entries in ranked.values() for entry in entries
+        if entry.under_way
+    }  # fmt: skip
+    dismissed = _recently_dismissed(session, week, rule.dismissal_weeks)
+    _delete_week(session, week)
+    session.add(
+        WeeklyRun(
+            week=week,
+            as_of=as_of,
             model_version=model_version,
-            detail=f"by {by}; week {week.isoformat()}: {len(establishments)} establishments, "
-            f"{result.entries} entries ({result.invited} to invite, {result.watched} to "
-            f"watch, {result.followed} in follow-up); follow-up rule: held "
-            f"{rule.held_weeks} weeks, dismissed {rule.dismissal_weeks} weeks, risk margin "
-            f"{rule.risk_margin}",
+            fingerprint=fingerprint,
+            watch_threshold=watch_threshold,
+            establishments=len(establishments),
+            entries=result.entries,
+            held_weeks=rule.held_weeks,
+            dismissal_weeks=rule.dismissal_weeks,
+            risk_margin=rule.risk_margin,
+            **({} if recorded is None else recorded.columns()),
         )
-    return result
+    )
+    session.flush()
+    for establishment in establishments:
+        _write_establishment(
+            session,
+            establishment,
+            ranked[establishment.uai],
+            week=week,
+            as_of=as_of,
+            model_version=model_version,
+            watch_threshold=watch_threshold,
+            previous=previous,
+            under_way=under_way,
+            dismissed=dismissed,
+        )
+    # Names, enrollments and this week's lists changed: no cached list stays valid.
+    bump_all_list_revisions(session)
+    record(
+        session,
+        Actor.system(),
+        "write_week_lists",
+        "allowed",
+        model_version=model_version,
+        detail=f"by {by}; week {week.isoformat()}: {len(establishments)} establishments, "
+        f"{result.entries} entries ({result.invited} to invite, {result.watched} to "
+        f"watch, {result.followed} in follow-up); follow-up rule: held "
+        f"{rule.held_weeks} weeks, dismissed {rule.dismissal_weeks} weeks, risk margin "
+        f"{rule.risk_margin}",
+    )
 
 
 def week_fingerprint(

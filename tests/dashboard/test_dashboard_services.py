@@ -150,7 +150,7 @@ def test_scope_follows_the_role(store, world) -> None:
 def test_student_events_and_classes_are_scoped_and_audited(store, world) -> None:
     watch_unit = sign_in(store, "watch_unit")
     student = world.home_students[0]
-    events = get_student_events(store, watch_unit, student, world.extraction, world.weeks[1])
+    events = get_student_events(store, watch_unit, student, world.weeks[1])
     assert events.absences["week"].iloc[0] == dt.date(2026, 8, 31)
     assert events.absences["week"].iloc[-1] == dt.date(2026, 11, 23)
     assert {"period", "subject", "mean", "marks"} <= set(events.grades.columns)
@@ -158,32 +158,86 @@ def test_student_events_and_classes_are_scoped_and_audited(store, world) -> None
     assert (audit.action, audit.student_id, audit.outcome) == (
         "read_student_events", student, "allowed",
     )  # fmt: skip
+    # A student never listed: the latest week's extraction.
+    latest = get_student_events(store, watch_unit, student, None)
+    pd.testing.assert_frame_equal(latest.absences, events.absences)
     stranger = world.other_students[0]
     with pytest.raises(AccessDenied):
-        get_student_events(store, watch_unit, stranger, world.extraction, world.weeks[1])
+        get_student_events(store, watch_unit, stranger, world.weeks[1])
     assert (last_audit(store).student_id, last_audit(store).outcome) == (stranger, "denied")
-    features = world.features_dir / f"world-{world.weeks[1].isoformat()}.parquet"
-    classes = get_levels_and_classes(store, watch_unit, world.home_uai, features)
+    classes = get_levels_and_classes(store, watch_unit, world.home_uai, world.weeks[1])
     assert {"student_id", "level", "class_id"} == set(classes.columns) and len(classes) > 50
+    # The week's own students, as its snapshot recorded them.
+    snapshot = pd.read_parquet(world.features_dir / f"world-{world.weeks[1].isoformat()}.parquet")
+    home = snapshot[snapshot["uai"] == world.home_uai]
+    assert sorted(classes["student_id"]) == sorted(home["student_id"])
     with pytest.raises(AccessDenied):
-        get_levels_and_classes(store, watch_unit, world.other_uai, features)
+        get_levels_and_classes(store, watch_unit, world.other_uai, world.weeks[1])
 
 
 def test_waterfall_adds_up_to_the_models_score(store, world) -> None:
     from models.pyfunc import load_risk_model
 
     model = load_risk_model(f"models:/{MODEL_NAME}@champion")
+    versions: list[str] = []
+
+    def load(version: str):
+        versions.append(version)
+        return model
+
     features = world.features_dir / f"world-{world.weeks[1].isoformat()}.parquet"
     student = world.home_students[0]
-    waterfall = get_student_waterfall(store, sign_in(store, "watch_unit"), student, features,
-                                      model)  # fmt: skip
+    waterfall = get_student_waterfall(store, sign_in(store, "watch_unit"), student,
+                                      world.weeks[1], load)  # fmt: skip
+    assert versions == [f"{MODEL_NAME}/1"]  # the model version the week records
     row = pd.read_parquet(features).query("student_id == @student")
     assert waterfall.raw_score == pytest.approx(float(model.raw_score(row)[0]), abs=1e-9)
     assert waterfall.risk == pytest.approx(float(model.predict_risk(row)[0]), abs=1e-9)
     assert waterfall.steps["end"].iloc[-1] == pytest.approx(waterfall.raw_score, abs=1e-9)
+    # A student's rows are read through the establishment that listed them only.
     with pytest.raises(AccessDenied):
-        get_student_waterfall(store, sign_in(store, "other_watch_unit"), student, features,
-                              model)  # fmt: skip
+        get_student_waterfall(store, sign_in(store, "other_watch_unit"), student,
+                              world.weeks[1], load)  # fmt: skip
+    with pytest.raises(NotFound):  # not on a list that week
+        get_student_waterfall(store, sign_in(store, "inspector"), student,
+                              dt.date(2026, 9, 7), load)  # fmt: skip
+
+
+def test_the_waterfall_uses_the_weeks_recorded_rows_whatever_files_came_since(store, world) -> None:
+    """A newer feature file of the same week (other values, newer modification time) in the
+    feature folder the settings name changes nothing: the page explains the list's rows."""
+    import time
+
+    from models.pyfunc import load_risk_model
+
+    model = load_risk_model(f"models:/{MODEL_NAME}@champion")
+    student = world.home_students[0]
+    actor = sign_in(store, "watch_unit")
+    before = get_student_waterfall(store, actor, student, world.weeks[1], lambda _: model)
+    classes = get_levels_and_classes(store, actor, world.home_uai, world.weeks[1])
+    newer = world.features_dir / f"newer-{world.weeks[1].isoformat()}.parquet"
+    original = pd.read_parquet(world.features_dir / f"world-{world.weeks[1].isoformat()}.parquet")
+    # The student's row replaced by the calmest student's values, every class renamed.
+    calmest = int(np.argmin(model.raw_score(original)))
+    changed = original.assign(class_id="Z")
+    position = int(np.flatnonzero(changed["student_id"] == student)[0])
+    keys = ["student_id", "as_of", "uai", "class_id"]
+    values = changed.drop(columns=keys).iloc[[calmest]].to_numpy()
+    changed.loc[position, changed.drop(columns=keys).columns] = values[0]
+    time.sleep(0.01)
+    changed.to_parquet(newer)
+    try:
+        after = get_student_waterfall(store, actor, student, world.weeks[1], lambda _: model)
+        pd.testing.assert_frame_equal(after.steps, before.steps)
+        assert after.raw_score == before.raw_score
+        pd.testing.assert_frame_equal(
+            get_levels_and_classes(store, actor, world.home_uai, world.weeks[1]), classes
+        )
+    finally:
+        newer.unlink()
+    # The newer file would have explained another score.
+    row = changed.query("student_id == @student")
+    assert float(model.raw_score(row)[0]) != pytest.approx(before.raw_score, abs=1e-6)
 
 
 def test_model_views_are_for_data_scientists_and_inspectors(store, world) -> None:
@@ -208,7 +262,7 @@ def test_model_views_are_for_data_scientists_and_inspectors(store, world) -> Non
                                ["champion"])  # fmt: skip
     with pytest.raises(AccessDenied):
         get_feature_drift(store, sign_in(store, "inspector"), world.drift_reference,
-                          world.drift_reference)  # fmt: skip
+                          world.weeks[1])  # fmt: skip
 
 
 def test_drift_is_measured_against_the_champions_logged_training_rows(store, world) -> None:
@@ -216,19 +270,23 @@ def test_drift_is_measured_against_the_champions_logged_training_rows(store, wor
 
     client = MlflowClient(world.tracking_uri)
     scientist = sign_in(store, "data_scientist")
-    current = world.features_dir / f"world-{world.weeks[1].isoformat()}.parquet"
-    report = get_champion_drift(store, scientist, client, MODEL_NAME, current)
+    week = world.weeks[1]
+    report = get_champion_drift(store, scientist, client, MODEL_NAME, week)
     assert report.model_version == f"{MODEL_NAME}/1" and report.as_of == world.weeks[1]
     # The champion's sample is the reference week's rows: the same as the file itself, and
     # the nearest training date in the school year is that week's.
-    from_file = get_feature_drift(store, scientist, world.drift_reference, current)
+    from_file = get_feature_drift(store, scientist, world.drift_reference, week)
     assert report.reference_dates == from_file.reference_dates == (dt.date(2025, 11, 24),)
     pd.testing.assert_frame_equal(report.drift, from_file.drift)
     assert report.drift["psi"].max() > 0  # a year later, something moved
+    # The latest week by default.
+    pd.testing.assert_frame_equal(
+        get_champion_drift(store, scientist, client, MODEL_NAME).drift, report.drift
+    )
     with pytest.raises(AccessDenied):
-        get_champion_drift(store, sign_in(store, "inspector"), client, MODEL_NAME, current)
+        get_champion_drift(store, sign_in(store, "inspector"), client, MODEL_NAME, week)
     with pytest.raises(NotFound):
-        get_champion_drift(store, scientist, client, MODEL_NAME, current, version_or_alias="9")
+        get_champion_drift(store, scientist, client, MODEL_NAME, week, version_or_alias="9")
 
 
 def test_a_week_is_compared_with_the_training_rows_of_the_same_time_of_year() -> None:

@@ -254,12 +254,26 @@ def _big_establishment(threshold: float, week: dt.date):
     return EstablishmentWeek(BIG_UAI, "Collège du Grand Large", 5, scored, roster)
 
 
+def _week_snapshot(frame: pd.DataFrame, week: dt.date):
+    """The week's feature set as the weekly run records it (`serving.lineage`): the
+    extraction's students, and for the big establishment (written straight to the store)
+    feature rows borrowed from them under its students' ids."""
+    from features.feature_set import FeatureSet
+
+    part = frame[frame["as_of"] == pd.Timestamp(week)].reset_index(drop=True)
+    borrowed = part.sample(BIG_STUDENTS, replace=True, random_state=3).reset_index(drop=True)
+    borrowed["student_id"] = [f"B{i:05d}" for i in range(BIG_STUDENTS)]
+    borrowed["uai"] = BIG_UAI
+    return FeatureSet.from_frame(pd.concat([part, borrowed], ignore_index=True))
+
+
 def build_world(root: Path) -> DashboardWorld:
     from features.pipeline import build_valid_features
     from features.synth import synthesize
     from models.queue import DEFAULT_FOLLOW_UP
     from models.risk_model import RiskModel
     from serving.db import open_store
+    from serving.lineage import stage_week
     from serving.list_payload import CONTEXT_KEY, context_summary
     from serving.services import (
         Actor,
@@ -278,6 +292,7 @@ def build_world(root: Path) -> DashboardWorld:
     )
 
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    (root / "home").mkdir()
     extraction = root / "extraction"
     synthesize(extraction, establishments=3, students=600, years=2, seed=11, file_format="parquet")
     current = dt.date(2026, 11, 30)
@@ -381,7 +396,11 @@ def build_world(root: Path) -> DashboardWorld:
             model_version=f"{MODEL_NAME}/1",
             establishments=inputs,
             watch_threshold=threshold,
-        )
+            lineage=stage_week(
+                root / "home", week, _week_snapshot(frame, week), extraction, model,
+                f"{MODEL_NAME}/1",
+            ),
+        )  # fmt: skip
         if not first_invited:
             view = get_week_list(store, Actor("reader", "inspector"), other_uai, week)
             first_invited = {e.student_id: e.risk for e in view.entries if e.tier == "invite"}
@@ -402,7 +421,6 @@ def build_world(root: Path) -> DashboardWorld:
         for uai in (home_uai, other_uai)
         for sid in listed[uai]
     }
-    (root / "home").mkdir()
     return DashboardWorld(
         root=root,
         database_url=database_url,

@@ -50,6 +50,13 @@ def store(tmp_path: Path) -> Iterator[Store]:
     opened.dispose()
 
 
+def _home(store: Store) -> Path:
+    """The home folder of a test's store (the folder of its SQLite file)."""
+    database = store.engine.url.database
+    assert database is not None
+    return Path(database).parent
+
+
 @pytest.fixture(scope="module")
 def week_risks(academie: Path, registered: RegisteredModel) -> pd.DataFrame:
     """Every enrolled student's risk on AS_OF, computed apart from the run."""
@@ -83,7 +90,9 @@ def test_lists_hold_capacity_plus_watch_tier_with_reasons_in_french_and_english(
     week_risks: pd.DataFrame,
     threshold: float,
 ) -> None:
-    result = score_week(academie, AS_OF, store, registered, watch_threshold=threshold)
+    result = score_week(
+        academie, AS_OF, store, registered, home=_home(store), watch_threshold=threshold
+    )
     assert result.written.changed
     assert result.model_version == "vigie-dropout/1"
     assert result.scored_students == len(week_risks)
@@ -144,9 +153,13 @@ def test_lists_hold_capacity_plus_watch_tier_with_reasons_in_french_and_english(
 def test_rerunning_the_same_week_changes_nothing(
     academie: Path, registered: RegisteredModel, store: Store, threshold: float
 ) -> None:
-    first = score_week(academie, AS_OF, store, registered, watch_threshold=threshold)
+    first = score_week(
+        academie, AS_OF, store, registered, home=_home(store), watch_threshold=threshold
+    )
     before = list_snapshot(store)
-    again = score_week(academie, AS_OF, store, registered, watch_threshold=threshold)
+    again = score_week(
+        academie, AS_OF, store, registered, home=_home(store), watch_threshold=threshold
+    )
     assert first.written.changed and not again.written.changed
     assert again.written.fingerprint == first.written.fingerprint
     assert list_snapshot(store) == before
@@ -155,11 +168,11 @@ def test_rerunning_the_same_week_changes_nothing(
 def test_an_invalid_extraction_leaves_the_previous_lists(
     academie: Path, registered: RegisteredModel, store: Store, tmp_path: Path
 ) -> None:
-    score_week(academie, AS_OF, store, registered, watch_threshold=0.3)
+    score_week(academie, AS_OF, store, registered, home=_home(store), watch_threshold=0.3)
     before = list_snapshot(store)
     broken = _broken_copy(academie, tmp_path)
     with pytest.raises(InvalidExtractionError) as raised:
-        score_week(broken, AS_OF, store, registered, watch_threshold=0.2)
+        score_week(broken, AS_OF, store, registered, home=_home(store), watch_threshold=0.2)
     assert "weekly_interview_capacity" in str(raised.value.report.violations)
     assert list_snapshot(store) == before
 
@@ -185,13 +198,13 @@ def test_a_store_failure_halfway_leaves_the_previous_lists(
     threshold: float,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    score_week(academie, AS_OF, store, registered, watch_threshold=threshold)
+    score_week(academie, AS_OF, store, registered, home=_home(store), watch_threshold=threshold)
     before = list_snapshot(store)
     _fail_after_first_establishment(
         monkeypatch, OperationalError("INSERT", {}, Exception("disk I/O error"))
     )
     with pytest.raises(OperationalError):
-        score_week(academie, AS_OF, store, registered, watch_threshold=None)
+        score_week(academie, AS_OF, store, registered, home=_home(store), watch_threshold=None)
     assert list_snapshot(store) == before
 
 
@@ -248,7 +261,7 @@ def test_the_run_queues_with_the_stores_decisions_and_explains_exactly_the_queue
     from serving.services import NewInterview, record_interview
     from tests.serving.conftest import make_actor
 
-    score_week(academie, AS_OF, store, registered, watch_threshold=threshold)
+    score_week(academie, AS_OF, store, registered, home=_home(store), watch_threshold=threshold)
     largest = week_risks["uai"].value_counts().index[0]
     ordered = week_risks[week_risks["uai"] == largest].sort_values(
         ["risk", "student_id"], ascending=[False, True]
@@ -262,7 +275,9 @@ def test_the_run_queues_with_the_stores_decisions_and_explains_exactly_the_queue
         NewInterview(student_id=top, status="held", interview_date=AS_OF, solution="aar"),
     )
     rule = FollowUpRule(held_weeks=3, dismissal_weeks=2, risk_margin=0.2)
-    result = score_week(academie, AS_OF, store, registered, watch_threshold=threshold, rule=rule)
+    result = score_week(
+        academie, AS_OF, store, registered, home=_home(store), watch_threshold=threshold, rule=rule
+    )
     assert result.written.changed and result.written.followed == 1
     summary = {s.uai: s for s in result.establishments}[largest]
     assert (summary.listed, summary.followed) == (capacity, 1)
@@ -280,7 +295,9 @@ def test_the_run_queues_with_the_stores_decisions_and_explains_exactly_the_queue
         assert len(weekly.entries) == capacity + max(watched, 0) + 1
         run = session.get(WeeklyRun, AS_OF)
         assert (run.held_weeks, run.dismissal_weeks, run.risk_margin) == (3, 2, 0.2)
-    again = score_week(academie, AS_OF, store, registered, watch_threshold=threshold, rule=rule)
+    again = score_week(
+        academie, AS_OF, store, registered, home=_home(store), watch_threshold=threshold, rule=rule
+    )
     assert again.written.changed is False
 
 
@@ -298,7 +315,9 @@ def test_a_decision_recorded_while_the_week_is_scored_moves_the_slot(
     from serving.services import NewInterview, record_interview
     from tests.serving.conftest import make_actor
 
-    score_week(academie, AS_OF, store, registered, watch_threshold=None)  # a week known
+    score_week(
+        academie, AS_OF, store, registered, home=_home(store), watch_threshold=None
+    )  # a week known
     largest = week_risks["uai"].value_counts().index[0]
     ordered = week_risks[week_risks["uai"] == largest].sort_values(
         ["risk", "student_id"], ascending=[False, True]
@@ -314,7 +333,7 @@ def test_a_decision_recorded_while_the_week_is_scored_moves_the_slot(
         return real(*args, **kwargs)
 
     monkeypatch.setattr(run, "replace_week_lists", decided_meanwhile)
-    result = score_week(academie, AS_OF, store, registered, watch_threshold=None)
+    result = score_week(academie, AS_OF, store, registered, home=_home(store), watch_threshold=None)
     summary = {s.uai: s for s in result.establishments}[largest]
     assert (summary.listed, summary.followed) == (capacity, 1)
     with store.reading() as session:
@@ -484,7 +503,7 @@ def test_explanation_records_hold_each_rows_reasons_in_rank_order(
 def test_each_listed_student_keeps_the_contexts_weight_for_the_list_and_the_api(
     academie: Path, registered: RegisteredModel, store: Store, threshold: float
 ) -> None:
-    score_week(academie, AS_OF, store, registered, watch_threshold=threshold)
+    score_week(academie, AS_OF, store, registered, home=_home(store), watch_threshold=threshold)
     with store.reading() as session:
         stored = session.scalars(select(ListEntry)).all()
         assert stored and all(CONTEXT_KEY in entry.features_shown for entry in stored)

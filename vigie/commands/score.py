@@ -152,8 +152,9 @@ def _run(
 
     try:
         progress.stage(_PROGRESS_STAGES[STAGES[0]])
-        return score_week(data, as_of, store, model, watch_threshold=watch_threshold,
-                          rule=rule, on_stage=stage_done)  # fmt: skip
+        return score_week(data, as_of, store, model, home=settings.home,
+                          watch_threshold=watch_threshold, rule=rule,
+                          on_stage=stage_done)  # fmt: skip
     finally:
         store.dispose()
 
