@@ -68,15 +68,14 @@ def _invoke(*arguments: str):
 def test_json_gives_the_score_and_the_reasons_of_one_student(registered: Registered) -> None:
     student = str(registered.students["student_id"].iloc[5])
     result = _invoke("--data", str(registered.data), "--as-of", AS_OF.isoformat(),
-                     "--student", student, "--json")  # fmt: skip
+                     "--student", student, "--json", "--model", "challenger")  # fmt: skip
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
     assert payload["student_id"] == student and payload["as_of"] == AS_OF.isoformat()
     assert payload["uai"] == registered.students["uai"].iloc[5]
     assert 0 < payload["risk"] < 1
     assert payload["model"]["version"] == registered.version
-    assert payload["model"]["chosen_as"] == "challenger"
-    assert "No champion" in result.stderr  # the fallback is said, outside the JSON
+    assert payload["model"]["chosen_as"] == "alias challenger"
     assert 1 <= payload["rank_in_establishment"] <= payload["students_in_establishment"]
     assert payload["reasons"] or payload["protective"]
     for reason in payload["reasons"]:
@@ -102,7 +101,6 @@ def test_table_in_english_for_a_given_version(registered: Registered) -> None:
     assert "Dropout risk" in result.stdout and "Protective factors" in result.stdout
     assert "Context (never a reason to invite)" in result.stdout
     assert "Context (level, track, establishment): " in result.stdout
-    assert "No champion" not in result.stderr
 
 
 def test_unknown_student_is_refused(registered: Registered) -> None:
@@ -121,6 +119,17 @@ def test_student_not_enrolled_on_the_date_is_refused(registered: Registered) -> 
     assert result.exit_code == 1
     assert f"student '{student}' is not enrolled on 2010-03-15" in result.stderr
     assert "enrollments:" in result.stderr
+
+
+def test_without_a_champion_nothing_is_explained(registered: Registered) -> None:
+    """One rule with the weekly lists: the champion unless a version or alias is named; no
+    silent fallback to the challenger, but the message says how to name it."""
+    student = str(registered.students["student_id"].iloc[0])
+    result = _invoke("--data", str(registered.data), "--as-of", AS_OF.isoformat(),
+                     "--student", student)  # fmt: skip
+    assert result.exit_code == 1
+    assert "vigie-dropout has no champion version" in result.stderr
+    assert "--model challenger" in result.stderr
 
 
 def test_missing_model_version_is_refused(registered: Registered) -> None:

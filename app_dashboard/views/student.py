@@ -146,7 +146,7 @@ events_column, grades_column = st.columns(2)
 as_of = latest.week if latest is not None else dt.date.today()
 try:
     events = get_student_events(
-        store, actor, student_id, runtime.settings().resolved_extraction, as_of
+        store, actor, student_id, runtime.settings().extraction, as_of
     )
 except ServiceError as error:
     events = None

@@ -42,9 +42,9 @@ def dashboard(
 ) -> None:
     """Serve the dashboard (sign in with a user made by `vigie users add --password`)."""
     from serving.db import open_store
-    from serving.settings import load_serving_settings
+    from settings import load_settings
 
-    settings = load_serving_settings()
+    settings = load_settings()
     store = open_store(settings.resolved_database_url)  # migrate first
     store.dispose()
     typer.echo(f"Vigie dashboard on http://{host}:{port} (Ctrl+C to stop)", err=True)
@@ -53,7 +53,7 @@ def dashboard(
     environment = {
         **os.environ,
         "MLFLOW_DISABLE_TELEMETRY": "true",
-        "FORWARDED_ALLOW_IPS": settings.trusted_proxies,
+        "FORWARDED_ALLOW_IPS": settings.serving.trusted_proxies,
     }
     command = streamlit_command(host, port, headless=not open_browser)
     raise typer.Exit(subprocess.call(command, env=environment))
