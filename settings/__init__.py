@@ -213,4 +213,4 @@ def _described(error: ValidationError) -> str:
         # URLs may carry a password: named, never echoed.
         shown = "" if "url" in field or "uri" in field.lower() else f"={item.get('input')!r}"
         problems.append(f"{name}{shown}: {item['msg']}")
-    return "invalid settings: " + "; ".join(problems)
+    return f"Invalid setting{'s' if len(problems) > 1 else ''}: " + "; ".join(problems)

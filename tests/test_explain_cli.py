@@ -31,12 +31,15 @@ class Registered:
 
 @pytest.fixture(scope="module")
 def registered(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registered]:
-    """A tiny académie and a risk model registered as `challenger` in a fresh local store."""
+    """A tiny académie and a risk model registered in a fresh local store: version 1 of
+    `vigie-dropout`, its challenger and champion, and of `vigie-unpromoted`, only its
+    challenger."""
     from features.extraction import open_extraction
     from features.pipeline import build_valid_features
     from models.pyfunc import log_risk_model
     from models.risk_model import RiskModel
     from training.snapshots import build_snapshots, snapshot_dates
+    from models.registry import registry_client, set_alias
     from training.tracking import register_challenger, setup_tracking
 
     home = tmp_path_factory.mktemp("explain_home")
@@ -56,6 +59,8 @@ def registered(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registered]
         with mlflow.start_run() as run:
             info = log_risk_model(model, train)
         version = register_challenger(info.model_uri, "vigie-dropout", run.info.run_id)
+        register_challenger(info.model_uri, "vigie-unpromoted", run.info.run_id)
+        set_alias(registry_client(), "vigie-dropout", "champion", version.version)
         week = build_valid_features(data, [AS_OF]).frame
         yield Registered(data, str(version.version), week.loc[:, ["student_id", "uai"]])
     mlflow.set_tracking_uri(previous)
@@ -121,15 +126,25 @@ def test_student_not_enrolled_on_the_date_is_refused(registered: Registered) -> 
     assert "enrollments:" in result.stderr
 
 
-def test_without_a_champion_nothing_is_explained(registered: Registered) -> None:
+def test_the_champion_unless_another_version_is_named(
+    registered: Registered, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """One rule with the weekly lists: the champion unless a version or alias is named; no
     silent fallback to the challenger, but the message says how to name it."""
     student = str(registered.students["student_id"].iloc[0])
-    result = _invoke("--data", str(registered.data), "--as-of", AS_OF.isoformat(),
-                     "--student", student)  # fmt: skip
+    arguments = ("--data", str(registered.data), "--as-of", AS_OF.isoformat(), "--student",
+                 student, "--json")  # fmt: skip
+    result = _invoke(*arguments)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["model"]["chosen_as"] == "champion"
+    monkeypatch.setenv("VIGIE_MODEL_NAME", "vigie-unpromoted")
+    result = _invoke(*arguments)
     assert result.exit_code == 1
-    assert "vigie-dropout has no champion version" in result.stderr
+    assert "vigie-unpromoted has no champion version" in result.stderr
     assert "--model challenger" in result.stderr
+    result = _invoke(*arguments, "--model", "challenger")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["model"]["name"] == "vigie-unpromoted"
 
 
 def test_missing_model_version_is_refused(registered: Registered) -> None:
