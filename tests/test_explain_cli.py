@@ -37,9 +37,9 @@ def registered(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registered]
     from features.extraction import open_extraction
     from features.pipeline import build_valid_features
     from models.pyfunc import log_risk_model
+    from models.registry import registry_client, set_alias
     from models.risk_model import RiskModel
     from training.snapshots import build_snapshots, snapshot_dates
-    from models.registry import registry_client, set_alias
     from training.tracking import register_challenger, setup_tracking
 
     home = tmp_path_factory.mktemp("explain_home")
