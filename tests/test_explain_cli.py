@@ -136,7 +136,7 @@ def test_the_champion_unless_another_version_is_named(
                  student, "--json")  # fmt: skip
     result = _invoke(*arguments)
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["model"]["chosen_as"] == "champion"
+    assert json.loads(result.stdout)["model"]["chosen_as"] == "alias champion"
     monkeypatch.setenv("VIGIE_MODEL_NAME", "vigie-unpromoted")
     result = _invoke(*arguments)
     assert result.exit_code == 1

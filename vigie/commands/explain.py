@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -31,7 +30,7 @@ if TYPE_CHECKING:
     from features.extraction import Extraction
     from features.feature_set import FeatureSet
     from models.explanations import Explanations
-    from models.risk_model import RiskModel
+    from serving.scoring import RegisteredModel
 
 __all__ = ["explain", "register"]
 
@@ -65,33 +64,21 @@ _WORDS = {
 }
 
 
-@dataclass(frozen=True)
-class LoadedModel:
-    """A registered risk model and how it was chosen (version or alias)."""
-
-    model: RiskModel
-    name: str
-    version: str
-    how: str
-
-
-def load_registered_model(version: str | None, name: str | None = None) -> LoadedModel:
+def load_registered_model(version: str | None, name: str | None = None) -> RegisteredModel:
     """Version `version` (a number or an alias) of `name` (default: the settings' model
-    name), else the `champion`: the registry's one rule (`models.registry.resolve`), as for
-    the weekly lists. ValueError with a clear message when there is none. Tracking must be set
-    up (`training.tracking.setup_tracking`)."""
-    from models.registry import CHAMPION, RegistryError, load_model, registry_client, resolve
-    from settings import load_settings
+    name), else the `champion`: the weekly lists' loader and rule
+    (`serving.scoring.load_registered_model`). ValueError with a clear message when there is
+    none. Tracking must be set up (`training.tracking.setup_tracking`)."""
+    from serving.scoring import ModelUnavailable
+    from serving.scoring import load_registered_model as load
 
-    name = name or load_settings().model_name
     try:
-        found = resolve(registry_client(), name, version)
-        model = load_model(name, found.version)
-    except RegistryError as error:
+        if version is not None and version.isdigit():
+            return load(version=version, name=name)
+        return load(alias=version, name=name)
+    except ModelUnavailable as error:
         hint = " (a model not yet promoted: --model challenger)" if version is None else ""
         raise ValueError(f"no registered model: {error}{hint}") from None
-    how = CHAMPION if version is None else "version" if version.isdigit() else f"alias {version}"
-    return LoadedModel(model, name, str(found.version), how)
 
 
 def student_week(data: str | Path, as_of: dt.date, student: str) -> tuple[FeatureSet, int, int]:
@@ -140,7 +127,7 @@ def _enrollments(extraction: Extraction, student: str) -> str:
 
 
 def explanation_payload(
-    explained: Explanations, feature_set: FeatureSet, model: LoadedModel, capacity: int,
+    explained: Explanations, feature_set: FeatureSet, model: RegisteredModel, capacity: int,
     all_raw: Any,
 ) -> dict[str, Any]:  # fmt: skip
     """The JSON document of `vigie explain --json`: the student's record (keys, risk, raw
@@ -161,7 +148,7 @@ def explanation_payload(
         "model": {
             "name": model.name,
             "version": model.version,
-            "chosen_as": model.how,
+            "chosen_as": model.chosen_as,
             "model_hash": model.model.model_hash_,
         },
         "language": explained.language,
