@@ -14,11 +14,12 @@ import streamlit as st
 
 from app_dashboard.formatting import day
 from app_dashboard.plain import Markdown, plain
-from app_dashboard.settings import DashboardSettings, load_dashboard_settings
 from app_dashboard.wording import Language, text
+from models.registry import mlflow_defaults, model_uri, registry_client
 from serving.db import Store, open_store
 from serving.lineage import WeekDataUnavailable
 from serving.services import AccessDenied, Actor, NotFound, ServiceError
+from settings import Settings, load_settings
 
 __all__ = [
     "ACTOR",
@@ -47,11 +48,11 @@ _LANGUAGE_KEPT = "vigie_language_kept"
 
 
 @st.cache_resource(show_spinner=False)
-def _settings() -> DashboardSettings:
-    return load_dashboard_settings()
+def _settings() -> Settings:
+    return load_settings()
 
 
-def settings() -> DashboardSettings:
+def settings() -> Settings:
     return _settings()
 
 
@@ -67,9 +68,7 @@ def store() -> Store:
 
 @st.cache_resource(show_spinner=False)
 def _model(uri: str, tracking_uri: str) -> Any:
-    import os
-
-    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    mlflow_defaults()
     import mlflow
 
     from models.pyfunc import load_risk_model
@@ -79,34 +78,29 @@ def _model(uri: str, tracking_uri: str) -> Any:
     return load_risk_model(uri)
 
 
-def model_uri_for(model_version: str | None, configured: str | None, name: str) -> str:
-    """The model that explains a list: VIGIE_MODEL_URI when set, else the registered version
-    that wrote the list (`name/3` -> `models:/name/3`), else the champion."""
-    if configured:
-        return configured
+def model_uri_for(model_version: str | None, name: str) -> str:
+    """The model that explains a list: the registered version that wrote it, as the week
+    records it (`name/3` -> `models:/name/3`), else the champion."""
     if model_version and re.fullmatch(r"[\w.-]+/\d+", model_version):
-        return f"models:/{model_version}"
-    return f"models:/{name}@champion"
+        written_by, version = model_version.rsplit("/", 1)
+        return model_uri(written_by, version)
+    return model_uri(name)
 
 
 def risk_model(model_version: str | None = None) -> Any:
     """The model behind the waterfall, loaded once per server process."""
     current = settings()
-    uri = model_uri_for(model_version, current.model_uri, current.model_name)
+    uri = model_uri_for(model_version, current.model_name)
     return _model(uri, current.tracking_uri)
 
 
 @st.cache_resource(show_spinner=False)
 def _client(tracking_uri: str) -> Any:
-    import os
-
-    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
-    from mlflow.tracking import MlflowClient
-
-    return MlflowClient(tracking_uri, registry_uri=tracking_uri)
+    return registry_client(tracking_uri)
 
 
 def mlflow_client() -> Any:
+    """The registry client on the settings' tracking store (`models.registry`)."""
     return _client(settings().tracking_uri)
 
 

@@ -80,18 +80,16 @@ def warm_up() -> None:
     try:
         for name in _MODULES:
             importlib.import_module(name)
-        from app_dashboard.settings import load_dashboard_settings
+        from models.registry import RegistryError, registry_client, resolve
+        from settings import load_settings
 
-        settings = load_dashboard_settings()
-        from mlflow.exceptions import MlflowException
-        from mlflow.tracking import MlflowClient
-
-        client = MlflowClient(settings.tracking_uri, registry_uri=settings.tracking_uri)
+        settings = load_settings()
+        client = registry_client(settings.tracking_uri)
         try:
-            version = client.get_model_version_by_alias(settings.model_name, "champion")
+            version = resolve(client, settings.model_name)
             if version.run_id:
                 client.get_run(version.run_id)
-        except MlflowException:  # no champion yet: the pages say so
+        except RegistryError:  # no champion yet: the pages say so
             pass
     except Exception:  # a warm-up never stops the server
         logger.warning("dashboard warm-up failed; the first page will do the work", exc_info=True)

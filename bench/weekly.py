@@ -149,10 +149,10 @@ def _weekly_run(data: str, threshold: float) -> None:
     """Child process: the weekly run as `vigie score` does it; prints one JSON line."""
     from serving.db import open_store
     from serving.scoring import load_registered_model, score_week
-    from serving.settings import load_serving_settings
+    from settings import load_settings
     from training.tracking import setup_tracking
 
-    settings = load_serving_settings()
+    settings = load_settings()
     stages: dict[str, float] = {}
     started = time.perf_counter()
     setup_tracking(settings.home)

@@ -18,7 +18,7 @@ import vigie.demo_serving as demo_serving
 from features.calendar import calendar_for
 from features.store import read_features
 from features.synth import load_config
-from vigie.settings import Settings
+from settings import Settings
 
 SMALL = {"establishments": 2, "students": 200, "years": 2, "seed": 4}
 

@@ -22,10 +22,9 @@ from serving.db.models import AuditEntry, Dismissal, Interview, ListEntry, Weekl
 from serving.services import authenticate_password, get_student_record, get_week_list, list_users
 from serving.services.actor import Actor
 from serving.services.dashboard_scope import visible_establishments
-from serving.settings import load_serving_settings
+from settings import Settings, load_settings
 from vigie.demo_history import DEMO_ACTOR_NAME, demo_weeks, score_demo_weeks
 from vigie.demo_serving import DEMO_PASSWORD
-from vigie.settings import Settings
 
 SMALL = {"establishments": 6, "students": 1500, "years": 4, "seed": 9}
 
@@ -48,7 +47,7 @@ def test_the_demo_ends_with_this_weeks_lists_and_a_user_of_each_role(
     assert "Champion: vigie-dropout version 1" in text
     assert DEMO_PASSWORD in text  # the demo logins are printed
     as_of = demo.demo_as_of(load_config(overrides=SMALL).extraction_date)
-    store = open_store(load_serving_settings().resolved_database_url)
+    store = open_store(load_settings().resolved_database_url)
     try:
         users = {user.username: user for user in list_users(store, Actor.operator("test"))}
         assert {user.role for user in users.values()} == {

@@ -31,10 +31,13 @@ class Registered:
 
 @pytest.fixture(scope="module")
 def registered(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registered]:
-    """A tiny académie and a risk model registered as `challenger` in a fresh local store."""
+    """A tiny académie and a risk model registered in a fresh local store: version 1 of
+    `vigie-dropout`, its challenger and champion, and of `vigie-unpromoted`, only its
+    challenger."""
     from features.extraction import open_extraction
     from features.pipeline import build_valid_features
     from models.pyfunc import log_risk_model
+    from models.registry import registry_client, set_alias
     from models.risk_model import RiskModel
     from training.snapshots import build_snapshots, snapshot_dates
     from training.tracking import register_challenger, setup_tracking
@@ -56,6 +59,8 @@ def registered(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registered]
         with mlflow.start_run() as run:
             info = log_risk_model(model, train)
         version = register_challenger(info.model_uri, "vigie-dropout", run.info.run_id)
+        register_challenger(info.model_uri, "vigie-unpromoted", run.info.run_id)
+        set_alias(registry_client(), "vigie-dropout", "champion", version.version)
         week = build_valid_features(data, [AS_OF]).frame
         yield Registered(data, str(version.version), week.loc[:, ["student_id", "uai"]])
     mlflow.set_tracking_uri(previous)
@@ -68,15 +73,14 @@ def _invoke(*arguments: str):
 def test_json_gives_the_score_and_the_reasons_of_one_student(registered: Registered) -> None:
     student = str(registered.students["student_id"].iloc[5])
     result = _invoke("--data", str(registered.data), "--as-of", AS_OF.isoformat(),
-                     "--student", student, "--json")  # fmt: skip
+                     "--student", student, "--json", "--model", "challenger")  # fmt: skip
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
     assert payload["student_id"] == student and payload["as_of"] == AS_OF.isoformat()
     assert payload["uai"] == registered.students["uai"].iloc[5]
     assert 0 < payload["risk"] < 1
     assert payload["model"]["version"] == registered.version
-    assert payload["model"]["chosen_as"] == "challenger"
-    assert "No champion" in result.stderr  # the fallback is said, outside the JSON
+    assert payload["model"]["chosen_as"] == "alias challenger"
     assert 1 <= payload["rank_in_establishment"] <= payload["students_in_establishment"]
     assert payload["reasons"] or payload["protective"]
     for reason in payload["reasons"]:
@@ -102,7 +106,6 @@ def test_table_in_english_for_a_given_version(registered: Registered) -> None:
     assert "Dropout risk" in result.stdout and "Protective factors" in result.stdout
     assert "Context (never a reason to invite)" in result.stdout
     assert "Context (level, track, establishment): " in result.stdout
-    assert "No champion" not in result.stderr
 
 
 def test_unknown_student_is_refused(registered: Registered) -> None:
@@ -121,6 +124,27 @@ def test_student_not_enrolled_on_the_date_is_refused(registered: Registered) -> 
     assert result.exit_code == 1
     assert f"student '{student}' is not enrolled on 2010-03-15" in result.stderr
     assert "enrollments:" in result.stderr
+
+
+def test_the_champion_unless_another_version_is_named(
+    registered: Registered, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One rule with the weekly lists: the champion unless a version or alias is named; no
+    silent fallback to the challenger, but the message says how to name it."""
+    student = str(registered.students["student_id"].iloc[0])
+    arguments = ("--data", str(registered.data), "--as-of", AS_OF.isoformat(), "--student",
+                 student, "--json")  # fmt: skip
+    result = _invoke(*arguments)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["model"]["chosen_as"] == "alias champion"
+    monkeypatch.setenv("VIGIE_MODEL_NAME", "vigie-unpromoted")
+    result = _invoke(*arguments)
+    assert result.exit_code == 1
+    assert "vigie-unpromoted has no champion version" in result.stderr
+    assert "--model challenger" in result.stderr
+    result = _invoke(*arguments, "--model", "challenger")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["model"]["name"] == "vigie-unpromoted"
 
 
 def test_missing_model_version_is_refused(registered: Registered) -> None:

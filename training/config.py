@@ -21,6 +21,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from models.registry import REGISTERED_MODEL
 from training.splits import CVSpec, parse_cv
 
 __all__ = [
@@ -103,7 +104,7 @@ class TrainConfig(_Strict):
     # what is promoted is what was tested; a refit is never evaluated and cannot be promoted.
     final_model: Literal["refit", "last_split"] = "last_split"
     experiment_name: str = Field("vigie-dropout", min_length=1)
-    registered_model_name: str = Field("vigie-dropout", min_length=1)
+    registered_model_name: str = Field(REGISTERED_MODEL, min_length=1)
 
     @field_validator("cv")
     @classmethod

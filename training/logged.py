@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from models.registry import RegistryError, resolve
 from training.config import TrainConfig, TrainConfigError
 from training.evaluation import ReplayEvaluation, comparison_table, paired_lift, replay_evaluation
 from training.report import comparison_from_json
@@ -52,12 +53,9 @@ def resolve_run_id(
             raise ValueError(f"there is no run {run_id!r} in this tracking store") from None
     assert model_version is not None
     try:
-        if model_version.isdigit():
-            version = client.get_model_version(model_name, model_version)
-        else:
-            version = client.get_model_version_by_alias(model_name, model_version)
-    except MlflowException:
-        raise ValueError(f"{model_name} has no version or alias {model_version!r}") from None
+        version = resolve(client, model_name, model_version)
+    except RegistryError as error:
+        raise ValueError(str(error)) from None
     if not version.run_id:
         raise ValueError(f"version {version.version} of {model_name} has no training run")
     return str(version.run_id)

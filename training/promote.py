@@ -25,9 +25,7 @@ A promotion records who promoted the version and when, as tags.
 from __future__ import annotations
 
 import datetime as dt
-import getpass
 import math
-import os
 import tempfile
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,8 +34,21 @@ import numpy as np
 import pandas as pd
 
 from features.jsonio import read_json
+from models.registry import (
+    CHAMPION,
+    RegistryError,
+    alias_version,
+    download_artifact,
+    load_model,
+    model_hash,
+    registry_client,
+    resolve,
+    set_alias,
+    tag_version,
+)
+from settings import load_settings
 from training.fairness.logged import FAIRNESS_ARTIFACT
-from training.tracking import CHAMPION, COMPARISON_ARTIFACT, PREDICTIONS_ARTIFACT
+from training.tracking import COMPARISON_ARTIFACT, PREDICTIONS_ARTIFACT
 
 __all__ = [
     "GAIN_METRIC",
@@ -113,21 +124,23 @@ class Gain:
 
 
 def default_promoter() -> str:
-    """Who is promoting: VIGIE_USER, else the login name."""
+    """Who is promoting: VIGIE_USER, else the login name (the settings' `resolved_user`)."""
     try:
-        return os.environ.get("VIGIE_USER") or getpass.getuser()
+        return load_settings().resolved_user
     except (KeyError, OSError):
         return "unknown"
 
 
 def promotion_problems(client: Any, name: str, version: str) -> list[str]:
     """Every reason `version` of `name` cannot be promoted (empty when it can)."""
-    from mlflow.exceptions import MlflowException
+    from mlflow.exceptions import MlflowException  # a run's lookup (tracking, not registry)
 
+    if not str(version).isdigit():
+        return [f"{name} has no version {version} (a version is a number)"]
     try:
-        model_version = client.get_model_version(name, version)
-    except MlflowException:
-        return [f"{name} has no version {version}"]
+        model_version = resolve(client, name, version)
+    except RegistryError as error:
+        return [str(error)]
     run_id = model_version.run_id
     if not run_id:
         return [f"version {version} is not linked to a training run"]
@@ -150,13 +163,7 @@ def promotion_problems(client: Any, name: str, version: str) -> list[str]:
 def registered_identity(name: str, version: str) -> str | None:
     """The identity (`models.identity.model_hash`) of the model a registered version holds,
     read from its MLmodel metadata (None when it records none)."""
-    import mlflow
-
-    try:
-        info = mlflow.models.get_model_info(f"models:/{name}/{version}")
-    except Exception:  # unreadable model: no identity
-        return None
-    return (info.metadata or {}).get("model_hash")
+    return model_hash(name, version)
 
 
 def identity_problems(client: Any, name: str, version: str, run: Any) -> list[str]:
@@ -299,7 +306,6 @@ def score_champion(
     the one the run recorded), or why that is not possible: the run records no extraction, or
     the champion learnt from a school year at or after the tested one (it would be judged on
     weeks whose outcomes it was trained or calibrated on)."""
-    from models.pyfunc import load_risk_model
     from training.fairness.logged import rebuild_features
 
     params = run.data.params
@@ -324,18 +330,18 @@ def score_champion(
     matched = rows[keys].merge(features, on=keys, how="left", validate="1:1", indicator=True)
     if (matched.pop("_merge") != "both").any():
         return "some tested student-weeks have no feature row in the run's extraction"
-    model = load_risk_model(f"models:/{name}/{champion_version}")
+    model = load_model(name, champion_version)
     return np.asarray(model.predict_risk(matched), dtype="float64")
 
 
 def _evaluated_plan(run: Any) -> dict[str, Any] | None:
     """The plan (`splits/plan.json`) of the split whose model `run` evaluated."""
-    from mlflow.tracking import MlflowClient
-
     split = run.data.tags.get("vigie.evaluated_split")
     with tempfile.TemporaryDirectory(prefix="vigie-promote-") as tmp:
         try:
-            path = MlflowClient().download_artifacts(run.info.run_id, "splits/plan.json", tmp)
+            path = download_artifact(registry_client(), run.info.run_id, "splits/plan.json", tmp)
+            if path is None:
+                return None
             plans = read_json(path)["plans"]
         except Exception:  # missing or unreadable plan
             return None
@@ -348,7 +354,7 @@ def gain_problems(client: Any, name: str, version: str) -> list[str]:
     does not lie above 0, over the best baseline of the version's own run and over the
     current champion (replayed on the same tested weeks), or the reason a comparison could not
     be made. Empty when it passes."""
-    run = client.get_run(client.get_model_version(name, version).run_id)
+    run = client.get_run(resolve(client, name, version).run_id)
     evidence = gain_evidence(run)
     problems = []
     if not evidence:
@@ -356,9 +362,9 @@ def gain_problems(client: Any, name: str, version: str) -> list[str]:
                         f"({GAIN_METRIC}) over its baselines in the replay")  # fmt: skip
     problems += [f"it does not beat {item.against}: {item.describe()}"
                  for item in evidence if not item.convincing()]  # fmt: skip
-    champion = _current_champion(client, name)
+    champion = alias_version(client, name, CHAMPION)
     if champion is not None and champion != str(version):
-        champion_run = client.get_run(client.get_model_version(name, champion).run_id)
+        champion_run = client.get_run(resolve(client, name, champion).run_id)
         compared = champion_gain(client, run, champion, champion_run, name)
         if isinstance(compared, str):
             problems.append(compared)
@@ -412,16 +418,16 @@ def promote_version(
     problems = promotion_problems(client, name, version)
     if problems:
         raise PromotionRefused(name, version, problems)
-    run_id = client.get_model_version(name, version).run_id
+    run_id = resolve(client, name, version).run_id
     gates = {"fairness": fairness_problems(client, run_id),
              "gain": gain_problems(client, name, version)}  # fmt: skip
     justification = (override or "").strip()
     if any(gates.values()) and not justification:
         raise PromotionRefused(name, version, [*gates["fairness"], *gates["gain"]],
                                overridable=True)  # fmt: skip
-    previous = _current_champion(client, name)
+    previous = alias_version(client, name, CHAMPION)
     when = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    client.set_registered_model_alias(name, CHAMPION, version)
+    set_alias(client, name, CHAMPION, version)
     tags = {"vigie.promoted_by": promoted_by, "vigie.promoted_at": when,
             "vigie.previous_champion": previous or "none"}  # fmt: skip
     for gate, found in gates.items():
@@ -431,19 +437,9 @@ def promote_version(
                      f"vigie.{gate}_override_by": promoted_by,
                      f"vigie.{gate}_override_at": when,
                      f"vigie.{gate}_overridden_problems": "\n".join(found)[:4900]}  # fmt: skip
-    for key, value in tags.items():
-        client.set_model_version_tag(name, version, key, value)
+    tag_version(client, name, version, tags)
     return Promotion(name, version, run_id, promoted_by, when, previous,
                      [*gates["fairness"], *gates["gain"]])  # fmt: skip
-
-
-def _current_champion(client: Any, name: str) -> str | None:
-    from mlflow.exceptions import MlflowException
-
-    try:
-        return str(client.get_model_version_by_alias(name, CHAMPION).version)
-    except MlflowException:
-        return None
 
 
 def _has_artifact(client: Any, run_id: str, path: str) -> bool:

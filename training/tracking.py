@@ -2,9 +2,10 @@
 
 Local default, nothing to start: an SQLite store `<VIGIE_HOME>/mlflow/mlflow.db` (VIGIE_HOME
 defaults to `var`) with artifacts under `<VIGIE_HOME>/mlflow/artifacts`; `MLFLOW_TRACKING_URI`
-overrides it. `setup_tracking` is called by the commands, never at import. MLflow's usage
-telemetry is switched off unless `MLFLOW_DISABLE_TELEMETRY` says otherwise: Vigie runs next to
-minors' data and makes no outbound call it does not need.
+overrides it (both read by `settings`). `setup_tracking` is called by the commands, never at
+import. MLflow's usage telemetry is switched off unless `MLFLOW_DISABLE_TELEMETRY` says
+otherwise (`models.registry.mlflow_defaults`). Registered versions and aliases are read and
+moved only through `models.registry`; runs are logged here.
 
 A model is registered only after its run finished: an interrupted or failed run leaves a
 FAILED run and no registered version.
@@ -14,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
 import subprocess
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -24,10 +24,10 @@ from typing import Any
 from features.contract import TABLES
 from features.csv_dialect import OVERRIDES_FILE
 from features.jsonio import sha256
+from models.registry import CHALLENGER, mlflow_defaults, register_version, registry_client
+from settings import Settings, load_settings
 
 __all__ = [
-    "CHALLENGER",
-    "CHAMPION",
     "COMPARISON_ARTIFACT",
     "CONFIG_ARTIFACT",
     "PREDICTIONS_ARTIFACT",
@@ -39,47 +39,43 @@ __all__ = [
     "training_run",
 ]
 
-CHALLENGER = "challenger"
-CHAMPION = "champion"
 # Artifact paths inside a training run. Promotion requires the comparison table.
 COMPARISON_ARTIFACT = "comparison/comparison.json"
 PREDICTIONS_ARTIFACT = "predictions/test_predictions.parquet"
 CONFIG_ARTIFACT = "config/train_config.yaml"
 
 
-def setup_tracking(home: str | Path = "var") -> str:
-    """Point MLflow at `MLFLOW_TRACKING_URI`, or at the local SQLite store under `home`.
-
-    Returns the tracking URI. Creates `home/mlflow/` for the local store.
-    """
-    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
-    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+def setup_tracking(home: str | Path | None = None) -> str:
+    """Point MLflow at the settings' tracking store (`MLFLOW_TRACKING_URI`, else the local
+    SQLite store under `home`, by default the settings' home). Returns the tracking URI.
+    Creates the folder of a local SQLite store."""
+    mlflow_defaults()
     import mlflow
     from mlflow.telemetry import set_telemetry_client
 
     set_telemetry_client()  # re-reads MLFLOW_DISABLE_TELEMETRY
-    uri = os.environ.get("MLFLOW_TRACKING_URI")
-    if not uri:
-        store = Path(home).resolve() / "mlflow"
-        store.mkdir(parents=True, exist_ok=True)
-        uri = f"sqlite:///{store / 'mlflow.db'}"
+    uri = _settings(home).tracking_uri
+    if uri.startswith("sqlite:///"):
+        Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
     return uri
 
 
-def artifact_root(home: str | Path = "var") -> str | None:
-    """Where new experiments keep artifacts: `home/mlflow/artifacts` for the local store,
-    the server's default otherwise."""
-    if os.environ.get("MLFLOW_TRACKING_URI"):
-        uri = os.environ["MLFLOW_TRACKING_URI"]
-        if not uri.startswith("sqlite:///"):
-            return None
-        return (Path(uri.removeprefix("sqlite:///")).parent / "artifacts").resolve().as_uri()
-    return (Path(home).resolve() / "mlflow" / "artifacts").as_uri()
+def artifact_root(home: str | Path | None = None) -> str | None:
+    """Where new experiments keep artifacts: `artifacts/` beside a local SQLite store (by
+    default `home/mlflow/artifacts`), the server's default otherwise."""
+    uri = _settings(home).tracking_uri
+    if not uri.startswith("sqlite:///"):
+        return None
+    return (Path(uri.removeprefix("sqlite:///")).parent / "artifacts").resolve().as_uri()
 
 
-def ensure_experiment(name: str, home: str | Path = "var") -> str:
+def _settings(home: str | Path | None) -> Settings:
+    return load_settings() if home is None else load_settings(home=Path(home))
+
+
+def ensure_experiment(name: str, home: str | Path | None = None) -> str:
     """The id of experiment `name`, created with the local artifact root if new."""
     import mlflow
 
@@ -94,7 +90,7 @@ def training_run(
     experiment_name: str,
     run_name: str | None = None,
     tags: Mapping[str, str] | None = None,
-    home: str | Path = "var",
+    home: str | Path | None = None,
     parent_run_id: str | None = None,
     use_environment_run: bool = True,
 ) -> Iterator[Any]:
@@ -106,7 +102,7 @@ def training_run(
     import mlflow
     from mlflow.tracking import MlflowClient
 
-    environment_run = os.environ.get("MLFLOW_RUN_ID") if use_environment_run else None
+    environment_run = _settings(home).mlflow_run_id if use_environment_run else ""
     if environment_run:
         run = mlflow.start_run(run_id=environment_run, tags=dict(tags or {}))
         if run_name:
@@ -158,14 +154,8 @@ def git_commit(directory: str | Path | None = None) -> dict[str, str] | None:
 
 def register_challenger(model_uri: str, name: str, run_id: str) -> Any:
     """Register a logged model as a new version of `name` and point `challenger` at it."""
-    import mlflow
-    from mlflow.tracking import MlflowClient
-
-    version = mlflow.register_model(
-        model_uri, name, tags={"vigie.run_id": run_id, "vigie.registered_at": _now()}
-    )
-    MlflowClient().set_registered_model_alias(name, CHALLENGER, version.version)
-    return version
+    tags = {"vigie.run_id": run_id, "vigie.registered_at": _now()}
+    return register_version(registry_client(), model_uri, name, tags, alias=CHALLENGER)
 
 
 def _now() -> str:

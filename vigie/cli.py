@@ -15,7 +15,7 @@ import typer
 
 from vigie import __version__
 from vigie.commands import audit, audit_log, dashboard, data, explain, score, serving, training
-from vigie.commands.common import console
+from vigie.commands.common import console, error_console
 
 __all__ = ["app", "main"]
 
@@ -48,6 +48,14 @@ def _root(
     )
     # MLflow logs at INFO on its own handler (store creation, migrations) unless told otherwise.
     os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "INFO" if verbose else "WARNING")
+    # A bad setting stops every command at start, naming its variable.
+    from settings import SettingsError, load_settings
+
+    try:
+        load_settings()
+    except SettingsError as error:
+        error_console.print(str(error), style="red", markup=False)
+        raise typer.Exit(1) from None
 
 
 data.register(app)

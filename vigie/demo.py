@@ -28,8 +28,8 @@ from features.progress import SILENT, Progress
 from features.store import read_features, write_features
 from features.synth import SynthConfig, load_config, synthesize
 from features.synth.latent_file import LATENT_PATH
+from settings import Settings
 from vigie.demo_history import DemoWeek, demo_weeks
-from vigie.settings import Settings
 
 __all__ = ["config_fingerprint", "demo_as_of", "run_demo", "summarise_features"]
 

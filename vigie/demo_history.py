@@ -290,13 +290,13 @@ def score_demo_weeks(
     # The weekly run after its feature build (`score_week` builds one date each time, which
     # the demo did once for all its weeks).
     from serving.scoring import DEFAULT_WATCH_THRESHOLD, load_registered_model, score_features
-    from serving.settings import load_serving_settings
+    from settings import load_settings
     from training.tracking import setup_tracking
 
-    settings = load_serving_settings()
+    settings = load_settings()
     setup_tracking(settings.home)
     model = load_registered_model()
-    rule = _rule(settings.dismissal_weeks)
+    rule = _rule(settings.serving.dismissal_weeks)
     store = open_store(settings.resolved_database_url)
     done: list[DemoWeek] = []
     try:

@@ -53,19 +53,12 @@ def demo_users(watch_unit_uai: str) -> tuple[DemoUser, ...]:
 
 def promote_demo_champion(model_name: str, console: Console) -> str:
     """Make the latest `challenger` the champion (unless it already is); its version."""
-    from mlflow.exceptions import MlflowException
-    from mlflow.tracking import MlflowClient
-
+    from models.registry import CHALLENGER, CHAMPION, alias_version, registry_client, resolve
     from training.promote import promote_version
-    from training.tracking import CHALLENGER, CHAMPION
 
-    client = MlflowClient()
-    version = str(client.get_model_version_by_alias(model_name, CHALLENGER).version)
-    try:
-        champion = str(client.get_model_version_by_alias(model_name, CHAMPION).version)
-    except MlflowException:  # no champion yet
-        champion = None
-    if champion == version:
+    client = registry_client()
+    version = str(resolve(client, model_name, CHALLENGER).version)
+    if alias_version(client, model_name, CHAMPION) == version:
         console.print(f"Champion: {model_name} version {version} (already)")
         return version
     promotion = promote_version(client, model_name, version, "vigie demo", DEMO_OVERRIDE)
@@ -82,7 +75,7 @@ def demo_watch_unit_uai(week: dt.date) -> str:
 
     from serving.db import open_store
     from serving.db.models import ListEntry, WeeklyList
-    from serving.settings import load_serving_settings
+    from settings import load_settings
 
     watched = func.sum(case((ListEntry.tier == "watch", 1), else_=0))
     query = (
@@ -93,7 +86,7 @@ def demo_watch_unit_uai(week: dt.date) -> str:
         .order_by(watched.desc(), func.count(ListEntry.id).desc(), WeeklyList.uai)
         .limit(1)
     )
-    store = open_store(load_serving_settings().resolved_database_url)
+    store = open_store(load_settings().resolved_database_url)
     try:
         with store.reading() as session:
             uai = session.scalar(query)
@@ -109,10 +102,10 @@ def ensure_demo_users(uai: str, console: Console) -> tuple[DemoUser, ...]:
     from serving.db import open_store
     from serving.services import NewUser, add_user, list_users
     from serving.services.actor import Actor
-    from serving.settings import load_serving_settings
+    from settings import load_settings
 
     users = demo_users(uai)
-    store = open_store(load_serving_settings().resolved_database_url)
+    store = open_store(load_settings().resolved_database_url)
     operator = Actor.operator("vigie-demo")
     try:
         existing = {user.username for user in list_users(store, operator)}

@@ -18,7 +18,7 @@ language = runtime.language()
 st.title(t("page_drift"))
 settings = runtime.settings()
 store, actor = runtime.store(), runtime.actor()
-st.write(t("drift_intro", threshold=number(settings.drift_threshold, language)))
+st.write(t("drift_intro", threshold=number(settings.dashboard.drift_threshold, language)))
 
 try:
     weeks = sorted(
@@ -35,15 +35,16 @@ week_shown = day(week, language)
 # The training population: VIGIE_DRIFT_REFERENCE when set, else the sample of its training rows
 # that the champion's training run logged.
 try:
-    if settings.drift_reference is not None:
+    if settings.dashboard.drift_reference is not None:
         report = get_feature_drift(
-            store, actor, settings.drift_reference, week, settings.drift_threshold
+            store, actor, settings.dashboard.drift_reference, week,
+            settings.dashboard.drift_threshold,
         )
-        reference = t("drift_reference_file", file=settings.drift_reference.name)
+        reference = t("drift_reference_file", file=settings.dashboard.drift_reference.name)
     else:
         report = get_champion_drift(
             store, actor, runtime.mlflow_client(), settings.model_name, week,
-            settings.drift_threshold,
+            settings.dashboard.drift_threshold,
         )  # fmt: skip
         reference = t("drift_reference_model", version=report.model_version)
 except WeekDataUnavailable as error:  # this week's recorded data: said in the page's language
@@ -65,7 +66,7 @@ if alerts:
 else:
     st.success(t("drift_none"), icon=":material/check_circle:")
 label = "label_en" if language == "en" else "label_fr"
-chart = drift_chart(drift, label, settings.drift_threshold, t("psi"))
+chart = drift_chart(drift, label, settings.dashboard.drift_threshold, t("psi"))
 st.altair_chart(localised(chart, language), width="stretch")
 st.dataframe(
     {

@@ -16,7 +16,7 @@ language = runtime.language()
 st.title(t("page_models"))
 settings = runtime.settings()
 store, actor, client = runtime.store(), runtime.actor(), runtime.mlflow_client()
-st.link_button(t("mlflow_link"), settings.mlflow_ui_url, icon=":material/open_in_new:")
+st.link_button(t("mlflow_link"), settings.dashboard.mlflow_ui_url, icon=":material/open_in_new:")
 
 try:
     versions = list_model_versions(store, actor, client, settings.model_name)

@@ -166,7 +166,7 @@ if button.button(t("open"), type="primary", icon=":material/person:") and chosen
 
 csv_column, html_column = st.columns(2)
 stem = f"vigie-{uai}-{view.week.isoformat()}"
-keep = runtime.settings().export_seconds
+keep = runtime.settings().dashboard.export_seconds
 # Made at the click only, for a user still active, and swept soon after (app_dashboard.exports).
 csv_column.download_button(
     t("export_csv"),

@@ -48,8 +48,10 @@ def create_app(store: Store, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) ->
 def app_from_settings() -> FastAPI:
     """The API over the store of the settings (VIGIE_DATABASE_URL or VIGIE_HOME), migrated."""
     from serving.db import open_store
-    from serving.settings import load_serving_settings
+    from settings import load_settings
 
-    settings = load_serving_settings()
-    store = open_store(settings.resolved_database_url, list_cache_bytes=settings.list_cache_bytes)
-    return create_app(store, max_body_bytes=settings.max_body_bytes)
+    settings = load_settings()
+    store = open_store(
+        settings.resolved_database_url, list_cache_bytes=settings.serving.list_cache_bytes
+    )
+    return create_app(store, max_body_bytes=settings.serving.max_body_bytes)

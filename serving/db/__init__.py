@@ -22,9 +22,9 @@ def open_store(
     list_cache_bytes: int = DEFAULT_LIST_CACHE_BYTES,
 ) -> Store:
     """The store at `url` (default: from the settings), migrated to the latest schema."""
-    from serving.settings import load_serving_settings
+    from settings import load_settings
 
-    url = url or load_serving_settings().resolved_database_url
+    url = url or load_settings().resolved_database_url
     store = Store.from_url(url, list_cache_bytes=list_cache_bytes)
     if migrate:
         upgrade(store.engine)

@@ -1,9 +1,11 @@
 """The registered risk model that scores the weeks, and the provider the API asks for it.
 
 Weekly lists are written by the `champion` of the registered model `vigie-dropout` unless a
-person names another alias or version. No fallback: without a champion nothing is scored and
-the message says how to get one (`vigie promote`). MLflow tracking must be set up by the
-caller (`training.tracking.setup_tracking`), never here at import.
+person names another alias or version: the registry's one rule (`models.registry`). No
+fallback: without a champion nothing is scored and the message says how to get one
+(`vigie promote`). The model name is the settings' (`VIGIE_MODEL_NAME`, default
+`vigie-dropout`). MLflow tracking must be set up by the caller
+(`training.tracking.setup_tracking`), never here at import.
 """
 
 from __future__ import annotations
@@ -14,6 +16,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from models.registry import (
+    CHAMPION,
+    REGISTERED_MODEL,
+    RegistryError,
+    alias_version,
+    load_model,
+    registry_client,
+    resolve,
+)
+from settings import load_settings
 
 if TYPE_CHECKING:
     from models.risk_model import RiskModel
@@ -26,7 +39,6 @@ __all__ = [
     "load_registered_model",
 ]
 
-REGISTERED_MODEL = "vigie-dropout"
 
 
 class ModelUnavailable(Exception):
@@ -50,53 +62,23 @@ class RegisteredModel:
 
 
 def load_registered_model(
-    alias: str | None = None, version: int | str | None = None, name: str = REGISTERED_MODEL
+    alias: str | None = None, version: int | str | None = None, name: str | None = None
 ) -> RegisteredModel:
-    """Version `version` of `name`, or the version behind `alias` (default `champion`).
-    `ModelUnavailable` when the registry has no such model, alias or version."""
-    from mlflow.exceptions import MlflowException
-    from mlflow.tracking import MlflowClient
-
-    from models.pyfunc import load_risk_model
-
+    """Version `version` of `name` (default: the settings' model name, `vigie-dropout`), or
+    the version behind `alias` (default `champion`), by the registry's one rule
+    (`models.registry.resolve`). `ModelUnavailable` when the registry
+    has no such model, alias or version, or the version cannot be loaded."""
     if alias is not None and version is not None:
         raise ValueError("give a model alias or a model version, not both")
-    client = MlflowClient()
+    if version is not None and not str(version).isdigit():
+        raise ValueError(f"a model version is a number, not {str(version)!r}")
+    name = name or load_settings().model_name
     try:
-        client.get_registered_model(name)
-    except MlflowException:
-        raise ModelUnavailable(
-            f"no registered model {name}: train one with `vigie train`, then promote a "
-            "version with `vigie promote`"
-        ) from None
-    if version is not None:
-        wanted = str(version)
-        if not wanted.isdigit():
-            raise ValueError(f"a model version is a number, not {wanted!r}")
-        try:
-            found = client.get_model_version(name, wanted)
-        except MlflowException:
-            raise ModelUnavailable(f"{name} has no version {wanted}") from None
-        chosen_as = f"version {wanted}"
-    else:
-        alias = alias or "champion"
-        try:
-            found = client.get_model_version_by_alias(name, alias)
-        except MlflowException:
-            hint = (
-                "promote a version with `vigie promote`"
-                if alias == "champion"
-                else f"set the alias {alias} or pass --model-version"
-            )
-            raise ModelUnavailable(f"{name} has no {alias} version: {hint}") from None
-        chosen_as = f"alias {alias}"
-    try:
-        model = load_risk_model(f"models:/{name}/{found.version}")
-    except (MlflowException, OSError, TypeError) as error:
-        reason = str(error).splitlines()[0][:200] if str(error) else type(error).__name__
-        raise ModelUnavailable(
-            f"{name} version {found.version} cannot be loaded: {reason}"
-        ) from None
+        found = resolve(registry_client(), name, version if version is not None else alias)
+        model = load_model(name, found.version)
+    except RegistryError as error:
+        raise ModelUnavailable(str(error)) from None
+    chosen_as = f"version {version}" if version is not None else f"alias {alias or CHAMPION}"
     return RegisteredModel(model, name, str(found.version), chosen_as)
 
 
@@ -110,7 +92,7 @@ class ChampionProvider:
         self,
         home: str | Path | None = None,
         *,
-        alias: str = "champion",
+        alias: str = CHAMPION,
         refresh_seconds: float = 60.0,
         loader: Callable[[], RegisteredModel] | None = None,
     ) -> None:
@@ -139,10 +121,6 @@ class ChampionProvider:
             return
         from training.tracking import setup_tracking
 
-        if self.home is None:
-            from serving.settings import load_serving_settings
-
-            self.home = load_serving_settings().home
         setup_tracking(self.home)
         self._tracking_ready = True
 
@@ -150,19 +128,15 @@ class ChampionProvider:
         """The version behind the alias now (None with a custom loader: load once)."""
         if self._loader is not None:
             return self._cached.version if self._cached is not None else None
-        from mlflow.exceptions import MlflowException
-        from mlflow.tracking import MlflowClient
-
         self._setup()
-        try:
-            found = MlflowClient().get_model_version_by_alias(REGISTERED_MODEL, self.alias)
-        except MlflowException:
+        name = load_settings().model_name
+        found = alias_version(registry_client(), name, self.alias)
+        if found is None:
             self._cached = None
             raise ModelUnavailable(
-                f"{REGISTERED_MODEL} has no {self.alias} version: promote a version with "
-                "`vigie promote`"
-            ) from None
-        return str(found.version)
+                f"{name} has no {self.alias} version: promote a version with `vigie promote`"
+            )
+        return found
 
     def _load(self) -> RegisteredModel:
         if self._loader is not None:

@@ -2,10 +2,11 @@
 metrics, the comparison and fairness reports a run logged, and precision at capacity over
 the test weeks, champion against challenger on the same weeks.
 
-Reads MLflow through the client given (the dashboard's, pointed at the tracking store); only
-aggregates leave this module. Versions, metrics and reports: inspectors (model card) and data
-scientists; precision over the weeks: data scientists. Every read and refusal is audited.
-Artifacts of a run never change, so downloaded ones are kept in a small in-process cache.
+Reads MLflow through `models.registry` with the client given (the dashboard's, on the
+tracking store); only aggregates leave this module. Versions, metrics and reports: inspectors
+(model card) and data scientists; precision over the weeks: data scientists. Every read and
+refusal is audited. Artifacts of a run never change, so downloaded ones are kept in a small
+in-process cache.
 """
 
 from __future__ import annotations
@@ -13,13 +14,21 @@ from __future__ import annotations
 import datetime as dt
 import tempfile
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
 from features.jsonio import loads
+from models.registry import (
+    CHAMPION,
+    RegistryError,
+    artifact_text,
+    download_artifact,
+    registry_client,
+    resolve,
+    versions_with_aliases,
+)
 from serving.db.engine import Store
 from serving.services.actor import Actor
 from serving.services.audit import record_read, refusing
@@ -103,14 +112,8 @@ def list_model_versions(
     """Every registered version of `name`, newest first."""
     with refusing(store, actor, read_only=True):
         require(may_read_reports(actor), "read_models", "model versions are not for this role")
-    versions = client.search_model_versions(f"name = '{_quoted(name)}'")
-    # Searched versions carry no aliases: the registered model holds them.
-    by_version: dict[str, list[str]] = {}
-    if versions:
-        for alias, number in client.get_registered_model(name).aliases.items():
-            by_version.setdefault(str(number), []).append(alias)
     views = sorted(
-        (_version_view(client, v, by_version.get(str(v.version), [])) for v in versions),
+        (_version_view(client, v, aliases) for v, aliases in versions_with_aliases(client, name)),
         key=lambda view: int(view.version),
         reverse=True,
     )
@@ -118,36 +121,18 @@ def list_model_versions(
     return views
 
 
-def _quoted(name: str) -> str:
-    return name.replace("'", "")
-
-
 @lru_cache(maxsize=16)
 def _artifact_text(tracking_uri: str, run_id: str, artifact: str) -> str | None:
-    from mlflow.exceptions import MlflowException
-    from mlflow.tracking import MlflowClient
-
-    with tempfile.TemporaryDirectory(prefix="vigie-dashboard-") as tmp:
-        try:
-            path = MlflowClient(tracking_uri).download_artifacts(run_id, artifact, tmp)
-        except (MlflowException, OSError):
-            return None
-        return Path(path).read_text(encoding="utf-8")
+    return artifact_text(registry_client(tracking_uri), run_id, artifact)
 
 
 @lru_cache(maxsize=8)
 def artifact_frame(tracking_uri: str, run_id: str, artifact: str) -> pd.DataFrame | None:
     """A Parquet artifact of a run as a frame (None when the run has none), kept once read:
     a run's artifacts never change."""
-    from mlflow.exceptions import MlflowException
-    from mlflow.tracking import MlflowClient
-
     with tempfile.TemporaryDirectory(prefix="vigie-dashboard-") as tmp:
-        try:
-            path = MlflowClient(tracking_uri).download_artifacts(run_id, artifact, tmp)
-        except (MlflowException, OSError):
-            return None
-        return pd.read_parquet(path)
+        path = download_artifact(registry_client(tracking_uri), run_id, artifact, tmp)
+        return None if path is None else pd.read_parquet(path)
 
 
 def version_artifact_frame(
@@ -161,15 +146,12 @@ def version_artifact_frame(
 
 
 def resolve_version(client: Any, name: str, version_or_alias: str) -> Any:
-    """The registered version by number or alias; NotFound when there is none."""
-    from mlflow.exceptions import MlflowException
-
+    """The registered version by number or alias (`models.registry.resolve`); NotFound when
+    there is none."""
     try:
-        if version_or_alias.isdigit():
-            return client.get_model_version(name, version_or_alias)
-        return client.get_model_version_by_alias(name, version_or_alias)
-    except MlflowException:
-        raise NotFound(f"{name} has no version or alias {version_or_alias}") from None
+        return resolve(client, name, version_or_alias)
+    except RegistryError as error:
+        raise NotFound(str(error)) from None
 
 
 def _run_json(client: Any, name: str, version_or_alias: str, artifact: str) -> tuple[str, dict]:
@@ -183,7 +165,7 @@ def _run_json(client: Any, name: str, version_or_alias: str, artifact: str) -> t
 
 
 def get_fairness_report(
-    store: Store, actor: Actor, client: Any, name: str, version_or_alias: str = "champion"
+    store: Store, actor: Actor, client: Any, name: str, version_or_alias: str = CHAMPION
 ) -> tuple[str, dict[str, Any]]:
     """(version, fairness audit JSON) of the version's training run: aggregates only."""
     with refusing(store, actor, read_only=True):
@@ -194,7 +176,7 @@ def get_fairness_report(
 
 
 def get_comparison(
-    store: Store, actor: Actor, client: Any, name: str, version_or_alias: str = "champion"
+    store: Store, actor: Actor, client: Any, name: str, version_or_alias: str = CHAMPION
 ) -> tuple[str, dict[str, Any]]:
     """(version, comparison JSON): the run's models and baselines at capacity."""
     with refusing(store, actor, read_only=True):

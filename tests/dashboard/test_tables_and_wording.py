@@ -197,9 +197,8 @@ def test_store_vocabularies_are_worded(kind: str, words: tuple[str, ...]) -> Non
 def test_the_waterfall_explains_with_the_model_that_wrote_the_list() -> None:
     from app_dashboard.runtime import model_uri_for
 
-    assert model_uri_for("vigie-dropout/3", None, "vigie-dropout") == "models:/vigie-dropout/3"
-    assert model_uri_for("local-run", None, "vigie-dropout") == "models:/vigie-dropout@champion"
-    assert model_uri_for("vigie-dropout/3", "/srv/model", "x") == "/srv/model"
+    assert model_uri_for("vigie-dropout/3", "vigie-dropout") == "models:/vigie-dropout/3"
+    assert model_uri_for("local-run", "vigie-dropout") == "models:/vigie-dropout@champion"
 
 
 def weighted_view() -> WeekListView:

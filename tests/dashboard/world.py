@@ -56,7 +56,6 @@ class DashboardWorld:
         return {
             "VIGIE_HOME": str(self.root / "home"),
             "VIGIE_DATABASE_URL": self.database_url,
-            "VIGIE_EXTRACTION": str(self.extraction),
             "VIGIE_FEATURES_DIR": str(self.features_dir),
             "VIGIE_MODEL_NAME": MODEL_NAME,
             "MLFLOW_TRACKING_URI": self.tracking_uri,

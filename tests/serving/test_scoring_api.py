@@ -207,9 +207,9 @@ def test_the_score_route_takes_bodies_over_the_general_limit_but_not_unbounded(
     api: httpx.Client, world: World, body: dict[str, Any], champion: list[int]
 ) -> None:
     from serving.api.routes.score import SCORE_MAX_BODY_BYTES
-    from serving.settings import load_serving_settings
+    from settings import load_settings
 
-    general = load_serving_settings().max_body_bytes
+    general = load_settings().serving.max_body_bytes
     padded = {**body, "padding": "x" * (general + 1024)}  # over the general limit only
     response = api.post("/v1/score", json=padded, headers=world.headers("watch_unit"))
     assert response.status_code != 413, response.text

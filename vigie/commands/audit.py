@@ -80,10 +80,10 @@ def audit(
     from mlflow.tracking import MlflowClient
     from pydantic import ValidationError
 
+    from settings import load_settings
     from training.fairness import FairnessConfig
     from training.fairness.logged import audit_logged_run, log_audit, write_report
     from training.tracking import setup_tracking
-    from vigie.settings import load_settings
 
     if lang not in ("fr", "en"):
         raise typer.BadParameter("--lang must be fr or en")

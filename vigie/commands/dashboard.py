@@ -3,7 +3,7 @@
 The store is migrated first, then `app_dashboard.serve.serve` runs the server (on loopback by
 default, usage statistics off, the pages' imports done before it listens). The store, the
 extraction, the feature files and MLflow are found through the usual VIGIE_ settings
-(`app_dashboard.settings`).
+(`settings`, its dashboard section).
 """
 
 from __future__ import annotations
@@ -25,14 +25,16 @@ def dashboard(
     """Serve the dashboard (sign in with a user made by `vigie users add --password`)."""
     from app_dashboard.serve import serve
     from serving.db import open_store
-    from serving.settings import load_serving_settings
+    from settings import load_settings
 
-    settings = load_serving_settings()
+    settings = load_settings()
     store = open_store(settings.resolved_database_url)  # migrate first
     store.dispose()
     typer.echo(f"Vigie dashboard on http://{host}:{port} (Ctrl+C to stop)", err=True)
     # X-Forwarded-For only from the proxies VIGIE_TRUSTED_PROXIES names (none by default).
-    code = serve(host, port, headless=not open_browser, trusted_proxies=settings.trusted_proxies)
+    code = serve(
+        host, port, headless=not open_browser, trusted_proxies=settings.serving.trusted_proxies
+    )
     raise typer.Exit(code)
 
 

@@ -171,9 +171,9 @@ def demo(
 ) -> None:
     """Run the main job on the embedded synthetic académie: data, features, training, this
     week's lists, demo users, then the dashboard."""
+    from settings import load_settings
     from vigie.commands.dashboard import dashboard as serve_dashboard
     from vigie.demo import run_demo
-    from vigie.settings import load_settings
 
     with user_errors():
         with progress_for(quiet, lang) as progress:

@@ -12,7 +12,6 @@ compared with the class or the level and weighed in probability points), and the
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -22,7 +21,6 @@ from features.jsonio import dumps
 from vigie.commands.common import (
     QuietOption,
     console,
-    error_console,
     parse_date,
     progress_for,
     user_errors,
@@ -32,11 +30,9 @@ if TYPE_CHECKING:
     from features.extraction import Extraction
     from features.feature_set import FeatureSet
     from models.explanations import Explanations
-    from models.risk_model import RiskModel
+    from serving.scoring import RegisteredModel
 
-__all__ = ["REGISTERED_MODEL", "explain", "register"]
-
-REGISTERED_MODEL = "vigie-dropout"
+__all__ = ["explain", "register"]
 
 _WORDS = {
     "fr": {
@@ -68,48 +64,21 @@ _WORDS = {
 }
 
 
-@dataclass(frozen=True)
-class LoadedModel:
-    """A registered risk model and how it was chosen (version, alias, note for the user)."""
+def load_registered_model(version: str | None, name: str | None = None) -> RegisteredModel:
+    """Version `version` (a number or an alias) of `name` (default: the settings' model
+    name), else the `champion`: the weekly lists' loader and rule
+    (`serving.scoring.load_registered_model`). ValueError with a clear message when there is
+    none. Tracking must be set up (`training.tracking.setup_tracking`)."""
+    from serving.scoring import ModelUnavailable
+    from serving.scoring import load_registered_model as load
 
-    model: RiskModel
-    version: str
-    how: str
-    note: str | None = None
-
-
-def load_registered_model(version: str | None, name: str = REGISTERED_MODEL) -> LoadedModel:
-    """Version `version` (a number or an alias) of `name`, or the `champion`, falling back to
-    the `challenger` with a note. ValueError with a clear message when there is none.
-    Tracking must be set up (`training.tracking.setup_tracking`)."""
-    from mlflow.exceptions import MlflowException
-    from mlflow.tracking import MlflowClient
-
-    from models.pyfunc import load_risk_model
-    from training.tracking import CHALLENGER, CHAMPION
-
-    client = MlflowClient()
-    note = None
     try:
         if version is not None and version.isdigit():
-            found, how = client.get_model_version(name, version), "version"
-        elif version is not None:
-            found, how = client.get_model_version_by_alias(name, version), f"alias {version}"
-        else:
-            try:
-                found, how = client.get_model_version_by_alias(name, CHAMPION), CHAMPION
-            except MlflowException:
-                found, how = client.get_model_version_by_alias(name, CHALLENGER), CHALLENGER
-                note = (f"No champion version of {name} yet: using the challenger "
-                        f"(version {found.version}).")  # fmt: skip
-    except MlflowException:
-        wanted = f"version {version} of " if version else ""
-        raise ValueError(
-            f"no registered model: {wanted}{name} not found (train one with `vigie train`, "
-            "then `vigie promote`)"
-        ) from None
-    model = load_risk_model(f"models:/{name}/{found.version}")
-    return LoadedModel(model, str(found.version), how, note)
+            return load(version=version, name=name)
+        return load(alias=version, name=name)
+    except ModelUnavailable as error:
+        hint = " (a model not yet promoted: --model challenger)" if version is None else ""
+        raise ValueError(f"no registered model: {error}{hint}") from None
 
 
 def student_week(data: str | Path, as_of: dt.date, student: str) -> tuple[FeatureSet, int, int]:
@@ -158,7 +127,7 @@ def _enrollments(extraction: Extraction, student: str) -> str:
 
 
 def explanation_payload(
-    explained: Explanations, feature_set: FeatureSet, model: LoadedModel, capacity: int,
+    explained: Explanations, feature_set: FeatureSet, model: RegisteredModel, capacity: int,
     all_raw: Any,
 ) -> dict[str, Any]:  # fmt: skip
     """The JSON document of `vigie explain --json`: the student's record (keys, risk, raw
@@ -177,9 +146,9 @@ def explanation_payload(
         "weekly_interview_capacity": capacity,
         "on_the_list": rank <= capacity,
         "model": {
-            "name": REGISTERED_MODEL,
+            "name": model.name,
             "version": model.version,
-            "chosen_as": model.how,
+            "chosen_as": model.chosen_as,
             "model_hash": model.model.model_hash_,
         },
         "language": explained.language,
@@ -196,7 +165,10 @@ def explain(
     student: Annotated[str, typer.Option(help="Pseudonymous student id.")],
     model_version: Annotated[
         str | None,
-        typer.Option("--model", help="Registered version (number or alias); default: champion."),
+        typer.Option(
+            "--model",
+            help="Registered version (number or alias, e.g. challenger); default: champion.",
+        ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the explanation as JSON.")] = False,
     lang: Annotated[str, typer.Option("--lang", help="Language of the reasons: fr or en.")] = "fr",
@@ -206,8 +178,8 @@ def explain(
     """Print a student's dropout risk on a date and the reasons behind it (SHAP, worded from
     the feature catalog with the class's or the level's median for reference, weighed in
     probability points), the context apart."""
+    from settings import load_settings
     from training.tracking import setup_tracking
-    from vigie.settings import load_settings
 
     if lang not in ("fr", "en"):
         raise typer.BadParameter("--lang must be fr or en")
@@ -227,8 +199,6 @@ def explain(
         )
         all_raw = loaded.model.raw_score(feature_set)
         payload = explanation_payload(explained, feature_set, loaded, capacity, all_raw)
-    if loaded.note:
-        error_console.print(loaded.note, style="yellow", markup=False)
     if as_json:
         typer.echo(dumps(payload, ascii=False, indent=2))
         return

@@ -115,9 +115,9 @@ def score(
     date = parse_date(as_of)
     with _failures(), progress_for(quiet, lang) as progress:
         if dismissal_weeks is None:
-            from serving.settings import load_serving_settings
+            from settings import load_settings
 
-            dismissal_weeks = load_serving_settings().dismissal_weeks
+            dismissal_weeks = load_settings().serving.dismissal_weeks
         rule = FollowUpRule(held_weeks, dismissal_weeks, risk_margin)
         result = _run(data, date, model_alias, model_version, watch_threshold, rule, progress)
     _print(result, watch_threshold, rule)
@@ -134,10 +134,10 @@ def _run(
 ) -> WeeklyScoring:
     from serving.db import open_store
     from serving.scoring import STAGES, load_registered_model, score_week
-    from serving.settings import load_serving_settings
+    from settings import load_settings
     from training.tracking import setup_tracking
 
-    settings = load_serving_settings()
+    settings = load_settings()
     setup_tracking(settings.home)
     progress.stage("model")
     model = load_registered_model(alias=alias, version=version)

@@ -11,8 +11,6 @@ The weekly scoring job, `vigie score`, is in `vigie.commands.score`.
 
 from __future__ import annotations
 
-import getpass
-import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -44,9 +42,10 @@ TokenDaysOption = Annotated[int, typer.Option(min=1, max=730, help="API token li
 
 def _operator() -> Actor:
     from serving.services import Actor
+    from settings import load_settings
 
     try:
-        login = os.environ.get("VIGIE_USER") or getpass.getuser()
+        login = load_settings().resolved_user
     except (KeyError, OSError):
         login = "unknown"
     return Actor.operator(login)
@@ -99,10 +98,10 @@ def db_upgrade() -> None:
     from sqlalchemy.engine import make_url
 
     from serving.db import Store, upgrade
-    from serving.settings import load_serving_settings
+    from settings import load_settings
 
     with _refusals():
-        url = load_serving_settings().resolved_database_url
+        url = load_settings().resolved_database_url
         store = Store.from_url(url)
         try:
             revision = upgrade(store.engine)
@@ -293,6 +292,6 @@ def register(app: typer.Typer) -> None:
 
 
 def _trusted_proxies() -> str:
-    from serving.settings import load_serving_settings
+    from settings import load_settings
 
-    return load_serving_settings().trusted_proxies
+    return load_settings().serving.trusted_proxies

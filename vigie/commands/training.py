@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from models.registry import REGISTERED_MODEL
 from vigie.commands.common import (
     LangOption,
     QuietOption,
@@ -55,10 +56,10 @@ def train(
 ) -> None:
     """Train LightGBM and the baselines, compare them on held-out weeks at the establishments'
     interview capacity, log one MLflow run and register the model as `challenger`."""
+    from settings import load_settings
     from training.config import load_train_config
     from training.run import prepare_data, run_training
     from training.tracking import setup_tracking
-    from vigie.settings import load_settings
 
     with user_errors(), progress_for(quiet, lang) as progress:
         settings = load_settings()
@@ -99,11 +100,11 @@ def tune(
 ) -> None:
     """Search LightGBM parameters (Optuna, trials as nested MLflow runs, never on the tested
     year), then train and register the best configuration as a normal training run."""
+    from settings import load_settings
     from training.config import load_train_config
     from training.run import prepare_data
     from training.tracking import setup_tracking
     from training.tune import tune_and_train
-    from vigie.settings import load_settings
 
     if metric not in ("precision@k", "pr_auc"):
         raise typer.BadParameter("--metric must be precision@k or pr_auc")
@@ -134,7 +135,7 @@ def promote(
     by: Annotated[
         str | None, typer.Option("--by", help="Who promotes (default: VIGIE_USER or login).")
     ] = None,
-    model: ModelOption = "vigie-dropout",
+    model: ModelOption = REGISTERED_MODEL,
     override: Annotated[
         str | None,
         typer.Option(
@@ -151,16 +152,15 @@ def promote(
     of establishment (or has no audit), or whose 95 % paired gain over the best baselines of
     its run or over the champion (same tested weeks) is not above 0. Records who promoted it
     and when."""
-    from mlflow.tracking import MlflowClient
-
+    from models.registry import registry_client
+    from settings import load_settings
     from training.promote import PromotionRefused, default_promoter, promote_version
     from training.tracking import setup_tracking
-    from vigie.settings import load_settings
 
     setup_tracking(load_settings().home)
     try:
         promotion = promote_version(
-            MlflowClient(), model, version, by or default_promoter(), override=override
+            registry_client(), model, version, by or default_promoter(), override=override
         )
     except PromotionRefused as refusal:
         error_console.print(str(refusal), style="red", markup=False)
@@ -180,7 +180,7 @@ def evaluate(
         str | None,
         typer.Option(help="Registered version (number or alias such as champion)."),
     ] = None,
-    model: ModelOption = "vigie-dropout",
+    model: ModelOption = REGISTERED_MODEL,
     recompute: Annotated[
         bool, typer.Option(help="Recompute the table from the run's logged test predictions.")
     ] = False,
@@ -192,8 +192,8 @@ def evaluate(
     lang: LangOption = "fr",
 ) -> None:
     """Print the comparison table of a logged training run (or recompute it)."""
-    from mlflow.tracking import MlflowClient
-
+    from models.registry import registry_client
+    from settings import load_settings
     from training.logged import (
         logged_comparison,
         logged_replay,
@@ -201,11 +201,10 @@ def evaluate(
         resolve_run_id,
     )
     from training.tracking import setup_tracking
-    from vigie.settings import load_settings
 
     with user_errors(), progress_for(quiet, lang) as progress:
         setup_tracking(load_settings().home)
-        client = MlflowClient()
+        client = registry_client()
         run_id = resolve_run_id(client, run, model_version, model)
         progress.stage("evaluate_recompute" if recompute else "evaluate_read")
         if recompute:
