@@ -121,7 +121,7 @@ def resample_week(
 
 def measure(stage: str, model_dir: str, week_path: str) -> dict[str, Any]:
     """One stage on the prepared week; seconds and peak memory of this process."""
-    from models.contributions import contribution_matrix, iter_contributions
+    from models.contributions import iter_contributions
     from models.risk_model import RiskModel
 
     model = RiskModel.load(model_dir)
@@ -140,13 +140,13 @@ def measure(stage: str, model_dir: str, week_path: str) -> dict[str, Any]:
             explainer.model.model_type = "internal"  # run shap's own TreeSHAP, not LightGBM's
         seconds, worst, additivity = 0.0, 0.0, 0.0
         for begin in range(0, len(week), CHUNK_ROWS):
-            encoded = model._validated(week.iloc[begin : begin + CHUNK_ROWS])
+            encoded = model.encode(week.iloc[begin : begin + CHUNK_ROWS])
             clock = time.perf_counter()
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # shap's notice about LightGBM binary output
                 values = explainer.shap_values(encoded, check_additivity=False)
             seconds += time.perf_counter() - clock
-            reference = contribution_matrix(model, encoded)
+            reference = model.contributions(encoded).to_numpy()
             worst = max(worst, float(np.abs(values - reference[:, :-1]).max()))
             expected = np.ravel(explainer.expected_value)[0]
             raw = reference.sum(axis=1)

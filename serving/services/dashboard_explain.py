@@ -4,7 +4,7 @@ the same path on the probability scale (`risk_start`, `risk_end`, `points`: the 
 before and after each step, through the model's calibration map), for the watch unit's page.
 Each step says whether it is an own signal or context (`signal`).
 
-The contributions come from `models.contributions` (the one place that computes them) on the
+The contributions come from `RiskModel.contributions` (the one place that computes them) on the
 student's row of this week's feature file, with the model that wrote the list. Access is the
 student record's (`get_student_record`): the establishment's own watch unit, or the
 académie-wide inspectors and data scientists; every read and refusal is audited.
@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from features.catalog import feature_spec
-from models.contributions import BASE_VALUE, contributions
+from models.contributions import BASE_VALUE
 from models.risk_model import RiskModel
 from serving.db.engine import Store
 from serving.services.actor import Actor
@@ -127,10 +127,10 @@ def get_student_waterfall(
     for name in ("level", "track", "establishment_kind", "priority_zone"):
         if name in frame.columns:
             frame[name] = frame[name].astype("string")
-    row = contributions(model, frame).iloc[0]
+    row = model.contributions(frame).iloc[0]
     raw = float(row.sum())
-    risk = float(model.calibrator_.predict([raw])[0])
-    calibrate = model.calibrator_.predict
+    risk = float(model.calibrate([raw])[0])
+    calibrate = model.calibrate
     steps = waterfall_frame(row, frame.iloc[0], top, calibrate)
     record_read(
         store, actor, "read_explanation", student_id=student_id, uai=uai,
