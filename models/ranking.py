@@ -65,13 +65,13 @@ def _codes(values: npt.ArrayLike, length: int, what: str) -> np.ndarray:
     code point); integers are their own codes."""
     if not isinstance(values, pd.Series | pd.Index | np.ndarray):
         # A Python sequence (one establishment's queue): plain Python, no per-call overhead.
-        values = list(values)  # type: ignore[arg-type]
-        if len(values) != length:
-            raise ValueError(f"{length} risks but {len(values)} {what}")
-        if any(value is None or value != value for value in values):
+        items = np.asarray(values, dtype=object).tolist()
+        if len(items) != length:
+            raise ValueError(f"{length} risks but {len(items)} {what}")
+        if any(item is None or item != item for item in items):
             raise ValueError(f"{what} have missing values: a list cannot place them")
-        code = {value: i for i, value in enumerate(sorted(set(values)))}
-        return np.fromiter((code[value] for value in values), dtype=np.int64, count=length)
+        code = {item: i for i, item in enumerate(sorted(set(items)))}
+        return np.fromiter((code[item] for item in items), dtype=np.int64, count=length)
     if len(values) != length:
         raise ValueError(f"{length} risks but {len(values)} {what}")
     if values.dtype.kind in "iu":

@@ -107,6 +107,7 @@ def test_the_explain_command_ranks_like_the_list(week: pd.DataFrame) -> None:
     for row in (0, 17, 45, 89):
         scores = week.iloc[[row]][["student_id", "uai"]].assign(row=row, risk=0.5)
         explained = Explanations(scores, pd.DataFrame(columns=["row", "kind"]))
+        # Stand-ins: the payload reads only the model's hash and the features' frame.
         loaded = LoadedModel(_Model(), "1", "champion")  # type: ignore[arg-type]
         payload = explanation_payload(
             explained,
