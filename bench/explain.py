@@ -18,9 +18,10 @@ starts), LightGBM's single thread as the model is saved:
 - `shap_cext`: shap's own C++ TreeSHAP on the trees it parsed (forced by marking the parsed
   ensemble as `internal`), an independent implementation;
 - `lists`: the weekly lists of the académie (each establishment's capacity rows with the
-  highest raw score) explained in full (`RiskModel.explain(rows=...)`: contributions, top 3
-  reasons and protective factors, references over the whole week, French and English text),
-  with the time of scoring every row to make the lists reported apart;
+  highest risk, ties by student id: `models.ranking`) explained in full
+  (`RiskModel.explain(rows=...)`: contributions, top 3 reasons and protective factors,
+  references over the whole week, French and English text), with the time of scoring every
+  row to make the lists reported apart;
 - `all_reasons` (with `--all-reasons`): `RiskModel.explain` of every row.
 
 For `shap` and `shap_cext`, the maximum absolute difference from LightGBM's values is computed
@@ -121,7 +122,8 @@ def resample_week(
 
 def measure(stage: str, model_dir: str, week_path: str) -> dict[str, Any]:
     """One stage on the prepared week; seconds and peak memory of this process."""
-    from models.contributions import contribution_matrix, iter_contributions
+    from models.contributions import iter_contributions
+    from models.ranking import list_ranks
     from models.risk_model import RiskModel
 
     model = RiskModel.load(model_dir)
@@ -140,13 +142,13 @@ def measure(stage: str, model_dir: str, week_path: str) -> dict[str, Any]:
             explainer.model.model_type = "internal"  # run shap's own TreeSHAP, not LightGBM's
         seconds, worst, additivity = 0.0, 0.0, 0.0
         for begin in range(0, len(week), CHUNK_ROWS):
-            encoded = model._validated(week.iloc[begin : begin + CHUNK_ROWS])
+            encoded = model.encode(week.iloc[begin : begin + CHUNK_ROWS])
             clock = time.perf_counter()
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # shap's notice about LightGBM binary output
                 values = explainer.shap_values(encoded, check_additivity=False)
             seconds += time.perf_counter() - clock
-            reference = contribution_matrix(model, encoded)
+            reference = model.contributions(encoded).to_numpy()
             worst = max(worst, float(np.abs(values - reference[:, :-1]).max()))
             expected = np.ravel(explainer.expected_value)[0]
             raw = reference.sum(axis=1)
@@ -154,11 +156,10 @@ def measure(stage: str, model_dir: str, week_path: str) -> dict[str, Any]:
         result |= {"max_abs_difference": worst, "max_additivity_error": additivity}
         timed = seconds
     elif stage == "lists":
-        raw = model.raw_score(week)
+        risk = model.score(week)
         scored = time.perf_counter() - start
-        order = pd.DataFrame({"uai": week["uai"], "raw": raw})
-        order["rank"] = order.groupby("uai")["raw"].rank(method="first", ascending=False)
-        rows = np.flatnonzero(order["rank"].to_numpy() <= week["weekly_interview_capacity"])
+        rank = list_ranks(risk, week["student_id"], week["uai"])  # the weekly lists' order
+        rows = np.flatnonzero(rank <= week["weekly_interview_capacity"].to_numpy())
         explain_start = time.perf_counter()
         explained = model.explain(week, top=3, rows=rows)
         result |= {"list_rows": len(rows), "reasons": len(explained.reasons),

@@ -35,6 +35,7 @@ from features.builder import build_features
 from features.catalog import DIRECTIONS
 from features.extraction import open_extraction
 from models.contributions import contributions
+from models.ranking import list_ranks
 from models.reason_wording import format_points
 from models.reasons import SELF_COMPARED, numeric_values, reference_matrix, reference_medians
 from models.risk_model import RiskModel
@@ -69,15 +70,16 @@ def contradictions(model: RiskModel, frame: pd.DataFrame) -> tuple[int, int, int
 
 
 def listed_rows(model: RiskModel, frame: pd.DataFrame, capacities: pd.Series) -> np.ndarray:
-    """Positions of each establishment-week's `capacity` rows with the highest raw score."""
+    """Positions of each establishment-week's list: its `capacity` rows with the highest risk
+    (the weekly lists' order, `models.ranking`: ties by student id)."""
     uai = frame["uai"].astype(str)
-    order = pd.DataFrame({"uai": uai, "as_of": frame["as_of"], "raw": model.raw_score(frame)})
-    rank = order.groupby(["uai", "as_of"])["raw"].rank(method="first", ascending=False)
+    week = uai.str.cat(frame["as_of"].astype(str), sep=" ")
+    rank = list_ranks(model.score(frame), frame["student_id"], week)
     capacity = uai.map(capacities.rename(index=str))
     if capacity.isna().any():
         missing = sorted(set(uai[capacity.isna()]))[:3]
         raise ValueError(f"establishments.weekly_interview_capacity: no row for uai {missing}")
-    return np.flatnonzero(rank.to_numpy() <= capacity.to_numpy())
+    return np.flatnonzero(rank <= capacity.to_numpy())
 
 
 def small_weights(

@@ -1,8 +1,10 @@
 """The risk model: one object from features to a calibrated dropout risk and its reasons.
 
 `RiskModel` (`models.risk_model`) holds the LightGBM booster, the calibration map and the fixed
-feature encoding (`models.encoding`); `RiskModel.explain` gives each row's reasons
-(`models.explanations`: TreeSHAP values from `models.contributions`, chosen and referenced by
+feature encoding (`models.encoding`); its public face is `encode`, `score` (raw or calibrated),
+`calibrate` and `contributions`. `models.ranking` is the order of every list (highest risk first,
+ties by student id), `models.queue` the weekly queue. `RiskModel.explain` gives each row's reasons
+(`models.explanations`: TreeSHAP values from `RiskModel.contributions`, chosen and referenced by
 `models.reasons`, worded by `models.reason_wording`); `models.global_explanations` gives the
 mean |SHAP| per feature and family. `models.pyfunc` saves and loads the model as an MLflow
 model (imported on demand: it needs MLflow). `models.registry` is the registered model's

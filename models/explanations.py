@@ -13,14 +13,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
 from features.jsonio import jsonable
-from models.contributions import DEFAULT_CHUNK_ROWS, contribution_matrix
+from models.contributions import DEFAULT_CHUNK_ROWS
 from models.reason_wording import LANGUAGES, Language, context_text
 from models.reasons import (
     MIN_PEERS,
@@ -30,7 +30,9 @@ from models.reasons import (
     reasons_frame,
     reference_medians,
 )
-from models.risk_model import Features, RiskModel
+
+if TYPE_CHECKING:  # the model calls `explain`; here only its public face is used
+    from models.risk_model import Features, RiskModel
 
 __all__ = ["KEY_COLUMNS", "SCORE_COLUMNS", "Explanations", "explain", "iter_explanations"]
 
@@ -163,13 +165,13 @@ def iter_explanations(
     for start in range(0, len(positions), chunk_rows):
         chunk_positions = positions[start : start + chunk_rows]
         chunk = frame.iloc[chunk_positions]
-        encoded = model._validated(chunk)
-        matrix = contribution_matrix(model, encoded)
-        raw = model.booster_.predict(encoded, raw_score=True)
-        risk = model.calibrator_.predict(raw)
-        contributions = pd.DataFrame(matrix, columns=[*model.feature_names, "base_value"])
+        encoded = model.encode(chunk)
+        contributions = model.contributions(encoded)
+        matrix = contributions.to_numpy()
+        raw = model.score(encoded, calibrated=False)
+        risk = model.calibrate(raw)
         reasons = reasons_frame(
-            chunk, contributions, risk, references, calibrate=model.calibrator_.predict,
+            chunk, contributions, risk, references, calibrate=model.calibrate,
             top=top, protective=protective, language=language, min_share=min_share,
             key_columns=keys,
         )  # fmt: skip
@@ -180,9 +182,7 @@ def iter_explanations(
         scores["risk"] = risk
         scores["raw_score"] = raw
         scores["base_value"] = matrix[:, -1]
-        without, points = context_weight(
-            model.feature_names, matrix[:, :-1], raw, model.calibrator_.predict
-        )
+        without, points = context_weight(model.feature_names, matrix[:, :-1], raw, model.calibrate)
         scores["risk_without_context"] = without
         scores["context_points"] = points
         for language_ in LANGUAGES:

@@ -69,10 +69,8 @@ class RiskModelPyfunc(PythonModel):
 def predictions(model: RiskModel, features: FeatureSet | pd.DataFrame) -> pd.DataFrame:
     """`risk` and `raw_score` of each row, on the index of the features."""
     frame = features.frame if isinstance(features, FeatureSet) else features
-    raw = model.raw_score(frame)
-    return pd.DataFrame(
-        {"risk": model.calibrator_.predict(raw), "raw_score": raw}, index=frame.index
-    )
+    raw = model.score(frame, calibrated=False)
+    return pd.DataFrame({"risk": model.calibrate(raw), "raw_score": raw}, index=frame.index)
 
 
 def explained_predictions(

@@ -7,7 +7,8 @@ after an interview was held, and for `dismissal_weeks` weeks after a dismissal; 
 weeks are over, a followed student comes back into the queue only if the risk rose by at least
 `risk_margin` since the decision. A followed student never takes a slot: the list shows them
 apart, with the decision. Below the slots, students at or over the watch threshold are "to
-watch". Ties are broken by student id, so the order never depends on the input's order.
+watch". The order is the list order of `models.ranking` (ties broken by student id), so it
+never depends on the input's order.
 
 Pure: risks and decisions in, the week's queue out.
 """
@@ -19,6 +20,8 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
+
+from models.ranking import list_order
 
 __all__ = [
     "DEFAULT_FOLLOW_UP",
@@ -140,7 +143,9 @@ def weekly_queue(
     if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 0:
         raise ValueError(f"capacity must be an integer >= 0, not {capacity!r}")
     decisions = decisions or {}
-    ordered = sorted(risks, key=lambda item: (-item[1], item[0]))
+    candidates = list(risks)
+    order = list_order([risk for _, risk in candidates], [sid for sid, _ in candidates])
+    ordered = [candidates[i] for i in order]
     seen: set[str] = set()
     queued: list[QueuedStudent] = []
     followed: list[QueuedStudent] = []

@@ -12,13 +12,19 @@ out-of-fold raw scores of the training rows, folds grouped by student (cross-fit
 Monotone constraints: where the catalog says the direction of a feature is agreed
 (`features.catalog.DIRECTIONS`), the booster is constrained to it (LightGBM
 `monotone_constraints`), unless `lightgbm_params` says `monotone: False`.
+
+The public face, used by every caller (explanations, the MLflow wrapper, training, the
+dashboard, benchmarks): `encode` (features to the validated model input), `score` (the raw
+score, or the calibrated risk), `calibrate` (the calibration map on raw scores) and
+`contributions` (TreeSHAP values in log-odds). `score` and `contributions` also take the output
+of `encode`, so that a chunk is encoded once for both.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import lightgbm as lgb
 import numpy as np
@@ -31,42 +37,37 @@ from features.catalog import CATEGORIES, monotone_constraints
 from features.feature_set import FeatureSet
 from features.jsonio import read_json, write_json
 from models.calibration import ScoreCalibrator, choose_calibrator, grouped_folds
+from models.contributions import BASE_VALUE
 from models.encoding import encode_features
+from models.explanations import Explanations, explain
 from models.identity import frame_fingerprint, model_hash
+from models.lightgbm_config import LightGBMConfig
 
-if TYPE_CHECKING:
-    from models.explanations import Explanations
+__all__ = ["Features", "ModelInput", "RiskModel", "default_lightgbm_params"]
 
-__all__ = ["DEFAULT_LIGHTGBM_PARAMS", "RiskModel"]
-
-# Deterministic by default: same rows, parameters and seed give the same booster.
-DEFAULT_LIGHTGBM_PARAMS: dict[str, Any] = {
-    "learning_rate": 0.02,
-    "num_leaves": 8,
-    "min_data_in_leaf": 550,
-    "feature_fraction": 0.8,
-    "bagging_fraction": 0.8,
-    "bagging_freq": 1,
-    "lambda_l2": 1.0,
-    "max_bin": 255,
-    "deterministic": True,
-    "force_row_wise": True,
-    "num_threads": 1,
-    # Not a LightGBM parameter: True turns the catalog's agreed directions into
-    # `monotone_constraints` ("basic" method: the strictest, and exact at prediction).
-    "monotone": True,
-}
 # Set by the model whatever the parameters say: the task, and silence on stdout.
 _FIXED_PARAMS: dict[str, Any] = {"objective": "binary", "verbosity": -1}
 _SAVED_FILES = ("booster.txt", "risk_model.json")
 
 Features = FeatureSet | pd.DataFrame
+# What `score` and `contributions` take: features, or the matrix `encode` made of them.
+ModelInput = FeatureSet | pd.DataFrame | np.ndarray
+
+
+def default_lightgbm_params() -> dict[str, Any]:
+    """The LightGBM parameters a `RiskModel` starts from: the defaults of the training
+    configuration (`models.lightgbm_config.LightGBMConfig`, the one place they are written),
+    without `num_boost_round` (a parameter of the model). Deterministic: same rows, parameters and seed
+    give the same booster. `monotone` is not a LightGBM parameter: True turns the catalog's
+    agreed directions into `monotone_constraints` ("basic" method: the strictest, and exact at
+    prediction)."""
+    return LightGBMConfig().booster_params()
 
 
 class RiskModel(BaseEstimator):
     """LightGBM dropout model with a calibrated probability output.
 
-    Parameters: `lightgbm_params` (merged over `DEFAULT_LIGHTGBM_PARAMS`), `num_boost_round`,
+    Parameters: `lightgbm_params` (merged over `default_lightgbm_params()`), `num_boost_round`,
     `calibration` (`auto`, `isotonic` or `platt`), `calibration_folds` (cross-fitting folds
     for the booster when no calibration rows are given, and for the auto choice) and `seed`.
     """
@@ -119,7 +120,7 @@ class RiskModel(BaseEstimator):
         self.booster_ = self._train(values, labels)
         fingerprint = frame_fingerprint(encoded, labels)
         if calibration_X is not None:
-            calibration_raw = self.raw_score(calibration_X)
+            calibration_raw = self.score(calibration_X, calibrated=False)
             calibration_labels = np.asarray(calibration_y, dtype="float64")
             self.calibration_source_ = "held-out rows"
             held_out = frame_fingerprint(encode_features(calibration_X), calibration_labels)
@@ -151,7 +152,7 @@ class RiskModel(BaseEstimator):
                 raise ValueError(f"{name} must be an integer >= {least}, not {value!r}")
 
     def _booster_params(self) -> dict[str, Any]:
-        params = {**DEFAULT_LIGHTGBM_PARAMS, **dict(self.lightgbm_params or {}), **_FIXED_PARAMS}
+        params = {**default_lightgbm_params(), **dict(self.lightgbm_params or {}), **_FIXED_PARAMS}
         params["seed"] = self.seed
         monotone = params.pop("monotone")
         if not isinstance(monotone, bool):
@@ -182,17 +183,59 @@ class RiskModel(BaseEstimator):
             raw[held_out] = booster.predict(values[held_out], raw_score=True)
         return raw
 
-    # --- scoring ------------------------------------------------------------------------------
+    # --- scoring: the public face -------------------------------------------------------------
 
-    def raw_score(self, features: Features) -> np.ndarray:
-        """The booster's raw score (log-odds margin) of each row; higher is riskier."""
+    def encode(self, features: Features) -> np.ndarray:
+        """The model input of `features`: a float64 matrix, one column per model feature in
+        model order (categorical values as their fixed codes, NaN when missing), checked
+        against the fitted columns. `score` and `contributions` take it in place of the
+        features, to encode rows once for both."""
         check_is_fitted(self)
-        return self.booster_.predict(self._validated(features), raw_score=True)
+        encoded = encode_features(features, self.feature_names_in_, self.categories_)
+        return validate_data(
+            self, encoded, ensure_all_finite="allow-nan", dtype="float64", reset=False
+        )
 
-    def predict_risk(self, features: Features) -> np.ndarray:
-        """Calibrated probability that each row's student drops out this school year."""
+    def score(self, rows: ModelInput, calibrated: bool = True) -> np.ndarray:
+        """Each row's calibrated probability of dropping out this school year or, with
+        `calibrated=False`, the booster's raw score (log-odds margin); higher is riskier
+        either way (the calibration is strictly increasing). `rows`: features, or `encode`'s
+        output."""
         check_is_fitted(self)
-        return self.calibrator_.predict(self.raw_score(features))
+        raw = self.booster_.predict(self._model_input(rows), raw_score=True)
+        return self.calibrate(raw) if calibrated else raw
+
+    def calibrate(self, raw: npt.ArrayLike) -> np.ndarray:
+        """The calibration map: the probability of each raw score (of a row, or of a part of
+        a row's path such as the base value plus some contributions, for explanations)."""
+        check_is_fitted(self)
+        return self.calibrator_.predict(raw)
+
+    def contributions(self, rows: ModelInput) -> pd.DataFrame:
+        """TreeSHAP values (LightGBM's exact `pred_contrib`), in log-odds: one column per
+        model feature then `base_value` (the expected raw score), float64; each row sums to
+        its raw score (to rounding; `score(calibrated=False)` is the booster's own sum). Their
+        weight in probability points goes through `calibrate`. The index follows `rows` (0 to
+        n - 1 for an encoded matrix)."""
+        check_is_fitted(self)
+        matrix = self.booster_.predict(self._model_input(rows), pred_contrib=True)
+        if isinstance(rows, np.ndarray):
+            index: pd.Index = pd.RangeIndex(len(rows))
+        else:
+            index = (rows.frame if isinstance(rows, FeatureSet) else rows).index
+        return pd.DataFrame(
+            np.asarray(matrix, dtype="float64"), index=index,
+            columns=[*self.feature_names, BASE_VALUE],
+        )  # fmt: skip
+
+    def raw_score(self, features: ModelInput) -> np.ndarray:
+        """`score(features, calibrated=False)`: the booster's raw score of each row."""
+        return self.score(features, calibrated=False)
+
+    def predict_risk(self, features: ModelInput) -> np.ndarray:
+        """`score(features)`: the calibrated probability that each row's student drops out
+        this school year."""
+        return self.score(features)
 
     def explain(
         self, features: Features, top: int = 3, language: Literal["fr", "en"] = "fr", **options: Any
@@ -201,15 +244,17 @@ class RiskModel(BaseEstimator):
         and the protective ones, worded in French and English (`models.explanations.explain`,
         which documents `options`: `rows`, `protective`, `chunk_rows`, `min_share`,
         `min_peers`). References are medians over all rows of `features`."""
-        from models.explanations import explain
-
         return explain(self, features, top=top, language=language, **options)
 
-    def _validated(self, features: Features) -> np.ndarray:
-        encoded = encode_features(features, self.feature_names_in_, self.categories_)
-        return validate_data(
-            self, encoded, ensure_all_finite="allow-nan", dtype="float64", reset=False
-        )
+    def _model_input(self, rows: ModelInput) -> np.ndarray:
+        if not isinstance(rows, np.ndarray):
+            return self.encode(rows)
+        if rows.ndim != 2 or rows.shape[1] != self.n_features_in_ or rows.dtype != np.float64:
+            raise ValueError(
+                f"an encoded matrix must be float64 with {self.n_features_in_} columns (the "
+                f"output of RiskModel.encode), not {rows.dtype} of shape {rows.shape}"
+            )
+        return rows
 
     def feature_importance(self, importance_type: Literal["gain", "split"] = "gain") -> pd.Series:
         """Total gain (or number of splits) of each feature, largest first."""

@@ -21,6 +21,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from models.lightgbm_config import LightGBMConfig
 from models.registry import REGISTERED_MODEL
 from training.splits import CVSpec, parse_cv
 
@@ -37,36 +38,6 @@ _LIST_RULE = re.compile(r"^(\d*k|\d+(\.\d+)?\s*%)$")
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class LightGBMConfig(_Strict):
-    """LightGBM parameters. Determinism is on by default (fixed threads, row-wise histograms)."""
-
-    # Defaults: the best of `vigie tune --trials 12` (rounded) on the training year of the
-    # earlier, 30-establishment demo académie; trials never saw a tested year. Not tuned again
-    # since the demo grew to 100 establishments: the defaults beat both rules there as they are.
-    num_boost_round: int = Field(200, ge=1, le=20_000)
-    learning_rate: float = Field(0.02, gt=0, le=1)
-    num_leaves: int = Field(8, ge=2, le=4096)
-    min_data_in_leaf: int = Field(550, ge=1)
-    feature_fraction: float = Field(0.8, gt=0, le=1)
-    bagging_fraction: float = Field(0.8, gt=0, le=1)
-    bagging_freq: int = Field(1, ge=0)
-    lambda_l2: float = Field(1.0, ge=0)
-    max_bin: int = Field(255, ge=2)
-    scale_pos_weight: float = Field(1.0, gt=0)
-    deterministic: bool = True
-    force_row_wise: bool = True
-    num_threads: int = Field(1, ge=1, description="Fixed, for reproducible results.")
-    monotone: bool = Field(
-        True,
-        description="Constrain the booster to the agreed directions of the feature catalog "
-                    "(features.catalog.DIRECTIONS); false trains without, to compare.",
-    )  # fmt: skip
-
-    def booster_params(self) -> dict[str, Any]:
-        """The parameters handed to `RiskModel(lightgbm_params=...)`."""
-        return self.model_dump(exclude={"num_boost_round"})
 
 
 class LogisticConfig(_Strict):

@@ -100,8 +100,8 @@ def score_fold(fitted: FittedFold) -> pd.DataFrame:
     scored["split"] = fitted.fold.name
     if fitted.fold.repeat is not None:
         scored["repeat"] = fitted.fold.repeat
-    raw = fitted.risk_model.raw_score(test)
-    scored[PRIMARY] = fitted.risk_model.calibrator_.predict(raw)
+    raw = fitted.risk_model.score(test, calibrated=False)
+    scored[PRIMARY] = fitted.risk_model.calibrate(raw)
     scored[RAW_COLUMN] = expit(raw)
     if fitted.logistic is not None:
         with single_blas_thread():

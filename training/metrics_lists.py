@@ -20,6 +20,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from models import ranking
+
 __all__ = [
     "LIST_RULES",
     "ConfidenceInterval",
@@ -29,6 +31,7 @@ __all__ = [
     "cluster_resamples",
     "list_lengths",
     "percentile_interval",
+    "precision_by_week",
     "precision_recall_at_k",
     "top_k_flags",
 ]
@@ -101,23 +104,17 @@ def top_k_flags(frame: pd.DataFrame, rule: str = "k") -> pd.Series:
 
 
 def list_ranks(frame: pd.DataFrame) -> np.ndarray:
-    """Each row's 0-based place in its establishment-week ranking (score descending, then
-    `student_id` ascending), in row order. The list under any rule is `rank < length`, so the
-    ranking is computed once for every rule. Sorts integer codes, not strings, for speed."""
+    """Each row's 0-based place in its establishment-week list (`models.ranking`: score
+    descending, then `student_id` ascending), in row order. The list under any rule is
+    `rank < length`, so the ranking is computed once for every rule. Groups integer codes,
+    not strings, for speed."""
     if len(frame) == 0:
         return np.zeros(0, dtype=np.int64)
     uai = pd.factorize(frame["uai"])[0].astype(np.int64)
     as_of = pd.factorize(frame["as_of"])[0].astype(np.int64)
     week = uai * (as_of.max() + 1) + as_of
-    student = pd.factorize(frame["student_id"], sort=True)[0]
-    order = np.lexsort((student, -frame["score"].to_numpy(dtype=float), week))
-    sorted_week = week[order]
-    positions = np.arange(len(order))
-    is_start = np.r_[True, sorted_week[1:] != sorted_week[:-1]]
-    start = np.maximum.accumulate(np.where(is_start, positions, 0))
-    rank = np.empty(len(order), dtype=np.int64)
-    rank[order] = positions - start
-    return rank
+    score = frame["score"].to_numpy(dtype=float)
+    return ranking.list_ranks(score, frame["student_id"], week) - 1
 
 
 def flags_from_ranks(frame: pd.DataFrame, rule: str, ranks: np.ndarray | None = None) -> pd.Series:
@@ -154,6 +151,25 @@ def week_table(
     table["precision"] = table["hits"] / table["listed"].where(table["listed"] > 0)
     table["recall"] = table["hits"] / table["positives"].where(table["positives"] > 0)
     return table.reset_index()
+
+
+def precision_by_week(frame: pd.DataFrame, rule: str = "k") -> pd.DataFrame:
+    """Precision of the lists under `rule` per as-of week, pooled over the establishments
+    (the dashboard's precision at capacity over the test weeks): columns as_of, listed, hits,
+    precision; a week where no list holds anyone is left out. `frame` needs uai, as_of,
+    student_id, score, label and capacity."""
+    missing = [c for c in ("uai", "as_of", "student_id", "score", "label", "capacity")
+               if c not in frame.columns]  # fmt: skip
+    if missing:
+        raise ValueError(f"the scored frame has no column(s) {missing}")
+    listed = flags_from_ranks(frame, rule).to_numpy()
+    hits = listed & frame["label"].to_numpy(dtype=bool)
+    counts = pd.DataFrame({"as_of": frame["as_of"].to_numpy(), "listed": listed.astype("int64"),
+                           "hits": hits.astype("int64")})  # fmt: skip
+    weekly = counts.groupby("as_of", sort=True).sum()
+    weekly = weekly[weekly["listed"] > 0].copy()
+    weekly["precision"] = weekly["hits"] / weekly["listed"]
+    return weekly.reset_index()
 
 
 @dataclass(frozen=True)

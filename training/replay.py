@@ -47,6 +47,7 @@ import numpy as np
 import pandas as pd
 
 from models.queue import DEFAULT_FOLLOW_UP, Decision, FollowUpRule, following_decision, weekly_queue
+from models.ranking import list_order
 from training.metrics_lists import cluster_resamples, percentile_interval
 
 __all__ = [
@@ -139,10 +140,12 @@ def replay_year(
     score = scored["score"].to_numpy(dtype="float64")
     if not np.isfinite(score).all():
         raise ValueError("column 'score' has missing or infinite values")
-    order = np.lexsort((student_code, -score, as_of_code, uai_code, year_code))
-    week_key = (year_code[order].astype(np.int64) * (uai_code.max() + 1) + uai_code[order]) * (
+    # Establishment-weeks in (school year, uai, as_of) order, each in list order.
+    weeks = (year_code.astype(np.int64) * (uai_code.max() + 1) + uai_code) * (
         as_of_code.max() + 1
-    ) + as_of_code[order]
+    ) + as_of_code
+    order = list_order(score, student_code, weeks)
+    week_key = weeks[order]
     starts = np.flatnonzero(np.r_[True, week_key[1:] != week_key[:-1]])
     ends = np.r_[starts[1:], len(order)]
     # Strings only where the loop reads them: ids through their codes, keys at week starts.

@@ -5,7 +5,7 @@ before and after each step, through the model's calibration map), for the watch 
 Each step says whether it is an own signal or context (`signal`).
 
 The contributions are those the weekly run recorded for the student when it wrote the week's
-list (`serving.lineage`: computed by `models.contributions`, the one place that computes
+list (`serving.lineage`: computed by `RiskModel.contributions`, the one place that computes
 them, and checked against the hash recorded with the week), with the feature values of the
 week's snapshot and the calibration of the model version the week records: the waterfall is
 the one of the list it sits under, whatever feature files were written since. Access is the
@@ -124,8 +124,8 @@ def get_student_waterfall(
     model = load_model(lineage.model_version)
     row = recorded.drop(columns=["student_id", "uai"]).iloc[0].astype("float64")
     raw = float(row.sum())
-    risk = float(model.calibrator_.predict([raw])[0])
-    calibrate = model.calibrator_.predict
+    risk = float(model.calibrate([raw])[0])
+    calibrate = model.calibrate
     steps = waterfall_frame(row, frame.iloc[0], top, calibrate)
     record_read(
         store, actor, "read_explanation", student_id=student_id, uai=uai,

@@ -34,6 +34,7 @@ from serving.services.actor import Actor
 from serving.services.audit import record_read, refusing
 from serving.services.dashboard_access import may_read_models, may_read_reports, require
 from serving.services.errors import NotFound
+from training.metrics_lists import precision_by_week
 
 __all__ = [
     "COMPARISON_ARTIFACT",
@@ -189,15 +190,14 @@ def get_comparison(
 def weekly_precision_at_k(predictions: pd.DataFrame, score: str = PRIMARY_MODEL) -> pd.DataFrame:
     """Precision at capacity per test week: each establishment lists its `capacity` highest
     `score`s (ties by student id); the week's precision is the share of listed students
-    who dropped out. Columns: week, listed, dropouts, precision_at_k."""
-    frame = predictions.sort_values(["as_of", "uai", score, "student_id"],
-                                    ascending=[True, True, False, True])  # fmt: skip
-    position = frame.groupby(["as_of", "uai"]).cumcount()
-    listed = frame[position < frame["capacity"]]
-    weekly = listed.groupby("as_of").agg(listed=("label", "size"), dropouts=("label", "sum"))
-    weekly["precision_at_k"] = weekly["dropouts"] / weekly["listed"]
-    weekly.index = pd.to_datetime(weekly.index).date
-    return weekly.rename_axis("week").reset_index()
+    who dropped out (`training.metrics_lists.precision_by_week`, the evaluation's lists).
+    Columns: week, listed, dropouts, precision_at_k."""
+    weekly = precision_by_week(predictions.assign(score=predictions[score]), "k")
+    return pd.DataFrame({
+        "week": pd.to_datetime(weekly["as_of"]).dt.date,
+        "listed": weekly["listed"], "dropouts": weekly["hits"],
+        "precision_at_k": weekly["precision"],
+    })  # fmt: skip
 
 
 @lru_cache(maxsize=16)

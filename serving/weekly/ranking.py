@@ -162,8 +162,8 @@ def rank_students(
 ) -> list[QueuedStudent]:
     """The week's queue of one establishment (`models.queue.weekly_queue`): the students
     to invite, then to watch, then in follow-up, ranked through the parts (1, 2, ...: the
-    rank a list entry is stored with). Ties by student id, so the order never depends on
-    input order."""
+    rank a list entry is stored with). Ties by student id (`models.ranking`), so the order
+    never depends on input order."""
     queue = weekly_queue(
         risks, capacity, watch_threshold, week=week, decisions=decisions, rule=rule
     )

@@ -48,7 +48,7 @@ def test_base_value_plus_contributions_is_the_raw_score(
 
 
 def test_agrees_with_shap_tree_explainer(model: RiskModel, rows: pd.DataFrame) -> None:
-    encoded = model._validated(rows)
+    encoded = model.encode(rows)
     explanation = shap.TreeExplainer(model.booster_)(encoded)
     values = contributions(model, rows)
     difference = np.abs(explanation.values - values.drop(columns=BASE_VALUE).to_numpy())

@@ -128,15 +128,18 @@ def _enrollments(extraction: Extraction, student: str) -> str:
 
 def explanation_payload(
     explained: Explanations, feature_set: FeatureSet, model: RegisteredModel, capacity: int,
-    all_raw: Any,
+    all_risk: Any,
 ) -> dict[str, Any]:  # fmt: skip
     """The JSON document of `vigie explain --json`: the student's record (keys, risk, raw
-    score, reasons, protective factors), rank in the establishment's week, and the model."""
+    score, reasons, protective factors), rank in the establishment's week (the weekly list's
+    order, `models.ranking`, on `all_risk`: every row's calibrated risk), and the model."""
+    from models.ranking import list_ranks
+
     record = explained.to_records()[0]
     frame = feature_set.frame
     row = record.pop("row")
     peers = (frame["uai"] == frame["uai"].iloc[row]).to_numpy()
-    rank = int((all_raw[peers] > all_raw[row]).sum()) + 1
+    rank = int(list_ranks(all_risk, frame["student_id"], frame["uai"])[row])
     context = {column: _plain(frame[column].iloc[row]) for column in ("level", "track", "class_id")}
     return {
         **record,
@@ -197,8 +200,8 @@ def explain(
             language=lang,
             rows=[position],  # type: ignore[arg-type]
         )
-        all_raw = loaded.model.raw_score(feature_set)
-        payload = explanation_payload(explained, feature_set, loaded, capacity, all_raw)
+        all_risk = loaded.model.score(feature_set)
+        payload = explanation_payload(explained, feature_set, loaded, capacity, all_risk)
     if as_json:
         typer.echo(dumps(payload, ascii=False, indent=2))
         return
