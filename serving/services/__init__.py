@@ -3,7 +3,7 @@ user (`Actor`) and enforces the roles inside; reads of a student's record and ev
 are written to the audit log; results are pydantic views, never ORM rows."""
 
 from serving.services.actor import Actor
-from serving.services.audit import list_audit_log
+from serving.services.audit_log import list_audit_log
 from serving.services.errors import (
     AccessDenied,
     Conflict,

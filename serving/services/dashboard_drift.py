@@ -29,10 +29,11 @@ import pandas as pd
 from features.catalog import feature_names, feature_spec
 from serving.db.engine import Store
 from serving.services.actor import Actor
-from serving.services.audit import record_read, refusing
-from serving.services.dashboard_access import may_read_drift, require
+from serving.services.audit import record_read
 from serving.services.dashboard_models import version_artifact_frame
 from serving.services.errors import NotFound
+from serving.services.guard import check
+from serving.services.policy import Action
 
 __all__ = [
     "ALERT_THRESHOLD",
@@ -200,8 +201,7 @@ def get_feature_drift(
 ) -> DriftReport:
     """`feature_drift` between two feature files (Parquet, as `vigie features` writes them):
     the training population and this week's. Data scientists only."""
-    with refusing(store, actor, read_only=True):
-        require(may_read_drift(actor), "read_drift", "drift is not for this role")
+    check(store, actor, Action.READ_DRIFT)
     reference = _read_features(Path(reference_file))
     return _audited_drift(store, actor, reference, Path(current_file), threshold,
                           reference_file=Path(reference_file).name)  # fmt: skip
@@ -219,8 +219,7 @@ def get_champion_drift(
     """`feature_drift` of this week's feature file against the training rows the registered
     version learned from (the sample its training run logged). Data scientists only;
     NotFound when the version or its sample does not exist."""
-    with refusing(store, actor, read_only=True):
-        require(may_read_drift(actor), "read_drift", "drift is not for this role")
+    check(store, actor, Action.READ_DRIFT)
     version, reference = version_artifact_frame(client, name, version_or_alias, REFERENCE_ARTIFACT)
     if reference is None:
         raise NotFound(f"version {version.version} of {name} has no {REFERENCE_ARTIFACT}")

@@ -27,9 +27,10 @@ from models.contributions import BASE_VALUE, contributions
 from models.risk_model import RiskModel
 from serving.db.engine import Store
 from serving.services.actor import Actor
-from serving.services.audit import record_read, refusing
+from serving.services.audit import record_read
 from serving.services.errors import NotFound
-from serving.services.students import load_readable_student
+from serving.services.guard import guarded, student_in_scope
+from serving.services.policy import Action
 
 __all__ = ["Waterfall", "get_student_waterfall", "waterfall_frame"]
 
@@ -115,8 +116,8 @@ def get_student_waterfall(
     top: int = 10,
 ) -> Waterfall:
     """The waterfall of the student's score in `features_file` (this week's features)."""
-    with refusing(store, actor, read_only=True) as session:
-        enrolled = load_readable_student(session, actor, student_id, "read_explanation")
+    with guarded(store, actor, Action.READ_EXPLANATION, read_only=True) as session:
+        enrolled = student_in_scope(session, actor, Action.READ_EXPLANATION, student_id)
         uai = enrolled.uai
     path = Path(features_file)
     if not path.is_file():

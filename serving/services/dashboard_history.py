@@ -20,10 +20,11 @@ import pandas as pd
 from features.calendar import monday_on_or_before
 from features.extraction import Extraction, open_extraction
 from serving.db.engine import Store
-from serving.services.actor import Actor, may_read_students
-from serving.services.audit import Refused, record_read, refusing
+from serving.services.actor import Actor
+from serving.services.audit import record_read
 from serving.services.errors import NotFound
-from serving.services.students import load_readable_student
+from serving.services.guard import check, guarded, student_in_scope
+from serving.services.policy import Action
 
 __all__ = [
     "StudentEvents",
@@ -115,8 +116,8 @@ def get_student_events(
 ) -> StudentEvents:
     """The student's events of the school year of `as_of`, strictly before `as_of` (what the
     model saw)."""
-    with refusing(store, actor, read_only=True) as session:
-        enrolled = load_readable_student(session, actor, student_id, "read_student_events")
+    with guarded(store, actor, Action.READ_STUDENT_EVENTS, read_only=True) as session:
+        enrolled = student_in_scope(session, actor, Action.READ_STUDENT_EVENTS, student_id)
         uai = enrolled.uai
     directory = Path(extraction)
     if not directory.is_dir():
@@ -165,9 +166,7 @@ def get_levels_and_classes(
 ) -> pd.DataFrame:
     """Level and class of the establishment's students in a feature file (student_id, level,
     class_id): what the weekly list is filtered by. Same scope as the list itself."""
-    with refusing(store, actor, read_only=True):
-        if not may_read_students(actor, uai):
-            raise Refused("read_classes", "this establishment is not in your scope", uai=uai)
+    check(store, actor, Action.READ_CLASSES, uai=uai)
     path = Path(features_file)
     if not path.is_file():
         raise NotFound(f"feature file {path} does not exist")

@@ -22,9 +22,10 @@ from pydantic import BaseModel, ConfigDict
 
 from serving.db.engine import Store
 from serving.services.actor import Actor
-from serving.services.audit import record_read, refusing
-from serving.services.dashboard_access import may_read_models, may_read_reports, require
+from serving.services.audit import record_read
 from serving.services.errors import NotFound
+from serving.services.guard import check
+from serving.services.policy import Action
 
 __all__ = [
     "COMPARISON_ARTIFACT",
@@ -101,8 +102,7 @@ def list_model_versions(
     store: Store, actor: Actor, client: Any, name: str
 ) -> list[ModelVersionView]:
     """Every registered version of `name`, newest first."""
-    with refusing(store, actor, read_only=True):
-        require(may_read_reports(actor), "read_models", "model versions are not for this role")
+    check(store, actor, Action.READ_MODELS)
     versions = client.search_model_versions(f"name = '{_quoted(name)}'")
     # Searched versions carry no aliases: the registered model holds them.
     by_version: dict[str, list[str]] = {}
@@ -186,8 +186,7 @@ def get_fairness_report(
     store: Store, actor: Actor, client: Any, name: str, version_or_alias: str = "champion"
 ) -> tuple[str, dict[str, Any]]:
     """(version, fairness audit JSON) of the version's training run: aggregates only."""
-    with refusing(store, actor, read_only=True):
-        require(may_read_reports(actor), "read_fairness", "fairness audits are not for this role")
+    check(store, actor, Action.READ_FAIRNESS)
     version, report = _run_json(client, name, version_or_alias, FAIRNESS_ARTIFACT)
     record_read(store, actor, "read_fairness", model_version=f"{name}/{version}")
     return version, report
@@ -197,8 +196,7 @@ def get_comparison(
     store: Store, actor: Actor, client: Any, name: str, version_or_alias: str = "champion"
 ) -> tuple[str, dict[str, Any]]:
     """(version, comparison JSON): the run's models and baselines at capacity."""
-    with refusing(store, actor, read_only=True):
-        require(may_read_reports(actor), "read_comparison", "comparisons are not for this role")
+    check(store, actor, Action.READ_COMPARISON)
     version, comparison = _run_json(client, name, version_or_alias, COMPARISON_ARTIFACT)
     record_read(store, actor, "read_comparison", model_version=f"{name}/{version}")
     return version, comparison
@@ -233,8 +231,7 @@ def precision_at_k_by_week(
 ) -> pd.DataFrame:
     """Precision at capacity per week for each version (number or alias), on the test weeks
     all of them were tested on. Columns: week, version, listed, dropouts, precision_at_k."""
-    with refusing(store, actor, read_only=True):
-        require(may_read_models(actor), "read_model_weeks", "model metrics are not for this role")
+    check(store, actor, Action.READ_MODEL_WEEKS)
     parts = []
     for wanted in versions:
         version = resolve_version(client, name, wanted)

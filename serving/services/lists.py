@@ -43,9 +43,11 @@ from serving.db.models import (
 from serving.db.payload_cache import CachedPayload
 from serving.db.revisions import list_revision
 from serving.db.vocabulary import OPEN_INTERVIEW_STATUSES
-from serving.services.actor import Actor, may_read_students, sees_names
-from serving.services.audit import Refused, deny, record_read
+from serving.services.actor import Actor
+from serving.services.audit import record_read
 from serving.services.errors import NotFound
+from serving.services.guard import check
+from serving.services.policy import Action, sees_names
 from serving.services.views import ListEntryView, WeekListView
 
 __all__ = ["get_week_list", "week_list_json"]
@@ -92,12 +94,7 @@ def week_list_json(store: Store, actor: Actor, uai: str, week: dt.date) -> bytes
 
 def _check_scope(store: Store, actor: Actor, uai: str) -> bool:
     """Refuse (audited) an establishment out of the actor's scope; whether names show."""
-    if not may_read_students(actor, uai):
-        deny(
-            store,
-            actor,
-            Refused("read_list", "this establishment's lists are not in your scope", uai=uai),
-        )
+    check(store, actor, Action.READ_LIST, uai=uai)
     return sees_names(actor, uai)
 
 
