@@ -22,7 +22,7 @@ from serving.api.limits import BodySizeLimit
 from serving.api.routes import audit, health, lists, records, score, students
 from serving.db.engine import Store
 
-__all__ = ["PUBLIC_PATHS", "app_from_settings", "create_app"]
+__all__ = ["PUBLIC_PATHS", "app_from_settings", "create_app", "refuse_open_routes", "route_guards"]
 
 DEFAULT_MAX_BODY_BYTES = 64 * 1024
 OPENAPI_PATH = "/openapi.json"
@@ -58,11 +58,11 @@ def create_app(store: Store, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) ->
     app.include_router(health.router)
     for module in (lists, students, records, audit, score):
         app.include_router(module.router, dependencies=[AUTHENTICATED])
-    _refuse_open_routes(app)
+    refuse_open_routes(app)
     return app
 
 
-def _refuse_open_routes(app: FastAPI) -> None:
+def refuse_open_routes(app: FastAPI) -> None:
     """Raise unless every route of `app` but `PUBLIC_PATHS` checks the bearer token."""
     open_routes = sorted(
         f"{path}" for path, guarded in route_guards(app) if not guarded and path not in PUBLIC_PATHS

@@ -32,7 +32,7 @@ from serving.scoring.model import RegisteredModel
 from serving.services.actor import Actor
 from serving.services.audit import record_read
 from serving.services.guard import check
-from serving.services.policy import Action
+from serving.services.policy import Action, performs
 
 __all__ = [
     "EVENT_TABLES",
@@ -90,6 +90,7 @@ class PostedScores:
     not_enrolled: tuple[str, ...]
 
 
+@performs(Action.SCORE_STUDENTS)
 def score_posted(
     store: Store,
     actor: Actor,

@@ -11,12 +11,13 @@ from serving.db.models import AuditEntry
 from serving.services.actor import Actor
 from serving.services.audit import record_read
 from serving.services.guard import guarded
-from serving.services.policy import Action
+from serving.services.policy import Action, performs
 from serving.services.views import AuditEntryView
 
 __all__ = ["list_audit_log"]
 
 
+@performs(Action.READ_AUDIT_LOG)
 def list_audit_log(
     store: Store,
     actor: Actor,

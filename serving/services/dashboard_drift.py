@@ -33,7 +33,7 @@ from serving.services.audit import record_read
 from serving.services.dashboard_models import version_artifact_frame
 from serving.services.errors import NotFound
 from serving.services.guard import check
-from serving.services.policy import Action
+from serving.services.policy import Action, performs
 
 __all__ = [
     "ALERT_THRESHOLD",
@@ -192,6 +192,7 @@ def _audited_drift(
     return DriftReport(drift, as_of, dates, model_version, reference_file)
 
 
+@performs(Action.READ_DRIFT)
 def get_feature_drift(
     store: Store,
     actor: Actor,
@@ -207,6 +208,7 @@ def get_feature_drift(
                           reference_file=Path(reference_file).name)  # fmt: skip
 
 
+@performs(Action.READ_DRIFT)
 def get_champion_drift(
     store: Store,
     actor: Actor,

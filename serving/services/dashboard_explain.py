@@ -30,7 +30,7 @@ from serving.services.actor import Actor
 from serving.services.audit import record_read
 from serving.services.errors import NotFound
 from serving.services.guard import guarded, student_in_scope
-from serving.services.policy import Action
+from serving.services.policy import Action, performs
 
 __all__ = ["Waterfall", "get_student_waterfall", "waterfall_frame"]
 
@@ -107,6 +107,7 @@ def _student_row(features_file: Path, student_id: str) -> pd.DataFrame:
         con.close()
 
 
+@performs(Action.READ_EXPLANATION)
 def get_student_waterfall(
     store: Store,
     actor: Actor,

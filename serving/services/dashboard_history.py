@@ -24,7 +24,7 @@ from serving.services.actor import Actor
 from serving.services.audit import record_read
 from serving.services.errors import NotFound
 from serving.services.guard import check, guarded, student_in_scope
-from serving.services.policy import Action
+from serving.services.policy import Action, performs
 
 __all__ = [
     "StudentEvents",
@@ -111,6 +111,7 @@ def _read(
     return extraction.con.execute(query, [student_id, since]).df()
 
 
+@performs(Action.READ_STUDENT_EVENTS)
 def get_student_events(
     store: Store, actor: Actor, student_id: str, extraction: str | Path, as_of: dt.date
 ) -> StudentEvents:
@@ -161,6 +162,7 @@ def get_student_events(
     return events
 
 
+@performs(Action.READ_CLASSES)
 def get_levels_and_classes(
     store: Store, actor: Actor, uai: str, features_file: str | Path
 ) -> pd.DataFrame:

@@ -25,7 +25,7 @@ from serving.services.actor import Actor
 from serving.services.audit import record_read
 from serving.services.errors import NotFound
 from serving.services.guard import check
-from serving.services.policy import Action
+from serving.services.policy import Action, performs
 
 __all__ = [
     "COMPARISON_ARTIFACT",
@@ -98,6 +98,7 @@ def _version_view(client: Any, version: Any, aliases: list[str]) -> ModelVersion
     )
 
 
+@performs(Action.READ_MODELS)
 def list_model_versions(
     store: Store, actor: Actor, client: Any, name: str
 ) -> list[ModelVersionView]:
@@ -182,6 +183,7 @@ def _run_json(client: Any, name: str, version_or_alias: str, artifact: str) -> t
     return str(version.version), json.loads(text)
 
 
+@performs(Action.READ_FAIRNESS)
 def get_fairness_report(
     store: Store, actor: Actor, client: Any, name: str, version_or_alias: str = "champion"
 ) -> tuple[str, dict[str, Any]]:
@@ -192,6 +194,7 @@ def get_fairness_report(
     return version, report
 
 
+@performs(Action.READ_COMPARISON)
 def get_comparison(
     store: Store, actor: Actor, client: Any, name: str, version_or_alias: str = "champion"
 ) -> tuple[str, dict[str, Any]]:
@@ -226,6 +229,7 @@ def _run_weekly_precision(tracking_uri: str, run_id: str) -> pd.DataFrame | None
     return None if predictions is None else weekly_precision_at_k(predictions)
 
 
+@performs(Action.READ_MODEL_WEEKS)
 def precision_at_k_by_week(
     store: Store, actor: Actor, client: Any, name: str, versions: list[str]
 ) -> pd.DataFrame:

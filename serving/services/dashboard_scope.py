@@ -16,7 +16,7 @@ from serving.db.models import Establishment, WeeklyList
 from serving.services.actor import Actor
 from serving.services.audit import record_read
 from serving.services.guard import guarded
-from serving.services.policy import Action, establishments_in_scope
+from serving.services.policy import Action, establishments_in_scope, performs
 
 __all__ = ["EstablishmentChoice", "visible_establishments"]
 
@@ -32,6 +32,7 @@ class EstablishmentChoice(BaseModel):
     weeks: list[dt.date]
 
 
+@performs(Action.LIST_ESTABLISHMENTS)
 def visible_establishments(store: Store, actor: Actor) -> list[EstablishmentChoice]:
     """Establishments in the actor's scope that have at least one list, by name."""
     with guarded(store, actor, Action.LIST_ESTABLISHMENTS, read_only=True) as session:

@@ -39,7 +39,7 @@ from serving.services.audit import record
 from serving.services.errors import Conflict, InvalidRequest, NotFound
 from serving.services.guard import guarded, student_in_scope, writer_in_scope
 from serving.services.inputs import InterviewChanges, NewDismissal, NewInterview
-from serving.services.policy import Action
+from serving.services.policy import Action, performs
 from serving.services.students import dismissal_view, interview_view
 from serving.services.views import DismissalView, InterviewView
 
@@ -110,6 +110,7 @@ def _written(
     record(session, actor, action, "allowed", student_id=student_id, uai=uai, detail=detail)
 
 
+@performs(Action.RECORD_INTERVIEW)
 def record_interview(store: Store, actor: Actor, new: NewInterview) -> InterviewView:
     with guarded(store, actor, Action.RECORD_INTERVIEW) as session:
         lock_decisions(session, shared=True)  # a weekly write in progress commits first
@@ -151,6 +152,7 @@ def record_interview(store: Store, actor: Actor, new: NewInterview) -> Interview
         return interview_view(interview, with_notes=True)
 
 
+@performs(Action.UPDATE_INTERVIEW)
 def update_interview(
     store: Store, actor: Actor, interview_id: int, changes: InterviewChanges
 ) -> InterviewView:
@@ -192,6 +194,7 @@ def update_interview(
         return interview_view(interview, with_notes=True)
 
 
+@performs(Action.DISMISS)
 def dismiss_student(store: Store, actor: Actor, new: NewDismissal) -> DismissalView:
     """A person overrules the list: the student is not invited, for a stated reason. The
     student stays on later lists, marked as dismissed recently."""

@@ -47,12 +47,13 @@ from serving.services.actor import Actor
 from serving.services.audit import record_read
 from serving.services.errors import NotFound
 from serving.services.guard import check
-from serving.services.policy import Action, sees_names
+from serving.services.policy import Action, performs, sees_names
 from serving.services.views import ListEntryView, WeekListView
 
 __all__ = ["get_week_list", "week_list_json"]
 
 
+@performs(Action.READ_LIST)
 def get_week_list(store: Store, actor: Actor, uai: str, week: dt.date) -> WeekListView:
     """The list of `uai` for the week starting on Monday `week`: names for the
     establishment's own watch unit, pseudonyms for inspectors and data scientists."""
@@ -64,6 +65,7 @@ def get_week_list(store: Store, actor: Actor, uai: str, week: dt.date) -> WeekLi
     return view
 
 
+@performs(Action.READ_LIST)
 def week_list_json(store: Store, actor: Actor, uai: str, week: dt.date) -> bytes:
     """`get_week_list` as the API's JSON body, from the cache while the establishment's
     list revision is unchanged. The scope is checked and the read audited every time (the

@@ -19,10 +19,10 @@ where services apply them (audited refusal, then the data)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 from serving.db.vocabulary import Role
 
@@ -37,9 +37,11 @@ __all__ = [
     "Refused",
     "Rule",
     "Scope",
+    "action_of",
     "allows",
     "audit_name",
     "establishments_in_scope",
+    "performs",
     "require",
     "sees_names",
     "sees_notes",
@@ -159,6 +161,28 @@ POLICY: Mapping[Action, Rule] = {
         frozenset({"data_scientist"}), "academie", "drift is not for this role"
     ),
 }
+
+
+_Function = TypeVar("_Function", bound=Callable[..., object])
+_ACTION_ATTRIBUTE = "policy_action"
+
+
+def performs(action: Action) -> Callable[[_Function], _Function]:
+    """Mark a service function with the action of the table it performs (the function
+    itself is unchanged: it applies the rule through `serving.services.guard`). A test calls
+    every marked function as every role and compares with the table; a service function
+    left unmarked fails it."""
+
+    def mark(function: _Function) -> _Function:
+        setattr(function, _ACTION_ATTRIBUTE, action)
+        return function
+
+    return mark
+
+
+def action_of(function: Callable[..., object]) -> Action | None:
+    """The action `function` is marked with by `performs` (None: unmarked)."""
+    return getattr(function, _ACTION_ATTRIBUTE, None)
 
 
 @dataclass

@@ -34,7 +34,7 @@ from serving.db.models import AuditEntry
 from serving.services.actor import Actor
 from serving.services.audit import record_read
 from serving.services.guard import guarded
-from serving.services.policy import Action
+from serving.services.policy import Action, performs
 
 __all__ = ["SignInFailureView", "recent_sign_in_failures", "summarise"]
 
@@ -79,6 +79,7 @@ class SignInFailureView(BaseModel):
     last_at: dt.datetime
 
 
+@performs(Action.READ_SIGN_IN_FAILURES)
 def recent_sign_in_failures(
     store: Store, actor: Actor, *, since: dt.datetime, limit: int = 5000
 ) -> list[SignInFailureView]:

@@ -17,7 +17,7 @@ from serving.db.models import Dismissal, Interview, ListEntry, WeeklyList
 from serving.services.actor import Actor
 from serving.services.audit import record_read
 from serving.services.guard import EnrolledStudent, guarded, student_in_scope
-from serving.services.policy import NOT_IN_SCOPE, Action, sees_names, sees_notes
+from serving.services.policy import NOT_IN_SCOPE, Action, performs, sees_names, sees_notes
 from serving.services.views import (
     DismissalView,
     InterviewView,
@@ -44,6 +44,7 @@ def load_readable_student(
     return student_in_scope(session, actor, Action(action), student_id)
 
 
+@performs(Action.READ_STUDENT)
 def get_student_record(store: Store, actor: Actor, student_id: str) -> StudentRecordView:
     with guarded(store, actor, Action.READ_STUDENT, read_only=True) as session:
         enrolled = student_in_scope(session, actor, Action.READ_STUDENT, student_id)

@@ -30,7 +30,7 @@ from serving.services.audit import record, record_anonymous_denial
 from serving.services.errors import Conflict, InvalidRequest, NotAuthenticated, NotFound
 from serving.services.guard import guarded
 from serving.services.inputs import UAI_PATTERN
-from serving.services.policy import Action
+from serving.services.policy import Action, performs
 from serving.services.views import UserView
 
 __all__ = [
@@ -94,6 +94,7 @@ class EstablishmentChoice:
     name: str
 
 
+@performs(Action.LIST_KNOWN_ESTABLISHMENTS)
 def known_establishments(store: Store, actor: Actor) -> list[EstablishmentChoice]:
     """The establishments the store knows (those of the weekly lists), by UAI (admins)."""
     with guarded(store, actor, Action.LIST_KNOWN_ESTABLISHMENTS, read_only=True) as session:
@@ -103,6 +104,7 @@ def known_establishments(store: Store, actor: Actor) -> list[EstablishmentChoice
         return [EstablishmentChoice(uai, name) for uai, name in rows]
 
 
+@performs(Action.ADD_USER)
 def add_user(
     store: Store, actor: Actor, new: NewUser, *, known_only: bool = False
 ) -> tuple[UserView, str]:
@@ -140,6 +142,7 @@ def add_user(
         return user_view(user), token.plaintext
 
 
+@performs(Action.LIST_USERS)
 def list_users(store: Store, actor: Actor) -> list[UserView]:
     """Every user, by username, with their last successful sign-in (from the audit log)."""
     with guarded(store, actor, Action.LIST_USERS, read_only=True) as session:
@@ -166,12 +169,14 @@ _LAST_SIGN_IN = (
 )
 
 
+@performs(Action.DISABLE_USER)
 def disable_user(store: Store, actor: Actor, username: str) -> UserView:
     """Disable a user: the token and the password stop working at once (an admin cannot
     disable their own account, so that one admin is always left to undo it)."""
     return _set_disabled(store, actor, username, disabled=True)
 
 
+@performs(Action.ENABLE_USER)
 def enable_user(store: Store, actor: Actor, username: str) -> UserView:
     """Re-enable a disabled user: their password and (unexpired) token work again."""
     return _set_disabled(store, actor, username, disabled=False)
@@ -193,6 +198,7 @@ def generate_password() -> str:
     return secrets.token_urlsafe(16)
 
 
+@performs(Action.RESET_PASSWORD)
 def reset_password(
     store: Store, actor: Actor, username: str, password: str | None = None
 ) -> tuple[UserView, str | None]:
@@ -212,6 +218,7 @@ def reset_password(
         return user_view(user), generated
 
 
+@performs(Action.RENEW_TOKEN)
 def renew_token(
     store: Store, actor: Actor, username: str, token_days: int = 90
 ) -> tuple[UserView, str]:
