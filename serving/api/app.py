@@ -65,7 +65,7 @@ def create_app(store: Store, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) ->
 def refuse_open_routes(app: FastAPI) -> None:
     """Raise unless every route of `app` but `PUBLIC_PATHS` checks the bearer token."""
     open_routes = sorted(
-        f"{path}" for path, guarded in route_guards(app) if not guarded and path not in PUBLIC_PATHS
+        path for path, guarded in route_guards(app) if not guarded and path not in PUBLIC_PATHS
     )
     if open_routes:
         raise RuntimeError(f"routes without authentication: {', '.join(open_routes)}")
