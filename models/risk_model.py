@@ -57,10 +57,10 @@ ModelInput = FeatureSet | pd.DataFrame | np.ndarray
 def default_lightgbm_params() -> dict[str, Any]:
     """The LightGBM parameters a `RiskModel` starts from: the defaults of the training
     configuration (`models.lightgbm_config.LightGBMConfig`, the one place they are written),
-    without `num_boost_round` (a parameter of the model). Deterministic: same rows, parameters and seed
-    give the same booster. `monotone` is not a LightGBM parameter: True turns the catalog's
-    agreed directions into `monotone_constraints` ("basic" method: the strictest, and exact at
-    prediction)."""
+    without `num_boost_round` (a parameter of the model). Deterministic: same rows,
+    parameters and seed give the same booster. `monotone` is not a LightGBM parameter: True
+    turns the catalog's agreed directions into `monotone_constraints` ("basic" method: the
+    strictest, and exact at prediction)."""
     return LightGBMConfig().booster_params()
 
 

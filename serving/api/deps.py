@@ -1,8 +1,13 @@
 """Dependencies of the routes, as `Annotated` aliases: the store, the bearer token, the
-acting user; and `run_store_work`, how an async route runs its blocking store work.
+acting user; `AUTHENTICATED`, the dependency the app puts on every router but its named
+public routes (`serving.api.app.PUBLIC_PATHS`); and `run_store_work`, how an async route
+runs its blocking store work.
 
-A route that serves many requests a second (the weekly list) is a coroutine that runs all of
-its store work (token check, read, audit entry) in one call of `run_store_work`:
+The token is checked once per request, by `authenticated`, a coroutine that runs its store
+work through `run_store_work`; a route reads the actor it found through `ActorDep` (FastAPI
+solves a dependency once per request). A route that serves many requests a second (the
+weekly list) is a coroutine too, and runs the rest of its store work (read, audit entry) in
+one call of `run_store_work`:
 
 - on SQLite, on the event loop itself. Each statement is a read of a local file (WAL
   readers never wait for a writer) or the commit of an audit entry, which waits only for
@@ -46,6 +51,7 @@ from serving.throttle import Policy, Throttle
 
 __all__ = [
     "API_THROTTLE",
+    "AUTHENTICATED",
     "STORE_THREADS",
     "ActorDep",
     "AuthGuard",
@@ -54,6 +60,7 @@ __all__ = [
     "StoreDep",
     "auth_throttle",
     "authenticate_request",
+    "authenticated",
     "run_store_work",
 ]
 
@@ -159,10 +166,13 @@ def authenticate_request(store: Store, token: str | None, guard: AuthGuard) -> A
     return authenticate_token(store, token, on_denial=denied)
 
 
-def current_actor(store: StoreDep, token: BearerTokenDep, guard: AuthGuardDep) -> Actor:
+async def authenticated(store: StoreDep, token: BearerTokenDep, guard: AuthGuardDep) -> Actor:
     """The user behind the bearer token; NotAuthenticated (401, audited) otherwise, 429 while
     the client's address is locked out."""
-    return authenticate_request(store, token, guard)
+    return await run_store_work(store, authenticate_request, store, token, guard)
 
 
-ActorDep = Annotated[Actor, Depends(current_actor)]
+# On every router but the public routes (`serving.api.app`); a route names `ActorDep` to
+# read the actor it found (the same dependency: solved once per request).
+AUTHENTICATED = Depends(authenticated)
+ActorDep = Annotated[Actor, AUTHENTICATED]

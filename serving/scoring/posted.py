@@ -30,7 +30,9 @@ from features.feature_set import FeatureSet
 from serving.db.engine import Store
 from serving.scoring.model import RegisteredModel
 from serving.services.actor import Actor
-from serving.services.audit import Refused, record_read, refusing
+from serving.services.audit import record_read
+from serving.services.guard import check
+from serving.services.policy import Action, performs
 
 __all__ = [
     "EVENT_TABLES",
@@ -88,6 +90,7 @@ class PostedScores:
     not_enrolled: tuple[str, ...]
 
 
+@performs(Action.SCORE_STUDENTS)
 def score_posted(
     store: Store,
     actor: Actor,
@@ -102,19 +105,10 @@ def score_posted(
 
     Raises `AccessDenied` (audited) when the actor may not score these students,
     `InvalidPostedTables` for contract errors, `ModelUnavailable` without a champion."""
-    with refusing(store, actor, read_only=True):
-        if actor.role not in ("watch_unit", "inspector", "data_scientist"):
-            raise Refused("score_students", "scoring students is not allowed for this role")
+    check(store, actor, Action.SCORE_STUDENTS)
     feature_set = posted_features(tables, as_of)
     scored_uais = sorted(set(feature_set.frame["uai"].astype(str)))
-    with refusing(store, actor, read_only=True):
-        outside = [uai for uai in scored_uais if not _may_score(actor, uai)]
-        if outside:
-            raise Refused(
-                "score_students",
-                "these students' establishments are not in your scope",
-                uai=outside[0] if len(outside) == 1 else None,
-            )
+    check(store, actor, Action.SCORE_STUDENTS, uais=scored_uais)
     model = champion()
     records = _explained(model, feature_set, language)
     posted = {str(row.get("student_id")) for row in tables.get("students", ())}
@@ -129,12 +123,6 @@ def score_posted(
         + (f" in {len(scored_uais)} establishments" if len(scored_uais) > 1 else ""),
     )
     return PostedScores(as_of, model.label, tuple(records), tuple(not_enrolled))
-
-
-def _may_score(actor: Actor, uai: str) -> bool:
-    if actor.role == "watch_unit":
-        return uai in actor.establishments
-    return actor.role in ("inspector", "data_scientist")
 
 
 def posted_features(tables: Mapping[str, Records], as_of: dt.date) -> FeatureSet:

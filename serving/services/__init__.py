@@ -1,9 +1,11 @@
 """The one service layer the API and the dashboard call. Every function takes the acting
-user (`Actor`) and enforces the roles inside; reads of a student's record and every denial
-are written to the audit log; results are pydantic views, never ORM rows."""
+user (`Actor`) and performs one action of the access policy (`policy.py`: roles and scope
+per action), checked by the guard (`guard.py`) before any data is read; reads of a student's
+record and every denial are written to the audit log; results are pydantic views, never ORM
+rows."""
 
 from serving.services.actor import Actor
-from serving.services.audit import list_audit_log
+from serving.services.audit_log import list_audit_log
 from serving.services.errors import (
     AccessDenied,
     Conflict,

@@ -14,28 +14,24 @@ a transaction is chained when that transaction commits.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import NoReturn
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from serving.db.engine import Store
 from serving.db.models import AuditEntry
 from serving.db.types import utc_now
 from serving.db.vocabulary import AuditOutcome
-from serving.services.actor import Actor, may_read_audit_log
+from serving.services.actor import Actor
 from serving.services.errors import AccessDenied
-from serving.services.views import AuditEntryView
+from serving.services.policy import Refused
 
 __all__ = [
     "Refused",
     "deny",
     "entry_values",
-    "list_audit_log",
     "record",
     "record_anonymous_denial",
     "record_read",
@@ -96,16 +92,6 @@ def entry_values(
     }
 
 
-@dataclass
-class Refused(Exception):
-    """Raised inside a transaction to refuse an action; `refusing()` audits it."""
-
-    action: str
-    message: str
-    student_id: str | None = None
-    uai: str | None = None
-
-
 @contextmanager
 def refusing(store: Store, actor: Actor, *, read_only: bool = False) -> Iterator[Session]:
     """A transaction (`read_only`: one that only reads) in which raising `Refused` rolls
@@ -119,7 +105,7 @@ def refusing(store: Store, actor: Actor, *, read_only: bool = False) -> Iterator
 
 def deny(store: Store, actor: Actor, refusal: Refused) -> NoReturn:
     """Log the denial in its own transaction, then raise `AccessDenied` (for a refusal
-    decided before any transaction is opened, as for the rules of `serving.services.actor`)."""
+    decided before any transaction is opened: `serving.services.guard.check`)."""
     with store.transaction() as session:
         record(
             session,
@@ -162,26 +148,3 @@ def record_read(
 def record_anonymous_denial(store: Store, action: str, detail: str) -> None:
     """A request without valid credentials (missing, malformed, unknown or expired token)."""
     store.audit_log.append(entry_values(None, action, "denied", detail=detail))
-
-
-def list_audit_log(
-    store: Store,
-    actor: Actor,
-    *,
-    student_id: str | None = None,
-    since: dt.datetime | None = None,
-    limit: int = 100,
-) -> list[AuditEntryView]:
-    """The most recent entries, newest first (inspectors and admins)."""
-    with refusing(store, actor, read_only=True) as session:
-        if not may_read_audit_log(actor):
-            raise Refused("read_audit_log", "reading the audit log is not allowed for this role")
-        query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
-        if student_id is not None:
-            query = query.where(AuditEntry.student_id == student_id)
-        if since is not None:
-            query = query.where(AuditEntry.at >= since)
-        rows = session.scalars(query).all()
-        views = [AuditEntryView.model_validate(row, from_attributes=True) for row in rows]
-    record_read(store, actor, "read_audit_log", student_id=student_id)
-    return views

@@ -32,10 +32,11 @@ from features.catalog import feature_names, feature_spec
 from serving.db.engine import Store
 from serving.lineage import WeekLineage, recorded_week
 from serving.services.actor import Actor
-from serving.services.audit import record_read, refusing
-from serving.services.dashboard_access import may_read_drift, require
+from serving.services.audit import record_read
 from serving.services.dashboard_models import version_artifact_frame
 from serving.services.errors import NotFound
+from serving.services.guard import guarded
+from serving.services.policy import Action, performs
 
 __all__ = [
     "ALERT_THRESHOLD",
@@ -189,11 +190,11 @@ def _audited_drift(
 
 def _drift_week(store: Store, actor: Actor, week: dt.date | None) -> WeekLineage:
     """The week's lineage, once the actor may read drift (None: the latest week)."""
-    with refusing(store, actor, read_only=True) as session:
-        require(may_read_drift(actor), "read_drift", "drift is not for this role")
+    with guarded(store, actor, Action.READ_DRIFT, read_only=True) as session:
         return recorded_week(session, week)
 
 
+@performs(Action.READ_DRIFT)
 def get_feature_drift(
     store: Store,
     actor: Actor,
@@ -210,6 +211,7 @@ def get_feature_drift(
                           reference_file=Path(reference_file).name)  # fmt: skip
 
 
+@performs(Action.READ_DRIFT)
 def get_champion_drift(
     store: Store,
     actor: Actor,

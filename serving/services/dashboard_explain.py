@@ -32,10 +32,11 @@ from models.risk_model import RiskModel
 from serving.db.engine import Store
 from serving.lineage import recorded_week
 from serving.services.actor import Actor
-from serving.services.audit import record_read, refusing
+from serving.services.audit import record_read
 from serving.services.dashboard_history import listing_establishment
 from serving.services.errors import NotFound
-from serving.services.students import load_readable_student
+from serving.services.guard import guarded, student_in_scope
+from serving.services.policy import Action, performs
 
 __all__ = ["Waterfall", "get_student_waterfall", "waterfall_frame"]
 
@@ -101,6 +102,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
+@performs(Action.READ_EXPLANATION)
 def get_student_waterfall(
     store: Store,
     actor: Actor,
@@ -113,9 +115,9 @@ def get_student_waterfall(
     contributions recorded with that list; `load_model` gives the model of a version (the
     one the week records), whose calibration maps the path to probabilities.
     `WeekDataUnavailable` when the week's recorded data are missing or altered."""
-    with refusing(store, actor, read_only=True) as session:
-        load_readable_student(session, actor, student_id, "read_explanation")
-        uai = listing_establishment(session, actor, student_id, week, "read_explanation")
+    with guarded(store, actor, Action.READ_EXPLANATION, read_only=True) as session:
+        student_in_scope(session, actor, Action.READ_EXPLANATION, student_id)
+        uai = listing_establishment(session, actor, student_id, week, Action.READ_EXPLANATION)
         lineage = recorded_week(session, week)
     recorded = lineage.contributions(uai=uai, student_id=student_id)
     frame = lineage.features(uai=uai, student_id=student_id)

@@ -26,10 +26,11 @@ from features.extraction import Extraction, open_extraction
 from serving.db.engine import Store
 from serving.db.models import ListEntry, WeeklyList
 from serving.lineage import recorded_week
-from serving.services.actor import Actor, may_read_students
-from serving.services.audit import Refused, record_read, refusing
+from serving.services.actor import Actor
+from serving.services.audit import record_read
 from serving.services.errors import NotFound
-from serving.services.students import NOT_IN_SCOPE, load_readable_student
+from serving.services.guard import guarded, student_in_scope
+from serving.services.policy import Action, performs, require
 
 __all__ = [
     "StudentEvents",
@@ -117,14 +118,15 @@ def _read(
     return extraction.con.execute(query, [student_id, since]).df()
 
 
+@performs(Action.READ_STUDENT_EVENTS)
 def get_student_events(
     store: Store, actor: Actor, student_id: str, week: dt.date | None
 ) -> StudentEvents:
     """The student's events of the school year of the as-of date of `week` (None: the latest
     week written), strictly before it (what the model saw), from the extraction that week
     was scored from. `WeekDataUnavailable` when that extraction is gone or changed since."""
-    with refusing(store, actor, read_only=True) as session:
-        enrolled = load_readable_student(session, actor, student_id, "read_student_events")
+    with guarded(store, actor, Action.READ_STUDENT_EVENTS, read_only=True) as session:
+        enrolled = student_in_scope(session, actor, Action.READ_STUDENT_EVENTS, student_id)
         uai = enrolled.uai
         lineage = recorded_week(session, week)
     directory = lineage.extraction()
@@ -169,11 +171,11 @@ def get_student_events(
 
 
 def listing_establishment(
-    session: Session, actor: Actor, student_id: str, week: dt.date, action: str
+    session: Session, actor: Actor, student_id: str, week: dt.date, action: Action
 ) -> str:
-    """The establishment whose list of `week` held the student, when `actor` may read it:
-    a student's rows of a week are read through the establishment that listed them.
-    NotFound when no list of that week held the student; `Refused` (audited as `action`)
+    """The establishment whose list of `week` held the student, when `actor` may perform
+    `action` there: a student's rows of a week are read through the establishment that
+    listed them. NotFound when no list of that week held the student; `Refused` (audited)
     when that establishment is out of the actor's scope."""
     uai = session.scalar(
         select(WeeklyList.uai)
@@ -182,18 +184,16 @@ def listing_establishment(
     )
     if uai is None:
         raise NotFound(f"student {student_id} is on no list of the week of {week.isoformat()}")
-    if not may_read_students(actor, uai):
-        raise Refused(action, NOT_IN_SCOPE, student_id=student_id, uai=uai)
+    require(actor, action, uai=uai, student_id=student_id)
     return uai
 
 
+@performs(Action.READ_CLASSES)
 def get_levels_and_classes(store: Store, actor: Actor, uai: str, week: dt.date) -> pd.DataFrame:
     """Level and class of the establishment's students in the week's snapshot (student_id,
     level, class_id): what the week's list is filtered by. Same scope as the list itself.
     `WeekDataUnavailable` when the week's snapshot is missing or altered."""
-    with refusing(store, actor, read_only=True) as session:
-        if not may_read_students(actor, uai):
-            raise Refused("read_classes", "this establishment is not in your scope", uai=uai)
+    with guarded(store, actor, Action.READ_CLASSES, uai=uai, read_only=True) as session:
         lineage = recorded_week(session, week)
     frame = lineage.features(uai=uai, columns=("student_id", "level", "class_id"))
     frame["level"] = frame["level"].astype("string")

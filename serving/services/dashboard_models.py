@@ -31,9 +31,10 @@ from models.registry import (
 )
 from serving.db.engine import Store
 from serving.services.actor import Actor
-from serving.services.audit import record_read, refusing
-from serving.services.dashboard_access import may_read_models, may_read_reports, require
+from serving.services.audit import record_read
 from serving.services.errors import NotFound
+from serving.services.guard import check
+from serving.services.policy import Action, performs
 from training.metrics_lists import precision_by_week
 
 __all__ = [
@@ -107,12 +108,12 @@ def _version_view(client: Any, version: Any, aliases: list[str]) -> ModelVersion
     )
 
 
+@performs(Action.READ_MODELS)
 def list_model_versions(
     store: Store, actor: Actor, client: Any, name: str
 ) -> list[ModelVersionView]:
     """Every registered version of `name`, newest first."""
-    with refusing(store, actor, read_only=True):
-        require(may_read_reports(actor), "read_models", "model versions are not for this role")
+    check(store, actor, Action.READ_MODELS)
     views = sorted(
         (_version_view(client, v, aliases) for v, aliases in versions_with_aliases(client, name)),
         key=lambda view: int(view.version),
@@ -165,23 +166,23 @@ def _run_json(client: Any, name: str, version_or_alias: str, artifact: str) -> t
     return str(version.version), loads(text)
 
 
+@performs(Action.READ_FAIRNESS)
 def get_fairness_report(
     store: Store, actor: Actor, client: Any, name: str, version_or_alias: str = CHAMPION
 ) -> tuple[str, dict[str, Any]]:
     """(version, fairness audit JSON) of the version's training run: aggregates only."""
-    with refusing(store, actor, read_only=True):
-        require(may_read_reports(actor), "read_fairness", "fairness audits are not for this role")
+    check(store, actor, Action.READ_FAIRNESS)
     version, report = _run_json(client, name, version_or_alias, FAIRNESS_ARTIFACT)
     record_read(store, actor, "read_fairness", model_version=f"{name}/{version}")
     return version, report
 
 
+@performs(Action.READ_COMPARISON)
 def get_comparison(
     store: Store, actor: Actor, client: Any, name: str, version_or_alias: str = CHAMPION
 ) -> tuple[str, dict[str, Any]]:
     """(version, comparison JSON): the run's models and baselines at capacity."""
-    with refusing(store, actor, read_only=True):
-        require(may_read_reports(actor), "read_comparison", "comparisons are not for this role")
+    check(store, actor, Action.READ_COMPARISON)
     version, comparison = _run_json(client, name, version_or_alias, COMPARISON_ARTIFACT)
     record_read(store, actor, "read_comparison", model_version=f"{name}/{version}")
     return version, comparison
@@ -210,13 +211,13 @@ def _run_weekly_precision(tracking_uri: str, run_id: str) -> pd.DataFrame | None
     return None if predictions is None else weekly_precision_at_k(predictions)
 
 
+@performs(Action.READ_MODEL_WEEKS)
 def precision_at_k_by_week(
     store: Store, actor: Actor, client: Any, name: str, versions: list[str]
 ) -> pd.DataFrame:
     """Precision at capacity per week for each version (number or alias), on the test weeks
     all of them were tested on. Columns: week, version, listed, dropouts, precision_at_k."""
-    with refusing(store, actor, read_only=True):
-        require(may_read_models(actor), "read_model_weeks", "model metrics are not for this role")
+    check(store, actor, Action.READ_MODEL_WEEKS)
     parts = []
     for wanted in versions:
         version = resolve_version(client, name, wanted)

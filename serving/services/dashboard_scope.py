@@ -14,7 +14,9 @@ from sqlalchemy import select
 from serving.db.engine import Store
 from serving.db.models import Establishment, WeeklyList
 from serving.services.actor import Actor
-from serving.services.audit import Refused, record_read, refusing
+from serving.services.audit import record_read
+from serving.services.guard import guarded
+from serving.services.policy import Action, establishments_in_scope, performs
 
 __all__ = ["EstablishmentChoice", "visible_establishments"]
 
@@ -30,11 +32,10 @@ class EstablishmentChoice(BaseModel):
     weeks: list[dt.date]
 
 
+@performs(Action.LIST_ESTABLISHMENTS)
 def visible_establishments(store: Store, actor: Actor) -> list[EstablishmentChoice]:
     """Establishments in the actor's scope that have at least one list, by name."""
-    with refusing(store, actor, read_only=True) as session:
-        if actor.role not in ("watch_unit", "inspector", "data_scientist"):
-            raise Refused("list_establishments", "this role sees no student lists")
+    with guarded(store, actor, Action.LIST_ESTABLISHMENTS, read_only=True) as session:
         query = (
             select(
                 Establishment.uai,
@@ -45,8 +46,9 @@ def visible_establishments(store: Store, actor: Actor) -> list[EstablishmentChoi
             .join(WeeklyList, WeeklyList.uai == Establishment.uai)
             .order_by(Establishment.name, Establishment.uai, WeeklyList.week.desc())
         )
-        if actor.role == "watch_unit":
-            query = query.where(Establishment.uai.in_(sorted(actor.establishments)))
+        scope = establishments_in_scope(actor)
+        if scope is not None:
+            query = query.where(Establishment.uai.in_(sorted(scope)))
         rows = session.execute(query).all()
     choices: dict[str, dict] = {}
     for uai, name, capacity, week in rows:

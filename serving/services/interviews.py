@@ -25,7 +25,7 @@ from features.calendar import monday_on_or_before, school_year_bounds, school_ye
 from serving.db import enrollments
 from serving.db.decision_lock import lock_decisions
 from serving.db.engine import Store
-from serving.db.models import Dismissal, Enrollment, Interview, Student, WeeklyRun
+from serving.db.models import Dismissal, Enrollment, Interview, WeeklyRun
 from serving.db.revisions import bump_student_list_revisions
 from serving.db.types import utc_now
 from serving.db.vocabulary import (
@@ -34,10 +34,12 @@ from serving.db.vocabulary import (
     InterviewSolution,
     InterviewStatus,
 )
-from serving.services.actor import Actor, may_record, sees_whole_academie
-from serving.services.audit import Refused, record, refusing
+from serving.services.actor import Actor
+from serving.services.audit import record
 from serving.services.errors import Conflict, InvalidRequest, NotFound
+from serving.services.guard import guarded, student_in_scope, writer_in_scope
 from serving.services.inputs import InterviewChanges, NewDismissal, NewInterview
+from serving.services.policy import Action, performs
 from serving.services.students import dismissal_view, interview_view
 from serving.services.views import DismissalView, InterviewView
 
@@ -50,8 +52,6 @@ __all__ = [
     "update_interview",
 ]
 
-RECORDERS_ONLY = "only the student's own watch unit may record or dismiss"
-
 
 def check_interview(
     current: InterviewStatus | None, new: InterviewStatus, solution: InterviewSolution | None
@@ -63,28 +63,6 @@ def check_interview(
         raise Conflict(f"an interview cannot go from {current} to {new}; allowed: {allowed}")
     if solution is not None and new != "held":
         raise InvalidRequest("a solution is recorded only for a held interview")
-
-
-def _require_recorder(actor: Actor, action: str, student_id: str, uai: str) -> None:
-    """`Refused` (audited as `action`) unless `actor` is the student's own watch unit."""
-    if not may_record(actor, uai):
-        raise Refused(action, RECORDERS_ONLY, student_id=student_id, uai=uai)
-
-
-def _recording_establishment(session: Session, actor: Actor, action: str, student_id: str) -> str:
-    """The establishment the student is enrolled in today, once `actor` is shown to be its
-    watch unit (the student's row locked). An unknown student: `NotFound` for the académie-wide
-    roles, the same refusal as another school's student for anyone else."""
-    known = session.scalar(
-        select(Student.student_id).where(Student.student_id == student_id).with_for_update()
-    )
-    uai = None if known is None else enrollments.current_establishment(session, student_id)
-    if uai is None:
-        if sees_whole_academie(actor):
-            raise NotFound(f"no student {student_id}")
-        raise Refused(action, RECORDERS_ONLY, student_id=student_id)
-    _require_recorder(actor, action, student_id, uai)
-    return uai
 
 
 def school_years_span(days: Iterable[dt.date | None]) -> tuple[dt.date, dt.date] | None:
@@ -132,10 +110,14 @@ def _written(
     record(session, actor, action, "allowed", student_id=student_id, uai=uai, detail=detail)
 
 
+@performs(Action.RECORD_INTERVIEW)
 def record_interview(store: Store, actor: Actor, new: NewInterview) -> InterviewView:
-    with refusing(store, actor) as session:
+    with guarded(store, actor, Action.RECORD_INTERVIEW) as session:
         lock_decisions(session, shared=True)  # a weekly write in progress commits first
-        uai = _recording_establishment(session, actor, "record_interview", new.student_id)
+        # The student's row locked, once the actor is shown to be their watch unit today.
+        uai = student_in_scope(
+            session, actor, Action.RECORD_INTERVIEW, new.student_id, lock=True
+        ).uai
         check_interview(None, new.status, new.solution)
         if new.status in OPEN_INTERVIEW_STATUSES:
             # One interview under way per student and establishment: one left open by a
@@ -170,28 +152,23 @@ def record_interview(store: Store, actor: Actor, new: NewInterview) -> Interview
         return interview_view(interview, with_notes=True)
 
 
+@performs(Action.UPDATE_INTERVIEW)
 def update_interview(
     store: Store, actor: Actor, interview_id: int, changes: InterviewChanges
 ) -> InterviewView:
     """Change the fields set in `changes` (an explicit null clears a field); with
     `expected_revision`, refuse if someone else changed the interview in between."""
     given = changes.model_fields_set
-    with refusing(store, actor) as session:
+    with guarded(store, actor, Action.UPDATE_INTERVIEW) as session:
         lock_decisions(session, shared=True)
         interview = session.scalar(
             select(Interview).where(Interview.id == interview_id).with_for_update()
         )
         if interview is None:
             raise NotFound(f"no interview {interview_id}")
-        _require_recorder(actor, "update_interview", interview.student_id, interview.uai)
-        if enrollments.current_establishment(session, interview.student_id) != interview.uai:
-            raise Refused(
-                "update_interview",
-                "the student is no longer enrolled in the establishment that wrote this "
-                "interview: it can no longer be changed",
-                student_id=interview.student_id,
-                uai=interview.uai,
-            )
+        writer_in_scope(
+            session, actor, Action.UPDATE_INTERVIEW, interview.student_id, interview.uai
+        )
         expected = changes.expected_revision
         if expected is not None and expected != interview.revision:
             raise Conflict(
@@ -217,6 +194,7 @@ def update_interview(
         return interview_view(interview, with_notes=True)
 
 
+@performs(Action.DISMISS)
 def dismiss_student(store: Store, actor: Actor, new: NewDismissal) -> DismissalView:
     """A person overrules the list: the student is not invited, for a stated reason. The
     student stays on later lists, marked as dismissed recently."""
@@ -224,9 +202,9 @@ def dismiss_student(store: Store, actor: Actor, new: NewDismissal) -> DismissalV
     if not reason:
         raise InvalidRequest("a dismissal needs a reason")
     week = new.week or monday_on_or_before(enrollments.request_date())
-    with refusing(store, actor) as session:
+    with guarded(store, actor, Action.DISMISS) as session:
         lock_decisions(session, shared=True)
-        uai = _recording_establishment(session, actor, "dismiss", new.student_id)
+        uai = student_in_scope(session, actor, Action.DISMISS, new.student_id, lock=True).uai
         check_dismissal_week(week, _known_school_years(session))
         dismissal = Dismissal(
             student_id=new.student_id,

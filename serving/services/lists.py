@@ -43,14 +43,17 @@ from serving.db.models import (
 from serving.db.payload_cache import CachedPayload
 from serving.db.revisions import list_revision
 from serving.db.vocabulary import OPEN_INTERVIEW_STATUSES
-from serving.services.actor import Actor, may_read_students, sees_names
-from serving.services.audit import Refused, deny, record_read
+from serving.services.actor import Actor
+from serving.services.audit import record_read
 from serving.services.errors import NotFound
+from serving.services.guard import check
+from serving.services.policy import Action, performs, sees_names
 from serving.services.views import ListEntryView, WeekListView
 
 __all__ = ["get_week_list", "week_list_json"]
 
 
+@performs(Action.READ_LIST)
 def get_week_list(store: Store, actor: Actor, uai: str, week: dt.date) -> WeekListView:
     """The list of `uai` for the week starting on Monday `week`: names for the
     establishment's own watch unit, pseudonyms for inspectors and data scientists."""
@@ -62,6 +65,7 @@ def get_week_list(store: Store, actor: Actor, uai: str, week: dt.date) -> WeekLi
     return view
 
 
+@performs(Action.READ_LIST)
 def week_list_json(store: Store, actor: Actor, uai: str, week: dt.date) -> bytes:
     """`get_week_list` as the API's JSON body, from the cache while the establishment's
     list revision is unchanged. The scope is checked and the read audited every time (the
@@ -92,12 +96,7 @@ def week_list_json(store: Store, actor: Actor, uai: str, week: dt.date) -> bytes
 
 def _check_scope(store: Store, actor: Actor, uai: str) -> bool:
     """Refuse (audited) an establishment out of the actor's scope; whether names show."""
-    if not may_read_students(actor, uai):
-        deny(
-            store,
-            actor,
-            Refused("read_list", "this establishment's lists are not in your scope", uai=uai),
-        )
+    check(store, actor, Action.READ_LIST, uai=uai)
     return sees_names(actor, uai)
 
 

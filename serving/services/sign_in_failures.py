@@ -31,8 +31,10 @@ from sqlalchemy import select
 
 from serving.db.engine import Store
 from serving.db.models import AuditEntry
-from serving.services.actor import Actor, may_manage_users
-from serving.services.audit import Refused, record_read, refusing
+from serving.services.actor import Actor
+from serving.services.audit import record_read
+from serving.services.guard import guarded
+from serving.services.policy import Action, performs
 
 __all__ = ["SignInFailureView", "recent_sign_in_failures", "summarise"]
 
@@ -77,14 +79,13 @@ class SignInFailureView(BaseModel):
     last_at: dt.datetime
 
 
+@performs(Action.READ_SIGN_IN_FAILURES)
 def recent_sign_in_failures(
     store: Store, actor: Actor, *, since: dt.datetime, limit: int = 5000
 ) -> list[SignInFailureView]:
     """The sign-in failures logged since `since` (the `limit` most recent entries), grouped,
     the most recent first (admins only; the read is audited)."""
-    with refusing(store, actor, read_only=True) as session:
-        if not may_manage_users(actor):
-            raise Refused("read_sign_in_failures", "only admins manage users")
+    with guarded(store, actor, Action.READ_SIGN_IN_FAILURES, read_only=True) as session:
         rows = session.execute(
             select(AuditEntry.at, AuditEntry.action, AuditEntry.detail)
             .where(

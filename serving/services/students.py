@@ -9,23 +9,15 @@ unit, an unknown id and another school's student get the same refusal (both audi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from serving.db.engine import Store
-from serving.db.enrollments import current_establishment
-from serving.db.models import Dismissal, Interview, ListEntry, Student, WeeklyList
-from serving.services.actor import (
-    Actor,
-    may_read_students,
-    sees_names,
-    sees_notes,
-    sees_whole_academie,
-)
-from serving.services.audit import Refused, record_read, refusing
-from serving.services.errors import NotFound
+from serving.db.models import Dismissal, Interview, ListEntry, WeeklyList
+from serving.services.actor import Actor
+from serving.services.audit import record_read
+from serving.services.guard import EnrolledStudent, guarded, student_in_scope
+from serving.services.policy import NOT_IN_SCOPE, Action, performs, sees_names, sees_notes
 from serving.services.views import (
     DismissalView,
     InterviewView,
@@ -41,48 +33,21 @@ __all__ = [
     "get_student_record",
     "interview_view",
     "load_readable_student",
-    "load_student",
 ]
 
 
-NOT_IN_SCOPE = "this student is not in your scope"
-
-
-@dataclass(frozen=True)
-class EnrolledStudent:
-    """A student and the establishment they are enrolled in on the day of the request."""
-
-    student: Student
-    uai: str
-
-
-def load_student(session: Session, actor: Actor, student_id: str, action: str) -> EnrolledStudent:
-    """The student and their establishment today. Unknown: `NotFound` for the académie-wide
-    roles, for anyone else the `Refused` (audited as `action`) that a student out of scope
-    gets, so that a watch unit cannot tell which ids exist elsewhere."""
-    student = session.get(Student, student_id)
-    uai = None if student is None else current_establishment(session, student_id)
-    if student is None or uai is None:
-        if sees_whole_academie(actor):
-            raise NotFound(f"no student {student_id}")
-        raise Refused(action, NOT_IN_SCOPE, student_id=student_id)
-    return EnrolledStudent(student, uai)
-
-
 def load_readable_student(
-    session: Session, actor: Actor, student_id: str, action: str
+    session: Session, actor: Actor, student_id: str, action: Action | str
 ) -> EnrolledStudent:
-    """The student, when `actor` may read their record; `Refused` (audited as `action` by
-    `refusing`) when the student is out of the actor's scope (or unknown, to a watch unit)."""
-    enrolled = load_student(session, actor, student_id, action)
-    if not may_read_students(actor, enrolled.uai):
-        raise Refused(action, NOT_IN_SCOPE, student_id=student_id, uai=enrolled.uai)
-    return enrolled
+    """The student, when `actor` may perform `action` (a read about one student) on them:
+    `serving.services.guard.student_in_scope`, inside a `guarded` transaction."""
+    return student_in_scope(session, actor, Action(action), student_id)
 
 
+@performs(Action.READ_STUDENT)
 def get_student_record(store: Store, actor: Actor, student_id: str) -> StudentRecordView:
-    with refusing(store, actor, read_only=True) as session:
-        enrolled = load_readable_student(session, actor, student_id, "read_student")
+    with guarded(store, actor, Action.READ_STUDENT, read_only=True) as session:
+        enrolled = student_in_scope(session, actor, Action.READ_STUDENT, student_id)
         student = enrolled.student
         history = [
             RiskPointView(

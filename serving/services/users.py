@@ -25,10 +25,12 @@ from serving.db.models import AuditEntry, Establishment, User, UserScope
 from serving.db.types import utc_now
 from serving.db.vocabulary import ROLES, Role
 from serving.security import hash_password, issue_token, parse_token, token_matches, verify_password
-from serving.services.actor import Actor, may_manage_users
-from serving.services.audit import Refused, record, record_anonymous_denial, refusing
+from serving.services.actor import Actor
+from serving.services.audit import record, record_anonymous_denial
 from serving.services.errors import Conflict, InvalidRequest, NotAuthenticated, NotFound
+from serving.services.guard import guarded
 from serving.services.inputs import UAI_PATTERN
+from serving.services.policy import Action, performs
 from serving.services.views import UserView
 
 __all__ = [
@@ -92,17 +94,17 @@ class EstablishmentChoice:
     name: str
 
 
+@performs(Action.LIST_KNOWN_ESTABLISHMENTS)
 def known_establishments(store: Store, actor: Actor) -> list[EstablishmentChoice]:
     """The establishments the store knows (those of the weekly lists), by UAI (admins)."""
-    with refusing(store, actor, read_only=True) as session:
-        if not may_manage_users(actor):
-            raise Refused("list_establishments", "only admins manage users")
+    with guarded(store, actor, Action.LIST_KNOWN_ESTABLISHMENTS, read_only=True) as session:
         rows = session.execute(
             select(Establishment.uai, Establishment.name).order_by(Establishment.uai)
         ).all()
         return [EstablishmentChoice(uai, name) for uai, name in rows]
 
 
+@performs(Action.ADD_USER)
 def add_user(
     store: Store, actor: Actor, new: NewUser, *, known_only: bool = False
 ) -> tuple[UserView, str]:
@@ -112,9 +114,7 @@ def add_user(
     offers only those); the CLI may scope a watch unit before its school's first list."""
     _check(new)
     token = issue_token()
-    with refusing(store, actor) as session:
-        if not may_manage_users(actor):
-            raise Refused("add_user", "only admins manage users")
+    with guarded(store, actor, Action.ADD_USER) as session:
         if session.scalar(select(User.id).where(User.username == new.username)) is not None:
             raise Conflict(f"user {new.username} already exists")
         if known_only and new.establishments:
@@ -142,11 +142,10 @@ def add_user(
         return user_view(user), token.plaintext
 
 
+@performs(Action.LIST_USERS)
 def list_users(store: Store, actor: Actor) -> list[UserView]:
     """Every user, by username, with their last successful sign-in (from the audit log)."""
-    with refusing(store, actor, read_only=True) as session:
-        if not may_manage_users(actor):
-            raise Refused("list_users", "only admins manage users")
+    with guarded(store, actor, Action.LIST_USERS, read_only=True) as session:
         rows = session.execute(
             select(User, _LAST_SIGN_IN.label("last_sign_in_at"))
             .options(selectinload(User.scopes))
@@ -170,12 +169,14 @@ _LAST_SIGN_IN = (
 )
 
 
+@performs(Action.DISABLE_USER)
 def disable_user(store: Store, actor: Actor, username: str) -> UserView:
     """Disable a user: the token and the password stop working at once (an admin cannot
     disable their own account, so that one admin is always left to undo it)."""
     return _set_disabled(store, actor, username, disabled=True)
 
 
+@performs(Action.ENABLE_USER)
 def enable_user(store: Store, actor: Actor, username: str) -> UserView:
     """Re-enable a disabled user: their password and (unexpired) token work again."""
     return _set_disabled(store, actor, username, disabled=False)
@@ -183,9 +184,7 @@ def enable_user(store: Store, actor: Actor, username: str) -> UserView:
 
 def _set_disabled(store: Store, actor: Actor, username: str, *, disabled: bool) -> UserView:
     action = "disable_user" if disabled else "enable_user"
-    with refusing(store, actor) as session:
-        if not may_manage_users(actor):
-            raise Refused(action, "only admins manage users")
+    with guarded(store, actor, Action(action)) as session:
         user = _user(session, username)
         if disabled and user.username == actor.username:
             raise Conflict("an admin cannot disable their own account")
@@ -199,6 +198,7 @@ def generate_password() -> str:
     return secrets.token_urlsafe(16)
 
 
+@performs(Action.RESET_PASSWORD)
 def reset_password(
     store: Store, actor: Actor, username: str, password: str | None = None
 ) -> tuple[UserView, str | None]:
@@ -210,9 +210,7 @@ def reset_password(
         password = generated = generate_password()
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidRequest(f"password: at least {MIN_PASSWORD_LENGTH} characters")
-    with refusing(store, actor) as session:
-        if not may_manage_users(actor):
-            raise Refused("reset_password", "only admins manage users")
+    with guarded(store, actor, Action.RESET_PASSWORD) as session:
         user = _user(session, username)
         user.password_hash = hash_password(password)
         how = "generated" if generated else "given"
@@ -220,6 +218,7 @@ def reset_password(
         return user_view(user), generated
 
 
+@performs(Action.RENEW_TOKEN)
 def renew_token(
     store: Store, actor: Actor, username: str, token_days: int = 90
 ) -> tuple[UserView, str]:
@@ -227,9 +226,7 @@ def renew_token(
     if not 1 <= token_days <= 730:
         raise InvalidRequest("token_days: between 1 and 730")
     token = issue_token()
-    with refusing(store, actor) as session:
-        if not may_manage_users(actor):
-            raise Refused("renew_token", "only admins manage users")
+    with guarded(store, actor, Action.RENEW_TOKEN) as session:
         user = _user(session, username)
         user.token_id, user.token_hash = token.token_id, token.secret_hash
         user.token_expires_at = utc_now() + dt.timedelta(days=token_days)
