@@ -74,7 +74,7 @@ class TrainConfig(_Strict):
     # last_split: the registered model is the one evaluated on the latest tested weeks, so
     # what is promoted is what was tested; a refit is never evaluated and cannot be promoted.
     final_model: Literal["refit", "last_split"] = "last_split"
-    experiment_name: str = Field("vigie-dropout", min_length=1)
+    experiment_name: str = Field(REGISTERED_MODEL, min_length=1)
     registered_model_name: str = Field(REGISTERED_MODEL, min_length=1)
 
     @field_validator("cv")

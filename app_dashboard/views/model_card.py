@@ -13,6 +13,7 @@ from app_dashboard.fairness_tables import (
 from app_dashboard.formatting import MISSING, percent
 from app_dashboard.plain import plain
 from app_dashboard.wording import aliases_text
+from models.registry import CHAMPION
 from serving.services import ServiceError
 from serving.services.dashboard_models import (
     get_comparison,
@@ -31,7 +32,7 @@ try:
 except ServiceError as error:
     runtime.show_error(error)
     st.stop()
-champion = next((v for v in versions if "champion" in v.aliases), None)
+champion = next((v for v in versions if CHAMPION in v.aliases), None)
 shown = champion or (versions[0] if versions else None)
 if shown is None:
     st.info(t("no_report", reason=settings.model_name))

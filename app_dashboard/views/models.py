@@ -8,6 +8,7 @@ from app_dashboard import runtime
 from app_dashboard.charts import localised, precision_weeks_chart
 from app_dashboard.formatting import integer, number, percent
 from app_dashboard.wording import RATE_METRICS, aliases_text, metric_label, vocabulary
+from models.registry import CHALLENGER, CHAMPION
 from serving.services import ServiceError
 from serving.services.dashboard_models import list_model_versions, precision_at_k_by_week
 
@@ -40,7 +41,7 @@ st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 
 st.subheader(t("champion_vs_challenger"))
 aliases = {alias for version in versions for alias in version.aliases}
-compared = [alias for alias in ("champion", "challenger") if alias in aliases]
+compared = [alias for alias in (CHAMPION, CHALLENGER) if alias in aliases]
 if not compared:
     compared = [versions[0].version] if versions else []
 try:

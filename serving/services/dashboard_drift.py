@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from features.catalog import feature_names, feature_spec
+from models.registry import CHAMPION
 from serving.db.engine import Store
 from serving.lineage import WeekLineage, recorded_week
 from serving.services.actor import Actor
@@ -219,7 +220,7 @@ def get_champion_drift(
     name: str,
     week: dt.date | None = None,
     threshold: float = ALERT_THRESHOLD,
-    version_or_alias: str = "champion",
+    version_or_alias: str = CHAMPION,
 ) -> DriftReport:
     """`feature_drift` of the students of `week` (None: the latest week written), as its
     lists were scored, against the training rows the registered version learned from (the
