@@ -23,6 +23,7 @@ from vigie.commands.common import (
     QuietOption,
     console,
     error_console,
+    language_of,
     parse_date,
     progress_for,
     user_errors,
@@ -209,8 +210,7 @@ def explain(
     from training.tracking import setup_tracking
     from vigie.settings import load_settings
 
-    if lang not in ("fr", "en"):
-        raise typer.BadParameter("--lang must be fr or en")
+    language = language_of(lang)
     with user_errors(), progress_for(quiet, lang) as progress:  # progress on stderr
         date = parse_date(as_of)
         setup_tracking(load_settings().home)
@@ -222,8 +222,8 @@ def explain(
         explained = loaded.model.explain(
             feature_set,
             top=top,
-            language=lang,
-            rows=[position],  # type: ignore[arg-type]
+            language=language,
+            rows=[position],
         )
         all_raw = loaded.model.raw_score(feature_set)
         payload = explanation_payload(explained, feature_set, loaded, capacity, all_raw)
