@@ -14,6 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from app_dashboard import runtime
+from app_dashboard.auth import signed_in_actor
 from app_dashboard.wording import vocabulary
 from serving.db.types import utc_now
 from serving.db.vocabulary import ROLES
@@ -33,7 +34,7 @@ from serving.services.users import generate_password
 
 t = runtime.t
 language = runtime.language()
-store, actor = runtime.store(), runtime.actor()
+store, actor = runtime.store(), signed_in_actor()
 st.title(t("page_admin_users"))
 st.caption(t("admin_users_intro"))
 

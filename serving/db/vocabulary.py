@@ -38,12 +38,12 @@ ListTier = Literal["invite", "watch", "follow_up"]
 FollowUpKind = Literal["under_way", "held", "dismissed"]
 AuditOutcome = Literal["allowed", "denied"]
 
-ROLES: tuple[str, ...] = get_args(Role)
-INTERVIEW_STATUSES: tuple[str, ...] = get_args(InterviewStatus)
-INTERVIEW_SOLUTIONS: tuple[str, ...] = get_args(InterviewSolution)
-LIST_TIERS: tuple[str, ...] = get_args(ListTier)
-FOLLOW_UP_KINDS: tuple[str, ...] = get_args(FollowUpKind)
-AUDIT_OUTCOMES: tuple[str, ...] = get_args(AuditOutcome)
+ROLES: tuple[Role, ...] = get_args(Role)
+INTERVIEW_STATUSES: tuple[InterviewStatus, ...] = get_args(InterviewStatus)
+INTERVIEW_SOLUTIONS: tuple[InterviewSolution, ...] = get_args(InterviewSolution)
+LIST_TIERS: tuple[ListTier, ...] = get_args(ListTier)
+FOLLOW_UP_KINDS: tuple[FollowUpKind, ...] = get_args(FollowUpKind)
+AUDIT_OUTCOMES: tuple[AuditOutcome, ...] = get_args(AuditOutcome)
 
 # An interview moves to_invite -> invited -> held; it can end declined or not_needed before
 # it is held. held, declined and not_needed are final.
