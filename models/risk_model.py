@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 import lightgbm as lgb
 import numpy as np
@@ -60,7 +60,7 @@ DEFAULT_LIGHTGBM_PARAMS: dict[str, Any] = {
 _FIXED_PARAMS: dict[str, Any] = {"objective": "binary", "verbosity": -1}
 _SAVED_FILES = ("booster.txt", "risk_model.json")
 
-Features = FeatureSet | pd.DataFrame
+Features: TypeAlias = FeatureSet | pd.DataFrame
 
 
 class RiskModel(BaseEstimator):

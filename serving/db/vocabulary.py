@@ -47,7 +47,7 @@ AUDIT_OUTCOMES: tuple[AuditOutcome, ...] = get_args(AuditOutcome)
 
 # An interview moves to_invite -> invited -> held; it can end declined or not_needed before
 # it is held. held, declined and not_needed are final.
-INTERVIEW_TRANSITIONS: dict[str, frozenset[str]] = {
+INTERVIEW_TRANSITIONS: dict[InterviewStatus, frozenset[InterviewStatus]] = {
     "to_invite": frozenset({"invited", "declined", "not_needed"}),
     "invited": frozenset({"held", "declined", "not_needed"}),
     "held": frozenset(),
@@ -55,7 +55,7 @@ INTERVIEW_TRANSITIONS: dict[str, frozenset[str]] = {
     "not_needed": frozenset(),
 }
 # An interview "under way": the student is marked on the weekly list, not dropped.
-OPEN_INTERVIEW_STATUSES: frozenset[str] = frozenset({"to_invite", "invited"})
+OPEN_INTERVIEW_STATUSES: frozenset[InterviewStatus] = frozenset({"to_invite", "invited"})
 
 
 def check_in(column: str, values: tuple[str, ...]) -> str:
