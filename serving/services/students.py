@@ -143,7 +143,7 @@ def interview_view(interview: Interview, with_notes: bool) -> InterviewView:
         uai=interview.uai,
         status=interview.status,  # type: ignore[arg-type]  # checked by the table
         interview_date=interview.interview_date,
-        solution=interview.solution,  # type: ignore[arg-type]
+        solution=interview.solution,  # type: ignore[arg-type]  # checked by the table
         notes=interview.notes if with_notes else None,
         notes_withheld=not with_notes and bool(interview.notes),
         created_by=interview.created_by,

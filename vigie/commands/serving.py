@@ -135,7 +135,7 @@ def users_add(
     with _refusals():
         new = NewUser(
             username=username,
-            role=role,  # type: ignore[arg-type]
+            role=role,  # type: ignore[arg-type]  # NewUser validates the role
             establishments=tuple(establishment or ()),
             password=password,
             token_days=token_days,
