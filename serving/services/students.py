@@ -100,7 +100,7 @@ def get_student_record(store: Store, actor: Actor, student_id: str) -> StudentRe
                 .join(WeeklyList, ListEntry.list_id == WeeklyList.id)
                 .where(ListEntry.student_id == student_id)
                 .order_by(WeeklyList.week.desc())
-            ).tuples()
+            )
         ]
         interviews = session.scalars(
             select(Interview).where(Interview.student_id == student_id).order_by(Interview.id)

@@ -498,7 +498,7 @@ def _previous_risks(session: Session, week: dt.date) -> dict[str, float]:
         .join(WeeklyList, ListEntry.list_id == WeeklyList.id)
         .where(WeeklyList.week == previous_week)
     )
-    return dict(rows.tuples().all())
+    return dict(rows.all())
 
 
 def _recently_dismissed(session: Session, week: dt.date, dismissal_weeks: int) -> set[str]:
