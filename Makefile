@@ -13,7 +13,7 @@ help:
 	@echo "make demo   set up, then run the main job on the synthetic demo académie"
 	@echo "make test   set up, then run the whole test suite"
 	@echo "make bench  run the benchmarks (see bench/README.md)"
-	@echo "make lint   ruff"
+	@echo "make lint   ruff, then mypy on the packages"
 	@echo "make lock   re-resolve requirements.lock from pyproject.toml"
 
 install: $(STAMP)
@@ -53,6 +53,7 @@ test: $(STAMP) browser postgres
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
@@ -61,4 +62,4 @@ lock:
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache .hypothesis

@@ -56,6 +56,7 @@ __all__ = [
     "sign_in_with_oidc",
     "sign_in_with_password",
     "sign_out",
+    "signed_in_actor",
     "still_signed_in",
     "wait_text",
 ]
@@ -157,6 +158,15 @@ def sign_out() -> None:
         if key != runtime.LANGUAGE_TOGGLE:
             del st.session_state[key]
     st.query_params.clear()
+
+
+def signed_in_actor() -> Actor:
+    """The actor of a page: the pages are offered only once signed in (`streamlit_app`), so
+    a page run without one (opened some other way) stops before asking for any data."""
+    actor = runtime.actor()
+    if actor is None:
+        st.stop()
+    return actor
 
 
 def still_signed_in(actor: Actor) -> Actor | None:

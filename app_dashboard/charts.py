@@ -5,7 +5,7 @@ speaks the page's language."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import altair as alt
 import pandas as pd
@@ -32,7 +32,10 @@ _NUMBER_LOCALES: dict[str, dict[str, Any]] = {
 }  # fmt: skip
 
 
-def localised(chart: alt.TopLevelMixin, language: str) -> alt.TopLevelMixin:
+Chart = TypeVar("Chart", bound=alt.TopLevelMixin)
+
+
+def localised(chart: Chart, language: str) -> Chart:
     """`chart` with its axes' and tooltips' numbers in the page's language (« 50 % »)."""
     return chart.configure(locale={"number": _NUMBER_LOCALES[language]})
 

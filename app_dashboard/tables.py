@@ -381,7 +381,7 @@ def audit_frame(entries: pd.DataFrame, language: Language) -> pd.DataFrame:
         if kind is not None:
             return vocabulary(kind, value, language)
         if column == "at" and not is_missing(value):
-            return pd.Timestamp(value).strftime("%d/%m/%Y %H:%M:%S")  # type: ignore[arg-type]
+            return pd.Timestamp(value).strftime("%d/%m/%Y %H:%M:%S")
         return MISSING if is_missing(value) else str(value)
 
     frame = pd.DataFrame(

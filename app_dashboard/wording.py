@@ -6,6 +6,7 @@ language, **values)` formats the label with `str.format`."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Literal
 
 from app_dashboard.admin_wording import ADMIN_LABELS
@@ -575,9 +576,9 @@ def vocabulary(kind: str, word: object, language: Language) -> str:
     return pair[1] if language == "en" else pair[0]
 
 
-def aliases_text(aliases: object, language: Language) -> str:
+def aliases_text(aliases: Iterable[str] | None, language: Language) -> str:
     """A model version's aliases as words (« en service (champion) »); a dash for none."""
-    words = [vocabulary("alias", alias, language) for alias in (aliases or ())]  # type: ignore[attr-defined]
+    words = [vocabulary("alias", alias, language) for alias in (aliases or ())]
     return ", ".join(words) or MISSING
 
 

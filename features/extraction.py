@@ -372,7 +372,7 @@ def _counted(condition: str, rows: bool) -> list[str]:
 def _first(pairs: list[tuple[str, int, int | None]]) -> tuple[str, int] | None:
     """The earliest (column, row) among (column, count, first row) with a count."""
     found = [(row, index, column) for index, (column, count, row) in enumerate(pairs) if count]
-    return (min(found)[2], min(found)[0]) if found else None  # type: ignore[return-value]
+    return (min(found)[2], min(found)[0]) if found else None  # type: ignore[return-value]  # a count has a row
 
 
 def _has_slashes_or_commas(

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from features.feature_set import FeatureSet
+
 if TYPE_CHECKING:  # the model imports `BASE_VALUE` from here
     from models.risk_model import Features, RiskModel
 
@@ -38,6 +40,6 @@ def iter_contributions(
     """`contributions` in chunks of `chunk_rows` rows: memory bounded by one chunk."""
     if chunk_rows < 1:
         raise ValueError(f"chunk_rows must be at least 1, not {chunk_rows}")
-    frame = features.frame if hasattr(features, "frame") else features
+    frame = features.frame if isinstance(features, FeatureSet) else features
     for start in range(0, len(frame), chunk_rows):
         yield model.contributions(frame.iloc[start : start + chunk_rows])

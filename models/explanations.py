@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
+from features.feature_set import FeatureSet
 from features.jsonio import jsonable
 from models.contributions import DEFAULT_CHUNK_ROWS
 from models.reason_wording import LANGUAGES, Language, context_text
@@ -123,7 +124,7 @@ def explain(
         chunk_rows=chunk_rows, min_share=min_share, min_peers=min_peers,
     ))  # fmt: skip
     if not parts:  # nothing to explain: empty frames with the usual columns
-        frame = features.frame if hasattr(features, "frame") else features
+        frame = features.frame if isinstance(features, FeatureSet) else features
         keys = [column for column in KEY_COLUMNS if column in frame.columns]
         return Explanations(
             pd.DataFrame(columns=[*keys, "row", *SCORE_COLUMNS]),
@@ -156,7 +157,7 @@ def iter_explanations(
         raise ValueError(f"language must be one of {LANGUAGES}, not {language!r}")
     if chunk_rows < 1:
         raise ValueError(f"chunk_rows must be at least 1, not {chunk_rows}")
-    frame = features.frame if hasattr(features, "frame") else features
+    frame = features.frame if isinstance(features, FeatureSet) else features
     references = reference_medians(frame, model.feature_names, min_peers)
     positions = np.arange(len(frame)) if rows is None else np.asarray(rows, dtype="int64")
     if len(positions) and (positions.min() < 0 or positions.max() >= len(frame)):

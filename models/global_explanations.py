@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from features.catalog import feature_spec
+from features.feature_set import FeatureSet
 from features.jsonio import write_json
 from models.contributions import BASE_VALUE, DEFAULT_CHUNK_ROWS, iter_contributions
 from models.risk_model import Features, RiskModel
@@ -48,7 +49,7 @@ def global_explanations(
     Family rows add up their features' |contributions| row by row before averaging, so a
     family is as large as the sum of its features. With `sample_rows`, a seeded sample of that
     many rows (without replacement) is explained instead of every row."""
-    frame = features.frame if hasattr(features, "frame") else features
+    frame = features.frame if isinstance(features, FeatureSet) else features
     if len(frame) == 0:
         raise ValueError("global explanations need at least one row")
     if sample_rows is not None and sample_rows < len(frame):

@@ -78,7 +78,7 @@ def explained_predictions(
 ) -> pd.DataFrame:
     """`predictions` plus `reasons` and `protective`, JSON lists of each row's reasons."""
     frame = features.frame if isinstance(features, FeatureSet) else features
-    explained = model.explain(frame, top=top, language=language)  # type: ignore[arg-type]
+    explained = model.explain(frame, top=top, language=language)  # type: ignore[arg-type]  # explain checks it
     output = predictions(model, frame)
     records = explained.to_records()
     output["reasons"] = [dumps(record["reasons"], ascii=False) for record in records]

@@ -427,7 +427,7 @@ def statement_text(name: str, value: object, language: Language) -> str:
         if statement is None:
             return f"{label}{colon}{category}"
         return _typeset(statement.template(language, False).format(c=category), language)
-    number = float(value)  # type: ignore[arg-type]
+    number = float(value)  # type: ignore[arg-type]  # a numeric feature's known value
     if statement is None:
         return f"{label}{colon}{format_value(name, number, language)}"
     if name == "age_for_level":

@@ -122,7 +122,8 @@ def reference_medians(
     for names in (_CLASS_KEYS, _LEVEL_KEYS):
         grouped = values.groupby(_keys(frame, names), sort=True)
         parts += [grouped.median(), grouped.count()]
-    return References(*parts, min_peers=min_peers)
+    class_medians, class_counts, level_medians, level_counts = parts
+    return References(class_medians, class_counts, level_medians, level_counts, min_peers)
 
 
 def reference_matrix(
@@ -225,7 +226,7 @@ def select_reasons(
     if eligible is None:
         eligible = (np.ones(matrix.shape, dtype=bool), np.ones(matrix.shape, dtype=bool))
     parts = []
-    for kind, count, sign, allowed in ((WHY, top, 1.0, eligible[0]),
+    for label, count, sign, allowed in ((WHY, top, 1.0, eligible[0]),
                                        (PROTECTIVE, protective, -1.0, eligible[1])):  # fmt: skip
         if count == 0 or matrix.shape[1] == 0:
             continue
@@ -237,7 +238,7 @@ def select_reasons(
         keep = np.take_along_axis(keep_cell, order, axis=1)
         rows = np.broadcast_to(np.arange(len(matrix))[:, None], order.shape)
         ranks = np.cumsum(keep, axis=1)
-        parts.append((rows[keep], order[keep], np.full(keep.sum(), kind, dtype=object),
+        parts.append((rows[keep], order[keep], np.full(keep.sum(), label, dtype=object),
                       ranks[keep], np.take_along_axis(share, order, axis=1)[keep]))  # fmt: skip
     if not parts:
         empty = np.array([], dtype="int64")

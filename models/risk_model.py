@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeAlias
 
 import lightgbm as lgb
 import numpy as np
@@ -49,9 +49,9 @@ __all__ = ["Features", "ModelInput", "RiskModel", "default_lightgbm_params"]
 _FIXED_PARAMS: dict[str, Any] = {"objective": "binary", "verbosity": -1}
 _SAVED_FILES = ("booster.txt", "risk_model.json")
 
-Features = FeatureSet | pd.DataFrame
+Features: TypeAlias = FeatureSet | pd.DataFrame
 # What `score` and `contributions` take: features, or the matrix `encode` made of them.
-ModelInput = FeatureSet | pd.DataFrame | np.ndarray
+ModelInput: TypeAlias = FeatureSet | pd.DataFrame | np.ndarray
 
 
 def default_lightgbm_params() -> dict[str, Any]:
@@ -202,7 +202,9 @@ class RiskModel(BaseEstimator):
         either way (the calibration is strictly increasing). `rows`: features, or `encode`'s
         output."""
         check_is_fitted(self)
-        raw = self.booster_.predict(self._model_input(rows), raw_score=True)
+        raw: np.ndarray = np.asarray(
+            self.booster_.predict(self._model_input(rows), raw_score=True), dtype="float64"
+        )
         return self.calibrate(raw) if calibrated else raw
 
     def calibrate(self, raw: npt.ArrayLike) -> np.ndarray:

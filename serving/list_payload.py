@@ -26,8 +26,8 @@ def context_summary(record: Mapping[str, Any]) -> dict[str, Any] | None:
     if not all(isinstance(v, int | float) and math.isfinite(v) for v in (points, without)):
         return None
     return {
-        "points": float(points),  # type: ignore[arg-type]
-        "risk_without": float(without),  # type: ignore[arg-type]
+        "points": float(points),  # type: ignore[arg-type]  # a finite number (checked above)
+        "risk_without": float(without),  # type: ignore[arg-type]  # the same
         "text_fr": str(record.get("context_text_fr") or ""),
         "text_en": str(record.get("context_text_en") or ""),
     }

@@ -195,6 +195,24 @@ def test_an_unknown_language_is_refused(small_extraction: Path, tmp_path: Path) 
     assert "--lang must be fr or en" in result.output
 
 
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["synth", "--out", "{tmp}/x", "--format", "xlsx"], "--format must be csv or parquet"),
+        (["tune", "--data", "{tmp}", "--metric", "auc"], "--metric must be precision@k or pr_auc"),
+        (["audit", "--run", "r1", "--correction", "x"], "--correction must be holm or bonferroni"),
+        (["audit", "--run", "r1", "--lang", "de"], "--lang must be fr or en"),
+    ],
+)
+def test_a_choice_outside_its_list_is_refused_before_any_work(
+    arguments: list[str], message: str, tmp_path: Path
+) -> None:
+    result = runner.invoke(app, [a.replace("{tmp}", str(tmp_path)) for a in arguments])
+    assert result.exit_code == 2
+    assert message in " ".join(result.output.split())  # rich wraps the usage box
+    assert list(tmp_path.iterdir()) == []  # nothing written
+
+
 def test_on_a_terminal_a_bar_on_stderr_and_stdout_stays_plain(
     small_extraction: Path, tmp_path: Path
 ) -> None:

@@ -8,6 +8,7 @@ Each function writes one PNG and returns its path.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -15,6 +16,10 @@ import pandas as pd
 from training.evaluation import model_frames, precision_by_month
 from training.fitting import PRIMARY, PROBABILITY_MODELS, RAW_COLUMN
 from training.metrics import reliability_curve
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 __all__ = [
     "plot_feature_importance",
@@ -25,7 +30,7 @@ __all__ = [
 ]
 
 
-def _figure(width: float = 7.0, height: float = 4.5):  # -> (Figure, Axes)
+def _figure(width: float = 7.0, height: float = 4.5) -> tuple[Figure, Axes]:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 

@@ -318,7 +318,9 @@ def _kinds(scored: pd.DataFrame) -> tuple[str, ...]:
     return EXIT_KINDS if "exit_kind" in scored.columns else ()
 
 
-def _replicates(totals: pd.DataFrame, kind: str, num: str, den: str | None, counts: np.ndarray):
+def _replicates(
+    totals: pd.DataFrame, kind: str, num: str, den: str | None, counts: np.ndarray
+) -> np.ndarray:
     top = counts @ totals[num].to_numpy(dtype="float64")
     if kind == "count":
         return top
@@ -335,7 +337,9 @@ def _estimate(totals: pd.DataFrame, kind: str, num: str, den: str | None) -> flo
     return top / bottom if bottom > 0 else math.nan
 
 
-def _median_replicates(per_dropout: pd.DataFrame, clusters: pd.Index, counts: np.ndarray):
+def _median_replicates(
+    per_dropout: pd.DataFrame, clusters: pd.Index, counts: np.ndarray
+) -> np.ndarray:
     """The median lead time of each bootstrap replicate (dropouts weighted by how many times
     their establishment was drawn)."""
     leads = per_dropout["lead_weeks"].dropna().sort_values(kind="mergesort")

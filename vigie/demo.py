@@ -169,12 +169,17 @@ def run_demo(
     promote_demo_champion(TrainConfig().registered_model_name, console)
     progress.stage("demo_weeks", total=len(weeks))
     scored = time.perf_counter()
+
+    def on_week(week: DemoWeek) -> None:
+        console.print(_week_line(week), markup=False)
+        progress.advance()
+
     score_demo_weeks(
         extraction,
         lambda week: read_features(files[week]),
         weeks,
         seed=config.seed,
-        on_week=lambda week: (console.print(_week_line(week), markup=False), progress.advance()),
+        on_week=on_week,
     )
     console.print(f"Lists of {len(weeks)} weeks written in {time.perf_counter() - scored:.0f} s.")
     progress.stage("demo_users")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from numbers import Real
-from typing import Literal
+from typing import Literal, SupportsFloat, cast
 
 __all__ = [
     "LANGUAGES",
@@ -55,6 +55,12 @@ def _check(language: str) -> None:
         raise ValueError(f"language must be one of {LANGUAGES}, not {language!r}")
 
 
+def _as_float(value: object) -> float:
+    """A value known not to be missing, of any numeric type (Python, NumPy, pandas), as a
+    float."""
+    return float(cast("SupportsFloat", value))
+
+
 def number(
     value: object, language: str, digits: int = 2, signed: bool = False, trim: bool = False
 ) -> str:
@@ -64,7 +70,7 @@ def number(
     _check(language)
     if is_missing(value):
         return MISSING
-    rounded = round(float(value), digits)  # type: ignore[arg-type]
+    rounded = round(_as_float(value), digits)
     if rounded == 0:
         rounded = 0.0  # no "-0"
     text = f"{abs(rounded):,.{digits}f}"
@@ -95,7 +101,7 @@ def percent(
     if is_missing(value):
         _check(language)
         return MISSING
-    shown = number(float(value) * 100, language, digits, signed, trim)  # type: ignore[arg-type]
+    shown = number(_as_float(value) * 100, language, digits, signed, trim)
     return percent_sign(shown, language)
 
 
@@ -104,7 +110,7 @@ def points(value: object, language: str, digits: int = 1) -> str:
     if is_missing(value):
         _check(language)
         return MISSING
-    return f"{number(float(value) * 100, language, digits, signed=True)}{NNBSP}pts"  # type: ignore[arg-type]
+    return f"{number(_as_float(value) * 100, language, digits, signed=True)}{NNBSP}pts"
 
 
 def mark(value: object, language: str) -> str:
@@ -134,7 +140,7 @@ def percent_interval(value: object, low: object, high: object, language: str) ->
         return MISSING
     separator = " ; " if language == "fr" else ", "
     bounds = separator.join(
-        MISSING if is_missing(bound) else number(float(bound) * 100, language, 1)  # type: ignore[arg-type]
+        MISSING if is_missing(bound) else number(_as_float(bound) * 100, language, 1)
         for bound in (low, high)
     )
     return f"{percent(value, language)} [{bounds}]"

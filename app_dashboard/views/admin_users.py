@@ -9,11 +9,15 @@ done by a second click, on the confirmation inside its popover. Logins, names an
 come from data: they are shown in dataframes (text as is) or escaped (`runtime.t`)."""
 
 import datetime as dt
+from collections.abc import Callable
+from typing import TypeVar
 
 import pandas as pd
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from app_dashboard import runtime
+from app_dashboard.auth import signed_in_actor
 from app_dashboard.wording import vocabulary
 from serving.db.types import utc_now
 from serving.db.vocabulary import ROLES
@@ -33,7 +37,7 @@ from serving.services.users import generate_password
 
 t = runtime.t
 language = runtime.language()
-store, actor = runtime.store(), runtime.actor()
+store, actor = runtime.store(), signed_in_actor()
 st.title(t("page_admin_users"))
 st.caption(t("admin_users_intro"))
 
@@ -121,7 +125,7 @@ TAKING = {
 }
 
 
-def confirmed(column, what: str, username: str) -> bool:
+def confirmed(column: DeltaGenerator, what: str, username: str) -> bool:
     """A popover opened by a first click, holding the question and the confirming button
     (the second click)."""
     label, icon = TAKING[what]
@@ -130,7 +134,10 @@ def confirmed(column, what: str, username: str) -> bool:
         return st.button(t("admin_confirm"), key=f"admin_confirm_{what}", type="primary")
 
 
-def attempt(action, *args):
+Done = TypeVar("Done")
+
+
+def attempt(action: Callable[..., Done], *args: object) -> Done | None:
     """`action(store, actor, *args)`, a refusal shown (None returned)."""
     global changed
     try:
@@ -154,10 +161,10 @@ if chosen is not None:
     if user.disabled:
         undo = ":material/undo:"
         enable = disable_column.button(t("admin_enable"), key="admin_enable", icon=undo)
-        if enable and attempt(enable_user, user.username):
+        if enable and attempt(enable_user, user.username) is not None:
             st.success(t("admin_enabled_done", username=user.username))
-    elif confirmed(disable_column, "disable", user.username) and attempt(
-        disable_user, user.username
+    elif confirmed(disable_column, "disable", user.username) and (
+        attempt(disable_user, user.username) is not None
     ):
         st.success(t("admin_disabled_done", username=user.username))
     if confirmed(password_column, "password", user.username):

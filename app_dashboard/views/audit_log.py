@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from app_dashboard import runtime
+from app_dashboard.auth import signed_in_actor
 from app_dashboard.tables import audit_frame
 from app_dashboard.wording import vocabulary
 from serving.services import ServiceError, list_audit_log
@@ -19,7 +20,7 @@ limit = limit_column.number_input(
 )
 try:
     entries = list_audit_log(
-        runtime.store(), runtime.actor(), student_id=student or None, limit=int(limit)
+        runtime.store(), signed_in_actor(), student_id=student or None, limit=int(limit)
     )
 except ServiceError as error:
     runtime.show_error(error)

@@ -5,6 +5,7 @@ alerts over the threshold."""
 import streamlit as st
 
 from app_dashboard import runtime
+from app_dashboard.auth import signed_in_actor
 from app_dashboard.charts import drift_chart, localised
 from app_dashboard.formatting import day, number
 from app_dashboard.wording import vocabulary
@@ -17,7 +18,7 @@ t = runtime.t
 language = runtime.language()
 st.title(t("page_drift"))
 settings = runtime.settings()
-store, actor = runtime.store(), runtime.actor()
+store, actor = runtime.store(), signed_in_actor()
 st.write(t("drift_intro", threshold=number(settings.dashboard.drift_threshold, language)))
 
 try:

@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from app_dashboard import runtime
+from app_dashboard.auth import signed_in_actor
 from app_dashboard.charts import disparity_chart, localised
 from app_dashboard.fairness_tables import (
     disparities_table,
@@ -27,7 +28,7 @@ st.title(t("page_fairness"))
 settings = runtime.settings()
 try:
     version, report = get_fairness_report(
-        runtime.store(), runtime.actor(), runtime.mlflow_client(), settings.model_name
+        runtime.store(), signed_in_actor(), runtime.mlflow_client(), settings.model_name
     )
 except ServiceError as error:
     st.info(t("no_report", reason=str(error)))

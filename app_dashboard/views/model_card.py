@@ -5,6 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from app_dashboard import runtime
+from app_dashboard.auth import signed_in_actor
 from app_dashboard.fairness_tables import (
     out_of_band_table,
     performance_table,
@@ -25,7 +26,7 @@ t = runtime.t
 language = runtime.language()
 st.title(t("page_model_card"))
 settings = runtime.settings()
-store, actor, client = runtime.store(), runtime.actor(), runtime.mlflow_client()
+store, actor, client = runtime.store(), signed_in_actor(), runtime.mlflow_client()
 
 try:
     versions = list_model_versions(store, actor, client, settings.model_name)

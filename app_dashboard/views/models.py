@@ -5,6 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from app_dashboard import runtime
+from app_dashboard.auth import signed_in_actor
 from app_dashboard.charts import localised, precision_weeks_chart
 from app_dashboard.formatting import integer, number, percent
 from app_dashboard.wording import RATE_METRICS, aliases_text, metric_label, vocabulary
@@ -16,7 +17,7 @@ t = runtime.t
 language = runtime.language()
 st.title(t("page_models"))
 settings = runtime.settings()
-store, actor, client = runtime.store(), runtime.actor(), runtime.mlflow_client()
+store, actor, client = runtime.store(), signed_in_actor(), runtime.mlflow_client()
 st.link_button(t("mlflow_link"), settings.dashboard.mlflow_ui_url, icon=":material/open_in_new:")
 
 try:
@@ -41,7 +42,7 @@ st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 
 st.subheader(t("champion_vs_challenger"))
 aliases = {alias for version in versions for alias in version.aliases}
-compared = [alias for alias in (CHAMPION, CHALLENGER) if alias in aliases]
+compared: list[str] = [alias for alias in (CHAMPION, CHALLENGER) if alias in aliases]
 if not compared:
     compared = [versions[0].version] if versions else []
 try:

@@ -8,6 +8,7 @@ import streamlit as st
 from pydantic import ValidationError
 
 from app_dashboard import runtime
+from app_dashboard.auth import signed_in_actor
 from app_dashboard.charts import (
     absences_chart,
     localised,
@@ -39,7 +40,7 @@ from serving.services.dashboard_explain import get_student_waterfall
 from serving.services.dashboard_history import get_student_events
 
 t = runtime.t
-actor = runtime.actor()
+actor = signed_in_actor()
 store = runtime.store()
 language = runtime.language()
 FLASH = "vigie_flash"
@@ -138,6 +139,7 @@ if latest is not None:
         )
 
 events_column, grades_column = st.columns(2)
+events = None
 try:
     # From the extraction the week was scored from (the latest week written when the student
     # was never listed).
@@ -145,7 +147,6 @@ try:
         store, actor, student_id, latest.week if latest is not None else None
     )
 except ServiceError as error:
-    events = None
     if "extraction has no readable" in str(error):
         st.info(t("no_events"))
     else:
@@ -192,13 +193,13 @@ for interview in reversed(record.interviews):
 if record.dismissals:
     st.subheader(t("dismissals_title"))
     for dismissal in reversed(record.dismissals):
-        reason = (
+        why = (
             f"*{t('reason_withheld')}*"
             if dismissal.reason_withheld
             else plain(dismissal.reason or MISSING)
         )
         st.markdown(
-            f"{dismissal.week:%d/%m/%Y} · {reason} · "
+            f"{dismissal.week:%d/%m/%Y} · {why} · "
             + t("by_on", who=dismissal.created_by, when=f"{dismissal.created_at:%d/%m/%Y}")
         )
 
@@ -241,7 +242,7 @@ with record_column:
                 format_func=lambda word: vocabulary("status", word, language),
                 key="new_status",
             )
-            day = st.date_input(t("interview_date"), value=None, key="new_date")
+            interview_day = st.date_input(t("interview_date"), value=None, key="new_date")
             solution = st.selectbox(
                 t("solution"),
                 solutions,
@@ -257,7 +258,7 @@ with record_column:
                         NewInterview(
                             student_id=student_id,
                             status=status,
-                            interview_date=day,
+                            interview_date=interview_day,
                             solution=solution,
                             notes=notes or None,
                         ),
@@ -270,16 +271,16 @@ with record_column:
         st.subheader(t("update_title"))
         allowed = [open_interview.status, *sorted(INTERVIEW_TRANSITIONS[open_interview.status])]
         with st.form("update_interview"):
-            status = st.selectbox(
+            new_status = st.selectbox(
                 t("status"),
                 allowed,
                 format_func=lambda word: vocabulary("status", word, language),
                 key="update_status",
             )
-            day = st.date_input(
+            interview_day = st.date_input(
                 t("interview_date"), value=open_interview.interview_date, key="update_date"
             )
-            solution = st.selectbox(
+            new_solution = st.selectbox(
                 t("solution"),
                 solutions,
                 index=solutions.index(open_interview.solution),
@@ -296,9 +297,9 @@ with record_column:
                         actor,
                         open_interview.id,
                         InterviewChanges(
-                            status=status,
-                            interview_date=day,
-                            solution=solution,
+                            status=new_status,
+                            interview_date=interview_day,
+                            solution=new_solution,
                             notes=notes or None,
                             expected_revision=open_interview.revision,
                         ),
@@ -310,7 +311,7 @@ with record_column:
 with dismiss_column:
     st.subheader(t("dismiss_title"))
     with st.form("dismiss", clear_on_submit=True):
-        reason = st.text_area(t("dismiss_reason"), key="dismiss_reason", max_chars=2000)
+        why = st.text_area(t("dismiss_reason"), key="dismiss_reason", max_chars=2000)
         if st.form_submit_button(t("dismiss")):
             try:
                 dismiss_student(
@@ -318,7 +319,7 @@ with dismiss_column:
                     actor,
                     NewDismissal(
                         student_id=student_id,
-                        reason=reason,
+                        reason=why,
                         week=latest.week if latest is not None else None,
                     ),
                 )

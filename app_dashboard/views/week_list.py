@@ -4,10 +4,12 @@ filters by level and class, the way to a student's page, and the exports for the
 meeting."""
 
 import datetime as dt
+from typing import Literal
 
 import streamlit as st
 
 from app_dashboard import runtime
+from app_dashboard.auth import signed_in_actor
 from app_dashboard.exports import deferred_export
 from app_dashboard.formatting import day, number, percent
 from app_dashboard.navigation import page_path
@@ -26,7 +28,7 @@ from serving.services.dashboard_history import get_levels_and_classes
 from serving.services.dashboard_scope import visible_establishments
 
 t = runtime.t
-actor = runtime.actor()
+actor = signed_in_actor()
 store = runtime.store()
 language = runtime.language()
 st.title(t("page_list"))
@@ -113,9 +115,11 @@ if chosen_classes:
 
 # The watched students (possibly many): a scrolling table of the same words and numbers as
 # the students to invite (`display_frame`), columns sized by what they hold.
-widths = {"col_rank": "small", "col_level": "small", "col_class": "small", "col_risk": "small",
-          "col_change": "small", "col_new": "small", "col_reasons": "large",
-          "col_context": "small"}  # fmt: skip
+Width = Literal["small", "medium", "large"]
+widths: dict[str, Width] = {
+    "col_rank": "small", "col_level": "small", "col_class": "small", "col_risk": "small",
+    "col_change": "small", "col_new": "small", "col_reasons": "large", "col_context": "small",
+}  # fmt: skip
 columns = {t(key): st.column_config.TextColumn(width=width) for key, width in widths.items()}
 threshold = percent(view.watch_threshold, language, digits=0)
 rule = view.follow_up_rule or DEFAULT_FOLLOW_UP
@@ -136,7 +140,7 @@ for tier, title, help_text in (
         st.caption(t("empty_tier"))
         continue
     if tier == "invite":  # the few students to invite: full sentences, nothing cut
-        from_data = ("student", "level", "class_id", "reasons")
+        from_data: tuple[str, ...] = ("student", "level", "class_id", "reasons")
         st.table(display_frame(plain_frame(part, from_data), language))
         continue
     if tier == "follow_up":  # the decision that keeps each one out of the slots
@@ -157,7 +161,7 @@ labels = dict(
     zip(frame["student_id"], frame["rank"].astype(str) + ". " + frame["student"], strict=True)
 )
 chosen = opener.selectbox(
-    t("open_student"), list(labels), format_func=labels.get, key="student_chooser"
+    t("open_student"), list(labels), format_func=labels.__getitem__, key="student_chooser"
 )
 if button.button(t("open"), type="primary", icon=":material/person:") and chosen:
     st.session_state[runtime.STUDENT] = chosen

@@ -7,9 +7,12 @@ when the tables are assembled. Order follows `features.contract.CODES`, so that
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 
 from features.contract import CODES
+from features.synth.sections import Kind, Level, Pcs, Track
 
 __all__ = [
     "CLASS_PREFIX",
@@ -31,17 +34,18 @@ __all__ = [
     "track_of_level",
 ]
 
-KINDS: tuple[str, ...] = CODES["establishment_kind"]
+# The configuration types these names as literals (`sections`); a test checks they match.
+KINDS = cast("tuple[Kind, ...]", CODES["establishment_kind"])
 COLLEGE, LYCEE_GT, LYCEE_PRO, LYCEE_POLYVALENT = range(4)
 
-LEVELS: tuple[str, ...] = CODES["level"]
+LEVELS = cast("tuple[Level, ...]", CODES["level"])
 LEVEL_INDEX = {name: code for code, name in enumerate(LEVELS)}
 L6E, L5E, L4E, L3E, L2NDE, L1ERE, LTLE, L2PRO, L1PRO, LTPRO, LCAP1, LCAP2 = range(12)
 
-TRACKS: tuple[str, ...] = CODES["track"]
+TRACKS = cast("tuple[Track, ...]", CODES["track"])
 T_COLLEGE, T_GENERAL, T_TECHNO, T_VOCATIONAL = range(4)
 
-PCS: tuple[str, ...] = CODES["parent_pcs"]
+PCS = cast("tuple[Pcs, ...]", CODES["parent_pcs"])
 FAVORED_A, FAVORED_B, MIDDLE, DISADVANTAGED, UNKNOWN = range(5)
 
 ZONES: tuple[str, ...] = CODES["priority_zone"]

@@ -97,8 +97,8 @@ def draw_establishments(config: SynthConfig) -> Establishments:
     department = [departments[i] for i in rng.choice(len(departments), count, p=weights)]
     private = np.zeros(count, dtype=bool)
     for code in range(len(c.KINDS)):
-        members = np.flatnonzero(kind == code)
-        chosen = rng.permutation(members)[: round(profile.private_share * len(members))]
+        of_kind = np.flatnonzero(kind == code)
+        chosen = rng.permutation(of_kind)[: round(profile.private_share * len(of_kind))]
         private[chosen] = True
     zone = np.zeros(count, dtype=np.int8)
     public_colleges = rng.permutation(np.flatnonzero((kind == c.COLLEGE) & ~private))

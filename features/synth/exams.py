@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 
@@ -19,6 +20,7 @@ from features.synth.enrollments import Segments
 from features.synth.latent import Trajectory
 from features.synth.population import Students
 from features.synth.roster import Roster
+from features.synth.sections import Exam
 from features.synth.timeline import YearTimeline, day_number, month_day
 
 __all__ = ["ExamRows", "final_exams", "mock_exams"]
@@ -71,7 +73,7 @@ def final_exams(
     parts = []
     for (level, track), exam in c.EXAM_OF_FINAL.items():
         rows = np.flatnonzero(present & (roster.level == level) & (roster.track == track))
-        name = c.EXAMS[exam]
+        name = cast("Exam", c.EXAMS[exam])  # a final exam: one of the configured ones
         intensity = trajectory.at(rows, timeline.last_class_day)
         performance = (
             settings.ability_slope * students.ability[roster.student[rows]]

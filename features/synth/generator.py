@@ -17,7 +17,7 @@ import datetime as dt
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -44,6 +44,8 @@ from features.synth.timeline import NEVER, day_number, month_day, year_timelines
 from features.synth.writer import FileFormat, write_extraction
 
 if TYPE_CHECKING:
+    import pyarrow as pa
+
     from features.progress import Progress
 
 __all__ = ["SynthSummary", "generate_academie", "simulate", "synthesize"]
@@ -266,7 +268,7 @@ def synthesize(
     tables = assemble(draft, final)
     # The generator's latent risk, for the replay's ceiling: synthetic only, not a contract
     # table (`features.synth.latent_file`).
-    side_files = {LATENT_PATH: latent_table(draft, final)}
+    side_files: dict[PurePosixPath | str, pa.Table] = {LATENT_PATH: latent_table(draft, final)}
     if progress is not None:
         progress.stage("synth_write")
     path = write_extraction(tables, out_dir, file_format, side_files)

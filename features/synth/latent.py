@@ -171,10 +171,10 @@ def draw_fate(
 
     staying = ~dropout
     alarm_probability = np.zeros(count)
-    for track, name in enumerate(c.TRACKS):
+    for track, track_name in enumerate(c.TRACKS):
         rows = staying & (roster.track == track)
         linear = settings.false_alarm_risk_loading * risk[rows]
-        intercept = calibrate_intercept(linear, settings.false_alarm_rate[name])
+        intercept = calibrate_intercept(linear, settings.false_alarm_rate[track_name])
         alarm_probability[rows] = sigmoid(intercept + linear)
     alarm = np.flatnonzero(rng.random(count) < alarm_probability)
     first = np.maximum(roster.arrive[alarm], timeline.rentree)

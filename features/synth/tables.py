@@ -9,7 +9,8 @@ from one run to the next.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -28,6 +29,11 @@ from features.synth.outcomes import OutcomeRows
 from features.synth.population import Students
 from features.synth.streams import stream
 from features.synth.timeline import NEVER
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+Rows = TypeVar("Rows", bound="DataclassInstance")
 
 __all__ = ["Draft", "assemble", "latent_table"]
 
@@ -49,7 +55,7 @@ class Draft:
     latent: list[LatentRows] = field(default_factory=list)  # years with outcomes only
 
 
-def _text(vocabulary: Sequence[str], codes: np.ndarray) -> pd.Series:
+def _text(vocabulary: Sequence[str] | np.ndarray, codes: np.ndarray) -> pd.Series:
     """Text column from codes into a vocabulary; negative codes are empty (missing)."""
     codes = np.asarray(codes)
     indices = pa.array(np.maximum(codes, 0).astype(np.int32), mask=codes < 0)
@@ -82,8 +88,8 @@ def _frame(name: str, columns: dict[str, pd.Series | np.ndarray]) -> pd.DataFram
     return frame.reset_index(drop=True)
 
 
-def _concat(parts: Sequence[object], cls: type) -> object:
-    names = cls.__dataclass_fields__
+def _concat(parts: Sequence[Rows], cls: type[Rows]) -> Rows:
+    names = [column.name for column in fields(cls)]
     return cls(**{n: np.concatenate([getattr(part, n) for part in parts]) for n in names})
 
 
@@ -109,9 +115,9 @@ def latent_table(draft: Draft, config: SynthConfig) -> pa.Table:
                         ("as_of", pa.date32()), ("latent_risk", pa.float32())])  # fmt: skip
     if not draft.latent:
         return schema.empty_table()
-    segments: Segments = _concat(draft.segments, Segments)  # type: ignore[assignment]
+    segments = _concat(draft.segments, Segments)
     _, rank, ids = _student_ids(draft, segments, config)
-    rows: LatentRows = _concat(draft.latent, LatentRows)  # type: ignore[assignment]
+    rows = _concat(draft.latent, LatentRows)
     number = rank[rows.student]
     known = number >= 0
     number, year, day = number[known], rows.year[known], rows.day[known]
@@ -124,7 +130,8 @@ def latent_table(draft: Draft, config: SynthConfig) -> pa.Table:
     risk = np.maximum.reduceat(risk, starts) if len(starts) else risk
     number, year, day = number[starts], year[starts], day[starts]
 
-    def text(vocabulary: Sequence[str], codes: np.ndarray) -> pa.Array:  # no Python strings
+    # no Python strings
+    def text(vocabulary: Sequence[str] | np.ndarray, codes: np.ndarray) -> pa.Array:
         indices = pa.array(np.asarray(codes).astype(np.int32))
         return pa.DictionaryArray.from_arrays(indices, pa.array(list(vocabulary))).cast(pa.string())
 
@@ -138,7 +145,7 @@ def latent_table(draft: Draft, config: SynthConfig) -> pa.Table:
 
 def assemble(draft: Draft, config: SynthConfig) -> dict[str, pd.DataFrame]:
     """The contract tables, in contract order."""
-    segments: Segments = _concat(draft.segments, Segments)  # type: ignore[assignment]
+    segments = _concat(draft.segments, Segments)
     year_of_segment = np.concatenate(
         [np.full(len(part), year, dtype=np.int16) for year, part in enumerate(draft.segments)]
     )
@@ -165,7 +172,7 @@ def assemble(draft: Draft, config: SynthConfig) -> dict[str, pd.DataFrame]:
         "exit_reason": _text(c.EXIT_REASONS, seg.exit),
     })  # fmt: skip
 
-    att: AttendanceRows = _concat(draft.attendance, AttendanceRows)  # type: ignore[assignment]
+    att = _concat(draft.attendance, AttendanceRows)
     order = _order(
         (rank[att.student], 40), (_day_offset(att.day), 20), (att.half_day, 1), (att.kind, 1)
     )
@@ -178,7 +185,7 @@ def assemble(draft: Draft, config: SynthConfig) -> dict[str, pd.DataFrame]:
         "reason": _text(REASONS, att.reason[order]),
     })  # fmt: skip
 
-    grades: GradeRows = _concat(draft.grades, GradeRows)  # type: ignore[assignment]
+    grades = _concat(draft.grades, GradeRows)
     order = _order((rank[grades.student], 40), (_day_offset(grades.day), 16), (grades.subject, 7))
     tables["grades"] = _frame("grades", {
         "student_id": student_ids(grades.student[order]),
@@ -190,7 +197,7 @@ def assemble(draft: Draft, config: SynthConfig) -> dict[str, pd.DataFrame]:
         "period": grades.period[order].astype(np.int64),
     })  # fmt: skip
 
-    exams: ExamRows = _concat(draft.exams, ExamRows)  # type: ignore[assignment]
+    exams = _concat(draft.exams, ExamRows)
     order = _order((rank[exams.student], 40), (_day_offset(exams.day), 16), (exams.exam, 7))
     tables["exams"] = _frame("exams", {
         "student_id": student_ids(exams.student[order]),
@@ -200,7 +207,7 @@ def assemble(draft: Draft, config: SynthConfig) -> dict[str, pd.DataFrame]:
         "score": exams.score[order],
     })  # fmt: skip
 
-    outcomes: OutcomeRows = _concat(draft.outcomes, OutcomeRows)  # type: ignore[assignment]
+    outcomes = _concat(draft.outcomes, OutcomeRows)
     order = np.lexsort((outcomes.year, rank[outcomes.student]))
     tables["outcomes"] = _frame("outcomes", {
         "student_id": student_ids(outcomes.student[order]),

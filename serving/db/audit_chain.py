@@ -26,9 +26,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Connection, insert, select, text
+from sqlalchemy import Connection, Table, insert, select, text
 
 from features.jsonio import sha256
 from serving.db.models import AuditEntry
@@ -65,7 +65,7 @@ CONTENT_COLUMNS = (
 POSTGRES_LOCK_KEY = int.from_bytes(b"vigieaud", "big")
 VERIFY_BATCH = 5_000
 
-_TABLE = AuditEntry.__table__
+_TABLE = cast(Table, AuditEntry.__table__)  # a declarative class maps one Table
 
 
 def _timestamp(value: dt.datetime) -> str:
@@ -77,9 +77,9 @@ def _timestamp(value: dt.datetime) -> str:
 def entry_hash(row: Mapping[str, Any], prev_hash: str) -> str:
     """The hex SHA-256 of `row`'s columns and `prev_hash`, serialised canonically: a JSON
     array in a fixed order (None and "" differ, no separator can be forged), ASCII only."""
-    content = [FORMAT]
+    content: list[Any] = [FORMAT]
     for column in CONTENT_COLUMNS:
-        value = row.get(column)
+        value: Any = row.get(column)
         content.append(_timestamp(value) if column == "at" else value)
     content.append(prev_hash)
     return sha256(content)  # a list of strings, integers and None: compact, ASCII

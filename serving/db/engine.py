@@ -22,7 +22,7 @@ import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -138,7 +138,7 @@ def _hold_audit_entries(session: Session, _context: Any, _instances: Any) -> Non
     that rolling the savepoint back takes them with it."""
     added = sorted(
         (instance for instance in session.new if isinstance(instance, AuditEntry)),
-        key=lambda instance: instance_state(instance).insert_order,
+        key=lambda instance: cast(int, instance_state(instance).insert_order),  # set on add
     )
     if not added:
         return

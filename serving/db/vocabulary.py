@@ -38,16 +38,16 @@ ListTier = Literal["invite", "watch", "follow_up"]
 FollowUpKind = Literal["under_way", "held", "dismissed"]
 AuditOutcome = Literal["allowed", "denied"]
 
-ROLES: tuple[str, ...] = get_args(Role)
-INTERVIEW_STATUSES: tuple[str, ...] = get_args(InterviewStatus)
-INTERVIEW_SOLUTIONS: tuple[str, ...] = get_args(InterviewSolution)
-LIST_TIERS: tuple[str, ...] = get_args(ListTier)
-FOLLOW_UP_KINDS: tuple[str, ...] = get_args(FollowUpKind)
-AUDIT_OUTCOMES: tuple[str, ...] = get_args(AuditOutcome)
+ROLES: tuple[Role, ...] = get_args(Role)
+INTERVIEW_STATUSES: tuple[InterviewStatus, ...] = get_args(InterviewStatus)
+INTERVIEW_SOLUTIONS: tuple[InterviewSolution, ...] = get_args(InterviewSolution)
+LIST_TIERS: tuple[ListTier, ...] = get_args(ListTier)
+FOLLOW_UP_KINDS: tuple[FollowUpKind, ...] = get_args(FollowUpKind)
+AUDIT_OUTCOMES: tuple[AuditOutcome, ...] = get_args(AuditOutcome)
 
 # An interview moves to_invite -> invited -> held; it can end declined or not_needed before
 # it is held. held, declined and not_needed are final.
-INTERVIEW_TRANSITIONS: dict[str, frozenset[str]] = {
+INTERVIEW_TRANSITIONS: dict[InterviewStatus, frozenset[InterviewStatus]] = {
     "to_invite": frozenset({"invited", "declined", "not_needed"}),
     "invited": frozenset({"held", "declined", "not_needed"}),
     "held": frozenset(),
@@ -55,7 +55,7 @@ INTERVIEW_TRANSITIONS: dict[str, frozenset[str]] = {
     "not_needed": frozenset(),
 }
 # An interview "under way": the student is marked on the weekly list, not dropped.
-OPEN_INTERVIEW_STATUSES: frozenset[str] = frozenset({"to_invite", "invited"})
+OPEN_INTERVIEW_STATUSES: frozenset[InterviewStatus] = frozenset({"to_invite", "invited"})
 
 
 def check_in(column: str, values: tuple[str, ...]) -> str:

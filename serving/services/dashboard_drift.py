@@ -87,7 +87,8 @@ def population_stability_index(
     ref_values = pd.to_numeric(reference, errors="coerce").astype("float64")
     cur_values = pd.to_numeric(current, errors="coerce").astype("float64")
     known = ref_values.dropna()
-    edges = np.unique(np.quantile(known, np.linspace(0, 1, bins + 1))) if len(known) else []
+    quantiles = np.linspace(0, 1, bins + 1)
+    edges = np.unique(np.quantile(known, quantiles)) if len(known) else np.array([])
     inner = edges[1:-1] if len(edges) > 2 else np.array([])
 
     def binned(values: pd.Series) -> pd.Series:

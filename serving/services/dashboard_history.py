@@ -69,7 +69,7 @@ def absences_per_week(attendance: pd.DataFrame, start: dt.date, end: dt.date) ->
     if attendance.empty:
         return frame.assign(justified=0, unjustified=0, lates=0).rename_axis("week").reset_index()
     dates = pd.to_datetime(attendance["date"])
-    week = (dates - pd.to_timedelta(dates.dt.weekday, unit="D")).dt.date
+    week = (dates - pd.to_timedelta(dates.dt.day_of_week, unit="D")).dt.date
     justified = attendance["justified"].astype("boolean").fillna(False).astype(bool)
     absent = attendance["kind"] == "absence"
     counts = (

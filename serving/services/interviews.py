@@ -175,10 +175,10 @@ def update_interview(
                 f"interview {interview_id} is at revision {interview.revision}, "
                 f"not {expected}: reload it"
             )
-        previous: InterviewStatus = interview.status  # type: ignore[assignment]
+        previous: InterviewStatus = interview.status  # type: ignore[assignment]  # checked by the table
         status: InterviewStatus = changes.status or previous
         solution = changes.solution if "solution" in given else interview.solution
-        check_interview(previous, status, solution)  # type: ignore[arg-type]
+        check_interview(previous, status, solution)  # type: ignore[arg-type]  # checked by the table
         interview.status = status
         interview.solution = solution
         if "interview_date" in given:

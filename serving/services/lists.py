@@ -135,7 +135,7 @@ def _read_view(
         model_version=header.model_version,
         weekly_interview_capacity=header.weekly_interview_capacity,
         watch_threshold=header.watch_threshold,
-        follow_up_rule=None
+        follow_up_rule=None  # type: ignore[arg-type]  # pydantic validates the dict
         if header.held_weeks is None
         else {
             "held_weeks": header.held_weeks,

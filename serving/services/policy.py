@@ -101,7 +101,8 @@ class Rule:
 
 NOT_IN_SCOPE = "this student is not in your scope"
 RECORDERS_ONLY = "only the student's own watch unit may record or dismiss"
-_ADMINS = frozenset({"admin"})
+_ADMINS: frozenset[Role] = frozenset({"admin"})
+_AUDITORS: frozenset[Role] = frozenset({"inspector", "admin"})
 _ADMINS_ONLY = "only admins manage users"
 _STUDENT = Rule(STUDENT_READERS, "student", NOT_IN_SCOPE)
 _RECORD = Rule(frozenset({WATCH_UNIT}), "student", RECORDERS_ONLY)
@@ -135,7 +136,7 @@ POLICY: Mapping[Action, Rule] = {
         out_of_scope="these students' establishments are not in your scope",
     ),
     Action.READ_AUDIT_LOG: Rule(
-        frozenset({"inspector", "admin"}),
+        _AUDITORS,
         "academie",
         "reading the audit log is not allowed for this role",
     ),

@@ -65,7 +65,7 @@ def get_student_record(store: Store, actor: Actor, student_id: str) -> StudentRe
                 .join(WeeklyList, ListEntry.list_id == WeeklyList.id)
                 .where(ListEntry.student_id == student_id)
                 .order_by(WeeklyList.week.desc())
-            ).tuples()
+            )
         ]
         interviews = session.scalars(
             select(Interview).where(Interview.student_id == student_id).order_by(Interview.id)
@@ -108,7 +108,7 @@ def interview_view(interview: Interview, with_notes: bool) -> InterviewView:
         uai=interview.uai,
         status=interview.status,  # type: ignore[arg-type]  # checked by the table
         interview_date=interview.interview_date,
-        solution=interview.solution,  # type: ignore[arg-type]
+        solution=interview.solution,  # type: ignore[arg-type]  # checked by the table
         notes=interview.notes if with_notes else None,
         notes_withheld=not with_notes and bool(interview.notes),
         created_by=interview.created_by,

@@ -372,7 +372,7 @@ def _actor(user: User) -> Actor:
 def user_view(user: User, *, last_sign_in_at: dt.datetime | None = None) -> UserView:
     return UserView(
         username=user.username,
-        role=user.role,  # type: ignore[arg-type]
+        role=user.role,  # type: ignore[arg-type]  # checked by the table
         establishments=_uais(user.scopes),
         disabled=user.disabled,
         has_password=user.password_hash is not None,

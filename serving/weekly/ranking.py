@@ -59,7 +59,8 @@ class Reason:
     @classmethod
     def from_record(cls, record: Mapping[str, Any]) -> Reason:
         """From one reason of an explanation record (extra keys such as `text` ignored)."""
-        return cls(**{name: record.get(name) for name in _REASON_FIELDS})
+        values = {name: record.get(name) for name in _REASON_FIELDS}
+        return cls(**values)  # type: ignore[arg-type]  # each field as models.reasons wrote it
 
 
 @dataclass(frozen=True)

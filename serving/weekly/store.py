@@ -201,10 +201,10 @@ def _write_week(
         fingerprint = week_fingerprint(
             as_of, model_version, watch_threshold, establishments, rule=rule, queues=ranked
         )
-        by_uai = {
-            uai: tuple(sum(e.queued.part == p for e in entries) for p in _PARTS)
-            for uai, entries in ranked.items()
-        }
+        by_uai: dict[str, tuple[int, int, int]] = {}
+        for uai, entries in ranked.items():
+            invite, watch, follow_up = (sum(e.queued.part == p for e in entries) for p in _PARTS)
+            by_uai[uai] = (invite, watch, follow_up)
         result = WeekWriteResult(
             week, model_version, True, len(establishments), fingerprint, by_uai
         )
@@ -482,6 +482,13 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
+def _table(model: type[Establishment | Student | Enrollment]) -> Table:
+    """The mapped class's table (typed `FromClause` by SQLAlchemy: it is a `Table`)."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
 def _upsert(
     session: Session,
     table: Table,
@@ -499,7 +506,8 @@ def _upsert(
     if dialect == "sqlite":
         from sqlalchemy.dialects.sqlite import insert as dialect_insert
     elif dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        # Both dialects' INSERT has the ON CONFLICT methods used below.
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert  # type: ignore[assignment]
     else:
         raise RuntimeError(f"the store supports SQLite and PostgreSQL, not {dialect}")
     keys = [column.name for column in table.primary_key.columns]
@@ -542,7 +550,7 @@ def _upsert_establishments(
         for e in establishments
     ]
     update = ["name", "weekly_interview_capacity"] if rewrite else []
-    _upsert(session, Establishment.__table__, rows, update)
+    _upsert(session, _table(Establishment), rows, update)
 
 
 def _upsert_students(
@@ -559,7 +567,7 @@ def _upsert_students(
             for s in e.roster
         ]
         unnamed += [{"student_id": s.student_id} for s in e.scored if s.student_id not in on_roster]
-    table = Student.__table__
+    table = _table(Student)
     _upsert(session, table, named, ["last_name", "first_name"] if rewrite else [])
     _upsert(session, table, unnamed, [])
 
@@ -591,7 +599,7 @@ def _upsert_enrollments(
     """Add the week's enrollment facts; an end already known is never cleared (an older
     week, written after a newer one, un-ends nothing)."""
     rows = enrollment_facts(establishments, week)
-    _upsert(session, Enrollment.__table__, rows, ["end_date"], keep_known=True)
+    _upsert(session, _table(Enrollment), rows, ["end_date"], keep_known=True)
 
 
 def _previous_risks(session: Session, week: dt.date) -> dict[str, float]:
@@ -604,7 +612,7 @@ def _previous_risks(session: Session, week: dt.date) -> dict[str, float]:
         .join(WeeklyList, ListEntry.list_id == WeeklyList.id)
         .where(WeeklyList.week == previous_week)
     )
-    return dict(rows.tuples().all())
+    return dict(rows.all())
 
 
 def _recently_dismissed(session: Session, week: dt.date, dismissal_weeks: int) -> set[str]:

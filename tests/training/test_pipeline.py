@@ -54,7 +54,7 @@ def test_tested_rows_are_the_test_year_weekly_and_training_is_before_it(result) 
     predictions = result.predictions
     assert set(predictions["school_year"]) == {"2025-2026"}
     mondays = pd.to_datetime(predictions["as_of"]).drop_duplicates()
-    assert len(mondays) > 25 and (mondays.dt.weekday == 0).all()
+    assert len(mondays) > 25 and (mondays.dt.day_of_week == 0).all()
     (split, final) = result.folds
     assert split["train_years"] == "2023-2024" and split["calibration"].startswith("cross")
     # final_model: last_split (default): what is registered is the model that was evaluated.

@@ -53,7 +53,7 @@ def band_p_value(replicates: np.ndarray, band: tuple[float, float]) -> float:
     if values.size == 0:
         return math.nan
     low, high = band
-    return float(min(1.0, 2 * min(np.mean(values >= low), np.mean(values <= high))))
+    return float(min(1.0, 2 * min(float(np.mean(values >= low)), float(np.mean(values <= high)))))
 
 
 def _outside(interval: tuple[float, float], band: tuple[float, float]) -> bool:

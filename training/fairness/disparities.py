@@ -25,6 +25,7 @@ Recall leads: the list is a scarce, helpful intervention, so whom it misses matt
 from __future__ import annotations
 
 import math
+from collections.abc import Hashable
 from dataclasses import dataclass
 
 import numpy as np
@@ -78,11 +79,11 @@ def reference_groups(metrics: GroupMetrics, config: FairnessConfig) -> dict[str,
 
 def ratio_replicates(
     metrics: GroupMetrics, config: FairnessConfig, metric: str = LEADING_METRIC
-) -> dict[tuple[str, str], np.ndarray]:
+) -> dict[tuple[str, ...], np.ndarray]:
     """The bootstrap replicates of each group's `metric` ratio to its reference group's
     (paired: the same resampled establishments), keyed by (grouping, group)."""
     references = reference_groups(metrics, config)
-    ratios: dict[tuple[str, str], np.ndarray] = {}
+    ratios: dict[tuple[str, ...], np.ndarray] = {}
     for grouping, names in metrics.groups.items():
         reference = references[grouping]
         if reference is None:
@@ -114,7 +115,7 @@ def judge_recall(
     )
     if groupings is not None:
         family &= table["grouping"].isin(groupings)
-    chosen = {tuple(row): replicates[tuple(row)]
+    chosen: dict[Hashable, np.ndarray] = {tuple(row): replicates[tuple(row)]
               for row in table.loc[family, list(keys)].itertuples(index=False)}  # fmt: skip
     table["in_family"] = family
     for column in ("p_value", "adjusted_level", "ratio_low_adjusted", "ratio_high_adjusted"):
@@ -201,7 +202,7 @@ class WithinKind:
 
     metrics: pd.DataFrame
     disparities: pd.DataFrame
-    replicates: dict[tuple[str, str, str], np.ndarray]
+    replicates: dict[tuple[str, ...], np.ndarray]
 
 
 def within_kind(frame: pd.DataFrame, groups: pd.DataFrame, config: FairnessConfig) -> WithinKind:
@@ -211,7 +212,7 @@ def within_kind(frame: pd.DataFrame, groups: pd.DataFrame, config: FairnessConfi
     configured reference group absent from a kind falls back to its largest judged group."""
     sensitive = [name for name in SENSITIVE_GROUPINGS if name in groups.columns]
     metric_parts, table_parts = [], []
-    replicates: dict[tuple[str, str, str], np.ndarray] = {}
+    replicates: dict[tuple[str, ...], np.ndarray] = {}
     for kind in sorted(groups[KIND_GROUPING].unique()):
         members = (groups[KIND_GROUPING] == kind).to_numpy()
         part, part_groups = frame.loc[members], groups.loc[members, sensitive]

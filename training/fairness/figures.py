@@ -17,6 +17,7 @@ from training.fairness.proxies import PROXY_TARGETS
 from training.fairness.wording import FAMILY_LABELS, STATUS_LABELS, label, text
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
     from training.fairness.audit import FairnessAudit
@@ -62,7 +63,7 @@ def _stacked(table: pd.DataFrame, groupings: list[str]) -> tuple[pd.DataFrame, l
     return pd.concat(parts, ignore_index=True), headings
 
 
-def _label_rows(axis, rows: pd.DataFrame, headings: list[tuple], language: str) -> None:  # type: ignore[no-untyped-def]
+def _label_rows(axis: Axes, rows: pd.DataFrame, headings: list[tuple], language: str) -> None:
     ticks = [*rows["y"], *(y for y, _ in headings)]
     names = [*(group_label(g, language) for g in rows["group"]),
              *(grouping_label(g, language).upper() for _, g in headings)]  # fmt: skip

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -11,9 +11,14 @@ from vigie.commands.common import (
     QuietOption,
     console,
     error_console,
+    language_of,
+    one_of,
     progress_for,
     user_errors,
 )
+
+if TYPE_CHECKING:
+    from training.fairness.audit import FairnessAudit
 
 __all__ = ["register"]
 
@@ -82,19 +87,18 @@ def audit(
 
     from settings import load_settings
     from training.fairness import FairnessConfig
+    from training.fairness.correction import Correction
     from training.fairness.logged import audit_logged_run, log_audit, write_report
     from training.tracking import setup_tracking
 
-    if lang not in ("fr", "en"):
-        raise typer.BadParameter("--lang must be fr or en")
-    if correction not in ("holm", "bonferroni"):
-        raise typer.BadParameter("--correction must be holm or bonferroni")
+    language = language_of(lang)
+    method: Correction = one_of(correction, ("holm", "bonferroni"), "--correction")
     try:
         config = FairnessConfig(
             reference_groups=_references(reference_group), min_students=min_group_size,
             min_positives=min_positives, min_establishments=min_establishments,
-            n_boot=n_boot, language=lang,
-            correction=correction,
+            n_boot=n_boot, language=language,
+            correction=method,
         )  # fmt: skip
     except ValidationError as error:
         raise typer.BadParameter(str(error)) from None
@@ -116,7 +120,7 @@ def audit(
         console.print(f"Report written to {out}")
 
 
-def _print_summary(result, lang: str) -> None:  # type: ignore[no-untyped-def]
+def _print_summary(result: FairnessAudit, lang: str) -> None:
     from training.fairness.groups import group_label, grouping_label
 
     gate = result.gate()

@@ -7,19 +7,21 @@ import datetime as dt
 import sys
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
 
 from features.progress import Progress
-from vigie.progress import reporting
+from vigie.progress import Language, reporting
 
 __all__ = [
     "LangOption",
     "QuietOption",
     "console",
     "error_console",
+    "language_of",
+    "one_of",
     "parse_date",
     "progress_for",
     "user_errors",
@@ -40,12 +42,27 @@ LangOption = Annotated[
 ]
 
 
+Choice = TypeVar("Choice", bound=str)
+
+
+def one_of(value: str, choices: tuple[Choice, ...], option: str) -> Choice:
+    """`value` as one of `choices` (typed as their literals), or a usage error naming
+    `option` and the choices."""
+    for choice in choices:
+        if value == choice:
+            return choice
+    raise typer.BadParameter(f"{option} must be {' or '.join(choices)}")
+
+
+def language_of(lang: str) -> Language:
+    """The `--lang` option's value, checked."""
+    return one_of(lang, ("fr", "en"), "--lang")
+
+
 def progress_for(quiet: bool, lang: str) -> AbstractContextManager[Progress]:
     """The command's progress reporter on stderr (`vigie.progress.reporting`): a bar on a
     terminal, one line per stage elsewhere, nothing with --quiet."""
-    if lang not in ("fr", "en"):
-        raise typer.BadParameter("--lang must be fr or en")
-    return reporting(quiet, lang, error_console)
+    return reporting(quiet, language_of(lang), error_console)
 
 
 def parse_date(value: str) -> dt.date:

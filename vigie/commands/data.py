@@ -12,6 +12,8 @@ from vigie.commands.common import (
     QuietOption,
     console,
     error_console,
+    language_of,
+    one_of,
     parse_date,
     progress_for,
     user_errors,
@@ -86,10 +88,9 @@ def synth(
     the tables, _synth/latent.parquet holds the generator's latent risk for the replay's
     ceiling (synthetic only, not part of the data contract).
     """
-    from features.synth import synthesize
+    from features.synth import FileFormat, synthesize
 
-    if file_format not in ("csv", "parquet"):
-        raise typer.BadParameter("--format must be csv or parquet")
+    chosen_format: FileFormat = one_of(file_format, ("csv", "parquet"), "--format")
     with user_errors(), progress_for(quiet, lang) as progress:
         summary = synthesize(
             out,
@@ -103,7 +104,7 @@ def synth(
             label_bias=label_bias,
             scenario=scenario,
             extraction_date=parse_date(extraction_date) if extraction_date else None,
-            file_format=file_format,
+            file_format=chosen_format,
             progress=progress,
         )
     console.print(f"Wrote a synthetic académie to {out}: {summary}")
@@ -130,7 +131,7 @@ def validate(
     if as_json:
         typer.echo(report.to_json())
     else:
-        console.print(render_report(report, lang))
+        console.print(render_report(report, language_of(lang)))
     raise typer.Exit(0 if report.ok else 1)
 
 

@@ -21,6 +21,7 @@ from features.jsonio import dumps
 from vigie.commands.common import (
     QuietOption,
     console,
+    language_of,
     parse_date,
     progress_for,
     user_errors,
@@ -184,8 +185,7 @@ def explain(
     from settings import load_settings
     from training.tracking import setup_tracking
 
-    if lang not in ("fr", "en"):
-        raise typer.BadParameter("--lang must be fr or en")
+    language = language_of(lang)
     with user_errors(), progress_for(quiet, lang) as progress:  # progress on stderr
         date = parse_date(as_of)
         setup_tracking(load_settings().home)
@@ -197,8 +197,8 @@ def explain(
         explained = loaded.model.explain(
             feature_set,
             top=top,
-            language=lang,
-            rows=[position],  # type: ignore[arg-type]
+            language=language,
+            rows=[position],
         )
         all_risk = loaded.model.score(feature_set)
         payload = explanation_payload(explained, feature_set, loaded, capacity, all_risk)

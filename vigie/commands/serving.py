@@ -134,7 +134,7 @@ def users_add(
     with _refusals():
         new = NewUser(
             username=username,
-            role=role,  # type: ignore[arg-type]
+            role=role,  # type: ignore[arg-type]  # NewUser validates the role
             establishments=tuple(establishment or ()),
             password=password,
             token_days=token_days,
@@ -249,7 +249,10 @@ def api(
     # uvicorn's C HTTP parser and event loop, named rather than left to "auto": a missing
     # install fails here instead of silently serving with the pure-Python h11 parser at
     # about twice the CPU per request.
-    fast = {"http": "httptools", "loop": "uvloop" if sys.platform != "win32" else "asyncio"}
+    fast: dict[str, Any] = {
+        "http": "httptools",
+        "loop": "uvloop" if sys.platform != "win32" else "asyncio",
+    }
     # The client's address (the throttle of failed authentications counts by it) is the TCP
     # peer, or X-Forwarded-For from the proxies VIGIE_TRUSTED_PROXIES names (none by default:
     # uvicorn's own default would trust it from any loopback peer).

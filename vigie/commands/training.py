@@ -17,6 +17,7 @@ from vigie.commands.common import (
     QuietOption,
     console,
     error_console,
+    one_of,
     parse_date,
     progress_for,
     user_errors,
@@ -104,10 +105,9 @@ def tune(
     from training.config import load_train_config
     from training.run import prepare_data
     from training.tracking import setup_tracking
-    from training.tune import tune_and_train
+    from training.tune import TuneMetric, tune_and_train
 
-    if metric not in ("precision@k", "pr_auc"):
-        raise typer.BadParameter("--metric must be precision@k or pr_auc")
+    chosen_metric: TuneMetric = one_of(metric, ("precision@k", "pr_auc"), "--metric")
     with user_errors(), progress_for(quiet, lang) as progress:
         settings = load_settings()
         train_config = load_train_config(config, {"seed": seed, "cv": cv})
@@ -119,7 +119,7 @@ def tune(
             console.print(f"  trial {number}: {metric} = {value:.4f}  {params}")
 
         outcome = tune_and_train(
-            data, train_config, trials=trials, metric=metric,  # type: ignore[arg-type]
+            data, train_config, trials=trials, metric=chosen_metric,
             timeout=timeout, as_of=dates, home=settings.home, on_trial=trial_done,
             prepared=prepared, progress=progress,
         )  # fmt: skip

@@ -27,8 +27,8 @@ depends_on = None
 _NO_WEEK = dt.date(1970, 1, 1)
 
 
-def _students_columns(with_uai: bool) -> list[sa.SchemaItem]:
-    items: list[sa.SchemaItem] = [
+def _students_columns(with_uai: bool) -> list[sa.schema.SchemaItem]:
+    items: list[sa.schema.SchemaItem] = [
         sa.Column("student_id", sa.String(length=64), nullable=False),
         sa.Column("last_name", sa.String(length=200), nullable=True),
         sa.Column("first_name", sa.String(length=200), nullable=True),

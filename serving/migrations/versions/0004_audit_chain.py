@@ -93,7 +93,7 @@ def _chain_existing_entries(connection: sa.Connection) -> None:
             return
         updates = []
         for row in rows:
-            digest = entry_hash(row._mapping, prev)
+            digest = entry_hash(row._asdict(), prev)
             updates.append({"entry_id": row.id, "prev": prev, "hash": digest})
             prev = digest
         connection.execute(set_hashes, updates)
