@@ -81,7 +81,7 @@ def _listed(store: Store, week: dt.date) -> set[tuple[str, str]]:
             .join(ListEntry, ListEntry.list_id == WeeklyList.id)
             .where(WeeklyList.week == week)
         )
-        return set(rows.tuples().all())
+        return {(uai, student_id) for uai, student_id in rows}
 
 
 def _folders(home: Path, as_of: dt.date) -> list[Path]:
@@ -127,7 +127,7 @@ def test_the_weekly_run_records_the_weeks_data_and_they_read_back_verified(
             select(ListEntry.student_id, ListEntry.risk)
             .join(WeeklyList, ListEntry.list_id == WeeklyList.id)
             .where(WeeklyList.week == AS_OF)
-        ).tuples().all())  # fmt: skip
+        ).all())  # fmt: skip
     raw = contributions.drop(columns=["student_id", "uai"]).sum(axis=1).to_numpy()
     calibrated = registered.model.calibrator_.predict(raw)
     expected = contributions["student_id"].map(risks).to_numpy()
