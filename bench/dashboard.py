@@ -35,12 +35,12 @@ import os
 import platform
 import statistics
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from app_dashboard.serve import dashboard_server
+from bench.compare import vigie_command
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results" / "dashboard.json"
@@ -65,7 +65,7 @@ def _vigie(env: dict[str, str], *args: str, stdin: str | None = None) -> float:
     started = time.perf_counter()
     print(f"  $ vigie {' '.join(args)}", flush=True)
     subprocess.run(
-        [str(Path(sys.executable).parent / "vigie"), *args],
+        vigie_command(*args),
         env=env, input=stdin, text=True, check=True, cwd=REPO,
     )  # fmt: skip
     return time.perf_counter() - started
