@@ -181,7 +181,7 @@ def compare(
                 "figure": name,
                 "earlier": before,
                 "current": after,
-                "earlier_over_current": before / after if after else float("nan"),
+                "earlier_over_current": before / after if after else None,
                 "runs": [len(earlier[name]), len(current[name])],
             }
         )
@@ -223,11 +223,12 @@ def run_once(kind: str, side: Side, options: list[str], work: Path, out: Path) -
 
 
 def _print_table(rows: list[dict[str, Any]], earlier: str, current: str, title: str) -> None:
+    """The medians of both sides and their ratio (`-` where the current median is 0)."""
     from rich.console import Console
     from rich.table import Table
 
     table = Table(title=title)
-    for column in ("figure", f"code of {earlier}", f"current ({current})", "earlier/current"):
+    for column in ("figure", earlier, current, "earlier/current"):
         table.add_column(column, justify="left" if column == "figure" else "right")
     table.add_column("runs", justify="right")
     for row in rows:
@@ -235,7 +236,7 @@ def _print_table(rows: list[dict[str, Any]], earlier: str, current: str, title: 
             row["figure"],
             f"{row['earlier']:,.2f}",
             f"{row['current']:,.2f}",
-            f"{row['earlier_over_current']:.2f}",
+            "-" if row["earlier_over_current"] is None else f"{row['earlier_over_current']:.2f}",
             "{} / {}".format(*row["runs"]),
         )
     Console(width=140).print(table)
@@ -311,7 +312,8 @@ def main(argv: list[str] | None = None) -> None:
         f"{KINDS[options.kind]}, {' '.join(passed) or 'default options'}: medians over "
         f"{options.rounds} interleaved rounds of each side"
     )
-    _print_table(rows, earlier.label, current.label, title)
+    current_column = f"code of {current.label}" if options.current else f"current tree ({head})"
+    _print_table(rows, f"code of {earlier.label}", current_column, title)
     out = options.out or REPO / "bench" / "results" / f"compare-{options.kind}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(
