@@ -16,6 +16,7 @@ from bench.compare import (
     packages,
     pooled,
     resolved_modules,
+    vigie_command,
 )
 
 
@@ -57,6 +58,25 @@ def test_a_child_of_the_exported_side_imports_the_revision_code(repo: Path, tmp_
     files = resolved_modules(side, ["features"], Path(sys.executable).parent)
     assert files["features"] == str(side.root / "features" / "__init__.py")
     check_resolution(side)
+
+
+def test_the_vigie_command_of_an_exported_side_runs_its_cli(repo: Path, tmp_path: Path):
+    (repo / "vigie").mkdir()
+    (repo / "vigie" / "__init__.py").write_text("")
+    (repo / "vigie" / "cli.py").write_text(
+        "import sys\nfrom features import MARK\n\n\n"
+        "def main():\n    print(MARK, *sys.argv[1:])\n    return 3\n"
+    )
+    first = _commit(repo, "first")
+    _commit(repo, "second")
+    side = export_revision(first, tmp_path / "work", repo=repo)
+
+    completed = subprocess.run(
+        vigie_command("api", "--port", "1"), cwd=side.root, env=side.environment(),
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+
+    assert (completed.stdout.strip(), completed.returncode) == ("first api --port 1", 3)
 
 
 def test_an_export_left_half_written_is_made_again(repo: Path, tmp_path: Path):
