@@ -43,6 +43,10 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 KINDS = {"weekly": "bench.weekly", "dashboard": "bench.dashboard"}
+# Whose `bench` harness drives each side by default: the weekly one calls the packages'
+# functions in its child processes (each revision's own harness fits its own code); the
+# dashboard's drives only the `vigie` commands and a browser (one harness for both sides).
+HARNESS = {"weekly": "own", "dashboard": "current"}
 _CLI = "import sys; from vigie.cli import main; sys.exit(main())"
 
 
@@ -85,6 +89,18 @@ def export_revision(revision: str, work: Path, repo: Path = REPO) -> Side:
         (partial / ".exported").write_text(commit + "\n")
         partial.rename(folder)
     return Side(commit, folder)
+
+
+def with_current_harness(side: Side, work: Path) -> Side:
+    """A copy of `side`'s tree whose `bench` harness is this tree's (made again each time,
+    since the harness may have changed): the earlier code driven by the current harness."""
+    folder = work / f"{side.root.name}-harness"
+    shutil.rmtree(folder, ignore_errors=True)
+    shutil.copytree(side.root, folder, symlinks=True, ignore=shutil.ignore_patterns("bench"))
+    shutil.copytree(
+        REPO / "bench", folder / "bench", ignore=shutil.ignore_patterns("results", "__pycache__")
+    )
+    return Side(side.label, folder)
 
 
 def packages(root: Path) -> list[str]:
@@ -256,6 +272,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=3, help="Commands run for each side.")
     parser.add_argument("--same-work", action="store_true", help="One work folder for both.")
     parser.add_argument(
+        "--harness",
+        choices=("own", "current"),
+        help="The bench harness of each revision (own) or this tree's for both (current); "
+        "default: own for weekly, current for dashboard.",
+    )
+    parser.add_argument(
         "--fresh", action="store_true", help="Remove each side's work folder first."
     )
     parser.add_argument("--work", type=Path, default=REPO / "var" / "bench")
@@ -271,6 +293,11 @@ def main(argv: list[str] | None = None) -> None:
     work.mkdir(parents=True, exist_ok=True)
     earlier = export_revision(options.baseline, work)
     current = export_revision(options.current, work) if options.current else Side("current", REPO)
+    harness = options.harness or HARNESS[options.kind]
+    if harness == "current":
+        earlier = with_current_harness(earlier, work)
+        if options.current:
+            current = with_current_harness(current, work)
     if earlier.label == current.label:
         raise SystemExit(f"--baseline and --current are both {earlier.label}")
     sides = [earlier, current]
@@ -326,6 +353,7 @@ def main(argv: list[str] | None = None) -> None:
                 "baseline": earlier.label,
                 "current": current.label,
                 "same_work": options.same_work,
+                "harness": harness,
                 "rows": rows,
                 "figures": figures,
                 "reports": reports,

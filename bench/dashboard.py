@@ -40,6 +40,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from app_dashboard.serve import dashboard_server
+from app_dashboard.wording import text as label
 from bench.compare import vigie_command
 
 REPO = Path(__file__).resolve().parents[1]
@@ -141,10 +142,6 @@ def measure(url: str, repeat: int, screenshots: Path | None) -> dict[str, list[f
         first = page.locator("[data-testid='stDataFrame']").first
         return lambda: expect(first).to_be_visible(timeout=WAIT_MS)
 
-    def table(page) -> Callable[[], None]:
-        first = page.locator("[data-testid='stTable']").first
-        return lambda: expect(first).to_be_visible(timeout=WAIT_MS)
-
     def both(*steps: Callable[[], None]) -> Callable[[], None]:
         return lambda: [step() for step in steps] and None
 
@@ -175,7 +172,9 @@ def measure(url: str, repeat: int, screenshots: Path | None) -> dict[str, list[f
             page.close()
 
             page = browser.new_page(viewport={"width": 1400, "height": 1200})
-            listed = both(text(page, "À inviter cette semaine"), table(page))
+            # the list in its three parts: the last part's heading is drawn after the others
+            tiers = ("tier_invite", "tier_follow_up")
+            listed = both(*(text(page, f"{label(tier, 'fr')} (") for tier in tiers))
             runs.setdefault("watch_unit_list_after_login_s", []).append(
                 _sign_in(page, url, "cpe.bench", listed)
             )

@@ -17,6 +17,7 @@ from bench.compare import (
     pooled,
     resolved_modules,
     vigie_command,
+    with_current_harness,
 )
 
 
@@ -149,3 +150,20 @@ def test_dashboard_first_visit_after_start_is_kept_apart():
     figures = pooled(reports, "dashboard")
 
     assert figures == {"audit_s (first after start)": [9.0, 7.0], "audit_s": [2.0, 4.0, 3.0]}
+
+
+def test_the_current_harness_drives_the_revision_code(repo: Path, tmp_path: Path):
+    (repo / "bench").mkdir()
+    (repo / "bench" / "__init__.py").write_text("HARNESS = 'old'\n")
+    first = _commit(repo, "first")
+    side = with_current_harness(export_revision(first, tmp_path / "work", repo=repo), tmp_path)
+
+    code = "import bench.compare, features; print(features.MARK, bench.compare.__name__)"
+    printed = subprocess.run(
+        [sys.executable, "-c", code], cwd=side.root, env=side.environment(),
+        check=True, capture_output=True, text=True,
+    ).stdout.strip()  # fmt: skip
+
+    assert printed == "first bench.compare"
+    assert not (side.root / "bench" / "results").exists()
+    check_resolution(side)
