@@ -110,7 +110,9 @@ def packages(root: Path) -> list[str]:
     )
 
 
-def resolved_modules(side: Side, names: list[str], script_dir: Path | None = None) -> dict:
+def resolved_modules(
+    side: Side, names: list[str], script_dir: Path | None = None
+) -> dict[str, str]:
     """Where a child process of `side` imports each of `names` from (`module.__file__`);
     with `script_dir`, as a console script there would (its folder first on `sys.path`)."""
     code = (
@@ -228,7 +230,7 @@ def _work_folders(
     return folders
 
 
-def run_once(kind: str, side: Side, options: list[str], work: Path, out: Path) -> dict:
+def run_once(kind: str, side: Side, options: list[str], work: Path, out: Path) -> dict[str, Any]:
     """One benchmark command of `side`; its report, or the reason it failed."""
     out.unlink(missing_ok=True)
     command = [sys.executable, "-m", KINDS[kind], *options, "--work", str(work), "--out", str(out)]
