@@ -35,12 +35,13 @@ import os
 import platform
 import statistics
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from app_dashboard.serve import dashboard_server
+from app_dashboard.wording import text as label
+from bench.compare import vigie_command
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results" / "dashboard.json"
@@ -65,7 +66,7 @@ def _vigie(env: dict[str, str], *args: str, stdin: str | None = None) -> float:
     started = time.perf_counter()
     print(f"  $ vigie {' '.join(args)}", flush=True)
     subprocess.run(
-        [str(Path(sys.executable).parent / "vigie"), *args],
+        vigie_command(*args),
         env=env, input=stdin, text=True, check=True, cwd=REPO,
     )  # fmt: skip
     return time.perf_counter() - started
@@ -141,10 +142,6 @@ def measure(url: str, repeat: int, screenshots: Path | None) -> dict[str, list[f
         first = page.locator("[data-testid='stDataFrame']").first
         return lambda: expect(first).to_be_visible(timeout=WAIT_MS)
 
-    def table(page) -> Callable[[], None]:
-        first = page.locator("[data-testid='stTable']").first
-        return lambda: expect(first).to_be_visible(timeout=WAIT_MS)
-
     def both(*steps: Callable[[], None]) -> Callable[[], None]:
         return lambda: [step() for step in steps] and None
 
@@ -175,7 +172,9 @@ def measure(url: str, repeat: int, screenshots: Path | None) -> dict[str, list[f
             page.close()
 
             page = browser.new_page(viewport={"width": 1400, "height": 1200})
-            listed = both(text(page, "À inviter cette semaine"), table(page))
+            # the list in its three parts: the last part's heading is drawn after the others
+            tiers = ("tier_invite", "tier_follow_up")
+            listed = both(*(text(page, f"{label(tier, 'fr')} (") for tier in tiers))
             runs.setdefault("watch_unit_list_after_login_s", []).append(
                 _sign_in(page, url, "cpe.bench", listed)
             )

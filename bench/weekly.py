@@ -51,6 +51,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from bench.compare import vigie_command
+
 SCHOOL_YEAR, TRAIN_YEAR = "2025-2026", "2024-2025"
 EXTRACTION_DATE = dt.date(2026, 7, 10)  # as `python -m bench`: a whole school year
 AS_OF = dt.date(2026, 3, 16)  # a Monday of 2025-2026
@@ -353,8 +355,7 @@ def measure_api(
 ) -> dict[str, Any]:
     tokens = _watch_unit_tokens(weekly, clients, users)
     port = _free_port()
-    vigie = Path(sys.executable).with_name("vigie")
-    command = [str(vigie), "api", "--host", "127.0.0.1", "--port", str(port)]
+    command = vigie_command("api", "--host", "127.0.0.1", "--port", str(port))
     server = subprocess.Popen(
         [*command, "--workers", str(workers)],
         env=_environment(weekly),
