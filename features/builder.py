@@ -34,6 +34,7 @@ dates give the bits of one date at a time.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Iterable, Iterator
 from functools import cache
 from importlib import resources
@@ -102,7 +103,9 @@ _CTE_ORDER: tuple[str, ...] = (
     "absence_runs",
     "streak_steps",
     "absence_streaks",
+    "grade_rows",
     "grade_marks",
+    "grade_bucket_marks",
     "grade_running",
     "grade_changes",
     "grade_steps",
@@ -131,7 +134,9 @@ _SHARED_STEPS: tuple[str, ...] = (
     "attendance_running",
     "absence_runs",
     "streak_steps",
+    "grade_rows",
     "grade_marks",
+    "grade_bucket_marks",
     "grade_running",
     "grade_changes",
     "grade_steps",
@@ -142,10 +147,14 @@ _SHARED_STEPS: tuple[str, ...] = (
 # The steps with a variant for a query of a single as-of date (`<name>_one_date.sql`).
 _ONE_DATE_STEPS: tuple[str, ...] = ("grade_running", "grade_steps")
 
-# The shared steps the queries read; the others are dropped once these exist.
+# The shared steps the queries read; each other one is dropped as soon as the last shared step
+# that reads it exists, so that DuckDB's memory holds no more than it needs.
 _SHARED_READ: frozenset[str] = frozenset(
     {"attendance_running", "streak_steps", "grade_steps", "recent_running", "grade_previous"}
 )
+# Steps never kept, as long as the table they read: their readers compute them again (a
+# Parquet scan), as a CTE that is not materialized.
+_INLINED: frozenset[str] = frozenset({"grade_rows"})
 
 
 def build_features(
@@ -285,13 +294,37 @@ def _used(sql: str, parameters: dict[str, object]) -> dict[str, object]:
 
 
 def _build_shared_steps(cursor: duckdb.DuckDBPyConnection, parameters: dict[str, object]) -> None:
-    """Compute the shared steps for every as-of date into temporary tables on `cursor`."""
-    for name in _SHARED_STEPS:
-        sql = _step_sql(name)
+    """Compute the shared steps for every as-of date into temporary tables on `cursor`; a
+    table no query reads is dropped once the last step reading it is built."""
+    kept = [name for name in _SHARED_STEPS if name not in _INLINED]
+    statements = {name: _with_inlined(_step_sql(name)) for name in kept}
+    last_reader = {
+        name: max(i for i, reader in enumerate(kept) if _refers_to(statements[reader], name))
+        for name in kept
+        if name not in _SHARED_READ
+    }
+    for index, name in enumerate(kept):
+        sql = statements[name]
         cursor.execute(f"CREATE TEMPORARY TABLE {name} AS {sql}", _used(sql, parameters))
-    for name in _SHARED_STEPS:
-        if name not in _SHARED_READ:
-            cursor.execute(f"DROP TABLE {name}")
+        for used, last in last_reader.items():
+            if last == index:
+                cursor.execute(f"DROP TABLE {used}")
+
+
+def _refers_to(sql: str, name: str) -> bool:
+    """Whether `sql` reads the step `name` (comments left out)."""
+    return re.search(rf"\b{name}\b", re.sub(r"--[^\n]*", "", sql)) is not None
+
+
+def _with_inlined(sql: str) -> str:
+    """`sql` preceded by the CTEs of the inlined steps it reads."""
+    ctes = [_cte(name, name) for name in _INLINED if _refers_to(sql, name)]
+    return "WITH\n" + ",\n".join(ctes) + "\n" + sql if ctes else sql
+
+
+def _cte(name: str, file: str) -> str:
+    materialized = "NOT MATERIALIZED " if name in _INLINED else ""
+    return f"{name} AS {materialized}(\n{_step_sql(file)}\n)"
 
 
 # Open enrollments per as-of date: an upper bound of the rows each date adds to a query.
@@ -360,5 +393,5 @@ def feature_query(one_date: bool = False, shared: bool = False) -> str:
         for name in _ONE_DATE_STEPS:
             if name in steps:
                 steps[name] = f"{name}_one_date"
-    ctes = [f"{name} AS (\n{_step_sql(file)}\n)" for name, file in steps.items()]
+    ctes = [_cte(name, file) for name, file in steps.items()]
     return "WITH\n" + ",\n".join(ctes) + "\n" + _step_sql("features")

@@ -4,5 +4,5 @@ SELECT
     student_id,
     year_start,
     CAST(sum(weighted_marks) AS DOUBLE) / CAST(nullif(sum(weights), 0) AS DOUBLE) AS year_mean
-FROM grade_marks
+FROM grade_bucket_marks
 GROUP BY student_id, year_start

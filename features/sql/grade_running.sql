@@ -1,9 +1,11 @@
 -- Each subject's mean so far within the school year, after each bucket with marks in it
--- (`subject_mean`) and before it (`previous_mean`, NULL for the subject's first bucket), with
--- the bucket's own sums. The means divide exact sums (DECIMAL, see `grade_marks`) once, so a
--- mean is the same double whichever as-of dates are computed together.
+-- (`subject_mean`) and before it (`previous_mean`, NULL for the subject's first bucket). The
+-- means divide exact sums (DECIMAL, see `grade_rows`) once, so a mean is the same double
+-- whichever as-of dates are computed together.
 SELECT
-    * EXCLUDE (subject),
+    student_id,
+    year_start,
+    bucket,
     CAST(sum(weighted_marks) OVER so_far AS DOUBLE)
         / CAST(nullif(sum(weights) OVER so_far, 0) AS DOUBLE) AS subject_mean,
     CAST(sum(weighted_marks) OVER before AS DOUBLE)
