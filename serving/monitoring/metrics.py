@@ -29,7 +29,12 @@ from serving.services.dashboard_drift import (
     population_stability_index,
     same_time_of_year,
 )
-from training.replay import REPLAY_STATISTICS, replay_cluster_totals, replay_metrics
+from training.replay import (
+    REPLAY_STATISTICS,
+    observed_weeks,
+    replay_cluster_totals,
+    replay_metrics,
+)
 
 __all__ = [
     "AHEAD_WEEKS",
@@ -218,6 +223,8 @@ def realised_outcomes(
     (`training.replay.observed_weeks`). Keys: overall (with 95 % cluster-bootstrap intervals),
     establishments (uai -> point estimates), promised (the evaluation's, when given),
     weeks_judged, alerts (a realised share under the promise's interval)."""
+    judged = scored.loc[observed_weeks(scored), ["school_year", "as_of"]].drop_duplicates()
+    invitations = invitations.merge(judged, on=["school_year", "as_of"], how="inner")
     invitations = invitations.assign(interviewed=True)
     overall_all = replay_metrics(invitations, scored, ahead_weeks=AHEAD_WEEKS, n_boot=n_boot,
                                  seed=seed)  # fmt: skip
@@ -232,8 +239,7 @@ def realised_outcomes(
     establishments = {str(uai): _from_totals(row) for uai, row in totals.iterrows()}
     for uai, row in totals.iterrows():
         establishments[str(uai)]["n_dropouts"] = float(row["dropouts"])
-    judged = int(overall_all["weeks_unobserved"])
-    weeks = scored[["school_year", "as_of"]].drop_duplicates()
+    unobserved = int(overall_all["weeks_unobserved"])
     alerts = []
     kept = {k: finite(v) for k, v in (promised or {}).items()}
     for name in PROMISED_METRICS:
@@ -244,7 +250,7 @@ def realised_outcomes(
         "overall": overall,
         "establishments": establishments,
         "promised": kept,
-        "weeks_judged": len(weeks) - judged,
-        "weeks_unobserved": judged,
+        "weeks_judged": len(judged),
+        "weeks_unobserved": unobserved,
         "alerts": alerts,
     }
