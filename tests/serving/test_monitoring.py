@@ -93,8 +93,9 @@ def test_the_monitoring_reads_are_for_data_scientists_and_admins(world: World) -
                 AuditEntry.action == "read_monitoring"
             )
         ).all()
-    assert sorted(entries) == sorted([("data_scientist", "allowed"), ("admin", "allowed"),
-                                      ("inspector", "denied"), ("watch_unit", "denied")])  # fmt: skip
+    expected = [("data_scientist", "allowed"), ("admin", "allowed"), ("inspector", "denied"),
+                ("watch_unit", "denied")]  # fmt: skip
+    assert sorted(entries) == sorted(expected)
 
 
 def test_vigie_monitor_stores_the_week_and_says_what_it_could_not_compute(
