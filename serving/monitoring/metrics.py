@@ -229,10 +229,10 @@ def realised_outcomes(
     overall_all = replay_metrics(invitations, scored, ahead_weeks=AHEAD_WEEKS, n_boot=n_boot,
                                  seed=seed)  # fmt: skip
     overall: dict[str, float | None] = {}
-    for name in _REALISED:
-        for suffix in ("", "_low", "_high"):
-            if f"{name}{suffix}" in overall_all:
-                overall[f"{name}{suffix}"] = finite(overall_all[f"{name}{suffix}"])
+    for name in _REALISED:  # intervals for the shares, comparable with the promise's
+        suffixes = ("", "_low", "_high") if name in PROMISED_METRICS else ("",)
+        for suffix in suffixes:
+            overall[f"{name}{suffix}"] = finite(overall_all[f"{name}{suffix}"])
     overall["n_dropouts"] = finite(overall_all["n_dropouts"])
     overall["lead_time_median_weeks"] = finite(overall_all["lead_time_median_weeks"])
     totals, _ = replay_cluster_totals(invitations, scored, AHEAD_WEEKS)
