@@ -132,7 +132,7 @@ def failed(error: BaseException, language: Language) -> None:
     """Say that the monitoring failed and that the published week stands."""
     reason = str(error).splitlines()[0][:200] if str(error) else type(error).__name__
     error_console.print(_WORDS[language]["failed"].format(reason=reason), style="yellow",
-                        markup=False)  # fmt: skip
+                        markup=False, soft_wrap=True)  # fmt: skip
 
 
 def print_result(result: MonitoringResult, language: Language) -> None:
