@@ -11,6 +11,7 @@ from typing import Literal
 
 from app_dashboard.admin_wording import ADMIN_LABELS
 from app_dashboard.formatting import MISSING, is_missing
+from app_dashboard.monitoring_wording import MONITORING_LABELS
 from features.labels import HORIZON_WEEKS
 from models.reason_wording import CATEGORY_WORDS
 
@@ -540,6 +541,7 @@ _VOCABULARY: dict[str, dict[str, tuple[str, str]]] = {
         "read_model_weeks": ("lecture de la précision par semaine", "weekly precision read"),
         "read_models": ("lecture des modèles", "models read"),
         "read_drift": ("lecture de la dérive", "drift read"),
+        "read_monitoring": ("lecture du suivi", "monitoring read"),
         "read_student": ("lecture d'une fiche élève", "student page read"),
         "read_student_events": ("lecture des absences et notes", "absences and marks read"),
         "record_interview": ("entretien enregistré", "interview recorded"),
@@ -594,3 +596,7 @@ def metric_label(name: str, language: Language) -> str:
 if LABELS.keys() & ADMIN_LABELS.keys():
     raise KeyError(f"labels defined twice: {sorted(LABELS.keys() & ADMIN_LABELS.keys())}")
 LABELS.update(ADMIN_LABELS)
+# The monitoring section of the drift page (app_dashboard/monitoring_wording.py).
+if LABELS.keys() & MONITORING_LABELS.keys():
+    raise KeyError(f"labels defined twice: {sorted(LABELS.keys() & MONITORING_LABELS.keys())}")
+LABELS.update(MONITORING_LABELS)

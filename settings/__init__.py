@@ -28,6 +28,7 @@ from models.registry import REGISTERED_MODEL
 
 __all__ = [
     "DashboardSection",
+    "MonitoringSection",
     "ServingSection",
     "Settings",
     "SettingsError",
@@ -101,9 +102,38 @@ class DashboardSection(BaseSettings):
     )
 
 
+class MonitoringSection(BaseSettings):
+    """The weekly monitoring (`vigie monitor`, run at the end of `vigie score`): its alert
+    levels beside the dashboard's PSI one (`VIGIE_DRIFT_THRESHOLD`), and the later
+    extraction it learns the exits from."""
+
+    model_config = _CONFIG
+
+    churn_threshold: float = Field(
+        default=0.9,
+        ge=0,
+        le=1,
+        description="Alert when the share of a week's invited students who were not invited "
+        "the week before is over this (per establishment and overall).",
+    )
+    slot_share_threshold: float = Field(
+        default=0.5,
+        ge=0,
+        le=1,
+        description="Alert when the share of an establishment's interview slots given to a "
+        "student (invited / capacity) is under this.",
+    )
+    outcomes_extraction: Path | None = Field(
+        default=None,
+        description="A later extraction to learn past invitations' outcomes from (default of "
+        "`vigie monitor --extraction`); none: outcomes are not computed.",
+    )
+
+
 class Settings(BaseSettings):
     """Where Vigie keeps its state and which model it uses, with a section for the API and
-    the weekly run (`serving`) and one for the dashboard (`dashboard`). The optional paths and
+    the weekly run (`serving`), one for the dashboard (`dashboard`) and one for the weekly
+    monitoring (`monitoring`). The optional paths and
     URLs are filled from `home` when not set, so every field reads as the value in use."""
 
     model_config = SettingsConfigDict(env_prefix=PREFIX, extra="ignore", populate_by_name=True)
@@ -137,6 +167,7 @@ class Settings(BaseSettings):
     )
     serving: ServingSection = Field(default_factory=ServingSection)
     dashboard: DashboardSection = Field(default_factory=DashboardSection)
+    monitoring: MonitoringSection = Field(default_factory=MonitoringSection)
 
     @model_validator(mode="after")
     def _fill_from_home(self) -> Settings:

@@ -14,7 +14,17 @@ from typing import Annotated
 import typer
 
 from vigie import __version__
-from vigie.commands import audit, audit_log, dashboard, data, explain, score, serving, training
+from vigie.commands import (
+    audit,
+    audit_log,
+    dashboard,
+    data,
+    explain,
+    monitor,
+    score,
+    serving,
+    training,
+)
 from vigie.commands.common import console, error_console
 
 __all__ = ["app", "main"]
@@ -65,6 +75,7 @@ audit.register(app)
 audit_log.register(app)
 serving.register(app)
 score.register(app)
+monitor.register(app)
 dashboard.register(app)
 
 

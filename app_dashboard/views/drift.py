@@ -1,6 +1,9 @@
 """Drift of each model input between the training population and this week's students (the
 latest week's recorded snapshot, `serving.lineage`), by population stability index, with
-alerts over the threshold."""
+alerts over the threshold; then the weekly monitoring ("Suivi": alerts, churn, slots,
+realised outcomes), shown even when the drift cannot be."""
+
+from typing import NoReturn
 
 import streamlit as st
 
@@ -8,6 +11,7 @@ from app_dashboard import runtime
 from app_dashboard.auth import signed_in_actor
 from app_dashboard.charts import drift_chart, localised
 from app_dashboard.formatting import day, number
+from app_dashboard.monitoring_section import monitoring_section
 from app_dashboard.wording import vocabulary
 from serving.lineage import WeekDataUnavailable
 from serving.services import ServiceError
@@ -19,6 +23,14 @@ language = runtime.language()
 st.title(t("page_drift"))
 settings = runtime.settings()
 store, actor = runtime.store(), signed_in_actor()
+
+
+def stop() -> NoReturn:
+    """End the page after the monitoring section."""
+    monitoring_section(store, actor)
+    st.stop()
+
+
 st.write(t("drift_intro", threshold=number(settings.dashboard.drift_threshold, language)))
 
 try:
@@ -27,10 +39,10 @@ try:
     )
 except ServiceError as error:
     runtime.show_error(error)
-    st.stop()
+    stop()
 if not weeks:
     st.info(t("drift_unavailable", reason=t("drift_no_features", week="—")))
-    st.stop()
+    stop()
 week = weeks[-1]
 week_shown = day(week, language)
 # The training population: VIGIE_DRIFT_REFERENCE when set, else the sample of its training rows
@@ -50,10 +62,10 @@ try:
         reference = t("drift_reference_model", version=report.model_version)
 except WeekDataUnavailable as error:  # this week's recorded data: said in the page's language
     runtime.show_error(error)
-    st.stop()
+    stop()
 except ServiceError as error:
     st.info(t("drift_unavailable", reason=str(error)))
-    st.stop()
+    stop()
 if report.reference_dates:
     dates = ", ".join(day(reference_day, language) for reference_day in report.reference_dates)
     st.caption(t("drift_reference_season", reference=reference, dates=dates, week=week_shown))
@@ -80,3 +92,4 @@ st.dataframe(
     hide_index=True,
     width="stretch",
 )
+monitoring_section(store, actor)

@@ -48,6 +48,7 @@ __all__ = [
     "Student",
     "User",
     "UserScope",
+    "WeekMonitoring",
     "WeeklyList",
     "WeeklyRun",
 ]
@@ -135,6 +136,21 @@ class WeeklyRun(Base):
     features_sha256: Mapped[str | None] = mapped_column(String(64))
     contributions_path: Mapped[str | None] = mapped_column(String(1000))
     contributions_sha256: Mapped[str | None] = mapped_column(String(64))
+
+
+class WeekMonitoring(Base):
+    """The monitoring of a written week (`serving.monitoring`), one JSON payload per kind
+    (`drift`, `lists`, `outcomes`): aggregates and alerts only, never a student. Rewritten
+    whole by each run of the monitoring for the week (migration 0009)."""
+
+    __tablename__ = "week_monitoring"
+
+    week: Mapped[dt.date] = mapped_column(
+        ForeignKey("weekly_runs.week", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    computed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)
 
 
 class WeeklyList(Base):

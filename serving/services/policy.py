@@ -83,6 +83,7 @@ class Action(StrEnum):
     READ_COMPARISON = "read_comparison"
     READ_MODEL_WEEKS = "read_model_weeks"
     READ_DRIFT = "read_drift"
+    READ_MONITORING = "read_monitoring"
 
 
 @dataclass(frozen=True)
@@ -160,6 +161,11 @@ POLICY: Mapping[Action, Rule] = {
     ),
     Action.READ_DRIFT: Rule(
         frozenset({"data_scientist"}), "academie", "drift is not for this role"
+    ),
+    # The weekly monitoring (aggregates and alerts, no student): the data scientists, and the
+    # admins who suspend the lists when it warns.
+    Action.READ_MONITORING: Rule(
+        frozenset({"data_scientist", "admin"}), "academie", "monitoring is not for this role"
     ),
 }
 

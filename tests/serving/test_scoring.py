@@ -388,6 +388,40 @@ def test_vigie_score_writes_the_week_with_the_champion_and_prints_no_name(
     assert bad.exit_code != 0 and "risk_margin" in bad.output
 
 
+def test_vigie_score_monitors_the_week_and_a_failed_monitoring_keeps_it_published(
+    cli: typer.Typer, academie: Path, tracking: Path, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    from serving.db.models import WeekMonitoring
+
+    args = ["score", "--data", str(academie), "--as-of", AS_OF.isoformat(), "--lang", "en"]
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    week = monday_on_or_before(AS_OF)
+    assert f"Monitoring of the week of {week:%d/%m/%Y} stored." in result.stdout
+    store = _cli_store(tmp_path)
+    try:
+        with store.reading() as session:
+            kinds = set(session.scalars(select(WeekMonitoring.kind)))
+        assert kinds == {"drift", "lists", "outcomes"}
+        before = list_snapshot(store)
+
+        def broken(*args: object, **kwargs: object) -> None:
+            raise RuntimeError("registry unreachable")
+
+        monkeypatch.setattr("serving.monitoring.run.monitor_week", broken)
+        again = runner.invoke(cli, [*args, "--no-watch"])
+        assert again.exit_code == 0, again.output
+        assert "lists written" in again.stdout
+        assert (
+            "The monitoring could not be computed: registry unreachable. The week's lists are "
+            "published." in again.output
+        )
+        assert list_snapshot(store) != before  # the new week stands
+    finally:
+        store.dispose()
+
+
 def test_vigie_score_without_champion_fails_naming_it_and_writes_nothing(
     cli: typer.Typer, academie: Path, tracking: Path, tmp_path: Path
 ) -> None:

@@ -6,7 +6,8 @@ establishment's weekly queue (to invite, to watch, in follow-up: `models.queue`,
 follow-up rule given by --held-weeks, --dismissal-weeks and --risk-margin), and replaces the
 week's lists in one transaction (`serving.scoring.score_week`). Any failure leaves the
 previous lists as they were and exits with code 1 and the reason. The summary printed holds
-counts and risks, never a name.
+counts and risks, never a name. Then it monitors the week (`vigie monitor`): a failure there
+is logged and said, and leaves the published week as it is (exit code 0).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from vigie.commands.common import (
     QuietOption,
     console,
     error_console,
+    language_of,
     parse_date,
     progress_for,
     user_errors,
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
     from features.progress import Progress
     from models.queue import FollowUpRule
     from serving.scoring import WeeklyScoring
+    from wording.numbers import Language
 
 __all__ = ["register", "score"]
 
@@ -121,6 +124,20 @@ def score(
         rule = FollowUpRule(held_weeks, dismissal_weeks, risk_margin)
         result = _run(data, date, model_alias, model_version, watch_threshold, rule, progress)
     _print(result, watch_threshold, rule)
+    _monitor(result.written.week, language_of(lang))
+
+
+def _monitor(week: dt.date, language: Language) -> None:
+    """The week's monitoring (`vigie monitor`); its failure leaves the published week as it
+    is: logged and said, exit code 0."""
+    from vigie.commands.monitor import failed, run_monitoring
+
+    try:
+        run_monitoring(week, None, language)
+    except Exception as error:  # any failure: the week is published whatever happens here
+        logger.warning("monitoring of the week of %s failed: %s", week.isoformat(),
+                       type(error).__name__)  # fmt: skip
+        failed(error, language)
 
 
 def _run(

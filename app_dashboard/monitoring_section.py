@@ -1,0 +1,117 @@
+"""The "Suivi" (monitoring) section of the drift page: the monitoring stored with the latest
+monitored week (`serving.services.monitoring`), its alerts first, then churn and slots per
+establishment, the drift of the score, and the realised outcomes beside the promise."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from app_dashboard import runtime
+from app_dashboard.formatting import day, integer, number, percent
+from app_dashboard.wording import text
+from serving.db.engine import Store
+from serving.services import ServiceError
+from serving.services.actor import Actor
+from serving.services.monitoring import get_week_monitoring
+
+__all__ = ["monitoring_section"]
+
+
+def _overall() -> str:
+    return text("monitoring_overall", runtime.language())
+
+
+def _kind(name: str) -> str:
+    return text(f"monitoring_kind_{name}", runtime.language())
+
+
+def monitoring_section(store: Store, actor: Actor) -> None:
+    """Write the section (a message when nothing was monitored yet)."""
+    t, language = runtime.t, runtime.language()
+    st.header(t("monitoring_title"))
+    try:
+        view = get_week_monitoring(store, actor)
+    except ServiceError as error:
+        st.info(t("monitoring_none", reason=str(error)))
+        return
+    st.caption(t("monitoring_intro", week=day(view.week, language)))
+    alerts = view.alerts
+    if alerts:
+        st.error(t("monitoring_alerts", count=len(alerts)), icon=":material/warning:")
+        for alert in alerts:
+            scope = alert["scope"]
+            st.markdown("- " + t(
+                "monitoring_alert", kind=_kind(alert["kind"]),
+                measure=_measure(alert["measure"]),
+                scope=_overall() if scope == "overall" else scope,
+                value=number(alert["value"], language, 3),
+                threshold=number(alert["threshold"], language, 3),
+            ))  # fmt: skip
+    else:
+        st.success(t("monitoring_no_alert"), icon=":material/check_circle:")
+    for kind, payload in sorted(view.payloads.items()):
+        if "unavailable" in payload:
+            st.caption(t("monitoring_unavailable", kind=_kind(kind), reason=payload["unavailable"]))
+    _lists(view.payloads.get("lists", {}), language)
+    drift = view.payloads.get("drift", {})
+    if drift.get("score_psi") is not None:
+        st.write(t("monitoring_score_psi", value=number(drift["score_psi"], language, 3)))
+    _outcomes(view.payloads.get("outcomes", {}), language)
+
+
+def _measure(name: str) -> str:
+    known = {"churn": "churn", "slot_share": "slot_share"}
+    return _kind(known[name]) if name in known else name
+
+
+def _lists(payload: dict[str, Any], language: Any) -> None:
+    rows = payload.get("establishments")
+    if not rows:
+        return
+    t = runtime.t
+    st.dataframe(
+        {
+            t("monitoring_col_establishment"): list(rows),
+            t("monitoring_col_invited"): [integer(r["invited"], language) for r in rows.values()],
+            t("monitoring_col_capacity"): [integer(r["capacity"], language)
+                                           for r in rows.values()],
+            t("monitoring_col_churn"): [percent(r["churn"], language, 0) for r in rows.values()],
+            t("monitoring_col_slot_share"): [percent(r["slot_share"], language, 0)
+                                             for r in rows.values()],
+        },
+        hide_index=True,
+        width="stretch",
+    )  # fmt: skip
+
+
+def _outcomes(payload: dict[str, Any], language: Any) -> None:
+    rows = payload.get("establishments")
+    if not rows:
+        return
+    t = runtime.t
+    overall = payload["overall"]
+    table = {"overall": overall, **rows}
+    st.dataframe(
+        {
+            t("monitoring_col_establishment"): [
+                _overall() if key == "overall" else key for key in table
+            ],
+            t("monitoring_col_reached"): [integer(r["dropouts_reached"], language)
+                                          for r in table.values()],
+            t("monitoring_col_ahead"): [integer(r["dropouts_reached_ahead"], language)
+                                        for r in table.values()],
+            t("monitoring_col_precision"): [percent(r["invitation_precision"], language, 0)
+                                            for r in table.values()],
+        },
+        hide_index=True,
+        width="stretch",
+    )  # fmt: skip
+    promised = payload.get("promised") or {}
+    if promised:
+        st.caption(t(
+            "monitoring_promised", version=payload.get("promised_by") or "—",
+            precision=percent(promised.get("invitation_precision"), language, 0),
+            coverage=percent(promised.get("dropout_coverage"), language, 0),
+        ))  # fmt: skip
