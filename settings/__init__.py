@@ -28,6 +28,7 @@ from models.registry import REGISTERED_MODEL
 
 __all__ = [
     "DashboardSection",
+    "NoticeSection",
     "ServingSection",
     "Settings",
     "SettingsError",
@@ -101,6 +102,26 @@ class DashboardSection(BaseSettings):
     )
 
 
+class NoticeSection(BaseSettings):
+    """Who a family writes to about a notice (`vigie notice`): the contacts printed on it.
+    Empty: the notice shows a placeholder naming the variable to set."""
+
+    model_config = _CONFIG
+
+    notice_watch_unit_contact: str = Field(
+        default="",
+        max_length=300,
+        description="How to reach the establishment's watch unit (e.g. a mail address or "
+        "the school office's phone), printed on every notice.",
+    )
+    notice_dpo_contact: str = Field(
+        default="",
+        max_length=300,
+        description="The académie's data protection officer (DPO): address to write to, "
+        "printed on every notice.",
+    )
+
+
 class Settings(BaseSettings):
     """Where Vigie keeps its state and which model it uses, with a section for the API and
     the weekly run (`serving`) and one for the dashboard (`dashboard`). The optional paths and
@@ -137,6 +158,7 @@ class Settings(BaseSettings):
     )
     serving: ServingSection = Field(default_factory=ServingSection)
     dashboard: DashboardSection = Field(default_factory=DashboardSection)
+    notice: NoticeSection = Field(default_factory=NoticeSection)
 
     @model_validator(mode="after")
     def _fill_from_home(self) -> Settings:

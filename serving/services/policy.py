@@ -83,6 +83,7 @@ class Action(StrEnum):
     READ_COMPARISON = "read_comparison"
     READ_MODEL_WEEKS = "read_model_weeks"
     READ_DRIFT = "read_drift"
+    ISSUE_NOTICE = "issue_notice"
 
 
 @dataclass(frozen=True)
@@ -160,6 +161,14 @@ POLICY: Mapping[Action, Rule] = {
     ),
     Action.READ_DRIFT: Rule(
         frozenset({"data_scientist"}), "academie", "drift is not for this role"
+    ),
+    # The notice to the student and the family (names, the week's reasons): the watch unit
+    # of the student's establishment of the day, which decided the invitation. Not the admin
+    # (no student data), nor the académie-wide roles (pseudonymised reads only).
+    Action.ISSUE_NOTICE: Rule(
+        frozenset({WATCH_UNIT}),
+        "student",
+        "only the student's own watch unit may issue a notice",
     ),
 }
 
