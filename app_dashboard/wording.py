@@ -553,6 +553,7 @@ _VOCABULARY: dict[str, dict[str, tuple[str, str]]] = {
         "read_model_weeks": ("lecture de la précision par semaine", "weekly precision read"),
         "read_models": ("lecture des modèles", "models read"),
         "read_drift": ("lecture de la dérive", "drift read"),
+        "issue_notice": ("notice remise à la famille", "notice issued to the family"),
         "read_student": ("lecture d'une fiche élève", "student page read"),
         "read_student_events": ("lecture des absences et notes", "absences and marks read"),
         "record_interview": ("entretien enregistré", "interview recorded"),

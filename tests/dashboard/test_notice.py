@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from app_dashboard import runtime
 from app_dashboard.model_card_document import gather_model_card, model_card_html
 from models.registry import registry_client
 from serving.db import Store
@@ -19,7 +20,7 @@ from serving.db.models import AuditEntry
 from serving.documents.notice_html import NOTICE_WORDS, notice_html
 from serving.services import AccessDenied
 from serving.services.notice import issue_notice
-from tests.dashboard.conftest import sign_in
+from tests.dashboard.conftest import app_as, sign_in
 from tests.dashboard.world import MODEL_NAME, USERNAMES, DashboardWorld
 from vigie.cli import app
 
@@ -172,3 +173,29 @@ def test_the_model_card_has_its_sections_with_intervals(
         assert "0,7" in text if language == "fr" else "0.7" in text
     with pytest.raises(AccessDenied):
         gather_model_card(store, sign_in(store, "watch_unit"), client, MODEL_NAME, "champion")
+
+
+def _download_labels(app) -> list[str]:  # type: ignore[no-untyped-def]
+    return [element.proto.label for element in app.get("download_button")]
+
+
+@pytest.mark.parametrize(("role", "offered"), [("watch_unit", True), ("inspector", False)])
+def test_the_student_page_offers_the_notice_to_the_students_watch_unit_only(
+    store: Store, world: DashboardWorld, role: str, offered: bool
+) -> None:
+    app = app_as(store, role)
+    app.session_state[runtime.STUDENT] = world.home_students[0]
+    app.run()
+    app.switch_page("views/student.py")
+    app.run()
+    assert not app.exception
+    assert ("Notice pour l'élève et sa famille (HTML)" in _download_labels(app)) is offered
+
+
+def test_the_model_card_page_offers_the_printable_card(store: Store, world: DashboardWorld) -> None:
+    app = app_as(store, "inspector")
+    app.run()
+    app.switch_page("views/model_card.py")
+    app.run()
+    assert not app.exception
+    assert "Fiche du modèle imprimable (HTML)" in _download_labels(app)
