@@ -10,21 +10,43 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner
 
 from app_dashboard import runtime
 from app_dashboard.model_card_document import gather_model_card, model_card_html
+from models.reason_wording import Language
 from models.registry import registry_client
 from serving.db import Store
 from serving.db.models import AuditEntry
 from serving.documents.notice_html import NOTICE_WORDS, notice_html
-from serving.services import AccessDenied
+from serving.services import AccessDenied, Actor
 from serving.services.notice import issue_notice
+from serving.services.views import StudentRecordView
 from tests.dashboard.conftest import app_as, sign_in
+from tests.dashboard.test_browser import CHROMIUM
 from tests.dashboard.world import MODEL_NAME, USERNAMES, DashboardWorld
 from vigie.cli import app
 
 CONTACTS = {"watch_unit": "cellule@lycee.example", "dpo": "dpo@ac-exemple.fr"}
+
+
+def _pdf_pages(document: str) -> int:
+    """Pages of `document` printed to A4 by headless Chromium (the browser a family's
+    printer dialog uses, with the document's own print rules)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=["--no-sandbox"]
+        )
+        try:
+            page = browser.new_page()
+            page.set_content(document)
+            pdf = page.pdf(format="A4", prefer_css_page_size=True)
+        finally:
+            browser.close()
+    return len(re.findall(rb"/Type\s*/Page(?!s)", pdf))
 
 
 def _audit(store: Store, action: str, student_id: str) -> list[AuditEntry]:
@@ -45,7 +67,7 @@ def _text(document: str) -> str:
 
 @pytest.mark.parametrize("language", ["fr", "en"])
 def test_the_notice_of_a_listed_student_holds_the_weeks_reasons_model_date_and_rights(
-    world: DashboardWorld, store: Store, language: str
+    world: DashboardWorld, store: Store, language: Language
 ) -> None:
     student = world.home_students[0]
     week = world.weeks[-1]
@@ -57,8 +79,8 @@ def test_the_notice_of_a_listed_student_holds_the_weeks_reasons_model_date_and_r
     assert notice.model_version == record_entry.model_version
     assert [r.text_fr for r in notice.reasons] == [r.text_fr for r in record_entry.reasons]
     assert notice.reasons, "a listed student has reasons"
-    text = _text(notice_html(notice, language, CONTACTS))  # type: ignore[arg-type]
-    words = NOTICE_WORDS[language]  # type: ignore[index]
+    text = _text(notice_html(notice, language, CONTACTS))
+    words = NOTICE_WORDS[language]
     for reason in notice.reasons:
         sentence = reason.text_en if language == "en" else reason.text_fr
         weight = reason.weight_text_en if language == "en" else reason.weight_text_fr
@@ -76,7 +98,7 @@ def test_the_notice_of_a_listed_student_holds_the_weeks_reasons_model_date_and_r
     assert other["person"] not in text  # one language per document
 
 
-def _record(store: Store, actor, student: str):  # type: ignore[no-untyped-def]
+def _record(store: Store, actor: Actor, student: str) -> StudentRecordView:
     from serving.services import get_student_record
 
     return get_student_record(store, actor, student)
@@ -95,6 +117,30 @@ def test_a_name_holding_markup_is_printed_as_text(world: DashboardWorld, store: 
     assert "[à compléter : VIGIE_NOTICE_DPO_CONTACT]" in _text(document)
     assert "http" not in document and "<link" not in document  # no external asset
     assert "@page{size:A4" in document
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_the_notice_prints_on_one_a4_page_even_with_long_content(
+    world: DashboardWorld, store: Store, language: Language
+) -> None:
+    notice = issue_notice(
+        store, sign_in(store, "watch_unit"), world.home_students[0], world.weeks[-1]
+    )
+    assert len(notice.reasons) == 3
+    # The longest texts a week records (two lines each), long names and contacts.
+    long_reasons = tuple(
+        reason.model_copy(update={"text_fr": reason.text_fr * 2, "text_en": reason.text_en * 2})
+        for reason in notice.reasons
+    )
+    longest = dataclasses.replace(
+        notice, reasons=long_reasons, last_name="De La Fontaine-Saint-Exupéry " * 2,
+        first_name="Marie-Héloïse Anne", establishment_name="Lycée polyvalent " + "X" * 80,
+    )  # fmt: skip
+    contacts = {"watch_unit": "cellule.veille@" + "x" * 60 + ".fr", "dpo": "D" * 120}
+    assert _pdf_pages(notice_html(longest, language, contacts)) == 1
+    # The measure can fail: ten times the reasons do not fit.
+    doubled = dataclasses.replace(longest, reasons=long_reasons * 10)
+    assert _pdf_pages(notice_html(doubled, language, contacts)) > 1
 
 
 def test_issuing_a_notice_is_audited_without_the_name(world: DashboardWorld, store: Store) -> None:
@@ -160,7 +206,7 @@ def test_the_model_card_has_its_sections_with_intervals(
         ("en", ["Intended use", "Data", "Metrics at capacity", "Fairness", "Limits"],
          "Precision at capacity: 30.0% [20.0, 40.0]"),
     ):  # fmt: skip
-        document = model_card_html(card, language)  # type: ignore[arg-type]
+        document = model_card_html(card, language)
         headings = re.findall(r"<h2>([^<]+)</h2>", document)
         assert [html.unescape(h) for h in headings] == sections
         text = _text(document)
@@ -175,7 +221,7 @@ def test_the_model_card_has_its_sections_with_intervals(
         gather_model_card(store, sign_in(store, "watch_unit"), client, MODEL_NAME, "champion")
 
 
-def _download_labels(app) -> list[str]:  # type: ignore[no-untyped-def]
+def _download_labels(app: AppTest) -> list[str]:
     return [element.proto.label for element in app.get("download_button")]
 
 
