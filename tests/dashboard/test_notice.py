@@ -245,3 +245,21 @@ def test_the_model_card_page_offers_the_printable_card(store: Store, world: Dash
     app.run()
     assert not app.exception
     assert "Fiche du modèle imprimable (HTML)" in _download_labels(app)
+
+
+def test_the_model_card_command_writes_the_card_for_an_inspector_only(
+    world: DashboardWorld, tmp_path: Path
+) -> None:
+    out = tmp_path / "card.html"
+    runner = CliRunner()
+    command = ["model-card", "--model", "challenger", "--out", str(out), "--lang", "en"]
+    result = runner.invoke(app, [*command, "--user", USERNAMES["inspector"]])
+    assert result.exit_code == 0, result.output
+    text = _text(out.read_text(encoding="utf-8"))
+    assert "Model card: vigie-dropout, version 2" in text
+    assert "Precision at capacity: 35.0% [20.0, 40.0]" in text  # the challenger's run
+    refused = tmp_path / "refused.html"
+    result = runner.invoke(
+        app, [*command[:-4], "--out", str(refused), "--user", USERNAMES["admin"]]
+    )
+    assert result.exit_code == 1 and not refused.exists()
