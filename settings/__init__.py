@@ -8,8 +8,9 @@ and `models` never read settings: they take explicit arguments.
 
 Every path is relative to the working directory unless absolute; `VIGIE_HOME=/srv/vigie`
 moves all local state. The MLflow tracking store is `MLFLOW_TRACKING_URI` (MLflow's own
-variable) when set, else the SQLite file `<home>/mlflow/mlflow.db`. The serving and dashboard
-sections keep their flat variable names (`VIGIE_MAX_BODY_BYTES`, `VIGIE_DRIFT_THRESHOLD`, ...).
+variable) when set, else the SQLite file `<home>/mlflow/mlflow.db`. The serving, dashboard and
+notice sections keep their flat variable names (`VIGIE_MAX_BODY_BYTES`, `VIGIE_DRIFT_THRESHOLD`,
+`VIGIE_NOTICE_DPO_CONTACT`, ...).
 
 A bad value stops the start with `SettingsError`, whose message names the variable.
 """
