@@ -86,6 +86,8 @@ _TEMPLATES: tuple[tuple[str | None, re.Pattern[str], Words], ...] = tuple(
          _pair("année scolaire du {start} au {end}", "school year from {start} to {end}")),
         ("read_explanation", r"^waterfall from (?P<file>.+)$",
          _pair("décomposition depuis {file}", "breakdown from {file}")),
+        ("issue_notice", rf"^notice of the week of (?P<week>{_DATE})$",
+         _pair("notice de la semaine du {week}", "notice of the week of {week}")),
         ("read_drift",
          r"^(?:training of (?P<model>\S+)|(?P<reference>.+?)) vs (?P<file>\S+): "
          r"(?P<alerts>\d+) alerts$",

@@ -312,6 +312,19 @@ LABELS: dict[str, tuple[str, str]] = {
     "proxies_title": ("Variables de substitution (proxys)", "Proxy findings"),
     "reason_families": ("Familles de raisons par groupe", "Reason families by group"),
     "full_report": ("Rapport complet signable (HTML)", "Full report to sign (HTML)"),
+    "notice_download": (
+        "Notice pour l'élève et sa famille (HTML)",
+        "Notice for the student and family (HTML)",
+    ),
+    "notice_help": (
+        "Document imprimable sur une page A4 : suggestion de l'algorithme, décision de la "
+        "cellule, données utilisées, principaux éléments, comment s'opposer. Chaque notice "
+        "remise est journalisée.",
+        "A printable one-page A4 document: the algorithm's suggestion, the watch unit's "
+        "decision, the data used, the main factors, how to object. Every notice issued is "
+        "audited.",
+    ),
+    "model_card_download": ("Fiche du modèle imprimable (HTML)", "Printable model card (HTML)"),
     "model_card_intro": (
         "Usage prévu : proposer chaque semaine à la cellule de veille une liste d'élèves à "
         "inviter en entretien de situation. La décision reste humaine.",
@@ -542,6 +555,7 @@ _VOCABULARY: dict[str, dict[str, tuple[str, str]]] = {
         "read_models": ("lecture des modèles", "models read"),
         "read_drift": ("lecture de la dérive", "drift read"),
         "read_monitoring": ("lecture du suivi", "monitoring read"),
+        "issue_notice": ("notice remise à la famille", "notice issued to the family"),
         "read_student": ("lecture d'une fiche élève", "student page read"),
         "read_student_events": ("lecture des absences et notes", "absences and marks read"),
         "record_interview": ("entretien enregistré", "interview recorded"),

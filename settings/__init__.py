@@ -8,8 +8,9 @@ and `models` never read settings: they take explicit arguments.
 
 Every path is relative to the working directory unless absolute; `VIGIE_HOME=/srv/vigie`
 moves all local state. The MLflow tracking store is `MLFLOW_TRACKING_URI` (MLflow's own
-variable) when set, else the SQLite file `<home>/mlflow/mlflow.db`. The serving and dashboard
-sections keep their flat variable names (`VIGIE_MAX_BODY_BYTES`, `VIGIE_DRIFT_THRESHOLD`, ...).
+variable) when set, else the SQLite file `<home>/mlflow/mlflow.db`. The serving, dashboard and
+notice sections keep their flat variable names (`VIGIE_MAX_BODY_BYTES`, `VIGIE_DRIFT_THRESHOLD`,
+`VIGIE_NOTICE_DPO_CONTACT`, ...).
 
 A bad value stops the start with `SettingsError`, whose message names the variable.
 """
@@ -29,6 +30,7 @@ from models.registry import REGISTERED_MODEL
 __all__ = [
     "DashboardSection",
     "MonitoringSection",
+    "NoticeSection",
     "ServingSection",
     "Settings",
     "SettingsError",
@@ -130,6 +132,26 @@ class MonitoringSection(BaseSettings):
     )
 
 
+class NoticeSection(BaseSettings):
+    """Who a family writes to about a notice (`vigie notice`): the contacts printed on it.
+    Empty: the notice shows a placeholder naming the variable to set."""
+
+    model_config = _CONFIG
+
+    notice_watch_unit_contact: str = Field(
+        default="",
+        max_length=300,
+        description="How to reach the establishment's watch unit (e.g. a mail address or "
+        "the school office's phone), printed on every notice.",
+    )
+    notice_dpo_contact: str = Field(
+        default="",
+        max_length=300,
+        description="The académie's data protection officer (DPO): address to write to, "
+        "printed on every notice.",
+    )
+
+
 class Settings(BaseSettings):
     """Where Vigie keeps its state and which model it uses, with a section for the API and
     the weekly run (`serving`), one for the dashboard (`dashboard`) and one for the weekly
@@ -168,6 +190,7 @@ class Settings(BaseSettings):
     serving: ServingSection = Field(default_factory=ServingSection)
     dashboard: DashboardSection = Field(default_factory=DashboardSection)
     monitoring: MonitoringSection = Field(default_factory=MonitoringSection)
+    notice: NoticeSection = Field(default_factory=NoticeSection)
 
     @model_validator(mode="after")
     def _fill_from_home(self) -> Settings:

@@ -19,6 +19,7 @@ from vigie.commands import (
     audit_log,
     dashboard,
     data,
+    documents,
     explain,
     monitor,
     score,
@@ -77,6 +78,7 @@ serving.register(app)
 score.register(app)
 monitor.register(app)
 dashboard.register(app)
+documents.register(app)
 
 
 def main() -> None:

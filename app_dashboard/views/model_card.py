@@ -6,12 +6,14 @@ import streamlit as st
 
 from app_dashboard import runtime
 from app_dashboard.auth import signed_in_actor
+from app_dashboard.exports import deferred_export
 from app_dashboard.fairness_tables import (
     out_of_band_table,
     performance_table,
     training_data_table,
 )
 from app_dashboard.formatting import MISSING, percent
+from app_dashboard.model_card_document import gather_model_card, model_card_html
 from app_dashboard.plain import plain
 from app_dashboard.wording import aliases_text
 from models.registry import CHAMPION
@@ -44,6 +46,22 @@ st.markdown(
     f"{plain(aliases_text(shown.aliases, language))}"
 )
 st.write(t("model_card_intro"))
+shown_version = shown.version
+st.download_button(
+    t("model_card_download"),
+    # Made at the click only, for a user still active (app_dashboard.exports); audited reads.
+    deferred_export(
+        store, actor,
+        lambda: model_card_html(
+            gather_model_card(store, actor, client, settings.model_name, shown_version), language
+        ),
+        settings.dashboard.export_seconds,
+    ),
+    file_name=f"vigie-model-card-{shown_version}.html",
+    mime="text/html",
+    icon=":material/print:",
+    on_click="ignore",
+)  # fmt: skip
 
 st.subheader(t("data_section"))
 st.dataframe(training_data_table(shown.params, language), hide_index=True, width="stretch")

@@ -15,6 +15,7 @@ from app_dashboard.charts import (
     risk_chart,
     waterfall_chart,
 )
+from app_dashboard.exports import deferred_export
 from app_dashboard.formatting import MISSING, day, integer, percent, points
 from app_dashboard.plain import plain
 from app_dashboard.tables import context_line, exams_frame, grades_frame, reason_line
@@ -25,6 +26,7 @@ from serving.db.vocabulary import (
     INTERVIEW_TRANSITIONS,
     OPEN_INTERVIEW_STATUSES,
 )
+from serving.documents.notice_html import contacts_of, notice_html
 from serving.services import (
     InterviewChanges,
     NewDismissal,
@@ -35,9 +37,10 @@ from serving.services import (
     record_interview,
     update_interview,
 )
-from serving.services.actor import may_record
+from serving.services.actor import may_issue_notice, may_record
 from serving.services.dashboard_explain import get_student_waterfall
 from serving.services.dashboard_history import get_student_events
+from serving.services.notice import issue_notice
 
 t = runtime.t
 actor = signed_in_actor()
@@ -97,6 +100,25 @@ if latest is not None:
     if not latest.reasons:
         st.markdown(t("no_reason"))
     st.caption(plain(context_line(latest.context, language)))
+    if may_issue_notice(actor, record.uai):
+        # The family's notice of this week's entry, made at the click only (audited).
+        settings, notice_week, notice_student = runtime.settings(), latest.week, record.student_id
+        st.download_button(
+            t("notice_download"),
+            deferred_export(
+                store, actor,
+                lambda: notice_html(
+                    issue_notice(store, actor, notice_student, notice_week), language,
+                    contacts_of(settings.notice),
+                ),
+                settings.dashboard.export_seconds,
+            ),
+            file_name=f"vigie-notice-{student_id}-{notice_week.isoformat()}.html",
+            mime="text/html",
+            icon=":material/description:",
+            on_click="ignore",
+            help=t("notice_help"),
+        )  # fmt: skip
 
     history = pd.DataFrame(
         [{"week": point.week, "risk": point.risk, "rank": point.rank} for point in record.history]

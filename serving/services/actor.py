@@ -13,6 +13,7 @@ from serving.services.policy import Action, allows, sees_names, sees_notes, sees
 
 __all__ = [
     "Actor",
+    "may_issue_notice",
     "may_manage_users",
     "may_read_audit_log",
     "may_read_students",
@@ -51,6 +52,11 @@ def may_read_students(actor: Actor, uai: str) -> bool:
 def may_record(actor: Actor, uai: str) -> bool:
     """Interviews and dismissals about a student of `uai` (`RECORD_INTERVIEW`)."""
     return allows(actor, Action.RECORD_INTERVIEW, uai)
+
+
+def may_issue_notice(actor: Actor, uai: str) -> bool:
+    """The notice to a student of `uai` and their family (`ISSUE_NOTICE`)."""
+    return allows(actor, Action.ISSUE_NOTICE, uai)
 
 
 def may_read_audit_log(actor: Actor) -> bool:

@@ -84,6 +84,7 @@ class Action(StrEnum):
     READ_MODEL_WEEKS = "read_model_weeks"
     READ_DRIFT = "read_drift"
     READ_MONITORING = "read_monitoring"
+    ISSUE_NOTICE = "issue_notice"
 
 
 @dataclass(frozen=True)
@@ -166,6 +167,14 @@ POLICY: Mapping[Action, Rule] = {
     # admins who suspend the lists when it warns.
     Action.READ_MONITORING: Rule(
         frozenset({"data_scientist", "admin"}), "academie", "monitoring is not for this role"
+    ),
+    # The notice to the student and the family (names, the week's reasons): the watch unit
+    # of the student's establishment of the day, which decided the invitation. Not the admin
+    # (no student data), nor the académie-wide roles (pseudonymised reads only).
+    Action.ISSUE_NOTICE: Rule(
+        frozenset({WATCH_UNIT}),
+        "student",
+        "only the student's own watch unit may issue a notice",
     ),
 }
 

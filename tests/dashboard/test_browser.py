@@ -12,6 +12,7 @@ var/dashboard/browser_timings.json.
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -164,6 +165,11 @@ def test_watch_unit_journey_in_chromium(
     timings["student_page_first_s"] = open_first_student(page)
     expect(page.get_by_role("heading", name=f"{last} {first}")).to_be_visible()
     page.screenshot(path=SCREENSHOTS / "student.png", full_page=True)
+    # The family's notice, made at the click (the same deferred export), names the student.
+    with page.expect_download(timeout=WAIT_MS) as notice_info:
+        page.get_by_role("button", name="Notice pour l'élève et sa famille (HTML)").click()
+    notice = Path(notice_info.value.path()).read_text(encoding="utf-8")
+    assert html.escape(last) in notice and "L311-3-1" in notice
 
     note = "Entretien proposé jeudi avec la CPE"
     page.get_by_role("textbox", name="Notes", exact=True).fill(note)
