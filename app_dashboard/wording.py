@@ -57,6 +57,15 @@ LABELS: dict[str, tuple[str, str]] = {
     "no_page": ("Aucune page pour ce rôle.", "No page for this role."),
     "denied": ("Accès refusé : {message}", "Access denied: {message}"),
     "not_found": ("Introuvable : {message}", "Not found: {message}"),
+    # the stop switch (serving.services.suspensions): shown in place of a list or a record
+    "suspended_lists": (
+        "Les listes de {scope} sont suspendues depuis le {since} par {by} : {reason}. "
+        "Elles continuent d'être calculées et réapparaîtront à la reprise.",
+        "The lists of {scope} are suspended since {since} by {by}: {reason}. They are still "
+        "computed and will show again once resumed.",
+    ),
+    "suspended_all": ("tous les établissements", "every establishment"),
+    "suspended_one": ("l'établissement {uai}", "establishment {uai}"),
     # a week's recorded data (serving.lineage.WeekDataUnavailable)
     "week_data_not_recorded": (
         "La semaine du {week} a été écrite avant que ses données soient enregistrées : "

@@ -46,6 +46,7 @@ __all__ = [
     "Interview",
     "ListEntry",
     "Student",
+    "Suspension",
     "User",
     "UserScope",
     "WeeklyList",
@@ -309,3 +310,30 @@ class AuditEntry(Base):
     detail: Mapped[str | None] = mapped_column(String(300))
     prev_hash: Mapped[str] = mapped_column(String(64))
     entry_hash: Mapped[str] = mapped_column(String(64))
+
+
+class Suspension(Base):
+    """The stop switch (`serving.services.suspensions`): while a suspension is active
+    (`resumed_at` NULL), the lists of its establishment (`uai`; NULL: every establishment)
+    are not served. Rows are never deleted: who suspended, when and why, who resumed, when and
+    why stay as the history (migration 0008)."""
+
+    __tablename__ = "suspensions"
+    __table_args__ = (
+        CheckConstraint("length(trim(reason)) > 0", name="reason"),
+        CheckConstraint(
+            "(resumed_at IS NULL AND resumed_by IS NULL AND resume_reason IS NULL) "
+            "OR (resumed_at IS NOT NULL AND resumed_by IS NOT NULL "
+            "AND length(trim(resume_reason)) > 0)",
+            name="resumed",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uai: Mapped[str | None] = mapped_column(UAI)
+    reason: Mapped[str] = mapped_column(Text)
+    suspended_by: Mapped[str] = mapped_column(String(100))
+    suspended_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)
+    resumed_by: Mapped[str | None] = mapped_column(String(100))
+    resumed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    resume_reason: Mapped[str | None] = mapped_column(Text)

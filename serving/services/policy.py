@@ -83,6 +83,9 @@ class Action(StrEnum):
     READ_COMPARISON = "read_comparison"
     READ_MODEL_WEEKS = "read_model_weeks"
     READ_DRIFT = "read_drift"
+    SUSPEND = "suspend"
+    RESUME = "resume"
+    READ_SUSPENSIONS = "read_suspensions"
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,7 @@ _ADMINS_ONLY = "only admins manage users"
 _STUDENT = Rule(STUDENT_READERS, "student", NOT_IN_SCOPE)
 _RECORD = Rule(frozenset({WATCH_UNIT}), "student", RECORDERS_ONLY)
 _MANAGE_USERS = Rule(_ADMINS, "academie", _ADMINS_ONLY)
+_STOP_SWITCH = Rule(_ADMINS, "academie", "only admins suspend or resume the lists")
 
 POLICY: Mapping[Action, Rule] = {
     # The establishments (and their weeks) a dashboard user may pick from.
@@ -161,6 +165,10 @@ POLICY: Mapping[Action, Rule] = {
     Action.READ_DRIFT: Rule(
         frozenset({"data_scientist"}), "academie", "drift is not for this role"
     ),
+    # The stop switch (one establishment's lists or every one's) and its history: admins.
+    Action.SUSPEND: _STOP_SWITCH,
+    Action.RESUME: _STOP_SWITCH,
+    Action.READ_SUSPENSIONS: _STOP_SWITCH,
 }
 
 

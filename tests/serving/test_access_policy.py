@@ -141,6 +141,9 @@ def arguments(name: str, world: World, tmp_path: Path) -> tuple[Any, ...]:
         "dashboard_models.precision_at_k_by_week": (client, "vigie-dropout", ["champion"]),
         "dashboard_drift.get_feature_drift": (missing, WEEK),
         "dashboard_drift.get_champion_drift": (client, "vigie-dropout", WEEK),
+        "suspensions.suspend": (HOME_UAI, "contrôle du modèle"),
+        "suspensions.resume": (HOME_UAI, "contrôle terminé"),
+        "suspensions.list_suspensions": (),
         "posted.score_posted": ({"students": [{"student_id": "H001"}]}, WEEK, client),
     }
     short = name.removeprefix("serving.services.").removeprefix("serving.scoring.")
