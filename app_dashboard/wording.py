@@ -73,6 +73,12 @@ LABELS: dict[str, tuple[str, str]] = {
         "The week of {week} was written before its data were recorded: score that week "
         "again (vigie score).",
     ),
+    "week_data_purged": (
+        "Les données de la semaine du {week} ont été supprimées par la règle de conservation "
+        "(vigie purge) : seuls ses effectifs sont conservés.",
+        "The data of the week of {week} were removed by the retention rule (vigie purge): "
+        "only its counts are kept.",
+    ),
     "week_data_missing": (
         "Données de la semaine du {week} introuvables ({what}) : relancez le calcul de "
         "cette semaine (vigie score).",

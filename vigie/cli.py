@@ -20,6 +20,7 @@ from vigie.commands import (
     dashboard,
     data,
     explain,
+    retention,
     score,
     serving,
     stop_switch,
@@ -77,6 +78,7 @@ serving.register(app)
 score.register(app)
 dashboard.register(app)
 stop_switch.register(app)
+retention.register(app)
 
 
 def main() -> None:

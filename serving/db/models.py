@@ -49,6 +49,7 @@ __all__ = [
     "Suspension",
     "User",
     "UserScope",
+    "WeekCount",
     "WeeklyList",
     "WeeklyRun",
 ]
@@ -136,6 +137,9 @@ class WeeklyRun(Base):
     features_sha256: Mapped[str | None] = mapped_column(String(64))
     contributions_path: Mapped[str | None] = mapped_column(String(1000))
     contributions_sha256: Mapped[str | None] = mapped_column(String(64))
+    # When the retention rule removed the week's lists and artifacts (`vigie purge`,
+    # migration 0008): the row and `week_counts` remain, the lineage refuses the week.
+    purged_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 class WeeklyList(Base):
@@ -337,3 +341,16 @@ class Suspension(Base):
     resumed_by: Mapped[str | None] = mapped_column(String(100))
     resumed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     resume_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class WeekCount(Base):
+    """What stays of a purged week's list (`serving.services.retention`): per establishment,
+    how many students were to invite, to watch and in follow-up. Anonymous: no student."""
+
+    __tablename__ = "week_counts"
+
+    week: Mapped[dt.date] = mapped_column(ForeignKey("weekly_runs.week"), primary_key=True)
+    uai: Mapped[str] = mapped_column(UAI, primary_key=True)
+    invited: Mapped[int] = mapped_column(Integer)
+    watched: Mapped[int] = mapped_column(Integer)
+    followed: Mapped[int] = mapped_column(Integer)

@@ -86,6 +86,7 @@ class Action(StrEnum):
     SUSPEND = "suspend"
     RESUME = "resume"
     READ_SUSPENSIONS = "read_suspensions"
+    PURGE = "purge"
 
 
 @dataclass(frozen=True)
@@ -169,6 +170,8 @@ POLICY: Mapping[Action, Rule] = {
     Action.SUSPEND: _STOP_SWITCH,
     Action.RESUME: _STOP_SWITCH,
     Action.READ_SUSPENSIONS: _STOP_SWITCH,
+    # The retention rule (`vigie purge`): admins (the local operator).
+    Action.PURGE: Rule(_ADMINS, "academie", "only admins purge personal data"),
 }
 
 

@@ -56,6 +56,7 @@ from serving.db.models import (
     Establishment,
     ListEntry,
     Student,
+    WeekCount,
     WeeklyList,
     WeeklyRun,
 )
@@ -220,6 +221,7 @@ def _write_week(
             existing is not None
             and existing.model_version == model_version
             and existing.fingerprint == fingerprint
+            and existing.purged_at is None  # a purged week scored again is written again
         ):
             kept = _keep_or_replace_lineage(existing, previous, recorded)
             return WeekWriteResult(**{**asdict(result), "changed": False}), previous, kept
@@ -632,6 +634,7 @@ def _delete_week(session: Session, week: dt.date) -> None:
     lists = select(WeeklyList.id).where(WeeklyList.week == week)
     session.execute(delete(ListEntry).where(ListEntry.list_id.in_(lists)))
     session.execute(delete(WeeklyList).where(WeeklyList.week == week))
+    session.execute(delete(WeekCount).where(WeekCount.week == week))  # a purged week's
     session.execute(delete(WeeklyRun).where(WeeklyRun.week == week))
 
 

@@ -144,6 +144,7 @@ def arguments(name: str, world: World, tmp_path: Path) -> tuple[Any, ...]:
         "suspensions.suspend": (HOME_UAI, "contrôle du modèle"),
         "suspensions.resume": (HOME_UAI, "contrôle terminé"),
         "suspensions.list_suspensions": (),
+        "retention.purge": (WEEK,),
         "posted.score_posted": ({"students": [{"student_id": "H001"}]}, WEEK, client),
     }
     short = name.removeprefix("serving.services.").removeprefix("serving.scoring.")

@@ -2,7 +2,12 @@
 or of every establishment's (`uai` NULL), with who suspended it, when and why, and who resumed
 it, when and why (NULL while active). Rows are kept as the history.
 
-Existing stores: no row, nothing suspended. Downgrading drops the table (and the history).
+The retention rule (`vigie purge`): `weekly_runs.purged_at`, when a week's lists and
+artifacts were removed (NULL: kept), and `week_counts`, the anonymous counts kept of a purged
+week's lists (per establishment: to invite, to watch, in follow-up).
+
+Existing stores: nothing suspended, nothing purged. Downgrading drops the tables (and the
+history) and the column.
 
 Revision ID: 0008
 Revises: 0007
@@ -21,6 +26,21 @@ depends_on = None
 
 
 def upgrade() -> None:
+    # Nullable without default: SQLite adds it in place (no table copy), as in 0007.
+    with op.batch_alter_table("weekly_runs") as batch:
+        batch.add_column(sa.Column("purged_at", sa.DateTime(timezone=True), nullable=True))
+    op.create_table(
+        "week_counts",
+        sa.Column("week", sa.Date(), nullable=False),
+        sa.Column("uai", sa.String(length=8), nullable=False),
+        sa.Column("invited", sa.Integer(), nullable=False),
+        sa.Column("watched", sa.Integer(), nullable=False),
+        sa.Column("followed", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["week"], ["weekly_runs.week"], name=op.f("fk_week_counts_week_weekly_runs")
+        ),
+        sa.PrimaryKeyConstraint("week", "uai", name=op.f("pk_week_counts")),
+    )
     op.create_table(
         "suspensions",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -44,3 +64,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("suspensions")
+    op.drop_table("week_counts")
+    # In place (SQLite >= 3.35), as in 0007: a batch rebuild would break the foreign keys.
+    op.execute("ALTER TABLE weekly_runs DROP COLUMN purged_at")
