@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import httpx
 import pytest
@@ -215,3 +216,24 @@ def test_the_commands_suspend_list_and_resume(home: Path) -> None:
         (HOME_UAI, "operator:tester"),
     ]
     assert history[1]["reason"] == REASON and history[1]["resume_reason"] == "incident clos"
+
+
+def test_scoring_posted_students_of_a_suspended_establishment_is_refused(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pandas as pd
+
+    from serving.scoring.posted import score_posted
+
+    frame = pd.DataFrame({"student_id": ["H001"], "uai": [HOME_UAI]})
+    monkeypatch.setattr(
+        "serving.scoring.posted.posted_features",
+        lambda tables, as_of: SimpleNamespace(frame=frame),
+    )
+
+    def champion() -> None:
+        raise AssertionError("the model is not reached while suspended")
+
+    suspend(world.store, OPERATOR, None, REASON)
+    with pytest.raises(Suspended, match=REASON):
+        score_posted(world.store, make_actor("inspector"), {}, WEEK, champion)  # type: ignore[arg-type]
