@@ -6,12 +6,17 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Connection, and_, bindparam, or_, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from serving.db.models import Suspension
+from serving.db.models import Establishment, Suspension
 
-__all__ = ["ActiveSuspension", "active_suspension", "suspended_establishments"]
+__all__ = [
+    "ActiveSuspension",
+    "active_suspension",
+    "revision_and_suspension",
+    "suspended_establishments",
+]
 
 
 @dataclass(frozen=True)
@@ -24,19 +29,50 @@ class ActiveSuspension:
     suspended_at: dt.datetime
 
 
+_COLUMNS = (Suspension.uai, Suspension.reason, Suspension.suspended_by, Suspension.suspended_at)
+_OLDEST = (Suspension.suspended_at, Suspension.id)
+
+
+def _covers(uai: ColumnElement[str] | InstrumentedAttribute[str]) -> ColumnElement[bool]:
+    """The suspensions in force covering `uai`: its own and those of every establishment."""
+    return and_(
+        Suspension.resumed_at.is_(None), or_(Suspension.uai.is_(None), Suspension.uai == uai)
+    )
+
+
+_ACTIVE = select(*_COLUMNS).where(_covers(bindparam("uai"))).order_by(*_OLDEST).limit(1)
+# The cached list's read: the revision and the suspension in one query (the oldest
+# suspension in force first; one row of NULL suspension columns when none).
+_REVISION_AND_ACTIVE = (
+    select(Establishment.list_revision, Suspension.id, *_COLUMNS)
+    .select_from(Establishment)
+    .outerjoin(Suspension, _covers(Establishment.uai))
+    .where(Establishment.uai == bindparam("uai"))
+    .order_by(*_OLDEST)
+    .limit(1)
+)
+
+
 def active_suspension(connection: Connection | Session, uai: str) -> ActiveSuspension | None:
     """The oldest active suspension covering `uai` (its own, or one of every establishment),
     None when its lists may be served."""
-    row = connection.execute(
-        select(Suspension.uai, Suspension.reason, Suspension.suspended_by, Suspension.suspended_at)
-        .where(
-            Suspension.resumed_at.is_(None),
-            or_(Suspension.uai.is_(None), Suspension.uai == uai),
-        )
-        .order_by(Suspension.suspended_at, Suspension.id)
-        .limit(1)
-    ).one_or_none()
+    row = connection.execute(_ACTIVE, {"uai": uai}).one_or_none()
     return None if row is None else ActiveSuspension(*row)
+
+
+def revision_and_suspension(
+    connection: Connection, uai: str
+) -> tuple[int | None, ActiveSuspension | None]:
+    """`serving.db.revisions.list_revision` and `active_suspension` in one query (the read of
+    every cached list): (None, None) for an unknown establishment."""
+    row = connection.execute(_REVISION_AND_ACTIVE, {"uai": uai}).one_or_none()
+    if row is None:
+        return None, None
+    if row.id is None:
+        return row.list_revision, None
+    return row.list_revision, ActiveSuspension(
+        row.uai, row.reason, row.suspended_by, row.suspended_at
+    )
 
 
 def suspended_establishments(connection: Connection | Session) -> frozenset[str] | None:

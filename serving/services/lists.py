@@ -44,14 +44,14 @@ from serving.db.models import (
     WeeklyRun,
 )
 from serving.db.payload_cache import CachedPayload
-from serving.db.revisions import list_revision
+from serving.db.suspensions import revision_and_suspension
 from serving.db.vocabulary import OPEN_INTERVIEW_STATUSES
 from serving.services.actor import Actor
 from serving.services.audit import record_read
 from serving.services.errors import NotFound
 from serving.services.guard import check
 from serving.services.policy import Action, performs, sees_names
-from serving.services.suspensions import refuse_if_suspended
+from serving.services.suspensions import refuse, refuse_if_suspended
 from serving.services.views import ListEntryView, WeekListView
 
 __all__ = ["get_week_list", "week_list_json"]
@@ -80,10 +80,11 @@ def week_list_json(store: Store, actor: Actor, uai: str, week: dt.date) -> bytes
     today = enrollments.request_date()
     key = (uai, week, names, today)
     with store.read_connection() as reading:
-        refuse_if_suspended(reading, uai)  # before the cache: a suspension is not cached
         # The revision first, then the rows: the rows are then at least as new as the
-        # revision they are cached under, and any later write makes the entry unusable.
-        revision = list_revision(reading, uai)
+        # revision they are cached under, and any later write makes the entry unusable. The
+        # stop switch in the same query, before the cache: a suspension is never cached.
+        revision, suspension = revision_and_suspension(reading, uai)
+        refuse(suspension)
         if revision is None:
             raise NotFound(f"no list for establishment {uai} and week {week.isoformat()}")
         payload = store.list_payloads.get(key, revision)

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from serving.db.engine import Store
 from serving.db.models import Suspension
-from serving.db.suspensions import active_suspension
+from serving.db.suspensions import ActiveSuspension, active_suspension
 from serving.db.types import utc_now
 from serving.services.actor import Actor
 from serving.services.audit import record
@@ -33,6 +33,7 @@ from serving.services.views import SuspensionView
 __all__ = [
     "MAX_REASON_LENGTH",
     "list_suspensions",
+    "refuse",
     "refuse_if_suspended",
     "resume",
     "suspend",
@@ -43,7 +44,11 @@ MAX_REASON_LENGTH = 300  # the audit entry's detail holds the reason whole
 
 def refuse_if_suspended(connection: Connection | Session, uai: str) -> None:
     """Raise `Suspended` while a suspension covers `uai`."""
-    suspension = active_suspension(connection, uai)
+    refuse(active_suspension(connection, uai))
+
+
+def refuse(suspension: ActiveSuspension | None) -> None:
+    """Raise `Suspended` for a suspension in force (None: nothing to refuse)."""
     if suspension is not None:
         raise Suspended(
             suspension.uai, suspension.reason, suspension.suspended_by, suspension.suspended_at
