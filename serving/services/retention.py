@@ -70,8 +70,10 @@ def cutoff_for(period: str, today: dt.date) -> dt.date:
     if unit in "ym":
         months = today.year * 12 + today.month - 1 - count * (12 if unit == "y" else 1)
         year, month = divmod(months, 12)
-        day = min(today.day, _month_days(year, month + 1))
-        cutoff = dt.date(year, month + 1, day) if year >= 1 else dt.date.min
+        if year < 1:
+            cutoff = dt.date.min
+        else:
+            cutoff = dt.date(year, month + 1, min(today.day, _month_days(year, month + 1)))
     else:
         days = count * (7 if unit == "w" else 1)
         cutoff = today - dt.timedelta(days=days)

@@ -12,7 +12,8 @@ from app_dashboard import runtime
 from serving.db import Store
 from serving.db.models import AuditEntry
 from serving.services import Actor, NewUser, add_user, authenticate_password
-from tests.dashboard.conftest import ENTRY, shown
+from serving.services.suspensions import suspend
+from tests.dashboard.conftest import ENTRY, shown, texts
 from tests.dashboard.test_admin_users import PASSWORD, Site, page_as, site, template
 from tests.serving.conftest import HOME_UAI, OTHER_UAI
 
@@ -83,3 +84,18 @@ def test_a_suspension_without_a_reason_is_refused_on_the_page(site: Site) -> Non
     submit(app, HOME_UAI, " ", "Suspendre")
     assert app.error and "reason" in shown(app.error[0].value)
     assert list_page(watch_unit(site.store, HOME_UAI)).dataframe
+
+
+def test_the_student_page_says_why_while_suspended(site: Site) -> None:
+    unit = watch_unit(site.store, HOME_UAI)
+    suspend(site.store, Actor.operator("tests"), None, REASON)
+    app = AppTest.from_file(ENTRY, default_timeout=60)
+    app.session_state[runtime.ACTOR] = unit
+    app.run()
+    app.session_state[runtime.STUDENT] = "H001"
+    app.switch_page("views/student.py")
+    app.run()
+    assert not app.exception, app.exception
+    (warning,) = [shown(w.value) for w in app.warning]
+    assert REASON in warning and "tous les établissements" in warning
+    assert "NomH001" not in texts(app)  # no record shown

@@ -139,6 +139,7 @@ def test_the_period_is_read_and_six_months_is_the_least() -> None:
     assert cutoff_for("400d", today) == today - dt.timedelta(days=400)
     assert cutoff_for("30w", today) == today - dt.timedelta(weeks=30)
     assert cutoff_for("13M", dt.date(2026, 3, 31)) == dt.date(2025, 2, 28)
+    assert cutoff_for("9999y", today) == dt.date.min  # everything
     for short in ("5m", "100d", "20w"):
         with pytest.raises(InvalidRequest, match="six months"):
             cutoff_for(short, today)
