@@ -120,4 +120,33 @@ ADMIN_LABELS: dict[str, tuple[str, str]] = {
     "admin_kind_locked": ("blocage", "lock"),
     "admin_kind_throttled": ("refusé pendant le ralentissement", "refused while throttled"),
     "admin_unknown": ("inconnu", "unknown"),
+    # the stop switch (app_dashboard.stop_switch)
+    "stop_title": ("Suspension des listes", "Suspending the lists"),
+    "stop_intro": (
+        "Suspendre les listes d'un établissement, ou de toute l'académie, les retire aussitôt "
+        "de l'API et du tableau de bord ; le calcul hebdomadaire continue et les enregistre, "
+        "et la reprise les rend de nouveau visibles. Chaque suspension et chaque reprise est "
+        "inscrite au journal d'audit à votre nom, avec sa raison.",
+        "Suspending the lists of one establishment, or of the whole académie, withdraws them "
+        "from the API and the dashboard at once; the weekly run goes on and stores them, and "
+        "resuming makes them visible again. Every suspension and every resumption is written "
+        "to the audit log in your name, with its reason.",
+    ),
+    "stop_scope": ("Établissement", "Establishment"),
+    "stop_all": ("Toute l'académie", "The whole académie"),
+    "stop_reason": ("Raison (obligatoire)", "Reason (required)"),
+    "stop_suspend": ("Suspendre", "Suspend"),
+    "stop_resume": ("Reprendre", "Resume"),
+    "stop_suspended_done": ("Listes suspendues : {scope}.", "Lists suspended: {scope}."),
+    "stop_resumed_done": ("Listes reprises : {scope}.", "Lists resumed: {scope}."),
+    "stop_none": ("Aucune suspension.", "No suspension."),
+    "stop_col_scope": ("Établissement", "Establishment"),
+    "stop_col_state": ("État", "State"),
+    "stop_col_reason": ("Raison", "Reason"),
+    "stop_col_by": ("Par", "By"),
+    "stop_col_at": ("Depuis", "Since"),
+    "stop_col_resumed": ("Reprise", "Resumed"),
+    "stop_col_resume_reason": ("Raison de la reprise", "Reason for resuming"),
+    "stop_active": ("suspendu", "suspended"),
+    "stop_lifted": ("repris", "resumed"),
 }

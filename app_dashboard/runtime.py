@@ -18,7 +18,7 @@ from app_dashboard.wording import Language, text
 from models.registry import mlflow_defaults, model_uri, registry_client
 from serving.db import Store, open_store
 from serving.lineage import WeekDataUnavailable
-from serving.services import AccessDenied, Actor, NotFound, ServiceError
+from serving.services import AccessDenied, Actor, NotFound, ServiceError, Suspended
 from settings import Settings, load_settings
 
 __all__ = [
@@ -36,6 +36,7 @@ __all__ = [
     "settings",
     "show_error",
     "store",
+    "suspension_text",
     "t",
 ]
 
@@ -143,5 +144,22 @@ def show_error(error: ServiceError) -> None:
         st.error(t(f"week_data_{error.problem}", what=what, week=week), icon=":material/error:")
     elif isinstance(error, NotFound):
         st.warning(t("not_found", message=str(error)), icon=":material/search_off:")
+    elif isinstance(error, Suspended):  # the stop switch: why, in place of the list
+        st.warning(suspension_text(error), icon=":material/pause_circle:")
     else:
         st.error(t("invalid", message=str(error)), icon=":material/error:")
+
+
+def suspension_text(error: Suspended) -> str:
+    """Why a list or a record is not shown: the stop switch, who, since when, the reason."""
+    lang = language()
+    scope = (
+        text("suspended_all", lang)
+        if error.uai is None
+        else text("suspended_one", lang, uai=error.uai)
+    )
+    pattern = "%d/%m/%Y %H:%M" if lang == "fr" else "%Y-%m-%d %H:%M"
+    since = f"{error.suspended_at:{pattern}} UTC"
+    return t(
+        "suspended_lists", scope=scope, since=since, by=error.suspended_by, reason=error.reason
+    )

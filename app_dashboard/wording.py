@@ -58,12 +58,27 @@ LABELS: dict[str, tuple[str, str]] = {
     "no_page": ("Aucune page pour ce rôle.", "No page for this role."),
     "denied": ("Accès refusé : {message}", "Access denied: {message}"),
     "not_found": ("Introuvable : {message}", "Not found: {message}"),
+    # the stop switch (serving.services.suspensions): shown in place of a list or a record
+    "suspended_lists": (
+        "Les listes de {scope} sont suspendues depuis le {since} par {by} : {reason}. "
+        "Elles continuent d'être calculées et réapparaîtront à la reprise.",
+        "The lists of {scope} are suspended since {since} by {by}: {reason}. They are still "
+        "computed and will show again once resumed.",
+    ),
+    "suspended_all": ("tous les établissements", "every establishment"),
+    "suspended_one": ("l'établissement {uai}", "establishment {uai}"),
     # a week's recorded data (serving.lineage.WeekDataUnavailable)
     "week_data_not_recorded": (
         "La semaine du {week} a été écrite avant que ses données soient enregistrées : "
         "relancez le calcul de cette semaine (vigie score).",
         "The week of {week} was written before its data were recorded: score that week "
         "again (vigie score).",
+    ),
+    "week_data_purged": (
+        "Les données de la semaine du {week} ont été supprimées par la règle de conservation "
+        "(vigie purge) : seuls ses effectifs sont conservés.",
+        "The data of the week of {week} were removed by the retention rule (vigie purge): "
+        "only its counts are kept.",
     ),
     "week_data_missing": (
         "Données de la semaine du {week} introuvables ({what}) : relancez le calcul de "

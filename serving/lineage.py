@@ -85,9 +85,10 @@ _COLUMNS = (
 )
 
 Artifact = Literal["record", "extraction", "features", "contributions"]
-Problem = Literal["not_recorded", "missing", "altered"]
+Problem = Literal["not_recorded", "missing", "altered", "purged"]
 _WORDS: dict[Problem, str] = {
     "not_recorded": "written before its data were recorded; score the week again",
+    "purged": "removed by the retention rule (vigie purge); only its counts are kept",
     "missing": "missing; score the week again",
     "altered": "altered since the week was scored (not the content recorded with it)",
 }
@@ -258,7 +259,7 @@ def lineage_of(run: WeeklyRun) -> WeekLineage | None:
 def recorded_week(session: Session, week: dt.date | None) -> WeekLineage:
     """The lineage of the week of `week` (its Monday; None: the latest week written):
     NotFound when no list was written that week, `WeekDataUnavailable` when the week was
-    written before lineage."""
+    written before lineage or purged by the retention rule."""
     monday = (
         session.scalar(select(func.max(WeeklyRun.week)))
         if week is None
@@ -268,6 +269,8 @@ def recorded_week(session: Session, week: dt.date | None) -> WeekLineage:
     if run is None:
         when = "any week" if monday is None else f"the week of {monday.isoformat()}"
         raise NotFound(f"no list was written for {when}")
+    if run.purged_at is not None:
+        raise WeekDataUnavailable(run.week, "record", "purged")
     lineage = lineage_of(run)
     if lineage is None:
         raise WeekDataUnavailable(run.week, "record", "not_recorded")

@@ -22,8 +22,10 @@ from vigie.commands import (
     documents,
     explain,
     monitor,
+    retention,
     score,
     serving,
+    stop_switch,
     training,
 )
 from vigie.commands.common import console, error_console
@@ -79,6 +81,8 @@ score.register(app)
 monitor.register(app)
 dashboard.register(app)
 documents.register(app)
+stop_switch.register(app)
+retention.register(app)
 
 
 def main() -> None:

@@ -1,6 +1,7 @@
 """The administrator's users: the list, creating a user, disabling or re-enabling one,
 replacing a password or an API token (the new secret shown once, on the run that made it,
-never kept in the session), and the recent sign-in failures.
+never kept in the session), the stop switch (`app_dashboard.stop_switch`) and the recent
+sign-in failures.
 
 Every action is the service function `vigie users` calls (`serving.services.users`), which
 refuses any role but admin and audits the action with the admin as actor; this page only
@@ -18,6 +19,7 @@ from streamlit.delta_generator import DeltaGenerator
 
 from app_dashboard import runtime
 from app_dashboard.auth import signed_in_actor
+from app_dashboard.stop_switch import stop_switch_section
 from app_dashboard.wording import vocabulary
 from serving.db.types import utc_now
 from serving.db.vocabulary import ROLES
@@ -200,6 +202,9 @@ users_frame = pd.DataFrame(
     }
 )
 users_table.dataframe(users_frame, hide_index=True, width="stretch")
+
+# The stop switch: suspending and resuming lists, and the history.
+stop_switch_section(store, actor, establishments, when)
 
 # Recent sign-in failures.
 st.subheader(t("admin_failures_title"))

@@ -20,12 +20,14 @@ from serving.services import (
     NotAuthenticated,
     NotFound,
     ServiceError,
+    Suspended,
 )
 from serving.services.audit import record_anonymous_denial
 
 __all__ = [
     "AUTHENTICATED",
     "NO_SUCH_STUDENT",
+    "SUSPENDED",
     "error_body",
     "error_responses",
     "install_error_handlers",
@@ -40,6 +42,7 @@ _STATUS: dict[type[ServiceError], int] = {
     NotFound: 404,
     Conflict: 409,
     InvalidRequest: 422,
+    Suspended: 503,
 }
 
 _DESCRIPTIONS: dict[int, str] = {
@@ -72,6 +75,12 @@ _HEADERS: dict[int, dict[str, dict[str, Any]]] = {
 # What every route answering with a bearer token may refuse: no or a bad token, not allowed,
 # too many failed attempts.
 AUTHENTICATED = (401, 403, 429)
+# The stop switch (`serving.services.suspensions`): the establishment's lists are suspended.
+SUSPENDED = (
+    503,
+    "The establishment's lists are suspended by an admin (the stop switch): the body gives "
+    "who suspended them, since when and why.",
+)
 
 
 def error_responses(*statuses: int | tuple[int, str]) -> dict[int | str, dict[str, Any]]:

@@ -46,8 +46,10 @@ __all__ = [
     "Interview",
     "ListEntry",
     "Student",
+    "Suspension",
     "User",
     "UserScope",
+    "WeekCount",
     "WeekMonitoring",
     "WeeklyList",
     "WeeklyRun",
@@ -136,6 +138,9 @@ class WeeklyRun(Base):
     features_sha256: Mapped[str | None] = mapped_column(String(64))
     contributions_path: Mapped[str | None] = mapped_column(String(1000))
     contributions_sha256: Mapped[str | None] = mapped_column(String(64))
+    # When the retention rule removed the week's lists and artifacts (`vigie purge`,
+    # migration 0008): the row and `week_counts` remain, the lineage refuses the week.
+    purged_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 class WeekMonitoring(Base):
@@ -325,3 +330,43 @@ class AuditEntry(Base):
     detail: Mapped[str | None] = mapped_column(String(300))
     prev_hash: Mapped[str] = mapped_column(String(64))
     entry_hash: Mapped[str] = mapped_column(String(64))
+
+
+class Suspension(Base):
+    """The stop switch (`serving.services.suspensions`): while a suspension is active
+    (`resumed_at` NULL), the lists of its establishment (`uai`; NULL: every establishment)
+    are not served. Rows are never deleted: who suspended, when and why, who resumed, when and
+    why stay as the history (migration 0008)."""
+
+    __tablename__ = "suspensions"
+    __table_args__ = (
+        CheckConstraint("length(trim(reason)) > 0", name="reason"),
+        CheckConstraint(
+            "(resumed_at IS NULL AND resumed_by IS NULL AND resume_reason IS NULL) "
+            "OR (resumed_at IS NOT NULL AND resumed_by IS NOT NULL "
+            "AND length(trim(resume_reason)) > 0)",
+            name="resumed",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uai: Mapped[str | None] = mapped_column(UAI)
+    reason: Mapped[str] = mapped_column(Text)
+    suspended_by: Mapped[str] = mapped_column(String(100))
+    suspended_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)
+    resumed_by: Mapped[str | None] = mapped_column(String(100))
+    resumed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    resume_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class WeekCount(Base):
+    """What stays of a purged week's list (`serving.services.retention`): per establishment,
+    how many students were to invite, to watch and in follow-up. Anonymous: no student."""
+
+    __tablename__ = "week_counts"
+
+    week: Mapped[dt.date] = mapped_column(ForeignKey("weekly_runs.week"), primary_key=True)
+    uai: Mapped[str] = mapped_column(UAI, primary_key=True)
+    invited: Mapped[int] = mapped_column(Integer)
+    watched: Mapped[int] = mapped_column(Integer)
+    followed: Mapped[int] = mapped_column(Integer)

@@ -33,6 +33,7 @@ from serving.services.actor import Actor
 from serving.services.audit import record_read
 from serving.services.guard import check
 from serving.services.policy import Action, performs
+from serving.services.suspensions import refuse_if_suspended
 
 __all__ = [
     "EVENT_TABLES",
@@ -104,11 +105,15 @@ def score_posted(
     score and explain them with the model `champion()` returns.
 
     Raises `AccessDenied` (audited) when the actor may not score these students,
+    `Suspended` when an establishment of theirs is suspended (the stop switch),
     `InvalidPostedTables` for contract errors, `ModelUnavailable` without a champion."""
     check(store, actor, Action.SCORE_STUDENTS)
     feature_set = posted_features(tables, as_of)
     scored_uais = sorted(set(feature_set.frame["uai"].astype(str)))
     check(store, actor, Action.SCORE_STUDENTS, uais=scored_uais)
+    with store.read_connection() as connection:  # the stop switch: no risk served there
+        for uai in scored_uais:
+            refuse_if_suspended(connection, uai)
     model = champion()
     records = _explained(model, feature_set, language)
     posted = {str(row.get("student_id")) for row in tables.get("students", ())}

@@ -13,6 +13,7 @@ from serving.services.errors import (
     NotAuthenticated,
     NotFound,
     ServiceError,
+    Suspended,
 )
 from serving.services.inputs import InterviewChanges, NewDismissal, NewInterview
 from serving.services.interviews import dismiss_student, record_interview, update_interview
@@ -43,6 +44,7 @@ __all__ = [
     "NotAuthenticated",
     "NotFound",
     "ServiceError",
+    "Suspended",
     "add_user",
     "authenticate_password",
     "authenticate_token",

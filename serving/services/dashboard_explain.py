@@ -37,6 +37,7 @@ from serving.services.dashboard_history import listing_establishment
 from serving.services.errors import NotFound
 from serving.services.guard import guarded, student_in_scope
 from serving.services.policy import Action, performs
+from serving.services.suspensions import refuse_if_suspended
 
 __all__ = ["Waterfall", "get_student_waterfall", "waterfall_frame"]
 
@@ -118,6 +119,7 @@ def get_student_waterfall(
     with guarded(store, actor, Action.READ_EXPLANATION, read_only=True) as session:
         student_in_scope(session, actor, Action.READ_EXPLANATION, student_id)
         uai = listing_establishment(session, actor, student_id, week, Action.READ_EXPLANATION)
+        refuse_if_suspended(session, uai)  # the stop switch: the list's explanation neither
         lineage = recorded_week(session, week)
     recorded = lineage.contributions(uai=uai, student_id=student_id)
     frame = lineage.features(uai=uai, student_id=student_id)

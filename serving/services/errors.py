@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 __all__ = [
     "AccessDenied",
     "Conflict",
@@ -9,6 +11,7 @@ __all__ = [
     "NotAuthenticated",
     "NotFound",
     "ServiceError",
+    "Suspended",
 ]
 
 
@@ -30,6 +33,24 @@ class NotFound(ServiceError):
 
 class Conflict(ServiceError):
     """The request contradicts the current state (e.g. an invalid interview transition)."""
+
+
+class Suspended(ServiceError):
+    """The stop switch: an admin suspended this establishment's lists (or every
+    establishment's); they are not served until resumed. The message gives the reason."""
+
+    def __init__(
+        self, uai: str | None, reason: str, suspended_by: str, suspended_at: dt.datetime
+    ) -> None:
+        scope = "every establishment" if uai is None else f"establishment {uai}"
+        since = f"{suspended_at:%Y-%m-%d %H:%M} UTC"
+        super().__init__(
+            f"the lists of {scope} are suspended since {since} by {suspended_by}: {reason}"
+        )
+        self.uai = uai
+        self.reason = reason
+        self.suspended_by = suspended_by
+        self.suspended_at = suspended_at
 
 
 class InvalidRequest(ServiceError):

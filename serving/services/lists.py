@@ -20,6 +20,9 @@ live: `interview_under_way` says whether the student has an interview under way 
 `dismissed_recently` whether the weekly run saw a recent dismissal or one was recorded since
 the list was written. A decision recorded after the list was written moves nobody between
 parts: the slot is given again by the next weekly run (a person decides meanwhile).
+
+While the stop switch covers the establishment (`serving.services.suspensions`), both refuse
+with `Suspended` after the scope check: the list is stored but not served.
 """
 
 from __future__ import annotations
@@ -41,13 +44,14 @@ from serving.db.models import (
     WeeklyRun,
 )
 from serving.db.payload_cache import CachedPayload
-from serving.db.revisions import list_revision
+from serving.db.suspensions import revision_and_suspension
 from serving.db.vocabulary import OPEN_INTERVIEW_STATUSES
 from serving.services.actor import Actor
 from serving.services.audit import record_read
 from serving.services.errors import NotFound
 from serving.services.guard import check
 from serving.services.policy import Action, performs, sees_names
+from serving.services.suspensions import refuse, refuse_if_suspended
 from serving.services.views import ListEntryView, WeekListView
 
 __all__ = ["get_week_list", "week_list_json"]
@@ -60,6 +64,7 @@ def get_week_list(store: Store, actor: Actor, uai: str, week: dt.date) -> WeekLi
     names = _check_scope(store, actor, uai)
     today = enrollments.request_date()
     with store.read_connection() as connection:
+        refuse_if_suspended(connection, uai)
         view = _read_view(connection, uai, week, names, today)
     _audit(store, actor, uai, view.week, view.model_version, len(view.entries))
     return view
@@ -76,8 +81,10 @@ def week_list_json(store: Store, actor: Actor, uai: str, week: dt.date) -> bytes
     key = (uai, week, names, today)
     with store.read_connection() as reading:
         # The revision first, then the rows: the rows are then at least as new as the
-        # revision they are cached under, and any later write makes the entry unusable.
-        revision = list_revision(reading, uai)
+        # revision they are cached under, and any later write makes the entry unusable. The
+        # stop switch in the same query, before the cache: a suspension is never cached.
+        revision, suspension = revision_and_suspension(reading, uai)
+        refuse(suspension)
         if revision is None:
             raise NotFound(f"no list for establishment {uai} and week {week.isoformat()}")
         payload = store.list_payloads.get(key, revision)

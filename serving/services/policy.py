@@ -85,6 +85,10 @@ class Action(StrEnum):
     READ_DRIFT = "read_drift"
     READ_MONITORING = "read_monitoring"
     ISSUE_NOTICE = "issue_notice"
+    SUSPEND = "suspend"
+    RESUME = "resume"
+    READ_SUSPENSIONS = "read_suspensions"
+    PURGE = "purge"
 
 
 @dataclass(frozen=True)
@@ -109,6 +113,7 @@ _ADMINS_ONLY = "only admins manage users"
 _STUDENT = Rule(STUDENT_READERS, "student", NOT_IN_SCOPE)
 _RECORD = Rule(frozenset({WATCH_UNIT}), "student", RECORDERS_ONLY)
 _MANAGE_USERS = Rule(_ADMINS, "academie", _ADMINS_ONLY)
+_STOP_SWITCH = Rule(_ADMINS, "academie", "only admins suspend or resume the lists")
 
 POLICY: Mapping[Action, Rule] = {
     # The establishments (and their weeks) a dashboard user may pick from.
@@ -176,6 +181,12 @@ POLICY: Mapping[Action, Rule] = {
         "student",
         "only the student's own watch unit may issue a notice",
     ),
+    # The stop switch (one establishment's lists or every one's) and its history: admins.
+    Action.SUSPEND: _STOP_SWITCH,
+    Action.RESUME: _STOP_SWITCH,
+    Action.READ_SUSPENSIONS: _STOP_SWITCH,
+    # The retention rule (`vigie purge`): admins (the local operator).
+    Action.PURGE: Rule(_ADMINS, "academie", "only admins purge personal data"),
 }
 
 

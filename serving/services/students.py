@@ -18,6 +18,7 @@ from serving.services.actor import Actor
 from serving.services.audit import record_read
 from serving.services.guard import EnrolledStudent, guarded, student_in_scope
 from serving.services.policy import NOT_IN_SCOPE, Action, performs, sees_names, sees_notes
+from serving.services.suspensions import refuse_if_suspended
 from serving.services.views import (
     DismissalView,
     InterviewView,
@@ -48,6 +49,7 @@ def load_readable_student(
 def get_student_record(store: Store, actor: Actor, student_id: str) -> StudentRecordView:
     with guarded(store, actor, Action.READ_STUDENT, read_only=True) as session:
         enrolled = student_in_scope(session, actor, Action.READ_STUDENT, student_id)
+        refuse_if_suspended(session, enrolled.uai)  # the stop switch: lists not served
         student = enrolled.student
         history = [
             RiskPointView(

@@ -37,6 +37,7 @@ __all__ = [
     "ReasonView",
     "RiskPointView",
     "StudentRecordView",
+    "SuspensionView",
     "UserView",
     "WeekListView",
 ]
@@ -269,6 +270,20 @@ class UserView(_View):
     last_sign_in_at: dt.datetime | None = Field(
         default=None, description="The last successful sign-in, from the audit log."
     )
+
+
+class SuspensionView(_View):
+    """One suspension of the stop switch: `uai` None for every establishment; `resumed_at`
+    None while it is active."""
+
+    id: int
+    uai: str | None
+    reason: str
+    suspended_by: str
+    suspended_at: dt.datetime
+    resumed_by: str | None
+    resumed_at: dt.datetime | None
+    resume_reason: str | None
 
 
 class AuditEntryView(_View):

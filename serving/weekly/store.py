@@ -56,10 +56,12 @@ from serving.db.models import (
     Establishment,
     ListEntry,
     Student,
+    WeekCount,
     WeeklyList,
     WeeklyRun,
 )
 from serving.db.revisions import bump_all_list_revisions
+from serving.db.suspensions import suspended_establishments
 from serving.lineage import (
     StagedWeek,
     WeekDataUnavailable,
@@ -93,6 +95,9 @@ class WeekWriteResult:
     fingerprint: str
     # Per establishment: (to invite, to watch, in follow-up) as written.
     parts: dict[str, tuple[int, int, int]] = field(default_factory=dict)
+    # The establishments whose lists were stored but are not served: the stop switch
+    # covered them at the write (`serving.services.suspensions`); served once resumed.
+    withheld: tuple[str, ...] = ()
 
     @property
     def invited(self) -> int:
@@ -205,8 +210,10 @@ def _write_week(
         for uai, entries in ranked.items():
             invite, watch, follow_up = (sum(e.queued.part == p for e in entries) for p in _PARTS)
             by_uai[uai] = (invite, watch, follow_up)
+        suspended = suspended_establishments(session)
+        withheld = tuple(sorted(uai for uai in by_uai if suspended is None or uai in suspended))
         result = WeekWriteResult(
-            week, model_version, True, len(establishments), fingerprint, by_uai
+            week, model_version, True, len(establishments), fingerprint, by_uai, withheld
         )
         existing = session.get(WeeklyRun, week)
         previous = None if existing is None else lineage_of(existing)
@@ -214,6 +221,7 @@ def _write_week(
             existing is not None
             and existing.model_version == model_version
             and existing.fingerprint == fingerprint
+            and existing.purged_at is None  # a purged week scored again is written again
         ):
             kept = _keep_or_replace_lineage(existing, previous, recorded)
             return WeekWriteResult(**{**asdict(result), "changed": False}), previous, kept
@@ -626,6 +634,7 @@ def _delete_week(session: Session, week: dt.date) -> None:
     lists = select(WeeklyList.id).where(WeeklyList.week == week)
     session.execute(delete(ListEntry).where(ListEntry.list_id.in_(lists)))
     session.execute(delete(WeeklyList).where(WeeklyList.week == week))
+    session.execute(delete(WeekCount).where(WeekCount.week == week))  # a purged week's
     session.execute(delete(WeeklyRun).where(WeeklyRun.week == week))
 
 

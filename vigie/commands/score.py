@@ -231,6 +231,11 @@ def _print(result: WeeklyScoring, watch_threshold: float | None, rule: FollowUpR
             "with the same content; nothing changed."
         )
     console.print(headline, markup=False)
+    if written.withheld:
+        console.print(
+            f"Suspended (stored, not served until resumed): {', '.join(written.withheld)}.",
+            markup=False,
+        )
     watch = "no watch tier" if watch_threshold is None else f"watch tier: risk >= {watch_threshold}"
     console.print(
         f"Follow-up rule: held {rule.held_weeks} weeks, dismissed {rule.dismissal_weeks} "

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Response
 
 from features.calendar import monday_on_or_before
 from serving.api.deps import ActorDep, StoreDep, run_store_work
-from serving.api.errors import AUTHENTICATED, error_responses
+from serving.api.errors import AUTHENTICATED, SUSPENDED, error_responses
 from serving.services.inputs import UAI_PATTERN, IsoDate
 from serving.services.lists import week_list_json
 from serving.services.views import WeekListView
@@ -26,7 +26,7 @@ WeekPath = Annotated[
 @router.get(
     "/v1/establishments/{uai}/lists/{week}",
     response_model=WeekListView,
-    responses=error_responses(*AUTHENTICATED, 422, (404, "No such list.")),
+    responses=error_responses(*AUTHENTICATED, 422, (404, "No such list."), SUSPENDED),
 )
 async def week_list(uai: UaiPath, week: WeekPath, store: StoreDep, actor: ActorDep) -> Response:
     """The week's list: names for the establishment's own watch unit, pseudonyms otherwise."""

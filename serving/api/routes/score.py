@@ -153,7 +153,11 @@ ChampionDep = Annotated[Callable[[], RegisteredModel], Depends(get_champion)]
         *AUTHENTICATED,
         413,
         (422, "Malformed body, or broken data-contract rules (table, row, column, rule)."),
-        (503, "No champion model to score with."),
+        (
+            503,
+            "No champion model to score with, or an establishment of the posted students "
+            "is suspended (the stop switch: the body gives who, since when and why).",
+        ),
     ),
 )
 def score_students(

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 
 from serving.api.deps import ActorDep, StoreDep
-from serving.api.errors import AUTHENTICATED, NO_SUCH_STUDENT, error_responses
+from serving.api.errors import AUTHENTICATED, NO_SUCH_STUDENT, SUSPENDED, error_responses
 from serving.services import get_student_record
 from serving.services.inputs import STUDENT_ID_PATTERN
 from serving.services.views import StudentRecordView
@@ -22,7 +22,7 @@ StudentIdPath = Annotated[str, Path(pattern=STUDENT_ID_PATTERN, description="Pse
 @router.get(
     "/v1/students/{student_id}",
     response_model=StudentRecordView,
-    responses=error_responses(*AUTHENTICATED, 422, NO_SUCH_STUDENT),
+    responses=error_responses(*AUTHENTICATED, 422, NO_SUCH_STUDENT, SUSPENDED),
 )
 def student_record(
     student_id: StudentIdPath, store: StoreDep, actor: ActorDep

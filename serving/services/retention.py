@@ -1,0 +1,317 @@
+"""The retention rule (`vigie purge`): personal data older than a period are removed from the
+store and from Vigie's own week artifacts; anonymous counts are kept; what was removed is
+written to the audit log as counts, never a student.
+
+What goes, for a cutoff date (today minus the period):
+
+- each week whose Monday is before the cutoff: its lists and their entries (ids, risks,
+  reasons, features shown), its feature snapshot and contributions under `<home>/weeks/`; the
+  week's run row stays, marked purged (the lineage then refuses the week, saying so), with
+  its counts per establishment (`WeekCount`: to invite, to watch, in follow-up);
+- interviews last changed before the cutoff, dismissals recorded before it, enrollments
+  ended before it;
+- a student left with no list entry, interview, dismissal nor enrollment: the row (and the
+  names). A student still enrolled (no end recorded) is kept.
+
+Interrupted midway, a purge leaves no half-removed week nor student: one transaction per
+week (its files deleted only once it committed), then one per batch of whole students; each
+transaction writes its own audit entry. Running it again finishes the work.
+
+The audit log is not touched: it is kept whole, at least six months (`MIN_PERIOD`), and no
+command of Vigie removes entries (its triggers refuse deletes, its hash chain would show one).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, fields
+
+from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select, union
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from serving.db.engine import Store
+from serving.db.models import (
+    Dismissal,
+    Enrollment,
+    Interview,
+    ListEntry,
+    Student,
+    WeekCount,
+    WeeklyList,
+    WeeklyRun,
+)
+from serving.db.revisions import bump_all_list_revisions
+from serving.db.types import utc_now
+from serving.lineage import lineage_of, remove_superseded
+from serving.services.actor import Actor
+from serving.services.audit import record
+from serving.services.errors import InvalidRequest
+from serving.services.guard import guarded
+from serving.services.policy import Action, performs
+
+__all__ = ["MIN_PERIOD_DAYS", "PurgeCounts", "PurgeReport", "cutoff_for", "purge"]
+
+MIN_PERIOD_DAYS = 183  # six months: the weekly run and the monitoring read the recent weeks
+STUDENT_BATCH = 200  # students removed per transaction (each one whole)
+_DURATION = re.compile(r"^\s*(\d{1,4})\s*([ymwd])\s*$")
+
+
+def cutoff_for(period: str, today: dt.date) -> dt.date:
+    """The first day kept for a period such as `2y`, `18m`, `60w`, `400d` counted back from
+    `today`; a period shorter than six months is refused."""
+    match = _DURATION.match(period.lower())
+    if match is None:
+        raise InvalidRequest(
+            f"--older-than: {period!r} is not a period (a number and y, m, w or d: 2y, 18m, 400d)"
+        )
+    count, unit = int(match[1]), match[2]
+    if unit in "ym":
+        months = today.year * 12 + today.month - 1 - count * (12 if unit == "y" else 1)
+        year, month = divmod(months, 12)
+        if year < 1:
+            cutoff = dt.date.min
+        else:
+            cutoff = dt.date(year, month + 1, min(today.day, _month_days(year, month + 1)))
+    else:
+        days = count * (7 if unit == "w" else 1)
+        cutoff = today - dt.timedelta(days=days)
+    if (today - cutoff).days < MIN_PERIOD_DAYS:
+        raise InvalidRequest(
+            f"--older-than: {period} is shorter than six months; personal data are kept at "
+            "least that long (the weekly run and the monitoring read the recent weeks)"
+        )
+    return cutoff
+
+
+def _month_days(year: int, month: int) -> int:
+    following = dt.date(year + month // 12, month % 12 + 1, 1)
+    return (following - dt.timedelta(days=1)).day
+
+
+@dataclass
+class PurgeCounts:
+    """What a purge removes (or would remove), by kind."""
+
+    weeks: int = 0
+    lists: int = 0
+    list_entries: int = 0
+    week_folders: int = 0
+    interviews: int = 0
+    dismissals: int = 0
+    enrollments: int = 0
+    students: int = 0
+
+    def add(self, other: PurgeCounts) -> None:
+        for item in fields(self):
+            setattr(self, item.name, getattr(self, item.name) + getattr(other, item.name))
+
+    def as_dict(self) -> dict[str, int]:
+        return {item.name: getattr(self, item.name) for item in fields(self)}
+
+    def summary(self) -> str:
+        return ", ".join(
+            f"{count} {kind.replace('_', ' ')}" for kind, count in self.as_dict().items()
+        )
+
+
+@dataclass
+class PurgeReport:
+    cutoff: dt.date
+    applied: bool
+    counts: PurgeCounts = field(default_factory=PurgeCounts)
+
+
+@performs(Action.PURGE)
+def purge(
+    store: Store,
+    actor: Actor,
+    cutoff: dt.date,
+    *,
+    apply: bool = False,
+    batch: int = STUDENT_BATCH,
+    after_step: Callable[[], None] | None = None,
+) -> PurgeReport:
+    """Remove (`apply`), or count, the personal data older than `cutoff`. `after_step` is
+    called after each committed transaction (progress; a test interrupts the purge there)."""
+    report = PurgeReport(cutoff, apply)
+    with guarded(store, actor, Action.PURGE, read_only=True) as session:
+        weeks = _old_weeks(session, cutoff)
+        if not apply:
+            for week in weeks:
+                report.counts.add(_week_counts(session, week))
+            report.counts.add(_student_counts(session, _students_to_purge(session, cutoff), cutoff))
+            return report
+    for week in weeks:
+        report.counts.add(_purge_week(store, actor, week))
+        if after_step is not None:
+            after_step()
+    with store.reading() as session:
+        students = _students_to_purge(session, cutoff)
+    for start in range(0, len(students), batch):
+        report.counts.add(_purge_students(store, actor, students[start : start + batch], cutoff))
+        if after_step is not None:
+            after_step()
+    return report
+
+
+def _old_weeks(session: Session, cutoff: dt.date) -> list[dt.date]:
+    query = select(WeeklyRun.week).where(WeeklyRun.week < cutoff, WeeklyRun.purged_at.is_(None))
+    return list(session.scalars(query.order_by(WeeklyRun.week)))
+
+
+def _week_counts(session: Session, week: dt.date) -> PurgeCounts:
+    lists = select(WeeklyList.id).where(WeeklyList.week == week)
+    run = session.get(WeeklyRun, week)
+    return PurgeCounts(
+        weeks=1,
+        lists=session.scalar(select(func.count()).select_from(lists.subquery())) or 0,
+        list_entries=session.scalar(
+            select(func.count()).select_from(ListEntry).where(ListEntry.list_id.in_(lists))
+        )
+        or 0,
+        week_folders=int(run is not None and lineage_of(run) is not None),
+    )
+
+
+def _purge_week(store: Store, actor: Actor, week: dt.date) -> PurgeCounts:
+    """One week in one transaction: its counts kept, its lists removed, the run marked;
+    then, once committed, its artifacts' folder removed."""
+    with store.transaction() as session:
+        counts = _week_counts(session, week)
+        tiers = session.execute(
+            select(WeeklyList.uai, ListEntry.tier, func.count())
+            .join(ListEntry, ListEntry.list_id == WeeklyList.id)
+            .where(WeeklyList.week == week)
+            .group_by(WeeklyList.uai, ListEntry.tier)
+        ).all()
+        by_uai: dict[str, dict[str, int]] = {}
+        for uai in session.scalars(select(WeeklyList.uai).where(WeeklyList.week == week)):
+            by_uai[uai] = {}
+        for uai, tier, count in tiers:
+            by_uai[uai][tier] = count
+        session.add_all(
+            WeekCount(
+                week=week,
+                uai=uai,
+                invited=parts.get("invite", 0),
+                watched=parts.get("watch", 0),
+                followed=parts.get("follow_up", 0),
+            )
+            for uai, parts in by_uai.items()
+        )
+        lists = select(WeeklyList.id).where(WeeklyList.week == week)
+        session.execute(delete(ListEntry).where(ListEntry.list_id.in_(lists)))
+        session.execute(delete(WeeklyList).where(WeeklyList.week == week))
+        run = session.get(WeeklyRun, week)
+        assert run is not None
+        lineage = lineage_of(run)
+        run.purged_at = utc_now()
+        bump_all_list_revisions(session)  # no cached copy of the week is served again
+        record(
+            session,
+            actor,
+            "purge",
+            "allowed",
+            detail=f"week {week.isoformat()}: {counts.summary()}"[:300],
+        )
+    remove_superseded(lineage, None)  # after the commit: files never go before the rows
+    return counts
+
+
+def _students_to_purge(session: Session, cutoff: dt.date) -> list[str]:
+    """Students with something past the cutoff, or left with nothing: by id."""
+    since = _moment(cutoff)
+    old = union(
+        select(Interview.student_id).where(Interview.updated_at < since),
+        select(Dismissal.student_id).where(Dismissal.created_at < since),
+        select(Enrollment.student_id).where(_ended(cutoff)),
+        select(Student.student_id).where(~_REFERENCED),
+    )
+    return sorted(session.scalars(old))
+
+
+def _moment(cutoff: dt.date) -> dt.datetime:
+    return dt.datetime.combine(cutoff, dt.time(), tzinfo=dt.UTC)
+
+
+def _ended(cutoff: dt.date) -> ColumnElement[bool]:
+    return and_(Enrollment.end_date.is_not(None), Enrollment.end_date < cutoff)
+
+
+_REFERENCED = or_(
+    exists().where(ListEntry.student_id == Student.student_id),
+    exists().where(Interview.student_id == Student.student_id),
+    exists().where(Dismissal.student_id == Student.student_id),
+    exists().where(Enrollment.student_id == Student.student_id),
+)
+
+
+def _student_counts(session: Session, students: Sequence[str], cutoff: dt.date) -> PurgeCounts:
+    """What removing the old records of `students` removes (in a dry run: the student rows
+    counted are those left with nothing once the old weeks and records are gone)."""
+    since = _moment(cutoff)
+    ids = list(students)
+    if not ids:
+        return PurgeCounts()
+
+    def count(student_id: InstrumentedAttribute[str], *where: ColumnElement[bool]) -> int:
+        query = select(func.count(student_id)).where(student_id.in_(ids), *where)
+        return session.scalar(query) or 0
+
+    recent_entries = (
+        select(ListEntry.student_id)
+        .join(WeeklyList, WeeklyList.id == ListEntry.list_id)
+        .where(WeeklyList.week >= cutoff)
+    )
+    left = (
+        select(func.count())
+        .select_from(Student)
+        .where(
+            Student.student_id.in_(ids),
+            Student.student_id.not_in(recent_entries),
+            ~exists().where(
+                Interview.student_id == Student.student_id, Interview.updated_at >= since
+            ),
+            ~exists().where(
+                Dismissal.student_id == Student.student_id, Dismissal.created_at >= since
+            ),
+            ~exists().where(Enrollment.student_id == Student.student_id, ~_ended(cutoff)),
+        )
+    )
+    return PurgeCounts(
+        interviews=count(Interview.student_id, Interview.updated_at < since),
+        dismissals=count(Dismissal.student_id, Dismissal.created_at < since),
+        enrollments=count(Enrollment.student_id, _ended(cutoff)),
+        students=session.scalar(left) or 0,
+    )
+
+
+def _purge_students(
+    store: Store, actor: Actor, students: Iterable[str], cutoff: dt.date
+) -> PurgeCounts:
+    """Whole students in one transaction: their old interviews, dismissals and ended
+    enrollments, then the rows of those left with nothing."""
+    ids = list(students)
+    since = _moment(cutoff)
+    with store.transaction() as session:
+        counts = _student_counts(session, ids, cutoff)
+        session.execute(
+            delete(Interview).where(Interview.student_id.in_(ids), Interview.updated_at < since)
+        )
+        session.execute(
+            delete(Dismissal).where(Dismissal.student_id.in_(ids), Dismissal.created_at < since)
+        )
+        session.execute(delete(Enrollment).where(Enrollment.student_id.in_(ids), _ended(cutoff)))
+        removed = session.execute(delete(Student).where(Student.student_id.in_(ids), ~_REFERENCED))
+        counts.students = removed.rowcount or 0  # type: ignore[attr-defined]
+        bump_all_list_revisions(session)
+        record(
+            session,
+            actor,
+            "purge",
+            "allowed",
+            detail=f"{len(ids)} students: {counts.summary()}"[:300],
+        )
+    return counts
