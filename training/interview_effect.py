@@ -6,8 +6,8 @@ outside are alike (their ranks differ by one or two places), so the jump in the 
 at the cut estimates what an invitation changes, with no help withheld from anyone.
 
 Data: one row per candidate of an establishment-week (a student the queue could invite that
-week), with its `rank` among them (1 = the first slot), the week's `capacity` and
-`candidates` (how many the queue ranked), and `left` (the student left within the label
+week), with its `rank` among them (1 = the first slot), the week's `capacity` (optionally
+`candidates`, how many the queue ranked, checked), and `left` (the student left within the label
 horizon after that week). The running variable is the rank's distance to the cut, normalised
 by the week's capacity so that establishments of every size pool on one scale (in slots):
 
@@ -52,6 +52,7 @@ __all__ = [
     "DEFAULT_BANDWIDTH",
     "DiscontinuityEstimate",
     "estimate_interview_effect",
+    "replay_ranking",
     "running_variable",
     "side_sums",
 ]
@@ -60,7 +61,7 @@ DEFAULT_BANDWIDTH = 1.0
 """One week's capacity on either side of the cut: the invited students (x in [-1, 0)) against
 as many ranks just outside; the inside line needs every slot to hold a slope."""
 
-_COLUMNS = ("uai", "rank", "capacity", "candidates", "left")
+_COLUMNS = ("uai", "rank", "capacity", "left")
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,7 @@ def _check(frame: pd.DataFrame, treated: str | None) -> None:
     missing = [c for c in needed if c not in frame.columns]
     if missing:
         raise ValueError(f"the ranking frame has no column(s) {missing}")
-    for column in ("rank", "capacity", "candidates"):
+    for column in ("rank", "capacity", *(["candidates"] if "candidates" in frame else [])):
         values = frame[column]
         bad = values.isna() | (values < 1) if column != "capacity" else values.isna() | (values < 0)
         if bad.any():
@@ -105,7 +106,7 @@ def _check(frame: pd.DataFrame, treated: str | None) -> None:
             raise ValueError(
                 f"column {column!r} has an invalid value at row {row}: {values.iloc[row]!r}"
             )
-    over = frame["rank"] > frame["candidates"]
+    over = frame["rank"] > frame["candidates"] if "candidates" in frame else frame["rank"] < 0
     if over.any():
         row = int(np.flatnonzero(over.to_numpy())[0])
         raise ValueError(f"row {row}: rank {frame['rank'].iloc[row]} exceeds candidates")
@@ -209,3 +210,23 @@ def estimate_interview_effect(
         level=level,
         replicates=n_boot,
     )
+
+
+def replay_ranking(
+    scored: pd.DataFrame, bandwidth: float = DEFAULT_BANDWIDTH, seed: int = 0
+) -> pd.DataFrame:
+    """The ranking around the cut of the weekly queue replayed on `scored` (the frame of
+    `training.replay.replay_year`: one row per student-week with a model's `score`, `label`
+    and `capacity`): the invited students and, in the weeks every slot was spent, the next
+    ones not in follow-up within `bandwidth` slots; `left` is the label (leaving within the
+    horizon)."""
+    from training.replay import replay_year
+
+    if len(scored) == 0:
+        raise ValueError("no scored rows to replay")
+    beyond = math.ceil(bandwidth * float(scored["capacity"].max()))
+    ranking = replay_year(scored, seed=seed, beyond=max(beyond, 1))
+    censored = ranking["censored"].to_numpy(dtype=bool) if "censored" in ranking else None
+    if censored is not None:
+        ranking = ranking[~censored]
+    return ranking.assign(left=ranking["label"].to_numpy(dtype=bool))

@@ -14,7 +14,17 @@ from typing import Annotated
 import typer
 
 from vigie import __version__
-from vigie.commands import audit, audit_log, dashboard, data, explain, score, serving, training
+from vigie.commands import (
+    audit,
+    audit_log,
+    dashboard,
+    data,
+    explain,
+    interviews,
+    score,
+    serving,
+    training,
+)
 from vigie.commands.common import console, error_console
 
 __all__ = ["app", "main"]
@@ -66,6 +76,7 @@ audit_log.register(app)
 serving.register(app)
 score.register(app)
 dashboard.register(app)
+interviews.register(app)
 
 
 def main() -> None:
