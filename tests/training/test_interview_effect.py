@@ -80,7 +80,7 @@ def test_fuzzy_divides_by_the_jump_in_interviews() -> None:
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (lambda f: f.drop(columns="candidates"), r"no column\(s\) \['candidates'\]"),
+        (lambda f: f.drop(columns="left"), r"no column\(s\) \['left'\]"),
         (lambda f: f.assign(rank=f["rank"].where(f.index != 3, 0)), "column 'rank'.*row 3"),
         (
             lambda f: f.assign(left=f["left"].where(f.index != 5)),
