@@ -21,11 +21,16 @@ from features.feature_set import FeatureSet
 
 __all__ = [
     "FEATURE_NAMES",
+    "INTERVIEWED_COLUMN",
     "encode_features",
     "feature_frame",
 ]
 
 FEATURE_NAMES: tuple[str, ...] = tuple(spec.name for spec in FEATURE_CATALOG)
+
+INTERVIEWED_COLUMN = "interviewed"
+"""Training's flag of the rows an interview may have changed (`training.interviewed`): it
+says what the watch unit did, never what the student shows, so it is never a model input."""
 
 
 def feature_frame(
@@ -43,6 +48,8 @@ def feature_frame(
         raise ValueError(
             f"sensitive or name columns can never be model inputs: {sorted(forbidden)}"
         )
+    if INTERVIEWED_COLUMN in feature_names:
+        raise ValueError(f"the {INTERVIEWED_COLUMN!r} flag can never be a model input")
     missing = [name for name in feature_names if name not in frame.columns]
     if missing:
         raise ValueError(f"the feature frame lacks model features: {missing}")

@@ -48,6 +48,7 @@ __all__ = [
     "paired_lift",
     "precision_by_month",
     "replay_evaluation",
+    "replay_frame",
     "replay_table",
     "split_tables",
     "with_replay_baselines",
@@ -167,8 +168,7 @@ def replay_table(
     `reference` minus each other model with paired intervals (same seed and resamples as the
     comparison table)."""
     rows = _first_repeat(predictions)
-    columns = [*_FRAME_COLUMNS, *(c for c in _REPLAY_OPTIONAL if c in rows.columns)]
-    base = rows.loc[:, columns]
+    base = _replay_base(rows)
     frames = {
         name: base.assign(score=rows[name].to_numpy(dtype="float64"))
         for name in REPLAY_MODELS
@@ -186,6 +186,20 @@ def replay_table(
         n_boot=config.n_boot,
         seed=config.seed,
     )
+
+
+def _replay_base(rows: pd.DataFrame) -> pd.DataFrame:
+    columns = [*_FRAME_COLUMNS, *(c for c in _REPLAY_OPTIONAL if c in rows.columns)]
+    return rows.loc[:, columns]
+
+
+def replay_frame(predictions: pd.DataFrame, model: str = PRIMARY) -> pd.DataFrame:
+    """The frame `training.replay.replay_year` reads for one model of a run's predictions
+    (first k-fold repeat): the rows' keys, label and capacity, and the model's `score`."""
+    rows = _first_repeat(predictions)
+    if model not in rows.columns:
+        raise ValueError(f"no {model!r} scores in the predictions (models: {present_models(rows)})")
+    return _replay_base(rows).assign(score=rows[model].to_numpy(dtype="float64"))
 
 
 # Carried from the snapshots into the predictions when present (censoring and kind of exit).

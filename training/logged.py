@@ -28,6 +28,7 @@ __all__ = [
     "LoggedComparison",
     "RecomputedRun",
     "logged_comparison",
+    "logged_predictions",
     "logged_replay",
     "recompute_comparison",
     "recompute_run",
@@ -88,9 +89,11 @@ class RecomputedRun:
     replay: ReplayEvaluation
 
 
-def recompute_run(client: Any, run_id: str, n_boot: int | None = None) -> RecomputedRun:
-    """The comparison and the replay recomputed from the run's test predictions and
-    configuration (`n_boot` replaces the logged bootstrap count)."""
+def logged_predictions(
+    client: Any, run_id: str, n_boot: int | None = None
+) -> tuple[pd.DataFrame, TrainConfig]:
+    """The run's logged test predictions and configuration (`n_boot` replaces the logged
+    bootstrap count)."""
     with tempfile.TemporaryDirectory(prefix="vigie-evaluate-") as tmp:
         settings = yaml.safe_load(Path(_download(client, run_id, CONFIG_ARTIFACT, tmp)).read_text())
         predictions = pd.read_parquet(_download(client, run_id, PREDICTIONS_ARTIFACT, tmp))
@@ -101,6 +104,13 @@ def recompute_run(client: Any, run_id: str, n_boot: int | None = None) -> Recomp
     except ValueError as error:
         message = f"the configuration logged by run {run_id} is unusable: {error}"
         raise TrainConfigError(message) from None
+    return predictions, config
+
+
+def recompute_run(client: Any, run_id: str, n_boot: int | None = None) -> RecomputedRun:
+    """The comparison and the replay recomputed from the run's test predictions and
+    configuration (`n_boot` replaces the logged bootstrap count)."""
+    predictions, config = logged_predictions(client, run_id, n_boot)
     table = comparison_table(predictions, config)
     lift = paired_lift(predictions, config)
     replay = replay_evaluation(predictions, config)

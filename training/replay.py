@@ -111,6 +111,7 @@ def replay_year(
     seed: int = 0,
     *,
     probability: bool = True,
+    beyond: int = 0,
 ) -> pd.DataFrame:
     """The invitations of the weekly queue replayed over each school year of `scored`.
 
@@ -120,6 +121,12 @@ def replay_year(
     uai, school_year, as_of, student_id, score, label, capacity, rank (1 = the week's first
     slot), interviewed, and the optional columns, sorted by (school_year, uai, as_of, rank).
     `probability=False` records decisions without a risk (see the module docstring).
+
+    `beyond` > 0 also returns, for each establishment-week, the next `beyond` students not in
+    follow-up after the invited ones, ranked on from capacity + 1 (interviewed False; only in
+    the weeks where every slot was spent, the weeks with a cut), and a
+    column `invited`: the ranking around the capacity cut that `training.interview_effect`
+    reads. The invitations (and so the decisions) are the same whatever `beyond`.
     """
     if not 0 <= interviewed_share <= 1:
         raise ValueError(f"interviewed_share must be in [0, 1], not {interviewed_share!r}")
@@ -128,7 +135,9 @@ def replay_year(
     if missing:
         raise ValueError(f"the scored frame has no column(s) {missing}")
     extra = [c for c in _OPTIONAL if c in scored.columns]
-    out_columns = [*columns, "rank", "interviewed", *extra]
+    if beyond < 0:
+        raise ValueError(f"beyond must be 0 or more, not {beyond!r}")
+    out_columns = [*columns, "rank", "interviewed", *extra, *(["invited"] if beyond else [])]
     scored = scored[observed_weeks(scored)]
     if len(scored) == 0:
         return pd.DataFrame({c: [] for c in out_columns})
@@ -164,15 +173,17 @@ def replay_year(
     picked: list[int] = []
     ranks: list[int] = []
     interviewed: list[bool] = []
+    invited: list[bool] = []
     for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
         year, uai, week = years[start], uais[start], week_of_start[start]
         capacity = int(capacities[start])
         decisions = book.setdefault((year, uai), {})
-        free, stop = 0, start
-        while stop < end and free < capacity:
+        free, stop, free_rows = 0, start, []
+        while stop < end and free < capacity + beyond:
             history = decisions.get(student_names[student_at[stop]])
             if history is None or following_decision(history, week, scores[stop], rule) is None:
                 free += 1
+                free_rows.append(stop)
             stop += 1
         if free == 0:
             continue
@@ -200,11 +211,22 @@ def replay_year(
             picked.append(row)
             ranks.append(entry.rank)
             interviewed.append(held)
+            invited.append(True)
+        inside = {position[e.student_id] for e in queue if e.part == "invite"}
+        if beyond and len(inside) == capacity:  # a week with every slot spent has a cut
+            outside = [i for i in free_rows if i not in inside]
+            for place, i in enumerate(outside[:beyond], start=len(inside) + 1):
+                picked.append(i)
+                ranks.append(place)
+                interviewed.append(False)
+                invited.append(False)
     rows = order[np.asarray(picked, dtype=np.int64)]
     invitations = scored.iloc[rows][[*columns, *extra]].reset_index(drop=True)
     invitations["as_of"] = pd.to_datetime(invitations["as_of"])
     invitations.insert(7, "rank", np.asarray(ranks, dtype=np.int64))
     invitations.insert(8, "interviewed", np.asarray(interviewed, dtype=bool))
+    if beyond:
+        invitations["invited"] = np.asarray(invited, dtype=bool)
     return invitations
 
 

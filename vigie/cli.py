@@ -21,6 +21,7 @@ from vigie.commands import (
     data,
     documents,
     explain,
+    interviews,
     monitor,
     retention,
     score,
@@ -83,6 +84,7 @@ dashboard.register(app)
 documents.register(app)
 stop_switch.register(app)
 retention.register(app)
+interviews.register(app)
 
 
 def main() -> None:

@@ -41,6 +41,7 @@ __all__ = [
     "DEFAULT_CONFIG_PATH",
     "SCENARIOS",
     "AuditProbes",
+    "Interviews",
     "LabelBias",
     "Scenario",
     "ScholarshipProxy",
@@ -195,6 +196,20 @@ class LabelBias(Section):
     signal_factor: Fraction = 0.1
 
 
+class Interviews(Section):
+    """The watch units' interviews (off by default; see `features.synth.interviews`): each
+    week every establishment invites its `capacity` students of highest simple risk (the
+    latent risk plus weekly noise of `risk_noise_sd`), once per school year; an invited
+    student who would leave afterwards stays with probability `effect`. Enabled with
+    `effect` 0, the queue is recorded and nothing else changes."""
+
+    enabled: bool = False
+    effect: Fraction = 0.0
+    capacity: Annotated[int, Field(ge=1, le=100)] = 3
+    risk_noise_sd: Annotated[float, Field(ge=0, le=10)] = 4.0
+    horizon_days: Annotated[int, Field(ge=7, le=366)] = 182
+
+
 class AuditProbes(Section):
     """Deliberate flaws for testing the fairness audit. Defaults live here, not in
     `academie.yaml`: the demo académie never carries them."""
@@ -223,6 +238,7 @@ class SynthConfig(Section):
     exams: Exams
     outcomes: Outcomes
     audit_probes: AuditProbes = AuditProbes()
+    interviews: Interviews = Interviews()
 
     @model_validator(mode="after")
     def _extraction_inside_last_year(self) -> SynthConfig:

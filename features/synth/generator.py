@@ -31,6 +31,7 @@ from features.synth.enrollments import build_segments
 from features.synth.establishments import draw_establishments, level_places
 from features.synth.exams import ExamRows, final_exams, mock_exams
 from features.synth.grades import draw_grades
+from features.synth.interviews import plant_interviews
 from features.synth.latent import draw_fate, risk_score
 from features.synth.latent_file import LATENT_PATH, latent_rows
 from features.synth.movements import draw_movements
@@ -73,9 +74,8 @@ def simulate(config: SynthConfig, progress: Callable[[int], None] | None = None)
     places = level_places(establishments, config)
     students = _empty_students()
     extraction_day = day_number(config.extraction_date)
-    draft: dict[str, list] = {
-        name: [] for name in ("segments", "attendance", "grades", "exams", "outcomes", "latent")
-    }
+    parts = ("segments", "attendance", "grades", "exams", "outcomes", "latent", "interviews")
+    draft: dict[str, list] = {name: [] for name in parts}
     following: Roster | None = None
     for timeline in timelines:
         year, rentree_year = timeline.index, int(timeline.school_year[:4])
@@ -108,6 +108,10 @@ def simulate(config: SynthConfig, progress: Callable[[int], None] | None = None)
         fate = probes.label_bias(
             draw_fate(rng("dropout"), roster, risk, timeline, config), roster, students, config
         )
+        if config.interviews.enabled:  # off by default (`features.synth.interviews`)
+            fate, queue = plant_interviews(rng("interviews"), roster, fate, timeline, config)
+            if year >= config.burn_in_years:
+                draft["interviews"].append(queue)
         movements = draw_movements(rng("movements"), roster, fate, establishments, timeline, config)
         present = movements.leave_day == NEVER
         passed, finals = final_exams(

@@ -53,6 +53,8 @@ class Draft:
     exams: list[ExamRows]
     outcomes: list[OutcomeRows]
     latent: list[LatentRows] = field(default_factory=list)  # years with outcomes only
+    # The interviews' weekly ranking, when planted (`features.synth.interviews`).
+    interviews: list[pd.DataFrame] = field(default_factory=list)
 
 
 def _text(vocabulary: Sequence[str] | np.ndarray, codes: np.ndarray) -> pd.Series:

@@ -243,3 +243,23 @@ def test_weeks_whose_negatives_are_all_censored_are_not_replayed() -> None:
     metrics = replay_metrics(invitations, judged, n_boot=20)
     assert metrics["dropouts_reached"] == 1 and metrics["weeks_unobserved"] == 0
     assert metrics["lead_time_median_weeks"] == pytest.approx((exit_day.date() - W2).days / 7)
+
+
+def test_replay_beyond_adds_the_ranks_after_the_cut_and_invites_the_same() -> None:
+    """`beyond` returns the next students not in follow-up, only in weeks with every slot
+    spent, ranked on after the slots; the invitations do not change."""
+    plain = replay_year(toy())
+    extended = replay_year(toy(), beyond=2)
+    invited = extended[extended["invited"]].drop(columns="invited").reset_index(drop=True)
+    pd.testing.assert_frame_equal(invited, plain)
+    outside = extended[~extended["invited"]]
+    got = [(r.uai, r.as_of.date(), r.student_id, r.rank) for r in outside.itertuples()]
+    # A week 1: a2, a3 after a1; week 2: a3 (a1 followed); week 3: none left.
+    # B week 1: b1, b4 after b2, b3; B week 2 spends one slot of two: no cut.
+    assert got == [
+        ("A", W1, "a2", 2), ("A", W1, "a3", 3), ("A", W2, "a3", 2),
+        ("B", W1, "b1", 3), ("B", W1, "b4", 4),
+    ]  # fmt: skip
+    assert not outside["interviewed"].any()
+    with pytest.raises(ValueError, match="beyond"):
+        replay_year(toy(), beyond=-1)

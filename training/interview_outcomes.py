@@ -1,0 +1,93 @@
+"""What became of each interviewed student, read in later records, and a report of it.
+
+An interview held (`serving.db.models.Interview`: status "held", its date and the solution
+proposed) is linked to the student's enrollments of a later extraction, known up to `as_of`:
+
+- `left`: an enrollment ended by "dropped_out" on or after the interview date, with no
+  enrollment starting after that exit (up to `as_of`);
+- `back_in_training`: such an exit followed by a new enrollment (in any establishment);
+- `still_enrolled`: no dropout exit since the interview and an enrollment covering a day after
+  it (the student was still at school; a year completed or a diploma counts here);
+- `unknown`: no enrollment after the interview date (moved out of the académie, or the
+  extraction does not reach that far).
+
+Pure functions over frames: the store's interviews and the extraction's `enrollments` table.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["LATER_STATUSES", "interview_outcomes", "outcome_report"]
+
+LATER_STATUSES: tuple[str, ...] = ("still_enrolled", "back_in_training", "left", "unknown")
+
+_INTERVIEW_COLUMNS = ("interview_id", "student_id", "uai", "interview_date", "solution")
+_ENROLLMENT_COLUMNS = ("student_id", "start_date", "end_date", "exit_reason")
+
+
+def _require(frame: pd.DataFrame, columns: tuple[str, ...], table: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(f"table {table!r} has no column(s) {missing}")
+
+
+def _on(days: pd.Series, ids: pd.Series) -> pd.Series:
+    """`days` (indexed by interview id) read for each of `ids` (NaT where absent)."""
+    return pd.Series(pd.to_datetime(days).reindex(ids.to_numpy()).to_numpy(), index=ids.index)
+
+
+def interview_outcomes(
+    interviews: pd.DataFrame, enrollments: pd.DataFrame, as_of: dt.date
+) -> pd.DataFrame:
+    """One row per interview held, with `later_status` (see the module docstring) and
+    `status_date` (the dropout exit or the return; NaT otherwise)."""
+    _require(interviews, _INTERVIEW_COLUMNS, "interviews")
+    _require(enrollments, _ENROLLMENT_COLUMNS, "enrollments")
+    held = interviews.loc[:, list(_INTERVIEW_COLUMNS)].copy()
+    held["interview_date"] = pd.to_datetime(held["interview_date"])
+    undated = held["interview_date"].isna()
+    if undated.any():
+        row = int(np.flatnonzero(undated.to_numpy())[0])
+        raise ValueError(f"table 'interviews' row {row}: an interview held has no interview_date")
+    cut = pd.Timestamp(as_of)
+    records = enrollments.loc[:, list(_ENROLLMENT_COLUMNS)].copy()
+    records["start_date"] = pd.to_datetime(records["start_date"])
+    records["end_date"] = pd.to_datetime(records["end_date"])
+    records = records[records["start_date"] <= cut]
+    pairs = held[["interview_id", "student_id", "interview_date"]].merge(records, on="student_id")
+    after = pairs[pairs["end_date"].isna() | (pairs["end_date"] >= pairs["interview_date"])]
+    exits = after[(after["exit_reason"] == "dropped_out") & (after["end_date"] <= cut)]
+    first_exit = exits.groupby("interview_id")["end_date"].min()
+    pairs = pairs.assign(exit=_on(first_exit, pairs["interview_id"]))
+    returns = pairs[pairs["exit"].notna() & (pairs["start_date"] > pairs["exit"])]
+    first_return = returns.groupby("interview_id")["start_date"].min()
+    seen = set(after["interview_id"])
+    exit_day = _on(first_exit, held["interview_id"])
+    return_day = _on(first_return, held["interview_id"])
+    status = np.select(
+        [return_day.notna(), exit_day.notna(), held["interview_id"].isin(seen)],
+        ["back_in_training", "left", "still_enrolled"],
+        "unknown",
+    )
+    return held.assign(
+        later_status=pd.Categorical(status, categories=list(LATER_STATUSES)),
+        status_date=return_day.where(return_day.notna(), exit_day),
+    ).reset_index(drop=True)
+
+
+def outcome_report(linked: pd.DataFrame, by: str) -> pd.DataFrame:
+    """Counts of each later status per value of `by` ("uai" or "solution"; a missing solution
+    is "none"), with the total and the share who left (left / total)."""
+    if by not in ("uai", "solution"):
+        raise ValueError(f"the report is by 'uai' or 'solution', not {by!r}")
+    keys = linked[by].astype("object").where(linked[by].notna(), "none")
+    counts = pd.crosstab(keys.rename(by), linked["later_status"], dropna=False)
+    counts = counts.reindex(columns=list(LATER_STATUSES), fill_value=0)
+    counts.columns = list(counts.columns.astype(str))
+    counts["interviews"] = counts[list(LATER_STATUSES)].sum(axis=1)
+    counts["left_share"] = counts["left"] / counts["interviews"]
+    return counts.sort_index()
