@@ -12,6 +12,7 @@ var/dashboard/browser_timings.json.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import os
@@ -22,6 +23,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, Request, expect, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from sqlalchemy import select, update
 
 from app_dashboard.formatting import NNBSP
@@ -270,7 +272,9 @@ def settled(page: Page) -> None:
         for _ in range(20):
             if not drawing.count():
                 break
-            drawing.first.scroll_into_view_if_needed()
+            # Drawn between the count and the scroll, it no longer matches: count again.
+            with contextlib.suppress(PlaywrightTimeout):
+                drawing.first.scroll_into_view_if_needed(timeout=2_000)
             page.wait_for_timeout(300)
         try:
             expect(drawing).to_have_count(0, timeout=10_000)
