@@ -30,10 +30,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
 import secrets
 import shutil
-import tempfile
 import threading
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -303,6 +301,7 @@ class StagedWeek:
     def finish(self, listed: Iterable[tuple[str, str]]) -> WeekLineage:
         """Write the contributions of the `listed` (uai, student_id) pairs and return the
         lineage to record. A pair the snapshot does not hold is an error."""
+        from features.store import atomic_file
         from models.contributions import contributions
 
         frame = self._frame
@@ -321,7 +320,8 @@ class StagedWeek:
         values.insert(0, "uai", [uai for uai, _ in pairs])
         values.insert(0, "student_id", [student_id for _, student_id in pairs])
         path = self.folder / CONTRIBUTIONS_FILE
-        _write_atomically(pa.Table.from_pandas(values, preserve_index=False), path)
+        with atomic_file(path) as temporary:
+            pq.write_table(pa.Table.from_pandas(values, preserve_index=False), temporary)
         return WeekLineage(
             monday_on_or_before(self.as_of),
             self.as_of,
@@ -398,17 +398,3 @@ def remove_superseded(previous: WeekLineage | None, current: WeekLineage | None)
         and folder.parent.parent.name == WEEKS_FOLDER
     ):
         shutil.rmtree(folder, ignore_errors=True)
-
-
-def _write_atomically(table: pa.Table, path: Path) -> None:
-    """`table` to the Parquet file `path` through a temporary file renamed over it."""
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(handle)
-    try:
-        pq.write_table(table, temporary)
-        with open(temporary, "rb") as written:
-            os.fsync(written.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
