@@ -66,6 +66,7 @@ __all__ = [
     "remove_superseded",
     "stage_week",
     "weeks_folder",
+    "written_run",
 ]
 
 WEEKS_FOLDER = "weeks"
@@ -254,10 +255,9 @@ def lineage_of(run: WeeklyRun) -> WeekLineage | None:
     return WeekLineage(run.week, run.as_of, run.model_version, **values)
 
 
-def recorded_week(session: Session, week: dt.date | None) -> WeekLineage:
-    """The lineage of the week of `week` (its Monday; None: the latest week written):
-    NotFound when no list was written that week, `WeekDataUnavailable` when the week was
-    written before lineage or purged by the retention rule."""
+def written_run(session: Session, week: dt.date | None) -> WeeklyRun:
+    """The stored run of the week of `week` (its Monday; None: the latest week written):
+    NotFound when no list was written that week."""
     monday = (
         session.scalar(select(func.max(WeeklyRun.week)))
         if week is None
@@ -267,6 +267,14 @@ def recorded_week(session: Session, week: dt.date | None) -> WeekLineage:
     if run is None:
         when = "any week" if monday is None else f"the week of {monday.isoformat()}"
         raise NotFound(f"no list was written for {when}")
+    return run
+
+
+def recorded_week(session: Session, week: dt.date | None) -> WeekLineage:
+    """The lineage of the week of `week` (its Monday; None: the latest week written):
+    NotFound when no list was written that week, `WeekDataUnavailable` when the week was
+    written before lineage or purged by the retention rule."""
+    run = written_run(session, week)
     if run.purged_at is not None:
         raise WeekDataUnavailable(run.week, "record", "purged")
     lineage = lineage_of(run)
