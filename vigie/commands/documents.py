@@ -6,8 +6,6 @@ checked and audited by the service layer like the dashboard's. The file is writt
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, cast
 
@@ -44,16 +42,11 @@ def _acting(store: Store, username: str) -> Actor:
 
 
 def write_whole(path: Path, content: str) -> None:
-    """`content` to `path` through a temporary file in the same folder, renamed over it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(content)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    """`content` to `path` in UTF-8, atomically (`features.store.atomic_file`)."""
+    from features.store import atomic_file
+
+    with atomic_file(path) as temporary:
+        Path(temporary).write_text(content, encoding="utf-8")
 
 
 def notice(
