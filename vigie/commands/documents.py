@@ -7,7 +7,7 @@ checked and audited by the service layer like the dashboard's. The file is writt
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, cast
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -31,11 +31,10 @@ _WRITTEN = {"fr": "Écrit : {path}", "en": "Written: {path}"}
 
 def _acting(store: Store, username: str) -> Actor:
     """The store user `username` as an actor: unknown or disabled users are refused."""
-    from serving.db.vocabulary import Role
-    from serving.services import Actor, NotAuthenticated
-    from serving.services.users import refresh_actor
+    from serving.services import NotAuthenticated
+    from serving.services.users import active_actor
 
-    actor = refresh_actor(store, Actor(username=username, role=cast(Role, None)))
+    actor = active_actor(store, username)
     if actor is None:
         raise NotAuthenticated(f"no active user {username}")
     return actor
