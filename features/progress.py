@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from wording.numbers import integer
+
 __all__ = ["SILENT", "STAGE_WORDING", "Progress", "SilentProgress", "stage_text"]
 
 # Stage keys and their wording (French, English). `{total}` is the stage's total, and `{s}` the
@@ -97,11 +99,8 @@ def stage_text(name: str, language: str, total: int | None = None) -> str:
     if "{total}" in wording:
         if total is None:
             raise ValueError(f"progress stage {name!r} needs its total")
-        separator = "\u202f" if language == "fr" else ","  # 1 234 / 1,234
         singular = total in (0, 1) if language == "fr" else total == 1
-        return wording.format(
-            total=f"{total:,}".replace(",", separator), s="" if singular else "s"
-        )
+        return wording.format(total=integer(total, language), s="" if singular else "s")
     return wording
 
 

@@ -35,6 +35,7 @@ from features.jsonio import dumps, loads
 
 __all__ = [
     "METADATA_KEY",
+    "atomic_file",
     "read_features",
     "remove_stale_temporaries",
     "write_feature_batches",
@@ -49,7 +50,7 @@ def write_features(feature_set: FeatureSet, path: str | Path) -> Path:
     """Write `feature_set` to the Parquet file `path` atomically and return the path."""
     path = Path(path)
     table = _with_groups(pa.Table.from_pandas(feature_set.frame, preserve_index=False), feature_set)
-    with _atomic(path) as temporary:
+    with atomic_file(path) as temporary:
         pq.write_table(table, temporary)
     return path
 
@@ -61,7 +62,7 @@ def write_feature_batches(batches: Iterable[FeatureSet], path: str | Path) -> in
     no batch at all, the file holds the columns and no row."""
     path = Path(path)
     rows = 0
-    with _atomic(path) as temporary:
+    with atomic_file(path) as temporary:
         writer: pq.ParquetWriter | None = None
         try:
             for feature_set in batches:
@@ -106,9 +107,9 @@ def _with_groups(table: pa.Table, feature_set: FeatureSet) -> pa.Table:
 
 
 @contextmanager
-def _atomic(path: Path) -> Iterator[str]:
+def atomic_file(path: Path) -> Iterator[str]:
     """A temporary file beside `path` to write into, which replaces `path` when the block
-    ends without error and is removed otherwise."""
+    ends without error and is removed otherwise (any atomic file write of Vigie's)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(path)
     handle, temporary = tempfile.mkstemp(

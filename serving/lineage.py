@@ -30,10 +30,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
 import secrets
 import shutil
-import tempfile
 import threading
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -68,6 +66,7 @@ __all__ = [
     "remove_superseded",
     "stage_week",
     "weeks_folder",
+    "written_run",
 ]
 
 WEEKS_FOLDER = "weeks"
@@ -256,10 +255,9 @@ def lineage_of(run: WeeklyRun) -> WeekLineage | None:
     return WeekLineage(run.week, run.as_of, run.model_version, **values)
 
 
-def recorded_week(session: Session, week: dt.date | None) -> WeekLineage:
-    """The lineage of the week of `week` (its Monday; None: the latest week written):
-    NotFound when no list was written that week, `WeekDataUnavailable` when the week was
-    written before lineage or purged by the retention rule."""
+def written_run(session: Session, week: dt.date | None) -> WeeklyRun:
+    """The stored run of the week of `week` (its Monday; None: the latest week written):
+    NotFound when no list was written that week."""
     monday = (
         session.scalar(select(func.max(WeeklyRun.week)))
         if week is None
@@ -269,6 +267,14 @@ def recorded_week(session: Session, week: dt.date | None) -> WeekLineage:
     if run is None:
         when = "any week" if monday is None else f"the week of {monday.isoformat()}"
         raise NotFound(f"no list was written for {when}")
+    return run
+
+
+def recorded_week(session: Session, week: dt.date | None) -> WeekLineage:
+    """The lineage of the week of `week` (its Monday; None: the latest week written):
+    NotFound when no list was written that week, `WeekDataUnavailable` when the week was
+    written before lineage or purged by the retention rule."""
+    run = written_run(session, week)
     if run.purged_at is not None:
         raise WeekDataUnavailable(run.week, "record", "purged")
     lineage = lineage_of(run)
@@ -303,6 +309,7 @@ class StagedWeek:
     def finish(self, listed: Iterable[tuple[str, str]]) -> WeekLineage:
         """Write the contributions of the `listed` (uai, student_id) pairs and return the
         lineage to record. A pair the snapshot does not hold is an error."""
+        from features.store import atomic_file
         from models.contributions import contributions
 
         frame = self._frame
@@ -321,7 +328,8 @@ class StagedWeek:
         values.insert(0, "uai", [uai for uai, _ in pairs])
         values.insert(0, "student_id", [student_id for _, student_id in pairs])
         path = self.folder / CONTRIBUTIONS_FILE
-        _write_atomically(pa.Table.from_pandas(values, preserve_index=False), path)
+        with atomic_file(path) as temporary:
+            pq.write_table(pa.Table.from_pandas(values, preserve_index=False), temporary)
         return WeekLineage(
             monday_on_or_before(self.as_of),
             self.as_of,
@@ -398,17 +406,3 @@ def remove_superseded(previous: WeekLineage | None, current: WeekLineage | None)
         and folder.parent.parent.name == WEEKS_FOLDER
     ):
         shutil.rmtree(folder, ignore_errors=True)
-
-
-def _write_atomically(table: pa.Table, path: Path) -> None:
-    """`table` to the Parquet file `path` through a temporary file renamed over it."""
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(handle)
-    try:
-        pq.write_table(table, temporary)
-        with open(temporary, "rb") as written:
-            os.fsync(written.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

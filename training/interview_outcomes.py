@@ -21,7 +21,13 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-__all__ = ["LATER_STATUSES", "interview_outcomes", "outcome_report"]
+__all__ = [
+    "LATER_STATUSES",
+    "held_dates",
+    "interview_outcomes",
+    "outcome_report",
+    "require_columns",
+]
 
 LATER_STATUSES: tuple[str, ...] = ("still_enrolled", "back_in_training", "left", "unknown")
 
@@ -29,10 +35,22 @@ _INTERVIEW_COLUMNS = ("interview_id", "student_id", "uai", "interview_date", "so
 _ENROLLMENT_COLUMNS = ("student_id", "start_date", "end_date", "exit_reason")
 
 
-def _require(frame: pd.DataFrame, columns: tuple[str, ...], table: str) -> None:
+def require_columns(frame: pd.DataFrame, columns: tuple[str, ...], table: str) -> None:
+    """ValueError naming the `columns` that `frame` (the table `table`) lacks."""
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise ValueError(f"table {table!r} has no column(s) {missing}")
+
+
+def held_dates(interviews: pd.DataFrame) -> pd.Series:
+    """The `interview_date` of each interview held, as timestamps; ValueError naming the
+    first row without one."""
+    dates = pd.to_datetime(interviews["interview_date"])
+    undated = dates.isna()
+    if undated.any():
+        row = int(np.flatnonzero(undated.to_numpy())[0])
+        raise ValueError(f"table 'interviews' row {row}: an interview held has no interview_date")
+    return dates
 
 
 def _on(days: pd.Series, ids: pd.Series) -> pd.Series:
@@ -45,14 +63,10 @@ def interview_outcomes(
 ) -> pd.DataFrame:
     """One row per interview held, with `later_status` (see the module docstring) and
     `status_date` (the dropout exit or the return; NaT otherwise)."""
-    _require(interviews, _INTERVIEW_COLUMNS, "interviews")
-    _require(enrollments, _ENROLLMENT_COLUMNS, "enrollments")
+    require_columns(interviews, _INTERVIEW_COLUMNS, "interviews")
+    require_columns(enrollments, _ENROLLMENT_COLUMNS, "enrollments")
     held = interviews.loc[:, list(_INTERVIEW_COLUMNS)].copy()
-    held["interview_date"] = pd.to_datetime(held["interview_date"])
-    undated = held["interview_date"].isna()
-    if undated.any():
-        row = int(np.flatnonzero(undated.to_numpy())[0])
-        raise ValueError(f"table 'interviews' row {row}: an interview held has no interview_date")
+    held["interview_date"] = held_dates(held)
     cut = pd.Timestamp(as_of)
     records = enrollments.loc[:, list(_ENROLLMENT_COLUMNS)].copy()
     records["start_date"] = pd.to_datetime(records["start_date"])

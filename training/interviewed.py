@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from models.encoding import INTERVIEWED_COLUMN
+from training.interview_outcomes import held_dates, require_columns
 
 __all__ = ["InterviewPolicy", "interview_weights", "mark_interviewed"]
 
@@ -32,18 +33,11 @@ def mark_interviewed(
 ) -> pd.DataFrame:
     """`rows` (student_id, as_of) with the boolean column `interviewed` (see the module
     docstring); `interviews`: one row per interview held (student_id, interview_date)."""
-    needed = {"rows": (rows, ("student_id", "as_of")),
-              "interviews": (interviews, ("student_id", "interview_date"))}  # fmt: skip
-    for table, (frame, columns) in needed.items():
-        missing = [c for c in columns if c not in frame.columns]
-        if missing:
-            raise ValueError(f"table {table!r} has no column(s) {missing}")
+    require_columns(rows, ("student_id", "as_of"), "rows")
+    require_columns(interviews, ("student_id", "interview_date"), "interviews")
     if horizon_days < 0 or lookback_days < 0:
         raise ValueError("horizon_days and lookback_days must be 0 or more")
-    dates = pd.to_datetime(interviews["interview_date"])
-    if dates.isna().any():
-        row = int(np.flatnonzero(dates.isna().to_numpy())[0])
-        raise ValueError(f"table 'interviews' row {row}: an interview held has no interview_date")
+    dates = held_dates(interviews)
     keyed = rows[["student_id", "as_of"]].reset_index(drop=True).reset_index(names="_row")
     pairs = keyed.merge(
         pd.DataFrame({"student_id": interviews["student_id"], "_date": dates}), on="student_id"

@@ -23,18 +23,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import func, select
 
-from features.calendar import monday_on_or_before
 from models.registry import CHAMPION
 from serving.db.engine import Store
-from serving.db.models import WeeklyRun
-from serving.lineage import WeekDataUnavailable, WeekLineage, lineage_of
+from serving.lineage import WeekDataUnavailable, WeekLineage, lineage_of, written_run
 from serving.monitoring.metrics import (
     PROMISED_METRICS,
     Thresholds,
@@ -43,6 +39,7 @@ from serving.monitoring.metrics import (
     realised_outcomes,
 )
 from serving.monitoring.store import (
+    MonitoredWeek,
     week_before,
     week_capacities,
     week_invitations,
@@ -52,29 +49,11 @@ from serving.monitoring.store import (
 from serving.services.dashboard_drift import REFERENCE_ARTIFACT
 from serving.services.errors import NotFound
 
-__all__ = ["MonitoringResult", "monitor_week", "promised_metrics"]
+__all__ = ["monitor_week", "promised_metrics"]
 
 logger = logging.getLogger(__name__)
 _KEYS = ["student_id", "uai", "as_of", "school_year"]
 DEFAULT_THRESHOLDS = Thresholds()
-
-
-@dataclass(frozen=True)
-class MonitoringResult:
-    """What `monitor_week` stored for `week`: the payloads by kind and every alert."""
-
-    week: dt.date
-    payloads: dict[str, dict[str, Any]]
-
-    @property
-    def alerts(self) -> list[dict[str, Any]]:
-        return [alert for payload in self.payloads.values()
-                for alert in payload.get("alerts", [])]  # fmt: skip
-
-    def unavailable(self) -> dict[str, str]:
-        """The kinds that could not be computed, with the reason."""
-        return {kind: payload["unavailable"] for kind, payload in self.payloads.items()
-                if "unavailable" in payload}  # fmt: skip
 
 
 def _unavailable(reason: object) -> dict[str, Any]:
@@ -90,22 +69,14 @@ def monitor_week(
     model_name: str = "vigie-dropout",
     extraction: str | Path | None = None,
     n_boot: int = 200,
-) -> MonitoringResult:
+) -> MonitoredWeek:
     """Compute and store the monitoring of `week` (its Monday; None: the latest written).
     `client`: the MLflow client of the registry (None: no drift, no promise); `extraction`:
     a later extraction for the realised outcomes (None: not computed). NotFound when no list
     was written that week. Re-running replaces the week's payloads (same inputs, same
     payloads)."""
     with store.reading() as session:
-        monday = (
-            session.scalar(select(func.max(WeeklyRun.week)))
-            if week is None
-            else monday_on_or_before(week)
-        )
-        run = None if monday is None else session.get(WeeklyRun, monday)
-        if run is None or monday is None:
-            when = "any week" if monday is None else f"the week of {monday.isoformat()}"
-            raise NotFound(f"no list was written for {when}")
+        monday = written_run(session, week).week
         lineages = [(r.week, lineage_of(r)) for r in weeks_up_to(session, monday)]
         before = week_before(session, monday)
         capacity = week_capacities(session, monday)
@@ -122,7 +93,7 @@ def monitor_week(
     )
     with store.transaction() as session:
         write_monitoring(session, monday, payloads)
-    result = MonitoringResult(monday, payloads)
+    result = MonitoredWeek(monday, payloads)
     for alert in result.alerts:
         logger.warning(
             "monitoring alert, week of %s: %s %s at %s: %.3f (threshold %.3f)",

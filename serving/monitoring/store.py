@@ -4,6 +4,7 @@ with each week (`serving.db.models.WeekMonitoring`)."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -15,6 +16,7 @@ from serving.db.types import utc_now
 
 __all__ = [
     "KINDS",
+    "MonitoredWeek",
     "read_monitoring",
     "week_before",
     "week_capacities",
@@ -24,6 +26,25 @@ __all__ = [
 ]
 
 KINDS: tuple[str, ...] = ("drift", "lists", "outcomes")
+
+
+@dataclass(frozen=True)
+class MonitoredWeek:
+    """A week's monitoring, as computed or as read back: the payloads by kind (`KINDS`)."""
+
+    week: dt.date
+    payloads: dict[str, dict[str, Any]]
+
+    @property
+    def alerts(self) -> list[dict[str, Any]]:
+        """Every payload's alerts."""
+        return [alert for payload in self.payloads.values()
+                for alert in payload.get("alerts", [])]  # fmt: skip
+
+    def unavailable(self) -> dict[str, str]:
+        """The kinds that could not be computed, with the reason."""
+        return {kind: payload["unavailable"] for kind, payload in self.payloads.items()
+                if "unavailable" in payload}  # fmt: skip
 
 
 def weeks_up_to(session: Session, week: dt.date) -> list[WeeklyRun]:

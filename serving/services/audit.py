@@ -29,6 +29,7 @@ from serving.services.errors import AccessDenied
 from serving.services.policy import Refused
 
 __all__ = [
+    "DETAIL_LENGTH",
     "Refused",
     "deny",
     "entry_values",
@@ -37,6 +38,8 @@ __all__ = [
     "record_read",
     "refusing",
 ]
+
+DETAIL_LENGTH = 300  # an entry's detail is cut there (`AuditEntry.detail`)
 
 
 def record(
@@ -50,8 +53,8 @@ def record(
     model_version: str | None = None,
     detail: str | None = None,
 ) -> None:
-    """Append one entry to the transaction of `session`; `detail` is a short technical note,
-    never a name or a secret."""
+    """Append one entry to the transaction of `session`; `detail` is a short technical note
+    (cut at `DETAIL_LENGTH` characters), never a name or a secret."""
     session.add(
         AuditEntry(
             **entry_values(
@@ -88,7 +91,7 @@ def entry_values(
         "student_id": student_id,
         "uai": uai,
         "model_version": model_version,
-        "detail": detail[:300] if detail else None,
+        "detail": detail[:DETAIL_LENGTH] if detail else None,
     }
 
 

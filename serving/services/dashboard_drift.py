@@ -178,7 +178,6 @@ def _audited_drift(
     model_version: str | None = None, reference_file: str | None = None,
 ) -> DriftReport:  # fmt: skip
     current = week.features()
-    dates: tuple[dt.date, ...] = ()
     reference, dates = same_time_of_year(reference, week.as_of)
     drift = feature_drift(reference, current, threshold=threshold)
     what = f"training of {model_version}" if model_version else reference_file

@@ -5,41 +5,24 @@ and refusal is audited."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import func, select
 
 from features.calendar import monday_on_or_before
 from serving.db.engine import Store
 from serving.db.models import WeekMonitoring
-from serving.monitoring.store import read_monitoring
+from serving.monitoring.store import MonitoredWeek, read_monitoring
 from serving.services.actor import Actor
 from serving.services.audit import record_read
 from serving.services.errors import NotFound
 from serving.services.guard import guarded
 from serving.services.policy import Action, performs
 
-__all__ = ["WeekMonitoringView", "get_week_monitoring"]
-
-
-@dataclass(frozen=True)
-class WeekMonitoringView:
-    """A monitored week: its payloads by kind (`drift`, `lists`, `outcomes`)."""
-
-    week: dt.date
-    payloads: dict[str, dict[str, Any]]
-
-    @property
-    def alerts(self) -> list[dict[str, Any]]:
-        return [alert for payload in self.payloads.values()
-                for alert in payload.get("alerts", [])]  # fmt: skip
+__all__ = ["get_week_monitoring"]
 
 
 @performs(Action.READ_MONITORING)
-def get_week_monitoring(
-    store: Store, actor: Actor, week: dt.date | None = None
-) -> WeekMonitoringView:
+def get_week_monitoring(store: Store, actor: Actor, week: dt.date | None = None) -> MonitoredWeek:
     """The monitoring stored with `week` (None: the latest monitored week); NotFound when
     the week was never monitored. Data scientists and admins only."""
     with guarded(store, actor, Action.READ_MONITORING, read_only=True) as session:
@@ -52,7 +35,7 @@ def get_week_monitoring(
     if monday is None or not payloads:
         when = "any week" if monday is None else f"the week of {monday.isoformat()}"
         raise NotFound(f"no monitoring was computed for {when}")
-    view = WeekMonitoringView(monday, payloads)
+    view = MonitoredWeek(monday, payloads)
     record_read(store, actor, "read_monitoring",
                 detail=f"week of {monday.isoformat()}: {len(view.alerts)} alerts")  # fmt: skip
     return view

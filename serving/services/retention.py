@@ -23,6 +23,7 @@ command of Vigie removes entries (its triggers refuse deletes, its hash chain wo
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 from collections.abc import Callable, Iterable, Sequence
@@ -70,10 +71,11 @@ def cutoff_for(period: str, today: dt.date) -> dt.date:
     if unit in "ym":
         months = today.year * 12 + today.month - 1 - count * (12 if unit == "y" else 1)
         year, month = divmod(months, 12)
+        month += 1
         if year < 1:
             cutoff = dt.date.min
         else:
-            cutoff = dt.date(year, month + 1, min(today.day, _month_days(year, month + 1)))
+            cutoff = dt.date(year, month, min(today.day, calendar.monthrange(year, month)[1]))
     else:
         days = count * (7 if unit == "w" else 1)
         cutoff = today - dt.timedelta(days=days)
@@ -83,11 +85,6 @@ def cutoff_for(period: str, today: dt.date) -> dt.date:
             "least that long (the weekly run and the monitoring read the recent weeks)"
         )
     return cutoff
-
-
-def _month_days(year: int, month: int) -> int:
-    following = dt.date(year + month // 12, month % 12 + 1, 1)
-    return (following - dt.timedelta(days=1)).day
 
 
 @dataclass
@@ -214,7 +211,7 @@ def _purge_week(store: Store, actor: Actor, week: dt.date) -> PurgeCounts:
             actor,
             "purge",
             "allowed",
-            detail=f"week {week.isoformat()}: {counts.summary()}"[:300],
+            detail=f"week {week.isoformat()}: {counts.summary()}",
         )
     remove_superseded(lineage, None)  # after the commit: files never go before the rows
     return counts
@@ -312,6 +309,6 @@ def _purge_students(
             actor,
             "purge",
             "allowed",
-            detail=f"{len(ids)} students: {counts.summary()}"[:300],
+            detail=f"{len(ids)} students: {counts.summary()}",
         )
     return counts

@@ -10,14 +10,13 @@ unit, an unknown id and another school's student get the same refusal (both audi
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from serving.db.engine import Store
 from serving.db.models import Dismissal, Interview, ListEntry, WeeklyList
 from serving.services.actor import Actor
 from serving.services.audit import record_read
-from serving.services.guard import EnrolledStudent, guarded, student_in_scope
-from serving.services.policy import NOT_IN_SCOPE, Action, performs, sees_names, sees_notes
+from serving.services.guard import guarded, student_in_scope
+from serving.services.policy import Action, performs, sees_names, sees_notes
 from serving.services.suspensions import refuse_if_suspended
 from serving.services.views import (
     DismissalView,
@@ -27,22 +26,7 @@ from serving.services.views import (
     StudentRecordView,
 )
 
-__all__ = [
-    "NOT_IN_SCOPE",
-    "EnrolledStudent",
-    "dismissal_view",
-    "get_student_record",
-    "interview_view",
-    "load_readable_student",
-]
-
-
-def load_readable_student(
-    session: Session, actor: Actor, student_id: str, action: Action | str
-) -> EnrolledStudent:
-    """The student, when `actor` may perform `action` (a read about one student) on them:
-    `serving.services.guard.student_in_scope`, inside a `guarded` transaction."""
-    return student_in_scope(session, actor, Action(action), student_id)
+__all__ = ["dismissal_view", "get_student_record", "interview_view"]
 
 
 @performs(Action.READ_STUDENT)

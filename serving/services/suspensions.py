@@ -23,7 +23,7 @@ from serving.db.models import Suspension
 from serving.db.suspensions import ActiveSuspension, active_suspension
 from serving.db.types import utc_now
 from serving.services.actor import Actor
-from serving.services.audit import record
+from serving.services.audit import DETAIL_LENGTH, record
 from serving.services.errors import Conflict, InvalidRequest, NotFound, Suspended
 from serving.services.guard import guarded
 from serving.services.inputs import UAI_PATTERN
@@ -39,7 +39,7 @@ __all__ = [
     "suspend",
 ]
 
-MAX_REASON_LENGTH = 300  # the audit entry's detail holds the reason whole
+MAX_REASON_LENGTH = DETAIL_LENGTH  # the audit entry's detail holds the reason whole
 
 
 def refuse_if_suspended(connection: Connection | Session, uai: str) -> None:

@@ -36,6 +36,7 @@ from serving.services.views import UserView
 __all__ = [
     "EstablishmentChoice",
     "NewUser",
+    "active_actor",
     "add_user",
     "authenticate_password",
     "authenticate_token",
@@ -331,11 +332,17 @@ def authenticate_password(
 def refresh_actor(store: Store, actor: Actor) -> Actor | None:
     """The signed-in `actor` as the store says it is now (one statement): None when the user
     is gone or disabled; an actor of another role or scope when those changed."""
+    return active_actor(store, actor.username)
+
+
+def active_actor(store: Store, username: str) -> Actor | None:
+    """The store user `username` as an actor, its role and scope as they are now (one
+    statement); None when the user is unknown or disabled."""
     with store.read_connection() as connection:
-        user = connection.execute(_USER_QUERY, {"username": actor.username}).one_or_none()
+        user = connection.execute(_USER_QUERY, {"username": username}).one_or_none()
     if user is None or user.disabled:
         return None
-    return Actor(username=actor.username, role=user.role, establishments=_scope_set(user.scopes))
+    return Actor(username=username, role=user.role, establishments=_scope_set(user.scopes))
 
 
 _USER_QUERY = select(User.role, User.disabled, _SCOPES.label("scopes")).where(

@@ -6,10 +6,8 @@ checked and audited by the service layer like the dashboard's. The file is writt
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, cast
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -33,27 +31,21 @@ _WRITTEN = {"fr": "Écrit : {path}", "en": "Written: {path}"}
 
 def _acting(store: Store, username: str) -> Actor:
     """The store user `username` as an actor: unknown or disabled users are refused."""
-    from serving.db.vocabulary import Role
-    from serving.services import Actor, NotAuthenticated
-    from serving.services.users import refresh_actor
+    from serving.services import NotAuthenticated
+    from serving.services.users import active_actor
 
-    actor = refresh_actor(store, Actor(username=username, role=cast(Role, None)))
+    actor = active_actor(store, username)
     if actor is None:
         raise NotAuthenticated(f"no active user {username}")
     return actor
 
 
 def write_whole(path: Path, content: str) -> None:
-    """`content` to `path` through a temporary file in the same folder, renamed over it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(content)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    """`content` to `path` in UTF-8, atomically (`features.store.atomic_file`)."""
+    from features.store import atomic_file
+
+    with atomic_file(path) as temporary:
+        Path(temporary).write_text(content, encoding="utf-8")
 
 
 def notice(

@@ -4,11 +4,11 @@ replayed over a run's tested year."""
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 import typer
 
+from features.jsonio import dumps
 from models.registry import REGISTERED_MODEL
 from training.interview_effect import DEFAULT_BANDWIDTH, DiscontinuityEstimate
 from vigie.commands.common import (
@@ -145,7 +145,7 @@ def interview_effect(
         ranking = replay_ranking(replay_frame(predictions, score), bandwidth, seed)
         estimate = estimate_interview_effect(ranking, bandwidth, n_boot=n_boot, seed=seed)
     if as_json:
-        typer.echo(json.dumps({"run": run_id, "score": score, **asdict(estimate)}, indent=2))
+        typer.echo(dumps({"run": run_id, "score": score, **asdict(estimate)}, indent=2))
         return
     console.print(render_estimate(estimate, language, placebo=True), markup=False)
 

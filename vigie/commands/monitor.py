@@ -18,7 +18,7 @@ import typer
 from vigie.commands.common import console, error_console, language_of, parse_date, user_errors
 
 if TYPE_CHECKING:
-    from serving.monitoring.run import MonitoringResult
+    from serving.monitoring.store import MonitoredWeek
     from wording.numbers import Language
 
 __all__ = ["monitor", "register", "run_monitoring"]
@@ -53,8 +53,7 @@ _WORDS = {
         "unavailable": "{kind}: not computed ({reason}).",
         "alert": "ALERT {kind} {measure} ({scope}): {value} (threshold {threshold}).",
         "none": "No alert.",
-        "failed": "The monitoring could not be computed: {reason}. The week's lists are "
-        "published.",
+        "failed": "The monitoring could not be computed: {reason}. The week's lists are published.",
     },
 }
 _KINDS = {
@@ -99,7 +98,7 @@ def monitor(
 
 def run_monitoring(
     week: dt.date | None, extraction: Path | None, language: Language
-) -> MonitoringResult:
+) -> MonitoredWeek:
     """`monitor_week` with the settings (store, registry, thresholds), its summary printed."""
     from models.registry import registry_client
     from serving.db import open_store
@@ -135,7 +134,7 @@ def failed(error: BaseException, language: Language) -> None:
                         markup=False, soft_wrap=True)  # fmt: skip
 
 
-def print_result(result: MonitoringResult, language: Language) -> None:
+def print_result(result: MonitoredWeek, language: Language) -> None:
     from wording import numbers
 
     words, kinds = _WORDS[language], _KINDS[language]
