@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import math
 import os
 import platform
 import shutil
@@ -169,12 +170,20 @@ def per_year(predictions_path: Path, cv: str) -> dict[str, Any]:
 
 
 def best_baseline(replay: dict[str, Any], metric: str = MAIN) -> str | None:
-    """The ranking other than LightGBM (and the latent ceiling) with the most `metric`."""
-    candidates = {
-        name: row[metric] for name, row in replay["models"].items()
+    """The ranking other than LightGBM (and the latent ceiling) with the most `metric`; among
+    ties, the one LightGBM beats by least (lowest lower bound of the paired difference), as
+    `vigie promote` picks it (`training.promote.gain_evidence`), never the order of the table."""
+    lift = replay.get("lift") or {}
+
+    def lowest_bound(name: str) -> float:
+        low = (lift.get(name) or {}).get(f"{metric}_diff_low")
+        return -math.inf if low is None or not math.isfinite(low) else float(low)
+
+    candidates = [
+        (row[metric], -lowest_bound(name), name) for name, row in replay["models"].items()
         if name not in NOT_BASELINES and row.get(metric) is not None
-    }  # fmt: skip
-    return max(candidates, key=candidates.__getitem__) if candidates else None
+    ]  # fmt: skip
+    return max(candidates)[2] if candidates else None
 
 
 def _n(value: Any) -> str:
