@@ -3,7 +3,8 @@ its contributions, the class filter from its snapshot, the family notice) as ano
 watch unit would try them: they follow the student record's rule (the establishment the
 student is enrolled in on the day of the request, and a week's rows only through the
 establishment that listed them), before and after a move and after the week is written
-again; an id of another school's student gets the refusal of an unknown id, audited."""
+again; an id of another school's student gets the refusal of an unknown id, audited; the
+stop switch answers only to a reader in scope."""
 
 from __future__ import annotations
 
@@ -20,11 +21,12 @@ from serving.db import Store, open_store
 from serving.db.enrollments import current_establishment
 from serving.db.models import AuditEntry, ListEntry, WeeklyList
 from serving.scoring import RegisteredModel, score_week
-from serving.services import AccessDenied, get_student_record
+from serving.services import AccessDenied, Suspended, get_student_record
 from serving.services.actor import Actor
 from serving.services.dashboard_explain import get_student_waterfall
 from serving.services.dashboard_history import get_levels_and_classes, get_student_events
 from serving.services.notice import issue_notice
+from serving.services.suspensions import resume, suspend
 
 from .conftest import make_actor
 from .test_scoring_support import AS_OF, academie, registered, risk_model
@@ -35,6 +37,7 @@ EARLIER = AS_OF - dt.timedelta(weeks=1)
 LAST_DAY_THERE = AS_OF - dt.timedelta(days=4)  # the Thursday between the two weeks
 FIRST_DAY_HERE = AS_OF - dt.timedelta(days=3)
 MOVED = 40  # students of the first school moved to the second between the two weeks
+OPERATOR = make_actor("admin")
 
 
 @pytest.fixture
@@ -222,3 +225,24 @@ def test_probing_another_schools_ids_looks_like_probing_unknown_ids(
     denied = _denied(store, prober.username)
     assert len(denied) == 4 * 3 * 2 + 2
     assert {student for _, student in denied} == {elsewhere, "NOPE42", None}
+
+
+def test_a_suspended_list_serves_no_notice_and_tells_no_reason_out_of_scope(
+    written: tuple[str, str, str], registered: RegisteredModel, store: Store
+) -> None:
+    first, second, student = written
+    reason = "Alerte de dérive : vérification en cours"
+    current, former = make_actor("watch_unit", second), make_actor("watch_unit", first)
+    suspend(store, OPERATOR, second, reason)
+    try:
+        # The student's own school: the list, its explanation and its notice are not served.
+        for name in ("read_student", "read_explanation", "issue_notice"):
+            with pytest.raises(Suspended):
+                _reads(registered)[name](store, current, student, AS_OF)
+        # Anyone else: the refusal of an unknown id, never the suspension nor its reason.
+        for read in _reads(registered).values():
+            refusal = _refusal(read, store, former, student, AS_OF)
+            assert reason not in refusal and second not in refusal
+    finally:
+        resume(store, OPERATOR, second, "fin de la vérification")
+    assert issue_notice(store, current, student, AS_OF).uai == second
