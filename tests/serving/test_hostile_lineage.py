@@ -20,12 +20,14 @@ from sqlalchemy import select
 from serving.db import Store, open_store
 from serving.db.enrollments import current_establishment
 from serving.db.models import AuditEntry, ListEntry, WeeklyList
+from serving.lineage import WeekDataUnavailable
 from serving.scoring import RegisteredModel, score_week
-from serving.services import AccessDenied, Suspended, get_student_record
+from serving.services import AccessDenied, NotFound, Suspended, get_student_record
 from serving.services.actor import Actor
 from serving.services.dashboard_explain import get_student_waterfall
 from serving.services.dashboard_history import get_levels_and_classes, get_student_events
 from serving.services.notice import issue_notice
+from serving.services.retention import purge
 from serving.services.suspensions import resume, suspend
 
 from .conftest import make_actor
@@ -246,3 +248,28 @@ def test_a_suspended_list_serves_no_notice_and_tells_no_reason_out_of_scope(
     finally:
         resume(store, OPERATOR, second, "fin de la vérification")
     assert issue_notice(store, current, student, AS_OF).uai == second
+
+
+def test_after_a_purge_nothing_of_the_purged_week_is_read_by_anyone(
+    written: tuple[str, str, str], registered: RegisteredModel, store: Store, home: Path
+) -> None:
+    first, second, student = written
+    folder = home / "weeks" / EARLIER.isoformat()
+    assert any(folder.iterdir())
+    purge(store, OPERATOR, AS_OF, apply=True)  # the week before AS_OF goes
+    assert not folder.exists() or not any(folder.iterdir())
+    current, former = make_actor("watch_unit", second), make_actor("watch_unit", first)
+    reads = _reads(registered)
+    record = get_student_record(store, current, student)
+    assert [point.week for point in record.history] == [AS_OF]
+    for name in ("read_student_events", "read_explanation", "issue_notice"):
+        with pytest.raises((WeekDataUnavailable, NotFound)):  # purged, or on no list now
+            reads[name](store, current, student, EARLIER)
+    for actor, uai in ((current, second), (former, first)):
+        with pytest.raises(WeekDataUnavailable):
+            get_levels_and_classes(store, actor, uai, EARLIER)
+    # The former school: still the refusal of an unknown id, before and after the purge.
+    for read in reads.values():
+        assert _refusal(read, store, former, student, EARLIER) == _refusal(
+            read, store, former, "NOPE42", EARLIER
+        )
