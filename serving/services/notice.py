@@ -77,7 +77,7 @@ def issue_notice(
     the student; `WeekDataUnavailable` when the week's recorded data are missing or
     altered; a refusal (audited) for anyone but the student's own watch unit."""
     action = Action.ISSUE_NOTICE
-    with guarded(store, actor, action, read_only=True) as session:
+    with guarded(store, actor, action, student_id=student_id, read_only=True) as session:
         enrolled = student_in_scope(session, actor, action, student_id)
         uai = listing_establishment(session, actor, student_id, as_of, action)
         refuse_if_suspended(session, uai)  # the stop switch: no notice from a list not served

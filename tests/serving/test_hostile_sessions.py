@@ -9,10 +9,18 @@ import pytest
 from sqlalchemy import delete, select
 
 from app_dashboard.exports import deferred_export
-from serving.db.models import User, UserScope
-from serving.services import NotAuthenticated
+from serving.db.models import AuditEntry, User, UserScope
+from serving.services import (
+    AccessDenied,
+    NewDismissal,
+    NewInterview,
+    NotAuthenticated,
+    dismiss_student,
+    record_interview,
+)
+from serving.services.notice import issue_notice
 from serving.services.users import authenticate_token
-from tests.serving.conftest import HOME_UAI, WEEK, World
+from tests.serving.conftest import HOME_UAI, WEEK, World, make_actor
 
 LIST = f"/v1/establishments/{HOME_UAI}/lists/{WEEK.isoformat()}"
 NEVER_HELD = f"/v1/establishments/0000000X/lists/{WEEK.isoformat()}"
@@ -54,3 +62,37 @@ def test_an_export_clicked_after_the_scope_changed_is_not_built(world: World) ->
     with pytest.raises(NotAuthenticated, match="signed out"):
         export()
     assert built == [True]
+
+
+ONLY_THE_WATCH_UNIT = {
+    "issue_notice": lambda world, actor, student: issue_notice(world.store, actor, student, WEEK),
+    "record_interview": lambda world, actor, student: record_interview(
+        world.store, actor, NewInterview(student_id=student, notes="x")
+    ),
+    "dismiss": lambda world, actor, student: dismiss_student(
+        world.store, actor, NewDismissal(student_id=student, reason="pas utile")
+    ),
+}
+
+
+@pytest.mark.parametrize("action", sorted(ONLY_THE_WATCH_UNIT))
+@pytest.mark.parametrize("role", ["inspector", "data_scientist", "admin"])
+def test_a_role_not_allowed_an_action_about_a_student_is_refused_before_any_lookup(
+    world: World, role: str, action: str
+) -> None:
+    """The role is refused whatever the id: an unknown one too, audited the same way (the
+    académie-wide roles may be told an id is unknown only where their role may act)."""
+    actor = make_actor(role)
+    refusals = []
+    for student_id in ("H001", "NOPE42"):
+        with pytest.raises(AccessDenied) as refused:
+            ONLY_THE_WATCH_UNIT[action](world, actor, student_id)
+        refusals.append(str(refused.value))
+    assert refusals[0] == refusals[1]
+    with world.store.reading() as session:
+        denied = session.execute(
+            select(AuditEntry.action, AuditEntry.student_id)
+            .where(AuditEntry.outcome == "denied", AuditEntry.username == actor.username)
+            .order_by(AuditEntry.id)
+        ).all()
+    assert denied == [(action, "H001"), (action, "NOPE42")]
