@@ -229,13 +229,15 @@ def test_probing_another_schools_ids_looks_like_probing_unknown_ids(
     assert {student for _, student in denied} == {elsewhere, "NOPE42", None}
 
 
+@pytest.mark.parametrize("everywhere", [False, True])
 def test_a_suspended_list_serves_no_notice_and_tells_no_reason_out_of_scope(
-    written: tuple[str, str, str], registered: RegisteredModel, store: Store
+    written: tuple[str, str, str], registered: RegisteredModel, store: Store, everywhere: bool
 ) -> None:
     first, second, student = written
     reason = "Alerte de dérive : vérification en cours"
     current, former = make_actor("watch_unit", second), make_actor("watch_unit", first)
-    suspend(store, OPERATOR, second, reason)
+    suspended = None if everywhere else second
+    suspend(store, OPERATOR, suspended, reason)
     try:
         # The student's own school: the list, its explanation and its notice are not served.
         for name in ("read_student", "read_explanation", "issue_notice"):
@@ -244,9 +246,10 @@ def test_a_suspended_list_serves_no_notice_and_tells_no_reason_out_of_scope(
         # Anyone else: the refusal of an unknown id, never the suspension nor its reason.
         for read in _reads(registered).values():
             refusal = _refusal(read, store, former, student, AS_OF)
+            assert refusal == _refusal(read, store, former, "NOPE42", AS_OF)
             assert reason not in refusal and second not in refusal
     finally:
-        resume(store, OPERATOR, second, "fin de la vérification")
+        resume(store, OPERATOR, suspended, "fin de la vérification")
     assert issue_notice(store, current, student, AS_OF).uai == second
 
 
