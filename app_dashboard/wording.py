@@ -263,6 +263,12 @@ LABELS: dict[str, tuple[str, str]] = {
     "waterfall_base": ("Risque de référence", "Reference risk"),
     "waterfall_axis": (f"Risque à {HORIZON_WEEKS} semaines", f"Risk within {HORIZON_WEEKS} weeks"),
     "waterfall_step": ("Effet (points)", "Effect (points)"),
+    "waterfall_other_list": (
+        "Cette semaine, l'élève figurait sur la liste d'un autre établissement : la "
+        "décomposition et la notice restent à l'établissement qui l'avait inscrit sur sa liste.",
+        "That week the student was on another establishment's list: the breakdown and the "
+        "notice stay with the establishment that listed the student.",
+    ),
     "waterfall_unavailable": (
         "La décomposition n'est pas disponible : {reason}",
         "The breakdown is not available: {reason}",

@@ -37,7 +37,7 @@ from serving.services import (
     record_interview,
     update_interview,
 )
-from serving.services.actor import may_issue_notice, may_record
+from serving.services.actor import may_issue_notice, may_read_explanation, may_record
 from serving.services.dashboard_explain import get_student_waterfall
 from serving.services.dashboard_history import get_student_events
 from serving.services.notice import issue_notice
@@ -100,7 +100,11 @@ if latest is not None:
     if not latest.reasons:
         st.markdown(t("no_reason"))
     st.caption(plain(context_line(latest.context, language)))
-    if may_issue_notice(actor, record.uai):
+    # The week's explanation and notice are read through the establishment that listed the
+    # student that week: a student who moved in shows the former school's week until the
+    # new school lists them, and neither is offered for it.
+    listed_in_scope = may_read_explanation(actor, latest.uai)
+    if listed_in_scope and may_issue_notice(actor, record.uai):
         # The family's notice of this week's entry, made at the click only (audited).
         settings, notice_week, notice_student = runtime.settings(), latest.week, record.student_id
         st.download_button(
@@ -129,36 +133,41 @@ if latest is not None:
     )
 
     st.subheader(t("waterfall_title"))
-    try:
-        # The contributions recorded with this week's list, with its model's calibration.
-        waterfall = get_student_waterfall(store, actor, student_id, latest.week, runtime.risk_model)
-    except ServiceError as error:
-        runtime.show_error(error)
-    except Exception as error:  # no model reachable: say so, keep the page
-        st.info(t("waterfall_unavailable", reason=type(error).__name__))
+    if not listed_in_scope:
+        st.caption(t("waterfall_other_list"))
     else:
-        # The watch unit reads probabilities: each step from the risk before it to the risk
-        # after it, as the service computed them through the model's own calibration (the
-        # log-odds stay on the data scientist's fairness page).
-        steps, base_risk = waterfall.steps, waterfall.base_risk
-        label = "label_en" if language == "en" else "label_fr"
-        st.caption(
-            t(
-                "waterfall_help",
-                base=percent(base_risk, language),
-                risk=percent(waterfall.risk, language),
+        try:
+            # The contributions recorded with this week's list, with its model's calibration.
+            waterfall = get_student_waterfall(
+                store, actor, student_id, latest.week, runtime.risk_model
             )
-        )
-        titles = {
-            "base": t("waterfall_base"),
-            "axis": t("waterfall_axis"),
-            "effect": t("waterfall_step"),
-            "indicator": t("indicator"),
-        }
-        st.altair_chart(
-            localised(waterfall_chart(steps, base_risk, label, titles), language),
-            width="stretch",
-        )
+        except ServiceError as error:
+            runtime.show_error(error)
+        except Exception as error:  # no model reachable: say so, keep the page
+            st.info(t("waterfall_unavailable", reason=type(error).__name__))
+        else:
+            # The watch unit reads probabilities: each step from the risk before it to the risk
+            # after it, as the service computed them through the model's own calibration (the
+            # log-odds stay on the data scientist's fairness page).
+            steps, base_risk = waterfall.steps, waterfall.base_risk
+            label = "label_en" if language == "en" else "label_fr"
+            st.caption(
+                t(
+                    "waterfall_help",
+                    base=percent(base_risk, language),
+                    risk=percent(waterfall.risk, language),
+                )
+            )
+            titles = {
+                "base": t("waterfall_base"),
+                "axis": t("waterfall_axis"),
+                "effect": t("waterfall_step"),
+                "indicator": t("indicator"),
+            }
+            st.altair_chart(
+                localised(waterfall_chart(steps, base_risk, label, titles), language),
+                width="stretch",
+            )
 
 events_column, grades_column = st.columns(2)
 events = None

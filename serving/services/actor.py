@@ -16,6 +16,7 @@ __all__ = [
     "may_issue_notice",
     "may_manage_users",
     "may_read_audit_log",
+    "may_read_explanation",
     "may_read_students",
     "may_record",
     "sees_names",
@@ -57,6 +58,11 @@ def may_record(actor: Actor, uai: str) -> bool:
 def may_issue_notice(actor: Actor, uai: str) -> bool:
     """The notice to a student of `uai` and their family (`ISSUE_NOTICE`)."""
     return allows(actor, Action.ISSUE_NOTICE, uai)
+
+
+def may_read_explanation(actor: Actor, uai: str) -> bool:
+    """A list's explanation of a student (`READ_EXPLANATION`) on the list of `uai`."""
+    return allows(actor, Action.READ_EXPLANATION, uai)
 
 
 def may_read_audit_log(actor: Actor) -> bool:

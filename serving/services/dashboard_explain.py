@@ -116,7 +116,9 @@ def get_student_waterfall(
     contributions recorded with that list; `load_model` gives the model of a version (the
     one the week records), whose calibration maps the path to probabilities.
     `WeekDataUnavailable` when the week's recorded data are missing or altered."""
-    with guarded(store, actor, Action.READ_EXPLANATION, read_only=True) as session:
+    with guarded(
+        store, actor, Action.READ_EXPLANATION, student_id=student_id, read_only=True
+    ) as session:
         student_in_scope(session, actor, Action.READ_EXPLANATION, student_id)
         uai = listing_establishment(session, actor, student_id, week, Action.READ_EXPLANATION)
         refuse_if_suspended(session, uai)  # the stop switch: the list's explanation neither

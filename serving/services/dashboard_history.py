@@ -125,7 +125,9 @@ def get_student_events(
     """The student's events of the school year of the as-of date of `week` (None: the latest
     week written), strictly before it (what the model saw), from the extraction that week
     was scored from. `WeekDataUnavailable` when that extraction is gone or changed since."""
-    with guarded(store, actor, Action.READ_STUDENT_EVENTS, read_only=True) as session:
+    with guarded(
+        store, actor, Action.READ_STUDENT_EVENTS, student_id=student_id, read_only=True
+    ) as session:
         enrolled = student_in_scope(session, actor, Action.READ_STUDENT_EVENTS, student_id)
         uai = enrolled.uai
         lineage = recorded_week(session, week)

@@ -54,14 +54,19 @@ def guarded(
     *,
     uai: str | None = None,
     uais: Collection[str] = (),
+    student_id: str | None = None,
     read_only: bool = False,
 ) -> Iterator[Session]:
     """A transaction (`read_only`: one that only reads) for `action`, opened once the actor
-    may perform it. A `student` action's rule needs the student's establishment of the day:
-    it is checked inside, by `student_in_scope` or `writer_in_scope`. Raising `Refused`
-    inside rolls back and is audited, as in `serving.services.audit.refusing`."""
+    may perform it. A `student` action's scope needs the student's establishment of the
+    day: it is checked inside, by `student_in_scope` or `writer_in_scope`; its role is
+    checked here, before any student is looked up: a role the action is not for gets the
+    same audited refusal (naming `student_id`) for every id, unknown ones included. Raising
+    `Refused` inside rolls back and is audited, as in `serving.services.audit.refusing`."""
     with refusing(store, actor, read_only=read_only) as session:
-        if POLICY[action].scope != "student":
+        if POLICY[action].scope == "student":
+            require(actor, action, student_id=student_id)
+        else:
             _require(actor, action, uai, uais)
         yield session
 

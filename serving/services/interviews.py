@@ -112,7 +112,7 @@ def _written(
 
 @performs(Action.RECORD_INTERVIEW)
 def record_interview(store: Store, actor: Actor, new: NewInterview) -> InterviewView:
-    with guarded(store, actor, Action.RECORD_INTERVIEW) as session:
+    with guarded(store, actor, Action.RECORD_INTERVIEW, student_id=new.student_id) as session:
         lock_decisions(session, shared=True)  # a weekly write in progress commits first
         # The student's row locked, once the actor is shown to be their watch unit today.
         uai = student_in_scope(
@@ -202,7 +202,7 @@ def dismiss_student(store: Store, actor: Actor, new: NewDismissal) -> DismissalV
     if not reason:
         raise InvalidRequest("a dismissal needs a reason")
     week = new.week or monday_on_or_before(enrollments.request_date())
-    with guarded(store, actor, Action.DISMISS) as session:
+    with guarded(store, actor, Action.DISMISS, student_id=new.student_id) as session:
         lock_decisions(session, shared=True)
         uai = student_in_scope(session, actor, Action.DISMISS, new.student_id, lock=True).uai
         check_dismissal_week(week, _known_school_years(session))

@@ -8,7 +8,8 @@ weight as the list entry recorded them (worded in French and English by
 the dates the week records (`serving.lineage`, whose recorded contributions for the student
 must still be there, unaltered), and the families of data the model reads (never a
 sensitive attribute: they are not inputs). Only the watch unit of the establishment the
-student is enrolled in on the day, which listed them that week, may issue it; every notice
+student is enrolled in on the day, which listed them that week, may issue it, and not while
+the stop switch suspends that list (`serving.services.suspensions`); every notice
 issued is audited (`issue_notice`, the student's id and the week; never a name), every
 refusal too. The HTML is made by `serving.documents.notice_html`, from this content only.
 """
@@ -31,6 +32,7 @@ from serving.services.dashboard_history import listing_establishment
 from serving.services.errors import NotFound
 from serving.services.guard import guarded, student_in_scope
 from serving.services.policy import Action, performs
+from serving.services.suspensions import refuse_if_suspended
 from serving.services.views import ContextView, ReasonView
 
 __all__ = ["Notice", "issue_notice", "model_families"]
@@ -75,9 +77,10 @@ def issue_notice(
     the student; `WeekDataUnavailable` when the week's recorded data are missing or
     altered; a refusal (audited) for anyone but the student's own watch unit."""
     action = Action.ISSUE_NOTICE
-    with guarded(store, actor, action, read_only=True) as session:
+    with guarded(store, actor, action, student_id=student_id, read_only=True) as session:
         enrolled = student_in_scope(session, actor, action, student_id)
         uai = listing_establishment(session, actor, student_id, as_of, action)
+        refuse_if_suspended(session, uai)  # the stop switch: no notice from a list not served
         lineage = recorded_week(session, as_of)
         found = session.execute(
             select(ListEntry, WeeklyList)

@@ -31,7 +31,9 @@ __all__ = ["dismissal_view", "get_student_record", "interview_view"]
 
 @performs(Action.READ_STUDENT)
 def get_student_record(store: Store, actor: Actor, student_id: str) -> StudentRecordView:
-    with guarded(store, actor, Action.READ_STUDENT, read_only=True) as session:
+    with guarded(
+        store, actor, Action.READ_STUDENT, student_id=student_id, read_only=True
+    ) as session:
         enrolled = student_in_scope(session, actor, Action.READ_STUDENT, student_id)
         refuse_if_suspended(session, enrolled.uai)  # the stop switch: lists not served
         student = enrolled.student

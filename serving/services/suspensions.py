@@ -4,8 +4,9 @@ once and for a stated reason, and resumes them later, for a stated reason too.
 What "not published" means, concretely: while a suspension covers an establishment, the
 services that serve its weekly lists refuse with `Suspended` (the API answers 503 with the
 reason, the dashboard shows it in place of the list): the list itself
-(`serving.services.lists`), a student's record and a student's list explanation
-(`serving.services.students`, `serving.services.dashboard_explain`), for the students
+(`serving.services.lists`), a student's record, a student's list explanation and the
+notice of a list entry (`serving.services.students`, `serving.services.dashboard_explain`,
+`serving.services.notice`), for the students
 enrolled there on the day of the request. The weekly run is not stopped: it still scores and
 stores the week (nothing is lost), and resuming makes the stored weeks, the latest included,
 visible again at once. Every suspension and resumption is audited in the same transaction,

@@ -238,9 +238,10 @@ def test_solution_only_for_held_interview(api: httpx.Client, world: World) -> No
 def test_unknown_ids_are_404(api: httpx.Client, world: World) -> None:
     headers = world.headers("inspector")
     assert api.get("/v1/students/NOPE42", headers=headers).status_code == 404
+    # An action the role may not perform is refused whatever the id, before any lookup.
     assert (
         api.post("/v1/interviews", json={"student_id": "NOPE42"}, headers=headers).status_code
-        == 404
+        == 403
     )
     headers = world.headers("watch_unit")
     assert api.patch("/v1/interviews/999", json={"notes": "x"}, headers=headers).status_code == 404
