@@ -90,18 +90,19 @@ def resolve(client: Any, name: str = REGISTERED_MODEL, wanted: str | int | None 
     if not wanted:
         raise ValueError("a model version or alias cannot be empty")
     try:
+        if wanted.isdigit():
+            return client.get_model_version(name, wanted)
+        return client.get_model_version_by_alias(name, wanted)
+    except MlflowException:
+        pass
+    # Not found: say whether the model itself is missing (one more query, on failure only).
+    try:
         client.get_registered_model(name)
     except MlflowException:
         raise RegistryError(
             f"no registered model {name}: train one with `vigie train`, then promote a "
             "version with `vigie promote`"
         ) from None
-    try:
-        if wanted.isdigit():
-            return client.get_model_version(name, wanted)
-        return client.get_model_version_by_alias(name, wanted)
-    except MlflowException:
-        pass
     if wanted.isdigit():
         raise RegistryError(f"{name} has no version {wanted}") from None
     hint = (
