@@ -30,6 +30,7 @@ __all__ = [
     "logged_comparison",
     "logged_predictions",
     "logged_replay",
+    "logged_replay_tables",
     "recompute_comparison",
     "recompute_run",
     "resolve_run_id",
@@ -70,12 +71,22 @@ def logged_comparison(client: Any, run_id: str) -> LoggedComparison:
 
 
 def logged_replay(client: Any, run_id: str) -> pd.DataFrame | None:
-    """The replay of the school year the run logged (None for a run without one)."""
-    from training.report import replay_from_json
+    """The replay of the school year the run logged, one row per model (None for a run
+    without one)."""
+    tables = logged_replay_tables(client, run_id)
+    return None if tables is None else tables[0]
+
+
+def logged_replay_tables(
+    client: Any, run_id: str
+) -> tuple[pd.DataFrame, pd.DataFrame | None, pd.DataFrame | None] | None:
+    """The replay the run logged: (one row per model, paired differences, variant)
+    (`training.report.replay_tables_from_json`); None for a run without one."""
+    from training.report import replay_tables_from_json
 
     with tempfile.TemporaryDirectory(prefix="vigie-evaluate-") as tmp:
         path = _download(client, run_id, COMPARISON_ARTIFACT, tmp)
-        return replay_from_json(Path(path).read_text(encoding="utf-8"))
+        return replay_tables_from_json(Path(path).read_text(encoding="utf-8"))
 
 
 @dataclass(frozen=True, eq=False)

@@ -25,7 +25,10 @@ __all__ = [
     "render_comparison",
     "render_lift",
     "render_replay",
+    "render_replay_lift",
     "replay_for_mlflow",
+    "replay_from_json",
+    "replay_tables_from_json",
 ]
 
 SCHEMA = "vigie.comparison/1"
@@ -118,13 +121,29 @@ def comparison_from_json(text: str) -> tuple[pd.DataFrame, pd.DataFrame, dict[st
 def replay_from_json(text: str) -> pd.DataFrame | None:
     """The replay's table per model back from `comparison_to_json` (None when the run
     logged no replay)."""
-    payload = loads(text)
-    models = (payload.get("replay") or {}).get("models")
-    if not models:
+    tables = replay_tables_from_json(text)
+    return None if tables is None else tables[0]
+
+
+def replay_tables_from_json(
+    text: str,
+) -> tuple[pd.DataFrame, pd.DataFrame | None, pd.DataFrame | None] | None:
+    """The replay back from `comparison_to_json`: (one row per model, the reference minus
+    each other model with paired intervals or None, the variant with a share of interviews
+    held or None); None when the run logged no replay."""
+    replay = loads(text).get("replay") or {}
+    if not replay.get("models"):
         return None
-    table = pd.DataFrame.from_dict(models, orient="index")
-    table.index.name = "model"
-    return table
+    sections = []
+    for key, index_name in (("models", "model"), ("lift", "lightgbm minus"), ("variant", "model")):
+        records = replay.get(key) or {}
+        frame = pd.DataFrame.from_dict(records, orient="index") if records else None
+        if frame is not None:
+            frame.index.name = index_name
+        sections.append(frame)
+    table, lift, variant = sections
+    assert table is not None  # checked above
+    return table, lift, variant
 
 
 def _records(table: pd.DataFrame) -> dict[str, dict[str, Any]]:
@@ -230,6 +249,34 @@ def render_replay(replay: pd.DataFrame, title: str = "Replay of the school year"
             low, high = row.get(f"{column}_low"), row.get(f"{column}_high")
             if low is not None and high is not None and math.isfinite(low) and math.isfinite(high):
                 text += f" [{float(low):,.{digits}f}, {float(high):,.{digits}f}]"
+            cells.append(text)
+        rich_table.add_row(str(model), *cells)
+    return rich_table
+
+
+def render_replay_lift(lift: pd.DataFrame, title: str | None = None) -> Table:
+    """The replay's paired differences: the reference (LightGBM) minus each other model on
+    the queue's headline counts, with paired 95 % cluster-bootstrap intervals (one row per
+    model); an interval that holds 0 is no evidence of a difference."""
+    name = lift.index.name or "lightgbm minus"
+    rich_table = Table(title=title or f"Replay: {name} each model (paired 95 % interval)",
+                       title_justify="left")  # fmt: skip
+    rich_table.add_column("model", style="bold", no_wrap=True)
+    shown = [(label, f"{column}_diff", digits) for label, column, digits in _REPLAY_ROWS
+             if f"{column}_diff" in lift.columns]  # fmt: skip
+    for label, _, _ in shown:
+        rich_table.add_column(f"Δ {label.strip()}", justify="right", overflow="fold")
+    for model, row in lift.iterrows():
+        cells = []
+        for _, column, digits in shown:
+            value = row.get(column)
+            if value is None or not math.isfinite(float(value)):
+                cells.append("-")
+                continue
+            text = f"{float(value):+,.{digits}f}"
+            low, high = row.get(f"{column}_low"), row.get(f"{column}_high")
+            if low is not None and high is not None and math.isfinite(low) and math.isfinite(high):
+                text += f" [{float(low):+,.{digits}f}, {float(high):+,.{digits}f}]"
             cells.append(text)
         rich_table.add_row(str(model), *cells)
     return rich_table

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import typer
 from mlflow.tracking import MlflowClient
 from typer.testing import CliRunner
 
+from training.logged import logged_replay_tables
 from vigie.commands import training
 
 runner = CliRunner()
@@ -106,8 +108,24 @@ def test_evaluate_and_promote_from_the_command_line(
     recomputed = runner.invoke(app, args)
     assert recomputed.exit_code == 0, recomputed.output
     assert "recomputed" in recomputed.output and "Replay of the tested year" in recomputed.output
+    # The replay's paired differences (LightGBM minus each other ranking) are shown too.
+    assert "Replay: lightgbm minus each model" in shown.output
     as_json = runner.invoke(app, ["evaluate", "--run", trained.run_id, "--json"])
     assert as_json.exit_code == 0 and '"lightgbm"' in as_json.output
+    # --json carries the replay as logged: every model's row and the paired differences.
+    payload = json.loads(as_json.stdout)
+    logged = logged_replay_tables(MlflowClient(), trained.run_id)
+    assert logged is not None and logged[1] is not None
+    assert set(payload["replay"]["models"]) == set(logged[0].index)
+    lift = payload["replay"]["lift"]
+    assert set(lift) == set(logged[1].index) and "lightgbm" not in lift
+    for model, row in lift.items():
+        difference = row["dropouts_reached_diff"]
+        assert difference == logged[1].loc[model, "dropouts_reached_diff"]
+        assert row["dropouts_reached_diff_low"] <= difference <= row["dropouts_reached_diff_high"]
+    recomputed_json = runner.invoke(app, [*args, "--json"])
+    assert recomputed_json.exit_code == 0, recomputed_json.output
+    assert json.loads(recomputed_json.stdout)["replay"]["lift"]
     missing = runner.invoke(app, ["evaluate", "--run", "f" * 32])
     assert missing.exit_code == 1 and "no run" in missing.output
     refused = runner.invoke(app, ["promote", "--version", "999"])

@@ -26,6 +26,9 @@ from vigie.commands.common import (
 if TYPE_CHECKING:
     import pandas as pd
 
+    # The replay of the school year: per model, paired differences, interviewed variant.
+    ReplayTables = tuple[pd.DataFrame, pd.DataFrame | None, pd.DataFrame | None]
+
 __all__ = ["register"]
 
 DataOption = Annotated[Path, typer.Option(help="Extraction folder (CSV or Parquet tables).")]
@@ -71,9 +74,9 @@ def train(
         outcome = run_training(data, train_config, dates, home=settings.home,
                                prepared=prepared, progress=progress)  # fmt: skip
     title = f"Run {outcome.run_id}: tested student-weeks of {_tested(outcome.result.folds)}"
-    _show(outcome.result.comparison, outcome.result.lift, train_config.list_rules, as_json, title)
-    if outcome.replay is not None and not as_json:
-        _show_replay(outcome.replay.table)
+    replay = outcome.replay
+    _show(outcome.result.comparison, outcome.result.lift, train_config.list_rules, as_json, title,
+          None if replay is None else (replay.table, replay.lift, replay.variant))  # fmt: skip
     (error_console if as_json else console).print(  # keep stdout pure JSON with --json
         f"Registered {train_config.registered_model_name} version {outcome.version} as "
         f"challenger ({outcome.seconds:.0f} s). Read its fairness audit (logged to the run; "
@@ -196,7 +199,7 @@ def evaluate(
     from settings import load_settings
     from training.logged import (
         logged_comparison,
-        logged_replay,
+        logged_replay_tables,
         recompute_run,
         resolve_run_id,
     )
@@ -207,40 +210,55 @@ def evaluate(
         client = registry_client()
         run_id = resolve_run_id(client, run, model_version, model)
         progress.stage("evaluate_recompute" if recompute else "evaluate_read")
+        replay: ReplayTables | None
         if recompute:
             recomputed = recompute_run(client, run_id, n_boot)
             table, lift, context = recomputed.table, recomputed.lift, recomputed.context
-            replay = None if as_json else recomputed.replay.table
+            evaluated = recomputed.replay
+            replay = (evaluated.table, evaluated.lift, evaluated.variant)
         else:
             table, lift, context = logged_comparison(client, run_id)
-            replay = None if as_json else logged_replay(client, run_id)
+            replay = logged_replay_tables(client, run_id)
     rules = tuple(context.get("rules", ("k", "2k", "5%")))
     how = "recomputed" if recompute else "as logged"
-    _show(table, lift, rules, as_json, f"Run {run_id}, comparison {how}")
-    if replay is not None:
-        _show_replay(replay)
+    _show(table, lift, rules, as_json, f"Run {run_id}, comparison {how}", replay)
 
 
 def _show(
-    table: pd.DataFrame, lift: pd.DataFrame, rules: tuple[str, ...], as_json: bool, title: str
+    table: pd.DataFrame,
+    lift: pd.DataFrame,
+    rules: tuple[str, ...],
+    as_json: bool,
+    title: str,
+    replay: ReplayTables | None = None,
 ) -> None:
-    from training.report import comparison_to_json, render_comparison, render_lift
+    """The student-week comparison and its paired lift, then the replay of the school year
+    (the slots spent week by week with the queue's rule, counted in distinct students and
+    dropouts reached, `training.replay`) and its paired differences: as rich tables, or as
+    one JSON document (`training.report.comparison_to_json`) with `--json`."""
+    from training.report import (
+        comparison_to_json,
+        render_comparison,
+        render_lift,
+        render_replay,
+        render_replay_lift,
+    )
 
+    replay_table, replay_lift, replay_variant = replay if replay is not None else (None,) * 3
     if as_json:
-        typer.echo(comparison_to_json(table, lift, {"rules": list(rules)}))
+        typer.echo(comparison_to_json(
+            table, lift, {"rules": list(rules)},
+            replay=replay_table, replay_lift=replay_lift, replay_variant=replay_variant,
+        ))  # fmt: skip
         return
     console.print(render_comparison(table, rules, title))
     if len(lift):
         console.print(render_lift(lift, rules))
-
-
-def _show_replay(replay: pd.DataFrame) -> None:
-    """The replay of the school year: the slots spent week by week with the queue's rule,
-    counted in distinct students and dropouts reached (training.replay)."""
-    from training.report import render_replay
-
-    title = "Replay of the tested year with the weekly queue (each invited student interviewed)"
-    console.print(render_replay(replay, title))
+    if replay_table is not None:
+        title = "Replay of the tested year with the weekly queue (each invited student interviewed)"
+        console.print(render_replay(replay_table, title))
+    if replay_lift is not None and len(replay_lift):
+        console.print(render_replay_lift(replay_lift))
 
 
 def _tested(folds: list[dict[str, str]]) -> str:
