@@ -239,17 +239,7 @@ def render_replay(replay: pd.DataFrame, title: str = "Replay of the school year"
     for label, _, _ in shown:
         rich_table.add_column(label, justify="right", overflow="fold")
     for model, row in replay.iterrows():
-        cells = []
-        for _, column, digits in shown:
-            value = row.get(column)
-            if value is None or not math.isfinite(float(value)):
-                cells.append("-")
-                continue
-            text = f"{float(value):,.{digits}f}"
-            low, high = row.get(f"{column}_low"), row.get(f"{column}_high")
-            if low is not None and high is not None and math.isfinite(low) and math.isfinite(high):
-                text += f" [{float(low):,.{digits}f}, {float(high):,.{digits}f}]"
-            cells.append(text)
+        cells = [_with_interval(row, column, digits=digits) for _, column, digits in shown]
         rich_table.add_row(str(model), *cells)
     return rich_table
 
@@ -267,30 +257,22 @@ def render_replay_lift(lift: pd.DataFrame, title: str | None = None) -> Table:
     for label, _, _ in shown:
         rich_table.add_column(f"Δ {label.strip()}", justify="right", overflow="fold")
     for model, row in lift.iterrows():
-        cells = []
-        for _, column, digits in shown:
-            value = row.get(column)
-            if value is None or not math.isfinite(float(value)):
-                cells.append("-")
-                continue
-            text = f"{float(value):+,.{digits}f}"
-            low, high = row.get(f"{column}_low"), row.get(f"{column}_high")
-            if low is not None and high is not None and math.isfinite(low) and math.isfinite(high):
-                text += f" [{float(low):+,.{digits}f}, {float(high):+,.{digits}f}]"
-            cells.append(text)
+        cells = [_with_interval(row, column, True, digits) for _, column, digits in shown]
         rich_table.add_row(str(model), *cells)
     return rich_table
 
 
-def _with_interval(row: pd.Series, column: str, signed: bool = False) -> str:
+def _with_interval(row: pd.Series, column: str, signed: bool = False, digits: int = 3) -> str:
+    """`column`'s value with its `_low`/`_high` interval when both are finite; "-" without a
+    finite value. Thousands are separated when the value has no decimals."""
     value = row.get(column)
     if value is None or not math.isfinite(float(value)):
         return "-"
     low, high = row.get(f"{column}_low"), row.get(f"{column}_high")
-    sign = "+" if signed else ""
-    text = f"{float(value):{sign}.3f}"
+    spec = ("+" if signed else "") + ("," if digits == 0 else "") + f".{digits}f"
+    text = f"{float(value):{spec}}"
     if low is not None and high is not None and math.isfinite(low) and math.isfinite(high):
-        text += f" [{float(low):{sign}.3f}, {float(high):{sign}.3f}]"
+        text += f" [{float(low):{spec}}, {float(high):{spec}}]"
     return text
 
 
