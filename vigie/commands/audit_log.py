@@ -8,7 +8,7 @@ import typer
 
 from features.jsonio import dumps
 from vigie.commands.common import console, error_console
-from vigie.commands.serving import _refusals, _store
+from vigie.commands.store_access import open_settings_store, refusals
 
 __all__ = ["register"]
 
@@ -30,10 +30,10 @@ def verify(
     able to recompute hashes could otherwise cut or append entries at the end unseen."""
     from serving.db.audit_chain import verify_chain
 
-    with _refusals():
-        store = _store()
+    with refusals():
+        store = open_settings_store()
     try:
-        with _refusals():
+        with refusals():
             report = verify_chain(store)
     finally:
         store.dispose()

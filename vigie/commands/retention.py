@@ -13,7 +13,7 @@ import typer
 
 from features.jsonio import dumps
 from vigie.commands.common import LangOption, console, language_of, parse_date
-from vigie.commands.serving import _as_operator, _refusals
+from vigie.commands.store_access import as_operator, refusals
 
 __all__ = ["register"]
 
@@ -65,9 +65,9 @@ def purge_command(
 
     language = 0 if language_of(lang) == "fr" else 1
     day = dt.date.today() if today is None else parse_date(today)
-    with _refusals():
+    with refusals():
         cutoff = cutoff_for(older_than, day)
-    report = _as_operator(partial(purge, apply=apply), cutoff)
+    report = as_operator(partial(purge, apply=apply), cutoff)
     counts = report.counts.as_dict()
     if as_json:
         payload = {"cutoff": cutoff.isoformat(), "applied": apply, "counts": counts}
