@@ -147,6 +147,7 @@ def arguments(name: str, world: World, tmp_path: Path) -> tuple[Any, ...]:
         "suspensions.resume": (HOME_UAI, "contrôle terminé"),
         "suspensions.list_suspensions": (),
         "retention.purge": (WEEK,),
+        "audit_retention.purge_audit_log": (WEEK,),
         "posted.score_posted": ({"students": [{"student_id": "H001"}]}, WEEK, client),
     }
     short = name.removeprefix("serving.services.").removeprefix("serving.scoring.")
