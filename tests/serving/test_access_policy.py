@@ -142,6 +142,7 @@ def arguments(name: str, world: World, tmp_path: Path) -> tuple[Any, ...]:
         "dashboard_drift.get_feature_drift": (missing, WEEK),
         "dashboard_drift.get_champion_drift": (client, "vigie-dropout", WEEK),
         "monitoring.get_week_monitoring": (WEEK,),
+        "monitoring.monitored_weeks": (),
         "notice.issue_notice": ("H001", WEEK),
         "suspensions.suspend": (HOME_UAI, "contrôle du modèle"),
         "suspensions.resume": (HOME_UAI, "contrôle terminé"),
