@@ -220,3 +220,15 @@ def test_the_command_counts_then_removes_the_old_entries(home: Path) -> None:
     assert f"entries before {audit['cutoff']} (366 days kept" in applied.stdout
     verified = invoke("audit-log", "verify")
     assert verified.exit_code == 0 and "removed by the retention rule" in verified.stdout
+
+
+def test_the_shortest_setting_is_accepted_by_the_command(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VIGIE_AUDIT_LOG_RETENTION_DAYS", "183")
+    result = invoke("purge", "--older-than", "2y", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["audit_log"]["days"] == 183
+    monkeypatch.setenv("VIGIE_AUDIT_LOG_RETENTION_DAYS", "182")
+    refused = invoke("purge", "--older-than", "2y")
+    assert refused.exit_code == 1 and "VIGIE_AUDIT_LOG_RETENTION_DAYS" in refused.output

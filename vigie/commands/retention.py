@@ -72,6 +72,7 @@ def purge_command(
     """Remove personal data older than a period: weeks' lists and artifacts, interviews,
     dismissals, ended enrollments, students left with nothing; and audit entries older than
     VIGIE_AUDIT_LOG_RETENTION_DAYS (default 366, at least 183). Dry run unless --apply."""
+    from serving.db.types import utc_now
     from serving.services.audit_retention import audit_cutoff, purge_audit_log
     from serving.services.retention import cutoff_for, purge
     from settings import load_settings
@@ -82,8 +83,10 @@ def purge_command(
         cutoff = cutoff_for(older_than, day)
         days = load_settings().serving.audit_log_retention_days
     report = as_operator(partial(purge, apply=apply), cutoff)
-    # After the personal data: their purge's own audit entries are recent, and kept.
-    audit = as_operator(partial(purge_audit_log, apply=apply), audit_cutoff(day, days))
+    # After the personal data: their purge's own audit entries are recent, and kept. Counted
+    # back from the UTC day the service checks the six months against (unless --today).
+    audit_day = utc_now().date() if today is None else day
+    audit = as_operator(partial(purge_audit_log, apply=apply), audit_cutoff(audit_day, days))
     counts = report.counts.as_dict()
     if as_json:
         payload = {
