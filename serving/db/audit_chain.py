@@ -281,7 +281,7 @@ def verify_chain(store: Store, *, batch: int = VERIFY_BATCH) -> ChainReport:
             head = previous_id if verified else None
             return ChainReport(
                 intact=False, verified=verified, broken_id=entry_id, problem=problem,
-                message=message, head_id=head, head_hash=expected if head else None,
+                message=message, head_id=head, head_hash=None if head is None else expected,
                 purged_through=purged,
             )  # fmt: skip
 
