@@ -119,6 +119,12 @@ _TEMPLATES: tuple[tuple[str | None, re.Pattern[str], Words], ...] = tuple(
          _pair("entretien {id} : {previous} → {status}", "interview {id}: {previous} → {status}")),
         (None, rf"^dismissal (?P<id>\d+), week (?P<week>{_DATE})$",
          _pair("écart {id}, semaine du {week}", "dismissal {id}, week of {week}")),
+        ("purge_audit_log",
+         rf"^audit log: (?P<n>\d+) entries before (?P<week>{_DATE}) removed, up to entry "
+         r"(?P<id>\d+) \(hash (?P<hash>[0-9a-f]{64})\)$",
+         _pair("journal d'audit : {n} entrées antérieures au {week} supprimées, jusqu'à "
+               "l'entrée {id} (empreinte {hash})",
+               "audit log: {n} entries before {week} removed, up to entry {id} (hash {hash})")),
         ("session_ended", r"^user disabled or removed$",
          _pair("compte désactivé ou supprimé", "account disabled or removed")),
         ("session_ended", r"^role or scopes changed$",

@@ -1,6 +1,7 @@
-"""The "Suivi" (monitoring) section of the drift page: the monitoring stored with the latest
-monitored week (`serving.services.monitoring`), its alerts first, then churn and slots per
-establishment, the drift of the score, and the realised outcomes beside the promise."""
+"""The "Suivi" (monitoring) section of the drift page and of the admin's page: the monitoring
+stored with a week (`serving.services.monitoring`; the latest, or the one picked among the
+monitored weeks), its alerts first, then churn and slots per establishment, the drift of the
+score, and the realised outcomes beside the promise."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from app_dashboard.wording import text
 from serving.db.engine import Store
 from serving.services import ServiceError
 from serving.services.actor import Actor
-from serving.services.monitoring import get_week_monitoring
+from serving.services.monitoring import get_week_monitoring, monitored_weeks
 
 __all__ = ["monitoring_section"]
 
@@ -27,12 +28,26 @@ def _kind(name: str) -> str:
     return text(f"monitoring_kind_{name}", runtime.language())
 
 
-def monitoring_section(store: Store, actor: Actor) -> None:
-    """Write the section (a message when nothing was monitored yet)."""
+def monitoring_section(
+    store: Store, actor: Actor, *, pick_week: bool = False, note: str | None = None
+) -> None:
+    """Write the section (a message when nothing was monitored yet); `pick_week`: a choice
+    of the monitored weeks, newest first (else the latest); `note`: a caption under the
+    title."""
     t, language = runtime.t, runtime.language()
     st.header(t("monitoring_title"))
+    if note is not None:
+        st.caption(note)
     try:
-        view = get_week_monitoring(store, actor)
+        week = None
+        if pick_week:
+            weeks = monitored_weeks(store, actor)
+            if weeks:
+                week = st.selectbox(
+                    t("monitoring_week"), weeks, key="monitoring_week",
+                    format_func=lambda monday: day(monday, language),
+                )  # fmt: skip
+        view = get_week_monitoring(store, actor, week)
     except ServiceError as error:
         st.info(t("monitoring_none", reason=str(error)))
         return

@@ -1,4 +1,4 @@
-"""The labels of the monitoring section of the drift page ("Suivi"), French first, merged
+"""The labels of the monitoring section ("Suivi") of the drift and admin pages, French first, merged
 into `app_dashboard.wording.LABELS` (a key in both tables is an error at import)."""
 
 from __future__ import annotations
@@ -7,6 +7,15 @@ __all__ = ["MONITORING_LABELS"]
 
 MONITORING_LABELS: dict[str, tuple[str, str]] = {
     "monitoring_title": ("Suivi", "Monitoring"),
+    "monitoring_week": ("Semaine suivie", "Monitored week"),
+    "admin_monitoring_intro": (
+        "Les alertes du suivi hebdomadaire, semaine par semaine. Si elles montrent que les "
+        "listes d'un établissement (ou de tous) ne sont plus fiables, suspendez-les avec "
+        "l'interrupteur d'arrêt ci-dessus.",
+        "The weekly monitoring's alerts, week by week. If they show that an establishment's "
+        "lists (or every one's) can no longer be trusted, suspend them with the stop switch "
+        "above.",
+    ),
     "monitoring_intro": (
         "Suivi de la semaine du {week}, calculé par `vigie monitor` (et à la fin de chaque "
         "`vigie score`) : renouvellement des listes, créneaux utilisés, dérive et, quand les "

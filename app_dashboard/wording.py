@@ -584,6 +584,8 @@ _VOCABULARY: dict[str, dict[str, tuple[str, str]]] = {
         "dismiss_student": ("élève écarté", "student dismissed"),
         "score_students": ("calcul de risques (API)", "risks computed (API)"),
         "score_week": ("listes de la semaine écrites", "weekly lists written"),
+        "purge": ("purge des données personnelles", "personal data purged"),
+        "purge_audit_log": ("purge du journal d'audit", "audit log purged"),
     },
     "family": {
         "attendance": ("assiduité", "attendance"),

@@ -76,6 +76,14 @@ class ServingSection(BaseSettings):
         description="Memory for the API's serialised weekly lists, per process (0: no cache). "
         "A cached list is served only while its establishment's list revision is unchanged.",
     )
+    audit_log_retention_days: int = Field(
+        default=366,
+        ge=183,
+        le=3650,
+        description="Days the audit log keeps an entry: `vigie purge` removes older ones "
+        "(183 to 3650; default a year and a day: the CNIL recommends keeping access logs "
+        "six months to a year).",
+    )
 
     @property
     def list_cache_bytes(self) -> int:

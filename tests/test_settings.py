@@ -69,6 +69,7 @@ def test_variables_set_override_the_defaults(monkeypatch: pytest.MonkeyPatch) ->
         "VIGIE_MAX_BODY_BYTES": "2048",
         "VIGIE_DISMISSAL_WEEKS": "4",
         "VIGIE_LIST_CACHE_MB": "0",
+        "VIGIE_AUDIT_LOG_RETENTION_DAYS": "200",
         "VIGIE_DRIFT_REFERENCE": "/data/reference.parquet",
         "VIGIE_MLFLOW_UI_URL": "https://mlflow.example",
         "VIGIE_DRIFT_THRESHOLD": "0.5",
@@ -86,6 +87,7 @@ def test_variables_set_override_the_defaults(monkeypatch: pytest.MonkeyPatch) ->
     assert settings.serving.trusted_proxies == "10.0.0.1,10.0.0.2"
     assert (settings.serving.max_body_bytes, settings.serving.dismissal_weeks) == (2048, 4)
     assert settings.serving.list_cache_bytes == 0
+    assert settings.serving.audit_log_retention_days == 200
     assert settings.dashboard.drift_reference == Path("/data/reference.parquet")
     assert settings.dashboard.mlflow_ui_url == "https://mlflow.example"
     assert (settings.dashboard.drift_threshold, settings.dashboard.export_seconds) == (0.5, 12.0)
@@ -105,6 +107,7 @@ def test_the_user_defaults_to_the_login(monkeypatch: pytest.MonkeyPatch) -> None
         ("VIGIE_MAX_BODY_BYTES", "10", "greater than or equal to 1024"),
         ("VIGIE_DISMISSAL_WEEKS", "53", "less than or equal to 52"),
         ("VIGIE_LIST_CACHE_MB", "-1", "greater than or equal to 0"),
+        ("VIGIE_AUDIT_LOG_RETENTION_DAYS", "100", "greater than or equal to 183"),
         ("VIGIE_DRIFT_THRESHOLD", "0", "greater than 0"),
         ("VIGIE_EXPORT_SECONDS", "soon", "valid number"),
         ("VIGIE_MODEL_NAME", "", "at least 1 character"),

@@ -1,7 +1,7 @@
 """The administrator's users: the list, creating a user, disabling or re-enabling one,
 replacing a password or an API token (the new secret shown once, on the run that made it,
-never kept in the session), the stop switch (`app_dashboard.stop_switch`) and the recent
-sign-in failures.
+never kept in the session), the stop switch (`app_dashboard.stop_switch`), the recent
+sign-in failures and the weekly monitoring's alerts, per week (`app_dashboard.monitoring_section`).
 
 Every action is the service function `vigie users` calls (`serving.services.users`), which
 refuses any role but admin and audits the action with the admin as actor; this page only
@@ -19,6 +19,7 @@ from streamlit.delta_generator import DeltaGenerator
 
 from app_dashboard import runtime
 from app_dashboard.auth import signed_in_actor
+from app_dashboard.monitoring_section import monitoring_section
 from app_dashboard.stop_switch import stop_switch_section
 from app_dashboard.wording import vocabulary
 from serving.db.types import utc_now
@@ -240,3 +241,7 @@ else:
         hide_index=True,
         width="stretch",
     )
+
+# The weekly monitoring: its alerts, week by week (what may call for the stop switch).
+st.divider()
+monitoring_section(store, actor, pick_week=True, note=t("admin_monitoring_intro"))

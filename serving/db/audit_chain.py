@@ -19,6 +19,14 @@ the same head could not both commit: the second would collide on the primary key
 the first broken entry. A chain proves the order and integrity of what it holds, not that
 nothing was appended or cut at its end by someone able to recompute hashes: keep the head
 (`ChainReport.head_id`, `head_hash`) somewhere else to check the end too.
+
+The log's own retention rule (`serving.services.audit_retention`) removes its oldest entries
+in one transaction with a checkpoint (`AuditCheckpoint`: the last entry removed and its
+hash) and an anchor entry appended to the chain that repeats the checkpoint's figures
+(`checkpoint_detail`). The walk then starts after the latest checkpoint: the first entry
+kept must follow the hash it recorded, no entry it covers may be left, and its anchor must
+be in the chain, intact, saying the same (a checkpoint inserted by hand to hide a deletion
+has no such anchor).
 """
 
 from __future__ import annotations
@@ -31,7 +39,7 @@ from typing import TYPE_CHECKING, Any, cast
 from sqlalchemy import Connection, Table, insert, select, text
 
 from features.jsonio import sha256
-from serving.db.models import AuditEntry
+from serving.db.models import AuditCheckpoint, AuditEntry
 from serving.db.types import utc_now
 
 if TYPE_CHECKING:
@@ -40,10 +48,13 @@ if TYPE_CHECKING:
 __all__ = [
     "CONTENT_COLUMNS",
     "GENESIS",
+    "PURGE_ACTION",
     "ChainReport",
     "append_entries",
     "chain_rows",
+    "checkpoint_detail",
     "entry_hash",
+    "lock_chain",
     "verify_chain",
 ]
 
@@ -66,6 +77,17 @@ POSTGRES_LOCK_KEY = int.from_bytes(b"vigieaud", "big")
 VERIFY_BATCH = 5_000
 
 _TABLE = cast(Table, AuditEntry.__table__)  # a declarative class maps one Table
+_CHECKPOINTS = cast(Table, AuditCheckpoint.__table__)
+PURGE_ACTION = "purge_audit_log"  # the anchor entry's action
+
+
+def checkpoint_detail(removed: int, cutoff: dt.date, through_id: int, last_hash: str) -> str:
+    """The anchor entry's detail: the checkpoint's figures, which the verification compares
+    with the checkpoint row (counts and a hash, never a student)."""
+    return (
+        f"audit log: {removed} entries before {cutoff.isoformat()} removed, up to entry "
+        f"{through_id} (hash {last_hash})"
+    )
 
 
 def _timestamp(value: dt.datetime) -> str:
@@ -101,7 +123,8 @@ def chain_rows(
     return chained
 
 
-def _lock_chain(connection: Connection) -> None:
+def lock_chain(connection: Connection) -> None:
+    """Make the caller's write transaction the chain's only writer until it ends."""
     if connection.dialect.name == "postgresql":
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": POSTGRES_LOCK_KEY})
     # SQLite: the write transaction (`BEGIN IMMEDIATE`) already excludes every other writer.
@@ -120,7 +143,7 @@ def append_entries(connection: Connection, rows: Sequence[Mapping[str, Any]]) ->
     written (the ORM's `session.add(AuditEntry(...))`, the group commit)."""
     if not rows:
         return
-    _lock_chain(connection)
+    lock_chain(connection)
     connection.execute(insert(_TABLE), chain_rows(rows, *_chain_head(connection)))
 
 
@@ -138,10 +161,16 @@ class ChainReport:
     message: str | None = None
     head_id: int | None = None
     head_hash: str | None = None
+    purged_through: int | None = None
 
     def summary(self) -> str:
         if self.intact:
-            return f"{self.verified} entries verified, chain intact"
+            purged = (
+                ""
+                if self.purged_through is None
+                else f" (entries up to {self.purged_through} removed by the retention rule)"
+            )
+            return f"{self.verified} entries verified, chain intact{purged}"
         return (
             f"entry {self.broken_id}: {self.message} ({self.verified} entries verified before it)"
         )
@@ -150,28 +179,28 @@ class ChainReport:
         return asdict(self)
 
 
-def _broken_link(row: Any, previous: Any | None) -> tuple[str, str]:
-    """Why `row` does not follow `previous` (or does not start the chain)."""
-    if previous is None:
+def _broken_link(row: Any, previous_id: int | None) -> tuple[str, str]:
+    """Why `row` does not follow entry `previous_id` (None: does not start the chain)."""
+    if previous_id is None:
         return (
             "not_first",
             "the first entry does not start the chain: entries before it are missing, or it "
             "was inserted",
         )
-    if row.id > previous.id + 1:
+    if row.id > previous_id + 1:
         missing = (
-            f"entry {previous.id + 1} was"
-            if row.id == previous.id + 2
-            else f"entries {previous.id + 1} to {row.id - 1} were"
+            f"entry {previous_id + 1} was"
+            if row.id == previous_id + 2
+            else f"entries {previous_id + 1} to {row.id - 1} were"
         )
         return (
             "entries_missing",
-            f"chain broken: it does not follow entry {previous.id}; {missing} deleted "
+            f"chain broken: it does not follow entry {previous_id}; {missing} deleted "
             "(or it was inserted)",
         )
     return (
         "chain_broken",
-        f"chain broken: it does not follow entry {previous.id} (entry {previous.id} was "
+        f"chain broken: it does not follow entry {previous_id} (entry {previous_id} was "
         f"replaced with a recomputed hash, or entry {row.id} was inserted)",
     )
 
@@ -217,40 +246,86 @@ def _hash_of(row: Any) -> str | None:
         return None
 
 
+def _latest_checkpoint(connection: Connection) -> Any | None:
+    query = select(_CHECKPOINTS).order_by(_CHECKPOINTS.c.through_id.desc()).limit(1)
+    return connection.execute(query).first()
+
+
+def _anchor_problem(row: Any, checkpoint: Any) -> str | None:
+    """Why the anchor entry `row` does not record `checkpoint` (None: it does)."""
+    expected = checkpoint_detail(
+        checkpoint.removed, checkpoint.cutoff, checkpoint.through_id, checkpoint.last_hash
+    )
+    if row.action == PURGE_ACTION and row.detail == expected:
+        return None
+    return (
+        f"it is the anchor of the purge up to entry {checkpoint.through_id} but does not "
+        "record it: the checkpoint was forged or altered"
+    )
+
+
 def verify_chain(store: Store, *, batch: int = VERIFY_BATCH) -> ChainReport:
     """Walk the audit log in id order, `batch` rows at a time (never the whole log in
-    memory), in one read-only transaction; stop at the first broken entry."""
-    verified, previous, expected = 0, None, GENESIS
+    memory), in one read-only transaction, from the latest purge checkpoint if any; stop at
+    the first broken entry."""
+    verified, previous_id, expected = 0, None, GENESIS
+    anchor_seen = True
     with store.read_connection() as connection:
+        checkpoint = _latest_checkpoint(connection)
+        if checkpoint is not None:
+            previous_id, expected = checkpoint.through_id, checkpoint.last_hash
+            anchor_seen = False
+        purged = None if checkpoint is None else checkpoint.through_id
+
+        def broken(entry_id: int, problem: str, message: str) -> ChainReport:
+            head = previous_id if verified else None
+            return ChainReport(
+                intact=False, verified=verified, broken_id=entry_id, problem=problem,
+                message=message, head_id=head, head_hash=None if head is None else expected,
+                purged_through=purged,
+            )  # fmt: skip
+
         for row in _entries(connection, batch):
             if isinstance(row, _Unreadable):
-                problem, message = (
+                return broken(
+                    row.id,
                     "content_changed",
                     "a value cannot be read as its column's type: it was edited or forged",
                 )
-            elif _hash_of(row) != row.entry_hash:
-                problem, message = (
+            if purged is not None and row.id <= purged:
+                return broken(
+                    row.id,
+                    "purged_range",
+                    f"entries up to {purged} were removed by the retention rule: this one "
+                    "was inserted afterwards",
+                )
+            if _hash_of(row) != row.entry_hash:
+                return broken(
+                    row.id,
                     "content_changed",
                     "its content does not match its hash: it was edited or forged",
                 )
-            elif row.prev_hash != expected:
-                problem, message = _broken_link(row, previous)
-            else:
-                verified += 1
-                previous, expected = row, row.entry_hash
-                continue
-            return ChainReport(
-                intact=False,
-                verified=verified,
-                broken_id=row.id,
-                problem=problem,
-                message=message,
-                head_id=previous.id if previous is not None else None,
-                head_hash=expected if previous is not None else None,
+            if row.prev_hash != expected:
+                return broken(row.id, *_broken_link(row, previous_id))
+            if checkpoint is not None and row.id == checkpoint.anchor_id:
+                message = _anchor_problem(row, checkpoint)
+                if message is not None:
+                    return broken(row.id, "checkpoint_mismatch", message)
+                anchor_seen = True
+            verified += 1
+            previous_id, expected = row.id, row.entry_hash
+        if not anchor_seen:
+            assert checkpoint is not None  # anchor_seen starts False only with a checkpoint
+            return broken(
+                checkpoint.anchor_id,
+                "checkpoint_mismatch",
+                f"the entry recording the purge up to entry {checkpoint.through_id} is "
+                "missing: the checkpoint was forged, or the chain's end was cut",
             )
     return ChainReport(
         intact=True,
         verified=verified,
-        head_id=previous.id if previous is not None else None,
-        head_hash=expected if previous is not None else None,
+        head_id=previous_id if verified else None,
+        head_hash=expected if verified else None,
+        purged_through=purged,
     )

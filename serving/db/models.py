@@ -38,6 +38,7 @@ from serving.db.vocabulary import (
 )
 
 __all__ = [
+    "AuditCheckpoint",
     "AuditEntry",
     "Base",
     "Dismissal",
@@ -304,7 +305,8 @@ class UserScope(Base):
 class AuditEntry(Base):
     """Append-only: who did what to which student's record, with which model, when, and
     whether it was allowed. Never holds names or secrets. Updates and deletes are refused by
-    the ORM (`serving.db.engine`) and by database triggers (migration 0001), SQLite's
+    the ORM (`serving.db.engine`) and by database triggers (migration 0001; since 0010 a
+    delete passes only for entries an `AuditCheckpoint` covers, the retention rule's), SQLite's
     `INSERT OR REPLACE` by a trigger (migration 0004). Entries form a hash chain
     (`serving.db.audit_chain`): `entry_hash` is the SHA-256 of the row's columns and of
     `prev_hash`, the previous entry's hash; ids and hashes are given by `append_entries`."""
@@ -330,6 +332,26 @@ class AuditEntry(Base):
     detail: Mapped[str | None] = mapped_column(String(300))
     prev_hash: Mapped[str] = mapped_column(String(64))
     entry_hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditCheckpoint(Base):
+    """Where the audit log's retention rule (`serving.services.audit_retention`) cut the
+    chain: the entries up to `through_id` were removed (`removed` of them by this purge, the
+    oldest before `cutoff`); `last_hash` is the `entry_hash` of entry `through_id`, the one
+    the first entry kept follows; `anchor_id` is the audit entry, in the chain, that recorded
+    the purge and repeats these figures (`vigie audit-log verify` checks both). Append-only;
+    a database trigger lets an audit entry be deleted only when a checkpoint covers it
+    (migration 0010)."""
+
+    __tablename__ = "audit_checkpoints"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)
+    cutoff: Mapped[dt.date] = mapped_column(Date)
+    through_id: Mapped[int] = mapped_column(Integer, unique=True)
+    last_hash: Mapped[str] = mapped_column(String(64))
+    removed: Mapped[int] = mapped_column(Integer)
+    anchor_id: Mapped[int] = mapped_column(Integer)
 
 
 class Suspension(Base):

@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -49,11 +50,27 @@ from serving.monitoring.store import (
 from serving.services.dashboard_drift import REFERENCE_ARTIFACT
 from serving.services.errors import NotFound
 
-__all__ = ["monitor_week", "promised_metrics"]
+if TYPE_CHECKING:
+    from models.risk_model import RiskModel
+
+__all__ = ["ScoredWeek", "monitor_week", "promised_metrics"]
 
 logger = logging.getLogger(__name__)
 _KEYS = ["student_id", "uai", "as_of", "school_year"]
 DEFAULT_THRESHOLDS = Thresholds()
+
+
+@dataclass(frozen=True)
+class ScoredWeek:
+    """What the weekly run holds when it monitors the week it has just written (`vigie
+    score`): the model it scored with (`model_version`, its registered label) and the week's
+    feature rows as scored (the content of the week's snapshot). The drift uses them when
+    that model is the champion, instead of loading it again and re-reading the snapshot."""
+
+    week: dt.date
+    model_version: str
+    model: RiskModel = field(repr=False)
+    rows: pd.DataFrame = field(repr=False)
 
 
 def _unavailable(reason: object) -> dict[str, Any]:
@@ -69,12 +86,14 @@ def monitor_week(
     model_name: str = "vigie-dropout",
     extraction: str | Path | None = None,
     n_boot: int = 200,
+    scored: ScoredWeek | None = None,
 ) -> MonitoredWeek:
     """Compute and store the monitoring of `week` (its Monday; None: the latest written).
     `client`: the MLflow client of the registry (None: no drift, no promise); `extraction`:
-    a later extraction for the realised outcomes (None: not computed). NotFound when no list
-    was written that week. Re-running replaces the week's payloads (same inputs, same
-    payloads)."""
+    a later extraction for the realised outcomes (None: not computed); `scored`: the model
+    and rows the weekly run already holds for this week (None: loaded and read). NotFound
+    when no list was written that week. Re-running replaces the week's payloads (same
+    inputs, same payloads)."""
     with store.reading() as session:
         monday = written_run(session, week).week
         lineages = [(r.week, lineage_of(r)) for r in weeks_up_to(session, monday)]
@@ -86,8 +105,9 @@ def monitor_week(
         "lists": _lists(invited, monday, before, capacity, previous_capacity, thresholds)
     }
     current = lineages[-1][1]
+    held = scored if scored is not None and scored.week == monday else None
     payloads["drift"] = _guarded(lambda: _drift(client, model_name, current, monday,
-                                                thresholds.psi))  # fmt: skip
+                                                thresholds.psi, held))  # fmt: skip
     payloads["outcomes"] = _guarded(
         lambda: _outcomes(store, client, model_name, lineages, extraction, n_boot)
     )
@@ -135,7 +155,12 @@ def _lists(
 
 
 def _drift(
-    client: Any, name: str, lineage: WeekLineage | None, week: dt.date, threshold: float
+    client: Any,
+    name: str,
+    lineage: WeekLineage | None,
+    week: dt.date,
+    threshold: float,
+    scored: ScoredWeek | None = None,
 ) -> dict[str, Any]:
     from models.registry import load_model
     from serving.services.dashboard_models import version_artifact_frame
@@ -147,8 +172,11 @@ def _drift(
     version, reference = version_artifact_frame(client, name, CHAMPION, REFERENCE_ARTIFACT)
     if reference is None:
         raise NotFound(f"version {version.version} of {name} has no {REFERENCE_ARTIFACT}")
-    model = load_model(name, version.version)
-    section = drift_section(reference, lineage.features(), lineage.as_of, threshold,
+    if scored is not None and scored.model_version == f"{name}/{version.version}":
+        model, rows = scored.model, scored.rows  # the weekly run's own: nothing reloaded
+    else:
+        model, rows = load_model(name, version.version), lineage.features()
+    section = drift_section(reference, rows, lineage.as_of, threshold,
                             score=model.predict_risk)  # fmt: skip
     section["model_version"] = f"{name}/{version.version}"
     section["week_model_version"] = lineage.model_version

@@ -38,6 +38,8 @@ from serving.weekly import EstablishmentWeek, WeekWriteResult, replace_week_list
 from serving.weekly.decisions import decisions_of, load_follow_ups
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from features.extraction import Extraction
     from features.feature_set import FeatureSet
 
@@ -69,6 +71,10 @@ class WeeklyScoring:
     scored_students: int
     establishments: tuple[EstablishmentSummary, ...]
     seconds: dict[str, float] = field(default_factory=dict)
+    # The week's feature rows as scored (the snapshot's rows, with the sensitive columns
+    # the snapshot leaves out; never a model input, nor read by the drift, which reads the
+    # catalog's features): what the week's monitoring uses instead of re-reading the snapshot.
+    rows: pd.DataFrame | None = field(default=None, repr=False, compare=False)
 
 
 class _Stages:
@@ -192,6 +198,7 @@ def score_features(
         scored_students,
         tuple(_summary(e, int(enrolled.get(e.uai, 0)), written) for e in weeks),
         stages.seconds,
+        rows=feature_set.frame,
     )
 
 

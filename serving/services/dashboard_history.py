@@ -38,6 +38,7 @@ __all__ = [
     "get_levels_and_classes",
     "get_student_events",
     "grades_per_period",
+    "listing_entry",
     "listing_establishment",
     "school_year_start",
 ]
@@ -179,15 +180,24 @@ def listing_establishment(
     `action` there: a student's rows of a week are read through the establishment that
     listed them. NotFound when no list of that week held the student; `Refused` (audited)
     when that establishment is out of the actor's scope."""
-    uai = session.scalar(
-        select(WeeklyList.uai)
-        .join(ListEntry, ListEntry.list_id == WeeklyList.id)
+    return listing_entry(session, actor, student_id, week, action)[1].uai
+
+
+def listing_entry(
+    session: Session, actor: Actor, student_id: str, week: dt.date, action: Action
+) -> tuple[ListEntry, WeeklyList]:
+    """`listing_establishment`'s check, giving the student's entry and its list, read once
+    (for a caller that needs the entry itself: the notice)."""
+    found = session.execute(
+        select(ListEntry, WeeklyList)
+        .join(WeeklyList, ListEntry.list_id == WeeklyList.id)
         .where(WeeklyList.week == monday_on_or_before(week), ListEntry.student_id == student_id)
-    )
-    if uai is None:
+    ).first()
+    if found is None:
         raise NotFound(f"student {student_id} is on no list of the week of {week.isoformat()}")
-    require(actor, action, uai=uai, student_id=student_id)
-    return uai
+    entry, weekly_list = found
+    require(actor, action, uai=weekly_list.uai, student_id=student_id)
+    return entry, weekly_list
 
 
 @performs(Action.READ_CLASSES)

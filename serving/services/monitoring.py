@@ -1,6 +1,7 @@
-"""The weekly monitoring as the dashboard reads it (`serving.monitoring`): the payloads kept
-with a week, for the data scientists and the admins. Aggregates and alerts only; every read
-and refusal is audited."""
+"""The weekly monitoring as the dashboard and the API read it (`serving.monitoring`): the
+payloads kept with a week, for the data scientists, the admins and the inspectors (never a
+watch unit: `serving.services.policy`). Aggregates and alerts only; every read and refusal
+is audited."""
 
 from __future__ import annotations
 
@@ -18,13 +19,13 @@ from serving.services.errors import NotFound
 from serving.services.guard import guarded
 from serving.services.policy import Action, performs
 
-__all__ = ["get_week_monitoring"]
+__all__ = ["get_week_monitoring", "monitored_weeks"]
 
 
 @performs(Action.READ_MONITORING)
 def get_week_monitoring(store: Store, actor: Actor, week: dt.date | None = None) -> MonitoredWeek:
     """The monitoring stored with `week` (None: the latest monitored week); NotFound when
-    the week was never monitored. Data scientists and admins only."""
+    the week was never monitored. Data scientists, admins and inspectors."""
     with guarded(store, actor, Action.READ_MONITORING, read_only=True) as session:
         monday = (
             session.scalar(select(func.max(WeekMonitoring.week)))
@@ -39,3 +40,13 @@ def get_week_monitoring(store: Store, actor: Actor, week: dt.date | None = None)
     record_read(store, actor, "read_monitoring",
                 detail=f"week of {monday.isoformat()}: {len(view.alerts)} alerts")  # fmt: skip
     return view
+
+
+@performs(Action.READ_MONITORING)
+def monitored_weeks(store: Store, actor: Actor) -> list[dt.date]:
+    """The Mondays of the weeks with a stored monitoring, newest first."""
+    with guarded(store, actor, Action.READ_MONITORING, read_only=True) as session:
+        query = select(WeekMonitoring.week).distinct().order_by(WeekMonitoring.week.desc())
+        weeks = list(session.scalars(query))
+    record_read(store, actor, "read_monitoring", detail=f"{len(weeks)} monitored weeks")
+    return weeks

@@ -19,16 +19,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import select
-
 from features.catalog import FEATURE_CATALOG
 from serving.db.engine import Store
-from serving.db.models import Establishment, ListEntry, WeeklyList
+from serving.db.models import Establishment
 from serving.lineage import recorded_week
 from serving.list_payload import split_context
 from serving.services.actor import Actor
 from serving.services.audit import record_read
-from serving.services.dashboard_history import listing_establishment
+from serving.services.dashboard_history import listing_entry
 from serving.services.errors import NotFound
 from serving.services.guard import guarded, student_in_scope
 from serving.services.policy import Action, performs
@@ -79,19 +77,10 @@ def issue_notice(
     action = Action.ISSUE_NOTICE
     with guarded(store, actor, action, student_id=student_id, read_only=True) as session:
         enrolled = student_in_scope(session, actor, action, student_id)
-        uai = listing_establishment(session, actor, student_id, as_of, action)
+        entry, weekly_list = listing_entry(session, actor, student_id, as_of, action)
+        uai = weekly_list.uai
         refuse_if_suspended(session, uai)  # the stop switch: no notice from a list not served
         lineage = recorded_week(session, as_of)
-        found = session.execute(
-            select(ListEntry, WeeklyList)
-            .join(WeeklyList, ListEntry.list_id == WeeklyList.id)
-            .where(
-                WeeklyList.uai == uai,
-                WeeklyList.week == lineage.week,
-                ListEntry.student_id == student_id,
-            )
-        ).one()
-        entry, weekly_list = found
         establishment = session.get(Establishment, uai)
         stored_context, _ = split_context(entry.features_shown)
         student = enrolled.student

@@ -168,10 +168,17 @@ POLICY: Mapping[Action, Rule] = {
     Action.READ_DRIFT: Rule(
         frozenset({"data_scientist"}), "academie", "drift is not for this role"
     ),
-    # The weekly monitoring (aggregates and alerts, no student): the data scientists, and the
-    # admins who suspend the lists when it warns.
+    # The weekly monitoring (`GET /v1/monitoring`, the drift page's "Suivi", the admin's
+    # page): aggregates and alerts, never a student. The data scientists who watch the model,
+    # the admins who suspend the lists when it warns, the inspectors who oversee the service.
+    # Not the watch units: its figures compare establishments (churn, slots spent, outcomes
+    # per UAI) and the académie's drift; a share cut to one establishment would still tell
+    # it how the others fare (by difference with the overall figures), so a watch unit gets
+    # nothing here and reads its own list instead.
     Action.READ_MONITORING: Rule(
-        frozenset({"data_scientist", "admin"}), "academie", "monitoring is not for this role"
+        frozenset({"data_scientist", "admin", "inspector"}),
+        "academie",
+        "monitoring is not for this role",
     ),
     # The notice to the student and the family (names, the week's reasons): the watch unit
     # of the student's establishment of the day, which decided the invitation. Not the admin

@@ -17,8 +17,8 @@ Interrupted midway, a purge leaves no half-removed week nor student: one transac
 week (its files deleted only once it committed), then one per batch of whole students; each
 transaction writes its own audit entry. Running it again finishes the work.
 
-The audit log is not touched: it is kept whole, at least six months (`MIN_PERIOD`), and no
-command of Vigie removes entries (its triggers refuse deletes, its hash chain would show one).
+The audit log is not touched here: it has its own rule (`serving.services.audit_retention`,
+run by the same command), which keeps it at least six months and its hash chain verifiable.
 """
 
 from __future__ import annotations

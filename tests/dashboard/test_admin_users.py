@@ -254,3 +254,36 @@ def test_other_roles_get_no_menu_entry_and_a_refusal_from_the_service(site: Site
     assert not direct.dataframe and not direct.button and not direct.code
     (denied,) = audit(site.store, "list_users")
     assert (denied.username, denied.outcome) == ("ien.rennes", "denied")
+
+
+def test_the_admin_sees_the_monitoring_alerts_week_by_week(site: Site) -> None:
+    from serving.monitoring.metrics import Thresholds
+    from serving.monitoring.run import monitor_week
+    from tests.serving.conftest import establishment
+
+    first, second = dt.date(2026, 11, 30), dt.date(2026, 12, 7)
+    replace_week_lists(
+        site.store, as_of=second, model_version="vigie-dropout/1", watch_threshold=0.3,
+        establishments=[
+            establishment(HOME_UAI, "Collège Anne de Bretagne", 2,
+                          {"H001": 0.6, "H002": 0.1, "H003": 0.7}),
+            establishment(OTHER_UAI, "Lycée Brizeux", 1, {"O001": 0.3, "O002": 0.8}),
+        ],
+    )  # fmt: skip
+    monitor_week(site.store, week=first)
+    latest = monitor_week(site.store, week=second, thresholds=Thresholds(churn=0.9))
+    assert [(a["kind"], a["scope"]) for a in latest.alerts] == [("churn", OTHER_UAI)]
+    app = page_as(site.admin)
+    assert "Suivi" in [header.value for header in app.header]
+    picker = app.selectbox(key="monitoring_week")
+    assert picker.value == second and list(picker.options) == ["07/12/2026", "30/11/2026"]
+    page = texts(app)
+    assert "1 alerte(s) de suivi" in page and OTHER_UAI in page
+    assert "interrupteur d'arrêt" in page
+    assert not any(student in page for student in ("H001", "H003", "O002"))
+    picker.select(first)
+    app.run()
+    assert not app.exception
+    assert "Aucune alerte de suivi." in texts(app)
+    reads = [e.detail for e in audit(site.store, "read_monitoring")]
+    assert "week of 2026-11-30: 0 alerts" in reads and "week of 2026-12-07: 1 alerts" in reads

@@ -212,6 +212,21 @@ def test_the_audit_details_written_by_the_services_read_in_both_languages() -> N
         assert not any(code in cell for code in ("watch_unit", "2026-11-30", " -> "))
 
 
+def test_the_audit_logs_own_purge_reads_in_both_languages() -> None:
+    from app_dashboard.audit_wording import audit_detail
+    from serving.db.audit_chain import PURGE_ACTION, checkpoint_detail
+
+    detail = checkpoint_detail(1500, dt.date(2025, 12, 4), 1502, "ab" * 32)
+    assert audit_detail(PURGE_ACTION, detail, "fr") == (
+        "journal d'audit : 1\u202f500 entrées antérieures au 04/12/2025 supprimées, jusqu'à "
+        f"l'entrée 1502 (empreinte {'ab' * 32})"
+    )
+    assert audit_detail(PURGE_ACTION, detail, "en").startswith(
+        "audit log: 1,500 entries before 04/12/2025 removed, up to entry 1502"
+    )
+    assert vocabulary("action", PURGE_ACTION, "fr") == "purge du journal d'audit"
+
+
 def test_model_aliases_read_as_words() -> None:
     from app_dashboard.wording import aliases_text
 

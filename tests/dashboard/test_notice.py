@@ -161,6 +161,25 @@ def test_issuing_a_notice_is_audited_without_the_name(world: DashboardWorld, sto
     assert last not in (row.detail or "") and first not in (row.detail or "")
 
 
+def test_a_notice_reads_the_students_list_entry_once(world: DashboardWorld, store: Store) -> None:
+    from sqlalchemy import event
+
+    statements: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    event.listen(store.engine, "before_cursor_execute", seen)
+    try:
+        notice = issue_notice(store, sign_in(store, "watch_unit"), world.home_students[1],
+                              world.weeks[-1])  # fmt: skip
+    finally:
+        event.remove(store.engine, "before_cursor_execute", seen)
+    assert notice.reasons
+    entries = [s for s in statements if "list_entries" in s]
+    assert len(entries) == 1, entries
+
+
 @pytest.mark.parametrize("role", ["other_watch_unit", "inspector", "admin"])
 def test_anyone_but_the_students_own_watch_unit_is_refused_and_audited(
     world: DashboardWorld, store: Store, role: str

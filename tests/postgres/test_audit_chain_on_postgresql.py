@@ -1,13 +1,15 @@
 """The audit log's hash chain on PostgreSQL: each way of tampering with the log once its
 trigger is dropped is found and named; `INSERT ... ON CONFLICT DO UPDATE` (PostgreSQL's
 REPLACE) is refused by the trigger; concurrent writers wait on the chain's advisory lock
-and keep one chain; a store written before the chain is chained at upgrade."""
+and keep one chain; a store written before the chain is chained at upgrade; the audit log's
+retention rule purges its oldest entries, the chain still verifying."""
 
 from __future__ import annotations
 
 import multiprocessing
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select, text
@@ -15,9 +17,18 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from serving.db import Store, open_store, upgrade
 from serving.db.audit_chain import append_entries, verify_chain
-from serving.db.models import AuditEntry
+from serving.db.models import AuditCheckpoint, AuditEntry
 from serving.services.audit import entry_values, record_read
+from serving.services.audit_retention import purge_audit_log
 from tests.postgres.conftest import Server
+from tests.serving.audit_purging import (
+    CUTOFF,
+    OLD,
+    RECENT,
+    count_before,
+    ids,
+    write_old_and_recent,
+)
 from tests.serving.audit_tampering import (
     ENTRIES,
     TAMPERINGS,
@@ -27,7 +38,7 @@ from tests.serving.audit_tampering import (
     write_entries,
 )
 from tests.serving.audit_writer import write_in_process
-from tests.serving.conftest import make_actor
+from tests.serving.conftest import OPERATOR, make_actor
 
 
 @pytest.fixture
@@ -141,3 +152,49 @@ def test_a_postgresql_store_written_before_the_chain_is_chained_at_upgrade(
             connection.execute(text("UPDATE audit_log SET detail = 'x'"))  # trigger enabled again
     finally:
         store.dispose()
+
+
+def test_the_retention_rule_purges_on_postgresql_and_the_chain_verifies(store: Store) -> None:
+    """The row trigger of migration 0010 lets the purge delete the entries its checkpoint
+    covers, refuses any other delete (and TRUNCATE, and any change to a checkpoint); the
+    chain verifies from the checkpoint, and a deletion covered by a forged checkpoint is
+    named."""
+    write_old_and_recent(store)
+    assert purge_audit_log(store, OPERATOR, CUTOFF).entries == OLD
+    interrupted: list[int] = []
+
+    def stop() -> None:
+        interrupted.append(1)
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        purge_audit_log(store, OPERATOR, CUTOFF, apply=True, batch=5, after_step=stop)
+    assert count_before(store, CUTOFF) == OLD - 5 and verify_chain(store).intact
+    purge_audit_log(store, OPERATOR, CUTOFF, apply=True, batch=5)
+    assert count_before(store, CUTOFF) == 0
+    assert ids(store) == list(range(OLD + 1, OLD + RECENT + 3))  # recent, then two anchors
+    report = verify_chain(store)
+    assert report.intact and report.purged_through == OLD and report.verified == RECENT + 2
+    for statement in (
+        f"DELETE FROM audit_log WHERE id = {OLD + 1}",
+        "TRUNCATE audit_log",
+        "UPDATE audit_checkpoints SET through_id = 99",
+        "DELETE FROM audit_checkpoints",
+    ):
+        with pytest.raises(DBAPIError, match="append-only"), store.engine.begin() as connection:
+            connection.execute(text(statement))
+    # A checkpoint inserted by hand lets the trigger pass a deletion: the verification sees
+    # that no anchor in the chain records it.
+    with store.engine.begin() as connection:
+        kept = connection.execute(
+            select(AuditEntry.entry_hash).where(AuditEntry.id == OLD + 1)
+        ).scalar_one()
+        connection.execute(
+            AuditCheckpoint.__table__.insert().values(
+                at=datetime.now(UTC), cutoff=CUTOFF, through_id=OLD + 1, last_hash=kept,
+                removed=1, anchor_id=OLD + RECENT + 2,
+            )
+        )  # fmt: skip
+        connection.execute(text(f"DELETE FROM audit_log WHERE id = {OLD + 1}"))
+    broken = verify_chain(store)
+    assert (broken.intact, broken.problem) == (False, "checkpoint_mismatch")

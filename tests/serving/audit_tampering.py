@@ -40,6 +40,7 @@ def drop_append_only_triggers(connection: Connection) -> None:
             connection.execute(text(f"DROP TRIGGER audit_log_no_{name}"))
     else:
         connection.execute(text("DROP TRIGGER audit_log_append_only ON audit_log"))
+        connection.execute(text("DROP TRIGGER audit_log_purged_only ON audit_log"))
 
 
 def _row(connection: Connection, entry_id: int) -> dict[str, Any]:

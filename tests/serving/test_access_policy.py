@@ -142,11 +142,13 @@ def arguments(name: str, world: World, tmp_path: Path) -> tuple[Any, ...]:
         "dashboard_drift.get_feature_drift": (missing, WEEK),
         "dashboard_drift.get_champion_drift": (client, "vigie-dropout", WEEK),
         "monitoring.get_week_monitoring": (WEEK,),
+        "monitoring.monitored_weeks": (),
         "notice.issue_notice": ("H001", WEEK),
         "suspensions.suspend": (HOME_UAI, "contrôle du modèle"),
         "suspensions.resume": (HOME_UAI, "contrôle terminé"),
         "suspensions.list_suspensions": (),
         "retention.purge": (WEEK,),
+        "audit_retention.purge_audit_log": (WEEK,),
         "posted.score_posted": ({"students": [{"student_id": "H001"}]}, WEEK, client),
     }
     short = name.removeprefix("serving.services.").removeprefix("serving.scoring.")

@@ -1,6 +1,7 @@
 """The weekly monitoring on a tiny two-week store: churn and slots by hand, payloads stored
 with the week and replaced by a re-run, alerts logged without students, `vigie monitor`,
-and the reads kept to data scientists and admins (`serving.monitoring`)."""
+and the reads kept to data scientists, admins and inspectors, through the services and
+`GET /v1/monitoring` (`serving.monitoring`, `serving.api.routes.monitoring`)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import datetime as dt
 import logging
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
@@ -16,7 +18,7 @@ from serving.db.models import AuditEntry, WeekMonitoring
 from serving.monitoring.metrics import Thresholds
 from serving.monitoring.run import monitor_week
 from serving.services import AccessDenied, NotFound
-from serving.services.monitoring import get_week_monitoring
+from serving.services.monitoring import get_week_monitoring, monitored_weeks
 from serving.weekly import replace_week_lists
 from tests.serving.conftest import HOME_UAI, OTHER_UAI, WEEK, World, establishment, make_actor
 
@@ -79,23 +81,104 @@ def test_a_week_never_written_is_not_found(world: World) -> None:
         monitor_week(world.store, week=dt.date(2027, 1, 6))
 
 
-def test_the_monitoring_reads_are_for_data_scientists_and_admins(world: World) -> None:
+def test_the_monitoring_reads_are_for_data_scientists_admins_and_inspectors(
+    world: World,
+) -> None:
     monitor_week(world.store)
-    for role in ("data_scientist", "admin"):
+    for role in ("data_scientist", "admin", "inspector"):
         view = get_week_monitoring(world.store, make_actor(role))
         assert view.week == WEEK and set(view.payloads) == {"drift", "lists", "outcomes"}
-    for actor in (make_actor("inspector"), make_actor("watch_unit", HOME_UAI)):
+    for uai in (HOME_UAI, OTHER_UAI):  # not even its own establishment's share
         with pytest.raises(AccessDenied, match="monitoring is not for this role"):
-            get_week_monitoring(world.store, actor)
+            get_week_monitoring(world.store, make_actor("watch_unit", uai))
+        with pytest.raises(AccessDenied, match="monitoring is not for this role"):
+            monitored_weeks(world.store, make_actor("watch_unit", uai))
     with world.store.reading() as session:
         entries = session.execute(
             select(AuditEntry.role, AuditEntry.outcome).where(
                 AuditEntry.action == "read_monitoring"
             )
         ).all()
-    expected = [("data_scientist", "allowed"), ("admin", "allowed"), ("inspector", "denied"),
-                ("watch_unit", "denied")]  # fmt: skip
+    expected = [("data_scientist", "allowed"), ("admin", "allowed"), ("inspector", "allowed"),
+                *[("watch_unit", "denied")] * 4]  # fmt: skip
     assert sorted(entries) == sorted(expected)
+
+
+def test_the_monitored_weeks_newest_first(world: World) -> None:
+    admin = make_actor("admin")
+    assert monitored_weeks(world.store, admin) == []
+    _second_week(world)
+    monitor_week(world.store, week=WEEK)
+    monitor_week(world.store, week=NEXT)
+    assert monitored_weeks(world.store, admin) == [NEXT, WEEK]
+    assert get_week_monitoring(world.store, admin, WEEK + dt.timedelta(days=3)).week == WEEK
+
+
+@pytest.mark.parametrize("role", ["data_scientist", "admin", "inspector"])
+def test_the_api_serves_a_weeks_monitoring_to_the_roles_allowed(
+    api: httpx.Client, world: World, role: str
+) -> None:
+    _second_week(world)
+    monitor_week(world.store, week=WEEK)
+    monitor_week(world.store, thresholds=Thresholds(churn=0.9, slot_share=0.5))
+    latest = api.get("/v1/monitoring", headers=world.headers(role))
+    assert latest.status_code == 200, latest.text
+    body = latest.json()
+    assert body["week"] == NEXT.isoformat()
+    assert [(a["kind"], a["scope"], a["threshold"]) for a in body["alerts"]] == [
+        ("churn", OTHER_UAI, 0.9)
+    ]
+    assert set(body["unavailable"]) == {"drift", "outcomes"}
+    assert body["lists"]["establishments"][HOME_UAI]["churn"] == 0.5
+    earlier = api.get("/v1/monitoring", params={"week": "2026-12-02"}, headers=world.headers(role))
+    assert earlier.status_code == 200 and earlier.json()["week"] == WEEK.isoformat()
+    assert earlier.json()["lists"]["previous_week"] is None
+    # No student anywhere in the body: aggregates only.
+    assert not any(student in latest.text for student in ("H001", "H002", "O001", "O002"))
+
+
+def test_the_api_refuses_the_watch_units_and_requests_without_a_token(
+    api: httpx.Client, world: World
+) -> None:
+    monitor_week(world.store)
+    for role in ("watch_unit", "other_watch_unit"):
+        refused = api.get("/v1/monitoring", headers=world.headers(role))
+        assert refused.status_code == 403
+        assert refused.json() == {"detail": "monitoring is not for this role"}
+    assert api.get("/v1/monitoring").status_code == 401
+    bad = {"Authorization": "Bearer not-a-token"}
+    assert api.get("/v1/monitoring", headers=bad).status_code == 401
+    with world.store.reading() as session:
+        denied = session.scalars(
+            select(AuditEntry.username).where(
+                AuditEntry.action == "read_monitoring", AuditEntry.outcome == "denied"
+            )
+        ).all()
+    assert sorted(denied) == ["cpe.home", "cpe.other"]
+
+
+def test_the_api_says_a_week_never_monitored_and_refuses_a_bad_date(
+    api: httpx.Client, world: World
+) -> None:
+    headers = world.headers("data_scientist")
+    none = api.get("/v1/monitoring", headers=headers)
+    assert none.status_code == 404 and "no monitoring" in none.json()["detail"]
+    monitor_week(world.store)
+    missing = api.get("/v1/monitoring", params={"week": "2026-06-01"}, headers=headers)
+    assert missing.status_code == 404 and "2026-06-01" in missing.json()["detail"]
+    for bad in ("20261130", "2026-13-01", "1"):
+        refused = api.get("/v1/monitoring", params={"week": bad}, headers=headers)
+        assert refused.status_code == 422 and refused.json()["detail"][0]["loc"] == [
+            "query", "week",
+        ]  # fmt: skip
+
+
+def test_the_route_is_documented(api: httpx.Client) -> None:
+    operation = api.get("/openapi.json").json()["paths"]["/v1/monitoring"]["get"]
+    assert {"200", "401", "403", "404", "422"} <= set(operation["responses"])
+    assert [parameter["name"] for parameter in operation["parameters"]] == ["week"]
+    schema = operation["responses"]["200"]["content"]["application/json"]["schema"]
+    assert schema["$ref"].endswith("/MonitoringBody")
 
 
 def test_vigie_monitor_stores_the_week_and_says_what_it_could_not_compute(

@@ -556,3 +556,65 @@ def test_each_listed_student_keeps_the_contexts_weight_for_the_list_and_the_api(
         assert context.text_en.startswith("Context (level, track, establishment)")
         # Only own signals are reasons; the context is never one of them.
         assert all(reason.signal == "own" for reason in entry.reasons)
+
+
+def test_the_runs_monitoring_uses_the_model_and_rows_it_holds(
+    cli: typer.Typer, academie: Path, tracking: Path, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """The drift at the end of `vigie score` neither loads the champion again nor re-reads
+    the week's snapshot (the run holds both); `vigie monitor` later does, and stores the
+    same drift."""
+    from types import SimpleNamespace
+    from typing import Any
+
+    import models.registry
+    from serving.db.models import WeeklyRun, WeekMonitoring
+    from serving.lineage import WeekLineage
+    from vigie.commands.monitor import run_monitoring
+
+    def reference(client: object, name: str, alias: str, artifact: str) -> tuple[object, object]:
+        # The champion's training sample stands in as the week's own rows (read directly).
+        store = _cli_store(tmp_path)
+        try:
+            with store.reading() as session:
+                path = session.scalars(select(WeeklyRun.features_path)).one()
+        finally:
+            store.dispose()
+        return SimpleNamespace(version="1"), pd.read_parquet(path)
+
+    loads: list[object] = []
+    reads: list[object] = []
+    real_load, real_features = models.registry.load_model, WeekLineage.features
+
+    def counted_load(*args: Any, **kwargs: Any) -> Any:
+        loads.append(args)
+        return real_load(*args, **kwargs)
+
+    def counted_features(self: WeekLineage, **kwargs: Any) -> Any:
+        reads.append(kwargs)
+        return real_features(self, **kwargs)
+
+    monkeypatch.setattr("serving.services.dashboard_models.version_artifact_frame", reference)
+    monkeypatch.setattr(models.registry, "load_model", counted_load)
+    monkeypatch.setattr(WeekLineage, "features", counted_features)
+    result = runner.invoke(cli, ["score", "--data", str(academie), "--as-of", AS_OF.isoformat()])
+    assert result.exit_code == 0, result.output
+    assert (loads, reads) == ([], [])
+    week = monday_on_or_before(AS_OF)
+    store = _cli_store(tmp_path)
+    try:
+        with store.reading() as session:
+            first = session.get(WeekMonitoring, (week, "drift"))
+            assert first is not None
+            drift = first.payload
+        assert "features" in drift and drift["score_psi"] is not None, drift
+        assert drift["model_version"] == "vigie-dropout/1"
+        run_monitoring(week, None, "en")  # `vigie monitor`: loads and reads
+        assert len(loads) == 1 and len(reads) == 1
+        with store.reading() as session:
+            again = session.get(WeekMonitoring, (week, "drift"))
+            assert again is not None
+        assert again.payload == drift
+    finally:
+        store.dispose()

@@ -8,7 +8,7 @@ import typer
 
 from features.jsonio import dumps
 from vigie.commands.common import console, error_console
-from vigie.commands.serving import _refusals, _store
+from vigie.commands.store_access import open_settings_store, refusals
 
 __all__ = ["register"]
 
@@ -26,14 +26,16 @@ def verify(
     content and of the previous entry's hash. Names the first entry whose content no longer
     matches its hash (edited or forged) or that does not follow the one before it (entries
     deleted, replaced or inserted), exit code 1; else prints how many entries were verified
-    and the chain's head (last id and hash), exit code 0. Keep the head elsewhere: someone
-    able to recompute hashes could otherwise cut or append entries at the end unseen."""
+    and the chain's head (last id and hash), exit code 0. After `vigie purge` removed the
+    oldest entries, the walk starts after its latest checkpoint, whose anchor entry must be
+    in the chain. Keep the head elsewhere: someone able to recompute hashes could otherwise
+    cut or append entries at the end unseen."""
     from serving.db.audit_chain import verify_chain
 
-    with _refusals():
-        store = _store()
+    with refusals():
+        store = open_settings_store()
     try:
-        with _refusals():
+        with refusals():
             report = verify_chain(store)
     finally:
         store.dispose()

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from vigie.commands.common import console, language_of, parse_date
-from vigie.commands.serving import _refusals, _store
+from vigie.commands.store_access import open_settings_store, refusals
 
 if TYPE_CHECKING:
     from serving.db import Store
@@ -64,10 +64,10 @@ def notice(
 
     language = language_of(lang)
     date = parse_date(as_of)
-    with _refusals():
-        store = _store()
+    with refusals():
+        store = open_settings_store()
     try:
-        with _refusals():
+        with refusals():
             issued = issue_notice(store, _acting(store, user), student, date)
     finally:
         store.dispose()
@@ -91,10 +91,10 @@ def model_card(
 
     language = language_of(lang)
     settings = load_settings()
-    with _refusals():
-        store = _store()
+    with refusals():
+        store = open_settings_store()
     try:
-        with _refusals():
+        with refusals():
             client = registry_client(settings.tracking_uri)
             card = gather_model_card(store, _acting(store, user), client, settings.model_name,
                                      model)  # fmt: skip

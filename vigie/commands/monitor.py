@@ -18,6 +18,7 @@ import typer
 from vigie.commands.common import console, error_console, language_of, parse_date, user_errors
 
 if TYPE_CHECKING:
+    from serving.monitoring.run import ScoredWeek
     from serving.monitoring.store import MonitoredWeek
     from wording.numbers import Language
 
@@ -97,9 +98,14 @@ def monitor(
 
 
 def run_monitoring(
-    week: dt.date | None, extraction: Path | None, language: Language
+    week: dt.date | None,
+    extraction: Path | None,
+    language: Language,
+    *,
+    scored: ScoredWeek | None = None,
 ) -> MonitoredWeek:
-    """`monitor_week` with the settings (store, registry, thresholds), its summary printed."""
+    """`monitor_week` with the settings (store, registry, thresholds), its summary printed;
+    `scored`: the model and rows `vigie score` already holds for the week."""
     from models.registry import registry_client
     from serving.db import open_store
     from serving.monitoring.metrics import Thresholds
@@ -119,7 +125,7 @@ def run_monitoring(
         result = monitor_week(
             store, week=week, thresholds=thresholds, client=registry_client(uri),
             model_name=settings.model_name,
-            extraction=extraction or settings.monitoring.outcomes_extraction,
+            extraction=extraction or settings.monitoring.outcomes_extraction, scored=scored,
         )  # fmt: skip
     finally:
         store.dispose()

@@ -1,7 +1,9 @@
 """`vigie purge --older-than PERIOD [--apply]`: the retention rule
 (`serving.services.retention`). A dry run by default, counting by kind what would go; with
 --apply, removes it, week by week and student by student (each in its own transaction,
-audited with counts), the week artifacts' files after their rows. The audit log is kept."""
+audited with counts), the week artifacts' files after their rows. The audit log follows its
+own rule (`serving.services.audit_retention`): its entries older than
+VIGIE_AUDIT_LOG_RETENTION_DAYS go, the chain still verifying."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ import typer
 
 from features.jsonio import dumps
 from vigie.commands.common import LangOption, console, language_of, parse_date
-from vigie.commands.serving import _as_operator, _refusals
+from vigie.commands.store_access import as_operator, refusals
 
 __all__ = ["register"]
 
@@ -41,9 +43,17 @@ _HEADLINES = {
         "Removed (personal data before {cutoff}, written to the audit log):",
     ),
 }
+_AUDIT = (
+    "  journal d'audit, entrées antérieures au {cutoff} ({days} jours conservés, "
+    "VIGIE_AUDIT_LOG_RETENTION_DAYS) : {count}",
+    "  audit log, entries before {cutoff} ({days} days kept, "
+    "VIGIE_AUDIT_LOG_RETENTION_DAYS): {count}",
+)
 _KEPT = (
-    "Conservés : les effectifs par semaine et par établissement, le journal d'audit.",
-    "Kept: the counts per week and establishment, the audit log.",
+    "Conservés : les effectifs par semaine et par établissement, le journal d'audit récent "
+    "(chaîne vérifiable : vigie audit-log verify).",
+    "Kept: the counts per week and establishment, the recent audit log (its chain still "
+    "verifies: vigie audit-log verify).",
 )
 
 
@@ -60,22 +70,37 @@ def purge_command(
     lang: LangOption = "fr",
 ) -> None:
     """Remove personal data older than a period: weeks' lists and artifacts, interviews,
-    dismissals, ended enrollments, students left with nothing. Dry run unless --apply."""
+    dismissals, ended enrollments, students left with nothing; and audit entries older than
+    VIGIE_AUDIT_LOG_RETENTION_DAYS (default 366, at least 183). Dry run unless --apply."""
+    from serving.db.types import utc_now
+    from serving.services.audit_retention import audit_cutoff, purge_audit_log
     from serving.services.retention import cutoff_for, purge
+    from settings import load_settings
 
     language = 0 if language_of(lang) == "fr" else 1
     day = dt.date.today() if today is None else parse_date(today)
-    with _refusals():
+    with refusals():
         cutoff = cutoff_for(older_than, day)
-    report = _as_operator(partial(purge, apply=apply), cutoff)
+        days = load_settings().serving.audit_log_retention_days
+    report = as_operator(partial(purge, apply=apply), cutoff)
+    # After the personal data: their purge's own audit entries are recent, and kept. Counted
+    # back from the UTC day the service checks the six months against (unless --today).
+    audit_day = utc_now().date() if today is None else day
+    audit = as_operator(partial(purge_audit_log, apply=apply), audit_cutoff(audit_day, days))
     counts = report.counts.as_dict()
     if as_json:
-        payload = {"cutoff": cutoff.isoformat(), "applied": apply, "counts": counts}
+        payload = {
+            "cutoff": cutoff.isoformat(), "applied": apply, "counts": counts,
+            "audit_log": {"cutoff": audit.cutoff.isoformat(), "days": days,
+                          "entries": audit.entries},
+        }  # fmt: skip
         typer.echo(dumps(payload, indent=2))
         return
     console.print(_HEADLINES[apply][language].format(cutoff=cutoff.isoformat()), markup=False)
     for kind, count in counts.items():
         console.print(f"  {_KINDS[kind][language]}: {count}", markup=False)
+    console.print(_AUDIT[language].format(cutoff=audit.cutoff.isoformat(), days=days,
+                                          count=audit.entries), markup=False)  # fmt: skip
     console.print(_KEPT[language], markup=False)
 
 

@@ -36,7 +36,7 @@ from vigie.commands.common import (
 if TYPE_CHECKING:
     from features.progress import Progress
     from models.queue import FollowUpRule
-    from serving.scoring import WeeklyScoring
+    from serving.scoring import RegisteredModel, WeeklyScoring
     from wording.numbers import Language
 
 __all__ = ["register", "score"]
@@ -122,18 +122,25 @@ def score(
 
             dismissal_weeks = load_settings().serving.dismissal_weeks
         rule = FollowUpRule(held_weeks, dismissal_weeks, risk_margin)
-        result = _run(data, date, model_alias, model_version, watch_threshold, rule, progress)
+        result, model = _run(data, date, model_alias, model_version, watch_threshold, rule,
+                             progress)  # fmt: skip
     _print(result, watch_threshold, rule)
-    _monitor(result.written.week, language_of(lang))
+    _monitor(result, model, language_of(lang))
 
 
-def _monitor(week: dt.date, language: Language) -> None:
-    """The week's monitoring (`vigie monitor`); its failure leaves the published week as it
-    is: logged and said, exit code 0."""
+def _monitor(result: WeeklyScoring, model: RegisteredModel, language: Language) -> None:
+    """The week's monitoring (`vigie monitor`), with the model and the rows this run already
+    holds (nothing loaded twice); its failure leaves the published week as it is: logged
+    and said, exit code 0."""
+    from serving.monitoring.run import ScoredWeek
     from vigie.commands.monitor import failed, run_monitoring
 
+    week = result.written.week
+    scored = None
+    if result.rows is not None:
+        scored = ScoredWeek(week, model.label, model.model, result.rows)
     try:
-        run_monitoring(week, None, language)
+        run_monitoring(week, None, language, scored=scored)
     except Exception as error:  # any failure: the week is published whatever happens here
         logger.warning("monitoring of the week of %s failed: %s", week.isoformat(),
                        type(error).__name__)  # fmt: skip
@@ -148,7 +155,7 @@ def _run(
     watch_threshold: float | None,
     rule: FollowUpRule,
     progress: Progress,
-) -> WeeklyScoring:
+) -> tuple[WeeklyScoring, RegisteredModel]:
     from serving.db import open_store
     from serving.scoring import STAGES, load_registered_model, score_week
     from settings import load_settings
@@ -169,9 +176,10 @@ def _run(
 
     try:
         progress.stage(_PROGRESS_STAGES[STAGES[0]])
-        return score_week(data, as_of, store, model, home=settings.home,
-                          watch_threshold=watch_threshold, rule=rule,
-                          on_stage=stage_done)  # fmt: skip
+        result = score_week(data, as_of, store, model, home=settings.home,
+                            watch_threshold=watch_threshold, rule=rule,
+                            on_stage=stage_done)  # fmt: skip
+        return result, model
     finally:
         store.dispose()
 

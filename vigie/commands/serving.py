@@ -12,22 +12,15 @@ The weekly scoring job, `vigie score`, is in `vigie.commands.score`.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
 
 from features.jsonio import dumps
-from vigie.commands.common import console, error_console
-
-if TYPE_CHECKING:
-    from serving.db import Store
-    from serving.services import Actor
+from vigie.commands.common import console
+from vigie.commands.store_access import as_operator, refusals
 
 __all__ = ["register"]
-
-T = TypeVar("T")
 
 db_app = typer.Typer(
     help="The operational store (SQLite by default, PostgreSQL by URL).", no_args_is_help=True
@@ -40,58 +33,6 @@ UsernameArgument = Annotated[str, typer.Argument(help="Login name (lowercase).")
 TokenDaysOption = Annotated[int, typer.Option(min=1, max=730, help="API token lifetime in days.")]
 
 
-def _operator() -> Actor:
-    from serving.services import Actor
-    from settings import load_settings
-
-    try:
-        login = load_settings().resolved_user
-    except (KeyError, OSError):
-        login = "unknown"
-    return Actor.operator(login)
-
-
-def _store() -> Store:
-    from serving.db import open_store
-
-    return open_store()
-
-
-@contextmanager
-def _refusals() -> Iterator[None]:
-    """A refusal of the service layer (bad role, unknown user...) or a store that cannot be
-    opened ends with a one-line message and exit code 1, never a traceback (nor SQL, which
-    could carry values)."""
-    from pydantic import ValidationError
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from serving.services import ServiceError
-
-    try:
-        yield
-    except ServiceError as error:
-        error_console.print(str(error), style="red", markup=False)
-        raise typer.Exit(1) from None
-    except ValidationError as error:  # a bad VIGIE_ setting
-        error_console.print(f"Invalid setting: {error}", style="red", markup=False)
-        raise typer.Exit(1) from None
-    except (SQLAlchemyError, OSError) as error:
-        reason = str(getattr(error, "orig", None) or error).splitlines()[0][:200]
-        error_console.print(f"The store cannot be used: {reason}", style="red", markup=False)
-        raise typer.Exit(1) from None
-
-
-def _as_operator(action: Callable[..., T], *args: Any) -> T:
-    """`action(store, operator, *args)` on the settings' store, a refusal ending the command."""
-    with _refusals():
-        store = _store()
-    try:
-        with _refusals():
-            return action(store, _operator(), *args)
-    finally:
-        store.dispose()
-
-
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Create or migrate the store's tables to the latest schema."""
@@ -100,7 +41,7 @@ def db_upgrade() -> None:
     from serving.db import Store, upgrade
     from settings import load_settings
 
-    with _refusals():
+    with refusals():
         url = load_settings().resolved_database_url
         store = Store.from_url(url)
         try:
@@ -131,7 +72,7 @@ def users_add(
     from serving.services import NewUser, add_user
 
     password = _read_password(password_prompt, password_stdin)
-    with _refusals():
+    with refusals():
         new = NewUser(
             username=username,
             role=role,  # type: ignore[arg-type]  # NewUser validates the role
@@ -139,7 +80,7 @@ def users_add(
             password=password,
             token_days=token_days,
         )
-    user, token = _as_operator(add_user, new)
+    user, token = as_operator(add_user, new)
     scope = ", ".join(user.establishments) or "the whole académie"
     typer.echo(
         f"Created {user.username} ({user.role}, {scope}); token expires "
@@ -159,7 +100,7 @@ def users_list(
 
     from serving.services import list_users
 
-    users = _as_operator(list_users)
+    users = as_operator(list_users)
     if as_json:
         typer.echo(dumps([user.model_dump(mode="json") for user in users], indent=2))
         return
@@ -187,7 +128,7 @@ def users_disable(username: UsernameArgument) -> None:
     """Disable a user: its token and password stop working at once."""
     from serving.services import disable_user
 
-    user = _as_operator(disable_user, username)
+    user = as_operator(disable_user, username)
     typer.echo(f"Disabled {user.username}: its token and password no longer work.")
 
 
@@ -196,7 +137,7 @@ def users_enable(username: UsernameArgument) -> None:
     """Re-enable a disabled user: its password and unexpired token work again."""
     from serving.services import enable_user
 
-    user = _as_operator(enable_user, username)
+    user = as_operator(enable_user, username)
     typer.echo(f"Enabled {user.username}.")
 
 
@@ -215,7 +156,7 @@ def users_password(
     from serving.services import reset_password
 
     password = _read_password(password_prompt, password_stdin)
-    user, generated = _as_operator(reset_password, username, password)
+    user, generated = as_operator(reset_password, username, password)
     typer.echo(f"New password set for {user.username}.", err=True)
     if generated is not None:
         typer.echo("The password below is shown once: hand it over safely.", err=True)
@@ -227,7 +168,7 @@ def users_token(username: UsernameArgument, token_days: TokenDaysOption = 90) ->
     """Replace a user's API token and print the new one once (the old one stops working)."""
     from serving.services import renew_token
 
-    user, token = _as_operator(renew_token, username, token_days)
+    user, token = as_operator(renew_token, username, token_days)
     typer.echo(f"New token for {user.username}, shown once: keep it secret.", err=True)
     typer.echo(token)
 
@@ -244,7 +185,7 @@ def api(
 
     from serving.api import app_from_settings
 
-    with _refusals():
+    with refusals():
         application = app_from_settings()  # migrates the store before serving
     # uvicorn's C HTTP parser and event loop, named rather than left to "auto": a missing
     # install fails here instead of silently serving with the pure-Python h11 parser at

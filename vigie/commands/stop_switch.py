@@ -12,7 +12,7 @@ import typer
 
 from features.jsonio import dumps
 from vigie.commands.common import LangOption, console, language_of
-from vigie.commands.serving import _as_operator
+from vigie.commands.store_access import as_operator
 
 __all__ = ["register"]
 
@@ -65,7 +65,7 @@ def suspend_command(
 
     language_of(lang)
     uai = _scope(all_, establishment)
-    _as_operator(suspend, uai, reason)
+    as_operator(suspend, uai, reason)
     console.print(_say("suspended", lang, scope=_scope_text(uai, lang)), markup=False)
 
 
@@ -80,7 +80,7 @@ def resume_command(
 
     language_of(lang)
     uai = _scope(all_, establishment)
-    lifted = _as_operator(resume, uai, reason)
+    lifted = as_operator(resume, uai, reason)
     scopes = ", ".join(_scope_text(row.uai, lang) for row in lifted)
     console.print(_say("resumed", lang, scope=scopes), markup=False)
 
@@ -95,7 +95,7 @@ def suspensions_command(
     from serving.services.suspensions import list_suspensions
 
     language_of(lang)
-    rows = _as_operator(list_suspensions)
+    rows = as_operator(list_suspensions)
     if as_json:
         typer.echo(dumps([row.model_dump(mode="json") for row in rows], indent=2))
         return
