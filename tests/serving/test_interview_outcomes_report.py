@@ -33,18 +33,49 @@ PLAN = {
 def _enrollments(prefix: str, student_id: str, uai: str) -> list[dict[str, object]]:
     start = dt.date(2025, 9, 1)
     if prefix == "L":
-        return [dict(student_id=student_id, uai=uai, start_date=start,
-                     end_date=dt.date(2026, 2, 6), exit_reason="dropped_out")]
+        return [
+            dict(
+                student_id=student_id,
+                uai=uai,
+                start_date=start,
+                end_date=dt.date(2026, 2, 6),
+                exit_reason="dropped_out",
+            )
+        ]
     if prefix == "B":
-        return [dict(student_id=student_id, uai=uai, start_date=start,
-                     end_date=dt.date(2026, 1, 9), exit_reason="dropped_out"),
-                dict(student_id=student_id, uai=uai, start_date=dt.date(2026, 3, 2),
-                     end_date=None, exit_reason=None)]
+        return [
+            dict(
+                student_id=student_id,
+                uai=uai,
+                start_date=start,
+                end_date=dt.date(2026, 1, 9),
+                exit_reason="dropped_out",
+            ),
+            dict(
+                student_id=student_id,
+                uai=uai,
+                start_date=dt.date(2026, 3, 2),
+                end_date=None,
+                exit_reason=None,
+            ),
+        ]
     if prefix == "M":
-        return [dict(student_id=student_id, uai=uai, start_date=start,
-                     end_date=dt.date(2025, 12, 19), exit_reason="transferred"),
-                dict(student_id=student_id, uai=OTHER_UAI, start_date=dt.date(2026, 1, 5),
-                     end_date=dt.date(2026, 3, 20), exit_reason="dropped_out")]
+        return [
+            dict(
+                student_id=student_id,
+                uai=uai,
+                start_date=start,
+                end_date=dt.date(2025, 12, 19),
+                exit_reason="transferred",
+            ),
+            dict(
+                student_id=student_id,
+                uai=OTHER_UAI,
+                start_date=dt.date(2026, 1, 5),
+                end_date=dt.date(2026, 3, 20),
+                exit_reason="dropped_out",
+            ),
+        ]
     return [dict(student_id=student_id, uai=uai, start_date=start, end_date=None,
                  exit_reason=None)]  # fmt: skip
 
@@ -105,9 +136,7 @@ def test_a_watch_unit_reads_its_own_school_and_not_what_became_of_who_moved(
     assert "elsewhere" not in early.by_establishment.columns
     # The other school's report holds no interview of the home school, moved students
     # included (they are its students now).
-    other = get_interview_outcomes(
-        world.store, make_actor("watch_unit", OTHER_UAI), records, AS_OF
-    )
+    other = get_interview_outcomes(world.store, make_actor("watch_unit", OTHER_UAI), records, AS_OF)
     assert other.establishments == (OTHER_UAI,) and other.interviews == 5
 
 
@@ -125,6 +154,16 @@ def test_refusals_and_reads_are_audited(world: World, records: pd.DataFrame) -> 
             .where(AuditEntry.action == "read_interview_outcomes").order_by(AuditEntry.id)
         ).all()  # fmt: skip
     assert [tuple(e)[:2] for e in entries] == [
-        ("denied", HOME_UAI), ("denied", None), ("allowed", HOME_UAI)
+        ("denied", HOME_UAI),
+        ("denied", None),
+        ("allowed", HOME_UAI),
     ]
     assert entries[-1][2] == "as of 2026-06-01: 22 interviews"
+
+
+def test_the_contracts_solutions_are_the_stores() -> None:
+    # The optional `interviews` table of an extraction and the store speak the same words.
+    from features.contract import CODES
+    from serving.db.vocabulary import INTERVIEW_SOLUTIONS
+
+    assert CODES["interview_solution"] == INTERVIEW_SOLUTIONS
