@@ -18,6 +18,7 @@ from models.encoding import INTERVIEWED_COLUMN
 from tests.training.conftest import fast_config
 from training.config import TrainConfig, TrainConfigError, load_train_config
 from training.fitting import fit_risk_model
+from training.folds import Fold
 from training.pipeline import PreparedData, evaluation_folds, prepare
 
 
@@ -95,6 +96,7 @@ def test_excluding_or_weighting_changes_the_model_deterministically(
 def test_exclude_learns_from_the_rows_not_flagged_only(with_table: PreparedData) -> None:
     config = fast_config(**{"interviewed.policy": "exclude"})
     fold = _first_fold(with_table, config)
+
     def unflagged(rows: pd.DataFrame | None) -> pd.DataFrame | None:
         return None if rows is None else rows[~rows[INTERVIEWED_COLUMN]]
 
@@ -107,7 +109,7 @@ def test_exclude_learns_from_the_rows_not_flagged_only(with_table: PreparedData)
 
 
 def test_a_bad_policy_or_weight_is_refused_naming_the_key() -> None:
-    with pytest.raises(TrainConfigError, match="interviewed.policy"):
+    with pytest.raises(TrainConfigError, match=r"interviewed\.policy"):
         load_train_config(None, {"interviewed.policy": "drop"})
-    with pytest.raises(TrainConfigError, match="interviewed.weight"):
+    with pytest.raises(TrainConfigError, match=r"interviewed\.weight"):
         load_train_config(None, {"interviewed.weight": 0})

@@ -55,8 +55,7 @@ InterviewedWeightOption = Annotated[
     float | None,
     typer.Option(
         "--interviewed-weight",
-        help="With --interviewed weight: a flagged row's training weight, in (0, 1] "
-        "(default 0.5).",
+        help="With --interviewed weight: a flagged row's training weight, in (0, 1] (default 0.5).",
     ),
 ]
 
