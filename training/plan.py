@@ -74,7 +74,9 @@ def labelled_years(outcomes: pd.DataFrame, min_coverage: float) -> list[str]:
                   key=school_year_start)  # fmt: skip
 
 
-def consolidated_years(outcomes: pd.DataFrame, cutoff: dt.date, min_coverage: float) -> list[str]:
+def consolidated_years(
+    outcomes: pd.DataFrame, cutoff: dt.date, min_coverage: float
+) -> list[str]:
     """School years ended before `cutoff` whose outcomes were known strictly before it for at
     least `min_coverage` of their students, oldest first."""
     known = outcomes["dropped_out"].notna() & (outcomes["known_on"] < pd.Timestamp(cutoff))
@@ -86,7 +88,9 @@ def consolidated_years(outcomes: pd.DataFrame, cutoff: dt.date, min_coverage: fl
     )  # fmt: skip
 
 
-def plan_splits(outcomes: pd.DataFrame, cv: CVSpec, min_coverage: float) -> tuple[SplitPlan, ...]:
+def plan_splits(
+    outcomes: pd.DataFrame, cv: CVSpec, min_coverage: float
+) -> tuple[SplitPlan, ...]:
     """The evaluation splits of a temporal or backtest `cv`, oldest tested year first.
 
     Raises ValueError naming the split when a tested year has no consolidated year before it.

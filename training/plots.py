@@ -120,3 +120,4 @@ def write_plots(
         plot_precision_by_month(predictions, directory / "precision_by_month.png", rule),
         plot_feature_importance(importance, directory / "feature_importance.png"),
     ]
+

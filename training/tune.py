@@ -72,7 +72,9 @@ def tuning_rows(prepared: PreparedData, config: TrainConfig) -> pd.DataFrame:
     return pd.concat(parts)
 
 
-def trial_score(rows: pd.DataFrame, config: TrainConfig, metric: TuneMetric, folds: int) -> float:
+def trial_score(
+    rows: pd.DataFrame, config: TrainConfig, metric: TuneMetric, folds: int
+) -> float:
     """`metric` of out-of-fold raw scores, folds grouped by student."""
     labels = rows[LABEL].to_numpy(dtype="float64")
     raw = np.empty(len(rows))
