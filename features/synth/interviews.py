@@ -125,8 +125,8 @@ def plant_interviews(
     interviewed = queue["invited_on"].to_numpy()
     solutions = CODES["interview_solution"]
     drawn = rng.integers(len(solutions), size=len(queue))
-    solution = np.where(queue["invited"].to_numpy(dtype=bool),
-                        np.asarray(solutions, dtype=object)[drawn], None)  # fmt: skip
+    solution = np.asarray(solutions, dtype=object)[drawn]
+    solution[~queue["invited"].to_numpy(dtype=bool)] = None
     queue = queue.assign(
         left=(final_leave > day) & (final_leave <= day + settings.horizon_days),
         treated=(interviewed >= day) & (interviewed < leave[queue["row"].to_numpy()]),

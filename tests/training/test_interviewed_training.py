@@ -15,6 +15,7 @@ import pytest
 
 from features.extraction import open_extraction
 from models.encoding import INTERVIEWED_COLUMN
+from models.risk_model import RiskModel
 from tests.training.conftest import fast_config
 from training.config import TrainConfig, TrainConfigError, load_train_config
 from training.fitting import fit_risk_model
@@ -113,3 +114,12 @@ def test_a_bad_policy_or_weight_is_refused_naming_the_key() -> None:
         load_train_config(None, {"interviewed.policy": "drop"})
     with pytest.raises(TrainConfigError, match=r"interviewed\.weight"):
         load_train_config(None, {"interviewed.weight": 0})
+
+
+def test_training_weights_are_checked(with_table: PreparedData) -> None:
+    fold = _first_fold(with_table, fast_config())
+    model = RiskModel(num_boost_round=5, seed=1)
+    labels = fold.train["label"]
+    for bad in (np.ones(len(labels) - 1), np.zeros(len(labels)), np.full(len(labels), np.nan)):
+        with pytest.raises(ValueError, match="sample_weight must hold"):
+            model.fit(fold.train, labels, groups=fold.train["student_id"], sample_weight=bad)
