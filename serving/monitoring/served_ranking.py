@@ -6,7 +6,9 @@ A list's candidates are its students not in follow-up: the invited (ranks 1 to t
 capacity) and, beyond the slots, the watched (the next ranks, down to the watch threshold;
 students under it are not stored, so a week's outside side is as long as its watch tier).
 Followed students are not candidates (they never take a slot). Purged weeks have no entries
-left and count for nothing. The outcome is the fixed-horizon label of `features.labels`
+left and count for nothing; an establishment's week whose Monday fell under the stop switch
+(`vigie suspend`, for it or for every establishment) was not served and is left out.
+The outcome is the fixed-horizon label of `features.labels`
 (the one the models learn), observed up to the later extraction's last event; interviews
 held come from the store, for the fuzzy variant. Aggregates only leave this module's
 caller (`vigie interview-effect --served`): an estimate, never a student."""
@@ -21,10 +23,10 @@ from sqlalchemy.orm import Session
 
 from features.calendar import school_year_of
 from serving.db.engine import Store
-from serving.db.models import Interview, ListEntry, WeeklyList
+from serving.db.models import Interview, ListEntry, Suspension, WeeklyList
 from training.interview_effect import served_ranking
 
-__all__ = ["held_interviews", "served_candidates", "served_weeks_ranking"]
+__all__ = ["held_interviews", "served_candidates", "served_weeks_ranking", "unserved"]
 
 
 def served_candidates(session: Session) -> pd.DataFrame:
@@ -41,6 +43,23 @@ def served_candidates(session: Session) -> pd.DataFrame:
     frame = pd.DataFrame([tuple(row) for row in rows], columns=columns)
     frame["school_year"] = [school_year_of(day) for day in frame["as_of"]]
     return frame
+
+
+def unserved(session: Session, candidates: pd.DataFrame) -> pd.Series:
+    """Whether each candidate's list was suspended on its week's Monday (the stop switch of
+    its establishment or of every one: stored, not served)."""
+    suspended = pd.Series(False, index=candidates.index)
+    for uai, since, until in session.execute(
+        select(Suspension.uai, Suspension.suspended_at, Suspension.resumed_at)
+    ).all():  # fmt: skip
+        week = pd.to_datetime(candidates["week"])
+        covered = week >= pd.Timestamp(since.date())
+        if until is not None:
+            covered &= week < pd.Timestamp(until.date())
+        if uai is not None:
+            covered &= candidates["uai"] == uai
+        suspended |= covered
+    return suspended
 
 
 def held_interviews(session: Session) -> pd.DataFrame:
@@ -63,6 +82,7 @@ def served_weeks_ranking(store: Store, extraction: str | Path) -> pd.DataFrame:
 
     with store.reading() as session:
         candidates = served_candidates(session)
+        candidates = candidates[~unserved(session, candidates)].reset_index(drop=True)
         held = held_interviews(session)
     if candidates.empty:
         raise ValueError("no served list has a student in its slots: nothing to estimate")

@@ -145,3 +145,33 @@ def test_the_fuzzy_variant_reads_the_interviews_held_and_the_command_prints_it(
     assert "Served weeks" in english.output and "should cover 0" not in english.output
     refused = runner.invoke(app, ["interview-effect", "--fuzzy", "--run", "x"])
     assert refused.exit_code != 0 and "--served" in refused.output
+
+
+def test_a_week_under_the_stop_switch_was_not_served(tmp_path: Path) -> None:
+    from serving.db.models import Suspension
+
+    store, later = _build(tmp_path, 0.1, 0.5)
+    utc = dt.UTC
+    with store.transaction() as session:
+        # One school suspended for the weeks 3 and 4; every school for week 6, still on.
+        session.add(Suspension(
+            uai=UAIS[0], reason="contrôle", suspended_by="admin",
+            suspended_at=dt.datetime.combine(WEEKS[2], dt.time(7), utc),
+            resumed_at=dt.datetime.combine(WEEKS[4], dt.time(7), utc),
+            resumed_by="admin", resume_reason="vérifié",
+        ))  # fmt: skip
+        session.add(
+            Suspension(
+                uai=None,
+                reason="incident",
+                suspended_by="admin",
+                suspended_at=dt.datetime.combine(WEEKS[5], dt.time(7), utc),
+            )
+        )
+    ranking = served_weeks_ranking(store, later)
+    store.dispose()
+    weeks = {(uai, day.date()) for uai, day in zip(ranking["uai"], ranking["as_of"], strict=True)}
+    assert (UAIS[0], WEEKS[2]) not in weeks and (UAIS[0], WEEKS[3]) not in weeks
+    assert (UAIS[0], WEEKS[4]) in weeks and (UAIS[1], WEEKS[2]) in weeks
+    assert not any(day == WEEKS[5] for _, day in weeks)
+    assert len(ranking) == (len(UAIS) * (len(WEEKS) - 1) - 2) * RANKS
