@@ -123,3 +123,15 @@ def test_training_weights_are_checked(with_table: PreparedData) -> None:
     for bad in (np.ones(len(labels) - 1), np.zeros(len(labels)), np.full(len(labels), np.nan)):
         with pytest.raises(ValueError, match="sample_weight must hold"):
             model.fit(fold.train, labels, groups=fold.train["student_id"], sample_weight=bad)
+
+
+def test_the_train_command_refuses_a_bad_policy_before_any_work(tiny_academie: Path) -> None:
+    from typer.testing import CliRunner
+
+    from vigie.cli import app
+
+    result = CliRunner().invoke(
+        app, ["train", "--data", str(tiny_academie), "--interviewed", "drop", "--quiet"]
+    )
+    assert result.exit_code == 1
+    assert "interviewed.policy" in result.output and "'drop'" in result.output
