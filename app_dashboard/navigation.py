@@ -26,13 +26,19 @@ PAGES: dict[str, tuple[str, str, str, str]] = {
     "models": ("models.py", "page_models", "models", ":material/model_training:"),
     "drift": ("drift.py", "page_drift", "drift", ":material/monitoring:"),
     "admin_users": ("admin_users.py", "page_admin_users", "users", ":material/group:"),
+    "interview_outcomes": (
+        "interview_outcomes.py",
+        "page_interview_outcomes",
+        "interview-outcomes",
+        ":material/handshake:",
+    ),
 }
 
 # role -> sections (label key, page names); the first page is the landing page.
 ROLE_PAGES: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
-    "watch_unit": (("section_watch", ("list", "student")),),
+    "watch_unit": (("section_watch", ("list", "student", "interview_outcomes")),),
     "inspector": (
-        ("section_inspection", ("fairness", "model_card", "audit_log")),
+        ("section_inspection", ("fairness", "model_card", "interview_outcomes", "audit_log")),
         ("section_watch", ("list", "student")),
     ),
     "data_scientist": (

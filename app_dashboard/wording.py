@@ -12,6 +12,7 @@ from typing import Literal
 from app_dashboard.admin_wording import ADMIN_LABELS
 from app_dashboard.formatting import MISSING, is_missing
 from app_dashboard.monitoring_wording import MONITORING_LABELS
+from app_dashboard.outcomes_wording import OUTCOME_LABELS, OUTCOME_STATUS_WORDS
 from features.labels import HORIZON_WEEKS
 from models.reason_wording import CATEGORY_WORDS
 
@@ -576,6 +577,7 @@ _VOCABULARY: dict[str, dict[str, tuple[str, str]]] = {
         "read_models": ("lecture des modèles", "models read"),
         "read_drift": ("lecture de la dérive", "drift read"),
         "read_monitoring": ("lecture du suivi", "monitoring read"),
+        "read_interview_outcomes": ("lecture des issues des entretiens", "interview outcomes read"),
         "issue_notice": ("notice remise à la famille", "notice issued to the family"),
         "read_student": ("lecture d'une fiche élève", "student page read"),
         "read_student_events": ("lecture des absences et notes", "absences and marks read"),
@@ -637,3 +639,8 @@ LABELS.update(ADMIN_LABELS)
 if LABELS.keys() & MONITORING_LABELS.keys():
     raise KeyError(f"labels defined twice: {sorted(LABELS.keys() & MONITORING_LABELS.keys())}")
 LABELS.update(MONITORING_LABELS)
+# The interview outcome report (app_dashboard/outcomes_wording.py).
+if LABELS.keys() & OUTCOME_LABELS.keys():
+    raise KeyError(f"labels defined twice: {sorted(LABELS.keys() & OUTCOME_LABELS.keys())}")
+LABELS.update(OUTCOME_LABELS)
+_VOCABULARY["later_status"] = OUTCOME_STATUS_WORDS

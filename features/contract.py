@@ -11,6 +11,7 @@ from typing import Literal
 
 __all__ = [
     "CODES",
+    "REQUIRED_TABLES",
     "SENSITIVE_COLUMNS",
     "TABLES",
     "TABLE_ORDER",
@@ -40,6 +41,17 @@ CODES: dict[str, tuple[str, ...]] = {
     "attendance_kind": ("absence", "late"),
     "exam": ("dnb", "cap", "bep", "bac_general", "bac_techno", "bac_pro", "mock"),
     "exam_result": ("pass", "fail", "absent"),
+    # The solutions a prevention interview proposes (the store's `INTERVIEW_SOLUTIONS`, which
+    # a test holds equal).
+    "interview_solution": (
+        "return_to_training",
+        "aar",
+        "morea",
+        "tutoring",
+        "foquale",
+        "insertion",
+        "other",
+    ),
 }
 
 # Never model inputs: kept beside the features for fairness audits only.
@@ -74,12 +86,14 @@ class Column:
 
 @dataclass(frozen=True)
 class Table:
-    """One table of an extraction, stored as `<name>.csv` or `<name>.parquet`."""
+    """One table of an extraction, stored as `<name>.csv` or `<name>.parquet`. An
+    `optional` table may be absent or empty; when present, it is checked like the others."""
 
     name: str
     description: str
     columns: tuple[Column, ...]
     unique_key: tuple[str, ...] = field(default_factory=tuple)
+    optional: bool = False
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -310,7 +324,29 @@ TABLES: dict[str, Table] = {
             ),
             unique_key=("student_id", "school_year"),
         ),
+        Table(
+            "interviews",
+            "Optional: one row per prevention interview held (entretien de situation), with "
+            "the solution proposed. Training reads it to know who was interviewed (never a "
+            "model input).",
+            (
+                C("student_id", "string", "Student.", "S00012345"),
+                C("date", "date", "Date the interview was held.", "2024-11-26"),
+                C(
+                    "solution",
+                    "code",
+                    "Solution proposed; empty when none was.",
+                    "tutoring",
+                    required=False,
+                    nullable=True,
+                    codes=CODES["interview_solution"],
+                ),
+            ),
+            unique_key=("student_id", "date"),
+            optional=True,
+        ),
     )
 }
 
 TABLE_ORDER: tuple[str, ...] = tuple(TABLES)
+REQUIRED_TABLES: tuple[str, ...] = tuple(name for name, t in TABLES.items() if not t.optional)

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from features.contract import TABLES, Column, Table
+from features.contract import REQUIRED_TABLES, TABLES, Column, Table
 from features.csv_dialect import (
     COMMA_NUMBER_REGEX,
     DATE_FORMATS,
@@ -697,7 +697,9 @@ def open_extraction(
         wanted = set(TABLES if tables is None else tables)
         dates: dict[str, DateEvidence] = {}
         found = _find_files(directory, con, overrides, transcoded, wanted, unreadable, dates)
-        missing = [name for name in TABLES if name in wanted - found.keys() - unreadable.keys()]
+        missing = [
+            name for name in REQUIRED_TABLES if name in wanted - found.keys() - unreadable.keys()
+        ]
         if tables is not None and any(
             evidence.slashed and not overrides.get(name, {}).get("date_format")
             for name, evidence in dates.items()

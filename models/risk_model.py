@@ -94,6 +94,7 @@ class RiskModel(BaseEstimator):
         y: npt.ArrayLike,
         *,
         groups: npt.ArrayLike | None = None,
+        sample_weight: npt.ArrayLike | None = None,
         calibration_X: Features | None = None,
         calibration_y: npt.ArrayLike | None = None,
         calibration_groups: npt.ArrayLike | None = None,
@@ -102,6 +103,9 @@ class RiskModel(BaseEstimator):
 
         `groups` (student ids, one per row) keep a student's rows in one fold when the
         calibration is cross-fitted; `calibration_X`/`calibration_y` are held-out rows.
+        `sample_weight` (one positive weight per row; None: all 1) weighs the rows in the
+        booster's fits (the cross-fitted ones too), not in the calibration map; it is part
+        of the training fingerprint, so a weighted model has its own identity.
         """
         self._check_params()
         if calibration_X is None and groups is None:
@@ -116,9 +120,13 @@ class RiskModel(BaseEstimator):
         if not np.isin(labels, (0.0, 1.0)).all() or labels.min() == labels.max():
             raise ValueError("y must hold 0/1 labels with both dropouts and non-dropouts")
         self.categories_ = {name: tuple(levels) for name, levels in CATEGORIES.items()}
+        weights = self._checked_weights(sample_weight, len(labels))
         self.params_ = self._booster_params()
-        self.booster_ = self._train(values, labels)
+        self.booster_ = self._train(values, labels, weights)
         fingerprint = frame_fingerprint(encoded, labels)
+        if weights is not None:  # unweighted: the fingerprint (and identity) as before
+            weighed = frame_fingerprint(pd.DataFrame({"weights": weights}))
+            fingerprint = frame_fingerprint(pd.DataFrame({"parts": [fingerprint, weighed]}))
         if calibration_X is not None:
             calibration_raw = self.score(calibration_X, calibrated=False)
             calibration_labels = np.asarray(calibration_y, dtype="float64")
@@ -127,7 +135,7 @@ class RiskModel(BaseEstimator):
             fingerprint = frame_fingerprint(pd.DataFrame({"parts": [fingerprint, held_out]}))
         else:
             assert groups is not None  # checked above
-            calibration_raw = self._out_of_fold_raw(values, labels, groups)
+            calibration_raw = self._out_of_fold_raw(values, labels, groups, weights)
             calibration_labels, calibration_groups = labels, groups
             self.calibration_source_ = f"{self.calibration_folds}-fold cross-fitting by student"
         self.calibrator_, self.calibration_scores_ = choose_calibrator(
@@ -164,22 +172,37 @@ class RiskModel(BaseEstimator):
                 params["monotone_constraints_method"] = "basic"
         return params
 
-    def _train(self, values: np.ndarray, labels: np.ndarray) -> lgb.Booster:
+    @staticmethod
+    def _checked_weights(sample_weight: npt.ArrayLike | None, rows: int) -> np.ndarray | None:
+        if sample_weight is None:
+            return None
+        weights = np.asarray(sample_weight, dtype="float64")
+        if weights.shape != (rows,) or not (np.isfinite(weights) & (weights > 0)).all():
+            raise ValueError(f"sample_weight must hold {rows} positive finite weights")
+        return weights
+
+    def _train(
+        self, values: np.ndarray, labels: np.ndarray, weights: np.ndarray | None = None
+    ) -> lgb.Booster:
         categorical = [i for i, name in enumerate(self.feature_names_in_) if name in CATEGORIES]
         dataset = lgb.Dataset(
-            values, label=labels, feature_name=[str(n) for n in self.feature_names_in_],
+            values, label=labels, weight=weights,
+            feature_name=[str(n) for n in self.feature_names_in_],
             categorical_feature=categorical, params={"verbosity": -1}, free_raw_data=True,
         )  # fmt: skip
         return lgb.train(self.params_, dataset, num_boost_round=self.num_boost_round)
 
     def _out_of_fold_raw(
-        self, values: np.ndarray, labels: np.ndarray, groups: npt.ArrayLike
-    ) -> np.ndarray:
+        self, values: np.ndarray, labels: np.ndarray, groups: npt.ArrayLike,
+        weights: np.ndarray | None = None,
+    ) -> np.ndarray:  # fmt: skip
         raw = np.empty(len(labels))
         for train, held_out in grouped_folds(labels, groups, self.calibration_folds, self.seed):
             if labels[train].min() == labels[train].max():
                 raise ValueError("a cross-fitting fold has a single class; use fewer folds")
-            booster = self._train(values[train], labels[train])
+            booster = self._train(
+                values[train], labels[train], None if weights is None else weights[train]
+            )
             raw[held_out] = booster.predict(values[held_out], raw_score=True)
         return raw
 

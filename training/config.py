@@ -9,6 +9,7 @@ command-line flags override them; `load_train_config` reads both and fails with
     cv: temporal              # or backtest:N, or kfold:KxR for a single school year
     lightgbm: {num_leaves: 15, monotone: false}   # any key of LightGBMConfig; monotone: false
                                                   # trains without the catalog's constraints
+    interviewed: {policy: exclude}                # or weight (with weight: 0.5), or keep
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from models.registry import REGISTERED_MODEL
 from training.splits import CVSpec, parse_cv
 
 __all__ = [
+    "InterviewedConfig",
     "LightGBMConfig",
     "LogisticConfig",
     "TrainConfig",
@@ -45,6 +47,27 @@ class LogisticConfig(_Strict):
 
     C: float = Field(0.1, gt=0)
     max_iter: int = Field(2000, ge=1)
+
+
+class InterviewedConfig(_Strict):
+    """What training does with the rows whose outcome an interview may have changed
+    (`training.interviewed`; the flag comes from the extraction's optional `interviews`
+    table and is never a model input): `keep` them (the default: the same model as without
+    the table), `exclude` them from the rows the models learn from (training and
+    calibration rows), or `weight` them by `weight` in the booster's and the logistic
+    baseline's fit. Tested rows are never changed: every model is judged on the same weeks."""
+
+    policy: Literal["keep", "exclude", "weight"] = "keep"
+    weight: float = Field(
+        0.5, gt=0, le=1,
+        description="The training weight of a flagged row under `weight` (1 = keep): 0.5 "
+                    "counts an interviewed student's row as half a row.",
+    )  # fmt: skip
+    lookback_days: int = Field(
+        182, ge=0, le=730,
+        description="A row is flagged when an interview was held up to this many days before "
+                    "its as-of date, or within its label horizon after it.",
+    )  # fmt: skip
 
 
 class TrainConfig(_Strict):
@@ -71,6 +94,7 @@ class TrainConfig(_Strict):
                     "the school year again with this share of invitations interviewed.",
     )  # fmt: skip
     lead_time_ahead_weeks: float = Field(4, gt=0)
+    interviewed: InterviewedConfig = InterviewedConfig()
     # last_split: the registered model is the one evaluated on the latest tested weeks, so
     # what is promoted is what was tested; a refit is never evaluated and cannot be promoted.
     final_model: Literal["refit", "last_split"] = "last_split"

@@ -21,6 +21,7 @@ from models.risk_model import RiskModel
 from training.baselines import RULE_BASELINES, logistic_baseline
 from training.config import TrainConfig
 from training.folds import LABEL, Fold
+from training.interviewed import learning_rows
 
 __all__ = [
     "MODEL_NAMES",
@@ -65,15 +66,22 @@ def fit_risk_model(fold: Fold, config: TrainConfig) -> RiskModel:
         calibration_folds=config.calibration_folds,
         seed=config.seed,
     )
-    train = fold.train
+    train, weights = _learning(fold.train, config)
     if fold.calibration is None:
-        return model.fit(train, train[LABEL], groups=train["student_id"])
+        return model.fit(train, train[LABEL], groups=train["student_id"], sample_weight=weights)
     calibration = fold.calibration
+    if config.interviewed.policy == "exclude":  # their outcome says what the service did
+        calibration, _ = _learning(calibration, config)
     return model.fit(
-        train, train[LABEL], groups=train["student_id"],
+        train, train[LABEL], groups=train["student_id"], sample_weight=weights,
         calibration_X=calibration, calibration_y=calibration[LABEL],
         calibration_groups=calibration["student_id"],
     )  # fmt: skip
+
+
+def _learning(rows: pd.DataFrame, config: TrainConfig) -> tuple[pd.DataFrame, np.ndarray | None]:
+    """The rows a model learns from, and their weights, under `config.interviewed`."""
+    return learning_rows(rows, config.interviewed.policy, config.interviewed.weight)
 
 
 def fit_fold(fold: Fold, config: TrainConfig, with_baseline: bool = True) -> FittedFold:
@@ -85,8 +93,10 @@ def fit_fold(fold: Fold, config: TrainConfig, with_baseline: bool = True) -> Fit
         logistic = logistic_baseline(
             C=config.logistic.C, max_iter=config.logistic.max_iter, seed=config.seed
         )
+        train, weights = _learning(fold.train, config)
+        weighted = {} if weights is None else {f"{logistic.steps[-1][0]}__sample_weight": weights}
         with single_blas_thread():
-            logistic.fit(feature_frame(fold.train), fold.train[LABEL].astype("int64"))
+            logistic.fit(feature_frame(train), train[LABEL].astype("int64"), **weighted)
     return FittedFold(fold, risk_model, logistic)
 
 

@@ -32,6 +32,12 @@ Interval: a cluster bootstrap over establishments (weeks and students of one est
 are resampled together), seeded and deterministic; the percentile interval. Every fit is
 reduced to per-establishment weighted sums, so a replicate is one matrix product.
 
+Two sources of rankings, one estimator: `replay_ranking` replays the queue over a training
+run's tested year (no invitation took place: a check of the assumptions, which should find
+no effect); `served_ranking` reads the weeks Vigie served (the store's published lists: each
+candidate's rank, the establishment's capacity that week) with the exits of a later
+extraction, and the interviews held for the fuzzy variant: what the interviews did.
+
 Assumptions (see the README's "What the interviews achieve"): nobody manipulates the rank
 around the cut; potential outcomes are continuous in x at the cut; a student is invited at
 most once per establishment and school year, as the queue does; the effect is the same on
@@ -54,6 +60,7 @@ __all__ = [
     "estimate_interview_effect",
     "replay_ranking",
     "running_variable",
+    "served_ranking",
     "side_sums",
 ]
 
@@ -230,3 +237,47 @@ def replay_ranking(
     if censored is not None:
         ranking = ranking[~censored]
     return ranking.assign(left=ranking["label"].to_numpy(dtype=bool))
+
+
+_SERVED_COLUMNS = ("uai", "as_of", "student_id", "rank", "capacity")
+
+
+def served_ranking(
+    candidates: pd.DataFrame,
+    labels: pd.DataFrame,
+    held: pd.DataFrame | None = None,
+    horizon_days: int = 182,
+) -> pd.DataFrame:
+    """The ranking around the cut of the weeks served: `candidates`, one row per student
+    ranked in a served list's slots or beyond them (uai, as_of, student_id, rank among the
+    students not in follow-up, capacity), with `labels` aligned on its index (the
+    fixed-horizon `label` and `censored` of `features.labels.horizon_labels`, and
+    `label_exit_date`). Censored rows are left out; `left` is the label. With `held` (one
+    row per interview held: student_id, interview_date), `treated` says whether the student
+    was interviewed on or after the week's as-of date, within `horizon_days` and before
+    leaving (the fuzzy variant's first stage)."""
+    missing = [c for c in _SERVED_COLUMNS if c not in candidates.columns]
+    missing += [c for c in ("label", "censored") if c not in labels.columns]
+    if missing:
+        raise ValueError(f"the served lists or their labels have no column(s) {missing}")
+    if not candidates.index.equals(labels.index):
+        raise ValueError("the labels are not aligned on the served lists' rows")
+    keep = ~labels["censored"].to_numpy(dtype=bool)
+    ranking = candidates.loc[keep, list(_SERVED_COLUMNS)].copy()
+    ranking["as_of"] = pd.to_datetime(ranking["as_of"])
+    ranking["left"] = labels.loc[keep, "label"].to_numpy(dtype="float64") == 1.0
+    if held is None:
+        return ranking.reset_index(drop=True)
+    exits = labels.loc[keep, "label_exit_date"] if "label_exit_date" in labels else None
+    ranking["_exit"] = pd.NaT if exits is None else pd.to_datetime(exits).to_numpy()
+    dates = pd.DataFrame({"student_id": held["student_id"].astype(str),
+                          "_held": pd.to_datetime(held["interview_date"])}).dropna()  # fmt: skip
+    rows = ranking.reset_index(names="_row")[["_row", "student_id", "as_of", "_exit"]]
+    pairs = rows.merge(dates, on="student_id")
+    within = (
+        (pairs["_held"] >= pairs["as_of"])
+        & (pairs["_held"] <= pairs["as_of"] + pd.Timedelta(days=horizon_days))
+        & (pairs["_exit"].isna() | (pairs["_held"] < pairs["_exit"]))
+    )
+    ranking["treated"] = ranking.index.isin(pairs.loc[within, "_row"])
+    return ranking.drop(columns="_exit").reset_index(drop=True)

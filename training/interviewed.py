@@ -12,7 +12,7 @@ The flag is refused as a feature by `models.encoding.feature_frame`.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
@@ -20,7 +20,16 @@ import pandas as pd
 from models.encoding import INTERVIEWED_COLUMN
 from training.interview_outcomes import held_dates, require_columns
 
-__all__ = ["InterviewPolicy", "interview_weights", "mark_interviewed"]
+if TYPE_CHECKING:
+    from features.extraction import Extraction
+
+__all__ = [
+    "InterviewPolicy",
+    "interview_weights",
+    "learning_rows",
+    "mark_interviewed",
+    "read_interviews",
+]
 
 InterviewPolicy = Literal["keep", "exclude", "weight"]
 
@@ -66,3 +75,32 @@ def interview_weights(
     if policy == "keep":
         return np.ones(len(rows))
     return np.where(flagged, 0.0 if policy == "exclude" else weight, 1.0)
+
+
+def read_interviews(extraction: Extraction) -> pd.DataFrame:
+    """The extraction's optional `interviews` table as (student_id, interview_date), sorted;
+    empty when the extraction has none (nobody is known to have been interviewed)."""
+    if "interviews" not in extraction.files:
+        return pd.DataFrame({"student_id": pd.Series(dtype="object"),
+                             "interview_date": pd.Series(dtype="datetime64[ns]")})  # fmt: skip
+    frame = extraction.con.execute(
+        "SELECT student_id, date AS interview_date FROM interviews ORDER BY student_id, date"
+    ).df()
+    frame["student_id"] = frame["student_id"].astype(str)
+    frame["interview_date"] = pd.to_datetime(frame["interview_date"])
+    return frame
+
+
+def learning_rows(
+    rows: pd.DataFrame, policy: InterviewPolicy = "keep", weight: float = 0.5
+) -> tuple[pd.DataFrame, np.ndarray | None]:
+    """The rows a model learns from under `policy`, and their training weights (None: every
+    row weighs 1, the fit is the unweighted one). `keep` returns `rows` untouched, so the
+    model is bitwise the one trained without the flag; `exclude` drops the flagged rows;
+    `weight` keeps them at `weight`."""
+    if policy == "keep":
+        return rows, None
+    weights = interview_weights(rows, policy, weight)
+    if policy == "exclude":
+        return rows[weights > 0], None
+    return rows, weights

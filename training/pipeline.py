@@ -17,12 +17,14 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from features.extraction import Extraction
+from features.labels import HORIZON_WEEKS
 from features.progress import SILENT, Progress
 from models.risk_model import RiskModel
 from training.config import TrainConfig
 from training.evaluation import comparison_table, paired_lift, split_tables, with_replay_baselines
 from training.fitting import fit_fold, fit_risk_model, score_fold
 from training.folds import DateSelection, Fold, kfold_folds, plan_fold, plan_roles, training_rows
+from training.interviewed import mark_interviewed, read_interviews
 from training.plan import SplitPlan, final_plan, kfold_years, plan_splits
 from training.snapshots import build_snapshots, enrolled_outcomes, extraction_last_event
 
@@ -104,6 +106,12 @@ def prepare(
     logger.info("building snapshots for %d as-of dates", len(dates))
     progress.stage("snapshots", total=len(dates))
     snapshots = build_snapshots(extraction, dates, progress.advance)
+    # Who was interviewed (the optional `interviews` table): a flag beside the features, never
+    # a model input; `config.interviewed` says what the fits do with the flagged rows.
+    snapshots = mark_interviewed(
+        snapshots, read_interviews(extraction), horizon_days=HORIZON_WEEKS * 7,
+        lookback_days=config.interviewed.lookback_days,
+    )  # fmt: skip
     return PreparedData(snapshots, selection, plans, final, years, time.perf_counter() - started)
 
 

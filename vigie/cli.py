@@ -21,6 +21,7 @@ from vigie.commands import (
     data,
     documents,
     explain,
+    interview_outcomes,
     interviews,
     monitor,
     retention,
@@ -85,6 +86,7 @@ documents.register(app)
 stop_switch.register(app)
 retention.register(app)
 interviews.register(app)
+interview_outcomes.register(app)
 
 
 def main() -> None:

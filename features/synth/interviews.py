@@ -19,7 +19,10 @@ against a known truth:
 The recorded ranking has one row per candidate within half a ranking of the cut (the only rows
 a discontinuity can use), with the outcome after the effect: `left` (the student left within
 `horizon_days` after the week) and `treated` (interviewed that week or a later one, before
-leaving). Changes of establishment are not modelled in the queue (the rentrée establishment).
+leaving). Each invited student is interviewed on the day of the invitation, with a solution
+drawn uniformly from the contract's (`solution` on the invited rows, last draws of the
+step's stream): `features.synth.tables` writes them as the optional `interviews` table.
+Changes of establishment are not modelled in the queue (the rentrée establishment).
 This step draws from its own random stream, so the rest of the académie is unchanged when
 `effect` is 0.
 """
@@ -31,6 +34,7 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
+from features.contract import CODES
 from features.synth.config import SynthConfig
 from features.synth.latent import Fate
 from features.synth.roster import Roster
@@ -119,10 +123,16 @@ def plant_interviews(
     final_leave = _leave_day(after, timeline)[queue["row"].to_numpy()]
     day = queue["day"].to_numpy()
     interviewed = queue["invited_on"].to_numpy()
+    solutions = CODES["interview_solution"]
+    drawn = rng.integers(len(solutions), size=len(queue))
+    solution = np.asarray(solutions, dtype=object)[drawn]
+    solution[~queue["invited"].to_numpy(dtype=bool)] = None
     queue = queue.assign(
         left=(final_leave > day) & (final_leave <= day + settings.horizon_days),
         treated=(interviewed >= day) & (interviewed < leave[queue["row"].to_numpy()]),
         day=pd.to_datetime(day, unit="D"),
         school_year=timeline.school_year,
+        student=roster.student[queue["row"].to_numpy()],
+        solution=solution,
     )
     return after, queue.drop(columns="invited_on")

@@ -217,7 +217,17 @@ def assemble(draft: Draft, config: SynthConfig) -> dict[str, pd.DataFrame]:
         "dropped_out": outcomes.dropped_out[order],
         "known_on": _dates(outcomes.known_on[order]),
     })  # fmt: skip
-    return {name: tables[name] for name in TABLES}
+    if draft.interviews:  # planted (`features.synth.interviews`): the optional table
+        queue = pd.concat(draft.interviews, ignore_index=True)
+        held = queue[queue["invited"].to_numpy(dtype=bool)]
+        held = held.assign(_rank=rank[held["student"].to_numpy()])
+        held = held.sort_values(["_rank", "day"], kind="stable")
+        tables["interviews"] = _frame("interviews", {
+            "student_id": student_ids(held["student"].to_numpy()),
+            "date": pd.Series(held["day"].to_numpy().astype("datetime64[s]")),
+            "solution": pd.Series(held["solution"].to_numpy(), dtype=_STRING),
+        })  # fmt: skip
+    return {name: tables[name] for name in TABLES if name in tables}
 
 
 def _establishments(

@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from features.contract import TABLES, Table
+from features.contract import REQUIRED_TABLES, TABLES, Table
 
 __all__ = ["FileFormat", "write_extraction"]
 
@@ -102,7 +102,8 @@ def write_extraction(
     file_format: FileFormat = "parquet",
     side_files: Mapping[PurePosixPath | str, pa.Table] | None = None,
 ) -> Path:
-    """Write every contract table into `out_dir`, atomically; returns the folder.
+    """Write the contract tables (every required one, and the optional ones given) into
+    `out_dir`, atomically; returns the folder.
 
     `side_files` maps paths under `_synth/` (relative to the folder, `.parquet`) to Arrow
     tables written in the same atomic swap. An existing `out_dir` is replaced only if it holds
@@ -110,7 +111,7 @@ def write_extraction(
     """
     if file_format not in ("csv", "parquet"):
         raise ValueError(f"file_format must be 'csv' or 'parquet', not {file_format!r}")
-    missing = [name for name in TABLES if name not in tables]
+    missing = [name for name in REQUIRED_TABLES if name not in tables]
     if missing:
         raise ValueError(f"tables missing from the extraction: {missing}")
     out_dir = Path(out_dir).resolve()
@@ -120,6 +121,8 @@ def write_extraction(
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
     try:
         for name, table in TABLES.items():
+            if name not in tables:  # an optional table not written (`interviews`)
+                continue
             arrow = _arrow_table(table, tables[name])
             path = staging / f"{name}.{file_format}"
             (_write_csv if file_format == "csv" else _write_parquet)(arrow, path)

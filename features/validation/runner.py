@@ -193,7 +193,8 @@ class _Validation:
             return
         self.row_counts[name] = rows
         if rows == 0:
-            self.found.add_one(name, "empty_table", f"{table_file.path.name} has no data rows")
+            if not TABLES[name].optional:  # an optional table may be empty
+                self.found.add_one(name, "empty_table", f"{table_file.path.name} has no data rows")
             return
         self.usable[name] = present
         self.notes.extend(skipped)

@@ -89,6 +89,7 @@ class Action(StrEnum):
     RESUME = "resume"
     READ_SUSPENSIONS = "read_suspensions"
     PURGE = "purge"
+    READ_INTERVIEW_OUTCOMES = "read_interview_outcomes"
 
 
 @dataclass(frozen=True)
@@ -194,6 +195,15 @@ POLICY: Mapping[Action, Rule] = {
     Action.READ_SUSPENSIONS: _STOP_SWITCH,
     # The retention rule (`vigie purge`): admins (the local operator).
     Action.PURGE: Rule(_ADMINS, "academie", "only admins purge personal data"),
+    # What the interviews achieve (counts per establishment and solution, small cells
+    # masked, no student): the inspectors for the académie, a watch unit for its own
+    # establishments.
+    Action.READ_INTERVIEW_OUTCOMES: Rule(
+        frozenset({WATCH_UNIT, "inspector"}),
+        "establishment",
+        "interview outcome reports are not for this role",
+        out_of_scope="this establishment's interview outcomes are not in your scope",
+    ),
 }
 
 

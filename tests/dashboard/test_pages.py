@@ -354,8 +354,15 @@ def test_each_role_is_offered_its_own_pages_only(store, world):
         role: {name for _, names in sections for name in names}
         for role, sections in ROLE_PAGES.items()
     }
-    assert offered["watch_unit"] == {"list", "student"}
-    assert offered["inspector"] == {"fairness", "model_card", "audit_log", "list", "student"}
+    assert offered["watch_unit"] == {"list", "student", "interview_outcomes"}
+    assert offered["inspector"] == {
+        "fairness",
+        "model_card",
+        "interview_outcomes",
+        "audit_log",
+        "list",
+        "student",
+    }
     assert offered["data_scientist"] == {"models", "drift", "model_card", "fairness"}
     assert offered["admin"] == {"audit_log", "admin_users"}
     for role, landing in (("data_scientist", "Modèles"), ("admin", "Journal d'audit")):

@@ -72,8 +72,13 @@ def test_missing_tables_are_listed(tmp_path: Path) -> None:
     with open_extraction(directory) as extraction:
         assert extraction.missing == ("exams", "outcomes")
         assert set(extraction.files) == {
-            "establishments", "students", "enrollments", "attendance", "grades",
+            "establishments", "students", "enrollments", "attendance", "grades", "interviews",
         }  # fmt: skip
+    # The optional interviews table is never missing.
+    (directory / "interviews.csv").unlink()
+    with open_extraction(directory) as extraction:
+        assert extraction.missing == ("exams", "outcomes")
+        assert "interviews" not in extraction.files
 
 
 def test_a_missing_folder_raises(tmp_path: Path) -> None:

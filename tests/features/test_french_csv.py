@@ -61,6 +61,8 @@ def write_as_excel(
     DD/MM/YYYY dates; the tables not in `only` are copied as they are."""
     out.mkdir(parents=True, exist_ok=True)
     for name, table in TABLES.items():
+        if not (source / f"{name}.csv").exists():  # an optional table left out
+            continue
         if name not in only:
             shutil.copyfile(source / f"{name}.csv", out / f"{name}.csv")
             continue

@@ -97,3 +97,30 @@ def test_the_estimate_finds_none_when_there_is_none(none) -> None:  # type: igno
         estimate = estimate_interview_effect(_ranking(none), treated=treated, n_boot=300)
         low, high = estimate.interval
         assert low <= 0 <= high
+
+
+def test_the_interviews_held_are_written_as_the_optional_contract_table(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from features.contract import CODES
+    from features.synth import synthesize
+    from features.validation import validate_extraction
+
+    overrides = {"burn_in_years": 0, "establishments": 4, "students": 600, "years": 2,
+                 "seed": 4, "interviews": {"enabled": True, "effect": 0.3}}  # fmt: skip
+    config = load_config(overrides=overrides)
+    out = tmp_path / "planted"
+    synthesize(out, config=config, file_format="csv")
+    written = pd.read_csv(out / "interviews.csv", dtype=str, keep_default_na=False)
+    assert list(written.columns) == ["student_id", "date", "solution"]
+    queue = _ranking(simulate(config))
+    assert len(written) == int(queue["invited"].sum()) > 0
+    assert set(written["solution"]) <= set(CODES["interview_solution"])
+    assert not written.duplicated(["student_id", "date"]).any()
+    report = validate_extraction(out)
+    assert report.ok, report.summary()
+    assert report.row_counts["interviews"] == len(written)
+    # Off (the default): no table, and the extraction is valid without it.
+    plain = tmp_path / "plain"
+    synthesize(plain, establishments=4, students=600, years=2, burn_in_years=0, seed=4,
+               file_format="csv")  # fmt: skip
+    assert not (plain / "interviews.csv").exists()
+    assert validate_extraction(plain).ok

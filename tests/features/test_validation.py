@@ -109,6 +109,11 @@ _VALID_ROWS: dict[str, list[dict[str, str]]] = {
         {"student_id": "S4", "school_year": "2024-2025", "dropped_out": "true",
          "known_on": "2025-02-15"},
     ],
+    # Optional: the interviews held.
+    "interviews": [
+        {"student_id": "S1", "date": "2024-11-26", "solution": "tutoring"},
+        {"student_id": "S4", "date": "2025-01-14", "solution": ""},
+    ],
 }  # fmt: skip
 
 
@@ -424,6 +429,36 @@ def test_header_only_file_is_empty_table(tmp_path: Path) -> None:
     assert report.row_counts["grades"] == 0
 
 
+def test_the_optional_interviews_table_may_be_absent_or_empty(tmp_path: Path) -> None:
+    directory = write_valid_extraction(tmp_path / "whole")
+    report = validate_extraction(directory)
+    assert report.ok and report.row_counts["interviews"] == 2
+    header = _valid_csv(directory, "interviews").splitlines(keepends=True)[0]
+    _rewrite(directory, "interviews", header)
+    assert validate_extraction(directory).ok
+    (directory / "interviews.csv").unlink()
+    report = validate_extraction(directory)
+    assert report.ok and "interviews" not in report.row_counts
+
+
+def test_a_present_interviews_table_is_checked_like_the_others(tmp_path: Path) -> None:
+    tiny = TinyExtraction()
+    tiny.set("interviews", 1, solution="therapy")
+    tiny.set("interviews", 2, student_id="S9")
+    duplicate = tiny.append("interviews", like=1, solution="aar")
+    undated = tiny.append("interviews", like=1, date="2024-13-26")
+    report = validate_extraction(tiny.write(tmp_path / "bad"))
+    assert {
+        ("code", "interviews", 1, "solution"),
+        ("unknown_student", "interviews", 2, "student_id"),
+        ("unique", "interviews", duplicate, "student_id, date"),
+        ("type_date", "interviews", undated, "date"),
+    } <= _keys(report), report.violations
+    assert not report.ok
+    messages = " ".join(v.message for v in report.violations if v.table == "interviews")
+    assert "therapy" in messages and "S9" in messages
+
+
 _READ_RULES = {"unreadable_file", "ambiguous_format"}
 
 # Each broken file: (table, bytes from the valid CSV, expected row, words in the message).
@@ -600,7 +635,7 @@ def test_render_report_shows_examples_and_summary(tmp_path: Path) -> None:
 def test_render_report_of_a_valid_extraction(tmp_path: Path) -> None:
     console = Console(record=True, width=120)
     console.print(render_report(validate_extraction(write_valid_extraction(tmp_path))))
-    assert "valid: 7 tables" in console.export_text()
+    assert "valid: 8 tables" in console.export_text()
 
 
 # --- The gate used by every command ------------------------------------------------------------

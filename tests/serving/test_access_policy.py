@@ -149,11 +149,18 @@ def arguments(name: str, world: World, tmp_path: Path) -> tuple[Any, ...]:
         "suspensions.list_suspensions": (),
         "retention.purge": (WEEK,),
         "audit_retention.purge_audit_log": (WEEK,),
+        "interview_outcomes.get_interview_outcomes": (_ENROLLMENTS, WEEK, HOME_UAI),
         "posted.score_posted": ({"students": [{"student_id": "H001"}]}, WEEK, client),
     }
     short = name.removeprefix("serving.services.").removeprefix("serving.scoring.")
     assert short in calls, f"{name}: give this test the arguments of a call to it"
     return calls[short]
+
+
+_ENROLLMENTS = pd.DataFrame(
+    {"student_id": ["H001"], "uai": [HOME_UAI], "start_date": [dt.date(2025, 9, 1)],
+     "end_date": [None], "exit_reason": [None]}
+)  # fmt: skip
 
 
 def keywords(name: str) -> dict[str, Any]:

@@ -1,9 +1,11 @@
 """`vigie interview-effect`: the effect of an invitation on leaving, by regression
 discontinuity around the capacity cut (`training.interview_effect`), on the weekly queue
-replayed over a run's tested year."""
+replayed over a run's tested year or, with `--served`, on the weeks Vigie served (the
+store's published lists) with the exits of a later extraction."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -55,6 +57,14 @@ _WORDING: dict[str, tuple[str, str]] = {
         "Replayed weeks: none of these invitations took place, so the interval should cover 0 "
         "(a check of the assumptions); on served weeks, it measures what the interviews do.",
     ),
+    "served": (
+        "Semaines servies : les listes publiées (rang, places de chaque établissement et "
+        "semaine) et les sorties de l'extraction ultérieure ; au-delà des places, seuls les "
+        "élèves « à surveiller » sont enregistrés.",
+        "Served weeks: the published lists (rank, each establishment's slots that week) and "
+        "the exits of the later extraction; beyond the slots, only the students « to watch » "
+        "are stored.",
+    ),
 }
 
 
@@ -72,7 +82,9 @@ def _points_interval(estimate: DiscontinuityEstimate, language: str) -> str:
     return f"{points(estimate.effect, language)} [{bounds}]"
 
 
-def render_estimate(estimate: DiscontinuityEstimate, language: str, placebo: bool) -> str:
+def render_estimate(
+    estimate: DiscontinuityEstimate, language: str, placebo: bool, served: bool = False
+) -> str:
     """The estimate with its interval, in French or English (percentage points)."""
     from wording.numbers import integer, number, percent, percent_interval
 
@@ -100,6 +112,8 @@ def render_estimate(estimate: DiscontinuityEstimate, language: str, placebo: boo
                       replicates=integer(estimate.replicates, language)))  # fmt: skip
     if placebo:
         lines.append(_say("placebo", language))
+    if served:
+        lines.append(_say("served", language))
     return "\n".join(lines)
 
 
@@ -121,12 +135,43 @@ def interview_effect(
     n_boot: Annotated[int, typer.Option(min=10, help="Bootstrap resamples.")] = 500,
     seed: Annotated[int, typer.Option(min=0, help="Seed of the bootstrap.")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print the estimate as JSON.")] = False,
+    served: Annotated[
+        bool,
+        typer.Option(
+            "--served",
+            help="Use the weeks served (the store's published lists) and the exits of a later "
+            "extraction instead of a run's replayed weeks.",
+        ),
+    ] = False,
+    extraction: Annotated[
+        Path | None,
+        typer.Option(
+            "--extraction",
+            help="With --served: the later extraction the exits are read from (default: "
+            "VIGIE_OUTCOMES_EXTRACTION).",
+        ),
+    ] = None,
+    fuzzy: Annotated[
+        bool,
+        typer.Option(
+            "--fuzzy",
+            help="With --served: the effect of an interview held (the store's interviews) "
+            "rather than of an invitation.",
+        ),
+    ] = False,
     quiet: QuietOption = False,
     lang: LangOption = "fr",
 ) -> None:
     """Estimate the effect of an invitation on leaving by regression discontinuity at the
-    capacity cut of the weekly queue replayed over a run's tested year."""
+    capacity cut of the weekly queue replayed over a run's tested year, or (--served) of
+    the weeks Vigie served."""
     from dataclasses import asdict
+
+    if served:
+        _served_effect(extraction, fuzzy, bandwidth, n_boot, seed, as_json, quiet, lang)
+        return
+    if fuzzy or extraction is not None:
+        raise typer.BadParameter("--fuzzy and --extraction go with --served")
 
     from models.registry import registry_client
     from settings import load_settings
@@ -148,6 +193,40 @@ def interview_effect(
         typer.echo(dumps({"run": run_id, "score": score, **asdict(estimate)}, indent=2))
         return
     console.print(render_estimate(estimate, language, placebo=True), markup=False)
+
+
+def _served_effect(
+    extraction: Path | None, fuzzy: bool, bandwidth: float, n_boot: int, seed: int,
+    as_json: bool, quiet: bool, lang: str,
+) -> None:  # fmt: skip
+    """`interview-effect --served`: the same estimator on the weeks the store served."""
+    from dataclasses import asdict
+
+    from serving.db import open_store
+    from serving.monitoring.served_ranking import served_weeks_ranking
+    from settings import load_settings
+    from training.interview_effect import estimate_interview_effect
+
+    language = language_of(lang)
+    settings = load_settings()
+    folder = extraction or settings.monitoring.outcomes_extraction
+    if folder is None:
+        raise typer.BadParameter("--served needs --extraction (or VIGIE_OUTCOMES_EXTRACTION)")
+    with user_errors(), progress_for(quiet, lang) as progress:
+        progress.stage("evaluate_read")
+        store = open_store(settings.resolved_database_url)
+        try:
+            ranking = served_weeks_ranking(store, folder)
+        finally:
+            store.dispose()
+        estimate = estimate_interview_effect(
+            ranking, bandwidth, treated="treated" if fuzzy else None, n_boot=n_boot, seed=seed
+        )
+    if as_json:
+        typer.echo(dumps({"served": True, "extraction": str(folder), **asdict(estimate)},
+                         indent=2))  # fmt: skip
+        return
+    console.print(render_estimate(estimate, language, placebo=False, served=True), markup=False)
 
 
 def register(app: typer.Typer) -> None:

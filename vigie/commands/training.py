@@ -46,6 +46,21 @@ CvOption = Annotated[
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the comparison as JSON.")]
 ModelOption = Annotated[str, typer.Option("--model", help="Registered model name.")]
+InterviewedOption = Annotated[
+    str | None,
+    typer.Option(
+        "--interviewed",
+        help="Rows of students interviewed (the extraction's optional interviews table): keep, "
+        "exclude or weight them (overrides config; default keep). Never a model input.",
+    ),
+]
+InterviewedWeightOption = Annotated[
+    float | None,
+    typer.Option(
+        "--interviewed-weight",
+        help="With --interviewed weight: a flagged row's training weight, in (0, 1] (default 0.5).",
+    ),
+]
 
 
 def train(
@@ -54,6 +69,8 @@ def train(
     seed: SeedOption = None,
     as_of: AsOfOption = None,
     cv: CvOption = None,
+    interviewed: InterviewedOption = None,
+    interviewed_weight: InterviewedWeightOption = None,
     as_json: JsonOption = False,
     quiet: QuietOption = False,
     lang: LangOption = "fr",
@@ -67,7 +84,10 @@ def train(
 
     with user_errors(), progress_for(quiet, lang) as progress:
         settings = load_settings()
-        train_config = load_train_config(config, {"seed": seed, "cv": cv})
+        train_config = load_train_config(config, {
+            "seed": seed, "cv": cv, "interviewed.policy": interviewed,
+            "interviewed.weight": interviewed_weight,
+        })  # fmt: skip
         dates = [parse_date(value) for value in as_of or []]
         prepared = prepare_data(data, train_config, dates, progress)
         setup_tracking(settings.home)
