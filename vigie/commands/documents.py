@@ -7,16 +7,12 @@ checked and audited by the service layer like the dashboard's. The file is writt
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from vigie.commands.common import console, language_of, parse_date
-from vigie.commands.store_access import open_settings_store, refusals
-
-if TYPE_CHECKING:
-    from serving.db import Store
-    from serving.services import Actor
+from vigie.commands.store_access import acting_user, open_settings_store, refusals
 
 __all__ = ["model_card", "notice", "register"]
 
@@ -27,17 +23,6 @@ OutOption = Annotated[Path, typer.Option("--out", help="HTML file to write.")]
 LangOption = Annotated[str, typer.Option("--lang", help="Language of the document: fr or en.")]
 
 _WRITTEN = {"fr": "Écrit : {path}", "en": "Written: {path}"}
-
-
-def _acting(store: Store, username: str) -> Actor:
-    """The store user `username` as an actor: unknown or disabled users are refused."""
-    from serving.services import NotAuthenticated
-    from serving.services.users import active_actor
-
-    actor = active_actor(store, username)
-    if actor is None:
-        raise NotAuthenticated(f"no active user {username}")
-    return actor
 
 
 def write_whole(path: Path, content: str) -> None:
@@ -68,7 +53,7 @@ def notice(
         store = open_settings_store()
     try:
         with refusals():
-            issued = issue_notice(store, _acting(store, user), student, date)
+            issued = issue_notice(store, acting_user(store, user), student, date)
     finally:
         store.dispose()
     write_whole(out, notice_html(issued, language, contacts_of(load_settings().notice)))
@@ -96,7 +81,7 @@ def model_card(
     try:
         with refusals():
             client = registry_client(settings.tracking_uri)
-            card = gather_model_card(store, _acting(store, user), client, settings.model_name,
+            card = gather_model_card(store, acting_user(store, user), client, settings.model_name,
                                      model)  # fmt: skip
     finally:
         store.dispose()

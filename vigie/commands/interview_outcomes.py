@@ -12,8 +12,8 @@ from typing import Annotated
 import typer
 
 from vigie.commands.common import console, language_of, user_errors
-from vigie.commands.documents import UserOption, _acting
-from vigie.commands.serving import _refusals, _store
+from vigie.commands.documents import UserOption
+from vigie.commands.store_access import acting_user, open_settings_store, refusals
 
 __all__ = ["interview_outcomes", "register"]
 
@@ -55,11 +55,11 @@ def interview_outcomes(
         raise typer.BadParameter("give --extraction (or set VIGIE_OUTCOMES_EXTRACTION)")
     with user_errors():
         later = read_later_enrollments(folder)
-    with _refusals():
-        store = _store()
+    with refusals():
+        store = open_settings_store()
     try:
-        with _refusals():
-            report = get_interview_outcomes(store, _acting(store, user), later.enrollments,
+        with refusals():
+            report = get_interview_outcomes(store, acting_user(store, user), later.enrollments,
                                             later.as_of, establishment)  # fmt: skip
     finally:
         store.dispose()

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from serving.db import Store
     from serving.services import Actor
 
-__all__ = ["as_operator", "open_settings_store", "operator", "refusals"]
+__all__ = ["acting_user", "as_operator", "open_settings_store", "operator", "refusals"]
 
 T = TypeVar("T")
 
@@ -75,3 +75,15 @@ def as_operator(action: Callable[..., T], *args: Any) -> T:
             return action(store, operator(), *args)
     finally:
         store.dispose()
+
+
+def acting_user(store: Store, username: str) -> Actor:
+    """The store user `username` as an actor, for commands that act as a person (`--user`):
+    unknown or disabled users are refused."""
+    from serving.services import NotAuthenticated
+    from serving.services.users import active_actor
+
+    actor = active_actor(store, username)
+    if actor is None:
+        raise NotAuthenticated(f"no active user {username}")
+    return actor
