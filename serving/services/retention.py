@@ -11,7 +11,9 @@ What goes, for a cutoff date (today minus the period):
 - interviews last changed before the cutoff, dismissals recorded before it, enrollments
   ended before it;
 - a student left with no list entry, interview, dismissal nor enrollment: the row (and the
-  names). A student still enrolled (no end recorded) is kept.
+  names). A student still enrolled (no end recorded) is kept;
+- Vigie's own dated feature files (`<prefix>-YYYY-MM-DD.parquet` in the feature folder,
+  `VIGIE_FEATURES_DIR`, which `vigie demo` writes) of an as-of date before the cutoff.
 
 Interrupted midway, a purge leaves no half-removed week nor student: one transaction per
 week (its files deleted only once it committed), then one per batch of whole students; each
@@ -28,6 +30,7 @@ import datetime as dt
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, fields
+from pathlib import Path
 
 from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select, union
 from sqlalchemy.orm import InstrumentedAttribute, Session
@@ -52,11 +55,19 @@ from serving.services.errors import InvalidRequest
 from serving.services.guard import guarded
 from serving.services.policy import Action, performs
 
-__all__ = ["MIN_PERIOD_DAYS", "PurgeCounts", "PurgeReport", "cutoff_for", "purge"]
+__all__ = [
+    "MIN_PERIOD_DAYS",
+    "PurgeCounts",
+    "PurgeReport",
+    "cutoff_for",
+    "old_feature_files",
+    "purge",
+]
 
 MIN_PERIOD_DAYS = 183  # six months: the weekly run and the monitoring read the recent weeks
 STUDENT_BATCH = 200  # students removed per transaction (each one whole)
 _DURATION = re.compile(r"^\s*(\d{1,4})\s*([ymwd])\s*$")
+_DATED_FILE = re.compile(r"^.+-(\d{4}-\d{2}-\d{2})\.parquet$")
 
 
 def cutoff_for(period: str, today: dt.date) -> dt.date:
@@ -99,6 +110,7 @@ class PurgeCounts:
     dismissals: int = 0
     enrollments: int = 0
     students: int = 0
+    feature_files: int = 0
 
     def add(self, other: PurgeCounts) -> None:
         for item in fields(self):
@@ -129,16 +141,20 @@ def purge(
     apply: bool = False,
     batch: int = STUDENT_BATCH,
     after_step: Callable[[], None] | None = None,
+    feature_folder: Path | None = None,
 ) -> PurgeReport:
-    """Remove (`apply`), or count, the personal data older than `cutoff`. `after_step` is
-    called after each committed transaction (progress; a test interrupts the purge there)."""
+    """Remove (`apply`), or count, the personal data older than `cutoff`, and the dated
+    feature files of `feature_folder` before it. `after_step` is called after each committed
+    transaction (progress; a test interrupts the purge there)."""
     report = PurgeReport(cutoff, apply)
+    files = old_feature_files(feature_folder, cutoff) if feature_folder is not None else []
     with guarded(store, actor, Action.PURGE, read_only=True) as session:
         weeks = _old_weeks(session, cutoff)
         if not apply:
             for week in weeks:
                 report.counts.add(_week_counts(session, week))
             report.counts.add(_student_counts(session, _students_to_purge(session, cutoff), cutoff))
+            report.counts.feature_files = len(files)
             return report
     for week in weeks:
         report.counts.add(_purge_week(store, actor, week))
@@ -150,7 +166,39 @@ def purge(
         report.counts.add(_purge_students(store, actor, students[start : start + batch], cutoff))
         if after_step is not None:
             after_step()
+    if files:
+        report.counts.feature_files = _remove_feature_files(store, actor, files)
     return report
+
+
+def old_feature_files(folder: Path, cutoff: dt.date) -> list[Path]:
+    """The dated feature files of `folder` (`<prefix>-YYYY-MM-DD.parquet`, one as-of date
+    each) whose date is before `cutoff`, by name; other files are never touched."""
+    if not folder.is_dir():
+        return []
+    old = []
+    for path in sorted(folder.iterdir()):
+        match = _DATED_FILE.match(path.name)
+        if match is None or not path.is_file():
+            continue
+        try:
+            day = dt.date.fromisoformat(match[1])
+        except ValueError:
+            continue
+        if day < cutoff:
+            old.append(path)
+    return old
+
+
+def _remove_feature_files(store: Store, actor: Actor, files: Sequence[Path]) -> int:
+    """Each file removed (one already gone counts as removed), then one audit entry with
+    the count. A file is whole on disk or gone, so an interruption leaves no half file and
+    running the purge again finishes the work."""
+    for path in files:
+        path.unlink(missing_ok=True)
+    with store.transaction() as session:
+        record(session, actor, "purge", "allowed", detail=f"{len(files)} feature files")
+    return len(files)
 
 
 def _old_weeks(session: Session, cutoff: dt.date) -> list[dt.date]:

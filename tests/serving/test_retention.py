@@ -270,3 +270,30 @@ def test_the_command_is_a_dry_run_unless_applied(home: Path) -> None:
     assert set(report["counts"]) >= {"weeks", "list_entries", "interviews", "students"}
     applied = invoke("purge", "--older-than", "2y", "--apply", "--lang", "en")
     assert applied.exit_code == 0 and "Removed" in applied.stdout and "audit log" in applied.stdout
+
+
+def test_dated_feature_files_before_the_cutoff_go_and_nothing_else(
+    world: World, tmp_path: Path
+) -> None:
+    folder = tmp_path / "features"
+    folder.mkdir()
+    old = [folder / "demo-2024-11-04.parquet", folder / "weekly-2025-01-05.parquet"]
+    kept = [
+        folder / "demo-2025-01-06.parquet",  # the cutoff day itself is kept
+        folder / "demo-2026-11-30.parquet",
+        folder / "notes.parquet",  # no date: not a dated feature file
+        folder / "demo-2024-13-01.parquet",  # not a date
+        folder / "demo-2024-11-04.csv",
+    ]
+    for path in old + kept:
+        path.write_bytes(b"rows")
+    dry = purge(world.store, OPERATOR, CUTOFF, feature_folder=folder)
+    assert dry.counts.feature_files == 2 and all(path.exists() for path in old)
+    applied = purge(world.store, OPERATOR, CUTOFF, apply=True, feature_folder=folder)
+    assert applied.counts.feature_files == 2
+    assert not any(path.exists() for path in old) and all(path.exists() for path in kept)
+    with world.store.reading() as session:
+        details = session.scalars(select(AuditEntry.detail).where(AuditEntry.action == "purge"))
+        assert "2 feature files" in list(details)
+    again = purge(world.store, OPERATOR, CUTOFF, apply=True, feature_folder=folder)
+    assert again.counts.feature_files == 0

@@ -31,6 +31,7 @@ _KINDS = {
     "dismissals": ("écartements", "dismissals"),
     "enrollments": ("inscriptions terminées", "ended enrollments"),
     "students": ("élèves", "students"),
+    "feature_files": ("fichiers de variables datés", "dated feature files"),
 }
 _HEADLINES = {
     False: (
@@ -70,7 +71,8 @@ def purge_command(
     lang: LangOption = "fr",
 ) -> None:
     """Remove personal data older than a period: weeks' lists and artifacts, interviews,
-    dismissals, ended enrollments, students left with nothing; and audit entries older than
+    dismissals, ended enrollments, students left with nothing, dated feature files of
+    VIGIE_FEATURES_DIR; and audit entries older than
     VIGIE_AUDIT_LOG_RETENTION_DAYS (default 366, at least 183). Dry run unless --apply."""
     from serving.db.types import utc_now
     from serving.services.audit_retention import audit_cutoff, purge_audit_log
@@ -81,8 +83,9 @@ def purge_command(
     day = dt.date.today() if today is None else parse_date(today)
     with refusals():
         cutoff = cutoff_for(older_than, day)
-        days = load_settings().serving.audit_log_retention_days
-    report = as_operator(partial(purge, apply=apply), cutoff)
+        settings = load_settings()
+        days = settings.serving.audit_log_retention_days
+    report = as_operator(partial(purge, apply=apply, feature_folder=settings.features_dir), cutoff)
     # After the personal data: their purge's own audit entries are recent, and kept. Counted
     # back from the UTC day the service checks the six months against (unless --today).
     audit_day = utc_now().date() if today is None else day
