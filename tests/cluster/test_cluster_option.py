@@ -155,3 +155,20 @@ def test_an_unreachable_scheduler_ends_with_a_message(
     assert result.exit_code == 1
     assert "Cannot use the Dask cluster tcp://127.0.0.1:9" in _plain(result.output)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_setting_leaves_a_single_folder_extraction_on_this_machine(
+    academies: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No scheduler listens there: the single-machine path must not try it.
+    monkeypatch.setenv("VIGIE_DASK_SCHEDULER", "tcp://127.0.0.1:9")
+    out = tmp_path / "rennes.parquet"
+    result = runner.invoke(
+        app,
+        ["features", "--data", str(academies / "academie=Rennes"), "--as-of", "2026-10-05",
+         "--out", str(out), "-q"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    single = tmp_path / "single.parquet"
+    stream_feature_file(academies / "academie=Rennes", AS_OF_DATES[:1], single)
+    assert out.read_bytes() == single.read_bytes()
