@@ -169,3 +169,23 @@ def test_only_a_previous_dataset_is_replaced(academies: Path, tmp_path: Path) ->
         build_partitioned_features(academies, AS_OF_DATES, occupied)
     assert (occupied / "notes.txt").read_text() == "keep me"
     assert sorted(path.name for path in tmp_path.iterdir()) == ["occupied"]
+
+
+def test_vigie_features_names_the_invalid_partition_its_table_row_and_column(
+    academies: Path, tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from vigie.cli import app
+
+    broken = _with_a_broken_partition(academies, tmp_path)
+    result = CliRunner().invoke(
+        app,
+        ["features", "--data", str(broken), "--as-of", "2026-10-05",
+         "--out", str(tmp_path / "features"), "-q"],
+    )  # fmt: skip
+    assert result.exit_code == 1
+    said = " ".join(result.output.split())
+    assert "partition academie=Nantes: extraction" in said
+    assert "students row 3, sex: 'X' is not one of: F, M" in said
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["broken"]

@@ -229,12 +229,15 @@ def _partitioned_features(
     from features.catalog import feature_names
     from features.partitioned_features import build_partitioned_features
 
-    with user_errors(), progress_for(quiet, lang) as progress, cluster_client(cluster) as client:
+    with user_errors(), progress_for(quiet, lang) as progress:
         partitions = len(find_partitions(data))
-        progress.stage("partition_features", total=partitions)
-        written = build_partitioned_features(
-            data, dates, out, client=client, progress=progress.advance
-        )
+        if cluster is not None:
+            progress.stage("cluster_start")
+        with cluster_client(cluster) as client:
+            progress.stage("partition_features", total=partitions)
+            written = build_partitioned_features(
+                data, dates, out, client=client, progress=progress.advance
+            )
     where = f"on {cluster}" if cluster is not None else "in this process"
     console.print(
         f"Wrote {written.rows:,} rows x {len(feature_names())} features for {len(dates)} "
