@@ -189,3 +189,38 @@ def test_vigie_features_names_the_invalid_partition_its_table_row_and_column(
     assert "partition academie=Nantes: extraction" in said
     assert "students row 3, sex: 'X' is not one of: F, M" in said
     assert sorted(path.name for path in tmp_path.iterdir()) == ["broken"]
+
+
+def test_vigie_validate_reports_each_partition_under_its_name(
+    academies: Path, tmp_path: Path
+) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from vigie.cli import app
+
+    runner = CliRunner()
+    valid = runner.invoke(app, ["validate", str(academies), "--json", "-q"])
+    assert valid.exit_code == 0, valid.output
+    assert {
+        name: report["ok"] for name, report in json.loads(valid.output)["partitions"].items()
+    } == {
+        "Nantes": True,
+        "Rennes": True,
+    }
+    broken = _with_a_broken_partition(academies, tmp_path)
+    invalid = runner.invoke(app, ["validate", str(broken), "--json", "-q"])
+    assert invalid.exit_code == 1
+    reports = json.loads(invalid.output)["partitions"]
+    assert reports["Rennes"]["ok"] is True and reports["Nantes"]["ok"] is False
+    (violation,) = reports["Nantes"]["violations"]
+    assert (violation["table"], violation["row"], violation["column"], violation["value"]) == (
+        "students",
+        3,
+        "sex",
+        "X",
+    )
+    shown = runner.invoke(app, ["validate", str(broken), "-q", "--lang", "en"])
+    assert shown.exit_code == 1
+    assert shown.output.index("academie=Nantes") < shown.output.index("academie=Rennes")

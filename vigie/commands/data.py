@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from features.partitions import find_partitions
+from features.partitions import Partition, find_partitions
 from vigie.commands.cluster import ClusterOption, cluster_client, cluster_of
 from vigie.commands.common import (
     LangOption,
@@ -156,12 +156,19 @@ def validate(
     quiet: QuietOption = False,
     lang: LangOption = "fr",
 ) -> None:
-    """Check an extraction against the data contract; report every broken rule at once."""
+    """Check an extraction against the data contract; report every broken rule at once.
+
+    An extraction partitioned by académie (academie=NAME/ folders) is checked partition by
+    partition, each report under its partition's name (JSON: {"partitions": {NAME: report}})."""
     from features.validation import render_report, validate_extraction
 
     if not data.is_dir():
         error_console.print(f"[red]Extraction folder {data} does not exist.[/red]")
         raise typer.Exit(2)
+    with user_errors():
+        partitions = find_partitions(data)
+    if partitions[0].name is not None:
+        _validate_partitions(partitions, as_json, max_examples, quiet, lang)
     with progress_for(quiet, lang) as progress:
         progress.stage("validate")
         report = validate_extraction(data, max_examples=max_examples)
@@ -170,6 +177,29 @@ def validate(
     else:
         console.print(render_report(report, language_of(lang)))
     raise typer.Exit(0 if report.ok else 1)
+
+
+def _validate_partitions(
+    partitions: list[Partition], as_json: bool, max_examples: int, quiet: bool, lang: str
+) -> None:
+    """Validate each partition, print the reports under their names, exit 0 if all are
+    valid, 1 otherwise."""
+    from features.jsonio import dumps
+    from features.validation import render_report, validate_extraction
+
+    reports = {}
+    with progress_for(quiet, lang) as progress:
+        for partition in partitions:
+            progress.stage("validate")
+            reports[partition] = validate_extraction(partition.path, max_examples=max_examples)
+    if as_json:
+        by_name = {partition.name: report.to_dict() for partition, report in reports.items()}
+        typer.echo(dumps({"partitions": by_name}, indent=2, ascii=False))
+    else:
+        for partition, report in reports.items():
+            console.print(f"[bold]{partition.label}[/bold]")
+            console.print(render_report(report, language_of(lang)))
+    raise typer.Exit(0 if all(report.ok for report in reports.values()) else 1)
 
 
 def features(
