@@ -15,6 +15,7 @@ official, the equal weights between them an assumption.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -107,6 +108,4 @@ def synthesize_academies(
 
 def _moved(summary: SynthSummary, out: Path) -> SynthSummary:
     """`summary` with its folder inside `out` (where the staging folder went)."""
-    from dataclasses import replace
-
     return replace(summary, out_dir=out / summary.out_dir.name)
