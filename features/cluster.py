@@ -18,15 +18,17 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import psutil
 
 if TYPE_CHECKING:
-    from distributed import Client, LocalCluster
+    from distributed import Client, LocalCluster, Worker
 
 __all__ = [
     "MAX_LOCAL_WORKERS",
@@ -35,6 +37,7 @@ __all__ = [
     "Scheduler",
     "connect",
     "parse_cluster",
+    "run_tasks",
     "worker_memory_limit",
 ]
 
@@ -142,3 +145,55 @@ def _client(
         client_class(cluster, set_as_default=False) as client,
     ):
         yield client
+
+
+Result = TypeVar("Result")
+
+
+def run_tasks(
+    client: Client,
+    function: Callable[..., Result],
+    arguments: Sequence[tuple[Any, ...]],
+    names: Sequence[str],
+    progress: Callable[[int], None] | None = None,
+) -> list[Result]:
+    """`function(*args)` for each tuple of `arguments` on the cluster, one task each (named
+    by `names`, e.g. `features-academie=Rennes`), results in the order they complete;
+    `progress` is told of each. The first failure cancels the other tasks, waits until no
+    worker still runs one (Dask cannot stop a running task, which would otherwise go on
+    writing after the caller cleaned up), and is raised. A task whose worker dies is run
+    again by Dask, up to `distributed.scheduler.allowed-failures` deaths (`KilledWorker`)."""
+    from distributed import as_completed
+
+    job = uuid.uuid4().hex[:8]
+    keys = [f"{name}-{job}" for name in names]
+    futures = [
+        client.submit(function, *args, key=key) for args, key in zip(arguments, keys, strict=True)
+    ]
+    results = []
+    try:
+        for future in as_completed(futures, loop=client.loop):
+            results.append(future.result())
+            if progress is not None:
+                progress(1)
+    except BaseException:
+        client.cancel(futures, force=True)
+        _wait_until_stopped(client, set(keys))
+        raise
+    return results
+
+
+def _wait_until_stopped(client: Client, keys: set[str], timeout: float = 3600.0) -> None:
+    """Wait until no worker holds any of the tasks `keys` (a cancelled task that was running
+    finishes first), at most `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        held = client.run(_held_tasks, keys)
+        if not any(held.values()):
+            return
+        time.sleep(0.2)
+
+
+def _held_tasks(keys: set[str], dask_worker: Worker) -> list[str]:
+    """Which of `keys` the worker still holds (run on each worker by `Client.run`)."""
+    return [key for key in keys if key in dask_worker.state.tasks]

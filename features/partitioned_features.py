@@ -17,13 +17,12 @@ again on another worker by Dask; a task that kills workers over and over (Dask's
 from __future__ import annotations
 
 import datetime as dt
-import time
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from features.cluster import run_tasks
 from features.extraction import ExtractionReadError
 from features.folders import staged_folder
 from features.partitions import (
@@ -38,7 +37,7 @@ from features.store import read_features
 from features.validation import InvalidExtractionError
 
 if TYPE_CHECKING:
-    from distributed import Client, Worker
+    from distributed import Client
 
     from features.feature_set import FeatureSet
 
@@ -129,56 +128,14 @@ def build_partitioned_features(
                 if progress is not None:
                     progress(1)
         else:
-            results = _on_cluster(client, task, partitions, dates, staging, progress)
+            results = run_tasks(
+                client,
+                task,
+                [(partition, dates, staging) for partition in partitions],
+                [f"features-{partition.label}" for partition in partitions],
+                progress,
+            )
     return PartitionedFeatures(out, tuple(sorted(results, key=lambda result: result.name)))
-
-
-def _on_cluster(
-    client: Client,
-    task: PartitionTask,
-    partitions: list[Partition],
-    dates: list[dt.date],
-    staging: Path,
-    progress: Callable[[int], None] | None,
-) -> list[PartitionFeatures]:
-    """Run `task` for each partition on the cluster; the first failure cancels the others,
-    waits until no worker still runs one (Dask cannot stop a running task, and it would
-    write into `staging` after its removal), and is raised."""
-    from distributed import as_completed
-
-    job = uuid.uuid4().hex[:8]
-    keys = [f"features-{partition.label}-{job}" for partition in partitions]
-    futures = [
-        client.submit(task, partition, dates, staging, key=key)
-        for partition, key in zip(partitions, keys, strict=True)
-    ]
-    results = []
-    try:
-        for future in as_completed(futures, loop=client.loop):
-            results.append(future.result())
-            if progress is not None:
-                progress(1)
-    except BaseException:
-        client.cancel(futures, force=True)
-        _wait_until_stopped(client, set(keys))
-        raise
-    return results
-
-
-def _wait_until_stopped(client: Client, keys: set[str], timeout: float = 3600.0) -> None:
-    """Wait until no worker holds any of the tasks `keys` (a cancelled task that was running
-    finishes first), at most `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        held = client.run(_held_tasks, keys)
-        if not any(held.values()):
-            return
-        time.sleep(0.2)
-
-
-def _held_tasks(keys: set[str], dask_worker: Worker) -> list[str]:
-    """Which of `keys` the worker still holds (run on each worker by `Client.run`)."""
-    return [key for key in keys if key in dask_worker.state.tasks]
 
 
 def read_partition_features(dataset: str | Path, name: str) -> FeatureSet:

@@ -3,9 +3,9 @@
 
 Each académie is the demo académie's configuration with its own name, departments (so that
 establishment codes differ), student id prefix (so that no id is shared) and seed, derived
-from the base seed and the académie's name: same base seed, same files. Only one académie is
-in memory at a time; they are written into a temporary folder that replaces the output folder
-once every one is complete.
+from the base seed and the académie's name: same base seed, same files. One process holds one
+académie at a time (one after the other here, or one per Dask worker); they are written into
+a temporary folder that replaces the output folder once every one is complete.
 
 The académies are the metropolitan ones (Corse left out: its UAI codes do not start with a
 department number), in a fixed order starting with Rennes, the demo's; their departments are
@@ -17,12 +17,18 @@ from __future__ import annotations
 import hashlib
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from features.cluster import run_tasks
 from features.folders import staged_folder
 from features.partitions import partition_folder, require_replaceable
 from features.synth.config import SynthConfig, load_config
 from features.synth.generator import SynthSummary, synthesize
+
+if TYPE_CHECKING:
+    from distributed import Client
+
+    from features.progress import Progress
 
 __all__ = ["ACADEMIES", "academy_config", "academy_seed", "synthesize_academies"]
 
@@ -84,26 +90,54 @@ def synthesize_academies(
     *,
     seed: int | None = None,
     config: SynthConfig | None = None,
+    client: Client | None = None,
+    progress: Progress | None = None,
     **options: Any,
 ) -> list[SynthSummary]:
     """Write the first `academies` académies of `ACADEMIES` as `academie=NAME/` folders of
-    `out_dir`, one after the other, each by `features.synth.synthesize` (`options` are its
-    arguments, sizes per académie). `seed` (default: the configuration's) is the base seed
-    the académies' seeds derive from. `out_dir` is replaced only once every académie is
-    written, and only if it holds nothing but partitions."""
+    `out_dir`, each by `features.synth.synthesize` (`options` are its arguments, sizes per
+    académie): one after the other here, or one task each on the workers of `client` (each
+    worker holds the académie it writes). `seed` (default: the configuration's) is the base
+    seed the académies' seeds derive from; the files are the same either way. `out_dir` is
+    replaced only once every académie is written, and only if it holds nothing but
+    partitions. `progress` follows the stages of each académie here, the académies written
+    on a cluster."""
     if not 1 <= academies <= len(ACADEMIES):
         raise ValueError(f"--academies must be 1 to {len(ACADEMIES)}, not {academies}")
     base = config or load_config()
     if seed is not None:
         base = base.override(seed=seed)
+    names = list(ACADEMIES)[:academies]
     out = Path(out_dir).resolve()
     require_replaceable(out)
-    summaries = []
     with staged_folder(out) as staging:
-        for name in list(ACADEMIES)[:academies]:
-            folder = staging / partition_folder(name)
-            summaries.append(synthesize(folder, config=academy_config(base, name), **options))
-    return [_moved(summary, out) for summary in summaries]
+        folders = [staging / partition_folder(name) for name in names]
+        configs = [academy_config(base, name) for name in names]
+        if client is None:
+            summaries = [
+                _write_academy(folder, academy, {**options, "progress": progress})
+                for folder, academy in zip(folders, configs, strict=True)
+            ]
+        else:
+            if progress is not None:
+                progress.stage("synth_academies", total=academies)
+            summaries = run_tasks(
+                client,
+                _write_academy,
+                [
+                    (folder, academy, options)
+                    for folder, academy in zip(folders, configs, strict=True)
+                ],
+                [f"synth-{folder.name}" for folder in folders],
+                progress.advance if progress is not None else None,
+            )
+    by_folder = {summary.out_dir: summary for summary in summaries}
+    return [_moved(by_folder[folder], out) for folder in folders]
+
+
+def _write_academy(folder: Path, academy: SynthConfig, options: dict[str, Any]) -> SynthSummary:
+    """One académie written into `folder` (the task a worker runs)."""
+    return synthesize(folder, config=academy, **options)
 
 
 def _moved(summary: SynthSummary, out: Path) -> SynthSummary:

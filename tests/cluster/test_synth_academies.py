@@ -4,10 +4,12 @@ by the base seed, with nothing shared between them (ids, establishment codes).""
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from distributed import Client
 from typer.testing import CliRunner
 
 from features.synth import generator
@@ -97,3 +99,25 @@ def test_vigie_synth_academies(academies: Path, tmp_path: Path) -> None:
     assert _digests(out) == _digests(academies)
     refused = CliRunner().invoke(app, ["synth", "--out", str(out), "--academies", "0"])
     assert refused.exit_code == 2
+
+
+def test_on_the_cluster_each_worker_writes_an_academie_and_the_files_are_the_same(
+    academies: Path, cluster: Client, tmp_path: Path
+) -> None:
+    out = tmp_path / "extraction"
+    summaries = synthesize_academies(out, 2, seed=3, client=cluster, **SIZES)  # type: ignore[arg-type]
+    assert [summary.out_dir for summary in summaries] == [
+        out / "academie=Rennes",
+        out / "academie=Nantes",
+    ]
+    assert _digests(out) == _digests(academies)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["extraction"]
+
+
+def test_vigie_synth_cluster_needs_academies(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app, ["synth", "--out", str(tmp_path / "x"), "--cluster", "local:2", "-q"]
+    )
+    assert result.exit_code == 2
+    assert "give --academies N" in " ".join(re.sub("[│╭╮╰╯─]", " ", result.output).split())
+    assert list(tmp_path.iterdir()) == []

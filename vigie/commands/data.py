@@ -95,6 +95,7 @@ def synth(
             "and each académie's seed derives from --seed and its name.",
         ),
     ] = None,
+    cluster: ClusterOption = None,
     quiet: QuietOption = False,
     lang: LangOption = "fr",
 ) -> None:
@@ -108,24 +109,33 @@ def synth(
     from features.synth.academies import synthesize_academies
 
     chosen_format: FileFormat = one_of(file_format, ("csv", "parquet"), "--format")
+    if cluster is not None and academies is None:
+        raise typer.BadParameter(
+            "--cluster writes académies side by side: give --academies N", param_hint="--cluster"
+        )
+    where = cluster_of(cluster) if academies is not None else None
     with user_errors(), progress_for(quiet, lang) as progress:
         if academies is not None:
-            summaries = synthesize_academies(
-                out,
-                academies,
-                seed=seed,
-                establishments=establishments,
-                students=students,
-                years=years,
-                burn_in_years=burn_in_years,
-                last_school_year=last_school_year,
-                scholarship_proxy=scholarship_proxy or None,
-                label_bias=label_bias,
-                scenario=scenario,
-                extraction_date=parse_date(extraction_date) if extraction_date else None,
-                file_format=chosen_format,
-                progress=progress,
-            )
+            if where is not None:
+                progress.stage("cluster_start")
+            with cluster_client(where) as client:
+                summaries = synthesize_academies(
+                    out,
+                    academies,
+                    client=client,
+                    seed=seed,
+                    establishments=establishments,
+                    students=students,
+                    years=years,
+                    burn_in_years=burn_in_years,
+                    last_school_year=last_school_year,
+                    scholarship_proxy=scholarship_proxy or None,
+                    label_bias=label_bias,
+                    scenario=scenario,
+                    extraction_date=parse_date(extraction_date) if extraction_date else None,
+                    file_format=chosen_format,
+                    progress=progress,
+                )
             for written in summaries:
                 console.print(f"Wrote {written.out_dir.name} to {out}: {written}")
             return
