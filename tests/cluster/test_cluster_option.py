@@ -172,3 +172,20 @@ def test_the_setting_leaves_a_single_folder_extraction_on_this_machine(
     single = tmp_path / "single.parquet"
     stream_feature_file(academies / "academie=Rennes", AS_OF_DATES[:1], single)
     assert out.read_bytes() == single.read_bytes()
+
+
+def test_a_local_cluster_is_closed_with_its_workers_when_the_job_fails() -> None:
+    import os
+
+    import psutil
+
+    from features.cluster import connect
+
+    with pytest.raises(RuntimeError, match="the job failed"), connect(LocalWorkers(1)) as client:
+        workers = [psutil.Process(pid) for pid in client.run(os.getpid).values()]
+        assert len(workers) == 1 and workers[0].pid != os.getpid()  # a process of its own
+        raise RuntimeError("the job failed")
+
+    assert client.status == "closed"
+    _, alive = psutil.wait_procs(workers, timeout=10)
+    assert alive == []
