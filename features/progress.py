@@ -32,6 +32,15 @@ STAGE_WORDING: dict[str, tuple[str, str]] = {
         "Validation de l'extraction et variables à {total} date{s}",
         "Validating the extraction and building features at {total} date{s}",
     ),
+    "synth_academies": (
+        "Simulation de {total} académie{s} sur le cluster",
+        "Simulating {total} académie{s} on the cluster",
+    ),
+    "cluster_start": ("Connexion au cluster Dask", "Connecting to the Dask cluster"),
+    "partition_features": (
+        "Validation de l'extraction et variables de {total} académie{s}",
+        "Validating the extraction and building the features of {total} académie{s}",
+    ),
     "demo_features": (
         "Validation de l'extraction et variables des {total} semaine{s} de démonstration",
         "Validating the extraction and building the features of the {total} demo week{s}",

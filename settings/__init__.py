@@ -21,9 +21,10 @@ import getpass
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from features.cluster import ClusterSpec, parse_cluster
 from models.queue import DEFAULT_FOLLOW_UP
 from models.registry import REGISTERED_MODEL
 
@@ -195,10 +196,23 @@ class Settings(BaseSettings):
         default=Path(),
         description="Feature files `*-<as_of>.parquet`; default home/features.",
     )
+    dask_scheduler: str = Field(
+        default="",
+        description="The cluster of the commands' `--cluster` option when it is not given: "
+        "`local:N` (N local worker processes) or `tcp://HOST:PORT` (a running Dask "
+        "scheduler); empty (default): the single-machine path.",
+    )
     serving: ServingSection = Field(default_factory=ServingSection)
     dashboard: DashboardSection = Field(default_factory=DashboardSection)
     monitoring: MonitoringSection = Field(default_factory=MonitoringSection)
     notice: NoticeSection = Field(default_factory=NoticeSection)
+
+    @field_validator("dask_scheduler")
+    @classmethod
+    def _cluster_named(cls, value: str) -> str:
+        if value.strip():
+            parse_cluster(value)  # ValueError: not a cluster
+        return value.strip()
 
     @model_validator(mode="after")
     def _fill_from_home(self) -> Settings:
@@ -215,6 +229,11 @@ class Settings(BaseSettings):
     def resolved_database_url(self) -> str:
         """The store's URL (kept for the many callers that name it so)."""
         return self.database_url
+
+    @property
+    def cluster(self) -> ClusterSpec | None:
+        """The cluster `VIGIE_DASK_SCHEDULER` names, or None for the single-machine path."""
+        return parse_cluster(self.dask_scheduler) if self.dask_scheduler else None
 
     @property
     def resolved_user(self) -> str:

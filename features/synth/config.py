@@ -223,6 +223,9 @@ class SynthConfig(Section):
 
     seed: Annotated[int, Field(ge=0)]
     academie: Annotated[str, Field(min_length=1)]
+    # Student ids are the prefix and a number: académies written side by side
+    # (`features.synth.academies`) get one prefix each, so that no id is shared between them.
+    student_id_prefix: Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9]{0,5}$")] = "S"
     establishments: Annotated[int, Field(ge=1, le=5000)]
     students: Annotated[int, Field(ge=20, le=10_000_000)]
     years: Annotated[int, Field(ge=1, le=12)]

@@ -105,7 +105,7 @@ def _student_ids(
     number = stream(config.seed, "student_ids").permutation(len(used)) + 1
     rank[used] = number
     width = max(8, len(str(len(used))))
-    ids = np.char.mod(f"S%0{width}d", np.arange(len(used) + 1))
+    ids = np.char.mod(f"{config.student_id_prefix}%0{width}d", np.arange(len(used) + 1))
     return used, rank, ids
 
 

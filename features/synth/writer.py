@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-import uuid
 from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 from typing import Literal
@@ -26,6 +25,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from features.contract import REQUIRED_TABLES, TABLES, Table
+from features.folders import swap_folder_into_place
 
 __all__ = ["FileFormat", "write_extraction"]
 
@@ -132,7 +132,7 @@ def write_extraction(
             os.chmod(path.parent, 0o755)
             _write_parquet(arrow, path)
         os.chmod(staging, 0o755)
-        _swap_into_place(staging, out_dir)
+        swap_folder_into_place(staging, out_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -144,17 +144,3 @@ def _side_path(relative: PurePosixPath | str) -> Path:
     if path.parts[:1] != (SIDE_FOLDER,) or ".." in path.parts or path.suffix != ".parquet":
         raise ValueError(f"a side file goes under {SIDE_FOLDER}/ as .parquet, not {relative}")
     return Path(*path.parts)
-
-
-def _swap_into_place(staging: Path, out_dir: Path) -> None:
-    if not out_dir.exists():
-        staging.rename(out_dir)
-        return
-    previous = out_dir.with_name(f".{out_dir.name}.old-{uuid.uuid4().hex[:8]}")
-    out_dir.rename(previous)
-    try:
-        staging.rename(out_dir)
-    except BaseException:
-        previous.rename(out_dir)
-        raise
-    shutil.rmtree(previous, ignore_errors=True)

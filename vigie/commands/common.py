@@ -84,6 +84,6 @@ def user_errors() -> Iterator[None]:
         error_console.print(render_report(error.report))
         error_console.print("[red]The extraction is invalid: nothing was written.[/red]")
         raise typer.Exit(1) from None
-    except (ExtractionReadError, FileNotFoundError, ValueError) as error:
+    except (ExtractionReadError, FileNotFoundError, FileExistsError, ValueError) as error:
         error_console.print(f"[red]{error}[/red]")
         raise typer.Exit(1) from None

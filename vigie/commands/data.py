@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from features.partitions import Partition, find_partitions
+from vigie.commands.cluster import ClusterOption, cluster_client, cluster_of
 from vigie.commands.common import (
     LangOption,
     QuietOption,
@@ -18,6 +21,9 @@ from vigie.commands.common import (
     progress_for,
     user_errors,
 )
+
+if TYPE_CHECKING:
+    from features.cluster import ClusterSpec
 
 __all__ = ["register"]
 
@@ -79,6 +85,17 @@ def synth(
             "(girls, boys, scholarship_holders, disadvantaged).",
         ),
     ] = None,
+    academies: Annotated[
+        int | None,
+        typer.Option(
+            "--academies",
+            min=1,
+            help="Write this many académies side by side, one academie=NAME/ folder each "
+            "(an extraction partitioned by académie), one at a time; sizes are per académie "
+            "and each académie's seed derives from --seed and its name.",
+        ),
+    ] = None,
+    cluster: ClusterOption = None,
     quiet: QuietOption = False,
     lang: LangOption = "fr",
 ) -> None:
@@ -89,9 +106,39 @@ def synth(
     ceiling (synthetic only, not part of the data contract).
     """
     from features.synth import FileFormat, synthesize
+    from features.synth.academies import synthesize_academies
 
     chosen_format: FileFormat = one_of(file_format, ("csv", "parquet"), "--format")
+    if cluster is not None and academies is None:
+        raise typer.BadParameter(
+            "--cluster writes académies side by side: give --academies N", param_hint="--cluster"
+        )
+    where = cluster_of(cluster) if academies is not None else None
     with user_errors(), progress_for(quiet, lang) as progress:
+        if academies is not None:
+            if where is not None:
+                progress.stage("cluster_start")
+            with cluster_client(where) as client:
+                summaries = synthesize_academies(
+                    out,
+                    academies,
+                    client=client,
+                    seed=seed,
+                    establishments=establishments,
+                    students=students,
+                    years=years,
+                    burn_in_years=burn_in_years,
+                    last_school_year=last_school_year,
+                    scholarship_proxy=scholarship_proxy or None,
+                    label_bias=label_bias,
+                    scenario=scenario,
+                    extraction_date=parse_date(extraction_date) if extraction_date else None,
+                    file_format=chosen_format,
+                    progress=progress,
+                )
+            for written in summaries:
+                console.print(f"Wrote {written.out_dir.name} to {out}: {written}")
+            return
         summary = synthesize(
             out,
             establishments=establishments,
@@ -119,12 +166,19 @@ def validate(
     quiet: QuietOption = False,
     lang: LangOption = "fr",
 ) -> None:
-    """Check an extraction against the data contract; report every broken rule at once."""
+    """Check an extraction against the data contract; report every broken rule at once.
+
+    An extraction partitioned by académie (academie=NAME/ folders) is checked partition by
+    partition, each report under its partition's name (JSON: {"partitions": {NAME: report}})."""
     from features.validation import render_report, validate_extraction
 
     if not data.is_dir():
         error_console.print(f"[red]Extraction folder {data} does not exist.[/red]")
         raise typer.Exit(2)
+    with user_errors():
+        partitions = find_partitions(data)
+    if partitions[0].name is not None:
+        _validate_partitions(partitions, as_json, max_examples, quiet, lang)
     with progress_for(quiet, lang) as progress:
         progress.stage("validate")
         report = validate_extraction(data, max_examples=max_examples)
@@ -135,28 +189,99 @@ def validate(
     raise typer.Exit(0 if report.ok else 1)
 
 
+def _validate_partitions(
+    partitions: list[Partition], as_json: bool, max_examples: int, quiet: bool, lang: str
+) -> None:
+    """Validate each partition, print the reports under their names, exit 0 if all are
+    valid, 1 otherwise."""
+    from features.jsonio import dumps
+    from features.validation import render_report, validate_extraction
+
+    reports = {}
+    with progress_for(quiet, lang) as progress:
+        for partition in partitions:
+            progress.stage("validate")
+            reports[partition] = validate_extraction(partition.path, max_examples=max_examples)
+    if as_json:
+        by_name = {partition.name: report.to_dict() for partition, report in reports.items()}
+        typer.echo(dumps({"partitions": by_name}, indent=2, ascii=False))
+    else:
+        for partition, report in reports.items():
+            console.print(f"[bold]{partition.label}[/bold]")
+            console.print(render_report(report, language_of(lang)))
+    raise typer.Exit(0 if all(report.ok for report in reports.values()) else 1)
+
+
 def features(
     data: Annotated[Path, typer.Option(help="Extraction folder.")],
     as_of: Annotated[
         list[str], typer.Option("--as-of", help="As-of date (YYYY-MM-DD), repeatable.")
     ],
-    out: Annotated[Path, typer.Option(help="Parquet file to write.")],
+    out: Annotated[
+        Path,
+        typer.Option(
+            help="Parquet file to write; for an extraction partitioned by académie, the "
+            "folder of the partitioned dataset (academie=NAME/features.parquet)."
+        ),
+    ],
+    cluster: ClusterOption = None,
     quiet: QuietOption = False,
     lang: LangOption = "fr",
 ) -> None:
     """Build one feature row per enrolled student and as-of date (events strictly before it).
 
-    The rows are streamed to the file a batch of dates at a time: memory holds one batch."""
+    The rows are streamed to the file a batch of dates at a time: memory holds one batch.
+    An extraction partitioned by académie (academie=NAME/ folders) is built one académie per
+    task, on the Dask cluster of --cluster (or VIGIE_DASK_SCHEDULER) or here, into a
+    partitioned dataset that appears only once every académie is built."""
     from features.catalog import feature_names
     from features.pipeline import stream_feature_file
 
     dates = sorted({parse_date(value) for value in as_of})
+    with user_errors():
+        partitioned = data.is_dir() and find_partitions(data)[0].name is not None
+    if partitioned:
+        _partitioned_features(data, dates, out, cluster_of(cluster), quiet, lang)
+        return
+    if cluster is not None:
+        raise typer.BadParameter(
+            f"{data} is a single extraction: --cluster needs one partitioned by académie "
+            "(academie=NAME/ folders)",
+            param_hint="--cluster",
+        )
     with user_errors(), progress_for(quiet, lang) as progress:
         progress.stage("features", total=len(dates))
         written = stream_feature_file(data, dates, out, progress=progress.advance)
     console.print(
         f"Wrote {written.rows:,} rows x {len(feature_names())} features "
         f"for {len(dates)} as-of date(s) to {out}"
+    )
+
+
+def _partitioned_features(
+    data: Path,
+    dates: list[dt.date],
+    out: Path,
+    cluster: ClusterSpec | None,
+    quiet: bool,
+    lang: str,
+) -> None:
+    from features.catalog import feature_names
+    from features.partitioned_features import build_partitioned_features
+
+    with user_errors(), progress_for(quiet, lang) as progress:
+        partitions = len(find_partitions(data))
+        if cluster is not None:
+            progress.stage("cluster_start")
+        with cluster_client(cluster) as client:
+            progress.stage("partition_features", total=partitions)
+            written = build_partitioned_features(
+                data, dates, out, client=client, progress=progress.advance
+            )
+    where = f"on {cluster}" if cluster is not None else "in this process"
+    console.print(
+        f"Wrote {written.rows:,} rows x {len(feature_names())} features for {len(dates)} "
+        f"as-of date(s) of {partitions} académie(s), {where}, to {out}"
     )
 
 
