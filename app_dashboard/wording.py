@@ -478,6 +478,7 @@ _VOCABULARY: dict[str, dict[str, tuple[str, str]]] = {
         "inspector": ("inspection", "inspector"),
         "data_scientist": ("science des données", "data scientist"),
         "admin": ("administration", "admin"),
+        "mlds": ("MLDS (bassin)", "MLDS (bassin)"),
     },
     "status": {
         "to_invite": ("à inviter", "to invite"),

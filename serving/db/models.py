@@ -29,6 +29,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from serving.db.types import UTCDateTime, utc_now
 from serving.db.vocabulary import (
     AUDIT_OUTCOMES,
+    CONTACT_ACTIONS,
+    CONTACT_OUTCOMES,
     FOLLOW_UP_KINDS,
     INTERVIEW_SOLUTIONS,
     INTERVIEW_STATUSES,
@@ -44,6 +46,7 @@ __all__ = [
     "Enrollment",
     "Establishment",
     "Interview",
+    "LeaverContact",
     "ListEntry",
     "Student",
     "Suspension",
@@ -265,6 +268,33 @@ class Dismissal(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)
 
 
+class LeaverContact(Base):
+    """The MLDS's contact with a student who left without a solution
+    (`serving.services.leavers`): when, the action proposed and where it stands. `uai` is the
+    establishment the student left, whose MLDS users may read and change the contact.
+    `student_id` is not a foreign key: a student may have left before any list was written.
+    Changed with an optimistic `revision`, like an interview (migration 0011)."""
+
+    __tablename__ = "leaver_contacts"
+    __table_args__ = (
+        CheckConstraint(check_in("action", CONTACT_ACTIONS), name="action"),
+        CheckConstraint(check_in("outcome", CONTACT_OUTCOMES), name="outcome"),
+        Index(None, "uai", "student_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    student_id: Mapped[str] = mapped_column(STUDENT_ID)
+    uai: Mapped[str] = mapped_column(UAI)
+    contact_date: Mapped[dt.date] = mapped_column(Date)
+    action: Mapped[str] = mapped_column(String(30))
+    outcome: Mapped[str] = mapped_column(String(20))
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)
+    updated_by: Mapped[str] = mapped_column(String(100))
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+
+
 class User(Base):
     """A person using the dashboard or the API. Secrets are stored hashed: an argon2 hash of
     the password, a SHA-256 hash of the random API token found by its public `token_id`."""
@@ -288,7 +318,8 @@ class User(Base):
 
 
 class UserScope(Base):
-    """An establishment a watch unit member may see. Not a foreign key: a user can be
+    """An establishment a watch unit member (or an MLDS user, one row per establishment of
+    its bassin) may see. Not a foreign key: a user can be
     created before the establishment's first list is written."""
 
     __tablename__ = "user_scopes"

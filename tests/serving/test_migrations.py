@@ -18,7 +18,7 @@ from serving.db.migrate import alembic_config
 from serving.db.models import AuditEntry, Base
 from serving.services.audit import record
 
-HEAD = "0009"  # the newest migration
+HEAD = "0011"  # the newest migration
 
 TABLES = {
     "establishments",
@@ -32,6 +32,7 @@ TABLES = {
     "users",
     "user_scopes",
     "audit_log",
+    "leaver_contacts",
 }
 
 
