@@ -43,8 +43,10 @@ from features.labels import EXAM_FAILURE_WEEKS, QUALIFYING_EXAMS
 __all__ = [
     "LEAVER_COLUMNS",
     "LeaverTables",
+    "establishments_on",
     "leavers",
     "leavers_of_extraction",
+    "paths",
     "read_leaver_tables",
     "window_start",
     "with_interviews",
@@ -262,6 +264,35 @@ def with_interviews(found: pd.DataFrame, interviews: pd.DataFrame) -> pd.DataFra
         interview_date=of("interview_date"),
         interview_solution=of("solution"),
         interview_uai=of("uai"),
+    )
+
+
+def establishments_on(enrollments: pd.DataFrame, day: dt.date) -> dict[str, str]:
+    """Each student's establishment on `day`, by the store's rule (`serving.db.enrollments`):
+    the enrollment with the latest start on or before `day`, else (only later enrollments)
+    the latest one; ties on the start day go to the smallest uai."""
+    frame = enrollments[["student_id", "uai", "start_date"]].copy()
+    frame["student_id"] = frame["student_id"].astype(str)
+    frame["start_date"] = _days(frame["start_date"], "enrollments", "start_date")
+    frame["later"] = frame["start_date"] > pd.Timestamp(day)
+    frame = frame.sort_values(
+        ["student_id", "later", "start_date", "uai"], ascending=[True, False, True, False],
+        kind="stable",
+    )  # fmt: skip
+    last = frame.groupby("student_id", sort=True).tail(1)
+    return dict(zip(last["student_id"], last["uai"].astype(str), strict=True))
+
+
+def paths(enrollments: pd.DataFrame, students: set[str], as_of: dt.date) -> pd.DataFrame:
+    """The enrollments of `students` that started on or before `as_of`, oldest first: each
+    student's path up to the date."""
+    frame = enrollments.copy()
+    frame["student_id"] = frame["student_id"].astype(str)
+    frame["start_date"] = _days(frame["start_date"], "enrollments", "start_date")
+    frame["end_date"] = _days(frame["end_date"], "enrollments", "end_date")
+    frame = frame[frame["student_id"].isin(students) & (frame["start_date"] <= pd.Timestamp(as_of))]
+    return frame.sort_values(["student_id", "start_date", "uai"], kind="stable").reset_index(
+        drop=True
     )
 
 
