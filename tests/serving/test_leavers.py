@@ -106,8 +106,8 @@ def test_the_other_roles_are_refused(world: LeaversWorld, username: str) -> None
     with pytest.raises(AccessDenied, match="for the MLDS only"):
         seen(world, username)
     with pytest.raises(AccessDenied):
-        record_contact(world.store, actor(world, username),
-                       NewContact(student_id="L_CAP", contact_date=AS_OF, action="morea"))  # fmt: skip
+        new = NewContact(student_id="L_CAP", contact_date=AS_OF, action="morea")
+        record_contact(world.store, actor(world, username), new)
     assert [entry[:2] for entry in audit(world, username)][-2:] == [
         ("read_leavers", "denied"),
         ("record_contact", "denied"),
@@ -199,8 +199,8 @@ def _remove_scope(world: LeaversWorld, username: str, uai: str) -> None:
 def test_an_establishment_taken_out_of_the_bassin_takes_its_leavers_and_contacts(
     world: LeaversWorld,
 ) -> None:
-    contact = record_contact(world.store, actor(world, "mlds.bassin"),
-                             NewContact(student_id="L_SUMMER", contact_date=AS_OF, action="aar"))  # fmt: skip
+    new = NewContact(student_id="L_SUMMER", contact_date=AS_OF, action="aar")
+    contact = record_contact(world.store, actor(world, "mlds.bassin"), new)
     assert contact.uai == BASSIN_B
     _remove_scope(world, "mlds.bassin", BASSIN_B)
     assert seen(world, "mlds.bassin") == ["L_CAP", "L_DURING"]

@@ -362,14 +362,13 @@ def test_0011_keeps_every_users_scopes_and_allows_the_mlds_role(store: Store) ->
         connection.execute(
             text("INSERT INTO user_scopes VALUES (1, '0350001A'), (1, '0350002B'), (2, '0290003C')")
         )
-        with pytest.raises(IntegrityError):
-            with connection.begin_nested():
-                connection.execute(
-                    text(
-                        "INSERT INTO users (id, username, role, disabled, created_at) "
-                        "VALUES (3, 'mlds.a', 'mlds', 0, '2026-12-01 00:00:00')"
-                    )
+        with pytest.raises(IntegrityError), connection.begin_nested():
+            connection.execute(
+                text(
+                    "INSERT INTO users (id, username, role, disabled, created_at) "
+                    "VALUES (3, 'mlds.a', 'mlds', 0, '2026-12-01 00:00:00')"
                 )
+            )
     assert upgrade(store.engine) == HEAD
     with store.engine.begin() as connection:
         scopes = connection.execute(text("SELECT user_id, uai FROM user_scopes ORDER BY 1, 2"))
@@ -382,6 +381,5 @@ def test_0011_keeps_every_users_scopes_and_allows_the_mlds_role(store: Store) ->
                 "VALUES (3, 'mlds.a', 'mlds', 0, '2026-12-01 00:00:00')"
             )
         )
-        with pytest.raises(IntegrityError):
-            with connection.begin_nested():
-                connection.execute(text("UPDATE users SET role = 'nobody' WHERE id = 3"))
+        with pytest.raises(IntegrityError), connection.begin_nested():
+            connection.execute(text("UPDATE users SET role = 'nobody' WHERE id = 3"))
