@@ -307,6 +307,7 @@ PATH_VALUES = {
     "week": WEEK.isoformat(),
     "student_id": "H001",
     "interview_id": "1",
+    "contact_id": "1",
     "name": "swagger-ui.css",
 }
 
