@@ -11,6 +11,7 @@ from typing import Literal
 
 from app_dashboard.admin_wording import ADMIN_LABELS
 from app_dashboard.formatting import MISSING, is_missing
+from app_dashboard.leavers_wording import LEAVERS_ACTIONS, LEAVERS_LABELS, LEAVERS_VOCABULARY
 from app_dashboard.monitoring_wording import MONITORING_LABELS
 from features.labels import HORIZON_WEEKS
 from models.reason_wording import CATEGORY_WORDS
@@ -636,3 +637,13 @@ LABELS.update(ADMIN_LABELS)
 if LABELS.keys() & MONITORING_LABELS.keys():
     raise KeyError(f"labels defined twice: {sorted(LABELS.keys() & MONITORING_LABELS.keys())}")
 LABELS.update(MONITORING_LABELS)
+# The MLDS's page and `vigie leavers` (app_dashboard/leavers_wording.py).
+if LABELS.keys() & LEAVERS_LABELS.keys():
+    raise KeyError(f"labels defined twice: {sorted(LABELS.keys() & LEAVERS_LABELS.keys())}")
+LABELS.update(LEAVERS_LABELS)
+if _VOCABULARY.keys() & LEAVERS_VOCABULARY.keys():
+    raise KeyError(
+        f"vocabularies defined twice: {sorted(_VOCABULARY.keys() & LEAVERS_VOCABULARY.keys())}"
+    )
+_VOCABULARY.update(LEAVERS_VOCABULARY)
+_VOCABULARY["action"].update(LEAVERS_ACTIONS)

@@ -22,6 +22,7 @@ from vigie.commands import (
     documents,
     explain,
     interviews,
+    leavers,
     monitor,
     retention,
     score,
@@ -82,6 +83,7 @@ score.register(app)
 monitor.register(app)
 dashboard.register(app)
 documents.register(app)
+leavers.register(app)
 stop_switch.register(app)
 retention.register(app)
 interviews.register(app)
