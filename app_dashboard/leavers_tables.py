@@ -148,7 +148,7 @@ def path_frame(leaver: LeaverView, language: Language) -> pd.DataFrame:
     return pd.DataFrame(
         {
             text("leavers_col_year", language): [step.school_year for step in leaver.path],
-            text("leavers_col_establishment", language): [
+            text("leavers_col_path_establishment", language): [
                 f"{step.establishment_name or MISSING} ({step.uai})" for step in leaver.path
             ],
             text("leavers_col_level", language): [step.level for step in leaver.path],

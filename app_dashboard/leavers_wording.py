@@ -46,6 +46,7 @@ LEAVERS_LABELS: dict[str, tuple[str, str]] = {
     "leavers_open": ("Parcours et contacts de l'élève", "The student's path and contacts"),
     "leavers_path": ("Parcours", "Path"),
     "leavers_col_year": ("Année scolaire", "School year"),
+    "leavers_col_path_establishment": ("Établissement", "Establishment"),
     "leavers_col_class": ("Classe", "Class"),
     "leavers_col_start": ("Du", "From"),
     "leavers_col_end": ("Au", "To"),

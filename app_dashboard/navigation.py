@@ -26,6 +26,7 @@ PAGES: dict[str, tuple[str, str, str, str]] = {
     "models": ("models.py", "page_models", "models", ":material/model_training:"),
     "drift": ("drift.py", "page_drift", "drift", ":material/monitoring:"),
     "admin_users": ("admin_users.py", "page_admin_users", "users", ":material/group:"),
+    "leavers": ("leavers.py", "page_leavers", "leavers", ":material/directions_walk:"),
 }
 
 # role -> sections (label key, page names); the first page is the landing page.
@@ -40,6 +41,8 @@ ROLE_PAGES: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
         ("section_inspection", ("model_card", "fairness")),
     ),
     "admin": (("section_inspection", ("audit_log",)), ("section_admin", ("admin_users",))),
+    # The MLDS of a bassin: its leavers first, then its establishments' lists (with names).
+    "mlds": (("section_mlds", ("leavers",)), ("section_watch", ("list", "student"))),
 }
 
 
