@@ -1,11 +1,13 @@
 """Recording what the watch unit decides: interviews and their outcome, dismissals.
 
-Only the watch unit of the establishment the student is enrolled in on the day of the request
-may write (`serving.db.enrollments`); an interview is changed only by its own establishment,
-and only while the student is still enrolled there. A dismissal's week must fall within the
-school years the store knows (its weekly runs and enrollments). An interview moves to_invite
--> invited -> held, or ends declined / not_needed (`INTERVIEW_TRANSITIONS`); a solution is
-recorded only for a held interview; a student has at most one interview under way in its
+Only the watch unit of the establishment the student is enrolled in on the day of the
+request may write (`serving.db.enrollments`); an interview is changed only by its own
+establishment, and only while the student is still enrolled there. A dismissal's week must
+fall within the school years the store knows (its weekly runs and enrollments). An interview
+moves to_invite -> invited -> held, or ends declined / not_needed (`INTERVIEW_TRANSITIONS`);
+a solution is recorded only for a held interview, with the solutions the eligibility rules
+suggested on the interview's day beside it (`serving.solutions.recorded`: a person chooses,
+the suggestion is kept to compare); a student has at most one interview under way in its
 establishment. Rows are locked before they are checked (`FOR UPDATE` on PostgreSQL; SQLite
 transactions are already serialised by `BEGIN IMMEDIATE`), so concurrent writers never lose
 an update. Each write takes the decisions lock first (`serving.db.decision_lock`: it waits
@@ -42,6 +44,7 @@ from serving.services.inputs import InterviewChanges, NewDismissal, NewInterview
 from serving.services.policy import Action, performs
 from serving.services.students import dismissal_view, interview_view
 from serving.services.views import DismissalView, InterviewView
+from serving.solutions.recorded import RecordedSuggestion, suggestion_for_choice
 
 __all__ = [
     "check_dismissal_week",
@@ -100,6 +103,16 @@ def _known_school_years(session: Session) -> tuple[dt.date, dt.date] | None:
     return school_years_span([*runs, *facts])
 
 
+def _suggestion(
+    session: Session, student_id: str, solution: str | None, day: dt.date | None
+) -> RecordedSuggestion:
+    """Beside a solution recorded, what the rules suggested on the interview's day (today
+    without a date); nothing without a solution."""
+    if solution is None:
+        return None, None
+    return suggestion_for_choice(session, student_id, day or enrollments.request_date())
+
+
 def _written(
     session: Session, actor: Actor, action: str, student_id: str, uai: str, detail: str
 ) -> None:
@@ -131,6 +144,9 @@ def record_interview(store: Store, actor: Actor, new: NewInterview) -> Interview
             )
             if under_way is not None:
                 raise Conflict(f"interview {under_way} is already under way for this student")
+        suggested, rules_sha256 = _suggestion(
+            session, new.student_id, new.solution, new.interview_date
+        )
         now = utc_now()
         interview = Interview(
             student_id=new.student_id,
@@ -144,6 +160,8 @@ def record_interview(store: Store, actor: Actor, new: NewInterview) -> Interview
             updated_by=actor.username,
             updated_at=now,
             revision=1,
+            suggested_solutions=suggested,
+            suggestion_rules_sha256=rules_sha256,
         )
         session.add(interview)
         session.flush()
@@ -185,6 +203,10 @@ def update_interview(
             interview.interview_date = changes.interview_date
         if "notes" in given:
             interview.notes = changes.notes
+        if "solution" in given:  # a choice (re)recorded: the suggestion of its day beside it
+            interview.suggested_solutions, interview.suggestion_rules_sha256 = _suggestion(
+                session, interview.student_id, solution, interview.interview_date
+            )
         interview.updated_by = actor.username
         interview.updated_at = utc_now()
         interview.revision += 1

@@ -147,6 +147,8 @@ def arguments(name: str, world: World, tmp_path: Path) -> tuple[Any, ...]:
         "suspensions.resume": (HOME_UAI, "contrôle terminé"),
         "suspensions.list_suspensions": (),
         "retention.purge": (WEEK,),
+        "solutions.get_student_solutions": ("H001", WEEK),
+        "solutions.get_suggestion_followed": (),
         "posted.score_posted": ({"students": [{"student_id": "H001"}]}, WEEK, client),
     }
     short = name.removeprefix("serving.services.").removeprefix("serving.scoring.")

@@ -18,7 +18,7 @@ from serving.db.migrate import alembic_config
 from serving.db.models import AuditEntry, Base
 from serving.services.audit import record
 
-HEAD = "0009"  # the newest migration
+HEAD = "0012"  # the newest migration
 
 TABLES = {
     "establishments",

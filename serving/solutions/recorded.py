@@ -1,0 +1,57 @@
+"""The suggestion recorded beside a choice: when a held interview's solution is recorded,
+the solutions the rules in use suggested for the student on the interview's day (the
+interview being held), from the latest week's extraction, and the table's SHA-256.
+
+`interview_held_on` is the store's fact of an entretien de situation held by a date (by any
+establishment: it is a fact about the student, not a note)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from models.solutions.engine import suggest, suggested_solutions
+from serving.db.models import Interview
+from serving.lineage import recorded_week
+from serving.services.errors import Conflict, NotFound
+from serving.solutions.extraction_facts import read_facts
+from serving.solutions.table import rules_in_use
+
+__all__ = ["RecordedSuggestion", "interview_held_on", "suggestion_for_choice"]
+
+RecordedSuggestion = tuple[list[str] | None, str | None]
+"""(solutions suggested, SHA-256 of the table); (None, None) when none could be made."""
+
+
+def interview_held_on(session: Session, student_id: str, day: dt.date) -> bool:
+    """An interview of the student was held on or before `day` (one without a date counts
+    from the day it was written)."""
+    held = session.scalar(
+        select(func.count())
+        .select_from(Interview)
+        .where(
+            Interview.student_id == student_id,
+            Interview.status == "held",
+            or_(
+                Interview.interview_date <= day,
+                and_(Interview.interview_date.is_(None),
+                     func.date(Interview.created_at) <= day.isoformat()),
+            ),
+        )
+    )  # fmt: skip
+    return bool(held)
+
+
+def suggestion_for_choice(session: Session, student_id: str, day: dt.date) -> RecordedSuggestion:
+    """What the rules suggested on `day` for the student whose interview is held; (None,
+    None) when no week was written or its extraction is gone or altered, or the student is
+    not in it: the choice is recorded anyway, without a suggestion to compare with."""
+    try:
+        directory = recorded_week(session, None).extraction()
+        table = rules_in_use()
+        facts = read_facts(directory, student_id, day, interview_held=True)
+    except (NotFound, Conflict):
+        return None, None
+    return list(suggested_solutions(suggest(facts, table))), table.sha256
