@@ -8,6 +8,7 @@ import datetime as dt
 import shutil
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import select, update
 
@@ -262,3 +263,36 @@ def test_the_count_of_choices_following_suggestions() -> None:
     assert suggestion_followed([]).followed_share is None
     assert followed("aar", ["aar"]) is True and followed("aar", []) is None
     assert followed(None, ["aar"]) is None and followed("aar", None) is None
+
+
+@pytest.mark.usefixtures("extraction")
+def test_the_api_serves_a_students_solutions_in_scope(api: httpx.Client, world: World) -> None:
+    path = "/v1/students/H001/solutions"
+    answer = api.get(path, params={"as_of": "2026-12-01"}, headers=world.headers("watch_unit"))
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["as_of"] == "2026-12-01" and body["facts"]["age"] == 17
+    morea = next(each for each in body["suggestions"] if each["solution"] == "morea")
+    assert morea["rule_id"] == "mlds_morea" and morea["awaits_interview"] is True
+    assert {"text_fr", "text_en", "met"} <= set(morea["checks"][0])
+    assert "last_name" not in body and "Nom" not in answer.text  # facts only, no name
+    assert api.get(path, headers=world.headers("other_watch_unit")).status_code == 403
+    assert api.get(path, headers=world.headers("admin")).status_code == 403
+    assert api.get(path, headers=world.headers("inspector")).status_code == 200
+    assert api.get("/v1/students/NOBODY/solutions",
+                   headers=world.headers("inspector")).status_code == 404  # fmt: skip
+    for bad in ("2026-13-01", "20261201", "2027-01-01"):
+        refused = api.get(path, params={"as_of": bad}, headers=world.headers("watch_unit"))
+        assert refused.status_code == 422, bad
+    assert api.get(path).status_code == 401
+
+
+@pytest.mark.usefixtures("extraction")
+def test_the_api_counts_the_choices_that_followed(api: httpx.Client, world: World) -> None:
+    record_interview(world.store, HOME,
+                     NewInterview(student_id="H001", status="held", solution="morea"))  # fmt: skip
+    answer = api.get("/v1/solutions/followed", headers=world.headers("inspector"))
+    assert answer.status_code == 200
+    assert (answer.json()["followed"], answer.json()["followed_share"]) == (1, 1.0)
+    forbidden = api.get("/v1/solutions/followed", headers=world.headers("watch_unit"))
+    assert forbidden.status_code == 403
