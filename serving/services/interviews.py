@@ -197,16 +197,19 @@ def update_interview(
         status: InterviewStatus = changes.status or previous
         solution = changes.solution if "solution" in given else interview.solution
         check_interview(previous, status, solution)  # type: ignore[arg-type]  # checked by the table
+        if solution != interview.solution:  # a new choice: the suggestion of its day beside it
+            interview.suggested_solutions, interview.suggestion_rules_sha256 = _suggestion(
+                session,
+                interview.student_id,
+                solution,
+                changes.interview_date if "interview_date" in given else interview.interview_date,
+            )
         interview.status = status
         interview.solution = solution
         if "interview_date" in given:
             interview.interview_date = changes.interview_date
         if "notes" in given:
             interview.notes = changes.notes
-        if "solution" in given:  # a choice (re)recorded: the suggestion of its day beside it
-            interview.suggested_solutions, interview.suggestion_rules_sha256 = _suggestion(
-                session, interview.student_id, solution, interview.interview_date
-            )
         interview.updated_by = actor.username
         interview.updated_at = utc_now()
         interview.revision += 1

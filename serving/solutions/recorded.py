@@ -13,8 +13,8 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from models.solutions.engine import suggest, suggested_solutions
+from serving import lineage  # the module: it imports the services, which import this one
 from serving.db.models import Interview
-from serving.lineage import recorded_week
 from serving.services.errors import Conflict, NotFound
 from serving.solutions.extraction_facts import read_facts
 from serving.solutions.table import rules_in_use
@@ -49,7 +49,7 @@ def suggestion_for_choice(session: Session, student_id: str, day: dt.date) -> Re
     None) when no week was written or its extraction is gone or altered, or the student is
     not in it: the choice is recorded anyway, without a suggestion to compare with."""
     try:
-        directory = recorded_week(session, None).extraction()
+        directory = lineage.recorded_week(session, None).extraction()
         table = rules_in_use()
         facts = read_facts(directory, student_id, day, interview_held=True)
     except (NotFound, Conflict):
