@@ -44,7 +44,7 @@ from serving.services.inputs import InterviewChanges, NewDismissal, NewInterview
 from serving.services.policy import Action, performs
 from serving.services.students import dismissal_view, interview_view
 from serving.services.views import DismissalView, InterviewView
-from serving.solutions.recorded import RecordedSuggestion, suggestion_for_choice
+from serving.solutions import recorded  # the module: it imports this package's errors
 
 __all__ = [
     "check_dismissal_week",
@@ -105,12 +105,12 @@ def _known_school_years(session: Session) -> tuple[dt.date, dt.date] | None:
 
 def _suggestion(
     session: Session, student_id: str, solution: str | None, day: dt.date | None
-) -> RecordedSuggestion:
+) -> recorded.RecordedSuggestion:
     """Beside a solution recorded, what the rules suggested on the interview's day (today
     without a date); nothing without a solution."""
     if solution is None:
         return None, None
-    return suggestion_for_choice(session, student_id, day or enrollments.request_date())
+    return recorded.suggestion_for_choice(session, student_id, day or enrollments.request_date())
 
 
 def _written(

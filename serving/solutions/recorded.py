@@ -13,11 +13,13 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from models.solutions.engine import suggest, suggested_solutions
-from serving import lineage  # the module: it imports the services, which import this one
+
+# Modules, not names: `serving.lineage` and `serving.solutions.extraction_facts` import the
+# services' errors, whose package imports the interviews service, which imports this module.
+from serving import lineage
 from serving.db.models import Interview
 from serving.services.errors import Conflict, NotFound
-from serving.solutions.extraction_facts import read_facts
-from serving.solutions.table import rules_in_use
+from serving.solutions import extraction_facts, table
 
 __all__ = ["RecordedSuggestion", "interview_held_on", "suggestion_for_choice"]
 
@@ -50,8 +52,8 @@ def suggestion_for_choice(session: Session, student_id: str, day: dt.date) -> Re
     not in it: the choice is recorded anyway, without a suggestion to compare with."""
     try:
         directory = lineage.recorded_week(session, None).extraction()
-        table = rules_in_use()
-        facts = read_facts(directory, student_id, day, interview_held=True)
+        rules = table.rules_in_use()
+        facts = extraction_facts.read_facts(directory, student_id, day, interview_held=True)
     except (NotFound, Conflict):
         return None, None
-    return list(suggested_solutions(suggest(facts, table))), table.sha256
+    return list(suggested_solutions(suggest(facts, rules))), rules.sha256

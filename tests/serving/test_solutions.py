@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx
@@ -296,3 +298,20 @@ def test_the_api_counts_the_choices_that_followed(api: httpx.Client, world: Worl
     assert (answer.json()["followed"], answer.json()["followed_share"]) == (1, 1.0)
     forbidden = api.get("/v1/solutions/followed", headers=world.headers("watch_unit"))
     assert forbidden.status_code == 403
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "serving.solutions.extraction_facts",
+        "serving.solutions.recorded",
+        "serving.services.solutions",
+        "serving.api.routes.solutions",
+    ],
+)
+def test_each_module_imports_first_in_a_fresh_interpreter(module: str) -> None:
+    # The services' package imports the interviews service, which imports the suggestions:
+    # whichever a caller (the leavers list, a page) imports first, no import cycle breaks.
+    done = subprocess.run([sys.executable, "-c", f"import {module}"], capture_output=True,
+                          text=True, timeout=120, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr
