@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -103,14 +104,59 @@ def _known_school_years(session: Session) -> tuple[dt.date, dt.date] | None:
     return school_years_span([*runs, *facts])
 
 
-def _suggestion(
-    session: Session, student_id: str, solution: str | None, day: dt.date | None
+def _suggestion_before(
+    store: Store, actor: Actor, new: NewInterview
 ) -> recorded.RecordedSuggestion:
     """Beside a solution recorded, what the rules suggested on the interview's day (today
-    without a date); nothing without a solution."""
-    if solution is None:
+    without a date), read before the write transaction (the extraction's files are not read
+    under the write lock); the scope checked first, as the write checks it again."""
+    if new.solution is None:
         return None, None
-    return recorded.suggestion_for_choice(session, student_id, day or enrollments.request_date())
+    action = Action.RECORD_INTERVIEW
+    with guarded(store, actor, action, student_id=new.student_id, read_only=True) as session:
+        student_in_scope(session, actor, action, new.student_id)
+        check_interview(None, new.status, new.solution)
+        week = recorded.latest_week(session)
+    day = new.interview_date or enrollments.request_date()
+    return recorded.suggestion_for_choice(week, new.student_id, day)
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A suggestion read before an update's write, for the solution and day it was read for."""
+
+    student_id: str
+    solution: str
+    day: dt.date | None
+    suggestion: recorded.RecordedSuggestion
+
+    @property
+    def read_for(self) -> tuple[str, str, dt.date | None]:
+        return self.student_id, self.solution, self.day
+
+
+def _prepare_update(
+    store: Store, actor: Actor, interview_id: int, changes: InterviewChanges
+) -> _Prepared | None:
+    """For an update choosing a new solution, its suggestion read before the write."""
+    if "solution" not in changes.model_fields_set or changes.solution is None:
+        return None
+    action = Action.UPDATE_INTERVIEW
+    with guarded(store, actor, action, read_only=True) as session:
+        interview = session.get(Interview, interview_id)
+        if interview is None:
+            raise NotFound(f"no interview {interview_id}")
+        writer_in_scope(session, actor, action, interview.student_id, interview.uai)
+        if changes.solution == interview.solution:
+            return None
+        day = (
+            changes.interview_date
+            if "interview_date" in changes.model_fields_set
+            else interview.interview_date
+        )
+        student_id, week = interview.student_id, recorded.latest_week(session)
+    suggestion = recorded.suggestion_for_choice(week, student_id, day or enrollments.request_date())
+    return _Prepared(student_id, changes.solution, day, suggestion)
 
 
 def _written(
@@ -125,6 +171,7 @@ def _written(
 
 @performs(Action.RECORD_INTERVIEW)
 def record_interview(store: Store, actor: Actor, new: NewInterview) -> InterviewView:
+    suggested, rules_sha256 = _suggestion_before(store, actor, new)
     with guarded(store, actor, Action.RECORD_INTERVIEW, student_id=new.student_id) as session:
         lock_decisions(session, shared=True)  # a weekly write in progress commits first
         # The student's row locked, once the actor is shown to be their watch unit today.
@@ -144,9 +191,6 @@ def record_interview(store: Store, actor: Actor, new: NewInterview) -> Interview
             )
             if under_way is not None:
                 raise Conflict(f"interview {under_way} is already under way for this student")
-        suggested, rules_sha256 = _suggestion(
-            session, new.student_id, new.solution, new.interview_date
-        )
         now = utc_now()
         interview = Interview(
             student_id=new.student_id,
@@ -177,6 +221,7 @@ def update_interview(
     """Change the fields set in `changes` (an explicit null clears a field); with
     `expected_revision`, refuse if someone else changed the interview in between."""
     given = changes.model_fields_set
+    prepared = _prepare_update(store, actor, interview_id, changes)
     with guarded(store, actor, Action.UPDATE_INTERVIEW) as session:
         lock_decisions(session, shared=True)
         interview = session.scalar(
@@ -198,12 +243,17 @@ def update_interview(
         solution = changes.solution if "solution" in given else interview.solution
         check_interview(previous, status, solution)  # type: ignore[arg-type]  # checked by the table
         if solution != interview.solution:  # a new choice: the suggestion of its day beside it
-            interview.suggested_solutions, interview.suggestion_rules_sha256 = _suggestion(
-                session,
-                interview.student_id,
-                solution,
-                changes.interview_date if "interview_date" in given else interview.interview_date,
-            )
+            day = changes.interview_date if "interview_date" in given else interview.interview_date
+            if solution is None:
+                suggestion: recorded.RecordedSuggestion = (None, None)
+            elif prepared and prepared.read_for == (interview.student_id, solution, day):
+                suggestion = prepared.suggestion
+            else:  # the interview changed since it was read: read again, under the lock
+                suggestion = recorded.suggestion_for_choice(
+                    recorded.latest_week(session), interview.student_id,
+                    day or enrollments.request_date(),
+                )  # fmt: skip
+            interview.suggested_solutions, interview.suggestion_rules_sha256 = suggestion
         interview.status = status
         interview.solution = solution
         if "interview_date" in given:

@@ -21,7 +21,7 @@ from serving.db.models import Interview
 from serving.services.errors import Conflict, NotFound
 from serving.solutions import extraction_facts, table
 
-__all__ = ["RecordedSuggestion", "interview_held_on", "suggestion_for_choice"]
+__all__ = ["RecordedSuggestion", "interview_held_on", "latest_week", "suggestion_for_choice"]
 
 RecordedSuggestion = tuple[list[str] | None, str | None]
 """(solutions suggested, SHA-256 of the table); (None, None) when none could be made."""
@@ -46,12 +46,27 @@ def interview_held_on(session: Session, student_id: str, day: dt.date) -> bool:
     return bool(held)
 
 
-def suggestion_for_choice(session: Session, student_id: str, day: dt.date) -> RecordedSuggestion:
-    """What the rules suggested on `day` for the student whose interview is held; (None,
-    None) when no week was written or its extraction is gone or altered, or the student is
-    not in it: the choice is recorded anyway, without a suggestion to compare with."""
+def latest_week(session: Session) -> lineage.WeekLineage | None:
+    """The latest week's lineage, None when no week was written or it has none (purged,
+    written before lineage)."""
     try:
-        directory = lineage.recorded_week(session, None).extraction()
+        return lineage.recorded_week(session, None)
+    except (NotFound, Conflict):
+        return None
+
+
+def suggestion_for_choice(
+    week: lineage.WeekLineage | None, student_id: str, day: dt.date
+) -> RecordedSuggestion:
+    """What the rules suggested on `day` for the student whose interview is held, from the
+    extraction of `week`; (None, None) without a week, when its extraction is gone or
+    altered, or the student is not in it: the choice is recorded anyway, without a
+    suggestion to compare with. Reads files only: the services call it outside their write
+    transaction (reading a large extraction takes a fraction of a second)."""
+    if week is None:
+        return None, None
+    try:
+        directory = week.extraction()
         rules = table.rules_in_use()
         facts = extraction_facts.read_facts(directory, student_id, day, interview_held=True)
     except (NotFound, Conflict):

@@ -22,6 +22,7 @@ from serving.services import (
     InterviewChanges,
     InvalidRequest,
     NewInterview,
+    interviews,
     record_interview,
     update_interview,
 )
@@ -190,6 +191,21 @@ def test_the_suggestion_is_recorded_beside_the_choice(world: World) -> None:
     cleared = update_interview(world.store, HOME, chosen.id, InterviewChanges(solution=None))
     assert cleared.suggested_solutions is None and cleared.followed_suggestion is None
     assert interview_row(world, chosen.id).suggestion_rules_sha256 is None
+
+
+@pytest.mark.usefixtures("extraction")
+def test_an_interview_changed_since_its_suggestion_was_read_is_read_again(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    invited = record_interview(world.store, HOME, NewInterview(student_id="H001", status="invited"))
+    held = update_interview(world.store, HOME, invited.id, InterviewChanges(status="held"))
+    # The suggestion read before the write was for another day (someone changed the date
+    # in between): the write reads it again, for the interview as it is.
+    stale = interviews._Prepared("H001", "morea", dt.date(2026, 1, 5), (["other"], "0" * 64))
+    monkeypatch.setattr(interviews, "_prepare_update", lambda *arguments: stale)
+    chosen = update_interview(world.store, HOME, held.id, InterviewChanges(solution="morea"))
+    assert chosen.suggested_solutions == ["tutoring", "morea", "aar", "foquale"]
+    assert interview_row(world, held.id).suggestion_rules_sha256 == shipped_rules().sha256
 
 
 @pytest.mark.usefixtures("extraction")
