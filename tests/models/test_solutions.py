@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from models.solutions import (
     SOLUTIONS,
@@ -27,6 +28,7 @@ from models.solutions import (
 )
 from serving.db.vocabulary import INTERVIEW_SOLUTIONS
 from settings import SettingsError, load_settings
+from vigie.cli import app
 
 ON = dt.date(2026, 12, 7)
 THIS_YEAR = "2026-2027"
@@ -343,6 +345,11 @@ def test_a_bad_table_stops_the_start(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert "rule 1 ('bad'), field 'max_age': must be a whole number from 0 to 30" in str(
         raised.value
     )
+    # Every command stops before any work, naming the variable, the rule and the field.
+    result = CliRunner().invoke(app, ["db", "upgrade"], env={"VIGIE_HOME": str(tmp_path)})
+    assert result.exit_code == 1
+    assert "VIGIE_SOLUTION_RULES=" in result.output and "field 'max_age'" in result.output
+    assert "Traceback" not in result.output and not (tmp_path / "serving").exists()
     monkeypatch.setenv("VIGIE_SOLUTION_RULES", str(tmp_path / "missing.yaml"))
     with pytest.raises(SettingsError, match=r"missing\.yaml: cannot be read"):
         load_settings()
