@@ -29,7 +29,8 @@ RecordedSuggestion = tuple[list[str] | None, str | None]
 
 def interview_held_on(session: Session, student_id: str, day: dt.date) -> bool:
     """An interview of the student was held on or before `day` (one without a date counts
-    from the day it was written)."""
+    from the day it was written, UTC)."""
+    next_day = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
     held = session.scalar(
         select(func.count())
         .select_from(Interview)
@@ -38,11 +39,10 @@ def interview_held_on(session: Session, student_id: str, day: dt.date) -> bool:
             Interview.status == "held",
             or_(
                 Interview.interview_date <= day,
-                and_(Interview.interview_date.is_(None),
-                     func.date(Interview.created_at) <= day.isoformat()),
+                and_(Interview.interview_date.is_(None), Interview.created_at < next_day),
             ),
         )
-    )  # fmt: skip
+    )
     return bool(held)
 
 

@@ -28,6 +28,7 @@ from serving.services import (
 )
 from serving.services.solutions import get_student_solutions, get_suggestion_followed
 from serving.solutions.followed import followed, suggestion_followed
+from serving.solutions.recorded import interview_held_on
 
 from .conftest import HOME_UAI, OTHER_UAI, TODAY, WEEK, World, make_actor
 
@@ -331,3 +332,24 @@ def test_each_module_imports_first_in_a_fresh_interpreter(module: str) -> None:
     done = subprocess.run([sys.executable, "-c", f"import {module}"], capture_output=True,
                           text=True, timeout=120, check=False)  # fmt: skip
     assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.usefixtures("extraction")
+def test_an_interview_counts_as_held_from_its_date(world: World) -> None:
+    held_on = dt.date(2026, 12, 10)
+    record_interview(world.store, HOME, NewInterview(student_id="H001", status="held",
+                                                     interview_date=held_on))  # fmt: skip
+    before = get_student_solutions(world.store, HOME, "H001", held_on - dt.timedelta(days=1))
+    on_the_day = get_student_solutions(world.store, HOME, "H001", held_on)
+    assert not before.facts.interview_held and on_the_day.facts.interview_held
+    assert any(each.awaits_interview for each in before.suggestions)
+    assert not any(each.awaits_interview for each in on_the_day.suggestions)
+    # Held without a date: from the day it was written (UTC).
+    written = dt.datetime(2026, 12, 2, 23, 30, tzinfo=dt.UTC)
+    with world.store.transaction() as session:
+        session.add(Interview(student_id="H002", uai=HOME_UAI, status="held", created_by="x",
+                              created_at=written, updated_by="x", updated_at=written))  # fmt: skip
+    with world.store.reading() as session:
+        assert not interview_held_on(session, "H002", dt.date(2026, 12, 1))
+        assert interview_held_on(session, "H002", dt.date(2026, 12, 2))
+        assert not interview_held_on(session, "H003", dt.date(2026, 12, 16))
