@@ -13,8 +13,10 @@ from app_dashboard.admin_wording import ADMIN_LABELS
 from app_dashboard.formatting import MISSING, is_missing
 from app_dashboard.leavers_wording import LEAVERS_ACTIONS, LEAVERS_LABELS, LEAVERS_VOCABULARY
 from app_dashboard.monitoring_wording import MONITORING_LABELS
+from app_dashboard.solutions_wording import SOLUTIONS_LABELS
 from features.labels import HORIZON_WEEKS
 from models.reason_wording import CATEGORY_WORDS
+from models.solutions.wording import EXAM_WORDS
 
 __all__ = [
     "HORIZON_WEEKS",
@@ -543,15 +545,7 @@ _VOCABULARY: dict[str, dict[str, tuple[str, str]]] = {
         "economie_gestion": ("économie-gestion", "economics and management"),
         "arts_appliques": ("arts appliqués", "applied arts"),
     },
-    "exam": {
-        "dnb": ("diplôme national du brevet", "brevet (DNB)"),
-        "cap": ("CAP", "CAP"),
-        "bep": ("BEP", "BEP"),
-        "bac_general": ("baccalauréat général", "general baccalauréat"),
-        "bac_techno": ("baccalauréat technologique", "technological baccalauréat"),
-        "bac_pro": ("baccalauréat professionnel", "vocational baccalauréat"),
-        "mock": ("examen blanc", "mock exam"),
-    },
+    "exam": EXAM_WORDS,
     "exam_result": {
         "pass": ("admis", "passed"),
         "fail": ("non admis", "failed"),
@@ -581,6 +575,11 @@ _VOCABULARY: dict[str, dict[str, tuple[str, str]]] = {
         "issue_notice": ("notice remise à la famille", "notice issued to the family"),
         "read_student": ("lecture d'une fiche élève", "student page read"),
         "read_student_events": ("lecture des absences et notes", "absences and marks read"),
+        "read_solutions": ("lecture des solutions suggérées", "suggested solutions read"),
+        "read_suggestion_followed": (
+            "lecture des choix et suggestions",
+            "choices and suggestions read",
+        ),
         "record_interview": ("entretien enregistré", "interview recorded"),
         "update_interview": ("entretien mis à jour", "interview updated"),
         "dismiss_student": ("élève écarté", "student dismissed"),
@@ -637,6 +636,10 @@ LABELS.update(ADMIN_LABELS)
 if LABELS.keys() & MONITORING_LABELS.keys():
     raise KeyError(f"labels defined twice: {sorted(LABELS.keys() & MONITORING_LABELS.keys())}")
 LABELS.update(MONITORING_LABELS)
+# The suggested solutions (app_dashboard/solutions_wording.py).
+if LABELS.keys() & SOLUTIONS_LABELS.keys():
+    raise KeyError(f"labels defined twice: {sorted(LABELS.keys() & SOLUTIONS_LABELS.keys())}")
+LABELS.update(SOLUTIONS_LABELS)
 # The MLDS's page and `vigie leavers` (app_dashboard/leavers_wording.py).
 if LABELS.keys() & LEAVERS_LABELS.keys():
     raise KeyError(f"labels defined twice: {sorted(LABELS.keys() & LEAVERS_LABELS.keys())}")

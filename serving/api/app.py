@@ -19,7 +19,16 @@ from serving.api.deps import AUTHENTICATED, authenticated
 from serving.api.docs import ASSETS_PATH, DOCS_PATH, install_docs
 from serving.api.errors import install_error_handlers
 from serving.api.limits import BodySizeLimit
-from serving.api.routes import audit, health, leavers, lists, records, score, students
+from serving.api.routes import (
+    audit,
+    health,
+    leavers,
+    lists,
+    records,
+    score,
+    solutions,
+    students,
+)
 from serving.db.engine import Store
 
 __all__ = ["PUBLIC_PATHS", "app_from_settings", "create_app", "refuse_open_routes", "route_guards"]
@@ -57,7 +66,7 @@ def create_app(store: Store, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) ->
     install_error_handlers(app)
     install_docs(app)
     app.include_router(health.router)
-    for module in (lists, students, records, audit, score, leavers):
+    for module in (lists, students, solutions, records, audit, score, leavers):
         app.include_router(module.router, dependencies=[AUTHENTICATED])
     refuse_open_routes(app)
     return app

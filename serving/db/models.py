@@ -229,7 +229,10 @@ class ListEntry(Base):
 
 class Interview(Base):
     """A prevention interview (entretien de situation) and its outcome. Status transitions
-    are checked by the service layer (`serving.db.vocabulary.INTERVIEW_TRANSITIONS`)."""
+    are checked by the service layer (`serving.db.vocabulary.INTERVIEW_TRANSITIONS`). Beside
+    a recorded solution, the solutions the eligibility rules suggested then
+    (`suggested_solutions`, a JSON list, possibly empty; NULL when no suggestion could be
+    made) and the SHA-256 of the table of rules used (migration 0012)."""
 
     __tablename__ = "interviews"
     __table_args__ = (
@@ -251,6 +254,8 @@ class Interview(Base):
     updated_by: Mapped[str] = mapped_column(String(100))
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)
     revision: Mapped[int] = mapped_column(Integer, default=1)
+    suggested_solutions: Mapped[list[str] | None] = mapped_column(JSON)
+    suggestion_rules_sha256: Mapped[str | None] = mapped_column(String(64))
 
 
 class Dismissal(Base):

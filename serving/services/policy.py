@@ -95,6 +95,8 @@ class Action(StrEnum):
     RESUME = "resume"
     READ_SUSPENSIONS = "read_suspensions"
     PURGE = "purge"
+    READ_SOLUTIONS = "read_solutions"
+    READ_SUGGESTION_FOLLOWED = "read_suggestion_followed"
     READ_LEAVERS = "read_leavers"
     RECORD_CONTACT = "record_contact"
     UPDATE_CONTACT = "update_contact"
@@ -201,6 +203,12 @@ POLICY: Mapping[Action, Rule] = {
     Action.READ_SUSPENSIONS: _STOP_SWITCH,
     # The retention rule (`vigie purge`): admins (the local operator).
     Action.PURGE: Rule(_ADMINS, "academie", "only admins purge personal data"),
+    # The solutions a student is eligible for (facts of the extraction, no name): as the
+    # student's record. How often choices followed them (aggregates): the académie-wide roles.
+    Action.READ_SOLUTIONS: _STUDENT,
+    Action.READ_SUGGESTION_FOLLOWED: Rule(
+        ACADEMIE_WIDE, "academie", "the suggestions' follow-up is not for this role"
+    ),
     # The students who left the establishments of a bassin without a solution, with names,
     # and the contacts the MLDS records with them (`serving.services.leavers`): the mlds
     # users of the establishment the student left (checked per student inside).

@@ -150,6 +150,8 @@ def arguments(name: str, world: World, tmp_path: Path) -> tuple[Any, ...]:
         "suspensions.resume": (HOME_UAI, "contrôle terminé"),
         "suspensions.list_suspensions": (),
         "retention.purge": (WEEK,),
+        "solutions.get_student_solutions": ("H001", WEEK),
+        "solutions.get_suggestion_followed": (),
         "posted.score_posted": ({"students": [{"student_id": "H001"}]}, WEEK, client),
         "leavers.get_leavers": (WEEK, (HOME_UAI,)),
         "leavers.record_contact": (NewContact(student_id="H001", contact_date=WEEK, action="aar"),),

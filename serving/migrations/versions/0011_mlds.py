@@ -8,7 +8,7 @@ dropping the old table would cascade to `user_scopes`, so its rows are kept asid
 back in the same transaction.
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0012 (0009 on this branch before solutions16 was merged; the merger re-chains)
 Create Date: 2026-12-05
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011"
-down_revision = "0009"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
