@@ -7,7 +7,7 @@ Pure functions of the service's view (`serving.services.leaver_views.LeaversView
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping
 
 import pandas as pd
 
@@ -26,11 +26,8 @@ __all__ = [
     "month_label",
     "path_frame",
     "student_name",
+    "suggested_titles",
 ]
-
-# Suggested actions of a leaver, as words (`serving.solutions`, when present): None hides the
-# column.
-Suggest = Callable[[LeaverView, Language], Sequence[str]] | None
 
 
 def student_name(leaver: LeaverView) -> str:
@@ -108,21 +105,28 @@ def filtered(
     return frame[keep]
 
 
-def display_leavers(
-    frame: pd.DataFrame, language: Language, suggest: Suggest = None
-) -> pd.DataFrame:
-    """The leavers with headers and words in `language` (the suggested actions when
-    `suggest` is given)."""
+def suggested_titles(leaver: LeaverView, language: Language) -> list[str]:
+    """The titles of the solutions suggested for the leaver, in the rules' order (one that
+    waits for the entretien de situation says so)."""
+    titles = []
+    for each in leaver.suggestions:
+        title = each.title_en if language == "en" else each.title_fr
+        if each.awaits_interview:
+            title = text("leavers_awaits_interview", language, title=title)
+        titles.append(title)
+    return titles
+
+
+def display_leavers(frame: pd.DataFrame, language: Language) -> pd.DataFrame:
+    """The leavers with headers and words in `language`, the suggested actions last."""
     columns: dict[str, list[str]] = {
         key: []
         for key in (
             "leavers_col_student", "leavers_col_establishment", "leavers_col_level",
             "leavers_col_left_on", "leavers_col_kind", "leavers_col_age", "leavers_col_failed",
-            "leavers_col_interview", "leavers_col_contacts",
+            "leavers_col_interview", "leavers_col_contacts", "leavers_col_suggested",
         )
     }  # fmt: skip
-    if suggest is not None:
-        columns["leavers_col_suggested"] = []
     for leaver in frame["leaver"]:
         columns["leavers_col_student"].append(student_name(leaver))
         columns["leavers_col_establishment"].append(
@@ -135,11 +139,10 @@ def display_leavers(
         columns["leavers_col_failed"].append(_failed(leaver, language))
         columns["leavers_col_interview"].append(_interview(leaver, language))
         columns["leavers_col_contacts"].append(_contacts(leaver, language))
-        if suggest is not None:
-            words = suggest(leaver, language)
-            columns["leavers_col_suggested"].append(
-                "; ".join(words) or text("leavers_suggested_none", language)
-            )
+        columns["leavers_col_suggested"].append(
+            "; ".join(suggested_titles(leaver, language))
+            or text("leavers_suggested_none", language)
+        )
     return pd.DataFrame({text(key, language): values for key, values in columns.items()})
 
 
@@ -184,11 +187,11 @@ def contacts_frame(leaver: LeaverView, language: Language) -> pd.DataFrame:
     )
 
 
-def leavers_csv(frame: pd.DataFrame, language: Language, suggest: Suggest = None) -> bytes:
+def leavers_csv(frame: pd.DataFrame, language: Language) -> bytes:
     """The leavers shown, as CSV: the id, names and UAI as data, then the page's columns;
     in French with semicolons (a French spreadsheet), in English with commas; UTF-8 with
     BOM; no cell a spreadsheet would run as a formula (`serving.csv_safety`)."""
-    shown = display_leavers(frame, language, suggest)
+    shown = display_leavers(frame, language)
     leavers: list[LeaverView] = list(frame["leaver"])
     identity: Mapping[str, list[object]] = {
         text("leavers_csv_student_id", language): [leaver.student_id for leaver in leavers],

@@ -66,6 +66,18 @@ LEAVERS_LABELS: dict[str, tuple[str, str]] = {
     "leavers_update": ("Mettre à jour", "Update"),
     "leavers_updated": ("Contact mis à jour.", "Contact updated."),
     "leavers_suggested_none": ("aucune", "none"),
+    "leavers_suggested_title": ("Actions suggérées", "Suggested actions"),
+    "leavers_suggested_note": (
+        "Suggérées par les règles d'éligibilité de l'académie, jamais décidées : une personne "
+        "choisit avec l'élève.",
+        "Suggested by the académie's eligibility rules, never decided: a person chooses with "
+        "the student.",
+    ),
+    "leavers_source": ("Source : {source}", "Source: {source}"),
+    "leavers_awaits_interview": (
+        "{title} (après l'entretien de situation)",
+        "{title} (after the situation interview)",
+    ),
     "leavers_csv_student_id": ("identifiant", "student id"),
     "leavers_csv_last_name": ("nom", "last name"),
     "leavers_csv_first_name": ("prénom", "first name"),

@@ -20,6 +20,7 @@ from app_dashboard.leavers_tables import (
     month_label,
     path_frame,
     student_name,
+    suggested_titles,
 )
 from app_dashboard.plain import plain, plain_frame
 from app_dashboard.wording import text, vocabulary
@@ -105,6 +106,16 @@ st.markdown(
 st.caption(t("leavers_path"))
 path = path_frame(leaver, language)
 st.table(plain_frame(path, [text("leavers_col_path_establishment", language)]))
+st.caption(t("leavers_suggested_title"))
+st.caption(t("leavers_suggested_note"))
+if not leaver.suggestions:
+    st.caption(t("leavers_suggested_none"))
+for suggestion, title in zip(leaver.suggestions, suggested_titles(leaver, language), strict=True):
+    with st.expander(title):
+        for check in suggestion.checks:
+            mark = "✓" if check.met else "✗"
+            st.markdown(f"{mark} {plain(check.text_en if language == 'en' else check.text_fr)}")
+        st.caption(t("leavers_source", source=suggestion.source))
 st.caption(t("leavers_contacts"))
 if leaver.contacts:
     st.table(contacts_frame(leaver, language))

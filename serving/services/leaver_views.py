@@ -2,6 +2,9 @@
 MLDS user records with a student who left, its changes, and the views of the leavers list
 (also the API's request and response models).
 
+Each leaver carries the solutions the student is eligible for on the date (the eligibility
+engine of `models.solutions`, its suggestions' views from `serving.solutions.views`).
+
 A leaver's view holds the student's names (the MLDS of the establishment the student left
 reads them, as a watch unit does its own students'), the interview the watch units held and
 its outcome (never its notes), and the contacts the MLDS of that establishment recorded."""
@@ -14,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from serving.db.vocabulary import ContactAction, ContactOutcome, InterviewSolution, InterviewStatus
 from serving.services.inputs import IsoDate, StudentId
+from serving.solutions.views import SuggestionView
 
 __all__ = [
     "ContactChanges",
@@ -131,10 +135,15 @@ class LeaverView(_View):
     interview: LeaverInterviewView
     path: list[PathStepView]
     contacts: list[ContactView]
+    suggestions: list[SuggestionView] = Field(
+        description="The solutions the student is eligible for on the as-of date, each with "
+        "its rule, source and checks (`models.solutions`): suggested, never decided."
+    )
 
 
 class LeaversView(_View):
     as_of: dt.date
     week: dt.date = Field(description="The week whose recorded extraction was read.")
     establishments: list[str] = Field(description="The establishments read (your bassin's).")
+    rules_sha256: str = Field(description="SHA-256 of the eligibility rules the suggestions used.")
     leavers: list[LeaverView]

@@ -29,12 +29,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from features.leavers import (
+    LeaverTables,
     establishments_on,
     leavers,
     paths,
     read_leaver_tables,
     with_interviews,
 )
+from models.solutions.engine import suggest
+from models.solutions.facts import facts_on
+from models.solutions.rules import RuleTable
 from serving.db import enrollments
 from serving.db.engine import Store
 from serving.db.models import Interview, LeaverContact, Student, WeeklyRun
@@ -55,6 +59,10 @@ from serving.services.leaver_views import (
     PathStepView,
 )
 from serving.services.policy import POLICY, Action, Refused, audit_name, performs, require
+from serving.solutions.extraction_facts import enrollment_records, exam_records
+from serving.solutions.recorded import interview_held_on
+from serving.solutions.table import rules_in_use
+from serving.solutions.views import SuggestionView, solutions_view
 
 __all__ = ["get_leavers", "record_contact", "update_contact"]
 
@@ -65,6 +73,7 @@ class _Found:
     frame: pd.DataFrame  # `features.leavers.leavers` with interviews, in scope
     path: pd.DataFrame  # `features.leavers.paths` of those students
     names: dict[str, str]  # establishment names, by uai
+    tables: LeaverTables  # the extraction's tables read
 
 
 def _week_on_or_before(session: Session, day: dt.date) -> dt.date:
@@ -117,7 +126,31 @@ def _find(session: Session, actor: Actor, as_of: dt.date, scope: Collection[str]
     found = with_interviews(found, _interviews(session, ids))
     names = dict(zip(tables.establishments["uai"].astype(str),
                      tables.establishments["name"].astype(str), strict=True))  # fmt: skip
-    return _Found(week, found, paths(tables.enrollments, set(ids), as_of), names)
+    return _Found(week, found, paths(tables.enrollments, set(ids), as_of), names, tables)
+
+
+def _suggestions(
+    session: Session, found: _Found, as_of: dt.date, table: RuleTable
+) -> dict[str, list[SuggestionView]]:
+    """Each leaver's eligible solutions on `as_of` (`models.solutions`), from the facts of
+    the extraction already read and whether an interview was held by then."""
+    exams = found.tables.exams
+    students = found.tables.students.assign(
+        student_id=found.tables.students["student_id"].astype(str)
+    )
+    births = dict(zip(students["student_id"], pd.to_datetime(students["birth_date"]), strict=True))
+    suggested = {}
+    for student_id in found.frame["student_id"]:
+        facts = facts_on(
+            as_of,
+            student_id=student_id,
+            birth_date=births[student_id].date(),
+            enrollments=enrollment_records(found.path[found.path["student_id"] == student_id]),
+            exams=exam_records(exams[exams["student_id"].astype(str) == student_id]),
+            interview_held=interview_held_on(session, student_id, as_of),
+        )
+        suggested[student_id] = solutions_view(facts, table, suggest(facts, table)).suggestions
+    return suggested
 
 
 def _text(value: Any) -> str | None:
@@ -150,7 +183,12 @@ def _path_views(path: pd.DataFrame, names: dict[str, str]) -> list[PathStepView]
     ]
 
 
-def _leaver_view(row: Any, path: list[PathStepView], contacts: list[ContactView]) -> LeaverView:
+def _leaver_view(
+    row: Any,
+    path: list[PathStepView],
+    contacts: list[ContactView],
+    suggestions: list[SuggestionView],
+) -> LeaverView:
     return LeaverView(
         student_id=row.student_id,
         last_name=_text(row.last_name),
@@ -175,6 +213,7 @@ def _leaver_view(row: Any, path: list[PathStepView], contacts: list[ContactView]
         ),
         path=path,
         contacts=contacts,
+        suggestions=suggestions,
     )
 
 
@@ -187,8 +226,10 @@ def get_leavers(
     `as_of`, with their path, their interviews and the contacts recorded. Audited once per
     establishment read."""
     scope = sorted(set(establishments) or actor.establishments)
+    table = rules_in_use()
     with guarded(store, actor, Action.READ_LEAVERS, uais=scope, read_only=True) as session:
         found = _find(session, actor, as_of, scope)
+        suggested = _suggestions(session, found, as_of, table)
         ids = list(found.frame["student_id"])
         contacts = session.scalars(
             select(LeaverContact)
@@ -203,6 +244,7 @@ def get_leavers(
                 row,
                 _path_views(found.path[found.path["student_id"] == row.student_id], found.names),
                 by_student.get(row.student_id, []),
+                suggested[row.student_id],
             )
             for row in found.frame.itertuples(index=False)
         ]
@@ -211,7 +253,8 @@ def get_leavers(
         count = sum(view.uai == uai for view in views)
         record_read(store, actor, "read_leavers", uai=uai,
                     detail=f"as of {as_of.isoformat()}: {count} students")  # fmt: skip
-    return LeaversView(as_of=as_of, week=found.week, establishments=scope, leavers=views)
+    return LeaversView(as_of=as_of, week=found.week, establishments=scope,
+                       rules_sha256=table.sha256, leavers=views)  # fmt: skip
 
 
 def _leaver_in_scope(session: Session, actor: Actor, action: Action, student_id: str) -> str:

@@ -107,6 +107,10 @@ def test_the_mlds_reads_filters_records_and_exports_its_leavers(
     assert "NomL_AWAY" not in shown  # left another bassin
     assert "NomL_BACK" not in shown and "NomL_MOVED" not in shown  # came back, moved away
     assert "après un échec à l'examen" in shown and "pas revenu à la rentrée" in shown
+    # The suggested actions (the eligibility rules of `models.solutions`), never decided.
+    # The first student's (16, left during the year): an MLDS action once the entretien de
+    # situation is held.
+    assert "Action de remobilisation de la MLDS (AAR) (après l'entretien de situation)" in shown
     assert raw_codes(shown.replace(USER, ""), "fr") == []
     page.screenshot(path=SCREENSHOTS / "mlds_leavers.png", full_page=True)
 
@@ -119,6 +123,8 @@ def test_the_mlds_reads_filters_records_and_exports_its_leavers(
 
     # The student's path, then a contact recorded and its outcome changed.
     expect(page.get_by_text("Parcours", exact=True)).to_be_visible()
+    page.get_by_text("Action de remobilisation de la MLDS (AAR)").first.click()  # its checks
+    expect(page.get_by_text("Source :").first).to_be_visible(timeout=WAIT_MS)
     assert "Lycée des Rives (0350002B)" in page_text(page)
     pick(page, "Action proposée", "MOREA (re-préparation d'examen)")
     page.get_by_role("button", name="Enregistrer").click()
@@ -138,6 +144,7 @@ def test_the_mlds_reads_filters_records_and_exports_its_leavers(
     header, *rows = exported.splitlines()
     assert header.startswith("identifiant;nom;prénom;UAI;")
     assert len(rows) == 1 and rows[0].startswith("L_SUMMER;NomL_SUMMER;PrénomL_SUMMER;0350002B;")
+    assert header.endswith(";Actions suggérées") and "Réseau FoQualE" in rows[0]
 
     page.get_by_text("English", exact=True).click()
     expect(page.get_by_role("heading", name="Left without a solution")).to_be_visible(

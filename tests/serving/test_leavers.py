@@ -251,3 +251,16 @@ def test_an_mlds_user_needs_its_bassin(world: LeaversWorld) -> None:
         add_user(world.store, OPERATOR, NewUser("mlds.vide", "mlds"))
     with pytest.raises(InvalidRequest, match="sees the whole académie"):
         add_user(world.store, OPERATOR, NewUser("ien.x", "inspector", (BASSIN_A,)))
+
+
+def test_each_leaver_comes_with_the_solutions_the_rules_suggest(world: LeaversWorld) -> None:
+    view = get_leavers(world.store, actor(world, "mlds.bassin"), AS_OF)
+    by_id = {leaver.student_id: leaver for leaver in view.leavers}
+    cap = [each.solution for each in by_id["L_CAP"].suggestions]
+    assert "morea" in cap  # failed the CAP
+    assert "morea" not in [each.solution for each in by_id["L_SUMMER"].suggestions]
+    assert by_id["L_EDGE"].age == 15 and by_id["L_EDGE"].suggestions == []  # under 16
+    morea = next(each for each in by_id["L_CAP"].suggestions if each.solution == "morea")
+    assert morea.awaits_interview  # no entretien de situation held yet
+    assert morea.source and all(check.text_fr and check.text_en for check in morea.checks)
+    assert len(view.rules_sha256) == 64
