@@ -134,19 +134,24 @@ def _suggestions(
 ) -> dict[str, list[SuggestionView]]:
     """Each leaver's eligible solutions on `as_of` (`models.solutions`), from the facts of
     the extraction already read and whether an interview was held by then."""
-    exams = found.tables.exams
+    ids = set(found.frame["student_id"])
+    exams = found.tables.exams.assign(student_id=found.tables.exams["student_id"].astype(str))
+    exams_of = dict(iter(exams[exams["student_id"].isin(ids)].groupby("student_id")))
+    paths_of = dict(iter(found.path.groupby("student_id")))
     students = found.tables.students.assign(
         student_id=found.tables.students["student_id"].astype(str)
     )
+    students = students[students["student_id"].isin(ids)]
     births = dict(zip(students["student_id"], pd.to_datetime(students["birth_date"]), strict=True))
+    no_exams = exams.iloc[0:0]
     suggested = {}
     for student_id in found.frame["student_id"]:
         facts = facts_on(
             as_of,
             student_id=student_id,
             birth_date=births[student_id].date(),
-            enrollments=enrollment_records(found.path[found.path["student_id"] == student_id]),
-            exams=exam_records(exams[exams["student_id"].astype(str) == student_id]),
+            enrollments=enrollment_records(paths_of[student_id]),
+            exams=exam_records(exams_of.get(student_id, no_exams)),
             interview_held=interview_held_on(session, student_id, as_of),
         )
         suggested[student_id] = solutions_view(facts, table, suggest(facts, table)).suggestions
