@@ -297,16 +297,23 @@ def paths(enrollments: pd.DataFrame, students: set[str], as_of: dt.date) -> pd.D
 
 
 def read_leaver_tables(source: Extraction | str | Path) -> LeaverTables:
-    """The tables `leavers` reads, from an extraction folder (or an open one)."""
+    """The tables `leavers` reads, from an extraction folder (or an open one): every row of
+    the students who have an enrollment ended with `dropped_out` (the only ones the list can
+    hold, whatever the date), and every establishment."""
     if not isinstance(source, Extraction):
         with open_extraction(source) as extraction:
             return read_leaver_tables(extraction)
+    dropped = (
+        "student_id IN (SELECT DISTINCT student_id FROM enrollments "
+        "WHERE exit_reason = 'dropped_out')"
+    )
     frames = {}
     for table, columns in _NEEDED.items():
         wanted = list(columns)
         if table == "students":
             wanted += ["last_name", "first_name"]
-        frames[table] = source.con.execute(f"SELECT {', '.join(wanted)} FROM {table}").df()
+        where = "" if table == "establishments" else f" WHERE {dropped}"
+        frames[table] = source.con.execute(f"SELECT {', '.join(wanted)} FROM {table}{where}").df()
     return LeaverTables(**frames)
 
 

@@ -37,7 +37,7 @@ from features.leavers import (
     with_interviews,
 )
 from models.solutions.engine import suggest
-from models.solutions.facts import facts_on
+from models.solutions.facts import EnrollmentRecord, ExamRecord, facts_on
 from models.solutions.rules import RuleTable
 from serving.db import enrollments
 from serving.db.engine import Store
@@ -136,22 +136,29 @@ def _suggestions(
     the extraction already read and whether an interview was held by then."""
     ids = set(found.frame["student_id"])
     exams = found.tables.exams.assign(student_id=found.tables.exams["student_id"].astype(str))
-    exams_of = dict(iter(exams[exams["student_id"].isin(ids)].groupby("student_id")))
-    paths_of = dict(iter(found.path.groupby("student_id")))
+    exams = exams[exams["student_id"].isin(ids) & exams["date"].notna()]
+    # The engine's records, made once for every leaver (rows and records aligned).
+    exams_of: dict[str, list[ExamRecord]] = {}
+    for student_id, exam in zip(exams["student_id"], exam_records(exams), strict=True):
+        exams_of.setdefault(student_id, []).append(exam)
+    paths_of: dict[str, list[EnrollmentRecord]] = {}
+    for student_id, step in zip(
+        found.path["student_id"], enrollment_records(found.path), strict=True
+    ):
+        paths_of.setdefault(student_id, []).append(step)
     students = found.tables.students.assign(
         student_id=found.tables.students["student_id"].astype(str)
     )
     students = students[students["student_id"].isin(ids)]
     births = dict(zip(students["student_id"], pd.to_datetime(students["birth_date"]), strict=True))
-    no_exams = exams.iloc[0:0]
     suggested = {}
     for student_id in found.frame["student_id"]:
         facts = facts_on(
             as_of,
             student_id=student_id,
             birth_date=births[student_id].date(),
-            enrollments=enrollment_records(paths_of[student_id]),
-            exams=exam_records(exams_of.get(student_id, no_exams)),
+            enrollments=paths_of[student_id],
+            exams=exams_of.get(student_id, []),
             interview_held=interview_held_on(session, student_id, as_of),
         )
         suggested[student_id] = solutions_view(facts, table, suggest(facts, table)).suggestions
@@ -172,20 +179,25 @@ def contact_view(contact: LeaverContact) -> ContactView:
     return ContactView.model_validate(contact, from_attributes=True)
 
 
-def _path_views(path: pd.DataFrame, names: dict[str, str]) -> list[PathStepView]:
-    return [
-        PathStepView(
-            school_year=str(row.school_year),
-            uai=str(row.uai),
-            establishment_name=names.get(str(row.uai)),
-            level=str(row.level),
-            class_id=str(row.class_id),
-            start_date=_date(row.start_date),  # type: ignore[arg-type]  # never null
-            end_date=_date(row.end_date),
-            exit_reason=_text(row.exit_reason),
-        )
-        for row in path.itertuples(index=False)
-    ]
+def _path_views(path: pd.DataFrame, names: dict[str, str]) -> dict[str, list[PathStepView]]:
+    """Each student's path steps, oldest first."""
+    views: dict[str, list[PathStepView]] = {}
+    for row in path.itertuples(index=False):
+        views.setdefault(str(row.student_id), []).append(_step(row, names))
+    return views
+
+
+def _step(row: Any, names: dict[str, str]) -> PathStepView:
+    return PathStepView(
+        school_year=str(row.school_year),
+        uai=str(row.uai),
+        establishment_name=names.get(str(row.uai)),
+        level=str(row.level),
+        class_id=str(row.class_id),
+        start_date=_date(row.start_date),  # type: ignore[arg-type]  # never null
+        end_date=_date(row.end_date),
+        exit_reason=_text(row.exit_reason),
+    )
 
 
 def _leaver_view(
@@ -232,6 +244,9 @@ def get_leavers(
     establishment read."""
     scope = sorted(set(establishments) or actor.establishments)
     table = rules_in_use()
+    today = enrollments.request_date()
+    if as_of > today:
+        raise InvalidRequest(f"as_of: {as_of.isoformat()} is after today ({today.isoformat()})")
     with guarded(store, actor, Action.READ_LEAVERS, uais=scope, read_only=True) as session:
         found = _find(session, actor, as_of, scope)
         suggested = _suggestions(session, found, as_of, table)
@@ -244,10 +259,11 @@ def get_leavers(
         by_student: dict[str, list[ContactView]] = {}
         for contact in contacts:
             by_student.setdefault(contact.student_id, []).append(contact_view(contact))
+        steps = _path_views(found.path, found.names)
         views = [
             _leaver_view(
                 row,
-                _path_views(found.path[found.path["student_id"] == row.student_id], found.names),
+                steps.get(row.student_id, []),
                 by_student.get(row.student_id, []),
                 suggested[row.student_id],
             )

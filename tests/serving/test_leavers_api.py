@@ -95,6 +95,8 @@ def test_bad_values_get_422(client: httpx.Client, world: LeaversWorld) -> None:
     headers = world.headers("mlds")
     assert client.get("/v1/leavers?as_of=30/11/2026", headers=headers).status_code == 422
     assert client.get("/v1/leavers", headers=headers).status_code == 422
+    future = client.get("/v1/leavers?as_of=2027-01-04", headers=headers)
+    assert future.status_code == 422 and "after today" in future.text
     assert client.get(f"{LEAVERS}&establishment=nope", headers=headers).status_code == 422
     wrong = {"student_id": "L_CAP", "contact_date": AS_OF.isoformat(), "action": "holiday"}
     assert client.post("/v1/leavers/contacts", json=wrong, headers=headers).status_code == 422
