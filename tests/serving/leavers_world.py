@@ -78,8 +78,9 @@ def record_extraction(store: Store, week: dt.date, directory: Path) -> None:
             setattr(run, f"{name}_sha256", "0" * 64)
 
 
-def make_leavers_world(tmp_path: Path) -> LeaversWorld:
-    store = open_store(f"sqlite:///{tmp_path / 'store.sqlite3'}")
+def make_leavers_world(tmp_path: Path, store: Store | None = None) -> LeaversWorld:
+    """The world in `store` (default: a new SQLite file under `tmp_path`)."""
+    store = store or open_store(f"sqlite:///{tmp_path / 'store.sqlite3'}")
     start = dt.date(2026, 9, 1)
     write_week(store, AS_OF, {BASSIN_A: [("L_STAYS", start)], OUTSIDE: [("L_BACK", start)]})
     extraction = write_extraction(tmp_path / "extraction")
