@@ -264,3 +264,22 @@ def test_each_leaver_comes_with_the_solutions_the_rules_suggest(world: LeaversWo
     assert morea.awaits_interview  # no entretien de situation held yet
     assert morea.source and all(check.text_fr and check.text_en for check in morea.checks)
     assert len(view.rules_sha256) == 64
+
+
+def test_a_student_who_moved_out_shows_as_a_pseudonym_on_the_bassins_past_list(
+    world: LeaversWorld,
+) -> None:
+    from serving.services import get_week_list
+
+    mlds = actor(world, "mlds.bassin")
+    before = get_week_list(world.store, mlds, BASSIN_A, AS_OF).entries
+    assert [(e.student_id, e.last_name) for e in before] == [("L_STAYS", "NomL_STAYS")]
+    write_week(world.store, SECOND_WEEK, {OUTSIDE: [("L_STAYS", BACK_ON)]})  # moved out
+    after = get_week_list(world.store, mlds, BASSIN_A, AS_OF).entries
+    assert [(e.student_id, e.last_name, e.first_name) for e in after] == [("L_STAYS", None, None)]
+    with pytest.raises(AccessDenied):
+        get_student_record(world.store, mlds, "L_STAYS")
+    # The past week written again moves nobody back.
+    write_week(world.store, AS_OF, {BASSIN_A: [("L_STAYS", dt.date(2026, 9, 1))]})
+    again = get_week_list(world.store, mlds, BASSIN_A, AS_OF).entries
+    assert [(e.student_id, e.last_name) for e in again] == [("L_STAYS", None)]
