@@ -5,11 +5,21 @@ another one; inspectors read how often the choice followed."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from sqlalchemy import select
 
 from app_dashboard import runtime
 from app_dashboard.wording import text, vocabulary
+from models.solutions import (
+    EnrollmentRecord,
+    ExamRecord,
+    check_rule,
+    check_text,
+    facts_on,
+    shipped_rules,
+)
 from serving.db.models import Interview
 from serving.services.solutions import get_student_solutions
 from tests.dashboard.conftest import app_as, sign_in, texts
@@ -84,3 +94,42 @@ def test_inspectors_see_how_often_the_choice_followed(store, world) -> None:
     assert not app.exception
     assert "Choix et solutions suggérées" in [h.value for h in app.subheader]
     assert "Entretiens tenus avec une solution enregistrée" in texts(app)
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_no_suggestion_text_reads_as_a_raw_code(language: str) -> None:
+    # What the browser test's reader looks for (codes, dotted keys, bad percentages), in
+    # every title, source and check sentence the shipped rules can show.
+    from tests.dashboard.test_browser import raw_codes
+
+    on = dt.date(2026, 12, 7)
+    this_year = EnrollmentRecord("2026-2027", dt.date(2026, 9, 1))
+    diploma = EnrollmentRecord("2025-2026", dt.date(2025, 9, 1), dt.date(2026, 7, 4), "diploma")
+    dropped = EnrollmentRecord("2025-2026", dt.date(2025, 9, 1), dt.date(2026, 2, 1), "dropped")
+    failed_cap = ExamRecord(dt.date(2026, 6, 20), "cap", "fail")
+    bac_pro = ExamRecord(dt.date(2026, 7, 1), "bac_pro", "pass")
+    cases = [
+        (dt.date(2009, 3, 1), this_year, [failed_cap], False),
+        (dt.date(2007, 3, 1), diploma, [bac_pro], True),
+        (None, dropped, [], True),
+        (dt.date(2008, 3, 1), dropped, [], True),
+    ]
+    students = [
+        facts_on(
+            on,
+            student_id="a",
+            birth_date=birth,
+            enrollments=[enrollment],
+            exams=exams,
+            interview_held=held,
+        )
+        for birth, enrollment, exams, held in cases
+    ]
+    table = shipped_rules()
+    shown = [rule.title_en if language == "en" else rule.title_fr for rule in table.rules]
+    shown += [rule.source for rule in table.rules]
+    for facts in students:
+        for rule in table.rules:  # every check, met or not
+            shown += [check_text(check, facts, language) for check in check_rule(facts, rule)]
+    assert len(shown) > 40
+    assert raw_codes("\n".join(shown), language) == []

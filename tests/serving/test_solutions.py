@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import select, update
 
 from models.solutions import shipped_rules
+from serving.db import Store
 from serving.db.models import AuditEntry, Enrollment, Interview, WeeklyRun
 from serving.lineage import WeekDataUnavailable, extraction_sha256
 from serving.services import (
@@ -56,14 +57,13 @@ H003,2026-07-04,bac_pro,pass,12.0
 """
 
 
-@pytest.fixture
-def extraction(world: World, tmp_path: Path) -> Path:
-    """A hand-made extraction (students, enrollments, exams), recorded as the week's."""
-    folder = tmp_path / "extraction"
+def recorded_extraction(store: Store, folder: Path) -> Path:
+    """A hand-made extraction (students, enrollments, exams) in `folder`, recorded as the
+    extraction of the store's week."""
     folder.mkdir()
     for name, rows in (("students", STUDENTS), ("enrollments", ENROLLMENTS), ("exams", EXAMS)):
         (folder / f"{name}.csv").write_text(rows, encoding="utf-8")
-    with world.store.transaction() as session:
+    with store.transaction() as session:
         session.execute(
             update(WeeklyRun)
             .where(WeeklyRun.week == WEEK)
@@ -77,6 +77,11 @@ def extraction(world: World, tmp_path: Path) -> Path:
             )
         )
     return folder
+
+
+@pytest.fixture
+def extraction(world: World, tmp_path: Path) -> Path:
+    return recorded_extraction(world.store, tmp_path / "extraction")
 
 
 def audited(world: World, action: str) -> list[tuple[str, str | None, str | None]]:
