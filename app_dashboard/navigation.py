@@ -32,6 +32,7 @@ PAGES: dict[str, tuple[str, str, str, str]] = {
         "interview-outcomes",
         ":material/handshake:",
     ),
+    "leavers": ("leavers.py", "page_leavers", "leavers", ":material/directions_walk:"),
 }
 
 # role -> sections (label key, page names); the first page is the landing page.
@@ -46,6 +47,8 @@ ROLE_PAGES: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
         ("section_inspection", ("model_card", "fairness")),
     ),
     "admin": (("section_inspection", ("audit_log",)), ("section_admin", ("admin_users",))),
+    # The MLDS of a bassin: its leavers first, then its establishments' lists (with names).
+    "mlds": (("section_mlds", ("leavers",)), ("section_watch", ("list", "student"))),
 }
 
 

@@ -11,10 +11,13 @@ from typing import Literal
 
 from app_dashboard.admin_wording import ADMIN_LABELS
 from app_dashboard.formatting import MISSING, is_missing
+from app_dashboard.leavers_wording import LEAVERS_ACTIONS, LEAVERS_LABELS, LEAVERS_VOCABULARY
 from app_dashboard.monitoring_wording import MONITORING_LABELS
 from app_dashboard.outcomes_wording import OUTCOME_LABELS, OUTCOME_STATUS_WORDS
+from app_dashboard.solutions_wording import SOLUTIONS_LABELS
 from features.labels import HORIZON_WEEKS
 from models.reason_wording import CATEGORY_WORDS
+from models.solutions.wording import EXAM_WORDS
 
 __all__ = [
     "HORIZON_WEEKS",
@@ -479,6 +482,7 @@ _VOCABULARY: dict[str, dict[str, tuple[str, str]]] = {
         "inspector": ("inspection", "inspector"),
         "data_scientist": ("science des données", "data scientist"),
         "admin": ("administration", "admin"),
+        "mlds": ("MLDS (bassin)", "MLDS (bassin)"),
     },
     "status": {
         "to_invite": ("à inviter", "to invite"),
@@ -542,15 +546,7 @@ _VOCABULARY: dict[str, dict[str, tuple[str, str]]] = {
         "economie_gestion": ("économie-gestion", "economics and management"),
         "arts_appliques": ("arts appliqués", "applied arts"),
     },
-    "exam": {
-        "dnb": ("diplôme national du brevet", "brevet (DNB)"),
-        "cap": ("CAP", "CAP"),
-        "bep": ("BEP", "BEP"),
-        "bac_general": ("baccalauréat général", "general baccalauréat"),
-        "bac_techno": ("baccalauréat technologique", "technological baccalauréat"),
-        "bac_pro": ("baccalauréat professionnel", "vocational baccalauréat"),
-        "mock": ("examen blanc", "mock exam"),
-    },
+    "exam": EXAM_WORDS,
     "exam_result": {
         "pass": ("admis", "passed"),
         "fail": ("non admis", "failed"),
@@ -581,6 +577,11 @@ _VOCABULARY: dict[str, dict[str, tuple[str, str]]] = {
         "issue_notice": ("notice remise à la famille", "notice issued to the family"),
         "read_student": ("lecture d'une fiche élève", "student page read"),
         "read_student_events": ("lecture des absences et notes", "absences and marks read"),
+        "read_solutions": ("lecture des solutions suggérées", "suggested solutions read"),
+        "read_suggestion_followed": (
+            "lecture des choix et suggestions",
+            "choices and suggestions read",
+        ),
         "record_interview": ("entretien enregistré", "interview recorded"),
         "update_interview": ("entretien mis à jour", "interview updated"),
         "dismiss_student": ("élève écarté", "student dismissed"),
@@ -644,3 +645,17 @@ if LABELS.keys() & OUTCOME_LABELS.keys():
     raise KeyError(f"labels defined twice: {sorted(LABELS.keys() & OUTCOME_LABELS.keys())}")
 LABELS.update(OUTCOME_LABELS)
 _VOCABULARY["later_status"] = OUTCOME_STATUS_WORDS
+# The suggested solutions (app_dashboard/solutions_wording.py).
+if LABELS.keys() & SOLUTIONS_LABELS.keys():
+    raise KeyError(f"labels defined twice: {sorted(LABELS.keys() & SOLUTIONS_LABELS.keys())}")
+LABELS.update(SOLUTIONS_LABELS)
+# The MLDS's page and `vigie leavers` (app_dashboard/leavers_wording.py).
+if LABELS.keys() & LEAVERS_LABELS.keys():
+    raise KeyError(f"labels defined twice: {sorted(LABELS.keys() & LEAVERS_LABELS.keys())}")
+LABELS.update(LEAVERS_LABELS)
+if _VOCABULARY.keys() & LEAVERS_VOCABULARY.keys():
+    raise KeyError(
+        f"vocabularies defined twice: {sorted(_VOCABULARY.keys() & LEAVERS_VOCABULARY.keys())}"
+    )
+_VOCABULARY.update(LEAVERS_VOCABULARY)
+_VOCABULARY["action"].update(LEAVERS_ACTIONS)

@@ -27,6 +27,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from features.cluster import ClusterSpec, parse_cluster
 from models.queue import DEFAULT_FOLLOW_UP
 from models.registry import REGISTERED_MODEL
+from models.solutions.rules import RuleTable, SolutionRulesError, load_rules
 
 __all__ = [
     "DashboardSection",
@@ -202,6 +203,12 @@ class Settings(BaseSettings):
         "`local:N` (N local worker processes) or `tcp://HOST:PORT` (a running Dask "
         "scheduler); empty (default): the single-machine path.",
     )
+    solution_rules: Path | None = Field(
+        default=None,
+        description="An académie's own table of the suggested solutions' eligibility rules "
+        "(YAML, the schema of the shipped `models/solutions/rules.yaml`, which it replaces "
+        "whole); checked at start: a bad file stops it naming the rule and the field.",
+    )
     serving: ServingSection = Field(default_factory=ServingSection)
     dashboard: DashboardSection = Field(default_factory=DashboardSection)
     monitoring: MonitoringSection = Field(default_factory=MonitoringSection)
@@ -225,6 +232,17 @@ class Settings(BaseSettings):
             self.features_dir = self.home / "features"
         return self
 
+    @field_validator("solution_rules")
+    @classmethod
+    def _check_solution_rules(cls, path: Path | None) -> Path | None:
+        """The académie's table is read whole at start: a bad file stops it here."""
+        if path is not None:
+            try:
+                load_rules(path)
+            except SolutionRulesError as error:
+                raise ValueError(str(error)) from None
+        return path
+
     @property
     def resolved_database_url(self) -> str:
         """The store's URL (kept for the many callers that name it so)."""
@@ -239,6 +257,11 @@ class Settings(BaseSettings):
     def resolved_user(self) -> str:
         """VIGIE_USER, else the login name."""
         return self.user or getpass.getuser()
+
+    def solution_rules_table(self) -> RuleTable:
+        """The eligibility rules in use: the académie's (`VIGIE_SOLUTION_RULES`, read again
+        from its file) or the shipped table."""
+        return load_rules(self.solution_rules)
 
     @property
     def demo_extraction(self) -> Path:

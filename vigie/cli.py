@@ -23,6 +23,7 @@ from vigie.commands import (
     explain,
     interview_outcomes,
     interviews,
+    leavers,
     monitor,
     retention,
     score,
@@ -83,6 +84,7 @@ score.register(app)
 monitor.register(app)
 dashboard.register(app)
 documents.register(app)
+leavers.register(app)
 stop_switch.register(app)
 retention.register(app)
 interviews.register(app)

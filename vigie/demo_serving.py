@@ -42,12 +42,14 @@ class DemoUser:
 
 
 def demo_users(watch_unit_uai: str) -> tuple[DemoUser, ...]:
-    """One user of each role; the watch unit works in `watch_unit_uai`."""
+    """One user of each role; the watch unit (and the MLDS's bassin) in `watch_unit_uai`."""
     return (
         DemoUser("cpe.demo", "watch_unit", (watch_unit_uai,)),
         DemoUser("inspecteur.demo", "inspector"),
         DemoUser("datascientist.demo", "data_scientist"),
         DemoUser("admin.demo", "admin"),
+        # The MLDS of a bassin reduced to the watch unit's establishment: its leavers.
+        DemoUser("mlds.demo", "mlds", (watch_unit_uai,)),
     )
 
 

@@ -1,7 +1,8 @@
 """Fairness audit of the model in service: metrics by group with confidence intervals, the
 disparity chart with the 0.8-1.25 band, small groups marked, explanation differences between
 groups, proxy findings and top-reason families per group. Aggregates only (pseudonymised by
-construction), read from the audit the training run logged."""
+construction), read from the audit the training run logged. Last, how often the solutions
+recorded after held interviews followed the suggested ones (from the store)."""
 
 import pandas as pd
 import streamlit as st
@@ -17,8 +18,10 @@ from app_dashboard.fairness_tables import (
     reason_families_table,
 )
 from app_dashboard.formatting import number
+from app_dashboard.solutions_section import show_followed
 from serving.services import ServiceError
 from serving.services.dashboard_models import get_fairness_report
+from serving.services.solutions import get_suggestion_followed
 from training.fairness.groups import group_label, grouping_label
 from training.fairness.wording import METRIC_LABELS, STATUS_LABELS, label
 
@@ -26,12 +29,25 @@ t = runtime.t
 language = runtime.language()
 st.title(t("page_fairness"))
 settings = runtime.settings()
+
+
+def choices_and_suggestions() -> None:
+    """How often the recorded solutions followed the suggested ones (aggregates, audited)."""
+    try:
+        followed = get_suggestion_followed(runtime.store(), signed_in_actor())
+    except ServiceError as error:
+        runtime.show_error(error)
+    else:
+        show_followed(followed, language)
+
+
 try:
     version, report = get_fairness_report(
         runtime.store(), signed_in_actor(), runtime.mlflow_client(), settings.model_name
     )
 except ServiceError as error:
     st.info(t("no_report", reason=str(error)))
+    choices_and_suggestions()
     st.stop()
 
 
@@ -84,3 +100,5 @@ for key, title, table in (
         st.caption("—")
     else:
         st.dataframe(table(report[key], language), hide_index=True, width="stretch")
+
+choices_and_suggestions()

@@ -1,7 +1,9 @@
 """One student's page: the risk of leaving within the label's horizon over the weeks, this
 week's reasons and the waterfall of the risk in probability points, absences per week, grades
-per period and subject, exams, past interviews and dismissals; the watch unit records an
-interview or dismisses the student here (saved at once)."""
+per period and subject, exams, the solutions the eligibility rules suggest today (each with
+its rule, facts and source), past interviews (with what was suggested beside each recorded
+solution) and dismissals; the watch unit records an interview (the suggested solutions marked
+in the form, the choice free) or dismisses the student here (saved at once)."""
 
 import pandas as pd
 import streamlit as st
@@ -18,6 +20,12 @@ from app_dashboard.charts import (
 from app_dashboard.exports import deferred_export
 from app_dashboard.formatting import MISSING, day, integer, percent, points
 from app_dashboard.plain import plain
+from app_dashboard.solutions_section import (
+    interview_suggestion_line,
+    show_solutions,
+    solution_format,
+    suggested_words,
+)
 from app_dashboard.tables import context_line, exams_frame, grades_frame, reason_line
 from app_dashboard.wording import text, vocabulary
 from serving.db.vocabulary import (
@@ -41,6 +49,8 @@ from serving.services.actor import may_issue_notice, may_read_explanation, may_r
 from serving.services.dashboard_explain import get_student_waterfall
 from serving.services.dashboard_history import get_student_events
 from serving.services.notice import issue_notice
+from serving.services.solutions import get_student_solutions
+from serving.solutions.views import SolutionsView
 
 t = runtime.t
 actor = signed_in_actor()
@@ -203,6 +213,16 @@ if events is not None:
         else:
             st.dataframe(exams_frame(events.exams, language), hide_index=True, width="stretch")
 
+st.subheader(t("solutions_title"))
+suggestions: SolutionsView | None = None
+try:
+    # Today's facts from the latest week's extraction, against the rules in use (audited).
+    suggestions = get_student_solutions(store, actor, student_id)
+except ServiceError as error:
+    st.info(t("solutions_unavailable", reason=str(error)))
+else:
+    show_solutions(suggestions, language)
+
 st.subheader(t("interviews_title"))
 if not record.interviews:
     st.caption(t("no_interview"))
@@ -217,6 +237,9 @@ for interview in reversed(record.interviews):
         "by_on", who=interview.updated_by, when=f"{interview.updated_at:%d/%m/%Y %H:%M}"
     )
     st.markdown(line)
+    suggested_then = interview_suggestion_line(interview.suggested_solutions, language)
+    if interview.solution and suggested_then:
+        st.caption(plain(suggested_then))
     if interview.notes:
         st.caption(plain(interview.notes))
     elif interview.notes_withheld:
@@ -262,6 +285,8 @@ open_interview = next(
     None,
 )
 solutions = [None, *INTERVIEW_SOLUTIONS]
+# The suggested solutions marked; a person chooses freely (the suggestion is recorded beside).
+solution_words = solution_format(suggested_words(suggestions), language)
 record_column, dismiss_column = st.columns(2)
 with record_column:
     if open_interview is None:
@@ -277,8 +302,9 @@ with record_column:
             solution = st.selectbox(
                 t("solution"),
                 solutions,
-                format_func=lambda word: vocabulary("solution", word, language),
+                format_func=solution_words,
                 key="new_solution",
+                help=t("solution_form_help"),
             )
             notes = st.text_area(t("notes"), key="new_notes", max_chars=4000)
             if st.form_submit_button(t("save"), type="primary"):
@@ -315,8 +341,9 @@ with record_column:
                 t("solution"),
                 solutions,
                 index=solutions.index(open_interview.solution),
-                format_func=lambda word: vocabulary("solution", word, language),
+                format_func=solution_words,
                 key="update_solution",
+                help=t("solution_form_help"),
             )
             notes = st.text_area(
                 t("notes"), value=open_interview.notes or "", key="update_notes", max_chars=4000

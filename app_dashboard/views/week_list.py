@@ -26,6 +26,7 @@ from models.queue import DEFAULT_FOLLOW_UP
 from serving.services import ServiceError, get_week_list
 from serving.services.dashboard_history import get_levels_and_classes
 from serving.services.dashboard_scope import visible_establishments
+from serving.services.policy import sees_names
 
 t = runtime.t
 actor = signed_in_actor()
@@ -97,7 +98,7 @@ st.caption(
     )
 )
 st.caption(t("live_marks_caption"))
-if actor.role != "watch_unit":
+if not sees_names(actor, uai):  # the watch unit and the MLDS of the establishment see names
     st.caption(t("pseudonymised"))
 
 level_filter, class_filter = st.columns(2)

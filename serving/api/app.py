@@ -19,7 +19,17 @@ from serving.api.deps import AUTHENTICATED, authenticated
 from serving.api.docs import ASSETS_PATH, DOCS_PATH, install_docs
 from serving.api.errors import install_error_handlers
 from serving.api.limits import BodySizeLimit
-from serving.api.routes import audit, health, lists, monitoring, records, score, students
+from serving.api.routes import (
+    audit,
+    health,
+    leavers,
+    lists,
+    monitoring,
+    records,
+    score,
+    solutions,
+    students,
+)
 from serving.db.engine import Store
 
 __all__ = ["PUBLIC_PATHS", "app_from_settings", "create_app", "refuse_open_routes", "route_guards"]
@@ -41,7 +51,8 @@ def create_app(store: Store, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) ->
         title="Vigie API",
         version=version("vigie"),
         description="Weekly lists of students to invite, their records, interviews and "
-        "dismissals. Bearer token per user; every read of a student's record is audited.",
+        "dismissals; the students who left without a solution and the MLDS's contacts with "
+        "them. Bearer token per user; every read of a student's record is audited.",
         # FastAPI's pages load Swagger UI and ReDoc from a CDN: /docs is served locally instead.
         docs_url=None,
         redoc_url=None,
@@ -56,7 +67,7 @@ def create_app(store: Store, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) ->
     install_error_handlers(app)
     install_docs(app)
     app.include_router(health.router)
-    for module in (lists, students, records, audit, score, monitoring):
+    for module in (lists, students, solutions, records, audit, score, monitoring, leavers):
         app.include_router(module.router, dependencies=[AUTHENTICATED])
     refuse_open_routes(app)
     return app

@@ -29,6 +29,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from serving.db.types import UTCDateTime, utc_now
 from serving.db.vocabulary import (
     AUDIT_OUTCOMES,
+    CONTACT_ACTIONS,
+    CONTACT_OUTCOMES,
     FOLLOW_UP_KINDS,
     INTERVIEW_SOLUTIONS,
     INTERVIEW_STATUSES,
@@ -45,6 +47,7 @@ __all__ = [
     "Enrollment",
     "Establishment",
     "Interview",
+    "LeaverContact",
     "ListEntry",
     "Student",
     "Suspension",
@@ -227,7 +230,10 @@ class ListEntry(Base):
 
 class Interview(Base):
     """A prevention interview (entretien de situation) and its outcome. Status transitions
-    are checked by the service layer (`serving.db.vocabulary.INTERVIEW_TRANSITIONS`)."""
+    are checked by the service layer (`serving.db.vocabulary.INTERVIEW_TRANSITIONS`). Beside
+    a recorded solution, the solutions the eligibility rules suggested then
+    (`suggested_solutions`, a JSON list, possibly empty; NULL when no suggestion could be
+    made) and the SHA-256 of the table of rules used (migration 0012)."""
 
     __tablename__ = "interviews"
     __table_args__ = (
@@ -249,6 +255,8 @@ class Interview(Base):
     updated_by: Mapped[str] = mapped_column(String(100))
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)
     revision: Mapped[int] = mapped_column(Integer, default=1)
+    suggested_solutions: Mapped[list[str] | None] = mapped_column(JSON)
+    suggestion_rules_sha256: Mapped[str | None] = mapped_column(String(64))
 
 
 class Dismissal(Base):
@@ -264,6 +272,33 @@ class Dismissal(Base):
     reason: Mapped[str] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)
+
+
+class LeaverContact(Base):
+    """The MLDS's contact with a student who left without a solution
+    (`serving.services.leavers`): when, the action proposed and where it stands. `uai` is the
+    establishment the student left, whose MLDS users may read and change the contact.
+    `student_id` is not a foreign key: a student may have left before any list was written.
+    Changed with an optimistic `revision`, like an interview (migration 0011)."""
+
+    __tablename__ = "leaver_contacts"
+    __table_args__ = (
+        CheckConstraint(check_in("action", CONTACT_ACTIONS), name="action"),
+        CheckConstraint(check_in("outcome", CONTACT_OUTCOMES), name="outcome"),
+        Index(None, "uai", "student_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    student_id: Mapped[str] = mapped_column(STUDENT_ID)
+    uai: Mapped[str] = mapped_column(UAI)
+    contact_date: Mapped[dt.date] = mapped_column(Date)
+    action: Mapped[str] = mapped_column(String(30))
+    outcome: Mapped[str] = mapped_column(String(20))
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)
+    updated_by: Mapped[str] = mapped_column(String(100))
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)
+    revision: Mapped[int] = mapped_column(Integer, default=1)
 
 
 class User(Base):
@@ -289,7 +324,8 @@ class User(Base):
 
 
 class UserScope(Base):
-    """An establishment a watch unit member may see. Not a foreign key: a user can be
+    """An establishment a watch unit member (or an MLDS user, one row per establishment of
+    its bassin) may see. Not a foreign key: a user can be
     created before the establishment's first list is written."""
 
     __tablename__ = "user_scopes"

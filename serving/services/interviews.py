@@ -1,11 +1,13 @@
 """Recording what the watch unit decides: interviews and their outcome, dismissals.
 
-Only the watch unit of the establishment the student is enrolled in on the day of the request
-may write (`serving.db.enrollments`); an interview is changed only by its own establishment,
-and only while the student is still enrolled there. A dismissal's week must fall within the
-school years the store knows (its weekly runs and enrollments). An interview moves to_invite
--> invited -> held, or ends declined / not_needed (`INTERVIEW_TRANSITIONS`); a solution is
-recorded only for a held interview; a student has at most one interview under way in its
+Only the watch unit of the establishment the student is enrolled in on the day of the
+request may write (`serving.db.enrollments`); an interview is changed only by its own
+establishment, and only while the student is still enrolled there. A dismissal's week must
+fall within the school years the store knows (its weekly runs and enrollments). An interview
+moves to_invite -> invited -> held, or ends declined / not_needed (`INTERVIEW_TRANSITIONS`);
+a solution is recorded only for a held interview, with the solutions the eligibility rules
+suggested on the interview's day beside it (`serving.solutions.recorded`: a person chooses,
+the suggestion is kept to compare); a student has at most one interview under way in its
 establishment. Rows are locked before they are checked (`FOR UPDATE` on PostgreSQL; SQLite
 transactions are already serialised by `BEGIN IMMEDIATE`), so concurrent writers never lose
 an update. Each write takes the decisions lock first (`serving.db.decision_lock`: it waits
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -42,6 +45,7 @@ from serving.services.inputs import InterviewChanges, NewDismissal, NewInterview
 from serving.services.policy import Action, performs
 from serving.services.students import dismissal_view, interview_view
 from serving.services.views import DismissalView, InterviewView
+from serving.solutions import recorded  # the module: it imports this package's errors
 
 __all__ = [
     "check_dismissal_week",
@@ -100,6 +104,61 @@ def _known_school_years(session: Session) -> tuple[dt.date, dt.date] | None:
     return school_years_span([*runs, *facts])
 
 
+def _suggestion_before(
+    store: Store, actor: Actor, new: NewInterview
+) -> recorded.RecordedSuggestion:
+    """Beside a solution recorded, what the rules suggested on the interview's day (today
+    without a date), read before the write transaction (the extraction's files are not read
+    under the write lock); the scope checked first, as the write checks it again."""
+    if new.solution is None:
+        return None, None
+    action = Action.RECORD_INTERVIEW
+    with guarded(store, actor, action, student_id=new.student_id, read_only=True) as session:
+        student_in_scope(session, actor, action, new.student_id)
+        check_interview(None, new.status, new.solution)
+        week = recorded.latest_week(session)
+    day = new.interview_date or enrollments.request_date()
+    return recorded.suggestion_for_choice(week, new.student_id, day)
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A suggestion read before an update's write, for the solution and day it was read for."""
+
+    student_id: str
+    solution: str
+    day: dt.date | None
+    suggestion: recorded.RecordedSuggestion
+
+    @property
+    def read_for(self) -> tuple[str, str, dt.date | None]:
+        return self.student_id, self.solution, self.day
+
+
+def _prepare_update(
+    store: Store, actor: Actor, interview_id: int, changes: InterviewChanges
+) -> _Prepared | None:
+    """For an update choosing a new solution, its suggestion read before the write."""
+    if "solution" not in changes.model_fields_set or changes.solution is None:
+        return None
+    action = Action.UPDATE_INTERVIEW
+    with guarded(store, actor, action, read_only=True) as session:
+        interview = session.get(Interview, interview_id)
+        if interview is None:
+            raise NotFound(f"no interview {interview_id}")
+        writer_in_scope(session, actor, action, interview.student_id, interview.uai)
+        if changes.solution == interview.solution:
+            return None
+        day = (
+            changes.interview_date
+            if "interview_date" in changes.model_fields_set
+            else interview.interview_date
+        )
+        student_id, week = interview.student_id, recorded.latest_week(session)
+    suggestion = recorded.suggestion_for_choice(week, student_id, day or enrollments.request_date())
+    return _Prepared(student_id, changes.solution, day, suggestion)
+
+
 def _written(
     session: Session, actor: Actor, action: str, student_id: str, uai: str, detail: str
 ) -> None:
@@ -112,6 +171,7 @@ def _written(
 
 @performs(Action.RECORD_INTERVIEW)
 def record_interview(store: Store, actor: Actor, new: NewInterview) -> InterviewView:
+    suggested, rules_sha256 = _suggestion_before(store, actor, new)
     with guarded(store, actor, Action.RECORD_INTERVIEW, student_id=new.student_id) as session:
         lock_decisions(session, shared=True)  # a weekly write in progress commits first
         # The student's row locked, once the actor is shown to be their watch unit today.
@@ -144,6 +204,8 @@ def record_interview(store: Store, actor: Actor, new: NewInterview) -> Interview
             updated_by=actor.username,
             updated_at=now,
             revision=1,
+            suggested_solutions=suggested,
+            suggestion_rules_sha256=rules_sha256,
         )
         session.add(interview)
         session.flush()
@@ -159,6 +221,7 @@ def update_interview(
     """Change the fields set in `changes` (an explicit null clears a field); with
     `expected_revision`, refuse if someone else changed the interview in between."""
     given = changes.model_fields_set
+    prepared = _prepare_update(store, actor, interview_id, changes)
     with guarded(store, actor, Action.UPDATE_INTERVIEW) as session:
         lock_decisions(session, shared=True)
         interview = session.scalar(
@@ -179,6 +242,18 @@ def update_interview(
         status: InterviewStatus = changes.status or previous
         solution = changes.solution if "solution" in given else interview.solution
         check_interview(previous, status, solution)  # type: ignore[arg-type]  # checked by the table
+        if solution != interview.solution:  # a new choice: the suggestion of its day beside it
+            day = changes.interview_date if "interview_date" in given else interview.interview_date
+            if solution is None:
+                suggestion: recorded.RecordedSuggestion = (None, None)
+            elif prepared and prepared.read_for == (interview.student_id, solution, day):
+                suggestion = prepared.suggestion
+            else:  # the interview changed since it was read: read again, under the lock
+                suggestion = recorded.suggestion_for_choice(
+                    recorded.latest_week(session), interview.student_id,
+                    day or enrollments.request_date(),
+                )  # fmt: skip
+            interview.suggested_solutions, interview.suggestion_rules_sha256 = suggestion
         interview.status = status
         interview.solution = solution
         if "interview_date" in given:

@@ -1,13 +1,15 @@
 """The access policy: every action a service performs, the roles allowed to perform it and
 the scope rule it follows, in one table (`POLICY`), and the pure checks derived from it.
 
-Roles (DESIGN.md, "Roles"): `watch_unit` (its own establishments, with names), `inspector`
-and `data_scientist` (the whole académie, pseudonymised), `admin` (users, no student data).
+Roles (DESIGN.md, "Roles"): `watch_unit` (its own establishments, with names), `mlds` (the
+establishments of its bassin, with names: their lists, and the students who left them without
+a solution), `inspector` and `data_scientist` (the whole académie, pseudonymised), `admin`
+(users, no student data).
 Scope rules (`Scope`):
 
 - `academie`: no establishment involved; the role decides alone.
-- `establishment`: a watch unit acts only on its own establishments; the other roles allowed
-  act on every establishment. For a list, the list's establishment.
+- `establishment`: a scoped role (watch unit, mlds) acts only on its own establishments; the
+  other roles allowed act on every establishment. For a list, the list's establishment.
 - `student`: the establishment the student is enrolled in on the day of the request
   (`serving.db.enrollments`), never the last week written: a student who moved belongs to the
   new school, whose past lists, rewritten or not, keep the old school's pseudonyms. To a role
@@ -33,6 +35,7 @@ __all__ = [
     "NOT_IN_SCOPE",
     "POLICY",
     "RECORDERS_ONLY",
+    "SCOPED_ROLES",
     "Action",
     "Refused",
     "Rule",
@@ -51,8 +54,11 @@ __all__ = [
 Scope = Literal["academie", "establishment", "student"]
 
 WATCH_UNIT: Role = "watch_unit"
+MLDS: Role = "mlds"
+# The roles that act only on the establishments of their scope (`Actor.establishments`).
+SCOPED_ROLES: frozenset[Role] = frozenset({WATCH_UNIT, MLDS})
 ACADEMIE_WIDE: frozenset[Role] = frozenset({"inspector", "data_scientist"})
-STUDENT_READERS: frozenset[Role] = frozenset({WATCH_UNIT, *ACADEMIE_WIDE})
+STUDENT_READERS: frozenset[Role] = frozenset({*SCOPED_ROLES, *ACADEMIE_WIDE})
 
 
 class Action(StrEnum):
@@ -90,6 +96,11 @@ class Action(StrEnum):
     READ_SUSPENSIONS = "read_suspensions"
     PURGE = "purge"
     READ_INTERVIEW_OUTCOMES = "read_interview_outcomes"
+    READ_SOLUTIONS = "read_solutions"
+    READ_SUGGESTION_FOLLOWED = "read_suggestion_followed"
+    READ_LEAVERS = "read_leavers"
+    RECORD_CONTACT = "record_contact"
+    UPDATE_CONTACT = "update_contact"
 
 
 @dataclass(frozen=True)
@@ -115,6 +126,11 @@ _STUDENT = Rule(STUDENT_READERS, "student", NOT_IN_SCOPE)
 _RECORD = Rule(frozenset({WATCH_UNIT}), "student", RECORDERS_ONLY)
 _MANAGE_USERS = Rule(_ADMINS, "academie", _ADMINS_ONLY)
 _STOP_SWITCH = Rule(_ADMINS, "academie", "only admins suspend or resume the lists")
+_CONTACT = Rule(
+    frozenset({MLDS}),
+    "student",
+    "only the MLDS of the establishment the student left records contacts",
+)
 
 POLICY: Mapping[Action, Rule] = {
     # The establishments (and their weeks) a dashboard user may pick from.
@@ -138,7 +154,7 @@ POLICY: Mapping[Action, Rule] = {
     Action.DISMISS: _RECORD,
     # Posted events: every establishment of the posted students must be in scope.
     Action.SCORE_STUDENTS: Rule(
-        STUDENT_READERS,
+        frozenset({WATCH_UNIT, *ACADEMIE_WIDE}),
         "establishment",
         "scoring students is not allowed for this role",
         out_of_scope="these students' establishments are not in your scope",
@@ -204,6 +220,23 @@ POLICY: Mapping[Action, Rule] = {
         "interview outcome reports are not for this role",
         out_of_scope="this establishment's interview outcomes are not in your scope",
     ),
+    # The solutions a student is eligible for (facts of the extraction, no name): as the
+    # student's record. How often choices followed them (aggregates): the académie-wide roles.
+    Action.READ_SOLUTIONS: _STUDENT,
+    Action.READ_SUGGESTION_FOLLOWED: Rule(
+        ACADEMIE_WIDE, "academie", "the suggestions' follow-up is not for this role"
+    ),
+    # The students who left the establishments of a bassin without a solution, with names,
+    # and the contacts the MLDS records with them (`serving.services.leavers`): the mlds
+    # users of the establishment the student left (checked per student inside).
+    Action.READ_LEAVERS: Rule(
+        frozenset({MLDS}),
+        "establishment",
+        "the students who left are for the MLDS only",
+        out_of_scope="these establishments are not in your bassin",
+    ),
+    Action.RECORD_CONTACT: _CONTACT,
+    Action.UPDATE_CONTACT: _CONTACT,
 }
 
 
@@ -251,7 +284,7 @@ def allows(actor: Actor, action: Action, uai: str | None = None) -> bool:
     rule = POLICY[action]
     if actor.role not in rule.roles:
         return False
-    if uai is None or rule.scope == "academie" or actor.role != WATCH_UNIT:
+    if uai is None or rule.scope == "academie" or actor.role not in SCOPED_ROLES:
         return True
     return uai in actor.establishments
 
@@ -268,9 +301,9 @@ def require(
 
 
 def establishments_in_scope(actor: Actor) -> frozenset[str] | None:
-    """The establishments whose students `actor` may read: its own for a watch unit, None
-    (every one) for the académie-wide roles, none for anyone else."""
-    if actor.role == WATCH_UNIT:
+    """The establishments whose students `actor` may read: its own for a scoped role (watch
+    unit, mlds), None (every one) for the académie-wide roles, none for anyone else."""
+    if actor.role in SCOPED_ROLES:
         return actor.establishments
     return None if actor.role in ACADEMIE_WIDE else frozenset()
 
@@ -283,9 +316,9 @@ def sees_whole_academie(actor: Actor) -> bool:
 
 
 def sees_names(actor: Actor, uai: str) -> bool:
-    """Names: the watch unit of `uai`, the establishment the student is enrolled in on the
-    day of the request (on a list: and the list's own establishment)."""
-    return actor.role == WATCH_UNIT and uai in actor.establishments
+    """Names: the watch unit or the MLDS of `uai`, the establishment the student is enrolled
+    in on the day of the request (on a list: and the list's own establishment)."""
+    return actor.role in SCOPED_ROLES and uai in actor.establishments
 
 
 def sees_notes(actor: Actor, written_by_uai: str) -> bool:

@@ -25,6 +25,7 @@ from serving.services.views import (
     RiskPointView,
     StudentRecordView,
 )
+from serving.solutions.followed import followed
 
 __all__ = ["dismissal_view", "get_student_record", "interview_view"]
 
@@ -104,6 +105,8 @@ def interview_view(interview: Interview, with_notes: bool) -> InterviewView:
         updated_by=interview.updated_by,
         updated_at=interview.updated_at,
         revision=interview.revision,
+        suggested_solutions=interview.suggested_solutions,  # type: ignore[arg-type]  # written from the same words
+        followed_suggestion=followed(interview.solution, interview.suggested_solutions),
     )
 
 

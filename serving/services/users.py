@@ -30,7 +30,7 @@ from serving.services.audit import record, record_anonymous_denial
 from serving.services.errors import Conflict, InvalidRequest, NotAuthenticated, NotFound
 from serving.services.guard import guarded
 from serving.services.inputs import UAI_PATTERN
-from serving.services.policy import Action, performs
+from serving.services.policy import SCOPED_ROLES, Action, performs
 from serving.services.views import UserView
 
 __all__ = [
@@ -57,7 +57,8 @@ SIGN_IN_ACTIONS = ("login", "login_oidc")  # audit actions of a successful sign-
 
 @dataclass(frozen=True)
 class NewUser:
-    """A user as the admin describes it; `establishments` only for a watch unit."""
+    """A user as the admin describes it; `establishments` only for a watch unit (its
+    establishments) or an mlds user (the establishments of its bassin)."""
 
     username: str
     role: Role
@@ -77,7 +78,9 @@ def _check(new: NewUser) -> None:
         problems.append(f"establishments: not UAIs (7 digits and a letter): {', '.join(bad)}")
     if new.role == "watch_unit" and not new.establishments:
         problems.append("establishments: a watch unit needs at least one establishment")
-    if new.role != "watch_unit" and new.establishments:
+    if new.role == "mlds" and not new.establishments:
+        problems.append("establishments: an mlds user needs the establishments of its bassin")
+    if new.role not in SCOPED_ROLES and new.establishments:
         problems.append(f"establishments: a {new.role} sees the whole académie, give none")
     if new.password is not None and len(new.password) < MIN_PASSWORD_LENGTH:
         problems.append(f"password: at least {MIN_PASSWORD_LENGTH} characters")

@@ -229,6 +229,16 @@ class InterviewView(_View):
     updated_by: str
     updated_at: dt.datetime
     revision: int
+    suggested_solutions: list[InterviewSolution] | None = Field(
+        default=None,
+        description="The solutions the eligibility rules suggested when the solution was "
+        "recorded (empty: none fitted); None when no suggestion was made.",
+    )
+    followed_suggestion: bool | None = Field(
+        default=None,
+        description="Whether the solution chosen was among those suggested; None without a "
+        "solution, a suggestion, or anything suggested.",
+    )
 
 
 class DismissalView(_View):

@@ -247,6 +247,7 @@ ROLES = {
     "inspector": "inspector",
     "data_scientist": "data.scientist",
     "admin": "admin",
+    "mlds": "mlds.bassin",
 }
 
 

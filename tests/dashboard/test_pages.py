@@ -365,6 +365,7 @@ def test_each_role_is_offered_its_own_pages_only(store, world):
     }
     assert offered["data_scientist"] == {"models", "drift", "model_card", "fairness"}
     assert offered["admin"] == {"audit_log", "admin_users"}
+    assert offered["mlds"] == {"leavers", "list", "student"}
     for role, landing in (("data_scientist", "Modèles"), ("admin", "Journal d'audit")):
         app = app_as(store, role)
         app.run()

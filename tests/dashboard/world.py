@@ -26,6 +26,7 @@ USERNAMES = {
     "data_scientist": "data.scientist",
     "admin": "admin",
     "big_watch_unit": "cpe.big",
+    "mlds": "mlds.bassin",
 }
 # An establishment of 2,000 students (the performance case), written straight to the
 # store: its page's cost is the list, not the extraction.
@@ -407,7 +408,8 @@ def build_world(root: Path) -> DashboardWorld:
     operator = Actor.operator("tests")
     for role, username in USERNAMES.items():
         scope = {"watch_unit": (home_uai,), "other_watch_unit": (other_uai,),
-                 "big_watch_unit": (BIG_UAI,)}.get(role, ())  # fmt: skip
+                 "big_watch_unit": (BIG_UAI,),
+                 "mlds": (home_uai, other_uai)}.get(role, ())  # fmt: skip
         real_role = "watch_unit" if "watch_unit" in role else role
         add_user(store, operator, NewUser(username, real_role, scope, password=PASSWORD))
     for uai in (home_uai, other_uai):

@@ -34,6 +34,7 @@ from serving.services import (
     record_interview,
 )
 from serving.services.actor import Actor
+from serving.services.leaver_views import ContactChanges, NewContact
 from serving.services.policy import POLICY, Action, action_of, allows, audit_name
 from tests.serving.conftest import HOME_UAI, OTHER_UAI, WEEK, LiveServer, World, make_actor
 
@@ -49,6 +50,8 @@ NOT_ACTIONS = {
 ACTORS: dict[str, Actor] = {
     "home_watch_unit": make_actor("watch_unit", HOME_UAI),
     "other_watch_unit": make_actor("watch_unit", OTHER_UAI),
+    "home_mlds": make_actor("mlds", HOME_UAI),
+    "other_mlds": make_actor("mlds", OTHER_UAI),
     "inspector": make_actor("inspector"),
     "data_scientist": make_actor("data_scientist"),
     "admin": make_actor("admin"),
@@ -150,7 +153,12 @@ def arguments(name: str, world: World, tmp_path: Path) -> tuple[Any, ...]:
         "retention.purge": (WEEK,),
         "audit_retention.purge_audit_log": (WEEK,),
         "interview_outcomes.get_interview_outcomes": (_ENROLLMENTS, WEEK, HOME_UAI),
+        "solutions.get_student_solutions": ("H001", WEEK),
+        "solutions.get_suggestion_followed": (),
         "posted.score_posted": ({"students": [{"student_id": "H001"}]}, WEEK, client),
+        "leavers.get_leavers": (WEEK, (HOME_UAI,)),
+        "leavers.record_contact": (NewContact(student_id="H001", contact_date=WEEK, action="aar"),),
+        "leavers.update_contact": (_contact(world), ContactChanges(outcome="accepted")),
     }
     short = name.removeprefix("serving.services.").removeprefix("serving.scoring.")
     assert short in calls, f"{name}: give this test the arguments of a call to it"
@@ -174,6 +182,21 @@ def _interview(world: World) -> int:
         world.store, ACTORS["home_watch_unit"], NewInterview(student_id="H001", notes="vu")
     )
     return view.id
+
+
+def _contact(world: World) -> int:
+    """A contact with H001 recorded by the home establishment's MLDS (written directly: the
+    world's week records no extraction to find leavers in)."""
+    from serving.db.models import LeaverContact
+
+    with world.store.transaction() as session:
+        contact = LeaverContact(
+            student_id="H001", uai=HOME_UAI, contact_date=WEEK, action="aar", outcome="proposed",
+            created_by="test.mlds", updated_by="test.mlds", revision=1,
+        )  # fmt: skip
+        session.add(contact)
+        session.flush()
+        return contact.id
 
 
 def denials(world: World) -> list[tuple[str, str | None]]:
@@ -275,6 +298,18 @@ def test_the_table_keeps_the_roles_documented() -> None:
     assert not allows(ACTORS["inspector"], Action.READ_DRIFT)
     assert not any(allows(ACTORS["no_role"], action, HOME_UAI) for action in Action)
     assert set(POLICY) == set(Action)
+    # The MLDS: its bassin's lists and students with names, its leavers; no recording of
+    # interviews, no notes, no posted scoring, nothing outside the bassin.
+    mlds = ACTORS["home_mlds"]
+    assert allows(mlds, Action.READ_LIST, HOME_UAI) and not allows(
+        mlds, Action.READ_LIST, OTHER_UAI
+    )
+    assert allows(mlds, Action.READ_LEAVERS, HOME_UAI)
+    assert not allows(mlds, Action.READ_LEAVERS, OTHER_UAI)
+    assert not allows(unit, Action.READ_LEAVERS, HOME_UAI)
+    assert not allows(mlds, Action.RECORD_INTERVIEW, HOME_UAI)
+    assert not allows(mlds, Action.SCORE_STUDENTS, HOME_UAI)
+    assert not allows(mlds, Action.ISSUE_NOTICE, HOME_UAI)
 
 
 # Values for the path parameters of the routes.
@@ -283,6 +318,7 @@ PATH_VALUES = {
     "week": WEEK.isoformat(),
     "student_id": "H001",
     "interview_id": "1",
+    "contact_id": "1",
     "name": "swagger-ui.css",
 }
 

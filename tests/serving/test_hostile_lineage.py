@@ -1,10 +1,10 @@
-"""The week lineage's reads (a student's events from the week's extraction, the waterfall from
-its contributions, the class filter from its snapshot, the family notice) as another school's
-watch unit would try them: they follow the student record's rule (the establishment the
-student is enrolled in on the day of the request, and a week's rows only through the
-establishment that listed them), before and after a move and after the week is written
-again; an id of another school's student gets the refusal of an unknown id, audited; the
-stop switch answers only to a reader in scope."""
+"""The week lineage's reads (a student's events and suggested solutions from the week's
+extraction, the waterfall from its contributions, the class filter from its snapshot, the
+family notice) as another school's watch unit would try them: they follow the student
+record's rule (the establishment the student is enrolled in on the day of the request, and a
+week's rows only through the establishment that listed them), before and after a move and
+after the week is written again; an id of another school's student gets the refusal of an
+unknown id, audited; the stop switch answers only to a reader in scope."""
 
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ from serving.services.dashboard_explain import get_student_waterfall
 from serving.services.dashboard_history import get_levels_and_classes, get_student_events
 from serving.services.notice import issue_notice
 from serving.services.retention import purge
+from serving.services.solutions import get_student_solutions
 from serving.services.suspensions import resume, suspend
 
 from .conftest import make_actor
@@ -117,6 +118,8 @@ def _reads(model: RegisteredModel) -> dict[str, Callable[[Store, Actor, str, dt.
         "read_student_events": get_student_events,
         "read_explanation": waterfall,
         "issue_notice": issue_notice,
+        # The suggested solutions on the week's date (facts from the latest week's extraction).
+        "read_solutions": get_student_solutions,
     }
 
 
@@ -171,6 +174,10 @@ def test_the_former_school_reads_nothing_about_a_student_who_moved_even_of_its_o
     # through its class filter.
     get_student_waterfall(store, current, student, AS_OF, lambda _: registered.model)
     assert issue_notice(store, current, student, AS_OF).uai == second
+    # Its suggestions too, of any date: the student is enrolled (moved, not gone) either side.
+    for day in (EARLIER, AS_OF):
+        facts = get_student_solutions(store, current, student, day).facts
+        assert facts.enrolled and facts.months_since_leaving is None
     for read in (reads["read_explanation"], reads["issue_notice"]):
         with pytest.raises(AccessDenied):
             read(store, current, student, EARLIER)
@@ -225,7 +232,7 @@ def test_probing_another_schools_ids_looks_like_probing_unknown_ids(
         get_levels_and_classes, store, prober, "0000000X", AS_OF
     )
     denied = _denied(store, prober.username)
-    assert len(denied) == 4 * 3 * 2 + 2
+    assert len(denied) == len(_reads(registered)) * 3 * 2 + 2
     assert {student for _, student in denied} == {elsewhere, "NOPE42", None}
 
 

@@ -18,7 +18,7 @@ from serving.db.migrate import alembic_config
 from serving.db.models import AuditEntry, Base
 from serving.services.audit import record
 
-HEAD = "0010"  # the newest migration
+HEAD = "0011"  # the newest migration (0009 -> 0010 -> 0012 -> 0011)
 
 TABLES = {
     "establishments",
@@ -32,6 +32,7 @@ TABLES = {
     "users",
     "user_scopes",
     "audit_log",
+    "leaver_contacts",
 }
 
 
@@ -344,3 +345,41 @@ def test_each_users_last_sign_in_is_read_through_an_index(store: Store) -> None:
     assert LAST_SIGN_IN_INDEX not in audit_log_indexes()
     assert upgrade(store.engine) == HEAD
     assert LAST_SIGN_IN_INDEX in audit_log_indexes()
+
+
+def test_0011_keeps_every_users_scopes_and_allows_the_mlds_role(store: Store) -> None:
+    """0011 rebuilds `users` on SQLite (its CHECK of roles): the scopes, whose foreign key
+    cascades on delete, must come through whole."""
+    assert upgrade(store.engine, "0009") == "0009"
+    with store.engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO users (id, username, role, disabled, created_at) "
+                "VALUES (1, 'cpe.a', 'watch_unit', 0, '2026-12-01 00:00:00'), "
+                "(2, 'cpe.b', 'watch_unit', 0, '2026-12-01 00:00:00')"
+            )
+        )
+        connection.execute(
+            text("INSERT INTO user_scopes VALUES (1, '0350001A'), (1, '0350002B'), (2, '0290003C')")
+        )
+        with pytest.raises(IntegrityError), connection.begin_nested():
+            connection.execute(
+                text(
+                    "INSERT INTO users (id, username, role, disabled, created_at) "
+                    "VALUES (3, 'mlds.a', 'mlds', 0, '2026-12-01 00:00:00')"
+                )
+            )
+    assert upgrade(store.engine) == HEAD
+    with store.engine.begin() as connection:
+        scopes = connection.execute(text("SELECT user_id, uai FROM user_scopes ORDER BY 1, 2"))
+        assert [tuple(row) for row in scopes] == [
+            (1, "0350001A"), (1, "0350002B"), (2, "0290003C"),
+        ]  # fmt: skip
+        connection.execute(
+            text(
+                "INSERT INTO users (id, username, role, disabled, created_at) "
+                "VALUES (3, 'mlds.a', 'mlds', 0, '2026-12-01 00:00:00')"
+            )
+        )
+        with pytest.raises(IntegrityError), connection.begin_nested():
+            connection.execute(text("UPDATE users SET role = 'nobody' WHERE id = 3"))

@@ -55,10 +55,16 @@ def db_upgrade() -> None:
 @users_app.command("add")
 def users_add(
     username: UsernameArgument,
-    role: Annotated[str, typer.Option(help="watch_unit, inspector, data_scientist or admin.")],
+    role: Annotated[
+        str, typer.Option(help="watch_unit, mlds, inspector, data_scientist or admin.")
+    ],
     establishment: Annotated[
         list[str] | None,
-        typer.Option("--establishment", "-e", help="UAI a watch unit sees (repeatable)."),
+        typer.Option(
+            "--establishment",
+            "-e",
+            help="UAI a watch unit, or an mlds user (its bassin), sees (repeatable).",
+        ),
     ] = None,
     password_prompt: Annotated[
         bool, typer.Option("--password", help="Set a dashboard password (hidden prompt).")
