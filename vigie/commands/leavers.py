@@ -10,8 +10,8 @@ from typing import Annotated
 import typer
 
 from vigie.commands.common import console, language_of, parse_date
-from vigie.commands.documents import LangOption, UserOption, _acting
-from vigie.commands.serving import _refusals, _store
+from vigie.commands.documents import LangOption, UserOption
+from vigie.commands.store_access import acting_user, open_settings_store, refusals
 
 __all__ = ["leavers", "register"]
 
@@ -39,11 +39,11 @@ def leavers(
 
     language = language_of(lang)
     date = parse_date(as_of)
-    with _refusals():
-        store = _store()
+    with refusals():
+        store = open_settings_store()
     try:
-        with _refusals():
-            view = get_leavers(store, _acting(store, user), date, tuple(establishment or ()))
+        with refusals():
+            view = get_leavers(store, acting_user(store, user), date, tuple(establishment or ()))
     finally:
         store.dispose()
     if as_json:
