@@ -158,7 +158,7 @@ def test_a_student_who_failed_the_cap_is_offered_morea() -> None:
     failed = student(17, exams=(FAILED_CAP,))
     [morea] = [each for each in suggest(failed, shipped_rules()) if each.solution == "morea"]
     assert morea.rule.id == "mlds_morea"
-    assert morea.rule.source.startswith("Circulaire n° 2013-035")
+    assert morea.rule.source.startswith("Circulaire n° 2016-212")
     met = {check.condition: check.value for check in morea.checks}
     assert met["failed_exam_in"] == ("cap",)
     assert met["min_age"] == 17

@@ -106,7 +106,7 @@ def test_the_watch_unit_reads_a_students_suggestions_with_rule_and_facts(world: 
     solutions = {each.solution: each for each in view.suggestions}
     assert list(solutions) == ["tutoring", "morea", "aar", "foquale"]
     morea = solutions["morea"]
-    assert morea.rule_id == "mlds_morea" and "2013-035" in morea.source
+    assert morea.rule_id == "mlds_morea" and "2016-212" in morea.source
     assert morea.awaits_interview  # no interview held yet
     failed = next(check for check in morea.checks if check.condition == "failed_exam_in")
     assert failed.value == ["cap"] and failed.met
