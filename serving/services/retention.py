@@ -9,7 +9,7 @@ What goes, for a cutoff date (today minus the period):
   week's run row stays, marked purged (the lineage then refuses the week, saying so), with
   its counts per establishment (`WeekCount`: to invite, to watch, in follow-up);
 - interviews last changed before the cutoff, dismissals recorded before it, enrollments
-  ended before it;
+  ended before it, the MLDS's contacts with leavers last changed before it;
 - a student left with no list entry, interview, dismissal nor enrollment: the row (and the
   names). A student still enrolled (no end recorded) is kept;
 - Vigie's own dated feature files (`<prefix>-YYYY-MM-DD.parquet` in the feature folder,
@@ -40,6 +40,7 @@ from serving.db.models import (
     Dismissal,
     Enrollment,
     Interview,
+    LeaverContact,
     ListEntry,
     Student,
     WeekCount,
@@ -109,6 +110,7 @@ class PurgeCounts:
     interviews: int = 0
     dismissals: int = 0
     enrollments: int = 0
+    contacts: int = 0
     students: int = 0
     feature_files: int = 0
 
@@ -272,6 +274,7 @@ def _students_to_purge(session: Session, cutoff: dt.date) -> list[str]:
         select(Interview.student_id).where(Interview.updated_at < since),
         select(Dismissal.student_id).where(Dismissal.created_at < since),
         select(Enrollment.student_id).where(_ended(cutoff)),
+        select(LeaverContact.student_id).where(LeaverContact.updated_at < since),
         select(Student.student_id).where(~_REFERENCED),
     )
     return sorted(session.scalars(old))
@@ -329,6 +332,7 @@ def _student_counts(session: Session, students: Sequence[str], cutoff: dt.date) 
         interviews=count(Interview.student_id, Interview.updated_at < since),
         dismissals=count(Dismissal.student_id, Dismissal.created_at < since),
         enrollments=count(Enrollment.student_id, _ended(cutoff)),
+        contacts=count(LeaverContact.student_id, LeaverContact.updated_at < since),
         students=session.scalar(left) or 0,
     )
 
@@ -336,8 +340,8 @@ def _student_counts(session: Session, students: Sequence[str], cutoff: dt.date) 
 def _purge_students(
     store: Store, actor: Actor, students: Iterable[str], cutoff: dt.date
 ) -> PurgeCounts:
-    """Whole students in one transaction: their old interviews, dismissals and ended
-    enrollments, then the rows of those left with nothing."""
+    """Whole students in one transaction: their old interviews, dismissals, ended
+    enrollments and MLDS contacts, then the rows of those left with nothing."""
     ids = list(students)
     since = _moment(cutoff)
     with store.transaction() as session:
@@ -349,6 +353,11 @@ def _purge_students(
             delete(Dismissal).where(Dismissal.student_id.in_(ids), Dismissal.created_at < since)
         )
         session.execute(delete(Enrollment).where(Enrollment.student_id.in_(ids), _ended(cutoff)))
+        session.execute(
+            delete(LeaverContact).where(
+                LeaverContact.student_id.in_(ids), LeaverContact.updated_at < since
+            )
+        )
         removed = session.execute(delete(Student).where(Student.student_id.in_(ids), ~_REFERENCED))
         counts.students = removed.rowcount or 0  # type: ignore[attr-defined]
         bump_all_list_revisions(session)

@@ -19,6 +19,7 @@ from serving.db.models import (
     Dismissal,
     Enrollment,
     Interview,
+    LeaverContact,
     ListEntry,
     Student,
     WeekCount,
@@ -297,3 +298,28 @@ def test_dated_feature_files_before_the_cutoff_go_and_nothing_else(
         assert "2 feature files" in list(details)
     again = purge(world.store, OPERATOR, CUTOFF, apply=True, feature_folder=folder)
     assert again.counts.feature_files == 0
+
+
+def test_the_mlds_contacts_last_changed_before_the_cutoff_go_with_the_student_batch(
+    world: World,
+) -> None:
+    long_ago = dt.datetime(2024, 10, 1, tzinfo=dt.UTC)
+    recent = dt.datetime(2026, 11, 2, tzinfo=dt.UTC)
+    with world.store.transaction() as session:
+        for student, changed in (("L001", long_ago), ("L002", recent), ("L001", recent)):
+            session.add(
+                LeaverContact(
+                    student_id=student, uai=HOME_UAI, contact_date=changed.date(),
+                    action="aar", outcome="proposed", created_by="mlds",
+                    created_at=changed, updated_by="mlds", updated_at=changed,
+                )
+            )  # fmt: skip
+    dry = purge(world.store, OPERATOR, CUTOFF)
+    assert dry.counts.contacts == 1
+    applied = purge(world.store, OPERATOR, CUTOFF, apply=True)
+    assert applied.counts.contacts == 1
+    with world.store.reading() as session:
+        left = session.execute(select(LeaverContact.student_id, LeaverContact.updated_at))
+        assert sorted((student, changed.year) for student, changed in left) == [
+            ("L001", 2026), ("L002", 2026),
+        ]  # fmt: skip

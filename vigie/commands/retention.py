@@ -30,6 +30,7 @@ _KINDS = {
     "interviews": ("entretiens", "interviews"),
     "dismissals": ("écartements", "dismissals"),
     "enrollments": ("inscriptions terminées", "ended enrollments"),
+    "contacts": ("contacts de la MLDS", "MLDS contacts"),
     "students": ("élèves", "students"),
     "feature_files": ("fichiers de variables datés", "dated feature files"),
 }
