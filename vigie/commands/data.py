@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -114,46 +114,25 @@ def synth(
             "--cluster writes académies side by side: give --academies N", param_hint="--cluster"
         )
     where = cluster_of(cluster) if academies is not None else None
+    options: dict[str, Any] = {
+        "seed": seed, "establishments": establishments, "students": students, "years": years,
+        "burn_in_years": burn_in_years, "last_school_year": last_school_year,
+        "scholarship_proxy": scholarship_proxy or None, "label_bias": label_bias,
+        "scenario": scenario, "file_format": chosen_format,
+        "extraction_date": parse_date(extraction_date) if extraction_date else None,
+    }  # fmt: skip
     with user_errors(), progress_for(quiet, lang) as progress:
         if academies is not None:
             if where is not None:
                 progress.stage("cluster_start")
             with cluster_client(where) as client:
                 summaries = synthesize_academies(
-                    out,
-                    academies,
-                    client=client,
-                    seed=seed,
-                    establishments=establishments,
-                    students=students,
-                    years=years,
-                    burn_in_years=burn_in_years,
-                    last_school_year=last_school_year,
-                    scholarship_proxy=scholarship_proxy or None,
-                    label_bias=label_bias,
-                    scenario=scenario,
-                    extraction_date=parse_date(extraction_date) if extraction_date else None,
-                    file_format=chosen_format,
-                    progress=progress,
+                    out, academies, client=client, progress=progress, **options
                 )
             for written in summaries:
                 console.print(f"Wrote {written.out_dir.name} to {out}: {written}")
             return
-        summary = synthesize(
-            out,
-            establishments=establishments,
-            students=students,
-            years=years,
-            burn_in_years=burn_in_years,
-            seed=seed,
-            last_school_year=last_school_year,
-            scholarship_proxy=scholarship_proxy or None,
-            label_bias=label_bias,
-            scenario=scenario,
-            extraction_date=parse_date(extraction_date) if extraction_date else None,
-            file_format=chosen_format,
-            progress=progress,
-        )
+        summary = synthesize(out, progress=progress, **options)
     console.print(f"Wrote a synthetic académie to {out}: {summary}")
 
 
