@@ -109,6 +109,7 @@ _CTE_ORDER: tuple[str, ...] = (
     "grade_running",
     "grade_changes",
     "grade_steps",
+    "grade_values",
     "grade_grid",
     "recent_marks",
     "recent_running",
@@ -140,6 +141,7 @@ _SHARED_STEPS: tuple[str, ...] = (
     "grade_running",
     "grade_changes",
     "grade_steps",
+    "grade_values",
     "recent_marks",
     "recent_running",
     "grade_previous",
@@ -150,7 +152,7 @@ _ONE_DATE_STEPS: tuple[str, ...] = ("grade_running", "grade_steps")
 # The shared steps the queries read; each other one is dropped as soon as the last shared step
 # that reads it exists, so that DuckDB's memory holds no more than it needs.
 _SHARED_READ: frozenset[str] = frozenset(
-    {"attendance_running", "streak_steps", "grade_steps", "recent_running", "grade_previous"}
+    {"attendance_running", "streak_steps", "grade_values", "recent_running", "grade_previous"}
 )
 # Steps never kept, as long as the table they read: their readers compute them again (a
 # Parquet scan), as a CTE that is not materialized.
