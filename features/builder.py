@@ -99,9 +99,11 @@ _CTE_ORDER: tuple[str, ...] = (
     "absenteeism_dates",
     "attendance_changes",
     "attendance_running",
+    "attendance_grid",
     "attendance_counts",
     "absence_runs",
     "streak_steps",
+    "streak_grid",
     "absence_streaks",
     "grade_rows",
     "grade_marks",
@@ -133,8 +135,10 @@ _SHARED_STEPS: tuple[str, ...] = (
     "absenteeism_dates",
     "attendance_changes",
     "attendance_running",
+    "attendance_grid",
     "absence_runs",
     "streak_steps",
+    "streak_grid",
     "grade_rows",
     "grade_marks",
     "grade_bucket_marks",
@@ -142,8 +146,10 @@ _SHARED_STEPS: tuple[str, ...] = (
     "grade_changes",
     "grade_steps",
     "grade_values",
+    "grade_grid",
     "recent_marks",
     "recent_running",
+    "grade_recent",
     "grade_previous",
 )
 # The steps with a variant for a query of a single as-of date (`<name>_one_date.sql`).
@@ -152,7 +158,13 @@ _ONE_DATE_STEPS: tuple[str, ...] = ("grade_running", "grade_steps")
 # The shared steps the queries read; each other one is dropped as soon as the last shared step
 # that reads it exists, so that DuckDB's memory holds no more than it needs.
 _SHARED_READ: frozenset[str] = frozenset(
-    {"attendance_running", "streak_steps", "grade_values", "recent_running", "grade_previous"}
+    {"attendance_grid", "streak_grid", "grade_grid", "grade_recent", "grade_previous"}
+)
+# The shared steps spread over the as-of dates (one row per student and date), kept sorted by
+# date number: a query reads them with a filter on its dates' numbers, so DuckDB's zone maps
+# skip every row group of other dates instead of scanning the whole table.
+_BY_DATE: frozenset[str] = frozenset(
+    {"attendance_grid", "streak_grid", "grade_grid", "grade_recent"}
 )
 # Steps never kept, as long as the table they read: their readers compute them again (a
 # Parquet scan), as a CTE that is not materialized.
@@ -307,7 +319,8 @@ def _build_shared_steps(cursor: duckdb.DuckDBPyConnection, parameters: dict[str,
     }
     for index, name in enumerate(kept):
         sql = statements[name]
-        cursor.execute(f"CREATE TEMPORARY TABLE {name} AS {sql}", _used(sql, parameters))
+        query = f"SELECT * FROM ({sql}) ORDER BY as_of_index" if name in _BY_DATE else sql
+        cursor.execute(f"CREATE TEMPORARY TABLE {name} AS {query}", _used(sql, parameters))
         for used, last in last_reader.items():
             if last == index:
                 cursor.execute(f"DROP TABLE {used}")

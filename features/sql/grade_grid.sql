@@ -3,6 +3,7 @@
 SELECT
     s.student_id,
     a.as_of,
+    s.as_of_index,
     s.* EXCLUDE (student_id, year_start, bucket, next_bucket, as_of_index)
 FROM (
     SELECT
