@@ -11,12 +11,14 @@ date number per student: running totals carried from one date to the next of wha
 leaves each window (attendance, recent marks), running maxima (absence runs), and the grade
 statistics of the school year (`grade_steps`: sums of marks, and the subjects' means as they
 change, so that no date goes back to the subjects). They are spread over the dates only at
-the end, and a query reads only the steps that hold one of its dates. Past `rows_per_query`
-(students x dates), consecutive dates go to separate queries: the event steps
-(`_SHARED_STEPS`) are then computed once into temporary tables that every query reads, under a
-DuckDB memory limit, so memory stays bounded; `iter_features` hands the batches over one at a
-time. `tests/oracle/reference.py` computes the same
-features plainly in pandas, and tests hold the two equal.
+the end (the `*_grid` steps: one row per student and date), and a query reads only the steps
+that hold one of its dates. Past `rows_per_query` (students x dates), consecutive dates go to
+separate queries: the event steps (`_SHARED_STEPS`), spread over every date, are then computed
+once into temporary tables sorted by date number, which every query reads for its own dates
+only (DuckDB's zone maps skip the other row groups), under a DuckDB memory limit, so memory
+stays bounded; `iter_features` hands the batches over one at a time.
+`tests/oracle/reference.py` computes the same features plainly in pandas, and tests hold the
+two equal.
 
 Only events dated strictly before an as-of date count, and the outcomes table is never read
 here (labels are attached separately by `features.labels`).
