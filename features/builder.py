@@ -11,12 +11,14 @@ date number per student: running totals carried from one date to the next of wha
 leaves each window (attendance, recent marks), running maxima (absence runs), and the grade
 statistics of the school year (`grade_steps`: sums of marks, and the subjects' means as they
 change, so that no date goes back to the subjects). They are spread over the dates only at
-the end, and a query reads only the steps that hold one of its dates. Past `rows_per_query`
-(students x dates), consecutive dates go to separate queries: the event steps
-(`_SHARED_STEPS`) are then computed once into temporary tables that every query reads, under a
-DuckDB memory limit, so memory stays bounded; `iter_features` hands the batches over one at a
-time. `tests/oracle/reference.py` computes the same
-features plainly in pandas, and tests hold the two equal.
+the end (the `*_grid` steps: one row per student and date), and a query reads only the steps
+that hold one of its dates. Past `rows_per_query` (students x dates), consecutive dates go to
+separate queries: the event steps (`_SHARED_STEPS`), spread over every date, are then computed
+once into temporary tables sorted by date number, which every query reads for its own dates
+only (DuckDB's zone maps skip the other row groups), under a DuckDB memory limit, so memory
+stays bounded; `iter_features` hands the batches over one at a time.
+`tests/oracle/reference.py` computes the same features plainly in pandas, and tests hold the
+two equal.
 
 Only events dated strictly before an as-of date count, and the outcomes table is never read
 here (labels are attached separately by `features.labels`).
@@ -99,9 +101,11 @@ _CTE_ORDER: tuple[str, ...] = (
     "absenteeism_dates",
     "attendance_changes",
     "attendance_running",
+    "attendance_grid",
     "attendance_counts",
     "absence_runs",
     "streak_steps",
+    "streak_grid",
     "absence_streaks",
     "grade_rows",
     "grade_marks",
@@ -109,6 +113,7 @@ _CTE_ORDER: tuple[str, ...] = (
     "grade_running",
     "grade_changes",
     "grade_steps",
+    "grade_values",
     "grade_grid",
     "recent_marks",
     "recent_running",
@@ -132,16 +137,21 @@ _SHARED_STEPS: tuple[str, ...] = (
     "absenteeism_dates",
     "attendance_changes",
     "attendance_running",
+    "attendance_grid",
     "absence_runs",
     "streak_steps",
+    "streak_grid",
     "grade_rows",
     "grade_marks",
     "grade_bucket_marks",
     "grade_running",
     "grade_changes",
     "grade_steps",
+    "grade_values",
+    "grade_grid",
     "recent_marks",
     "recent_running",
+    "grade_recent",
     "grade_previous",
 )
 # The steps with a variant for a query of a single as-of date (`<name>_one_date.sql`).
@@ -150,7 +160,13 @@ _ONE_DATE_STEPS: tuple[str, ...] = ("grade_running", "grade_steps")
 # The shared steps the queries read; each other one is dropped as soon as the last shared step
 # that reads it exists, so that DuckDB's memory holds no more than it needs.
 _SHARED_READ: frozenset[str] = frozenset(
-    {"attendance_running", "streak_steps", "grade_steps", "recent_running", "grade_previous"}
+    {"attendance_grid", "streak_grid", "grade_grid", "grade_recent", "grade_previous"}
+)
+# The shared steps spread over the as-of dates (one row per student and date), kept sorted by
+# date number: a query reads them with a filter on its dates' numbers, so DuckDB's zone maps
+# skip every row group of other dates instead of scanning the whole table.
+_BY_DATE: frozenset[str] = frozenset(
+    {"attendance_grid", "streak_grid", "grade_grid", "grade_recent"}
 )
 # Steps never kept, as long as the table they read: their readers compute them again (a
 # Parquet scan), as a CTE that is not materialized.
@@ -305,7 +321,8 @@ def _build_shared_steps(cursor: duckdb.DuckDBPyConnection, parameters: dict[str,
     }
     for index, name in enumerate(kept):
         sql = statements[name]
-        cursor.execute(f"CREATE TEMPORARY TABLE {name} AS {sql}", _used(sql, parameters))
+        query = f"SELECT * FROM ({sql}) ORDER BY as_of_index" if name in _BY_DATE else sql
+        cursor.execute(f"CREATE TEMPORARY TABLE {name} AS {query}", _used(sql, parameters))
         for used, last in last_reader.items():
             if last == index:
                 cursor.execute(f"DROP TABLE {used}")

@@ -1,5 +1,6 @@
 -- The grade family of each roster row: period means and their change, change against the
--- whole previous school year, subject counts and spread, recent marks, weeks since the last.
+-- whole previous school year, subject counts and spread, recent marks, weeks since the last
+-- (as-of dates of this query: numbered $first_index to $last_index).
 SELECT
     r.roster_id,
     current_mean AS grade_mean_current_period,
@@ -14,9 +15,12 @@ SELECT
     (r.as_of - s.last_mark_date) / 7.0 AS weeks_since_last_grade
 FROM roster AS r
 JOIN vigie_as_of AS a ON a.as_of = r.as_of
-LEFT JOIN grade_grid AS s ON s.student_id = r.student_id AND s.as_of = r.as_of
-LEFT JOIN grade_recent AS rc
-    ON rc.student_id = r.student_id AND rc.as_of_index = r.as_of_index
+LEFT JOIN (
+    SELECT * FROM grade_grid WHERE as_of_index BETWEEN $first_index AND $last_index
+) AS s ON s.student_id = r.student_id AND s.as_of_index = r.as_of_index
+LEFT JOIN (
+    SELECT * FROM grade_recent WHERE as_of_index BETWEEN $first_index AND $last_index
+) AS rc ON rc.student_id = r.student_id AND rc.as_of_index = r.as_of_index
 LEFT JOIN grade_previous AS py
     ON py.student_id = r.student_id AND py.year_start = a.previous_year_start,
 LATERAL (

@@ -5,8 +5,8 @@ SELECT
     student_id,
     as_of_index AS first_index,
     coalesce(lead(as_of_index) OVER per_student, $as_of_count + 1) AS next_index,
-    sum(marks) OVER (per_student ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
-        AS assessments_8w
+    CAST(sum(marks) OVER (per_student ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+        AS INTEGER) AS assessments_8w
 FROM (
     SELECT student_id, as_of_index, sum(marks) AS marks
     FROM (

@@ -1,0 +1,66 @@
+"""The shared steps of a build over several queries (issue 12): what stays in DuckDB for the
+queries, and in what order.
+
+When the as-of dates go to several queries, the steps that do not depend on the roster are
+computed once into temporary tables. The tables the queries read hold one row per student and
+as-of date, stored in date order, so that a query reading its own dates skips the row groups
+of the others (DuckDB's zone maps) instead of scanning the whole school year; every other
+shared table is dropped before the first query.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import duckdb
+import pytest
+
+import features.builder as builder
+from features.builder import build_features
+from features.extraction import open_extraction
+from tests.features.test_determinism import awkward_academie
+from tests.features.test_incremental import assert_bitwise_equal
+
+DATES = [dt.date(2024, 9, 9) + dt.timedelta(weeks=week) for week in range(0, 40, 3)]
+
+
+def test_shared_tables_are_those_the_queries_read_sorted_by_date(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = awkward_academie(tmp_path / "extraction", years=2, students=300)
+    seen: dict[str, list[tuple[int, int, int]]] = {}
+    build_shared = builder._build_shared_steps
+
+    def inspected(cursor: duckdb.DuckDBPyConnection, parameters: dict[str, object]) -> None:
+        build_shared(cursor, parameters)
+        tables = cursor.execute("SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall()
+        for (name,) in tables:
+            # Storage order (rowid): each date number, its row count, and how often the
+            # number goes down from one row to the next.
+            seen[name] = (
+                cursor.execute(
+                    f"""
+                    SELECT count(DISTINCT as_of_index), count(*),
+                        count(*) FILTER (WHERE as_of_index < previous)
+                    FROM (
+                        SELECT as_of_index, lag(as_of_index) OVER (ORDER BY rowid) AS previous
+                        FROM {name}
+                    )
+                    """
+                ).fetchall()
+                if name in builder._BY_DATE
+                else []
+            )
+
+    monkeypatch.setattr(builder, "_build_shared_steps", inspected)
+    with open_extraction(folder) as extraction:
+        in_queries = build_features(extraction, DATES, rows_per_query=400).frame
+        one_query = build_features(extraction, DATES, rows_per_query=10**9).frame
+    assert set(seen) == builder._SHARED_READ
+    for name in builder._BY_DATE:
+        dates, rows, backwards = seen[name][0]
+        assert len(DATES) - 2 <= dates <= len(DATES), name  # a date may precede every mark
+        assert rows > 1000, name
+        assert backwards == 0, f"{name} is not stored in date order"
+    assert_bitwise_equal(in_queries, one_query)
