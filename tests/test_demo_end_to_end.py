@@ -51,10 +51,12 @@ def test_the_demo_ends_with_this_weeks_lists_and_a_user_of_each_role(
     try:
         users = {user.username: user for user in list_users(store, Actor.operator("test"))}
         assert {user.role for user in users.values()} == {
-            "watch_unit", "inspector", "data_scientist", "admin"
+            "watch_unit", "inspector", "data_scientist", "admin", "mlds"
         }  # fmt: skip
         watch_unit = authenticate_password(store, "cpe.demo", DEMO_PASSWORD)
         (uai,) = watch_unit.establishments
+        # The MLDS user's bassin is the demo watch unit's establishment.
+        assert authenticate_password(store, "mlds.demo", DEMO_PASSWORD).establishments == {uai}
         week = get_week_list(store, watch_unit, uai, as_of)
         assert week.entries, "the watch unit's establishment has a list this week"
         assert all(entry.reasons for entry in week.entries if entry.tier == "invite")
