@@ -37,7 +37,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
+from contextlib import closing
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -55,6 +56,7 @@ from features.catalog import (
 )
 from features.extraction import Extraction, open_extraction
 from features.feature_set import FeatureSet, frame_columns
+from features.read_ahead import read_ahead
 
 __all__ = [
     "BUILDER_TABLES",
@@ -229,12 +231,28 @@ def iter_features(
     as_of_dates: Iterable[dt.date],
     rows_per_query: int = DEFAULT_ROWS_PER_QUERY,
     progress: Callable[[int], None] | None = None,
-) -> Iterator[FeatureSet]:
+) -> Generator[FeatureSet, None, None]:
     """The features of `build_features`, one FeatureSet per query of consecutive as-of dates,
-    so that a caller can write many dates to disk without holding them all in memory."""
+    so that a caller can write many dates to disk without holding them all in memory.
+
+    The queries run one batch ahead in another thread (`features.read_ahead`): while the caller
+    writes a batch, DuckDB computes the next one, so both cores work; at most two batches are
+    alive. `progress` is then called from that thread. Abandoning the iterator (or an error)
+    stops the thread and closes the builder's cursor before the iterator is closed."""
     dates = as_of_dates_checked(as_of_dates)
-    for result in _query_batches(extraction, dates, rows_per_query, progress):
-        yield _feature_set(result)
+    with read_ahead(_feature_sets(extraction, dates, rows_per_query, progress)) as feature_sets:
+        yield from feature_sets
+
+
+def _feature_sets(
+    extraction: Extraction,
+    dates: list[dt.date],
+    rows_per_query: int,
+    progress: Callable[[int], None] | None,
+) -> Iterator[FeatureSet]:
+    with closing(_query_batches(extraction, dates, rows_per_query, progress)) as results:
+        for result in results:
+            yield _feature_set(result)
 
 
 def _feature_set(result: pa.Table) -> FeatureSet:
@@ -248,7 +266,7 @@ def _query_batches(
     dates: list[dt.date],
     rows_per_query: int,
     progress: Callable[[int], None] | None = None,
-) -> Iterator[pa.Table]:
+) -> Generator[pa.Table, None, None]:
     """Run the feature query once per batch of consecutive as-of dates, yielding Arrow;
     `progress` is told how many dates each batch computed."""
     absent = [name for name in BUILDER_TABLES if name not in extraction.files]
