@@ -16,7 +16,8 @@ that hold one of its dates. Past `rows_per_query` (students x dates), consecutiv
 separate queries: the event steps (`_SHARED_STEPS`), spread over every date, are then computed
 once into temporary tables sorted by date number, which every query reads for its own dates
 only (DuckDB's zone maps skip the other row groups), under a DuckDB memory limit, so memory
-stays bounded; `iter_features` hands the batches over one at a time.
+stays bounded; `iter_features` hands the batches over one at a time, computing the next one
+in a second thread meanwhile (`features.read_ahead`).
 `tests/oracle/reference.py` computes the same features plainly in pandas, and tests hold the
 two equal.
 
