@@ -16,7 +16,8 @@ that hold one of its dates. Past `rows_per_query` (students x dates), consecutiv
 separate queries: the event steps (`_SHARED_STEPS`), spread over every date, are then computed
 once into temporary tables sorted by date number, which every query reads for its own dates
 only (DuckDB's zone maps skip the other row groups), under a DuckDB memory limit, so memory
-stays bounded; `iter_features` hands the batches over one at a time.
+stays bounded; `iter_features` hands the batches over one at a time, computing the next one
+in a second thread meanwhile (`features.read_ahead`).
 `tests/oracle/reference.py` computes the same features plainly in pandas, and tests hold the
 two equal.
 
@@ -37,7 +38,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
+from contextlib import closing
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -55,6 +57,7 @@ from features.catalog import (
 )
 from features.extraction import Extraction, open_extraction
 from features.feature_set import FeatureSet, frame_columns
+from features.read_ahead import read_ahead
 
 __all__ = [
     "BUILDER_TABLES",
@@ -229,12 +232,28 @@ def iter_features(
     as_of_dates: Iterable[dt.date],
     rows_per_query: int = DEFAULT_ROWS_PER_QUERY,
     progress: Callable[[int], None] | None = None,
-) -> Iterator[FeatureSet]:
+) -> Generator[FeatureSet, None, None]:
     """The features of `build_features`, one FeatureSet per query of consecutive as-of dates,
-    so that a caller can write many dates to disk without holding them all in memory."""
+    so that a caller can write many dates to disk without holding them all in memory.
+
+    The queries run one batch ahead in another thread (`features.read_ahead`): while the caller
+    writes a batch, DuckDB computes the next one, so both cores work; at most two batches are
+    alive. `progress` is then called from that thread. Abandoning the iterator (or an error)
+    stops the thread and closes the builder's cursor before the iterator is closed."""
     dates = as_of_dates_checked(as_of_dates)
-    for result in _query_batches(extraction, dates, rows_per_query, progress):
-        yield _feature_set(result)
+    with read_ahead(_feature_sets(extraction, dates, rows_per_query, progress)) as feature_sets:
+        yield from feature_sets
+
+
+def _feature_sets(
+    extraction: Extraction,
+    dates: list[dt.date],
+    rows_per_query: int,
+    progress: Callable[[int], None] | None,
+) -> Iterator[FeatureSet]:
+    with closing(_query_batches(extraction, dates, rows_per_query, progress)) as results:
+        for result in results:
+            yield _feature_set(result)
 
 
 def _feature_set(result: pa.Table) -> FeatureSet:
@@ -248,7 +267,7 @@ def _query_batches(
     dates: list[dt.date],
     rows_per_query: int,
     progress: Callable[[int], None] | None = None,
-) -> Iterator[pa.Table]:
+) -> Generator[pa.Table, None, None]:
     """Run the feature query once per batch of consecutive as-of dates, yielding Arrow;
     `progress` is told how many dates each batch computed."""
     absent = [name for name in BUILDER_TABLES if name not in extraction.files]

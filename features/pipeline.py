@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,7 +86,11 @@ def stream_feature_file(
     if not as_of_dates:
         raise ValueError("at least one as-of date is needed")
     with require_valid(data) as extraction:
-        batches = iter_features(extraction, list(as_of_dates), rows_per_query, progress)
-        rows = write_feature_batches(batches, out)
+        # Closed at once on an error, not when the error's traceback is collected: the
+        # queries' thread stops and the builder's cursor closes before the extraction does.
+        with closing(
+            iter_features(extraction, list(as_of_dates), rows_per_query, progress)
+        ) as batches:
+            rows = write_feature_batches(batches, out)
         assert extraction.report is not None  # set by require_valid
         return WrittenFeatures(out, rows, extraction.report)
