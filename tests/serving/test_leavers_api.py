@@ -9,8 +9,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import update
 
 from serving.api.deps import API_THROTTLE
+from serving.db.models import User
 from serving.throttle import Throttle
 from tests.features.leavers_extraction import AS_OF, BASSIN_A, BASSIN_B, OUTSIDE
 from tests.serving.conftest import LiveServer
@@ -118,3 +120,18 @@ def test_the_routes_are_documented(client: httpx.Client) -> None:
     assert "201" in paths["/v1/leavers/contacts"]["post"]["responses"]
     assert "409" in paths["/v1/leavers/contacts/{contact_id}"]["patch"]["responses"]
     assert "LeaverView" in document["components"]["schemas"]
+
+
+def test_an_mlds_user_disabled_while_signed_in_is_refused_at_the_next_request(
+    client: httpx.Client, world: LeaversWorld
+) -> None:
+    headers = world.headers("mlds")
+    read = client.get(LEAVERS, headers=headers)
+    assert read.status_code == 200 and read.json()["leavers"]
+    with world.store.transaction() as session:
+        session.execute(update(User).where(User.username == "mlds.bassin").values(disabled=True))
+    refused = client.get(LEAVERS, headers=headers)
+    assert refused.status_code == 401 and "Nom" not in refused.text
+    contact = {"student_id": "L001", "uai": BASSIN_A, "contact_date": AS_OF.isoformat(),
+               "action": "aar", "outcome": "proposed"}  # fmt: skip
+    assert client.post("/v1/leavers/contacts", json=contact, headers=headers).status_code == 401
