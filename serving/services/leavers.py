@@ -60,7 +60,7 @@ from serving.services.leaver_views import (
 )
 from serving.services.policy import POLICY, Action, Refused, audit_name, performs, require
 from serving.solutions.extraction_facts import enrollment_records, exam_records
-from serving.solutions.recorded import interview_held_on
+from serving.solutions.recorded import held_by
 from serving.solutions.table import rules_in_use
 from serving.solutions.views import SuggestionView, solutions_view
 
@@ -151,6 +151,7 @@ def _suggestions(
     )
     students = students[students["student_id"].isin(ids)]
     births = dict(zip(students["student_id"], pd.to_datetime(students["birth_date"]), strict=True))
+    held = held_by(session, ids, as_of)  # one query for every leaver
     suggested = {}
     for student_id in found.frame["student_id"]:
         facts = facts_on(
@@ -159,7 +160,7 @@ def _suggestions(
             birth_date=births[student_id].date(),
             enrollments=paths_of[student_id],
             exams=exams_of.get(student_id, []),
-            interview_held=interview_held_on(session, student_id, as_of),
+            interview_held=student_id in held,
         )
         suggested[student_id] = solutions_view(facts, table, suggest(facts, table)).suggestions
     return suggested

@@ -8,8 +8,9 @@ establishment: it is a fact about the student, not a note)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from models.solutions.engine import suggest, suggested_solutions
@@ -21,7 +22,13 @@ from serving.db.models import Interview
 from serving.services.errors import Conflict, NotFound
 from serving.solutions import extraction_facts, table
 
-__all__ = ["RecordedSuggestion", "interview_held_on", "latest_week", "suggestion_for_choice"]
+__all__ = [
+    "RecordedSuggestion",
+    "held_by",
+    "interview_held_on",
+    "latest_week",
+    "suggestion_for_choice",
+]
 
 RecordedSuggestion = tuple[list[str] | None, str | None]
 """(solutions suggested, SHA-256 of the table); (None, None) when none could be made."""
@@ -30,12 +37,20 @@ RecordedSuggestion = tuple[list[str] | None, str | None]
 def interview_held_on(session: Session, student_id: str, day: dt.date) -> bool:
     """An interview of the student was held on or before `day` (one without a date counts
     from the day it was written, UTC)."""
+    return student_id in held_by(session, [student_id], day)
+
+
+def held_by(session: Session, student_ids: Collection[str], day: dt.date) -> set[str]:
+    """Those of `student_ids` with an interview held on or before `day` (as
+    `interview_held_on`), in one query."""
+    if not student_ids:
+        return set()
     next_day = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
-    held = session.scalar(
-        select(func.count())
-        .select_from(Interview)
+    held = session.scalars(
+        select(Interview.student_id)
+        .distinct()
         .where(
-            Interview.student_id == student_id,
+            Interview.student_id.in_(list(student_ids)),
             Interview.status == "held",
             or_(
                 Interview.interview_date <= day,
@@ -43,7 +58,7 @@ def interview_held_on(session: Session, student_id: str, day: dt.date) -> bool:
             ),
         )
     )
-    return bool(held)
+    return set(held)
 
 
 def latest_week(session: Session) -> lineage.WeekLineage | None:
