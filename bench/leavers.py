@@ -15,32 +15,17 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import statistics
-import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
-import pandas as pd
-from sqlalchemy import update
-
 import serving.db.enrollments
+from bench.served_extraction import milliseconds, read_table, store_with_week, synthetic_extraction
 from features.leavers import leavers_of_extraction
-from features.synth import synthesize
-from serving.db import open_store
-from serving.db.models import WeeklyRun
-from serving.lineage import extraction_sha256
 from serving.services import Actor
 from serving.services.leavers import get_leavers
-from serving.weekly import EstablishmentWeek, replace_week_lists
+from serving.weekly import EstablishmentWeek
 
 AS_OF = dt.date(2026, 11, 30)
 REQUEST_DAY = dt.date(2026, 12, 4)
-
-
-def _milliseconds(call: Callable[[], object]) -> float:
-    start = time.perf_counter()
-    call()
-    return (time.perf_counter() - start) * 1000
 
 
 def main() -> None:
@@ -50,35 +35,21 @@ def main() -> None:
     parser.add_argument("--bassin", type=int, default=10)
     parser.add_argument("--work", type=Path, default=Path("bench/results/leavers"))
     options = parser.parse_args()
-    extraction = options.work / f"leavers-{options.students}-{options.format}"
-    if not extraction.exists():
-        synthesize(
-            extraction,
-            establishments=max(3, options.students // 600),
-            students=options.students,
-            years=2,
-            seed=3,
-            file_format=options.format,
-        )
-    table = extraction / f"establishments.{options.format}"
-    establishments = pd.read_parquet(table) if options.format == "parquet" else pd.read_csv(table)
+    extraction = synthetic_extraction(
+        options.work / f"leavers-{options.students}-{options.format}",
+        options.students,
+        options.format,
+    )
+    establishments = read_table(extraction, "establishments", options.format)
     bassin = frozenset(sorted(establishments["uai"].astype(str))[: options.bassin])
     serving.db.enrollments.request_date = lambda: REQUEST_DAY
-    store = open_store(f"sqlite:///{tempfile.mkdtemp(prefix='vigie-bench-')}/store.sqlite3")
     week = EstablishmentWeek(sorted(bassin)[0], "bench", 5, ())
-    replace_week_lists(store, as_of=AS_OF, model_version="bench/1", establishments=[week],
-                       watch_threshold=0.5)  # fmt: skip
-    with store.transaction() as session:
-        session.execute(update(WeeklyRun).values(
-            extraction_path=str(extraction), extraction_sha256=extraction_sha256(extraction),
-            features_path="-", features_sha256="0" * 64,
-            contributions_path="-", contributions_sha256="0" * 64,
-        ))  # fmt: skip
+    store = store_with_week(extraction, AS_OF, week)
     found = leavers_of_extraction(extraction, AS_OF)
-    pure = [_milliseconds(lambda: leavers_of_extraction(extraction, AS_OF)) for _ in range(3)]
+    pure = [milliseconds(lambda: leavers_of_extraction(extraction, AS_OF)) for _ in range(3)]
     mlds = Actor("bench.mlds", "mlds", bassin)
     view = get_leavers(store, mlds, AS_OF)
-    served = [_milliseconds(lambda: get_leavers(store, mlds, AS_OF)) for _ in range(3)]
+    served = [milliseconds(lambda: get_leavers(store, mlds, AS_OF)) for _ in range(3)]
     size = sum(path.stat().st_size for path in extraction.iterdir() if path.is_file()) / 1e6
     print(
         f"{options.students} students, {len(establishments)} establishments, {options.format} "

@@ -15,32 +15,17 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import statistics
-import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
-import pandas as pd
-from sqlalchemy import update
-
 import serving.db.enrollments
-from features.synth import synthesize
-from serving.db import open_store
-from serving.db.models import WeeklyRun
-from serving.lineage import extraction_sha256
+from bench.served_extraction import milliseconds, read_table, store_with_week, synthetic_extraction
 from serving.services import Actor, NewInterview, record_interview
 from serving.services.solutions import get_student_solutions
-from serving.weekly import EstablishmentWeek, RosterStudent, ScoredStudent, replace_week_lists
+from serving.weekly import EstablishmentWeek, RosterStudent, ScoredStudent
 
 WEEK = dt.date(2026, 11, 30)
 REQUEST_DAY = dt.date(2026, 12, 4)
 ROSTER = 30
-
-
-def _milliseconds(call: Callable[[], object]) -> float:
-    start = time.perf_counter()
-    call()
-    return (time.perf_counter() - start) * 1000
 
 
 def main() -> None:
@@ -49,44 +34,30 @@ def main() -> None:
     parser.add_argument("--format", choices=("parquet", "csv"), default="parquet")
     parser.add_argument("--work", type=Path, default=Path("bench/results/solutions"))
     options = parser.parse_args()
-    extraction = options.work / f"solutions-{options.students}-{options.format}"
-    if not extraction.exists():
-        synthesize(
-            extraction,
-            establishments=max(3, options.students // 600),
-            students=options.students,
-            years=2,
-            seed=3,
-            file_format=options.format,
-        )
-    table = extraction / f"enrollments.{options.format}"
-    enrollments = pd.read_parquet(table) if options.format == "parquet" else pd.read_csv(table)
+    extraction = synthetic_extraction(
+        options.work / f"solutions-{options.students}-{options.format}",
+        options.students,
+        options.format,
+    )
+    enrollments = read_table(extraction, "enrollments", options.format)
     current = enrollments[
         (enrollments["school_year"] == "2026-2027") & enrollments["end_date"].isna()
     ]
     uai = sorted(current["uai"].unique())[0]
     roster = sorted(current.loc[current["uai"] == uai, "student_id"].unique())[:ROSTER]
     serving.db.enrollments.request_date = lambda: REQUEST_DAY  # the roster's week is current
-    store = open_store(f"sqlite:///{tempfile.mkdtemp(prefix='vigie-bench-')}/store.sqlite3")
     week = EstablishmentWeek(uai, "bench", 5, tuple(ScoredStudent(s, 0.5, (), {}) for s in roster),
                              tuple(RosterStudent(s, "Nom", "Prénom") for s in roster))  # fmt: skip
-    replace_week_lists(store, as_of=WEEK, model_version="bench/1", establishments=[week],
-                       watch_threshold=0.5)  # fmt: skip
-    with store.transaction() as session:
-        session.execute(update(WeeklyRun).values(
-            extraction_path=str(extraction), extraction_sha256=extraction_sha256(extraction),
-            features_path="-", features_sha256="0" * 64,
-            contributions_path="-", contributions_sha256="0" * 64,
-        ))  # fmt: skip
+    store = store_with_week(extraction, WEEK, week)
     unit = Actor("bench.unit", "watch_unit", frozenset({uai}))
-    reads = [_milliseconds(lambda s=s: get_student_solutions(store, unit, s)) for s in roster[:10]]
+    reads = [milliseconds(lambda s=s: get_student_solutions(store, unit, s)) for s in roster[:10]]
     chosen = [
-        _milliseconds(lambda s=s: record_interview(
+        milliseconds(lambda s=s: record_interview(
             store, unit, NewInterview(student_id=s, status="held", solution="tutoring")))
         for s in roster[10:20]
     ]  # fmt: skip
     plain = [
-        _milliseconds(lambda s=s: record_interview(
+        milliseconds(lambda s=s: record_interview(
             store, unit, NewInterview(student_id=s, status="held")))
         for s in roster[20:]
     ]  # fmt: skip
