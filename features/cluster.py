@@ -1,13 +1,17 @@
 """Where the cluster path runs: the one parser of `--cluster` (and `VIGIE_DASK_SCHEDULER`), and
 the Dask client it opens.
 
-Two forms are accepted, nothing else:
+Three forms are accepted, nothing else:
 
 - `local:N` starts a `distributed.LocalCluster` of N worker processes on this machine, one
   thread each (a feature build is one DuckDB query at a time, and a worker per core keeps
   them apart), each allowed an equal share of 80 % of the machine's memory;
 - `tcp://HOST:PORT` connects to an existing scheduler (`dask scheduler`, whose workers see the
-  same shared storage as this machine: they read the extraction and write the results there).
+  same shared storage as this machine: they read the extraction and write the results there);
+- `tls://HOST:PORT` connects to a scheduler that speaks TLS (`dask scheduler --protocol tls`),
+  with the certificates Dask's own configuration names (`distributed.comm.tls.ca-file`,
+  `.client.cert`, `.client.key`, e.g. `DASK_DISTRIBUTED__COMM__TLS__CA_FILE`): students'
+  rows cross the network between machines, and a real cluster encrypts them (docs/cluster.md).
 
 `connect` closes what it opened (the client, and the local cluster with its workers) when its
 block ends, on an error too. Without a cluster, every job keeps its single-machine path: this
@@ -48,8 +52,19 @@ MAX_LOCAL_WORKERS = 64
 LOCAL_MEMORY_SHARE = 0.8
 
 _LOCAL = re.compile(r"local:(?P<workers>[0-9]+)")
-_TCP = re.compile(r"tcp://(?P<host>[A-Za-z0-9.\-]+|\[[0-9A-Fa-f:.]+\]):(?P<port>[0-9]+)")
-_FORMS = "local:N (N worker processes on this machine) or tcp://HOST:PORT (a running scheduler)"
+_REMOTE = re.compile(
+    r"(?P<protocol>tcp|tls)://(?P<host>[A-Za-z0-9.\-]+|\[[0-9A-Fa-f:.]+\]):(?P<port>[0-9]+)"
+)
+_FORMS = (
+    "local:N (N worker processes on this machine), tcp://HOST:PORT or tls://HOST:PORT "
+    "(a running scheduler)"
+)
+# Dask's configuration keys a TLS client needs, and the environment variables that set them.
+TLS_SETTINGS = {
+    "distributed.comm.tls.ca-file": "DASK_DISTRIBUTED__COMM__TLS__CA_FILE",
+    "distributed.comm.tls.client.cert": "DASK_DISTRIBUTED__COMM__TLS__CLIENT__CERT",
+    "distributed.comm.tls.client.key": "DASK_DISTRIBUTED__COMM__TLS__CLIENT__KEY",
+}
 
 
 @dataclass(frozen=True)
@@ -64,9 +79,14 @@ class LocalWorkers:
 
 @dataclass(frozen=True)
 class Scheduler:
-    """An existing scheduler at `address` (`tcp://host:port`)."""
+    """An existing scheduler at `address` (`tcp://host:port` or `tls://host:port`)."""
 
     address: str
+
+    @property
+    def encrypted(self) -> bool:
+        """Whether the scheduler is reached over TLS."""
+        return self.address.startswith("tls://")
 
     def __str__(self) -> str:
         return self.address
@@ -86,7 +106,7 @@ def parse_cluster(text: str) -> ClusterSpec:
                 f"{text!r}: a local cluster has 1 to {MAX_LOCAL_WORKERS} workers, not {workers}"
             )
         return LocalWorkers(workers)
-    remote = _TCP.fullmatch(value)
+    remote = _REMOTE.fullmatch(value)
     if remote is not None:
         port = int(remote["port"])
         if not 1 <= port <= 65535:
@@ -128,6 +148,8 @@ def _client(
     spec: ClusterSpec, client_class: type[Client], cluster_class: type[LocalCluster]
 ) -> Iterator[Client]:
     if isinstance(spec, Scheduler):
+        if spec.encrypted:
+            _check_tls_settings(spec)
         with client_class(spec.address, set_as_default=False) as client:
             yield client
         return
@@ -145,6 +167,19 @@ def _client(
         client_class(cluster, set_as_default=False) as client,
     ):
         yield client
+
+
+def _check_tls_settings(spec: Scheduler) -> None:
+    """ValueError naming the variables to set when Dask's configuration lacks a certificate a
+    TLS client needs (Dask itself would fail with a message about an `ssl_context`)."""
+    import dask
+
+    missing = [variable for key, variable in TLS_SETTINGS.items() if not dask.config.get(key, None)]
+    if missing:
+        raise ValueError(
+            f"{spec}: a TLS scheduler needs the client's certificates in Dask's configuration; "
+            f"set {', '.join(missing)} (files in PEM format; see docs/cluster.md)"
+        )
 
 
 Result = TypeVar("Result")

@@ -200,8 +200,8 @@ class Settings(BaseSettings):
     dask_scheduler: str = Field(
         default="",
         description="The cluster of the commands' `--cluster` option when it is not given: "
-        "`local:N` (N local worker processes) or `tcp://HOST:PORT` (a running Dask "
-        "scheduler); empty (default): the single-machine path.",
+        "`local:N` (N local worker processes), `tcp://HOST:PORT` or `tls://HOST:PORT` (a "
+        "running Dask scheduler); empty (default): the single-machine path.",
     )
     solution_rules: Path | None = Field(
         default=None,

@@ -42,9 +42,10 @@ def _plain(output: str) -> str:
         ("tcp://scheduler.example:8786", Scheduler("tcp://scheduler.example:8786")),
         ("tcp://10.1.2.3:8786", Scheduler("tcp://10.1.2.3:8786")),
         ("tcp://[::1]:8786", Scheduler("tcp://[::1]:8786")),
+        ("tls://scheduler.example:8786", Scheduler("tls://scheduler.example:8786")),
     ],
 )
-def test_the_two_forms_are_parsed(text: str, expected: object) -> None:
+def test_the_three_forms_are_parsed(text: str, expected: object) -> None:
     assert parse_cluster(text) == expected
     assert str(parse_cluster(text)) == text.strip()
 
@@ -61,6 +62,8 @@ def test_the_two_forms_are_parsed(text: str, expected: object) -> None:
         ("local:-1", "is not a cluster"),
         ("tcp://host", "is not a cluster"),
         ("http://host:8786", "is not a cluster"),
+        ("tls://host", "is not a cluster"),
+        ("tls://host:0", "the scheduler's port must be 1 to 65535, not 0"),
         ("tcp://:8786", "is not a cluster"),
         ("", "is not a cluster"),
     ],

@@ -26,8 +26,8 @@ ClusterOption = Annotated[
     typer.Option(
         "--cluster",
         help="Run on a Dask cluster, one académie (academie=NAME/ folder) per task: local:N "
-        "(N worker processes here) or tcp://HOST:PORT (a running scheduler). Default: "
-        "VIGIE_DASK_SCHEDULER, else this process.",
+        "(N worker processes here), tcp://HOST:PORT or tls://HOST:PORT (a running "
+        "scheduler). Default: VIGIE_DASK_SCHEDULER, else this process.",
     ),
 ]
 
@@ -58,7 +58,7 @@ def cluster_client(spec: ClusterSpec | None) -> Iterator[Client | None]:
     with ExitStack() as stack:
         try:
             client = stack.enter_context(connect(spec))
-        except OSError as error:  # no scheduler there, or it did not answer in time
+        except (OSError, ValueError) as error:  # no scheduler there, no answer, no TLS files
             error_console.print(f"[red]Cannot use the Dask cluster {spec}: {error}[/red]")
             raise typer.Exit(1) from None
         try:
