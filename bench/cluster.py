@@ -1,0 +1,274 @@
+"""The cluster path against the single-machine path, side by side in one run (issue 17).
+
+`python -m bench.cluster [--academies 4] [--students 300000] [--workers 1 2] [--as-of DATE ...]`
+writes an extraction of several académies (`vigie synth --academies N`), then runs each job as
+a user types it, once on this process's single-machine path and once per `--cluster local:W`,
+interleaved, in a fresh `vigie` process each:
+
+- `synth`: the académies written one after the other, or one task per académie;
+- `features`: the features of the as-of dates, one partition per task
+  (`FOLDER/academie=NAME/features.parquet`; the files' bytes are compared across paths).
+
+Each run reports its wall time, its CPU time (the process and every process it waited for:
+the local cluster's workers), the client's peak RSS and each worker's peak RSS (the process
+tree sampled every 0.2 s with psutil). From the measured costs it prints a sizing table for
+France (5.657 million second-degree students at rentrée 2023, DEPP NI 23.51, in 30 académies),
+assuming each académie costs what its share of students costs here (linear in students, as the
+per-student figures of 1 and 4 académies show) and one partition per worker at a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import json
+import math
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psutil
+from rich.console import Console
+from rich.table import Table
+
+FRANCE_STUDENTS = 5_657_000  # second-degree students, rentrée 2023 (shared/FACTS.md)
+FRANCE_ACADEMIES = 30
+DEFAULT_AS_OF = ["2026-05-04"]  # a Monday of the extraction's school year (2025-2026)
+VIGIE = [str(Path(sys.executable).parent / "vigie")]
+
+
+@dataclass
+class Run:
+    job: str
+    path: str  # "single machine" or "local:W"
+    seconds: float
+    cpu_seconds: float
+    client_peak_mb: float
+    worker_peaks_mb: list[float] = field(default_factory=list)
+    digest: str = ""
+    academies: int = 1
+
+
+class TreeSampler(threading.Thread):
+    """Peak RSS of a process and of each of its descendants, sampled until stopped."""
+
+    def __init__(self, pid: int, interval: float = 0.2) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.interval = pid, interval
+        self.peaks: dict[int, float] = {}
+        self._halt = threading.Event()
+
+    def run(self) -> None:
+        try:
+            root = psutil.Process(self.pid)
+        except psutil.NoSuchProcess:
+            return
+        while not self._halt.is_set():
+            try:
+                processes = [root, *root.children(recursive=True)]
+            except psutil.NoSuchProcess:
+                return
+            for process in processes:
+                try:
+                    rss = process.memory_info().rss / 2**20
+                except psutil.Error:
+                    continue
+                self.peaks[process.pid] = max(self.peaks.get(process.pid, 0.0), rss)
+            self._halt.wait(self.interval)
+
+    def stop(self) -> None:
+        self._halt.set()
+        self.join()
+
+
+def _run(job: str, path: str, argv: list[str], digest_of: Path | None, academies: int) -> Run:
+    """`vigie ARGV` in a fresh process: wall, CPU (with the waited-for children), peaks."""
+    start = time.perf_counter()
+    process = subprocess.Popen([*VIGIE, *argv], stdout=subprocess.DEVNULL)
+    sampler = TreeSampler(process.pid)
+    sampler.start()
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - start
+    process.returncode = os.waitstatus_to_exitcode(status)
+    sampler.stop()
+    if process.returncode != 0:
+        raise SystemExit(f"{job} on {path} failed (exit {process.returncode}): vigie {argv}")
+    client = sampler.peaks.pop(process.pid, 0.0)
+    # A local cluster's workers are the client's children that hold data (the resource
+    # tracker and similar helpers stay under 60 MB).
+    workers = sorted((peak for peak in sampler.peaks.values() if peak > 60), reverse=True)
+    return Run(
+        job=job,
+        path=path,
+        seconds=seconds,
+        cpu_seconds=usage.ru_utime + usage.ru_stime,
+        client_peak_mb=client,
+        worker_peaks_mb=workers if path != "single machine" else [],
+        digest=_digest(digest_of) if digest_of else "",
+        academies=academies,
+    )
+
+
+def _digest(folder: Path) -> str:
+    """SHA-256 over the files of a folder, in path order (hidden entries left out)."""
+    sha = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")):
+        sha.update(str(path.relative_to(folder)).encode())
+        sha.update(path.read_bytes())
+    return sha.hexdigest()[:12]
+
+
+def _jobs(options: argparse.Namespace, work: Path) -> list[tuple[str, str, list[str], Path]]:
+    """(job, path, argv, output) for each job and each path, the paths interleaved per job."""
+    paths = ["single machine", *(f"local:{w}" for w in options.workers)]
+    data = work / "extraction"
+    plan = []
+    for path in paths:
+        out = work / f"synth-{path.replace(' ', '-').replace(':', '')}"
+        argv = ["synth", "--out", str(out), "--academies", str(options.academies),
+                "--establishments", str(options.establishments), "--students",
+                str(options.students), "--years", "2", "--burn-in-years", "0", "--seed", "7",
+                "--format", "parquet", "-q"]  # fmt: skip
+        plan.append(("synth", path, argv + ([] if path == paths[0] else ["--cluster", path]), out))
+    for path in paths:
+        out = work / f"features-{path.replace(' ', '-').replace(':', '')}"
+        argv = ["features", "--data", str(data), "--out", str(out), "-q"]
+        argv += [arg for date in options.as_of for arg in ("--as-of", date)]
+        plan.append(
+            ("features", path, argv + ([] if path == paths[0] else ["--cluster", path]), out)
+        )
+    return plan
+
+
+def _sizing(runs: list[Run], students: int) -> list[dict[str, Any]]:
+    """Each job's measured costs scaled to France's 30 académies of average size, for several
+    numbers of workers (one partition per worker at a time): CPU hours in all, wall time
+    (waves of partitions, each as long as on the one-worker cluster, scaled by its students),
+    and a worker's peak memory (the largest measured, scaled by the partition's students)."""
+    per_academie = FRANCE_STUDENTS / FRANCE_ACADEMIES
+    rows = []
+    for job in dict.fromkeys(run.job for run in runs):
+        single = next(run for run in runs if run.job == job and run.path == "single machine")
+        clustered = [run for run in runs if run.job == job and run.worker_peaks_mb]
+        one_worker = next((run for run in clustered if run.path == "local:1"), single)
+        academies = single.academies
+        partition_seconds = one_worker.seconds / academies * per_academie / students
+        peak_mb = max(
+            (max(run.worker_peaks_mb) for run in clustered), default=single.client_peak_mb
+        )
+        for workers in (1, 4, 8, 16, 30):
+            rows.append(
+                {
+                    "job": job,
+                    "workers": workers,
+                    "cpu_hours": single.cpu_seconds
+                    / (academies * students)
+                    * FRANCE_STUDENTS
+                    / 3600,
+                    "wall_minutes": math.ceil(FRANCE_ACADEMIES / workers) * partition_seconds / 60,
+                    "worker_gb": peak_mb * per_academie / students / 1024,
+                }
+            )
+    return rows
+
+
+def _sizing_table(rows: list[dict[str, Any]]) -> Table:
+    table = Table(
+        title=f"Sizing for France: {FRANCE_STUDENTS:,} students in {FRANCE_ACADEMIES} "
+        "académies of average size, scaled from the measured costs"
+    )
+    for column in ("job", "workers", "CPU (hours)", "wall (minutes)", "peak per worker (GB)"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(
+            row["job"],
+            str(row["workers"]),
+            f"{row['cpu_hours']:.2f}",
+            f"{row['wall_minutes']:.1f}",
+            f"{row['worker_gb']:.1f}",
+        )
+    return table
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--academies", type=int, default=4)
+    parser.add_argument("--students", type=int, default=300_000, help="per académie")
+    parser.add_argument("--establishments", type=int, default=0, help="0: students / 500")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--as-of", nargs="+", default=DEFAULT_AS_OF)
+    parser.add_argument("--work", type=Path, default=Path("var/bench/cluster"))
+    parser.add_argument("--out", type=Path, default=None)
+    options = parser.parse_args(argv)
+    options.establishments = options.establishments or max(2, options.students // 500)
+    console = Console(width=140)
+    work = options.work.resolve()
+    if work.exists():
+        shutil.rmtree(work)
+    work.mkdir(parents=True)
+    console.print(
+        f"Benchmark: {options.academies} académies x {options.students:,} students, "
+        f"{len(options.as_of)} as-of date(s); load average at start: "
+        f"{os.getloadavg()[0]:.1f}; {platform.node()}"
+    )
+    runs: list[Run] = []
+    for job, path, args, out in _jobs(options, work):
+        run = _run(job, path, args, out if job == "features" else None, options.academies)
+        runs.append(run)
+        console.print(
+            f"  {job:9} {path:15} {run.seconds:8.1f} s wall {run.cpu_seconds:8.1f} s CPU  "
+            f"client {run.client_peak_mb:7.0f} MB  "
+            f"workers {[round(p) for p in run.worker_peaks_mb]} MB  load {os.getloadavg()[0]:.1f}"
+        )
+        if job == "synth" and not (work / "extraction").exists():
+            out.rename(work / "extraction")  # the features read the first académies written
+        elif job == "synth":
+            shutil.rmtree(out)
+    console.print(_table(runs))
+    sizing = _sizing(runs, options.students)
+    console.print(_sizing_table(sizing))
+    if options.out:
+        options.out.parent.mkdir(parents=True, exist_ok=True)
+        options.out.write_text(
+            json.dumps(
+                {
+                    "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                    "options": {k: str(v) for k, v in vars(options).items()},
+                    "runs": [asdict(run) for run in runs],
+                    "sizing": sizing,
+                },
+                indent=2,
+            )
+        )
+
+
+def _table(runs: list[Run]) -> Table:
+    table = Table(title="The cluster path against the single-machine path")
+    for column in ("job", "path", "wall (s)", "CPU (s)", "ratio", "client peak (MB)",
+                   "peak per worker (MB)", "output"):  # fmt: skip
+        table.add_column(column)
+    single = {run.job: run.seconds for run in runs if run.path == "single machine"}
+    for run in runs:
+        table.add_row(
+            run.job,
+            run.path,
+            f"{run.seconds:.1f}",
+            f"{run.cpu_seconds:.1f}",
+            f"{single[run.job] / run.seconds:.2f}x",
+            f"{run.client_peak_mb:.0f}",
+            ", ".join(f"{peak:.0f}" for peak in run.worker_peaks_mb) or "-",
+            run.digest,
+        )
+    return table
+
+
+if __name__ == "__main__":
+    main()
