@@ -45,7 +45,8 @@ def remove_abandoned_folders(target: Path) -> list[Path]:
     """Remove the hidden folders a killed process of this machine left beside `target` (its
     temporary and previous folders), and return them. A folder of a live process, of another
     machine, or of no known owner is left."""
-    host, removed = socket.gethostname(), []
+    host = socket.gethostname()
+    removed: list[Path] = []
     if not target.parent.is_dir():
         return removed
     prefix = f".{target.name}."
