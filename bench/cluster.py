@@ -5,7 +5,8 @@ writes an extraction of several académies (`vigie synth --academies N`), then r
 a user types it, once on this process's single-machine path and once per `--cluster local:W`,
 interleaved, in a fresh `vigie` process each:
 
-- `synth`: the académies written one after the other, or one task per académie;
+- `synth`: the académies written one after the other, or one task per académie (the files'
+  bytes are compared across paths);
 - `features`: the features of the as-of dates, one partition per task
   (`FOLDER/academie=NAME/features.parquet`; the files' bytes are compared across paths).
 
@@ -131,14 +132,14 @@ def _jobs(options: argparse.Namespace, work: Path) -> list[tuple[str, str, list[
     paths = ["single machine", *(f"local:{w}" for w in options.workers)]
     data = work / "extraction"
     plan = []
-    for path in paths:
+    for path in paths if "synth" in options.jobs else []:
         out = work / f"synth-{path.replace(' ', '-').replace(':', '')}"
         argv = ["synth", "--out", str(out), "--academies", str(options.academies),
                 "--establishments", str(options.establishments), "--students",
                 str(options.students), "--years", "2", "--burn-in-years", "0", "--seed", "7",
                 "--format", "parquet", "-q"]  # fmt: skip
         plan.append(("synth", path, argv + ([] if path == paths[0] else ["--cluster", path]), out))
-    for path in paths:
+    for path in paths if "features" in options.jobs else []:
         out = work / f"features-{path.replace(' ', '-').replace(':', '')}"
         argv = ["features", "--data", str(data), "--out", str(out), "-q"]
         argv += [arg for date in options.as_of for arg in ("--as-of", date)]
@@ -207,13 +208,24 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--as-of", nargs="+", default=DEFAULT_AS_OF)
     parser.add_argument("--work", type=Path, default=Path("var/bench/cluster"))
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument(
+        "--jobs",
+        nargs="+",
+        choices=["synth", "features"],
+        default=["synth", "features"],
+        help="without synth, the features read the extraction an earlier run left in --work",
+    )
     options = parser.parse_args(argv)
     options.establishments = options.establishments or max(2, options.students // 500)
     console = Console(width=140)
     work = options.work.resolve()
-    if work.exists():
-        shutil.rmtree(work)
-    work.mkdir(parents=True)
+    if "synth" in options.jobs:
+        shutil.rmtree(work, ignore_errors=True)
+    elif not (work / "extraction").is_dir():
+        raise SystemExit(f"{work / 'extraction'} is missing: run with --jobs synth first")
+    for earlier in work.glob("features-*") if "synth" not in options.jobs else []:
+        shutil.rmtree(earlier)
+    work.mkdir(parents=True, exist_ok=True)
     console.print(
         f"Benchmark: {options.academies} académies x {options.students:,} students, "
         f"{len(options.as_of)} as-of date(s); load average at start: "
@@ -221,7 +233,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     runs: list[Run] = []
     for job, path, args, out in _jobs(options, work):
-        run = _run(job, path, args, out if job == "features" else None, options.academies)
+        run = _run(job, path, args, out, options.academies)
         runs.append(run)
         console.print(
             f"  {job:9} {path:15} {run.seconds:8.1f} s wall {run.cpu_seconds:8.1f} s CPU  "
