@@ -22,9 +22,10 @@ from features.calendar import monday_on_or_before
 from features.partitions import PartitionError, find_partitions
 from models.risk_model import RiskModel
 from serving.db import Store
-from serving.db.models import WeeklyList, WeeklyRun
+from serving.db.models import Dismissal, WeeklyList, WeeklyRun
 from serving.lineage import WEEKS_FOLDER, recorded_week
 from serving.scoring import RegisteredModel, score_week
+from serving.scoring import cluster as cluster_scoring
 from serving.scoring.cluster import (
     SNAPSHOTS_FOLDER,
     SharedInputs,
@@ -356,3 +357,66 @@ def test_each_establishment_reads_only_its_own_week_written_by_the_cluster(
     )
     with pytest.raises(AccessDenied):
         get_week_list(store, other, home_uai, WEEK)
+
+
+def _dismiss(store: Store, uai: str, student_id: str) -> None:
+    with store.transaction() as session:
+        session.add(Dismissal(student_id=student_id, uai=uai, week=WEEK, reason="test",
+                              created_by="test.watch_unit"))  # fmt: skip
+
+
+def _first_invited(store: Store) -> tuple[str, str]:
+    with store.reading() as session:
+        weekly = session.scalars(select(WeeklyList).order_by(WeeklyList.uai)).first()
+        assert weekly is not None
+        return weekly.uai, weekly.entries[0].student_id
+
+
+def test_a_decision_recorded_during_the_run_is_applied_and_its_slot_explained_by_the_cluster(
+    academies: Path,
+    registered: RegisteredModel,
+    cluster: Client,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The workers queue against the decisions read when the run started; one recorded
+    while they ran moves a slot at the write, whose student the cluster explains from the
+    partition's snapshot: the week is the one a run started after the decision writes."""
+    homes = {name: tmp_path / name for name in ("during", "before")}
+    stores = {name: next(sqlite_store(home)) for name, home in homes.items()}
+    for name, store in stores.items():  # a first week, capacity only
+        score_partitioned_week(academies, AS_OF, store, registered, home=homes[name],
+                               watch_threshold=None, client=cluster)  # fmt: skip
+    uai, student = _first_invited(stores["before"])
+    _dismiss(stores["before"], uai, student)
+    score_partitioned_week(academies, AS_OF, stores["before"], registered,
+                           home=homes["before"], watch_threshold=None)  # fmt: skip
+
+    write = cluster_scoring.replace_week_lists
+    asked: list[tuple[str, str]] = []
+    explain = cluster_scoring._StagedPartitions.explain
+
+    def dismissed_meanwhile(store: Store, **options: Any) -> Any:
+        _dismiss(store, uai, student)
+        return write(store, **options)
+
+    def spied(self: Any, pairs: Any) -> Any:
+        asked.extend(pairs)
+        return explain(self, pairs)
+
+    monkeypatch.setattr(cluster_scoring, "replace_week_lists", dismissed_meanwhile)
+    monkeypatch.setattr(cluster_scoring._StagedPartitions, "explain", spied)
+    score_partitioned_week(academies, AS_OF, stores["during"], registered,
+                           home=homes["during"], watch_threshold=None, client=cluster)  # fmt: skip
+
+    assert asked and all(pair[0] == uai for pair in asked)  # the freed slot's student
+    content = week_content(stores["during"])
+    assert content == week_content(stores["before"])
+    entries = [row for row in content["entries"] if row[0] == uai]
+    assert [row[6] for row in entries if row[8] == "follow_up"] == [student]
+    for name in ("features", "contributions"):
+        during, before = (lineage_frames(stores[n], uai)[name == "contributions"]
+                          for n in ("during", "before"))  # fmt: skip
+        pd.testing.assert_frame_equal(during, before, check_exact=True)
+    for store in stores.values():
+        store.dispose()

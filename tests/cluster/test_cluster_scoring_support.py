@@ -75,8 +75,13 @@ def week_content(store: Store) -> dict[str, list[tuple[Any, ...]]]:
     parsed, so that SQLite and PostgreSQL compare alike."""
     import json
 
+    def value(item: Any) -> Any:
+        if isinstance(item, str) and item[:1] in "[{":
+            return json.loads(item)
+        return item.isoformat() if isinstance(item, dt.date) else item
+
     def plain(row: Any) -> tuple[Any, ...]:
-        return tuple(json.loads(v) if isinstance(v, str) and v[:1] in "[{" else v for v in row)
+        return tuple(value(item) for item in row)
 
     queries = {
         "entries": _ENTRIES,
