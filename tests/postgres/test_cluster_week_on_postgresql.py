@@ -24,7 +24,7 @@ from tests.postgres.conftest import Server
 __all__ = ["registered"]  # fixture
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def academies(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Rennes and Nantes, a few hundred students each (the cluster tests' sizes)."""
     out = tmp_path_factory.mktemp("partitioned") / "extraction"
