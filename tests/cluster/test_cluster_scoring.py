@@ -21,7 +21,7 @@ from sqlalchemy import select
 from features.calendar import monday_on_or_before
 from features.partitions import PartitionError, find_partitions
 from models.risk_model import RiskModel
-from serving.db import Store
+from serving.db import Store, open_store
 from serving.db.models import Dismissal, WeeklyList, WeeklyRun
 from serving.lineage import WEEKS_FOLDER, recorded_week
 from serving.scoring import RegisteredModel, score_week
@@ -420,3 +420,41 @@ def test_a_decision_recorded_during_the_run_is_applied_and_its_slot_explained_by
         pd.testing.assert_frame_equal(during, before, check_exact=True)
     for store in stores.values():
         store.dispose()
+
+
+def test_vigie_score_uses_the_cluster_of_vigie_dask_scheduler_and_refuses_it_on_one_folder(
+    academies: Path,
+    registered: RegisteredModel,
+    cluster: Client,
+    on_cluster: tuple[Store, WeeklyScoring, _Spy],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from typer.testing import CliRunner
+
+    import serving.scoring
+    from vigie.cli import app
+
+    monkeypatch.setenv("VIGIE_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("VIGIE_DATABASE_URL", raising=False)
+    # The running test cluster, as a real scheduler would be named (tcp://HOST:PORT).
+    monkeypatch.setenv("VIGIE_DASK_SCHEDULER", cluster.scheduler.address)
+    monkeypatch.setattr(serving.scoring, "load_registered_model", lambda **_: registered)
+    runner = CliRunner()
+    args = ["score", "--data", str(academies), "--as-of", AS_OF.isoformat(), "--lang", "en"]
+
+    result = runner.invoke(app, args)
+
+    assert result.exit_code == 0, result.output
+    assert "Week of 2026-11-16: 6 lists written" in result.output
+    assert "Stages: partitions" in result.output
+    store = open_store(f"sqlite:///{tmp_path / 'home' / 'serving' / 'vigie.sqlite3'}")
+    assert week_content(store) == week_content(on_cluster[0])
+    store.dispose()
+    single = runner.invoke(
+        app, ["score", "--data", str(academies / "academie=Rennes"), "--as-of",
+              AS_OF.isoformat(), "--cluster", "local:2"],
+    )  # fmt: skip
+    assert single.exit_code == 2
+    said = " ".join(single.output.replace("│", " ").split())  # (out of its box)
+    assert "--cluster" in said and "is a single extraction" in said
