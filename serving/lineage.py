@@ -33,7 +33,7 @@ import hashlib
 import secrets
 import shutil
 import threading
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -65,6 +65,7 @@ __all__ = [
     "folder_sha256",
     "lineage_of",
     "new_week_folder",
+    "partitions_sha256",
     "recorded_week",
     "remove_superseded",
     "stage_week",
@@ -164,6 +165,12 @@ def folder_sha256(folder: str | Path) -> str:
     return sha256_of({path.name: file_sha256(path) for path in files})
 
 
+def partitions_sha256(fingerprints: Mapping[str, str]) -> str:
+    """The fingerprint of an extraction partitioned by académie, from each partition's
+    (`extraction_sha256` of its folder) by name."""
+    return sha256_of(dict(sorted(fingerprints.items())))
+
+
 def extraction_sha256(directory: str | Path) -> str:
     """The extraction's fingerprint (`training.tracking.data_fingerprint`: its contract
     tables and CSV format overrides), as training runs record it; for an extraction
@@ -174,7 +181,7 @@ def extraction_sha256(directory: str | Path) -> str:
     directory = Path(directory)
     partitions = find_partitions(directory)
     if partitions[0].name is not None:
-        return sha256_of({str(p.name): extraction_sha256(p.path) for p in partitions})
+        return partitions_sha256({str(p.name): extraction_sha256(p.path) for p in partitions})
     files = tuple(sorted(_identity(p) for p in directory.iterdir() if p.is_file()))
     return _remembered(("extraction", files), lambda: str(data_fingerprint(directory)["sha256"]))
 

@@ -56,6 +56,7 @@ from serving.lineage import (
     file_sha256,
     folder_sha256,
     new_week_folder,
+    partitions_sha256,
     write_snapshot,
 )
 from serving.scoring.model import RegisteredModel
@@ -169,6 +170,7 @@ class PartitionWeek:
     enrolled: dict[str, int]
     contributions: pd.DataFrame = field(repr=False)
     snapshot: str
+    extraction_sha256: str  # the partition's fingerprint, hashed on the worker
 
 
 def score_partition(
@@ -221,6 +223,7 @@ def score_partition(
         {str(uai): int(count) for uai, count in enrolled.items()},
         _contributions(model, feature_set.frame, queued),
         str(path),
+        extraction_sha256(partition.path),
     )
 
 
@@ -284,16 +287,16 @@ class _StagedPartitions:
         self.as_of = as_of
         self.model_version = model_version
         self._extraction = extraction
+        # Hashed by the workers, each its partition: nothing is read in the transaction.
+        self._fingerprint = partitions_sha256({r.name: r.extraction_sha256 for r in results})
         self._snapshot = {week.uai: r.snapshot for r in results for week in r.weeks}
-        self._rows: dict[Pair, pd.DataFrame] = {}
-        for result in results:
-            self._keep(result.contributions)
+        self._frames = [result.contributions for result in results]
         self._explain_remote = explain_remote
 
-    def _keep(self, frame: pd.DataFrame) -> None:
-        for row in range(len(frame)):
-            part = frame.iloc[[row]]
-            self._rows[(str(part["uai"].iat[0]), str(part["student_id"].iat[0]))] = part
+    def _known(self) -> pd.DataFrame:
+        """Every contribution row computed so far, one per (uai, student_id)."""
+        frame = pd.concat(self._frames, ignore_index=True)
+        return frame.drop_duplicates(["uai", "student_id"], keep="last", ignore_index=True)
 
     def explain(self, pairs: Sequence[Pair]) -> list[ScoredStudent]:
         """The write's explainer: the students `pairs`, explained by their partition's task."""
@@ -307,7 +310,7 @@ class _StagedPartitions:
         for snapshot, asked in sorted(by_snapshot.items()):
             scored, values = self._explain_remote(snapshot, asked)
             explained.update(zip(asked, scored, strict=True))
-            self._keep(values)
+            self._frames.append(values)
         return [explained[pair] for pair in pairs]
 
     def finish(self, listed: Iterable[Pair]) -> WeekLineage:
@@ -316,15 +319,18 @@ class _StagedPartitions:
         from features.store import atomic_file
 
         pairs = sorted(set(listed))
-        missing = [pair for pair in pairs if pair not in self._rows]
+        known = self._known()
+        row = {
+            pair: position
+            for position, pair in enumerate(
+                zip(known["uai"].astype(str), known["student_id"].astype(str), strict=True)
+            )
+        }
+        missing = [pair for pair in pairs if pair not in row]
         if missing:
             self.explain(missing)
-        frames = [self._rows[pair] for pair in pairs]
-        values = (
-            pd.concat(frames, ignore_index=True)
-            if frames
-            else next(iter(self._rows.values()), pd.DataFrame()).iloc[0:0]
-        )
+            return self.finish(pairs)
+        values = known.iloc[[row[pair] for pair in pairs]].reset_index(drop=True)
         path = self.folder / CONTRIBUTIONS_FILE
         with atomic_file(path) as temporary:
             pq.write_table(pa.Table.from_pandas(values, preserve_index=False), temporary)
@@ -334,7 +340,7 @@ class _StagedPartitions:
             self.as_of,
             self.model_version,
             str(self._extraction),
-            extraction_sha256(self._extraction),
+            self._fingerprint,
             str(snapshots),
             folder_sha256(snapshots),
             str(path),
