@@ -63,13 +63,11 @@ from serving.scoring.model import RegisteredModel
 from serving.scoring.run import (
     EstablishmentSummary,
     WeeklyScoring,
-    _enrollments_in_force,
-    _establishments,
-    _names,
     _os_user,
     _summary,
+    extraction_week_lists,
 )
-from serving.scoring.week import explain_students, week_lists
+from serving.scoring.week import explain_students
 from serving.weekly import EstablishmentWeek, ScoredStudent, replace_week_lists
 from serving.weekly.decisions import FollowUp, decisions_of, load_follow_ups
 
@@ -202,16 +200,9 @@ def score_partition(
         feature_set = build_features(extraction, [as_of])
         risks = model.predict_risk(feature_set)
         ids = set(feature_set.frame["student_id"].astype(str))
-        weeks = week_lists(
-            model,
-            feature_set,
-            _establishments(extraction),
-            _names(extraction),
-            watch_threshold,
-            risks=risks,
-            enrollments=_enrollments_in_force(extraction, as_of),
-            decisions=decisions_of({s: f for s, f in follow_ups.items() if s in ids}),
-            rule=rule,
+        decisions = decisions_of({s: f for s, f in follow_ups.items() if s in ids})
+        weeks = extraction_week_lists(
+            extraction, feature_set, as_of, model, risks, decisions, watch_threshold, rule
         )
     path = snapshots / f"{partition.name}.parquet"
     write_snapshot(feature_set, path)
