@@ -12,7 +12,11 @@ the week (`weekly_runs`, migration 0007) the model version, the extraction's fol
 fingerprint, and each file's path and SHA-256 (`WeekLineage`); after it commits, the folder
 of the artifacts it replaced is removed, so rewriting a week switches its list and its
 artifacts together (a failed write removes its own folder and leaves the week as it was; a
-folder that no week records, left by a run killed mid-write, can be deleted).
+folder that no week records, left by a run killed mid-write, can be deleted). A week scored
+on an extraction partitioned by académie (`serving.scoring.cluster`) records as its snapshot
+the folder `features/` of one file per académie, written by the workers (its SHA-256 is that
+of each file's name and SHA-256), read back as one table; its extraction fingerprint is that
+of each partition's.
 
 Every page, route and export about a week reads that week's artifacts through
 `recorded_week` and the methods of `WeekLineage`, which check each file against the hash
