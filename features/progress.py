@@ -87,6 +87,10 @@ STAGE_WORDING: dict[str, tuple[str, str]] = {
     "predict": ("Calcul des risques", "Computing the risks"),
     "explain lists": ("Explication des listes", "Explaining the lists"),
     "store write": ("Écriture des listes de la semaine", "Writing the week's lists"),
+    "partition_scores": (
+        "Validation, variables, risques et listes de {total} académie{s}",
+        "Validating, building features, scoring and explaining the lists of {total} académie{s}",
+    ),
     "student_features": (
         "Validation de l'extraction et variables de l'élève",
         "Validating the extraction and building the student's features",

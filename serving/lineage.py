@@ -12,7 +12,11 @@ the week (`weekly_runs`, migration 0007) the model version, the extraction's fol
 fingerprint, and each file's path and SHA-256 (`WeekLineage`); after it commits, the folder
 of the artifacts it replaced is removed, so rewriting a week switches its list and its
 artifacts together (a failed write removes its own folder and leaves the week as it was; a
-folder that no week records, left by a run killed mid-write, can be deleted).
+folder that no week records, left by a run killed mid-write, can be deleted). A week scored
+on an extraction partitioned by académie (`serving.scoring.cluster`) records as its snapshot
+the folder `features/` of one file per académie, written by the workers (its SHA-256 is that
+of each file's name and SHA-256), read back as one table; its extraction fingerprint is that
+of each partition's.
 
 Every page, route and export about a week reads that week's artifacts through
 `recorded_week` and the methods of `WeekLineage`, which check each file against the hash
@@ -33,7 +37,7 @@ import hashlib
 import secrets
 import shutil
 import threading
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -45,6 +49,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from features.calendar import monday_on_or_before
+from features.jsonio import sha256 as sha256_of
 from serving.db.models import WeeklyRun
 from serving.services.errors import Conflict, NotFound
 
@@ -61,11 +66,15 @@ __all__ = [
     "WeekLineage",
     "extraction_sha256",
     "file_sha256",
+    "folder_sha256",
     "lineage_of",
+    "new_week_folder",
+    "partitions_sha256",
     "recorded_week",
     "remove_superseded",
     "stage_week",
     "weeks_folder",
+    "write_snapshot",
     "written_run",
 ]
 
@@ -153,12 +162,30 @@ def file_sha256(path: str | Path) -> str:
     return _remembered(("file", _identity(path)), lambda: _sha256(path))
 
 
+def folder_sha256(folder: str | Path) -> str:
+    """SHA-256 of a folder of Parquet files (a snapshot written one file per partition by
+    `vigie score --cluster`): of each file's name and SHA-256, in name order."""
+    files = sorted(Path(folder).glob("*.parquet"))
+    return sha256_of({path.name: file_sha256(path) for path in files})
+
+
+def partitions_sha256(fingerprints: Mapping[str, str]) -> str:
+    """The fingerprint of an extraction partitioned by académie, from each partition's
+    (`extraction_sha256` of its folder) by name."""
+    return sha256_of(dict(sorted(fingerprints.items())))
+
+
 def extraction_sha256(directory: str | Path) -> str:
     """The extraction's fingerprint (`training.tracking.data_fingerprint`: its contract
-    tables and CSV format overrides), as training runs record it."""
+    tables and CSV format overrides), as training runs record it; for an extraction
+    partitioned by académie, of each partition's fingerprint by name."""
+    from features.partitions import find_partitions
     from training.tracking import data_fingerprint
 
     directory = Path(directory)
+    partitions = find_partitions(directory)
+    if partitions[0].name is not None:
+        return partitions_sha256({str(p.name): extraction_sha256(p.path) for p in partitions})
     files = tuple(sorted(_identity(p) for p in directory.iterdir() if p.is_file()))
     return _remembered(("extraction", files), lambda: str(data_fingerprint(directory)["sha256"]))
 
@@ -227,10 +254,10 @@ class WeekLineage:
 
     def _verified(self, artifact: Artifact, path: str, sha256: str) -> Path:
         file = Path(path)
-        if not file.is_file():
+        if not (file.is_file() or file.is_dir()):
             raise WeekDataUnavailable(self.week, artifact, "missing")
         try:
-            actual = file_sha256(file)
+            actual = folder_sha256(file) if file.is_dir() else file_sha256(file)
         except FileNotFoundError:  # removed between the check and the hash
             raise WeekDataUnavailable(self.week, artifact, "missing") from None
         if actual != sha256:
@@ -357,40 +384,51 @@ def stage_week(
 ) -> StagedWeek:
     """Write the snapshot of `feature_set` (the week's rows scored by `model`, from
     `extraction`) in a fresh folder under `<home>/weeks/<as_of>/`."""
-    from features.feature_set import FeatureSet as Features
-    from features.store import write_feature_batches
-
-    day = weeks_folder(home) / as_of.isoformat()
-    stamp = f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%fZ}-{secrets.token_hex(4)}"
-    folder = day / stamp
-    folder.mkdir(parents=True)
+    folder = new_week_folder(home, as_of)
     try:
         directory = Path(extraction).resolve()
         fingerprint = extraction_sha256(directory)
-        # Kept for the pages about the week: no sensitive attribute (fairness audits rebuild
-        # them from the extraction), names never were in a feature set. In establishment
-        # order, a row group per `_GROUP_ROWS` rows: a page reading one establishment's or
-        # one student's rows skips the row groups whose statistics exclude it.
-        frame = feature_set.frame.drop(columns=list(feature_set.sensitive_columns))
-        # (A feature set is in student order: a stable sort by establishment keeps it within.)
-        frame = frame.sort_values("uai", kind="stable", ignore_index=True)
-        groups = (
-            Features(
-                frame.iloc[start : start + _GROUP_ROWS],
-                key_columns=feature_set.key_columns,
-                context_columns=feature_set.context_columns,
-                feature_columns=feature_set.feature_columns,
-                sensitive_columns=(),
-            )
-            for start in range(0, len(frame), _GROUP_ROWS)
-        )
         path = folder.resolve() / FEATURES_FILE
-        write_feature_batches(groups, path)
+        write_snapshot(feature_set, path)
         return StagedWeek(folder.resolve(), as_of, model_version, str(directory), fingerprint,
                           path, file_sha256(path), feature_set.frame, model)  # fmt: skip
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
+
+
+def new_week_folder(home: str | Path, as_of: dt.date) -> Path:
+    """A fresh folder `<home>/weeks/<as_of>/<stamp>/` for a week's artifacts."""
+    stamp = f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%fZ}-{secrets.token_hex(4)}"
+    folder = weeks_folder(home) / as_of.isoformat() / stamp
+    folder.mkdir(parents=True)
+    return folder
+
+
+def write_snapshot(feature_set: FeatureSet, path: Path) -> str:
+    """Write the week's snapshot of `feature_set` to `path` (atomically) and return its
+    SHA-256. Kept for the pages about the week: no sensitive attribute (fairness audits
+    rebuild them from the extraction), names never were in a feature set. In establishment
+    order, a row group per `_GROUP_ROWS` rows: a page reading one establishment's or one
+    student's rows skips the row groups whose statistics exclude it."""
+    from features.feature_set import FeatureSet as Features
+    from features.store import write_feature_batches
+
+    frame = feature_set.frame.drop(columns=list(feature_set.sensitive_columns))
+    # (A feature set is in student order: a stable sort by establishment keeps it within.)
+    frame = frame.sort_values("uai", kind="stable", ignore_index=True)
+    groups = (
+        Features(
+            frame.iloc[start : start + _GROUP_ROWS],
+            key_columns=feature_set.key_columns,
+            context_columns=feature_set.context_columns,
+            feature_columns=feature_set.feature_columns,
+            sensitive_columns=(),
+        )
+        for start in range(0, len(frame), _GROUP_ROWS)
+    )
+    write_feature_batches(groups, path)
+    return file_sha256(path)
 
 
 def remove_superseded(previous: WeekLineage | None, current: WeekLineage | None) -> None:

@@ -38,12 +38,24 @@ from serving.weekly import EstablishmentWeek, WeekWriteResult, replace_week_list
 from serving.weekly.decisions import decisions_of, load_follow_ups
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    import numpy as np
     import pandas as pd
 
     from features.extraction import Extraction
     from features.feature_set import FeatureSet
+    from models.queue import Decision
+    from models.risk_model import RiskModel
 
-__all__ = ["STAGES", "EstablishmentSummary", "WeeklyScoring", "score_features", "score_week"]
+__all__ = [
+    "STAGES",
+    "EstablishmentSummary",
+    "WeeklyScoring",
+    "extraction_week_lists",
+    "score_features",
+    "score_week",
+]
 
 STAGES = ("validate", "features", "predict", "explain lists", "store write")
 
@@ -151,9 +163,6 @@ def score_features(
     What `score_week` runs, and what a caller that built the features of several weeks at
     once (the demo) runs for each week."""
     stages = stages or _Stages(None)
-    establishments = _establishments(extraction)
-    names = _names(extraction)
-    enrollments = _enrollments_in_force(extraction, as_of)
     with stages.stage("predict"):
         risks = model.model.predict_risk(feature_set)
     with stages.stage("explain lists"):
@@ -164,20 +173,11 @@ def score_features(
         with store.reading() as session:
             decisions = decisions_of(load_follow_ups(session, week, everyone))
         del everyone
-        weeks = week_lists(
-            model.model,
-            feature_set,
-            establishments,
-            names,
-            watch_threshold,
-            risks=risks,
-            enrollments=enrollments,
-            decisions=decisions,
-            rule=rule,
+        weeks = extraction_week_lists(
+            extraction, feature_set, as_of, model.model, risks, decisions, watch_threshold, rule
         )
     enrolled = feature_set.frame["uai"].value_counts().to_dict()
     scored_students = len(feature_set)
-    del names, enrollments
     with stages.stage("store write"):
         staged = stage_week(home, as_of, feature_set, extraction.directory, model.model,
                             model.label)  # fmt: skip
@@ -199,6 +199,33 @@ def score_features(
         tuple(_summary(e, int(enrolled.get(e.uai, 0)), written) for e in weeks),
         stages.seconds,
         rows=feature_set.frame,
+    )
+
+
+def extraction_week_lists(
+    extraction: Extraction,
+    feature_set: FeatureSet,
+    as_of: dt.date,
+    model: RiskModel,
+    risks: np.ndarray,
+    decisions: Mapping[str, Sequence[Decision]],
+    watch_threshold: float | None,
+    rule: FollowUpRule,
+) -> list[EstablishmentWeek]:
+    """`week_lists` of `feature_set` (scored `risks`) with the establishments, names and
+    enrollments in force of the open `extraction` it was built from: every establishment's
+    week, queued against `decisions` and explained (the single-machine run's and each
+    partition's of a cluster run)."""
+    return week_lists(
+        model,
+        feature_set,
+        _establishments(extraction),
+        _names(extraction),
+        watch_threshold,
+        risks=risks,
+        enrollments=_enrollments_in_force(extraction, as_of),
+        decisions=decisions,
+        rule=rule,
     )
 
 

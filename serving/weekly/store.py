@@ -40,7 +40,8 @@ import datetime as dt
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
 
 from sqlalchemy import Table, and_, delete, func, insert, or_, select
 from sqlalchemy.orm import Session
@@ -63,7 +64,6 @@ from serving.db.models import (
 from serving.db.revisions import bump_all_list_revisions
 from serving.db.suspensions import suspended_establishments
 from serving.lineage import (
-    StagedWeek,
     WeekDataUnavailable,
     WeekLineage,
     lineage_of,
@@ -71,6 +71,7 @@ from serving.lineage import (
 )
 from serving.services.actor import Actor
 from serving.services.audit import record
+from serving.weekly.bulk import copy_upsert
 from serving.weekly.decisions import FollowUp, decisions_of, load_follow_ups, shown_follow_up
 from serving.weekly.ranking import (
     EstablishmentWeek,
@@ -80,7 +81,13 @@ from serving.weekly.ranking import (
     rank_students,
 )
 
-__all__ = ["WeekWriteResult", "enrollment_facts", "replace_week_lists", "week_fingerprint"]
+__all__ = [
+    "StagedArtifacts",
+    "WeekWriteResult",
+    "enrollment_facts",
+    "replace_week_lists",
+    "week_fingerprint",
+]
 
 _CHUNK = 10_000  # rows per executemany batch
 _PARTS = ("invite", "watch", "follow_up")
@@ -120,6 +127,23 @@ class WeekWriteResult:
         return self.invited + self.watched + self.followed
 
 
+class StagedArtifacts(Protocol):
+    """A week's artifacts staged before its write (`serving.lineage.StagedWeek`, or the
+    per-partition snapshots of `serving.scoring.cluster`): finished with the contributions of
+    the students listed inside the write's transaction, discarded when it does not record
+    them."""
+
+    @property
+    def folder(self) -> Path: ...
+
+    @property
+    def model_version(self) -> str: ...
+
+    def finish(self, listed: Iterable[tuple[str, str]]) -> WeekLineage: ...
+
+    def discard(self) -> None: ...
+
+
 @dataclass(frozen=True)
 class _Entry:
     """A student of the week's queue, explained, with the follow-up shown (None unless in
@@ -141,7 +165,8 @@ def replace_week_lists(
     rule: FollowUpRule = DEFAULT_FOLLOW_UP,
     by: str = "system",
     explain: Explainer | None = None,
-    lineage: StagedWeek | None = None,
+    lineage: StagedArtifacts | None = None,
+    bulk: bool = False,
 ) -> WeekWriteResult:
     """Replace the lists of the week of `as_of` (its Monday) for all establishments, each
     the weekly queue under `rule` with the decisions as of that week, read inside the write's
@@ -153,7 +178,11 @@ def replace_week_lists(
     `lineage`, the week's staged artifacts (`serving.lineage.stage_week`), gets the
     contributions of the students listed and is recorded on the week in the same
     transaction; the artifacts it replaces are removed once the write committed, and its
-    own when the write fails (or when the week, unchanged, already records the same data)."""
+    own when the write fails (or when the week, unchanged, already records the same data).
+
+    `bulk`: on PostgreSQL, the rosters (students, enrollments, establishments) are loaded
+    with COPY (`serving.weekly.bulk`) rather than batches of statements; the same rows are
+    stored. SQLite always uses executemany."""
     if watch_threshold is not None and not 0.0 <= watch_threshold <= 1.0:
         raise ValueError(f"watch threshold {watch_threshold} is not a probability")
     uais = [establishment.uai for establishment in establishments]
@@ -167,7 +196,7 @@ def replace_week_lists(
     try:
         result, replaced, kept = _write_week(
             store, as_of, week, model_version, establishments, watch_threshold, rule, by,
-            explain, lineage,
+            explain, lineage, bulk,
         )  # fmt: skip
     except BaseException:
         if lineage is not None:
@@ -189,7 +218,8 @@ def _write_week(
     rule: FollowUpRule,
     by: str,
     explain: Explainer | None,
-    lineage: StagedWeek | None,
+    lineage: StagedArtifacts | None,
+    bulk: bool = False,
 ) -> tuple[WeekWriteResult, WeekLineage | None, WeekLineage | None]:
     """The write's transaction: the result, the lineage the week recorded before and the one
     it records now."""
@@ -227,7 +257,7 @@ def _write_week(
             return WeekWriteResult(**{**asdict(result), "changed": False}), previous, kept
         _write_lists(
             session, as_of, week, model_version, establishments, watch_threshold, rule, by,
-            ranked, result, fingerprint, recorded,
+            ranked, result, fingerprint, recorded, bulk,
         )  # fmt: skip
     return result, previous, recorded
 
@@ -267,14 +297,15 @@ def _write_lists(
     result: WeekWriteResult,
     fingerprint: str,
     recorded: WeekLineage | None,
+    bulk: bool = False,
 ) -> None:
     """Replace the week's run, lists and entries (and add its facts) in `session`."""
     # An older week than one already written adds what is missing and rewrites nothing
     # newer: names and establishment details are the newest week's.
     newest = _is_newest(session, week)
-    _upsert_establishments(session, establishments, rewrite=newest)
-    _upsert_students(session, establishments, rewrite=newest)
-    _upsert_enrollments(session, establishments, week)
+    _upsert_establishments(session, establishments, rewrite=newest, bulk=bulk)
+    _upsert_students(session, establishments, rewrite=newest, bulk=bulk)
+    _upsert_enrollments(session, establishments, week, bulk=bulk)
     previous = _previous_risks(session, week)
     under_way = {
         entry.queued.student_id for entries in ranked.values() for entry in entries
@@ -504,10 +535,12 @@ def _upsert(
     update: list[str],
     *,
     keep_known: bool = False,
+    bulk: bool = False,
 ) -> None:
     """INSERT ... ON CONFLICT (primary key) DO UPDATE, on SQLite or PostgreSQL: one statement
     executed for many rows, rewriting a row only when a value changed. No `update` columns:
-    rows already there are left alone. `keep_known`: a NULL never replaces a known value."""
+    rows already there are left alone. `keep_known`: a NULL never replaces a known value.
+    `bulk` on PostgreSQL: the rows go through COPY (`serving.weekly.bulk`)."""
     if not rows:
         return
     dialect = session.get_bind().dialect.name
@@ -540,6 +573,9 @@ def _upsert(
             set_={name: new[name] for name in update},
             where=or_(*(table.c[name].is_distinct_from(new[name]) for name in update)),
         )
+    if bulk and dialect == "postgresql":
+        copy_upsert(session, table, rows, statement)
+        return
     for start in range(0, len(rows), _CHUNK):
         session.execute(statement, rows[start : start + _CHUNK])
 
@@ -551,18 +587,26 @@ def _is_newest(session: Session, week: dt.date) -> bool:
 
 
 def _upsert_establishments(
-    session: Session, establishments: Sequence[EstablishmentWeek], *, rewrite: bool
+    session: Session,
+    establishments: Sequence[EstablishmentWeek],
+    *,
+    rewrite: bool,
+    bulk: bool = False,
 ) -> None:
     rows = [
         {"uai": e.uai, "name": e.name, "weekly_interview_capacity": e.weekly_interview_capacity}
         for e in establishments
     ]
     update = ["name", "weekly_interview_capacity"] if rewrite else []
-    _upsert(session, _table(Establishment), rows, update)
+    _upsert(session, _table(Establishment), rows, update, bulk=bulk)
 
 
 def _upsert_students(
-    session: Session, establishments: Sequence[EstablishmentWeek], *, rewrite: bool
+    session: Session,
+    establishments: Sequence[EstablishmentWeek],
+    *,
+    rewrite: bool,
+    bulk: bool = False,
 ) -> None:
     """Roster students get their names (`rewrite`: names already stored too); a scored
     student missing from the roster is added without names (names already known are kept).
@@ -576,8 +620,8 @@ def _upsert_students(
         ]
         unnamed += [{"student_id": s.student_id} for s in e.scored if s.student_id not in on_roster]
     table = _table(Student)
-    _upsert(session, table, named, ["last_name", "first_name"] if rewrite else [])
-    _upsert(session, table, unnamed, [])
+    _upsert(session, table, named, ["last_name", "first_name"] if rewrite else [], bulk=bulk)
+    _upsert(session, table, unnamed, [], bulk=bulk)
 
 
 def enrollment_facts(
@@ -602,12 +646,16 @@ def enrollment_facts(
 
 
 def _upsert_enrollments(
-    session: Session, establishments: Sequence[EstablishmentWeek], week: dt.date
+    session: Session,
+    establishments: Sequence[EstablishmentWeek],
+    week: dt.date,
+    *,
+    bulk: bool = False,
 ) -> None:
     """Add the week's enrollment facts; an end already known is never cleared (an older
     week, written after a newer one, un-ends nothing)."""
     rows = enrollment_facts(establishments, week)
-    _upsert(session, _table(Enrollment), rows, ["end_date"], keep_known=True)
+    _upsert(session, _table(Enrollment), rows, ["end_date"], keep_known=True, bulk=bulk)
 
 
 def _previous_risks(session: Session, week: dt.date) -> dict[str, float]:

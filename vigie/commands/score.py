@@ -8,6 +8,10 @@ week's lists in one transaction (`serving.scoring.score_week`). Any failure leav
 previous lists as they were and exits with code 1 and the reason. The summary printed holds
 counts and risks, never a name. Then it monitors the week (`vigie monitor`): a failure there
 is logged and said, and leaves the published week as it is (exit code 0).
+
+An extraction partitioned by académie (academie=NAME/ folders) is scored one académie per
+task, on the Dask cluster of --cluster (or VIGIE_DASK_SCHEDULER) or here, and its week
+switched in one transaction (`serving.scoring.cluster.score_partitioned_week`).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from models.queue import DEFAULT_FOLLOW_UP
+from vigie.commands.cluster import ClusterOption, cluster_client, cluster_of
 from vigie.commands.common import (
     LangOption,
     QuietOption,
@@ -34,8 +39,10 @@ from vigie.commands.common import (
 )
 
 if TYPE_CHECKING:
+    from features.cluster import ClusterSpec
     from features.progress import Progress
     from models.queue import FollowUpRule
+    from serving.db import Store
     from serving.scoring import RegisteredModel, WeeklyScoring
     from wording.numbers import Language
 
@@ -97,6 +104,7 @@ def score(
             "decision is back in the queue at once.",
         ),
     ] = DEFAULT_FOLLOW_UP.risk_margin,
+    cluster: ClusterOption = None,
     quiet: QuietOption = False,
     lang: LangOption = "fr",
 ) -> None:
@@ -104,7 +112,10 @@ def score(
     nothing; rerunning the same week with the same model, data, decisions and rule changes
     nothing). Each establishment's capacity goes to the highest risks not in follow-up (an
     interview under way, one held in the last --held-weeks weeks, a dismissal in the last
-    --dismissal-weeks weeks); followed students are listed apart and never take a slot."""
+    --dismissal-weeks weeks); followed students are listed apart and never take a slot.
+    An extraction partitioned by académie (academie=NAME/ folders) is scored one académie
+    per task, on the Dask cluster of --cluster (or VIGIE_DASK_SCHEDULER) or here; its week
+    is written in one transaction once every académie succeeded."""
     from models.queue import FollowUpRule
     from serving.scoring import DEFAULT_WATCH_THRESHOLD
 
@@ -116,6 +127,7 @@ def score(
     if not no_watch:
         watch_threshold = DEFAULT_WATCH_THRESHOLD if threshold is None else threshold
     date = parse_date(as_of)
+    where = _cluster(data, cluster)
     with _failures(), progress_for(quiet, lang) as progress:
         if dismissal_weeks is None:
             from settings import load_settings
@@ -123,9 +135,27 @@ def score(
             dismissal_weeks = load_settings().serving.dismissal_weeks
         rule = FollowUpRule(held_weeks, dismissal_weeks, risk_margin)
         result, model = _run(data, date, model_alias, model_version, watch_threshold, rule,
-                             progress)  # fmt: skip
+                             progress, where)  # fmt: skip
     _print(result, watch_threshold, rule)
     _monitor(result, model, language_of(lang))
+
+
+def _cluster(data: Path, option: str | None) -> tuple[bool, ClusterSpec | None]:
+    """Whether `data` is partitioned by académie, and the cluster that scores it (None:
+    here); --cluster is refused for a single extraction (the single-machine path)."""
+    from features.partitions import find_partitions
+
+    with user_errors():
+        partitioned = data.is_dir() and find_partitions(data)[0].name is not None
+    if partitioned:
+        return True, cluster_of(option)
+    if option is not None:
+        raise typer.BadParameter(
+            f"{data} is a single extraction: --cluster needs one partitioned by académie "
+            "(academie=NAME/ folders)",
+            param_hint="--cluster",
+        )
+    return False, None
 
 
 def _monitor(result: WeeklyScoring, model: RegisteredModel, language: Language) -> None:
@@ -155,6 +185,7 @@ def _run(
     watch_threshold: float | None,
     rule: FollowUpRule,
     progress: Progress,
+    where: tuple[bool, ClusterSpec | None] = (False, None),
 ) -> tuple[WeeklyScoring, RegisteredModel]:
     from serving.db import open_store
     from serving.scoring import STAGES, load_registered_model, score_week
@@ -175,6 +206,10 @@ def _run(
             progress.stage(_PROGRESS_STAGES[STAGES[following]])
 
     try:
+        partitioned, spec = where
+        if partitioned:
+            return _partitioned(data, as_of, store, model, watch_threshold, rule, progress,
+                                spec), model  # fmt: skip
         progress.stage(_PROGRESS_STAGES[STAGES[0]])
         result = score_week(data, as_of, store, model, home=settings.home,
                             watch_threshold=watch_threshold, rule=rule,
@@ -182,6 +217,36 @@ def _run(
         return result, model
     finally:
         store.dispose()
+
+
+def _partitioned(
+    data: Path,
+    as_of: dt.date,
+    store: Store,
+    model: RegisteredModel,
+    watch_threshold: float | None,
+    rule: FollowUpRule,
+    progress: Progress,
+    spec: ClusterSpec | None,
+) -> WeeklyScoring:
+    """The week of a partitioned extraction, on the cluster `spec` (here for None)."""
+    from features.partitions import find_partitions
+    from serving.scoring.cluster import score_partitioned_week
+    from settings import load_settings
+
+    def stage_done(stage: str, seconds: float) -> None:
+        logger.info("%s: %.1f s", stage, seconds)
+        if stage == "partitions":
+            progress.stage("store write")
+
+    if spec is not None:
+        progress.stage("cluster_start")
+    with cluster_client(spec) as client:
+        progress.stage("partition_scores", total=len(find_partitions(data)))
+        return score_partitioned_week(
+            data, as_of, store, model, home=load_settings().home,
+            watch_threshold=watch_threshold, rule=rule, client=client, on_stage=stage_done,
+        )  # fmt: skip
 
 
 # The progress stage (`features.progress.STAGE_WORDING`) of each stage of `score_week`.
