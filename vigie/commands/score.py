@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from features.progress import Progress
     from models.queue import FollowUpRule
     from serving.scoring import RegisteredModel, WeeklyScoring
+    from serving.scoring.incremental import IncrementalScoring
     from wording.numbers import Language
 
 __all__ = ["register", "score"]
@@ -97,6 +98,15 @@ def score(
             "decision is back in the queue at once.",
         ),
     ] = DEFAULT_FOLLOW_UP.risk_margin,
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full",
+            help="Validate the whole extraction even when last week's state allows checking "
+            "only the new events (the default; a full run is made by itself when the state "
+            "cannot be used, and said).",
+        ),
+    ] = False,
     quiet: QuietOption = False,
     lang: LangOption = "fr",
 ) -> None:
@@ -122,10 +132,11 @@ def score(
 
             dismissal_weeks = load_settings().serving.dismissal_weeks
         rule = FollowUpRule(held_weeks, dismissal_weeks, risk_margin)
-        result, model = _run(data, date, model_alias, model_version, watch_threshold, rule,
-                             progress)  # fmt: skip
-    _print(result, watch_threshold, rule)
-    _monitor(result, model, language_of(lang))
+        run, model = _run(data, date, model_alias, model_version, watch_threshold, rule,
+                          progress, full)  # fmt: skip
+    _print(run.scoring, watch_threshold, rule)
+    _print_validation(run, language_of(lang))
+    _monitor(run.scoring, model, language_of(lang))
 
 
 def _monitor(result: WeeklyScoring, model: RegisteredModel, language: Language) -> None:
@@ -155,16 +166,18 @@ def _run(
     watch_threshold: float | None,
     rule: FollowUpRule,
     progress: Progress,
-) -> tuple[WeeklyScoring, RegisteredModel]:
+    full: bool = False,
+) -> tuple[IncrementalScoring, RegisteredModel]:
     from serving.db import open_store
-    from serving.scoring import STAGES, load_registered_model, score_week
+    from serving.scoring import STAGES, load_registered_model
+    from serving.scoring.incremental import score_week_incremental
     from settings import load_settings
     from training.tracking import setup_tracking
 
     settings = load_settings()
     setup_tracking(settings.home)
     progress.stage("model")
-    model = load_registered_model(alias=alias, version=version)
+    model = load_registered_model(alias=alias, version=version, cache=settings.home)
     console.print(f"Model {model.label} ({model.chosen_as}).", markup=False)
     store = open_store(settings.resolved_database_url)
 
@@ -176,9 +189,9 @@ def _run(
 
     try:
         progress.stage(_PROGRESS_STAGES[STAGES[0]])
-        result = score_week(data, as_of, store, model, home=settings.home,
-                            watch_threshold=watch_threshold, rule=rule,
-                            on_stage=stage_done)  # fmt: skip
+        result = score_week_incremental(data, as_of, store, model, home=settings.home,
+                                        watch_threshold=watch_threshold, rule=rule,
+                                        on_stage=stage_done, full=full)  # fmt: skip
         return result, model
     finally:
         store.dispose()
@@ -276,6 +289,26 @@ def _print(result: WeeklyScoring, watch_threshold: float | None, rule: FollowUpR
     console.print(table)
     stages = ", ".join(f"{stage} {seconds:.1f} s" for stage, seconds in result.seconds.items())
     console.print(f"Stages: {stages}.", markup=False)
+
+
+def _print_validation(result: IncrementalScoring, language: Language) -> None:
+    """How the extraction was validated: only the new events, or whole and why."""
+    from wording.weekly_run import validation_line
+
+    outcome = result.validation
+    if outcome.mode == "full" and outcome.reason is not None:
+        line = validation_line("full", language, reason=outcome.reason.code,
+                               details=outcome.reason.details)  # fmt: skip
+    else:
+        line = validation_line(
+            "incremental",
+            language,
+            since=outcome.since.isoformat() if outcome.since else "",
+            checked=sum(outcome.checked.values()),
+            unchanged=sum(outcome.unchanged.values()),
+            students=outcome.students_rechecked,
+        )
+    console.print(line, markup=False)
 
 
 def register(app: typer.Typer) -> None:
