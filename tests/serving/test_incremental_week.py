@@ -27,9 +27,9 @@ from serving.scoring import RegisteredModel
 from serving.scoring.incremental import IncrementalScoring, score_week_incremental
 from serving.scoring.model_cache import cached_model
 
-from .test_scoring_support import academie, registered, risk_model
+from .test_scoring_support import academie, registered, registry, risk_model, tracking
 
-__all__ = ["academie", "registered", "risk_model"]  # fixtures
+__all__ = ["academie", "registered", "registry", "risk_model", "tracking"]  # fixtures
 
 # Mondays of 2026-2027: the first after the Toussaint holidays (no event in its week), then
 # school weeks; the académie's events end on 26 November.
@@ -284,3 +284,41 @@ def test_the_model_cache_loads_a_version_once_and_never_uses_an_altered_copy(
     _, cached = cached_model(tmp_path, "vigie-dropout", "2", None, load)  # type: ignore[arg-type]
     _, cached = cached_model(tmp_path, "vigie-dropout", "2", None, load)  # type: ignore[arg-type]
     assert not cached and len(loads) == 5
+
+
+def test_vigie_score_says_how_it_validated_and_forces_the_full_run_with_full(
+    academie: Path, tracking: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import typer
+    from typer.testing import CliRunner
+
+    from vigie.commands import score as score_command
+
+    monkeypatch.setenv("VIGIE_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("VIGIE_DATABASE_URL", raising=False)
+    app = typer.Typer()
+    score_command.register(app)
+
+    @app.callback()
+    def _root() -> None:  # a group, so that the command is invoked by name as in `vigie`
+        pass
+
+    runner = CliRunner()
+    first, second = WEEKS[1], WEEKS[2]
+    folders = {w: weekly_extraction(academie, w, tmp_path / str(w)) for w in (first, second)}
+
+    def score(week: dt.date, *options: str) -> str:
+        args = ["score", "--data", str(folders[week]), "--as-of", week.isoformat(), *options]
+        result = runner.invoke(app, [*args, "--quiet"])
+        assert result.exit_code == 0, result.output
+        return result.stdout
+
+    said = score(first)
+    assert "Validation complète de l'extraction : aucun état conservé" in said
+    cached = list((tmp_path / "home" / "model-cache" / "vigie-dropout").glob("1-*.pickle"))
+    assert len(cached) == 1  # the champion's identity recorded: cached for next week
+    said = score(second, "--lang", "en")
+    assert f"Incremental validation: events from {first.isoformat()} on checked" in said
+    assert "Stages: validate" in said
+    said = score(second, "--full")
+    assert "(--full)" in said and "Validation complète" in said
