@@ -44,7 +44,10 @@ class IncrementalScoring:
 def partition_key(data: str | Path) -> str:
     """The name the state of the extraction `data` is kept under: its `academie=NAME` folder
     name for one académie's partition, `extraction` for a single-folder extraction (weekly
-    extractions of one académie delivered in new folders share it)."""
+    extractions of one académie delivered in new folders share it). A missing folder is
+    left to the validation, which reports it."""
+    if not Path(data).is_dir():
+        return "extraction"
     partitions = find_partitions(data)
     if len(partitions) != 1:
         raise ValueError(

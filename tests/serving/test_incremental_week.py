@@ -322,3 +322,18 @@ def test_vigie_score_says_how_it_validated_and_forces_the_full_run_with_full(
     assert "Stages: validate" in said
     said = score(second, "--full")
     assert "(--full)" in said and "Validation complète" in said
+
+
+def test_a_missing_folder_is_reported_and_a_folder_of_several_academies_refused(
+    registered: RegisteredModel, homes: tuple[Home, Home], tmp_path: Path
+) -> None:
+    incremental, _ = homes
+    with pytest.raises(InvalidExtractionError) as missing:
+        incremental.run(tmp_path / "nowhere", WEEKS[1], registered)
+    assert [g.rule for g in missing.value.report.groups] == ["missing_folder"]
+    national = tmp_path / "national"
+    for name in ("academie=Rennes", "academie=Nantes"):
+        (national / name).mkdir(parents=True)
+    with pytest.raises(ValueError, match="holds 2 partitions: score one académie's folder"):
+        incremental.run(national, WEEKS[1], registered)
+    assert not (incremental.folder / "weekly-state").exists()
