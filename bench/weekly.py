@@ -56,6 +56,7 @@ from bench.compare import vigie_command
 SCHOOL_YEAR, TRAIN_YEAR = "2025-2026", "2024-2025"
 EXTRACTION_DATE = dt.date(2026, 7, 10)  # as `python -m bench`: a whole school year
 AS_OF = dt.date(2026, 3, 16)  # a Monday of 2025-2026
+PREVIOUS_AS_OF = AS_OF - dt.timedelta(weeks=1)  # the week whose state the incremental run reads
 MODEL_STUDENTS, MODEL_ESTABLISHMENTS = 12_000, 30
 REGISTERED = "vigie-dropout"
 
@@ -147,35 +148,62 @@ def _register(weekly: Path) -> None:
 # --- the weekly run, in a fresh process ------------------------------------------------------
 
 
-def _weekly_run(data: str, threshold: float) -> None:
-    """Child process: the weekly run as `vigie score` does it; prints one JSON line."""
+def _weekly_run(data: str, threshold: float, mode: str = "full", as_of: str = "") -> None:
+    """Child process: the weekly run as `vigie score` does it; prints one JSON line. `mode`
+    `full`: the run before issue 17 (the model loaded through MLflow, the whole extraction
+    validated); `incremental`: as `vigie score` runs it now (the model from the local cache
+    after the registry's lookup, only the new events validated from last week's state)."""
     from serving.db import open_store
     from serving.scoring import load_registered_model, score_week
+    from serving.scoring.incremental import score_week_incremental
     from settings import load_settings
     from training.tracking import setup_tracking
 
     settings = load_settings()
+    week = dt.date.fromisoformat(as_of) if as_of else AS_OF
     stages: dict[str, float] = {}
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     setup_tracking(settings.home)
-    model = load_registered_model()
+    cache = settings.home if mode == "incremental" else None
+    model = load_registered_model(cache=cache)
     stages["load model"] = time.perf_counter() - started
     store = open_store(settings.resolved_database_url)
     stages["open store"] = time.perf_counter() - started - stages["load model"]
-    result = score_week(
-        data,
-        AS_OF,
-        store,
-        model,
-        home=settings.home,
-        watch_threshold=threshold,
-        on_stage=lambda stage, seconds: stages.__setitem__(stage, seconds),
-    )
+    validation: dict[str, Any] = {}
+    # CPU time of each stage (user + system, every thread of the process: DuckDB's too), as
+    # the difference between the ends of consecutive stages.
+    cpu_marks = [time.process_time()]
+    cpu: dict[str, float] = {"load model": cpu_marks[0] - cpu_started}
+
+    def on_stage(stage: str, seconds: float) -> None:
+        stages[stage] = seconds
+        cpu_marks.append(time.process_time())
+        cpu[stage] = cpu_marks[-1] - cpu_marks[-2]
+
+    if mode == "incremental":
+        ran = score_week_incremental(data, week, store, model, home=settings.home,
+                                     watch_threshold=threshold, on_stage=on_stage)  # fmt: skip
+        result = ran.scoring
+        validation = {
+            "mode": ran.validation.mode,
+            "reason": None if ran.validation.reason is None else str(ran.validation.reason),
+            "checked_rows": ran.validation.checked,
+            "unchanged_rows": ran.validation.unchanged,
+        }
+    else:
+        result = score_week(data, week, store, model, home=settings.home,
+                            watch_threshold=threshold, on_stage=on_stage)  # fmt: skip
     seconds = time.perf_counter() - started
     store.dispose()
+    usage = resource.getrusage(resource.RUSAGE_SELF)
     print(
         json.dumps(
             {
+                "mode": mode,
+                "as_of": week.isoformat(),
+                "validation": validation,
+                "cpu_seconds": usage.ru_utime + usage.ru_stime,
+                "stage_cpu_seconds": cpu,
                 "seconds": seconds,
                 "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                 "stages": stages,
@@ -200,6 +228,69 @@ def measure_weekly(weekly: Path, data: Path, threshold: float) -> dict[str, Any]
         env=_environment(weekly),
     )
     return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def weekly_extractions(work: Path, data: Path, console: Console) -> dict[dt.date, Path]:
+    """The académie as extracted on the Mondays `PREVIOUS_AS_OF` and `AS_OF` (attendance,
+    grades and exams dated before each; the other tables linked, never written), made once
+    under `work/weekly-extractions/`: what two consecutive weekly runs read."""
+    import duckdb
+
+    folders = {}
+    for as_of in (PREVIOUS_AS_OF, AS_OF):
+        out = work / "weekly-extractions" / f"as-of-{as_of.isoformat()}"
+        folders[as_of] = out
+        if (out / "students.parquet").exists():
+            continue
+        console.print(f"Cutting the académie's events before {as_of} (once)...")
+        partial = out.with_name(out.name + ".partial")
+        shutil.rmtree(partial, ignore_errors=True)
+        partial.mkdir(parents=True)
+        con = duckdb.connect()
+        for table in sorted(data.resolve().glob("*.parquet")):
+            if table.stem in ("attendance", "grades", "exams"):
+                con.execute(
+                    f"COPY (SELECT * FROM read_parquet('{table}') WHERE date < DATE "
+                    f"'{as_of.isoformat()}') TO '{partial / table.name}' (FORMAT parquet)"
+                )
+            else:
+                (partial / table.name).symlink_to(table)
+        con.close()
+        partial.rename(out)
+    return folders
+
+
+def _child_run(
+    weekly: Path, data: Path, threshold: float, mode: str, as_of: dt.date
+) -> dict[str, Any]:
+    completed = subprocess.run(
+        [sys.executable, "-m", "bench.weekly", "_weekly_run", str(data), str(threshold), mode,
+         as_of.isoformat()],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=_environment(weekly),
+    )  # fmt: skip
+    run: dict[str, Any] = json.loads(completed.stdout.strip().splitlines()[-1])
+    return run
+
+
+def measure_side_by_side(
+    weekly: Path, folders: dict[dt.date, Path], threshold: float
+) -> dict[str, dict[str, Any]]:
+    """Week `AS_OF` run both ways, each in a fresh process on a store holding the week before
+    (written, with the state it leaves, by a first run not measured): the full run as before
+    issue 17, then the incremental run, with the load average around each."""
+    measured = {}
+    for mode in ("full", "incremental"):
+        for folder in ("serving", "weeks", "weekly-state", "model-cache"):
+            shutil.rmtree(weekly / "home" / folder, ignore_errors=True)
+        _child_run(weekly, folders[PREVIOUS_AS_OF], threshold, mode, PREVIOUS_AS_OF)
+        load_before = _load()
+        run = _child_run(weekly, folders[AS_OF], threshold, mode, AS_OF)
+        run["load_before"], run["load_after"] = load_before, _load()
+        measured[mode] = run
+    return measured
 
 
 # --- the list endpoint under concurrent clients ------------------------------------------------
@@ -432,6 +523,40 @@ def _wait_for_workers(pid: int, workers: int, timeout: float = 120.0) -> None:
     raise RuntimeError(f"vigie api did not start {workers} workers in time")
 
 
+def print_side_by_side(console: Console, measured: dict[str, dict[str, Any]]) -> None:
+    """The week run both ways, stage by stage."""
+    if not measured:
+        return
+    full, incremental = measured["full"], measured["incremental"]
+    table = Table(
+        title=f"Week of {AS_OF} after the week of {PREVIOUS_AS_OF}, "
+        f"{full['scored_students']:,} students: full run and incremental run"
+    )
+    columns = ("stage", "full, wall (s)", "full, CPU (s)", "incremental, wall (s)",
+               "incremental, CPU (s)")  # fmt: skip
+    for column in columns:
+        table.add_column(column, justify="left" if column == "stage" else "right")
+    for stage in full["stages"]:
+        cells = [
+            f"{run[key].get(stage, float('nan')):.2f}"
+            for run in (full, incremental)
+            for key in ("stages", "stage_cpu_seconds")
+        ]
+        table.add_row(stage, *cells)
+    table.add_row("[bold]whole run[/bold]", f"{full['seconds']:.2f}",
+                  f"{full['cpu_seconds']:.2f}", f"{incremental['seconds']:.2f}",
+                  f"{incremental['cpu_seconds']:.2f}")  # fmt: skip
+    table.add_row("load average before", str(full["load_before"]), "",
+                  str(incremental["load_before"]), "")  # fmt: skip
+    console.print(table)
+    validation = incremental["validation"]
+    console.print(
+        f"Incremental validation: {validation.get('mode')}; rows checked "
+        f"{validation.get('checked_rows')}, older rows unchanged {validation.get('unchanged_rows')}"
+        + (f"; full because {validation['reason']}" if validation.get("reason") else "")
+    )
+
+
 def median_runs(runs: list[dict[str, Any]]) -> dict[str, Any]:
     """The median of each latency and throughput figure over repeated API runs."""
     summary = dict(runs[0])
@@ -486,7 +611,7 @@ def main(argv: list[str] | None = None) -> None:
         _register(Path(arguments[1]))
         return
     if arguments and arguments[0] == "_weekly_run":
-        _weekly_run(arguments[1], float(arguments[2]))
+        _weekly_run(arguments[1], float(arguments[2]), *arguments[3:5])
         return
     parser = argparse.ArgumentParser(prog="python -m bench.weekly", description=__doc__)
     parser.add_argument("--students", type=int, default=300_000)
@@ -515,6 +640,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--api-only", action="store_true", help="Skip the weekly run (reuse the last store)."
     )
+    parser.add_argument(
+        "--weekly-only",
+        action="store_true",
+        help="Only the weekly runs: the whole-year run, then week N full and incremental "
+        "side by side (no API load).",
+    )
     parser.add_argument("--work", type=Path, default=Path("var/bench"))
     parser.add_argument("--out", type=Path, default=Path("bench/results/weekly.json"))
     options = parser.parse_args(arguments)
@@ -533,6 +664,23 @@ def main(argv: list[str] | None = None) -> None:
         run = measure_weekly(weekly, data.resolve(), options.threshold)
         runs.append(run)
         console.print(f"  run {repeat + 1}: {run['seconds']:.1f} s, {run['peak_rss_mb']:,.0f} MB")
+    side_by_side: dict[str, dict[str, Any]] = {}
+    if not options.api_only:
+        folders = weekly_extractions(options.work, data, console)
+        side_by_side = measure_side_by_side(weekly, folders, options.threshold)
+        print_side_by_side(console, side_by_side)
+    if options.weekly_only:
+        options.out.parent.mkdir(parents=True, exist_ok=True)
+        options.out.write_text(json.dumps({
+            "command": "python -m bench.weekly " + " ".join(arguments),
+            "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                        "load_before": load_before, "load_after": _load()},
+            "students": options.students, "as_of": AS_OF.isoformat(), "model": label,
+            "weekly_runs": runs, "side_by_side": side_by_side,
+        }, indent=2))  # fmt: skip
+        console.print(f"Written to {options.out}")
+        return
     console.print(
         f"[bold]List endpoint[/bold]: {options.clients} clients, {options.duration:.0f} s"
     )
@@ -594,6 +742,7 @@ def main(argv: list[str] | None = None) -> None:
                 "as_of": AS_OF.isoformat(),
                 "model": label,
                 "weekly_runs": runs,
+                "side_by_side": side_by_side,
                 "api": api,
                 "api_runs": api_runs,
             },

@@ -23,6 +23,7 @@ from models.registry import (
     RegistryError,
     alias_version,
     load_model,
+    model_hash,
     registry_client,
     resolve,
 )
@@ -62,12 +63,19 @@ class RegisteredModel:
 
 
 def load_registered_model(
-    alias: str | None = None, version: int | str | None = None, name: str | None = None
+    alias: str | None = None,
+    version: int | str | None = None,
+    name: str | None = None,
+    *,
+    cache: str | Path | None = None,
 ) -> RegisteredModel:
     """Version `version` of `name` (default: the settings' model name, `vigie-dropout`), or
     the version behind `alias` (default `champion`), by the registry's one rule
     (`models.registry.resolve`). `ModelUnavailable` when the registry
-    has no such model, alias or version, or the version cannot be loaded."""
+    has no such model, alias or version, or the version cannot be loaded. With `cache` (the
+    Vigie home), the version is still resolved in the registry but the model itself is read
+    from the local copy of that version and identity when there is one
+    (`serving.scoring.model_cache`)."""
     if alias is not None and version is not None:
         raise ValueError("give a model alias or a model version, not both")
     if version is not None and not str(version).isdigit():
@@ -75,7 +83,19 @@ def load_registered_model(
     name = name or load_settings().model_name
     try:
         found = resolve(registry_client(), name, version if version is not None else alias)
-        model = load_model(name, found.version)
+        if cache is None:
+            model = load_model(name, found.version)
+        else:
+            from serving.scoring.model_cache import cached_model
+
+            model_name, model_version = name, str(found.version)
+            model, _ = cached_model(
+                cache,
+                model_name,
+                model_version,
+                model_hash(model_name, model_version),
+                lambda: load_model(model_name, model_version),
+            )
     except RegistryError as error:
         raise ModelUnavailable(str(error)) from None
     chosen_as = f"version {version}" if version is not None else f"alias {alias or CHAMPION}"

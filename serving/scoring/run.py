@@ -113,11 +113,14 @@ def score_week(
     watch_threshold: float | None,
     rule: FollowUpRule = DEFAULT_FOLLOW_UP,
     on_stage: Callable[[str, float], None] | None = None,
+    validate: Callable[[str | Path], Extraction] | None = None,
 ) -> WeeklyScoring:
     """Score every student enrolled on `as_of` in the extraction `data` with `model` and
     replace the week's lists in `store`, the week's artifacts under `home`. Raises
     `InvalidExtractionError` for an extraction that breaks the contract, and whatever the
-    store raises, before anything is kept."""
+    store raises, before anything is kept. `validate` opens and validates the extraction
+    (default `features.validation.require_valid`; the incremental run passes its own,
+    `serving.scoring.incremental`)."""
     from features.builder import build_features
     from features.validation import require_valid
 
@@ -125,7 +128,7 @@ def score_week(
         raise ValueError(f"the watch threshold must be between 0 and 1, not {watch_threshold}")
     stages = _Stages(on_stage)
     with stages.stage("validate"):
-        extraction = require_valid(data)
+        extraction = (validate or require_valid)(data)
     with extraction:
         with stages.stage("features"):
             feature_set = build_features(extraction, [as_of])

@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from models.queue import FollowUpRule
     from serving.db import Store
     from serving.scoring import RegisteredModel, WeeklyScoring
+    from serving.scoring.incremental import IncrementalScoring
     from wording.numbers import Language
 
 __all__ = ["register", "score"]
@@ -105,6 +106,15 @@ def score(
         ),
     ] = DEFAULT_FOLLOW_UP.risk_margin,
     cluster: ClusterOption = None,
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full",
+            help="Validate the whole extraction even when last week's state allows checking "
+            "only the new events (the default; a full run is made by itself when the state "
+            "cannot be used, and said).",
+        ),
+    ] = False,
     quiet: QuietOption = False,
     lang: LangOption = "fr",
 ) -> None:
@@ -134,9 +144,12 @@ def score(
 
             dismissal_weeks = load_settings().serving.dismissal_weeks
         rule = FollowUpRule(held_weeks, dismissal_weeks, risk_margin)
-        result, model = _run(data, date, model_alias, model_version, watch_threshold, rule,
-                             progress, where)  # fmt: skip
+        result, incremental, model = _run(data, date, model_alias, model_version,
+                                          watch_threshold, rule, progress, where,
+                                          full)  # fmt: skip
     _print(result, watch_threshold, rule)
+    if incremental is not None:  # a partitioned extraction is validated whole, per académie
+        _print_validation(incremental, language_of(lang))
     _monitor(result, model, language_of(lang))
 
 
@@ -186,16 +199,18 @@ def _run(
     rule: FollowUpRule,
     progress: Progress,
     where: tuple[bool, ClusterSpec | None] = (False, None),
-) -> tuple[WeeklyScoring, RegisteredModel]:
+    full: bool = False,
+) -> tuple[WeeklyScoring, IncrementalScoring | None, RegisteredModel]:
     from serving.db import open_store
-    from serving.scoring import STAGES, load_registered_model, score_week
+    from serving.scoring import STAGES, load_registered_model
+    from serving.scoring.incremental import score_week_incremental
     from settings import load_settings
     from training.tracking import setup_tracking
 
     settings = load_settings()
     setup_tracking(settings.home)
     progress.stage("model")
-    model = load_registered_model(alias=alias, version=version)
+    model = load_registered_model(alias=alias, version=version, cache=settings.home)
     console.print(f"Model {model.label} ({model.chosen_as}).", markup=False)
     store = open_store(settings.resolved_database_url)
 
@@ -209,12 +224,12 @@ def _run(
         partitioned, spec = where
         if partitioned:
             return _partitioned(data, as_of, store, model, watch_threshold, rule, progress,
-                                spec), model  # fmt: skip
+                                spec), None, model  # fmt: skip
         progress.stage(_PROGRESS_STAGES[STAGES[0]])
-        result = score_week(data, as_of, store, model, home=settings.home,
-                            watch_threshold=watch_threshold, rule=rule,
-                            on_stage=stage_done)  # fmt: skip
-        return result, model
+        result = score_week_incremental(data, as_of, store, model, home=settings.home,
+                                        watch_threshold=watch_threshold, rule=rule,
+                                        on_stage=stage_done, full=full)  # fmt: skip
+        return result.scoring, result, model
     finally:
         store.dispose()
 
@@ -341,6 +356,26 @@ def _print(result: WeeklyScoring, watch_threshold: float | None, rule: FollowUpR
     console.print(table)
     stages = ", ".join(f"{stage} {seconds:.1f} s" for stage, seconds in result.seconds.items())
     console.print(f"Stages: {stages}.", markup=False)
+
+
+def _print_validation(result: IncrementalScoring, language: Language) -> None:
+    """How the extraction was validated: only the new events, or whole and why."""
+    from wording.weekly_run import validation_line
+
+    outcome = result.validation
+    if outcome.mode == "full" and outcome.reason is not None:
+        line = validation_line("full", language, reason=outcome.reason.code,
+                               details=outcome.reason.details)  # fmt: skip
+    else:
+        line = validation_line(
+            "incremental",
+            language,
+            since=outcome.since.isoformat() if outcome.since else "",
+            checked=sum(outcome.checked.values()),
+            unchanged=sum(outcome.unchanged.values()),
+            students=outcome.students_rechecked,
+        )
+    console.print(line, markup=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -1,0 +1,91 @@
+"""Fingerprints of an extraction's rows, computed in DuckDB: pure SQL text and small queries.
+
+A table's fingerprint up to a date is the count and the exact sum (HUGEINT) of a 64-bit hash
+of every row dated before it: the same rows in any order give the same sum, and a changed,
+added or removed row changes it. Parquet files are hashed from their own typed columns (read
+straight from the file, which a date filter prunes), CSV files from their text cells. A
+student's fingerprint folds the hashes of their `students` and `enrollments` rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from features.extraction import Extraction
+from features.incremental.state import TableState
+from features.validation.sql import as_date, literal, quoted
+
+__all__ = [
+    "INCREMENTAL_TABLES",
+    "changed_students_sql",
+    "event_fingerprints",
+    "file_source",
+    "student_fingerprints_sql",
+]
+
+# The event tables validated incrementally, by their date column. Neither has a unique key
+# that could repeat across dates (attendance's key holds the date; grades have none), so
+# their new rows can be checked apart from the old ones. The other tables (establishments,
+# students, enrollments, exams whose key is (student, school year), outcomes) are small and
+# validated whole every week.
+INCREMENTAL_TABLES: dict[str, str] = {"attendance": "date", "grades": "date"}
+
+
+def file_source(extraction: Extraction, table: str) -> str:
+    """What to hash `table` from: the Parquet file itself, or the raw text view of a CSV."""
+    table_file = extraction.files[table]
+    if table_file.is_parquet:
+        return f"read_parquet({literal(str(table_file.source))})"
+    return f"raw_{table}"
+
+
+def _columns(extraction: Extraction, source: str) -> list[str]:
+    described = extraction.con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
+    return [str(row[0]) for row in described if row[0] != "_row"]
+
+
+def event_fingerprints(
+    extraction: Extraction, table: str, before: tuple[dt.date, ...]
+) -> list[TableState]:
+    """The fingerprint of `table`'s rows dated before each date of `before`, in one scan."""
+    source = file_source(extraction, table)
+    columns = ", ".join(quoted(name) for name in _columns(extraction, source))
+    day = as_date(quoted(INCREMENTAL_TABLES[table]))
+    last = max(before)
+    parts = ", ".join(
+        f"count(*) FILTER (WHERE d < {literal(date.isoformat())}::DATE), "
+        f"coalesce(sum(h) FILTER (WHERE d < {literal(date.isoformat())}::DATE), 0)"
+        for date in before
+    )
+    row = extraction.con.execute(
+        f"SELECT {parts} FROM (SELECT {day} AS d, hash({columns})::HUGEINT AS h "
+        f"FROM {source} WHERE {day} < {literal(last.isoformat())}::DATE)"
+    ).fetchone()
+    assert row is not None
+    return [TableState(int(row[2 * i]), str(row[2 * i + 1])) for i in range(len(before))]
+
+
+def _row_hashes(extraction: Extraction, table: str) -> str:
+    columns = ", ".join(quoted(name) for name in _columns(extraction, f"raw_{table}"))
+    return f"SELECT student_id, hash({literal(table)}, {columns}) AS h FROM raw_{table}"
+
+
+def student_fingerprints_sql(extraction: Extraction) -> str:
+    """One row per student id of `students` or `enrollments`: (student_id, h), where `h`
+    folds the hashes of all their rows in both tables (text cells, positions left out)."""
+    return (
+        f"SELECT student_id, bit_xor(h) AS h FROM ({_row_hashes(extraction, 'students')} "
+        f"UNION ALL {_row_hashes(extraction, 'enrollments')}) "
+        "WHERE student_id IS NOT NULL GROUP BY student_id"
+    )
+
+
+def changed_students_sql(current: str, previous_file: str) -> str:
+    """The ids whose fingerprint differs between the table `current` and the Parquet file
+    `previous_file` (present in one only, or with another hash)."""
+    return (
+        f"SELECT coalesce(n.student_id, o.student_id) AS student_id FROM {current} AS n "
+        f"FULL OUTER JOIN read_parquet({literal(previous_file)}) AS o "
+        "ON n.student_id = o.student_id "
+        "WHERE n.h IS DISTINCT FROM o.h"
+    )

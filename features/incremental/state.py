@@ -1,0 +1,142 @@
+"""The state a weekly run keeps for the next one, per partition, under the Vigie home.
+
+`<home>/weekly-state/<partition>/state.json` says what the last written week validated: its
+as-of date, the model that scored it, the DuckDB version that computed the fingerprints, and,
+for each event table validated incrementally (`INCREMENTAL_TABLES`), the count and the
+fingerprint of its rows dated before that as-of date. Beside it, `students-<as_of>.parquet`
+holds one fingerprint per student of their `students` and `enrollments` rows, so that the
+next week re-checks the references of the old events of the students whose rows changed only.
+The JSON file is written last, to a temporary name then renamed: a run killed while saving
+leaves the previous state whole (or none), never a mix. The state holds pseudonymous ids and
+hashes, never a name or a cell.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from wording.weekly_run import validation_line
+
+__all__ = [
+    "STATE_FILE",
+    "STATE_FOLDER",
+    "FullReason",
+    "TableState",
+    "WeekState",
+    "load_state",
+    "save_state",
+    "state_folder",
+]
+
+STATE_FOLDER = "weekly-state"
+STATE_FILE = "state.json"
+_VERSION = 1
+
+
+@dataclass(frozen=True)
+class TableState:
+    """An event table's rows dated before the state's as-of date: how many, and the sum of
+    their row hashes (exact, as a decimal string)."""
+
+    rows: int
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class WeekState:
+    """What the week `as_of` validated in the partition `partition`."""
+
+    partition: str
+    as_of: dt.date
+    model: str
+    engine: str  # the DuckDB version: row hashes are compared only within one version
+    tables: dict[str, TableState]
+    students_file: str  # the per-student fingerprints, beside state.json
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "version": _VERSION,
+            "partition": self.partition,
+            "as_of": self.as_of.isoformat(),
+            "model": self.model,
+            "engine": self.engine,
+            "tables": {
+                name: {"rows": table.rows, "fingerprint": table.fingerprint}
+                for name, table in sorted(self.tables.items())
+            },
+            "students_file": self.students_file,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> WeekState:
+        if data.get("version") != _VERSION:
+            raise ValueError(f"state version {data.get('version')!r}, expected {_VERSION}")
+        tables = data["tables"]
+        assert isinstance(tables, dict)
+        return cls(
+            partition=str(data["partition"]),
+            as_of=dt.date.fromisoformat(str(data["as_of"])),
+            model=str(data["model"]),
+            engine=str(data["engine"]),
+            tables={
+                str(name): TableState(int(value["rows"]), str(value["fingerprint"]))
+                for name, value in tables.items()
+            },
+            students_file=str(data["students_file"]),
+        )
+
+
+def state_folder(home: str | Path, partition: str) -> Path:
+    """Where the state of `partition` is kept (`extraction` for a single-folder one)."""
+    return Path(home) / STATE_FOLDER / partition
+
+
+@dataclass(frozen=True)
+class FullReason:
+    """Why a week is validated whole: a code of `wording.weekly_run.FULL_REASONS` and its
+    details (dates, table, counts, never a cell)."""
+
+    code: str
+    details: dict[str, str] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return validation_line("full", "en", reason=self.code, details=self.details)
+
+
+def load_state(home: str | Path, partition: str) -> tuple[WeekState | None, FullReason | None]:
+    """The partition's state, or None with the reason it cannot be used (missing, unreadable,
+    its per-student file gone)."""
+    folder = state_folder(home, partition)
+    path = folder / STATE_FILE
+    if not path.is_file():
+        return None, FullReason("no_state")
+    try:
+        state = WeekState.from_json(json.loads(path.read_text("utf-8")))
+    except (ValueError, KeyError, TypeError, AssertionError) as error:
+        del error
+        return None, FullReason("unreadable_state")
+    if state.partition != partition:
+        return None, FullReason("other_partition", {"partition": state.partition})
+    if not (folder / state.students_file).is_file():
+        return None, FullReason("students_missing")
+    return state, None
+
+
+def save_state(home: str | Path, state: WeekState, students: Path) -> None:
+    """Keep `state` for the partition, `students` (a Parquet file written by the caller in a
+    temporary place) moved beside it; the previous state's per-student file is removed once
+    the new JSON is in place."""
+    folder = state_folder(home, state.partition)
+    folder.mkdir(parents=True, exist_ok=True)
+    os.replace(students, folder / state.students_file)
+    temporary = folder / f".{STATE_FILE}.{secrets.token_hex(4)}"
+    temporary.write_text(json.dumps(state.to_json(), indent=2), "utf-8")
+    os.replace(temporary, folder / STATE_FILE)
+    for old in folder.glob("students-*.parquet"):
+        if old.name != state.students_file:
+            old.unlink(missing_ok=True)

@@ -1,0 +1,291 @@
+"""This week's validation from last week's state: only the new events are checked.
+
+`validate_week` runs the contract's checks (`features.validation.check_extraction`, the same
+rules, messages and row numbers) on:
+
+- the small tables whole (establishments, students, enrollments, exams, outcomes);
+- of the event tables (`INCREMENTAL_TABLES`: attendance, grades), the rows not dated before
+  the previous week's as-of date (invalid dates included), plus the older rows of the
+  students whose `students` or `enrollments` rows changed since then, whose references
+  (known student, date inside an enrollment) may have changed with them.
+
+It first checks, in one scan of each event table, that its rows dated before the previous
+as-of date are exactly those validated then (count and fingerprint); the same scan gives the
+fingerprint the next week will check. The old rows are validated by the week that first saw
+them, so nothing goes unchecked. Anything that makes that reasoning unsafe runs the whole
+validation instead, and the outcome says why in plain words: no state, a state of another
+model, of a DuckDB version whose hashes may differ, of this date or a later one, an event
+table missing or unreadable, or an old row changed (a corrected past mark or absence).
+
+The state of this week is only prepared here (`IncrementalOutcome.pending`): the caller keeps
+it (`features.incremental.save_state`) once the week is written, and drops it otherwise.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import duckdb
+
+from features.contract import TABLES
+from features.extraction import Extraction, _scan_sql, _text_select, open_extraction
+from features.incremental.fingerprint import (
+    INCREMENTAL_TABLES,
+    changed_students_sql,
+    event_fingerprints,
+    student_fingerprints_sql,
+)
+from features.incremental.state import (
+    FullReason,
+    TableState,
+    WeekState,
+    load_state,
+    save_state,
+    state_folder,
+)
+from features.validation import InvalidExtractionError, ValidationReport, require_valid
+from features.validation.runner import check_extraction
+from features.validation.sql import as_date, literal, quoted
+
+__all__ = ["IncrementalOutcome", "PendingState", "validate_week"]
+
+Mode = Literal["incremental", "full"]
+
+_STUDENTS = "vigie_incremental_students"
+_CHANGED = "vigie_incremental_changed"
+
+
+@dataclass
+class PendingState:
+    """This week's state, to keep once the week is written (`keep`) or drop (`discard`)."""
+
+    home: Path
+    state: WeekState
+    students: Path  # the per-student fingerprints, in a temporary file
+
+    def keep(self) -> None:
+        save_state(self.home, self.state, self.students)
+
+    def discard(self) -> None:
+        self.students.unlink(missing_ok=True)
+
+
+@dataclass
+class IncrementalOutcome:
+    """The opened, valid extraction and how it was validated: `mode`, `reason` (why the whole
+    extraction was validated; None when incremental), `since` (the previous as-of date the
+    new events start from), and the rows checked in each event table."""
+
+    extraction: Extraction
+    mode: Mode
+    reason: FullReason | None
+    since: dt.date | None = None
+    checked: dict[str, int] = field(default_factory=dict)
+    unchanged: dict[str, int] = field(default_factory=dict)  # old rows found as they were
+    students_rechecked: int = 0  # students whose old events' references were checked again
+    pending: PendingState | None = None
+
+
+def validate_week(
+    data: str | Path,
+    as_of: dt.date,
+    *,
+    home: str | Path,
+    partition: str,
+    model: str,
+    full: bool = False,
+) -> IncrementalOutcome:
+    """Validate the extraction `data` for the week `as_of` scored by `model`: incrementally
+    from the partition's state under `home` when it is usable, else whole (`full` forces it).
+    Raises `InvalidExtractionError` (the extraction closed) when a rule is broken."""
+    directory = Path(data)
+    if not directory.is_dir():
+        require_valid(directory)  # raises the report naming the missing folder
+    previous: WeekState | None = None
+    why: FullReason | None = FullReason("asked")
+    if not full:
+        previous, why = load_state(home, partition)
+    if previous is not None:
+        why = _unusable(previous, as_of, model)
+        previous = None if why else previous
+    extraction = open_extraction(directory)
+    try:
+        return _validate(extraction, as_of, Path(home), partition, model, previous, why)
+    except BaseException:
+        extraction.close()
+        raise
+
+
+def _unusable(previous: WeekState, as_of: dt.date, model: str) -> FullReason | None:
+    """Why the previous week's state cannot be used for `as_of` with `model` (None if it can)."""
+    if previous.as_of >= as_of:
+        dates = {"state_week": previous.as_of.isoformat(), "week": as_of.isoformat()}
+        return FullReason("not_earlier", dates)
+    if previous.model != model:
+        return FullReason("other_model", {"previous": previous.model, "model": model})
+    if previous.engine != duckdb.__version__:
+        engines = {"previous": previous.engine, "engine": duckdb.__version__}
+        return FullReason("other_engine", engines)
+    return None
+
+
+def _validate(
+    extraction: Extraction,
+    as_of: dt.date,
+    home: Path,
+    partition: str,
+    model: str,
+    previous: WeekState | None,
+    why: FullReason | None,
+) -> IncrementalOutcome:
+    needed = (*INCREMENTAL_TABLES, "students", "enrollments")
+    if any(name not in extraction.files for name in needed) and previous is not None:
+        why, previous = FullReason("missing_table"), None
+    if any(name not in extraction.files for name in needed):
+        # Missing or unreadable: the whole validation reports it.
+        _raise_if_invalid(extraction, check_extraction(extraction))
+        raise AssertionError("an extraction lacking a table cannot be valid")  # pragma: no cover
+    dates = (as_of,) if previous is None else (previous.as_of, as_of)
+    prints = {name: event_fingerprints(extraction, name, dates) for name in INCREMENTAL_TABLES}
+    if previous is not None:
+        why = _changed_before(previous, prints)
+        previous = None if why else previous
+    con = extraction.con
+    students = student_fingerprints_sql(extraction)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {_STUDENTS} AS {students}")
+    try:
+        if previous is None:
+            report = check_extraction(extraction)
+            _raise_if_invalid(extraction, report)
+            outcome = IncrementalOutcome(extraction, "full", why)
+        else:
+            outcome = _check_new_rows(extraction, home, partition, previous)
+            outcome.unchanged = {name: prints[name][0].rows for name in INCREMENTAL_TABLES}
+        outcome.pending = _pending(extraction, home, partition, as_of, model, prints)
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {_STUDENTS}")
+    return outcome
+
+
+def _changed_before(previous: WeekState, prints: dict[str, list[TableState]]) -> FullReason | None:
+    """Why the rows before the previous as-of date differ from the state (None if they don't)."""
+    for name in INCREMENTAL_TABLES:
+        kept, now = previous.tables.get(name), prints[name][0]
+        if kept is None:
+            return FullReason("no_fingerprint", {"table": name})
+        if kept != now:
+            return FullReason(
+                "rows_changed",
+                {
+                    "table": name,
+                    "since": previous.as_of.isoformat(),
+                    "before": str(kept.rows),
+                    "now": str(now.rows),
+                },
+            )
+    return None
+
+
+def _check_new_rows(
+    extraction: Extraction, home: Path, partition: str, previous: WeekState
+) -> IncrementalOutcome:
+    """The contract's checks over the small tables and the new event rows (see the module)."""
+    con = extraction.con
+    kept = state_folder(home, partition) / previous.students_file
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {_CHANGED} AS {changed_students_sql(_STUDENTS, str(kept))}"
+    )
+    database = str((con.execute("SELECT current_database()").fetchone() or ("memory",))[0])
+    try:
+        for name in INCREMENTAL_TABLES:
+            sql = _new_rows_sql(extraction, name, previous.as_of, database)
+            con.execute(f"CREATE TEMP VIEW raw_{name} AS {sql}")
+        report = check_extraction(extraction)
+        checked = {name: report.row_counts.get(name, 0) for name in INCREMENTAL_TABLES}
+        changed = int((con.execute(f"SELECT count(*) FROM {_CHANGED}").fetchone() or (0,))[0])
+    finally:
+        for name in INCREMENTAL_TABLES:
+            con.execute(f"DROP VIEW IF EXISTS temp.main.raw_{name}")
+        con.execute(f"DROP TABLE IF EXISTS {_CHANGED}")
+    report = _without_empty_new_rows(report, previous)
+    _raise_if_invalid(extraction, report)
+    return IncrementalOutcome(
+        extraction,
+        "incremental",
+        None,
+        previous.as_of,
+        checked,
+        students_rechecked=changed,
+    )
+
+
+def _new_rows_sql(extraction: Extraction, table: str, since: dt.date, database: str) -> str:
+    """`raw_<table>` restricted to the rows not dated before `since` and the rows of the
+    students whose rows changed; row numbers stay those of the whole file. A Parquet file is
+    filtered in its scan, so that its old row groups are skipped, not turned into text."""
+    table_file = extraction.files[table]
+    day = as_date(quoted(INCREMENTAL_TABLES[table]))
+    student = "NULLIF(trim(CAST(student_id AS VARCHAR)), '')"
+    keep = (
+        f"(NOT coalesce({day} < {literal(since.isoformat())}::DATE, FALSE) "
+        f"OR {student} IN (SELECT student_id FROM {_CHANGED}))"
+    )
+    if table_file.is_parquet:
+        scan = _scan_sql(table_file)
+        return _text_select(TABLES[table], table_file).replace(
+            f"FROM {scan}", f"FROM (SELECT * FROM {scan} WHERE {keep})"
+        )
+    return f"SELECT * FROM {database}.main.raw_{table} WHERE {keep}"
+
+
+def _without_empty_new_rows(report: ValidationReport, previous: WeekState) -> ValidationReport:
+    """A week without new rows in an event table is not an empty table when older rows were
+    validated before."""
+    groups = tuple(
+        group
+        for group in report.groups
+        if not (
+            group.rule == "empty_table"
+            and group.table in INCREMENTAL_TABLES
+            and previous.tables[group.table].rows > 0
+        )
+    )
+    return report.model_copy(update={"groups": groups})
+
+
+def _raise_if_invalid(extraction: Extraction, report: ValidationReport) -> None:
+    """Keep the report on the extraction, or raise (`validate_week` closes it)."""
+    if not report.ok:
+        raise InvalidExtractionError(report)
+    extraction.report = report
+
+
+def _pending(
+    extraction: Extraction,
+    home: Path,
+    partition: str,
+    as_of: dt.date,
+    model: str,
+    prints: dict[str, list[TableState]],
+) -> PendingState:
+    """This week's state, its per-student fingerprints written to a temporary file."""
+    folder = state_folder(home, partition)
+    folder.mkdir(parents=True, exist_ok=True)
+    students = folder / f".students-{as_of.isoformat()}-{secrets.token_hex(4)}.parquet"
+    extraction.con.execute(
+        f"COPY (SELECT * FROM {_STUDENTS} ORDER BY student_id) TO {literal(str(students))} "
+        "(FORMAT parquet)"
+    )
+    state = WeekState(
+        partition=partition,
+        as_of=as_of,
+        model=model,
+        engine=duckdb.__version__,
+        tables={name: fingerprints[-1] for name, fingerprints in prints.items()},
+        students_file=f"students-{as_of.isoformat()}.parquet",
+    )
+    return PendingState(home, state, students)

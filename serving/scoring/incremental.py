@@ -1,0 +1,99 @@
+"""The weekly run from last week's state: the same run, validating only the new events.
+
+`score_week_incremental` is `serving.scoring.score_week` whose validation stage is
+`features.incremental.validate_week`: the extraction's event tables are checked only for the
+rows dated from the previous week's as-of date on (and the older rows of students whose
+students or enrollment rows changed), after checking that every older row is the one
+validated then; any doubt (no state, another model, a corrected past row, a later week) runs
+the whole validation and says why. The features, the scores, the lists and the store write are
+the full run's, from the same code: the lists written are the same whichever way the
+extraction was validated (tests/serving/test_incremental_week.py holds it over consecutive
+weeks). The week's state is kept for the next one (`<home>/weekly-state/<partition>/`) only
+once the week is written; a failed run leaves the previous state as it was.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from features.incremental import IncrementalOutcome, validate_week
+from features.partitions import PARTITION_KEY, find_partitions
+from models.queue import DEFAULT_FOLLOW_UP, FollowUpRule
+from serving.db.engine import Store
+from serving.scoring.model import RegisteredModel
+from serving.scoring.run import WeeklyScoring
+
+if TYPE_CHECKING:
+    from features.extraction import Extraction
+
+__all__ = ["IncrementalScoring", "partition_key", "score_week_incremental"]
+
+
+@dataclass(frozen=True)
+class IncrementalScoring:
+    """A weekly run and how its extraction was validated."""
+
+    scoring: WeeklyScoring
+    validation: IncrementalOutcome
+
+
+def partition_key(data: str | Path) -> str:
+    """The name the state of the extraction `data` is kept under: its `academie=NAME` folder
+    name for one académie's partition, `extraction` for a single-folder extraction (weekly
+    extractions of one académie delivered in new folders share it). A missing folder is
+    left to the validation, which reports it."""
+    if not Path(data).is_dir():
+        return "extraction"
+    partitions = find_partitions(data)
+    if len(partitions) != 1:
+        raise ValueError(
+            f"{data} holds {len(partitions)} partitions: score one académie's folder "
+            f"({PARTITION_KEY}=NAME) at a time"
+        )
+    folder = Path(data).resolve().name
+    return folder if folder.startswith(f"{PARTITION_KEY}=") else "extraction"
+
+
+def score_week_incremental(
+    data: str | Path,
+    as_of: dt.date,
+    store: Store,
+    model: RegisteredModel,
+    *,
+    home: str | Path,
+    watch_threshold: float | None,
+    rule: FollowUpRule = DEFAULT_FOLLOW_UP,
+    on_stage: Callable[[str, float], None] | None = None,
+    full: bool = False,
+) -> IncrementalScoring:
+    """`score_week`, validating incrementally from the state under `home` when it can
+    (`full` forces the whole validation); the week's state kept once the week is written."""
+    from serving import scoring  # looked up when called: tests replace `score_week` there
+
+    outcomes: list[IncrementalOutcome] = []
+
+    def validate(folder: str | Path) -> Extraction:
+        outcome = validate_week(
+            folder, as_of, home=home, partition=partition_key(folder), model=model.label,
+            full=full,
+        )  # fmt: skip
+        outcomes.append(outcome)
+        return outcome.extraction
+
+    try:
+        result = scoring.score_week(data, as_of, store, model, home=home,
+                                    watch_threshold=watch_threshold, rule=rule,
+                                    on_stage=on_stage, validate=validate)  # fmt: skip
+    except BaseException:
+        for outcome in outcomes:
+            if outcome.pending is not None:
+                outcome.pending.discard()
+        raise
+    (outcome,) = outcomes
+    if outcome.pending is not None:
+        outcome.pending.keep()
+    return IncrementalScoring(result, outcome)

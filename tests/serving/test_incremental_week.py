@@ -1,0 +1,339 @@
+"""The weekly run from last week's state (`serving.scoring.incremental`): only the new
+events validated, the same week written as by the full run, week after week; a corrected
+past row, a changed enrollment, a broken new row, another model or a later state handled as
+the full run would, and said.
+
+Each week's extraction is the scoring académie cut as an extraction made that Monday would
+be: its attendance, grades and exams dated before the as-of date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+from sqlalchemy import text
+
+from features.incremental import load_state
+from features.validation import InvalidExtractionError, validate_extraction
+from serving.db import open_store
+from serving.scoring import RegisteredModel
+from serving.scoring.incremental import IncrementalScoring, score_week_incremental
+from serving.scoring.model_cache import cached_model
+
+from .test_scoring_support import academie, registered, registry, risk_model, tracking
+
+__all__ = ["academie", "registered", "registry", "risk_model", "tracking"]  # fixtures
+
+# Mondays of 2026-2027: the first after the Toussaint holidays (no event in its week), then
+# school weeks; the académie's events end on 26 November.
+WEEKS = tuple(dt.date(2026, 11, 2) + dt.timedelta(weeks=n) for n in range(5))
+EVENTS = ("attendance", "grades", "exams")
+
+
+def weekly_extraction(academie: Path, as_of: dt.date, out: Path) -> Path:
+    """The académie as extracted on `as_of`: events dated before it, other tables whole."""
+    out.mkdir(parents=True)
+    con = duckdb.connect()
+    for table in sorted(academie.glob("*.parquet")):
+        if table.stem in EVENTS:
+            con.execute(
+                f"COPY (SELECT * FROM read_parquet('{table}') WHERE date < DATE "
+                f"'{as_of.isoformat()}') TO '{out / table.name}' (FORMAT parquet)"
+            )
+        else:
+            shutil.copy(table, out / table.name)
+    con.close()
+    return out
+
+
+class Home:
+    """A Vigie home with its own SQLite store."""
+
+    def __init__(self, folder: Path) -> None:
+        folder.mkdir(parents=True)
+        self.folder = folder
+        self.store = open_store(f"sqlite:///{folder / 'store.sqlite3'}")
+
+    def run(
+        self, data: Path, as_of: dt.date, model: RegisteredModel, *, full: bool = False
+    ) -> IncrementalScoring:
+        return score_week_incremental(
+            data, as_of, self.store, model, home=self.folder, watch_threshold=0.2, full=full
+        )
+
+    def lists(self, week: dt.date) -> list[tuple[object, ...]]:
+        """Every entry written for the week, without the store's own ids and times."""
+        with self.store.reading() as session:
+            rows = session.execute(
+                text(
+                    "SELECT l.uai, e.student_id, e.rank, e.tier, e.risk, e.risk_change, "
+                    "e.new_this_week, e.reasons, e.features_shown FROM list_entries AS e "
+                    "JOIN weekly_lists AS l ON l.id = e.list_id WHERE l.week = :week "
+                    "ORDER BY l.uai, e.rank, e.student_id"
+                ),
+                {"week": week.isoformat()},
+            )
+            return [tuple(row) for row in rows]
+
+
+@pytest.fixture
+def homes(tmp_path: Path) -> Iterator[tuple[Home, Home]]:
+    """An incremental home and a home where every week is validated whole."""
+    incremental, full = Home(tmp_path / "incremental"), Home(tmp_path / "full")
+    yield incremental, full
+    incremental.store.dispose()
+    full.store.dispose()
+
+
+def assert_same_week(incremental: IncrementalScoring, full: IncrementalScoring) -> None:
+    """Same feature rows bit for bit, same scores, same counts."""
+    left, right = incremental.scoring.rows, full.scoring.rows
+    assert left is not None and right is not None
+    pd.testing.assert_frame_equal(left, right, check_exact=True)
+    for column in left.select_dtypes("float").columns:
+        assert (left[column].to_numpy().view("u8") == right[column].to_numpy().view("u8")).all()
+    assert incremental.scoring.scored_students == full.scoring.scored_students
+    assert incremental.scoring.establishments == full.scoring.establishments
+
+
+def test_week_after_week_the_incremental_run_writes_what_the_full_run_writes(
+    academie: Path, registered: RegisteredModel, homes: tuple[Home, Home], tmp_path: Path
+) -> None:
+    incremental, full = homes
+    previous: dt.date | None = None
+    checked_weeks: list[int] = []
+    for as_of in WEEKS:
+        data = weekly_extraction(academie, as_of, tmp_path / f"extraction-{as_of}")
+        ran = incremental.run(data, as_of, registered)
+        whole = full.run(data, as_of, registered, full=True)
+        assert whole.validation.mode == "full" and whole.validation.reason is not None
+        assert whole.validation.reason.code == "asked"
+        if previous is None:
+            assert ran.validation.mode == "full" and ran.validation.reason is not None
+            assert ran.validation.reason.code == "no_state"
+        else:
+            assert ran.validation.mode == "incremental", ran.validation.reason
+            assert ran.validation.since == previous
+            # Only the new week's events were validated: fewer rows than the tables hold.
+            held = (
+                duckdb.connect()
+                .execute(
+                    f"SELECT count(*) FROM read_parquet('{data / 'attendance.parquet'}') "
+                    f"WHERE date >= DATE '{previous.isoformat()}'"
+                )
+                .fetchone()
+            )
+            assert held is not None
+            assert ran.validation.checked["attendance"] == held[0]
+            assert ran.validation.unchanged["attendance"] > 10 * held[0]
+            checked_weeks.append(held[0])
+        assert_same_week(ran, whole)
+        assert incremental.lists(as_of) == full.lists(as_of)
+        assert incremental.lists(as_of), "the week wrote no list"
+        state, why = load_state(incremental.folder, "extraction")
+        assert why is None and state is not None and state.as_of == as_of
+        previous = as_of
+    assert checked_weeks[0] == 0 and min(checked_weeks[1:]) > 0  # the holidays, then school
+
+
+def test_a_corrected_past_mark_runs_the_full_validation_and_says_why(
+    academie: Path, registered: RegisteredModel, homes: tuple[Home, Home], tmp_path: Path
+) -> None:
+    incremental, full = homes
+    first, second = WEEKS[1], WEEKS[2]
+    incremental.run(weekly_extraction(academie, first, tmp_path / "w1"), first, registered)
+    data = weekly_extraction(academie, second, tmp_path / "w2")
+    grades = pd.read_parquet(data / "grades.parquet")
+    old = grades.index[pd.to_datetime(grades["date"]) < pd.Timestamp(first)][0]
+    grades.loc[old, "value"] = grades.loc[old, "out_of"] - grades.loc[old, "value"] + 0.5
+    grades.loc[old, "value"] = min(grades.loc[old, "value"], grades.loc[old, "out_of"])
+    grades.to_parquet(data / "grades.parquet", index=False)
+    ran = incremental.run(data, second, registered)
+    assert ran.validation.mode == "full" and ran.validation.reason is not None
+    assert ran.validation.reason.code == "rows_changed"
+    assert ran.validation.reason.details["table"] == "grades"
+    assert "grades: the rows dated before 2026-11-09 changed" in str(ran.validation.reason)
+    assert_same_week(ran, full.run(data, second, registered, full=True))
+    # The state now holds the corrected rows: the next week is incremental again.
+    third = weekly_extraction(academie, WEEKS[3], tmp_path / "w3")
+    corrected = pd.read_parquet(third / "grades.parquet")
+    corrected.loc[old, "value"] = grades.loc[old, "value"]
+    corrected.to_parquet(third / "grades.parquet", index=False)
+    assert incremental.run(third, WEEKS[3], registered).validation.mode == "incremental"
+
+
+def _violations(report_groups: object) -> set[tuple[str, str, int, tuple[int | None, ...]]]:
+    groups = report_groups if isinstance(report_groups, tuple) else ()
+    return {(g.table, g.rule, g.count, tuple(e.row for e in g.examples)) for g in groups}
+
+
+def test_a_broken_new_row_is_refused_as_the_full_validation_refuses_it(
+    academie: Path, registered: RegisteredModel, homes: tuple[Home, Home], tmp_path: Path
+) -> None:
+    incremental, _ = homes
+    first, second = WEEKS[1], WEEKS[2]
+    incremental.run(weekly_extraction(academie, first, tmp_path / "w1"), first, registered)
+    data = weekly_extraction(academie, second, tmp_path / "w2")
+    attendance = pd.read_parquet(data / "attendance.parquet")
+    new = attendance.index[pd.to_datetime(attendance["date"]) >= pd.Timestamp(first)][0]
+    attendance.loc[new, "student_id"] = "NOBODY-0001"
+    attendance.to_parquet(data / "attendance.parquet", index=False)
+    kept = (incremental.folder / "weekly-state" / "extraction" / "state.json").read_text()
+    with pytest.raises(InvalidExtractionError) as refused:
+        incremental.run(data, second, registered)
+    expected = validate_extraction(data)
+    assert not expected.ok
+    assert _violations(refused.value.report.groups) == _violations(expected.groups)
+    assert any(g.rule == "unknown_student" for g in refused.value.report.groups)
+    # Nothing kept from the refused week: the state is the previous one, whole.
+    assert (incremental.folder / "weekly-state" / "extraction" / "state.json").read_text() == kept
+    assert sorted(
+        p.name for p in (incremental.folder / "weekly-state" / "extraction").iterdir()
+    ) == [
+        "state.json",
+        f"students-{first.isoformat()}.parquet",
+    ]
+
+
+def test_an_enrollment_cut_short_makes_old_absences_checked_again(
+    academie: Path, registered: RegisteredModel, homes: tuple[Home, Home], tmp_path: Path
+) -> None:
+    """An enrollment whose end moved before old events: those events, validated last week,
+    now lie outside every enrollment; the incremental run finds them as the full one does."""
+    incremental, _ = homes
+    first, second = WEEKS[1], WEEKS[2]
+    incremental.run(weekly_extraction(academie, first, tmp_path / "w1"), first, registered)
+    data = weekly_extraction(academie, second, tmp_path / "w2")
+    attendance = pd.read_parquet(data / "attendance.parquet")
+    enrollments = pd.read_parquet(data / "enrollments.parquet")
+    days = pd.to_datetime(attendance["date"])
+    october = attendance[(days >= pd.Timestamp(2026, 10, 5)) & (days < pd.Timestamp(2026, 10, 17))]
+    open_now = enrollments[
+        (enrollments["school_year"] == "2026-2027") & enrollments["end_date"].isna()
+    ]
+    student = sorted(set(october["student_id"]) & set(open_now["student_id"]))[0]
+    row = open_now.index[open_now["student_id"] == student][0]
+    enrollments["end_date"] = enrollments["end_date"].astype(object)
+    enrollments.loc[row, "end_date"] = dt.date(2026, 10, 1)
+    enrollments.loc[row, "exit_reason"] = "transferred"
+    enrollments.to_parquet(data / "enrollments.parquet", index=False)
+    with pytest.raises(InvalidExtractionError) as refused:
+        incremental.run(data, second, registered)
+    expected = validate_extraction(data)
+    outside = [g for g in refused.value.report.groups if g.rule == "date_outside_enrollment"]
+    assert {g.table for g in outside} >= {"attendance"}
+    assert _violations(refused.value.report.groups) == _violations(expected.groups)
+
+
+def test_a_state_of_another_model_or_of_a_later_week_runs_the_full_validation(
+    academie: Path, registered: RegisteredModel, homes: tuple[Home, Home], tmp_path: Path
+) -> None:
+    incremental, _ = homes
+    data = {week: weekly_extraction(academie, week, tmp_path / str(week)) for week in WEEKS[1:4]}
+    incremental.run(data[WEEKS[2]], WEEKS[2], registered)
+    # A past week scored again after a later one: the state is of a later week.
+    earlier = incremental.run(data[WEEKS[1]], WEEKS[1], registered)
+    assert earlier.validation.reason is not None
+    assert earlier.validation.reason.code == "not_earlier"
+    other = RegisteredModel(registered.model, registered.name, "2", "version 2")
+    ran = incremental.run(data[WEEKS[3]], WEEKS[3], other)
+    assert ran.validation.mode == "full" and ran.validation.reason is not None
+    assert ran.validation.reason.code == "other_model"
+    assert ran.validation.reason.details == {
+        "previous": registered.label,
+        "model": other.label,
+    }
+    # A state file that cannot be read: a full run, never an error.
+    state_file = incremental.folder / "weekly-state" / "extraction" / "state.json"
+    state_file.write_text(json.dumps({"version": 99}))
+    again = incremental.run(data[WEEKS[3]], WEEKS[3], other)
+    assert again.validation.reason is not None
+    assert again.validation.reason.code == "unreadable_state"
+
+
+def test_the_model_cache_loads_a_version_once_and_never_uses_an_altered_copy(
+    registered: RegisteredModel, tmp_path: Path
+) -> None:
+    loads: list[int] = []
+
+    def load() -> object:
+        loads.append(1)
+        return registered.model
+
+    first, cached = cached_model(tmp_path, "vigie-dropout", "1", "abc123", load)  # type: ignore[arg-type]
+    assert not cached and len(loads) == 1
+    again, cached = cached_model(tmp_path, "vigie-dropout", "1", "abc123", load)  # type: ignore[arg-type]
+    assert cached and len(loads) == 1
+    assert list(again.feature_names_in_) == list(first.feature_names_in_)
+    # Another identity for the same version number (another store): loaded, not mixed up.
+    _, cached = cached_model(tmp_path, "vigie-dropout", "1", "def456", load)  # type: ignore[arg-type]
+    assert not cached and len(loads) == 2
+    # An altered copy is loaded again from the registry and rewritten.
+    (pickled,) = (tmp_path / "model-cache" / "vigie-dropout").glob("1-abc123.pickle")
+    pickled.write_bytes(pickled.read_bytes()[:-10] + b"0123456789")
+    _, cached = cached_model(tmp_path, "vigie-dropout", "1", "abc123", load)  # type: ignore[arg-type]
+    assert not cached and len(loads) == 3
+    # A version without a recorded identity is never cached.
+    _, cached = cached_model(tmp_path, "vigie-dropout", "2", None, load)  # type: ignore[arg-type]
+    _, cached = cached_model(tmp_path, "vigie-dropout", "2", None, load)  # type: ignore[arg-type]
+    assert not cached and len(loads) == 5
+
+
+def test_vigie_score_says_how_it_validated_and_forces_the_full_run_with_full(
+    academie: Path, tracking: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import typer
+    from typer.testing import CliRunner
+
+    from vigie.commands import score as score_command
+
+    monkeypatch.setenv("VIGIE_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("VIGIE_DATABASE_URL", raising=False)
+    app = typer.Typer()
+    score_command.register(app)
+
+    @app.callback()
+    def _root() -> None:  # a group, so that the command is invoked by name as in `vigie`
+        pass
+
+    runner = CliRunner()
+    first, second = WEEKS[1], WEEKS[2]
+    folders = {w: weekly_extraction(academie, w, tmp_path / str(w)) for w in (first, second)}
+
+    def score(week: dt.date, *options: str) -> str:
+        args = ["score", "--data", str(folders[week]), "--as-of", week.isoformat(), *options]
+        result = runner.invoke(app, [*args, "--quiet"])
+        assert result.exit_code == 0, result.output
+        return result.stdout
+
+    said = score(first)
+    assert "Validation complète de l'extraction : aucun état conservé" in said
+    cached = list((tmp_path / "home" / "model-cache" / "vigie-dropout").glob("1-*.pickle"))
+    assert len(cached) == 1  # the champion's identity recorded: cached for next week
+    said = score(second, "--lang", "en")
+    assert f"Incremental validation: events from {first.isoformat()} on checked" in said
+    assert "Stages: validate" in said
+    said = score(second, "--full")
+    assert "(--full)" in said and "Validation complète" in said
+
+
+def test_a_missing_folder_is_reported_and_a_folder_of_several_academies_refused(
+    registered: RegisteredModel, homes: tuple[Home, Home], tmp_path: Path
+) -> None:
+    incremental, _ = homes
+    with pytest.raises(InvalidExtractionError) as missing:
+        incremental.run(tmp_path / "nowhere", WEEKS[1], registered)
+    assert [g.rule for g in missing.value.report.groups] == ["missing_folder"]
+    national = tmp_path / "national"
+    for name in ("academie=Rennes", "academie=Nantes"):
+        (national / name).mkdir(parents=True)
+    with pytest.raises(ValueError, match="holds 2 partitions: score one académie's folder"):
+        incremental.run(national, WEEKS[1], registered)
+    assert not (incremental.folder / "weekly-state").exists()
