@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -50,6 +50,7 @@ from training.evaluation import (
     split_tables,
     with_replay_baselines,
 )
+from training.fairness import audited_rows
 from training.fitting import PRIMARY, FittedFold, score_fold
 from training.folds import DateSelection, Fold, fold_parts
 from training.partitioned_snapshots import PartitionedPrepared, run_partitions
@@ -92,6 +93,15 @@ def score_partition(
     if latent is not None:
         scored[CEILING] = latent_ceiling_score(scored, latent).to_numpy()
     return scored
+
+
+def partition_audited_rows(
+    path: Path, plan: SplitPlan, selection: DateSelection, scored: pd.DataFrame
+) -> pd.DataFrame:
+    """One académie's tested rows of `plan` as the fairness audit reads them
+    (`training.fairness.audited_rows`: scores, features, group attributes; a task)."""
+    _, _, test = fold_parts(pd.read_parquet(path), plan, selection)
+    return audited_rows(scored.drop(columns=[CEILING], errors="ignore"), test)
 
 
 def partition_replay(
@@ -154,10 +164,13 @@ def train_and_evaluate_on_cluster(
     config: TrainConfig,
     data: str | Path,
     progress: Progress = SILENT,
-) -> tuple[TrainingResult, ReplayEvaluation]:
+    callbacks: Sequence[Callable[..., None]] = (),
+) -> tuple[TrainingResult, ReplayEvaluation, pd.DataFrame]:
     """Fit and score every temporal split on the cluster, compare the models on the tested
     rows, replay the tested years per académie; the final model is the last split's, or a
-    refit on the final plan (`final_model: refit`). ValueError for a k-fold plan."""
+    refit on the final plan (`final_model: refit`). ValueError for a k-fold plan.
+    `callbacks`: LightGBM callbacks of every fit. Also returns the tested rows as the fairness
+    audit reads them (`training.fairness.audited_rows`), gathered from the académies."""
     if prepared.kfold_years:
         raise ValueError(
             "k-fold evaluation is not done on a cluster: use --cv temporal or backtest:N"
@@ -166,12 +179,19 @@ def train_and_evaluate_on_cluster(
     started = time.perf_counter()
     progress.stage("folds", total=len(prepared.plans))
     scored_futures: list[Future] = []
+    audited: list[Future] = []
     predictions, descriptions = [], []
     last: tuple[RiskModel, list[Any], SplitPlan] | None = None
     for plan in prepared.plans:
-        model, parts = _fit(client, prepared, plan, config)
+        model, parts = _fit(client, prepared, plan, config, callbacks)
         futures = _score(client, prepared, plan, model, parts, data)
         scored_futures += futures
+        with_test = [name for name, part in zip(prepared.names, parts, strict=True) if part.test]
+        audited += [
+            client.submit(partition_audited_rows, prepared.path_of(name), plan,
+                          prepared.selection, future, key=f"audited-{future.key}")
+            for name, future in zip(with_test, futures, strict=True)
+        ]  # fmt: skip
         # The ceiling is the replay's only (as on a single machine).
         predictions += [part.drop(columns=[CEILING], errors="ignore")
                         for part in client.gather(futures)]  # fmt: skip
@@ -192,13 +212,15 @@ def train_and_evaluate_on_cluster(
     final_model, final_parts, final_plan = last
     if prepared.final is not None:
         progress.stage("final_fit")
-        final_model, final_parts = _fit(client, prepared, prepared.final, config)
+        final_model, final_parts = _fit(client, prepared, prepared.final, config, callbacks)
         final_plan = prepared.final
     timings["final_fit_seconds"] = time.perf_counter() - started
     descriptions.append(describe(final_plan, final_parts))
     progress.stage("replay")
     replay = _replay(client, scored_futures, predictions_frame, config)
-    client.cancel(scored_futures, force=True)
+    audit_rows = pd.concat(client.gather(audited), ignore_index=True)
+    audit_rows = audit_rows.sort_values(["as_of", "uai", "student_id"], kind="stable")
+    client.cancel([*scored_futures, *audited], force=True)
     final_fold = Fold(final_plan.name, sample_rows(final_parts), None, None, final_plan.describe())
     result = TrainingResult(
         predictions_frame, comparison, lift, per_split, final_model, final_fold, descriptions,
@@ -206,11 +228,15 @@ def train_and_evaluate_on_cluster(
         evaluated_split=evaluated_plan.name,
         final_training_rows=sum(part.train for part in final_parts),
     )  # fmt: skip
-    return result, replay
+    return result, replay, audit_rows.reset_index(drop=True)
 
 
 def _fit(
-    client: Client, prepared: PartitionedPrepared, plan: SplitPlan, config: TrainConfig
+    client: Client,
+    prepared: PartitionedPrepared,
+    plan: SplitPlan,
+    config: TrainConfig,
+    callbacks: Sequence[Callable[..., None]],
 ) -> tuple[RiskModel, list[Any]]:
     per_sample = max(1, SAMPLE_ROWS // len(prepared.names))
     parts = run_partitions(
@@ -220,7 +246,7 @@ def _fit(
         [f"split-{plan.name}-{name}" for name in prepared.names],
     )  # fmt: skip
     check_fold_parts(plan, parts)
-    return fit_on_cluster(client, prepared, plan, config, parts), parts
+    return fit_on_cluster(client, prepared, plan, config, parts, callbacks), parts
 
 
 def _score(

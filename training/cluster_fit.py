@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import uuid
 import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -185,10 +186,11 @@ def fit_on_cluster(
     plan: SplitPlan,
     config: TrainConfig,
     parts: list[FoldPart],
+    callbacks: Sequence[Callable[..., None]] = (),
 ) -> RiskModel:
     """The calibrated `RiskModel` of `plan`, its booster trained by `lightgbm.dask` on the
     académies' training rows where the workers hold them (`parts`: `fold_part` of each,
-    checked)."""
+    checked). `callbacks` are LightGBM callbacks, run by every worker's LightGBM."""
     import dask.dataframe as dd
     from lightgbm.dask import DaskLGBMClassifier
 
@@ -230,7 +232,8 @@ def fit_on_cluster(
             warnings.filterwarnings("ignore", "Parameter (num_threads|n_jobs) will be ignored")
             fitted = DaskLGBMClassifier(
                 client=client, n_estimators=config.lightgbm.num_boost_round, **dask_params
-            ).fit(X, y, sample_weight=w, categorical_feature=categorical)
+            ).fit(X, y, sample_weight=w, categorical_feature=categorical,
+                  callbacks=list(callbacks) or None)  # fmt: skip
     finally:
         client.cancel([*matrices, *columns["X"], *columns["y"], *columns["w"]], force=True)
     booster: lgb.Booster = fitted.booster_

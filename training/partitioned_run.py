@@ -16,22 +16,24 @@ from __future__ import annotations
 import datetime as dt
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import pandas as pd
 
 from features.partitions import PartitionError
 from features.progress import SILENT, Progress
 from training.config import TrainConfig
 from training.evaluation import ReplayEvaluation
-from training.fairness import FairnessConfig
+from training.fairness import FairnessAudit, FairnessConfig
 from training.partitioned_snapshots import (
     in_memory,
     partitioned_fingerprint,
     prepare_partitioned,
 )
 from training.pipeline import TrainingResult
-from training.run import TrainingOutcome, run_training, tracked_training
+from training.run import TrainingOutcome, audit_rows, run_training, tracked_training
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -56,10 +58,12 @@ def run_partitioned_training(
     register: bool = True,
     fairness: FairnessConfig | None = None,
     progress: Progress = SILENT,
+    callbacks: Sequence[Callable[..., None]] = (),
 ) -> TrainingOutcome:
     """Train on every académie of `data`: on the workers of `client`, else in this process.
     Invalid data (`PartitionError`, naming the académie) or a plan the outcomes cannot
-    support (ValueError) fail before any run is opened."""
+    support (ValueError) fail before any run is opened. `callbacks`: LightGBM callbacks of
+    the cluster's fits."""
     started = time.perf_counter()
     folder = Path(home)
     folder.mkdir(parents=True, exist_ok=True)
@@ -76,16 +80,25 @@ def run_partitioned_training(
                                 fairness=fairness, progress=progress)  # fmt: skip
         from training.cluster_evaluation import train_and_evaluate_on_cluster
 
+        audited: list[pd.DataFrame] = []
+
         def evaluate() -> tuple[TrainingResult, ReplayEvaluation]:
             try:
-                return train_and_evaluate_on_cluster(client, prepared, config, data, progress)
+                result, replay, rows = train_and_evaluate_on_cluster(
+                    client, prepared, config, data, progress, callbacks
+                )
             except ValueError:
                 raise
             except Exception as error:
                 raise ClusterTrainingError(_failed("training", error)) from error
+            audited.append(rows)
+            return result, replay
+
+        def audit(result: TrainingResult, run_id: str, model_uri: str) -> FairnessAudit:
+            return audit_rows(audited[0], result, config, fairness, run_id, model_uri)
 
         return tracked_training(
-            data, config, as_of, prepared, evaluate, None, partitioned_fingerprint(data),
+            data, config, as_of, prepared, evaluate, audit, partitioned_fingerprint(data),
             started=started, home=home, run_name=run_name,
             tags={"vigie.trainer": "lightgbm.dask", **dict(tags or {})}, register=register,
             progress=progress,

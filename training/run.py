@@ -51,6 +51,7 @@ from training.tracking import (
 
 __all__ = [
     "TrainingOutcome",
+    "audit_rows",
     "audit_training",
     "log_training",
     "prepare_data",
@@ -203,13 +204,26 @@ def audit_training(
 ) -> FairnessAudit:
     """The fairness audit of the run's tested lists, from the snapshots in memory (features
     and group attributes of the same student-weeks), logged to the run under `fairness/`."""
+    rows = audited_rows(result.predictions, prepared.snapshots)
+    return audit_rows(rows, result, config, fairness, run_id, model_uri)
+
+
+def audit_rows(
+    rows: pd.DataFrame,
+    result: TrainingResult,
+    config: TrainConfig,
+    fairness: FairnessConfig | None,
+    run_id: str,
+    model_uri: str,
+) -> FairnessAudit:
+    """The fairness audit of the tested `rows` (`training.fairness.audited_rows`), logged to
+    the run under `fairness/`."""
     from mlflow.tracking import MlflowClient
 
     from training.fairness.logged import log_audit
 
     settings = fairness or FairnessConfig(seed=config.seed, n_boot=config.n_boot)
     started = time.perf_counter()
-    rows = audited_rows(result.predictions, prepared.snapshots)
     context = {"run_id": run_id, "model_uri": model_uri}
     audit = run_audit(rows, result.final_model, settings, context)
     log_audit(MlflowClient(), run_id, audit)
