@@ -30,7 +30,14 @@ import pandas as pd
 from features.partitions import partition_folder
 from features.progress import SILENT, Progress
 from models.risk_model import RiskModel
-from training.baselines import CEILING, LevelPrior, latent_ceiling_score, read_latent_risk
+from training.baselines import (
+    CEILING,
+    RULE_BASELINES,
+    LevelPrior,
+    latent_ceiling_score,
+    read_latent_risk,
+    recent_absences_score,
+)
 from training.cluster_fit import (
     SAMPLE_ROWS,
     check_fold_parts,
@@ -92,7 +99,30 @@ def score_partition(
     latent = read_latent_risk(latent_folder)
     if latent is not None:
         scored[CEILING] = latent_ceiling_score(scored, latent).to_numpy()
-    return scored
+    # What the ranked baselines read, for `pooled_rule_scores` on the client.
+    return scored.assign(**{column: test[column].to_numpy() for column in RULE_INPUTS})
+
+
+# The features the ranked baselines read (`training.baselines.lexicographic_score`: a rank
+# among the rows scored together, so an académie's ranks are not comparable with another's).
+RULE_INPUTS = (
+    "unjustified_absences_2w", "unjustified_absences_4w", "unjustified_absences_ytd",
+    "absenteeism_months_ytd", "unjustified_absence_rate_ytd", "justified_absence_rate_ytd",
+    "grade_mean_current_period", "grade_mean_previous_period", "failed_exams",
+)  # fmt: skip
+
+
+def pooled_rule_scores(predictions: pd.DataFrame) -> pd.DataFrame:
+    """The gathered tested rows with the ranked baselines scored over each split's rows of
+    every académie together, as `training.fitting.score_fold` ranks them on one machine (an
+    académie's own ranks order its establishments' lists the same way: the replay on the
+    workers reads those), without the features they read."""
+    parts = []
+    for _, rows in predictions.groupby("split", sort=False):
+        scores = {name: rule(rows).to_numpy() for name, rule in RULE_BASELINES.items()}
+        scores |= {f"absences_{w}w": recent_absences_score(rows, w).to_numpy() for w in (2, 4)}
+        parts.append(rows.assign(**scores))
+    return pd.concat(parts).drop(columns=list(RULE_INPUTS))
 
 
 def partition_audited_rows(
@@ -101,7 +131,7 @@ def partition_audited_rows(
     """One académie's tested rows of `plan` as the fairness audit reads them
     (`training.fairness.audited_rows`: scores, features, group attributes; a task)."""
     _, _, test = fold_parts(pd.read_parquet(path), plan, selection)
-    return audited_rows(scored.drop(columns=[CEILING], errors="ignore"), test)
+    return audited_rows(scored.drop(columns=[CEILING, *RULE_INPUTS], errors="ignore"), test)
 
 
 def partition_replay(
@@ -199,7 +229,7 @@ def train_and_evaluate_on_cluster(
         last = (model, parts, plan)
         progress.advance()
     assert last is not None  # a temporal plan has at least one split
-    predictions_frame = pd.concat(predictions, ignore_index=True)
+    predictions_frame = pooled_rule_scores(pd.concat(predictions, ignore_index=True))
     timings["fit_and_score_seconds"] = time.perf_counter() - started
     started = time.perf_counter()
     progress.stage("compare")
