@@ -7,7 +7,8 @@ single-machine fit (`RiskModel`: the configuration's LightGBM parameters, the se
 catalog's monotone constraints). The calibration rows (the held-out school year) are scored
 per académie on the workers; only their raw score, label and student id come back, and the
 calibration map is chosen on the client as `RiskModel.fit` does (`models.calibration.
-choose_calibrator`). The result is one `RiskModel`, saved, logged and registered like any.
+choose_calibrator`; cross-fitted without one, below). The result is one `RiskModel`,
+saved, logged and registered like any.
 
 What differs from the single-machine fit: LightGBM's data-parallel learner (one machine per
 worker holding rows) finds the histogram bins from each machine's own sample and sums the
@@ -15,7 +16,12 @@ histograms over the network, so the trees are close to, not bitwise, those of on
 which worker is which rank follows where Dask reports the rows, so two runs on the same
 partitions may differ in the same way. The model's identity (`model_hash_`) says
 `lightgbm.dask` and the académies' rows, never equal to a single-machine model's.
-Cross-fitted calibration (a single training year) is not done on a cluster.
+
+Without a held-out year (a single training year), the calibration is cross-fitted as
+`RiskModel.fit` does it: the students split into folds by `models.calibration.grouped_folds`
+from each student's outcome (one row per student comes back), one `lightgbm.dask` booster per
+fold without its students, each training row scored on its worker by the booster that did not
+see it.
 """
 
 from __future__ import annotations
@@ -32,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from features.catalog import CATEGORIES
-from models.calibration import choose_calibrator
+from models.calibration import choose_calibrator, grouped_folds
 from models.encoding import FEATURE_NAMES, encode_features
 from models.identity import frame_fingerprint, model_hash
 from models.risk_model import RiskModel
@@ -77,6 +83,7 @@ class FoldPart:
     fingerprint: str
     levels: pd.DataFrame
     sample: pd.DataFrame
+    students: pd.DataFrame
 
 
 def _learning(rows: pd.DataFrame, config: TrainConfig) -> tuple[pd.DataFrame, np.ndarray | None]:
@@ -93,6 +100,13 @@ def fold_part(
         calibration, _ = _learning(calibration, config)
     rows, weights = _learning(train, config)
     labels = rows[LABEL].to_numpy(dtype="float64")
+    # Each student of the training rows (first appearance order) and whether any of their
+    # rows is positive: what the cross-fitting folds are drawn from.
+    students = (
+        pd.DataFrame({"student_id": rows["student_id"].astype(str).to_numpy(),
+                      "positive": (labels > 0).astype("float64")})
+        .groupby("student_id", sort=False, as_index=False)["positive"].max()
+    )  # fmt: skip
     fingerprint = frame_fingerprint(encode_features(rows), labels)
     if weights is not None:
         weighed = frame_fingerprint(pd.DataFrame({"weights": weights}))
@@ -106,21 +120,16 @@ def fold_part(
         name, len(rows), int(labels.sum()),
         0 if calibration is None else len(calibration),
         0 if calibration is None else int(calibration[LABEL].astype("float64").sum()),
-        len(test), fingerprint, levels, sample.sort_index(),
+        len(test), fingerprint, levels, sample.sort_index(), students,
     )  # fmt: skip
 
 
 def check_fold_parts(plan: SplitPlan, parts: list[FoldPart]) -> None:
     """ValueError naming the split when, over every académie, a part is empty or a training
-    or calibration part has one class (`training.folds.plan_fold`'s rule), or when the split
-    would need a cross-fitted calibration."""
-    if plan.calibration_year is None:
-        raise ValueError(
-            f"split {plan.name!r} has a single training year (its calibration would be "
-            "cross-fitted): a cluster training needs a held-out calibration year; train it "
-            "without --cluster"
-        )
-    checked = [("training rows", "train", True), ("calibration rows", "calibration", True)]
+    or calibration part has one class (`training.folds.plan_fold`'s rule)."""
+    checked = [("training rows", "train", True)]
+    if plan.calibration_year is not None:
+        checked.append(("calibration rows", "calibration", True))
     if plan.test_year:
         checked.append(("test rows", "test", False))
     for what, field, need_both in checked:
@@ -138,12 +147,21 @@ def check_fold_parts(plan: SplitPlan, parts: list[FoldPart]) -> None:
 
 
 def training_matrix(
-    path: Path, plan: SplitPlan, selection: DateSelection, config: TrainConfig
+    path: Path,
+    plan: SplitPlan,
+    selection: DateSelection,
+    config: TrainConfig,
+    fold_of: pd.Series | None = None,
+    left_out: int | None = None,
 ) -> pd.DataFrame:
-    """One académie's encoded training rows of `plan`, with their label and weight (a task:
-    its output stays on the worker for `lightgbm.dask`)."""
+    """One académie's encoded training rows of `plan`, with their label and weight, without
+    the students whose cross-fitting fold (`fold_of`) is `left_out` (a task: its output stays
+    on the worker for `lightgbm.dask`)."""
     train, _, _ = fold_parts(pd.read_parquet(path), plan, selection)
     rows, weights = _learning(train, config)
+    if fold_of is not None:
+        kept = (fold_of.reindex(rows["student_id"].astype(str)) != left_out).to_numpy()
+        rows, weights = rows[kept], None if weights is None else weights[kept]
     matrix = encode_features(rows).reset_index(drop=True)
     matrix[_Y] = rows[LABEL].to_numpy(dtype="int64")
     matrix[_W] = np.ones(len(rows)) if weights is None else weights
@@ -191,8 +209,6 @@ def fit_on_cluster(
     """The calibrated `RiskModel` of `plan`, its booster trained by `lightgbm.dask` on the
     académies' training rows where the workers hold them (`parts`: `fold_part` of each,
     checked). `callbacks` are LightGBM callbacks, run by every worker's LightGBM."""
-    import dask.dataframe as dd
-    from lightgbm.dask import DaskLGBMClassifier
 
     model = RiskModel(
         lightgbm_params=config.lightgbm.booster_params(),
@@ -205,18 +221,56 @@ def fit_on_cluster(
     model.n_features_in_ = len(FEATURE_NAMES)
     model.categories_ = {name: tuple(levels) for name, levels in CATEGORIES.items()}
     params = model._booster_params()
+    held = [part.name for part in parts if part.train > 0]
+    booster = _dask_booster(client, prepared, plan, config, held, params, callbacks)
+    model.params_ = params
+    model.booster_ = booster
+    if plan.calibration_year is not None:
+        calibration = _held_out_scores(client, prepared, plan, config, booster)
+        model.calibration_source_ = "held-out rows"
+    else:
+        calibration = _cross_fitted_scores(client, prepared, plan, config, parts, params, callbacks)
+        model.calibration_source_ = f"{config.calibration_folds}-fold cross-fitting by student"
+    model.calibrator_, model.calibration_scores_ = choose_calibrator(
+        calibration["raw"].to_numpy(), calibration["label"].to_numpy(), model.calibration,
+        folds=model.calibration_folds, seed=model.seed, groups=calibration["student_id"],
+    )  # fmt: skip
+    data = frame_fingerprint(pd.DataFrame({"parts": [TRAINER, *(p.fingerprint for p in parts)]}))
+    model.training_fingerprint_ = data
+    model.model_hash_ = model_hash(f"{RiskModel.__module__}.{RiskModel.__qualname__}",
+                                   model.get_params(), data, config.seed)  # fmt: skip
+    return model
+
+
+def _dask_booster(
+    client: Client,
+    prepared: PartitionedPrepared,
+    plan: SplitPlan,
+    config: TrainConfig,
+    names: Sequence[str],
+    params: dict[str, Any],
+    callbacks: Sequence[Callable[..., None]],
+    folds: dict[str, pd.Series] | None = None,
+    left_out: int | None = None,
+) -> lgb.Booster:
+    """A booster trained by `lightgbm.dask` on the training rows of the académies `names`
+    (without the students of cross-fitting fold `left_out` of `folds`, when given), each
+    académie's rows built on one worker (académies spread over the workers in name order)."""
+    import dask.dataframe as dd
+    from lightgbm.dask import DaskLGBMClassifier
+
     # lightgbm.dask gives each worker's LightGBM the worker's threads (one per local worker).
     dask_params = {key: value for key, value in params.items() if key != "num_threads"}
     job = uuid.uuid4().hex[:8]
     workers = sorted(client.scheduler_info()["workers"])
-    held = [part.name for part in parts if part.train > 0]
     matrices: list[Future] = []
     columns: dict[str, list[Future]] = {"X": [], "y": [], "w": []}
-    for index, name in enumerate(held):
+    for index, name in enumerate(names):
         where = {"workers": [workers[index % len(workers)]], "allow_other_workers": True}
+        fold_of = None if folds is None else folds[name]
         matrix = client.submit(
             training_matrix, prepared.path_of(name), plan, prepared.selection, config,
-            key=f"training-rows-{plan.name}-{name}-{job}", **where,
+            fold_of, left_out, key=f"training-rows-{plan.name}-{name}-{job}", **where,
         )  # fmt: skip
         matrices.append(matrix)
         for column, pick in (("X", _features), ("y", _labels), ("w", _weights)):
@@ -237,39 +291,95 @@ def fit_on_cluster(
     finally:
         client.cancel([*matrices, *columns["X"], *columns["y"], *columns["w"]], force=True)
     booster: lgb.Booster = fitted.booster_
-    model.params_ = params
-    model.booster_ = booster
-    _calibrate(client, model, prepared, plan, config, booster.model_to_string())
-    data = frame_fingerprint(pd.DataFrame({"parts": [TRAINER, *(p.fingerprint for p in parts)]}))
-    model.training_fingerprint_ = data
-    model.model_hash_ = model_hash(f"{RiskModel.__module__}.{RiskModel.__qualname__}",
-                                   model.get_params(), data, config.seed)  # fmt: skip
-    return model
+    return booster
 
 
-def _calibrate(
+def _held_out_scores(
     client: Client,
-    model: RiskModel,
     prepared: PartitionedPrepared,
     plan: SplitPlan,
     config: TrainConfig,
-    booster: str,
-) -> None:
-    """The calibration map of `model`, chosen as `RiskModel.fit` does from the raw scores of
-    the held-out rows, scored per académie on the workers."""
-    [shared] = client.scatter([booster], broadcast=True, hash=False)
+    booster: lgb.Booster,
+) -> pd.DataFrame:
+    """The raw scores of the held-out calibration rows, scored per académie on the workers,
+    with their label and student id."""
+    [shared] = client.scatter([booster.model_to_string()], broadcast=True, hash=False)
     scored = run_partitions(
         client, calibration_scores,
         [(prepared.path_of(name), plan, prepared.selection, config, shared)
          for name in prepared.names],
         [f"calibration-{plan.name}-{name}" for name in prepared.names],
     )  # fmt: skip
-    rows = pd.concat(scored, ignore_index=True)
-    model.calibrator_, model.calibration_scores_ = choose_calibrator(
-        rows["raw"].to_numpy(), rows["label"].to_numpy(), model.calibration,
-        folds=model.calibration_folds, seed=model.seed, groups=rows["student_id"],
+    return pd.concat(scored, ignore_index=True)
+
+
+def _cross_fitted_scores(
+    client: Client,
+    prepared: PartitionedPrepared,
+    plan: SplitPlan,
+    config: TrainConfig,
+    parts: list[FoldPart],
+    params: dict[str, Any],
+    callbacks: Sequence[Callable[..., None]],
+) -> pd.DataFrame:
+    """Out-of-fold raw scores of the training rows, as `RiskModel.fit` cross-fits them: the
+    students split into folds by `models.calibration.grouped_folds` (from each student's
+    outcome, gathered once), one `lightgbm.dask` booster per fold without its students, each
+    row scored on its worker by the booster that did not see it."""
+    students = pd.concat([part.students for part in parts], ignore_index=True)
+    students = students.groupby("student_id", sort=False)["positive"].max()
+    folds = config.calibration_folds
+    fold_of = np.empty(len(students), dtype="int64")
+    for fold, (_, held_out) in enumerate(
+        grouped_folds(students.to_numpy(), students.index.to_numpy(), folds, config.seed)
+    ):
+        fold_of[held_out] = fold
+    assignment = pd.Series(fold_of, index=students.index)
+    names = [part.name for part in parts if part.train > 0]
+    per_name = {
+        part.name: assignment.loc[part.students["student_id"].unique()]
+        for part in parts
+        if part.train > 0
+    }
+    boosters = [
+        _dask_booster(client, prepared, plan, config, names, params, callbacks, per_name, fold)
+        .model_to_string()
+        for fold in range(folds)
+    ]  # fmt: skip
+    shared = client.scatter(boosters, broadcast=True, hash=False)
+    scored = run_partitions(
+        client, out_of_fold_scores,
+        [(prepared.path_of(name), plan, prepared.selection, config, shared, per_name[name])
+         for name in names],
+        [f"cross-fitting-{plan.name}-{name}" for name in names],
     )  # fmt: skip
-    model.calibration_source_ = "held-out rows"
+    return pd.concat(scored, ignore_index=True)
+
+
+def out_of_fold_scores(
+    path: Path,
+    plan: SplitPlan,
+    selection: DateSelection,
+    config: TrainConfig,
+    boosters: list[str],
+    fold_of: pd.Series,
+) -> pd.DataFrame:
+    """One académie's training rows of `plan`, each scored by the booster of the fold that
+    left its student out, with label and student id (a task)."""
+    train, _, _ = fold_parts(pd.read_parquet(path), plan, selection)
+    rows, _ = _learning(train, config)
+    values = encode_features(rows).to_numpy(dtype="float64")
+    fold = fold_of.reindex(rows["student_id"].astype(str)).to_numpy()
+    raw = np.empty(len(rows))
+    for index, text in enumerate(boosters):
+        chosen = fold == index
+        if chosen.any():
+            raw[chosen] = lgb.Booster(model_str=text).predict(values[chosen], raw_score=True)
+    return pd.DataFrame({
+        "raw": raw,
+        "label": rows[LABEL].to_numpy(dtype="float64"),
+        "student_id": rows["student_id"].astype(str).to_numpy(),
+    })  # fmt: skip
 
 
 def level_sums(parts: list[FoldPart]) -> pd.DataFrame:
