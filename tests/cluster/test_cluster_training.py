@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import math
 import os
+import shutil
 import signal
 from collections.abc import Iterator
 from pathlib import Path
@@ -203,3 +204,23 @@ def test_cluster_needs_an_extraction_partitioned_by_academie(
     result = _train(app, single_folder, config_file, "--cluster", "local:2")
     assert result.exit_code == 2
     assert "partitioned by académie" in result.output
+
+
+def test_an_invalid_academie_fails_before_any_run_naming_it(
+    app: typer.Typer,
+    extraction: Path,
+    config_file: Path,
+    home: Path,
+    cluster: Client,
+    tmp_path: Path,
+) -> None:
+    broken = tmp_path / "extraction"
+    shutil.copytree(extraction, broken)
+    (broken / "academie=Rennes" / "enrollments.parquet").write_bytes(b"not a parquet file")
+    runs = len(_runs())
+    result = _train(app, broken, config_file, "--cluster", cluster.scheduler.address)
+    assert result.exit_code == 1, result.output
+    assert "academie=Rennes" in result.output and "enrollments" in result.output
+    assert "Traceback" not in result.output
+    assert len(_runs()) == runs
+    assert not [p for p in home.iterdir() if p.name.startswith("vigie-snapshots-")]
