@@ -283,11 +283,13 @@ def replay_baseline_scores(
     test: pd.DataFrame,
     latent: pd.DataFrame | None = None,
     label: str = LABEL_COLUMN,
+    prior: LevelPrior | None = None,
 ) -> pd.DataFrame:
     """The replay-only baselines of one split: level prior fitted on `train` (outcome column
-    `label`: the training target), scored on `test` with the others (and the ceiling when
+    `label`: the training target; or `prior`, fitted on every académie's training rows when
+    `train` holds one académie's), scored on `test` with the others (and the ceiling when
     `latent` is given). One column per baseline."""
-    prior = LevelPrior().fit(train, label)
+    prior = prior or LevelPrior().fit(train, label)
     scores = pd.DataFrame({
         "level_prior": prior.score(test),
         "absences_2w": recent_absences_score(test, 2),

@@ -26,6 +26,7 @@ from models.queue import DEFAULT_FOLLOW_UP, FollowUpRule
 from training.baselines import (
     CEILING,
     REPLAY_BASELINES,
+    LevelPrior,
     latent_ceiling_score,
     replay_baseline_scores,
 )
@@ -206,13 +207,16 @@ def replay_frame(predictions: pd.DataFrame, model: str = PRIMARY) -> pd.DataFram
 _OUTCOME_COLUMNS = ("censored", "exit_kind")
 
 
-def with_replay_baselines(scored: pd.DataFrame, fold: Fold) -> pd.DataFrame:
+def with_replay_baselines(
+    scored: pd.DataFrame, fold: Fold, prior: LevelPrior | None = None
+) -> pd.DataFrame:
     """A fold's scored rows (`training.fitting.score_fold`) with the replay-only baselines
     (`training.baselines.REPLAY_BASELINES`, the level prior fitted on the fold's training
-    rows) and the outcome columns the replay reads, when the snapshots have them."""
+    rows, or `prior`) and the outcome columns the replay reads, when the snapshots have
+    them."""
     if fold.test is None:
         raise ValueError(f"split {fold.name!r} has no test rows")
-    extra = replay_baseline_scores(fold.train, fold.test, None, LABEL)
+    extra = replay_baseline_scores(fold.train, fold.test, None, LABEL, prior)
     scored = scored.assign(**{name: extra[name].to_numpy() for name in extra.columns})
     for column in _OUTCOME_COLUMNS:
         if column in fold.test.columns and column not in scored.columns:

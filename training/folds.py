@@ -25,6 +25,7 @@ from training.splits import CVSpec, repeated_grouped_stratified_kfold
 __all__ = [
     "DateSelection",
     "Fold",
+    "fold_parts",
     "kfold_folds",
     "plan_fold",
     "plan_roles",
@@ -93,6 +94,21 @@ def plan_fold(frame: pd.DataFrame, plan: SplitPlan, selection: DateSelection) ->
     cut-off, at the training cadence; every labelled row of the tested year at the test
     cadence (the filter of `training.splits.apply_split`, with cadences and a cross-fitted
     calibration). Raises ValueError naming the split when a part is empty or has one class."""
+    train, calibration, test = fold_parts(frame, plan, selection)
+    parts = {"training rows": train, "calibration rows": calibration}
+    if plan.test_year:
+        parts["test rows"] = test
+    for what, rows in parts.items():
+        _check_rows(plan.name, what, rows, need_both=what != "test rows")
+    return Fold(plan.name, train, calibration, test if plan.test_year else None, plan.describe())
+
+
+def fold_parts(
+    frame: pd.DataFrame, plan: SplitPlan, selection: DateSelection
+) -> tuple[pd.DataFrame, pd.DataFrame | None, pd.DataFrame]:
+    """The training, calibration (None: cross-fitted) and test rows of `plan` in `frame`,
+    unchecked (`plan_fold` checks them; an académie of a partitioned extraction may hold none
+    of a part, the whole extraction is checked)."""
     years = [*plan.train_years, *([plan.calibration_year] if plan.calibration_year else [])]
     train_mask = selection.select(frame, years, "train")
     test_mask = (
@@ -110,12 +126,7 @@ def plan_fold(frame: pd.DataFrame, plan: SplitPlan, selection: DateSelection) ->
         else None
     )
     test = frame[labelled & test_mask]
-    parts = {"training rows": train, "calibration rows": calibration}
-    if plan.test_year:
-        parts["test rows"] = test
-    for what, rows in parts.items():
-        _check_rows(plan.name, what, rows, need_both=what != "test rows")
-    return Fold(plan.name, train, calibration, test if plan.test_year else None, plan.describe())
+    return train, calibration, test
 
 
 def kfold_folds(

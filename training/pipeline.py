@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -28,7 +28,15 @@ from training.interviewed import mark_interviewed, read_interviews
 from training.plan import SplitPlan, final_plan, kfold_years, plan_splits
 from training.snapshots import build_snapshots, enrolled_outcomes, extraction_last_event
 
-__all__ = ["PreparedData", "TrainingResult", "prepare", "train_and_evaluate"]
+__all__ = [
+    "PreparedData",
+    "TrainingPlan",
+    "TrainingResult",
+    "plan_training",
+    "prepare",
+    "train_and_evaluate",
+    "training_snapshots",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +51,10 @@ class PreparedData:
     final: SplitPlan | None
     kfold_years: tuple[str, ...] = ()
     seconds: float = 0.0
+
+    @property
+    def snapshot_rows(self) -> int:
+        return len(self.snapshots)
 
 
 @dataclass(frozen=True, eq=False)
@@ -62,6 +74,9 @@ class TrainingResult:
     # evaluated) and that split: promotion requires it to be the registered model.
     evaluated_model_hash: str | None = None
     evaluated_split: str | None = None
+    # How many rows the final model was fitted on, when `final_fold.train` holds only a
+    # sample of them (a cluster training keeps its rows on the workers).
+    final_training_rows: int | None = None
 
 
 def prepare(
@@ -78,7 +93,56 @@ def prepare(
     last_event = extraction_last_event(extraction)
     if last_event is None:
         raise ValueError(f"the extraction in {extraction.directory} records no event")
-    outcomes = enrolled_outcomes(extraction)
+    plan = plan_training(enrolled_outcomes(extraction), last_event, config, as_of)
+    dates = plan.dates
+    logger.info("building snapshots for %d as-of dates", len(dates))
+    progress.stage("snapshots", total=len(dates))
+    snapshots = training_snapshots(extraction, dates, config, progress.advance)
+    return PreparedData(snapshots, plan.selection, plan.plans, plan.final, plan.kfold_years,
+                        time.perf_counter() - started)  # fmt: skip
+
+
+def training_snapshots(
+    extraction: Extraction,
+    dates: Sequence[dt.date],
+    config: TrainConfig,
+    progress: Callable[[int], None] | None = None,
+    last_event: dt.date | None = None,
+) -> pd.DataFrame:
+    """The snapshots of `extraction` at `dates` (`training.snapshots.build_snapshots`, labels
+    censored after `last_event`, default the extraction's own), each row flagged when its
+    student was interviewed."""
+    snapshots = build_snapshots(extraction, dates, progress, last_event)
+    # Who was interviewed (the optional `interviews` table): a flag beside the features, never
+    # a model input; `config.interviewed` says what the fits do with the flagged rows.
+    return mark_interviewed(
+        snapshots, read_interviews(extraction), horizon_days=HORIZON_WEEKS * 7,
+        lookback_days=config.interviewed.lookback_days,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True, eq=False)
+class TrainingPlan:
+    """Which rows each model needs, decided from outcomes before any feature is built: the
+    date selection, the temporal plans (or the k-fold years), the final plan and every as-of
+    date to build."""
+
+    selection: DateSelection
+    plans: tuple[SplitPlan, ...]
+    final: SplitPlan | None
+    kfold_years: tuple[str, ...]
+    dates: list[dt.date]
+
+
+def plan_training(
+    outcomes: pd.DataFrame,
+    last_event: dt.date,
+    config: TrainConfig,
+    as_of: Sequence[dt.date] | None = None,
+) -> TrainingPlan:
+    """The plan of a training on `outcomes` (`training.snapshots.enrolled_outcomes`) of an
+    extraction whose last event is `last_event`. Raises ValueError (naming the split) when
+    the outcomes cannot support it."""
     selection = DateSelection(
         cadence=config.cadence,
         test_cadence=config.test_cadence,
@@ -103,16 +167,7 @@ def prepare(
     dates = selection.all_dates(roles)
     if not dates:
         raise ValueError("no as-of date falls in the school years the splits need")
-    logger.info("building snapshots for %d as-of dates", len(dates))
-    progress.stage("snapshots", total=len(dates))
-    snapshots = build_snapshots(extraction, dates, progress.advance)
-    # Who was interviewed (the optional `interviews` table): a flag beside the features, never
-    # a model input; `config.interviewed` says what the fits do with the flagged rows.
-    snapshots = mark_interviewed(
-        snapshots, read_interviews(extraction), horizon_days=HORIZON_WEEKS * 7,
-        lookback_days=config.interviewed.lookback_days,
-    )  # fmt: skip
-    return PreparedData(snapshots, selection, plans, final, years, time.perf_counter() - started)
+    return TrainingPlan(selection, plans, final, years, dates)
 
 
 def evaluation_folds(prepared: PreparedData, config: TrainConfig) -> Iterable[Fold]:

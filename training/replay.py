@@ -54,12 +54,16 @@ __all__ = [
     "EXIT_KINDS",
     "REPLAY_STATISTICS",
     "interview_draw",
+    "judged_weeks",
+    "metrics_of_totals",
     "observed_weeks",
+    "paired_of_totals",
     "replay_cluster_totals",
     "replay_comparison",
     "replay_metrics",
     "replay_paired",
     "replay_year",
+    "unobserved_weeks",
 ]
 
 EXIT_KINDS: tuple[str, ...] = ("during_year", "no_return", "after_exam_failure")
@@ -93,15 +97,31 @@ def interview_draw(seed: int, school_year: str, uai: str, student_id: str, week:
     return int.from_bytes(digest, "big") / 2.0**64
 
 
-def observed_weeks(scored: pd.DataFrame) -> np.ndarray:
+def observed_weeks(scored: pd.DataFrame, judged: pd.MultiIndex | None = None) -> np.ndarray:
     """Rows of the weeks the replay can judge: the weeks (school year, as-of date) with at
-    least one row labelled 0 among the students not censored (see the module docstring)."""
+    least one row labelled 0 among the students not censored (see the module docstring), or
+    the weeks `judged` (`judged_weeks` of the whole tested set, when `scored` is a part of
+    it: an académie of a partitioned extraction)."""
     if len(scored) == 0:
         return np.zeros(0, dtype=bool)
-    week = pd.MultiIndex.from_arrays([scored["school_year"].astype(str),
-                                      pd.to_datetime(scored["as_of"])])  # fmt: skip
+    week = _weeks(scored)
+    return np.asarray(week.isin(judged_weeks(scored) if judged is None else judged), dtype=bool)
+
+
+def judged_weeks(scored: pd.DataFrame) -> pd.MultiIndex:
+    """The weeks (school year, as-of date) with at least one row labelled 0 among the
+    students not censored: those the replay judges (their union over the parts of a tested
+    set is the whole set's)."""
+    week = _weeks(scored)
     negative = ~scored["label"].to_numpy(dtype=bool) & ~_censored(scored)
-    return np.asarray(week.isin(week[negative].unique()), dtype=bool)
+    return week[negative].unique()
+
+
+def _weeks(scored: pd.DataFrame) -> pd.MultiIndex:
+    return pd.MultiIndex.from_arrays(
+        [scored["school_year"].astype(str), pd.to_datetime(scored["as_of"])],
+        names=["school_year", "as_of"],
+    )
 
 
 def replay_year(
@@ -112,6 +132,7 @@ def replay_year(
     *,
     probability: bool = True,
     beyond: int = 0,
+    judged: pd.MultiIndex | None = None,
 ) -> pd.DataFrame:
     """The invitations of the weekly queue replayed over each school year of `scored`.
 
@@ -127,6 +148,7 @@ def replay_year(
     the weeks where every slot was spent, the weeks with a cut), and a
     column `invited`: the ranking around the capacity cut that `training.interview_effect`
     reads. The invitations (and so the decisions) are the same whatever `beyond`.
+    `judged`: the weeks to replay when `scored` is a part of the tested set (`observed_weeks`).
     """
     if not 0 <= interviewed_share <= 1:
         raise ValueError(f"interviewed_share must be in [0, 1], not {interviewed_share!r}")
@@ -138,7 +160,7 @@ def replay_year(
     if beyond < 0:
         raise ValueError(f"beyond must be 0 or more, not {beyond!r}")
     out_columns = [*columns, "rank", "interviewed", *extra, *(["invited"] if beyond else [])]
-    scored = scored[observed_weeks(scored)]
+    scored = scored[observed_weeks(scored, judged)]
     if len(scored) == 0:
         return pd.DataFrame({c: [] for c in out_columns})
     as_of = pd.to_datetime(scored["as_of"])
@@ -284,6 +306,7 @@ def replay_cluster_totals(
     scored: pd.DataFrame,
     ahead_weeks: float = 4,
     kinds: Sequence[str] = (),
+    judged: pd.MultiIndex | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Additive totals per establishment (the bootstrap's unit) and the per-dropout table.
 
@@ -292,7 +315,7 @@ def replay_cluster_totals(
     establishment of their first invitation), dropouts (the year's future dropouts, in the
     establishment of their first replayed week), reached (interviewed on or before the exit),
     reached_ahead (at least `ahead_weeks` before; an unknown exit date is never ahead), all
-    in the weeks the replay judges (`observed_weeks`), and
+    in the weeks the replay judges (`observed_weeks`, or `judged`), and
     for each kind k of `kinds`: dropouts@k, reached@k, reached_ahead@k.
     """
     clusters = pd.Index(sorted(scored["uai"].astype(str).unique()), name="cluster")
@@ -310,7 +333,7 @@ def replay_cluster_totals(
     totals["students_invited"] = (
         first["uai"].astype(str).value_counts().reindex(clusters, fill_value=0)
     )
-    per_dropout = _reached(invitations, _dropouts(scored[observed_weeks(scored)]))
+    per_dropout = _reached(invitations, _dropouts(scored[observed_weeks(scored, judged)]))
     per_dropout["reached"] = per_dropout["first_interview"].notna()
     per_dropout["reached_ahead"] = per_dropout["lead_weeks"] >= ahead_weeks
     groups = [("", per_dropout)]
@@ -401,6 +424,29 @@ def replay_metrics(
     """
     kinds = _kinds(scored)
     totals, per_dropout = replay_cluster_totals(invitations, scored, ahead_weeks, kinds)
+    return metrics_of_totals(totals, per_dropout, kinds, unobserved_weeks(scored),
+                             n_boot=n_boot, seed=seed)  # fmt: skip
+
+
+def unobserved_weeks(scored: pd.DataFrame, judged: pd.MultiIndex | None = None) -> int:
+    """How many weeks (school year, as-of date) of `scored` the replay leaves out: no row
+    labelled 0 among the students not censored (`observed_weeks`; or not in `judged`)."""
+    weeks = _weeks(scored).unique()
+    return int((~weeks.isin(judged_weeks(scored) if judged is None else judged)).sum())
+
+
+def metrics_of_totals(
+    totals: pd.DataFrame,
+    per_dropout: pd.DataFrame,
+    kinds: Sequence[str],
+    unobserved: int,
+    *,
+    n_boot: int = 500,
+    seed: int = 0,
+) -> dict[str, float]:
+    """`replay_metrics` from the additive totals per establishment and the per-dropout table
+    (`replay_cluster_totals`; those of the parts of a tested set concatenated, establishments
+    and dropouts sorted), `unobserved` the weeks it left out (or their count)."""
     counts = cluster_resamples(len(totals.index), n_boot, seed)
     result: dict[str, float] = {}
     for name, (kind, num, den) in _statistics(kinds).items():
@@ -423,11 +469,7 @@ def replay_metrics(
         )
         result[f"n_dropouts{suffix}"] = float(len(part))
     result["censored_invitations"] = float(totals["censored_invitations"].sum())
-    judged = observed_weeks(scored)
-    weeks = scored[["school_year", "as_of"]].drop_duplicates()
-    result["weeks_unobserved"] = float(
-        len(weeks) - len(scored.loc[judged, ["school_year", "as_of"]].drop_duplicates())
-    )
+    result["weeks_unobserved"] = float(unobserved)
     return result
 
 
@@ -449,6 +491,18 @@ def replay_paired(
         name: replay_cluster_totals(frame, scored, ahead_weeks, kinds)[0]
         for name, frame in invitations.items()
     }
+    return paired_of_totals(totals, reference, kinds, n_boot=n_boot, seed=seed)
+
+
+def paired_of_totals(
+    totals: Mapping[str, pd.DataFrame],
+    reference: str,
+    kinds: Sequence[str],
+    *,
+    n_boot: int = 500,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """`replay_paired` from each model's totals per establishment (`replay_cluster_totals`)."""
     clusters = totals[reference].index
     counts = cluster_resamples(len(clusters), n_boot, seed)
     stats = _statistics(kinds)

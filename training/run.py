@@ -13,10 +13,10 @@ import datetime as dt
 import logging
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pandas as pd
 import yaml
@@ -31,7 +31,13 @@ from training.evaluation import ReplayEvaluation, replay_evaluation
 from training.fairness import FairnessAudit, FairnessConfig, audited_rows, run_audit
 from training.fitting import PRIMARY, RAW_COLUMN
 from training.metrics import expected_calibration_error
+from training.partitioned_snapshots import (
+    is_partitioned,
+    partitioned_fingerprint,
+    partitioned_latent,
+)
 from training.pipeline import PreparedData, TrainingResult, prepare, train_and_evaluate
+from training.plan import SplitPlan
 from training.plots import write_plots
 from training.report import comparison_to_json, metrics_for_mlflow, replay_for_mlflow
 from training.tracking import (
@@ -45,10 +51,12 @@ from training.tracking import (
 
 __all__ = [
     "TrainingOutcome",
+    "audit_rows",
     "audit_training",
     "log_training",
     "prepare_data",
     "run_training",
+    "tracked_training",
 ]
 
 logger = logging.getLogger(__name__)
@@ -103,8 +111,62 @@ def run_training(
     audit (default: `FairnessConfig` with the training seed and bootstrap count); `progress`
     is told each stage (it changes nothing in what is trained or logged)."""
     started = time.perf_counter()
-    prepared = prepared or prepare_data(data, config, as_of, progress)
-    fingerprint = data_fingerprint(data)
+    ready = prepared or prepare_data(data, config, as_of, progress)
+    partitioned = is_partitioned(data)  # its académies' snapshots read into `prepared`
+    latent = partitioned_latent(data) if partitioned else read_latent_risk(data)
+    fingerprint = partitioned_fingerprint(data) if partitioned else data_fingerprint(data)
+
+    def evaluate() -> tuple[TrainingResult, ReplayEvaluation]:
+        result = train_and_evaluate(ready, config, progress)
+        # The replay of the school year (training.replay), with the ceiling on a synthetic
+        # académie whose generator wrote its latent risk.
+        progress.stage("replay")
+        return result, replay_evaluation(result.predictions, config, latent)
+
+    def audit(result: TrainingResult, run_id: str, model_uri: str) -> FairnessAudit:
+        return audit_training(result, ready, config, fairness, run_id, model_uri)
+
+    return tracked_training(
+        data, config, as_of, ready, evaluate, audit, fingerprint, started=started,
+        home=home, run_name=run_name, tags=tags, register=register,
+        use_environment_run=use_environment_run, progress=progress,
+    )  # fmt: skip
+
+
+class PlannedData(Protocol):
+    """What a run logs of its prepared data: the plans and the snapshot rows' count."""
+
+    @property
+    def plans(self) -> tuple[SplitPlan, ...]: ...
+    @property
+    def final(self) -> SplitPlan | None: ...
+    @property
+    def kfold_years(self) -> tuple[str, ...]: ...
+    @property
+    def snapshot_rows(self) -> int: ...
+
+
+def tracked_training(
+    data: str | Path,
+    config: TrainConfig,
+    as_of: Sequence[dt.date] | None,
+    planned: PlannedData,
+    evaluate: Callable[[], tuple[TrainingResult, ReplayEvaluation]],
+    audit: Callable[[TrainingResult, str, str], FairnessAudit] | None,
+    fingerprint: Mapping[str, Any],
+    *,
+    started: float,
+    home: str | Path = "var",
+    run_name: str | None = None,
+    tags: Mapping[str, str] | None = None,
+    register: bool = True,
+    use_environment_run: bool = True,
+    progress: Progress = SILENT,
+) -> TrainingOutcome:
+    """One MLflow run around `evaluate` (the fits, scores and replay, in this process or on
+    a cluster): inputs, results and model logged, the fairness `audit` last, then the model
+    registered as `challenger` once the run ended FINISHED (any error: a FAILED run, no
+    version)."""
     run_tags = {"vigie.run_kind": "train", "vigie.data_sha256": fingerprint["sha256"],
                 **dict(tags or {})}  # fmt: skip
     code = git_commit()
@@ -114,16 +176,14 @@ def run_training(
     with training_run(
         config.experiment_name, run_name, run_tags, home, use_environment_run=use_environment_run
     ) as run:
-        log_inputs(config, data, fingerprint, prepared, as_of)
-        result = train_and_evaluate(prepared, config, progress)
-        # The replay of the school year (training.replay), with the ceiling on a synthetic
-        # académie whose generator wrote its latent risk.
-        progress.stage("replay")
-        replay = replay_evaluation(result.predictions, config, read_latent_risk(data))
+        log_inputs(config, data, fingerprint, planned, as_of)
+        result, replay = evaluate()
         progress.stage("log_run")
         model_uri = log_training(result, config, replay)
-        progress.stage("fairness")
-        audit = audit_training(result, prepared, config, fairness, run.info.run_id, model_uri)
+        fairness_audit = None
+        if audit is not None:
+            progress.stage("fairness")
+            fairness_audit = audit(result, run.info.run_id, model_uri)
     version = None
     if register:
         progress.stage("register")
@@ -131,7 +191,7 @@ def run_training(
         version = str(registered.version)
         _tag_run(run.info.run_id, "vigie.registered_version", version)
     return TrainingOutcome(run.info.run_id, model_uri, version, result,
-                           time.perf_counter() - started, audit, replay)  # fmt: skip
+                           time.perf_counter() - started, fairness_audit, replay)  # fmt: skip
 
 
 def audit_training(
@@ -144,13 +204,26 @@ def audit_training(
 ) -> FairnessAudit:
     """The fairness audit of the run's tested lists, from the snapshots in memory (features
     and group attributes of the same student-weeks), logged to the run under `fairness/`."""
+    rows = audited_rows(result.predictions, prepared.snapshots)
+    return audit_rows(rows, result, config, fairness, run_id, model_uri)
+
+
+def audit_rows(
+    rows: pd.DataFrame,
+    result: TrainingResult,
+    config: TrainConfig,
+    fairness: FairnessConfig | None,
+    run_id: str,
+    model_uri: str,
+) -> FairnessAudit:
+    """The fairness audit of the tested `rows` (`training.fairness.audited_rows`), logged to
+    the run under `fairness/`."""
     from mlflow.tracking import MlflowClient
 
     from training.fairness.logged import log_audit
 
     settings = fairness or FairnessConfig(seed=config.seed, n_boot=config.n_boot)
     started = time.perf_counter()
-    rows = audited_rows(result.predictions, prepared.snapshots)
     context = {"run_id": run_id, "model_uri": model_uri}
     audit = run_audit(rows, result.final_model, settings, context)
     log_audit(MlflowClient(), run_id, audit)
@@ -162,7 +235,7 @@ def log_inputs(
     config: TrainConfig,
     data: str | Path,
     fingerprint: Mapping[str, Any],
-    prepared: PreparedData,
+    prepared: PlannedData,
     as_of: Sequence[dt.date] | None,
 ) -> None:
     """Configuration, parameters, data fingerprint, feature catalog and plan of the run."""
@@ -173,7 +246,7 @@ def log_inputs(
     mlflow.log_params({
         "data_dir": str(Path(data).resolve()),
         "data_sha256": fingerprint["sha256"],
-        "snapshot_rows": len(prepared.snapshots),
+        "snapshot_rows": prepared.snapshot_rows,
         "as_of_dates": "explicit" if as_of else f"{config.cadence}/{config.test_cadence}",
     })  # fmt: skip
     mlflow.log_text(yaml.safe_dump(settings, sort_keys=False), CONFIG_ARTIFACT)
@@ -204,7 +277,7 @@ def log_training(
         f"{PRIMARY}.ece_uncalibrated": uncalibrated,
         **{f"time.{name}": value for name, value in result.timings.items()},
         "rows.tested": float(len(predictions)),
-        "rows.final_training": float(len(result.final_fold.train)),
+        "rows.final_training": float(result.final_training_rows or len(result.final_fold.train)),
     })  # fmt: skip
     context = {"rules": list(config.list_rules), "n_boot": config.n_boot, "seed": config.seed,
                "cv": config.cv, "splits": result.folds}  # fmt: skip

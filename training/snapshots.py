@@ -114,6 +114,7 @@ def build_snapshots(
     extraction: Extraction,
     as_of_dates: Iterable[dt.date],
     progress: Callable[[int], None] | None = None,
+    last_event: dt.date | None = None,
 ) -> pd.DataFrame:
     """The feature frame at every date, with `label_dropped_out`, `label_known_on`, the
     fixed-horizon `label`, `label_horizon_known_on`, `censored`, `censor_reason`, `exit_date`
@@ -121,13 +122,15 @@ def build_snapshots(
     the exit its label counts, `label_exit_date` / `label_exit_kind`) and `capacity`.
 
     The horizon label needs its horizon observed: rows whose horizon ends after the
-    extraction's last event (`extraction_last_event`) are censored (`not_yet_observed`).
+    extraction's last event (`last_event`, default `extraction_last_event`: an académie of a
+    partitioned extraction is censored at the whole extraction's) are censored
+    (`not_yet_observed`).
     `progress` is told how many dates each feature query computed."""
     dates = sorted(set(as_of_dates))
     if not dates:
         raise ValueError("no as-of date to build training snapshots for")
     frame = attach_labels(build_features(extraction, dates, progress=progress), extraction)
-    last_event = extraction_last_event(extraction) or max(dates)
+    last_event = last_event or extraction_last_event(extraction) or max(dates)
     frame = pd.concat([frame, horizon_labels(frame, extraction, last_event)], axis=1)
     exits = dropout_exits(extraction)
     capacity = extraction.con.execute(

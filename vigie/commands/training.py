@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from models.registry import REGISTERED_MODEL
+from vigie.commands.cluster import ClusterOption, cluster_client, cluster_of
 from vigie.commands.common import (
     LangOption,
     QuietOption,
@@ -24,7 +25,14 @@ from vigie.commands.common import (
 )
 
 if TYPE_CHECKING:
+    import datetime as dt
+
     import pandas as pd
+
+    from features.cluster import ClusterSpec
+    from features.progress import Progress
+    from training.config import TrainConfig
+    from training.run import TrainingOutcome
 
     # The replay of the school year: per model, paired differences, interviewed variant.
     ReplayTables = tuple[pd.DataFrame, pd.DataFrame | None, pd.DataFrame | None]
@@ -64,24 +72,44 @@ InterviewedWeightOption = Annotated[
 
 
 def train(
-    data: DataOption,
+    data: Annotated[
+        Path,
+        typer.Option(
+            help="Extraction folder (CSV or Parquet tables), or one partitioned by académie "
+            "(academie=NAME/ folders)."
+        ),
+    ],
     config: ConfigOption = None,
     seed: SeedOption = None,
     as_of: AsOfOption = None,
     cv: CvOption = None,
     interviewed: InterviewedOption = None,
     interviewed_weight: InterviewedWeightOption = None,
+    cluster: ClusterOption = None,
     as_json: JsonOption = False,
     quiet: QuietOption = False,
     lang: LangOption = "fr",
 ) -> None:
     """Train LightGBM and the baselines, compare them on held-out weeks at the establishments'
-    interview capacity, log one MLflow run and register the model as `challenger`."""
+    interview capacity, log one MLflow run and register the model as `challenger`.
+
+    An extraction partitioned by académie is prepared one académie per task; with --cluster
+    (or VIGIE_DASK_SCHEDULER) the model is trained by lightgbm.dask on the workers and the
+    tested years are replayed per académie there."""
     from settings import load_settings
     from training.config import load_train_config
+    from training.partitioned_snapshots import is_partitioned
     from training.run import prepare_data, run_training
     from training.tracking import setup_tracking
 
+    with user_errors():
+        partitioned = is_partitioned(data)
+    if cluster is not None and not partitioned:
+        raise typer.BadParameter(
+            f"{data} is a single extraction: --cluster needs one partitioned by académie "
+            "(academie=NAME/ folders)",
+            param_hint="--cluster",
+        )
     with user_errors(), progress_for(quiet, lang) as progress:
         settings = load_settings()
         train_config = load_train_config(config, {
@@ -89,10 +117,16 @@ def train(
             "interviewed.weight": interviewed_weight,
         })  # fmt: skip
         dates = [parse_date(value) for value in as_of or []]
-        prepared = prepare_data(data, train_config, dates, progress)
-        setup_tracking(settings.home)
-        outcome = run_training(data, train_config, dates, home=settings.home,
-                               prepared=prepared, progress=progress)  # fmt: skip
+        if partitioned:
+            setup_tracking(settings.home)
+            outcome = _partitioned_training(
+                data, train_config, dates, cluster_of(cluster), settings.home, progress
+            )
+        else:
+            prepared = prepare_data(data, train_config, dates, progress)
+            setup_tracking(settings.home)
+            outcome = run_training(data, train_config, dates, home=settings.home,
+                                   prepared=prepared, progress=progress)  # fmt: skip
     title = f"Run {outcome.run_id}: tested student-weeks of {_tested(outcome.result.folds)}"
     replay = outcome.replay
     _show(outcome.result.comparison, outcome.result.lift, train_config.list_rules, as_json, title,
@@ -104,6 +138,30 @@ def train(
         f'vigie promote --version {outcome.version} (add --override "justification" if '
         "the fairness or gain gate refuses it)"
     )
+
+
+def _partitioned_training(
+    data: Path,
+    config: TrainConfig,
+    dates: list[dt.date],
+    cluster: ClusterSpec | None,
+    home: Path,
+    progress: Progress,
+) -> TrainingOutcome:
+    """`training.partitioned_run.run_partitioned_training` on the cluster `cluster` (None:
+    here); a failure on the cluster ends with its message and exit code 1."""
+    from training.partitioned_run import ClusterTrainingError, run_partitioned_training
+
+    if cluster is not None:
+        progress.stage("cluster_start")
+    with cluster_client(cluster) as client:
+        try:
+            return run_partitioned_training(
+                data, config, dates, client=client, home=home, progress=progress
+            )
+        except ClusterTrainingError as error:
+            error_console.print(f"Training failed: {error}.", style="red", markup=False)
+            raise typer.Exit(1) from None
 
 
 def tune(

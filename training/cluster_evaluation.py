@@ -1,0 +1,327 @@
+"""Training and evaluation on a Dask cluster: `training.pipeline.train_and_evaluate` and
+`training.evaluation.replay_evaluation` with the rows left on the workers.
+
+For each temporal split: each académie's part of it is counted and checked
+(`training.cluster_fit.fold_part`), the model fitted by `lightgbm.dask`
+(`training.cluster_fit.fit_on_cluster`), then each académie's tested rows scored on a worker
+by every model and baseline (`training.fitting.score_fold`, the level prior from every
+académie's sums). The scored rows (keys, label and one score per model: no feature) come back
+for the student-week comparison tables and the predictions artifact; they also stay on the
+workers, where the school-year replay runs per académie in parallel (lists and follow-ups
+are per establishment, so an académie's replay is independent), each sending back only its
+totals per establishment and its dropouts' lead times. The client concatenates them and
+draws the cluster bootstrap over establishments (`training.replay.metrics_of_totals`): the
+same resamples as a single-machine replay of the same scores.
+
+The logistic baseline is not fitted on a cluster (its rows would have to meet in one
+process): the comparison tables have every other model and baseline.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from features.partitions import partition_folder
+from features.progress import SILENT, Progress
+from models.risk_model import RiskModel
+from training.baselines import (
+    CEILING,
+    RULE_BASELINES,
+    LevelPrior,
+    latent_ceiling_score,
+    read_latent_risk,
+    recent_absences_score,
+)
+from training.cluster_fit import (
+    SAMPLE_ROWS,
+    check_fold_parts,
+    describe,
+    fit_on_cluster,
+    fold_part,
+    level_sums,
+    sample_rows,
+)
+from training.config import TrainConfig
+from training.evaluation import (
+    REPLAY_MODELS,
+    REPLAY_PROBABILITY_MODELS,
+    ReplayEvaluation,
+    comparison_table,
+    paired_lift,
+    split_tables,
+    with_replay_baselines,
+)
+from training.fairness import audited_rows
+from training.fitting import PRIMARY, FittedFold, score_fold
+from training.folds import DateSelection, Fold, fold_parts
+from training.partitioned_snapshots import PartitionedPrepared, run_partitions
+from training.pipeline import TrainingResult
+from training.plan import SplitPlan
+from training.replay import (
+    EXIT_KINDS,
+    judged_weeks,
+    metrics_of_totals,
+    paired_of_totals,
+    replay_cluster_totals,
+    replay_year,
+    unobserved_weeks,
+)
+
+if TYPE_CHECKING:
+    from distributed import Client, Future
+
+__all__ = ["partition_replay", "score_partition", "train_and_evaluate_on_cluster"]
+
+# Per model: the totals per establishment and the per-dropout table of one académie.
+Totals = dict[str, tuple[pd.DataFrame, pd.DataFrame]]
+
+
+def score_partition(
+    path: Path,
+    plan: SplitPlan,
+    selection: DateSelection,
+    model: RiskModel,
+    prior: LevelPrior,
+    latent_folder: Path,
+) -> pd.DataFrame:
+    """One académie's tested rows of `plan` scored by every model and baseline, with the
+    ceiling when its generator wrote the latent risk (a task; the frame stays on the worker
+    for the replay)."""
+    train, _, test = fold_parts(pd.read_parquet(path), plan, selection)
+    fold = Fold(plan.name, train, None, test, plan.describe())
+    scored = with_replay_baselines(score_fold(FittedFold(fold, model, None)), fold, prior)
+    latent = read_latent_risk(latent_folder)
+    if latent is not None:
+        scored[CEILING] = latent_ceiling_score(scored, latent).to_numpy()
+    # What the ranked baselines read, for `pooled_rule_scores` on the client.
+    return scored.assign(**{column: test[column].to_numpy() for column in RULE_INPUTS})
+
+
+# The features the ranked baselines read (`training.baselines.lexicographic_score`: a rank
+# among the rows scored together, so an académie's ranks are not comparable with another's).
+RULE_INPUTS = (
+    "unjustified_absences_2w", "unjustified_absences_4w", "unjustified_absences_ytd",
+    "absenteeism_months_ytd", "unjustified_absence_rate_ytd", "justified_absence_rate_ytd",
+    "grade_mean_current_period", "grade_mean_previous_period", "failed_exams",
+)  # fmt: skip
+
+
+def pooled_rule_scores(predictions: pd.DataFrame) -> pd.DataFrame:
+    """The gathered tested rows with the ranked baselines scored over each split's rows of
+    every académie together, as `training.fitting.score_fold` ranks them on one machine (an
+    académie's own ranks order its establishments' lists the same way: the replay on the
+    workers reads those), without the features they read."""
+    parts = []
+    for _, rows in predictions.groupby("split", sort=False):
+        scores = {name: rule(rows).to_numpy() for name, rule in RULE_BASELINES.items()}
+        scores |= {f"absences_{w}w": recent_absences_score(rows, w).to_numpy() for w in (2, 4)}
+        parts.append(rows.assign(**scores))
+    return pd.concat(parts).drop(columns=list(RULE_INPUTS))
+
+
+def partition_audited_rows(
+    path: Path, plan: SplitPlan, selection: DateSelection, scored: pd.DataFrame
+) -> pd.DataFrame:
+    """One académie's tested rows of `plan` as the fairness audit reads them
+    (`training.fairness.audited_rows`: scores, features, group attributes; a task)."""
+    _, _, test = fold_parts(pd.read_parquet(path), plan, selection)
+    return audited_rows(scored.drop(columns=[CEILING, *RULE_INPUTS], errors="ignore"), test)
+
+
+def partition_replay(
+    scored: pd.DataFrame, config: TrainConfig, judged: pd.MultiIndex, interviewed_share: float
+) -> Totals:
+    """The replay of one académie's scored rows for every model (`training.evaluation.
+    replay_table`'s frames): each model's totals per establishment and per-dropout table (a
+    task)."""
+    base = scored.loc[:, [c for c in _REPLAY_COLUMNS if c in scored.columns]]
+    kinds = EXIT_KINDS if "exit_kind" in base.columns else ()
+    totals: Totals = {}
+    for name in REPLAY_MODELS:
+        if name not in scored.columns:
+            continue
+        frame = base.assign(score=scored[name].to_numpy(dtype="float64"))
+        invitations = replay_year(
+            frame, interviewed_share=interviewed_share, seed=config.seed,
+            probability=name in REPLAY_PROBABILITY_MODELS, judged=judged,
+        )  # fmt: skip
+        totals[name] = replay_cluster_totals(
+            invitations, frame, config.lead_time_ahead_weeks, kinds, judged
+        )
+    return totals
+
+
+_REPLAY_COLUMNS = ("student_id", "as_of", "uai", "school_year", "capacity", "label", "exit_date",
+                   "censored", "exit_kind")  # fmt: skip
+
+
+def _replay_tables(
+    parts: list[Totals], config: TrainConfig, kinds: tuple[str, ...], unobserved: int
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """`training.evaluation.replay_table`'s tables from every académie's totals."""
+    models = list(parts[0])
+    merged = {
+        name: (
+            # An establishment's totals add up over the tested years (one part per split).
+            pd.concat([part[name][0] for part in parts]).groupby(level=0, sort=True).sum(),
+            pd.concat([part[name][1] for part in parts]).sort_index(),
+        )
+        for name in models
+    }
+    table = pd.DataFrame.from_dict(
+        {name: metrics_of_totals(totals, per_dropout, kinds, unobserved,
+                                 n_boot=config.n_boot, seed=config.seed)
+         for name, (totals, per_dropout) in merged.items()},
+        orient="index",
+    )  # fmt: skip
+    table.index.name = "model"
+    lift = None
+    if PRIMARY in merged and len(merged) > 1:
+        lift = paired_of_totals({name: pair[0] for name, pair in merged.items()}, PRIMARY, kinds,
+                                n_boot=config.n_boot, seed=config.seed)  # fmt: skip
+    return table, lift
+
+
+def train_and_evaluate_on_cluster(
+    client: Client,
+    prepared: PartitionedPrepared,
+    config: TrainConfig,
+    data: str | Path,
+    progress: Progress = SILENT,
+    callbacks: Sequence[Callable[..., None]] = (),
+) -> tuple[TrainingResult, ReplayEvaluation, pd.DataFrame]:
+    """Fit and score every temporal split on the cluster, compare the models on the tested
+    rows, replay the tested years per académie; the final model is the last split's, or a
+    refit on the final plan (`final_model: refit`). ValueError for a k-fold plan.
+    `callbacks`: LightGBM callbacks of every fit. Also returns the tested rows as the fairness
+    audit reads them (`training.fairness.audited_rows`), gathered from the académies."""
+    if prepared.kfold_years:
+        raise ValueError(
+            "k-fold evaluation is not done on a cluster: use --cv temporal or backtest:N"
+        )
+    timings = {"prepare_seconds": prepared.seconds}
+    started = time.perf_counter()
+    progress.stage("folds", total=len(prepared.plans))
+    scored_futures: list[Future] = []
+    audited: list[Future] = []
+    predictions, descriptions = [], []
+    last: tuple[RiskModel, list[Any], SplitPlan] | None = None
+    for plan in prepared.plans:
+        model, parts = _fit(client, prepared, plan, config, callbacks)
+        futures = _score(client, prepared, plan, model, parts, data)
+        scored_futures += futures
+        with_test = [name for name, part in zip(prepared.names, parts, strict=True) if part.test]
+        audited += [
+            client.submit(partition_audited_rows, prepared.path_of(name), plan,
+                          prepared.selection, future, key=f"audited-{future.key}")
+            for name, future in zip(with_test, futures, strict=True)
+        ]  # fmt: skip
+        # The ceiling is the replay's only (as on a single machine).
+        predictions += [part.drop(columns=[CEILING], errors="ignore")
+                        for part in client.gather(futures)]  # fmt: skip
+        descriptions.append(describe(plan, parts))
+        last = (model, parts, plan)
+        progress.advance()
+    assert last is not None  # a temporal plan has at least one split
+    predictions_frame = pooled_rule_scores(pd.concat(predictions, ignore_index=True))
+    timings["fit_and_score_seconds"] = time.perf_counter() - started
+    started = time.perf_counter()
+    progress.stage("compare")
+    comparison = comparison_table(predictions_frame, config)
+    lift = paired_lift(predictions_frame, config)
+    per_split = split_tables(predictions_frame, config)
+    timings["evaluate_seconds"] = time.perf_counter() - started
+    started = time.perf_counter()
+    evaluated_model, _, evaluated_plan = last
+    final_model, final_parts, final_plan = last
+    if prepared.final is not None:
+        progress.stage("final_fit")
+        final_model, final_parts = _fit(client, prepared, prepared.final, config, callbacks)
+        final_plan = prepared.final
+    timings["final_fit_seconds"] = time.perf_counter() - started
+    descriptions.append(describe(final_plan, final_parts))
+    progress.stage("replay")
+    replay = _replay(client, scored_futures, predictions_frame, config)
+    audit_rows = pd.concat(client.gather(audited), ignore_index=True)
+    audit_rows = audit_rows.sort_values(["as_of", "uai", "student_id"], kind="stable")
+    client.cancel([*scored_futures, *audited], force=True)
+    final_fold = Fold(final_plan.name, sample_rows(final_parts), None, None, final_plan.describe())
+    result = TrainingResult(
+        predictions_frame, comparison, lift, per_split, final_model, final_fold, descriptions,
+        timings, evaluated_model_hash=evaluated_model.model_hash_,
+        evaluated_split=evaluated_plan.name,
+        final_training_rows=sum(part.train for part in final_parts),
+    )  # fmt: skip
+    return result, replay, audit_rows.reset_index(drop=True)
+
+
+def _fit(
+    client: Client,
+    prepared: PartitionedPrepared,
+    plan: SplitPlan,
+    config: TrainConfig,
+    callbacks: Sequence[Callable[..., None]],
+) -> tuple[RiskModel, list[Any]]:
+    per_sample = max(1, SAMPLE_ROWS // len(prepared.names))
+    parts = run_partitions(
+        client, fold_part,
+        [(prepared.path_of(name), name, plan, prepared.selection, config, per_sample)
+         for name in prepared.names],
+        [f"split-{plan.name}-{name}" for name in prepared.names],
+    )  # fmt: skip
+    check_fold_parts(plan, parts)
+    return fit_on_cluster(client, prepared, plan, config, parts, callbacks), parts
+
+
+def _score(
+    client: Client,
+    prepared: PartitionedPrepared,
+    plan: SplitPlan,
+    model: RiskModel,
+    parts: list[Any],
+    data: str | Path,
+) -> list[Future]:
+    """Each académie's scored test rows, kept on the workers (futures), one task each."""
+    sums = level_sums(parts)
+    prior = LevelPrior()
+    prior.overall_ = float(sums["sum"].sum() / sums["count"].sum())
+    prior.rates_ = {str(level): float(row["sum"] / row["count"]) for level, row in sums.iterrows()}
+    [shared_model] = client.scatter([model], broadcast=True, hash=False)
+    job = uuid.uuid4().hex[:8]
+    futures = []
+    for name, part in zip(prepared.names, parts, strict=True):
+        if part.test > 0:
+            futures.append(client.submit(
+                score_partition, prepared.path_of(name), plan, prepared.selection, shared_model,
+                prior, Path(data) / partition_folder(name), key=f"scores-{plan.name}-{name}-{job}",
+            ))  # fmt: skip
+    return futures
+
+
+def _replay(
+    client: Client, scored: list[Future], predictions: pd.DataFrame, config: TrainConfig
+) -> ReplayEvaluation:
+    started = time.perf_counter()
+    judged = judged_weeks(predictions)
+    kinds = EXIT_KINDS if "exit_kind" in predictions.columns else ()
+    unobserved = unobserved_weeks(predictions)
+    shares: Mapping[str, float] = {"table": 1.0}
+    if config.replay_interviewed_share is not None:
+        shares = {"table": 1.0, "variant": config.replay_interviewed_share}
+    tables = {}
+    for what, share in shares.items():
+        parts = run_partitions(
+            client, partition_replay,
+            [(future, config, judged, share) for future in scored],
+            [f"replay-{what}-{future.key}" for future in scored],
+        )  # fmt: skip
+        tables[what] = _replay_tables(parts, config, kinds, unobserved)
+    table, lift = tables["table"]
+    variant = tables["variant"][0] if "variant" in tables else None
+    return ReplayEvaluation(table, lift, variant, time.perf_counter() - started)
