@@ -30,6 +30,8 @@ from serving.scoring.cluster import score_partitioned_week
 from serving.services.actor import Actor
 from serving.services.dashboard_history import StudentEvents, get_student_events
 from serving.services.errors import AccessDenied, NotFound
+from serving.services.inputs import InterviewChanges, NewInterview
+from serving.services.interviews import record_interview, update_interview
 from serving.services.leavers import get_leavers
 from serving.services.solutions import get_student_solutions
 from serving.solutions.recorded import latest_week, suggestion_for_choice
@@ -114,26 +116,34 @@ def _frames(events: StudentEvents) -> list[pd.DataFrame]:
     return [events.absences, events.grades, events.exams]
 
 
+def _missed(events: StudentEvents) -> int:
+    """Half-days missed and lates over the school year."""
+    return int(events.absences[["justified", "unjustified", "lates"]].to_numpy().sum())
+
+
 def _assert_same_events(one: StudentEvents, other: StudentEvents) -> None:
     assert (one.student_id, one.school_year_start) == (other.student_id, other.school_year_start)
     for left, right in zip(_frames(one), _frames(other), strict=True):
         pd.testing.assert_frame_equal(left, right)
 
 
-def _copy_store(weeks: Weeks, folder: Path) -> Store:
-    """A copy of the partitioned week's store and artifacts in `folder` (the copy is the
-    test's to change, and to write the week again in: that removes the artifacts replaced)."""
+def _copy_store(weeks: Weeks, folder: Path, academie: str | None = None) -> Store:
+    """A copy of the partitioned week's store and artifacts (or of `academie`'s single-folder
+    week's) in `folder`: the copy is the test's to change, and to write the week again in
+    (which removes the artifacts replaced)."""
     folder.mkdir(parents=True, exist_ok=True)
+    original = weeks.partitioned if academie is None else weeks.single[academie]
+    home = Path(str(original.engine.url.database)).parent
     target = folder / "store.sqlite3"
-    source = sqlite3.connect(str(weeks.partitioned.engine.url.database))
+    source = sqlite3.connect(str(original.engine.url.database))
     copy = sqlite3.connect(target)
     with copy:
         source.backup(copy)
     source.close()
     copy.close()
-    shutil.copytree(weeks.home / WEEKS_FOLDER, folder / WEEKS_FOLDER)
+    shutil.copytree(home / WEEKS_FOLDER, folder / WEEKS_FOLDER)
     store = open_store(f"sqlite:///{target}")
-    old, new = str(weeks.home.resolve()), str(folder.resolve())
+    old, new = str(home.resolve()), str(folder.resolve())
     with store.transaction() as session:
         for run in session.scalars(select(WeeklyRun)):
             run.features_path = str(run.features_path).replace(old, new)
@@ -179,9 +189,7 @@ def test_student_events_equal_the_single_folder_weeks(weeks: Weeks, academie: st
         _assert_same_events(events, alone)
     # Real events were read: the students' absences of the school year are in the data.
     assert any(
-        get_student_events(weeks.partitioned, watch_unit, student_id, None).absences[
-            ["justified", "unjustified", "lates"]
-        ].to_numpy().sum() > 0
+        _missed(get_student_events(weeks.partitioned, watch_unit, student_id, None)) > 0
         for student_id in students
     )
 
@@ -206,6 +214,27 @@ def test_solutions_and_recorded_suggestion_equal_the_single_folder_weeks(
     # Asked through another académie's establishment, the student is not in its partition.
     other = next(name for name in NAMES if name != academie)
     assert suggestion_for_choice(week, student_id, weeks.uais[other][0], AS_OF) == (None, None)
+
+
+def test_the_suggestion_recorded_beside_a_choice_equals_the_single_folder_weeks(
+    weeks: Weeks, tmp_path: Path
+) -> None:
+    academie = NAMES[1]
+    uai = weeks.uais[academie][0]
+    watch_unit = make_actor("watch_unit", uai)
+    student_id = _listed(weeks.partitioned, uai)[0]
+    recorded = {}
+    for name, which in (("partitioned", None), ("single", academie)):
+        store = _copy_store(weeks, tmp_path / name, which)
+        held = NewInterview(student_id=student_id, status="held", interview_date=AS_OF,
+                            solution="tutoring")  # fmt: skip
+        chosen = record_interview(store, watch_unit, held)
+        changed = update_interview(store, watch_unit, chosen.id,
+                                   InterviewChanges(solution="morea"))  # fmt: skip
+        recorded[name] = (chosen.suggested_solutions, changed.suggested_solutions)
+        store.dispose()
+    assert recorded["partitioned"] == recorded["single"]
+    assert all(suggested is not None for suggested in recorded["partitioned"])
 
 
 def _leavers(store: Store, actor: Actor, as_of: dt.date = AS_OF) -> dict[str, object]:
@@ -323,7 +352,7 @@ def test_a_student_who_moved_is_read_by_the_new_establishment_only(
     _move(store, student_id, elsewhere, LATER)
     there = get_student_events(store, make_actor("watch_unit", elsewhere), student_id, AS_OF)
     assert there.grades.empty and there.exams.empty
-    assert there.absences[["justified", "unjustified", "lates"]].to_numpy().sum() == 0
+    assert _missed(there) == 0
     with pytest.raises(NotFound, match="not in the extraction"):
         get_student_solutions(store, make_actor("watch_unit", elsewhere), student_id, AS_OF)
     with pytest.raises(AccessDenied):
