@@ -19,11 +19,13 @@ of each file's name and SHA-256), read back as one table; its extraction fingerp
 of each partition's.
 
 Every page, route and export about a week reads that week's artifacts through
-`recorded_week` and the methods of `WeekLineage`, which check each file against the hash
-recorded before reading it, and raise `WeekDataUnavailable` (a `Conflict`: HTTP 409, a
-dashboard message in French and English) when a file is missing or altered, or when the week
-was written before lineage was recorded. Access checks stay with the callers (the services),
-which read a student's rows only through the establishment that listed them.
+`recorded_week` and the methods of `WeekLineage` (an establishment's extraction data through
+`extraction_of`, a scope's through `extractions_of`: on a partitioned week, the académie
+folders whose establishments table lists them, never the top folder), which check each file
+against the hash recorded before reading it, and raise `WeekDataUnavailable` (a `Conflict`:
+HTTP 409, a dashboard message in French and English) when a file is missing or altered, or
+when the week was written before lineage was recorded. Access checks stay with the callers
+(the services), which read a student's rows only through the establishment that listed them.
 
 Hashes of files already verified are kept in memory per file identity (size, modification
 and change times, inode): a page read again does not hash the snapshot again, and any write
@@ -39,6 +41,7 @@ import shutil
 import threading
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -246,6 +249,40 @@ class WeekLineage:
             raise WeekDataUnavailable(self.week, "extraction", "altered")
         return directory
 
+    def extraction_of(self, uai: str) -> Path:
+        """The folder holding establishment `uai`'s data in the extraction the week was
+        scored from (checked as `extraction` checks it): the extraction itself when it is one
+        folder; for one partitioned by académie, the partition whose establishments table
+        lists `uai`. NotFound when no partition does (never another académie's folder)."""
+        directory = self.extraction()
+        index = _establishment_index(directory, self.extraction_sha256)
+        if index is None:
+            return directory
+        if uai not in index:
+            raise NotFound(
+                f"establishment {uai} is in no partition of the extraction of the week of "
+                f"{self.week.isoformat()}"
+            )
+        return index[uai]
+
+    def extractions_of(self, uais: Iterable[str]) -> list[Path]:
+        """The folders holding the data of the establishments `uais` (checked as `extraction`
+        checks it), each once, in name order: the extraction itself when it is one folder;
+        for one partitioned by académie, the partitions listing at least one of them. NotFound
+        when none does."""
+        directory = self.extraction()
+        index = _establishment_index(directory, self.extraction_sha256)
+        if index is None:
+            return [directory]
+        wanted = sorted(set(uais))
+        folders = sorted({index[uai] for uai in wanted if uai in index})
+        if not folders:
+            raise NotFound(
+                f"none of the establishments {', '.join(wanted[:5])} is in a partition of the "
+                f"extraction of the week of {self.week.isoformat()}"
+            )
+        return folders
+
     def verify(self) -> None:
         """Every artifact is there with its recorded content (raises otherwise)."""
         self._verified("features", self.features_path, self.features_sha256)
@@ -272,6 +309,38 @@ def _read(
                if value is not None]  # fmt: skip
     table = pq.read_table(path, columns=list(columns) if columns else None, filters=filters or None)
     return table.to_pandas()
+
+
+@lru_cache(maxsize=8)
+def _establishment_index(directory: Path, fingerprint: str) -> dict[str, Path] | None:
+    """For an extraction partitioned by académie, the partition folder of each establishment
+    its partitions' establishments tables list (read through the one extraction reader, CSV
+    or Parquet); None for a single folder. Kept per extraction identity (folder and
+    fingerprint, checked by the caller just before): every page read would otherwise re-read
+    each partition's establishments. Conflict when two partitions list one establishment."""
+    del fingerprint  # the cache key: the extraction as it was checked
+    from features.extraction import open_extraction
+    from features.partitions import find_partitions
+
+    partitions = find_partitions(directory)
+    if partitions[0].name is None:
+        return None
+    index: dict[str, Path] = {}
+    for partition in partitions:
+        with open_extraction(partition.path, tables=("establishments",)) as extraction:
+            if "establishments" not in extraction.files:
+                raise NotFound(f"partition {partition.label} has no readable establishments table")
+            uais = extraction.con.execute(
+                "SELECT DISTINCT CAST(uai AS VARCHAR) FROM establishments WHERE uai IS NOT NULL"
+            ).fetchall()
+        for (uai,) in uais:
+            if uai in index:
+                raise Conflict(
+                    f"establishment {uai} is listed by two partitions "
+                    f"({index[uai].name}, {partition.label}) of the extraction {directory}"
+                )
+            index[uai] = partition.path
+    return index
 
 
 def lineage_of(run: WeeklyRun) -> WeekLineage | None:

@@ -125,14 +125,16 @@ def get_student_events(
 ) -> StudentEvents:
     """The student's events of the school year of the as-of date of `week` (None: the latest
     week written), strictly before it (what the model saw), from the extraction that week
-    was scored from. `WeekDataUnavailable` when that extraction is gone or changed since."""
+    was scored from (on a week scored by académie, the partition of the student's
+    establishment). `WeekDataUnavailable` when that extraction is gone or changed since."""
     with guarded(
         store, actor, Action.READ_STUDENT_EVENTS, student_id=student_id, read_only=True
     ) as session:
         enrolled = student_in_scope(session, actor, Action.READ_STUDENT_EVENTS, student_id)
         uai = enrolled.uai
         lineage = recorded_week(session, week)
-    directory = lineage.extraction()
+    # The student's establishment's folder: on a week scored by académie, its partition.
+    directory = lineage.extraction_of(uai)
     as_of = lineage.as_of
     start = school_year_start(as_of)
     # Through the one reader of extractions: CSV files as French software writes them too.

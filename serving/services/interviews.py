@@ -114,11 +114,11 @@ def _suggestion_before(
         return None, None
     action = Action.RECORD_INTERVIEW
     with guarded(store, actor, action, student_id=new.student_id, read_only=True) as session:
-        student_in_scope(session, actor, action, new.student_id)
+        uai = student_in_scope(session, actor, action, new.student_id).uai
         check_interview(None, new.status, new.solution)
         week = recorded.latest_week(session)
     day = new.interview_date or enrollments.request_date()
-    return recorded.suggestion_for_choice(week, new.student_id, day)
+    return recorded.suggestion_for_choice(week, new.student_id, uai, day)
 
 
 @dataclass(frozen=True)
@@ -154,8 +154,10 @@ def _prepare_update(
             if "interview_date" in changes.model_fields_set
             else interview.interview_date
         )
-        student_id, week = interview.student_id, recorded.latest_week(session)
-    suggestion = recorded.suggestion_for_choice(week, student_id, day or enrollments.request_date())
+        student_id, uai, week = interview.student_id, interview.uai, recorded.latest_week(session)
+    suggestion = recorded.suggestion_for_choice(
+        week, student_id, uai, day or enrollments.request_date()
+    )
     return _Prepared(student_id, changes.solution, day, suggestion)
 
 
@@ -250,7 +252,7 @@ def update_interview(
                 suggestion = prepared.suggestion
             else:  # the interview changed since it was read: read again, under the lock
                 suggestion = recorded.suggestion_for_choice(
-                    recorded.latest_week(session), interview.student_id,
+                    recorded.latest_week(session), interview.student_id, interview.uai,
                     day or enrollments.request_date(),
                 )  # fmt: skip
             interview.suggested_solutions, interview.suggestion_rules_sha256 = suggestion

@@ -3,7 +3,8 @@ users, and the contacts they record with them.
 
 The list is `features.leavers.leavers` over the extraction a written week recorded (the
 latest week on or before the as-of date, read through `serving.lineage`, which checks its
-fingerprint), cut to the reader's scope on the day of the request:
+fingerprint; on a week scored by académie, the partitions holding the reader's
+establishments, combined), cut to the reader's scope on the day of the request:
 
 - the establishment the student left must be in the reader's bassin;
 - and so must the one the student belongs to on the day of the request, by the store's
@@ -22,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -106,11 +108,23 @@ def _interviews(session: Session, ids: list[str]) -> pd.DataFrame:
     return pd.DataFrame([tuple(row) for row in rows], columns=columns)
 
 
+def _leaver_tables(folders: list[Path]) -> LeaverTables:
+    """The leavers' tables of the extraction folders holding the scope (one, or on a week
+    scored by académie each partition listing one of its establishments), combined: rows
+    that two partitions both hold (a student who moved between them) counted once."""
+    if len(folders) == 1:
+        return read_leaver_tables(folders[0])
+    parts = [read_leaver_tables(folder) for folder in folders]
+    names = ("enrollments", "students", "exams", "establishments")
+    frames = {name: pd.concat([getattr(part, name) for part in parts]) for name in names}
+    return LeaverTables(**{name: frames[name].drop_duplicates(ignore_index=True) for name in names})
+
+
 def _find(session: Session, actor: Actor, as_of: dt.date, scope: Collection[str]) -> _Found:
     """The leavers as of `as_of` from the establishments `scope`, still the reader's on the
     day of the request (see the module docstring)."""
     week = _week_on_or_before(session, as_of)
-    tables = read_leaver_tables(recorded_week(session, week).extraction())
+    tables = _leaver_tables(recorded_week(session, week).extractions_of(scope))
     found = leavers(tables, as_of)
     found = found[found["uai"].isin(set(scope))]
     today = enrollments.request_date()

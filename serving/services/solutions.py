@@ -6,7 +6,8 @@ A student's suggestions follow the student's record (`get_student_record`): who 
 them is decided by the establishment the student is enrolled in on the day of the request,
 whatever `as_of` asks (a former school is refused even about a date the student was its
 own); the facts carry no name. The facts are read from the extraction of the latest week
-written, through the week's lineage (`serving.lineage`: refused when it is gone or changed).
+written, through the week's lineage (`serving.lineage`: refused when it is gone or changed;
+on a week scored by académie, the partition of the student's establishment).
 Every read and every refusal is audited."""
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ def get_student_solutions(
         held = interview_held_on(session, student_id, day)
         lineage = recorded_week(session, None)
     table = rules_in_use()
-    facts = read_facts(lineage.extraction(), student_id, day, interview_held=held)
+    facts = read_facts(lineage.extraction_of(uai), student_id, day, interview_held=held)
     view = solutions_view(facts, table, suggest(facts, table))
     record_read(store, actor, "read_solutions", student_id=student_id, uai=uai,
                 detail=f"as of {day.isoformat()}: "

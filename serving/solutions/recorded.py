@@ -71,17 +71,19 @@ def latest_week(session: Session) -> lineage.WeekLineage | None:
 
 
 def suggestion_for_choice(
-    week: lineage.WeekLineage | None, student_id: str, day: dt.date
+    week: lineage.WeekLineage | None, student_id: str, uai: str, day: dt.date
 ) -> RecordedSuggestion:
     """What the rules suggested on `day` for the student whose interview is held, from the
-    extraction of `week`; (None, None) without a week, when its extraction is gone or
-    altered, or the student is not in it: the choice is recorded anyway, without a
-    suggestion to compare with. Reads files only: the services call it outside their write
-    transaction (reading a large extraction takes a fraction of a second)."""
+    extraction of `week` (the folder of `uai`, the establishment writing the interview: on a
+    week scored by académie, its partition); (None, None) without a week, when its extraction
+    is gone or altered, or the student (or the establishment) is not in it: the choice is
+    recorded anyway, without a suggestion to compare with. Reads files only: the services
+    call it outside their write transaction (reading a large extraction takes a fraction of
+    a second)."""
     if week is None:
         return None, None
     try:
-        directory = week.extraction()
+        directory = week.extraction_of(uai)
         rules = table.rules_in_use()
         facts = extraction_facts.read_facts(directory, student_id, day, interview_held=True)
     except (NotFound, Conflict):
