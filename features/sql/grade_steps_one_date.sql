@@ -2,9 +2,18 @@
 -- so the changes of that bucket are the totals, and they hold for that one date if it lies in
 -- the marks' school year (until_ytd = 1).
 SELECT
-    * EXCLUDE (until_ytd, subjects, subjects_below_8, subjects_below_10),
+    student_id,
+    year_start,
+    bucket,
     until_ytd AS next_bucket,
-    CAST(subjects AS BIGINT) AS subjects,
-    CAST(subjects_below_8 AS BIGINT) AS subjects_below_8,
-    CAST(subjects_below_10 AS BIGINT) AS subjects_below_10
+    weighted_marks_1,
+    weights_1,
+    weighted_marks_2,
+    weights_2,
+    weighted_marks_3,
+    weights_3,
+    last_mark_date,
+    subject_counts,
+    subject_units,
+    subject_squares
 FROM grade_changes
