@@ -45,17 +45,21 @@ def _synth(args: dict[str, Any]) -> Callable[[], int]:
 def _features_duckdb(args: dict[str, Any]) -> Callable[[], int]:
     """The DuckDB builder, into memory, or with "out" streamed to that Parquet file one query
     of consecutive dates at a time (as a job over many as-of dates runs)."""
-    from features.builder import build_features, iter_features
+    from features import builder, store
     from features.extraction import open_extraction
-    from features.store import write_feature_batches
 
     def run() -> int:
         with open_extraction(args["data"]) as extraction:
             if "out" in args:
-                return write_feature_batches(
-                    iter_features(extraction, _dates(args)), Path(args["out"])
-                )
-            return len(build_features(extraction, _dates(args)).frame)
+                out = Path(args["out"])
+                # `vigie features`' path: Arrow straight to Parquet where the code has it,
+                # FeatureSets (through pandas) in earlier revisions.
+                if hasattr(builder, "iter_feature_tables"):
+                    tables = builder.iter_feature_tables(extraction, _dates(args))
+                    return int(store.write_feature_tables(tables, out))
+                batches = builder.iter_features(extraction, _dates(args))
+                return int(store.write_feature_batches(batches, out))
+            return len(builder.build_features(extraction, _dates(args)).frame)
 
     return run
 

@@ -17,7 +17,8 @@ separate queries: the event steps (`_SHARED_STEPS`), spread over every date, are
 once into temporary tables sorted by date number, which every query reads for its own dates
 only (DuckDB's zone maps skip the other row groups), under a DuckDB memory limit, so memory
 stays bounded; `iter_features` hands the batches over one at a time, computing the next one
-in a second thread meanwhile (`features.read_ahead`).
+in a second thread meanwhile (`features.read_ahead`); `iter_feature_tables` the same, as
+Arrow tables in the layout of a feature file, for a caller that only writes them.
 `tests/oracle/reference.py` computes the same features plainly in pandas, and tests hold the
 two equal.
 
@@ -57,6 +58,7 @@ from features.catalog import (
 )
 from features.extraction import Extraction, open_extraction
 from features.feature_set import FeatureSet, frame_columns
+from features.feature_table import feature_table
 from features.read_ahead import read_ahead
 
 __all__ = [
@@ -68,6 +70,7 @@ __all__ = [
     "build_features",
     "date_batches",
     "feature_query",
+    "iter_feature_tables",
     "iter_features",
 ]
 
@@ -243,6 +246,31 @@ def iter_features(
     dates = as_of_dates_checked(as_of_dates)
     with read_ahead(_feature_sets(extraction, dates, rows_per_query, progress)) as feature_sets:
         yield from feature_sets
+
+
+def iter_feature_tables(
+    extraction: Extraction,
+    as_of_dates: Iterable[dt.date],
+    rows_per_query: int = DEFAULT_ROWS_PER_QUERY,
+    progress: Callable[[int], None] | None = None,
+) -> Generator[pa.Table, None, None]:
+    """As `iter_features`, each batch an Arrow table laid out as the FeatureSet's frame would
+    convert (`features.feature_table`), without going through pandas: for a caller that only
+    writes the rows (`features.store.write_feature_tables`)."""
+    dates = as_of_dates_checked(as_of_dates)
+    with read_ahead(_feature_tables(extraction, dates, rows_per_query, progress)) as tables:
+        yield from tables
+
+
+def _feature_tables(
+    extraction: Extraction,
+    dates: list[dt.date],
+    rows_per_query: int,
+    progress: Callable[[int], None] | None,
+) -> Iterator[pa.Table]:
+    with closing(_query_batches(extraction, dates, rows_per_query, progress)) as results:
+        for result in results:
+            yield feature_table(result)
 
 
 def _feature_sets(

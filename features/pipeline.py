@@ -8,8 +8,13 @@ from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
-from features.builder import DEFAULT_ROWS_PER_QUERY, FeatureSet, build_features, iter_features
-from features.store import write_feature_batches, write_features
+from features.builder import (
+    DEFAULT_ROWS_PER_QUERY,
+    FeatureSet,
+    build_features,
+    iter_feature_tables,
+)
+from features.store import write_feature_tables, write_features
 from features.validation import ValidationReport, require_valid
 
 __all__ = [
@@ -77,9 +82,10 @@ def stream_feature_file(
     progress: Callable[[int], None] | None = None,
 ) -> WrittenFeatures:
     """As `build_feature_file`, for many as-of dates: the rows go to `out` one query of
-    consecutive dates at a time (`features.builder.iter_features`), so that memory holds one
-    batch, never the whole file. Nothing is written when the extraction is invalid, and a
-    failure leaves no partial file. `progress` is told how many dates each query computed."""
+    consecutive dates at a time (`features.builder.iter_feature_tables`, Arrow straight to
+    Parquet), so that memory holds one batch, never the whole file. Nothing is written when
+    the extraction is invalid, and a failure leaves no partial file. `progress` is told how
+    many dates each query computed."""
     out = Path(out)
     if out.suffix != ".parquet":
         raise ValueError(f"the feature file must end in .parquet, not {out.name!r}")
@@ -89,8 +95,8 @@ def stream_feature_file(
         # Closed at once on an error, not when the error's traceback is collected: the
         # queries' thread stops and the builder's cursor closes before the extraction does.
         with closing(
-            iter_features(extraction, list(as_of_dates), rows_per_query, progress)
+            iter_feature_tables(extraction, list(as_of_dates), rows_per_query, progress)
         ) as batches:
-            rows = write_feature_batches(batches, out)
+            rows = write_feature_tables(batches, out)
         assert extraction.report is not None  # set by require_valid
         return WrittenFeatures(out, rows, extraction.report)

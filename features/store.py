@@ -1,9 +1,10 @@
 """Reading and writing feature files: the I/O edge for `FeatureSet`s.
 
 A feature file is one Parquet file, written at once (`write_features`) or batch by batch
-(`write_feature_batches`, for many as-of dates: one batch in memory at a time). Its column
-groups (keys, context, features, sensitive) are recorded in the Parquet key-value metadata
-under `vigie.feature_set`, so that a file read back gives the same `FeatureSet`, and a file
+(`write_feature_batches`, for many as-of dates: one batch in memory at a time;
+`write_feature_tables` writes the same file from Arrow batches that never went through pandas).
+Its column groups (keys, context, features, sensitive) are recorded in the Parquet key-value
+metadata under `vigie.feature_set`, so that a file read back gives the same `FeatureSet`, and a file
 from an older catalog is recognisable. Writing is atomic: the data goes to a temporary file in
 the target folder, which then replaces the target in one `os.replace`; on any error the
 temporary file is removed and a previous file is intact.
@@ -23,6 +24,7 @@ import socket
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 
 import pandas as pd
@@ -31,14 +33,17 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from features.feature_set import FeatureSet, frame_columns
+from features.feature_table import feature_schema
 from features.jsonio import dumps, loads
 
 __all__ = [
     "METADATA_KEY",
     "atomic_file",
+    "feature_file_schema",
     "read_features",
     "remove_stale_temporaries",
     "write_feature_batches",
+    "write_feature_tables",
     "write_features",
 ]
 
@@ -60,32 +65,63 @@ def write_feature_batches(batches: Iterable[FeatureSet], path: str | Path) -> in
     after the other to the Parquet file `path`, atomically, and return the number of rows.
     Each batch becomes at least one row group; the file reads back as one `FeatureSet`. With
     no batch at all, the file holds the columns and no row."""
-    path = Path(path)
+
+    def tables() -> Iterator[pa.Table]:
+        schema: pa.Schema | None = None
+        for feature_set in batches:
+            if schema is None:
+                table = _with_groups(
+                    pa.Table.from_pandas(feature_set.frame, preserve_index=False), feature_set
+                )
+                schema = table.schema
+            else:
+                # The first batch's schema for all: a column without any value in a later
+                # batch keeps its type.
+                table = pa.Table.from_pandas(feature_set.frame, schema=schema, preserve_index=False)
+            yield table
+
+    return _write_tables(tables(), Path(path))
+
+
+def write_feature_tables(tables: Iterable[pa.Table], path: str | Path) -> int:
+    """As `write_feature_batches`, for Arrow tables laid out by `features.feature_table`
+    (e.g. `features.builder.iter_feature_tables`): the same file, byte for byte, as the
+    FeatureSets of the same rows give, without going through pandas."""
+    schema = feature_file_schema()
+    return _write_tables(
+        (table.replace_schema_metadata(schema.metadata) for table in tables), Path(path)
+    )
+
+
+@cache
+def feature_file_schema() -> pa.Schema:
+    """The schema of a feature file of the builder's FeatureSets: `feature_schema()` with the
+    column groups in its metadata."""
+    return _with_groups(feature_schema().empty_table(), _empty()).schema
+
+
+@cache
+def _empty() -> FeatureSet:
+    """A feature set without rows: the default column groups, and the file of no batch."""
+    return FeatureSet.from_frame(pd.DataFrame(columns=frame_columns()))
+
+
+def _write_tables(tables: Iterator[pa.Table], path: Path) -> int:
+    """Write `tables` (the first one's schema, metadata included, is the file's) to `path`
+    atomically, one row group at least each; return the number of rows."""
     rows = 0
     with atomic_file(path) as temporary:
         writer: pq.ParquetWriter | None = None
         try:
-            for feature_set in batches:
+            for table in tables:
                 if writer is None:
-                    first = _with_groups(
-                        pa.Table.from_pandas(feature_set.frame, preserve_index=False), feature_set
-                    )
-                    writer = pq.ParquetWriter(temporary, first.schema)
-                    table = first
-                else:
-                    # The first batch's schema for all: a column without any value in a later
-                    # batch keeps its type.
-                    table = pa.Table.from_pandas(
-                        feature_set.frame, schema=writer.schema, preserve_index=False
-                    )
+                    writer = pq.ParquetWriter(temporary, table.schema)
                 writer.write_table(table)
                 rows += table.num_rows
             if writer is None:
-                empty = FeatureSet.from_frame(pd.DataFrame(columns=frame_columns()))
-                pq.write_table(
-                    _with_groups(pa.Table.from_pandas(empty.frame, preserve_index=False), empty),
-                    temporary,
-                )
+                empty = _empty()
+                table = pa.Table.from_pandas(empty.frame, preserve_index=False)
+                pq.write_table(_with_groups(table, empty), temporary)
         finally:
             if writer is not None:
                 writer.close()

@@ -10,14 +10,16 @@ import time
 from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
+from typing import Any
 
+import pyarrow as pa
 import pytest
 
-from features.builder import iter_features
+from features.builder import iter_feature_tables, iter_features
 from features.extraction import open_extraction
 from features.feature_set import FeatureSet
 from features.read_ahead import read_ahead
-from features.store import write_feature_batches
+from features.store import write_feature_batches, write_feature_tables
 from features.synth import synthesize
 
 WAIT = 30.0  # seconds: far more than any step here needs, so that a slow machine passes
@@ -108,12 +110,22 @@ def academie(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+# The two streams to a feature file: FeatureSets (through pandas), and Arrow tables straight
+# to Parquet (`vigie features`).
+STREAMS = pytest.mark.parametrize(
+    ("stream", "write"),
+    [(iter_features, write_feature_batches), (iter_feature_tables, write_feature_tables)],
+    ids=["feature-sets", "arrow-tables"],
+)
+
+
 def _memory_limit(extraction_con: object) -> str:
     return str(extraction_con.execute("SELECT current_setting('memory_limit')").fetchone()[0])  # type: ignore[attr-defined]
 
 
+@STREAMS
 def test_an_error_in_a_query_mid_stream_leaves_no_file_and_the_connection_as_it_was(
-    academie: Path, tmp_path: Path
+    academie: Path, tmp_path: Path, stream: Any, write: Any
 ) -> None:
     out = tmp_path / "features.parquet"
     queries = []
@@ -127,7 +139,7 @@ def test_an_error_in_a_query_mid_stream_leaves_no_file_and_the_connection_as_it_
         extraction.con.execute("SET memory_limit = '1GiB'")
         before = _memory_limit(extraction.con)
         with pytest.raises(RuntimeError, match="third query"):
-            write_feature_batches(iter_features(extraction, AS_OF, 1, progress), out)
+            write(stream(extraction, AS_OF, 1, progress), out)
         # The builder's cursor was closed, and the database's limit put back, by then.
         assert _memory_limit(extraction.con) == before
         assert extraction.con.execute("SELECT count(*) FROM students").fetchone()[0] > 0
@@ -135,8 +147,9 @@ def test_an_error_in_a_query_mid_stream_leaves_no_file_and_the_connection_as_it_
     assert list(tmp_path.iterdir()) == []
 
 
+@STREAMS
 def test_an_error_writing_mid_stream_stops_the_queries_and_leaves_no_file(
-    academie: Path, tmp_path: Path
+    academie: Path, tmp_path: Path, stream: Any, write: Any
 ) -> None:
     out = tmp_path / "features.parquet"
     queries = []
@@ -145,16 +158,16 @@ def test_an_error_writing_mid_stream_stops_the_queries_and_leaves_no_file(
         extraction.con.execute("SET memory_limit = '1GiB'")
         before = _memory_limit(extraction.con)
 
-        def batches() -> Iterator[FeatureSet]:
+        def batches() -> Iterator[FeatureSet | pa.Table]:
             # Closed on leaving, not when the error's traceback (which holds it) is collected.
-            with closing(iter_features(extraction, AS_OF, 1, queries.append)) as stream:
-                for number, batch in enumerate(stream):
+            with closing(stream(extraction, AS_OF, 1, queries.append)) as batches:
+                for number, batch in enumerate(batches):
                     if number == 2:
                         raise OSError("disk full")  # as the writer's side fails
                     yield batch
 
         with pytest.raises(OSError, match="disk full"):
-            write_feature_batches(batches(), out)
+            write(batches(), out)
         assert _memory_limit(extraction.con) == before
     # The third batch was being written, the fourth computed ahead; no more queries ran.
     assert queries == [1, 1, 1, 1]
