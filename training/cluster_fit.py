@@ -26,6 +26,7 @@ see it.
 
 from __future__ import annotations
 
+import threading
 import uuid
 import warnings
 from collections.abc import Callable, Sequence
@@ -52,8 +53,10 @@ if TYPE_CHECKING:
     from distributed import Client, Future
 
 __all__ = [
+    "SOCKET_TIMEOUT_MINUTES",
     "TRAINER",
     "FoldPart",
+    "WorkerLostError",
     "check_fold_parts",
     "fit_on_cluster",
     "fold_part",
@@ -242,6 +245,50 @@ def fit_on_cluster(
     return model
 
 
+# LightGBM's data-parallel learners wait on one another at every boosting round, on sockets
+# that give up after `time_out` minutes (LightGBM's default: 120). A worker lost mid-fit would
+# leave the others waiting that long; the fit is watched (below) and the sockets bounded.
+SOCKET_TIMEOUT_MINUTES = 10
+WATCH_SECONDS = 0.5
+
+
+class WorkerLostError(RuntimeError):
+    """A worker of a `lightgbm.dask` fit left the cluster before the fit ended."""
+
+
+def _watched_fit(client: Client, fit: Callable[[], Any]) -> Any:
+    """`fit()` in a thread while this one watches the cluster's workers: if one present at the
+    start leaves (killed, out of memory, restarted by its nanny), LightGBM's collective cannot
+    go on without it, so the workers still running the fit are restarted (their tasks would
+    otherwise wait on their sockets) and `WorkerLostError` is raised at once."""
+    workers = set(client.nthreads())
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["fitted"] = fit()
+        except BaseException as error:  # handed to the watching thread
+            outcome["error"] = error
+
+    thread = threading.Thread(target=run, name="lightgbm-dask-fit", daemon=True)
+    thread.start()
+    while thread.is_alive():
+        thread.join(WATCH_SECONDS)
+        present = set(client.nthreads())
+        gone = workers - present
+        if gone and thread.is_alive():
+            survivors = sorted(workers & present)
+            if survivors:
+                client.restart_workers(survivors, raise_for_error=False)
+            raise WorkerLostError(
+                f"{len(gone)} of the {len(workers)} Dask workers left the cluster during the "
+                "LightGBM fit, which cannot go on without them"
+            )
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["fitted"]
+
+
 def _dask_booster(
     client: Client,
     prepared: PartitionedPrepared,
@@ -261,6 +308,7 @@ def _dask_booster(
 
     # lightgbm.dask gives each worker's LightGBM the worker's threads (one per local worker).
     dask_params = {key: value for key, value in params.items() if key != "num_threads"}
+    dask_params.setdefault("time_out", SOCKET_TIMEOUT_MINUTES)
     job = uuid.uuid4().hex[:8]
     workers = sorted(client.scheduler_info()["workers"])
     matrices: list[Future] = []
@@ -281,13 +329,17 @@ def _dask_booster(
     y = dd.from_delayed(columns["y"], meta=pd.Series(dtype="int64", name=_Y), verify_meta=False)
     w = dd.from_delayed(columns["w"], meta=pd.Series(dtype="float64", name=_W), verify_meta=False)
     categorical = [i for i, name in enumerate(FEATURE_NAMES) if name in CATEGORIES]
-    try:
+
+    def fit() -> DaskLGBMClassifier:
         with warnings.catch_warnings(), client.as_current():
             warnings.filterwarnings("ignore", "Parameter (num_threads|n_jobs) will be ignored")
-            fitted = DaskLGBMClassifier(
+            return DaskLGBMClassifier(
                 client=client, n_estimators=config.lightgbm.num_boost_round, **dask_params
             ).fit(X, y, sample_weight=w, categorical_feature=categorical,
                   callbacks=list(callbacks) or None)  # fmt: skip
+
+    try:
+        fitted = _watched_fit(client, fit)
     finally:
         client.cancel([*matrices, *columns["X"], *columns["y"], *columns["w"]], force=True)
     booster: lgb.Booster = fitted.booster_
