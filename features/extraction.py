@@ -65,6 +65,8 @@ __all__ = [
     "Extraction",
     "ExtractionReadError",
     "open_extraction",
+    "scan_sql",
+    "text_select",
 ]
 
 _SNIFF_BYTES = 64 * 1024
@@ -285,7 +287,9 @@ def _first_line(error: BaseException) -> str:
     return str(error).strip().splitlines()[0][:200]
 
 
-def _scan_sql(table_file: TableFile) -> str:
+def scan_sql(table_file: TableFile) -> str:
+    """DuckDB's scan of a table's file: Parquet with its row numbers, or CSV read as text in
+    the file's own dialect (the columns as the header names them)."""
     path = _sql_string(str(table_file.source))
     if table_file.is_parquet:
         return f"read_parquet({path}, file_row_number = true)"
@@ -302,7 +306,7 @@ def _quoted(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _text_select(table: Table, table_file: TableFile) -> str:
+def text_select(table: Table, table_file: TableFile) -> str:
     """Every contract column as trimmed text (NULL when empty or absent) and `_row`."""
     parts = []
     for column in table.columns:
@@ -323,7 +327,7 @@ def _text_select(table: Table, table_file: TableFile) -> str:
     else:
         row = "CAST(row_number() OVER () AS BIGINT)"
     parts.append(f"{row} AS _row")
-    return f"SELECT {', '.join(parts)} FROM {_scan_sql(table_file)}"
+    return f"SELECT {', '.join(parts)} FROM {scan_sql(table_file)}"
 
 
 def _canonical_cell(column: Column, dialect: CsvDialect) -> str:
@@ -352,7 +356,7 @@ def _canonical_cell(column: Column, dialect: CsvDialect) -> str:
 
 
 def _raw_select(table: Table, table_file: TableFile) -> str:
-    text = _text_select(table, table_file)
+    text = text_select(table, table_file)
     if table_file.dialect is None:
         return text
     cells = ", ".join(_canonical_cell(column, table_file.dialect) for column in table.columns)
@@ -388,7 +392,7 @@ def _has_slashes_or_commas(
     ]
     query = f"SELECT count(*) FILTER ({' OR '.join(cells) or 'false'}) FROM "
     # Straight from the scan: only the columns read are parsed.
-    row = con.execute(query + _scan_sql(table_file)).fetchone()
+    row = con.execute(query + scan_sql(table_file)).fetchone()
     return row is not None and row[0] > 0
 
 
@@ -423,7 +427,7 @@ def _evidence(
                 f"THEN regexp_full_match({cell}, {_sql_string(regex)}) ELSE false END AS {flag}"
             )
             parts += _counted(flag, rows)
-    text = _text_select(table, table_file)
+    text = text_select(table, table_file)
     source = f"SELECT *, {', '.join(flags) or 'NULL AS _nothing'} FROM ({text})"
     row = con.execute(f"SELECT {', '.join(parts)} FROM ({source})").fetchone()
     assert row is not None
@@ -492,7 +496,7 @@ def _native_typed_select(
 ) -> str | None:
     """The typed view read straight from a Parquet file whose columns already have the
     contract's types (no round trip through text), or None when any column does not."""
-    described = con.execute(f"DESCRIBE SELECT * FROM {_scan_sql(table_file)}").fetchall()
+    described = con.execute(f"DESCRIBE SELECT * FROM {scan_sql(table_file)}").fetchall()
     types = {row[0]: row[1] for row in described}
     parts = []
     for column in table.columns:
@@ -509,7 +513,7 @@ def _native_typed_select(
             cell = f"coalesce({cell}, CAST({_sql_string(column.default)} AS {target}))"
         parts.append(f"{cell} AS {name}")
     parts.append("CAST(file_row_number AS BIGINT) + 1 AS _row")
-    return f"SELECT {', '.join(parts)} FROM {_scan_sql(table_file)}"
+    return f"SELECT {', '.join(parts)} FROM {scan_sql(table_file)}"
 
 
 def _unquoted_decimal_comma(table_file: TableFile, line: int) -> tuple[str, str] | None:

@@ -32,7 +32,7 @@ from typing import Literal
 import duckdb
 
 from features.contract import TABLES
-from features.extraction import Extraction, _scan_sql, _text_select, open_extraction
+from features.extraction import Extraction, open_extraction, scan_sql, text_select
 from features.incremental.fingerprint import (
     INCREMENTAL_TABLES,
     changed_students_sql,
@@ -235,8 +235,8 @@ def _new_rows_sql(extraction: Extraction, table: str, since: dt.date, database: 
         f"OR {student} IN (SELECT student_id FROM {_CHANGED}))"
     )
     if table_file.is_parquet:
-        scan = _scan_sql(table_file)
-        return _text_select(TABLES[table], table_file).replace(
+        scan = scan_sql(table_file)
+        return text_select(TABLES[table], table_file).replace(
             f"FROM {scan}", f"FROM (SELECT * FROM {scan} WHERE {keep})"
         )
     return f"SELECT * FROM {database}.main.raw_{table} WHERE {keep}"
