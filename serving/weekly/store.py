@@ -76,10 +76,10 @@ from serving.weekly.decisions import FollowUp, decisions_of, load_follow_ups, sh
 from serving.weekly.ranking import (
     EstablishmentWeek,
     Explainer,
-    RosterStudent,
     ScoredStudent,
     rank_students,
 )
+from serving.weekly.roster_digest import ROSTER_DIGEST_FORM, roster_digest
 
 __all__ = [
     "StagedArtifacts",
@@ -370,7 +370,8 @@ def week_fingerprint(
     """SHA-256 of the week's whole content, in a canonical order: the students written (those
     of `queues`, else every explained student) and the rosters, the follow-up rule, and the
     follow-up shown of each followed student (a decision recorded since the week was written
-    changes the week)."""
+    changes the week). The rosters enter as one digest of their columns
+    (`serving.weekly.roster_digest`)."""
     queues = queues or {}
 
     def written(e: EstablishmentWeek) -> Iterable[ScoredStudent]:
@@ -406,21 +407,13 @@ def week_fingerprint(
                 "scored": sorted(
                     (_scored_payload(s) for s in written(e)), key=lambda p: p["student_id"]
                 ),
-                "roster": sorted(
-                    [s.student_id, s.last_name, s.first_name, *_dates(s)] for s in e.roster
-                ),
             }
             for e in sorted(establishments, key=lambda e: e.uai)
         ],
+        # Every roster row (names and enrollment dates), hashed column-wise.
+        "rosters": {"form": ROSTER_DIGEST_FORM, "sha256": roster_digest(establishments)},
     }
     return sha256(content)
-
-
-def _dates(student: RosterStudent) -> list[str | None]:
-    return [
-        None if day is None else day.isoformat()
-        for day in (student.enrolled_since, student.enrolled_until)
-    ]
 
 
 def _queues(

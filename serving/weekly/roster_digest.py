@@ -1,0 +1,66 @@
+"""The rosters' part of a week's fingerprint: every establishment's roster hashed column-wise.
+
+`week_fingerprint` (`serving.weekly.store`) hashes the week's content; its rosters (every
+enrolled student: 300,000 rows for an académie) are hashed here as Arrow columns sorted by
+(UAI, student id) rather than as one JSON list per student. Each column enters the SHA-256
+with its name, its null mask and its values: strings as their UTF-8 byte lengths then their
+bytes, dates as days since 1970. So the same rosters give the same digest whatever the order
+of establishments and students, and any change of a roster row (a student added, removed or
+moved, a name, an enrollment date, a value becoming unknown) gives another one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from operator import attrgetter
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from serving.weekly.ranking import EstablishmentWeek
+
+__all__ = ["ROSTER_DIGEST_FORM", "roster_digest"]
+
+# Named in the fingerprint: another form of the rosters' hash must change this name.
+ROSTER_DIGEST_FORM = "arrow-columns-sha256-1"
+
+_TEXT = ("uai", "student_id", "last_name", "first_name")
+_DATES = ("enrolled_since", "enrolled_until")
+
+
+def roster_digest(establishments: Sequence[EstablishmentWeek]) -> str:
+    """SHA-256 (hex) of every establishment's roster, sorted by (UAI, student id)."""
+    students = [student for e in establishments for student in e.roster]
+    columns: dict[str, pa.Array] = {
+        "uai": pa.array([e.uai for e in establishments for _ in e.roster], type=pa.string())
+    }
+    for name in _TEXT[1:]:
+        columns[name] = pa.array(list(map(attrgetter(name), students)), type=pa.string())
+    for name in _DATES:
+        columns[name] = pa.array(list(map(attrgetter(name), students)), type=pa.date32())
+    table = pa.table(columns).sort_by([("uai", "ascending"), ("student_id", "ascending")])
+    digest = hashlib.sha256(ROSTER_DIGEST_FORM.encode())
+    digest.update(np.int64(table.num_rows).tobytes())
+    for name in (*_TEXT, *_DATES):
+        column = table.column(name).combine_chunks()
+        digest.update(f"\0{name}\0".encode())
+        digest.update(column.is_null().to_numpy(zero_copy_only=False).tobytes())
+        if name in _DATES:
+            days = pc.fill_null(column.cast(pa.int32()), 0)
+            digest.update(days.to_numpy(zero_copy_only=False).astype("<i4").tobytes())
+        else:
+            _update_text(digest, pc.fill_null(column, ""))
+    return digest.hexdigest()
+
+
+def _update_text(digest: hashlib._Hash, column: pa.Array) -> None:
+    """The strings' UTF-8 byte lengths, then their bytes, into `digest`."""
+    _, offsets_buffer, data = column.buffers()
+    offsets = np.frombuffer(offsets_buffer, dtype="<i4")[
+        column.offset : column.offset + len(column) + 1
+    ]
+    digest.update(np.diff(offsets).astype("<i8").tobytes())
+    if data is not None and len(offsets):
+        digest.update(memoryview(data)[int(offsets[0]) : int(offsets[-1])])
