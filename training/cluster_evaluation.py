@@ -52,9 +52,7 @@ from training.evaluation import (
     REPLAY_MODELS,
     REPLAY_PROBABILITY_MODELS,
     ReplayEvaluation,
-    comparison_table,
-    paired_lift,
-    split_tables,
+    evaluation_tables,
     with_replay_baselines,
 )
 from training.fairness import audited_rows
@@ -233,9 +231,7 @@ def train_and_evaluate_on_cluster(
     timings["fit_and_score_seconds"] = time.perf_counter() - started
     started = time.perf_counter()
     progress.stage("compare")
-    comparison = comparison_table(predictions_frame, config)
-    lift = paired_lift(predictions_frame, config)
-    per_split = split_tables(predictions_frame, config)
+    comparison, lift, per_split = evaluation_tables(predictions_frame, config)
     timings["evaluate_seconds"] = time.perf_counter() - started
     started = time.perf_counter()
     evaluated_model, _, evaluated_plan = last

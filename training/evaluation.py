@@ -45,6 +45,7 @@ from training.replay import observed_weeks, replay_comparison
 __all__ = [
     "ReplayEvaluation",
     "comparison_table",
+    "evaluation_tables",
     "model_frames",
     "paired_lift",
     "precision_by_month",
@@ -101,6 +102,19 @@ def _compare(predictions: pd.DataFrame, config: TrainConfig) -> pd.DataFrame:
         seed=config.seed,
         probability_models=[name for name in PROBABILITY_MODELS if name in frames],
         ahead_weeks=config.lead_time_ahead_weeks,
+    )
+
+
+def evaluation_tables(
+    predictions: pd.DataFrame, config: TrainConfig
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, pd.DataFrame]]:
+    """The tested rows' comparison of every model: the table, the paired lift of the primary
+    model over each other, and each tested split's table (the same on one machine or a
+    cluster)."""
+    return (
+        comparison_table(predictions, config),
+        paired_lift(predictions, config),
+        split_tables(predictions, config),
     )
 
 

@@ -21,7 +21,7 @@ from features.labels import HORIZON_WEEKS
 from features.progress import SILENT, Progress
 from models.risk_model import RiskModel
 from training.config import TrainConfig
-from training.evaluation import comparison_table, paired_lift, split_tables, with_replay_baselines
+from training.evaluation import evaluation_tables, with_replay_baselines
 from training.fitting import fit_fold, fit_risk_model, score_fold
 from training.folds import DateSelection, Fold, kfold_folds, plan_fold, plan_roles, training_rows
 from training.interviewed import mark_interviewed, read_interviews
@@ -209,9 +209,7 @@ def train_and_evaluate(
     timings["fit_and_score_seconds"] = time.perf_counter() - started
     started = time.perf_counter()
     progress.stage("compare")
-    comparison = comparison_table(predictions, config)
-    lift = paired_lift(predictions, config)
-    per_split = split_tables(predictions, config)
+    comparison, lift, per_split = evaluation_tables(predictions, config)
     timings["evaluate_seconds"] = time.perf_counter() - started
     started = time.perf_counter()
     progress.stage("final_fit")
