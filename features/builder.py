@@ -79,11 +79,13 @@ __all__ = [
 # 300,000-student synthetic académie one date peaks at about 2.1 GB (process RSS).
 DEFAULT_ROWS_PER_QUERY = 600_000
 
-# DuckDB's memory limit while the dates are computed in several queries: the shared steps
-# (about 4 GB in memory for 36 weekly dates of 300,000 students) then spill to disk. The
-# queries return their rows sorted, so insertion order need not be kept meanwhile (it costs
-# memory).
-SHARED_MEMORY_LIMIT = "3GB"
+# DuckDB's memory limit while the dates are computed in several queries: past it, the shared
+# steps spill to disk. The tables the queries read take about 2 GB for 36 weekly dates of
+# 300,000 students; under a 3 GB limit the queries' own working memory pushed them in and out
+# of the spill folder (about 15 % more CPU); 3.6 GB keeps them in memory, for a process peak
+# of about 4.4 GB at that size (bench/README.md). The queries return their rows sorted, so
+# insertion order need not be kept meanwhile (it costs memory).
+SHARED_MEMORY_LIMIT = "3.6GB"
 
 # The extraction tables the builder reads. Outcomes are deliberately absent.
 BUILDER_TABLES: tuple[str, ...] = (
@@ -128,12 +130,13 @@ _CTE_ORDER: tuple[str, ...] = (
     "grade_features",
     "exam_features",
     "path_years",
+    "path_versions",
     "path_features",
     "student_features",
 )
 
-# The steps that read events but not the roster: they describe every as-of date at once
-# (step functions of the as-of date number). When the dates go to several queries, these are
+# The steps that read events (or the enrollments, for a student's path) but not the roster:
+# they describe every as-of date at once (step functions of the as-of date number). When the dates go to several queries, these are
 # computed once, kept as temporary tables on the builder's private cursor, and every query
 # reads them, so that the events are read and aggregated once whatever the number of queries.
 _SHARED_STEPS: tuple[str, ...] = (
@@ -159,6 +162,8 @@ _SHARED_STEPS: tuple[str, ...] = (
     "recent_running",
     "grade_recent",
     "grade_previous",
+    "path_years",
+    "path_versions",
 )
 # The steps with a variant for a query of a single as-of date (`<name>_one_date.sql`).
 _ONE_DATE_STEPS: tuple[str, ...] = ("grade_running", "grade_steps")
@@ -166,7 +171,14 @@ _ONE_DATE_STEPS: tuple[str, ...] = ("grade_running", "grade_steps")
 # The shared steps the queries read; each other one is dropped as soon as the last shared step
 # that reads it exists, so that DuckDB's memory holds no more than it needs.
 _SHARED_READ: frozenset[str] = frozenset(
-    {"attendance_grid", "streak_grid", "grade_grid", "grade_recent", "grade_previous"}
+    {
+        "attendance_grid",
+        "streak_grid",
+        "grade_grid",
+        "grade_recent",
+        "grade_previous",
+        "path_versions",
+    }
 )
 # The shared steps spread over the as-of dates (one row per student and date), kept sorted by
 # date number: a query reads them with a filter on its dates' numbers, so DuckDB's zone maps
@@ -177,6 +189,9 @@ _BY_DATE: frozenset[str] = frozenset(
 # Steps never kept, as long as the table they read: their readers compute them again (a
 # Parquet scan), as a CTE that is not materialized.
 _INLINED: frozenset[str] = frozenset({"grade_rows"})
+# The query steps that shared steps read (`path_years` reads the enrollments): each shared
+# step that reads one computes it again, as a CTE of its own statement.
+_READ_BY_SHARED: tuple[str, ...] = ("enrollment_rows", "grade_rows")
 
 
 def build_features(
@@ -381,8 +396,8 @@ def _refers_to(sql: str, name: str) -> bool:
 
 
 def _with_inlined(sql: str) -> str:
-    """`sql` preceded by the CTEs of the inlined steps it reads."""
-    ctes = [_cte(name, name) for name in _INLINED if _refers_to(sql, name)]
+    """`sql` preceded by the CTEs of the inlined and query steps it reads."""
+    ctes = [_cte(name, name) for name in _READ_BY_SHARED if _refers_to(sql, name)]
     return "WITH\n" + ",\n".join(ctes) + "\n" + sql if ctes else sql
 
 
