@@ -1,6 +1,8 @@
 -- The final frame: per-student features plus the two that compare a student with peers
 -- enrolled on the same as-of date (establishment absence rate, marks against the class
--- median), from per-establishment and per-class aggregates joined back.
+-- median), from per-establishment and per-class aggregates joined back. The rows come out in
+-- no particular order: the builder sorts them by as-of date and student in Arrow, which moves
+-- the wide rows for less than DuckDB's ORDER BY does.
 SELECT
     f.* EXCLUDE (roster_id, as_of),
     CAST(f.as_of AS TIMESTAMP) AS as_of,
@@ -23,4 +25,3 @@ JOIN (
     FROM student_features
     GROUP BY uai, class_id, as_of
 ) AS c ON c.uai = f.uai AND c.class_id IS NOT DISTINCT FROM f.class_id AND c.as_of = f.as_of
-ORDER BY f.as_of, f.student_id

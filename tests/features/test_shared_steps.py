@@ -64,3 +64,30 @@ def test_shared_tables_are_those_the_queries_read_sorted_by_date(
         assert rows > 1000, name
         assert backwards == 0, f"{name} is not stored in date order"
     assert_bitwise_equal(in_queries, one_query)
+
+
+@pytest.mark.parametrize("rows_per_query", [400, 10**9])
+def test_feature_tables_come_sorted_by_date_then_student(
+    tmp_path: Path, rows_per_query: int
+) -> None:
+    # The query leaves the order to the builder (an Arrow sort): the rows of a feature file
+    # must still follow as-of date, then student id, batch after batch.
+    folder = awkward_academie(tmp_path / "extraction", years=2, students=300)
+    with open_extraction(folder) as extraction:
+        tables = list(
+            builder.iter_feature_tables(extraction, DATES, rows_per_query=rows_per_query)
+        )
+        one_date = list(builder.iter_feature_tables(extraction, DATES[4:5]))
+    assert (len(tables) > 1) == (rows_per_query == 400)
+    for batches in (tables, one_date):
+        keys = [
+            key
+            for table in batches
+            for key in zip(
+                table.column("as_of").to_pylist(),
+                table.column("student_id").to_pylist(),
+                strict=True,
+            )
+        ]
+        assert len(keys) > 200
+        assert keys == sorted(set(keys))
