@@ -188,12 +188,27 @@ _SHARED_READ: frozenset[str] = frozenset(
 _BY_DATE: frozenset[str] = frozenset(
     {"attendance_grid", "streak_grid", "grade_grid", "grade_recent"}
 )
-# Steps never kept, as long as the table they read: their readers compute them again (a
-# Parquet scan), as a CTE that is not materialized.
-_INLINED: frozenset[str] = frozenset({"grade_rows"})
-# The query steps that shared steps read (`path_years` reads the enrollments): each shared
-# step that reads one computes it again, as a CTE of its own statement.
-_READ_BY_SHARED: tuple[str, ...] = ("enrollment_rows", "grade_rows")
+# Steps never kept: the shared step that reads one computes it within its own statement, as a
+# CTE that is not materialized. `grade_rows` is as long as the grades table (a Parquet scan is
+# cheaper than keeping it); the grade chain from `grade_marks` to `grade_values` is read step
+# after step by one reader each, and writing each step to a table to read it back once cost
+# about 4 s of 47 at 300,000 students (bench/README.md). The attendance and recent-marks
+# chains stay kept: inlined, they were slower.
+_INLINED: frozenset[str] = frozenset(
+    {
+        "grade_rows",
+        "grade_marks",
+        "grade_changes",
+        "grade_steps",
+        "grade_values",
+    }
+)
+# The query steps that shared steps read (`path_years` reads the enrollments), and the inlined
+# steps, in dependency order: each shared step that reads one computes it again, as a CTE of
+# its own statement.
+_READ_BY_SHARED: tuple[str, ...] = tuple(
+    name for name in _CTE_ORDER if name in _INLINED or name == "enrollment_rows"
+)
 
 
 def build_features(
@@ -408,7 +423,11 @@ def _refers_to(sql: str, name: str) -> bool:
 
 def _with_inlined(sql: str) -> str:
     """`sql` preceded by the CTEs of the inlined and query steps it reads."""
-    ctes = [_cte(name, name) for name in _READ_BY_SHARED if _refers_to(sql, name)]
+    read = sql
+    for name in reversed(_READ_BY_SHARED):  # a step reads only steps listed before it
+        if _refers_to(read, name):
+            read += "\n" + _step_sql(name)
+    ctes = [_cte(name, name) for name in _READ_BY_SHARED if _refers_to(read, name)]
     return "WITH\n" + ",\n".join(ctes) + "\n" + sql if ctes else sql
 
 
