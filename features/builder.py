@@ -14,10 +14,12 @@ change, so that no date goes back to the subjects). They are spread over the dat
 the end (the `*_grid` steps: one row per student and date), and a query reads only the steps
 that hold one of its dates. Past `rows_per_query` (students x dates), consecutive dates go to
 separate queries: the event steps (`_SHARED_STEPS`), spread over every date, are then computed
-once into temporary tables sorted by date number, which every query reads for its own dates
-only (DuckDB's zone maps skip the other row groups), under a DuckDB memory limit, so memory
-stays bounded; `iter_features` hands the batches over one at a time, computing the next one
-in a second thread meanwhile (`features.read_ahead`); `iter_feature_tables` the same, as
+once into tables sorted by date number, in a schema private to the build (dropped at its
+end), which every query reads for its own dates only (DuckDB's zone maps skip the other row
+groups), under a DuckDB memory limit, so memory stays bounded; two queries run at once on two
+cursors (`features.query_pool`). `iter_features` hands the batches over one at a time, in
+order, computing the next ones in other threads meanwhile (`features.read_ahead`);
+`iter_feature_tables` the same, as
 Arrow tables in the layout of a feature file, for a caller that only writes them.
 `tests/oracle/reference.py` computes the same features plainly in pandas, and tests hold the
 two equal.
@@ -39,10 +41,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import uuid
 from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import closing
 from functools import cache
 from importlib import resources
+from itertools import accumulate
 from pathlib import Path
 
 import duckdb
@@ -60,6 +64,7 @@ from features.catalog import (
 from features.extraction import Extraction, open_extraction
 from features.feature_set import FeatureSet, frame_columns
 from features.feature_table import feature_table
+from features.query_pool import ordered_results
 from features.read_ahead import read_ahead
 
 __all__ = [
@@ -79,6 +84,10 @@ __all__ = [
 # that read shared steps computed once (see `_SHARED_STEPS`). One date is never split. On a
 # 300,000-student synthetic académie one date peaks at about 2.1 GB (process RSS).
 DEFAULT_ROWS_PER_QUERY = 600_000
+
+# Queries of batches of dates run at once when the dates go to several queries
+# (`features.query_pool`).
+CONCURRENT_QUERIES = 2
 
 # DuckDB's memory limit while the dates are computed in several queries: past it, the shared
 # steps spill to disk. The tables the queries read take about 2 GB for 36 weekly dates of
@@ -138,9 +147,9 @@ _CTE_ORDER: tuple[str, ...] = (
 
 # The steps that read events (or the enrollments, for a student's path) but not the roster:
 # they describe every as-of date at once (step functions of the as-of date number). When the
-# dates go to several queries, these are computed once, kept as temporary tables on the
-# builder's private cursor, and every query reads them, so that the events are read and
-# aggregated once whatever the number of queries.
+# dates go to several queries, these are computed once, kept as tables in the build's private
+# schema, and every query reads them, so that the events are read and aggregated once
+# whatever the number of queries.
 _SHARED_STEPS: tuple[str, ...] = (
     "as_of_class_days",
     "attendance_days",
@@ -339,10 +348,13 @@ def _query_batches(
     if not dates:
         return
     # A cursor is a separate connection to the same database: the helper tables registered
-    # on it, and the temporary tables of the shared steps, stay private to this call and
-    # vanish when it closes.
+    # on it stay private to this call and vanish when it closes. The shared steps live in a
+    # schema of their own, dropped at the end, so that the query cursors can read them.
     cursor = extraction.con.cursor()
+    query_cursors: list[duckdb.DuckDBPyConnection] = []
+    schema: str | None = None
     previous_limit: str | None = None
+    previous_optimizers: str | None = None
     try:
         cursor.register("vigie_levels", levels_table())
         all_dates = as_of_table(dates)
@@ -350,37 +362,83 @@ def _query_batches(
         enrolled = dict(cursor.execute(_ENROLLED_PER_DATE).fetchall())
         batches = date_batches([(d, enrolled.get(d, 0)) for d in dates], rows_per_query)
         parameters = _register_helpers(cursor, dates)
-        shared = len(batches) > 1
-        if shared:
-            # The shared steps grow with the number of dates: past the limit, DuckDB keeps
-            # them on disk (the extraction's spill folder) rather than in memory. The limit
-            # holds for the whole database, so the caller's is put back at the end.
-            limit = cursor.execute("SELECT current_setting('memory_limit')").fetchone()
-            previous_limit = str(limit[0]) if limit else None
-            cursor.execute(f"SET memory_limit = '{SHARED_MEMORY_LIMIT}'")
-            cursor.execute("SET preserve_insertion_order = false")
-            _build_shared_steps(cursor, parameters)
-        query = feature_query(one_date=len(dates) == 1, shared=shared)
-        first_index = 1
-        for batch in batches:
-            last_index = first_index + len(batch) - 1
-            cursor.unregister("vigie_as_of")
-            cursor.register("vigie_as_of", all_dates.slice(first_index - 1, len(batch)))
-            batch_parameters = parameters | {
-                "first_index": first_index,
-                "last_index": last_index,
-                "last_as_of": batch[-1],
-            }
-            table = _sorted(cursor.sql(query, params=_used(query, batch_parameters)))
+        firsts = list(accumulate((len(batch) for batch in batches[:-1]), initial=1))
+        if len(batches) == 1:
+            query = feature_query(one_date=len(dates) == 1)
+            yield _batch_table(cursor, query, parameters, all_dates, 1, batches[0])
+            if progress is not None:
+                progress(len(batches[0]))
+            return
+        # The shared steps grow with the number of dates: past the limit, DuckDB keeps them
+        # on disk (the extraction's spill folder) rather than in memory. The limit holds for
+        # the whole database, so the caller's is put back at the end.
+        previous_limit = _setting(cursor, "memory_limit")
+        cursor.execute(f"SET memory_limit = '{SHARED_MEMORY_LIMIT}'")
+        cursor.execute("SET preserve_insertion_order = false")
+        schema = f"vigie_build_{uuid.uuid4().hex}"
+        cursor.execute(f"CREATE SCHEMA {schema}")
+        cursor.execute(f"SET search_path = '{schema},main'")
+        _build_shared_steps(cursor, parameters)
+        # DuckDB's choice of each hash join's build side (on estimated sizes, which the
+        # spread steps throw far off) builds on the wide rows gathered so far rather than on
+        # each family's narrow ones; the joins as written build on the narrow side: a
+        # quarter less time per query (bench/README.md). The setting is global, so the
+        # caller's is put back at the end.
+        previous_optimizers = _setting(cursor, "disabled_optimizers")
+        disabled = ",".join(filter(None, [previous_optimizers, "build_side_probe_side"]))
+        cursor.execute(f"SET disabled_optimizers = '{disabled}'")
+        query = feature_query(shared=True)
+        for _ in range(min(CONCURRENT_QUERIES, len(batches))):
+            query_cursor = extraction.con.cursor()
+            query_cursors.append(query_cursor)
+            query_cursor.register("vigie_levels", levels_table())
+            _register_helpers(query_cursor, dates)
+            query_cursor.execute(f"SET search_path = '{schema},main'")
+
+        def run(on: duckdb.DuckDBPyConnection, number: int, batch: list[dt.date]) -> pa.Table:
+            return _batch_table(on, query, parameters, all_dates, firsts[number], batch)
+
+        for table, batch in zip(ordered_results(query_cursors, batches, run), batches, strict=True):
             if progress is not None:
                 progress(len(batch))
             yield table
-            first_index = last_index + 1
     finally:
+        for query_cursor in query_cursors:
+            query_cursor.close()
+        if schema is not None:
+            cursor.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        if previous_optimizers is not None:
+            cursor.execute(f"SET disabled_optimizers = '{previous_optimizers}'")
         if previous_limit is not None:
             cursor.execute(f"SET memory_limit = '{previous_limit}'")
             cursor.execute("RESET preserve_insertion_order")
         cursor.close()
+
+
+def _setting(cursor: duckdb.DuckDBPyConnection, name: str) -> str:
+    value = cursor.execute(f"SELECT current_setting('{name}')").fetchone()
+    return str(value[0]) if value and value[0] is not None else ""
+
+
+def _batch_table(
+    cursor: duckdb.DuckDBPyConnection,
+    query: str,
+    parameters: dict[str, object],
+    all_dates: pa.Table,
+    first_index: int,
+    batch: list[dt.date],
+) -> pa.Table:
+    """The features of one batch of consecutive as-of dates, numbered from `first_index`, by
+    `query` on `cursor` (whose `vigie_as_of` is set to the batch's dates)."""
+    last_index = first_index + len(batch) - 1
+    cursor.unregister("vigie_as_of")
+    cursor.register("vigie_as_of", all_dates.slice(first_index - 1, len(batch)))
+    batch_parameters = parameters | {
+        "first_index": first_index,
+        "last_index": last_index,
+        "last_as_of": batch[-1],
+    }
+    return _sorted(cursor.sql(query, params=_used(query, batch_parameters)))
 
 
 def _sorted(relation: duckdb.DuckDBPyRelation) -> pa.Table:
@@ -398,8 +456,9 @@ def _used(sql: str, parameters: dict[str, object]) -> dict[str, object]:
 
 
 def _build_shared_steps(cursor: duckdb.DuckDBPyConnection, parameters: dict[str, object]) -> None:
-    """Compute the shared steps for every as-of date into temporary tables on `cursor`; a
-    table no query reads is dropped once the last step reading it is built."""
+    """Compute the shared steps for every as-of date into tables of `cursor`'s current schema
+    (the build's private one); a table no query reads is dropped once the last step reading it
+    is built."""
     kept = [name for name in _SHARED_STEPS if name not in _INLINED]
     statements = {name: _with_inlined(_step_sql(name)) for name in kept}
     last_reader = {
@@ -410,7 +469,7 @@ def _build_shared_steps(cursor: duckdb.DuckDBPyConnection, parameters: dict[str,
     for index, name in enumerate(kept):
         sql = statements[name]
         query = f"SELECT * FROM ({sql}) ORDER BY as_of_index" if name in _BY_DATE else sql
-        cursor.execute(f"CREATE TEMPORARY TABLE {name} AS {query}", _used(sql, parameters))
+        cursor.execute(f"CREATE TABLE {name} AS {query}", _used(sql, parameters))
         for used, last in last_reader.items():
             if last == index:
                 cursor.execute(f"DROP TABLE {used}")
@@ -496,7 +555,8 @@ def feature_query(one_date: bool = False, shared: bool = False) -> str:
     With `one_date`, for a query of a single as-of date, the grade steps take the sums as they
     are, without the running sums over buckets that only several dates need (every mark is in
     bucket 0): the same values, computed without the windows. With
-    `shared`, the shared steps are left out: the query reads them from temporary tables."""
+    `shared`, the shared steps are left out: the query reads them from the tables of the
+    build's private schema."""
     steps = {name: name for name in _CTE_ORDER if not (shared and name in _SHARED_STEPS)}
     if one_date:
         for name in _ONE_DATE_STEPS:

@@ -2,7 +2,7 @@
 queries, and in what order.
 
 When the as-of dates go to several queries, the steps that do not depend on the roster are
-computed once into temporary tables. The tables the queries read hold one row per student and
+computed once into tables of a schema private to the build. The tables the queries read hold one row per student and
 as-of date, stored in date order, so that a query reading its own dates skips the row groups
 of the others (DuckDB's zone maps) instead of scanning the whole school year; every other
 shared table is dropped before the first query.
@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import duckdb
+import pyarrow as pa
 import pytest
 
 import features.builder as builder
 from features.builder import build_features
-from features.extraction import open_extraction
+from features.extraction import Extraction, open_extraction
 from tests.features.test_determinism import awkward_academie
 from tests.features.test_incremental import assert_bitwise_equal
 
@@ -34,7 +36,9 @@ def test_shared_tables_are_those_the_queries_read_sorted_by_date(
 
     def inspected(cursor: duckdb.DuckDBPyConnection, parameters: dict[str, object]) -> None:
         build_shared(cursor, parameters)
-        tables = cursor.execute("SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall()
+        tables = cursor.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE schema_name = current_schema()"
+        ).fetchall()
         for (name,) in tables:
             # Storage order (rowid): each date number, its row count, and how often the
             # number goes down from one row to the next.
@@ -91,3 +95,43 @@ def test_feature_tables_come_sorted_by_date_then_student(
         ]
         assert len(keys) > 200
         assert keys == sorted(set(keys))
+
+
+def _private_schemas(extraction: Extraction) -> list[tuple[str]]:
+    return extraction.con.execute(
+        "SELECT schema_name FROM duckdb_schemas() WHERE schema_name LIKE 'vigie_build_%'"
+    ).fetchall()
+
+
+def test_the_private_schema_is_dropped_however_the_build_ends(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = awkward_academie(tmp_path / "extraction", years=2, students=300)
+    with open_extraction(folder) as extraction:
+        tables_before = extraction.con.execute("SELECT count(*) FROM duckdb_tables()").fetchone()
+        extraction.con.execute("SET disabled_optimizers = 'top_n'")
+        assert len(build_features(extraction, DATES, rows_per_query=400).frame) > 200
+        assert _private_schemas(extraction) == []
+        # The optimizer the queries go without is the caller's again.
+        assert extraction.con.execute(
+            "SELECT current_setting('disabled_optimizers')"
+        ).fetchone() == ("top_n",)
+
+        abandoned = builder.iter_feature_tables(extraction, DATES, rows_per_query=400)
+        assert next(abandoned).num_rows > 0
+        abandoned.close()
+        assert _private_schemas(extraction) == []
+
+        batch_table = builder._batch_table
+
+        def failing(*args: Any) -> pa.Table:
+            if args[4] > 1:  # the first date number of the batch
+                raise RuntimeError("the query of a later batch failed")
+            return batch_table(*args)
+
+        monkeypatch.setattr(builder, "_batch_table", failing)
+        with pytest.raises(RuntimeError, match="later batch failed"):
+            build_features(extraction, DATES, rows_per_query=400)
+        assert _private_schemas(extraction) == []
+        tables_after = extraction.con.execute("SELECT count(*) FROM duckdb_tables()").fetchone()
+        assert tables_after == tables_before
