@@ -2,10 +2,10 @@
 queries, and in what order.
 
 When the as-of dates go to several queries, the steps that do not depend on the roster are
-computed once into tables of a schema private to the build. The tables the queries read hold one row per student and
-as-of date, stored in date order, so that a query reading its own dates skips the row groups
-of the others (DuckDB's zone maps) instead of scanning the whole school year; every other
-shared table is dropped before the first query.
+computed once into tables of a schema private to the build. The tables the queries read hold
+one row per student and as-of date, stored in date order, so that a query reading its own
+dates skips the row groups of the others (DuckDB's zone maps) instead of scanning the whole
+school year; every other shared table is dropped before the first query.
 """
 
 from __future__ import annotations
