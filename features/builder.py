@@ -93,7 +93,7 @@ CONCURRENT_QUERIES = 2
 # steps spill to disk. The tables the queries read take about 2 GB for 36 weekly dates of
 # 300,000 students; under a 3 GB limit the queries' own working memory pushed them in and out
 # of the spill folder (about 15 % more CPU); 3.6 GB keeps them in memory, for a process peak
-# of about 4.6 GB at that size (bench/README.md). The builder sorts each query's rows itself
+# of about 4.4 GB at that size (bench/README.md). The builder sorts each query's rows itself
 # (`_sorted`), so insertion order need not be kept meanwhile (it costs memory).
 SHARED_MEMORY_LIMIT = "3.6GB"
 
