@@ -48,6 +48,7 @@ from functools import cache
 from importlib import resources
 from itertools import accumulate
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 import pandas as pd
@@ -79,6 +80,8 @@ __all__ = [
     "iter_feature_tables",
     "iter_features",
 ]
+
+T = TypeVar("T")
 
 # Enrolled students times as-of dates computed in one query; more dates go to several queries
 # that read shared steps computed once (see `_SHARED_STEPS`). One date is never split. On a
@@ -284,9 +287,7 @@ def iter_features(
     writes a batch, DuckDB computes the next one, so both cores work; at most two batches are
     alive. `progress` is then called from that thread. Abandoning the iterator (or an error)
     stops the thread and closes the builder's cursor before the iterator is closed."""
-    dates = as_of_dates_checked(as_of_dates)
-    with read_ahead(_feature_sets(extraction, dates, rows_per_query, progress)) as feature_sets:
-        yield from feature_sets
+    return _read_ahead(extraction, as_of_dates, rows_per_query, progress, _feature_set)
 
 
 def iter_feature_tables(
@@ -298,31 +299,32 @@ def iter_feature_tables(
     """As `iter_features`, each batch an Arrow table laid out as the FeatureSet's frame would
     convert (`features.feature_table`), without going through pandas: for a caller that only
     writes the rows (`features.store.write_feature_tables`)."""
+    return _read_ahead(extraction, as_of_dates, rows_per_query, progress, feature_table)
+
+
+def _read_ahead(
+    extraction: Extraction,
+    as_of_dates: Iterable[dt.date],
+    rows_per_query: int,
+    progress: Callable[[int], None] | None,
+    convert: Callable[[pa.Table], T],
+) -> Generator[T, None, None]:
+    """Each query's rows through `convert`, the next batches computed in another thread."""
     dates = as_of_dates_checked(as_of_dates)
-    with read_ahead(_feature_tables(extraction, dates, rows_per_query, progress)) as tables:
-        yield from tables
+    with read_ahead(_converted(extraction, dates, rows_per_query, progress, convert)) as items:
+        yield from items
 
 
-def _feature_tables(
+def _converted(
     extraction: Extraction,
     dates: list[dt.date],
     rows_per_query: int,
     progress: Callable[[int], None] | None,
-) -> Iterator[pa.Table]:
+    convert: Callable[[pa.Table], T],
+) -> Iterator[T]:
     with closing(_query_batches(extraction, dates, rows_per_query, progress)) as results:
         for result in results:
-            yield feature_table(result)
-
-
-def _feature_sets(
-    extraction: Extraction,
-    dates: list[dt.date],
-    rows_per_query: int,
-    progress: Callable[[int], None] | None,
-) -> Iterator[FeatureSet]:
-    with closing(_query_batches(extraction, dates, rows_per_query, progress)) as results:
-        for result in results:
-            yield _feature_set(result)
+            yield convert(result)
 
 
 def _feature_set(result: pa.Table) -> FeatureSet:
@@ -356,12 +358,11 @@ def _query_batches(
     previous_limit: str | None = None
     previous_optimizers: str | None = None
     try:
-        cursor.register("vigie_levels", levels_table())
-        all_dates = as_of_table(dates)
-        cursor.register("vigie_as_of", all_dates)
+        helpers, parameters = _helpers(dates)
+        all_dates = helpers["vigie_as_of"]
+        _register(cursor, helpers)
         enrolled = dict(cursor.execute(_ENROLLED_PER_DATE).fetchall())
         batches = date_batches([(d, enrolled.get(d, 0)) for d in dates], rows_per_query)
-        parameters = _register_helpers(cursor, dates)
         firsts = list(accumulate((len(batch) for batch in batches[:-1]), initial=1))
         if len(batches) == 1:
             query = feature_query(one_date=len(dates) == 1)
@@ -391,8 +392,7 @@ def _query_batches(
         for _ in range(min(CONCURRENT_QUERIES, len(batches))):
             query_cursor = extraction.con.cursor()
             query_cursors.append(query_cursor)
-            query_cursor.register("vigie_levels", levels_table())
-            _register_helpers(query_cursor, dates)
+            _register(query_cursor, helpers)
             query_cursor.execute(f"SET search_path = '{schema},main'")
 
         def run(on: duckdb.DuckDBPyConnection, number: int, batch: list[dt.date]) -> pa.Table:
@@ -521,15 +521,20 @@ def date_batches(
     return batches
 
 
-def _register_helpers(cursor: duckdb.DuckDBPyConnection, dates: list[dt.date]) -> dict[str, object]:
-    """Register the helper tables of the as-of dates on `cursor` and return the query
-    parameters: the catalog's thresholds, and the date bounds that let DuckDB drop events no
-    window of these dates can reach before joining them."""
+def _helpers(dates: list[dt.date]) -> tuple[dict[str, pa.Table], dict[str, object]]:
+    """The helper tables of the as-of dates, by the name every cursor of the build registers
+    them under (`_register`), and the query parameters: the catalog's thresholds, and the date
+    bounds that let DuckDB drop events no window of these dates can reach before joining
+    them."""
     as_of = as_of_table(dates)
     grades_from = min(as_of.column("previous_year_start").to_pylist())
-    cursor.register("vigie_class_days", class_days_table(dates))
-    cursor.register("vigie_days", days_table(dates, grades_from))
-    return {
+    tables = {
+        "vigie_levels": levels_table(),
+        "vigie_as_of": as_of,
+        "vigie_class_days": class_days_table(dates),
+        "vigie_days": days_table(dates, grades_from),
+    }
+    parameters: dict[str, object] = {
         "absenteeism_threshold": ABSENTEEISM_THRESHOLD,
         "comparison_decimals": COMPARISON_DECIMALS,
         "low_grade": LOW_GRADE,
@@ -542,6 +547,12 @@ def _register_helpers(cursor: duckdb.DuckDBPyConnection, dates: list[dt.date]) -
         "grades_from": grades_from,
         "recent_from": min(as_of.column("start_8w").to_pylist()),
     }
+    return tables, parameters
+
+
+def _register(cursor: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table]) -> None:
+    for name, table in tables.items():
+        cursor.register(name, table)
 
 
 def _step_sql(name: str) -> str:
