@@ -43,7 +43,7 @@ import datetime as dt
 import re
 import uuid
 from collections.abc import Callable, Generator, Iterable, Iterator
-from contextlib import closing
+from contextlib import closing, contextmanager
 from functools import cache
 from importlib import resources
 from itertools import accumulate
@@ -76,9 +76,13 @@ __all__ = [
     "as_of_dates_checked",
     "build_features",
     "date_batches",
+    "date_cursor",
     "feature_query",
+    "features_from_sums",
     "iter_feature_tables",
     "iter_features",
+    "step_sql",
+    "used_parameters",
 ]
 
 T = TypeVar("T")
@@ -181,6 +185,15 @@ _SHARED_STEPS: tuple[str, ...] = (
 )
 # The steps with a variant for a query of a single as-of date (`<name>_one_date.sql`).
 _ONE_DATE_STEPS: tuple[str, ...] = ("grade_running", "grade_steps")
+# For a single as-of date built from kept event sums (`features.incremental.event_sums`): the
+# steps left out of the query, which reads the caller's tables of the same names instead
+# (`grade_rows` is read by the other two only).
+_FROM_SUMS_STEPS: tuple[str, ...] = (
+    "attendance_days",
+    "grade_rows",
+    "grade_marks",
+    "grade_bucket_marks",
+)
 
 # The shared steps the queries read; each other one is dropped as soon as the last shared step
 # that reads it exists, so that DuckDB's memory holds no more than it needs.
@@ -415,6 +428,60 @@ def _query_batches(
         cursor.close()
 
 
+@contextmanager
+def date_cursor(
+    extraction: Extraction, as_of: dt.date
+) -> Iterator[tuple[duckdb.DuckDBPyConnection, dict[str, object]]]:
+    """A private cursor on `extraction` with the helper tables of the single as-of date
+    `as_of` registered, and the query parameters: for a caller that prepares the tables of a
+    build from kept sums (`features.incremental.event_sums`) before `features_from_sums`.
+    Closed on exit."""
+    absent = [name for name in BUILDER_TABLES if name not in extraction.files]
+    if absent:
+        raise ValueError(
+            f"the extraction in {extraction.directory} lacks tables needed for features "
+            f"(missing or unreadable): {', '.join(absent)}"
+        )
+    cursor = extraction.con.cursor()
+    try:
+        helpers, parameters = _helpers([as_of])
+        _register(cursor, helpers)
+        yield cursor, parameters | {"first_index": 1, "last_index": 1, "last_as_of": as_of}
+    finally:
+        cursor.close()
+
+
+def features_from_sums(
+    cursor: duckdb.DuckDBPyConnection, parameters: dict[str, object]
+) -> FeatureSet:
+    """The features of the single as-of date of `date_cursor`, the attendance days and grade
+    sums read from the temporary tables `attendance_days`, `grade_marks` and
+    `grade_bucket_marks` of `cursor`: the bits of `build_features` for that date when they
+    hold the rows of those steps over the same events (tests/features/test_event_sums.py).
+    DuckDB's partial aggregate pushdown is off for the query: it would group the attendance
+    days, one per student and day already, by student and day again before joining them."""
+    query = feature_query(one_date=True, from_sums=True)
+    previous = _setting(cursor, "disabled_optimizers")
+    cursor.execute(
+        "SET disabled_optimizers = "
+        f"'{','.join(filter(None, [previous, 'partial_aggregate_pushdown']))}'"
+    )
+    try:
+        return _feature_set(_sorted(cursor.sql(query, params=_used(query, parameters))))
+    finally:
+        cursor.execute(f"SET disabled_optimizers = '{previous}'")
+
+
+def step_sql(name: str) -> str:
+    """The SQL of the step `name` (`features/sql/<name>.sql`)."""
+    return _step_sql(name)
+
+
+def used_parameters(sql: str, parameters: dict[str, object]) -> dict[str, object]:
+    """The parameters `sql` refers to (DuckDB refuses unused named parameters)."""
+    return _used(sql, parameters)
+
+
 def _setting(cursor: duckdb.DuckDBPyConnection, name: str) -> str:
     value = cursor.execute(f"SELECT current_setting('{name}')").fetchone()
     return str(value[0]) if value and value[0] is not None else ""
@@ -560,16 +627,19 @@ def _step_sql(name: str) -> str:
 
 
 @cache
-def feature_query(one_date: bool = False, shared: bool = False) -> str:
+def feature_query(one_date: bool = False, shared: bool = False, from_sums: bool = False) -> str:
     """The whole feature query: the CTEs of `features/sql/` and the final SELECT.
 
     With `one_date`, for a query of a single as-of date, the grade steps take the sums as they
     are, without the running sums over buckets that only several dates need (every mark is in
     bucket 0): the same values, computed without the windows. With
     `shared`, the shared steps are left out: the query reads them from the tables of the
-    build's private schema."""
-    steps = {name: name for name in _CTE_ORDER if not (shared and name in _SHARED_STEPS)}
-    if one_date:
+    build's private schema. With `from_sums` (a single date), the attendance days and the
+    grade sums are read from tables the caller made, of the steps' names (see
+    `_FROM_SUMS_STEPS`), instead of being computed from the events."""
+    left_out = (_SHARED_STEPS if shared else ()) + (_FROM_SUMS_STEPS if from_sums else ())
+    steps = {name: name for name in _CTE_ORDER if name not in left_out}
+    if one_date or from_sums:
         for name in _ONE_DATE_STEPS:
             if name in steps:
                 steps[name] = f"{name}_one_date"

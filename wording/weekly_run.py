@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 from wording.numbers import Language, integer
 
-__all__ = ["FULL_REASONS", "validation_line"]
+__all__ = ["FULL_REASONS", "features_line", "validation_line"]
 
 # Why the whole extraction was validated, by reason code; `{…}` are the reason's details.
 FULL_REASONS: dict[str, dict[Language, str]] = {
@@ -97,3 +97,25 @@ def validation_line(
         unchanged=integer(unchanged, language),
         students=integer(students, language),
     )
+
+
+_FEATURES: dict[str, dict[Language, str]] = {
+    "since": {
+        "fr": "Variables : événements depuis le {since} ajoutés aux cumuls de la semaine du "
+        "{since}.",
+        "en": "Features: events from {since} on added to the sums kept from the week of "
+        "{since}.",
+    },
+    "all": {
+        "fr": "Variables : calculées sur tous les événements de l'extraction.",
+        "en": "Features: computed from every event of the extraction.",
+    },
+}
+
+
+def features_line(since: str, language: Language) -> str:
+    """The line saying whether the features added the new events to last week's sums
+    (`since`, the week's date) or were computed from every event (`since` empty)."""
+    if since:
+        return _FEATURES["since"][language].format(since=since)
+    return _FEATURES["all"][language]

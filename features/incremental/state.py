@@ -6,9 +6,13 @@ for each event table validated incrementally (`INCREMENTAL_TABLES`), the count a
 fingerprint of its rows dated before that as-of date. Beside it, `students-<as_of>.parquet`
 holds one fingerprint per student of their `students` and `enrollments` rows, so that the
 next week re-checks the references of the old events of the students whose rows changed only.
+Since version 2, it also keeps the event sums the week's features were built from (one
+Parquet file per step of `features.incremental.event_sums`: attendance days, grade sums),
+from which next week's features add only the new week's events.
 The JSON file is written last, to a temporary name then renamed: a run killed while saving
-leaves the previous state whole (or none), never a mix. The state holds pseudonymous ids and
-hashes, never a name or a cell.
+leaves the previous state whole (or none), never a mix. The state holds pseudonymous ids,
+hashes, dates and the sums of each student's absences and marks, never a name or a cell of
+text; it is personal data like the week's feature snapshot (`serving.lineage`).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import datetime as dt
 import json
 import os
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from wording.weekly_run import validation_line
@@ -26,6 +30,7 @@ __all__ = [
     "STATE_FILE",
     "STATE_FOLDER",
     "FullReason",
+    "KeptSums",
     "TableState",
     "WeekState",
     "load_state",
@@ -35,7 +40,20 @@ __all__ = [
 
 STATE_FOLDER = "weekly-state"
 STATE_FILE = "state.json"
-_VERSION = 1
+_VERSION = 2  # 2: the event sums kept for the features (`sums`); a version 1 state has none
+_READ_VERSIONS = (1, 2)
+
+
+@dataclass(frozen=True)
+class KeptSums:
+    """The event sums the features of the as-of date `as_of` were built from (events dated
+    before it; `features.incremental.event_sums`): a Parquet file per step (`files`), and the
+    first attendance day and first mark's day that date read."""
+
+    as_of: dt.date
+    attendance_from: dt.date
+    grades_from: dt.date
+    files: dict[str, Path]
 
 
 @dataclass(frozen=True)
@@ -57,6 +75,9 @@ class WeekState:
     engine: str  # the DuckDB version: row hashes are compared only within one version
     tables: dict[str, TableState]
     students_file: str  # the per-student fingerprints, beside state.json
+    # The event sums of the week's features, files beside state.json: the first attendance
+    # day, the first mark's day, and a file name per step (None: no sums kept).
+    sums: dict[str, object] | None = None
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -70,14 +91,33 @@ class WeekState:
                 for name, table in sorted(self.tables.items())
             },
             "students_file": self.students_file,
+            "sums": self.sums,
         }
+
+    def kept_sums(self, folder: Path) -> KeptSums | None:
+        """The event sums kept in `folder` (None when there are none, or a file is gone)."""
+        if self.sums is None:
+            return None
+        files = self.sums["files"]
+        assert isinstance(files, dict)
+        paths = {str(step): folder / str(name) for step, name in files.items()}
+        if not all(path.is_file() for path in paths.values()):
+            return None
+        return KeptSums(
+            self.as_of,
+            dt.date.fromisoformat(str(self.sums["attendance_from"])),
+            dt.date.fromisoformat(str(self.sums["grades_from"])),
+            paths,
+        )
 
     @classmethod
     def from_json(cls, data: dict[str, object]) -> WeekState:
-        if data.get("version") != _VERSION:
+        if data.get("version") not in _READ_VERSIONS:
             raise ValueError(f"state version {data.get('version')!r}, expected {_VERSION}")
         tables = data["tables"]
         assert isinstance(tables, dict)
+        sums = data.get("sums")
+        assert sums is None or isinstance(sums, dict)
         return cls(
             partition=str(data["partition"]),
             as_of=dt.date.fromisoformat(str(data["as_of"])),
@@ -88,6 +128,7 @@ class WeekState:
                 for name, value in tables.items()
             },
             students_file=str(data["students_file"]),
+            sums=sums,
         )
 
 
@@ -127,16 +168,29 @@ def load_state(home: str | Path, partition: str) -> tuple[WeekState | None, Full
     return state, None
 
 
-def save_state(home: str | Path, state: WeekState, students: Path) -> None:
+def save_state(
+    home: str | Path, state: WeekState, students: Path, sums: KeptSums | None = None
+) -> None:
     """Keep `state` for the partition, `students` (a Parquet file written by the caller in a
-    temporary place) moved beside it; the previous state's per-student file is removed once
-    the new JSON is in place."""
+    temporary place) and the files of `sums` (written the same way) moved beside it; the
+    previous state's files are removed once the new JSON is in place."""
     folder = state_folder(home, state.partition)
     folder.mkdir(parents=True, exist_ok=True)
     os.replace(students, folder / state.students_file)
+    names: dict[str, str] = {}
+    if sums is not None:
+        names = {step: f"{step}-{state.as_of.isoformat()}.parquet" for step in sums.files}
+        for step, path in sums.files.items():
+            os.replace(path, folder / names[step])
+        state = replace(state, sums={
+            "attendance_from": sums.attendance_from.isoformat(),
+            "grades_from": sums.grades_from.isoformat(),
+            "files": names,
+        })  # fmt: skip
     temporary = folder / f".{STATE_FILE}.{secrets.token_hex(4)}"
     temporary.write_text(json.dumps(state.to_json(), indent=2), "utf-8")
     os.replace(temporary, folder / STATE_FILE)
-    for old in folder.glob("students-*.parquet"):
-        if old.name != state.students_file:
+    kept = {state.students_file, *names.values()}
+    for old in folder.glob("*.parquet"):
+        if old.name not in kept and not old.name.startswith("."):  # another run's temporaries
             old.unlink(missing_ok=True)

@@ -33,6 +33,7 @@ import duckdb
 
 from features.contract import TABLES
 from features.extraction import Extraction, open_extraction, scan_sql, text_select
+from features.incremental.event_sums import WeekSums
 from features.incremental.fingerprint import (
     INCREMENTAL_TABLES,
     changed_students_sql,
@@ -41,6 +42,7 @@ from features.incremental.fingerprint import (
 )
 from features.incremental.state import (
     FullReason,
+    KeptSums,
     TableState,
     WeekState,
     load_state,
@@ -61,17 +63,26 @@ _CHANGED = "vigie_incremental_changed"
 
 @dataclass
 class PendingState:
-    """This week's state, to keep once the week is written (`keep`) or drop (`discard`)."""
+    """This week's state, to keep once the week is written (`keep`) or drop (`discard`);
+    `sums`, the event sums of the week's features, is added by the features stage."""
 
     home: Path
     state: WeekState
     students: Path  # the per-student fingerprints, in a temporary file
+    sums: WeekSums | None = None
+
+    @property
+    def folder(self) -> Path:
+        return state_folder(self.home, self.state.partition)
 
     def keep(self) -> None:
-        save_state(self.home, self.state, self.students)
+        save_state(self.home, self.state, self.students,
+                   None if self.sums is None else self.sums.written())  # fmt: skip
 
     def discard(self) -> None:
         self.students.unlink(missing_ok=True)
+        if self.sums is not None:
+            self.sums.discard()
 
 
 @dataclass
@@ -88,6 +99,9 @@ class IncrementalOutcome:
     unchanged: dict[str, int] = field(default_factory=dict)  # old rows found as they were
     students_rechecked: int = 0  # students whose old events' references were checked again
     pending: PendingState | None = None
+    # The previous week's event sums, when the week was validated from its state (its older
+    # events are then those the sums were computed from) and they were kept.
+    kept_sums: KeptSums | None = None
 
 
 def validate_week(
@@ -165,6 +179,7 @@ def _validate(
         else:
             outcome = _check_new_rows(extraction, home, partition, previous)
             outcome.unchanged = {name: prints[name][0].rows for name in INCREMENTAL_TABLES}
+            outcome.kept_sums = previous.kept_sums(state_folder(home, partition))
         outcome.pending = _pending(extraction, home, partition, as_of, model, prints)
     finally:
         con.execute(f"DROP TABLE IF EXISTS {_STUDENTS}")

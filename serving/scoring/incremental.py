@@ -1,15 +1,20 @@
-"""The weekly run from last week's state: the same run, validating only the new events.
+"""The weekly run from last week's state: the same run, validating and aggregating only the
+new events.
 
 `score_week_incremental` is `serving.scoring.score_week` whose validation stage is
 `features.incremental.validate_week`: the extraction's event tables are checked only for the
 rows dated from the previous week's as-of date on (and the older rows of students whose
 students or enrollment rows changed), after checking that every older row is the one
 validated then; any doubt (no state, another model, a corrected past row, a later week) runs
-the whole validation and says why. The features, the scores, the lists and the store write are
-the full run's, from the same code: the lists written are the same whichever way the
-extraction was validated (tests/serving/test_incremental_week.py holds it over consecutive
-weeks). The week's state is kept for the next one (`<home>/weekly-state/<partition>/`) only
-once the week is written; a failed run leaves the previous state as it was.
+the whole validation and says why. Its features stage is
+`features.incremental.week_features`: when the week was validated from last week's state,
+the attendance days and grade sums kept then get only the new week's events added; otherwise
+every event is aggregated. The features are the full build's bits either way, and the scores,
+the lists and the store write are the full run's, from the same code: the lists written are
+the same whichever way the week was run (tests/serving/test_incremental_week.py holds it over
+consecutive weeks). The week's state is kept for the next one
+(`<home>/weekly-state/<partition>/`) only once the week is written; a failed run leaves the
+previous state as it was.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from features.incremental import IncrementalOutcome, validate_week
+from features.incremental.event_sums import WeekSums, week_features
 from features.partitions import PARTITION_KEY, find_partitions
 from models.queue import DEFAULT_FOLLOW_UP, FollowUpRule
 from serving.db.engine import Store
@@ -29,16 +35,19 @@ from serving.scoring.run import WeeklyScoring
 
 if TYPE_CHECKING:
     from features.extraction import Extraction
+    from features.feature_set import FeatureSet
 
 __all__ = ["IncrementalScoring", "partition_key", "score_week_incremental"]
 
 
 @dataclass(frozen=True)
 class IncrementalScoring:
-    """A weekly run and how its extraction was validated."""
+    """A weekly run, how its extraction was validated, and the date from which its features
+    aggregated the events (None: all of them; else the rest came from last week's sums)."""
 
     scoring: WeeklyScoring
     validation: IncrementalOutcome
+    features_since: dt.date | None = None
 
 
 def partition_key(data: str | Path) -> str:
@@ -75,6 +84,7 @@ def score_week_incremental(
     from serving import scoring  # looked up when called: tests replace `score_week` there
 
     outcomes: list[IncrementalOutcome] = []
+    built: list[WeekSums] = []
 
     def validate(folder: str | Path) -> Extraction:
         outcome = validate_week(
@@ -84,10 +94,19 @@ def score_week_incremental(
         outcomes.append(outcome)
         return outcome.extraction
 
+    def build(extraction: Extraction, day: dt.date) -> FeatureSet:
+        (outcome,) = outcomes
+        assert outcome.pending is not None  # every validated week prepares its state
+        features, sums = week_features(extraction, day, outcome.kept_sums, outcome.pending.folder)
+        outcome.pending.sums = sums
+        built.append(sums)
+        return features
+
     try:
         result = scoring.score_week(data, as_of, store, model, home=home,
                                     watch_threshold=watch_threshold, rule=rule,
-                                    on_stage=on_stage, validate=validate)  # fmt: skip
+                                    on_stage=on_stage, validate=validate,
+                                    build=build)  # fmt: skip
     except BaseException:
         for outcome in outcomes:
             if outcome.pending is not None:
@@ -96,4 +115,4 @@ def score_week_incremental(
     (outcome,) = outcomes
     if outcome.pending is not None:
         outcome.pending.keep()
-    return IncrementalScoring(result, outcome)
+    return IncrementalScoring(result, outcome, built[0].since if built else None)

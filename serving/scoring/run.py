@@ -114,13 +114,15 @@ def score_week(
     rule: FollowUpRule = DEFAULT_FOLLOW_UP,
     on_stage: Callable[[str, float], None] | None = None,
     validate: Callable[[str | Path], Extraction] | None = None,
+    build: Callable[[Extraction, dt.date], FeatureSet] | None = None,
 ) -> WeeklyScoring:
     """Score every student enrolled on `as_of` in the extraction `data` with `model` and
     replace the week's lists in `store`, the week's artifacts under `home`. Raises
     `InvalidExtractionError` for an extraction that breaks the contract, and whatever the
     store raises, before anything is kept. `validate` opens and validates the extraction
-    (default `features.validation.require_valid`; the incremental run passes its own,
-    `serving.scoring.incremental`)."""
+    (default `features.validation.require_valid`) and `build` builds the features of the
+    as-of date (default `build_features`); the incremental run passes its own of both
+    (`serving.scoring.incremental`)."""
     from features.builder import build_features
     from features.validation import require_valid
 
@@ -131,7 +133,10 @@ def score_week(
         extraction = (validate or require_valid)(data)
     with extraction:
         with stages.stage("features"):
-            feature_set = build_features(extraction, [as_of])
+            if build is None:
+                feature_set = build_features(extraction, [as_of])
+            else:
+                feature_set = build(extraction, as_of)
         return score_features(
             extraction,
             feature_set,

@@ -115,12 +115,16 @@ def test_week_after_week_the_incremental_run_writes_what_the_full_run_writes(
         whole = full.run(data, as_of, registered, full=True)
         assert whole.validation.mode == "full" and whole.validation.reason is not None
         assert whole.validation.reason.code == "asked"
+        assert whole.features_since is None  # every event aggregated
         if previous is None:
             assert ran.validation.mode == "full" and ran.validation.reason is not None
             assert ran.validation.reason.code == "no_state"
+            assert ran.features_since is None
         else:
             assert ran.validation.mode == "incremental", ran.validation.reason
             assert ran.validation.since == previous
+            # Only the new week's events were aggregated, added to last week's sums.
+            assert ran.features_since == previous
             # Only the new week's events were validated: fewer rows than the tables hold.
             held = (
                 duckdb.connect()
@@ -160,6 +164,8 @@ def test_a_corrected_past_mark_runs_the_full_validation_and_says_why(
     assert ran.validation.reason.code == "rows_changed"
     assert ran.validation.reason.details["table"] == "grades"
     assert "grades: the rows dated before 2026-11-09 changed" in str(ran.validation.reason)
+    # Last week's sums hold the mark as it was: every event is aggregated again.
+    assert ran.features_since is None
     assert_same_week(ran, full.run(data, second, registered, full=True))
     # The state now holds the corrected rows: the next week is incremental again.
     third = weekly_extraction(academie, WEEKS[3], tmp_path / "w3")
@@ -167,6 +173,37 @@ def test_a_corrected_past_mark_runs_the_full_validation_and_says_why(
     corrected.loc[old, "value"] = grades.loc[old, "value"]
     corrected.to_parquet(third / "grades.parquet", index=False)
     assert incremental.run(third, WEEKS[3], registered).validation.mode == "incremental"
+
+
+def test_missing_kept_sums_aggregate_every_event_and_the_week_is_the_same(
+    academie: Path, registered: RegisteredModel, homes: tuple[Home, Home], tmp_path: Path
+) -> None:
+    """Sums gone from the state (a file removed, or a state written before they were kept):
+    the week is still validated incrementally, its features come from every event, and the
+    next week adds to the sums kept again."""
+    incremental, full = homes
+    first, second, third = WEEKS[1], WEEKS[2], WEEKS[3]
+    incremental.run(weekly_extraction(academie, first, tmp_path / "w1"), first, registered)
+    folder = incremental.folder / "weekly-state" / "extraction"
+    (folder / f"grade_marks-{first.isoformat()}.parquet").unlink()
+    data = weekly_extraction(academie, second, tmp_path / "w2")
+    ran = incremental.run(data, second, registered)
+    assert ran.validation.mode == "incremental"
+    assert ran.features_since is None
+    assert_same_week(ran, full.run(data, second, registered, full=True))
+    # A state of version 1 (no sums) is read, its sums absent.
+    state = json.loads((folder / "state.json").read_text())
+    assert state["sums"]["files"]["grade_marks"] == f"grade_marks-{second.isoformat()}.parquet"
+    (folder / "state.json").write_text(json.dumps(state | {"version": 1, "sums": None}))
+    data = weekly_extraction(academie, third, tmp_path / "w3")
+    ran = incremental.run(data, third, registered)
+    assert ran.validation.mode == "incremental" and ran.features_since is None
+    assert_same_week(ran, full.run(data, third, registered, full=True))
+    fourth = WEEKS[4]
+    data = weekly_extraction(academie, fourth, tmp_path / "w4")
+    ran = incremental.run(data, fourth, registered)
+    assert ran.features_since == third
+    assert_same_week(ran, full.run(data, fourth, registered, full=True))
 
 
 def _violations(report_groups: object) -> set[tuple[str, str, int, tuple[int | None, ...]]]:
@@ -197,6 +234,9 @@ def test_a_broken_new_row_is_refused_as_the_full_validation_refuses_it(
     assert sorted(
         p.name for p in (incremental.folder / "weekly-state" / "extraction").iterdir()
     ) == [
+        f"attendance_days-{first.isoformat()}.parquet",
+        f"grade_bucket_marks-{first.isoformat()}.parquet",
+        f"grade_marks-{first.isoformat()}.parquet",
         "state.json",
         f"students-{first.isoformat()}.parquet",
     ]
@@ -315,10 +355,12 @@ def test_vigie_score_says_how_it_validated_and_forces_the_full_run_with_full(
 
     said = score(first)
     assert "Validation complète de l'extraction : aucun état conservé" in said
+    assert "Variables : calculées sur tous les événements de l'extraction." in said
     cached = list((tmp_path / "home" / "model-cache" / "vigie-dropout").glob("1-*.pickle"))
     assert len(cached) == 1  # the champion's identity recorded: cached for next week
     said = score(second, "--lang", "en")
     assert f"Incremental validation: events from {first.isoformat()} on checked" in said
+    assert f"Features: events from {first.isoformat()} on added to the sums kept" in said
     assert "Stages: validate" in said
     said = score(second, "--full")
     assert "(--full)" in said and "Validation complète" in said

@@ -360,7 +360,7 @@ def _print(result: WeeklyScoring, watch_threshold: float | None, rule: FollowUpR
 
 def _print_validation(result: IncrementalScoring, language: Language) -> None:
     """How the extraction was validated: only the new events, or whole and why."""
-    from wording.weekly_run import validation_line
+    from wording.weekly_run import features_line, validation_line
 
     outcome = result.validation
     if outcome.mode == "full" and outcome.reason is not None:
@@ -376,6 +376,8 @@ def _print_validation(result: IncrementalScoring, language: Language) -> None:
             students=outcome.students_rechecked,
         )
     console.print(line, markup=False)
+    since = result.features_since.isoformat() if result.features_since else ""
+    console.print(features_line(since, language), markup=False)
 
 
 def register(app: typer.Typer) -> None:

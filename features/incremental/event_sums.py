@@ -1,0 +1,194 @@
+"""A week's features from last week's event sums: only the new week's events are aggregated.
+
+The features of one as-of date read the events through three first steps whose rows depend
+on the events before the date and on its school year, not on the day itself:
+
+- `attendance_days`: one row per student and day with absences or late arrivals;
+- `grade_marks`: the exact sums of usable marks per student, subject and school year;
+- `grade_bucket_marks`: the exact sums per student, school year and period, and the last
+  mark's date.
+
+`week_features` computes those three tables from the rows kept by the previous week
+(`KeptSums`: events dated before its as-of date, in the same school year) and the events
+dated from that date on only (`grade_marks_merged`, `grade_bucket_marks_merged`), then the
+features from them (`features.builder.features_from_sums`); the rest of the query is the
+builder's, on the same SQL. Marks are exact decimals, so sums of sums are the sums of the
+marks, and the features are bitwise those of `build_features` for the date
+(tests/features/test_event_sums.py holds it over consecutive weeks). It then writes the
+three tables for the next week (`WeekSums`, files in a temporary place the caller keeps or
+drops).
+
+The kept rows are used only when the caller knows that the events dated before their as-of
+date are still those they were computed from (the weekly validation's fingerprints,
+`features.incremental.validation`) and they hold what this date needs (`usable_for`);
+otherwise every event is aggregated, as the full build does. Either way the result is the
+same; only the time differs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import threading
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from features.builder import date_cursor, features_from_sums, step_sql, used_parameters
+from features.extraction import Extraction
+from features.feature_set import FeatureSet
+from features.incremental.state import KeptSums
+from features.validation.sql import literal
+
+__all__ = ["KEPT_STEPS", "KeptSums", "WeekSums", "usable_for", "week_features"]
+
+# The tables a week keeps, each the rows of the builder's step of the same name, made as
+# temporary tables of that name on the build's cursor, which the query of a week's features
+# reads instead of the step (`features.builder.features_from_sums`).
+KEPT_STEPS: tuple[str, ...] = ("attendance_days", "grade_marks", "grade_bucket_marks")
+
+
+class WeekSums:
+    """This week's sums, being written to temporary files beside the state they will be kept
+    in (`kept.files`) by a thread of their own, so that the weekly run goes on meanwhile;
+    `since` is the date the new events were read from (None: all of them). `written` waits
+    for the files (and raises what writing them raised); `discard` removes them."""
+
+
+    def __init__(self, kept: KeptSums, since: dt.date | None, tables: dict[str, pa.Table]):
+        self.kept = kept
+        self.since = since
+        self._error: BaseException | None = None
+        self._writer = threading.Thread(
+            target=self._write, args=(tables,), name="vigie-week-sums", daemon=True
+        )
+        self._writer.start()
+
+    def _write(self, tables: dict[str, pa.Table]) -> None:
+        try:
+            for step, table in tables.items():
+                pq.write_table(table, self.kept.files[step])
+        except BaseException as error:  # handed over to `written`
+            self._error = error
+
+    def written(self) -> KeptSums:
+        """The sums, once their files are whole."""
+        self._writer.join()
+        if self._error is not None:
+            raise self._error
+        return self.kept
+
+    def discard(self) -> None:
+        self._writer.join()
+        for path in self.kept.files.values():
+            path.unlink(missing_ok=True)
+
+
+def usable_for(kept: KeptSums, as_of: dt.date, parameters: dict[str, object]) -> bool:
+    """Whether `kept` holds the sums `as_of` reads (the builder's `parameters` of that date):
+    an earlier date, the same school years of marks (sums cannot be split by date), and every
+    attendance day the windows reach."""
+    return (
+        kept.as_of < as_of
+        and kept.grades_from == parameters["grades_from"]
+        and kept.attendance_from <= _date(parameters["attendance_from"])
+        and set(kept.files) == set(KEPT_STEPS)
+        and all(path.is_file() for path in kept.files.values())
+    )
+
+
+def week_features(
+    extraction: Extraction, as_of: dt.date, kept: KeptSums | None, folder: Path
+) -> tuple[FeatureSet, WeekSums]:
+    """The features of `as_of` (bitwise `build_features(extraction, [as_of])`), from `kept`
+    when it is usable (see the module), and the sums to keep for the next week, being written
+    to hidden files of `folder` meanwhile (`WeekSums.written`). `extraction` must be open and
+    valid."""
+    with date_cursor(extraction, as_of) as (cursor, parameters):
+        usable = kept is not None and usable_for(kept, as_of, parameters)
+        since = kept.as_of if kept is not None and usable else None
+        try:
+            _compute(cursor, parameters, kept if usable else None)
+            features = features_from_sums(cursor, parameters)
+            sums = _sums(cursor, as_of, parameters, folder, since)
+        finally:
+            for step in KEPT_STEPS:
+                cursor.execute(f"DROP TABLE IF EXISTS temp.{step}")
+                cursor.execute(f"DROP VIEW IF EXISTS vigie_kept_{step}")
+            cursor.execute("DROP TABLE IF EXISTS vigie_grade_rows")
+    return features, sums
+
+
+def _compute(
+    cursor: duckdb.DuckDBPyConnection, parameters: dict[str, object], kept: KeptSums | None
+) -> None:
+    """The temporary tables of `KEPT_STEPS`: the builder's steps over every event when
+    nothing is kept; else the kept rows and the steps over the events dated from the kept
+    date on, merged (`<step>_merged`; attendance days, one row per day, need no merging, only
+    the days this date's windows reach)."""
+    first_day = literal(_date(parameters["attendance_from"]).isoformat())
+    if kept is not None:
+        for step, path in kept.files.items():
+            cursor.execute(
+                f"CREATE TEMP VIEW vigie_kept_{step} AS "
+                f"SELECT * FROM read_parquet({literal(str(path))})"
+            )
+        # The new events only: every lower bound moved to the kept date.
+        parameters = parameters | {"attendance_from": kept.as_of, "grades_from": kept.as_of}
+    # Every mark (as long as the grades table) is read twice rather than kept; the new week's
+    # are kept once for both steps.
+    rows = f"grade_rows AS NOT MATERIALIZED (\n{step_sql('grade_rows')}\n)"
+    if kept is not None:
+        _create(cursor, "vigie_grade_rows", step_sql("grade_rows"), parameters)
+        rows = "grade_rows AS (SELECT * FROM vigie_grade_rows)"
+    attendance = step_sql("attendance_days")
+    if kept is not None:
+        attendance = (
+            f"SELECT * FROM vigie_kept_attendance_days WHERE date >= {first_day}::DATE "
+            f"UNION ALL ({attendance})"
+        )
+    _create(cursor, "attendance_days", attendance, parameters)
+    for step in ("grade_marks", "grade_bucket_marks"):
+        sql = f"WITH {rows}\n{step_sql(step)}"
+        if kept is not None:
+            sql = f"WITH {rows},\n{step} AS (\n{step_sql(step)}\n)\n{step_sql(step + '_merged')}"
+        _create(cursor, step, sql, parameters)
+    cursor.execute("DROP TABLE IF EXISTS vigie_grade_rows")
+
+
+def _create(
+    cursor: duckdb.DuckDBPyConnection, table: str, sql: str, parameters: dict[str, object]
+) -> None:
+    cursor.execute(f"CREATE TEMP TABLE {table} AS {sql}", used_parameters(sql, parameters))
+
+
+def _sums(
+    cursor: duckdb.DuckDBPyConnection,
+    as_of: dt.date,
+    parameters: dict[str, object],
+    folder: Path,
+    since: dt.date | None,
+) -> WeekSums:
+    """The kept tables, taken as Arrow, to be written to hidden Parquet files of `folder` in
+    a thread of their own."""
+    folder.mkdir(parents=True, exist_ok=True)
+    token = secrets.token_hex(4)
+    files = {
+        step: folder / f".{step.replace('_', '-')}-{as_of.isoformat()}.{token}.parquet"
+        for step in KEPT_STEPS
+    }
+    tables = {step: cursor.sql(f"SELECT * FROM temp.{step}").to_arrow_table() for step in files}
+    kept = KeptSums(
+        as_of,
+        _date(parameters["attendance_from"]),
+        _date(parameters["grades_from"]),
+        files,
+    )
+    return WeekSums(kept, since, tables)
+
+
+def _date(value: object) -> dt.date:
+    assert isinstance(value, dt.date)
+    return value
