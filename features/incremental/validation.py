@@ -217,14 +217,18 @@ def _check_new_rows(
     database = str((con.execute("SELECT current_database()").fetchone() or ("memory",))[0])
     try:
         for name in INCREMENTAL_TABLES:
+            # The rows to check are read out of the whole file once, not by each of the
+            # checks' scans.
             sql = _new_rows_sql(extraction, name, previous.as_of, database)
-            con.execute(f"CREATE TEMP VIEW raw_{name} AS {sql}")
+            con.execute(f"CREATE TEMP TABLE vigie_new_{name} AS {sql}")
+            con.execute(f"CREATE TEMP VIEW raw_{name} AS SELECT * FROM vigie_new_{name}")
         report = check_extraction(extraction)
         checked = {name: report.row_counts.get(name, 0) for name in INCREMENTAL_TABLES}
         changed = int((con.execute(f"SELECT count(*) FROM {_CHANGED}").fetchone() or (0,))[0])
     finally:
         for name in INCREMENTAL_TABLES:
             con.execute(f"DROP VIEW IF EXISTS temp.main.raw_{name}")
+            con.execute(f"DROP TABLE IF EXISTS temp.main.vigie_new_{name}")
         con.execute(f"DROP TABLE IF EXISTS {_CHANGED}")
     report = _without_empty_new_rows(report, previous)
     _raise_if_invalid(extraction, report)
