@@ -152,10 +152,13 @@ def _weekly_run(data: str, threshold: float, mode: str = "full", as_of: str = ""
     """Child process: the weekly run as `vigie score` does it; prints one JSON line. `mode`
     `full`: the run before issue 17 (the model loaded through MLflow, the whole extraction
     validated); `incremental`: as `vigie score` runs it now (the model from the local cache
-    after the registry's lookup, only the new events validated from last week's state)."""
+    after the registry's lookup, loaded in a thread while the run goes on, so that "load
+    model" is the lookup and "predict" waits for the model if need be; only the new events
+    validated from last week's state, the features from last week's event sums)."""
     from serving.db import open_store
     from serving.scoring import load_registered_model, score_week
     from serving.scoring.incremental import score_week_incremental
+    from serving.scoring.model import start_loading_registered_model
     from settings import load_settings
     from training.tracking import setup_tracking
 
@@ -164,8 +167,10 @@ def _weekly_run(data: str, threshold: float, mode: str = "full", as_of: str = ""
     stages: dict[str, float] = {}
     started, cpu_started = time.perf_counter(), time.process_time()
     setup_tracking(settings.home)
-    cache = settings.home if mode == "incremental" else None
-    model = load_registered_model(cache=cache)
+    if mode == "incremental":  # as `vigie score` does: loaded while the run goes on
+        model: Any = start_loading_registered_model(cache=settings.home)
+    else:
+        model = load_registered_model()
     stages["load model"] = time.perf_counter() - started
     store = open_store(settings.resolved_database_url)
     stages["open store"] = time.perf_counter() - started - stages["load model"]

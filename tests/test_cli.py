@@ -335,7 +335,7 @@ def test_score_shows_the_weekly_runs_stages_in_order(
 
     monkeypatch.setenv("VIGIE_HOME", str(tmp_path))
     monkeypatch.setattr(training.tracking, "setup_tracking", lambda home: "")
-    monkeypatch.setattr(serving.scoring, "load_registered_model", lambda **kwargs: Model())
+    monkeypatch.setattr(serving.scoring, "start_loading_registered_model", lambda **kwargs: Model())
     monkeypatch.setattr(serving.db, "open_store", lambda url: Store())
     monkeypatch.setattr(serving.scoring, "score_week", score_week)
     arguments = ["score", "--data", str(tmp_path), "--as-of", "2026-11-30",

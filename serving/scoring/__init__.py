@@ -15,6 +15,7 @@ from serving.scoring.model import (
     ModelUnavailable,
     RegisteredModel,
     load_registered_model,
+    start_loading_registered_model,
 )
 from serving.scoring.posted import (
     ContractViolation,
@@ -56,5 +57,6 @@ __all__ = [
     "score_features",
     "score_posted",
     "score_week",
+    "start_loading_registered_model",
     "week_lists",
 ]

@@ -30,7 +30,7 @@ from features.incremental.event_sums import WeekSums, week_features
 from features.partitions import PARTITION_KEY, find_partitions
 from models.queue import DEFAULT_FOLLOW_UP, FollowUpRule
 from serving.db.engine import Store
-from serving.scoring.model import RegisteredModel
+from serving.scoring.model import ModelLoading, RegisteredModel
 from serving.scoring.run import WeeklyScoring
 
 if TYPE_CHECKING:
@@ -71,7 +71,7 @@ def score_week_incremental(
     data: str | Path,
     as_of: dt.date,
     store: Store,
-    model: RegisteredModel,
+    model: RegisteredModel | ModelLoading,
     *,
     home: str | Path,
     watch_threshold: float | None,

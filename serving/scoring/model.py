@@ -35,9 +35,12 @@ if TYPE_CHECKING:
 __all__ = [
     "REGISTERED_MODEL",
     "ChampionProvider",
+    "ModelLoading",
     "ModelUnavailable",
     "RegisteredModel",
     "load_registered_model",
+    "loaded",
+    "start_loading_registered_model",
 ]
 
 
@@ -76,30 +79,100 @@ def load_registered_model(
     Vigie home), the version is still resolved in the registry but the model itself is read
     from the local copy of that version and identity when there is one
     (`serving.scoring.model_cache`)."""
+    name, found, chosen_as, load = _resolved(alias, version, name, cache)
+    return RegisteredModel(_unavailable_as_such(load), name, found, chosen_as)
+
+
+def start_loading_registered_model(
+    alias: str | None = None,
+    version: int | str | None = None,
+    name: str | None = None,
+    *,
+    cache: str | Path | None = None,
+) -> ModelLoading:
+    """`load_registered_model`, the version resolved in the registry now and the model loaded
+    in a thread of its own (LightGBM's import and the model's file take about a second), so
+    that the weekly run validates the extraction and builds the features meanwhile."""
+    name, found, chosen_as, load = _resolved(alias, version, name, cache)
+    return ModelLoading(name, found, chosen_as, load)
+
+
+def _resolved(
+    alias: str | None, version: int | str | None, name: str | None, cache: str | Path | None
+) -> tuple[str, str, str, Callable[[], RiskModel]]:
+    """The model's name, its version resolved in the registry, how it was chosen, and how to
+    load it."""
     if alias is not None and version is not None:
         raise ValueError("give a model alias or a model version, not both")
     if version is not None and not str(version).isdigit():
         raise ValueError(f"a model version is a number, not {str(version)!r}")
-    name = name or load_settings().model_name
+    model_name = name or load_settings().model_name
     try:
-        found = resolve(registry_client(), name, version if version is not None else alias)
-        if cache is None:
-            model = load_model(name, found.version)
-        else:
-            from serving.scoring.model_cache import cached_model
-
-            model_name, model_version = name, str(found.version)
-            model, _ = cached_model(
-                cache,
-                model_name,
-                model_version,
-                model_hash(model_name, model_version),
-                lambda: load_model(model_name, model_version),
-            )
+        found = resolve(registry_client(), model_name, version if version is not None else alias)
     except RegistryError as error:
         raise ModelUnavailable(str(error)) from None
+    model_version = str(found.version)
+
+    def load() -> RiskModel:
+        if cache is None:
+            return load_model(model_name, model_version)
+        from serving.scoring.model_cache import cached_model
+
+        model, _ = cached_model(
+            cache,
+            model_name,
+            model_version,
+            model_hash(model_name, model_version),
+            lambda: load_model(model_name, model_version),
+        )
+        return model
+
     chosen_as = f"version {version}" if version is not None else f"alias {alias or CHAMPION}"
-    return RegisteredModel(model, name, str(found.version), chosen_as)
+    return model_name, model_version, chosen_as, load
+
+
+def _unavailable_as_such(load: Callable[[], RiskModel]) -> RiskModel:
+    try:
+        return load()
+    except RegistryError as error:
+        raise ModelUnavailable(str(error)) from None
+
+
+class ModelLoading:
+    """A registered version resolved in the registry, its model being loaded in a thread:
+    `label` and `chosen_as` at once, the `RegisteredModel` from `result()` (which waits, and
+    raises what loading raised: `ModelUnavailable` when the version cannot be loaded)."""
+
+    def __init__(self, name: str, version: str, chosen_as: str, load: Callable[[], RiskModel]):
+        self.name, self.version, self.chosen_as = name, version, chosen_as
+        self._model: RiskModel | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(
+            target=self._load, args=(load,), name="vigie-model-load", daemon=True
+        )
+        self._thread.start()
+
+    @property
+    def label(self) -> str:
+        return f"{self.name}/{self.version}"
+
+    def _load(self, load: Callable[[], RiskModel]) -> None:
+        try:
+            self._model = _unavailable_as_such(load)
+        except BaseException as error:  # handed over to `result`
+            self._error = error
+
+    def result(self) -> RegisteredModel:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._model is not None
+        return RegisteredModel(self._model, self.name, self.version, self.chosen_as)
+
+
+def loaded(model: RegisteredModel | ModelLoading) -> RegisteredModel:
+    """The registered model, once loaded."""
+    return model.result() if isinstance(model, ModelLoading) else model
 
 
 class ChampionProvider:

@@ -32,7 +32,7 @@ from features.calendar import monday_on_or_before
 from models.queue import DEFAULT_FOLLOW_UP, FollowUpRule
 from serving.db.engine import Store
 from serving.lineage import stage_week
-from serving.scoring.model import RegisteredModel
+from serving.scoring.model import ModelLoading, RegisteredModel, loaded
 from serving.scoring.week import EstablishmentInfo, explainer, week_lists
 from serving.weekly import EstablishmentWeek, WeekWriteResult, replace_week_lists
 from serving.weekly.decisions import decisions_of, load_follow_ups
@@ -107,7 +107,7 @@ def score_week(
     data: str | Path,
     as_of: dt.date,
     store: Store,
-    model: RegisteredModel,
+    model: RegisteredModel | ModelLoading,
     *,
     home: str | Path,
     watch_threshold: float | None,
@@ -122,7 +122,8 @@ def score_week(
     store raises, before anything is kept. `validate` opens and validates the extraction
     (default `features.validation.require_valid`) and `build` builds the features of the
     as-of date (default `build_features`); the incremental run passes its own of both
-    (`serving.scoring.incremental`)."""
+    (`serving.scoring.incremental`). `model` may still be loading (`ModelLoading`): the
+    validation and the features go on meanwhile, the scores wait for it."""
     from features.builder import build_features
     from features.validation import require_valid
 
@@ -156,7 +157,7 @@ def score_features(
     feature_set: FeatureSet,
     as_of: dt.date,
     store: Store,
-    model: RegisteredModel,
+    model: RegisteredModel | ModelLoading,
     *,
     home: str | Path,
     watch_threshold: float | None,
@@ -172,6 +173,7 @@ def score_features(
     once (the demo) runs for each week."""
     stages = stages or _Stages(None)
     with stages.stage("predict"):
+        model = loaded(model)  # waits for a model still loading
         risks = model.model.predict_risk(feature_set)
     with stages.stage("explain lists"):
         week = monday_on_or_before(as_of)

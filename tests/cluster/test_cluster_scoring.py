@@ -439,7 +439,7 @@ def test_vigie_score_uses_the_cluster_of_vigie_dask_scheduler_and_refuses_it_on_
     monkeypatch.delenv("VIGIE_DATABASE_URL", raising=False)
     # The running test cluster, as a real scheduler would be named (tcp://HOST:PORT).
     monkeypatch.setenv("VIGIE_DASK_SCHEDULER", cluster.scheduler.address)
-    monkeypatch.setattr(serving.scoring, "load_registered_model", lambda **_: registered)
+    monkeypatch.setattr(serving.scoring, "start_loading_registered_model", lambda **_: registered)
     runner = CliRunner()
     args = ["score", "--data", str(academies), "--as-of", AS_OF.isoformat(), "--lang", "en"]
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,9 +23,12 @@ from sqlalchemy import text
 
 from features.incremental import load_state
 from features.validation import InvalidExtractionError, validate_extraction
+from models.registry import RegistryError
+from models.risk_model import RiskModel
 from serving.db import open_store
 from serving.scoring import RegisteredModel
 from serving.scoring.incremental import IncrementalScoring, score_week_incremental
+from serving.scoring.model import ModelLoading, ModelUnavailable
 from serving.scoring.model_cache import cached_model
 
 from .test_scoring_support import academie, registered, registry, risk_model, tracking
@@ -204,6 +208,46 @@ def test_missing_kept_sums_aggregate_every_event_and_the_week_is_the_same(
     ran = incremental.run(data, fourth, registered)
     assert ran.features_since == third
     assert_same_week(ran, full.run(data, fourth, registered, full=True))
+
+
+def test_a_model_still_loading_writes_the_same_week_and_its_failure_writes_nothing(
+    academie: Path, registered: RegisteredModel, homes: tuple[Home, Home], tmp_path: Path
+) -> None:
+    """`vigie score` loads the model in a thread while the extraction is validated and the
+    features built (`ModelLoading`): the week is the one a loaded model writes, and a model
+    that cannot be loaded leaves nothing written and no state kept."""
+    incremental, full = homes
+    week = WEEKS[1]
+    data = weekly_extraction(academie, week, tmp_path / "w1")
+    features_built = threading.Event()
+
+    def load_after_the_features() -> RiskModel:
+        # Waits for the features stage: the run must not wait for the model before it.
+        assert features_built.wait(timeout=120), "the run waited for the model first"
+        return registered.model
+
+    def on_stage(stage: str, seconds: float) -> None:
+        if stage == "features":
+            features_built.set()
+
+    loading = ModelLoading(registered.name, registered.version, registered.chosen_as,
+                           load_after_the_features)  # fmt: skip
+    ran = score_week_incremental(data, week, incremental.store, loading, home=incremental.folder,
+                                 watch_threshold=0.2, on_stage=on_stage)  # fmt: skip
+    assert_same_week(ran, full.run(data, week, registered))
+    assert incremental.lists(week) == full.lists(week)
+
+    def unavailable() -> RiskModel:
+        raise RegistryError("vigie-dropout version 1 cannot be loaded")
+
+    other = Home(tmp_path / "other")
+    failing = ModelLoading(registered.name, registered.version, registered.chosen_as, unavailable)
+    with pytest.raises(ModelUnavailable, match="cannot be loaded"):
+        score_week_incremental(data, week, other.store, failing, home=other.folder,
+                               watch_threshold=0.2)  # fmt: skip
+    assert other.lists(week) == []
+    assert not (other.folder / "weekly-state" / "extraction" / "state.json").exists()
+    other.store.dispose()
 
 
 def _violations(report_groups: object) -> set[tuple[str, str, int, tuple[int | None, ...]]]:

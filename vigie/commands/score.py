@@ -201,17 +201,21 @@ def _run(
     where: tuple[bool, ClusterSpec | None] = (False, None),
     full: bool = False,
 ) -> tuple[WeeklyScoring, IncrementalScoring | None, RegisteredModel]:
+    from serving import scoring
     from serving.db import open_store
-    from serving.scoring import STAGES, load_registered_model
+    from serving.scoring import STAGES
     from serving.scoring.incremental import score_week_incremental
+    from serving.scoring.model import loaded
     from settings import load_settings
     from training.tracking import setup_tracking
 
     settings = load_settings()
     setup_tracking(settings.home)
     progress.stage("model")
-    model = load_registered_model(alias=alias, version=version, cache=settings.home)
-    console.print(f"Model {model.label} ({model.chosen_as}).", markup=False)
+    # The model loads in a thread while the extraction is validated and the features built.
+    loading = scoring.start_loading_registered_model(alias=alias, version=version,
+                                                     cache=settings.home)  # fmt: skip
+    console.print(f"Model {loading.label} ({loading.chosen_as}).", markup=False)
     store = open_store(settings.resolved_database_url)
 
     def stage_done(stage: str, seconds: float) -> None:
@@ -223,13 +227,14 @@ def _run(
     try:
         partitioned, spec = where
         if partitioned:
+            model = loaded(loading)
             return _partitioned(data, as_of, store, model, watch_threshold, rule, progress,
                                 spec), None, model  # fmt: skip
         progress.stage(_PROGRESS_STAGES[STAGES[0]])
-        result = score_week_incremental(data, as_of, store, model, home=settings.home,
+        result = score_week_incremental(data, as_of, store, loading, home=settings.home,
                                         watch_threshold=watch_threshold, rule=rule,
                                         on_stage=stage_done, full=full)  # fmt: skip
-        return result.scoring, result, model
+        return result.scoring, result, loaded(loading)
     finally:
         store.dispose()
 
