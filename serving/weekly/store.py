@@ -72,6 +72,7 @@ from serving.lineage import (
 from serving.services.actor import Actor
 from serving.services.audit import record
 from serving.weekly.bulk import copy_upsert
+from serving.weekly.executemany import Upsert, execute_rows
 from serving.weekly.decisions import FollowUp, decisions_of, load_follow_ups, shown_follow_up
 from serving.weekly.ranking import (
     EstablishmentWeek,
@@ -569,8 +570,7 @@ def _upsert(
     if bulk and dialect == "postgresql":
         copy_upsert(session, table, rows, statement)
         return
-    for start in range(0, len(rows), _CHUNK):
-        session.execute(statement, rows[start : start + _CHUNK])
+    execute_rows(session, statement, rows, Upsert(table, tuple(update), keep_known), _CHUNK)
 
 
 def _is_newest(session: Session, week: dt.date) -> bool:
