@@ -199,10 +199,11 @@ def week_lists(
     for position, student in zip(positions, scored, strict=True):
         by_uai[str(uais[position])].append(student)
     rosters = _rosters(feature_set, names, enrollments or {})
-    student_ids = feature_set.frame["student_id"].to_numpy()
-    everyone: dict[str, list[tuple[str, float]]] = defaultdict(list)
-    for student_id, uai, risk in zip(student_ids, uais, risks, strict=True):
-        everyone[str(uai)].append((str(student_id), float(risk)))
+    student_ids = [str(value) for value in feature_set.frame["student_id"].to_numpy()]
+    everyone = _by_uai(
+        [str(value) for value in uais],
+        list(zip(student_ids, np.asarray(risks, dtype="float64").tolist(), strict=True)),
+    )
     return [
         EstablishmentWeek(
             info.uai,
@@ -220,14 +221,21 @@ def explainer(model: RiskModel, feature_set: FeatureSet) -> Explainer:
     """Explains, at write time, students of `feature_set` the lists did not explain (a
     decision recorded since gave them a slot), as `explain_students` does."""
     frame = feature_set.frame
-    position = {
-        (str(uai), str(student_id)): row
-        for row, (uai, student_id) in enumerate(
-            zip(frame["uai"].to_numpy(), frame["student_id"].to_numpy(), strict=True)
-        )
-    }
+    found: dict[tuple[str, str], int] = {}
+
+    def positions() -> dict[tuple[str, str], int]:
+        """Every student's row, made at the first call (most weeks never call)."""
+        if not found:
+            found.update(
+                ((str(uai), str(student_id)), row)
+                for row, (uai, student_id) in enumerate(
+                    zip(frame["uai"].to_numpy(), frame["student_id"].to_numpy(), strict=True)
+                )
+            )
+        return found
 
     def explain(pairs: Sequence[tuple[str, str]]) -> list[ScoredStudent]:
+        position = positions()
         unknown = [pair for pair in pairs if pair not in position]
         if unknown:
             raise ValueError(f"students not scored this week: {unknown[:5]}")
@@ -266,13 +274,20 @@ def _rosters(
                 map(itemgetter(1), enrolled),
             )
         )
-        codes, grouped = pd.factorize(np.asarray(uais, dtype=object), sort=True)
-        order = np.argsort(codes, kind="stable")
-        ends = np.cumsum(np.bincount(codes, minlength=len(grouped)))
-        return {
-            str(uai): tuple(students[order[end - count : end]].tolist())
-            for uai, end, count in zip(grouped, ends, np.diff(ends, prepend=0), strict=True)
-        }
+        return _by_uai(uais, students)
+
+
+def _by_uai(uais: Sequence[str], items: Sequence[Any]) -> dict[str, tuple[Any, ...]]:
+    """`items` (one per row) grouped by the rows' `uais`, in row order within each UAI: one
+    stable sort of the UAI codes, not one Python step per row."""
+    codes, grouped = pd.factorize(np.asarray(uais, dtype=object), sort=True)
+    order = np.argsort(codes, kind="stable")
+    ends = np.cumsum(np.bincount(codes, minlength=len(grouped)))
+    values = np.fromiter(items, dtype=object, count=len(items))  # tuples kept whole
+    return {
+        str(uai): tuple(values[order[end - count : end]].tolist())
+        for uai, end, count in zip(grouped, ends, np.diff(ends, prepend=0), strict=True)
+    }
 
 
 @contextmanager
