@@ -43,6 +43,7 @@ __all__ = [
     "DEFAULT_WATCH_THRESHOLD",
     "REASONS_SHOWN",
     "EstablishmentInfo",
+    "cycle_collection_paused",
     "explain_students",
     "explainer",
     "rank_positions",
@@ -50,6 +51,7 @@ __all__ = [
 ]
 
 REASONS_SHOWN = 3
+_LISTED = ("why",)  # the reasons a list's student is stored with (`ScoredStudent`)
 # Calibrated risk at or over which a student beyond the interview capacity is shown "to
 # watch": about one in five such students drops out within the year, some 18 times the base
 # rate. Measured on the tested weeks of a 300,000-student synthetic académie (bench/README,
@@ -74,9 +76,11 @@ def explain_students(
     *,
     protective: int = 0,
     chunk_rows: int = 20_000,
+    kinds: Sequence[str] = ("why", "protective", "context"),
 ) -> tuple[list[ScoredStudent], list[dict[str, Any]]]:
     """The scored students of `rows` (positions in `feature_set`; all rows by default), in
-    that order, and the raw explanation records (with the protective factors when asked).
+    that order, and the raw explanation records (with the protective factors when asked;
+    with the reasons of `kinds` only: a list's students need only the reasons why).
     Reference values are the establishment's and the académie's medians over all of
     `feature_set` (pass the whole week even to explain a few rows)."""
     explained = model.explain(
@@ -86,7 +90,7 @@ def explain_students(
         rows=rows,
         chunk_rows=chunk_rows,
     )
-    records = explained.to_records()
+    records = explained.to_records(kinds)
     frame = feature_set.frame
     scored = [
         ScoredStudent.from_explanation(record, _features_shown(frame, record)) for record in records
@@ -193,7 +197,7 @@ def week_lists(
         feature_set, risks, establishments, watch_threshold, decisions=decisions, rule=rule
     )
     positions = np.asarray([p for uai in sorted(ranked) for p in ranked[uai]], dtype="int64")
-    scored, _ = explain_students(model, feature_set, positions)
+    scored, _ = explain_students(model, feature_set, positions, kinds=_LISTED)
     by_uai: dict[str, list[ScoredStudent]] = defaultdict(list)
     uais = feature_set.frame["uai"].to_numpy()
     for position, student in zip(positions, scored, strict=True):
@@ -240,7 +244,7 @@ def explainer(model: RiskModel, feature_set: FeatureSet) -> Explainer:
         if unknown:
             raise ValueError(f"students not scored this week: {unknown[:5]}")
         rows = np.asarray([position[pair] for pair in pairs], dtype="int64")
-        return explain_students(model, feature_set, rows)[0]
+        return explain_students(model, feature_set, rows, kinds=_LISTED)[0]
 
     return explain
 
@@ -260,7 +264,7 @@ def _rosters(
     student_ids = [str(value) for value in frame["student_id"].to_numpy()]
     uais = [str(value) for value in frame["uai"].to_numpy()]
     unknown = repeat((None, None))
-    with _cycle_collection_paused():
+    with cycle_collection_paused():
         named = list(map(names.get, student_ids, unknown))
         enrolled = list(map(enrollments.get, zip(student_ids, uais, strict=True), unknown))
         students = np.empty(len(student_ids), dtype=object)
@@ -291,7 +295,7 @@ def _by_uai(uais: Sequence[str], items: Sequence[Any]) -> dict[str, tuple[Any, .
 
 
 @contextmanager
-def _cycle_collection_paused() -> Iterator[None]:
+def cycle_collection_paused() -> Iterator[None]:
     """Python's cycle collector off inside the block (back on after, if it was on)."""
     enabled = gc.isenabled()
     gc.disable()

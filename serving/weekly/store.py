@@ -73,8 +73,8 @@ from serving.lineage import (
 from serving.services.actor import Actor
 from serving.services.audit import record
 from serving.weekly.bulk import copy_upsert
-from serving.weekly.executemany import Upsert, execute_rows
 from serving.weekly.decisions import FollowUp, decisions_of, load_follow_ups, shown_follow_up
+from serving.weekly.executemany import Upsert, execute_rows
 from serving.weekly.ranking import (
     EstablishmentWeek,
     Explainer,
