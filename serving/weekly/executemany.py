@@ -18,7 +18,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from operator import itemgetter
+from itertools import compress
+from operator import itemgetter, not_
 from typing import Any
 
 from sqlalchemy import Table
@@ -119,6 +120,14 @@ def changing_rows(
             for row, key in zip(rows, row_keys, strict=True)
             if key not in known or (counts is not None and counts[key] > 1)
         ]
+    if counts is None:
+        # A row equal, on its key and updated columns, to a stored row changes nothing: one
+        # set lookup each (no Python step per row); the rule below for the others only.
+        unchanged = set(map(tuple, stored))
+        projected = map(_getter([*keys, *update]), rows)
+        kept = list(compress(zip(rows, row_keys, strict=True),
+                             map(not_, map(unchanged.__contains__, projected))))  # fmt: skip
+        rows, row_keys = [row for row, _ in kept], [key for _, key in kept]
     stored_update = _getter(range(len(keys), len(keys) + len(update)))
     before = dict(zip(map(stored_key, stored), map(stored_update, stored), strict=True))
     new_of = _getter(update)
