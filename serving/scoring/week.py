@@ -136,19 +136,19 @@ def rank_positions(
     establishment absent from `establishments` is an error: its capacity is unknown."""
     frame = feature_set.frame
     week = _week(feature_set)
-    student_ids = frame["student_id"].to_numpy()
-    by_uai: dict[str, list[int]] = defaultdict(list)
-    for position, uai in enumerate(frame["uai"].to_numpy()):
-        by_uai[str(uai)].append(position)
+    student_ids = [str(value) for value in frame["student_id"].to_numpy()]
+    all_risks = np.asarray(risks).tolist()
+    by_uai = _by_uai([str(value) for value in frame["uai"].to_numpy()], range(len(frame)))
     unknown = sorted(set(by_uai) - set(establishments))
     if unknown:
         raise ValueError(f"students enrolled in establishments without capacity: {unknown[:5]}")
     ranked: dict[str, list[int]] = {}
     for uai, info in establishments.items():
-        positions = by_uai.get(uai, [])
-        where = {str(student_ids[p]): p for p in positions}
+        positions = by_uai.get(uai, ())
+        ids = [student_ids[p] for p in positions]
+        where = dict(zip(ids, positions, strict=True))
         order = rank_students(
-            ((str(student_ids[p]), float(risks[p])) for p in positions),
+            zip(ids, [float(all_risks[p]) for p in positions], strict=True),
             info.weekly_interview_capacity,
             watch_threshold,
             week=week,
@@ -281,7 +281,7 @@ def _rosters(
         return _by_uai(uais, students)
 
 
-def _by_uai(uais: Sequence[str], items: Sequence[Any]) -> dict[str, tuple[Any, ...]]:
+def _by_uai(uais: Sequence[str], items: Sequence[Any] | range) -> dict[str, tuple[Any, ...]]:
     """`items` (one per row) grouped by the rows' `uais`, in row order within each UAI: one
     stable sort of the UAI codes, not one Python step per row."""
     codes, grouped = pd.factorize(np.asarray(uais, dtype=object), sort=True)
