@@ -176,3 +176,25 @@ def test_execute_rows_inserts_plain_rows(tmp_path: Path) -> None:
         assert len(_stored(store)["students"]) == 5
     finally:
         store.dispose()
+
+
+def test_bind_processing_once_per_distinct_value_is_per_row_processing() -> None:
+    from sqlalchemy import JSON, Date, Float
+    from sqlalchemy.dialects import sqlite
+
+    from serving.weekly.executemany import _processed
+
+    dialect = sqlite.dialect()
+    columns = [
+        (Date(), [DAY, None, DAY + dt.timedelta(days=3), DAY]),
+        (JSON(), [{"a": 1}, [1, 2], None, {"a": 1}]),
+        (Float(), [1, 1.0, True, None]),
+    ]
+    for type_, column in columns:
+        processor = type_.dialect_impl(dialect).bind_processor(dialect)
+        if processor is None:
+            continue
+        expected = [processor(value) for value in column]
+        got = _processed(processor, column)
+        assert got == expected
+        assert [type(value) for value in got] == [type(value) for value in expected]
