@@ -267,8 +267,7 @@ def _rosters(
     with cycle_collection_paused():
         named = list(map(names.get, student_ids, unknown))
         enrolled = list(map(enrollments.get, zip(student_ids, uais, strict=True), unknown))
-        students = np.empty(len(student_ids), dtype=object)
-        students[:] = list(
+        students = list(
             map(
                 RosterStudent,
                 student_ids,

@@ -708,6 +708,8 @@ def _write_establishments(
 ) -> None:
     """Every establishment's list of the week (one statement for the lists, in the
     establishments' order), then their entries (one executemany)."""
+    if not establishments:
+        return
     session.execute(
         insert(WeeklyList),
         [
@@ -725,12 +727,25 @@ def _write_establishments(
     list_ids = dict(
         session.execute(select(WeeklyList.uai, WeeklyList.id).where(WeeklyList.week == week)).all()
     )
-    rows = [
-        _entry_row(list_ids[establishment.uai], entry, previous, under_way, dismissed)
-        for establishment in establishments
-        for entry in ranked[establishment.uai]
-    ]
+    rows = []
+    for establishment in establishments:
+        rows += _establishment_entries(
+            list_ids[establishment.uai], establishment, ranked[establishment.uai],
+            previous, under_way, dismissed,
+        )  # fmt: skip
     execute_rows(session, insert(ListEntry), rows, chunk=_CHUNK)
+
+
+def _establishment_entries(
+    list_id: int,
+    establishment: EstablishmentWeek,
+    entries: Iterable[_Entry],
+    previous: Mapping[str, float],
+    under_way: set[str],
+    dismissed: set[str],
+) -> list[dict[str, Any]]:
+    """The `list_entries` rows of `establishment`'s `entries` on its list `list_id`."""
+    return [_entry_row(list_id, entry, previous, under_way, dismissed) for entry in entries]
 
 
 def _entry_row(
