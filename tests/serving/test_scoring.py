@@ -216,11 +216,11 @@ def _fail_after_first_establishment(monkeypatch: pytest.MonkeyPatch, error: Base
     real = weekly_store._establishment_entries
     calls = []
 
-    def failing(*args: object, **kwargs: object) -> None:
+    def failing(*args: object, **kwargs: object) -> object:
         calls.append(1)
         if len(calls) > 1:
             raise error
-        real(*args, **kwargs)  # type: ignore[arg-type]
+        return real(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(weekly_store, "_establishment_entries", failing)
 
