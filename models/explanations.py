@@ -45,6 +45,9 @@ SCORE_COLUMNS: tuple[str, ...] = (
 )  # fmt: skip
 
 
+_KINDS = ("why", "protective", "context")
+
+
 @dataclass(frozen=True, eq=False)  # frames have no single truth value to compare
 class Explanations:
     """`scores`: one row per explained input row (its keys, `row` position, `SCORE_COLUMNS`:
@@ -66,14 +69,18 @@ class Explanations:
     def context(self) -> pd.DataFrame:
         return self.reasons[self.reasons["kind"] == "context"].reset_index(drop=True)
 
-    def to_records(self) -> list[dict[str, Any]]:
+    def to_records(self, kinds: Sequence[str] = tuple(_KINDS)) -> list[dict[str, Any]]:
         """One JSON-ready dict per explained row: keys, scores, `reasons`, `protective` and
         `context` (lists of dicts), for the API, the weekly list store and `vigie explain
-        --json`. One pass over the reasons frame: thousands of students in milliseconds."""
+        --json`. One pass over the reasons frame: thousands of students in milliseconds.
+        `kinds`: the reason kinds converted ("why", "protective", "context"); the lists of
+        the others are left empty (the weekly lists show only the reasons why)."""
         grouped: dict[Any, dict[str, list[dict[str, Any]]]] = defaultdict(
             lambda: {kind: [] for kind in _RECORD_KINDS.values()}
         )
         reasons = self.reasons
+        if set(kinds) != set(_RECORD_KINDS) and len(reasons):
+            reasons = reasons[reasons["kind"].isin(list(kinds))]
         if len(reasons):
             chosen = reasons.loc[:, list(_RECORD_COLUMNS)].astype(object).to_dict(orient="records")
             for row, kind, reason in zip(reasons["row"], reasons["kind"], chosen, strict=True):

@@ -144,15 +144,24 @@ def weekly_queue(
         raise ValueError(f"capacity must be an integer >= 0, not {capacity!r}")
     decisions = decisions or {}
     candidates = list(risks)
-    order = list_order([risk for _, risk in candidates], [sid for sid, _ in candidates])
-    ordered = [candidates[i] for i in order]
-    seen: set[str] = set()
+    ids = [sid for sid, _ in candidates]
+    order = list_order([risk for _, risk in candidates], ids)
+    if len(set(ids)) != len(ids):
+        seen: set[str] = set()
+        for position in order:  # the first repeated in list order, as the queue meets it
+            if ids[position] in seen:
+                raise ValueError(f"student {ids[position]} is scored twice in the same week")
+            seen.add(ids[position])
     queued: list[QueuedStudent] = []
     followed: list[QueuedStudent] = []
-    for student_id, risk in ordered:
-        if student_id in seen:
-            raise ValueError(f"student {student_id} is scored twice in the same week")
-        seen.add(student_id)
+    for at, position in enumerate(order):
+        student_id, risk = candidates[position]
+        if len(queued) >= capacity and (watch_threshold is None or risk < watch_threshold):
+            # Slots taken and, in list order, no risk left at the watch threshold: only
+            # students with decisions may still be queued (in follow-up).
+            rest = [p for p in order[at:].tolist() if ids[p] in decisions]
+            followed += _followed(candidates, rest, decisions, week, rule, len(followed))
+            break
         decision = following_decision(decisions.get(student_id, ()), week, risk, rule)
         if decision is not None:
             followed.append(
@@ -163,3 +172,23 @@ def weekly_queue(
         elif watch_threshold is not None and risk >= watch_threshold:
             queued.append(QueuedStudent(student_id, risk, "watch", len(queued) + 1))
     return queued + followed
+
+
+def _followed(
+    candidates: Sequence[tuple[str, float]],
+    positions: Iterable[int],
+    decisions: Mapping[str, Sequence[Decision]],
+    week: dt.date,
+    rule: FollowUpRule,
+    already: int,
+) -> list[QueuedStudent]:
+    """The students at `positions` (in list order) a decision keeps in follow-up, ranked
+    after the `already` followed."""
+    followed: list[QueuedStudent] = []
+    for position in positions:
+        student_id, risk = candidates[position]
+        decision = following_decision(decisions[student_id], week, risk, rule)
+        if decision is not None:
+            rank = already + len(followed) + 1
+            followed.append(QueuedStudent(student_id, risk, "follow_up", rank, decision))
+    return followed

@@ -101,8 +101,18 @@ def _keys(frame: pd.DataFrame, names: Sequence[str]) -> list[pd.Series]:
     keys = []
     for name in names:
         column = frame[name] if name in frame.columns else pd.Series(_NO_GROUP, frame.index)
-        keys.append(column.astype(object).where(column.notna(), _NO_GROUP).rename(name))
+        keys.append(_group_key(column).rename(name))
     return keys
+
+
+def _group_key(column: pd.Series) -> pd.Series:
+    """`column` as Python objects, a missing value as `_NO_GROUP`: each distinct value
+    converted once (a week's 300,000 `as_of` dates are one Timestamp), not once per row."""
+    codes, uniques = pd.factorize(column)
+    objects = np.empty(len(uniques) + 1, dtype=object)
+    objects[:-1] = np.asarray(uniques, dtype=object)
+    objects[-1] = _NO_GROUP  # code -1: a missing value
+    return pd.Series(objects[codes], index=column.index, dtype=object)
 
 
 _CLASS_KEYS = ("as_of", "uai", "class_id")

@@ -45,6 +45,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -409,13 +410,8 @@ class StagedWeek:
         from models.contributions import contributions
 
         frame = self._frame
-        position = {
-            pair: row
-            for row, pair in enumerate(
-                zip(frame["uai"].astype(str), frame["student_id"].astype(str), strict=True)
-            )
-        }
         pairs = sorted(set(listed))
+        position = _positions(frame, {student_id for _, student_id in pairs})
         unknown = [pair for pair in pairs if pair not in position]
         if unknown:
             raise ValueError(f"listed students not in the week's snapshot: {unknown[:5]}")
@@ -441,6 +437,17 @@ class StagedWeek:
     def discard(self) -> None:
         """Remove the staged folder (the write did not record it)."""
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _positions(frame: pd.DataFrame, student_ids: set[str]) -> dict[tuple[str, str], int]:
+    """The row of each (uai, student_id) of `frame` whose student is one of `student_ids`
+    (the last row of a pair found twice): the few listed students looked up without a
+    Python step per row of the week."""
+    student = frame["student_id"].astype(str)
+    rows = np.flatnonzero(student.isin(student_ids).to_numpy())
+    uais = frame["uai"].astype(str).to_numpy()[rows].tolist()
+    return dict(zip(zip(uais, student.to_numpy()[rows].tolist(), strict=True), rows.tolist(),
+                    strict=True))  # fmt: skip
 
 
 def stage_week(

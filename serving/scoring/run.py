@@ -33,7 +33,12 @@ from models.queue import DEFAULT_FOLLOW_UP, FollowUpRule
 from serving.db.engine import Store
 from serving.lineage import stage_week
 from serving.scoring.model import ModelLoading, RegisteredModel, loaded
-from serving.scoring.week import EstablishmentInfo, explainer, week_lists
+from serving.scoring.week import (
+    EstablishmentInfo,
+    cycle_collection_paused,
+    explainer,
+    week_lists,
+)
 from serving.weekly import EstablishmentWeek, WeekWriteResult, replace_week_lists
 from serving.weekly.decisions import decisions_of, load_follow_ups
 
@@ -175,7 +180,10 @@ def score_features(
     with stages.stage("predict"):
         model = loaded(model)  # waits for a model still loading
         risks = model.model.predict_risk(feature_set)
-    with stages.stage("explain lists"):
+    # The two stages below make hundreds of thousands of small objects (a roster row, a
+    # risk, a row to store per student), none in a cycle: the cycle collector's passes over
+    # the week's heap would cost more than making them. It runs again after each stage.
+    with stages.stage("explain lists"), cycle_collection_paused():
         week = monday_on_or_before(as_of)
         everyone = dict(
             zip(feature_set.frame["student_id"].astype(str), risks.tolist(), strict=True)
@@ -188,7 +196,7 @@ def score_features(
         )
     enrolled = feature_set.frame["uai"].value_counts().to_dict()
     scored_students = len(feature_set)
-    with stages.stage("store write"):
+    with stages.stage("store write"), cycle_collection_paused():
         staged = stage_week(home, as_of, feature_set, extraction.directory, model.model,
                             model.label)  # fmt: skip
         written = replace_week_lists(

@@ -43,6 +43,7 @@ __all__ = [
     "DEFAULT_WATCH_THRESHOLD",
     "REASONS_SHOWN",
     "EstablishmentInfo",
+    "cycle_collection_paused",
     "explain_students",
     "explainer",
     "rank_positions",
@@ -50,6 +51,7 @@ __all__ = [
 ]
 
 REASONS_SHOWN = 3
+_LISTED = ("why",)  # the reasons a list's student is stored with (`ScoredStudent`)
 # Calibrated risk at or over which a student beyond the interview capacity is shown "to
 # watch": about one in five such students drops out within the year, some 18 times the base
 # rate. Measured on the tested weeks of a 300,000-student synthetic académie (bench/README,
@@ -74,9 +76,11 @@ def explain_students(
     *,
     protective: int = 0,
     chunk_rows: int = 20_000,
+    kinds: Sequence[str] = ("why", "protective", "context"),
 ) -> tuple[list[ScoredStudent], list[dict[str, Any]]]:
     """The scored students of `rows` (positions in `feature_set`; all rows by default), in
-    that order, and the raw explanation records (with the protective factors when asked).
+    that order, and the raw explanation records (with the protective factors when asked;
+    with the reasons of `kinds` only: a list's students need only the reasons why).
     Reference values are the establishment's and the académie's medians over all of
     `feature_set` (pass the whole week even to explain a few rows)."""
     explained = model.explain(
@@ -86,7 +90,7 @@ def explain_students(
         rows=rows,
         chunk_rows=chunk_rows,
     )
-    records = explained.to_records()
+    records = explained.to_records(kinds)
     frame = feature_set.frame
     scored = [
         ScoredStudent.from_explanation(record, _features_shown(frame, record)) for record in records
@@ -132,19 +136,19 @@ def rank_positions(
     establishment absent from `establishments` is an error: its capacity is unknown."""
     frame = feature_set.frame
     week = _week(feature_set)
-    student_ids = frame["student_id"].to_numpy()
-    by_uai: dict[str, list[int]] = defaultdict(list)
-    for position, uai in enumerate(frame["uai"].to_numpy()):
-        by_uai[str(uai)].append(position)
+    student_ids = [str(value) for value in frame["student_id"].to_numpy()]
+    all_risks = np.asarray(risks).tolist()
+    by_uai = _by_uai([str(value) for value in frame["uai"].to_numpy()], range(len(frame)))
     unknown = sorted(set(by_uai) - set(establishments))
     if unknown:
         raise ValueError(f"students enrolled in establishments without capacity: {unknown[:5]}")
     ranked: dict[str, list[int]] = {}
     for uai, info in establishments.items():
-        positions = by_uai.get(uai, [])
-        where = {str(student_ids[p]): p for p in positions}
+        positions = by_uai.get(uai, ())
+        ids = [student_ids[p] for p in positions]
+        where = dict(zip(ids, positions, strict=True))
         order = rank_students(
-            ((str(student_ids[p]), float(risks[p])) for p in positions),
+            zip(ids, [float(all_risks[p]) for p in positions], strict=True),
             info.weekly_interview_capacity,
             watch_threshold,
             week=week,
@@ -193,16 +197,17 @@ def week_lists(
         feature_set, risks, establishments, watch_threshold, decisions=decisions, rule=rule
     )
     positions = np.asarray([p for uai in sorted(ranked) for p in ranked[uai]], dtype="int64")
-    scored, _ = explain_students(model, feature_set, positions)
+    scored, _ = explain_students(model, feature_set, positions, kinds=_LISTED)
     by_uai: dict[str, list[ScoredStudent]] = defaultdict(list)
     uais = feature_set.frame["uai"].to_numpy()
     for position, student in zip(positions, scored, strict=True):
         by_uai[str(uais[position])].append(student)
     rosters = _rosters(feature_set, names, enrollments or {})
-    student_ids = feature_set.frame["student_id"].to_numpy()
-    everyone: dict[str, list[tuple[str, float]]] = defaultdict(list)
-    for student_id, uai, risk in zip(student_ids, uais, risks, strict=True):
-        everyone[str(uai)].append((str(student_id), float(risk)))
+    student_ids = [str(value) for value in feature_set.frame["student_id"].to_numpy()]
+    everyone = _by_uai(
+        [str(value) for value in uais],
+        list(zip(student_ids, np.asarray(risks, dtype="float64").tolist(), strict=True)),
+    )
     return [
         EstablishmentWeek(
             info.uai,
@@ -220,19 +225,26 @@ def explainer(model: RiskModel, feature_set: FeatureSet) -> Explainer:
     """Explains, at write time, students of `feature_set` the lists did not explain (a
     decision recorded since gave them a slot), as `explain_students` does."""
     frame = feature_set.frame
-    position = {
-        (str(uai), str(student_id)): row
-        for row, (uai, student_id) in enumerate(
-            zip(frame["uai"].to_numpy(), frame["student_id"].to_numpy(), strict=True)
-        )
-    }
+    found: dict[tuple[str, str], int] = {}
+
+    def positions() -> dict[tuple[str, str], int]:
+        """Every student's row, made at the first call (most weeks never call)."""
+        if not found:
+            found.update(
+                ((str(uai), str(student_id)), row)
+                for row, (uai, student_id) in enumerate(
+                    zip(frame["uai"].to_numpy(), frame["student_id"].to_numpy(), strict=True)
+                )
+            )
+        return found
 
     def explain(pairs: Sequence[tuple[str, str]]) -> list[ScoredStudent]:
+        position = positions()
         unknown = [pair for pair in pairs if pair not in position]
         if unknown:
             raise ValueError(f"students not scored this week: {unknown[:5]}")
         rows = np.asarray([position[pair] for pair in pairs], dtype="int64")
-        return explain_students(model, feature_set, rows)[0]
+        return explain_students(model, feature_set, rows, kinds=_LISTED)[0]
 
     return explain
 
@@ -252,11 +264,10 @@ def _rosters(
     student_ids = [str(value) for value in frame["student_id"].to_numpy()]
     uais = [str(value) for value in frame["uai"].to_numpy()]
     unknown = repeat((None, None))
-    with _cycle_collection_paused():
+    with cycle_collection_paused():
         named = list(map(names.get, student_ids, unknown))
         enrolled = list(map(enrollments.get, zip(student_ids, uais, strict=True), unknown))
-        students = np.empty(len(student_ids), dtype=object)
-        students[:] = list(
+        students = list(
             map(
                 RosterStudent,
                 student_ids,
@@ -266,17 +277,24 @@ def _rosters(
                 map(itemgetter(1), enrolled),
             )
         )
-        codes, grouped = pd.factorize(np.asarray(uais, dtype=object), sort=True)
-        order = np.argsort(codes, kind="stable")
-        ends = np.cumsum(np.bincount(codes, minlength=len(grouped)))
-        return {
-            str(uai): tuple(students[order[end - count : end]].tolist())
-            for uai, end, count in zip(grouped, ends, np.diff(ends, prepend=0), strict=True)
-        }
+        return _by_uai(uais, students)
+
+
+def _by_uai(uais: Sequence[str], items: Sequence[Any] | range) -> dict[str, tuple[Any, ...]]:
+    """`items` (one per row) grouped by the rows' `uais`, in row order within each UAI: one
+    stable sort of the UAI codes, not one Python step per row."""
+    codes, grouped = pd.factorize(np.asarray(uais, dtype=object), sort=True)
+    order = np.argsort(codes, kind="stable")
+    ends = np.cumsum(np.bincount(codes, minlength=len(grouped)))
+    values = np.fromiter(items, dtype=object, count=len(items))  # tuples kept whole
+    return {
+        str(uai): tuple(values[order[end - count : end]].tolist())
+        for uai, end, count in zip(grouped, ends, np.diff(ends, prepend=0), strict=True)
+    }
 
 
 @contextmanager
-def _cycle_collection_paused() -> Iterator[None]:
+def cycle_collection_paused() -> Iterator[None]:
     """Python's cycle collector off inside the block (back on after, if it was on)."""
     enabled = gc.isenabled()
     gc.disable()

@@ -36,11 +36,14 @@ def roster_digest(establishments: Sequence[EstablishmentWeek]) -> str:
     columns: dict[str, pa.Array] = {
         "uai": pa.array([e.uai for e in establishments for _ in e.roster], type=pa.string())
     }
-    for name in _TEXT[1:]:
-        columns[name] = pa.array(list(map(attrgetter(name), students)), type=pa.string())
-    for name in _DATES:
-        columns[name] = pa.array(list(map(attrgetter(name), students)), type=pa.date32())
-    table = pa.table(columns).sort_by([("uai", "ascending"), ("student_id", "ascending")])
+    # One pass over the roster rows for all their fields, then one column per field.
+    fields = list(zip(*map(attrgetter(*_TEXT[1:], *_DATES), students), strict=True))
+    for number, name in enumerate((*_TEXT[1:], *_DATES)):
+        values = list(fields[number]) if fields else []
+        columns[name] = pa.array(values, type=pa.date32() if name in _DATES else pa.string())
+    table = pa.table(columns)
+    if not _sorted(table.column("uai"), table.column("student_id")):
+        table = table.sort_by([("uai", "ascending"), ("student_id", "ascending")])
     digest = hashlib.sha256(ROSTER_DIGEST_FORM.encode())
     digest.update(np.int64(table.num_rows).tobytes())
     for name in (*_TEXT, *_DATES):
@@ -53,6 +56,24 @@ def roster_digest(establishments: Sequence[EstablishmentWeek]) -> str:
         else:
             _update_text(digest, pc.fill_null(column, ""))
     return digest.hexdigest()
+
+
+def _sorted(uai: pa.ChunkedArray, student_id: pa.ChunkedArray) -> bool:
+    """The rows are in (uai, student_id) order already (a week's rosters usually are: the
+    establishments in UAI order, each roster in the feature set's student order), so that
+    sorting them would change nothing (a roster names a student once)."""
+    if len(uai) < 2:
+        return True
+    uai, student_id = uai.combine_chunks(), student_id.combine_chunks()
+    if uai.null_count or student_id.null_count:
+        return False
+    head_uai, next_uai = uai.slice(0, len(uai) - 1), uai.slice(1)
+    head_id, next_id = student_id.slice(0, len(uai) - 1), student_id.slice(1)
+    ascending = pc.or_(
+        pc.less(head_uai, next_uai),
+        pc.and_(pc.equal(head_uai, next_uai), pc.less(head_id, next_id)),
+    )
+    return bool(pc.all(ascending).as_py())
 
 
 def _update_text(digest: hashlib._Hash, column: pa.Array) -> None:

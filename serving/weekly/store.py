@@ -39,7 +39,8 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -73,9 +74,11 @@ from serving.services.actor import Actor
 from serving.services.audit import record
 from serving.weekly.bulk import copy_upsert
 from serving.weekly.decisions import FollowUp, decisions_of, load_follow_ups, shown_follow_up
+from serving.weekly.executemany import Upsert, execute_rows
 from serving.weekly.ranking import (
     EstablishmentWeek,
     Explainer,
+    Reason,
     ScoredStudent,
     rank_students,
 )
@@ -153,6 +156,12 @@ class _Entry:
     queued: QueuedStudent
     follow_up: FollowUp | None
     under_way: bool = False  # an interview under way in the week written (the entry's mark)
+
+    @cached_property
+    def payload(self) -> dict[str, Any]:
+        """The student's stored content (`_scored_payload`), made once for the fingerprint
+        and the entry written."""
+        return _scored_payload(self.student)
 
 
 def replace_week_lists(
@@ -329,19 +338,18 @@ def _write_lists(
         )
     )
     session.flush()
-    for establishment in establishments:
-        _write_establishment(
-            session,
-            establishment,
-            ranked[establishment.uai],
-            week=week,
-            as_of=as_of,
-            model_version=model_version,
-            watch_threshold=watch_threshold,
-            previous=previous,
-            under_way=under_way,
-            dismissed=dismissed,
-        )
+    _write_establishments(
+        session,
+        establishments,
+        ranked,
+        week=week,
+        as_of=as_of,
+        model_version=model_version,
+        watch_threshold=watch_threshold,
+        previous=previous,
+        under_way=under_way,
+        dismissed=dismissed,
+    )
     # Names, enrollments and this week's lists changed: no cached list stays valid.
     bump_all_list_revisions(session)
     record(
@@ -374,10 +382,10 @@ def week_fingerprint(
     (`serving.weekly.roster_digest`)."""
     queues = queues or {}
 
-    def written(e: EstablishmentWeek) -> Iterable[ScoredStudent]:
+    def written(e: EstablishmentWeek) -> Iterable[dict[str, Any]]:
         if e.uai in queues:
-            return (entry.student for entry in queues[e.uai])
-        return e.scored
+            return (entry.payload for entry in queues[e.uai])
+        return map(_scored_payload, e.scored)
 
     content = {
         "as_of": as_of.isoformat(),
@@ -404,9 +412,7 @@ def week_fingerprint(
                 "uai": e.uai,
                 "name": e.name,
                 "capacity": e.weekly_interview_capacity,
-                "scored": sorted(
-                    (_scored_payload(s) for s in written(e)), key=lambda p: p["student_id"]
-                ),
+                "scored": sorted(written(e), key=lambda p: p["student_id"]),
             }
             for e in sorted(establishments, key=lambda e: e.uai)
         ],
@@ -492,9 +498,18 @@ def _scored_payload(student: ScoredStudent) -> dict[str, Any]:
     return {
         "student_id": student.student_id,
         "risk": float(student.risk),
-        "reasons": [_plain(asdict(reason)) for reason in student.reasons],
+        "reasons": [_plain(_fields_of(reason)) for reason in student.reasons],
         "features_shown": _plain(dict(student.features_shown)),
     }
+
+
+def _fields_of(reason: Reason) -> dict[str, Any]:
+    """`dataclasses.asdict(reason)` without its deep copies (a reason's fields are plain
+    values): the same keys in the same order."""
+    return {name: getattr(reason, name) for name in _REASON_FIELDS}
+
+
+_REASON_FIELDS = tuple(item.name for item in fields(Reason))
 
 
 def _plain(value: Any) -> Any:
@@ -569,8 +584,7 @@ def _upsert(
     if bulk and dialect == "postgresql":
         copy_upsert(session, table, rows, statement)
         return
-    for start in range(0, len(rows), _CHUNK):
-        session.execute(statement, rows[start : start + _CHUNK])
+    execute_rows(session, statement, rows, Upsert(table, tuple(update), keep_known), _CHUNK)
 
 
 def _is_newest(session: Session, week: dt.date) -> bool:
@@ -679,10 +693,10 @@ def _delete_week(session: Session, week: dt.date) -> None:
     session.execute(delete(WeeklyRun).where(WeeklyRun.week == week))
 
 
-def _write_establishment(
+def _write_establishments(
     session: Session,
-    establishment: EstablishmentWeek,
-    ranked: Iterable[_Entry],
+    establishments: Sequence[EstablishmentWeek],
+    ranked: Mapping[str, Iterable[_Entry]],
     *,
     week: dt.date,
     as_of: dt.date,
@@ -692,41 +706,75 @@ def _write_establishment(
     under_way: set[str],
     dismissed: set[str],
 ) -> None:
-    weekly_list = WeeklyList(
-        uai=establishment.uai,
-        week=week,
-        as_of=as_of,
-        model_version=model_version,
-        weekly_interview_capacity=establishment.weekly_interview_capacity,
-        watch_threshold=watch_threshold,
-    )
-    session.add(weekly_list)
-    session.flush()
-    rows = []
-    for entry in ranked:
-        student, follow_up = entry.student, entry.follow_up
-        payload = _scored_payload(student)
-        last = previous.get(student.student_id)
-        decision = None if follow_up is None else follow_up.decision
-        rows.append(
+    """Every establishment's list of the week (one statement for the lists, in the
+    establishments' order), then their entries (one executemany)."""
+    if not establishments:
+        return
+    session.execute(
+        insert(WeeklyList),
+        [
             {
-                "list_id": weekly_list.id,
-                "student_id": student.student_id,
-                "rank": entry.queued.rank,
-                "tier": entry.queued.part,
-                "decision_kind": None if decision is None else decision.kind,
-                "decision_week": None if decision is None else decision.week,
-                "decision_date": None if follow_up is None else follow_up.date,
-                "decision_solution": None if follow_up is None else follow_up.solution,
-                "decision_risk": None if decision is None else decision.risk,
-                "risk": payload["risk"],
-                "risk_change": None if last is None else payload["risk"] - last,
-                "new_this_week": last is None,
-                "interview_under_way": student.student_id in under_way,
-                "dismissed_recently": student.student_id in dismissed,
-                "reasons": payload["reasons"],
-                "features_shown": payload["features_shown"],
+                "uai": establishment.uai,
+                "week": week,
+                "as_of": as_of,
+                "model_version": model_version,
+                "weekly_interview_capacity": establishment.weekly_interview_capacity,
+                "watch_threshold": watch_threshold,
             }
-        )
-    for start in range(0, len(rows), _CHUNK):
-        session.execute(insert(ListEntry), rows[start : start + _CHUNK])
+            for establishment in establishments
+        ],
+    )
+    list_ids = dict(
+        session.execute(select(WeeklyList.uai, WeeklyList.id).where(WeeklyList.week == week)).all()
+    )
+    rows = []
+    for establishment in establishments:
+        rows += _establishment_entries(
+            list_ids[establishment.uai], establishment, ranked[establishment.uai],
+            previous, under_way, dismissed,
+        )  # fmt: skip
+    execute_rows(session, insert(ListEntry), rows, chunk=_CHUNK)
+
+
+def _establishment_entries(
+    list_id: int,
+    establishment: EstablishmentWeek,
+    entries: Iterable[_Entry],
+    previous: Mapping[str, float],
+    under_way: set[str],
+    dismissed: set[str],
+) -> list[dict[str, Any]]:
+    """The `list_entries` rows of `establishment`'s `entries` on its list `list_id`."""
+    return [_entry_row(list_id, entry, previous, under_way, dismissed) for entry in entries]
+
+
+def _entry_row(
+    list_id: int,
+    entry: _Entry,
+    previous: Mapping[str, float],
+    under_way: set[str],
+    dismissed: set[str],
+) -> dict[str, Any]:
+    """The `list_entries` row of `entry` on the list `list_id`."""
+    student, follow_up = entry.student, entry.follow_up
+    payload = entry.payload
+    last = previous.get(student.student_id)
+    decision = None if follow_up is None else follow_up.decision
+    return {
+        "list_id": list_id,
+        "student_id": student.student_id,
+        "rank": entry.queued.rank,
+        "tier": entry.queued.part,
+        "decision_kind": None if decision is None else decision.kind,
+        "decision_week": None if decision is None else decision.week,
+        "decision_date": None if follow_up is None else follow_up.date,
+        "decision_solution": None if follow_up is None else follow_up.solution,
+        "decision_risk": None if decision is None else decision.risk,
+        "risk": payload["risk"],
+        "risk_change": None if last is None else payload["risk"] - last,
+        "new_this_week": last is None,
+        "interview_under_way": student.student_id in under_way,
+        "dismissed_recently": student.student_id in dismissed,
+        "reasons": payload["reasons"],
+        "features_shown": payload["features_shown"],
+    }

@@ -355,3 +355,22 @@ def test_reasons_frame_has_the_columns_and_both_languages() -> None:
     assert b0["reference_scope"].tolist() == ["level"]
     assert (out.loc[out["kind"] == "why", "contribution"] > 0).all()
     assert (out.loc[out["kind"] == "protective", "contribution"] < 0).all()
+
+
+def test_group_keys_are_the_per_row_objects() -> None:
+    """`_group_key` converts each distinct value once: the same objects as converting every
+    row, a missing value (NaN, NaT, NA) as the no-group key."""
+    from models.reasons import _NO_GROUP, _group_key
+
+    columns = [
+        pd.Series(pd.to_datetime(["2026-03-16", None, "2026-03-16", "2026-03-09"])),
+        pd.Series(["a", None, "b", "a"], dtype="str"),
+        pd.Series([1.0, np.nan, 2.0, 1.0]),
+        pd.Series([1, None, 3, 1], dtype="Int64"),
+        pd.Series([], dtype="str"),
+    ]
+    for column in columns:
+        expected = column.astype(object).where(column.notna(), _NO_GROUP)
+        got = _group_key(column)
+        assert got.equals(expected)
+        assert [type(v) for v in got] == [type(v) for v in expected]

@@ -89,15 +89,15 @@ def test_a_failure_midway_leaves_the_previous_lists(
     before = _counts(store)
     with store.reading() as session:
         versions = set(session.scalars(select(WeeklyList.model_version)))
-    real, calls = weekly_store._write_establishment, []
+    real, calls = weekly_store._establishment_entries, []
 
     def failing(*args, **kwargs):
         calls.append(1)
-        if len(calls) == 2:  # the first establishment is already written by then
+        if len(calls) == 2:  # the week's lists are already written by then
             raise RuntimeError("store lost midway")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(weekly_store, "_write_establishment", failing)
+    monkeypatch.setattr(weekly_store, "_establishment_entries", failing)
     with pytest.raises(RuntimeError, match="lost midway"):
         replace_week_lists(store, as_of=WEEK, model_version="vigie-dropout/9",
                            establishments=week_input(), watch_threshold=0.3)  # fmt: skip

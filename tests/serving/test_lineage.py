@@ -254,7 +254,7 @@ def test_a_failed_rewrite_keeps_the_weeks_list_and_artifacts(
     def failing(*args: object, **kwargs: object) -> None:
         raise OperationalError("INSERT", {}, Exception("disk I/O error"))
 
-    monkeypatch.setattr(weekly_store, "_write_establishment", failing)
+    monkeypatch.setattr(weekly_store, "_establishment_entries", failing)
     with pytest.raises(OperationalError):
         _score(extraction, AS_OF, store, registered, home, threshold=0.05)
     assert _lineage(store, AS_OF) == before and _folders(home, AS_OF) == folders

@@ -209,20 +209,20 @@ def test_a_store_failure_halfway_leaves_the_previous_lists(
 
 
 def _fail_after_first_establishment(monkeypatch: pytest.MonkeyPatch, error: BaseException) -> None:
-    """Make the store write the first establishment's list, then fail inside the
-    transaction (as a full disk, a lost connection or Ctrl-C would)."""
+    """Make the store write the week's lists, then fail inside the transaction at the
+    second establishment's entries (as a full disk, a lost connection or Ctrl-C would)."""
     import serving.weekly.store as weekly_store
 
-    real = weekly_store._write_establishment
+    real = weekly_store._establishment_entries
     calls = []
 
-    def failing(*args: object, **kwargs: object) -> None:
+    def failing(*args: object, **kwargs: object) -> object:
         calls.append(1)
         if len(calls) > 1:
             raise error
-        real(*args, **kwargs)  # type: ignore[arg-type]
+        return real(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(weekly_store, "_write_establishment", failing)
+    monkeypatch.setattr(weekly_store, "_establishment_entries", failing)
 
 
 # --- vigie score ---------------------------------------------------------------------------

@@ -339,15 +339,15 @@ def test_a_failure_midway_leaves_every_list_as_it_was(
     with world.store.reading() as session:
         run_before = session.get(WeeklyRun, WEEK).model_version
     calls = []
-    real = weekly_store._write_establishment
+    real = weekly_store._establishment_entries
 
     def failing(*args, **kwargs):
         calls.append(args[1].uai)
-        if len(calls) % 2 == 0:  # the first establishment is already written by then
+        if len(calls) % 2 == 0:  # the week's lists are already written by then
             raise RuntimeError("store lost midway")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(weekly_store, "_write_establishment", failing)
+    monkeypatch.setattr(weekly_store, "_establishment_entries", failing)
     for week in (WEEK, NEXT_WEEK):  # replacing this week, and adding the next one
         with pytest.raises(RuntimeError, match="lost midway"):
             write(world.store, week, week_input(), model="vigie-dropout/9")
