@@ -23,6 +23,7 @@ import datetime as dt
 import getpass
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +32,7 @@ from typing import TYPE_CHECKING
 from features.calendar import monday_on_or_before
 from models.queue import DEFAULT_FOLLOW_UP, FollowUpRule
 from serving.db.engine import Store
-from serving.lineage import stage_week
+from serving.lineage import StagedWeek, stage_week
 from serving.scoring.model import ModelLoading, RegisteredModel, loaded
 from serving.scoring.week import (
     EstablishmentInfo,
@@ -180,6 +181,45 @@ def score_features(
     with stages.stage("predict"):
         model = loaded(model)  # waits for a model still loading
         risks = model.model.predict_risk(feature_set)
+    # The week's snapshot (its Parquet file and the extraction's fingerprint: mostly I/O and
+    # hashing, outside the GIL) is written on the second core while the lists are explained.
+    staging = ThreadPoolExecutor(1, thread_name_prefix="vigie-stage-week")
+    snapshot = staging.submit(stage_week, home, as_of, feature_set, extraction.directory,
+                              model.model, model.label)  # fmt: skip
+    staging.shutdown(wait=False)
+    try:
+        weeks, written = _lists_and_write(extraction, feature_set, as_of, store, model, risks,
+                                          snapshot, watch_threshold, rule, by, stages)  # fmt: skip
+    except BaseException:
+        if snapshot.exception() is None:  # waits for it; its folder is not the week's
+            snapshot.result().discard()
+        raise
+    enrolled = feature_set.frame["uai"].value_counts().to_dict()
+    return WeeklyScoring(
+        written,
+        model.label,
+        len(feature_set),
+        tuple(_summary(e, int(enrolled.get(e.uai, 0)), written) for e in weeks),
+        stages.seconds,
+        rows=feature_set.frame,
+    )
+
+
+def _lists_and_write(
+    extraction: Extraction,
+    feature_set: FeatureSet,
+    as_of: dt.date,
+    store: Store,
+    model: RegisteredModel,
+    risks: np.ndarray,
+    snapshot: Future[StagedWeek],
+    watch_threshold: float | None,
+    rule: FollowUpRule,
+    by: str,
+    stages: _Stages,
+) -> tuple[list[EstablishmentWeek], WeekWriteResult]:
+    """The stages "explain lists" and "store write" of `score_features`, the week's snapshot
+    being staged meanwhile (`snapshot`)."""
     # The two stages below make hundreds of thousands of small objects (a roster row, a
     # risk, a row to store per student), none in a cycle: the cycle collector's passes over
     # the week's heap would cost more than making them. It runs again after each stage.
@@ -194,11 +234,8 @@ def score_features(
         weeks = extraction_week_lists(
             extraction, feature_set, as_of, model.model, risks, decisions, watch_threshold, rule
         )
-    enrolled = feature_set.frame["uai"].value_counts().to_dict()
-    scored_students = len(feature_set)
     with stages.stage("store write"), cycle_collection_paused():
-        staged = stage_week(home, as_of, feature_set, extraction.directory, model.model,
-                            model.label)  # fmt: skip
+        staged = snapshot.result()
         written = replace_week_lists(
             store,
             as_of=as_of,
@@ -210,14 +247,7 @@ def score_features(
             explain=explainer(model.model, feature_set),
             lineage=staged,
         )
-    return WeeklyScoring(
-        written,
-        model.label,
-        scored_students,
-        tuple(_summary(e, int(enrolled.get(e.uai, 0)), written) for e in weeks),
-        stages.seconds,
-        rows=feature_set.frame,
-    )
+    return weeks, written
 
 
 def extraction_week_lists(

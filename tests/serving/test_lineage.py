@@ -261,6 +261,27 @@ def test_a_failed_rewrite_keeps_the_weeks_list_and_artifacts(
     before.verify()
 
 
+def test_a_run_failing_while_its_snapshot_is_staged_leaves_no_folder(
+    extraction: Path,
+    registered: RegisteredModel,
+    store: Store,
+    home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The snapshot is written in a thread while the lists are explained: a failure there
+    waits for it and removes its folder; nothing of the week is recorded."""
+    import serving.scoring.run as run
+
+    def failing(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the explanations failed")
+
+    monkeypatch.setattr(run, "extraction_week_lists", failing)
+    with pytest.raises(RuntimeError, match="the explanations failed"):
+        _score(extraction, AS_OF, store, registered, home)
+    assert _folders(home, AS_OF) == []
+    assert _listed(store, AS_OF) == set()
+
+
 def test_a_week_written_without_its_data_says_so(store: Store, home: Path) -> None:
     replace_week_lists(store, as_of=AS_OF, model_version="m/1", establishments=[],
                        watch_threshold=None)  # fmt: skip
