@@ -110,15 +110,28 @@ def week_features(
         usable = kept is not None and usable_for(kept, as_of, parameters)
         since = kept.as_of if kept is not None and usable else None
         try:
-            _compute(cursor, parameters, kept if usable else None)
+            try:
+                _compute(cursor, parameters, kept if usable else None)
+            except duckdb.Error:
+                if since is None:
+                    raise
+                # Kept files that cannot be read as sums (never expected: their checksums
+                # were checked): every event is aggregated instead.
+                _drop(cursor)
+                since = None
+                _compute(cursor, parameters, None)
             features = features_from_sums(cursor, parameters)
             sums = _sums(cursor, as_of, parameters, folder, since)
         finally:
-            for step in KEPT_STEPS:
-                cursor.execute(f"DROP TABLE IF EXISTS temp.{step}")
-                cursor.execute(f"DROP VIEW IF EXISTS vigie_kept_{step}")
-            cursor.execute("DROP TABLE IF EXISTS vigie_grade_rows")
+            _drop(cursor)
     return features, sums
+
+
+def _drop(cursor: duckdb.DuckDBPyConnection) -> None:
+    for step in KEPT_STEPS:
+        cursor.execute(f"DROP TABLE IF EXISTS temp.{step}")
+        cursor.execute(f"DROP VIEW IF EXISTS vigie_kept_{step}")
+    cursor.execute("DROP TABLE IF EXISTS vigie_grade_rows")
 
 
 def _compute(

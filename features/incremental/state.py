@@ -18,6 +18,7 @@ text; it is personal data like the week's feature snapshot (`serving.lineage`).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 import secrets
@@ -95,14 +96,19 @@ class WeekState:
         }
 
     def kept_sums(self, folder: Path) -> KeptSums | None:
-        """The event sums kept in `folder` (None when there are none, or a file is gone)."""
+        """The event sums kept in `folder`: None when there are none, or a file is gone or
+        not the one written then (its SHA-256 recorded in the state: a damaged or truncated
+        file, not an attacker, who could rewrite both)."""
         if self.sums is None:
             return None
-        files = self.sums["files"]
+        files, digests = self.sums["files"], self.sums.get("sha256")
         assert isinstance(files, dict)
-        paths = {str(step): folder / str(name) for step, name in files.items()}
-        if not all(path.is_file() for path in paths.values()):
+        if not isinstance(digests, dict) or set(digests) != set(files):
             return None
+        paths = {str(step): folder / str(name) for step, name in files.items()}
+        for step, path in paths.items():
+            if not path.is_file() or _sha256(path) != digests[step]:
+                return None
         return KeptSums(
             self.as_of,
             dt.date.fromisoformat(str(self.sums["attendance_from"])),
@@ -186,6 +192,7 @@ def save_state(
             "attendance_from": sums.attendance_from.isoformat(),
             "grades_from": sums.grades_from.isoformat(),
             "files": names,
+            "sha256": {step: _sha256(folder / name) for step, name in names.items()},
         })  # fmt: skip
     temporary = folder / f".{STATE_FILE}.{secrets.token_hex(4)}"
     temporary.write_text(json.dumps(state.to_json(), indent=2), "utf-8")
@@ -194,3 +201,8 @@ def save_state(
     for old in folder.glob("*.parquet"):
         if old.name not in kept and not old.name.startswith("."):  # another run's temporaries
             old.unlink(missing_ok=True)
+
+
+def _sha256(path: Path) -> str:
+    with path.open("rb") as file:
+        return hashlib.file_digest(file, "sha256").hexdigest()

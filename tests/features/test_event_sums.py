@@ -138,3 +138,16 @@ def test_sums_of_a_later_or_another_year_are_not_used(synthetic: Path, tmp_path:
     # A week that fails after its features leaves no file of its sums behind.
     again.discard()
     assert list((tmp_path / "again").iterdir()) == []
+
+
+def test_kept_files_that_cannot_be_read_as_sums_give_the_full_build(
+    synthetic: Path, tmp_path: Path
+) -> None:
+    with open_extraction(synthetic) as extraction:
+        _, sums = week_features(extraction, D(2025, 11, 10), None, tmp_path / "kept")
+        kept = sums.written()
+        kept.files["grade_marks"].write_bytes(b"not a Parquet file")
+        features, again = week_features(extraction, D(2025, 11, 17), kept, tmp_path / "again")
+        again.written()
+        assert again.since is None
+        assert_bitwise_equal(features.frame, build_features(extraction, [D(2025, 11, 17)]).frame)

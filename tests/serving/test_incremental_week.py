@@ -195,6 +195,20 @@ def test_missing_kept_sums_aggregate_every_event_and_the_week_is_the_same(
     assert ran.validation.mode == "incremental"
     assert ran.features_since is None
     assert_same_week(ran, full.run(data, second, registered, full=True))
+    # A kept file altered since (the same size, other bytes): its checksum no longer
+    # matches, and every event is aggregated again.
+    kept = folder / f"attendance_days-{second.isoformat()}.parquet"
+    altered = bytearray(kept.read_bytes())
+    altered[len(altered) // 2] ^= 0xFF
+    kept.write_bytes(bytes(altered))
+    damaged = weekly_extraction(academie, third, tmp_path / "w3-damaged")
+    again = incremental.run(damaged, third, registered)
+    assert again.validation.mode == "incremental" and again.features_since is None
+    assert_same_week(again, full.run(damaged, third, registered, full=True))
+    # That week kept sums again; the rest of the test starts from the second week's state.
+    state = json.loads((folder / "state.json").read_text())
+    assert state["sums"]["sha256"].keys() == state["sums"]["files"].keys()
+    incremental.run(data, second, registered, full=True)
     # A state of version 1 (no sums) is read, its sums absent.
     state = json.loads((folder / "state.json").read_text())
     assert state["sums"]["files"]["grade_marks"] == f"grade_marks-{second.isoformat()}.parquet"
