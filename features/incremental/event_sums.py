@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-import threading
+from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 
 import duckdb
@@ -60,30 +60,24 @@ class WeekSums:
     def __init__(self, kept: KeptSums, since: dt.date | None, tables: dict[str, pa.Table]):
         self.kept = kept
         self.since = since
-        self._error: BaseException | None = None
-        self._writer = threading.Thread(
-            target=self._write, args=(tables,), name="vigie-week-sums", daemon=True
-        )
-        self._writer.start()
-
-    def _write(self, tables: dict[str, pa.Table]) -> None:
-        try:
-            for step, table in tables.items():
-                pq.write_table(table, self.kept.files[step])
-        except BaseException as error:  # handed over to `written`
-            self._error = error
+        writer = ThreadPoolExecutor(1, thread_name_prefix="vigie-week-sums")
+        self._written = writer.submit(_write_tables, tables, kept.files)
+        writer.shutdown(wait=False)
 
     def written(self) -> KeptSums:
         """The sums, once their files are whole."""
-        self._writer.join()
-        if self._error is not None:
-            raise self._error
+        self._written.result()
         return self.kept
 
     def discard(self) -> None:
-        self._writer.join()
+        wait([self._written])
         for path in self.kept.files.values():
             path.unlink(missing_ok=True)
+
+
+def _write_tables(tables: dict[str, pa.Table], files: dict[str, Path]) -> None:
+    for step, table in tables.items():
+        pq.write_table(table, files[step])
 
 
 def usable_for(kept: KeptSums, as_of: dt.date, parameters: dict[str, object]) -> bool:

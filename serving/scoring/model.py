@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -145,29 +146,16 @@ class ModelLoading:
 
     def __init__(self, name: str, version: str, chosen_as: str, load: Callable[[], RiskModel]):
         self.name, self.version, self.chosen_as = name, version, chosen_as
-        self._model: RiskModel | None = None
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(
-            target=self._load, args=(load,), name="vigie-model-load", daemon=True
-        )
-        self._thread.start()
+        loader = ThreadPoolExecutor(1, thread_name_prefix="vigie-model-load")
+        self._model = loader.submit(_unavailable_as_such, load)
+        loader.shutdown(wait=False)
 
     @property
     def label(self) -> str:
         return f"{self.name}/{self.version}"
 
-    def _load(self, load: Callable[[], RiskModel]) -> None:
-        try:
-            self._model = _unavailable_as_such(load)
-        except BaseException as error:  # handed over to `result`
-            self._error = error
-
     def result(self) -> RegisteredModel:
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        assert self._model is not None
-        return RegisteredModel(self._model, self.name, self.version, self.chosen_as)
+        return RegisteredModel(self._model.result(), self.name, self.version, self.chosen_as)
 
 
 def loaded(model: RegisteredModel | ModelLoading) -> RegisteredModel:
