@@ -43,7 +43,7 @@ import datetime as dt
 import re
 import uuid
 from collections.abc import Callable, Generator, Iterable, Iterator
-from contextlib import closing, contextmanager
+from contextlib import ExitStack, closing, contextmanager
 from functools import cache
 from importlib import resources
 from itertools import accumulate
@@ -354,12 +354,7 @@ def _query_batches(
 ) -> Generator[pa.Table, None, None]:
     """Run the feature query once per batch of consecutive as-of dates, yielding Arrow;
     `progress` is told how many dates each batch computed."""
-    absent = [name for name in BUILDER_TABLES if name not in extraction.files]
-    if absent:
-        raise ValueError(
-            f"the extraction in {extraction.directory} lacks tables needed for features "
-            f"(missing or unreadable): {', '.join(absent)}"
-        )
+    _require_tables(extraction)
     if not dates:
         return
     # A cursor is a separate connection to the same database: the helper tables registered
@@ -369,7 +364,7 @@ def _query_batches(
     query_cursors: list[duckdb.DuckDBPyConnection] = []
     schema: str | None = None
     previous_limit: str | None = None
-    previous_optimizers: str | None = None
+    optimizers = ExitStack()
     try:
         helpers, parameters = _helpers(dates)
         all_dates = helpers["vigie_as_of"]
@@ -398,9 +393,7 @@ def _query_batches(
         # each family's narrow ones; the joins as written build on the narrow side: a
         # quarter less time per query (bench/README.md). The setting is global, so the
         # caller's is put back at the end.
-        previous_optimizers = _setting(cursor, "disabled_optimizers")
-        disabled = ",".join(filter(None, [previous_optimizers, "build_side_probe_side"]))
-        cursor.execute(f"SET disabled_optimizers = '{disabled}'")
+        optimizers.enter_context(_optimizer_disabled(cursor, "build_side_probe_side"))
         query = feature_query(shared=True)
         for _ in range(min(CONCURRENT_QUERIES, len(batches))):
             query_cursor = extraction.con.cursor()
@@ -420,8 +413,7 @@ def _query_batches(
             query_cursor.close()
         if schema is not None:
             cursor.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
-        if previous_optimizers is not None:
-            cursor.execute(f"SET disabled_optimizers = '{previous_optimizers}'")
+        optimizers.close()
         if previous_limit is not None:
             cursor.execute(f"SET memory_limit = '{previous_limit}'")
             cursor.execute("RESET preserve_insertion_order")
@@ -436,12 +428,7 @@ def date_cursor(
     `as_of` registered, and the query parameters: for a caller that prepares the tables of a
     build from kept sums (`features.incremental.event_sums`) before `features_from_sums`.
     Closed on exit."""
-    absent = [name for name in BUILDER_TABLES if name not in extraction.files]
-    if absent:
-        raise ValueError(
-            f"the extraction in {extraction.directory} lacks tables needed for features "
-            f"(missing or unreadable): {', '.join(absent)}"
-        )
+    _require_tables(extraction)
     cursor = extraction.con.cursor()
     try:
         helpers, parameters = _helpers([as_of])
@@ -461,25 +448,31 @@ def features_from_sums(
     DuckDB's partial aggregate pushdown is off for the query: it would group the attendance
     days, one per student and day already, by student and day again before joining them."""
     query = feature_query(one_date=True, from_sums=True)
+    with _optimizer_disabled(cursor, "partial_aggregate_pushdown"):
+        return _feature_set(_sorted(cursor.sql(query, params=used_parameters(query, parameters))))
+
+
+def _require_tables(extraction: Extraction) -> None:
+    absent = [name for name in BUILDER_TABLES if name not in extraction.files]
+    if absent:
+        raise ValueError(
+            f"the extraction in {extraction.directory} lacks tables needed for features "
+            f"(missing or unreadable): {', '.join(absent)}"
+        )
+
+
+@contextmanager
+def _optimizer_disabled(cursor: duckdb.DuckDBPyConnection, optimizer: str) -> Iterator[None]:
+    """DuckDB's `optimizer` off inside the block, the caller's setting put back after (it
+    holds for the whole database)."""
     previous = _setting(cursor, "disabled_optimizers")
     cursor.execute(
-        "SET disabled_optimizers = "
-        f"'{','.join(filter(None, [previous, 'partial_aggregate_pushdown']))}'"
+        f"SET disabled_optimizers = '{','.join(filter(None, [previous, optimizer]))}'"
     )
     try:
-        return _feature_set(_sorted(cursor.sql(query, params=_used(query, parameters))))
+        yield
     finally:
         cursor.execute(f"SET disabled_optimizers = '{previous}'")
-
-
-def step_sql(name: str) -> str:
-    """The SQL of the step `name` (`features/sql/<name>.sql`)."""
-    return _step_sql(name)
-
-
-def used_parameters(sql: str, parameters: dict[str, object]) -> dict[str, object]:
-    """The parameters `sql` refers to (DuckDB refuses unused named parameters)."""
-    return _used(sql, parameters)
 
 
 def _setting(cursor: duckdb.DuckDBPyConnection, name: str) -> str:
@@ -505,7 +498,7 @@ def _batch_table(
         "last_index": last_index,
         "last_as_of": batch[-1],
     }
-    return _sorted(cursor.sql(query, params=_used(query, batch_parameters)))
+    return _sorted(cursor.sql(query, params=used_parameters(query, batch_parameters)))
 
 
 def _sorted(relation: duckdb.DuckDBPyRelation) -> pa.Table:
@@ -517,7 +510,7 @@ def _sorted(relation: duckdb.DuckDBPyRelation) -> pa.Table:
     return table.take(order)
 
 
-def _used(sql: str, parameters: dict[str, object]) -> dict[str, object]:
+def used_parameters(sql: str, parameters: dict[str, object]) -> dict[str, object]:
     """The parameters `sql` refers to (DuckDB refuses unused named parameters)."""
     return {name: value for name, value in parameters.items() if f"${name}" in sql}
 
@@ -527,7 +520,7 @@ def _build_shared_steps(cursor: duckdb.DuckDBPyConnection, parameters: dict[str,
     (the build's private one); a table no query reads is dropped once the last step reading it
     is built."""
     kept = [name for name in _SHARED_STEPS if name not in _INLINED]
-    statements = {name: _with_inlined(_step_sql(name)) for name in kept}
+    statements = {name: _with_inlined(step_sql(name)) for name in kept}
     last_reader = {
         name: max(i for i, reader in enumerate(kept) if _refers_to(statements[reader], name))
         for name in kept
@@ -536,7 +529,7 @@ def _build_shared_steps(cursor: duckdb.DuckDBPyConnection, parameters: dict[str,
     for index, name in enumerate(kept):
         sql = statements[name]
         query = f"SELECT * FROM ({sql}) ORDER BY as_of_index" if name in _BY_DATE else sql
-        cursor.execute(f"CREATE TABLE {name} AS {query}", _used(sql, parameters))
+        cursor.execute(f"CREATE TABLE {name} AS {query}", used_parameters(sql, parameters))
         for used, last in last_reader.items():
             if last == index:
                 cursor.execute(f"DROP TABLE {used}")
@@ -552,14 +545,14 @@ def _with_inlined(sql: str) -> str:
     read = sql
     for name in reversed(_READ_BY_SHARED):  # a step reads only steps listed before it
         if _refers_to(read, name):
-            read += "\n" + _step_sql(name)
+            read += "\n" + step_sql(name)
     ctes = [_cte(name, name) for name in _READ_BY_SHARED if _refers_to(read, name)]
     return "WITH\n" + ",\n".join(ctes) + "\n" + sql if ctes else sql
 
 
 def _cte(name: str, file: str) -> str:
     materialized = "NOT MATERIALIZED " if name in _INLINED else ""
-    return f"{name} AS {materialized}(\n{_step_sql(file)}\n)"
+    return f"{name} AS {materialized}(\n{step_sql(file)}\n)"
 
 
 # Open enrollments per as-of date: an upper bound of the rows each date adds to a query.
@@ -622,7 +615,8 @@ def _register(cursor: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table]) ->
         cursor.register(name, table)
 
 
-def _step_sql(name: str) -> str:
+def step_sql(name: str) -> str:
+    """The SQL of the step `name` (`features/sql/<name>.sql`)."""
     return (resources.files("features") / "sql" / f"{name}.sql").read_text("utf-8").strip()
 
 
@@ -644,4 +638,4 @@ def feature_query(one_date: bool = False, shared: bool = False, from_sums: bool 
             if name in steps:
                 steps[name] = f"{name}_one_date"
     ctes = [_cte(name, file) for name, file in steps.items()]
-    return "WITH\n" + ",\n".join(ctes) + "\n" + _step_sql("features")
+    return "WITH\n" + ",\n".join(ctes) + "\n" + step_sql("features")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from features.catalog import CATEGORIES, FEATURE_CATALOG, feature_names
@@ -20,6 +21,7 @@ __all__ = [
     "KEY_COLUMNS",
     "FeatureSet",
     "frame_columns",
+    "row_positions",
 ]
 
 KEY_COLUMNS: tuple[str, ...] = ("student_id", "as_of", "school_year", "uai")
@@ -34,6 +36,17 @@ def frame_columns() -> list[str]:
     return list(dict.fromkeys(
         (*KEY_COLUMNS, *CONTEXT_COLUMNS, *feature_names(), *SENSITIVE_COLUMNS)
     ))  # fmt: skip
+
+
+def row_positions(frame: pd.DataFrame, student_ids: set[str]) -> dict[tuple[str, str], int]:
+    """The row of each (uai, student_id) of a feature `frame` whose student is one of
+    `student_ids` (the last row of a pair found twice): a few students looked up without a
+    Python step per row of the frame."""
+    student = frame["student_id"].astype(str)
+    rows = np.flatnonzero(student.isin(student_ids).to_numpy())
+    uais = frame["uai"].astype(str).to_numpy()[rows].tolist()
+    return dict(zip(zip(uais, student.to_numpy()[rows].tolist(), strict=True), rows.tolist(),
+                    strict=True))  # fmt: skip
 
 
 _STRING_COLUMNS = ("student_id", "school_year", "uai", "class_id", "sex", "parent_pcs")

@@ -4,6 +4,7 @@
   their reader). `ascii=False` keeps French accents readable; `strict=True` refuses NaN and
   infinities (standard JSON) instead of writing `NaN`; `default` writes other objects.
 - `write_json` / `read_json`: the same in a file, always UTF-8.
+- `file_sha256`: the hex SHA-256 of a file's bytes.
 - `canonical` / `sha256`: the form a hash is taken of: keys sorted, ASCII, so that the same
   value always gives the same bytes. Compact and strict by default (the weekly lists'
   fingerprint, the audit chain); `spaced=True` is Python's default spacing with NaN allowed,
@@ -29,6 +30,7 @@ import pandas as pd
 __all__ = [
     "canonical",
     "dumps",
+    "file_sha256",
     "jsonable",
     "loads",
     "plain",
@@ -82,6 +84,12 @@ def canonical(value: Any, *, spaced: bool = False) -> str:
     if spaced:
         return json.dumps(value, sort_keys=True)
     return json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+def file_sha256(path: str | Path) -> str:
+    """The hex SHA-256 of the bytes of the file at `path`."""
+    with Path(path).open("rb") as file:
+        return hashlib.file_digest(file, "sha256").hexdigest()
 
 
 def sha256(value: Any, *, spaced: bool = False) -> str:

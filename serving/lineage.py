@@ -35,7 +35,6 @@ to the file (which changes its change time) makes it hashed afresh.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import secrets
 import shutil
 import threading
@@ -45,7 +44,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -53,6 +51,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from features.calendar import monday_on_or_before
+from features.feature_set import row_positions
+from features.jsonio import file_sha256 as bytes_sha256
 from features.jsonio import sha256 as sha256_of
 from serving.db.models import WeeklyRun
 from serving.services.errors import Conflict, NotFound
@@ -152,18 +152,10 @@ def _remembered(key: Hashable, compute: Callable[[], str]) -> str:
     return value
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def file_sha256(path: str | Path) -> str:
     """SHA-256 of a file's bytes."""
     path = Path(path)
-    return _remembered(("file", _identity(path)), lambda: _sha256(path))
+    return _remembered(("file", _identity(path)), lambda: bytes_sha256(path))
 
 
 def folder_sha256(folder: str | Path) -> str:
@@ -411,7 +403,7 @@ class StagedWeek:
 
         frame = self._frame
         pairs = sorted(set(listed))
-        position = _positions(frame, {student_id for _, student_id in pairs})
+        position = row_positions(frame, {student_id for _, student_id in pairs})
         unknown = [pair for pair in pairs if pair not in position]
         if unknown:
             raise ValueError(f"listed students not in the week's snapshot: {unknown[:5]}")
@@ -437,17 +429,6 @@ class StagedWeek:
     def discard(self) -> None:
         """Remove the staged folder (the write did not record it)."""
         shutil.rmtree(self.folder, ignore_errors=True)
-
-
-def _positions(frame: pd.DataFrame, student_ids: set[str]) -> dict[tuple[str, str], int]:
-    """The row of each (uai, student_id) of `frame` whose student is one of `student_ids`
-    (the last row of a pair found twice): the few listed students looked up without a
-    Python step per row of the week."""
-    student = frame["student_id"].astype(str)
-    rows = np.flatnonzero(student.isin(student_ids).to_numpy())
-    uais = frame["uai"].astype(str).to_numpy()[rows].tolist()
-    return dict(zip(zip(uais, student.to_numpy()[rows].tolist(), strict=True), rows.tolist(),
-                    strict=True))  # fmt: skip
 
 
 def stage_week(

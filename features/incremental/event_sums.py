@@ -29,13 +29,14 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import wait
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from features.background import in_background
 from features.builder import date_cursor, features_from_sums, step_sql, used_parameters
 from features.extraction import Extraction
 from features.feature_set import FeatureSet
@@ -60,9 +61,7 @@ class WeekSums:
     def __init__(self, kept: KeptSums, since: dt.date | None, tables: dict[str, pa.Table]):
         self.kept = kept
         self.since = since
-        writer = ThreadPoolExecutor(1, thread_name_prefix="vigie-week-sums")
-        self._written = writer.submit(_write_tables, tables, kept.files)
-        writer.shutdown(wait=False)
+        self._written = in_background("vigie-week-sums", _write_tables, tables, kept.files)
 
     def written(self) -> KeptSums:
         """The sums, once their files are whole."""

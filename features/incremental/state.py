@@ -18,13 +18,13 @@ text; it is personal data like the week's feature snapshot (`serving.lineage`).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import os
 import secrets
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from features.jsonio import file_sha256
 from wording.weekly_run import validation_line
 
 __all__ = [
@@ -107,7 +107,7 @@ class WeekState:
             return None
         paths = {str(step): folder / str(name) for step, name in files.items()}
         for step, path in paths.items():
-            if not path.is_file() or _sha256(path) != digests[step]:
+            if not path.is_file() or file_sha256(path) != digests[step]:
                 return None
         return KeptSums(
             self.as_of,
@@ -192,7 +192,7 @@ def save_state(
             "attendance_from": sums.attendance_from.isoformat(),
             "grades_from": sums.grades_from.isoformat(),
             "files": names,
-            "sha256": {step: _sha256(folder / name) for step, name in names.items()},
+            "sha256": {step: file_sha256(folder / name) for step, name in names.items()},
         })  # fmt: skip
     temporary = folder / f".{STATE_FILE}.{secrets.token_hex(4)}"
     temporary.write_text(json.dumps(state.to_json(), indent=2), "utf-8")
@@ -201,8 +201,3 @@ def save_state(
     for old in folder.glob("*.parquet"):
         if old.name not in kept and not old.name.startswith("."):  # another run's temporaries
             old.unlink(missing_ok=True)
-
-
-def _sha256(path: Path) -> str:
-    with path.open("rb") as file:
-        return hashlib.file_digest(file, "sha256").hexdigest()

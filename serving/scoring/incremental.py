@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from features.incremental import IncrementalOutcome, validate_week
-from features.incremental.event_sums import WeekSums, week_features
+from features.incremental.event_sums import week_features
 from features.partitions import PARTITION_KEY, find_partitions
 from models.queue import DEFAULT_FOLLOW_UP, FollowUpRule
 from serving.db.engine import Store
@@ -84,7 +84,6 @@ def score_week_incremental(
     from serving import scoring  # looked up when called: tests replace `score_week` there
 
     outcomes: list[IncrementalOutcome] = []
-    built: list[WeekSums] = []
 
     def validate(folder: str | Path) -> Extraction:
         outcome = validate_week(
@@ -99,7 +98,6 @@ def score_week_incremental(
         assert outcome.pending is not None  # every validated week prepares its state
         features, sums = week_features(extraction, day, outcome.kept_sums, outcome.pending.folder)
         outcome.pending.sums = sums
-        built.append(sums)
         return features
 
     try:
@@ -113,6 +111,7 @@ def score_week_incremental(
                 outcome.pending.discard()
         raise
     (outcome,) = outcomes
+    sums = None if outcome.pending is None else outcome.pending.sums
     if outcome.pending is not None:
         outcome.pending.keep()
-    return IncrementalScoring(result, outcome, built[0].since if built else None)
+    return IncrementalScoring(result, outcome, None if sums is None else sums.since)

@@ -13,11 +13,11 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from features.background import in_background
 from models.registry import (
     CHAMPION,
     REGISTERED_MODEL,
@@ -146,9 +146,7 @@ class ModelLoading:
 
     def __init__(self, name: str, version: str, chosen_as: str, load: Callable[[], RiskModel]):
         self.name, self.version, self.chosen_as = name, version, chosen_as
-        loader = ThreadPoolExecutor(1, thread_name_prefix="vigie-model-load")
-        self._model = loader.submit(_unavailable_as_such, load)
-        loader.shutdown(wait=False)
+        self._model = in_background("vigie-model-load", _unavailable_as_such, load)
 
     @property
     def label(self) -> str:

@@ -23,12 +23,13 @@ import datetime as dt
 import getpass
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from features.background import in_background
 from features.calendar import monday_on_or_before
 from models.queue import DEFAULT_FOLLOW_UP, FollowUpRule
 from serving.db.engine import Store
@@ -183,10 +184,8 @@ def score_features(
         risks = model.model.predict_risk(feature_set)
     # The week's snapshot (its Parquet file and the extraction's fingerprint: mostly I/O and
     # hashing, outside the GIL) is written on the second core while the lists are explained.
-    staging = ThreadPoolExecutor(1, thread_name_prefix="vigie-stage-week")
-    snapshot = staging.submit(stage_week, home, as_of, feature_set, extraction.directory,
-                              model.model, model.label)  # fmt: skip
-    staging.shutdown(wait=False)
+    snapshot = in_background("vigie-stage-week", stage_week, home, as_of, feature_set,
+                             extraction.directory, model.model, model.label)  # fmt: skip
     try:
         weeks, written = _lists_and_write(extraction, feature_set, as_of, store, model, risks,
                                           snapshot, watch_threshold, rule, by, stages)  # fmt: skip

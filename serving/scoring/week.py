@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from features.calendar import monday_on_or_before
-from features.feature_set import CONTEXT_COLUMNS, FeatureSet
+from features.feature_set import CONTEXT_COLUMNS, FeatureSet, row_positions
 from models.queue import DEFAULT_FOLLOW_UP, Decision, FollowUpRule
 from serving.list_payload import CONTEXT_KEY, context_summary
 from serving.weekly import (
@@ -224,22 +224,8 @@ def week_lists(
 def explainer(model: RiskModel, feature_set: FeatureSet) -> Explainer:
     """Explains, at write time, students of `feature_set` the lists did not explain (a
     decision recorded since gave them a slot), as `explain_students` does."""
-    frame = feature_set.frame
-    found: dict[tuple[str, str], int] = {}
-
-    def positions() -> dict[tuple[str, str], int]:
-        """Every student's row, made at the first call (most weeks never call)."""
-        if not found:
-            found.update(
-                ((str(uai), str(student_id)), row)
-                for row, (uai, student_id) in enumerate(
-                    zip(frame["uai"].to_numpy(), frame["student_id"].to_numpy(), strict=True)
-                )
-            )
-        return found
-
     def explain(pairs: Sequence[tuple[str, str]]) -> list[ScoredStudent]:
-        position = positions()
+        position = row_positions(feature_set.frame, {student_id for _, student_id in pairs})
         unknown = [pair for pair in pairs if pair not in position]
         if unknown:
             raise ValueError(f"students not scored this week: {unknown[:5]}")
