@@ -1,6 +1,7 @@
 """The column-wise helpers of the weekly run equal the per-row loops they replaced: the
 grouping of every student's risk by establishment (`serving.scoring.week._by_uai`) and the
-lookup of the listed students' rows for their contributions (`serving.lineage._positions`)."""
+lookup of the listed students' rows for their contributions
+(`features.feature_set.row_positions`)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from collections import defaultdict
 import pandas as pd
 import pytest
 
-from serving.lineage import _positions
+from features.feature_set import row_positions
 from serving.scoring.week import _by_uai
 
 
@@ -48,4 +49,4 @@ def test_listed_rows_are_found_as_by_the_whole_index(seed: int) -> None:
     }
     wanted = {generator.choice(frame["student_id"].tolist()) for _ in range(10)} | {"absent"}
     expected = {pair: row for pair, row in whole.items() if pair[1] in wanted}
-    assert _positions(frame, wanted) == expected
+    assert row_positions(frame, wanted) == expected
