@@ -116,6 +116,7 @@ def explain(
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     min_share: float = MIN_SHARE,
     min_peers: int = MIN_PEERS,
+    kinds: Sequence[str] = _KINDS,
 ) -> Explanations:
     """Risk, raw score and reasons of each row of `features` (or only of the positions in
     `rows`, e.g. an establishment's list), with references from all rows of `features`.
@@ -123,12 +124,14 @@ def explain(
     `top` raising reasons and `protective` (default `top`) lowering ones per row, own signals
     only, each worth at least `min_share` of the row's total |contribution|, and every context
     feature apart; `language` picks the `text` columns (French and English are always there).
+    `kinds`: the kinds of reasons kept ("why", "protective", "context"; the others are
+    neither worded nor returned: a weekly list shows only the reasons why).
     Rows are processed `chunk_rows` at a time
     (`iter_explanations` yields the chunks, for callers that write them out as they go).
     """
     parts = list(iter_explanations(
         model, features, top=top, protective=protective, language=language, rows=rows,
-        chunk_rows=chunk_rows, min_share=min_share, min_peers=min_peers,
+        chunk_rows=chunk_rows, min_share=min_share, min_peers=min_peers, kinds=kinds,
     ))  # fmt: skip
     if not parts:  # nothing to explain: empty frames with the usual columns
         frame = features.frame if isinstance(features, FeatureSet) else features
@@ -156,6 +159,7 @@ def iter_explanations(
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     min_share: float = MIN_SHARE,
     min_peers: int = MIN_PEERS,
+    kinds: Sequence[str] = _KINDS,
 ) -> Iterator[Explanations]:
     """`explain` one chunk of `chunk_rows` rows at a time: memory bounded by one chunk's
     contributions and reasons (plus the reference medians of all rows)."""
@@ -164,6 +168,8 @@ def iter_explanations(
         raise ValueError(f"language must be one of {LANGUAGES}, not {language!r}")
     if chunk_rows < 1:
         raise ValueError(f"chunk_rows must be at least 1, not {chunk_rows}")
+    if not set(kinds) <= set(_KINDS):
+        raise ValueError(f"kinds must be among {_KINDS}, not {tuple(kinds)}")
     frame = features.frame if isinstance(features, FeatureSet) else features
     references = reference_medians(frame, model.feature_names, min_peers)
     positions = np.arange(len(frame)) if rows is None else np.asarray(rows, dtype="int64")
@@ -181,7 +187,7 @@ def iter_explanations(
         reasons = reasons_frame(
             chunk, contributions, risk, references, calibrate=model.calibrate,
             top=top, protective=protective, language=language, min_share=min_share,
-            key_columns=keys,
+            key_columns=keys, kinds=kinds,
         )  # fmt: skip
         # Positions in `features`, not in the chunk.
         reasons["row"] = chunk_positions[reasons["row"].to_numpy()]

@@ -89,6 +89,7 @@ def explain_students(
         protective=protective,
         rows=rows,
         chunk_rows=chunk_rows,
+        kinds=kinds,
     )
     records = explained.to_records(kinds)
     frame = feature_set.frame

@@ -103,6 +103,20 @@ def test_chunks_and_subsets_give_the_same_explanations(
         model.explain(week, language="de")  # type: ignore[arg-type]
 
 
+def test_only_the_kinds_asked_are_worded_and_returned(
+    model: RiskModel, week: pd.DataFrame, explained: Explanations
+) -> None:
+    """A weekly list asks for the reasons why only: the same rows, scores and reasons why as
+    the whole explanation, and no protective factor nor context reason."""
+    why = model.explain(week, top=3, kinds=("why",))
+    pd.testing.assert_frame_equal(why.scores, explained.scores)
+    expected = explained.reasons[explained.reasons["kind"] == "why"].reset_index(drop=True)
+    assert len(expected) and set(explained.reasons["kind"]) > {"why"}
+    pd.testing.assert_frame_equal(why.reasons, expected)
+    with pytest.raises(ValueError, match="kinds"):
+        model.explain(week, kinds=("why", "because"))
+
+
 def test_records_are_json_ready(explained: Explanations) -> None:
     records = explained.to_records()
     assert len(records) == len(explained.scores)

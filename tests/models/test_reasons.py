@@ -251,6 +251,35 @@ def test_references_are_the_class_median_or_the_level_for_small_classes() -> Non
     assert np.isnan(lonely[0][:, :2]).all() and (lonely[1][:, :2] == None).all()  # noqa: E711
 
 
+def test_references_group_every_date_class_and_level_even_unknown_ones() -> None:
+    """The medians and counts of each (date, establishment, class) and (date, level), a
+    missing class or level being a group of its own, as a plain loop over the groups gives
+    them."""
+    week = _students()
+    later = week.assign(as_of=week["as_of"] + pd.Timedelta(days=7),
+                        unjustified_absences_4w=week["unjustified_absences_4w"] + 1)  # fmt: skip
+    frame = pd.concat([week, later], ignore_index=True)
+    frame.loc[[0, 1, 2, 20], "class_id"] = None
+    frame.loc[[3, 21], "level"] = None
+    references = reference_medians(frame, NAMES, min_peers=1)
+    for keys, medians, counts in (
+        (["as_of", "uai", "class_id"], references.class_medians, references.class_counts),
+        (["as_of", "level"], references.level_medians, references.level_counts),
+    ):
+        groups = frame.loc[:, keys].astype(object).where(frame.loc[:, keys].notna(), "__all__")
+        expected = {tuple(key): rows for key, rows in frame.groupby(
+            [groups[k] for k in keys], sort=False).groups.items()}  # fmt: skip
+        assert sorted(map(tuple, medians.index)) == sorted(expected)
+        for key, rows in expected.items():
+            for name in medians.columns:
+                values = frame.loc[rows, name].dropna()
+                assert counts.loc[key, name] == len(values)
+                if len(values):
+                    assert medians.loc[key, name] == values.median()
+                else:
+                    assert math.isnan(medians.loc[key, name])
+
+
 def test_an_absentee_gets_her_absences_first_and_the_context_apart() -> None:
     out = _reasons()
     a11 = out[out["student_id"] == "A11"]
