@@ -151,10 +151,11 @@ def _register(weekly: Path) -> None:
 def _weekly_run(data: str, threshold: float, mode: str = "full", as_of: str = "") -> None:
     """Child process: the weekly run as `vigie score` does it; prints one JSON line. `mode`
     `full`: the run before issue 17 (the model loaded through MLflow, the whole extraction
-    validated); `incremental`: as `vigie score` runs it now (the model from the local cache
-    after the registry's lookup, loaded in a thread while the run goes on, so that "load
-    model" is the lookup and "predict" waits for the model if need be; only the new events
-    validated from last week's state, the features from last week's event sums)."""
+    validated); `incremental`: as `vigie score` runs it now (the tracking's setup, the
+    registry's lookup and the model from the local cache in a thread while the run goes on,
+    so that "load model" is only starting it, "validate" waits for the lookup and "predict"
+    for the model if need be; only the new events validated from last week's state, the
+    features from last week's event sums)."""
     from serving.db import open_store
     from serving.scoring import load_registered_model, score_week
     from serving.scoring.incremental import score_week_incremental
@@ -166,10 +167,12 @@ def _weekly_run(data: str, threshold: float, mode: str = "full", as_of: str = ""
     week = dt.date.fromisoformat(as_of) if as_of else AS_OF
     stages: dict[str, float] = {}
     started, cpu_started = time.perf_counter(), time.process_time()
-    setup_tracking(settings.home)
     if mode == "incremental":  # as `vigie score` does: loaded while the run goes on
-        model: Any = start_loading_registered_model(cache=settings.home)
+        model: Any = start_loading_registered_model(
+            cache=settings.home, setup=lambda: setup_tracking(settings.home)
+        )
     else:
+        setup_tracking(settings.home)
         model = load_registered_model()
     stages["load model"] = time.perf_counter() - started
     store = open_store(settings.resolved_database_url)

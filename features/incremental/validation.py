@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -110,12 +111,14 @@ def validate_week(
     *,
     home: str | Path,
     partition: str,
-    model: str,
+    model: str | Callable[[], str],
     full: bool = False,
 ) -> IncrementalOutcome:
-    """Validate the extraction `data` for the week `as_of` scored by `model`: incrementally
-    from the partition's state under `home` when it is usable, else whole (`full` forces it).
-    Raises `InvalidExtractionError` (the extraction closed) when a rule is broken."""
+    """Validate the extraction `data` for the week `as_of` scored by `model` (its label, or
+    a callable giving it: called once the event tables are scanned, so that the model's
+    lookup in the registry goes on meanwhile): incrementally from the partition's state under
+    `home` when it is usable, else whole (`full` forces it). Raises `InvalidExtractionError`
+    (the extraction closed) when a rule is broken."""
     directory = Path(data)
     if not directory.is_dir():
         require_valid(directory)  # raises the report naming the missing folder
@@ -124,7 +127,7 @@ def validate_week(
     if not full:
         previous, why = load_state(home, partition)
     if previous is not None:
-        why = _unusable(previous, as_of, model)
+        why = _unusable(previous, as_of)
         previous = None if why else previous
     extraction = open_extraction(directory)
     try:
@@ -134,16 +137,22 @@ def validate_week(
         raise
 
 
-def _unusable(previous: WeekState, as_of: dt.date, model: str) -> FullReason | None:
-    """Why the previous week's state cannot be used for `as_of` with `model` (None if it can)."""
+def _unusable(previous: WeekState, as_of: dt.date) -> FullReason | None:
+    """Why the previous week's state cannot be used for `as_of` (None if it can; its model is
+    checked by `_other_model`)."""
     if previous.as_of >= as_of:
         dates = {"state_week": previous.as_of.isoformat(), "week": as_of.isoformat()}
         return FullReason("not_earlier", dates)
-    if previous.model != model:
-        return FullReason("other_model", {"previous": previous.model, "model": model})
     if previous.engine != duckdb.__version__:
         engines = {"previous": previous.engine, "engine": duckdb.__version__}
         return FullReason("other_engine", engines)
+    return None
+
+
+def _other_model(previous: WeekState, model: str) -> FullReason | None:
+    """Why the previous week's state, of another model, cannot be used (None if it can)."""
+    if previous.model != model:
+        return FullReason("other_model", {"previous": previous.model, "model": model})
     return None
 
 
@@ -152,7 +161,7 @@ def _validate(
     as_of: dt.date,
     home: Path,
     partition: str,
-    model: str,
+    model: str | Callable[[], str],
     previous: WeekState | None,
     why: FullReason | None,
 ) -> IncrementalOutcome:
@@ -165,8 +174,9 @@ def _validate(
         raise AssertionError("an extraction lacking a table cannot be valid")  # pragma: no cover
     dates = (as_of,) if previous is None else (previous.as_of, as_of)
     prints = {name: event_fingerprints(extraction, name, dates) for name in INCREMENTAL_TABLES}
+    label = model() if callable(model) else model
     if previous is not None:
-        why = _changed_before(previous, prints)
+        why = _other_model(previous, label) or _changed_before(previous, prints)
         previous = None if why else previous
     con = extraction.con
     students = student_fingerprints_sql(extraction)
@@ -180,7 +190,7 @@ def _validate(
             outcome = _check_new_rows(extraction, home, partition, previous)
             outcome.unchanged = {name: prints[name][0].rows for name in INCREMENTAL_TABLES}
             outcome.kept_sums = previous.kept_sums(state_folder(home, partition))
-        outcome.pending = _pending(extraction, home, partition, as_of, model, prints)
+        outcome.pending = _pending(extraction, home, partition, as_of, label, prints)
     finally:
         con.execute(f"DROP TABLE IF EXISTS {_STUDENTS}")
     return outcome

@@ -147,6 +147,20 @@ class WeeklyRun(Base):
     purged_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
+class RosterState(Base):
+    """Per establishment of the newest week written: the digest
+    (`serving.weekly.roster_digest`) of its roster, whose rows (students with their names,
+    enrollment facts) that write upserted, and the week; an establishment without a row:
+    unknown, its next write compares every row (migration 0013). Whatever else deletes or
+    edits those rows empties it (`vigie purge`)."""
+
+    __tablename__ = "roster_state"
+
+    uai: Mapped[str] = mapped_column(String(8), primary_key=True)
+    roster_sha256: Mapped[str] = mapped_column(String(64))
+    week: Mapped[dt.date] = mapped_column(Date)
+
+
 class WeekMonitoring(Base):
     """The monitoring of a written week (`serving.monitoring`), one JSON payload per kind
     (`drift`, `lists`, `outcomes`): aggregates and alerts only, never a student. Rewritten

@@ -87,8 +87,8 @@ def score_week_incremental(
 
     def validate(folder: str | Path) -> Extraction:
         outcome = validate_week(
-            folder, as_of, home=home, partition=partition_key(folder), model=model.label,
-            full=full,
+            folder, as_of, home=home, partition=partition_key(folder),
+            model=lambda: model.label, full=full,
         )  # fmt: skip
         outcomes.append(outcome)
         return outcome.extraction

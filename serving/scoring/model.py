@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -90,12 +91,35 @@ def start_loading_registered_model(
     name: str | None = None,
     *,
     cache: str | Path | None = None,
+    setup: Callable[[], object] | None = None,
 ) -> ModelLoading:
-    """`load_registered_model`, the version resolved in the registry now and the model loaded
-    in a thread of its own (LightGBM's import and the model's file take about a second), so
-    that the weekly run validates the extraction and builds the features meanwhile."""
-    name, found, chosen_as, load = _resolved(alias, version, name, cache)
-    return ModelLoading(name, found, chosen_as, load)
+    """`load_registered_model` in a thread of its own: `setup` (the tracking's, which imports
+    MLflow), the version's lookup in the registry, then the model (LightGBM's import and the
+    model's file): about two seconds that the weekly run spends validating the extraction and
+    building the features meanwhile. The arguments are checked now; what the lookup raises
+    (`ModelUnavailable`) comes from the `ModelLoading`'s `label` (or `result()`)."""
+    _checked(alias, version)
+    identity: Future[tuple[str, str, str]] = Future()
+
+    def run() -> RiskModel:
+        try:
+            if setup is not None:
+                setup()
+            found_name, found, chosen_as, load = _resolved(alias, version, name, cache)
+        except BaseException as error:
+            identity.set_exception(error)
+            raise
+        identity.set_result((found_name, found, chosen_as))
+        return _unavailable_as_such(load)
+
+    return ModelLoading.started(identity, in_background("vigie-model-load", run))
+
+
+def _checked(alias: str | None, version: int | str | None) -> None:
+    if alias is not None and version is not None:
+        raise ValueError("give a model alias or a model version, not both")
+    if version is not None and not str(version).isdigit():
+        raise ValueError(f"a model version is a number, not {str(version)!r}")
 
 
 def _resolved(
@@ -103,10 +127,7 @@ def _resolved(
 ) -> tuple[str, str, str, Callable[[], RiskModel]]:
     """The model's name, its version resolved in the registry, how it was chosen, and how to
     load it."""
-    if alias is not None and version is not None:
-        raise ValueError("give a model alias or a model version, not both")
-    if version is not None and not str(version).isdigit():
-        raise ValueError(f"a model version is a number, not {str(version)!r}")
+    _checked(alias, version)
     model_name = name or load_settings().model_name
     try:
         found = resolve(registry_client(), model_name, version if version is not None else alias)
@@ -140,20 +161,45 @@ def _unavailable_as_such(load: Callable[[], RiskModel]) -> RiskModel:
 
 
 class ModelLoading:
-    """A registered version resolved in the registry, its model being loaded in a thread:
-    `label` and `chosen_as` at once, the `RegisteredModel` from `result()` (which waits, and
-    raises what loading raised: `ModelUnavailable` when the version cannot be loaded)."""
+    """A registered version being resolved in the registry and loaded in a thread: its
+    `name`, `version`, `label` and `chosen_as` once resolved (they wait for it), the
+    `RegisteredModel` from `result()` (which waits for the model). Both raise what the lookup
+    or the loading raised: `ModelUnavailable` when the version cannot be found or loaded."""
 
     def __init__(self, name: str, version: str, chosen_as: str, load: Callable[[], RiskModel]):
-        self.name, self.version, self.chosen_as = name, version, chosen_as
+        """A version resolved already, its model loaded in a thread by `load`."""
+        self._identity: Future[tuple[str, str, str]] = Future()
+        self._identity.set_result((name, version, chosen_as))
         self._model = in_background("vigie-model-load", _unavailable_as_such, load)
+
+    @classmethod
+    def started(
+        cls, identity: Future[tuple[str, str, str]], model: Future[RiskModel]
+    ) -> ModelLoading:
+        """The loading whose (name, version, chosen as) and model come from these futures."""
+        loading = cls.__new__(cls)
+        loading._identity, loading._model = identity, model
+        return loading
+
+    @property
+    def name(self) -> str:
+        return self._identity.result()[0]
+
+    @property
+    def version(self) -> str:
+        return self._identity.result()[1]
+
+    @property
+    def chosen_as(self) -> str:
+        return self._identity.result()[2]
 
     @property
     def label(self) -> str:
         return f"{self.name}/{self.version}"
 
     def result(self) -> RegisteredModel:
-        return RegisteredModel(self._model.result(), self.name, self.version, self.chosen_as)
+        name, version, chosen_as = self._identity.result()
+        return RegisteredModel(self._model.result(), name, version, chosen_as)
 
 
 def loaded(model: RegisteredModel | ModelLoading) -> RegisteredModel:

@@ -42,6 +42,7 @@ from serving.db.models import (
     Interview,
     LeaverContact,
     ListEntry,
+    RosterState,
     Student,
     WeekCount,
     WeeklyList,
@@ -360,6 +361,8 @@ def _purge_students(
         )
         removed = session.execute(delete(Student).where(Student.student_id.in_(ids), ~_REFERENCED))
         counts.students = removed.rowcount or 0  # type: ignore[attr-defined]
+        # The next week's write upserts its rosters whole again (`serving.weekly.store`).
+        session.execute(delete(RosterState))
         bump_all_list_revisions(session)
         record(
             session,

@@ -21,7 +21,13 @@ import pyarrow.compute as pc
 
 from serving.weekly.ranking import EstablishmentWeek
 
-__all__ = ["ROSTER_DIGEST_FORM", "roster_digest"]
+__all__ = [
+    "ROSTER_DIGEST_FORM",
+    "roster_digest",
+    "roster_digests",
+    "roster_table",
+    "table_digest",
+]
 
 # Named in the fingerprint: another form of the rosters' hash must change this name.
 ROSTER_DIGEST_FORM = "arrow-columns-sha256-1"
@@ -32,6 +38,31 @@ _DATES = ("enrolled_since", "enrolled_until")
 
 def roster_digest(establishments: Sequence[EstablishmentWeek]) -> str:
     """SHA-256 (hex) of every establishment's roster, sorted by (UAI, student id)."""
+    return table_digest(roster_table(establishments))
+
+
+def roster_digests(
+    establishments: Sequence[EstablishmentWeek], table: pa.Table | None = None
+) -> dict[str, str]:
+    """`roster_digest` of each establishment's roster alone, by UAI: each establishment's
+    rows hashed as a slice of the rosters' table (`table`, their `roster_table` when made
+    already)."""
+    table = roster_table(establishments) if table is None else table
+    uais = table.column("uai").combine_chunks()
+    digests: dict[str, str] = {}
+    if len(uais):
+        values = np.asarray(uais.to_numpy(zero_copy_only=False), dtype=object)
+        starts = np.flatnonzero(np.r_[True, values[1:] != values[:-1]])
+        for begin, end in zip(starts, [*starts[1:], len(values)], strict=True):
+            digests[str(values[begin])] = table_digest(table.slice(begin, end - begin))
+    # An establishment with an empty roster: the digest of no rows.
+    empty = table_digest(table.slice(0, 0))
+    return {e.uai: digests.get(e.uai, empty) for e in establishments}
+
+
+def roster_table(establishments: Sequence[EstablishmentWeek]) -> pa.Table:
+    """Every establishment's roster as one table (`uai`, then the roster fields), sorted by
+    (UAI, student id)."""
     students = [student for e in establishments for student in e.roster]
     columns: dict[str, pa.Array] = {
         "uai": pa.array([e.uai for e in establishments for _ in e.roster], type=pa.string())
@@ -44,6 +75,11 @@ def roster_digest(establishments: Sequence[EstablishmentWeek]) -> str:
     table = pa.table(columns)
     if not _sorted(table.column("uai"), table.column("student_id")):
         table = table.sort_by([("uai", "ascending"), ("student_id", "ascending")])
+    return table
+
+
+def table_digest(table: pa.Table) -> str:
+    """SHA-256 (hex) of a `roster_table` (or a slice of one), column by column."""
     digest = hashlib.sha256(ROSTER_DIGEST_FORM.encode())
     digest.update(np.int64(table.num_rows).tobytes())
     for name in (*_TEXT, *_DATES):

@@ -38,12 +38,14 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import asdict, dataclass, field, fields
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Protocol
 
+import pyarrow as pa
 from sqlalchemy import Table, and_, delete, func, insert, or_, select
 from sqlalchemy.orm import Session
 
@@ -57,6 +59,7 @@ from serving.db.models import (
     Enrollment,
     Establishment,
     ListEntry,
+    RosterState,
     Student,
     WeekCount,
     WeeklyList,
@@ -82,7 +85,13 @@ from serving.weekly.ranking import (
     ScoredStudent,
     rank_students,
 )
-from serving.weekly.roster_digest import ROSTER_DIGEST_FORM, roster_digest
+from serving.weekly.roster_digest import (
+    ROSTER_DIGEST_FORM,
+    roster_digest,
+    roster_digests,
+    roster_table,
+    table_digest,
+)
 
 __all__ = [
     "StagedArtifacts",
@@ -242,9 +251,12 @@ def _write_week(
                 (uai, entry.queued.student_id) for uai, entries in ranked.items()
                 for entry in entries
             )  # fmt: skip
+        # The rosters' table is made once, for the fingerprint and each roster's digest.
+        rosters = roster_table(establishments)
         fingerprint = week_fingerprint(
-            as_of, model_version, watch_threshold, establishments, rule=rule, queues=ranked
-        )
+            as_of, model_version, watch_threshold, establishments, rule=rule, queues=ranked,
+            rosters=table_digest(rosters),
+        )  # fmt: skip
         by_uai: dict[str, tuple[int, int, int]] = {}
         for uai, entries in ranked.items():
             invite, watch, follow_up = (sum(e.queued.part == p for e in entries) for p in _PARTS)
@@ -266,7 +278,7 @@ def _write_week(
             return WeekWriteResult(**{**asdict(result), "changed": False}), previous, kept
         _write_lists(
             session, as_of, week, model_version, establishments, watch_threshold, rule, by,
-            ranked, result, fingerprint, recorded, bulk,
+            ranked, result, fingerprint, recorded, bulk, rosters,
         )  # fmt: skip
     return result, previous, recorded
 
@@ -307,14 +319,21 @@ def _write_lists(
     fingerprint: str,
     recorded: WeekLineage | None,
     bulk: bool = False,
+    rosters: pa.Table | None = None,
 ) -> None:
-    """Replace the week's run, lists and entries (and add its facts) in `session`."""
+    """Replace the week's run, lists and entries (and add its facts) in `session`
+    (`rosters`: the establishments' `roster_table`, when made already)."""
     # An older week than one already written adds what is missing and rewrites nothing
     # newer: names and establishment details are the newest week's.
     newest = _is_newest(session, week)
+    # The rows of the rosters the store holds already are not upserted (`_rosters_held`).
+    digests = roster_digests(establishments, rosters) if newest else {}
+    held = _rosters_held(session, digests, establishments) if newest else frozenset()
     _upsert_establishments(session, establishments, rewrite=newest, bulk=bulk)
-    _upsert_students(session, establishments, rewrite=newest, bulk=bulk)
-    _upsert_enrollments(session, establishments, week, bulk=bulk)
+    _upsert_students(session, establishments, rewrite=newest, bulk=bulk, held=held)
+    _upsert_enrollments(session, establishments, week, bulk=bulk, held=held)
+    if newest:
+        _record_rosters(session, digests, week)
     previous = _previous_risks(session, week)
     under_way = {
         entry.queued.student_id for entries in ranked.values() for entry in entries
@@ -374,12 +393,13 @@ def week_fingerprint(
     *,
     rule: FollowUpRule = DEFAULT_FOLLOW_UP,
     queues: Mapping[str, Sequence[_Entry]] | None = None,
+    rosters: str | None = None,
 ) -> str:
     """SHA-256 of the week's whole content, in a canonical order: the students written (those
     of `queues`, else every explained student) and the rosters, the follow-up rule, and the
     follow-up shown of each followed student (a decision recorded since the week was written
     changes the week). The rosters enter as one digest of their columns
-    (`serving.weekly.roster_digest`)."""
+    (`serving.weekly.roster_digest`; `rosters`, when computed already)."""
     queues = queues or {}
 
     def written(e: EstablishmentWeek) -> Iterable[dict[str, Any]]:
@@ -417,7 +437,10 @@ def week_fingerprint(
             for e in sorted(establishments, key=lambda e: e.uai)
         ],
         # Every roster row (names and enrollment dates), hashed column-wise.
-        "rosters": {"form": ROSTER_DIGEST_FORM, "sha256": roster_digest(establishments)},
+        "rosters": {
+            "form": ROSTER_DIGEST_FORM,
+            "sha256": rosters or roster_digest(establishments),
+        },
     }
     return sha256(content)
 
@@ -587,6 +610,44 @@ def _upsert(
     execute_rows(session, statement, rows, Upsert(table, tuple(update), keep_known), _CHUNK)
 
 
+def _rosters_held(
+    session: Session, digests: Mapping[str, str], establishments: Sequence[EstablishmentWeek]
+) -> frozenset[str]:
+    """The establishments whose roster rows the store holds as they are, so that upserting
+    them would change nothing: the newest week's write recorded the same roster digest for
+    the establishment (`roster_state`: that write upserted those rows, or held them), and
+    nothing deleted rows since (a purge empties the state). Older weeks written since add
+    rows but never rewrite a newer week's names and never clear an end date (`keep_known`).
+    Not an establishment with a roster student whose enrollment start is unknown (the fact
+    is dated by the week written), nor one sharing a student with another roster this week
+    (whose names would then be written in the rosters' order)."""
+    recorded = session.execute(select(RosterState.uai, RosterState.roster_sha256))
+    state = {uai: digest for uai, digest in recorded}
+    if not state:
+        return frozenset()
+    ids = [s.student_id for e in establishments for s in e.roster]
+    shared: set[str] = set()
+    if len(set(ids)) != len(ids):
+        counts = Counter(ids)
+        shared = {student_id for student_id, count in counts.items() if count > 1}
+    return frozenset(
+        e.uai
+        for e in establishments
+        if state.get(e.uai) == digests.get(e.uai)
+        and all(s.enrolled_since is not None and s.student_id not in shared for s in e.roster)
+    )
+
+
+def _record_rosters(session: Session, digests: Mapping[str, str], week: dt.date) -> None:
+    """The newest week's roster digests replace the state (`_rosters_held`)."""
+    session.execute(delete(RosterState))
+    if digests:
+        session.execute(
+            insert(RosterState),
+            [{"uai": uai, "roster_sha256": d, "week": week} for uai, d in digests.items()],
+        )
+
+
 def _is_newest(session: Session, week: dt.date) -> bool:
     """No week after `week` is written yet."""
     newer = session.scalar(select(WeeklyRun.week).where(WeeklyRun.week > week).limit(1))
@@ -614,17 +675,20 @@ def _upsert_students(
     *,
     rewrite: bool,
     bulk: bool = False,
+    held: Set[str] = frozenset(),
 ) -> None:
     """Roster students get their names (`rewrite`: names already stored too); a scored
     student missing from the roster is added without names (names already known are kept).
-    Establishments are enrollments."""
+    Establishments are enrollments. The rosters of the establishments `held` are in the
+    store already (`_rosters_held`): not upserted."""
     named, unnamed = [], []
     for e in establishments:
         on_roster = {student.student_id for student in e.roster}
-        named += [
-            {"student_id": s.student_id, "last_name": s.last_name, "first_name": s.first_name}
-            for s in e.roster
-        ]
+        if e.uai not in held:
+            named += [
+                {"student_id": s.student_id, "last_name": s.last_name, "first_name": s.first_name}
+                for s in e.roster
+            ]
         unnamed += [{"student_id": s.student_id} for s in e.scored if s.student_id not in on_roster]
     table = _table(Student)
     _upsert(session, table, named, ["last_name", "first_name"] if rewrite else [], bulk=bulk)
@@ -632,14 +696,18 @@ def _upsert_students(
 
 
 def enrollment_facts(
-    establishments: Sequence[EstablishmentWeek], week: dt.date
+    establishments: Sequence[EstablishmentWeek],
+    week: dt.date,
+    *,
+    held: Set[str] = frozenset(),
 ) -> list[dict[str, Any]]:
     """The enrollment facts a week's input states, one per (student, establishment, start):
     each roster student's enrollment in force on the as-of date (its Monday `week` standing
-    for an unknown start), and each scored student missing from the roster from `week`."""
+    for an unknown start), and each scored student missing from the roster from `week`
+    (not the rosters of the establishments `held`: see `_rosters_held`)."""
     facts: dict[tuple[str, str, dt.date], dt.date | None] = {}
     for e in establishments:
-        for s in e.roster:
+        for s in e.roster if e.uai not in held else ():
             key = (s.student_id, e.uai, s.enrolled_since or week)
             facts[key] = s.enrolled_until or facts.get(key)
         on_roster = {student.student_id for student in e.roster}
@@ -658,10 +726,11 @@ def _upsert_enrollments(
     week: dt.date,
     *,
     bulk: bool = False,
+    held: Set[str] = frozenset(),
 ) -> None:
     """Add the week's enrollment facts; an end already known is never cleared (an older
-    week, written after a newer one, un-ends nothing)."""
-    rows = enrollment_facts(establishments, week)
+    week, written after a newer one, un-ends nothing). Not those of the rosters `held`."""
+    rows = enrollment_facts(establishments, week, held=held)
     _upsert(session, _table(Enrollment), rows, ["end_date"], keep_known=True, bulk=bulk)
 
 

@@ -437,3 +437,78 @@ def test_a_missing_folder_is_reported_and_a_folder_of_several_academies_refused(
     with pytest.raises(ValueError, match="holds 2 partitions: score one académie's folder"):
         incremental.run(national, WEEKS[1], registered)
     assert not (incremental.folder / "weekly-state").exists()
+
+
+def test_the_registry_lookup_goes_on_in_a_thread_and_its_failure_comes_from_the_label(
+    monkeypatch: pytest.MonkeyPatch, risk_model: RiskModel
+) -> None:
+    """`start_loading_registered_model` returns before the tracking's setup and the
+    registry's lookup: the version is known from `label`, which waits for them, and what
+    the lookup raises comes from there; the arguments are checked at once."""
+    import serving.scoring.model as model_module
+    from serving.scoring import start_loading_registered_model
+
+    release = threading.Event()
+    found = ("vigie-dropout", "3", "alias champion", lambda: risk_model)
+    monkeypatch.setattr(model_module, "_resolved", lambda *args: found)
+    loading = start_loading_registered_model(setup=lambda: release.wait(timeout=60))
+    release.set()
+    assert (loading.label, loading.chosen_as) == ("vigie-dropout/3", "alias champion")
+    assert loading.result().model is risk_model
+
+    def missing(*args: object) -> None:
+        raise ModelUnavailable("vigie-dropout has no champion version")
+
+    monkeypatch.setattr(model_module, "_resolved", missing)
+    failing = start_loading_registered_model()
+    with pytest.raises(ModelUnavailable, match="no champion"):
+        failing.label  # noqa: B018
+    with pytest.raises(ModelUnavailable, match="no champion"):
+        failing.result()
+    with pytest.raises(ValueError, match="not both"):
+        start_loading_registered_model(alias="champion", version=3)
+
+
+def test_the_validation_asks_for_the_model_once_the_events_are_scanned(
+    academie: Path, registered: RegisteredModel, homes: tuple[Home, Home], tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """The model's label is asked for after the event tables' scan (the lookup goes on
+    meanwhile), and a state of another model still makes the week validated whole."""
+    import features.incremental.validation as validation
+
+    incremental, _ = homes
+    scanned: list[str] = []
+    scan = validation.event_fingerprints
+
+    def scanning(extraction: object, name: str, dates: object) -> object:
+        scanned.append(name)
+        return scan(extraction, name, dates)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(validation, "event_fingerprints", scanning)
+    asked: list[list[str]] = []
+
+    def label() -> str:
+        asked.append(list(scanned))
+        return registered.label
+
+    first = validation.validate_week(weekly_extraction(academie, WEEKS[0], tmp_path / "w0"),
+                                     WEEKS[0], home=incremental.folder, partition="extraction",
+                                     model=label)  # fmt: skip
+    first.extraction.close()
+    assert first.pending is not None
+    first.pending.keep()
+    assert asked == [list(validation.INCREMENTAL_TABLES)]  # after both tables' scans
+    data = weekly_extraction(academie, WEEKS[1], tmp_path / "w1")
+    other = validation.validate_week(data, WEEKS[1], home=incremental.folder,
+                                     partition="extraction",
+                                     model=lambda: "vigie-dropout/99")  # fmt: skip
+    other.extraction.close()
+    assert other.pending is not None
+    other.pending.discard()
+    assert other.mode == "full" and other.reason is not None
+    assert other.reason.code == "other_model"
+    same = validation.validate_week(data, WEEKS[1], home=incremental.folder,
+                                    partition="extraction", model=label)  # fmt: skip
+    same.extraction.close()
+    assert same.mode == "incremental"

@@ -210,15 +210,22 @@ def _run(
     from training.tracking import setup_tracking
 
     settings = load_settings()
-    setup_tracking(settings.home)
     progress.stage("model")
-    # The model loads in a thread while the extraction is validated and the features built.
-    loading = scoring.start_loading_registered_model(alias=alias, version=version,
-                                                     cache=settings.home)  # fmt: skip
-    console.print(f"Model {loading.label} ({loading.chosen_as}).", markup=False)
+    # The tracking's setup, the registry's lookup and the model's loading go on in a thread
+    # while the extraction is validated and the features built; the validation asks for
+    # the model's version once it has scanned the events.
+    loading = scoring.start_loading_registered_model(
+        alias=alias, version=version, cache=settings.home,
+        setup=lambda: setup_tracking(settings.home),
+    )  # fmt: skip
     store = open_store(settings.resolved_database_url)
 
+    def model_line() -> None:
+        console.print(f"Model {loading.label} ({loading.chosen_as}).", markup=False)
+
     def stage_done(stage: str, seconds: float) -> None:
+        if stage == STAGES[0]:
+            model_line()  # known once the extraction is validated
         logger.info("%s: %.1f s", stage, seconds)
         following = STAGES.index(stage) + 1
         if following < len(STAGES):  # score_week runs its STAGES in order
@@ -228,6 +235,7 @@ def _run(
         partitioned, spec = where
         if partitioned:
             model = loaded(loading)
+            model_line()
             return _partitioned(data, as_of, store, model, watch_threshold, rule, progress,
                                 spec), None, model  # fmt: skip
         progress.stage(_PROGRESS_STAGES[STAGES[0]])
