@@ -40,7 +40,7 @@ def registered(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registered]
     from models.registry import registry_client, set_alias
     from models.risk_model import RiskModel
     from training.snapshots import build_snapshots, snapshot_dates
-    from training.tracking import register_challenger, setup_tracking
+    from training.tracking import ensure_experiment, register_challenger, setup_tracking
 
     home = tmp_path_factory.mktemp("explain_home")
     data = home / "extraction"
@@ -56,7 +56,9 @@ def registered(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registered]
         patch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{home / 'mlflow.db'}")
         patch.setenv("VIGIE_HOME", str(home))
         setup_tracking(home)
-        with mlflow.start_run() as run:
+        # Its own experiment: the default one keeps artifacts in the working directory.
+        experiment = ensure_experiment("tests", home)
+        with mlflow.start_run(experiment_id=experiment) as run:
             info = log_risk_model(model, train)
         version = register_challenger(info.model_uri, "vigie-dropout", run.info.run_id)
         register_challenger(info.model_uri, "vigie-unpromoted", run.info.run_id)

@@ -16,7 +16,7 @@ from models.explanations import Explanations, iter_explanations
 from models.global_explanations import global_explanations, log_global_explanations
 from models.reasons import REASON_COLUMNS
 from models.risk_model import RiskModel
-from training.tracking import setup_tracking
+from training.tracking import ensure_experiment, setup_tracking
 
 from .conftest import Years
 
@@ -170,7 +170,9 @@ def test_global_view_is_logged_to_the_active_run(
     try:
         with pytest.raises(RuntimeError, match="active MLflow run"):
             log_global_explanations(model, week)
-        with mlflow.start_run() as run:
+        # Its own experiment: the default one keeps artifacts in the working directory.
+        experiment = ensure_experiment("tests", tmp_path)
+        with mlflow.start_run(experiment_id=experiment) as run:
             table = log_global_explanations(model, week, sample_rows=None)
         client = mlflow.tracking.MlflowClient()
         logged = {item.path for item in client.list_artifacts(run.info.run_id, "explanations")}

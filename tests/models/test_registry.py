@@ -45,7 +45,7 @@ class Store:
 def store(years: Years, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     """Two registered versions of one small model: 1 is the champion, 2 the challenger."""
     from models.pyfunc import log_risk_model
-    from training.tracking import setup_tracking
+    from training.tracking import ensure_experiment, setup_tracking
 
     home = tmp_path_factory.mktemp("registry_home")
     train = years.train.head(3000)
@@ -59,7 +59,9 @@ def store(years: Years, tmp_path_factory: pytest.TempPathFactory) -> Iterator[St
         uri = setup_tracking()
         assert uri == f"sqlite:///{home / 'mlflow' / 'mlflow.db'}"
         client = registry_client(uri)
-        with mlflow.start_run() as run:
+        # Its own experiment: the default one keeps artifacts in the working directory.
+        experiment = ensure_experiment("tests", home)
+        with mlflow.start_run(experiment_id=experiment) as run:
             info = log_risk_model(model, train)
             mlflow.log_text('{"gate": "passed"}', "fairness/audit.json")
         for _ in range(2):
