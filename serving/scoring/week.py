@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import repeat
 from operator import itemgetter
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -42,11 +42,13 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_WATCH_THRESHOLD",
     "REASONS_SHOWN",
+    "Candidates",
     "EstablishmentInfo",
     "cycle_collection_paused",
     "explain_students",
     "explainer",
     "rank_positions",
+    "week_candidates",
     "week_lists",
 ]
 
@@ -130,26 +132,25 @@ def rank_positions(
     *,
     decisions: Mapping[str, Sequence[Decision]] | None = None,
     rule: FollowUpRule = DEFAULT_FOLLOW_UP,
+    candidates: Mapping[str, Candidates] | None = None,
 ) -> dict[str, list[int]]:
     """For each establishment, the positions in `feature_set` of its queued students (to
     invite, to watch, in follow-up, in queue order), by the rule of `rank_students` with
     `decisions` (by student id) in the week of the feature set's as-of date. A student of an
-    establishment absent from `establishments` is an error: its capacity is unknown."""
-    frame = feature_set.frame
+    establishment absent from `establishments` is an error: its capacity is unknown.
+    `candidates`: `week_candidates(feature_set, risks)`, when made already."""
     week = _week(feature_set)
-    student_ids = [str(value) for value in frame["student_id"].to_numpy()]
-    all_risks = np.asarray(risks).tolist()
-    by_uai = _by_uai([str(value) for value in frame["uai"].to_numpy()], range(len(frame)))
+    by_uai = week_candidates(feature_set, risks) if candidates is None else candidates
     unknown = sorted(set(by_uai) - set(establishments))
     if unknown:
         raise ValueError(f"students enrolled in establishments without capacity: {unknown[:5]}")
     ranked: dict[str, list[int]] = {}
+    nobody = Candidates([], ())
     for uai, info in establishments.items():
-        positions = by_uai.get(uai, ())
-        ids = [student_ids[p] for p in positions]
-        where = dict(zip(ids, positions, strict=True))
+        positions, risks_of = by_uai.get(uai, nobody)
+        where = dict(zip([student_id for student_id, _ in risks_of], positions, strict=True))
         order = rank_students(
-            zip(ids, [float(all_risks[p]) for p in positions], strict=True),
+            risks_of,
             info.weekly_interview_capacity,
             watch_threshold,
             week=week,
@@ -158,6 +159,40 @@ def rank_positions(
         )
         ranked[uai] = [where[queued.student_id] for queued in order]
     return ranked
+
+
+class Candidates(NamedTuple):
+    """An establishment's students in the feature set's row order: their positions, and
+    their (student id, risk) pairs, what its queue is chosen from."""
+
+    positions: list[int]
+    risks: tuple[tuple[str, float], ...]
+
+
+def week_candidates(feature_set: FeatureSet, risks: np.ndarray) -> dict[str, Candidates]:
+    """Every establishment's `Candidates` (by UAI): the rows grouped with one stable sort of
+    the UAI codes, each establishment's lists sliced from the sorted ones (no Python step
+    per row beyond making the pairs)."""
+    frame = feature_set.frame
+    codes, uais = pd.factorize(
+        np.asarray([str(value) for value in frame["uai"].to_numpy()], dtype=object), sort=True
+    )
+    order = np.argsort(codes, kind="stable")
+    ends = np.cumsum(np.bincount(codes, minlength=len(uais))).tolist()
+    ids = frame["student_id"].to_numpy()
+    pairs = list(
+        zip(
+            [str(value) for value in ids[order]],
+            np.asarray(risks, dtype="float64")[order].tolist(),
+            strict=True,
+        )
+    )
+    positions = order.tolist()
+    starts = [0, *ends[:-1]]
+    return {
+        str(uai): Candidates(positions[start:end], tuple(pairs[start:end]))
+        for uai, start, end in zip(uais, starts, ends, strict=True)
+    }
 
 
 def _week(feature_set: FeatureSet) -> dt.date:
@@ -194,9 +229,11 @@ def week_lists(
         raise ValueError("a week's lists are scored at one as-of date")
     if risks is None:
         risks = model.predict_risk(feature_set)
+    candidates = week_candidates(feature_set, risks)
     ranked = rank_positions(
-        feature_set, risks, establishments, watch_threshold, decisions=decisions, rule=rule
-    )
+        feature_set, risks, establishments, watch_threshold, decisions=decisions, rule=rule,
+        candidates=candidates,
+    )  # fmt: skip
     positions = np.asarray([p for uai in sorted(ranked) for p in ranked[uai]], dtype="int64")
     scored, _ = explain_students(model, feature_set, positions, kinds=_LISTED)
     by_uai: dict[str, list[ScoredStudent]] = defaultdict(list)
@@ -204,11 +241,7 @@ def week_lists(
     for position, student in zip(positions, scored, strict=True):
         by_uai[str(uais[position])].append(student)
     rosters = _rosters(feature_set, names, enrollments or {})
-    student_ids = [str(value) for value in feature_set.frame["student_id"].to_numpy()]
-    everyone = _by_uai(
-        [str(value) for value in uais],
-        list(zip(student_ids, np.asarray(risks, dtype="float64").tolist(), strict=True)),
-    )
+    nobody = Candidates([], ())
     return [
         EstablishmentWeek(
             info.uai,
@@ -216,7 +249,7 @@ def week_lists(
             info.weekly_interview_capacity,
             tuple(by_uai.get(uai, ())),
             rosters.get(uai, ()),
-            tuple(everyone.get(uai, ())),
+            candidates.get(uai, nobody).risks,
         )
         for uai, info in sorted(establishments.items())
     ]
