@@ -15,15 +15,18 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
+from sqlalchemy import select
 
 from serving.api import create_app
 from serving.api.deps import API_THROTTLE
 from serving.db import Store, open_store
+from serving.db.models import Enrollment, Student
 from serving.services import Actor, NewUser, add_user
 from serving.throttle import Throttle
 from serving.weekly import EstablishmentWeek, Reason, RosterStudent, ScoredStudent
@@ -199,3 +202,25 @@ def api(world: World, live_server: LiveServer) -> Iterator[httpx.Client]:
 def make_actor(role: str, *uais: str) -> Actor:
     """An actor as authentication would build it (for service-level tests)."""
     return Actor(username=f"test.{role}", role=role, establishments=frozenset(uais))  # type: ignore[arg-type]
+
+
+def stored_rosters(store: Store) -> dict[str, list[tuple[Any, ...]]]:
+    """Every student and enrollment row of `store`, sorted."""
+    with store.reading() as session:
+        return {
+            "students": sorted(
+                session.execute(
+                    select(Student.student_id, Student.last_name, Student.first_name)
+                ).all()
+            ),
+            "enrollments": sorted(
+                session.execute(
+                    select(
+                        Enrollment.student_id,
+                        Enrollment.uai,
+                        Enrollment.start_date,
+                        Enrollment.end_date,
+                    )
+                ).all()
+            ),
+        }

@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 
 from serving.db import open_store
 from serving.db.models import Enrollment, Establishment, Student
 from serving.weekly import store as weekly_store
 from serving.weekly.executemany import changing_rows, execute_rows
+from tests.serving.conftest import stored_rosters
 
 DAY = dt.date(2025, 9, 1)
 
@@ -63,27 +63,6 @@ def test_changing_rows_is_the_row_by_row_rule(
         rows, [0], update, [(r[0], *(r[i] for i in update)) for r in stored], keep_known=keep_known
     )
     assert got == expected
-
-
-def _stored(store: Any) -> dict[str, list[tuple[Any, ...]]]:
-    with store.reading() as session:
-        return {
-            "students": sorted(
-                session.execute(
-                    select(Student.student_id, Student.last_name, Student.first_name)
-                ).all()
-            ),
-            "enrollments": sorted(
-                session.execute(
-                    select(
-                        Enrollment.student_id,
-                        Enrollment.uai,
-                        Enrollment.start_date,
-                        Enrollment.end_date,
-                    )
-                ).all()
-            ),
-        }
 
 
 def _write(
@@ -158,7 +137,7 @@ def test_fast_upserts_store_what_row_by_row_upserts_store(tmp_path: Path, seed: 
         try:
             for number, (students, enrollments) in enumerate(weeks):
                 _write(store, fast, students, enrollments, rewrite=number != 1)
-            results.append(_stored(store))
+            results.append(stored_rosters(store))
         finally:
             store.dispose()
     assert results[0] == results[1]
@@ -173,7 +152,7 @@ def test_execute_rows_inserts_plain_rows(tmp_path: Path) -> None:
         with store.transaction() as session:
             rows = [{"student_id": f"S{i}", "last_name": None, "first_name": "É"} for i in range(5)]
             execute_rows(session, insert(Student), rows, chunk=2)
-        assert len(_stored(store)["students"]) == 5
+        assert len(stored_rosters(store)["students"]) == 5
     finally:
         store.dispose()
 

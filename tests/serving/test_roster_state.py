@@ -14,10 +14,17 @@ from sqlalchemy import select
 
 import serving.weekly.store as weekly_store
 from serving.db import Store, open_store
-from serving.db.models import Enrollment, Establishment, RosterState, Student
+from serving.db.models import Establishment, RosterState
 from serving.services.retention import purge
 from serving.weekly import EstablishmentWeek, RosterStudent, ScoredStudent, replace_week_lists
-from tests.serving.conftest import HOME_UAI, OPERATOR, OTHER_UAI, WEEK, reasons
+from tests.serving.conftest import (
+    HOME_UAI,
+    OPERATOR,
+    OTHER_UAI,
+    WEEK,
+    reasons,
+    stored_rosters,
+)
 
 START = dt.date(2025, 9, 1)
 
@@ -53,19 +60,7 @@ def rows(store: Store) -> dict[str, list[tuple]]:
     """Every row the rosters write, and the state."""
     with store.reading() as session:
         return {
-            "students": sorted(
-                session.execute(select(Student.student_id, Student.last_name, Student.first_name))
-            ),
-            "enrollments": sorted(
-                session.execute(
-                    select(
-                        Enrollment.student_id,
-                        Enrollment.uai,
-                        Enrollment.start_date,
-                        Enrollment.end_date,
-                    )
-                )
-            ),
+            **stored_rosters(store),
             "establishments": sorted(session.execute(select(Establishment.uai))),
             "state": sorted(
                 session.execute(
