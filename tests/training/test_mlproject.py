@@ -9,7 +9,7 @@ from pathlib import Path
 
 from mlflow.tracking import MlflowClient
 
-from training.tracking import COMPARISON_ARTIFACT
+from training.tracking import COMPARISON_ARTIFACT, ensure_experiment
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 
@@ -21,6 +21,9 @@ def test_mlflow_run_train_entry_point(
     config.write_text(
         "n_boot: 20\nlightgbm:\n  num_boost_round: 30\nregistered_model_name: mlproject-model\n"
     )
+    # Created beforehand with the home's artifact root: one `mlflow run` would create keeps
+    # its artifacts in the working directory, here the checkout.
+    ensure_experiment("mlproject", mlflow_home)
     scripts = Path(sys.executable).parent  # `mlflow` and the `vigie` the project calls
     mlflow = scripts / "mlflow"
     environment = {**os.environ, "PATH": f"{scripts}{os.pathsep}{os.environ.get('PATH', '')}"}
