@@ -98,42 +98,42 @@ class References:
 
 
 def _keys(frame: pd.DataFrame, names: Sequence[str]) -> list[pd.Series]:
-    keys = []
-    for name in names:
-        column = frame[name] if name in frame.columns else pd.Series(_NO_GROUP, frame.index)
-        keys.append(_group_key(column).rename(name))
-    return keys
+    return [_group_key(_column(frame, name)).rename(name) for name in names]
+
+
+def _column(frame: pd.DataFrame, name: str) -> pd.Series:
+    """`frame[name]`, or one `_NO_GROUP` for all rows when `frame` lacks it."""
+    return frame[name] if name in frame.columns else pd.Series(_NO_GROUP, frame.index)
 
 
 def _group_key(column: pd.Series) -> pd.Series:
-    """`column` as Python objects, a missing value as `_NO_GROUP`: each distinct value
-    converted once (a week's 300,000 `as_of` dates are one Timestamp), not once per row."""
+    """`column` as Python objects, a missing value as `_NO_GROUP`."""
+    objects, codes = _coded(column)
+    return pd.Series(objects[codes], index=column.index, dtype=object)
+
+
+def _coded(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct values of `column` as Python objects (a missing value as `_NO_GROUP`,
+    the last) and each row's code into them: each distinct value converted once (a week's
+    300,000 `as_of` dates are one Timestamp), not once per row."""
     codes, uniques = pd.factorize(column)
     objects = np.empty(len(uniques) + 1, dtype=object)
     objects[:-1] = np.asarray(uniques, dtype=object)
-    objects[-1] = _NO_GROUP  # code -1: a missing value
-    return pd.Series(objects[codes], index=column.index, dtype=object)
+    objects[-1] = _NO_GROUP
+    return objects, np.where(codes < 0, len(uniques), codes)
 
 
 def _groups(frame: pd.DataFrame, names: Sequence[str]) -> tuple[np.ndarray, pd.MultiIndex]:
     """Each row's group by the columns `names` (as `_keys` gives them), as an integer, and
     the groups' keys (group `g` is `index[g]`): grouping integers rather than the keys as
     Python objects halves the week's medians (300,000 rows)."""
-    combined = np.zeros(len(frame), dtype="int64")
-    columns = []
-    for name in names:
-        column = frame[name] if name in frame.columns else pd.Series(_NO_GROUP, frame.index)
-        codes, uniques = pd.factorize(column)
-        objects = np.empty(len(uniques) + 1, dtype=object)
-        objects[:-1] = np.asarray(uniques, dtype=object)
-        objects[-1] = _NO_GROUP  # code -1: a missing value
-        codes = np.where(codes < 0, len(uniques), codes)
-        combined = pd.factorize(combined * len(objects) + codes)[0]  # stays small
-        columns.append((objects, codes))
-    groups = combined
+    groups = np.zeros(len(frame), dtype="int64")
+    coded = [_coded(_column(frame, name)) for name in names]
+    for objects, codes in coded:
+        groups = pd.factorize(groups * len(objects) + codes)[0]  # stays small
     first = np.zeros(int(groups.max()) + 1 if len(groups) else 0, dtype="int64")
     first[groups[::-1]] = np.arange(len(groups))[::-1]  # each group's first row
-    keys = [objects[codes[first]] for objects, codes in columns]
+    keys = [objects[codes[first]] for objects, codes in coded]
     return groups, pd.MultiIndex.from_arrays(keys, names=list(names))
 
 

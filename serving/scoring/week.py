@@ -174,11 +174,7 @@ def week_candidates(feature_set: FeatureSet, risks: np.ndarray) -> dict[str, Can
     the UAI codes, each establishment's lists sliced from the sorted ones (no Python step
     per row beyond making the pairs)."""
     frame = feature_set.frame
-    codes, uais = pd.factorize(
-        np.asarray([str(value) for value in frame["uai"].to_numpy()], dtype=object), sort=True
-    )
-    order = np.argsort(codes, kind="stable")
-    ends = np.cumsum(np.bincount(codes, minlength=len(uais))).tolist()
+    order, slices = _uai_slices([str(value) for value in frame["uai"].to_numpy()])
     ids = frame["student_id"].to_numpy()
     pairs = list(
         zip(
@@ -188,10 +184,8 @@ def week_candidates(feature_set: FeatureSet, risks: np.ndarray) -> dict[str, Can
         )
     )
     positions = order.tolist()
-    starts = [0, *ends[:-1]]
     return {
-        str(uai): Candidates(positions[start:end], tuple(pairs[start:end]))
-        for uai, start, end in zip(uais, starts, ends, strict=True)
+        uai: Candidates(positions[start:end], tuple(pairs[start:end])) for uai, start, end in slices
     }
 
 
@@ -258,6 +252,7 @@ def week_lists(
 def explainer(model: RiskModel, feature_set: FeatureSet) -> Explainer:
     """Explains, at write time, students of `feature_set` the lists did not explain (a
     decision recorded since gave them a slot), as `explain_students` does."""
+
     def explain(pairs: Sequence[tuple[str, str]]) -> list[ScoredStudent]:
         position = row_positions(feature_set.frame, {student_id for _, student_id in pairs})
         unknown = [pair for pair in pairs if pair not in position]
@@ -303,14 +298,19 @@ def _rosters(
 def _by_uai(uais: Sequence[str], items: Sequence[Any] | range) -> dict[str, tuple[Any, ...]]:
     """`items` (one per row) grouped by the rows' `uais`, in row order within each UAI: one
     stable sort of the UAI codes, not one Python step per row."""
+    order, slices = _uai_slices(uais)
+    values = np.fromiter(items, dtype=object, count=len(items))  # tuples kept whole
+    return {uai: tuple(values[order[start:end]].tolist()) for uai, start, end in slices}
+
+
+def _uai_slices(uais: Sequence[str]) -> tuple[np.ndarray, list[tuple[str, int, int]]]:
+    """The rows' order grouped by UAI (one stable sort of the UAI codes: row order within
+    each), and each UAI's (uai, start, end) in that order, UAIs sorted."""
     codes, grouped = pd.factorize(np.asarray(uais, dtype=object), sort=True)
     order = np.argsort(codes, kind="stable")
-    ends = np.cumsum(np.bincount(codes, minlength=len(grouped)))
-    values = np.fromiter(items, dtype=object, count=len(items))  # tuples kept whole
-    return {
-        str(uai): tuple(values[order[end - count : end]].tolist())
-        for uai, end, count in zip(grouped, ends, np.diff(ends, prepend=0), strict=True)
-    }
+    ends = np.cumsum(np.bincount(codes, minlength=len(grouped))).tolist()
+    starts = [0, *ends][: len(ends)]
+    return order, [(str(uai), a, b) for uai, a, b in zip(grouped, starts, ends, strict=True)]
 
 
 @contextmanager
