@@ -217,3 +217,38 @@ def test_each_rosters_digest_is_its_roster_alone() -> None:
     digests = weekly_store.roster_digests(inputs)
     assert digests == {e.uai: weekly_store.roster_digest([e]) for e in inputs}
     assert len(set(digests.values())) == 3
+
+
+def test_a_moved_student_stays_out_of_reach_of_the_old_school_while_rosters_are_held(
+    tmp_path: Path, upserted: list[tuple[str, int]]
+) -> None:
+    """H002 moves from the home school to the other one; the next weeks hold both rosters
+    (nothing upserted), and the week before the move is written again: the home school's
+    watch unit never sees H002 again, the other school's does."""
+    from serving.services import AccessDenied, get_student_record
+    from tests.serving.conftest import make_actor
+
+    store = new_store(tmp_path, "store")
+    moved = rosters()
+    home, other = moved
+    leaving = home.roster[1]
+    arrived = RosterStudent(leaving.student_id, leaving.last_name, leaving.first_name,
+                            enrolled_since=WEEK + dt.timedelta(days=5))  # fmt: skip
+    moved[0] = EstablishmentWeek(
+        home.uai, home.name, 2, tuple(s for s in home.scored if s.student_id != "H002"),
+        tuple(s for s in home.roster if s.student_id != "H002"),
+    )  # fmt: skip
+    moved[1] = EstablishmentWeek(
+        other.uai, other.name, 1,
+        (*other.scored, next(s for s in home.scored if s.student_id == "H002")),
+        (*other.roster, arrived),
+    )  # fmt: skip
+    write(store, WEEK, rosters())
+    for k in (1, 2, 3):
+        write(store, WEEK + dt.timedelta(weeks=k), moved)
+    assert roster_rows(upserted[-4:]) == 2  # held: only the student off the rosters
+    write(store, WEEK, rosters())  # the week before the move, written again
+    with pytest.raises(AccessDenied):
+        get_student_record(store, make_actor("watch_unit", HOME_UAI), "H002")
+    record = get_student_record(store, make_actor("watch_unit", OTHER_UAI), "H002")
+    assert record.uai == OTHER_UAI
