@@ -198,6 +198,19 @@ def _weekly_run(data: str, threshold: float, mode: str = "full", as_of: str = ""
             "checked_rows": ran.validation.checked,
             "unchanged_rows": ran.validation.unchanged,
         }
+    elif mode.startswith("partitioned"):  # `vigie score` on a root of académies, here
+        from serving.scoring.cluster import score_partitioned_week
+
+        result = score_partitioned_week(
+            data, week, store, model, home=settings.home, watch_threshold=threshold,
+            on_stage=on_stage, incremental=mode == "partitioned-incremental",
+        )  # fmt: skip
+        validation = {
+            name: {"mode": summary.mode, "checked_rows": summary.checked,
+                   "unchanged_rows": summary.unchanged,
+                   "features_since": str(summary.features_since)}
+            for name, summary in result.validations.items()
+        }  # fmt: skip
     else:
         result = score_week(data, week, store, model, home=settings.home,
                             watch_threshold=threshold, on_stage=on_stage)  # fmt: skip
@@ -283,14 +296,34 @@ def _child_run(
     return run
 
 
+def partitioned_extractions(work: Path, folders: dict[dt.date, Path]) -> dict[dt.date, Path]:
+    """Each weekly extraction as the one partition (`academie=Bench`, a link to its folder)
+    of a root folder: what `vigie score` reads of an extraction partitioned by académie."""
+    roots = {}
+    for as_of, folder in folders.items():
+        root = work / "weekly-partitioned" / f"as-of-{as_of.isoformat()}"
+        link = root / "academie=Bench"
+        if not link.exists():
+            root.mkdir(parents=True, exist_ok=True)
+            link.symlink_to(folder.resolve(), target_is_directory=True)
+        roots[as_of] = root
+    return roots
+
+
 def measure_side_by_side(
-    weekly: Path, folders: dict[dt.date, Path], threshold: float
+    weekly: Path,
+    folders: dict[dt.date, Path],
+    threshold: float,
+    modes: tuple[str, ...] = ("full", "incremental"),
 ) -> dict[str, dict[str, Any]]:
-    """Week `AS_OF` run both ways, each in a fresh process on a store holding the week before
-    (written, with the state it leaves, by a first run not measured): the full run as before
-    issue 17, then the incremental run, with the load average around each."""
+    """Week `AS_OF` run each way of `modes`, each in a fresh process on a store holding the
+    week before (written, with the state it leaves, by a first run not measured): the full
+    run as before issue 17, then the incremental run, with the load average around each;
+    `partitioned-full` and `partitioned-incremental` are the run of a partitioned extraction
+    (here, without a cluster) without and with the partitions' weekly states, on the folders
+    of `partitioned_extractions`."""
     measured = {}
-    for mode in ("full", "incremental"):
+    for mode in modes:
         for folder in ("serving", "weeks", "weekly-state", "model-cache"):
             shutil.rmtree(weekly / "home" / folder, ignore_errors=True)
         _child_run(weekly, folders[PREVIOUS_AS_OF], threshold, mode, PREVIOUS_AS_OF)
@@ -531,14 +564,16 @@ def _wait_for_workers(pid: int, workers: int, timeout: float = 120.0) -> None:
     raise RuntimeError(f"vigie api did not start {workers} workers in time")
 
 
-def print_side_by_side(console: Console, measured: dict[str, dict[str, Any]]) -> None:
-    """The week run both ways, stage by stage."""
-    if not measured:
+def print_side_by_side(
+    console: Console, measured: dict[str, dict[str, Any]], prefix: str = ""
+) -> None:
+    """The week run both ways (`prefix`: of the partitioned runs), stage by stage."""
+    if f"{prefix}full" not in measured:
         return
-    full, incremental = measured["full"], measured["incremental"]
+    full, incremental = measured[f"{prefix}full"], measured[f"{prefix}incremental"]
     table = Table(
         title=f"Week of {AS_OF} after the week of {PREVIOUS_AS_OF}, "
-        f"{full['scored_students']:,} students: full run and incremental run"
+        f"{full['scored_students']:,} students: {prefix}full run and {prefix}incremental run"
     )
     columns = ("stage", "full, wall (s)", "full, CPU (s)", "incremental, wall (s)",
                "incremental, CPU (s)")  # fmt: skip
@@ -558,6 +593,9 @@ def print_side_by_side(console: Console, measured: dict[str, dict[str, Any]]) ->
                   str(incremental["load_before"]), "")  # fmt: skip
     console.print(table)
     validation = incremental["validation"]
+    if prefix:
+        console.print(f"Validation per partition: {validation}")
+        return
     console.print(
         f"Incremental validation: {validation.get('mode')}; rows checked "
         f"{validation.get('checked_rows')}, older rows unchanged {validation.get('unchanged_rows')}"
@@ -654,6 +692,12 @@ def main(argv: list[str] | None = None) -> None:
         help="Only the weekly runs: the whole-year run, then week N full and incremental "
         "side by side (no API load).",
     )
+    parser.add_argument(
+        "--partitioned",
+        action="store_true",
+        help="Also the week of the académie as one partition of an extraction partitioned by "
+        "académie, without and with the partitions' weekly states, side by side.",
+    )
     parser.add_argument("--work", type=Path, default=Path("var/bench"))
     parser.add_argument("--out", type=Path, default=Path("bench/results/weekly.json"))
     options = parser.parse_args(arguments)
@@ -677,6 +721,12 @@ def main(argv: list[str] | None = None) -> None:
         folders = weekly_extractions(options.work, data, console)
         side_by_side = measure_side_by_side(weekly, folders, options.threshold)
         print_side_by_side(console, side_by_side)
+    if options.partitioned:
+        roots = partitioned_extractions(options.work, weekly_extractions(options.work, data,
+                                                                         console))  # fmt: skip
+        modes = ("partitioned-full", "partitioned-incremental")
+        side_by_side |= measure_side_by_side(weekly, roots, options.threshold, modes)
+        print_side_by_side(console, side_by_side, "partitioned-")
     if options.weekly_only:
         options.out.parent.mkdir(parents=True, exist_ok=True)
         options.out.write_text(json.dumps({

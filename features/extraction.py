@@ -292,7 +292,7 @@ def scan_sql(table_file: TableFile) -> str:
     the file's own dialect (the columns as the header names them)."""
     path = _sql_string(str(table_file.source))
     if table_file.is_parquet:
-        return f"read_parquet({path}, file_row_number = true)"
+        return f"read_parquet({path}, file_row_number = true, hive_partitioning = false)"
     columns = ", ".join(f"{_sql_string(name)}: 'VARCHAR'" for name in table_file.columns)
     separator = _sql_string(table_file.dialect.separator if table_file.dialect else ",")
     return (

@@ -30,6 +30,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from concurrent.futures import wait
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -43,7 +44,7 @@ from features.feature_set import FeatureSet
 from features.incremental.state import KeptSums
 from features.validation.sql import literal
 
-__all__ = ["KEPT_STEPS", "KeptSums", "WeekSums", "usable_for", "week_features"]
+__all__ = ["KEPT_STEPS", "KeptSums", "WeekSums", "WrittenSums", "usable_for", "week_features"]
 
 # The tables a week keeps, each the rows of the builder's step of the same name, made as
 # temporary tables of that name on the build's cursor, which the query of a week's features
@@ -73,6 +74,27 @@ class WeekSums:
         for path in self.kept.files.values():
             path.unlink(missing_ok=True)
 
+    def settled(self) -> WrittenSums:
+        """The sums once their files are whole, without the thread that wrote them: what a
+        worker's task sends back for the client to keep."""
+        return WrittenSums(self.written(), self.since)
+
+
+@dataclass(frozen=True)
+class WrittenSums:
+    """A week's sums whose files are whole (`WeekSums.settled`): the same `since`,
+    `written` and `discard`, and picklable."""
+
+    kept: KeptSums
+    since: dt.date | None
+
+    def written(self) -> KeptSums:
+        return self.kept
+
+    def discard(self) -> None:
+        for path in self.kept.files.values():
+            path.unlink(missing_ok=True)
+
 
 def _write_tables(tables: dict[str, pa.Table], files: dict[str, Path]) -> None:
     for step, table in tables.items():
@@ -93,12 +115,16 @@ def usable_for(kept: KeptSums, as_of: dt.date, parameters: dict[str, object]) ->
 
 
 def week_features(
-    extraction: Extraction, as_of: dt.date, kept: KeptSums | None, folder: Path
+    extraction: Extraction,
+    as_of: dt.date,
+    kept: KeptSums | None,
+    folder: Path,
+    token: str | None = None,
 ) -> tuple[FeatureSet, WeekSums]:
     """The features of `as_of` (bitwise `build_features(extraction, [as_of])`), from `kept`
     when it is usable (see the module), and the sums to keep for the next week, being written
-    to hidden files of `folder` meanwhile (`WeekSums.written`). `extraction` must be open and
-    valid."""
+    to hidden files of `folder` named with `token` (a new one by default) meanwhile
+    (`WeekSums.written`). `extraction` must be open and valid."""
     with date_cursor(extraction, as_of) as (cursor, parameters):
         usable = kept is not None and usable_for(kept, as_of, parameters)
         since = kept.as_of if kept is not None and usable else None
@@ -114,7 +140,7 @@ def week_features(
                 since = None
                 _compute(cursor, parameters, None)
             features = features_from_sums(cursor, parameters)
-            sums = _sums(cursor, as_of, parameters, folder, since)
+            sums = _sums(cursor, as_of, parameters, folder, since, token)
         finally:
             _drop(cursor)
     return features, sums
@@ -139,7 +165,7 @@ def _compute(
         for step, path in kept.files.items():
             cursor.execute(
                 f"CREATE TEMP VIEW vigie_kept_{step} AS "
-                f"SELECT * FROM read_parquet({literal(str(path))})"
+                f"SELECT * FROM read_parquet({literal(str(path))}, hive_partitioning = false)"
             )
         # The new events only: every lower bound moved to the kept date.
         parameters = parameters | {"attendance_from": kept.as_of, "grades_from": kept.as_of}
@@ -176,11 +202,12 @@ def _sums(
     parameters: dict[str, object],
     folder: Path,
     since: dt.date | None,
+    token: str | None,
 ) -> WeekSums:
     """The kept tables, taken as Arrow, to be written to hidden Parquet files of `folder` in
     a thread of their own."""
     folder.mkdir(parents=True, exist_ok=True)
-    token = secrets.token_hex(4)
+    token = token or secrets.token_hex(4)
     files = {
         step: folder / f".{step.replace('_', '-')}-{as_of.isoformat()}.{token}.parquet"
         for step in KEPT_STEPS

@@ -35,7 +35,7 @@ def file_source(extraction: Extraction, table: str) -> str:
     """What to hash `table` from: the Parquet file itself, or the raw text view of a CSV."""
     table_file = extraction.files[table]
     if table_file.is_parquet:
-        return f"read_parquet({literal(str(table_file.source))})"
+        return f"read_parquet({literal(str(table_file.source))}, hive_partitioning = false)"
     return f"raw_{table}"
 
 
@@ -85,7 +85,7 @@ def changed_students_sql(current: str, previous_file: str) -> str:
     `previous_file` (present in one only, or with another hash)."""
     return (
         f"SELECT coalesce(n.student_id, o.student_id) AS student_id FROM {current} AS n "
-        f"FULL OUTER JOIN read_parquet({literal(previous_file)}) AS o "
+        f"FULL OUTER JOIN read_parquet({literal(previous_file)}, hive_partitioning = false) AS o "
         "ON n.student_id = o.student_id "
         "WHERE n.h IS DISTINCT FROM o.h"
     )

@@ -35,6 +35,7 @@ __all__ = [
     "TableState",
     "WeekState",
     "load_state",
+    "remove_prepared",
     "save_state",
     "state_folder",
 ]
@@ -172,6 +173,13 @@ def load_state(home: str | Path, partition: str) -> tuple[WeekState | None, Full
     if not (folder / state.students_file).is_file():
         return None, FullReason("students_missing")
     return state, None
+
+
+def remove_prepared(home: str | Path, partition: str, token: str) -> None:
+    """Remove the partition's files prepared by the run `token` and not kept (hidden
+    temporary files: a week not written, or a task run again after its worker died)."""
+    for path in state_folder(home, partition).glob(f".*{token}.parquet"):
+        path.unlink(missing_ok=True)
 
 
 def save_state(

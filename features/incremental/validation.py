@@ -26,7 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -34,7 +34,8 @@ import duckdb
 
 from features.contract import TABLES
 from features.extraction import Extraction, open_extraction, scan_sql, text_select
-from features.incremental.event_sums import WeekSums
+from features.feature_set import FeatureSet
+from features.incremental.event_sums import WeekSums, WrittenSums, week_features
 from features.incremental.fingerprint import (
     INCREMENTAL_TABLES,
     changed_students_sql,
@@ -47,6 +48,7 @@ from features.incremental.state import (
     TableState,
     WeekState,
     load_state,
+    remove_prepared,
     save_state,
     state_folder,
 )
@@ -54,7 +56,7 @@ from features.validation import InvalidExtractionError, ValidationReport, requir
 from features.validation.runner import check_extraction
 from features.validation.sql import as_date, literal, quoted
 
-__all__ = ["IncrementalOutcome", "PendingState", "validate_week"]
+__all__ = ["IncrementalOutcome", "PendingState", "ValidationSummary", "validate_week"]
 
 Mode = Literal["incremental", "full"]
 
@@ -65,25 +67,52 @@ _CHANGED = "vigie_incremental_changed"
 @dataclass
 class PendingState:
     """This week's state, to keep once the week is written (`keep`) or drop (`discard`);
-    `sums`, the event sums of the week's features, is added by the features stage."""
+    `sums`, the event sums of the week's features, is added by the features stage. Its
+    files are hidden temporary files of the state's folder named with `token`, which also
+    names whatever an earlier attempt of the same run left there (`remove_prepared`)."""
 
     home: Path
     state: WeekState
     students: Path  # the per-student fingerprints, in a temporary file
-    sums: WeekSums | None = None
+    token: str
+    sums: WeekSums | WrittenSums | None = None
 
     @property
     def folder(self) -> Path:
         return state_folder(self.home, self.state.partition)
 
+    def settled(self) -> PendingState:
+        """This state once its sums' files are whole, picklable (no thread): what a
+        partition's task sends back to the client that keeps it."""
+        sums = self.sums.settled() if isinstance(self.sums, WeekSums) else self.sums
+        return replace(self, sums=sums)
+
     def keep(self) -> None:
         save_state(self.home, self.state, self.students,
                    None if self.sums is None else self.sums.written())  # fmt: skip
+        remove_prepared(self.home, self.state.partition, self.token)
 
     def discard(self) -> None:
         self.students.unlink(missing_ok=True)
         if self.sums is not None:
             self.sums.discard()
+        remove_prepared(self.home, self.state.partition, self.token)
+
+
+@dataclass(frozen=True)
+class ValidationSummary:
+    """How a week's extraction was validated and its features built, without the
+    extraction: what the console says of it (`IncrementalOutcome.summary`). `features_since`
+    is the date from which the features aggregated the events (None: all of them; else the
+    rest came from last week's sums)."""
+
+    mode: Mode
+    reason: FullReason | None
+    since: dt.date | None
+    checked: int
+    unchanged: int
+    students_rechecked: int
+    features_since: dt.date | None = None
 
 
 @dataclass
@@ -104,6 +133,28 @@ class IncrementalOutcome:
     # events are then those the sums were computed from) and they were kept.
     kept_sums: KeptSums | None = None
 
+    def features(self, as_of: dt.date) -> FeatureSet:
+        """The week's features (bitwise `build_features(extraction, [as_of])`), from the kept
+        sums when they can be used; the sums to keep for the next week added to `pending`."""
+        assert self.pending is not None  # every validated week prepares its state
+        features, sums = week_features(self.extraction, as_of, self.kept_sums,
+                                       self.pending.folder, self.pending.token)  # fmt: skip
+        self.pending.sums = sums
+        return features
+
+    def summary(self) -> ValidationSummary:
+        """What the console says of this validation and of the features built after it."""
+        sums = None if self.pending is None else self.pending.sums
+        return ValidationSummary(
+            self.mode,
+            self.reason,
+            self.since,
+            sum(self.checked.values()),
+            sum(self.unchanged.values()),
+            self.students_rechecked,
+            None if sums is None else sums.since,
+        )
+
 
 def validate_week(
     data: str | Path,
@@ -113,11 +164,13 @@ def validate_week(
     partition: str,
     model: str | Callable[[], str],
     full: bool = False,
+    token: str | None = None,
 ) -> IncrementalOutcome:
     """Validate the extraction `data` for the week `as_of` scored by `model` (its label, or
     a callable giving it: called once the event tables are scanned, so that the model's
     lookup in the registry goes on meanwhile): incrementally from the partition's state under
-    `home` when it is usable, else whole (`full` forces it). Raises `InvalidExtractionError`
+    `home` when it is usable, else whole (`full` forces it). The week's state is prepared in
+    hidden files named with `token` (a new one by default). Raises `InvalidExtractionError`
     (the extraction closed) when a rule is broken."""
     directory = Path(data)
     if not directory.is_dir():
@@ -131,7 +184,8 @@ def validate_week(
         previous = None if why else previous
     extraction = open_extraction(directory)
     try:
-        return _validate(extraction, as_of, Path(home), partition, model, previous, why)
+        return _validate(extraction, as_of, Path(home), partition, model, previous, why,
+                         token or secrets.token_hex(4))  # fmt: skip
     except BaseException:
         extraction.close()
         raise
@@ -164,6 +218,7 @@ def _validate(
     model: str | Callable[[], str],
     previous: WeekState | None,
     why: FullReason | None,
+    token: str,
 ) -> IncrementalOutcome:
     needed = (*INCREMENTAL_TABLES, "students", "enrollments")
     if any(name not in extraction.files for name in needed) and previous is not None:
@@ -190,7 +245,7 @@ def _validate(
             outcome = _check_new_rows(extraction, home, partition, previous)
             outcome.unchanged = {name: prints[name][0].rows for name in INCREMENTAL_TABLES}
             outcome.kept_sums = previous.kept_sums(state_folder(home, partition))
-        outcome.pending = _pending(extraction, home, partition, as_of, label, prints)
+        outcome.pending = _pending(extraction, home, partition, as_of, label, prints, token)
     finally:
         con.execute(f"DROP TABLE IF EXISTS {_STUDENTS}")
     return outcome
@@ -300,11 +355,12 @@ def _pending(
     as_of: dt.date,
     model: str,
     prints: dict[str, list[TableState]],
+    token: str,
 ) -> PendingState:
     """This week's state, its per-student fingerprints written to a temporary file."""
     folder = state_folder(home, partition)
     folder.mkdir(parents=True, exist_ok=True)
-    students = folder / f".students-{as_of.isoformat()}-{secrets.token_hex(4)}.parquet"
+    students = folder / f".students-{as_of.isoformat()}-{token}.parquet"
     extraction.con.execute(
         f"COPY (SELECT * FROM {_STUDENTS} ORDER BY student_id) TO {literal(str(students))} "
         "(FORMAT parquet)"
@@ -317,4 +373,4 @@ def _pending(
         tables={name: fingerprints[-1] for name, fingerprints in prints.items()},
         students_file=f"students-{as_of.isoformat()}.parquet",
     )
-    return PendingState(home, state, students)
+    return PendingState(home, state, students, token)

@@ -21,11 +21,20 @@ over fails the run, removes the staged folder and leaves the previous week exact
 was; a worker killed mid-task has its task run again by Dask. Decisions recorded between the
 workers' queues and the write move a slot to a student not explained yet: the write's
 explainer asks the cluster (or this process) to explain them from the partition's snapshot.
+
+Each partition is validated and aggregated from its own state of last week, as the
+single-machine weekly run does (`serving.scoring.incremental`): its task validates only the
+new events when the state under the run's home (`<home>/weekly-state/academie=NAME/`, shared
+storage on a real cluster, the same state as that académie's folder scored alone) can be
+used, adds them to the sums kept then, and prepares the week's state in hidden files named
+by the run; the client keeps every partition's state once the week is written, and removes
+what the run prepared otherwise (a task run again after its worker died included).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 import shutil
 import time
 import uuid
@@ -45,6 +54,9 @@ from distributed.diagnostics.plugin import WorkerPlugin
 from features.calendar import monday_on_or_before
 from features.cluster import run_tasks
 from features.extraction import ExtractionReadError
+from features.incremental import validate_week
+from features.incremental.state import remove_prepared
+from features.incremental.validation import PendingState, ValidationSummary
 from features.partitions import PARTITION_KEY, Partition, PartitionError, find_partitions
 from features.validation import InvalidExtractionError
 from models.queue import DEFAULT_FOLLOW_UP, FollowUpRule
@@ -59,6 +71,7 @@ from serving.lineage import (
     partitions_sha256,
     write_snapshot,
 )
+from serving.scoring.incremental import partition_key
 from serving.scoring.model import RegisteredModel
 from serving.scoring.run import (
     EstablishmentSummary,
@@ -81,6 +94,7 @@ __all__ = [
     "SNAPSHOTS_FOLDER",
     "PartitionWeek",
     "SharedInputs",
+    "WeekStates",
     "explain_snapshot",
     "score_partition",
     "score_partitioned_week",
@@ -158,9 +172,22 @@ def _shared_inputs(
 
 
 @dataclass(frozen=True)
+class WeekStates:
+    """How a run's partitions use and prepare their weekly state: under `home` (the run's,
+    shared by the client and the workers), for the model labelled `model`, validated whole
+    when `full`; the files prepared are named by the run's `token`."""
+
+    home: str
+    model: str
+    full: bool = False
+    token: str = field(default_factory=lambda: secrets.token_hex(6))
+
+
+@dataclass(frozen=True)
 class PartitionWeek:
     """What a partition's task sends back: its establishments' weeks, how many students each
-    enrolls, and the contributions of the students queued (a row per (uai, student_id)).
+    enrolls, and the contributions of the students queued (a row per (uai, student_id));
+    with weekly states, how it was validated and the state prepared for the next week.
     Small: lists and rosters, never a feature row."""
 
     name: str
@@ -169,6 +196,8 @@ class PartitionWeek:
     contributions: pd.DataFrame = field(repr=False)
     snapshot: str
     extraction_sha256: str  # the partition's fingerprint, hashed on the worker
+    validation: ValidationSummary | None = None
+    pending: PendingState | None = field(default=None, repr=False)
 
 
 def score_partition(
@@ -178,44 +207,66 @@ def score_partition(
     snapshots: Path,
     watch_threshold: float | None,
     rule: FollowUpRule,
+    states: WeekStates | None = None,
 ) -> PartitionWeek:
     """One partition's week (the task a worker runs): validate, build the features at
     `as_of`, score with the `shared` model, queue and explain each establishment's students
     against the `shared` decisions (as the store held them when the run started), write the
-    snapshot under
-    `snapshots` and compute the queued students' contributions. A broken rule or an
-    unreadable file raises `PartitionError` naming the partition, then the table, row,
-    column and rule."""
+    snapshot under `snapshots` and compute the queued students' contributions. With
+    `states`, the partition is validated and aggregated from its state of last week when it
+    can be, and this week's state is prepared (kept by the client once the week is written).
+    A broken rule or an unreadable file raises `PartitionError` naming the partition, then
+    the table, row, column and rule."""
     from features.builder import build_features
     from features.validation import require_valid
 
     if partition.name is None:
         raise ValueError(f"a partitioned run needs named partitions ({PARTITION_KEY}=NAME/)")
     try:
-        extraction = require_valid(partition.path)
+        if states is None:
+            extraction, outcome = require_valid(partition.path), None
+        else:
+            outcome = validate_week(
+                partition.path, as_of, home=states.home, partition=partition_key(partition.path),
+                model=states.model, full=states.full, token=states.token,
+            )  # fmt: skip
+            extraction = outcome.extraction
     except (InvalidExtractionError, ExtractionReadError) as error:
         raise PartitionError(partition.name, str(error)) from None
     model, follow_ups = shared.model, shared.follow_ups
-    with extraction:
-        feature_set = build_features(extraction, [as_of])
-        risks = model.predict_risk(feature_set)
-        ids = set(feature_set.frame["student_id"].astype(str))
-        decisions = decisions_of({s: f for s, f in follow_ups.items() if s in ids})
-        weeks = extraction_week_lists(
-            extraction, feature_set, as_of, model, risks, decisions, watch_threshold, rule
+    try:
+        with extraction:
+            if outcome is None:
+                feature_set = build_features(extraction, [as_of])
+            else:
+                feature_set = outcome.features(as_of)
+            risks = model.predict_risk(feature_set)
+            ids = set(feature_set.frame["student_id"].astype(str))
+            decisions = decisions_of({s: f for s, f in follow_ups.items() if s in ids})
+            weeks = extraction_week_lists(
+                extraction, feature_set, as_of, model, risks, decisions, watch_threshold, rule
+            )
+        path = snapshots / f"{partition.name}.parquet"
+        write_snapshot(feature_set, path)
+        queued = [(week.uai, student.student_id) for week in weeks for student in week.scored]
+        enrolled = feature_set.frame["uai"].astype(str).value_counts().to_dict()
+        pending = None
+        if outcome is not None and outcome.pending is not None:
+            pending = outcome.pending.settled()  # its sums' files whole before the answer
+        return PartitionWeek(
+            partition.name,
+            tuple(weeks),
+            {str(uai): int(count) for uai, count in enrolled.items()},
+            _contributions(model, feature_set.frame, queued),
+            str(path),
+            extraction_sha256(partition.path),
+            None if outcome is None else outcome.summary(),
+            pending,
         )
-    path = snapshots / f"{partition.name}.parquet"
-    write_snapshot(feature_set, path)
-    queued = [(week.uai, student.student_id) for week in weeks for student in week.scored]
-    enrolled = feature_set.frame["uai"].astype(str).value_counts().to_dict()
-    return PartitionWeek(
-        partition.name,
-        tuple(weeks),
-        {str(uai): int(count) for uai, count in enrolled.items()},
-        _contributions(model, feature_set.frame, queued),
-        str(path),
-        extraction_sha256(partition.path),
-    )
+    except BaseException:
+        if outcome is not None and outcome.pending is not None:
+            outcome.pending.discard()
+        raise
 
 
 def explain_snapshot(
@@ -355,12 +406,16 @@ def score_partitioned_week(
     client: Client | None = None,
     on_stage: Callable[[str, float], None] | None = None,
     task: Callable[..., PartitionWeek] = score_partition,
+    incremental: bool = True,
+    full: bool = False,
 ) -> WeeklyScoring:
     """Score every partition of `data` (`academie=NAME/` folders) on `as_of`, one `task` per
     partition on the workers of `client` (or here, one after the other, without one), and
     replace the week's lists in `store` in one transaction, the artifacts under `home`.
-    Raises `PartitionError` for a partition that breaks the contract, and whatever a task or
-    the store raises, before anything is kept."""
+    With `incremental`, each partition is validated and aggregated from its state of last
+    week under `home` when it can be (`full` validates whole), and its state is kept once
+    the week is written. Raises `PartitionError` for a partition that breaks the contract,
+    and whatever a task or the store raises, before anything is kept."""
     if watch_threshold is not None and not 0.0 <= watch_threshold <= 1.0:
         raise ValueError(f"the watch threshold must be between 0 and 1, not {watch_threshold}")
     partitions = find_partitions(data)
@@ -377,11 +432,12 @@ def score_partitioned_week(
     folder = new_week_folder(home, as_of).resolve()
     snapshots = folder / SNAPSHOTS_FOLDER
     snapshots.mkdir()
+    states = WeekStates(str(Path(home).resolve()), model.label, full) if incremental else None
+    results: list[PartitionWeek] = []
     try:
         with _shared_inputs(client, model.model, follow_ups) as shared:
-            results = _run(
-                client, task, partitions, (as_of, shared, snapshots, watch_threshold, rule)
-            )
+            arguments = (as_of, shared, snapshots, watch_threshold, rule, states)
+            results = _run(client, task, partitions, arguments)
             seconds["partitions"] = time.perf_counter() - started
             if on_stage is not None:
                 on_stage("partitions", seconds["partitions"])
@@ -410,7 +466,9 @@ def score_partitioned_week(
             )
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
+        _discard_states(states, partitions, results)
         raise
+    _keep_states(states, partitions, results)
     seconds["store write"] = time.perf_counter() - started
     if on_stage is not None:
         on_stage("store write", seconds["store write"])
@@ -418,9 +476,35 @@ def score_partitioned_week(
     summaries: tuple[EstablishmentSummary, ...] = tuple(
         _summary(w, enrolled.get(w.uai, 0), written) for w in weeks
     )
+    validations = {r.name: r.validation for r in results if r.validation is not None}
     return WeeklyScoring(
-        written, model.label, sum(enrolled.values()), summaries, seconds, rows=None
-    )
+        written, model.label, sum(enrolled.values()), summaries, seconds, rows=None,
+        validations=validations,
+    )  # fmt: skip
+
+
+def _keep_states(
+    states: WeekStates | None, partitions: Sequence[Partition], results: Sequence[PartitionWeek]
+) -> None:
+    """Keep the state each partition prepared (the week is written), and remove what an
+    earlier attempt of a task left."""
+    for result in results:
+        if result.pending is not None:
+            result.pending.keep()
+    _discard_states(states, partitions, ())
+
+
+def _discard_states(
+    states: WeekStates | None, partitions: Sequence[Partition], results: Sequence[PartitionWeek]
+) -> None:
+    """Remove every file the run prepared for the partitions' next week (the week is not
+    written): those the tasks sent back, and those of tasks that failed or were cancelled."""
+    for result in results:
+        if result.pending is not None:
+            result.pending.discard()
+    if states is not None:
+        for partition in partitions:
+            remove_prepared(states.home, partition_key(partition.path), states.token)
 
 
 def _run(

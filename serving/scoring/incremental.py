@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from features.incremental import IncrementalOutcome, validate_week
-from features.incremental.event_sums import week_features
+from features.incremental.validation import ValidationSummary
 from features.partitions import PARTITION_KEY, find_partitions
 from models.queue import DEFAULT_FOLLOW_UP, FollowUpRule
 from serving.db.engine import Store
@@ -48,6 +48,11 @@ class IncrementalScoring:
     scoring: WeeklyScoring
     validation: IncrementalOutcome
     features_since: dt.date | None = None
+
+    @property
+    def summary(self) -> ValidationSummary:
+        """What the console says of the week's validation and features."""
+        return self.validation.summary()
 
 
 def partition_key(data: str | Path) -> str:
@@ -95,10 +100,8 @@ def score_week_incremental(
 
     def build(extraction: Extraction, day: dt.date) -> FeatureSet:
         (outcome,) = outcomes
-        assert outcome.pending is not None  # every validated week prepares its state
-        features, sums = week_features(extraction, day, outcome.kept_sums, outcome.pending.folder)
-        outcome.pending.sums = sums
-        return features
+        assert outcome.extraction is extraction
+        return outcome.features(day)
 
     try:
         result = scoring.score_week(data, as_of, store, model, home=home,
@@ -111,7 +114,6 @@ def score_week_incremental(
                 outcome.pending.discard()
         raise
     (outcome,) = outcomes
-    sums = None if outcome.pending is None else outcome.pending.sums
     if outcome.pending is not None:
         outcome.pending.keep()
-    return IncrementalScoring(result, outcome, None if sums is None else sums.since)
+    return IncrementalScoring(result, outcome, outcome.summary().features_since)

@@ -52,6 +52,7 @@ if TYPE_CHECKING:
 
     from features.extraction import Extraction
     from features.feature_set import FeatureSet
+    from features.incremental.validation import ValidationSummary
     from models.queue import Decision
     from models.risk_model import RiskModel
 
@@ -94,6 +95,8 @@ class WeeklyScoring:
     # the snapshot leaves out; never a model input, nor read by the drift, which reads the
     # catalog's features): what the week's monitoring uses instead of re-reading the snapshot.
     rows: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+    # How each partition of a partitioned run was validated and aggregated, by name.
+    validations: dict[str, ValidationSummary] = field(default_factory=dict)
 
 
 class _Stages:

@@ -451,6 +451,16 @@ def test_vigie_score_uses_the_cluster_of_vigie_dask_scheduler_and_refuses_it_on_
     store = open_store(f"sqlite:///{tmp_path / 'home' / 'serving' / 'vigie.sqlite3'}")
     assert week_content(store) == week_content(on_cluster[0])
     store.dispose()
+    for name in NAMES:  # each académie's validation and features, from no state
+        assert f"academie={name}: Whole extraction validated: no state kept" in result.output
+        assert f"academie={name}: Features: computed from every event" in result.output
+    # The next week goes on from each académie's state.
+    later = runner.invoke(app, [*args[:-4], "--as-of", "2026-11-23", "--lang", "en"])
+    assert later.exit_code == 0, later.output
+    for name in NAMES:
+        assert f"academie={name}: Incremental validation: events from 2026-11-16 on" in later.output
+        assert (f"academie={name}: Features: events from 2026-11-16 on added to the sums kept "
+                "from the week of 2026-11-16.") in later.output  # fmt: skip
     single = runner.invoke(
         app, ["score", "--data", str(academies / "academie=Rennes"), "--as-of",
               AS_OF.isoformat(), "--cluster", "local:2"],

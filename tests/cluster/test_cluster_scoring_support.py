@@ -23,7 +23,7 @@ from models.risk_model import RiskModel
 from serving.db import Store, open_store
 from serving.lineage import recorded_week
 from serving.scoring import RegisteredModel
-from serving.scoring.cluster import PartitionWeek, SharedInputs, score_partition
+from serving.scoring.cluster import PartitionWeek, SharedInputs, WeekStates, score_partition
 
 AS_OF = dt.date(2026, 11, 16)  # a Monday of the académies' last school year
 NAMES = ["Nantes", "Rennes"]
@@ -135,6 +135,7 @@ def killed_once(
     snapshots: Path,
     watch_threshold: float | None,
     rule: FollowUpRule,
+    states: WeekStates | None = None,
     *,
     victim: str,
     marker: Path,
@@ -144,7 +145,28 @@ def killed_once(
     if partition.name == victim and not marker.exists():
         marker.touch()
         _die_writing(snapshots / f"{partition.name}.parquet")
-    return score_partition(partition, as_of, shared, snapshots, watch_threshold, rule)
+    return score_partition(partition, as_of, shared, snapshots, watch_threshold, rule, states)
+
+
+def killed_once_scored(
+    partition: Partition,
+    as_of: dt.date,
+    shared: SharedInputs,
+    snapshots: Path,
+    watch_threshold: float | None,
+    rule: FollowUpRule,
+    states: WeekStates | None = None,
+    *,
+    victim: str,
+    marker: Path,
+) -> PartitionWeek:
+    """The real task, except that partition `victim`, the first time, kills its worker once
+    its week is scored and its weekly state prepared, before answering."""
+    week = score_partition(partition, as_of, shared, snapshots, watch_threshold, rule, states)
+    if partition.name == victim and not marker.exists():
+        marker.touch()
+        os.kill(os.getpid(), signal.SIGKILL)
+    return week
 
 
 def always_killed(
@@ -154,10 +176,11 @@ def always_killed(
     snapshots: Path,
     watch_threshold: float | None,
     rule: FollowUpRule,
+    states: WeekStates | None = None,
     *,
     victim: str,
 ) -> PartitionWeek:
     """The real task, except that partition `victim` kills every worker that runs it."""
     if partition.name == victim:
         _die_writing(snapshots / f"{partition.name}.parquet")
-    return score_partition(partition, as_of, shared, snapshots, watch_threshold, rule)
+    return score_partition(partition, as_of, shared, snapshots, watch_threshold, rule, states)

@@ -40,6 +40,7 @@ from vigie.commands.common import (
 
 if TYPE_CHECKING:
     from features.cluster import ClusterSpec
+    from features.incremental.validation import ValidationSummary
     from features.progress import Progress
     from models.queue import FollowUpRule
     from serving.db import Store
@@ -148,8 +149,12 @@ def score(
                                           watch_threshold, rule, progress, where,
                                           full)  # fmt: skip
     _print(result, watch_threshold, rule)
-    if incremental is not None:  # a partitioned extraction is validated whole, per académie
-        _print_validation(incremental, language_of(lang))
+    if incremental is not None:
+        _print_validation(incremental.summary, language_of(lang))
+    from features.partitions import PARTITION_KEY
+
+    for name, summary in sorted(result.validations.items()):  # a partitioned extraction's
+        _print_validation(summary, language_of(lang), f"{PARTITION_KEY}={name}: ")
     _monitor(result, model, language_of(lang))
 
 
@@ -237,7 +242,7 @@ def _run(
             model = loaded(loading)
             model_line()
             return _partitioned(data, as_of, store, model, watch_threshold, rule, progress,
-                                spec), None, model  # fmt: skip
+                                spec, full), None, model  # fmt: skip
         progress.stage(_PROGRESS_STAGES[STAGES[0]])
         result = score_week_incremental(data, as_of, store, loading, home=settings.home,
                                         watch_threshold=watch_threshold, rule=rule,
@@ -256,6 +261,7 @@ def _partitioned(
     rule: FollowUpRule,
     progress: Progress,
     spec: ClusterSpec | None,
+    full: bool = False,
 ) -> WeeklyScoring:
     """The week of a partitioned extraction, on the cluster `spec` (here for None)."""
     from features.partitions import find_partitions
@@ -274,6 +280,7 @@ def _partitioned(
         return score_partitioned_week(
             data, as_of, store, model, home=load_settings().home,
             watch_threshold=watch_threshold, rule=rule, client=client, on_stage=stage_done,
+            full=full,
         )  # fmt: skip
 
 
@@ -371,26 +378,26 @@ def _print(result: WeeklyScoring, watch_threshold: float | None, rule: FollowUpR
     console.print(f"Stages: {stages}.", markup=False)
 
 
-def _print_validation(result: IncrementalScoring, language: Language) -> None:
-    """How the extraction was validated: only the new events, or whole and why."""
+def _print_validation(summary: ValidationSummary, language: Language, prefix: str = "") -> None:
+    """How the extraction (or the partition of `prefix`) was validated: only the new events,
+    or whole and why; and whether its features added them to last week's sums."""
     from wording.weekly_run import features_line, validation_line
 
-    outcome = result.validation
-    if outcome.mode == "full" and outcome.reason is not None:
-        line = validation_line("full", language, reason=outcome.reason.code,
-                               details=outcome.reason.details)  # fmt: skip
+    if summary.mode == "full" and summary.reason is not None:
+        line = validation_line("full", language, reason=summary.reason.code,
+                               details=summary.reason.details)  # fmt: skip
     else:
         line = validation_line(
             "incremental",
             language,
-            since=outcome.since.isoformat() if outcome.since else "",
-            checked=sum(outcome.checked.values()),
-            unchanged=sum(outcome.unchanged.values()),
-            students=outcome.students_rechecked,
+            since=summary.since.isoformat() if summary.since else "",
+            checked=summary.checked,
+            unchanged=summary.unchanged,
+            students=summary.students_rechecked,
         )
-    console.print(line, markup=False)
-    since = result.features_since.isoformat() if result.features_since else ""
-    console.print(features_line(since, language), markup=False)
+    console.print(prefix + line, markup=False)
+    since = summary.features_since.isoformat() if summary.features_since else ""
+    console.print(prefix + features_line(since, language), markup=False)
 
 
 def register(app: typer.Typer) -> None:
