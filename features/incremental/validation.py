@@ -24,6 +24,7 @@ it (`features.incremental.save_state`) once the week is written, and drops it ot
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -59,6 +60,7 @@ from features.validation.sql import as_date, literal, quoted
 __all__ = ["IncrementalOutcome", "PendingState", "ValidationSummary", "validate_week"]
 
 Mode = Literal["incremental", "full"]
+logger = logging.getLogger(__name__)
 
 _STUDENTS = "vigie_incremental_students"
 _CHANGED = "vigie_incremental_changed"
@@ -87,10 +89,23 @@ class PendingState:
         sums = self.sums.settled() if isinstance(self.sums, WeekSums) else self.sums
         return replace(self, sums=sums)
 
-    def keep(self) -> None:
-        save_state(self.home, self.state, self.students,
-                   None if self.sums is None else self.sums.written())  # fmt: skip
+    def keep(self) -> bool:
+        """Keep the state (the week is written); False when it could not be (a full disk,
+        say): the week stays written, the partition's previous state stays in use, and the
+        files prepared are removed."""
+        try:
+            save_state(self.home, self.state, self.students,
+                       None if self.sums is None else self.sums.written())  # fmt: skip
+        except OSError as error:
+            logger.warning(
+                "The weekly state of %s for %s was not kept (%s): the next week reads the "
+                "state kept before it.", self.state.partition, self.state.as_of,
+                error.strerror or type(error).__name__,
+            )  # fmt: skip
+            self.discard()
+            return False
         remove_prepared(self.home, self.state.partition, self.token)
+        return True
 
     def discard(self) -> None:
         self.students.unlink(missing_ok=True)

@@ -74,6 +74,22 @@ def test_weeks_chained_from_kept_sums_equal_the_full_build(synthetic: Path, tmp_
     assert modes == ["all"] + ["since"] * (len(dates) - 1)
 
 
+def test_sums_kept_in_and_read_from_folders_named_like_partitions(
+    synthetic: Path, tmp_path: Path
+) -> None:
+    # An académie's state is kept in `weekly-state/academie=NAME/`, and its extraction may
+    # sit in an `academie=NAME/` folder too: DuckDB must not read either name as a column.
+    extraction = tmp_path / "academie=Rennes"
+    extraction.symlink_to(synthetic, target_is_directory=True)
+    years = sorted({pd.Timestamp(d).year for d in pq.read_table(synthetic / "grades.parquet")
+                    .column("date").to_pylist()})  # fmt: skip
+    first = D(years[-1], 1, 5)
+    first += dt.timedelta(days=(7 - first.weekday()) % 7)
+    dates = mondays(first, 3)
+    modes = assert_chain_equals_full(extraction, dates, tmp_path / "state" / "academie=Rennes")
+    assert modes == ["all", "since", "since"]
+
+
 def test_school_changes_departures_and_the_summer(tmp_path: Path) -> None:
     folder = write_extraction(tmp_path / "extraction", school_change_academie())
     dates = [

@@ -512,3 +512,46 @@ def test_the_validation_asks_for_the_model_once_the_events_are_scanned(
                                     partition="extraction", model=label)  # fmt: skip
     same.extraction.close()
     assert same.mode == "incremental"
+
+
+def test_a_state_that_cannot_be_kept_leaves_the_week_written_and_the_previous_state(
+    academie: Path,
+    registered: RegisteredModel,
+    homes: tuple[Home, Home],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A full disk when the state is saved, after the week is written: the run does not fail
+    (its lists are the week's), says so in the log, and the next week goes on from the state
+    kept before."""
+    import features.incremental.validation as validation
+
+    incremental, full = homes
+    first, second, third = WEEKS[1], WEEKS[2], WEEKS[3]
+    before = weekly_extraction(academie, first, tmp_path / "w1")
+    for home in homes:
+        home.run(before, first, registered, full=home is full)
+    folder = incremental.folder / "weekly-state" / "extraction"
+    kept = {p.name: p.read_bytes() for p in folder.iterdir()}
+
+    def disk_full(*_: object, **__: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    data = weekly_extraction(academie, second, tmp_path / "w2")
+    with monkeypatch.context() as patched, caplog.at_level("WARNING"):
+        patched.setattr(validation, "save_state", disk_full)
+        ran = incremental.run(data, second, registered)
+    assert ran.validation.mode == "incremental"
+    assert_same_week(ran, full.run(data, second, registered, full=True))
+    assert incremental.lists(second) == full.lists(second)
+    assert incremental.lists(second)
+    assert "was not kept (No space left on device)" in caplog.text
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == kept  # nothing else left
+    later = weekly_extraction(academie, third, tmp_path / "w3")
+    ran = incremental.run(later, third, registered)
+    assert (ran.validation.mode, ran.validation.since, ran.features_since) == (
+        "incremental", first, first,
+    )
+    assert_same_week(ran, full.run(later, third, registered, full=True))
+    assert incremental.lists(third) == full.lists(third)
