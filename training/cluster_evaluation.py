@@ -13,8 +13,10 @@ totals per establishment and its dropouts' lead times. The client concatenates t
 draws the cluster bootstrap over establishments (`training.replay.metrics_of_totals`): the
 same resamples as a single-machine replay of the same scores.
 
-The logistic baseline is not fitted on a cluster (its rows would have to meet in one
-process): the comparison tables have every other model and baseline.
+The logistic baseline is fitted on the client on the training rows the académies send back
+for it (`training.cluster_logistic`: every row up to `logistic.cluster_rows`, whole students
+drawn by their id beyond), then scores each académie's tested rows on the workers beside the
+model: the comparison tables and the replay have every model and baseline of one machine.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ from training.cluster_fit import (
     level_sums,
     sample_rows,
 )
+from training.cluster_logistic import fit_cluster_logistic, logistic_rate
 from training.config import TrainConfig
 from training.evaluation import (
     REPLAY_MODELS,
@@ -73,6 +76,7 @@ from training.replay import (
 
 if TYPE_CHECKING:
     from distributed import Client, Future
+    from sklearn.pipeline import Pipeline
 
 __all__ = ["partition_replay", "score_partition", "train_and_evaluate_on_cluster"]
 
@@ -87,13 +91,14 @@ def score_partition(
     model: RiskModel,
     prior: LevelPrior,
     latent_folder: Path,
+    logistic: Pipeline | None = None,
 ) -> pd.DataFrame:
-    """One académie's tested rows of `plan` scored by every model and baseline, with the
-    ceiling when its generator wrote the latent risk (a task; the frame stays on the worker
-    for the replay)."""
+    """One académie's tested rows of `plan` scored by every model and baseline (the
+    `logistic` baseline when given), with the ceiling when its generator wrote the latent
+    risk (a task; the frame stays on the worker for the replay)."""
     train, _, test = fold_parts(pd.read_parquet(path), plan, selection)
     fold = Fold(plan.name, train, None, test, plan.describe())
-    scored = with_replay_baselines(score_fold(FittedFold(fold, model, None)), fold, prior)
+    scored = with_replay_baselines(score_fold(FittedFold(fold, model, logistic)), fold, prior)
     latent = read_latent_risk(latent_folder)
     if latent is not None:
         scored[CEILING] = latent_ceiling_score(scored, latent).to_numpy()
@@ -211,8 +216,11 @@ def train_and_evaluate_on_cluster(
     predictions, descriptions = [], []
     last: tuple[RiskModel, list[Any], SplitPlan] | None = None
     for plan in prepared.plans:
-        model, parts = _fit(client, prepared, plan, config, callbacks)
-        futures = _score(client, prepared, plan, model, parts, data)
+        model, parts = _fit(client, prepared, plan, config, callbacks, with_baseline=True)
+        logistic = fit_cluster_logistic(
+            [part.logistic for part in parts if part.logistic is not None], config
+        )
+        futures = _score(client, prepared, plan, model, parts, data, logistic)
         scored_futures += futures
         with_test = [name for name, part in zip(prepared.names, parts, strict=True) if part.test]
         audited += [
@@ -263,11 +271,15 @@ def _fit(
     plan: SplitPlan,
     config: TrainConfig,
     callbacks: Sequence[Callable[..., None]],
+    with_baseline: bool = False,
 ) -> tuple[RiskModel, list[Any]]:
+    """The split's model fitted on the cluster, and each académie's part of the split (with
+    the rows of the logistic baseline when `with_baseline`)."""
     per_sample = max(1, SAMPLE_ROWS // len(prepared.names))
+    rate = logistic_rate(config, prepared.snapshot_rows) if with_baseline else 0.0
     parts = run_partitions(
         client, fold_part,
-        [(prepared.path_of(name), name, plan, prepared.selection, config, per_sample)
+        [(prepared.path_of(name), name, plan, prepared.selection, config, per_sample, rate)
          for name in prepared.names],
         [f"split-{plan.name}-{name}" for name in prepared.names],
     )  # fmt: skip
@@ -282,20 +294,23 @@ def _score(
     model: RiskModel,
     parts: list[Any],
     data: str | Path,
+    logistic: Pipeline,
 ) -> list[Future]:
     """Each académie's scored test rows, kept on the workers (futures), one task each."""
     sums = level_sums(parts)
     prior = LevelPrior()
     prior.overall_ = float(sums["sum"].sum() / sums["count"].sum())
     prior.rates_ = {str(level): float(row["sum"] / row["count"]) for level, row in sums.iterrows()}
-    [shared_model] = client.scatter([model], broadcast=True, hash=False)
+    [shared_model, shared_logistic] = client.scatter([model, logistic], broadcast=True,
+                                                     hash=False)  # fmt: skip
     job = uuid.uuid4().hex[:8]
     futures = []
     for name, part in zip(prepared.names, parts, strict=True):
         if part.test > 0:
             futures.append(client.submit(
                 score_partition, prepared.path_of(name), plan, prepared.selection, shared_model,
-                prior, Path(data) / partition_folder(name), key=f"scores-{plan.name}-{name}-{job}",
+                prior, Path(data) / partition_folder(name), shared_logistic,
+                key=f"scores-{plan.name}-{name}-{job}",
             ))  # fmt: skip
     return futures
 

@@ -43,6 +43,7 @@ from models.calibration import choose_calibrator, grouped_folds
 from models.encoding import FEATURE_NAMES, encode_features
 from models.identity import frame_fingerprint, model_hash
 from models.risk_model import RiskModel
+from training.cluster_logistic import logistic_part
 from training.config import TrainConfig
 from training.folds import LABEL, DateSelection, fold_parts
 from training.interviewed import learning_rows
@@ -87,6 +88,9 @@ class FoldPart:
     levels: pd.DataFrame
     sample: pd.DataFrame
     students: pd.DataFrame
+    # The training rows the logistic baseline is fitted on (`training.cluster_logistic`);
+    # None when the split fits no baseline.
+    logistic: pd.DataFrame | None = None
 
 
 def _learning(rows: pd.DataFrame, config: TrainConfig) -> tuple[pd.DataFrame, np.ndarray | None]:
@@ -95,9 +99,10 @@ def _learning(rows: pd.DataFrame, config: TrainConfig) -> tuple[pd.DataFrame, np
 
 def fold_part(
     path: Path, name: str, plan: SplitPlan, selection: DateSelection, config: TrainConfig,
-    sample_rows: int,
+    sample_rows: int, logistic_rate: float = 0.0,
 ) -> FoldPart:  # fmt: skip
-    """One académie's part of the split `plan` (a task)."""
+    """One académie's part of the split `plan` (a task), with the training rows of the
+    students drawn at `logistic_rate` for the logistic baseline (none at 0)."""
     train, calibration, test = fold_parts(pd.read_parquet(path), plan, selection)
     if config.interviewed.policy == "exclude" and calibration is not None:
         calibration, _ = _learning(calibration, config)
@@ -124,6 +129,7 @@ def fold_part(
         0 if calibration is None else len(calibration),
         0 if calibration is None else int(calibration[LABEL].astype("float64").sum()),
         len(test), fingerprint, levels, sample.sort_index(), students,
+        logistic_part(rows, weights, logistic_rate) if logistic_rate > 0 else None,
     )  # fmt: skip
 
 

@@ -47,6 +47,9 @@ class LogisticConfig(_Strict):
 
     C: float = Field(0.1, gt=0)
     max_iter: int = Field(2000, ge=1)
+    # On a cluster, the training rows the baseline is fitted on are gathered on the client:
+    # about this many at most, whole students drawn by their id (every row below it).
+    cluster_rows: int = Field(1_000_000, ge=1)
 
 
 class InterviewedConfig(_Strict):

@@ -28,6 +28,7 @@ __all__ = [
     "PROBABILITY_MODELS",
     "FittedFold",
     "fit_fold",
+    "fit_logistic",
     "fit_risk_model",
     "score_fold",
     "single_blas_thread",
@@ -90,14 +91,24 @@ def fit_fold(fold: Fold, config: TrainConfig, with_baseline: bool = True) -> Fit
     risk_model = fit_risk_model(fold, config)
     logistic = None
     if with_baseline:
-        logistic = logistic_baseline(
-            C=config.logistic.C, max_iter=config.logistic.max_iter, seed=config.seed
-        )
         train, weights = _learning(fold.train, config)
-        weighted = {} if weights is None else {f"{logistic.steps[-1][0]}__sample_weight": weights}
-        with single_blas_thread():
-            logistic.fit(feature_frame(train), train[LABEL].astype("int64"), **weighted)
+        logistic = fit_logistic(feature_frame(train), train[LABEL], weights, config)
     return FittedFold(fold, risk_model, logistic)
+
+
+def fit_logistic(
+    features: pd.DataFrame, labels: pd.Series, weights: np.ndarray | None, config: TrainConfig
+) -> Pipeline:
+    """The logistic baseline fitted on `features` (`feature_frame` of the training rows), their
+    `labels` and `weights` (None: unweighted), with one BLAS thread (the same bits on any
+    machine)."""
+    logistic = logistic_baseline(
+        C=config.logistic.C, max_iter=config.logistic.max_iter, seed=config.seed
+    )
+    weighted = {} if weights is None else {f"{logistic.steps[-1][0]}__sample_weight": weights}
+    with single_blas_thread():
+        logistic.fit(features, labels.astype("int64"), **weighted)
+    return logistic
 
 
 def score_fold(fitted: FittedFold) -> pd.DataFrame:
