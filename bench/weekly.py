@@ -255,8 +255,6 @@ def weekly_extractions(work: Path, data: Path, console: Console) -> dict[dt.date
     """The académie as extracted on the Mondays `PREVIOUS_AS_OF` and `AS_OF` (attendance,
     grades and exams dated before each; the other tables linked, never written), made once
     under `work/weekly-extractions/`: what two consecutive weekly runs read."""
-    import duckdb
-
     folders = {}
     for as_of in (PREVIOUS_AS_OF, AS_OF):
         out = work / "weekly-extractions" / f"as-of-{as_of.isoformat()}"
@@ -264,21 +262,30 @@ def weekly_extractions(work: Path, data: Path, console: Console) -> dict[dt.date
         if (out / "students.parquet").exists():
             continue
         console.print(f"Cutting the académie's events before {as_of} (once)...")
-        partial = out.with_name(out.name + ".partial")
-        shutil.rmtree(partial, ignore_errors=True)
-        partial.mkdir(parents=True)
-        con = duckdb.connect()
-        for table in sorted(data.resolve().glob("*.parquet")):
-            if table.stem in ("attendance", "grades", "exams"):
-                con.execute(
-                    f"COPY (SELECT * FROM read_parquet('{table}') WHERE date < DATE "
-                    f"'{as_of.isoformat()}') TO '{partial / table.name}' (FORMAT parquet)"
-                )
-            else:
-                (partial / table.name).symlink_to(table)
-        con.close()
-        partial.rename(out)
+        cut_events(data, as_of, out)
     return folders
+
+
+def cut_events(data: Path, as_of: dt.date, out: Path) -> None:
+    """The extraction `data` as extracted on `as_of` into `out`: its attendance, grades and
+    exams dated before that day, the other tables linked (never written)."""
+    import duckdb
+
+    partial = out.with_name(out.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
+    con = duckdb.connect()
+    for table in sorted(data.resolve().glob("*.parquet")):
+        if table.stem in ("attendance", "grades", "exams"):
+            con.execute(
+                f"COPY (SELECT * FROM read_parquet('{table}', hive_partitioning = false) "
+                f"WHERE date < DATE '{as_of.isoformat()}') TO '{partial / table.name}' "
+                "(FORMAT parquet)"
+            )
+        else:
+            (partial / table.name).symlink_to(table)
+    con.close()
+    partial.rename(out)
 
 
 def _child_run(
