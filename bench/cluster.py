@@ -9,6 +9,13 @@ interleaved, in a fresh `vigie` process each:
   bytes are compared across paths);
 - `features`: the features of the as-of dates, one partition per task
   (`FOLDER/academie=NAME/features.parquet`; the files' bytes are compared across paths).
+- `score`: `vigie score` of the week of the first as-of date on a store holding the week
+  before (written, with the académies' weekly states, by a run not measured, then copied for
+  each measured run): `score-full` validates and aggregates every event again (`--full`),
+  `score-incremental` only the new week's events from each académie's state; the académies
+  as extracted on each Monday (their events dated before it), the model of `bench.weekly`
+  (trained once on a small académie and registered under `--work/model`); the week's list
+  entries are compared across paths.
 
 Each run reports its wall time, its CPU time (the process and every process it waited for:
 the local cluster's workers), the client's peak RSS and each worker's peak RSS (the process
@@ -32,6 +39,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,6 +64,12 @@ class Run:
     worker_peaks_mb: list[float] = field(default_factory=list)
     digest: str = ""
     academies: int = 1
+
+
+_ENTRIES = (
+    "SELECT l.uai, e.student_id, e.rank, e.tier, e.risk, e.reasons FROM list_entries e "
+    "JOIN weekly_lists l ON e.list_id = l.id WHERE l.as_of = ? ORDER BY l.uai, e.rank"
+)
 
 
 class TreeSampler(threading.Thread):
@@ -90,10 +104,17 @@ class TreeSampler(threading.Thread):
         self.join()
 
 
-def _run(job: str, path: str, argv: list[str], digest_of: Path | None, academies: int) -> Run:
+def _run(
+    job: str,
+    path: str,
+    argv: list[str],
+    digest_of: Path | Callable[[], str] | None,
+    academies: int,
+    env: dict[str, str] | None = None,
+) -> Run:
     """`vigie ARGV` in a fresh process: wall, CPU (with the waited-for children), peaks."""
     start = time.perf_counter()
-    process = subprocess.Popen([*VIGIE, *argv], stdout=subprocess.DEVNULL)
+    process = subprocess.Popen([*VIGIE, *argv], stdout=subprocess.DEVNULL, env=env)
     sampler = TreeSampler(process.pid)
     sampler.start()
     _, status, usage = os.wait4(process.pid, 0)
@@ -113,7 +134,7 @@ def _run(job: str, path: str, argv: list[str], digest_of: Path | None, academies
         cpu_seconds=usage.ru_utime + usage.ru_stime,
         client_peak_mb=client,
         worker_peaks_mb=workers if path != "single machine" else [],
-        digest=_digest(digest_of) if digest_of else "",
+        digest=(digest_of() if callable(digest_of) else _digest(digest_of)) if digest_of else "",
         academies=academies,
     )
 
@@ -125,6 +146,59 @@ def _digest(folder: Path) -> str:
         sha.update(str(path.relative_to(folder)).encode())
         sha.update(path.read_bytes())
     return sha.hexdigest()[:12]
+
+
+def _lists_digest(home: Path, as_of: str) -> str:
+    """SHA-256 of the week's list entries in the home's store (UAI, student, rank, tier,
+    risk, reasons), in list order."""
+    import sqlite3
+
+    with sqlite3.connect(home / "serving" / "vigie.sqlite3") as con:
+        rows = con.execute(_ENTRIES, (as_of,)).fetchall()
+    return hashlib.sha256(repr(rows).encode()).hexdigest()[:12]
+
+
+class _ScoreRuns:
+    """What the `score` job needs: the model registered once, the académies as extracted on
+    the Monday before the first as-of date and on that date, and a home holding the week
+    before (lists and weekly states), written once and copied for each measured run."""
+
+    def __init__(self, options: argparse.Namespace, work: Path, console: Console) -> None:
+        from bench.weekly import _environment, champion, cut_events
+
+        self.as_of = dt.date.fromisoformat(options.as_of[0])
+        previous = self.as_of - dt.timedelta(weeks=1)
+        self.model = work / "model"
+        self.model.mkdir(parents=True, exist_ok=True)
+        champion(self.model, console)
+        self.roots = {}
+        for day in (previous, self.as_of):
+            root = work / "score-weeks" / f"as-of-{day.isoformat()}"
+            for partition in sorted((work / "extraction").glob("academie=*")):
+                if not (root / partition.name / "students.parquet").exists():
+                    cut_events(partition, day, root / partition.name)
+            self.roots[day] = root
+        self.template = work / "score-home-week-before"
+        self._environment = _environment
+        if not (self.template / "serving").is_dir():
+            console.print(f"Writing the week of {previous} (once, not measured)...")
+            shutil.rmtree(self.template, ignore_errors=True)
+            subprocess.run(
+                [*VIGIE, "score", "--data", str(self.roots[previous]), "--as-of",
+                 previous.isoformat(), "-q"],
+                check=True, stdout=subprocess.DEVNULL, env=self.env(self.template),
+            )  # fmt: skip
+
+    def env(self, home: Path) -> dict[str, str]:
+        """The environment of a run on `home`, the benchmark model's registry."""
+        environment = self._environment(self.model)
+        environment["VIGIE_HOME"] = str(home)
+        return environment
+
+    def prepare(self, home: Path) -> None:
+        """`home`, a fresh copy of the home holding the week before."""
+        shutil.rmtree(home, ignore_errors=True)
+        shutil.copytree(self.template, home, symlinks=True)
 
 
 def _jobs(options: argparse.Namespace, work: Path) -> list[tuple[str, str, list[str], Path]]:
@@ -211,9 +285,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--jobs",
         nargs="+",
-        choices=["synth", "features"],
-        default=["synth", "features"],
-        help="without synth, the features read the extraction an earlier run left in --work",
+        choices=["synth", "features", "score"],
+        default=["synth", "features", "score"],
+        help="without synth, the features and scores read the extraction an earlier run left "
+        "in --work",
     )
     options = parser.parse_args(argv)
     options.establishments = options.establishments or max(2, options.students // 500)
@@ -235,15 +310,13 @@ def main(argv: list[str] | None = None) -> None:
     for job, path, args, out in _jobs(options, work):
         run = _run(job, path, args, out, options.academies)
         runs.append(run)
-        console.print(
-            f"  {job:9} {path:15} {run.seconds:8.1f} s wall {run.cpu_seconds:8.1f} s CPU  "
-            f"client {run.client_peak_mb:7.0f} MB  "
-            f"workers {[round(p) for p in run.worker_peaks_mb]} MB  load {os.getloadavg()[0]:.1f}"
-        )
+        _print_run(console, run)
         if job == "synth" and not (work / "extraction").exists():
             out.rename(work / "extraction")  # the features read the first académies written
         elif job == "synth":
             shutil.rmtree(out)
+    if "score" in options.jobs:
+        runs += _score(options, work, console)
     console.print(_table(runs))
     sizing = _sizing(runs, options.students)
     console.print(_sizing_table(sizing))
@@ -260,6 +333,36 @@ def main(argv: list[str] | None = None) -> None:
                 indent=2,
             )
         )
+
+
+def _score(options: argparse.Namespace, work: Path, console: Console) -> list[Run]:
+    """The `score` job's runs: each mode, then each path, on a fresh copy of the home holding
+    the week before."""
+    score = _ScoreRuns(options, work, console)
+    paths = ["single machine", *(f"local:{w}" for w in options.workers)]
+    day = score.as_of.isoformat()
+    home = work / "score-home"
+    runs = []
+    for mode in ("full", "incremental"):
+        for path in paths:
+            argv = ["score", "--data", str(score.roots[score.as_of]), "--as-of", day, "-q"]
+            argv += ["--full"] if mode == "full" else []
+            argv += [] if path == paths[0] else ["--cluster", path]
+            score.prepare(home)
+            run = _run(f"score-{mode}", path, argv, lambda: _lists_digest(home, day),
+                       options.academies, score.env(home))  # fmt: skip
+            runs.append(run)
+            _print_run(console, run)
+    shutil.rmtree(home, ignore_errors=True)
+    return runs
+
+
+def _print_run(console: Console, run: Run) -> None:
+    console.print(
+        f"  {run.job:17} {run.path:15} {run.seconds:8.1f} s wall {run.cpu_seconds:8.1f} s CPU  "
+        f"client {run.client_peak_mb:7.0f} MB  "
+        f"workers {[round(p) for p in run.worker_peaks_mb]} MB  load {os.getloadavg()[0]:.1f}"
+    )
 
 
 def _table(runs: list[Run]) -> Table:
