@@ -149,12 +149,7 @@ def test_an_academie_scored_alone_then_with_the_others_keeps_one_state(
         assert _hidden(tmp_path) == []
 
 
-def _first_week_home(
-    two_weeks: dict[str, tuple[Store, Path, list[WeeklyScoring]]],
-    academies: Path,
-    registered: RegisteredModel,
-    tmp_path: Path,
-) -> Path:
+def _first_week_home(academies: Path, registered: RegisteredModel, tmp_path: Path) -> Path:
     """A home holding the week FIRST written from no state (the states it kept)."""
     home = tmp_path / "home"
     for store in sqlite_store(home):
@@ -163,13 +158,9 @@ def _first_week_home(
 
 
 def test_an_invalid_partition_keeps_every_state_as_it_was(
-    academies: Path,
-    registered: RegisteredModel,
-    cluster: Client,
-    two_weeks: dict[str, tuple[Store, Path, list[WeeklyScoring]]],
-    tmp_path: Path,
+    academies: Path, registered: RegisteredModel, cluster: Client, tmp_path: Path
 ) -> None:
-    home = _first_week_home(two_weeks, academies, registered, tmp_path)
+    home = _first_week_home(academies, registered, tmp_path)
     before = _states(home)
     broken = tmp_path / "broken"  # next week's delivery, in a folder of its own
     shutil.copytree(academies, broken)
@@ -196,7 +187,7 @@ def test_a_worker_killed_after_preparing_its_state_leaves_one_state_kept(
     two_weeks: dict[str, tuple[Store, Path, list[WeeklyScoring]]],
     tmp_path: Path,
 ) -> None:
-    home = _first_week_home(two_weeks, academies, registered, tmp_path)
+    home = _first_week_home(academies, registered, tmp_path)
     task = functools.partial(killed_once_scored, victim="Rennes", marker=tmp_path / "killed")
 
     for store in sqlite_store(home):
