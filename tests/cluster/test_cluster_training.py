@@ -227,3 +227,36 @@ def test_an_invalid_academie_fails_before_any_run_naming_it(
     assert "Traceback" not in result.output
     assert len(_runs()) == runs
     assert not [p for p in home.iterdir() if p.name.startswith("vigie-snapshots-")]
+
+
+def test_vigie_tune_builds_each_academies_snapshots_on_the_cluster_then_tunes_here(
+    app: typer.Typer,
+    extraction: Path,
+    config_file: Path,
+    home: Path,
+    trained: dict,
+    cluster: Client,
+) -> None:
+    before = _versions()
+    result = runner.invoke(app, ["tune", "--data", str(extraction), "--config", str(config_file),
+                                 "--trials", "2", "--cluster", cluster.scheduler.address, "-q",
+                                 "--lang", "en"])  # fmt: skip
+
+    assert result.exit_code == 0, result.output
+    assert len(_versions()) == len(before) + 1
+    tuned = [run for run in _runs() if "vigie.tune_run_id" in run.data.tags]
+    assert len(tuned) == 1
+    final = tuned[0]
+    trials = [run for run in _runs()
+              if run.data.tags.get("mlflow.parentRunId") == final.data.tags["vigie.tune_run_id"]]
+    assert len(trials) == 2  # fmt: skip
+    # The académies' snapshots read into this process: the rows and the fingerprint of the
+    # single-machine training of the same extraction.
+    single = trained["single"]
+    assert final.data.tags["vigie.data_sha256"] == single.data.tags["vigie.data_sha256"]
+    assert final.data.params["snapshot_rows"] == single.data.params["snapshot_rows"]
+    assert "vigie.trainer" not in final.data.tags  # trained in the process
+    assert not [p for p in home.iterdir() if p.name.startswith("vigie-snapshots-")]
+    refused = runner.invoke(app, ["tune", "--data", str(next(extraction.iterdir())),
+                                  "--cluster", "local:2"])  # fmt: skip
+    assert refused.exit_code == 2 and "partitioned by académie" in refused.output

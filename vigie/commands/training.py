@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from features.cluster import ClusterSpec
     from features.progress import Progress
     from training.config import TrainConfig
+    from training.pipeline import PreparedData
     from training.run import TrainingOutcome
 
     # The replay of the school year: per model, paired differences, interviewed variant.
@@ -164,6 +165,31 @@ def _partitioned_training(
             raise typer.Exit(1) from None
 
 
+def _partitioned_snapshots(
+    data: Path,
+    config: TrainConfig,
+    dates: list[dt.date],
+    cluster: ClusterSpec | None,
+    home: Path,
+    progress: Progress,
+) -> PreparedData:
+    """Every académie's snapshots of a partitioned extraction, built one académie per task
+    on the cluster `cluster` (None: here) into a temporary dataset under `home` (removed once
+    read), read into one frame."""
+    import tempfile
+
+    from training.partitioned_snapshots import in_memory, prepare_partitioned
+
+    home.mkdir(parents=True, exist_ok=True)
+    if cluster is not None:
+        progress.stage("cluster_start")
+    with (
+        tempfile.TemporaryDirectory(prefix="vigie-snapshots-", dir=home) as dataset,
+        cluster_client(cluster) as client,
+    ):
+        return in_memory(prepare_partitioned(data, config, Path(dataset), dates, client, progress))
+
+
 def tune(
     data: DataOption,
     config: ConfigOption = None,
@@ -177,23 +203,40 @@ def tune(
     timeout: Annotated[
         float | None, typer.Option(min=1, help="Stop searching after this many seconds.")
     ] = None,
+    cluster: ClusterOption = None,
     quiet: QuietOption = False,
     lang: LangOption = "fr",
 ) -> None:
     """Search LightGBM parameters (Optuna, trials as nested MLflow runs, never on the tested
-    year), then train and register the best configuration as a normal training run."""
+    year), then train and register the best configuration as a normal training run. An
+    extraction partitioned by académie has its snapshots built one académie per task (on the
+    Dask cluster of --cluster or VIGIE_DASK_SCHEDULER, or here), then read into this
+    process, where the trials and the final training run."""
     from settings import load_settings
     from training.config import load_train_config
+    from training.partitioned_snapshots import is_partitioned
     from training.run import prepare_data
     from training.tracking import setup_tracking
     from training.tune import TuneMetric, tune_and_train
 
     chosen_metric: TuneMetric = one_of(metric, ("precision@k", "pr_auc"), "--metric")
+    with user_errors():
+        partitioned = is_partitioned(data)
+    if cluster is not None and not partitioned:
+        raise typer.BadParameter(
+            f"{data} is a single extraction: --cluster needs one partitioned by académie "
+            "(academie=NAME/ folders)",
+            param_hint="--cluster",
+        )
     with user_errors(), progress_for(quiet, lang) as progress:
         settings = load_settings()
         train_config = load_train_config(config, {"seed": seed, "cv": cv})
         dates = [parse_date(value) for value in as_of or []]
-        prepared = prepare_data(data, train_config, dates, progress)  # fails before any run
+        if partitioned:  # fails before any run, naming an invalid académie
+            prepared = _partitioned_snapshots(data, train_config, dates, cluster_of(cluster),
+                                              settings.home, progress)  # fmt: skip
+        else:
+            prepared = prepare_data(data, train_config, dates, progress)  # fails before any run
         setup_tracking(settings.home)
 
         def trial_done(number: int, value: float, params: dict) -> None:
