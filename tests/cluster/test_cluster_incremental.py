@@ -205,3 +205,76 @@ def test_a_worker_killed_after_preparing_its_state_leaves_one_state_kept(
         assert sorted(p.name for p in (home / STATE_FOLDER / name).glob("*.parquet")) == sorted(
             kept
         )
+
+
+def _move_between_academies(academies: Path, out: Path, left: dt.date) -> tuple[str, str, str]:
+    """`academies` copied to `out`, one student of Nantes enrolled on AS_OF moved to a
+    Rennes school: their enrollment in Nantes ends on `left` (their later events gone), and
+    Rennes gets their student row and an enrollment from the day after. Returns the
+    student, the Nantes school and the Rennes school."""
+    shutil.copytree(academies, out)
+    nantes, rennes = out / "academie=Nantes", out / "academie=Rennes"
+    enrollments = pd.read_parquet(nantes / "enrollments.parquet")
+    open_now = enrollments[enrollments["end_date"].isna()
+                           & (enrollments["school_year"] == "2026-2027")]  # fmt: skip
+    row = open_now.index[0]
+    student, school = str(enrollments.at[row, "student_id"]), str(enrollments.at[row, "uai"])
+    enrollments.loc[row, ["end_date", "exit_reason"]] = [left, "transferred"]
+    enrollments.to_parquet(nantes / "enrollments.parquet", index=False)
+    for table in ("attendance", "grades"):
+        events = pd.read_parquet(nantes / f"{table}.parquet")
+        later = (events["student_id"] == student) & (pd.to_datetime(events["date"]).dt.date > left)
+        events[~later].to_parquet(nantes / f"{table}.parquet", index=False)
+    students = pd.read_parquet(nantes / "students.parquet")
+    arriving = students[students["student_id"] == student]
+    there = pd.read_parquet(rennes / "students.parquet")
+    pd.concat([there, arriving], ignore_index=True).to_parquet(
+        rennes / "students.parquet", index=False
+    )
+    theirs = pd.read_parquet(rennes / "enrollments.parquet")
+    model = theirs[theirs["end_date"].isna() & (theirs["school_year"] == "2026-2027")].iloc[[0]]
+    new = model.assign(student_id=student, start_date=left + dt.timedelta(days=1))
+    pd.concat([theirs, new], ignore_index=True).to_parquet(
+        rennes / "enrollments.parquet", index=False
+    )
+    return student, school, str(model["uai"].iloc[0])
+
+
+def test_a_student_who_moves_between_academies_is_reached_by_the_new_school_only(
+    academies: Path, registered: RegisteredModel, cluster: Client, tmp_path: Path
+) -> None:
+    """A student leaves a Nantes school for a Rennes one between two weeks run from the
+    académies' states: both académies go on incrementally (their rows changed are checked
+    again), the week is the one rebuilt from every event, and from that week on only the
+    Rennes school's watch unit reaches the student, also once the week is written again."""
+    from serving.services import AccessDenied, get_student_record
+    from tests.serving.conftest import make_actor
+
+    moved = tmp_path / "moved"
+    student, old_school, new_school = _move_between_academies(
+        academies, moved, FIRST + dt.timedelta(days=1)
+    )
+    contents = []
+    for incremental in (True, False):
+        home = tmp_path / f"home-{incremental}"
+        for store in sqlite_store(home):
+            _week(academies, FIRST, store, registered, home, incremental=incremental)
+            before = get_student_record(store, make_actor("watch_unit", old_school), student)
+            assert before.uai == old_school  # before the move
+            result = _week(moved, AS_OF, store, registered, home, client=cluster,
+                           incremental=incremental)  # fmt: skip
+            if incremental:
+                validations = result.validations
+                assert {v.mode for v in validations.values()} == {"incremental"}
+                assert validations["Nantes"].students_rechecked >= 1
+                assert validations["Rennes"].students_rechecked >= 1
+            contents.append(week_content(store))
+            for _ in range(2):  # the week, then the same week written again
+                with pytest.raises(AccessDenied):
+                    get_student_record(store, make_actor("watch_unit", old_school), student)
+                record = get_student_record(store, make_actor("watch_unit", new_school), student)
+                assert record.uai == new_school
+                _week(moved, AS_OF, store, registered, home, incremental=incremental)
+            rows = [row for row in week_content(store)["entries"] if row[2] == AS_OF.isoformat()]
+            assert all(row[0] != old_school for row in rows if row[6] == student)
+    assert contents[0] == contents[1]
