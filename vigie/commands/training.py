@@ -99,18 +99,10 @@ def train(
     tested years are replayed per académie there."""
     from settings import load_settings
     from training.config import load_train_config
-    from training.partitioned_snapshots import is_partitioned
     from training.run import prepare_data, run_training
     from training.tracking import setup_tracking
 
-    with user_errors():
-        partitioned = is_partitioned(data)
-    if cluster is not None and not partitioned:
-        raise typer.BadParameter(
-            f"{data} is a single extraction: --cluster needs one partitioned by académie "
-            "(academie=NAME/ folders)",
-            param_hint="--cluster",
-        )
+    partitioned = _is_partitioned(data, cluster)
     with user_errors(), progress_for(quiet, lang) as progress:
         settings = load_settings()
         train_config = load_train_config(config, {
@@ -139,6 +131,21 @@ def train(
         f'vigie promote --version {outcome.version} (add --override "justification" if '
         "the fairness or gain gate refuses it)"
     )
+
+
+def _is_partitioned(data: Path, cluster: str | None) -> bool:
+    """Whether `data` is partitioned by académie; --cluster is refused for a single folder."""
+    from training.partitioned_snapshots import is_partitioned
+
+    with user_errors():
+        partitioned = is_partitioned(data)
+    if cluster is not None and not partitioned:
+        raise typer.BadParameter(
+            f"{data} is a single extraction: --cluster needs one partitioned by académie "
+            "(academie=NAME/ folders)",
+            param_hint="--cluster",
+        )
+    return partitioned
 
 
 def _partitioned_training(
@@ -214,20 +221,12 @@ def tune(
     process, where the trials and the final training run."""
     from settings import load_settings
     from training.config import load_train_config
-    from training.partitioned_snapshots import is_partitioned
     from training.run import prepare_data
     from training.tracking import setup_tracking
     from training.tune import TuneMetric, tune_and_train
 
     chosen_metric: TuneMetric = one_of(metric, ("precision@k", "pr_auc"), "--metric")
-    with user_errors():
-        partitioned = is_partitioned(data)
-    if cluster is not None and not partitioned:
-        raise typer.BadParameter(
-            f"{data} is a single extraction: --cluster needs one partitioned by académie "
-            "(academie=NAME/ folders)",
-            param_hint="--cluster",
-        )
+    partitioned = _is_partitioned(data, cluster)
     with user_errors(), progress_for(quiet, lang) as progress:
         settings = load_settings()
         train_config = load_train_config(config, {"seed": seed, "cv": cv})
