@@ -6,10 +6,12 @@ single-machine replay exactly, and a worker killed mid-training failing the job 
 from __future__ import annotations
 
 import functools
+import gc
 import math
 import os
 import shutil
 import signal
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -170,6 +172,40 @@ def test_the_cluster_model_matches_the_single_machine_one_on_the_replay(trained:
             assert math.isclose(value, theirs[key], rel_tol=1e-9, abs_tol=1e-12), key
 
 
+def test_vigie_tune_builds_each_academies_snapshots_on_the_cluster_then_tunes_here(
+    app: typer.Typer,
+    extraction: Path,
+    config_file: Path,
+    home: Path,
+    trained: dict,
+    cluster: Client,
+) -> None:
+    before = _versions()
+    result = runner.invoke(app, ["tune", "--data", str(extraction), "--config", str(config_file),
+                                 "--trials", "2", "--cluster", cluster.scheduler.address, "-q",
+                                 "--lang", "en"])  # fmt: skip
+
+    assert result.exit_code == 0, result.output
+    assert len(_versions()) == len(before) + 1
+    tuned = [run for run in _runs() if "vigie.tune_run_id" in run.data.tags]
+    assert len(tuned) == 1
+    final = tuned[0]
+    trials = [run for run in _runs()
+              if run.data.tags.get("mlflow.parentRunId") == final.data.tags["vigie.tune_run_id"]]
+    assert len(trials) == 2  # fmt: skip
+    # The académies' snapshots read into this process: the rows and the fingerprint of the
+    # single-machine training of the same extraction. (Before the killed worker's test: what
+    # `distributed` leaves unclosed then is collected at the end of that test.)
+    single = trained["single"]
+    assert final.data.tags["vigie.data_sha256"] == single.data.tags["vigie.data_sha256"]
+    assert final.data.params["snapshot_rows"] == single.data.params["snapshot_rows"]
+    assert "vigie.trainer" not in final.data.tags  # trained in the process
+    assert not [p for p in home.iterdir() if p.name.startswith("vigie-snapshots-")]
+    refused = runner.invoke(app, ["tune", "--data", str(next(extraction.iterdir())),
+                                  "--cluster", "local:2"])  # fmt: skip
+    assert refused.exit_code == 2 and "partitioned by académie" in refused.output
+
+
 def test_a_worker_killed_mid_training_fails_the_run_and_registers_nothing(
     app: typer.Typer,
     extraction: Path,
@@ -198,6 +234,11 @@ def test_a_worker_killed_mid_training_fails_the_run_and_registers_nothing(
     assert "vigie.registered_version" not in failed[0].data.tags
     assert _versions() == before
     assert not [p for p in home.iterdir() if p.name.startswith("vigie-snapshots-")]
+    # What `distributed` left unclosed when the worker died is collected here, with the
+    # test that caused it (tests/cluster/conftest.py), not in whichever test runs next.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        gc.collect()
 
 
 def test_cluster_needs_an_extraction_partitioned_by_academie(
@@ -228,35 +269,3 @@ def test_an_invalid_academie_fails_before_any_run_naming_it(
     assert len(_runs()) == runs
     assert not [p for p in home.iterdir() if p.name.startswith("vigie-snapshots-")]
 
-
-def test_vigie_tune_builds_each_academies_snapshots_on_the_cluster_then_tunes_here(
-    app: typer.Typer,
-    extraction: Path,
-    config_file: Path,
-    home: Path,
-    trained: dict,
-    cluster: Client,
-) -> None:
-    before = _versions()
-    result = runner.invoke(app, ["tune", "--data", str(extraction), "--config", str(config_file),
-                                 "--trials", "2", "--cluster", cluster.scheduler.address, "-q",
-                                 "--lang", "en"])  # fmt: skip
-
-    assert result.exit_code == 0, result.output
-    assert len(_versions()) == len(before) + 1
-    tuned = [run for run in _runs() if "vigie.tune_run_id" in run.data.tags]
-    assert len(tuned) == 1
-    final = tuned[0]
-    trials = [run for run in _runs()
-              if run.data.tags.get("mlflow.parentRunId") == final.data.tags["vigie.tune_run_id"]]
-    assert len(trials) == 2  # fmt: skip
-    # The académies' snapshots read into this process: the rows and the fingerprint of the
-    # single-machine training of the same extraction.
-    single = trained["single"]
-    assert final.data.tags["vigie.data_sha256"] == single.data.tags["vigie.data_sha256"]
-    assert final.data.params["snapshot_rows"] == single.data.params["snapshot_rows"]
-    assert "vigie.trainer" not in final.data.tags  # trained in the process
-    assert not [p for p in home.iterdir() if p.name.startswith("vigie-snapshots-")]
-    refused = runner.invoke(app, ["tune", "--data", str(next(extraction.iterdir())),
-                                  "--cluster", "local:2"])  # fmt: skip
-    assert refused.exit_code == 2 and "partitioned by académie" in refused.output
