@@ -468,7 +468,7 @@ def score_partitioned_week(
         shutil.rmtree(folder, ignore_errors=True)
         _discard_states(states, partitions, results)
         raise
-    _keep_states(states, partitions, results)
+    _keep_states(results)
     seconds["store write"] = time.perf_counter() - started
     if on_stage is not None:
         on_stage("store write", seconds["store write"])
@@ -483,15 +483,12 @@ def score_partitioned_week(
     )  # fmt: skip
 
 
-def _keep_states(
-    states: WeekStates | None, partitions: Sequence[Partition], results: Sequence[PartitionWeek]
-) -> None:
-    """Keep the state each partition prepared (the week is written), and remove what an
-    earlier attempt of a task left."""
+def _keep_states(results: Sequence[PartitionWeek]) -> None:
+    """Keep the state each partition prepared (the week is written; keeping it also removes
+    what an earlier attempt of its task left)."""
     for result in results:
         if result.pending is not None:
             result.pending.keep()
-    _discard_states(states, partitions, ())
 
 
 def _discard_states(

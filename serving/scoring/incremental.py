@@ -47,12 +47,15 @@ class IncrementalScoring:
 
     scoring: WeeklyScoring
     validation: IncrementalOutcome
-    features_since: dt.date | None = None
 
     @property
     def summary(self) -> ValidationSummary:
         """What the console says of the week's validation and features."""
         return self.validation.summary()
+
+    @property
+    def features_since(self) -> dt.date | None:
+        return self.summary.features_since
 
 
 def partition_key(data: str | Path) -> str:
@@ -116,4 +119,4 @@ def score_week_incremental(
     (outcome,) = outcomes
     if outcome.pending is not None:
         outcome.pending.keep()
-    return IncrementalScoring(result, outcome, outcome.summary().features_since)
+    return IncrementalScoring(result, outcome)
