@@ -10,8 +10,9 @@ builder, the model's risks, the week's queue per establishment and the explanati
 students it lists (`serving.scoring.week.week_lists`), then writes the partition's feature
 snapshot to the week's staged lineage folder (`<stamp>/features/NAME.parquet`, shared storage
 on a real cluster) and the contributions of the students it queued. The client receives only
-the establishments' weeks (their queued students, every enrolled student's risk and roster)
-and those contributions, never a student's features.
+the establishments' weeks (their queued students, every enrolled student's risk), the
+rosters as one Arrow table (a few columns per enrolled student) and those contributions,
+never a student's features.
 
 Nothing is written to the store before every partition succeeded: the partitions' results
 are staged (in memory on the client, the snapshots in the staged folder), then one
@@ -185,13 +186,15 @@ class WeekStates:
 
 @dataclass(frozen=True)
 class PartitionWeek:
-    """What a partition's task sends back: its establishments' weeks, how many students each
-    enrolls, and the contributions of the students queued (a row per (uai, student_id));
-    with weekly states, how it was validated and the state prepared for the next week.
-    Small: lists and rosters, never a feature row."""
+    """What a partition's task sends back: its establishments' weeks, their rosters as one
+    table (`serving.weekly.ROSTER_SCHEMA`), how many students each enrolls, and the
+    contributions of the students queued (a row per (uai, student_id)); with weekly states,
+    how it was validated and the state prepared for the next week. Small: lists, risks and
+    roster columns, never a feature row."""
 
     name: str
     weeks: tuple[EstablishmentWeek, ...]
+    rosters: pa.Table = field(repr=False)
     enrolled: dict[str, int]
     contributions: pd.DataFrame = field(repr=False)
     snapshot: str
@@ -243,7 +246,7 @@ def score_partition(
             risks = model.predict_risk(feature_set)
             ids = set(feature_set.frame["student_id"].astype(str))
             decisions = decisions_of({s: f for s, f in follow_ups.items() if s in ids})
-            weeks = extraction_week_lists(
+            weeks, rosters = extraction_week_lists(
                 extraction, feature_set, as_of, model, risks, decisions, watch_threshold, rule
             )
         path = snapshots / f"{partition.name}.parquet"
@@ -256,6 +259,7 @@ def score_partition(
         return PartitionWeek(
             partition.name,
             tuple(weeks),
+            rosters,
             {str(uai): int(count) for uai, count in enrolled.items()},
             _contributions(model, feature_set.frame, queued),
             str(path),
@@ -443,6 +447,7 @@ def score_partitioned_week(
                 on_stage("partitions", seconds["partitions"])
             results = sorted(results, key=lambda result: result.name)
             weeks = sorted((w for result in results for w in result.weeks), key=lambda w: w.uai)
+            rosters = pa.concat_tables([result.rosters for result in results])
             staged = _StagedPartitions(
                 folder,
                 as_of,
@@ -457,6 +462,7 @@ def score_partitioned_week(
                 as_of=as_of,
                 model_version=model.label,
                 establishments=weeks,
+                rosters=rosters,
                 watch_threshold=watch_threshold,
                 rule=rule,
                 by=f"vigie score --cluster (OS user {_os_user()})",

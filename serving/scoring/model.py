@@ -46,7 +46,6 @@ __all__ = [
 ]
 
 
-
 class ModelUnavailable(Exception):
     """No model to score with: the registry, the model, the alias or the version is missing.
     The message names what is missing and how to fix it."""

@@ -27,7 +27,9 @@ from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
+
+import pyarrow as pa
 
 from features.background import in_background
 from features.calendar import monday_on_or_before
@@ -41,7 +43,7 @@ from serving.scoring.week import (
     explainer,
     week_lists,
 )
-from serving.weekly import EstablishmentWeek, WeekWriteResult, replace_week_lists
+from serving.weekly import ROSTER_SCHEMA, EstablishmentWeek, WeekWriteResult, replace_week_lists
 from serving.weekly.decisions import decisions_of, load_follow_ups
 
 if TYPE_CHECKING:
@@ -59,10 +61,12 @@ if TYPE_CHECKING:
 __all__ = [
     "STAGES",
     "EstablishmentSummary",
+    "WeekLists",
     "WeeklyScoring",
     "extraction_week_lists",
     "score_features",
     "score_week",
+    "week_rosters",
 ]
 
 STAGES = ("validate", "features", "predict", "explain lists", "store write")
@@ -222,8 +226,8 @@ def _lists_and_write(
 ) -> tuple[list[EstablishmentWeek], WeekWriteResult]:
     """The stages "explain lists" and "store write" of `score_features`, the week's snapshot
     being staged meanwhile (`snapshot`)."""
-    # The two stages below make hundreds of thousands of small objects (a roster row, a
-    # risk, a row to store per student), none in a cycle: the cycle collector's passes over
+    # The two stages below make hundreds of thousands of small objects (a risk, a row to
+    # store per student), none in a cycle: the cycle collector's passes over
     # the week's heap would cost more than making them. It runs again after each stage.
     with stages.stage("explain lists"), cycle_collection_paused():
         week = monday_on_or_before(as_of)
@@ -233,7 +237,7 @@ def _lists_and_write(
         with store.reading() as session:
             decisions = decisions_of(load_follow_ups(session, week, everyone))
         del everyone
-        weeks = extraction_week_lists(
+        weeks, rosters = extraction_week_lists(
             extraction, feature_set, as_of, model.model, risks, decisions, watch_threshold, rule
         )
     with stages.stage("store write"), cycle_collection_paused():
@@ -243,6 +247,7 @@ def _lists_and_write(
             as_of=as_of,
             model_version=model.label,
             establishments=weeks,
+            rosters=rosters,
             watch_threshold=watch_threshold,
             rule=rule,
             by=by,
@@ -261,22 +266,77 @@ def extraction_week_lists(
     decisions: Mapping[str, Sequence[Decision]],
     watch_threshold: float | None,
     rule: FollowUpRule,
-) -> list[EstablishmentWeek]:
-    """`week_lists` of `feature_set` (scored `risks`) with the establishments, names and
-    enrollments in force of the open `extraction` it was built from: every establishment's
-    week, queued against `decisions` and explained (the single-machine run's and each
-    partition's of a cluster run)."""
-    return week_lists(
+) -> WeekLists:
+    """`week_lists` of `feature_set` (scored `risks`) with the establishments of the open
+    `extraction` it was built from, queued against `decisions` and explained, and the week's
+    rosters (`week_rosters`): the single-machine run's and each partition's of a cluster
+    run."""
+    weeks = week_lists(
         model,
         feature_set,
         _establishments(extraction),
-        _names(extraction),
         watch_threshold,
         risks=risks,
-        enrollments=_enrollments_in_force(extraction, as_of),
         decisions=decisions,
         rule=rule,
     )
+    return WeekLists(weeks, week_rosters(extraction, feature_set.frame, as_of))
+
+
+class WeekLists(NamedTuple):
+    """The establishments' weeks (their queued students explained, every student's risk)
+    and the week's rosters as one table (`serving.weekly.ROSTER_SCHEMA`)."""
+
+    weeks: list[EstablishmentWeek]
+    rosters: pa.Table
+
+
+def week_rosters(extraction: Extraction, scored: pd.DataFrame, as_of: dt.date) -> pa.Table:
+    """Every establishment's roster as one table in `serving.weekly.ROSTER_SCHEMA`, sorted
+    by (uai, student_id): each student of `scored` (the week's feature rows, a row per
+    (uai, student_id) enrolled on `as_of`, built from the open `extraction`) with their
+    names (NULL when the students table has none; kept in memory only to be stored for the
+    watch unit, never logged) and the start and end of their enrollment in force on `as_of` in that
+    establishment (the latest start when several are; NULL when none is), stored by the
+    week's write as dated facts. Joined in DuckDB, column-wise: no Python object per
+    student."""
+    keys = pa.table(
+        {
+            "uai": pa.array([str(value) for value in scored["uai"].to_numpy()], pa.string()),
+            "student_id": pa.array(
+                [str(value) for value in scored["student_id"].to_numpy()], pa.string()
+            ),
+        }
+    )
+    cursor = extraction.con.cursor()
+    try:
+        cursor.register("vigie_roster_keys", keys)
+        relation = cursor.sql(
+            "WITH names AS ("
+            "  SELECT CAST(student_id AS VARCHAR) AS student_id, "
+            "  CAST(last_name AS VARCHAR) AS last_name, CAST(first_name AS VARCHAR) AS first_name "
+            "  FROM students WHERE last_name IS NOT NULL OR first_name IS NOT NULL), "
+            "in_force AS ("
+            "  SELECT CAST(student_id AS VARCHAR) AS student_id, CAST(uai AS VARCHAR) AS uai, "
+            "  CAST(start_date AS DATE) AS enrolled_since, "
+            "  CAST(end_date AS DATE) AS enrolled_until "
+            "  FROM enrollments WHERE CAST(start_date AS DATE) <= ? "
+            "  AND (end_date IS NULL OR CAST(end_date AS DATE) >= ?) "
+            "  QUALIFY row_number() OVER "
+            "  (PARTITION BY student_id, uai ORDER BY start_date DESC) = 1) "
+            "SELECT k.uai, k.student_id, n.last_name, n.first_name, "
+            "e.enrolled_since, e.enrolled_until "
+            "FROM vigie_roster_keys AS k "
+            "LEFT JOIN names AS n ON n.student_id = k.student_id "
+            "LEFT JOIN in_force AS e ON e.student_id = k.student_id AND e.uai = k.uai "
+            "ORDER BY k.uai, k.student_id",
+            params=[as_of, as_of],
+        )
+        assert relation is not None
+        table = relation.to_arrow_table()
+    finally:
+        cursor.close()
+    return table.cast(ROSTER_SCHEMA)
 
 
 def _establishments(extraction: Extraction) -> dict[str, EstablishmentInfo]:
@@ -287,32 +347,6 @@ def _establishments(extraction: Extraction) -> dict[str, EstablishmentInfo]:
         str(uai): EstablishmentInfo(str(uai), str(name), int(capacity))
         for uai, name, capacity in rows
     }
-
-
-def _names(extraction: Extraction) -> dict[str, tuple[str | None, str | None]]:
-    """Names of the students table (NULL when the optional columns are absent); kept in
-    memory only to be stored for the watch unit, never logged."""
-    rows = extraction.con.execute(
-        "SELECT student_id, last_name, first_name FROM students "
-        "WHERE last_name IS NOT NULL OR first_name IS NOT NULL"
-    ).fetchall()
-    return {str(student_id): (last, first) for student_id, last, first in rows}
-
-
-def _enrollments_in_force(
-    extraction: Extraction, as_of: dt.date
-) -> dict[tuple[str, str], tuple[dt.date, dt.date | None]]:
-    """Start and end of each student's enrollment in force on `as_of`, by (student_id, uai)
-    (the latest start when several are), stored by the week's write as dated facts."""
-    rows = extraction.con.execute(
-        "SELECT CAST(student_id AS VARCHAR), CAST(uai AS VARCHAR), "
-        "CAST(start_date AS DATE), CAST(end_date AS DATE) FROM enrollments "
-        "WHERE CAST(start_date AS DATE) <= ? "
-        "AND (end_date IS NULL OR CAST(end_date AS DATE) >= ?) "
-        "QUALIFY row_number() OVER (PARTITION BY student_id, uai ORDER BY start_date DESC) = 1",
-        [as_of, as_of],
-    ).fetchall()
-    return {(student_id, uai): (start, end) for student_id, uai, start, end in rows}
 
 
 def _os_user() -> str:

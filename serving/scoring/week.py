@@ -17,8 +17,6 @@ from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from itertools import repeat
-from operator import itemgetter
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
@@ -31,7 +29,6 @@ from serving.list_payload import CONTEXT_KEY, context_summary
 from serving.weekly import (
     EstablishmentWeek,
     Explainer,
-    RosterStudent,
     ScoredStudent,
     rank_students,
 )
@@ -204,19 +201,16 @@ def week_lists(
     model: RiskModel,
     feature_set: FeatureSet,
     establishments: Mapping[str, EstablishmentInfo],
-    names: Mapping[str, tuple[str | None, str | None]],
     watch_threshold: float | None,
     *,
     risks: np.ndarray | None = None,
-    enrollments: Mapping[tuple[str, str], tuple[dt.date, dt.date | None]] | None = None,
     decisions: Mapping[str, Sequence[Decision]] | None = None,
     rule: FollowUpRule = DEFAULT_FOLLOW_UP,
 ) -> list[EstablishmentWeek]:
     """Every establishment's input for the week: its queued students explained (to invite,
-    to watch and in follow-up under `rule` with `decisions`), every enrolled student's risk
-    (the store queues them again against the decisions at write time), and its roster (every
-    enrolled student, with names when the extraction has them, and the start and end of the
-    enrollment in force, from `enrollments` keyed by (student_id, uai)).
+    to watch and in follow-up under `rule` with `decisions`) and every enrolled student's
+    risk (the store queues them again against the decisions at write time). The rosters
+    travel beside, as one table (`serving.scoring.run.week_rosters`).
 
     `risks` (the calibrated risk of every row) may be passed when already computed."""
     if len(feature_set.frame["as_of"].unique()) > 1:
@@ -234,7 +228,6 @@ def week_lists(
     uais = feature_set.frame["uai"].to_numpy()
     for position, student in zip(positions, scored, strict=True):
         by_uai[str(uais[position])].append(student)
-    rosters = _rosters(feature_set, names, enrollments or {})
     nobody = Candidates([], ())
     return [
         EstablishmentWeek(
@@ -242,7 +235,7 @@ def week_lists(
             info.name,
             info.weekly_interview_capacity,
             tuple(by_uai.get(uai, ())),
-            rosters.get(uai, ()),
+            (),
             candidates.get(uai, nobody).risks,
         )
         for uai, info in sorted(establishments.items())
@@ -262,45 +255,6 @@ def explainer(model: RiskModel, feature_set: FeatureSet) -> Explainer:
         return explain_students(model, feature_set, rows, kinds=_LISTED)[0]
 
     return explain
-
-
-def _rosters(
-    feature_set: FeatureSet,
-    names: Mapping[str, tuple[str | None, str | None]],
-    enrollments: Mapping[tuple[str, str], tuple[dt.date, dt.date | None]],
-) -> dict[str, tuple[RosterStudent, ...]]:
-    """Every establishment's roster, its students in the feature set's row order: names
-    from `names` by student id, the enrollment in force from `enrollments` by (student id,
-    UAI). Column-wise: the lookups and constructions are `map`s over the columns (the cycle
-    collector paused: the new objects hold no cycles, and its passes over a large heap cost
-    more than the constructions), and the rows are grouped by UAI with one stable sort of
-    their codes, not one Python step per row."""
-    frame = feature_set.frame
-    student_ids = [str(value) for value in frame["student_id"].to_numpy()]
-    uais = [str(value) for value in frame["uai"].to_numpy()]
-    unknown = repeat((None, None))
-    with cycle_collection_paused():
-        named = list(map(names.get, student_ids, unknown))
-        enrolled = list(map(enrollments.get, zip(student_ids, uais, strict=True), unknown))
-        students = list(
-            map(
-                RosterStudent,
-                student_ids,
-                map(itemgetter(0), named),
-                map(itemgetter(1), named),
-                map(itemgetter(0), enrolled),
-                map(itemgetter(1), enrolled),
-            )
-        )
-        return _by_uai(uais, students)
-
-
-def _by_uai(uais: Sequence[str], items: Sequence[Any] | range) -> dict[str, tuple[Any, ...]]:
-    """`items` (one per row) grouped by the rows' `uais`, in row order within each UAI: one
-    stable sort of the UAI codes, not one Python step per row."""
-    order, slices = _uai_slices(uais)
-    values = np.fromiter(items, dtype=object, count=len(items))  # tuples kept whole
-    return {uai: tuple(values[order[start:end]].tolist()) for uai, start, end in slices}
 
 
 def _uai_slices(uais: Sequence[str]) -> tuple[np.ndarray, list[tuple[str, int, int]]]:

@@ -11,9 +11,11 @@ from serving.weekly.ranking import (
     ScoredStudent,
     rank_students,
 )
+from serving.weekly.roster_digest import ROSTER_SCHEMA
 from serving.weekly.store import WeekWriteResult, enrollment_facts, replace_week_lists
 
 __all__ = [
+    "ROSTER_SCHEMA",
     "EstablishmentWeek",
     "Explainer",
     "Reason",

@@ -23,6 +23,8 @@ from serving.weekly.ranking import EstablishmentWeek
 
 __all__ = [
     "ROSTER_DIGEST_FORM",
+    "ROSTER_SCHEMA",
+    "checked_rosters",
     "roster_digest",
     "roster_digests",
     "roster_table",
@@ -34,6 +36,11 @@ ROSTER_DIGEST_FORM = "arrow-columns-sha256-1"
 
 _TEXT = ("uai", "student_id", "last_name", "first_name")
 _DATES = ("enrolled_since", "enrolled_until")
+# A week's rosters as one table: a row per (establishment, enrolled student), the fields of
+# `serving.weekly.RosterStudent` after the UAI.
+ROSTER_SCHEMA = pa.schema(
+    [(name, pa.string()) for name in _TEXT] + [(name, pa.date32()) for name in _DATES]
+)
 
 
 def roster_digest(establishments: Sequence[EstablishmentWeek]) -> str:
@@ -58,6 +65,47 @@ def roster_digests(
     # An establishment with an empty roster: the digest of no rows.
     empty = table_digest(table.slice(0, 0))
     return {e.uai: digests.get(e.uai, empty) for e in establishments}
+
+
+def checked_rosters(table: pa.Table, establishments: Sequence[EstablishmentWeek]) -> pa.Table:
+    """A week's rosters given as one table (`ROSTER_SCHEMA`'s columns, cast to its types),
+    sorted by (UAI, student id) like `roster_table`'s, so that it hashes and is stored the
+    same. Raises ValueError naming what is wrong: an establishment that also carries its
+    `roster`, a missing column, a row without UAI or student id, a UAI not among the week's
+    establishments, a student twice on a roster."""
+    carrying = [e.uai for e in establishments if e.roster]
+    if carrying:
+        raise ValueError(
+            f"{carrying[0]}: the rosters are given as a table and on establishments too"
+        )
+    missing = [name for name in ROSTER_SCHEMA.names if name not in table.column_names]
+    if missing:
+        raise ValueError(f"the rosters' table lacks the column(s) {', '.join(missing)}")
+    table = table.select(ROSTER_SCHEMA.names).cast(ROSTER_SCHEMA)
+    for name in ("uai", "student_id"):
+        if table.column(name).null_count:
+            raise ValueError(f"a row of the rosters' table has no {name}")
+    unknown = pc.unique(table.column("uai")).to_pylist()
+    known = {e.uai for e in establishments}
+    strangers = sorted(uai for uai in unknown if uai not in known)
+    if strangers:
+        raise ValueError(f"{strangers[0]}: a roster of an establishment not in the week")
+    if not _sorted(table.column("uai"), table.column("student_id")):
+        table = table.sort_by([("uai", "ascending"), ("student_id", "ascending")])
+        if not _sorted(table.column("uai"), table.column("student_id")):  # a pair repeated
+            uai, student_id = _first_repeat(table)
+            raise ValueError(f"{uai}: a student appears twice on the roster ({student_id})")
+    return table
+
+
+def _first_repeat(table: pa.Table) -> tuple[str, str]:
+    """The first (uai, student_id) pair repeated in a sorted rosters' table."""
+    uais = table.column("uai").to_pylist()
+    ids = table.column("student_id").to_pylist()
+    for row in range(1, len(uais)):
+        if uais[row] == uais[row - 1] and ids[row] == ids[row - 1]:
+            return uais[row], ids[row]
+    raise AssertionError("no repeated pair in a table not strictly sorted")  # pragma: no cover
 
 
 def roster_table(establishments: Sequence[EstablishmentWeek]) -> pa.Table:

@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import asdict, dataclass, field, fields
 from functools import cached_property
@@ -87,10 +86,17 @@ from serving.weekly.ranking import (
 )
 from serving.weekly.roster_digest import (
     ROSTER_DIGEST_FORM,
+    checked_rosters,
     roster_digest,
     roster_digests,
     roster_table,
     table_digest,
+)
+from serving.weekly.roster_rows import (
+    enrollment_facts_of,
+    named_students,
+    unnamed_students,
+    unsure_rosters,
 )
 
 __all__ = [
@@ -185,6 +191,7 @@ def replace_week_lists(
     explain: Explainer | None = None,
     lineage: StagedArtifacts | None = None,
     bulk: bool = False,
+    rosters: pa.Table | None = None,
 ) -> WeekWriteResult:
     """Replace the lists of the week of `as_of` (its Monday) for all establishments, each
     the weekly queue under `rule` with the decisions as of that week, read inside the write's
@@ -197,6 +204,10 @@ def replace_week_lists(
     contributions of the students listed and is recorded on the week in the same
     transaction; the artifacts it replaces are removed once the write committed, and its
     own when the write fails (or when the week, unchanged, already records the same data).
+
+    `rosters`: every establishment's roster as one table (`serving.weekly.ROSTER_SCHEMA`,
+    what the weekly run makes column-wise), instead of each establishment's `roster` (which
+    must then be empty); the same rows are stored and the week has the same fingerprint.
 
     `bulk`: on PostgreSQL, the rosters (students, enrollments, establishments) are loaded
     with COPY (`serving.weekly.bulk`) rather than batches of statements; the same rows are
@@ -212,9 +223,14 @@ def replace_week_lists(
         )
     week = monday_on_or_before(as_of)
     try:
+        # The rosters as one table, for the fingerprint, each roster's digest and the rows.
+        table = (
+            roster_table(establishments) if rosters is None
+            else checked_rosters(rosters, establishments)
+        )  # fmt: skip
         result, replaced, kept = _write_week(
-            store, as_of, week, model_version, establishments, watch_threshold, rule, by,
-            explain, lineage, bulk,
+            store, as_of, week, model_version, establishments, table, watch_threshold, rule,
+            by, explain, lineage, bulk,
         )  # fmt: skip
     except BaseException:
         if lineage is not None:
@@ -232,6 +248,7 @@ def _write_week(
     week: dt.date,
     model_version: str,
     establishments: Sequence[EstablishmentWeek],
+    rosters: pa.Table,
     watch_threshold: float | None,
     rule: FollowUpRule,
     by: str,
@@ -251,8 +268,6 @@ def _write_week(
                 (uai, entry.queued.student_id) for uai, entries in ranked.items()
                 for entry in entries
             )  # fmt: skip
-        # The rosters' table is made once, for the fingerprint and each roster's digest.
-        rosters = roster_table(establishments)
         fingerprint = week_fingerprint(
             as_of, model_version, watch_threshold, establishments, rule=rule, queues=ranked,
             rosters=table_digest(rosters),
@@ -318,20 +333,20 @@ def _write_lists(
     result: WeekWriteResult,
     fingerprint: str,
     recorded: WeekLineage | None,
-    bulk: bool = False,
-    rosters: pa.Table | None = None,
+    bulk: bool,
+    rosters: pa.Table,
 ) -> None:
     """Replace the week's run, lists and entries (and add its facts) in `session`
-    (`rosters`: the establishments' `roster_table`, when made already)."""
+    (`rosters`: the week's rosters as one table, `checked_rosters`)."""
     # An older week than one already written adds what is missing and rewrites nothing
     # newer: names and establishment details are the newest week's.
     newest = _is_newest(session, week)
     # The rows of the rosters the store holds already are not upserted (`_rosters_held`).
     digests = roster_digests(establishments, rosters) if newest else {}
-    held = _rosters_held(session, digests, establishments) if newest else frozenset()
+    held = _rosters_held(session, digests, rosters) if newest else frozenset()
     _upsert_establishments(session, establishments, rewrite=newest, bulk=bulk)
-    _upsert_students(session, establishments, rewrite=newest, bulk=bulk, held=held)
-    _upsert_enrollments(session, establishments, week, bulk=bulk, held=held)
+    _upsert_students(session, establishments, rosters, rewrite=newest, bulk=bulk, held=held)
+    _upsert_enrollments(session, establishments, rosters, week, bulk=bulk, held=held)
     if newest:
         _record_rosters(session, digests, week)
     previous = _previous_risks(session, week)
@@ -611,7 +626,7 @@ def _upsert(
 
 
 def _rosters_held(
-    session: Session, digests: Mapping[str, str], establishments: Sequence[EstablishmentWeek]
+    session: Session, digests: Mapping[str, str], rosters: pa.Table
 ) -> frozenset[str]:
     """The establishments whose roster rows the store holds as they are, so that upserting
     them would change nothing: the newest week's write recorded the same roster digest for
@@ -620,22 +635,16 @@ def _rosters_held(
     rows but never rewrite a newer week's names and never clear an end date (`keep_known`).
     Not an establishment with a roster student whose enrollment start is unknown (the fact
     is dated by the week written), nor one sharing a student with another roster this week
-    (whose names would then be written in the rosters' order)."""
+    (whose names would then be written in the rosters' order): `unsure_rosters`."""
     recorded = session.execute(select(RosterState.uai, RosterState.roster_sha256))
     state = {uai: digest for uai, digest in recorded}
     if not state:
         return frozenset()
-    ids = [s.student_id for e in establishments for s in e.roster]
-    shared: set[str] = set()
-    if len(set(ids)) != len(ids):
-        counts = Counter(ids)
-        shared = {student_id for student_id, count in counts.items() if count > 1}
+    unsure = unsure_rosters(rosters)
     return frozenset(
-        e.uai
-        for e in establishments
-        if state.get(e.uai) == digests.get(e.uai)
-        and all(s.enrolled_since is not None and s.student_id not in shared for s in e.roster)
-    )
+        uai for uai, digest in digests.items()
+        if state.get(uai) == digest and uai not in unsure
+    )  # fmt: skip
 
 
 def _record_rosters(session: Session, digests: Mapping[str, str], week: dt.date) -> None:
@@ -672,6 +681,7 @@ def _upsert_establishments(
 def _upsert_students(
     session: Session,
     establishments: Sequence[EstablishmentWeek],
+    rosters: pa.Table,
     *,
     rewrite: bool,
     bulk: bool = False,
@@ -681,18 +691,10 @@ def _upsert_students(
     student missing from the roster is added without names (names already known are kept).
     Establishments are enrollments. The rosters of the establishments `held` are in the
     store already (`_rosters_held`): not upserted."""
-    named, unnamed = [], []
-    for e in establishments:
-        on_roster = {student.student_id for student in e.roster}
-        if e.uai not in held:
-            named += [
-                {"student_id": s.student_id, "last_name": s.last_name, "first_name": s.first_name}
-                for s in e.roster
-            ]
-        unnamed += [{"student_id": s.student_id} for s in e.scored if s.student_id not in on_roster]
     table = _table(Student)
+    named = named_students(rosters, establishments, held)
     _upsert(session, table, named, ["last_name", "first_name"] if rewrite else [], bulk=bulk)
-    _upsert(session, table, unnamed, [], bulk=bulk)
+    _upsert(session, table, unnamed_students(rosters, establishments), [], bulk=bulk)
 
 
 def enrollment_facts(
@@ -700,29 +702,21 @@ def enrollment_facts(
     week: dt.date,
     *,
     held: Set[str] = frozenset(),
+    rosters: pa.Table | None = None,
 ) -> list[dict[str, Any]]:
     """The enrollment facts a week's input states, one per (student, establishment, start):
     each roster student's enrollment in force on the as-of date (its Monday `week` standing
     for an unknown start), and each scored student missing from the roster from `week`
-    (not the rosters of the establishments `held`: see `_rosters_held`)."""
-    facts: dict[tuple[str, str, dt.date], dt.date | None] = {}
-    for e in establishments:
-        for s in e.roster if e.uai not in held else ():
-            key = (s.student_id, e.uai, s.enrolled_since or week)
-            facts[key] = s.enrolled_until or facts.get(key)
-        on_roster = {student.student_id for student in e.roster}
-        for scored in e.scored:
-            if scored.student_id not in on_roster:
-                facts.setdefault((scored.student_id, e.uai, week), None)
-    return [
-        {"student_id": student_id, "uai": uai, "start_date": start, "end_date": end}
-        for (student_id, uai, start), end in facts.items()
-    ]
+    (not the rosters of the establishments `held`: see `_rosters_held`). `rosters`: the
+    week's rosters as one table (default: the establishments' `roster_table`)."""
+    table = roster_table(establishments) if rosters is None else rosters
+    return enrollment_facts_of(table, establishments, week, held)
 
 
 def _upsert_enrollments(
     session: Session,
     establishments: Sequence[EstablishmentWeek],
+    rosters: pa.Table,
     week: dt.date,
     *,
     bulk: bool = False,
@@ -730,7 +724,7 @@ def _upsert_enrollments(
 ) -> None:
     """Add the week's enrollment facts; an end already known is never cleared (an older
     week, written after a newer one, un-ends nothing). Not those of the rosters `held`."""
-    rows = enrollment_facts(establishments, week, held=held)
+    rows = enrollment_facts(establishments, week, held=held, rosters=rosters)
     _upsert(session, _table(Enrollment), rows, ["end_date"], keep_known=True, bulk=bulk)
 
 

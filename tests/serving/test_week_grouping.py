@@ -1,5 +1,6 @@
 """The column-wise helpers of the weekly run equal the per-row loops they replaced: the
-grouping of every student's risk by establishment (`serving.scoring.week._by_uai`) and the
+grouping of the rows by establishment (`serving.scoring.week._uai_slices`, which
+`week_candidates` slices every student's risk with) and the
 lookup of the listed students' rows for their contributions
 (`features.feature_set.row_positions`)."""
 
@@ -12,7 +13,7 @@ import pandas as pd
 import pytest
 
 from features.feature_set import row_positions
-from serving.scoring.week import _by_uai
+from serving.scoring.week import _uai_slices
 
 
 @pytest.mark.parametrize("seed", range(10))
@@ -24,7 +25,10 @@ def test_grouping_by_uai_is_the_per_row_loop(seed: int) -> None:
     expected: dict[str, list[tuple[str, float]]] = defaultdict(list)
     for uai, item in zip(uais, items, strict=True):
         expected[uai].append(item)
-    assert _by_uai(uais, items) == {uai: tuple(found) for uai, found in expected.items()}
+    order, slices = _uai_slices(uais)
+    grouped = {uai: tuple(items[row] for row in order[start:end]) for uai, start, end in slices}
+    assert grouped == {uai: tuple(found) for uai, found in expected.items()}
+    assert [uai for uai, _, _ in slices] == sorted(expected)
 
 
 @pytest.mark.parametrize("seed", range(10))

@@ -1,0 +1,145 @@
+"""The store rows a week's rosters state, read from the rosters as one table.
+
+A week's rosters reach the write as one Arrow table (`roster_digest.ROSTER_SCHEMA`: a row
+per (establishment, enrolled student), sorted by UAI then student id; `checked_rosters`),
+made column-wise by the scorer (`serving.scoring.run.week_rosters`) or from the
+establishments' `roster` tuples (`roster_table`). Pure functions: the table and the week's
+establishments in, the rows to upsert out (no Python object per roster row beyond the rows
+themselves).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence, Set
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from serving.weekly.ranking import EstablishmentWeek
+
+__all__ = [
+    "enrollment_facts_of",
+    "named_students",
+    "roster_slices",
+    "unnamed_students",
+    "unsure_rosters",
+]
+
+
+def roster_slices(rosters: pa.Table) -> dict[str, tuple[int, int]]:
+    """Each UAI's rows in the sorted rosters' table: (first row, row after its last)."""
+    uais = rosters.column("uai").combine_chunks()
+    if not len(uais):
+        return {}
+    values = np.asarray(uais.to_numpy(zero_copy_only=False), dtype=object)
+    starts = np.flatnonzero(np.r_[True, values[1:] != values[:-1]]).tolist()
+    ends = [*starts[1:], len(values)]
+    return {str(values[start]): (start, end) for start, end in zip(starts, ends, strict=True)}
+
+
+def unsure_rosters(rosters: pa.Table) -> frozenset[str]:
+    """The UAIs whose roster has a student whose enrollment start is unknown (the fact is
+    dated by the week written) or a student on another roster this week too (whose names are
+    then written in the rosters' order): rosters never taken as held by the store."""
+    ids = rosters.column("student_id")
+    counts = pc.value_counts(ids)
+    shared = pc.filter(counts.field("values"), pc.greater(counts.field("counts"), 1))
+    unsure = pc.or_(pc.is_null(rosters.column("enrolled_since")), pc.is_in(ids, value_set=shared))
+    return frozenset(pc.unique(pc.filter(rosters.column("uai"), unsure)).to_pylist())
+
+
+def _written(
+    rosters: pa.Table,
+    establishments: Sequence[EstablishmentWeek],
+    held: Set[str],
+    columns: Sequence[str],
+) -> list[list[dict[str, Any]]]:
+    """Per establishment (in `establishments`' order), its roster's rows as dicts of
+    `columns`, none for those `held`."""
+    slices = roster_slices(rosters)
+    wanted = [(e.uai, slices.get(e.uai)) for e in establishments if e.uai not in held]
+    parts = [(uai, span) for uai, span in wanted if span is not None]
+    if not parts:
+        return [[] for _ in wanted]
+    chosen = pa.concat_tables(
+        [rosters.slice(start, end - start).select(list(columns)) for _, (start, end) in parts]
+    )
+    rows = chosen.to_pylist()
+    out, at = [], 0
+    for _, span in wanted:
+        size = 0 if span is None else span[1] - span[0]
+        out.append(rows[at : at + size])
+        at += size
+    return out
+
+
+def named_students(
+    rosters: pa.Table, establishments: Sequence[EstablishmentWeek], held: Set[str]
+) -> list[dict[str, Any]]:
+    """The `students` rows of the rosters (id and names), establishment after establishment,
+    not those of the rosters `held`."""
+    parts = _written(rosters, establishments, held, ("student_id", "last_name", "first_name"))
+    return [row for part in parts for row in part]
+
+
+def _on_roster(
+    rosters: pa.Table, establishments: Sequence[EstablishmentWeek]
+) -> dict[str, set[str]]:
+    """The student ids on the roster of each establishment that explains students."""
+    slices = roster_slices(rosters)
+    ids = rosters.column("student_id")
+    return {
+        e.uai: set(ids.slice(start, end - start).to_pylist())
+        for e in establishments
+        if e.scored and (span := slices.get(e.uai)) is not None
+        for start, end in [span]
+    }
+
+
+def unnamed_students(
+    rosters: pa.Table, establishments: Sequence[EstablishmentWeek]
+) -> list[dict[str, Any]]:
+    """The scored students missing from their establishment's roster (id only)."""
+    on_roster = _on_roster(rosters, establishments)
+    return [
+        {"student_id": s.student_id}
+        for e in establishments
+        for s in e.scored
+        if s.student_id not in on_roster.get(e.uai, ())
+    ]
+
+
+def enrollment_facts_of(
+    rosters: pa.Table,
+    establishments: Sequence[EstablishmentWeek],
+    week: dt.date,
+    held: Set[str],
+) -> list[dict[str, Any]]:
+    """The enrollment facts a week's input states, one per (student, establishment, start):
+    each roster student's enrollment in force on the as-of date (its Monday `week` standing
+    for an unknown start), and each scored student missing from the roster from `week`; not
+    the rosters of the establishments `held`."""
+    dated = pa.table(
+        {
+            "uai": rosters.column("uai"),
+            "student_id": rosters.column("student_id"),
+            "start_date": pc.coalesce(
+                rosters.column("enrolled_since"), pa.scalar(week, pa.date32())
+            ),
+            "end_date": rosters.column("enrolled_until"),
+        }
+    )
+    parts = _written(dated, establishments, held, ("student_id", "uai", "start_date", "end_date"))
+    facts = [row for part in parts for row in part]
+    on_roster = _on_roster(rosters, establishments)
+    for e in establishments:
+        roster = on_roster.get(e.uai, ())
+        facts += [
+            {"student_id": s.student_id, "uai": e.uai, "start_date": week, "end_date": None}
+            for s in e.scored
+            if s.student_id not in roster
+        ]
+    return facts
