@@ -38,7 +38,7 @@ import datetime as dt
 import secrets
 import shutil
 import threading
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -224,6 +224,15 @@ class WeekLineage:
         context and features; `columns` only when given."""
         path = self._verified("features", self.features_path, self.features_sha256)
         return _read(path, uai, student_id, columns)
+
+    def feature_parts(self) -> tuple[list[str], Iterator[pd.DataFrame]]:
+        """The week's feature rows one part at a time (a partitioned week's snapshot holds
+        one file per académie; a week scored in one folder, one file), checked against their
+        hash first: the columns, and the parts in file-name order, each read when asked for."""
+        path = self._verified("features", self.features_path, self.features_sha256)
+        files = sorted(path.glob("*.parquet")) if path.is_dir() else [path]
+        columns = pq.read_schema(files[0]).names if files else []
+        return columns, (pq.read_table(file).to_pandas() for file in files)
 
     def contributions(
         self, *, uai: str | None = None, student_id: str | None = None

@@ -17,18 +17,15 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable, Mapping, Set
+from collections.abc import Callable, Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from serving.services.dashboard_drift import (
-    feature_drift,
-    population_stability_index,
-    same_time_of_year,
-)
+from serving.services.dashboard_drift import drift_columns, drift_table, same_time_of_year
+from serving.services.psi import parts_psi
 from training.replay import (
     REPLAY_STATISTICS,
     observed_weeks,
@@ -93,18 +90,28 @@ def _alert(kind: str, scope: str, measure: str, value: float, threshold: float) 
 
 def drift_section(
     reference: pd.DataFrame,
-    current: pd.DataFrame,
+    current: pd.DataFrame | Iterable[pd.DataFrame],
     as_of: dt.date,
     threshold: float,
     score: Callable[[pd.DataFrame], np.ndarray] | None = None,
+    columns: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """PSI of every feature in both frames and (with `score`, the model's risk of rows) of
     the score, `current` against the rows of `reference` at the same time of the school
-    year (`same_time_of_year`: all rows when the reference has too few then). Keys:
-    reference_dates, features (feature, family, psi, level, alert; most drifted first),
-    score_psi, alerts."""
+    year (`same_time_of_year`: all rows when the reference has too few then). `current` may
+    come in parts (one académie's rows after the other, each read, counted and let go; its
+    `columns`, the features it holds, then name them): the same PSI as the rows taken whole.
+    Keys: reference_dates, features (feature, family, psi, level, alert; most drifted
+    first), score_psi, alerts."""
     seasonal, dates = same_time_of_year(reference, as_of)
-    drift = feature_drift(seasonal, current, threshold=threshold)
+    if isinstance(current, pd.DataFrame):
+        parts: Iterable[pd.DataFrame] = [current]
+        columns = list(current.columns)
+    else:
+        parts = current
+    present = pd.DataFrame(columns=list(columns or []))
+    psi, score_psi, rows = parts_psi(seasonal, parts, drift_columns(seasonal, present), score=score)
+    drift = drift_table(psi, threshold)
     features = [
         {"feature": row.feature, "family": row.family, "psi": finite(row.psi),
          "level": row.level, "alert": bool(row.alert)}
@@ -115,17 +122,12 @@ def drift_section(
         for item in features
         if item["alert"]
     ]
-    score_psi = None
-    if score is not None:
-        score_psi = population_stability_index(
-            pd.Series(score(seasonal)), pd.Series(score(current))
-        )
-        if score_psi >= threshold:
-            alerts.append(_alert("drift", "overall", SCORE, score_psi, threshold))
+    if score_psi is not None and score_psi >= threshold:
+        alerts.append(_alert("drift", "overall", SCORE, score_psi, threshold))
     return {
         "reference_dates": [day.isoformat() for day in dates],
         "reference_rows": len(seasonal),
-        "current_rows": len(current),
+        "current_rows": rows,
         "features": features,
         "score_psi": finite(score_psi),
         "alerts": alerts,

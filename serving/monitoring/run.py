@@ -6,9 +6,10 @@ extraction) is stored as `{"unavailable": reason}` and the others still are.
 
 - `lists`: churn and slots spent, from the store's lists of the week and the week before.
 - `drift`: PSI of every feature and of the score, the week's recorded snapshot
-  (`serving.lineage`) against the sample of training rows the champion's run logged
-  (`training.drift_reference`), at the same time of the school year, both scored by the
-  champion.
+  (`serving.lineage`; a partitioned week's read one académie at a time, counted into the
+  bins, so that memory holds one académie's rows) against the sample of training rows the
+  champion's run logged (`training.drift_reference`), at the same time of the school year,
+  both scored by the champion.
 - `outcomes`: with a later extraction, the students of every written week up to this one
   (their recorded snapshots) labelled as the evaluation labels them (`features.labels`, the
   fixed horizon observed up to the extraction's last event) and the queue's metrics on the
@@ -173,11 +174,16 @@ def _drift(
     if reference is None:
         raise NotFound(f"version {version.version} of {name} has no {REFERENCE_ARTIFACT}")
     if scored is not None and scored.model_version == f"{name}/{version.version}":
-        model, rows = scored.model, scored.rows  # the weekly run's own: nothing reloaded
+        # The weekly run's own model and rows: nothing reloaded.
+        section = drift_section(reference, scored.rows, lineage.as_of, threshold,
+                                score=scored.model.predict_risk)  # fmt: skip
     else:
-        model, rows = load_model(name, version.version), lineage.features()
-    section = drift_section(reference, rows, lineage.as_of, threshold,
-                            score=model.predict_risk)  # fmt: skip
+        # The snapshot read one part at a time (a partitioned week's académie after
+        # académie), each counted into the bins then let go.
+        model = load_model(name, version.version)
+        columns, parts = lineage.feature_parts()
+        section = drift_section(reference, parts, lineage.as_of, threshold,
+                                score=model.predict_risk, columns=columns)  # fmt: skip
     section["model_version"] = f"{name}/{version.version}"
     section["week_model_version"] = lineage.model_version
     return section

@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from features.catalog import feature_names, feature_spec
@@ -38,12 +37,15 @@ from serving.services.dashboard_models import version_artifact_frame
 from serving.services.errors import NotFound
 from serving.services.guard import guarded
 from serving.services.policy import Action, performs
+from serving.services.psi import parts_psi, population_stability_index
 
 __all__ = [
     "ALERT_THRESHOLD",
     "MODERATE_THRESHOLD",
     "REFERENCE_ARTIFACT",
     "DriftReport",
+    "drift_columns",
+    "drift_table",
     "feature_drift",
     "get_champion_drift",
     "get_feature_drift",
@@ -60,72 +62,45 @@ SEASON_TOLERANCE_DAYS = 7  # training dates this much further than the nearest s
 # about 9 / rows, 0.02 at 500).
 MIN_SEASONAL_ROWS = 500
 ALERT_THRESHOLD = 0.25
-_EPSILON = 1e-4  # floor of a bin's share, so an empty bin does not make PSI infinite
-_MISSING = "__missing__"
-
-
-def _shares(labels: pd.Series, bins: Sequence[object]) -> np.ndarray:
-    counts = labels.value_counts().reindex(list(bins), fill_value=0).to_numpy(dtype="float64")
-    total = counts.sum()
-    shares = counts / total if total else counts
-    return np.clip(shares, _EPSILON, None)
-
-
-def population_stability_index(
-    reference: pd.Series, current: pd.Series, bins: int = 10, categorical: bool = False
-) -> float:
-    """PSI of `current` against `reference` (see the module docstring)."""
-    if bins < 2:
-        raise ValueError(f"bins must be at least 2, not {bins}")
-    if reference.empty or current.empty:
-        raise ValueError("PSI needs rows in both populations")
-    if categorical:
-        ref = reference.astype("string").fillna(_MISSING)
-        cur = current.astype("string").fillna(_MISSING)
-        labels = sorted(set(ref) | set(cur))
-        return _psi(_shares(ref, labels), _shares(cur, labels))
-    ref_values = pd.to_numeric(reference, errors="coerce").astype("float64")
-    cur_values = pd.to_numeric(current, errors="coerce").astype("float64")
-    known = ref_values.dropna()
-    quantiles = np.linspace(0, 1, bins + 1)
-    edges = np.unique(np.quantile(known, quantiles)) if len(known) else np.array([])
-    inner = edges[1:-1] if len(edges) > 2 else np.array([])
-
-    def binned(values: pd.Series) -> pd.Series:
-        codes = np.searchsorted(inner, values.to_numpy(), side="right").astype(object)
-        codes[values.isna().to_numpy()] = _MISSING
-        return pd.Series(codes, dtype=object)
-
-    labels = [*range(len(inner) + 1), _MISSING]
-    return _psi(_shares(binned(ref_values), labels), _shares(binned(cur_values), labels))
-
-
-def _psi(reference: np.ndarray, current: np.ndarray) -> float:
-    return float(np.sum((current - reference) * np.log(current / reference)))
 
 
 def feature_drift(
     reference: pd.DataFrame,
-    current: pd.DataFrame,
+    current: pd.DataFrame | Sequence[pd.DataFrame],
     features: Sequence[str] | None = None,
     threshold: float = ALERT_THRESHOLD,
 ) -> pd.DataFrame:
     """One row per feature present in both frames, most drifted first: feature, family,
-    label_fr, label_en, psi, level (stable, moderate, major), alert (psi over `threshold`)."""
+    label_fr, label_en, psi, level (stable, moderate, major), alert (psi over `threshold`).
+    `current` may be given in parts (one académie's rows after the other): the same PSI as
+    the rows taken whole."""
+    parts = [current] if isinstance(current, pd.DataFrame) else list(current)
+    columns = drift_columns(reference, parts[0] if parts else pd.DataFrame(), features)
+    psi, _, _ = parts_psi(reference, parts, columns)
+    return drift_table(psi, threshold)
+
+
+def drift_columns(
+    reference: pd.DataFrame, current: pd.DataFrame, features: Sequence[str] | None = None
+) -> dict[str, bool]:
+    """The features of `features` (default: the catalog's) in both frames, each with whether
+    it is categorical."""
     names = [n for n in (features or feature_names()) if n in reference and n in current]
+    return {name: feature_spec(name).kind == "categorical" for name in names}
+
+
+def drift_table(psi: dict[str, float], threshold: float = ALERT_THRESHOLD) -> pd.DataFrame:
+    """`feature_drift`'s table from each feature's PSI."""
     rows = []
-    for name in names:
+    for name, value in psi.items():
         spec = feature_spec(name)
-        psi = population_stability_index(
-            reference[name], current[name], categorical=spec.kind == "categorical"
-        )
         level = (
-            "major" if psi >= ALERT_THRESHOLD
-            else "moderate" if psi >= MODERATE_THRESHOLD else "stable"
+            "major" if value >= ALERT_THRESHOLD
+            else "moderate" if value >= MODERATE_THRESHOLD else "stable"
         )  # fmt: skip
         rows.append({"feature": name, "family": spec.family, "label_fr": spec.label_fr,
-                     "label_en": spec.label_en, "psi": psi, "level": level,
-                     "alert": psi >= threshold})  # fmt: skip
+                     "label_en": spec.label_en, "psi": value, "level": level,
+                     "alert": value >= threshold})  # fmt: skip
     columns = ["feature", "family", "label_fr", "label_en", "psi", "level", "alert"]
     frame = pd.DataFrame(rows, columns=columns)
     return frame.sort_values("psi", ascending=False, kind="stable").reset_index(drop=True)

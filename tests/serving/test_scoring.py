@@ -585,19 +585,19 @@ def test_the_runs_monitoring_uses_the_model_and_rows_it_holds(
 
     loads: list[object] = []
     reads: list[object] = []
-    real_load, real_features = models.registry.load_model, WeekLineage.features
+    real_load, real_parts = models.registry.load_model, WeekLineage.feature_parts
 
     def counted_load(*args: Any, **kwargs: Any) -> Any:
         loads.append(args)
         return real_load(*args, **kwargs)
 
-    def counted_features(self: WeekLineage, **kwargs: Any) -> Any:
-        reads.append(kwargs)
-        return real_features(self, **kwargs)
+    def counted_parts(self: WeekLineage) -> Any:
+        reads.append(self.week)
+        return real_parts(self)
 
     monkeypatch.setattr("serving.services.dashboard_models.version_artifact_frame", reference)
     monkeypatch.setattr(models.registry, "load_model", counted_load)
-    monkeypatch.setattr(WeekLineage, "features", counted_features)
+    monkeypatch.setattr(WeekLineage, "feature_parts", counted_parts)
     result = runner.invoke(cli, ["score", "--data", str(academie), "--as-of", AS_OF.isoformat()])
     assert result.exit_code == 0, result.output
     assert (loads, reads) == ([], [])
@@ -610,8 +610,8 @@ def test_the_runs_monitoring_uses_the_model_and_rows_it_holds(
             drift = first.payload
         assert "features" in drift and drift["score_psi"] is not None, drift
         assert drift["model_version"] == "vigie-dropout/1"
-        run_monitoring(week, None, "en")  # `vigie monitor`: loads and reads
-        assert len(loads) == 1 and len(reads) == 1
+        run_monitoring(week, None, "en")  # `vigie monitor`: loads and reads, part by part
+        assert len(loads) == 1 and reads == [week]
         with store.reading() as session:
             again = session.get(WeekMonitoring, (week, "drift"))
             assert again is not None
