@@ -25,6 +25,8 @@ from typing import Any
 from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
+from serving.weekly.columns import Columns, Rows
+
 __all__ = ["Upsert", "changing_rows", "execute_rows"]
 
 _CHUNK = 10_000  # rows per executemany batch
@@ -49,26 +51,28 @@ class Upsert:
 def execute_rows(
     session: Session,
     statement: Any,
-    rows: Sequence[dict[str, Any]],
+    rows: Rows,
     upsert: Upsert | None = None,
     chunk: int = _CHUNK,
 ) -> None:
     """Execute `statement` (an INSERT, with the ON CONFLICT clause `upsert` describes, if
-    any) for each of `rows` (dicts with the same keys), `chunk` rows per executemany."""
-    if not rows:
+    any) for each of `rows` (dicts with the same keys, or `Columns`), `chunk` rows per
+    executemany."""
+    data = Columns.of(rows)
+    if not len(data):
         return
     connection = session.connection()
     dialect = connection.dialect
-    columns = list(rows[0])
+    columns = data.names
     compiled = statement.compile(dialect=dialect, column_keys=columns)
     names = compiled.positiontup
     if dialect.paramstyle != "qmark" or names is None or sorted(names) != sorted(columns):
-        for start in range(0, len(rows), chunk):
-            session.execute(statement, rows[start : start + chunk])
+        for start in range(0, len(data), chunk):
+            session.execute(statement, data.dicts(start, start + chunk))
         return
     values = []
     for name in names:
-        column: list[Any] = list(map(itemgetter(name), rows))
+        column: list[Any] = data.values[name]
         processor = compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
         if processor is not None:
             column = _processed(processor, column)

@@ -18,6 +18,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from serving.weekly.columns import Columns
 from serving.weekly.ranking import EstablishmentWeek
 
 __all__ = [
@@ -56,33 +57,22 @@ def _written(
     establishments: Sequence[EstablishmentWeek],
     held: Set[str],
     columns: Sequence[str],
-) -> list[list[dict[str, Any]]]:
-    """Per establishment (in `establishments`' order), its roster's rows as dicts of
-    `columns`, none for those `held`."""
+) -> Columns:
+    """The rosters' rows of `columns`, establishment after establishment (in
+    `establishments`' order), none of those `held`."""
     slices = roster_slices(rosters)
-    wanted = [(e.uai, slices.get(e.uai)) for e in establishments if e.uai not in held]
-    parts = [(uai, span) for uai, span in wanted if span is not None]
-    if not parts:
-        return [[] for _ in wanted]
-    chosen = pa.concat_tables(
-        [rosters.slice(start, end - start).select(list(columns)) for _, (start, end) in parts]
-    )
-    rows = chosen.to_pylist()
-    out, at = [], 0
-    for _, span in wanted:
-        size = 0 if span is None else span[1] - span[0]
-        out.append(rows[at : at + size])
-        at += size
-    return out
+    spans = [slices[e.uai] for e in establishments if e.uai not in held and e.uai in slices]
+    chosen = [rosters.slice(start, end - start).select(list(columns)) for start, end in spans]
+    table = pa.concat_tables(chosen) if chosen else rosters.slice(0, 0).select(list(columns))
+    return Columns({name: table.column(name).to_pylist() for name in columns})
 
 
 def named_students(
     rosters: pa.Table, establishments: Sequence[EstablishmentWeek], held: Set[str]
-) -> list[dict[str, Any]]:
+) -> Columns:
     """The `students` rows of the rosters (id and names), establishment after establishment,
     not those of the rosters `held`."""
-    parts = _written(rosters, establishments, held, ("student_id", "last_name", "first_name"))
-    return [row for part in parts for row in part]
+    return _written(rosters, establishments, held, ("student_id", "last_name", "first_name"))
 
 
 def _on_roster(
@@ -117,7 +107,7 @@ def enrollment_facts_of(
     establishments: Sequence[EstablishmentWeek],
     week: dt.date,
     held: Set[str],
-) -> list[dict[str, Any]]:
+) -> Columns:
     """The enrollment facts a week's input states, one per (student, establishment, start):
     each roster student's enrollment in force on the as-of date (its Monday `week` standing
     for an unknown start), and each scored student missing from the roster from `week`; not
@@ -132,14 +122,17 @@ def enrollment_facts_of(
             "end_date": rosters.column("enrolled_until"),
         }
     )
-    parts = _written(dated, establishments, held, ("student_id", "uai", "start_date", "end_date"))
-    facts = [row for part in parts for row in part]
+    facts = _written(dated, establishments, held, ("student_id", "uai", "start_date", "end_date"))
     on_roster = _on_roster(rosters, establishments)
-    for e in establishments:
-        roster = on_roster.get(e.uai, ())
-        facts += [
-            {"student_id": s.student_id, "uai": e.uai, "start_date": week, "end_date": None}
-            for s in e.scored
-            if s.student_id not in roster
-        ]
-    return facts
+    missing = [
+        (s.student_id, e.uai, week, None)
+        for e in establishments
+        for s in e.scored
+        if s.student_id not in on_roster.get(e.uai, ())
+    ]
+    return Columns(
+        {
+            name: [*values, *(row[number] for row in missing)]
+            for number, (name, values) in enumerate(facts.values.items())
+        }
+    )

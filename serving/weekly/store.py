@@ -75,6 +75,7 @@ from serving.lineage import (
 from serving.services.actor import Actor
 from serving.services.audit import record
 from serving.weekly.bulk import copy_upsert
+from serving.weekly.columns import Rows
 from serving.weekly.decisions import FollowUp, decisions_of, load_follow_ups, shown_follow_up
 from serving.weekly.executemany import Upsert, execute_rows
 from serving.weekly.ranking import (
@@ -577,7 +578,7 @@ def _table(model: type[Establishment | Student | Enrollment]) -> Table:
 def _upsert(
     session: Session,
     table: Table,
-    rows: list[dict[str, Any]],
+    rows: Rows,
     update: list[str],
     *,
     keep_known: bool = False,
@@ -710,7 +711,7 @@ def enrollment_facts(
     (not the rosters of the establishments `held`: see `_rosters_held`). `rosters`: the
     week's rosters as one table (default: the establishments' `roster_table`)."""
     table = roster_table(establishments) if rosters is None else rosters
-    return enrollment_facts_of(table, establishments, week, held)
+    return enrollment_facts_of(table, establishments, week, held).dicts()
 
 
 def _upsert_enrollments(
@@ -724,7 +725,7 @@ def _upsert_enrollments(
 ) -> None:
     """Add the week's enrollment facts; an end already known is never cleared (an older
     week, written after a newer one, un-ends nothing). Not those of the rosters `held`."""
-    rows = enrollment_facts(establishments, week, held=held, rosters=rosters)
+    rows = enrollment_facts_of(rosters, establishments, week, held)
     _upsert(session, _table(Enrollment), rows, ["end_date"], keep_known=True, bulk=bulk)
 
 
