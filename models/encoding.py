@@ -14,6 +14,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from features.catalog import CATEGORIES, FEATURE_CATALOG
 from features.contract import NAME_COLUMNS, SENSITIVE_COLUMNS
@@ -65,22 +67,37 @@ def encode_features(
     missing; a value outside the categories is refused). Index and column order follow
     `features` and `feature_names`."""
     frame = feature_frame(features, feature_names)
-    encoded = {}
-    for name in feature_names:
+    matrix = np.empty((len(frame), len(feature_names)), dtype="float64", order="F")
+    for number, name in enumerate(feature_names):
         column = frame[name]
         if name in categories:
-            values = column.astype("object").where(column.notna(), None)
-            known = list(categories[name])
-            unknown = sorted({str(v) for v in values.dropna().unique()} - set(known))
-            if unknown:
-                raise ValueError(
-                    f"feature {name!r} has values outside its categories {known}: {unknown}"
-                )
-            codes = pd.Categorical(values, categories=known).codes.astype("float64")
-            codes[codes < 0] = np.nan
-            encoded[name] = codes
+            matrix[:, number] = _category_codes(name, column, list(categories[name]))
         else:
-            encoded[name] = pd.to_numeric(column, errors="raise").to_numpy(
+            matrix[:, number] = pd.to_numeric(column, errors="raise").to_numpy(
                 dtype="float64", na_value=np.nan
             )
-    return pd.DataFrame(encoded, index=frame.index, columns=list(feature_names))
+    return pd.DataFrame(matrix, index=frame.index, columns=list(feature_names), copy=False)
+
+
+def _category_codes(name: str, column: pd.Series, known: list[str]) -> np.ndarray:
+    """Each value's position among the `known` categories as a float (NaN when missing);
+    a value outside them is refused. Text columns are looked up in Arrow, column-wise."""
+    try:
+        values = pa.chunked_array(pa.array(column, from_pandas=True))
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        values = None
+    if values is not None and (pa.types.is_string(values.type)
+                               or pa.types.is_large_string(values.type)):  # fmt: skip
+        found = pc.index_in(values, value_set=pa.array(known, values.type))
+        outside = pc.filter(values, pc.and_(pc.is_null(found), pc.is_valid(values)))
+        unknown = sorted({str(v) for v in pc.unique(outside).to_pylist()} - set(known))
+        positions = np.asarray(pc.fill_null(found, -1).to_numpy(), dtype="int64")
+    else:
+        positions = pd.Index(known, dtype=object).get_indexer(column.to_numpy(dtype=object))
+        outside = column[(positions < 0) & column.notna().to_numpy()]
+        unknown = sorted({str(v) for v in outside.unique()} - set(known))
+    if unknown:
+        raise ValueError(f"feature {name!r} has values outside its categories {known}: {unknown}")
+    codes = positions.astype("float64")
+    codes[positions < 0] = np.nan
+    return codes

@@ -69,6 +69,16 @@ def test_categorical_codes_are_fixed_by_the_catalog(years: Years) -> None:
         encode_features(rows.assign(level="terminale"))
     with pytest.raises(ValueError, match="lacks model features"):
         encode_features(rows.drop(columns=["grade_mean_ytd"]))
+    # The same codes from Arrow text, Python objects or a categorical column, missing values
+    # NaN, and a value outside the categories refused whichever the column's type.
+    levels = [CATEGORIES["level"][k % 3] if k % 7 else None for k in range(len(rows))]
+    expected = [float(CATEGORIES["level"].index(v)) if v else np.nan for v in levels]
+    for dtype in ("str", "object", "category"):
+        typed = rows.assign(level=pd.Series(levels, index=rows.index, dtype=dtype))
+        np.testing.assert_array_equal(encode_features(typed)["level"].to_numpy(), expected)
+        outside = typed.assign(level=pd.Series(["terminale", *levels[1:]], index=rows.index))
+        with pytest.raises(ValueError, match=r"level.*\['terminale'\]"):
+            encode_features(outside.astype({"level": dtype}))
 
 
 def test_calibration_reduces_ece_on_a_held_out_year(years: Years) -> None:
