@@ -148,15 +148,17 @@ class WeeklyRun(Base):
 
 
 class RosterState(Base):
-    """Per establishment of the newest week written: the digest
-    (`serving.weekly.roster_digest`) of its roster, whose rows (students with their names,
-    enrollment facts) that write upserted, and the week; an establishment without a row:
-    unknown, its next write compares every row (migration 0013). Whatever else deletes or
-    edits those rows empties it (`vigie purge`)."""
+    """Per part of each establishment's roster in the newest week written (its students
+    split into `serving.weekly.roster_digest.ROSTER_PARTS` parts by a stable hash of their
+    id): the digest of the part's rows (students with their names, enrollment facts), which
+    that write upserted or held, and the week; a part without a row: unknown, its next write
+    compares its rows (migrations 0013, 0014). Whatever else deletes or edits those rows
+    empties it (`vigie purge`)."""
 
     __tablename__ = "roster_state"
 
     uai: Mapped[str] = mapped_column(String(8), primary_key=True)
+    part: Mapped[int] = mapped_column(Integer, primary_key=True)
     roster_sha256: Mapped[str] = mapped_column(String(64))
     week: Mapped[dt.date] = mapped_column(Date)
 

@@ -30,6 +30,9 @@ from serving.weekly.columns import Columns, Rows
 __all__ = ["Upsert", "changing_rows", "execute_rows"]
 
 _CHUNK = 10_000  # rows per executemany batch
+# The stored rows are read and compared only when the rows to write are at least this share
+# of the table's (a week's changed parts of rosters are a few percent of them).
+_DIFF_SHARE = 4
 _ABSENT = object()
 
 
@@ -84,10 +87,20 @@ def execute_rows(
         # The driver's own cursor, in the same transaction: plain tuples, no result rows.
         cursor = connection.connection.cursor()
         try:
-            cursor.execute(f'SELECT {listed} FROM "{upsert.table.name}"')
-            stored = cursor.fetchall()
+            cursor.execute(f'SELECT count(*) FROM "{upsert.table.name}"')
+            held = int((cursor.fetchone() or (0,))[0])
+            if len(tuples) * _DIFF_SHARE < held:
+                # Few rows against a large table: reading it all to leave some of them out
+                # costs more than letting the statement leave them as they are.
+                stored = None
+            else:
+                cursor.execute(f'SELECT {listed} FROM "{upsert.table.name}"')
+                stored = cursor.fetchall()
         finally:
             cursor.close()
+    else:
+        stored = None
+    if upsert is not None and stored is not None:
         tuples = changing_rows(
             tuples,
             [names.index(name) for name in upsert.keys],

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from operator import attrgetter
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -23,10 +24,12 @@ from serving.weekly.ranking import EstablishmentWeek
 
 __all__ = [
     "ROSTER_DIGEST_FORM",
+    "ROSTER_PARTS",
     "ROSTER_SCHEMA",
     "checked_rosters",
+    "part_digests",
     "roster_digest",
-    "roster_digests",
+    "roster_parts",
     "roster_table",
     "table_digest",
 ]
@@ -36,6 +39,10 @@ ROSTER_DIGEST_FORM = "arrow-columns-sha256-1"
 
 _TEXT = ("uai", "student_id", "last_name", "first_name")
 _DATES = ("enrolled_since", "enrolled_until")
+_COLUMNS = (*_TEXT, *_DATES)
+# Each establishment's roster is held by the store in parts (`part_digests`): a week in
+# which a few students come and go changes a few parts, whose rows alone are written again.
+ROSTER_PARTS = 16
 # A week's rosters as one table: a row per (establishment, enrolled student), the fields of
 # `serving.weekly.RosterStudent` after the UAI.
 ROSTER_SCHEMA = pa.schema(
@@ -48,23 +55,80 @@ def roster_digest(establishments: Sequence[EstablishmentWeek]) -> str:
     return table_digest(roster_table(establishments))
 
 
-def roster_digests(
-    establishments: Sequence[EstablishmentWeek], table: pa.Table | None = None
-) -> dict[str, str]:
-    """`roster_digest` of each establishment's roster alone, by UAI: each establishment's
-    rows hashed as a slice of the rosters' table (`table`, their `roster_table` when made
-    already)."""
-    table = roster_table(establishments) if table is None else table
-    uais = table.column("uai").combine_chunks()
-    digests: dict[str, str] = {}
-    if len(uais):
-        values = np.asarray(uais.to_numpy(zero_copy_only=False), dtype=object)
-        starts = np.flatnonzero(np.r_[True, values[1:] != values[:-1]])
-        for begin, end in zip(starts, [*starts[1:], len(values)], strict=True):
-            digests[str(values[begin])] = table_digest(table.slice(begin, end - begin))
-    # An establishment with an empty roster: the digest of no rows.
-    empty = table_digest(table.slice(0, 0))
-    return {e.uai: digests.get(e.uai, empty) for e in establishments}
+def roster_parts(table: pa.Table) -> np.ndarray:
+    """The part (0 to `ROSTER_PARTS` - 1) of each row of a rosters' table: a stable hash of
+    its student id (pandas' SipHash with its fixed key), so that a student stays in the same
+    part of their establishment's roster week after week."""
+    ids = np.asarray(table.column("student_id").to_numpy(zero_copy_only=False), dtype=object)
+    if not len(ids):
+        return np.zeros(0, dtype="int64")
+    return (pd.util.hash_array(ids, categorize=False) % ROSTER_PARTS).astype("int64")
+
+
+def part_digests(table: pa.Table) -> dict[tuple[str, int], str]:
+    """The digest of each part of each establishment's roster, by (UAI, part): the SHA-256
+    `table_digest` gives the part's rows alone (in student id order), every part computed
+    in one pass over the table's buffers. A part without rows has no entry."""
+    if not table.num_rows:
+        return {}
+    parts = roster_parts(table)
+    codes, uais = pd.factorize(
+        np.asarray(table.column("uai").to_numpy(zero_copy_only=False), dtype=object), sort=True
+    )
+    # Grouped by (UAI, part), student id order kept within each group (a stable sort of a
+    # table sorted by UAI then student id).
+    keys = codes.astype("int64") * ROSTER_PARTS + parts
+    order = np.argsort(keys, kind="stable")
+    grouped = table.take(pa.array(order))
+    sorted_keys = keys[order]
+    starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
+    ends = np.r_[starts[1:], len(sorted_keys)]
+    columns = [_ColumnBytes(grouped.column(name).combine_chunks(), name) for name in _COLUMNS]
+    digests: dict[tuple[str, int], str] = {}
+    form = ROSTER_DIGEST_FORM.encode()
+    for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
+        digest = hashlib.sha256(form)
+        digest.update(np.int64(end - start).tobytes())
+        for column in columns:
+            column.update(digest, start, end)
+        key = int(sorted_keys[start])
+        digests[(str(uais[key // ROSTER_PARTS]), key % ROSTER_PARTS)] = digest.hexdigest()
+    return digests
+
+
+class _ColumnBytes:
+    """One column of a rosters' table ready to hash any run of rows [start, end) as
+    `table_digest` hashes that slice: its name, null mask, then the strings' lengths and
+    bytes or the dates' days."""
+
+    def __init__(self, column: pa.Array, name: str) -> None:
+        self.name = f"\0{name}\0".encode()
+        self.nulls = column.is_null().to_numpy(zero_copy_only=False)
+        if name in _DATES:
+            self.days: np.ndarray | None = (
+                pc.fill_null(column.cast(pa.int32()), 0)
+                .to_numpy(zero_copy_only=False)
+                .astype("<i4")
+            )
+            return
+        self.days = None
+        text = pc.fill_null(column, "")
+        _, offsets_buffer, data = text.buffers()
+        self.offsets = np.frombuffer(offsets_buffer, dtype="<i4")[
+            text.offset : text.offset + len(text) + 1
+        ]
+        self.lengths = np.diff(self.offsets).astype("<i8")
+        self.data = memoryview(data) if data is not None else memoryview(b"")
+
+    def update(self, digest: hashlib._Hash, start: int, end: int) -> None:
+        digest.update(self.name)
+        digest.update(self.nulls[start:end].tobytes())
+        if self.days is not None:
+            digest.update(self.days[start:end].tobytes())
+            return
+        digest.update(self.lengths[start:end].tobytes())
+        if end > start:
+            digest.update(self.data[int(self.offsets[start]) : int(self.offsets[end])])
 
 
 def checked_rosters(table: pa.Table, establishments: Sequence[EstablishmentWeek]) -> pa.Table:

@@ -11,6 +11,7 @@ themselves).
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Sequence, Set
 from typing import Any
 
@@ -20,6 +21,9 @@ import pyarrow.compute as pc
 
 from serving.weekly.columns import Columns
 from serving.weekly.ranking import EstablishmentWeek
+from serving.weekly.roster_digest import roster_parts
+
+Part = tuple[str, int]  # (uai, part) of a roster (`roster_digest.roster_parts`)
 
 __all__ = [
     "enrollment_facts_of",
@@ -55,23 +59,35 @@ def unsure_rosters(rosters: pa.Table) -> frozenset[str]:
 def _written(
     rosters: pa.Table,
     establishments: Sequence[EstablishmentWeek],
-    held: Set[str],
+    held: Set[Part],
     columns: Sequence[str],
 ) -> Columns:
     """The rosters' rows of `columns`, establishment after establishment (in
-    `establishments`' order), none of those `held`."""
+    `establishments`' order, each in student id order), none of the parts `held`."""
     slices = roster_slices(rosters)
-    spans = [slices[e.uai] for e in establishments if e.uai not in held and e.uai in slices]
-    chosen = [rosters.slice(start, end - start).select(list(columns)) for start, end in spans]
-    table = pa.concat_tables(chosen) if chosen else rosters.slice(0, 0).select(list(columns))
+    parts = roster_parts(rosters) if held else None
+    by_uai: dict[str, list[int]] = defaultdict(list)
+    for uai, part in held:
+        by_uai[uai].append(part)
+    chosen = []
+    for e in establishments:
+        span = slices.get(e.uai)
+        if span is None:
+            continue
+        rows = np.arange(*span)
+        if parts is not None and e.uai in by_uai:
+            rows = rows[~np.isin(parts[span[0] : span[1]], by_uai[e.uai])]
+        chosen.append(rows)
+    order = np.concatenate(chosen) if chosen else np.zeros(0, dtype="int64")
+    table = rosters.select(list(columns)).take(pa.array(order, pa.int64()))
     return Columns({name: table.column(name).to_pylist() for name in columns})
 
 
 def named_students(
-    rosters: pa.Table, establishments: Sequence[EstablishmentWeek], held: Set[str]
+    rosters: pa.Table, establishments: Sequence[EstablishmentWeek], held: Set[Part]
 ) -> Columns:
     """The `students` rows of the rosters (id and names), establishment after establishment,
-    not those of the rosters `held`."""
+    not those of the parts of rosters `held`."""
     return _written(rosters, establishments, held, ("student_id", "last_name", "first_name"))
 
 
@@ -106,12 +122,12 @@ def enrollment_facts_of(
     rosters: pa.Table,
     establishments: Sequence[EstablishmentWeek],
     week: dt.date,
-    held: Set[str],
+    held: Set[Part],
 ) -> Columns:
     """The enrollment facts a week's input states, one per (student, establishment, start):
     each roster student's enrollment in force on the as-of date (its Monday `week` standing
     for an unknown start), and each scored student missing from the roster from `week`; not
-    the rosters of the establishments `held`."""
+    those of the parts of rosters `held`."""
     dated = pa.table(
         {
             "uai": rosters.column("uai"),

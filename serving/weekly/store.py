@@ -88,12 +88,13 @@ from serving.weekly.ranking import (
 from serving.weekly.roster_digest import (
     ROSTER_DIGEST_FORM,
     checked_rosters,
+    part_digests,
     roster_digest,
-    roster_digests,
     roster_table,
     table_digest,
 )
 from serving.weekly.roster_rows import (
+    Part,
     enrollment_facts_of,
     named_students,
     unnamed_students,
@@ -342,8 +343,9 @@ def _write_lists(
     # An older week than one already written adds what is missing and rewrites nothing
     # newer: names and establishment details are the newest week's.
     newest = _is_newest(session, week)
-    # The rows of the rosters the store holds already are not upserted (`_rosters_held`).
-    digests = roster_digests(establishments, rosters) if newest else {}
+    # The rows of the parts of rosters the store holds already are not upserted
+    # (`_rosters_held`).
+    digests = part_digests(rosters) if newest else {}
     held = _rosters_held(session, digests, rosters) if newest else frozenset()
     _upsert_establishments(session, establishments, rewrite=newest, bulk=bulk)
     _upsert_students(session, establishments, rosters, rewrite=newest, bulk=bulk, held=held)
@@ -627,34 +629,37 @@ def _upsert(
 
 
 def _rosters_held(
-    session: Session, digests: Mapping[str, str], rosters: pa.Table
-) -> frozenset[str]:
-    """The establishments whose roster rows the store holds as they are, so that upserting
-    them would change nothing: the newest week's write recorded the same roster digest for
-    the establishment (`roster_state`: that write upserted those rows, or held them), and
-    nothing deleted rows since (a purge empties the state). Older weeks written since add
-    rows but never rewrite a newer week's names and never clear an end date (`keep_known`).
-    Not an establishment with a roster student whose enrollment start is unknown (the fact
-    is dated by the week written), nor one sharing a student with another roster this week
+    session: Session, digests: Mapping[Part, str], rosters: pa.Table
+) -> frozenset[Part]:
+    """The parts of rosters whose rows the store holds as they are, so that upserting them
+    would change nothing: the newest week's write recorded the same digest for the part
+    (`roster_state`: that write upserted those rows, or held them), and nothing deleted rows
+    since (a purge empties the state). Older weeks written since add rows but never rewrite
+    a newer week's names and never clear an end date (`keep_known`). No part of an
+    establishment with a roster student whose enrollment start is unknown (the fact is
+    dated by the week written), nor of one sharing a student with another roster this week
     (whose names would then be written in the rosters' order): `unsure_rosters`."""
-    recorded = session.execute(select(RosterState.uai, RosterState.roster_sha256))
-    state = {uai: digest for uai, digest in recorded}
+    recorded = session.execute(select(RosterState.uai, RosterState.part, RosterState.roster_sha256))
+    state = {(uai, part): digest for uai, part, digest in recorded}
     if not state:
         return frozenset()
     unsure = unsure_rosters(rosters)
     return frozenset(
-        uai for uai, digest in digests.items()
-        if state.get(uai) == digest and uai not in unsure
+        part for part, digest in digests.items()
+        if state.get(part) == digest and part[0] not in unsure
     )  # fmt: skip
 
 
-def _record_rosters(session: Session, digests: Mapping[str, str], week: dt.date) -> None:
+def _record_rosters(session: Session, digests: Mapping[Part, str], week: dt.date) -> None:
     """The newest week's roster digests replace the state (`_rosters_held`)."""
     session.execute(delete(RosterState))
     if digests:
         session.execute(
             insert(RosterState),
-            [{"uai": uai, "roster_sha256": d, "week": week} for uai, d in digests.items()],
+            [
+                {"uai": uai, "part": part, "roster_sha256": digest, "week": week}
+                for (uai, part), digest in digests.items()
+            ],
         )
 
 
@@ -686,7 +691,7 @@ def _upsert_students(
     *,
     rewrite: bool,
     bulk: bool = False,
-    held: Set[str] = frozenset(),
+    held: Set[Part] = frozenset(),
 ) -> None:
     """Roster students get their names (`rewrite`: names already stored too); a scored
     student missing from the roster is added without names (names already known are kept).
@@ -702,7 +707,7 @@ def enrollment_facts(
     establishments: Sequence[EstablishmentWeek],
     week: dt.date,
     *,
-    held: Set[str] = frozenset(),
+    held: Set[Part] = frozenset(),
     rosters: pa.Table | None = None,
 ) -> list[dict[str, Any]]:
     """The enrollment facts a week's input states, one per (student, establishment, start):
@@ -721,7 +726,7 @@ def _upsert_enrollments(
     week: dt.date,
     *,
     bulk: bool = False,
-    held: Set[str] = frozenset(),
+    held: Set[Part] = frozenset(),
 ) -> None:
     """Add the week's enrollment facts; an end already known is never cleared (an older
     week, written after a newer one, un-ends nothing). Not those of the rosters `held`."""

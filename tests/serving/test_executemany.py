@@ -13,6 +13,7 @@ import pytest
 
 from serving.db import open_store
 from serving.db.models import Enrollment, Establishment, Student
+from serving.weekly import executemany
 from serving.weekly import store as weekly_store
 from serving.weekly.executemany import changing_rows, execute_rows
 from tests.serving.conftest import stored_rosters
@@ -128,7 +129,13 @@ def _week(generator: random.Random) -> tuple[list[dict[str, Any]], list[dict[str
 
 
 @pytest.mark.parametrize("seed", range(4))
-def test_fast_upserts_store_what_row_by_row_upserts_store(tmp_path: Path, seed: int) -> None:
+@pytest.mark.parametrize("diff_share", [0, 10**9], ids=["statement-only", "stored-rows-read"])
+def test_fast_upserts_store_what_row_by_row_upserts_store(
+    tmp_path: Path, seed: int, diff_share: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Few rows against the table: executed as they are (the statement leaves the unchanged
+    # ones alone); many: the stored rows read and the unchanged rows left out first.
+    monkeypatch.setattr(executemany, "_DIFF_SHARE", diff_share)
     generator = random.Random(seed)
     weeks = [_week(generator) for _ in range(3)]
     results = []

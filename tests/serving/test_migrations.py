@@ -18,7 +18,7 @@ from serving.db.migrate import alembic_config
 from serving.db.models import AuditEntry, Base
 from serving.services.audit import record
 
-HEAD = "0013"  # the newest migration (0009 -> 0010 -> 0012 -> 0011 -> 0013)
+HEAD = "0014"  # the newest migration (0009 -> 0010 -> 0012 -> 0011 -> 0013 -> 0014)
 
 TABLES = {
     "establishments",

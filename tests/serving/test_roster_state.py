@@ -7,6 +7,8 @@ start left unknown, a student on two rosters) makes the write upsert them."""
 from __future__ import annotations
 
 import datetime as dt
+import random
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,13 @@ from serving.db import Store, open_store
 from serving.db.models import Establishment, RosterState
 from serving.services.retention import purge
 from serving.weekly import EstablishmentWeek, RosterStudent, ScoredStudent, replace_week_lists
+from serving.weekly.roster_digest import (
+    ROSTER_PARTS,
+    part_digests,
+    roster_digest,
+    roster_parts,
+    roster_table,
+)
 from tests.serving.conftest import (
     HOME_UAI,
     OPERATOR,
@@ -64,7 +73,12 @@ def rows(store: Store) -> dict[str, list[tuple]]:
             "establishments": sorted(session.execute(select(Establishment.uai))),
             "state": sorted(
                 session.execute(
-                    select(RosterState.uai, RosterState.roster_sha256, RosterState.week)
+                    select(
+                        RosterState.uai,
+                        RosterState.part,
+                        RosterState.roster_sha256,
+                        RosterState.week,
+                    )
                 )
             ),
         }
@@ -110,10 +124,10 @@ def test_the_same_rosters_next_week_are_not_upserted_and_the_store_ends_the_same
         write(comparing, week, rosters())
     assert roster_rows(upserted) == 3 * 12
     assert rows(skipping) == rows(comparing)
-    assert [(uai, week) for uai, _, week in rows(skipping)["state"]] == [
+    assert {(uai, week) for uai, _, _, week in rows(skipping)["state"]} == {
         (OTHER_UAI, weeks[-1]),
         (HOME_UAI, weeks[-1]),
-    ]
+    }
 
 
 def test_other_rosters_are_upserted_and_a_week_written_again_with_the_old_ones_too(
@@ -137,8 +151,8 @@ def test_an_older_week_written_since_does_not_hide_the_newest_names(
     store = new_store(tmp_path, "store")
     write(store, WEEK, rosters())
     write(store, WEEK - dt.timedelta(weeks=1), rosters("Ancien"))  # an older week, added
-    digests = weekly_store.roster_digests(rosters())
-    assert rows(store)["state"] == sorted((uai, d, WEEK) for uai, d in digests.items())
+    digests = part_digests(roster_table(rosters()))
+    assert rows(store)["state"] == sorted((uai, p, d, WEEK) for (uai, p), d in digests.items())
     write(store, WEEK + dt.timedelta(weeks=1), rosters())
     assert roster_rows(upserted[-4:]) == 2  # held: the older week rewrote no name
     assert ("H001", "NomH001", "PrénomH001") in rows(store)["students"]
@@ -208,15 +222,38 @@ def test_a_student_on_two_rosters_has_both_upserted(
     assert roster_rows(upserted[-4:]) == 2 * (4 + 3) - 1 + 1  # H001 twice, H009 off roster
 
 
-def test_each_rosters_digest_is_its_roster_alone() -> None:
-    """The digests recorded per establishment, hashed as slices of all the rosters' table,
-    are those of each roster hashed alone, an empty roster's included."""
-    inputs = rosters()
-    empty = EstablishmentWeek("0560001B", "Vide", 1, ())
-    inputs.append(empty)
-    digests = weekly_store.roster_digests(inputs)
-    assert digests == {e.uai: weekly_store.roster_digest([e]) for e in inputs}
-    assert len(set(digests.values())) == 3
+@pytest.mark.parametrize("seed", range(5))
+def test_each_parts_digest_is_its_rows_alone(seed: int) -> None:
+    """The digests recorded per part of each roster, computed in one pass over the rosters'
+    table, are those of each part's rows hashed alone (`roster_digest` of an establishment
+    holding only them); a student stays in the same part; an empty roster has no part."""
+    generator = random.Random(seed)
+    inputs = []
+    for number, uai in enumerate([HOME_UAI, OTHER_UAI, "0560001B"]):
+        ids = generator.sample(range(1000), generator.randrange(0 if number == 2 else 1, 90))
+        roster = tuple(
+            RosterStudent(f"S{i:04d}", generator.choice([None, f"Nom{i}"]),
+                          generator.choice([None, "Élise", "Noé"]),
+                          generator.choice([None, START]),
+                          generator.choice([None, dt.date(2026, 7, 4)]))
+            for i in sorted(ids)
+        )  # fmt: skip
+        inputs.append(EstablishmentWeek(uai, uai, 1, (), roster))
+    table = roster_table(inputs)
+    parts = dict(zip(table.column("student_id").to_pylist(), roster_parts(table), strict=True))
+    digests = part_digests(table)
+    expected = {}
+    for e in inputs:
+        for part in sorted({parts[s.student_id] for s in e.roster}):
+            alone = tuple(s for s in e.roster if parts[s.student_id] == part)
+            expected[(e.uai, part)] = roster_digest([replace(e, roster=alone)])
+    assert digests == expected
+    assert len(set(digests.values())) == len(digests)
+    assert set(roster_parts(table)) <= set(range(ROSTER_PARTS))
+    again = roster_table([replace(e, roster=e.roster[1:]) for e in inputs])
+    assert dict(zip(again.column("student_id").to_pylist(), roster_parts(again), strict=True)) == {
+        s: p for s, p in parts.items() if s in set(again.column("student_id").to_pylist())
+    }
 
 
 def test_a_moved_student_stays_out_of_reach_of_the_old_school_while_rosters_are_held(
@@ -252,3 +289,78 @@ def test_a_moved_student_stays_out_of_reach_of_the_old_school_while_rosters_are_
         get_student_record(store, make_actor("watch_unit", HOME_UAI), "H002")
     record = get_student_record(store, make_actor("watch_unit", OTHER_UAI), "H002")
     assert record.uai == OTHER_UAI
+
+
+def _random_weeks(generator: random.Random) -> list[list[EstablishmentWeek]]:
+    """Six weeks of three schools' rosters over 150 students: each week a few move (a new
+    enrollment), leave (an end date, then off the roster), come back, change names, have an
+    unknown start or sit on two rosters; a few of each school are scored."""
+    uais = [HOME_UAI, OTHER_UAI, "0560001B"]
+    where: dict[str, tuple[str, dt.date | None, dt.date | None]] = {}
+    names: dict[str, tuple[str | None, str | None]] = {}
+    for number in range(150):
+        student = f"S{number:03d}"
+        where[student] = (generator.choice(uais), START, None)
+        names[student] = (f"Nom{number}", generator.choice([None, f"Prénom{number}"]))
+    weeks = []
+    for k in range(6):
+        day = WEEK + dt.timedelta(weeks=k)
+        for student in generator.sample(sorted(where), 6):
+            uai, since, until = where[student]
+            change = generator.choice(["move", "leave", "back", "rename"] * 4 + ["unknown"])
+            if change == "move":
+                where[student] = (generator.choice(uais), day, None)
+            elif change == "leave":
+                where[student] = (uai, since, day + dt.timedelta(days=4))
+            elif change == "back":
+                where[student] = (uai, since, None)
+            elif change == "rename":
+                names[student] = (f"Autre{student}", names[student][1])
+            else:
+                where[student] = (uai, None, until)
+        twice = generator.choice([None, None, None, sorted(where)[k]])
+        inputs = []
+        for uai in uais:
+            roster = [
+                RosterStudent(s, *names[s], enrolled_since=since, enrolled_until=until)
+                for s, (at, since, until) in sorted(where.items())
+                if at == uai and (until is None or until >= day)
+            ]
+            if twice is not None and uai == OTHER_UAI and where[twice][0] != uai:
+                roster.append(RosterStudent(twice, *names[twice], enrolled_since=START))
+            listed = generator.sample(roster, min(3, len(roster)))
+            scored = tuple(
+                ScoredStudent(s.student_id, generator.random(), reasons(s.student_id), {})
+                for s in listed
+            )
+            inputs.append(EstablishmentWeek(uai, uai, 2, scored, tuple(roster)))
+        weeks.append(inputs)
+    return weeks
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_random_weeks_store_exactly_what_comparing_every_row_stores(
+    tmp_path: Path, seed: int, monkeypatch: pytest.MonkeyPatch, upserted: list[tuple[str, int]]
+) -> None:
+    """Over weeks of moves, departures, returns, new names, unknown starts and students on
+    two rosters (and an older week written again), the store that writes only the changed
+    parts of rosters ends exactly as the one that compares every row, week after week: the
+    same students, names and dated enrollments, so the same watch unit reaches each
+    student."""
+    weeks = _random_weeks(random.Random(seed))
+    order = [0, 1, 2, 3, 1, 4, 5, 5]  # the week of index 1 written again after the 4th
+    stores: dict[str, list[dict[str, list[tuple]]]] = {}
+    written: dict[str, int] = {}
+    for name in ("parts", "every-row"):
+        if name == "every-row":
+            monkeypatch.setattr(weekly_store, "_rosters_held", lambda *args: frozenset())
+        store = new_store(tmp_path, name)
+        stores[name] = []
+        for index in order:
+            write(store, WEEK + dt.timedelta(weeks=index), weeks[index])
+            stores[name].append(rows(store))
+        written[name] = roster_rows(upserted)
+        upserted.clear()
+    assert stores["parts"] == stores["every-row"]
+    assert written["parts"] < written["every-row"] * 0.75  # the unchanged parts were held
+    assert stores["parts"][-1]["state"]
