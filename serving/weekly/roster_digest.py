@@ -65,13 +65,14 @@ def roster_parts(table: pa.Table) -> np.ndarray:
     return (pd.util.hash_array(ids, categorize=False) % ROSTER_PARTS).astype("int64")
 
 
-def part_digests(table: pa.Table) -> dict[tuple[str, int], str]:
+def part_digests(table: pa.Table, parts: np.ndarray | None = None) -> dict[tuple[str, int], str]:
     """The digest of each part of each establishment's roster, by (UAI, part): the SHA-256
     `table_digest` gives the part's rows alone (in student id order), every part computed
-    in one pass over the table's buffers. A part without rows has no entry."""
+    in one pass over the table's buffers (`parts`: each row's, when known already). A part
+    without rows has no entry."""
     if not table.num_rows:
         return {}
-    parts = roster_parts(table)
+    parts = roster_parts(table) if parts is None else parts
     codes, uais = pd.factorize(
         np.asarray(table.column("uai").to_numpy(zero_copy_only=False), dtype=object), sort=True
     )
@@ -83,17 +84,28 @@ def part_digests(table: pa.Table) -> dict[tuple[str, int], str]:
     sorted_keys = keys[order]
     starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
     ends = np.r_[starts[1:], len(sorted_keys)]
-    columns = [_ColumnBytes(grouped.column(name).combine_chunks(), name) for name in _COLUMNS]
+    columns = _columns_bytes(grouped)
     digests: dict[tuple[str, int], str] = {}
-    form = ROSTER_DIGEST_FORM.encode()
     for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
-        digest = hashlib.sha256(form)
-        digest.update(np.int64(end - start).tobytes())
-        for column in columns:
-            column.update(digest, start, end)
         key = int(sorted_keys[start])
-        digests[(str(uais[key // ROSTER_PARTS]), key % ROSTER_PARTS)] = digest.hexdigest()
+        digests[(str(uais[key // ROSTER_PARTS]), key % ROSTER_PARTS)] = _rows_digest(
+            columns, start, end
+        )
     return digests
+
+
+def _columns_bytes(table: pa.Table) -> list[_ColumnBytes]:
+    return [_ColumnBytes(table.column(name).combine_chunks(), name) for name in _COLUMNS]
+
+
+def _rows_digest(columns: Sequence[_ColumnBytes], start: int, end: int) -> str:
+    """SHA-256 (hex) of the rows [start, end) of a rosters' table, column by column: the
+    digest's form, the number of rows, then each column's name, null mask and values."""
+    digest = hashlib.sha256(ROSTER_DIGEST_FORM.encode())
+    digest.update(np.int64(end - start).tobytes())
+    for column in columns:
+        column.update(digest, start, end)
+    return digest.hexdigest()
 
 
 class _ColumnBytes:
@@ -192,18 +204,7 @@ def roster_table(establishments: Sequence[EstablishmentWeek]) -> pa.Table:
 
 def table_digest(table: pa.Table) -> str:
     """SHA-256 (hex) of a `roster_table` (or a slice of one), column by column."""
-    digest = hashlib.sha256(ROSTER_DIGEST_FORM.encode())
-    digest.update(np.int64(table.num_rows).tobytes())
-    for name in (*_TEXT, *_DATES):
-        column = table.column(name).combine_chunks()
-        digest.update(f"\0{name}\0".encode())
-        digest.update(column.is_null().to_numpy(zero_copy_only=False).tobytes())
-        if name in _DATES:
-            days = pc.fill_null(column.cast(pa.int32()), 0)
-            digest.update(days.to_numpy(zero_copy_only=False).astype("<i4").tobytes())
-        else:
-            _update_text(digest, pc.fill_null(column, ""))
-    return digest.hexdigest()
+    return _rows_digest(_columns_bytes(table), 0, table.num_rows)
 
 
 def _sorted(uai: pa.ChunkedArray, student_id: pa.ChunkedArray) -> bool:
@@ -222,14 +223,3 @@ def _sorted(uai: pa.ChunkedArray, student_id: pa.ChunkedArray) -> bool:
         pc.and_(pc.equal(head_uai, next_uai), pc.less(head_id, next_id)),
     )
     return bool(pc.all(ascending).as_py())
-
-
-def _update_text(digest: hashlib._Hash, column: pa.Array) -> None:
-    """The strings' UTF-8 byte lengths, then their bytes, into `digest`."""
-    _, offsets_buffer, data = column.buffers()
-    offsets = np.frombuffer(offsets_buffer, dtype="<i4")[
-        column.offset : column.offset + len(column) + 1
-    ]
-    digest.update(np.diff(offsets).astype("<i8").tobytes())
-    if data is not None and len(offsets):
-        digest.update(memoryview(data)[int(offsets[0]) : int(offsets[-1])])

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence, Set
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -26,100 +27,110 @@ from serving.weekly.roster_digest import roster_parts
 Part = tuple[str, int]  # (uai, part) of a roster (`roster_digest.roster_parts`)
 
 __all__ = [
+    "WeekRosters",
     "enrollment_facts_of",
     "named_students",
-    "roster_slices",
     "unnamed_students",
     "unsure_rosters",
 ]
 
 
-def roster_slices(rosters: pa.Table) -> dict[str, tuple[int, int]]:
-    """Each UAI's rows in the sorted rosters' table: (first row, row after its last)."""
-    uais = rosters.column("uai").combine_chunks()
-    if not len(uais):
-        return {}
-    values = np.asarray(uais.to_numpy(zero_copy_only=False), dtype=object)
-    starts = np.flatnonzero(np.r_[True, values[1:] != values[:-1]]).tolist()
-    ends = [*starts[1:], len(values)]
-    return {str(values[start]): (start, end) for start, end in zip(starts, ends, strict=True)}
+class WeekRosters:
+    """A week's rosters' table (sorted by UAI then student id) and what the write reads of
+    it more than once, each computed on first use: each UAI's rows and each row's part."""
+
+    def __init__(self, table: pa.Table) -> None:
+        self.table = table
+
+    @cached_property
+    def slices(self) -> dict[str, tuple[int, int]]:
+        """Each UAI's rows: (first row, row after its last)."""
+        uais = self.table.column("uai").combine_chunks()
+        if not len(uais):
+            return {}
+        values = np.asarray(uais.to_numpy(zero_copy_only=False), dtype=object)
+        starts = np.flatnonzero(np.r_[True, values[1:] != values[:-1]]).tolist()
+        ends = [*starts[1:], len(values)]
+        return {str(values[a]): (a, b) for a, b in zip(starts, ends, strict=True)}
+
+    @cached_property
+    def parts(self) -> np.ndarray:
+        """Each row's part of its roster (`roster_parts`)."""
+        return roster_parts(self.table)
 
 
-def unsure_rosters(rosters: pa.Table) -> frozenset[str]:
+def unsure_rosters(rosters: WeekRosters) -> frozenset[str]:
     """The UAIs whose roster has a student whose enrollment start is unknown (the fact is
     dated by the week written) or a student on another roster this week too (whose names are
     then written in the rosters' order): rosters never taken as held by the store."""
-    ids = rosters.column("student_id")
+    table = rosters.table
+    ids = table.column("student_id")
     counts = pc.value_counts(ids)
     shared = pc.filter(counts.field("values"), pc.greater(counts.field("counts"), 1))
-    unsure = pc.or_(pc.is_null(rosters.column("enrolled_since")), pc.is_in(ids, value_set=shared))
-    return frozenset(pc.unique(pc.filter(rosters.column("uai"), unsure)).to_pylist())
+    unsure = pc.or_(pc.is_null(table.column("enrolled_since")), pc.is_in(ids, value_set=shared))
+    return frozenset(pc.unique(pc.filter(table.column("uai"), unsure)).to_pylist())
 
 
 def _written(
-    rosters: pa.Table,
+    rosters: WeekRosters,
+    table: pa.Table,
     establishments: Sequence[EstablishmentWeek],
     held: Set[Part],
     columns: Sequence[str],
 ) -> Columns:
-    """The rosters' rows of `columns`, establishment after establishment (in
-    `establishments`' order, each in student id order), none of the parts `held`."""
-    slices = roster_slices(rosters)
-    parts = roster_parts(rosters) if held else None
-    by_uai: dict[str, list[int]] = defaultdict(list)
+    """The rows of `columns` of `table` (the rosters' rows, in their order), establishment
+    after establishment (in `establishments`' order, each in student id order), none of the
+    parts `held`."""
+    held_parts: dict[str, list[int]] = defaultdict(list)
     for uai, part in held:
-        by_uai[uai].append(part)
+        held_parts[uai].append(part)
     chosen = []
     for e in establishments:
-        span = slices.get(e.uai)
+        span = rosters.slices.get(e.uai)
         if span is None:
             continue
         rows = np.arange(*span)
-        if parts is not None and e.uai in by_uai:
-            rows = rows[~np.isin(parts[span[0] : span[1]], by_uai[e.uai])]
+        if e.uai in held_parts:
+            rows = rows[~np.isin(rosters.parts[span[0] : span[1]], held_parts[e.uai])]
         chosen.append(rows)
     order = np.concatenate(chosen) if chosen else np.zeros(0, dtype="int64")
-    table = rosters.select(list(columns)).take(pa.array(order, pa.int64()))
-    return Columns({name: table.column(name).to_pylist() for name in columns})
+    picked = table.select(list(columns)).take(pa.array(order, pa.int64()))
+    return Columns({name: picked.column(name).to_pylist() for name in columns})
 
 
 def named_students(
-    rosters: pa.Table, establishments: Sequence[EstablishmentWeek], held: Set[Part]
+    rosters: WeekRosters, establishments: Sequence[EstablishmentWeek], held: Set[Part]
 ) -> Columns:
     """The `students` rows of the rosters (id and names), establishment after establishment,
     not those of the parts of rosters `held`."""
-    return _written(rosters, establishments, held, ("student_id", "last_name", "first_name"))
+    columns = ("student_id", "last_name", "first_name")
+    return _written(rosters, rosters.table, establishments, held, columns)
 
 
-def _on_roster(
-    rosters: pa.Table, establishments: Sequence[EstablishmentWeek]
-) -> dict[str, set[str]]:
-    """The student ids on the roster of each establishment that explains students."""
-    slices = roster_slices(rosters)
-    ids = rosters.column("student_id")
-    return {
-        e.uai: set(ids.slice(start, end - start).to_pylist())
-        for e in establishments
-        if e.scored and (span := slices.get(e.uai)) is not None
-        for start, end in [span]
-    }
+def _off_roster(
+    rosters: WeekRosters, establishments: Sequence[EstablishmentWeek]
+) -> list[tuple[str, str]]:
+    """(student_id, uai) of each scored student missing from their establishment's roster."""
+    ids = rosters.table.column("student_id")
+    missing = []
+    for e in establishments:
+        if not e.scored:
+            continue
+        start, end = rosters.slices.get(e.uai, (0, 0))
+        roster = set(ids.slice(start, end - start).to_pylist())
+        missing += [(s.student_id, e.uai) for s in e.scored if s.student_id not in roster]
+    return missing
 
 
 def unnamed_students(
-    rosters: pa.Table, establishments: Sequence[EstablishmentWeek]
+    rosters: WeekRosters, establishments: Sequence[EstablishmentWeek]
 ) -> list[dict[str, Any]]:
     """The scored students missing from their establishment's roster (id only)."""
-    on_roster = _on_roster(rosters, establishments)
-    return [
-        {"student_id": s.student_id}
-        for e in establishments
-        for s in e.scored
-        if s.student_id not in on_roster.get(e.uai, ())
-    ]
+    return [{"student_id": student_id} for student_id, _ in _off_roster(rosters, establishments)]
 
 
 def enrollment_facts_of(
-    rosters: pa.Table,
+    rosters: WeekRosters,
     establishments: Sequence[EstablishmentWeek],
     week: dt.date,
     held: Set[Part],
@@ -128,23 +139,19 @@ def enrollment_facts_of(
     each roster student's enrollment in force on the as-of date (its Monday `week` standing
     for an unknown start), and each scored student missing from the roster from `week`; not
     those of the parts of rosters `held`."""
+    table = rosters.table
     dated = pa.table(
         {
-            "uai": rosters.column("uai"),
-            "student_id": rosters.column("student_id"),
-            "start_date": pc.coalesce(
-                rosters.column("enrolled_since"), pa.scalar(week, pa.date32())
-            ),
-            "end_date": rosters.column("enrolled_until"),
+            "uai": table.column("uai"),
+            "student_id": table.column("student_id"),
+            "start_date": pc.coalesce(table.column("enrolled_since"), pa.scalar(week, pa.date32())),
+            "end_date": table.column("enrolled_until"),
         }
     )
-    facts = _written(dated, establishments, held, ("student_id", "uai", "start_date", "end_date"))
-    on_roster = _on_roster(rosters, establishments)
+    columns = ("student_id", "uai", "start_date", "end_date")
+    facts = _written(rosters, dated, establishments, held, columns)
     missing = [
-        (s.student_id, e.uai, week, None)
-        for e in establishments
-        for s in e.scored
-        if s.student_id not in on_roster.get(e.uai, ())
+        (student_id, uai, week, None) for student_id, uai in _off_roster(rosters, establishments)
     ]
     return Columns(
         {

@@ -95,6 +95,7 @@ from serving.weekly.roster_digest import (
 )
 from serving.weekly.roster_rows import (
     Part,
+    WeekRosters,
     enrollment_facts_of,
     named_students,
     unnamed_students,
@@ -345,11 +346,12 @@ def _write_lists(
     newest = _is_newest(session, week)
     # The rows of the parts of rosters the store holds already are not upserted
     # (`_rosters_held`).
-    digests = part_digests(rosters) if newest else {}
-    held = _rosters_held(session, digests, rosters) if newest else frozenset()
+    week_rosters = WeekRosters(rosters)
+    digests = part_digests(rosters, week_rosters.parts) if newest else {}
+    held = _rosters_held(session, digests, week_rosters) if newest else frozenset()
     _upsert_establishments(session, establishments, rewrite=newest, bulk=bulk)
-    _upsert_students(session, establishments, rosters, rewrite=newest, bulk=bulk, held=held)
-    _upsert_enrollments(session, establishments, rosters, week, bulk=bulk, held=held)
+    _upsert_students(session, establishments, week_rosters, rewrite=newest, bulk=bulk, held=held)
+    _upsert_enrollments(session, establishments, week_rosters, week, bulk=bulk, held=held)
     if newest:
         _record_rosters(session, digests, week)
     previous = _previous_risks(session, week)
@@ -629,7 +631,7 @@ def _upsert(
 
 
 def _rosters_held(
-    session: Session, digests: Mapping[Part, str], rosters: pa.Table
+    session: Session, digests: Mapping[Part, str], rosters: WeekRosters
 ) -> frozenset[Part]:
     """The parts of rosters whose rows the store holds as they are, so that upserting them
     would change nothing: the newest week's write recorded the same digest for the part
@@ -687,7 +689,7 @@ def _upsert_establishments(
 def _upsert_students(
     session: Session,
     establishments: Sequence[EstablishmentWeek],
-    rosters: pa.Table,
+    rosters: WeekRosters,
     *,
     rewrite: bool,
     bulk: bool = False,
@@ -716,13 +718,13 @@ def enrollment_facts(
     (not the rosters of the establishments `held`: see `_rosters_held`). `rosters`: the
     week's rosters as one table (default: the establishments' `roster_table`)."""
     table = roster_table(establishments) if rosters is None else rosters
-    return enrollment_facts_of(table, establishments, week, held).dicts()
+    return enrollment_facts_of(WeekRosters(table), establishments, week, held).dicts()
 
 
 def _upsert_enrollments(
     session: Session,
     establishments: Sequence[EstablishmentWeek],
-    rosters: pa.Table,
+    rosters: WeekRosters,
     week: dt.date,
     *,
     bulk: bool = False,

@@ -14,10 +14,21 @@ import pyarrow.compute as pc
 import pytest
 
 from serving.weekly import EstablishmentWeek, RosterStudent
-from serving.weekly.roster_digest import ROSTER_DIGEST_FORM, _update_text, roster_digest
+from serving.weekly.roster_digest import ROSTER_DIGEST_FORM, roster_digest
 
 _TEXT = ("uai", "student_id", "last_name", "first_name")
 _DATES = ("enrolled_since", "enrolled_until")
+
+
+def _update_text(digest: hashlib._Hash, column: pa.Array) -> None:
+    """The strings' UTF-8 byte lengths, then their bytes, into `digest`."""
+    _, offsets_buffer, data = column.buffers()
+    offsets = np.frombuffer(offsets_buffer, dtype="<i4")[
+        column.offset : column.offset + len(column) + 1
+    ]
+    digest.update(np.diff(offsets).astype("<i8").tobytes())
+    if data is not None and len(offsets):
+        digest.update(memoryview(data)[int(offsets[0]) : int(offsets[-1])])
 
 
 def reference_digest(establishments: list[EstablishmentWeek]) -> str:
