@@ -184,7 +184,15 @@ _SHARED_STEPS: tuple[str, ...] = (
     "path_versions",
 )
 # The steps with a variant for a query of a single as-of date (`<name>_one_date.sql`).
-_ONE_DATE_STEPS: tuple[str, ...] = ("grade_running", "grade_steps")
+_ONE_DATE_STEPS: tuple[str, ...] = (
+    "attendance_grid",
+    "streak_grid",
+    "grade_running",
+    "grade_steps",
+    "grade_recent",
+    "path_years",
+    "path_versions",
+)
 # For a single as-of date built from kept event sums (`features.incremental.event_sums`): the
 # steps left out of the query, which reads the caller's tables of the same names instead
 # (`grade_rows` is read by the other two only).
@@ -626,7 +634,9 @@ def feature_query(one_date: bool = False, shared: bool = False, from_sums: bool 
 
     With `one_date`, for a query of a single as-of date, the grade steps take the sums as they
     are, without the running sums over buckets that only several dates need (every mark is in
-    bucket 0): the same values, computed without the windows. With
+    bucket 0), and the path steps compute the one version of each student's path that holds
+    for the date (every enrollment read started by then): the same values, computed without
+    the windows and the joins of the versions. With
     `shared`, the shared steps are left out: the query reads them from the tables of the
     build's private schema. With `from_sums` (a single date), the attendance days and the
     grade sums are read from tables the caller made, of the steps' names (see
