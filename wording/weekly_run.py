@@ -52,6 +52,12 @@ FULL_REASONS: dict[str, dict[Language, str]] = {
         "fr": "l'état conservé n'a pas d'empreinte de la table {table}",
         "en": "the state kept has no fingerprint of {table}",
     },
+    "state_version": {
+        "fr": "l'état conservé est d'un format antérieur (version {version}), dont les "
+        "empreintes par élève ne se comparent pas à celles d'aujourd'hui",
+        "en": "the state kept is of an earlier format (version {version}), whose per-student "
+        "fingerprints do not compare with today's",
+    },
     "rows_changed": {
         "fr": "{table} : les lignes datées d'avant le {since} ont changé depuis cette semaine-là "
         "({before} lignes alors, {now} maintenant)",
@@ -68,10 +74,12 @@ _LINES: dict[str, dict[Language, str]] = {
     "incremental": {
         "fr": "Validation incrémentale : événements depuis le {since} vérifiés ({checked} "
         "lignes d'absences et de notes) ; {unchanged} lignes plus anciennes inchangées depuis "
-        "la semaine du {since} ; références revérifiées pour {students} élèves.",
+        "la semaine du {since} ; fiches, inscriptions et références revérifiées pour "
+        "{students} élèves dont la fiche ou les inscriptions ont changé.",
         "en": "Incremental validation: events from {since} on checked ({checked} attendance "
         "and grade rows); {unchanged} older rows unchanged since the week of {since}; "
-        "references checked again for {students} students.",
+        "records, enrollments and references checked again for {students} students whose "
+        "record or enrollments changed.",
     },
 }
 

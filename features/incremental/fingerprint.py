@@ -4,7 +4,9 @@ A table's fingerprint up to a date is the count and the exact sum (HUGEINT) of a
 of every row dated before it: the same rows in any order give the same sum, and a changed,
 added or removed row changes it. Parquet files are hashed from their own typed columns (read
 straight from the file, which a date filter prunes), CSV files from their text cells. A
-student's fingerprint folds the hashes of their `students` and `enrollments` rows.
+student's fingerprint is the sum (modulo 2^64) of the hashes of their `students` and
+`enrollments` rows: an added, removed or changed row changes it, copies of a row included.
+A small table's fingerprint (`table_fingerprint`) is its rows' count and exact sum.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ __all__ = [
     "event_fingerprints",
     "file_source",
     "student_fingerprints_sql",
+    "table_fingerprint",
 ]
 
 # The event tables validated incrementally, by their date column. Neither has a unique key
@@ -71,13 +74,26 @@ def _row_hashes(extraction: Extraction, table: str) -> str:
 
 
 def student_fingerprints_sql(extraction: Extraction) -> str:
-    """One row per student id of `students` or `enrollments`: (student_id, h), where `h`
-    folds the hashes of all their rows in both tables (text cells, positions left out)."""
+    """One row per student id of `students` or `enrollments`: (student_id, h), where `h` is
+    the sum modulo 2^64 of the hashes of all their rows in both tables (text cells,
+    positions left out)."""
     return (
-        f"SELECT student_id, bit_xor(h) AS h FROM ({_row_hashes(extraction, 'students')} "
+        f"SELECT student_id, CAST(sum(h) % {2**64} AS UBIGINT) AS h "
+        f"FROM ({_row_hashes(extraction, 'students')} "
         f"UNION ALL {_row_hashes(extraction, 'enrollments')}) "
         "WHERE student_id IS NOT NULL GROUP BY student_id"
     )
+
+
+def table_fingerprint(extraction: Extraction, table: str) -> TableState:
+    """The count and exact sum of the hashes of every row of the small table `table` (text
+    cells, positions left out)."""
+    columns = ", ".join(quoted(name) for name in _columns(extraction, f"raw_{table}"))
+    row = extraction.con.execute(
+        f"SELECT count(*), coalesce(sum(hash({columns})::HUGEINT), 0) FROM raw_{table}"
+    ).fetchone()
+    assert row is not None
+    return TableState(int(row[0]), str(row[1]))
 
 
 def changed_students_sql(current: str, previous_file: str) -> str:

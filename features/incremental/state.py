@@ -3,9 +3,10 @@
 `<home>/weekly-state/<partition>/state.json` says what the last written week validated: its
 as-of date, the model that scored it, the DuckDB version that computed the fingerprints, and,
 for each event table validated incrementally (`INCREMENTAL_TABLES`), the count and the
-fingerprint of its rows dated before that as-of date. Beside it, `students-<as_of>.parquet`
-holds one fingerprint per student of their `students` and `enrollments` rows, so that the
-next week re-checks the references of the old events of the students whose rows changed only.
+fingerprint of its rows dated before that as-of date, and the establishments' fingerprint.
+Beside it, `students-<as_of>.parquet` holds one fingerprint per student of their `students`
+and `enrollments` rows, so that the next week checks the rows of those tables, and the
+references of the old events, of the students whose rows changed only.
 Since version 2, it also keeps the event sums the week's features were built from (one
 Parquet file per step of `features.incremental.event_sums`: attendance days, grade sums),
 from which next week's features add only the new week's events.
@@ -42,8 +43,12 @@ __all__ = [
 
 STATE_FOLDER = "weekly-state"
 STATE_FILE = "state.json"
-_VERSION = 2  # 2: the event sums kept for the features (`sums`); a version 1 state has none
-_READ_VERSIONS = (1, 2)
+# 2: the event sums kept for the features (`sums`); a version 1 state has none. 3: the
+# per-student fingerprints are sums, not exclusive ors, and `tables` holds the establishments'
+# fingerprint: the students' and enrollments' rows of the students whose rows changed are the
+# only ones checked again. An earlier version is read, to say why it is not used.
+_VERSION = 3
+_READ_VERSIONS = (1, 2, 3)
 
 
 @dataclass(frozen=True)
@@ -80,6 +85,12 @@ class WeekState:
     # The event sums of the week's features, files beside state.json: the first attendance
     # day, the first mark's day, and a file name per step (None: no sums kept).
     sums: dict[str, object] | None = None
+    version: int = _VERSION  # of the state read; a state is always written at `_VERSION`
+
+    @property
+    def current(self) -> bool:
+        """Whether the state was written by this version of Vigie's state format."""
+        return self.version == _VERSION
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -136,6 +147,7 @@ class WeekState:
             },
             students_file=str(data["students_file"]),
             sums=sums,
+            version=int(str(data["version"])),
         )
 
 

@@ -3,7 +3,13 @@
 `validate_week` runs the contract's checks (`features.validation.check_extraction`, the same
 rules, messages and row numbers) on:
 
-- the small tables whole (establishments, students, enrollments, exams, outcomes);
+- the small tables whole (establishments, exams, outcomes);
+- of `students` and `enrollments`, the rows of the students whose rows in either changed
+  since the previous week (their fingerprints differ) and the rows without a student id;
+  every enrollment when the establishments changed (an enrollment's establishment must
+  exist). The rows of the other students are those validated then, each checked against
+  rows of its own student (its key and its student hold the student id) that are unchanged
+  too. The lookups the other tables' references read are built from every row;
 - of the event tables (`INCREMENTAL_TABLES`: attendance, grades), the rows not dated before
   the previous week's as-of date (invalid dates included), plus the older rows of the
   students whose `students` or `enrollments` rows changed since then, whose references
@@ -14,8 +20,9 @@ as-of date are exactly those validated then (count and fingerprint); the same sc
 fingerprint the next week will check. The old rows are validated by the week that first saw
 them, so nothing goes unchecked. Anything that makes that reasoning unsafe runs the whole
 validation instead, and the outcome says why in plain words: no state, a state of another
-model, of a DuckDB version whose hashes may differ, of this date or a later one, an event
-table missing or unreadable, or an old row changed (a corrected past mark or absence).
+model, of a DuckDB version whose hashes may differ, of an earlier state format, of this date
+or a later one, an event table missing or unreadable, or an old row changed (a corrected
+past mark or absence).
 
 The state of this week is only prepared here (`IncrementalOutcome.pending`): the caller keeps
 it (`features.incremental.save_state`) once the week is written, and drops it otherwise.
@@ -42,6 +49,7 @@ from features.incremental.fingerprint import (
     changed_students_sql,
     event_fingerprints,
     student_fingerprints_sql,
+    table_fingerprint,
 )
 from features.incremental.state import (
     FullReason,
@@ -64,6 +72,8 @@ logger = logging.getLogger(__name__)
 
 _STUDENTS = "vigie_incremental_students"
 _CHANGED = "vigie_incremental_changed"
+# The tables whose rows make a student's fingerprint.
+_STUDENT_TABLES = ("students", "enrollments")
 
 
 @dataclass
@@ -209,6 +219,8 @@ def validate_week(
 def _unusable(previous: WeekState, as_of: dt.date) -> FullReason | None:
     """Why the previous week's state cannot be used for `as_of` (None if it can; its model is
     checked by `_other_model`)."""
+    if not previous.current:
+        return FullReason("state_version", {"version": str(previous.version)})
     if previous.as_of >= as_of:
         dates = {"state_week": previous.as_of.isoformat(), "week": as_of.isoformat()}
         return FullReason("not_earlier", dates)
@@ -244,6 +256,8 @@ def _validate(
         raise AssertionError("an extraction lacking a table cannot be valid")  # pragma: no cover
     dates = (as_of,) if previous is None else (previous.as_of, as_of)
     prints = {name: event_fingerprints(extraction, name, dates) for name in INCREMENTAL_TABLES}
+    if "establishments" in extraction.files:
+        prints["establishments"] = [table_fingerprint(extraction, "establishments")]
     label = model() if callable(model) else model
     if previous is not None:
         why = _other_model(previous, label) or _changed_before(previous, prints)
@@ -257,7 +271,7 @@ def _validate(
             _raise_if_invalid(extraction, report)
             outcome = IncrementalOutcome(extraction, "full", why)
         else:
-            outcome = _check_new_rows(extraction, home, partition, previous)
+            outcome = _check_new_rows(extraction, home, partition, previous, prints)
             outcome.unchanged = {name: prints[name][0].rows for name in INCREMENTAL_TABLES}
             outcome.kept_sums = previous.kept_sums(state_folder(home, partition))
         outcome.pending = _pending(extraction, home, partition, as_of, label, prints, token)
@@ -286,31 +300,41 @@ def _changed_before(previous: WeekState, prints: dict[str, list[TableState]]) ->
 
 
 def _check_new_rows(
-    extraction: Extraction, home: Path, partition: str, previous: WeekState
+    extraction: Extraction,
+    home: Path,
+    partition: str,
+    previous: WeekState,
+    prints: dict[str, list[TableState]],
 ) -> IncrementalOutcome:
-    """The contract's checks over the small tables and the new event rows (see the module)."""
+    """The contract's checks over the small tables, the changed students' rows and the new
+    event rows (see the module)."""
     con = extraction.con
     kept = state_folder(home, partition) / previous.students_file
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {_CHANGED} AS {changed_students_sql(_STUDENTS, str(kept))}"
     )
-    database = str((con.execute("SELECT current_database()").fetchone() or ("memory",))[0])
+    # The rows to check of each table, read out of its file once, not by each check's scan.
+    rows_of = {name: f"vigie_checked_{name}" for name in (*INCREMENTAL_TABLES, *_STUDENT_TABLES)}
+    establishments = prints.get("establishments")
+    if establishments is None or previous.tables.get("establishments") != establishments[0]:
+        del rows_of["enrollments"]  # an enrollment's establishment may be gone
     try:
         for name in INCREMENTAL_TABLES:
-            # The rows to check are read out of the whole file once, not by each of the
-            # checks' scans.
-            sql = _new_rows_sql(extraction, name, previous.as_of, database)
-            con.execute(f"CREATE TEMP TABLE vigie_new_{name} AS {sql}")
-            con.execute(f"CREATE TEMP VIEW raw_{name} AS SELECT * FROM vigie_new_{name}")
-        report = check_extraction(extraction)
+            sql = _new_rows_sql(extraction, name, previous.as_of)
+            con.execute(f"CREATE TEMP TABLE {rows_of[name]} AS {sql}")
+        for name in _STUDENT_TABLES:
+            if name in rows_of:
+                con.execute(
+                    f"CREATE TEMP TABLE {rows_of[name]} AS SELECT * FROM raw_{name} "
+                    f"WHERE student_id IS NULL OR student_id IN (SELECT student_id FROM {_CHANGED})"
+                )
+        report = check_extraction(extraction, rows_of=rows_of)
         checked = {name: report.row_counts.get(name, 0) for name in INCREMENTAL_TABLES}
         changed = int((con.execute(f"SELECT count(*) FROM {_CHANGED}").fetchone() or (0,))[0])
     finally:
-        for name in INCREMENTAL_TABLES:
-            con.execute(f"DROP VIEW IF EXISTS temp.main.raw_{name}")
-            con.execute(f"DROP TABLE IF EXISTS temp.main.vigie_new_{name}")
+        for relation in rows_of.values():
+            con.execute(f"DROP TABLE IF EXISTS temp.main.{relation}")
         con.execute(f"DROP TABLE IF EXISTS {_CHANGED}")
-    report = _without_empty_new_rows(report, previous)
     _raise_if_invalid(extraction, report)
     return IncrementalOutcome(
         extraction,
@@ -322,7 +346,7 @@ def _check_new_rows(
     )
 
 
-def _new_rows_sql(extraction: Extraction, table: str, since: dt.date, database: str) -> str:
+def _new_rows_sql(extraction: Extraction, table: str, since: dt.date) -> str:
     """`raw_<table>` restricted to the rows not dated before `since` and the rows of the
     students whose rows changed; row numbers stay those of the whole file. A Parquet file is
     filtered in its scan, so that its old row groups are skipped, not turned into text."""
@@ -338,22 +362,7 @@ def _new_rows_sql(extraction: Extraction, table: str, since: dt.date, database: 
         return text_select(TABLES[table], table_file).replace(
             f"FROM {scan}", f"FROM (SELECT * FROM {scan} WHERE {keep})"
         )
-    return f"SELECT * FROM {database}.main.raw_{table} WHERE {keep}"
-
-
-def _without_empty_new_rows(report: ValidationReport, previous: WeekState) -> ValidationReport:
-    """A week without new rows in an event table is not an empty table when older rows were
-    validated before."""
-    groups = tuple(
-        group
-        for group in report.groups
-        if not (
-            group.rule == "empty_table"
-            and group.table in INCREMENTAL_TABLES
-            and previous.tables[group.table].rows > 0
-        )
-    )
-    return report.model_copy(update={"groups": groups})
+    return f"SELECT * FROM raw_{table} WHERE {keep}"
 
 
 def _raise_if_invalid(extraction: Extraction, report: ValidationReport) -> None:

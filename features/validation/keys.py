@@ -25,8 +25,9 @@ class KeyCheck:
 
     `screen` is a cheaper query returning one number that is 0 whenever `sql` finds nothing
     (it groups on a 64-bit hash of the key: half the memory of grouping on the text); `sql`
-    runs only when the screen finds something. The check runs only if the file has all
-    columns in `needs`."""
+    runs only when the screen finds something. Both read `raw_<table>`; `on` gives them for
+    another relation of its columns (some of its rows). The check runs only if the file has
+    all columns in `needs`."""
 
     rule: str
     table: str
@@ -36,8 +37,13 @@ class KeyCheck:
     message: str
     needs: tuple[str, ...]
 
+    def on(self, relation: str) -> KeyCheck:
+        """This check over the rows of `relation` instead of `raw_<table>`."""
+        return _unique_check(TABLES[self.table], relation)
 
-def _unique_check(table: Table) -> KeyCheck:
+
+def _unique_check(table: Table, source: str | None = None) -> KeyCheck:
+    source = source or f"raw_{table.name}"
     key = table.unique_key
     shown = " || ', ' || ".join(quoted(name) for name in key)
     columns = ", ".join(quoted(name) for name in key)
@@ -45,7 +51,7 @@ def _unique_check(table: Table) -> KeyCheck:
     label = key[0] if len(key) == 1 else f"({', '.join(key)})"
     screen = f"""
         SELECT coalesce(sum(copies - 1), 0) FROM (
-            SELECT count(*) AS copies FROM raw_{table.name} WHERE {present}
+            SELECT count(*) AS copies FROM {source} WHERE {present}
             GROUP BY hash({columns}) HAVING count(*) > 1
         )"""
     sql = f"""
@@ -55,7 +61,7 @@ def _unique_check(table: Table) -> KeyCheck:
         FROM (
             SELECT {shown} AS shown, count(*) AS copies,
                    min(_row) AS first_row, max(_row) AS last_row
-            FROM raw_{table.name} WHERE {present}
+            FROM {source} WHERE {present}
             GROUP BY {columns} HAVING count(*) > 1
         )"""
     return KeyCheck(

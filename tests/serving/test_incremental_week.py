@@ -209,19 +209,136 @@ def test_missing_kept_sums_aggregate_every_event_and_the_week_is_the_same(
     state = json.loads((folder / "state.json").read_text())
     assert state["sums"]["sha256"].keys() == state["sums"]["files"].keys()
     incremental.run(data, second, registered, full=True)
-    # A state of version 1 (no sums) is read, its sums absent.
+    # A state without sums is read, its sums absent.
     state = json.loads((folder / "state.json").read_text())
     assert state["sums"]["files"]["grade_marks"] == f"grade_marks-{second.isoformat()}.parquet"
-    (folder / "state.json").write_text(json.dumps(state | {"version": 1, "sums": None}))
+    (folder / "state.json").write_text(json.dumps(state | {"sums": None}))
     data = weekly_extraction(academie, third, tmp_path / "w3")
     ran = incremental.run(data, third, registered)
     assert ran.validation.mode == "incremental" and ran.features_since is None
     assert_same_week(ran, full.run(data, third, registered, full=True))
+
     fourth = WEEKS[4]
     data = weekly_extraction(academie, fourth, tmp_path / "w4")
     ran = incremental.run(data, fourth, registered)
     assert ran.features_since == third
     assert_same_week(ran, full.run(data, fourth, registered, full=True))
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_a_state_of_an_earlier_format_validates_the_whole_extraction_and_says_why(
+    academie: Path,
+    registered: RegisteredModel,
+    homes: tuple[Home, Home],
+    tmp_path: Path,
+    version: int,
+) -> None:
+    """Versions 1 and 2 folded a student's fingerprint by exclusive or (two copies of a row
+    cancelled out): their fingerprints do not compare with today's, so they are not used."""
+    incremental, full = homes
+    first, second = WEEKS[1], WEEKS[2]
+    incremental.run(weekly_extraction(academie, first, tmp_path / "w1"), first, registered)
+    state_file = incremental.folder / "weekly-state" / "extraction" / "state.json"
+    state = json.loads(state_file.read_text())
+    assert state["version"] == 3 and "establishments" in state["tables"]
+    state_file.write_text(json.dumps(state | {"version": version}))
+    data = weekly_extraction(academie, second, tmp_path / "w2")
+    ran = incremental.run(data, second, registered)
+    assert ran.validation.mode == "full" and ran.validation.reason is not None
+    assert ran.validation.reason.code == "state_version"
+    assert ran.validation.reason.details == {"version": str(version)}
+    assert "earlier format (version" in str(ran.validation.reason)
+    assert_same_week(ran, full.run(data, second, registered, full=True))
+    # The state kept by that week is of today's format: the next week is incremental.
+    third = weekly_extraction(academie, WEEKS[3], tmp_path / "w3")
+    assert incremental.run(third, WEEKS[3], registered).validation.mode == "incremental"
+
+
+def _student_rows_changed(data: Path, change: str) -> None:
+    """Change the students' or enrollments' rows of the extraction `data` as `change` says."""
+    students = pd.read_parquet(data / "students.parquet")
+    enrollments = pd.read_parquet(data / "enrollments.parquet")
+    establishments = pd.read_parquet(data / "establishments.parquet")
+    if change == "two_copies_of_an_enrollment":
+        # Two copies cancel out in an exclusive or: the sum sees them.
+        enrollments = pd.concat([enrollments, enrollments.iloc[[5, 5]]], ignore_index=True)
+    elif change == "two_copies_of_a_student":
+        students = pd.concat([students, students.iloc[[3, 3]]], ignore_index=True)
+    elif change == "a_broken_birth_date":
+        students["birth_date"] = students["birth_date"].astype(str)
+        students.loc[7, "birth_date"] = "2011-02-30"
+    elif change == "an_enrollment_without_student":
+        extra = enrollments.iloc[[2]].copy()
+        extra["student_id"] = "   "
+        enrollments = pd.concat([enrollments, extra], ignore_index=True)
+    elif change == "an_establishment_gone":
+        # Its enrollments, of students whose rows did not change, name an unknown school.
+        gone = enrollments["uai"].value_counts().index[-1]
+        establishments = establishments[establishments["uai"] != gone]
+    else:  # pragma: no cover
+        raise AssertionError(change)
+    students.to_parquet(data / "students.parquet", index=False)
+    enrollments.to_parquet(data / "enrollments.parquet", index=False)
+    establishments.to_parquet(data / "establishments.parquet", index=False)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "two_copies_of_an_enrollment",
+        "two_copies_of_a_student",
+        "a_broken_birth_date",
+        "an_enrollment_without_student",
+        "an_establishment_gone",
+    ],
+)
+def test_students_and_enrollments_broken_since_last_week_are_refused_as_the_full_validation_does(
+    academie: Path,
+    registered: RegisteredModel,
+    homes: tuple[Home, Home],
+    tmp_path: Path,
+    change: str,
+) -> None:
+    """The students' and enrollments' rows are checked for the students whose rows changed
+    only (and every enrollment when an establishment changed): whatever broke them is found,
+    with the same counts and rows as the whole validation."""
+    incremental, _ = homes
+    first, second = WEEKS[1], WEEKS[2]
+    incremental.run(weekly_extraction(academie, first, tmp_path / "w1"), first, registered)
+    data = weekly_extraction(academie, second, tmp_path / "w2")
+    _student_rows_changed(data, change)
+    expected = validate_extraction(data)
+    assert not expected.ok
+    with pytest.raises(InvalidExtractionError) as refused:
+        incremental.run(data, second, registered)
+    assert _violations(refused.value.report.groups) == _violations(expected.groups)
+
+
+def test_the_students_rows_checked_are_those_of_the_students_whose_rows_changed(
+    academie: Path, registered: RegisteredModel, homes: tuple[Home, Home], tmp_path: Path
+) -> None:
+    """A student moves to another class: their students' and enrollments' rows alone are
+    checked again, and the week is the one the full run writes."""
+    incremental, full = homes
+    first, second = WEEKS[1], WEEKS[2]
+    incremental.run(weekly_extraction(academie, first, tmp_path / "w1"), first, registered)
+    data = weekly_extraction(academie, second, tmp_path / "w2")
+    enrollments = pd.read_parquet(data / "enrollments.parquet")
+    moved = enrollments.index[enrollments["end_date"].isna()][0]
+    student = enrollments.loc[moved, "student_id"]
+    enrollments.loc[moved, "class_id"] = "AUTRE"
+    enrollments.to_parquet(data / "enrollments.parquet", index=False)
+    ran = incremental.run(data, second, registered)
+    assert ran.validation.mode == "incremental"
+    assert ran.validation.students_rechecked == 1
+    report = ran.validation.extraction.report
+    assert report is not None
+    assert report.row_counts["students"] == 1
+    assert report.row_counts["enrollments"] == int((enrollments["student_id"] == student).sum())
+    assert_same_week(ran, full.run(data, second, registered, full=True))
+    assert ran.scoring.rows is not None
+    row = ran.scoring.rows[ran.scoring.rows["student_id"] == student]
+    assert row["class_id"].tolist() == ["AUTRE"]
 
 
 def test_a_model_still_loading_writes_the_same_week_and_its_failure_writes_nothing(
