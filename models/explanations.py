@@ -171,10 +171,13 @@ def iter_explanations(
     if not set(kinds) <= set(_KINDS):
         raise ValueError(f"kinds must be among {_KINDS}, not {tuple(kinds)}")
     frame = features.frame if isinstance(features, FeatureSet) else features
-    references = reference_medians(frame, model.feature_names, min_peers)
     positions = np.arange(len(frame)) if rows is None else np.asarray(rows, dtype="int64")
     if len(positions) and (positions.min() < 0 or positions.max() >= len(frame)):
         raise IndexError("rows must be positions of features (0 to len - 1)")
+    # The medians of the explained rows' classes and levels, over every row of those.
+    references = reference_medians(
+        frame, model.feature_names, min_peers, None if rows is None else positions
+    )
     keys = [column for column in KEY_COLUMNS if column in frame.columns]
     for start in range(0, len(positions), chunk_rows):
         chunk_positions = positions[start : start + chunk_rows]

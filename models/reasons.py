@@ -142,10 +142,16 @@ _LEVEL_KEYS = ("as_of", "level")
 
 
 def reference_medians(
-    frame: pd.DataFrame, feature_names: Sequence[str], min_peers: int = MIN_PEERS
+    frame: pd.DataFrame,
+    feature_names: Sequence[str],
+    min_peers: int = MIN_PEERS,
+    rows: np.ndarray | None = None,
 ) -> References:
     """Per-class and per-level medians (NaN ignored) of the numeric features of
-    `feature_names` in `frame`, at each as-of date, with the number of known values."""
+    `feature_names` in `frame`, at each as-of date, with the number of known values; with
+    `rows` (positions in `frame`), those of the groups of these rows only (every row of such
+    a group counted): the references of these rows, for a fraction of the work when they
+    are a week's lists among all its students."""
     if min_peers < 1:
         raise ValueError(f"min_peers must be at least 1, not {min_peers}")
     numeric = [name for name in feature_names if feature_spec(name).kind == "numeric"]
@@ -153,7 +159,11 @@ def reference_medians(
     parts = []
     for names in (_CLASS_KEYS, _LEVEL_KEYS):
         groups, index = _groups(frame, names)
-        grouped = values.groupby(groups, sort=False)
+        grouped_values, grouped_by = values, groups
+        if rows is not None:
+            needed = np.isin(groups, groups[rows])
+            grouped_values, grouped_by = values[needed], groups[needed]
+        grouped = grouped_values.groupby(grouped_by, sort=False)
         for part in (grouped.median(), grouped.count()):
             part.index = index[part.index.to_numpy()]
             parts.append(part)

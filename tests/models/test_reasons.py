@@ -280,6 +280,27 @@ def test_references_group_every_date_class_and_level_even_unknown_ones() -> None
                     assert math.isnan(medians.loc[key, name])
 
 
+@pytest.mark.parametrize("seed", range(5))
+def test_references_of_some_rows_are_those_of_every_row_for_them(seed: int) -> None:
+    """The medians computed for a week's lists only (`rows`): every row of their classes
+    and levels counted, the same references bit for bit as from every group; groups of no
+    listed row left out."""
+    rng = np.random.default_rng(seed)
+    week = _students()
+    frame = pd.concat([week.assign(class_id=f"c{i}", unjustified_absences_4w=rng.integers(
+        0, 9, len(week)).astype(float)) for i in range(6)], ignore_index=True)  # fmt: skip
+    frame.loc[rng.choice(len(frame), 10, replace=False), "unjustified_absences_4w"] = np.nan
+    frame.loc[rng.choice(len(frame), 5, replace=False), "class_id"] = None
+    rows = np.sort(rng.choice(len(frame), 7, replace=False))
+    every = reference_matrix(reference_medians(frame, NAMES, min_peers=3), frame.iloc[rows], NAMES)
+    some = reference_medians(frame, NAMES, min_peers=3, rows=rows)
+    values, scopes = reference_matrix(some, frame.iloc[rows], NAMES)
+    assert values.tobytes() == every[0].tobytes() and (scopes == every[1]).all()
+    whole = reference_medians(frame, NAMES, min_peers=3)
+    assert len(some.class_medians) < len(whole.class_medians)
+    assert some.class_counts.sum().sum() < whole.class_counts.sum().sum()
+
+
 def test_an_absentee_gets_her_absences_first_and_the_context_apart() -> None:
     out = _reasons()
     a11 = out[out["student_id"] == "A11"]
