@@ -69,14 +69,22 @@ def event_fingerprints(
 
 
 def _row_hashes(extraction: Extraction, table: str) -> str:
-    columns = ", ".join(quoted(name) for name in _columns(extraction, f"raw_{table}"))
-    return f"SELECT student_id, hash({literal(table)}, {columns}) AS h FROM raw_{table}"
+    """Each row's student id (as validation reads it) and hash: of its typed columns in a
+    Parquet file (no cell turned into text: a typed value is the same whenever its text is),
+    of its text cells in a CSV file (or a file lacking the column, which validation
+    reports)."""
+    source = file_source(extraction, table)
+    if "student_id" not in extraction.files[table].columns:
+        source = f"raw_{table}"
+    columns = ", ".join(quoted(name) for name in _columns(extraction, source))
+    student = "NULLIF(trim(CAST(student_id AS VARCHAR)), '')"
+    return f"SELECT {student} AS student_id, hash({literal(table)}, {columns}) AS h FROM {source}"
 
 
 def student_fingerprints_sql(extraction: Extraction) -> str:
     """One row per student id of `students` or `enrollments`: (student_id, h), where `h` is
-    the sum modulo 2^64 of the hashes of all their rows in both tables (text cells,
-    positions left out)."""
+    the sum modulo 2^64 of the hashes of all their rows in both tables (positions left
+    out)."""
     return (
         f"SELECT student_id, CAST(sum(h) % {2**64} AS UBIGINT) AS h "
         f"FROM ({_row_hashes(extraction, 'students')} "

@@ -44,7 +44,8 @@ __all__ = [
 STATE_FOLDER = "weekly-state"
 STATE_FILE = "state.json"
 # 2: the event sums kept for the features (`sums`); a version 1 state has none. 3: the
-# per-student fingerprints are sums, not exclusive ors, and `tables` holds the establishments'
+# per-student fingerprints are sums, not exclusive ors, of the rows' hashes (of a Parquet
+# file's typed columns, not of their text), and `tables` holds the establishments'
 # fingerprint: the students' and enrollments' rows of the students whose rows changed are the
 # only ones checked again. An earlier version is read, to say why it is not used.
 _VERSION = 3

@@ -231,9 +231,12 @@ def _lists_and_write(
     # the week's heap would cost more than making them. It runs again after each stage.
     with stages.stage("explain lists"), cycle_collection_paused():
         week = monday_on_or_before(as_of)
+        # The ids as Python strings in one conversion (iterating Arrow strings costs 5 times
+        # more at 300,000 students).
         everyone = dict(
-            zip(feature_set.frame["student_id"].astype(str), risks.tolist(), strict=True)
-        )
+            zip(feature_set.frame["student_id"].to_numpy(dtype=object), risks.tolist(),
+                strict=True)
+        )  # fmt: skip
         with store.reading() as session:
             decisions = decisions_of(load_follow_ups(session, week, everyone))
         del everyone
