@@ -18,6 +18,7 @@ import pytest
 from rich.console import Console
 
 from features.contract import TABLES
+from features.extraction import open_extraction
 from features.validation import (
     RULES,
     InvalidExtractionError,
@@ -30,6 +31,7 @@ from features.validation import (
 from features.validation.cells import cell_checks
 from features.validation.keys import KEY_CHECKS
 from features.validation.references import reference_checks
+from features.validation.runner import check_extraction
 
 Key = tuple[str, str, int | None, str | None]  # rule, table, row, column
 
@@ -401,6 +403,42 @@ def _rewrite(directory: Path, table: str, content: bytes) -> None:
 
 def _valid_csv(directory: Path, table: str) -> bytes:
     return (directory / f"{table}.csv").read_bytes()
+
+
+@pytest.mark.parametrize("file_format", ["csv", "parquet"])
+def test_rows_of_checks_some_rows_against_lookups_of_every_row(
+    tmp_path: Path, file_format: str
+) -> None:
+    """`check_extraction(rows_of=...)`: a table's checks (cells, references, unique key) read
+    only the rows given, with the row numbers of the whole file; the lookups other tables
+    join still read every row; an empty selection is not an empty table."""
+    x = TinyExtraction()
+    repeated = x.append("enrollments", like=2)  # S2's enrollment twice: a repeated key
+    unchecked = x.append("enrollments", like=1)  # S1's too, among the rows not checked
+    bad = x.set("enrollments", 5, uai="9999999Z")  # S4: an unknown establishment
+    with open_extraction(x.write(tmp_path / "x", file_format)) as extraction:
+        con = extraction.con
+        whole = check_extraction(extraction)
+        assert {
+            ("unique", "enrollments", repeated),
+            ("unique", "enrollments", unchecked),
+            ("unknown_uai", "enrollments", bad),
+        } <= {(v.rule, v.table, v.row) for v in whole.violations}
+        con.execute("CREATE TEMP TABLE some_enrollments AS SELECT * FROM raw_enrollments "
+                    "WHERE student_id IN ('S2', 'S5')")  # fmt: skip
+        con.execute("CREATE TEMP TABLE no_students AS SELECT * FROM raw_students WHERE FALSE")
+        report = check_extraction(
+            extraction, rows_of={"enrollments": "some_enrollments", "students": "no_students"}
+        )
+    # S2's repeated key is found at its row of the whole file; S1's and S4's rows were not
+    # checked.
+    assert {(v.rule, v.table, v.row) for v in report.violations} == {
+        ("unique", "enrollments", repeated)
+    }
+    assert report.row_counts["enrollments"] == 3 and report.row_counts["students"] == 0
+    # No student checked, yet the students' lookup holds them all: every event is known.
+    assert not any(v.rule in {"unknown_student", "empty_table"} for v in report.violations)
+    assert not report.notes
 
 
 def test_missing_file_is_missing_table(tmp_path: Path) -> None:
