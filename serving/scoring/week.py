@@ -91,18 +91,24 @@ def explain_students(
         kinds=kinds,
     )
     records = explained.to_records(kinds)
-    frame = feature_set.frame
+    # Each context column taken once at the records' rows, not looked up cell by cell.
+    rows = [int(record["row"]) for record in records]
+    columns = [feature_set.frame[column].iloc[rows] for column in CONTEXT_COLUMNS]
+    cells = zip(*columns, strict=True)
     scored = [
-        ScoredStudent.from_explanation(record, _features_shown(frame, record)) for record in records
+        ScoredStudent.from_explanation(record, _features_shown(row_cells, record))
+        for record, row_cells in zip(records, cells, strict=True)
     ]
     return scored, records
 
 
-def _features_shown(frame: pd.DataFrame, record: Mapping[str, Any]) -> dict[str, Any]:
-    """The context the list shows (level, track, class), the value of each reason and the
-    context's weight (`serving.list_payload`, when the record has one)."""
-    row = int(record["row"])
-    shown: dict[str, Any] = {column: _plain(frame[column].iat[row]) for column in CONTEXT_COLUMNS}
+def _features_shown(cells: Sequence[Any], record: Mapping[str, Any]) -> dict[str, Any]:
+    """The context the list shows (level, track, class: `cells`, of the record's row, in
+    `CONTEXT_COLUMNS` order), the value of each reason and the context's weight
+    (`serving.list_payload`, when the record has one)."""
+    shown: dict[str, Any] = {
+        column: _plain(value) for column, value in zip(CONTEXT_COLUMNS, cells, strict=True)
+    }
     for reason in record.get("reasons", ())[:REASONS_SHOWN]:
         shown[str(reason["feature"])] = reason.get("value")
     context = context_summary(record)
