@@ -256,8 +256,11 @@ def _validate(
         raise AssertionError("an extraction lacking a table cannot be valid")  # pragma: no cover
     dates = (as_of,) if previous is None else (previous.as_of, as_of)
     prints = {name: event_fingerprints(extraction, name, dates) for name in INCREMENTAL_TABLES}
-    if "establishments" in extraction.files:
-        prints["establishments"] = [table_fingerprint(extraction, "establishments")]
+    establishments = (
+        table_fingerprint(extraction, "establishments")
+        if "establishments" in extraction.files
+        else None
+    )
     label = model() if callable(model) else model
     if previous is not None:
         why = _other_model(previous, label) or _changed_before(previous, prints)
@@ -271,10 +274,12 @@ def _validate(
             _raise_if_invalid(extraction, report)
             outcome = IncrementalOutcome(extraction, "full", why)
         else:
-            outcome = _check_new_rows(extraction, home, partition, previous, prints)
+            outcome = _check_new_rows(extraction, home, partition, previous, establishments)
             outcome.unchanged = {name: prints[name][0].rows for name in INCREMENTAL_TABLES}
             outcome.kept_sums = previous.kept_sums(state_folder(home, partition))
-        outcome.pending = _pending(extraction, home, partition, as_of, label, prints, token)
+        outcome.pending = _pending(
+            extraction, home, partition, as_of, label, prints, establishments, token
+        )
     finally:
         con.execute(f"DROP TABLE IF EXISTS {_STUDENTS}")
     return outcome
@@ -304,7 +309,7 @@ def _check_new_rows(
     home: Path,
     partition: str,
     previous: WeekState,
-    prints: dict[str, list[TableState]],
+    establishments: TableState | None,
 ) -> IncrementalOutcome:
     """The contract's checks over the small tables, the changed students' rows and the new
     event rows (see the module)."""
@@ -315,8 +320,7 @@ def _check_new_rows(
     )
     # The rows to check of each table, read out of its file once, not by each check's scan.
     rows_of = {name: f"vigie_checked_{name}" for name in (*INCREMENTAL_TABLES, *_STUDENT_TABLES)}
-    establishments = prints.get("establishments")
-    if establishments is None or previous.tables.get("establishments") != establishments[0]:
+    if establishments is None or previous.tables.get("establishments") != establishments:
         del rows_of["enrollments"]  # an enrollment's establishment may be gone
     try:
         for name in INCREMENTAL_TABLES:
@@ -379,9 +383,11 @@ def _pending(
     as_of: dt.date,
     model: str,
     prints: dict[str, list[TableState]],
+    establishments: TableState | None,
     token: str,
 ) -> PendingState:
-    """This week's state, its per-student fingerprints written to a temporary file."""
+    """This week's state (the event tables' fingerprints up to `as_of`, the establishments'),
+    its per-student fingerprints written to a temporary file."""
     folder = state_folder(home, partition)
     folder.mkdir(parents=True, exist_ok=True)
     students = folder / f".students-{as_of.isoformat()}-{token}.parquet"
@@ -394,7 +400,8 @@ def _pending(
         as_of=as_of,
         model=model,
         engine=duckdb.__version__,
-        tables={name: fingerprints[-1] for name, fingerprints in prints.items()},
+        tables={name: fingerprints[-1] for name, fingerprints in prints.items()}
+        | ({} if establishments is None else {"establishments": establishments}),
         students_file=f"students-{as_of.isoformat()}.parquet",
     )
     return PendingState(home, state, students, token)
