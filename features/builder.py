@@ -198,6 +198,8 @@ _ONE_DATE_STEPS: tuple[str, ...] = (
 # (`grade_rows` is read by the other two only).
 _FROM_SUMS_STEPS: tuple[str, ...] = (
     "attendance_days",
+    "absenteeism_dates",
+    "absence_runs",
     "grade_rows",
     "grade_marks",
     "grade_bucket_marks",
@@ -449,9 +451,9 @@ def date_cursor(
 def features_from_sums(
     cursor: duckdb.DuckDBPyConnection, parameters: dict[str, object]
 ) -> FeatureSet:
-    """The features of the single as-of date of `date_cursor`, the attendance days and grade
-    sums read from the temporary tables `attendance_days`, `grade_marks` and
-    `grade_bucket_marks` of `cursor`: the bits of `build_features` for that date when they
+    """The features of the single as-of date of `date_cursor`, the attendance days, absence
+    runs, absenteeism months and grade sums read from the temporary tables of those steps'
+    names on `cursor` (`_FROM_SUMS_STEPS`): the bits of `build_features` for that date when they
     hold the rows of those steps over the same events (tests/features/test_event_sums.py).
     DuckDB's partial aggregate pushdown is off for the query: it would group the attendance
     days, one per student and day already, by student and day again before joining them."""

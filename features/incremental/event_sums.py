@@ -8,11 +8,17 @@ on the events before the date and on its school year, not on the day itself:
 - `grade_bucket_marks`: the exact sums per student, school year and period, and the last
   mark's date.
 
-`week_features` computes those three tables from the rows kept by the previous week
+Two more steps read only the attendance days: `absence_runs` (runs of consecutive absent
+class days) and `absenteeism_dates` (the day a month's unjustified absences reach the
+threshold).
+
+`week_features` computes those five tables from the rows kept by the previous week
 (`KeptSums`: events dated before its as-of date, in the same school year) and the events
-dated from that date on only (`grade_marks_merged`, `grade_bucket_marks_merged`), then the
-features from them (`features.builder.features_from_sums`); the rest of the query is the
-builder's, on the same SQL. Marks are exact decimals, so sums of sums are the sums of the
+dated from that date on only (`grade_marks_merged`, `grade_bucket_marks_merged`; the runs
+of the students absent since, found again from their last kept run, `absence_runs_merged`;
+the months from last week's on, `absenteeism_dates_merged`), then the features from them
+(`features.builder.features_from_sums`); the rest of the query is the builder's, on the
+same SQL. Marks are exact decimals, so sums of sums are the sums of the
 marks, and the features are bitwise those of `build_features` for the date
 (tests/features/test_event_sums.py holds it over consecutive weeks). It then writes the
 three tables for the next week (`WeekSums`, files in a temporary place the caller keeps or
@@ -49,7 +55,17 @@ __all__ = ["KEPT_STEPS", "KeptSums", "WeekSums", "WrittenSums", "usable_for", "w
 # The tables a week keeps, each the rows of the builder's step of the same name, made as
 # temporary tables of that name on the build's cursor, which the query of a week's features
 # reads instead of the step (`features.builder.features_from_sums`).
-KEPT_STEPS: tuple[str, ...] = ("attendance_days", "grade_marks", "grade_bucket_marks")
+KEPT_STEPS: tuple[str, ...] = (
+    "attendance_days",
+    "grade_marks",
+    "grade_bucket_marks",
+    "absence_runs",
+    "absenteeism_dates",
+)
+# The kept steps computed from the week's attendance days rather than from the events: last
+# week's rows are used only when that week read its attendance from the same first day (the
+# class days are then numbered alike), the steps over every attendance day otherwise.
+_FROM_DAYS: tuple[str, ...] = ("absence_runs", "absenteeism_dates")
 
 
 class WeekSums:
@@ -159,7 +175,9 @@ def _compute(
     """The temporary tables of `KEPT_STEPS`: the builder's steps over every event when
     nothing is kept; else the kept rows and the steps over the events dated from the kept
     date on, merged (`<step>_merged`; attendance days, one row per day, need no merging, only
-    the days this date's windows reach)."""
+    the days this date's windows reach); then the absence runs and absenteeism months from
+    those days (`_from_days`)."""
+    date_parameters = parameters
     first_day = literal(_date(parameters["attendance_from"]).isoformat())
     if kept is not None:
         for step, path in kept.files.items():
@@ -188,6 +206,37 @@ def _compute(
             sql = f"WITH {rows},\n{step} AS (\n{step_sql(step)}\n)\n{step_sql(step + '_merged')}"
         _create(cursor, step, sql, parameters)
     cursor.execute("DROP TABLE IF EXISTS vigie_grade_rows")
+    _from_days(cursor, date_parameters, kept)
+
+
+def _from_days(
+    cursor: duckdb.DuckDBPyConnection, parameters: dict[str, object], kept: KeptSums | None
+) -> None:
+    """The temporary tables of `_FROM_DAYS`, read by the feature query: from last week's rows
+    and the days they may have changed when that week read the same attendance days before
+    its date (`absence_runs_merged`, `absenteeism_dates_merged`: the same rows as the steps
+    over every day), else the builder's steps over the week's `attendance_days`."""
+    merged = kept is not None and kept.attendance_from == _date(parameters["attendance_from"])
+    if not merged:
+        for step in _FROM_DAYS:
+            _create(cursor, step, step_sql(step), parameters)
+        return
+    assert kept is not None
+    parameters = parameters | {"kept_as_of": kept.as_of, "kept_month": kept.as_of.replace(day=1)}
+    runs = (
+        f"WITH vigie_run_tails AS (\n{step_sql('absence_run_tails')}\n),\n"
+        f"attendance_days AS (\n{step_sql('absence_run_days')}\n),\n"
+        f"absence_runs AS (\n{step_sql('absence_runs')}\n)\n"
+        f"{step_sql('absence_runs_merged')}"
+    )
+    _create(cursor, "absence_runs", runs, parameters)
+    months = (
+        "WITH attendance_days AS (\nSELECT * FROM temp.main.attendance_days "
+        "WHERE date >= $kept_month\n),\n"
+        f"absenteeism_dates AS (\n{step_sql('absenteeism_dates')}\n)\n"
+        f"{step_sql('absenteeism_dates_merged')}"
+    )
+    _create(cursor, "absenteeism_dates", months, parameters)
 
 
 def _create(

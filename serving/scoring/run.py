@@ -144,26 +144,29 @@ def score_week(
     if watch_threshold is not None and not 0.0 <= watch_threshold <= 1.0:
         raise ValueError(f"the watch threshold must be between 0 and 1, not {watch_threshold}")
     stages = _Stages(on_stage)
-    with stages.stage("validate"):
-        extraction = (validate or require_valid)(data)
-    with extraction:
-        with stages.stage("features"):
-            if build is None:
-                feature_set = build_features(extraction, [as_of])
-            else:
-                feature_set = build(extraction, as_of)
-        return score_features(
-            extraction,
-            feature_set,
-            as_of,
-            store,
-            model,
-            home=home,
-            watch_threshold=watch_threshold,
-            rule=rule,
-            by=f"vigie score (OS user {_os_user()})",
-            stages=stages,
-        )
+    # The cycle collector paused for the whole run: the model's thread imports MLflow and
+    # LightGBM meanwhile, and each full collection would walk every object they make.
+    with cycle_collection_paused():
+        with stages.stage("validate"):
+            extraction = (validate or require_valid)(data)
+        with extraction:
+            with stages.stage("features"):
+                if build is None:
+                    feature_set = build_features(extraction, [as_of])
+                else:
+                    feature_set = build(extraction, as_of)
+            return score_features(
+                extraction,
+                feature_set,
+                as_of,
+                store,
+                model,
+                home=home,
+                watch_threshold=watch_threshold,
+                rule=rule,
+                by=f"vigie score (OS user {_os_user()})",
+                stages=stages,
+            )
 
 
 def score_features(

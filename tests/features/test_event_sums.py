@@ -122,6 +122,8 @@ def test_sums_kept_from_a_chain_equal_those_of_a_build_from_every_event(
         "attendance_days": ["student_id", "date"],
         "grade_marks": ["student_id", "subject", "year_start"],
         "grade_bucket_marks": ["student_id", "year_start"],
+        "absence_runs": ["student_id", "year_start", "first_day"],
+        "absenteeism_dates": ["student_id", "reached_on"],
     }
     assert set(kept.files) == set(keys)
     for step, key in keys.items():

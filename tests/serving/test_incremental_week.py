@@ -409,6 +409,8 @@ def test_a_broken_new_row_is_refused_as_the_full_validation_refuses_it(
     assert sorted(
         p.name for p in (incremental.folder / "weekly-state" / "extraction").iterdir()
     ) == [
+        f"absence_runs-{first.isoformat()}.parquet",
+        f"absenteeism_dates-{first.isoformat()}.parquet",
         f"attendance_days-{first.isoformat()}.parquet",
         f"grade_bucket_marks-{first.isoformat()}.parquet",
         f"grade_marks-{first.isoformat()}.parquet",
