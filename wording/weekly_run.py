@@ -44,6 +44,11 @@ FULL_REASONS: dict[str, dict[Language, str]] = {
         "fr": "l'état a été calculé par DuckDB {previous}, pas {engine}",
         "en": "the state was computed by DuckDB {previous}, not {engine}",
     },
+    "other_code": {
+        "fr": "l'état a été calculé par une autre version du code de Vigie (contrôles ou "
+        "indicateurs)",
+        "en": "the state was computed by another version of Vigie's code (checks or features)",
+    },
     "missing_table": {
         "fr": "une table d'événements manque ou est illisible",
         "en": "an event table is missing or unreadable",

@@ -1,7 +1,8 @@
 """The state a weekly run keeps for the next one, per partition, under the Vigie home.
 
 `<home>/weekly-state/<partition>/state.json` says what the last written week validated: its
-as-of date, the model that scored it, the DuckDB version that computed the fingerprints, and,
+as-of date, the model that scored it, the DuckDB version that computed the fingerprints, the
+digest of the validation and feature code (`features.incremental.code_digest`), and,
 for each event table validated incrementally (`INCREMENTAL_TABLES`), the count and the
 fingerprint of its rows dated before that as-of date, and the establishments' fingerprint.
 Beside it, `students-<as_of>.parquet` holds one fingerprint per student of their `students`
@@ -87,6 +88,9 @@ class WeekState:
     # day, the first mark's day, and a file name per step (None: no sums kept).
     sums: dict[str, object] | None = None
     version: int = _VERSION  # of the state read; a state is always written at `_VERSION`
+    # The digest of the validation and feature code that wrote it
+    # (`features.incremental.code_digest`; empty in a state written before it was kept).
+    code: str = ""
 
     @property
     def current(self) -> bool:
@@ -106,6 +110,7 @@ class WeekState:
             },
             "students_file": self.students_file,
             "sums": self.sums,
+            "code": self.code,
         }
 
     def kept_sums(self, folder: Path) -> KeptSums | None:
@@ -149,6 +154,7 @@ class WeekState:
             students_file=str(data["students_file"]),
             sums=sums,
             version=int(str(data["version"])),
+            code=str(data.get("code", "")),
         )
 
 

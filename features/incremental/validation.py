@@ -20,9 +20,9 @@ as-of date are exactly those validated then (count and fingerprint); the same sc
 fingerprint the next week will check. The old rows are validated by the week that first saw
 them, so nothing goes unchecked. Anything that makes that reasoning unsafe runs the whole
 validation instead, and the outcome says why in plain words: no state, a state of another
-model, of a DuckDB version whose hashes may differ, of an earlier state format, of this date
-or a later one, an event table missing or unreadable, or an old row changed (a corrected
-past mark or absence).
+model, of a DuckDB version whose hashes may differ, of other validation or feature code (an
+upgrade of Vigie), of an earlier state format, of this date or a later one, an event table
+missing or unreadable, or an old row changed (a corrected past mark or absence).
 
 The state of this week is only prepared here (`IncrementalOutcome.pending`): the caller keeps
 it (`features.incremental.save_state`) once the week is written, and drops it otherwise.
@@ -43,6 +43,7 @@ import duckdb
 from features.contract import TABLES
 from features.extraction import Extraction, open_extraction, scan_sql, text_select
 from features.feature_set import FeatureSet
+from features.incremental.code_digest import feature_code_digest
 from features.incremental.event_sums import WeekSums, WrittenSums, week_features
 from features.incremental.fingerprint import (
     INCREMENTAL_TABLES,
@@ -227,6 +228,8 @@ def _unusable(previous: WeekState, as_of: dt.date) -> FullReason | None:
     if previous.engine != duckdb.__version__:
         engines = {"previous": previous.engine, "engine": duckdb.__version__}
         return FullReason("other_engine", engines)
+    if previous.code != feature_code_digest():
+        return FullReason("other_code")
     return None
 
 
@@ -403,5 +406,6 @@ def _pending(
         tables={name: fingerprints[-1] for name, fingerprints in prints.items()}
         | ({} if establishments is None else {"establishments": establishments}),
         students_file=f"students-{as_of.isoformat()}.parquet",
+        code=feature_code_digest(),
     )
     return PendingState(home, state, students, token)

@@ -22,6 +22,7 @@ import pytest
 from sqlalchemy import text
 
 from features.incremental import load_state
+from features.incremental.code_digest import feature_code_digest
 from features.validation import InvalidExtractionError, validate_extraction
 from models.registry import RegistryError
 from models.risk_model import RiskModel
@@ -252,6 +253,40 @@ def test_a_state_of_an_earlier_format_validates_the_whole_extraction_and_says_wh
     # The state kept by that week is of today's format: the next week is incremental.
     third = weekly_extraction(academie, WEEKS[3], tmp_path / "w3")
     assert incremental.run(third, WEEKS[3], registered).validation.mode == "incremental"
+
+
+def test_a_state_of_other_validation_or_feature_code_validates_the_whole_extraction(
+    academie: Path,
+    registered: RegisteredModel,
+    homes: tuple[Home, Home],
+    tmp_path: Path,
+) -> None:
+    """After an upgrade that changes the checks or the feature steps, last week's
+    fingerprints and sums are not this code's: the week is run whole, says why, and keeps a
+    state of this code."""
+    incremental, full = homes
+    first, second = WEEKS[1], WEEKS[2]
+    incremental.run(weekly_extraction(academie, first, tmp_path / "w1"), first, registered)
+    state_file = incremental.folder / "weekly-state" / "extraction" / "state.json"
+    state = json.loads(state_file.read_text())
+    assert state["code"] == feature_code_digest()
+    state_file.write_text(json.dumps(state | {"code": "0" * 64}))
+    data = weekly_extraction(academie, second, tmp_path / "w2")
+    ran = incremental.run(data, second, registered)
+    assert ran.validation.mode == "full" and ran.validation.reason is not None
+    assert ran.validation.reason.code == "other_code"
+    assert ran.features_since is None
+    assert "another version of Vigie's code" in str(ran.validation.reason)
+    assert_same_week(ran, full.run(data, second, registered, full=True))
+    assert json.loads(state_file.read_text())["code"] == feature_code_digest()
+    # A state written before the digest was kept has none: the same.
+    kept = json.loads(state_file.read_text())
+    state_file.write_text(json.dumps({key: value for key, value in kept.items() if key != "code"}))
+    third = weekly_extraction(academie, WEEKS[3], tmp_path / "w3")
+    again = incremental.run(third, WEEKS[3], registered)
+    assert again.validation.reason is not None and again.validation.reason.code == "other_code"
+    fourth = weekly_extraction(academie, WEEKS[4], tmp_path / "w4")
+    assert incremental.run(fourth, WEEKS[4], registered).validation.mode == "incremental"
 
 
 def _student_rows_changed(data: Path, change: str) -> None:
