@@ -9,8 +9,8 @@ on the events before the date and on its school year, not on the day itself:
   mark's date.
 
 Two more steps read only the attendance days: `absence_runs` (runs of consecutive absent
-class days) and `absenteeism_dates` (the day a month's unjustified absences reach the
-threshold).
+class days; of each student-year, the longest and the last only, `absence_runs_kept`) and
+`absenteeism_dates` (the day a month's unjustified absences reach the threshold).
 
 `week_features` computes those five tables from the rows kept by the previous week
 (`KeptSums`: events dated before its as-of date, in the same school year) and the events
@@ -214,28 +214,29 @@ def _from_days(
 ) -> None:
     """The temporary tables of `_FROM_DAYS`, read by the feature query: from last week's rows
     and the days they may have changed when that week read the same attendance days before
-    its date (`absence_runs_merged`, `absenteeism_dates_merged`: the same rows as the steps
-    over every day), else the builder's steps over the week's `attendance_days`."""
+    its date (`absence_runs_merged`, `absenteeism_dates_merged`), else the builder's steps
+    over the week's `attendance_days`. Of the runs, the longest and the last of each
+    student-year only (`absence_runs_kept`): the one-date query reads the longest."""
     merged = kept is not None and kept.attendance_from == _date(parameters["attendance_from"])
-    if not merged:
-        for step in _FROM_DAYS:
-            _create(cursor, step, step_sql(step), parameters)
-        return
-    assert kept is not None
-    parameters = parameters | {"kept_as_of": kept.as_of, "kept_month": kept.as_of.replace(day=1)}
-    runs = (
-        f"WITH vigie_run_tails AS (\n{step_sql('absence_run_tails')}\n),\n"
-        f"attendance_days AS (\n{step_sql('absence_run_days')}\n),\n"
-        f"absence_runs AS (\n{step_sql('absence_runs')}\n)\n"
-        f"{step_sql('absence_runs_merged')}"
-    )
+    runs, months = step_sql("absence_runs"), step_sql("absenteeism_dates")
+    if merged:
+        assert kept is not None
+        month = kept.as_of.replace(day=1)
+        parameters = parameters | {"kept_as_of": kept.as_of, "kept_month": month}
+        runs = (
+            f"WITH vigie_run_tails AS (\n{step_sql('absence_run_tails')}\n),\n"
+            f"attendance_days AS (\n{step_sql('absence_run_days')}\n),\n"
+            f"absence_runs AS (\n{runs}\n)\n"
+            f"{step_sql('absence_runs_merged')}"
+        )
+        months = (
+            "WITH attendance_days AS (\nSELECT * FROM temp.main.attendance_days "
+            "WHERE date >= $kept_month\n),\n"
+            f"absenteeism_dates AS (\n{months}\n)\n"
+            f"{step_sql('absenteeism_dates_merged')}"
+        )
+    runs = f"WITH vigie_runs AS (\n{runs}\n)\n{step_sql('absence_runs_kept')}"
     _create(cursor, "absence_runs", runs, parameters)
-    months = (
-        "WITH attendance_days AS (\nSELECT * FROM temp.main.attendance_days "
-        "WHERE date >= $kept_month\n),\n"
-        f"absenteeism_dates AS (\n{step_sql('absenteeism_dates')}\n)\n"
-        f"{step_sql('absenteeism_dates_merged')}"
-    )
     _create(cursor, "absenteeism_dates", months, parameters)
 
 
