@@ -21,7 +21,7 @@ the months from last week's on, `absenteeism_dates_merged`), then the features f
 same SQL. Marks are exact decimals, so sums of sums are the sums of the
 marks, and the features are bitwise those of `build_features` for the date
 (tests/features/test_event_sums.py holds it over consecutive weeks). It then writes the
-three tables for the next week (`WeekSums`, files in a temporary place the caller keeps or
+five tables for the next week (`WeekSums`, files in a temporary place the caller keeps or
 drops).
 
 The kept rows are used only when the caller knows that the events dated before their as-of
@@ -52,9 +52,10 @@ from features.validation.sql import literal
 
 __all__ = ["KEPT_STEPS", "KeptSums", "WeekSums", "WrittenSums", "usable_for", "week_features"]
 
-# The tables a week keeps, each the rows of the builder's step of the same name, made as
-# temporary tables of that name on the build's cursor, which the query of a week's features
-# reads instead of the step (`features.builder.features_from_sums`).
+# The tables a week keeps, each the rows of the builder's step of the same name (of the
+# absence runs, those a single date reads and the next week extends: `absence_runs_kept`),
+# made as temporary tables of that name on the build's cursor, which the query of a week's
+# features reads instead of the step (`features.builder.features_from_sums`).
 KEPT_STEPS: tuple[str, ...] = (
     "attendance_days",
     "grade_marks",
