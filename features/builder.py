@@ -71,6 +71,7 @@ from features.read_ahead import read_ahead
 __all__ = [
     "BUILDER_TABLES",
     "DEFAULT_ROWS_PER_QUERY",
+    "FROM_SUMS_STEPS",
     "SHARED_MEMORY_LIMIT",
     "FeatureSet",
     "as_of_dates_checked",
@@ -196,7 +197,7 @@ _ONE_DATE_STEPS: tuple[str, ...] = (
 # For a single as-of date built from kept event sums (`features.incremental.event_sums`): the
 # steps left out of the query, which reads the caller's tables of the same names instead
 # (`grade_rows` is read by the other two only).
-_FROM_SUMS_STEPS: tuple[str, ...] = (
+FROM_SUMS_STEPS: tuple[str, ...] = (
     "attendance_days",
     "absenteeism_dates",
     "absence_runs",
@@ -453,7 +454,7 @@ def features_from_sums(
 ) -> FeatureSet:
     """The features of the single as-of date of `date_cursor`, the attendance days, absence
     runs, absenteeism months and grade sums read from the temporary tables of those steps'
-    names on `cursor` (`_FROM_SUMS_STEPS`): the bits of `build_features` for that date when they
+    names on `cursor` (`FROM_SUMS_STEPS`): the bits of `build_features` for that date when they
     hold the rows of those steps over the same events (tests/features/test_event_sums.py).
     DuckDB's partial aggregate pushdown is off for the query: it would group the attendance
     days, one per student and day already, by student and day again before joining them."""
@@ -642,8 +643,8 @@ def feature_query(one_date: bool = False, shared: bool = False, from_sums: bool 
     `shared`, the shared steps are left out: the query reads them from the tables of the
     build's private schema. With `from_sums` (a single date), the attendance days and the
     grade sums are read from tables the caller made, of the steps' names (see
-    `_FROM_SUMS_STEPS`), instead of being computed from the events."""
-    left_out = (_SHARED_STEPS if shared else ()) + (_FROM_SUMS_STEPS if from_sums else ())
+    `FROM_SUMS_STEPS`), instead of being computed from the events."""
+    left_out = (_SHARED_STEPS if shared else ()) + (FROM_SUMS_STEPS if from_sums else ())
     steps = {name: name for name in _CTE_ORDER if name not in left_out}
     if one_date or from_sums:
         for name in _ONE_DATE_STEPS:

@@ -44,7 +44,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from features.background import in_background
-from features.builder import date_cursor, features_from_sums, step_sql, used_parameters
+from features.builder import (
+    FROM_SUMS_STEPS,
+    date_cursor,
+    features_from_sums,
+    step_sql,
+    used_parameters,
+)
 from features.extraction import Extraction
 from features.feature_set import FeatureSet
 from features.incremental.state import KeptSums
@@ -56,13 +62,8 @@ __all__ = ["KEPT_STEPS", "KeptSums", "WeekSums", "WrittenSums", "usable_for", "w
 # absence runs, those a single date reads and the next week extends: `absence_runs_kept`),
 # made as temporary tables of that name on the build's cursor, which the query of a week's
 # features reads instead of the step (`features.builder.features_from_sums`).
-KEPT_STEPS: tuple[str, ...] = (
-    "attendance_days",
-    "grade_marks",
-    "grade_bucket_marks",
-    "absence_runs",
-    "absenteeism_dates",
-)
+# `grade_rows`, every mark, is read only by the two grade sums, which are kept in its place.
+KEPT_STEPS: tuple[str, ...] = tuple(step for step in FROM_SUMS_STEPS if step != "grade_rows")
 # The kept steps computed from the week's attendance days rather than from the events: last
 # week's rows are used only when that week read its attendance from the same first day (the
 # class days are then numbered alike), the steps over every attendance day otherwise.
@@ -178,7 +179,6 @@ def _compute(
     date on, merged (`<step>_merged`; attendance days, one row per day, need no merging, only
     the days this date's windows reach); then the absence runs and absenteeism months from
     those days (`_from_days`)."""
-    date_parameters = parameters
     first_day = literal(_date(parameters["attendance_from"]).isoformat())
     if kept is not None:
         for step, path in kept.files.items():
@@ -186,13 +186,15 @@ def _compute(
                 f"CREATE TEMP VIEW vigie_kept_{step} AS "
                 f"SELECT * FROM read_parquet({literal(str(path))}, hive_partitioning = false)"
             )
-        # The new events only: every lower bound moved to the kept date.
-        parameters = parameters | {"attendance_from": kept.as_of, "grades_from": kept.as_of}
+    # The new events only when sums are kept: every lower bound moved to the kept date.
+    events = parameters
+    if kept is not None:
+        events = parameters | {"attendance_from": kept.as_of, "grades_from": kept.as_of}
     # Every mark (as long as the grades table) is read twice rather than kept; the new week's
     # are kept once for both steps.
     rows = f"grade_rows AS NOT MATERIALIZED (\n{step_sql('grade_rows')}\n)"
     if kept is not None:
-        _create(cursor, "vigie_grade_rows", step_sql("grade_rows"), parameters)
+        _create(cursor, "vigie_grade_rows", step_sql("grade_rows"), events)
         rows = "grade_rows AS (SELECT * FROM vigie_grade_rows)"
     attendance = step_sql("attendance_days")
     if kept is not None:
@@ -200,14 +202,14 @@ def _compute(
             f"SELECT * FROM vigie_kept_attendance_days WHERE date >= {first_day}::DATE "
             f"UNION ALL ({attendance})"
         )
-    _create(cursor, "attendance_days", attendance, parameters)
+    _create(cursor, "attendance_days", attendance, events)
     for step in ("grade_marks", "grade_bucket_marks"):
         sql = f"WITH {rows}\n{step_sql(step)}"
         if kept is not None:
             sql = f"WITH {rows},\n{step} AS (\n{step_sql(step)}\n)\n{step_sql(step + '_merged')}"
-        _create(cursor, step, sql, parameters)
+        _create(cursor, step, sql, events)
     cursor.execute("DROP TABLE IF EXISTS vigie_grade_rows")
-    _from_days(cursor, date_parameters, kept)
+    _from_days(cursor, parameters, kept)
 
 
 def _from_days(

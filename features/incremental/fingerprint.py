@@ -19,6 +19,7 @@ from features.validation.sql import as_date, literal, quoted
 
 __all__ = [
     "INCREMENTAL_TABLES",
+    "STUDENT_ID",
     "changed_students_sql",
     "event_fingerprints",
     "file_source",
@@ -32,6 +33,9 @@ __all__ = [
 # students, enrollments, exams whose key is (student, school year), outcomes) are small and
 # validated whole every week.
 INCREMENTAL_TABLES: dict[str, str] = {"attendance": "date", "grades": "date"}
+# A row's student id as validation reads it (a Parquet column of any type, or a CSV cell:
+# trimmed text, NULL when blank).
+STUDENT_ID = "NULLIF(trim(CAST(student_id AS VARCHAR)), '')"
 
 
 def file_source(extraction: Extraction, table: str) -> str:
@@ -77,8 +81,10 @@ def _row_hashes(extraction: Extraction, table: str) -> str:
     if "student_id" not in extraction.files[table].columns:
         source = f"raw_{table}"
     columns = ", ".join(quoted(name) for name in _columns(extraction, source))
-    student = "NULLIF(trim(CAST(student_id AS VARCHAR)), '')"
-    return f"SELECT {student} AS student_id, hash({literal(table)}, {columns}) AS h FROM {source}"
+    return (
+        f"SELECT {STUDENT_ID} AS student_id, hash({literal(table)}, {columns}) AS h "
+        f"FROM {source}"
+    )
 
 
 def student_fingerprints_sql(extraction: Extraction) -> str:

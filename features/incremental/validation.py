@@ -47,6 +47,7 @@ from features.incremental.code_digest import feature_code_digest
 from features.incremental.event_sums import WeekSums, WrittenSums, week_features
 from features.incremental.fingerprint import (
     INCREMENTAL_TABLES,
+    STUDENT_ID,
     changed_students_sql,
     event_fingerprints,
     student_fingerprints_sql,
@@ -359,10 +360,9 @@ def _new_rows_sql(extraction: Extraction, table: str, since: dt.date) -> str:
     filtered in its scan, so that its old row groups are skipped, not turned into text."""
     table_file = extraction.files[table]
     day = as_date(quoted(INCREMENTAL_TABLES[table]))
-    student = "NULLIF(trim(CAST(student_id AS VARCHAR)), '')"
     keep = (
         f"(NOT coalesce({day} < {literal(since.isoformat())}::DATE, FALSE) "
-        f"OR {student} IN (SELECT student_id FROM {_CHANGED}))"
+        f"OR {STUDENT_ID} IN (SELECT student_id FROM {_CHANGED}))"
     )
     if table_file.is_parquet:
         scan = scan_sql(table_file)
