@@ -59,6 +59,10 @@ class Explanations:
     scores: pd.DataFrame
     reasons: pd.DataFrame
     language: Language = "fr"
+    # The explained rows' contributions (`RiskModel.contributions`), in `scores` order and
+    # indexed by `row`, when asked for (`keep_contributions`): the values the reasons come
+    # from, for a caller that stores them too (the week's lineage).
+    contributions: pd.DataFrame | None = None
 
     def why(self) -> pd.DataFrame:
         return self.reasons[self.reasons["kind"] == "why"].reset_index(drop=True)
@@ -117,6 +121,7 @@ def explain(
     min_share: float = MIN_SHARE,
     min_peers: int = MIN_PEERS,
     kinds: Sequence[str] = _KINDS,
+    keep_contributions: bool = False,
 ) -> Explanations:
     """Risk, raw score and reasons of each row of `features` (or only of the positions in
     `rows`, e.g. an establishment's list), with references from all rows of `features`.
@@ -126,12 +131,14 @@ def explain(
     feature apart; `language` picks the `text` columns (French and English are always there).
     `kinds`: the kinds of reasons kept ("why", "protective", "context"; the others are
     neither worded nor returned: a weekly list shows only the reasons why).
+    `keep_contributions`: keep the rows' contributions too (`Explanations.contributions`).
     Rows are processed `chunk_rows` at a time
     (`iter_explanations` yields the chunks, for callers that write them out as they go).
     """
     parts = list(iter_explanations(
         model, features, top=top, protective=protective, language=language, rows=rows,
         chunk_rows=chunk_rows, min_share=min_share, min_peers=min_peers, kinds=kinds,
+        keep_contributions=keep_contributions,
     ))  # fmt: skip
     if not parts:  # nothing to explain: empty frames with the usual columns
         frame = features.frame if isinstance(features, FeatureSet) else features
@@ -145,6 +152,7 @@ def explain(
         pd.concat([part.scores for part in parts], ignore_index=True),
         pd.concat([part.reasons for part in parts], ignore_index=True),
         language,
+        pd.concat([part.contributions for part in parts]) if keep_contributions else None,
     )
 
 
@@ -160,6 +168,7 @@ def iter_explanations(
     min_share: float = MIN_SHARE,
     min_peers: int = MIN_PEERS,
     kinds: Sequence[str] = _KINDS,
+    keep_contributions: bool = False,
 ) -> Iterator[Explanations]:
     """`explain` one chunk of `chunk_rows` rows at a time: memory bounded by one chunk's
     contributions and reasons (plus the reference medians of all rows)."""
@@ -207,4 +216,7 @@ def iter_explanations(
                 context_text(p, w, language_) for p, w in zip(points, without, strict=True)
             ]
         scores["context_text"] = scores[f"context_text_{language}"]
-        yield Explanations(scores, reasons, language)
+        kept = None
+        if keep_contributions:
+            kept = contributions.set_axis(pd.Index(chunk_positions, name="row"))
+        yield Explanations(scores, reasons, language, kept)

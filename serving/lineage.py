@@ -403,12 +403,20 @@ class StagedWeek:
     features_sha256: str
     _frame: pd.DataFrame = field(repr=False)
     _model: RiskModel = field(repr=False)
+    _known: pd.DataFrame | None = field(default=None, repr=False)
+
+    def knowing(self, contributions: pd.DataFrame) -> StagedWeek:
+        """This week, `finish` taking the contributions of the students it lists from
+        `contributions` (of students of the snapshot, computed by the same model: `student_id`,
+        `uai`, then the model's columns, as `finish` writes them) rather than computing them
+        again; those of a listed student it lacks are computed as usual."""
+        self._known = contributions
+        return self
 
     def finish(self, listed: Iterable[tuple[str, str]]) -> WeekLineage:
         """Write the contributions of the `listed` (uai, student_id) pairs and return the
         lineage to record. A pair the snapshot does not hold is an error."""
         from features.store import atomic_file
-        from models.contributions import contributions
 
         frame = self._frame
         pairs = sorted(set(listed))
@@ -416,10 +424,7 @@ class StagedWeek:
         unknown = [pair for pair in pairs if pair not in position]
         if unknown:
             raise ValueError(f"listed students not in the week's snapshot: {unknown[:5]}")
-        rows = frame.iloc[[position[pair] for pair in pairs]]
-        values = contributions(self._model, rows).reset_index(drop=True)
-        values.insert(0, "uai", [uai for uai, _ in pairs])
-        values.insert(0, "student_id", [student_id for _, student_id in pairs])
+        values = self._contributions(pairs, position)
         path = self.folder / CONTRIBUTIONS_FILE
         with atomic_file(path) as temporary:
             pq.write_table(pa.Table.from_pandas(values, preserve_index=False), temporary)
@@ -438,6 +443,34 @@ class StagedWeek:
     def discard(self) -> None:
         """Remove the staged folder (the write did not record it)."""
         shutil.rmtree(self.folder, ignore_errors=True)
+
+    def _contributions(
+        self, pairs: list[tuple[str, str]], position: dict[tuple[str, str], int]
+    ) -> pd.DataFrame:
+        """The contributions of `pairs` (at `position` in the snapshot), in that order: the
+        known ones taken, the others computed (a row's values do not depend on the rows
+        computed with it)."""
+        from models.contributions import contributions
+
+        known = self._known
+        at = {} if known is None else _pair_rows(known)
+        missing = [pair for pair in pairs if pair not in at]
+        if missing:
+            rows = self._frame.iloc[[position[pair] for pair in missing]]
+            computed = contributions(self._model, rows).reset_index(drop=True)
+            computed.insert(0, "uai", [uai for uai, _ in missing])
+            computed.insert(0, "student_id", [student_id for _, student_id in missing])
+            start = 0 if known is None else len(known)
+            at |= {pair: start + row for row, pair in enumerate(missing)}
+            known = computed if known is None else pd.concat([known, computed], ignore_index=True)
+        assert known is not None
+        return known.iloc[[at[pair] for pair in pairs]].reset_index(drop=True)
+
+
+def _pair_rows(frame: pd.DataFrame) -> dict[tuple[str, str], int]:
+    """The row of each (uai, student_id) pair of `frame` (its `uai` and `student_id`)."""
+    pairs = zip(frame["uai"].astype(str), frame["student_id"].astype(str), strict=True)
+    return {pair: row for row, pair in enumerate(pairs)}
 
 
 def stage_week(

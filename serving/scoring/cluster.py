@@ -246,12 +246,11 @@ def score_partition(
             risks = model.predict_risk(feature_set)
             ids = set(feature_set.frame["student_id"].astype(str))
             decisions = decisions_of({s: f for s, f in follow_ups.items() if s in ids})
-            weeks, rosters = extraction_week_lists(
+            weeks, rosters, contributions = extraction_week_lists(
                 extraction, feature_set, as_of, model, risks, decisions, watch_threshold, rule
             )
         path = snapshots / f"{partition.name}.parquet"
         write_snapshot(feature_set, path)
-        queued = [(week.uai, student.student_id) for week in weeks for student in week.scored]
         enrolled = feature_set.frame["uai"].astype(str).value_counts().to_dict()
         pending = None
         if outcome is not None and outcome.pending is not None:
@@ -261,7 +260,7 @@ def score_partition(
             tuple(weeks),
             rosters,
             {str(uai): int(count) for uai, count in enrolled.items()},
-            _contributions(model, feature_set.frame, queued),
+            contributions,
             str(path),
             extraction_sha256(partition.path),
             None if outcome is None else outcome.summary(),

@@ -40,8 +40,8 @@ from serving.scoring.model import ModelLoading, RegisteredModel, loaded
 from serving.scoring.week import (
     EstablishmentInfo,
     cycle_collection_paused,
+    explained_week_lists,
     explainer,
-    week_lists,
 )
 from serving.weekly import ROSTER_SCHEMA, EstablishmentWeek, WeekWriteResult, replace_week_lists
 from serving.weekly.decisions import decisions_of, load_follow_ups
@@ -243,11 +243,11 @@ def _lists_and_write(
         with store.reading() as session:
             decisions = decisions_of(load_follow_ups(session, week, everyone))
         del everyone
-        weeks, rosters = extraction_week_lists(
+        weeks, rosters, contributions = extraction_week_lists(
             extraction, feature_set, as_of, model.model, risks, decisions, watch_threshold, rule
         )
     with stages.stage("store write"), cycle_collection_paused():
-        staged = snapshot.result()
+        staged = snapshot.result().knowing(contributions)
         written = replace_week_lists(
             store,
             as_of=as_of,
@@ -274,10 +274,10 @@ def extraction_week_lists(
     rule: FollowUpRule,
 ) -> WeekLists:
     """`week_lists` of `feature_set` (scored `risks`) with the establishments of the open
-    `extraction` it was built from, queued against `decisions` and explained, and the week's
-    rosters (`week_rosters`): the single-machine run's and each partition's of a cluster
-    run."""
-    weeks = week_lists(
+    `extraction` it was built from, queued against `decisions` and explained, the week's
+    rosters (`week_rosters`) and the explained students' contributions: the single-machine
+    run's and each partition's of a cluster run."""
+    weeks, contributions = explained_week_lists(
         model,
         feature_set,
         _establishments(extraction),
@@ -286,15 +286,17 @@ def extraction_week_lists(
         decisions=decisions,
         rule=rule,
     )
-    return WeekLists(weeks, week_rosters(extraction, feature_set.frame, as_of))
+    return WeekLists(weeks, week_rosters(extraction, feature_set.frame, as_of), contributions)
 
 
 class WeekLists(NamedTuple):
-    """The establishments' weeks (their queued students explained, every student's risk)
-    and the week's rosters as one table (`serving.weekly.ROSTER_SCHEMA`)."""
+    """The establishments' weeks (their queued students explained, every student's risk),
+    the week's rosters as one table (`serving.weekly.ROSTER_SCHEMA`) and the contributions
+    of the students explained (`serving.scoring.week.ExplainedWeek`)."""
 
     weeks: list[EstablishmentWeek]
     rosters: pa.Table
+    contributions: pd.DataFrame
 
 
 def week_rosters(extraction: Extraction, scored: pd.DataFrame, as_of: dt.date) -> pa.Table:

@@ -34,6 +34,7 @@ from serving.weekly import (
 )
 
 if TYPE_CHECKING:
+    from models.explanations import Explanations
     from models.risk_model import RiskModel
 
 __all__ = [
@@ -41,8 +42,10 @@ __all__ = [
     "REASONS_SHOWN",
     "Candidates",
     "EstablishmentInfo",
+    "ExplainedWeek",
     "cycle_collection_paused",
     "explain_students",
+    "explained_week_lists",
     "explainer",
     "rank_positions",
     "week_candidates",
@@ -51,6 +54,7 @@ __all__ = [
 
 REASONS_SHOWN = 3
 _LISTED = ("why",)  # the reasons a list's student is stored with (`ScoredStudent`)
+_CHUNK_ROWS = 20_000  # the rows explained at a time
 # Calibrated risk at or over which a student beyond the interview capacity is shown "to
 # watch": about one in five such students drops out within the year, some 18 times the base
 # rate. Measured on the tested weeks of a 300,000-student synthetic académie (bench/README,
@@ -74,7 +78,7 @@ def explain_students(
     rows: Sequence[int] | np.ndarray | None = None,
     *,
     protective: int = 0,
-    chunk_rows: int = 20_000,
+    chunk_rows: int = _CHUNK_ROWS,
     kinds: Sequence[str] = ("why", "protective", "context"),
 ) -> tuple[list[ScoredStudent], list[dict[str, Any]]]:
     """The scored students of `rows` (positions in `feature_set`; all rows by default), in
@@ -90,6 +94,13 @@ def explain_students(
         chunk_rows=chunk_rows,
         kinds=kinds,
     )
+    return _scored_students(feature_set, explained, kinds)
+
+
+def _scored_students(
+    feature_set: FeatureSet, explained: Explanations, kinds: Sequence[str]
+) -> tuple[list[ScoredStudent], list[dict[str, Any]]]:
+    """`explain_students`'s result from the `explained` rows of `feature_set`."""
     records = explained.to_records(kinds)
     # Each context column taken once at the records' rows, not looked up cell by cell.
     rows = [int(record["row"]) for record in records]
@@ -219,6 +230,34 @@ def week_lists(
     travel beside, as one table (`serving.scoring.run.week_rosters`).
 
     `risks` (the calibrated risk of every row) may be passed when already computed."""
+    return explained_week_lists(
+        model, feature_set, establishments, watch_threshold, risks=risks, decisions=decisions,
+        rule=rule,
+    ).weeks  # fmt: skip
+
+
+class ExplainedWeek(NamedTuple):
+    """`week_lists`'s establishments' weeks, and the contributions of the students they
+    explained (`serving.lineage.StagedWeek.finish`'s form: `student_id`, `uai`, a column per
+    model feature, `base_value`; a row per explained student, in the weeks' order), the
+    values their reasons come from: what the week's lineage stores of the students listed,
+    not computed a second time."""
+
+    weeks: list[EstablishmentWeek]
+    contributions: pd.DataFrame
+
+
+def explained_week_lists(
+    model: RiskModel,
+    feature_set: FeatureSet,
+    establishments: Mapping[str, EstablishmentInfo],
+    watch_threshold: float | None,
+    *,
+    risks: np.ndarray | None = None,
+    decisions: Mapping[str, Sequence[Decision]] | None = None,
+    rule: FollowUpRule = DEFAULT_FOLLOW_UP,
+) -> ExplainedWeek:
+    """`week_lists`, with the explained students' contributions (`ExplainedWeek`)."""
     if len(feature_set.frame["as_of"].unique()) > 1:
         raise ValueError("a week's lists are scored at one as-of date")
     if risks is None:
@@ -229,13 +268,17 @@ def week_lists(
         candidates=candidates,
     )  # fmt: skip
     positions = np.asarray([p for uai in sorted(ranked) for p in ranked[uai]], dtype="int64")
-    scored, _ = explain_students(model, feature_set, positions, kinds=_LISTED)
+    explained = model.explain(
+        feature_set, top=REASONS_SHOWN, protective=0, rows=positions, chunk_rows=_CHUNK_ROWS,
+        kinds=_LISTED, keep_contributions=True,
+    )  # fmt: skip
+    scored, _ = _scored_students(feature_set, explained, _LISTED)
     by_uai: dict[str, list[ScoredStudent]] = defaultdict(list)
     uais = feature_set.frame["uai"].to_numpy()
     for position, student in zip(positions, scored, strict=True):
         by_uai[str(uais[position])].append(student)
     nobody = Candidates([], ())
-    return [
+    weeks = [
         EstablishmentWeek(
             info.uai,
             info.name,
@@ -246,6 +289,13 @@ def week_lists(
         )
         for uai, info in sorted(establishments.items())
     ]
+    # The weeks' students in order: positions are grouped by UAI in sorted order, as the
+    # weeks are, each establishment's in queue order.
+    assert explained.contributions is not None
+    values = explained.contributions.reset_index(drop=True)
+    values.insert(0, "uai", [str(uais[position]) for position in positions])
+    values.insert(0, "student_id", [student.student_id for student in scored])
+    return ExplainedWeek(weeks, values)
 
 
 def explainer(model: RiskModel, feature_set: FeatureSet) -> Explainer:

@@ -117,6 +117,23 @@ def test_only_the_kinds_asked_are_worded_and_returned(
         model.explain(week, kinds=("why", "because"))
 
 
+def test_the_contributions_the_reasons_come_from_are_kept_when_asked(
+    model: RiskModel, week: pd.DataFrame, explained: Explanations
+) -> None:
+    """The week's lineage stores the listed students' contributions: `keep_contributions`
+    gives those the explanation computed, bit for bit those of `contributions` on the same
+    rows, in the explained order and indexed by row, over several chunks too."""
+    assert explained.contributions is None  # not kept unless asked
+    rows = [150, 7, 3, 42, 99]
+    kept = model.explain(week, rows=rows, chunk_rows=2, keep_contributions=True)
+    assert kept.contributions is not None
+    assert kept.contributions.index.tolist() == rows
+    expected = contributions(model, week.iloc[rows])
+    np.testing.assert_array_equal(kept.contributions.to_numpy(), expected.to_numpy())
+    assert list(kept.contributions.columns) == list(expected.columns)
+    pd.testing.assert_frame_equal(kept.scores, model.explain(week, rows=rows).scores)
+
+
 def test_records_are_json_ready(explained: Explanations) -> None:
     records = explained.to_records()
     assert len(records) == len(explained.scores)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +20,7 @@ from sqlalchemy.exc import OperationalError
 
 from features.builder import build_features
 from features.contract import SENSITIVE_COLUMNS
+from features.feature_set import row_positions
 from models.contributions import BASE_VALUE
 from serving.db import Store, open_store
 from serving.db.models import ListEntry, WeeklyList, WeeklyRun
@@ -28,6 +30,7 @@ from serving.lineage import (
     WeekDataUnavailable,
     WeekLineage,
     recorded_week,
+    stage_week,
     weeks_folder,
 )
 from serving.scoring import RegisteredModel, score_week
@@ -133,7 +136,57 @@ def test_the_weekly_run_records_the_weeks_data_and_they_read_back_verified(
     expected = contributions["student_id"].map(risks).to_numpy()
     np.testing.assert_allclose(calibrated, expected, atol=1e-9)
     assert BASE_VALUE in contributions.columns
+    # Taken from the lists' explanations, they are bit for bit the model's on those rows.
+    at = row_positions(built, set(contributions["student_id"]))
+    pairs = zip(contributions["uai"], contributions["student_id"], strict=True)
+    rows = built.iloc[[at[pair] for pair in pairs]]
+    np.testing.assert_array_equal(
+        contributions.drop(columns=["student_id", "uai"]).to_numpy(),
+        registered.model.contributions(rows).to_numpy(),
+    )
     assert lineage.extraction() == extraction.resolve()
+
+
+def test_the_listed_students_contributions_are_taken_from_those_computed_for_the_lists(
+    extraction: Path, registered: RegisteredModel, home: Path
+) -> None:
+    """`StagedWeek.knowing`: the week's lineage takes the contributions of its listed students
+    from those the lists' explanations computed, computes those of the students it lacks (a
+    decision recorded since moved one into a list), and writes the same bytes either way."""
+    feature_set = build_features(extraction, [AS_OF])
+    frame = feature_set.frame
+    every = zip(frame["uai"].astype(str), frame["student_id"].astype(str), strict=True)
+    pairs = sorted(every)[::37][:8]
+    staged = stage_week(home, AS_OF, feature_set, extraction, registered.model, registered.label)
+    path = staged.folder / CONTRIBUTIONS_FILE
+
+    def written(known: pd.DataFrame | None) -> bytes:
+        if known is not None:
+            staged.knowing(known)
+        staged.finish(reversed(pairs))
+        return path.read_bytes()
+
+    fresh = written(None)
+    at = row_positions(frame, {student_id for _, student_id in pairs})
+    known = registered.model.contributions(frame.iloc[[at[pair] for pair in pairs]])
+    known = known.reset_index(drop=True)
+    known.insert(0, "uai", [uai for uai, _ in pairs])
+    known.insert(0, "student_id", [student_id for _, student_id in pairs])
+    shuffled = known.iloc[[3, 0, 7, 5, 1, 6, 2, 4]].reset_index(drop=True)
+    assert written(shuffled) == fresh
+    assert written(shuffled.iloc[:3]) == fresh  # five computed
+    # Taken, not computed again: a known row's values are the ones written.
+    altered = shuffled.copy()
+    altered.loc[0, BASE_VALUE] += 1.0
+    written(altered)
+    stored = pd.read_parquet(path)
+    changed = stored["student_id"] == altered.loc[0, "student_id"]
+    assert stored.loc[changed, BASE_VALUE].tolist() == [altered.loc[0, BASE_VALUE]]
+    pd.testing.assert_frame_equal(
+        stored[~changed].reset_index(drop=True),
+        pd.read_parquet(io.BytesIO(fresh))[~changed].reset_index(drop=True),
+    )
+    staged.discard()
 
 
 @pytest.mark.parametrize("artifact", ["features", "contributions"])
