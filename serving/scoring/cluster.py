@@ -246,7 +246,7 @@ def score_partition(
             risks = model.predict_risk(feature_set)
             ids = set(feature_set.frame["student_id"].astype(str))
             decisions = decisions_of({s: f for s, f in follow_ups.items() if s in ids})
-            weeks, rosters, contributions = extraction_week_lists(
+            weeks, rosters, contributions, _ = extraction_week_lists(
                 extraction, feature_set, as_of, model, risks, decisions, watch_threshold, rule
             )
         path = snapshots / f"{partition.name}.parquet"

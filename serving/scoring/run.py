@@ -43,7 +43,13 @@ from serving.scoring.week import (
     explained_week_lists,
     explainer,
 )
-from serving.weekly import ROSTER_SCHEMA, EstablishmentWeek, WeekWriteResult, replace_week_lists
+from serving.weekly import (
+    ROSTER_SCHEMA,
+    EstablishmentWeek,
+    RankedQueues,
+    WeekWriteResult,
+    replace_week_lists,
+)
 from serving.weekly.decisions import decisions_of, load_follow_ups
 
 if TYPE_CHECKING:
@@ -55,7 +61,7 @@ if TYPE_CHECKING:
     from features.extraction import Extraction
     from features.feature_set import FeatureSet
     from features.incremental.validation import ValidationSummary
-    from models.queue import Decision
+    from models.queue import Decision, QueuedStudent
     from models.risk_model import RiskModel
 
 __all__ = [
@@ -243,24 +249,25 @@ def _lists_and_write(
         with store.reading() as session:
             decisions = decisions_of(load_follow_ups(session, week, everyone))
         del everyone
-        weeks, rosters, contributions = extraction_week_lists(
+        lists = extraction_week_lists(
             extraction, feature_set, as_of, model.model, risks, decisions, watch_threshold, rule
         )
     with stages.stage("store write"), cycle_collection_paused():
-        staged = snapshot.result().knowing(contributions)
+        staged = snapshot.result().knowing(lists.contributions)
         written = replace_week_lists(
             store,
             as_of=as_of,
             model_version=model.label,
-            establishments=weeks,
-            rosters=rosters,
+            establishments=lists.weeks,
+            rosters=lists.rosters,
             watch_threshold=watch_threshold,
             rule=rule,
             by=by,
             explain=explainer(model.model, feature_set),
             lineage=staged,
+            ranked=RankedQueues(lists.queues, decisions),
         )
-    return weeks, written
+    return lists.weeks, written
 
 
 def extraction_week_lists(
@@ -277,7 +284,7 @@ def extraction_week_lists(
     `extraction` it was built from, queued against `decisions` and explained, the week's
     rosters (`week_rosters`) and the explained students' contributions: the single-machine
     run's and each partition's of a cluster run."""
-    weeks, contributions = explained_week_lists(
+    weeks, contributions, queues = explained_week_lists(
         model,
         feature_set,
         _establishments(extraction),
@@ -286,17 +293,20 @@ def extraction_week_lists(
         decisions=decisions,
         rule=rule,
     )
-    return WeekLists(weeks, week_rosters(extraction, feature_set.frame, as_of), contributions)
+    rosters = week_rosters(extraction, feature_set.frame, as_of)
+    return WeekLists(weeks, rosters, contributions, queues)
 
 
 class WeekLists(NamedTuple):
     """The establishments' weeks (their queued students explained, every student's risk),
-    the week's rosters as one table (`serving.weekly.ROSTER_SCHEMA`) and the contributions
-    of the students explained (`serving.scoring.week.ExplainedWeek`)."""
+    the week's rosters as one table (`serving.weekly.ROSTER_SCHEMA`), the contributions
+    of the students explained and each establishment's queue as ranked
+    (`serving.scoring.week.ExplainedWeek`)."""
 
     weeks: list[EstablishmentWeek]
     rosters: pa.Table
     contributions: pd.DataFrame
+    queues: dict[str, list[QueuedStudent]]
 
 
 def week_rosters(extraction: Extraction, scored: pd.DataFrame, as_of: dt.date) -> pa.Table:

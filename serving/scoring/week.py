@@ -24,7 +24,7 @@ import pandas as pd
 
 from features.calendar import monday_on_or_before
 from features.feature_set import CONTEXT_COLUMNS, FeatureSet, row_positions
-from models.queue import DEFAULT_FOLLOW_UP, Decision, FollowUpRule
+from models.queue import DEFAULT_FOLLOW_UP, Decision, FollowUpRule, QueuedStudent
 from serving.list_payload import CONTEXT_KEY, context_summary
 from serving.weekly import (
     EstablishmentWeek,
@@ -153,12 +153,25 @@ def rank_positions(
     `decisions` (by student id) in the week of the feature set's as-of date. A student of an
     establishment absent from `establishments` is an error: its capacity is unknown.
     `candidates`: `week_candidates(feature_set, risks)`, when made already."""
-    week = _week(feature_set)
     by_uai = week_candidates(feature_set, risks) if candidates is None else candidates
+    queues = _queues(feature_set, by_uai, establishments, watch_threshold, decisions, rule)
+    return {uai: positions for uai, (positions, _) in queues.items()}
+
+
+def _queues(
+    feature_set: FeatureSet,
+    by_uai: Mapping[str, Candidates],
+    establishments: Mapping[str, EstablishmentInfo],
+    watch_threshold: float | None,
+    decisions: Mapping[str, Sequence[Decision]] | None,
+    rule: FollowUpRule,
+) -> dict[str, tuple[list[int], list[QueuedStudent]]]:
+    """`rank_positions`, with each establishment's queue as `rank_students` made it."""
+    week = _week(feature_set)
     unknown = sorted(set(by_uai) - set(establishments))
     if unknown:
         raise ValueError(f"students enrolled in establishments without capacity: {unknown[:5]}")
-    ranked: dict[str, list[int]] = {}
+    ranked: dict[str, tuple[list[int], list[QueuedStudent]]] = {}
     nobody = Candidates([], ())
     for uai, info in establishments.items():
         positions, risks_of = by_uai.get(uai, nobody)
@@ -171,7 +184,7 @@ def rank_positions(
             decisions=decisions,
             rule=rule,
         )
-        ranked[uai] = [where[queued.student_id] for queued in order]
+        ranked[uai] = ([where[queued.student_id] for queued in order], order)
     return ranked
 
 
@@ -245,6 +258,8 @@ class ExplainedWeek(NamedTuple):
 
     weeks: list[EstablishmentWeek]
     contributions: pd.DataFrame
+    # Each establishment's queue (by UAI), as ranked against the decisions given.
+    queues: dict[str, list[QueuedStudent]]
 
 
 def explained_week_lists(
@@ -263,11 +278,10 @@ def explained_week_lists(
     if risks is None:
         risks = model.predict_risk(feature_set)
     candidates = week_candidates(feature_set, risks)
-    ranked = rank_positions(
-        feature_set, risks, establishments, watch_threshold, decisions=decisions, rule=rule,
-        candidates=candidates,
+    queues = _queues(feature_set, candidates, establishments, watch_threshold, decisions, rule)
+    positions = np.asarray(
+        [p for uai in sorted(queues) for p in queues[uai][0]], dtype="int64"
     )  # fmt: skip
-    positions = np.asarray([p for uai in sorted(ranked) for p in ranked[uai]], dtype="int64")
     explained = model.explain(
         feature_set, top=REASONS_SHOWN, protective=0, rows=positions, chunk_rows=_CHUNK_ROWS,
         kinds=_LISTED, keep_contributions=True,
@@ -295,7 +309,7 @@ def explained_week_lists(
     values = explained.contributions.reset_index(drop=True)
     values.insert(0, "uai", [str(uais[position]) for position in positions])
     values.insert(0, "student_id", [student.student_id for student in scored])
-    return ExplainedWeek(weeks, values)
+    return ExplainedWeek(weeks, values, {uai: order for uai, (_, order) in queues.items()})
 
 
 def explainer(model: RiskModel, feature_set: FeatureSet) -> Explainer:

@@ -12,12 +12,18 @@ from serving.weekly.ranking import (
     rank_students,
 )
 from serving.weekly.roster_digest import ROSTER_SCHEMA
-from serving.weekly.store import WeekWriteResult, enrollment_facts, replace_week_lists
+from serving.weekly.store import (
+    RankedQueues,
+    WeekWriteResult,
+    enrollment_facts,
+    replace_week_lists,
+)
 
 __all__ = [
     "ROSTER_SCHEMA",
     "EstablishmentWeek",
     "Explainer",
+    "RankedQueues",
     "Reason",
     "RosterStudent",
     "ScoredStudent",

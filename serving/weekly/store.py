@@ -50,7 +50,7 @@ from sqlalchemy.orm import Session
 
 from features.calendar import monday_on_or_before
 from features.jsonio import sha256
-from models.queue import DEFAULT_FOLLOW_UP, FollowUpRule, QueuedStudent
+from models.queue import DEFAULT_FOLLOW_UP, Decision, FollowUpRule, QueuedStudent
 from serving.db.decision_lock import lock_decisions
 from serving.db.engine import Store
 from serving.db.models import (
@@ -103,6 +103,7 @@ from serving.weekly.roster_rows import (
 )
 
 __all__ = [
+    "RankedQueues",
     "StagedArtifacts",
     "WeekWriteResult",
     "enrollment_facts",
@@ -166,6 +167,18 @@ class StagedArtifacts(Protocol):
 
 
 @dataclass(frozen=True)
+class RankedQueues:
+    """Each establishment's queue (by UAI) as the scorer ranked it (`rank_students`, on the
+    establishment's candidates) against `decisions`, every student's decisions as the store
+    held them then (`decisions_of(load_follow_ups(session, week, risks))`). The write takes a
+    queue as it is when the decisions it reads in its transaction are the same (the queue,
+    a pure function of the same input, would be the same), and ranks it again otherwise."""
+
+    queues: Mapping[str, Sequence[QueuedStudent]]
+    decisions: Mapping[str, Sequence[Decision]]
+
+
+@dataclass(frozen=True)
 class _Entry:
     """A student of the week's queue, explained, with the follow-up shown (None unless in
     follow-up)."""
@@ -195,6 +208,7 @@ def replace_week_lists(
     lineage: StagedArtifacts | None = None,
     bulk: bool = False,
     rosters: pa.Table | None = None,
+    ranked: RankedQueues | None = None,
 ) -> WeekWriteResult:
     """Replace the lists of the week of `as_of` (its Monday) for all establishments, each
     the weekly queue under `rule` with the decisions as of that week, read inside the write's
@@ -214,7 +228,11 @@ def replace_week_lists(
 
     `bulk`: on PostgreSQL, the rosters (students, enrollments, establishments) are loaded
     with COPY (`serving.weekly.bulk`) rather than batches of statements; the same rows are
-    stored. SQLite always uses executemany."""
+    stored. SQLite always uses executemany.
+
+    `ranked`: the queues the scorer ranked from the same establishments' candidates, taken
+    when the decisions read in the transaction are those they were ranked against
+    (`RankedQueues`); the same lists as without, ranked once rather than twice."""
     if watch_threshold is not None and not 0.0 <= watch_threshold <= 1.0:
         raise ValueError(f"watch threshold {watch_threshold} is not a probability")
     uais = [establishment.uai for establishment in establishments]
@@ -233,7 +251,7 @@ def replace_week_lists(
         )  # fmt: skip
         result, replaced, kept = _write_week(
             store, as_of, week, model_version, establishments, table, watch_threshold, rule,
-            by, explain, lineage, bulk,
+            by, explain, lineage, bulk, ranked,
         )  # fmt: skip
     except BaseException:
         if lineage is not None:
@@ -258,25 +276,26 @@ def _write_week(
     explain: Explainer | None,
     lineage: StagedArtifacts | None,
     bulk: bool = False,
+    ranked: RankedQueues | None = None,
 ) -> tuple[WeekWriteResult, WeekLineage | None, WeekLineage | None]:
     """The write's transaction: the result, the lineage the week recorded before and the one
     it records now."""
     with store.transaction() as session:
         # No decision commits between reading them and this transaction's commit.
         lock_decisions(session, shared=False)
-        ranked = _queues(session, establishments, watch_threshold, week, rule, explain)
+        queues = _queues(session, establishments, watch_threshold, week, rule, explain, ranked)
         recorded = None
         if lineage is not None:
             recorded = lineage.finish(
-                (uai, entry.queued.student_id) for uai, entries in ranked.items()
+                (uai, entry.queued.student_id) for uai, entries in queues.items()
                 for entry in entries
             )  # fmt: skip
         fingerprint = week_fingerprint(
-            as_of, model_version, watch_threshold, establishments, rule=rule, queues=ranked,
+            as_of, model_version, watch_threshold, establishments, rule=rule, queues=queues,
             rosters=table_digest(rosters),
         )  # fmt: skip
         by_uai: dict[str, tuple[int, int, int]] = {}
-        for uai, entries in ranked.items():
+        for uai, entries in queues.items():
             invite, watch, follow_up = (sum(e.queued.part == p for e in entries) for p in _PARTS)
             by_uai[uai] = (invite, watch, follow_up)
         suspended = suspended_establishments(session)
@@ -296,7 +315,7 @@ def _write_week(
             return WeekWriteResult(**{**asdict(result), "changed": False}), previous, kept
         _write_lists(
             session, as_of, week, model_version, establishments, watch_threshold, rule, by,
-            ranked, result, fingerprint, recorded, bulk, rosters,
+            queues, result, fingerprint, recorded, bulk, rosters,
         )  # fmt: skip
     return result, previous, recorded
 
@@ -472,13 +491,20 @@ def _queues(
     week: dt.date,
     rule: FollowUpRule,
     explain: Explainer | None,
+    ranked: RankedQueues | None = None,
 ) -> dict[str, list[_Entry]]:
-    """Every establishment's queue against the decisions as of `week` in `session`, its
+    """Every establishment's queue against the decisions as of `week` in `session` (the
+    scorer's, `ranked`, when those decisions are the ones it was ranked against), its
     students explained (the input's, then `explain`'s for those it lacks)."""
     risks = {sid: risk for e in establishments for sid, risk in e.candidates()}
     follow_ups = load_follow_ups(session, week, risks)
+    if ranked is not None and decisions_of(follow_ups) != ranked.decisions:
+        ranked = None  # a decision recorded since the scorer ranked them: ranked again
     queues = {}
     for e in establishments:
+        if ranked is not None and e.uai in ranked.queues:
+            queues[e.uai] = list(ranked.queues[e.uai])
+            continue
         candidates = e.candidates()
         decisions = decisions_of({s: follow_ups[s] for s, _ in candidates if s in follow_ups})
         queues[e.uai] = rank_students(

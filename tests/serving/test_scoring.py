@@ -345,6 +345,36 @@ def test_a_decision_recorded_while_the_week_is_scored_moves_the_slot(
         assert [(e.student_id, e.tier) for e in entries[capacity:]] == [(top, "follow_up")]
 
 
+def test_the_write_takes_the_runs_queues_when_no_decision_came_in_between(
+    academie: Path,
+    registered: RegisteredModel,
+    store: Store,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The run ranks every establishment's queue once: the write, reading the decisions the
+    run ranked against, takes its queues as they are (the same week as a write that ranks
+    them again: nothing changes)."""
+    import serving.weekly.store as weekly_store
+
+    def unranked(*args, **kwargs):
+        raise AssertionError("ranked again")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(weekly_store, "rank_students", unranked)
+        taken = score_week(academie, AS_OF, store, registered, home=_home(store),
+                           watch_threshold=0.2)  # fmt: skip
+    assert taken.written.changed and taken.written.entries > 0
+    real = weekly_store.replace_week_lists
+
+    def ranking_again(*args, **kwargs):
+        return real(*args, **{**kwargs, "ranked": None})
+
+    monkeypatch.setattr("serving.scoring.run.replace_week_lists", ranking_again)
+    again = score_week(academie, AS_OF, store, registered, home=_home(store), watch_threshold=0.2)
+    assert again.written.changed is False
+    assert again.written.fingerprint == taken.written.fingerprint
+
+
 def _names(academie: Path) -> list[str]:
     students = pd.read_parquet(academie / "students.parquet")
     return [name for name in students["last_name"].dropna().unique() if len(name) > 3]

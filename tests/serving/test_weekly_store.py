@@ -26,12 +26,14 @@ from serving.services import (
 from serving.services import record_interview as record
 from serving.weekly import (
     EstablishmentWeek,
+    RankedQueues,
     Reason,
     RosterStudent,
     ScoredStudent,
     rank_students,
     replace_week_lists,
 )
+from serving.weekly.decisions import decisions_of, load_follow_ups
 from tests.serving.conftest import (
     HOME_UAI,
     OTHER_UAI,
@@ -545,6 +547,49 @@ def test_an_interview_recorded_between_scoring_and_writing_never_takes_a_slot(
                        explain=explainer_of(full, asked))  # fmt: skip
     assert parts(world.store, NEXT_WEEK) == {"H002": "invite", "H001": "follow_up"}
     assert asked == [(HOME_UAI, "H002")]
+
+
+def test_the_scorers_queues_are_taken_only_against_the_decisions_they_were_ranked_with(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The weekly run passes the queues it ranked and the decisions it ranked them against
+    (`RankedQueues`): the write takes them, without ranking again, when its transaction reads
+    the same decisions; a dismissal recorded in between makes it rank again, as without."""
+    unit = make_actor("watch_unit", HOME_UAI)
+    risks = {"H001": 0.61, "H002": 0.44, "H003": 0.32, "H004": 0.05}
+    full = establishment(HOME_UAI, "Collège Anne de Bretagne", 2, risks)
+    explained = replace(full, scored=full.scored[:3], risks=tuple(risks.items()))
+    with world.store.reading() as session:
+        decisions = decisions_of(load_follow_ups(session, NEXT_WEEK, risks))
+    queue = rank_students(risks.items(), 2, None, week=NEXT_WEEK, decisions=decisions)
+    ranked = RankedQueues({HOME_UAI: queue}, decisions)
+
+    def unranked(*args, **kwargs):
+        raise AssertionError("ranked again")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(weekly_store, "rank_students", unranked)
+        taken = replace_week_lists(world.store, as_of=NEXT_WEEK, model_version="m/3",
+                                   establishments=[explained], watch_threshold=None,
+                                   ranked=ranked)  # fmt: skip
+    assert taken.parts == {HOME_UAI: (2, 0, 0)}
+    assert parts(world.store, NEXT_WEEK) == {"H001": "invite", "H002": "invite"}
+    # The same week written by the store's own ranking: the same week, nothing to do.
+    again = replace_week_lists(world.store, as_of=NEXT_WEEK, model_version="m/3",
+                               establishments=[explained], watch_threshold=None)  # fmt: skip
+    assert again.changed is False and again.fingerprint == taken.fingerprint
+
+    dismiss_student(
+        world.store, unit, NewDismissal(student_id="H001", reason="Suivi", week=NEXT_WEEK)
+    )
+    asked: list[tuple[str, str]] = []
+    moved = replace_week_lists(world.store, as_of=NEXT_WEEK, model_version="m/3",
+                               establishments=[explained], watch_threshold=None,
+                               explain=explainer_of(full, asked), ranked=ranked)  # fmt: skip
+    assert moved.changed and moved.parts == {HOME_UAI: (2, 0, 1)}
+    assert parts(world.store, NEXT_WEEK) == {"H002": "invite", "H003": "invite",
+                                             "H001": "follow_up"}  # fmt: skip
+    assert asked == []  # H003 was explained by the scorer
 
 
 def test_the_weeks_risks_must_agree_with_the_explained_students() -> None:
