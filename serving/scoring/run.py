@@ -23,7 +23,7 @@ import datetime as dt
 import getpass
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future
+from concurrent.futures import Future, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -284,17 +284,23 @@ def extraction_week_lists(
     `extraction` it was built from, queued against `decisions` and explained, the week's
     rosters (`week_rosters`) and the explained students' contributions: the single-machine
     run's and each partition's of a cluster run."""
-    weeks, contributions, queues = explained_week_lists(
-        model,
-        feature_set,
-        _establishments(extraction),
-        watch_threshold,
-        risks=risks,
-        decisions=decisions,
-        rule=rule,
-    )
-    rosters = week_rosters(extraction, feature_set.frame, as_of)
-    return WeekLists(weeks, rosters, contributions, queues)
+    # The rosters (a join in DuckDB, outside the GIL) read while the lists are explained.
+    rosters = in_background("vigie-week-rosters", week_rosters, extraction, feature_set.frame,
+                            as_of)  # fmt: skip
+    try:
+        weeks, contributions, queues = explained_week_lists(
+            model,
+            feature_set,
+            _establishments(extraction),
+            watch_threshold,
+            risks=risks,
+            decisions=decisions,
+            rule=rule,
+        )
+    except BaseException:
+        wait([rosters])  # the cursor closed before the extraction is
+        raise
+    return WeekLists(weeks, rosters.result(), contributions, queues)
 
 
 class WeekLists(NamedTuple):
@@ -318,14 +324,10 @@ def week_rosters(extraction: Extraction, scored: pd.DataFrame, as_of: dt.date) -
     establishment (the latest start when several are; NULL when none is), stored by the
     week's write as dated facts. Joined in DuckDB, column-wise: no Python object per
     student."""
+    # The keys as Arrow, without a Python object per row (the frame's strings are Arrow's).
     keys = pa.table(
-        {
-            "uai": pa.array([str(value) for value in scored["uai"].to_numpy()], pa.string()),
-            "student_id": pa.array(
-                [str(value) for value in scored["student_id"].to_numpy()], pa.string()
-            ),
-        }
-    )
+        {column: _arrow_strings(scored[column]) for column in ("uai", "student_id")}
+    )  # fmt: skip
     cursor = extraction.con.cursor()
     try:
         cursor.register("vigie_roster_keys", keys)
@@ -355,6 +357,12 @@ def week_rosters(extraction: Extraction, scored: pd.DataFrame, as_of: dt.date) -
     finally:
         cursor.close()
     return table.cast(ROSTER_SCHEMA)
+
+
+def _arrow_strings(column: pd.Series) -> pa.ChunkedArray:
+    """`column`'s values as Arrow strings (a copy-free view of Arrow-backed strings)."""
+    values = pa.chunked_array(pa.array(column.array, from_pandas=True))
+    return values.cast(pa.string()) if values.type != pa.string() else values
 
 
 def _establishments(extraction: Extraction) -> dict[str, EstablishmentInfo]:
