@@ -21,7 +21,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from features.feature_set import FeatureSet
 from features.jsonio import jsonable
-from models.contributions import DEFAULT_CHUNK_ROWS
+from models.contributions import BASE_VALUE, DEFAULT_CHUNK_ROWS
 from models.reason_wording import LANGUAGES, Language, context_text
 from models.reasons import (
     MIN_PEERS,
@@ -143,10 +143,18 @@ def explain(
     if not parts:  # nothing to explain: empty frames with the usual columns
         frame = features.frame if isinstance(features, FeatureSet) else features
         keys = [column for column in KEY_COLUMNS if column in frame.columns]
+        none = None
+        if keep_contributions:
+            columns = [*model.feature_names, BASE_VALUE]
+            none = pd.DataFrame(
+                np.empty((0, len(columns))), index=pd.Index([], dtype="int64", name="row"),
+                columns=columns,
+            )  # fmt: skip
         return Explanations(
             pd.DataFrame(columns=[*keys, "row", *SCORE_COLUMNS]),
             pd.DataFrame(columns=[*keys, *REASON_COLUMNS]),
             language,
+            none,
         )
     return Explanations(
         pd.concat([part.scores for part in parts], ignore_index=True),

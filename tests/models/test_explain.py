@@ -132,6 +132,9 @@ def test_the_contributions_the_reasons_come_from_are_kept_when_asked(
     np.testing.assert_array_equal(kept.contributions.to_numpy(), expected.to_numpy())
     assert list(kept.contributions.columns) == list(expected.columns)
     pd.testing.assert_frame_equal(kept.scores, model.explain(week, rows=rows).scores)
+    nobody = model.explain(week, rows=[], keep_contributions=True).contributions
+    assert nobody is not None and len(nobody) == 0
+    assert list(nobody.columns) == list(expected.columns)
 
 
 def test_records_are_json_ready(explained: Explanations) -> None:

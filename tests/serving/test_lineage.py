@@ -147,6 +147,27 @@ def test_the_weekly_run_records_the_weeks_data_and_they_read_back_verified(
     assert lineage.extraction() == extraction.resolve()
 
 
+def test_a_week_listing_nobody_records_empty_contributions(
+    extraction: Path, registered: RegisteredModel, store: Store, home: Path
+) -> None:
+    """No interview slot anywhere and no watch tier: nobody is explained, the week is
+    written with empty lists and an empty contributions file of the model's columns."""
+    path = extraction / "establishments.parquet"
+    establishments = pd.read_parquet(path)
+    establishments["weekly_interview_capacity"] = 0
+    establishments.to_parquet(path, index=False)
+    _score(extraction, AS_OF, store, registered, home, threshold=None)
+    assert _listed(store, AS_OF) == set()
+    contributions = _lineage(store, AS_OF).contributions()
+    assert len(contributions) == 0
+    assert list(contributions.columns) == [
+        "student_id",
+        "uai",
+        *registered.model.feature_names,
+        BASE_VALUE,
+    ]
+
+
 def test_the_listed_students_contributions_are_taken_from_those_computed_for_the_lists(
     extraction: Path, registered: RegisteredModel, home: Path
 ) -> None:
