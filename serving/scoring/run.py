@@ -5,9 +5,10 @@ the features of every student enrolled on the as-of date with the one feature bu
 scores them, reads the watch unit's decisions (as of the week) from the store and explains
 the students of each establishment's weekly queue under the follow-up rule
 (`serving.scoring.week`), then writes every establishment's list in one transaction
-(`serving.weekly.replace_week_lists`, which queues every student again against the decisions
-as they stand inside that transaction, and explains there the few students a decision
-recorded in between moved into the queue). Nothing is written before the last step, and
+(`serving.weekly.replace_week_lists`, which reads the decisions again inside that
+transaction: it takes the run's queues when they are the ones the run ranked against, else
+queues every student again and explains there the few students a decision recorded in
+between moved into the queue). Nothing is written before the last step, and
 that step is all or nothing: an invalid extraction, a model that fails, a store error or an
 interruption leave the previous lists exactly as they were.
 

@@ -239,7 +239,7 @@ def week_lists(
 ) -> list[EstablishmentWeek]:
     """Every establishment's input for the week: its queued students explained (to invite,
     to watch and in follow-up under `rule` with `decisions`) and every enrolled student's
-    risk (the store queues them again against the decisions at write time). The rosters
+    risk (the store queues them again when the decisions differ at write time). The rosters
     travel beside, as one table (`serving.scoring.run.week_rosters`).
 
     `risks` (the calibrated risk of every row) may be passed when already computed."""

@@ -7,9 +7,10 @@ are shown apart and never take a slot.
 The scorer calls `rank_students` on every student's risk, with the decisions read from the
 store, to know whom to explain (only those ranked), then passes the explained students, every
 student's risk (`EstablishmentWeek.risks`) and an `Explainer` to
-`serving.weekly.replace_week_lists`, which queues every student again with the same rule and
-the decisions as they stand inside its transaction: a decision recorded in between moves the
-slot to the next student, explained then.
+`serving.weekly.replace_week_lists`, which reads the decisions again inside its
+transaction and queues every student again with the same rule when they differ from those
+the scorer ranked against (the scorer's queues, `RankedQueues`, are taken otherwise): a
+decision recorded in between moves the slot to the next student, explained then.
 """
 
 from __future__ import annotations
