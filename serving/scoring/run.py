@@ -41,8 +41,8 @@ from serving.scoring.model import ModelLoading, RegisteredModel, loaded
 from serving.scoring.week import (
     EstablishmentInfo,
     cycle_collection_paused,
-    explained_week_lists,
     explainer,
+    week_lists,
 )
 from serving.weekly import (
     ROSTER_SCHEMA,
@@ -289,7 +289,7 @@ def extraction_week_lists(
     rosters = in_background("vigie-week-rosters", week_rosters, extraction, feature_set.frame,
                             as_of)  # fmt: skip
     try:
-        weeks, contributions, queues = explained_week_lists(
+        weeks, contributions, queues = week_lists(
             model,
             feature_set,
             _establishments(extraction),

@@ -45,7 +45,6 @@ __all__ = [
     "ExplainedWeek",
     "cycle_collection_paused",
     "explain_students",
-    "explained_week_lists",
     "explainer",
     "rank_positions",
     "week_candidates",
@@ -227,6 +226,20 @@ def _week(feature_set: FeatureSet) -> dt.date:
     return monday_on_or_before(pd.Timestamp(as_of[0]).date())
 
 
+class ExplainedWeek(NamedTuple):
+    """`week_lists`'s result. `weeks`: every establishment's input for the week, its queued
+    students explained and every enrolled student's risk. `contributions`: those of the
+    students explained (`serving.lineage.StagedWeek.finish`'s form: `student_id`, `uai`, a
+    column per model feature, `base_value`; a row per explained student, in the weeks'
+    order), the values their reasons come from, which the week's lineage stores of the
+    students listed rather than computing them again. `queues`: each establishment's queue
+    (by UAI) as ranked against the decisions given (`serving.weekly.RankedQueues`)."""
+
+    weeks: list[EstablishmentWeek]
+    contributions: pd.DataFrame
+    queues: dict[str, list[QueuedStudent]]
+
+
 def week_lists(
     model: RiskModel,
     feature_set: FeatureSet,
@@ -236,43 +249,14 @@ def week_lists(
     risks: np.ndarray | None = None,
     decisions: Mapping[str, Sequence[Decision]] | None = None,
     rule: FollowUpRule = DEFAULT_FOLLOW_UP,
-) -> list[EstablishmentWeek]:
+) -> ExplainedWeek:
     """Every establishment's input for the week: its queued students explained (to invite,
     to watch and in follow-up under `rule` with `decisions`) and every enrolled student's
-    risk (the store queues them again when the decisions differ at write time). The rosters
-    travel beside, as one table (`serving.scoring.run.week_rosters`).
+    risk (the store queues them again when the decisions differ at write time), with the
+    explained students' contributions and the queues (`ExplainedWeek`). The rosters travel
+    beside, as one table (`serving.scoring.run.week_rosters`).
 
     `risks` (the calibrated risk of every row) may be passed when already computed."""
-    return explained_week_lists(
-        model, feature_set, establishments, watch_threshold, risks=risks, decisions=decisions,
-        rule=rule,
-    ).weeks  # fmt: skip
-
-
-class ExplainedWeek(NamedTuple):
-    """`week_lists`'s establishments' weeks, and the contributions of the students they
-    explained (`serving.lineage.StagedWeek.finish`'s form: `student_id`, `uai`, a column per
-    model feature, `base_value`; a row per explained student, in the weeks' order), the
-    values their reasons come from: what the week's lineage stores of the students listed,
-    not computed a second time."""
-
-    weeks: list[EstablishmentWeek]
-    contributions: pd.DataFrame
-    # Each establishment's queue (by UAI), as ranked against the decisions given.
-    queues: dict[str, list[QueuedStudent]]
-
-
-def explained_week_lists(
-    model: RiskModel,
-    feature_set: FeatureSet,
-    establishments: Mapping[str, EstablishmentInfo],
-    watch_threshold: float | None,
-    *,
-    risks: np.ndarray | None = None,
-    decisions: Mapping[str, Sequence[Decision]] | None = None,
-    rule: FollowUpRule = DEFAULT_FOLLOW_UP,
-) -> ExplainedWeek:
-    """`week_lists`, with the explained students' contributions (`ExplainedWeek`)."""
     if len(feature_set.frame["as_of"].unique()) > 1:
         raise ValueError("a week's lists are scored at one as-of date")
     if risks is None:
