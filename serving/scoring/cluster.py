@@ -60,7 +60,7 @@ from features.incremental.state import remove_prepared
 from features.incremental.validation import PendingState, ValidationSummary
 from features.partitions import PARTITION_KEY, Partition, PartitionError, find_partitions
 from features.validation import InvalidExtractionError
-from models.queue import DEFAULT_FOLLOW_UP, FollowUpRule
+from models.queue import DEFAULT_FOLLOW_UP, FollowUpRule, QueuedStudent
 from serving.db.engine import Store
 from serving.lineage import (
     CONTRIBUTIONS_FILE,
@@ -82,7 +82,7 @@ from serving.scoring.run import (
     extraction_week_lists,
 )
 from serving.scoring.week import explain_students
-from serving.weekly import EstablishmentWeek, ScoredStudent, replace_week_lists
+from serving.weekly import EstablishmentWeek, RankedQueues, ScoredStudent, replace_week_lists
 from serving.weekly.decisions import FollowUp, decisions_of, load_follow_ups
 
 if TYPE_CHECKING:
@@ -201,6 +201,8 @@ class PartitionWeek:
     extraction_sha256: str  # the partition's fingerprint, hashed on the worker
     validation: ValidationSummary | None = None
     pending: PendingState | None = field(default=None, repr=False)
+    # Each establishment's queue as the task ranked it, against the run's decisions.
+    queues: dict[str, list[QueuedStudent]] = field(default_factory=dict, repr=False)
 
 
 def score_partition(
@@ -246,7 +248,7 @@ def score_partition(
             risks = model.predict_risk(feature_set)
             ids = set(feature_set.frame["student_id"].astype(str))
             decisions = decisions_of({s: f for s, f in follow_ups.items() if s in ids})
-            weeks, rosters, contributions, _ = extraction_week_lists(
+            weeks, rosters, contributions, queues = extraction_week_lists(
                 extraction, feature_set, as_of, model, risks, decisions, watch_threshold, rule
             )
         path = snapshots / f"{partition.name}.parquet"
@@ -265,6 +267,7 @@ def score_partition(
             extraction_sha256(partition.path),
             None if outcome is None else outcome.summary(),
             pending,
+            queues,
         )
     except BaseException:
         if outcome is not None and outcome.pending is not None:
@@ -468,6 +471,11 @@ def score_partitioned_week(
                 explain=staged.explain,
                 lineage=staged,
                 bulk=True,
+                # The tasks' queues, ranked against the decisions read when the run began.
+                ranked=RankedQueues(
+                    {uai: queue for result in results for uai, queue in result.queues.items()},
+                    decisions_of(follow_ups),
+                ),
             )
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)

@@ -169,10 +169,12 @@ class StagedArtifacts(Protocol):
 @dataclass(frozen=True)
 class RankedQueues:
     """Each establishment's queue (by UAI) as the scorer ranked it (`rank_students`, on the
-    establishment's candidates) against `decisions`, every student's decisions as the store
-    held them then (`decisions_of(load_follow_ups(session, week, risks))`). The write takes a
-    queue as it is when the decisions it reads in its transaction are the same (the queue,
-    a pure function of the same input, would be the same), and ranks it again otherwise."""
+    establishment's candidates) against `decisions`, the decisions as the store held them
+    then (`decisions_of(load_follow_ups(...))`; of every student queued, at least: those of
+    other students are not compared). The write takes the queues as they are when the
+    decisions of the week's candidates it reads in its transaction are the same (a queue, a
+    pure function of the same input, would be the same), and ranks every queue again
+    otherwise."""
 
     queues: Mapping[str, Sequence[QueuedStudent]]
     decisions: Mapping[str, Sequence[Decision]]
@@ -498,7 +500,9 @@ def _queues(
     students explained (the input's, then `explain`'s for those it lacks)."""
     risks = {sid: risk for e in establishments for sid, risk in e.candidates()}
     follow_ups = load_follow_ups(session, week, risks)
-    if ranked is not None and decisions_of(follow_ups) != ranked.decisions:
+    if ranked is not None and not _same_decisions(
+        decisions_of(follow_ups), ranked.decisions, risks
+    ):
         ranked = None  # a decision recorded since the scorer ranked them: ranked again
     queues = {}
     for e in establishments:
@@ -760,6 +764,18 @@ def _upsert_enrollments(
     week, written after a newer one, un-ends nothing). Not those of the rosters `held`."""
     rows = enrollment_facts_of(rosters, establishments, week, held)
     _upsert(session, _table(Enrollment), rows, ["end_date"], keep_known=True, bulk=bulk)
+
+
+def _same_decisions(
+    now: Mapping[str, Sequence[Decision]],
+    then: Mapping[str, Sequence[Decision]],
+    students: Set[str] | Mapping[str, object],
+) -> bool:
+    """Whether the decisions of `students` (the week's candidates: those a queue reads) are
+    the same in `now` and `then`."""
+    return {s: list(d) for s, d in now.items() if s in students} == {
+        s: list(d) for s, d in then.items() if s in students
+    }
 
 
 def _previous_risks(session: Session, week: dt.date) -> dict[str, float]:

@@ -205,7 +205,16 @@ def test_without_a_cluster_the_partitions_are_scored_here_alike(
     registered: RegisteredModel,
     on_cluster: tuple[Store, WeeklyScoring, _Spy],
     tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """The same week as on the cluster, its write taking the queues the partitions ranked
+    (no decision came in between: no queue is ranked again)."""
+    import serving.weekly.store as weekly_store
+
+    def unranked(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("ranked again")
+
+    monkeypatch.setattr(weekly_store, "rank_students", unranked)
     for store in sqlite_store(tmp_path / "here"):
         score_partitioned_week(
             academies, AS_OF, store, registered, home=tmp_path / "here", watch_threshold=0.2

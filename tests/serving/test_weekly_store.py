@@ -578,6 +578,17 @@ def test_the_scorers_queues_are_taken_only_against_the_decisions_they_were_ranke
     again = replace_week_lists(world.store, as_of=NEXT_WEEK, model_version="m/3",
                                establishments=[explained], watch_threshold=None)  # fmt: skip
     assert again.changed is False and again.fingerprint == taken.fingerprint
+    # A decision about a student none of the week's queues reads changes nothing.
+    dismiss_student(
+        world.store, make_actor("watch_unit", OTHER_UAI),
+        NewDismissal(student_id="O001", reason="Suivi", week=NEXT_WEEK),
+    )  # fmt: skip
+    with monkeypatch.context() as patched:
+        patched.setattr(weekly_store, "rank_students", unranked)
+        elsewhere = replace_week_lists(world.store, as_of=NEXT_WEEK, model_version="m/3",
+                                       establishments=[explained], watch_threshold=None,
+                                       ranked=ranked)  # fmt: skip
+    assert elsewhere.changed is False
 
     dismiss_student(
         world.store, unit, NewDismissal(student_id="H001", reason="Suivi", week=NEXT_WEEK)
