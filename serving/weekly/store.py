@@ -170,8 +170,8 @@ class StagedArtifacts(Protocol):
 class RankedQueues:
     """Each establishment's queue (by UAI) as the scorer ranked it (`rank_students`, on the
     establishment's candidates) against `decisions`, the decisions as the store held them
-    then (`decisions_of(load_follow_ups(...))`; of every student queued, at least: those of
-    other students are not compared). The write takes the queues as they are when the
+    then (`decisions_of(load_follow_ups(...))`; of every candidate of the queues at least:
+    those of other students are not compared). The write takes the queues as they are when the
     decisions of the week's candidates it reads in its transaction are the same (a queue, a
     pure function of the same input, would be the same), and ranks every queue again
     otherwise."""
