@@ -13,12 +13,12 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-import mlflow
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
 from features.progress import STAGE_WORDING, stage_text
+from tests.mlflow_uris import mlflow_uris_kept
 from vigie.cli import app
 
 runner = CliRunner()
@@ -271,13 +271,11 @@ def train_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path,
         "n_boot: 20\ncalibration_folds: 3\nlightgbm:\n  num_boost_round: 20\n"
         "experiment_name: progress\nregistered_model_name: progress-model\n"
     )
-    previous = mlflow.get_tracking_uri()
-    with pytest.MonkeyPatch.context() as patch:
+    with mlflow_uris_kept(), pytest.MonkeyPatch.context() as patch:
         patch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{home / 'mlflow.db'}")
         patch.setenv("VIGIE_HOME", str(home))
         setup_tracking(home)
         yield home, data, config
-    mlflow.set_tracking_uri(previous)
 
 
 def test_train_shows_each_stage_once_in_order_and_quiet_trains_the_same_model(

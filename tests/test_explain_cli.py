@@ -15,6 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from features.synth import synthesize
+from tests.mlflow_uris import mlflow_uris_kept
 from vigie.cli import app
 from vigie.commands.explain import load_registered_model
 
@@ -51,8 +52,7 @@ def registered(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registered]
     model = RiskModel(num_boost_round=30, calibration_folds=3, seed=0).fit(
         train, train["label_dropped_out"], groups=train["student_id"]
     )
-    previous = mlflow.get_tracking_uri()
-    with pytest.MonkeyPatch.context() as patch:
+    with mlflow_uris_kept(), pytest.MonkeyPatch.context() as patch:
         patch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{home / 'mlflow.db'}")
         patch.setenv("VIGIE_HOME", str(home))
         setup_tracking(home)
@@ -65,7 +65,6 @@ def registered(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registered]
         set_alias(registry_client(), "vigie-dropout", "champion", version.version)
         week = build_valid_features(data, [AS_OF]).frame
         yield Registered(data, str(version.version), week.loc[:, ["student_id", "uai"]])
-    mlflow.set_tracking_uri(previous)
 
 
 def _invoke(*arguments: str):

@@ -16,6 +16,7 @@ from models.explanations import Explanations, iter_explanations
 from models.global_explanations import global_explanations, log_global_explanations
 from models.reasons import REASON_COLUMNS
 from models.risk_model import RiskModel
+from tests.mlflow_uris import mlflow_uris_kept
 from training.tracking import ensure_experiment, setup_tracking
 
 from .conftest import Years
@@ -185,9 +186,8 @@ def test_global_view_is_mean_absolute_shap_per_feature_and_family(
 def test_global_view_is_logged_to_the_active_run(
     model: RiskModel, week: pd.DataFrame, tmp_path: Path
 ) -> None:
-    previous = mlflow.get_tracking_uri()
-    setup_tracking(tmp_path)
-    try:
+    with mlflow_uris_kept():
+        setup_tracking(tmp_path)
         with pytest.raises(RuntimeError, match="active MLflow run"):
             log_global_explanations(model, week)
         # Its own experiment: the default one keeps artifacts in the working directory.
@@ -203,8 +203,6 @@ def test_global_view_is_logged_to_the_active_run(
         assert [item["name"] for item in payload["features"]] == table.loc[
             table["level"] == "feature", "name"
         ].tolist()
-    finally:
-        mlflow.set_tracking_uri(previous)
 
 
 # --- reasons a CPE can act on -----------------------------------------------------------------

@@ -30,6 +30,7 @@ from models.registry import (
     versions_with_aliases,
 )
 from models.risk_model import RiskModel
+from tests.mlflow_uris import mlflow_uris_kept
 
 from .conftest import Years
 
@@ -52,8 +53,7 @@ def store(years: Years, tmp_path_factory: pytest.TempPathFactory) -> Iterator[St
     model = RiskModel(num_boost_round=20, calibration_folds=3, seed=3).fit(
         train, train["label_dropped_out"], groups=train["student_id"]
     )
-    previous = mlflow.get_tracking_uri()
-    with pytest.MonkeyPatch.context() as patch:
+    with mlflow_uris_kept(), pytest.MonkeyPatch.context() as patch:
         patch.delenv("MLFLOW_TRACKING_URI", raising=False)
         patch.setenv("VIGIE_HOME", str(home))
         uri = setup_tracking()
@@ -69,8 +69,6 @@ def store(years: Years, tmp_path_factory: pytest.TempPathFactory) -> Iterator[St
                              {"vigie.run_id": run.info.run_id}, alias=CHALLENGER)  # fmt: skip
         set_alias(client, REGISTERED_MODEL, CHAMPION, 1)
         yield Store(client, model, run.info.run_id)
-    mlflow.set_tracking_uri(previous)
-    mlflow.set_registry_uri(previous)
 
 
 def test_nothing_asked_is_the_champion(store: Store) -> None:

@@ -112,12 +112,13 @@ class _tracking_at:
     def __exit__(self, *exc: object) -> None:
         import mlflow
 
+        # The URIs first: setting them sets the environment variable, put back after.
+        mlflow.set_tracking_uri(self._uris[0])
+        mlflow.set_registry_uri(self._uris[1])
         if self._env is None:
             os.environ.pop("MLFLOW_TRACKING_URI", None)
         else:
             os.environ["MLFLOW_TRACKING_URI"] = self._env
-        mlflow.set_tracking_uri(self._uris[0])
-        mlflow.set_registry_uri(self._uris[1])
 
 
 @pytest.fixture
