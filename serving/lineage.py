@@ -68,6 +68,7 @@ __all__ = [
     "StagedWeek",
     "WeekDataUnavailable",
     "WeekLineage",
+    "contributions_table",
     "extraction_sha256",
     "file_sha256",
     "folder_sha256",
@@ -457,14 +458,22 @@ class StagedWeek:
         missing = [pair for pair in pairs if pair not in at]
         if missing:
             rows = self._frame.iloc[[position[pair] for pair in missing]]
-            computed = contributions(self._model, rows).reset_index(drop=True)
-            computed.insert(0, "uai", [uai for uai, _ in missing])
-            computed.insert(0, "student_id", [student_id for _, student_id in missing])
+            computed = contributions_table(contributions(self._model, rows), missing)
             start = 0 if known is None else len(known)
             at |= {pair: start + row for row, pair in enumerate(missing)}
             known = computed if known is None else pd.concat([known, computed], ignore_index=True)
         assert known is not None
         return known.iloc[[at[pair] for pair in pairs]].reset_index(drop=True)
+
+
+def contributions_table(values: pd.DataFrame, pairs: Sequence[tuple[str, str]]) -> pd.DataFrame:
+    """`values`, the contributions of the (uai, student_id) `pairs` (a row each, in that
+    order: `RiskModel.contributions`' columns), as the week's contributions file holds them:
+    `student_id`, `uai`, then those columns."""
+    table = values.reset_index(drop=True)
+    table.insert(0, "uai", [uai for uai, _ in pairs])
+    table.insert(0, "student_id", [student_id for _, student_id in pairs])
+    return table
 
 
 def _pair_rows(frame: pd.DataFrame) -> dict[tuple[str, str], int]:

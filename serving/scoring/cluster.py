@@ -81,7 +81,7 @@ from serving.scoring.run import (
     _summary,
     extraction_week_lists,
 )
-from serving.scoring.week import explain_students
+from serving.scoring.week import explain_with_contributions
 from serving.weekly import EstablishmentWeek, RankedQueues, ScoredStudent, replace_week_lists
 from serving.weekly.decisions import FollowUp, decisions_of, load_follow_ups
 
@@ -291,8 +291,7 @@ def explain_snapshot(
     if unknown:
         raise ValueError(f"students not scored this week: {unknown[:5]}")
     rows = np.asarray([position[pair] for pair in pairs], dtype="int64")
-    scored, _ = explain_students(shared.model, feature_set, rows)
-    return scored, _contributions(shared.model, frame, list(pairs))
+    return explain_with_contributions(shared.model, feature_set, rows)
 
 
 def _positions(frame: pd.DataFrame) -> dict[Pair, int]:
@@ -302,19 +301,6 @@ def _positions(frame: pd.DataFrame) -> dict[Pair, int]:
             zip(frame["uai"].astype(str), frame["student_id"].astype(str), strict=True)
         )
     }
-
-
-def _contributions(model: RiskModel, frame: pd.DataFrame, pairs: Sequence[Pair]) -> pd.DataFrame:
-    """The contributions of `pairs` (as `serving.lineage.StagedWeek.finish` writes them:
-    `student_id`, `uai`, then a column per model feature and `base_value`)."""
-    from models.contributions import contributions
-
-    position = _positions(frame)
-    values = contributions(model, frame.iloc[[position[pair] for pair in pairs]])
-    values = values.reset_index(drop=True)
-    values.insert(0, "uai", [uai for uai, _ in pairs])
-    values.insert(0, "student_id", [student_id for _, student_id in pairs])
-    return values
 
 
 class _StagedPartitions:

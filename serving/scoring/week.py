@@ -25,6 +25,7 @@ import pandas as pd
 from features.calendar import monday_on_or_before
 from features.feature_set import CONTEXT_COLUMNS, FeatureSet, row_positions
 from models.queue import DEFAULT_FOLLOW_UP, Decision, FollowUpRule, QueuedStudent
+from serving.lineage import contributions_table
 from serving.list_payload import CONTEXT_KEY, context_summary
 from serving.weekly import (
     EstablishmentWeek,
@@ -45,6 +46,7 @@ __all__ = [
     "ExplainedWeek",
     "cycle_collection_paused",
     "explain_students",
+    "explain_with_contributions",
     "explainer",
     "rank_positions",
     "week_candidates",
@@ -94,6 +96,27 @@ def explain_students(
         kinds=kinds,
     )
     return _scored_students(feature_set, explained, kinds)
+
+
+def explain_with_contributions(
+    model: RiskModel,
+    feature_set: FeatureSet,
+    rows: Sequence[int] | np.ndarray,
+    *,
+    kinds: Sequence[str] = _LISTED,
+) -> tuple[list[ScoredStudent], pd.DataFrame]:
+    """`explain_students` of `rows` (with the reasons of `kinds`), and the contributions
+    their reasons came from, as the week's lineage stores them
+    (`serving.lineage.contributions_table`: a row per student, in the same order)."""
+    explained = model.explain(
+        feature_set, top=REASONS_SHOWN, protective=0, rows=rows, chunk_rows=_CHUNK_ROWS,
+        kinds=kinds, keep_contributions=True,
+    )  # fmt: skip
+    scored, _ = _scored_students(feature_set, explained, kinds)
+    assert explained.contributions is not None
+    uais = feature_set.frame["uai"].to_numpy()
+    pairs = [(str(uais[row]), s.student_id) for row, s in zip(rows, scored, strict=True)]
+    return scored, contributions_table(explained.contributions, pairs)
 
 
 def _scored_students(
@@ -266,11 +289,7 @@ def week_lists(
     positions = np.asarray(
         [p for uai in sorted(queues) for p in queues[uai][0]], dtype="int64"
     )  # fmt: skip
-    explained = model.explain(
-        feature_set, top=REASONS_SHOWN, protective=0, rows=positions, chunk_rows=_CHUNK_ROWS,
-        kinds=_LISTED, keep_contributions=True,
-    )  # fmt: skip
-    scored, _ = _scored_students(feature_set, explained, _LISTED)
+    scored, contributions = explain_with_contributions(model, feature_set, positions)
     by_uai: dict[str, list[ScoredStudent]] = defaultdict(list)
     uais = feature_set.frame["uai"].to_numpy()
     for position, student in zip(positions, scored, strict=True):
@@ -289,11 +308,7 @@ def week_lists(
     ]
     # The weeks' students in order: positions are grouped by UAI in sorted order, as the
     # weeks are, each establishment's in queue order.
-    assert explained.contributions is not None
-    values = explained.contributions.reset_index(drop=True)
-    values.insert(0, "uai", [str(uais[position]) for position in positions])
-    values.insert(0, "student_id", [student.student_id for student in scored])
-    return ExplainedWeek(weeks, values, {uai: order for uai, (_, order) in queues.items()})
+    return ExplainedWeek(weeks, contributions, {uai: order for uai, (_, order) in queues.items()})
 
 
 def explainer(model: RiskModel, feature_set: FeatureSet) -> Explainer:
