@@ -7,7 +7,10 @@ for each event table validated incrementally (`INCREMENTAL_TABLES`), the count a
 fingerprint of its rows dated before that as-of date, and the establishments' fingerprint.
 Beside it, `students-<as_of>.parquet` holds one fingerprint per student of their `students`
 and `enrollments` rows, so that the next week checks the rows of those tables, and the
-references of the old events, of the students whose rows changed only.
+references of the old events, of the students whose rows changed only, and each student's
+row of the lookup the events' references are checked against (whether the student is
+listed, the days their enrollments cover), which the next week makes again for those
+students only.
 Since version 2, it also keeps the event sums the week's features were built from (one
 Parquet file per step of `features.incremental.event_sums`: attendance days, grade sums),
 from which next week's features add only the new week's events.
@@ -48,9 +51,11 @@ STATE_FILE = "state.json"
 # per-student fingerprints are sums, not exclusive ors, of the rows' hashes (of a Parquet
 # file's typed columns, not of their text), and `tables` holds the establishments'
 # fingerprint: the students' and enrollments' rows of the students whose rows changed are the
-# only ones checked again. An earlier version is read, to say why it is not used.
-_VERSION = 3
-_READ_VERSIONS = (1, 2, 3)
+# only ones checked again. 4: the per-student file also holds each student's row of the
+# validation's student lookup (known, the spans of their enrollments), made again for the
+# students whose rows changed only. An earlier version is read, to say why it is not used.
+_VERSION = 4
+_READ_VERSIONS = (1, 2, 3, 4)
 
 
 @dataclass(frozen=True)

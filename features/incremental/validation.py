@@ -9,7 +9,10 @@ rules, messages and row numbers) on:
   every enrollment when the establishments changed (an enrollment's establishment must
   exist). The rows of the other students are those validated then, each checked against
   rows of its own student (its key and its student hold the student id) that are unchanged
-  too. The lookups the other tables' references read are built from every row;
+  too. The lookups the other tables' references read hold every row: the student lookup
+  (known students, the days their enrollments cover; a row per student, made from their own
+  rows only) is last week's, kept in the state, for the students whose rows did not change,
+  and made again from the rows of the others;
 - of the event tables (`INCREMENTAL_TABLES`: attendance, grades), the rows not dated before
   the previous week's as-of date (invalid dates included), plus the older rows of the
   students whose `students` or `enrollments` rows changed since then, whose references
@@ -64,6 +67,7 @@ from features.incremental.state import (
     state_folder,
 )
 from features.validation import InvalidExtractionError, ValidationReport, require_valid
+from features.validation.references import LOOKUPS
 from features.validation.runner import check_extraction
 from features.validation.sql import as_date, literal, quoted
 
@@ -74,8 +78,12 @@ logger = logging.getLogger(__name__)
 
 _STUDENTS = "vigie_incremental_students"
 _CHANGED = "vigie_incremental_changed"
-# The tables whose rows make a student's fingerprint.
+_LOOKUP = "vigie_incremental_student_lookup"
+# The tables whose rows make a student's fingerprint, and from which the validation's
+# student lookup (known students, enrollment spans) is made.
 _STUDENT_TABLES = ("students", "enrollments")
+# The student lookup the event tables' references read, kept per student in the state.
+_KEPT_LOOKUP = ("student", frozenset(_STUDENT_TABLES))
 
 
 @dataclass
@@ -274,7 +282,7 @@ def _validate(
     con.execute(f"CREATE OR REPLACE TEMP TABLE {_STUDENTS} AS {students}")
     try:
         if previous is None:
-            report = check_extraction(extraction)
+            report = check_extraction(extraction, lookups=_student_lookup(extraction))
             _raise_if_invalid(extraction, report)
             outcome = IncrementalOutcome(extraction, "full", why)
         else:
@@ -286,6 +294,7 @@ def _validate(
         )
     finally:
         con.execute(f"DROP TABLE IF EXISTS {_STUDENTS}")
+        con.execute(f"DROP TABLE IF EXISTS {_LOOKUP}")
     return outcome
 
 
@@ -332,11 +341,17 @@ def _check_new_rows(
             con.execute(f"CREATE TEMP TABLE {rows_of[name]} AS {sql}")
         for name in _STUDENT_TABLES:
             if name in rows_of:
-                con.execute(
-                    f"CREATE TEMP TABLE {rows_of[name]} AS SELECT * FROM raw_{name} "
-                    f"WHERE student_id IS NULL OR student_id IN (SELECT student_id FROM {_CHANGED})"
-                )
-        report = check_extraction(extraction, rows_of=rows_of)
+                sql = _student_rows_sql(extraction, name)
+                con.execute(f"CREATE TEMP TABLE {rows_of[name]} AS {sql}")
+        # The lookup of the students whose rows did not change kept from last week, the
+        # others' made from their rows (every row's when every enrollment is checked).
+        changed_rows = {name: rows_of[name] for name in _STUDENT_TABLES if name in rows_of}
+        lookups = (
+            _student_lookup(extraction, kept, changed_rows)
+            if len(changed_rows) == len(_STUDENT_TABLES)
+            else _student_lookup(extraction)
+        )
+        report = check_extraction(extraction, rows_of=rows_of, lookups=lookups)
         checked = {name: report.row_counts.get(name, 0) for name in INCREMENTAL_TABLES}
         changed = int((con.execute(f"SELECT count(*) FROM {_CHANGED}").fetchone() or (0,))[0])
     finally:
@@ -356,20 +371,66 @@ def _check_new_rows(
 
 def _new_rows_sql(extraction: Extraction, table: str, since: dt.date) -> str:
     """`raw_<table>` restricted to the rows not dated before `since` and the rows of the
-    students whose rows changed; row numbers stay those of the whole file. A Parquet file is
-    filtered in its scan, so that its old row groups are skipped, not turned into text."""
-    table_file = extraction.files[table]
+    students whose rows changed; row numbers stay those of the whole file."""
     day = as_date(quoted(INCREMENTAL_TABLES[table]))
     keep = (
         f"(NOT coalesce({day} < {literal(since.isoformat())}::DATE, FALSE) "
         f"OR {STUDENT_ID} IN (SELECT student_id FROM {_CHANGED}))"
     )
-    if table_file.is_parquet:
+    return _rows_sql(extraction, table, keep, ("student_id", INCREMENTAL_TABLES[table]))
+
+
+def _student_rows_sql(extraction: Extraction, table: str) -> str:
+    """`raw_<table>` restricted to the rows of the students whose rows changed and the rows
+    without a student id; row numbers stay those of the whole file."""
+    keep = f"({STUDENT_ID} IS NULL OR {STUDENT_ID} IN (SELECT student_id FROM {_CHANGED}))"
+    return _rows_sql(extraction, table, keep, ("student_id",))
+
+
+def _rows_sql(extraction: Extraction, table: str, keep: str, reads: tuple[str, ...]) -> str:
+    """The rows of `raw_<table>` for which `keep` (over the columns `reads`) holds. A Parquet
+    file holding those columns is filtered in its scan, so that the other rows (and its old
+    row groups) are not turned into text; else `raw_<table>` is (a missing column reads as
+    NULL there, and is reported)."""
+    table_file = extraction.files[table]
+    if table_file.is_parquet and set(reads) <= set(table_file.columns):
         scan = scan_sql(table_file)
         return text_select(TABLES[table], table_file).replace(
             f"FROM {scan}", f"FROM (SELECT * FROM {scan} WHERE {keep})"
         )
     return f"SELECT * FROM raw_{table} WHERE {keep}"
+
+
+def _student_lookup(
+    extraction: Extraction, kept: Path | None = None, changed_rows: dict[str, str] | None = None
+) -> dict[tuple[str, frozenset[str]], str]:
+    """The validation's student lookup over every row of `students` and `enrollments`
+    (`features.validation.references.LOOKUPS`, one row per student: known, and the spans of
+    their enrollments), made as the temporary table `_LOOKUP`, for `check_extraction`'s
+    `lookups`. With `kept`, last week's per-student file, and `changed_rows`, the relations
+    holding every row of the students whose rows changed in each table: last week's rows of
+    the other students (a student's lookup row is a function of their own rows, which their
+    fingerprint says are those of last week), and the changed students' rows made again.
+    None is made (an empty mapping: the validation makes its own) when the tables cannot be
+    read as the lookup needs (a missing column: the validation reports it); kept rows that
+    cannot be read are made again from every row."""
+    lookup = LOOKUPS[_KEPT_LOOKUP[0]]
+    sql = lookup.sql(_KEPT_LOOKUP[1])
+    if kept is not None and changed_rows is not None:
+        sql = (
+            "SELECT o.student_id, o.known_student, o.spans_student "
+            f"FROM read_parquet({literal(str(kept))}, hive_partitioning = false) AS o "
+            f"LEFT JOIN {_CHANGED} AS c ON c.student_id = o.student_id "
+            "WHERE c.student_id IS NULL AND o.known_student IS NOT NULL "
+            f"UNION ALL {lookup.sql(_KEPT_LOOKUP[1], changed_rows)}"
+        )
+    for attempt in (sql, lookup.sql(_KEPT_LOOKUP[1])):
+        try:
+            extraction.con.execute(f"CREATE OR REPLACE TEMP TABLE {_LOOKUP} AS {attempt}")
+            return {_KEPT_LOOKUP: _LOOKUP}
+        except duckdb.Error:
+            continue
+    return {}
 
 
 def _raise_if_invalid(extraction: Extraction, report: ValidationReport) -> None:
@@ -394,9 +455,14 @@ def _pending(
     folder = state_folder(home, partition)
     folder.mkdir(parents=True, exist_ok=True)
     students = folder / f".students-{as_of.isoformat()}-{token}.parquet"
+    if not _temporary_table(extraction, _LOOKUP):  # never expected of a valid extraction
+        sql = LOOKUPS[_KEPT_LOOKUP[0]].sql(_KEPT_LOOKUP[1])
+        extraction.con.execute(f"CREATE TEMP TABLE {_LOOKUP} AS {sql}")
     extraction.con.execute(
-        f"COPY (SELECT * FROM {_STUDENTS} ORDER BY student_id) TO {literal(str(students))} "
-        "(FORMAT parquet)"
+        f"COPY (SELECT coalesce(s.student_id, l.student_id) AS student_id, s.h, "
+        f"l.known_student, l.spans_student FROM {_STUDENTS} AS s "
+        f"FULL OUTER JOIN {_LOOKUP} AS l ON l.student_id = s.student_id "
+        f"ORDER BY 1) TO {literal(str(students))} (FORMAT parquet)"
     )
     state = WeekState(
         partition=partition,
@@ -409,3 +475,10 @@ def _pending(
         code=feature_code_digest(),
     )
     return PendingState(home, state, students, token)
+
+
+def _temporary_table(extraction: Extraction, name: str) -> bool:
+    found = extraction.con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = ?", [name]
+    ).fetchone()
+    return bool(found and found[0])

@@ -8,7 +8,7 @@ share that one scan instead of reading a multi-gigabyte file again. Pure SQL tex
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 
 from features.contract import TABLES
@@ -35,11 +35,19 @@ class Lookup:
     name: str
     key: str
     sources: dict[str, tuple[str, ...]]
-    parts: dict[str, str]  # source table -> SELECT of (key, flag, span)
+    # source table -> the SELECT of (key, flag, span) from a relation of its rows (named)
+    parts: dict[str, Callable[[str], str]]
 
-    def sql(self, available: Collection[str]) -> str:
-        """The lookup over the sources in `available` (at least one)."""
-        selects = [self.parts[table] for table in self.sources if table in available]
+    def sql(self, available: Collection[str], relations: Mapping[str, str] | None = None) -> str:
+        """The lookup over the sources in `available` (at least one), each read from
+        `raw_<table>` or from the relation `relations` names for it (some of its rows, with
+        its columns: the rows of the keys whose lookup is computed again)."""
+        relations = relations or {}
+        selects = [
+            self.parts[table](relations.get(table, f"raw_{table}"))
+            for table in self.sources
+            if table in available
+        ]
         if not selects:
             raise ValueError(f"lookup {self.name} has no usable source")
         union = " UNION ALL ".join(selects)
@@ -54,9 +62,10 @@ class Lookup:
 _SPAN = "STRUCT(first_day DATE, last_day DATE, year_last DATE)"
 
 
-def _enrollment_spans() -> str:
-    """Each enrollment as the days it covers: from its start (not before 1 September) to its
-    end, or 31 August for an open one; `year_last` is the end of its school year."""
+def _enrollment_spans(relation: str) -> str:
+    """Each enrollment of `relation` as the days it covers: from its start (not before 1
+    September) to its end, or 31 August for an open one; `year_last` is the end of its school
+    year."""
     year = quoted("school_year")
     start, end = as_date(quoted("start_date")), as_date(quoted("end_date"))
     return (
@@ -64,7 +73,7 @@ def _enrollment_spans() -> str:
         f"{{'first_day': greatest({start}, {year_start(year)}), "
         f"'last_day': least(coalesce({end}, {year_end(year)}), {year_end(year)}), "
         f"'year_last': {year_end(year)}}}::{_SPAN} AS span "
-        f"FROM raw_enrollments "
+        f"FROM {relation} "
         f"WHERE student_id IS NOT NULL AND {start} IS NOT NULL AND {year_start(year)} IS NOT NULL"
     )
 
@@ -80,11 +89,11 @@ LOOKUPS: dict[str, Lookup] = {
                 "enrollments": ("student_id", "school_year", "start_date"),
             },
             {
-                "students": (
+                "students": lambda relation: (
                     f"SELECT student_id, TRUE AS listed, NULL::{_SPAN} AS span "
-                    "FROM raw_students WHERE student_id IS NOT NULL"
+                    f"FROM {relation} WHERE student_id IS NOT NULL"
                 ),
-                "enrollments": _enrollment_spans(),
+                "enrollments": _enrollment_spans,
             },
         ),
         Lookup(
@@ -92,9 +101,9 @@ LOOKUPS: dict[str, Lookup] = {
             "uai",
             {"establishments": ("uai",)},
             {
-                "establishments": (
+                "establishments": lambda relation: (
                     f"SELECT uai, TRUE AS listed, NULL::{_SPAN} AS span "
-                    "FROM raw_establishments WHERE uai IS NOT NULL"
+                    f"FROM {relation} WHERE uai IS NOT NULL"
                 )
             },
         ),

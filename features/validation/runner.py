@@ -111,14 +111,23 @@ def _runnable(
 
 class _LookupTables:
     """Each lookup built once per set of source tables, as a small temp table (one row per
-    key), so that every table joining it does not rebuild it; dropped when validation ends."""
+    key), so that every table joining it does not rebuild it; dropped when validation ends.
+    `given`: relations that already hold some lookups (by name and source tables), read
+    rather than built, and left to their owner."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection):
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        given: Mapping[tuple[str, frozenset[str]], str] | None = None,
+    ):
         self._con = con
+        self._given = dict(given or {})
         self._tables: dict[tuple[str, frozenset[str]], str] = {}
 
     def table(self, name: str, sources: set[str]) -> str:
         key = (name, frozenset(sources))
+        if key in self._given:
+            return self._given[key]
         if key not in self._tables:
             table = f"vigie_validation_lookup_{name}_{len(self._tables)}"
             self._con.execute(f"CREATE TEMP TABLE {table} AS {LOOKUPS[name].sql(sources)}")
@@ -157,7 +166,11 @@ class _Validation:
     """One validation run: the findings so far, and the tables that later checks may read."""
 
     def __init__(
-        self, extraction: Extraction, max_examples: int, rows_of: Mapping[str, str] | None = None
+        self,
+        extraction: Extraction,
+        max_examples: int,
+        rows_of: Mapping[str, str] | None = None,
+        lookups: Mapping[tuple[str, frozenset[str]], str] | None = None,
     ):
         self.extraction = extraction
         self.rows_of = dict(rows_of or {})
@@ -165,7 +178,7 @@ class _Validation:
         self.usable: dict[str, frozenset[str]] = {}  # readable, non-empty tables: columns
         self.row_counts: dict[str, int] = {}
         self.notes: list[str] = []
-        self.lookups = _LookupTables(extraction.con)
+        self.lookups = _LookupTables(extraction.con, lookups)
 
     def check_files(self) -> None:
         directory = self.extraction.directory
@@ -227,6 +240,7 @@ def check_extraction(
     *,
     max_examples: int = DEFAULT_MAX_EXAMPLES,
     rows_of: Mapping[str, str] | None = None,
+    lookups: Mapping[tuple[str, frozenset[str]], str] | None = None,
 ) -> ValidationReport:
     """Check every contract rule on an opened extraction and report all failures at once.
 
@@ -235,8 +249,11 @@ def check_extraction(
     that are new or changed since the week before (`features.incremental`). Their row checks
     and unique key read it, the lookups other tables join still read the whole table, and
     the report counts the rows checked; such a table is reported empty only if the whole one
-    is."""
-    validation = _Validation(extraction, max_examples, rows_of)
+    is. `lookups` names relations holding lookups already made (`features.validation.
+    references.LOOKUPS`, by lookup name and source tables, the rows `Lookup.sql` gives over
+    the whole tables), read instead of being built: the weekly validation's, kept from the
+    week before for the students whose rows did not change."""
+    validation = _Validation(extraction, max_examples, rows_of, lookups)
     validation.check_files()
     try:
         for name in _check_order(extraction.files):

@@ -21,9 +21,11 @@ import pandas as pd
 import pytest
 from sqlalchemy import text
 
+from features.extraction import open_extraction
 from features.incremental import load_state
 from features.incremental.code_digest import feature_code_digest
 from features.validation import InvalidExtractionError, validate_extraction
+from features.validation.references import LOOKUPS
 from models.registry import RegistryError
 from models.risk_model import RiskModel
 from serving.db import open_store
@@ -226,7 +228,7 @@ def test_missing_kept_sums_aggregate_every_event_and_the_week_is_the_same(
     assert_same_week(ran, full.run(data, fourth, registered, full=True))
 
 
-@pytest.mark.parametrize("version", [1, 2])
+@pytest.mark.parametrize("version", [1, 2, 3])
 def test_a_state_of_an_earlier_format_validates_the_whole_extraction_and_says_why(
     academie: Path,
     registered: RegisteredModel,
@@ -235,13 +237,14 @@ def test_a_state_of_an_earlier_format_validates_the_whole_extraction_and_says_wh
     version: int,
 ) -> None:
     """Versions 1 and 2 folded a student's fingerprint by exclusive or (two copies of a row
-    cancelled out): their fingerprints do not compare with today's, so they are not used."""
+    cancelled out): their fingerprints do not compare with today's; version 3 kept no
+    student lookup beside them. They are not used."""
     incremental, full = homes
     first, second = WEEKS[1], WEEKS[2]
     incremental.run(weekly_extraction(academie, first, tmp_path / "w1"), first, registered)
     state_file = incremental.folder / "weekly-state" / "extraction" / "state.json"
     state = json.loads(state_file.read_text())
-    assert state["version"] == 3 and "establishments" in state["tables"]
+    assert state["version"] == 4 and "establishments" in state["tables"]
     state_file.write_text(json.dumps(state | {"version": version}))
     data = weekly_extraction(academie, second, tmp_path / "w2")
     ran = incremental.run(data, second, registered)
@@ -374,6 +377,69 @@ def test_the_students_rows_checked_are_those_of_the_students_whose_rows_changed(
     assert ran.scoring.rows is not None
     row = ran.scoring.rows[ran.scoring.rows["student_id"] == student]
     assert row["class_id"].tolist() == ["AUTRE"]
+
+
+def test_the_student_lookup_kept_for_next_week_is_the_one_made_from_every_row(
+    academie: Path, registered: RegisteredModel, homes: tuple[Home, Home], tmp_path: Path
+) -> None:
+    """The state keeps each student's row of the validation's student lookup (listed, the
+    days their enrollments cover); the next week makes again those of the students whose
+    rows changed (a class changed, an enrollment ended) and keeps the others': the lookup it
+    keeps in turn is the one made from every row of its extraction."""
+    incremental, full = homes
+    first, second = WEEKS[1], WEEKS[2]
+    incremental.run(weekly_extraction(academie, first, tmp_path / "w1"), first, registered)
+    before = _kept_lookup(incremental)
+    data = weekly_extraction(academie, second, tmp_path / "w2")
+    enrollments = pd.read_parquet(data / "enrollments.parquet")
+    open_now = enrollments.index[
+        (enrollments["school_year"] == "2026-2027") & enrollments["end_date"].isna()
+    ]
+    moved, leaving = open_now[0], open_now[1]
+    enrollments.loc[moved, "class_id"] = "AUTRE"
+    enrollments["end_date"] = enrollments["end_date"].astype(object)
+    enrollments.loc[leaving, "end_date"] = second - dt.timedelta(days=1)
+    enrollments.loc[leaving, "exit_reason"] = "transferred"
+    enrollments.to_parquet(data / "enrollments.parquet", index=False)
+    ran = incremental.run(data, second, registered)
+    assert ran.validation.mode == "incremental"
+    assert ran.validation.students_rechecked == 2
+    after = _kept_lookup(incremental)
+    with open_extraction(data) as extraction:
+        made = _lookup_rows(extraction.con, LOOKUPS["student"].sql({"students", "enrollments"}))
+    assert after == made
+    # The ended enrollment's span changed; every other student's row is last week's.
+    student = enrollments.loc[leaving, "student_id"]
+    assert [r for r in after if r[0] == student] != [r for r in before if r[0] == student]
+    assert [r for r in after if r[0] != student] == [r for r in before if r[0] != student]
+    assert_same_week(ran, full.run(data, second, registered, full=True))
+
+
+def _kept_lookup(home: Home) -> list[tuple[object, ...]]:
+    state, _ = load_state(home.folder, "extraction")
+    assert state is not None
+    path = home.folder / "weekly-state" / "extraction" / state.students_file
+    con = duckdb.connect()
+    try:
+        return _lookup_rows(
+            con,
+            "SELECT student_id, known_student, spans_student FROM "
+            f"read_parquet('{path}') WHERE known_student IS NOT NULL",
+        )
+    finally:
+        con.close()
+
+
+def _lookup_rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple[object, ...]]:
+    """The lookup's rows, each student's spans in order (a list's order is the engine's)."""
+    return sorted(
+        (
+            student,
+            known,
+            tuple(sorted(tuple(span.values()) for span in spans or ())),
+        )
+        for student, known, spans in con.execute(sql).fetchall()
+    )
 
 
 def test_a_model_still_loading_writes_the_same_week_and_its_failure_writes_nothing(
@@ -705,7 +771,9 @@ def test_a_state_that_cannot_be_kept_leaves_the_week_written_and_the_previous_st
     later = weekly_extraction(academie, third, tmp_path / "w3")
     ran = incremental.run(later, third, registered)
     assert (ran.validation.mode, ran.validation.since, ran.features_since) == (
-        "incremental", first, first,
+        "incremental",
+        first,
+        first,
     )
     assert_same_week(ran, full.run(later, third, registered, full=True))
     assert incremental.lists(third) == full.lists(third)
