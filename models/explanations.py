@@ -86,20 +86,40 @@ class Explanations:
         if set(kinds) != set(_RECORD_KINDS) and len(reasons):
             reasons = reasons[reasons["kind"].isin(list(kinds))]
         if len(reasons):
-            chosen = reasons.loc[:, list(_RECORD_COLUMNS)].astype(object).to_dict(orient="records")
+            chosen = _json_rows(reasons.loc[:, list(_RECORD_COLUMNS)])
             for row, kind, reason in zip(reasons["row"], reasons["kind"], chosen, strict=True):
                 if kind in _RECORD_KINDS:
-                    grouped[row][_RECORD_KINDS[kind]].append(
-                        {key: jsonable(value) for key, value in reason.items()}
-                    )
+                    grouped[row][_RECORD_KINDS[kind]].append(reason)
         records = []
-        for score in self.scores.to_dict(orient="records"):
-            record = {key: jsonable(value) for key, value in score.items()}
-            found = grouped.get(score["row"])
+        for record in _json_rows(self.scores):
+            found = grouped.get(record["row"])
             for kind in _RECORD_KINDS.values():
                 record[kind] = found[kind] if found else []
             records.append(record)
         return records
+
+
+def _json_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """`frame`'s rows as dicts of JSON data (`features.jsonio.jsonable` of each value),
+    converted column by column: a float column at once (NaN and infinities as None), the
+    others value by value."""
+    columns = [_json_column(frame[name]) for name in frame.columns]
+    names = [str(name) for name in frame.columns]
+    return [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
+
+
+def _json_column(column: pd.Series) -> list[Any]:
+    if column.dtype.kind == "f":
+        array = column.to_numpy(dtype="float64", na_value=np.nan)
+        missing = ~np.isfinite(array)
+    elif isinstance(column.dtype, pd.StringDtype):
+        array, missing = column.to_numpy(dtype=object), column.isna().to_numpy()
+    else:
+        return [jsonable(value) for value in column.astype(object).tolist()]
+    values: list[Any] = array.tolist()
+    for position in np.flatnonzero(missing).tolist():
+        values[position] = None
+    return values
 
 
 _RECORD_COLUMNS = ("feature", "family", "signal", "value", "reference", "reference_scope",

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from features.catalog import DIRECTIONS, context_features, monotone_constraints
+from features.jsonio import jsonable
 from models.contributions import BASE_VALUE, contributions
 from models.explanations import Explanations, iter_explanations
 from models.global_explanations import global_explanations, log_global_explanations
@@ -153,6 +154,37 @@ def test_records_are_json_ready(explained: Explanations) -> None:
     assert set(reason) >= {"feature", "value", "reference", "reference_scope", "share",
                            "points", "risk_without", "text_fr", "text_en", "weight_text_fr",
                            "weight_text_en", "signal"}  # fmt: skip
+
+
+def test_records_hold_each_value_as_json_data_missing_ones_as_none(
+    explained: Explanations,
+) -> None:
+    """Each record holds its row's values as `jsonable` makes them (the frames converted
+    column by column): numbers as Python's, dates as ISO text, NaN, infinities and missing
+    text as None."""
+    scores, reasons = explained.scores.copy(), explained.reasons.copy()
+    scores.loc[scores.index[0], "context_text_fr"] = pd.NA
+    scores.loc[scores.index[1], "risk_without_context"] = np.inf
+    reasons.loc[reasons.index[0], "text_en"] = pd.NA
+    reasons.loc[reasons.index[1], "points"] = np.nan
+    reasons.loc[reasons.index[2], "share"] = -np.inf
+    changed = Explanations(scores, reasons, explained.language)
+    records = changed.to_records()
+    by_row = {record["row"]: record for record in records}
+    for score in scores.astype(object).to_dict(orient="records"):
+        record = by_row[score["row"]]
+        assert {key: record[key] for key in score} == {k: jsonable(v) for k, v in score.items()}
+    lists = {"why": "reasons", "protective": "protective", "context": "context"}
+    keys = list(next(reason for record in records for reason in record["reasons"]))
+    for (row, kind), group in reasons.groupby(["row", "kind"], sort=False):
+        expected = [
+            {key: jsonable(value) for key, value in reason.items()}
+            for reason in group.loc[:, keys].astype(object).to_dict(orient="records")
+        ]
+        assert by_row[row][lists[str(kind)]] == expected
+    assert records[0]["context_text_fr"] is None
+    assert by_row[scores["row"].iloc[1]]["risk_without_context"] is None
+    assert json.dumps(records, allow_nan=False)
 
 
 def test_an_empty_input_gives_empty_frames(model: RiskModel, week: pd.DataFrame) -> None:
