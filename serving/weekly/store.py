@@ -587,6 +587,13 @@ _REASON_FIELDS = tuple(item.name for item in fields(Reason))
 
 def _plain(value: Any) -> Any:
     """JSON-safe copy: numpy scalars to Python, NaN to None, dates to ISO strings."""
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:  # most values: as they are
+        return value
+    if kind is float:
+        return value if math.isfinite(value) else None
+    if kind is dict:
+        return {str(key): _plain(item) for key, item in value.items()}
     if isinstance(value, Mapping):
         return {str(key): _plain(item) for key, item in value.items()}
     if isinstance(value, list | tuple):

@@ -403,14 +403,24 @@ def test_numpy_values_and_nan_are_stored_as_json(tmp_path: Path) -> None:
         "S1",
         float(np.float64(0.4)),
         (reason,),
-        {"absence_rate": np.float64("nan"), "as_of": dt.date(2026, 11, 30)},
+        {
+            "absence_rate": np.float64("nan"),
+            "as_of": dt.date(2026, 11, 30),
+            "ratio": float("inf"),
+            "class": {"level": "3E", "size": np.int64(28), "share": float("nan")},
+        },
     )
     week = EstablishmentWeek(HOME_UAI, "Collège", 1, (student,), (RosterStudent("S1"),))
     write(store, WEEK, [week])
     with store.reading() as session:
         entry = session.scalars(select(ListEntry)).one()
     assert entry.reasons[0]["value"] == 0.25
-    assert entry.features_shown == {"absence_rate": None, "as_of": "2026-11-30"}
+    assert entry.features_shown == {
+        "absence_rate": None,
+        "as_of": "2026-11-30",
+        "ratio": None,
+        "class": {"level": "3E", "size": 28, "share": None},
+    }
     store.dispose()
 
 
