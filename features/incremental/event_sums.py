@@ -20,9 +20,9 @@ the months from last week's on, `absenteeism_dates_merged`), then the features f
 (`features.builder.features_from_sums`); the rest of the query is the builder's, on the
 same SQL. Marks are exact decimals, so sums of sums are the sums of the
 marks, and the features are bitwise those of `build_features` for the date
-(tests/features/test_event_sums.py holds it over consecutive weeks). It then writes the
-five tables for the next week (`WeekSums`, files in a temporary place the caller keeps or
-drops).
+(tests/features/test_event_sums.py holds it over consecutive weeks). It then hands over the
+five tables for the next week (`WeekSums`: written, when the caller starts it, to files in
+a temporary place the caller keeps or drops).
 
 The kept rows are used only when the caller knows that the events dated before their as-of
 date are still those they were computed from (the weekly validation's fingerprints,
@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from concurrent.futures import wait
+from concurrent.futures import Future, wait
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,24 +71,38 @@ _FROM_DAYS: tuple[str, ...] = ("absence_runs", "absenteeism_dates")
 
 
 class WeekSums:
-    """This week's sums, being written to temporary files beside the state they will be kept
-    in (`kept.files`) by a thread of their own, so that the weekly run goes on meanwhile;
-    `since` is the date the new events were read from (None: all of them). `written` waits
-    for the files (and raises what writing them raised); `discard` removes them."""
-
+    """This week's sums, to be written to temporary files beside the state they will be kept
+    in (`kept.files`) by a thread of their own, once `start` asks: the caller picks a time
+    when a core is free (the weekly run, its store write: the writer's CPU would otherwise
+    slow the predictions); `since` is the date the new events were read from (None: all of
+    them). `written` starts the writing if nothing did, waits for the files and raises what
+    writing them raised; `discard` removes them (nothing is written after it)."""
 
     def __init__(self, kept: KeptSums, since: dt.date | None, tables: dict[str, pa.Table]):
         self.kept = kept
         self.since = since
-        self._written = in_background("vigie-week-sums", _write_tables, tables, kept.files)
+        self._tables: dict[str, pa.Table] | None = tables
+        self._written: Future[None] | None = None
+
+    def start(self) -> None:
+        """Write the files in a thread of their own, from now on (once; none after
+        `discard`)."""
+        if self._written is None and self._tables is not None:
+            tables, self._tables = self._tables, None
+            self._written = in_background("vigie-week-sums", _write_tables, tables, self.kept.files)
 
     def written(self) -> KeptSums:
         """The sums, once their files are whole."""
+        self.start()
+        if self._written is None:
+            raise RuntimeError("the week's sums were discarded")
         self._written.result()
         return self.kept
 
     def discard(self) -> None:
-        wait([self._written])
+        self._tables = None
+        if self._written is not None:
+            wait([self._written])
         for path in self.kept.files.values():
             path.unlink(missing_ok=True)
 
@@ -140,9 +154,9 @@ def week_features(
     token: str | None = None,
 ) -> tuple[FeatureSet, WeekSums]:
     """The features of `as_of` (bitwise `build_features(extraction, [as_of])`), from `kept`
-    when it is usable (see the module), and the sums to keep for the next week, being written
-    to hidden files of `folder` named with `token` (a new one by default) meanwhile
-    (`WeekSums.written`). `extraction` must be open and valid."""
+    when it is usable (see the module), and the sums to keep for the next week, to be written
+    to hidden files of `folder` named with `token` (a new one by default) once the caller
+    starts it (`WeekSums.start`, `WeekSums.written`). `extraction` must be open and valid."""
     with date_cursor(extraction, as_of) as (cursor, parameters):
         usable = kept is not None and usable_for(kept, as_of, parameters)
         since = kept.as_of if kept is not None and usable else None
@@ -258,7 +272,7 @@ def _sums(
     token: str | None,
 ) -> WeekSums:
     """The kept tables, taken as Arrow, to be written to hidden Parquet files of `folder` in
-    a thread of their own."""
+    a thread of their own when the caller starts it."""
     folder.mkdir(parents=True, exist_ok=True)
     token = token or secrets.token_hex(4)
     files = {

@@ -109,6 +109,12 @@ class PendingState:
         sums = self.sums.settled() if isinstance(self.sums, WeekSums) else self.sums
         return replace(self, sums=sums)
 
+    def start_writing(self) -> None:
+        """Start writing the week's sums to their temporary files (`WeekSums.start`), at a
+        time the caller picks; `keep` and `settled` write them otherwise."""
+        if isinstance(self.sums, WeekSums):
+            self.sums.start()
+
     def keep(self) -> bool:
         """Keep the state (the week is written); False when it could not be (a full disk,
         say): the week stays written, the partition's previous state stays in use, and the
@@ -170,7 +176,8 @@ class IncrementalOutcome:
 
     def features(self, as_of: dt.date) -> FeatureSet:
         """The week's features (bitwise `build_features(extraction, [as_of])`), from the kept
-        sums when they can be used; the sums to keep for the next week added to `pending`."""
+        sums when they can be used; the sums to keep for the next week added to `pending`
+        (written from `pending.start_writing()` on, or when kept)."""
         assert self.pending is not None  # every validated week prepares its state
         features, sums = week_features(self.extraction, as_of, self.kept_sums,
                                        self.pending.folder, self.pending.token)  # fmt: skip

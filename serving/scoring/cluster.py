@@ -252,6 +252,8 @@ def score_partition(
                 extraction, feature_set, as_of, model, risks, decisions, watch_threshold, rule
             )
         path = snapshots / f"{partition.name}.parquet"
+        if outcome is not None and outcome.pending is not None:
+            outcome.pending.start_writing()  # the sums written beside the snapshot
         write_snapshot(feature_set, path)
         enrolled = feature_set.frame["uai"].astype(str).value_counts().to_dict()
         pending = None

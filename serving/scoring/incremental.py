@@ -106,11 +106,18 @@ def score_week_incremental(
         assert outcome.extraction is extraction
         return outcome.features(day)
 
+    def before_write() -> None:
+        # The sums kept for next week written on the core the store write leaves free
+        # (from the features on, their writer slowed the predictions).
+        (outcome,) = outcomes
+        if outcome.pending is not None:
+            outcome.pending.start_writing()
+
     try:
         result = scoring.score_week(data, as_of, store, model, home=home,
                                     watch_threshold=watch_threshold, rule=rule,
                                     on_stage=on_stage, validate=validate,
-                                    build=build)  # fmt: skip
+                                    build=build, before_write=before_write)  # fmt: skip
     except BaseException:
         for outcome in outcomes:
             if outcome.pending is not None:

@@ -136,6 +136,7 @@ def score_week(
     on_stage: Callable[[str, float], None] | None = None,
     validate: Callable[[str | Path], Extraction] | None = None,
     build: Callable[[Extraction, dt.date], FeatureSet] | None = None,
+    before_write: Callable[[], object] | None = None,
 ) -> WeeklyScoring:
     """Score every student enrolled on `as_of` in the extraction `data` with `model` and
     replace the week's lists in `store`, the week's artifacts under `home`. Raises
@@ -143,8 +144,10 @@ def score_week(
     store raises, before anything is kept. `validate` opens and validates the extraction
     (default `features.validation.require_valid`) and `build` builds the features of the
     as-of date (default `build_features`); the incremental run passes its own of both
-    (`serving.scoring.incremental`). `model` may still be loading (`ModelLoading`): the
-    validation and the features go on meanwhile, the scores wait for it."""
+    (`serving.scoring.incremental`), and `before_write`, called as the store write begins
+    (its kept sums written then, on the core the write leaves free). `model` may still be
+    loading (`ModelLoading`): the validation and the features go on meanwhile, the scores
+    wait for it."""
     from features.builder import build_features
     from features.validation import require_valid
 
@@ -173,6 +176,7 @@ def score_week(
                 rule=rule,
                 by=f"vigie score (OS user {_os_user()})",
                 stages=stages,
+                before_write=before_write,
             )
 
 
@@ -188,11 +192,13 @@ def score_features(
     rule: FollowUpRule = DEFAULT_FOLLOW_UP,
     by: str,
     stages: _Stages | None = None,
+    before_write: Callable[[], object] | None = None,
 ) -> WeeklyScoring:
     """The weekly run after its feature build: score `feature_set` (the students enrolled on
     `as_of`, built from the open, valid `extraction`), queue and explain each establishment's
     list against the decisions as of the week, and write the week in one transaction, the
-    write recorded as `by`, with its lineage (snapshot and contributions under `home`).
+    write recorded as `by`, with its lineage (snapshot and contributions under `home`);
+    `before_write` (if any) is called as the write begins.
     What `score_week` runs, and what a caller that built the features of several weeks at
     once (the demo) runs for each week."""
     stages = stages or _Stages(None)
@@ -205,7 +211,8 @@ def score_features(
                              extraction.directory, model.model, model.label)  # fmt: skip
     try:
         weeks, written = _lists_and_write(extraction, feature_set, as_of, store, model, risks,
-                                          snapshot, watch_threshold, rule, by, stages)  # fmt: skip
+                                          snapshot, watch_threshold, rule, by, stages,
+                                          before_write)  # fmt: skip
     except BaseException:
         if snapshot.exception() is None:  # waits for it; its folder is not the week's
             snapshot.result().discard()
@@ -233,9 +240,10 @@ def _lists_and_write(
     rule: FollowUpRule,
     by: str,
     stages: _Stages,
+    before_write: Callable[[], object] | None = None,
 ) -> tuple[list[EstablishmentWeek], WeekWriteResult]:
     """The stages "explain lists" and "store write" of `score_features`, the week's snapshot
-    being staged meanwhile (`snapshot`)."""
+    being staged meanwhile (`snapshot`), `before_write` called as the write begins."""
     # The two stages below make hundreds of thousands of small objects (a risk, a row to
     # store per student), none in a cycle: the cycle collector's passes over
     # the week's heap would cost more than making them. It runs again after each stage.
@@ -254,6 +262,8 @@ def _lists_and_write(
             extraction, feature_set, as_of, model.model, risks, decisions, watch_threshold, rule
         )
     with stages.stage("store write"), cycle_collection_paused():
+        if before_write is not None:
+            before_write()
         staged = snapshot.result().knowing(lists.contributions)
         written = replace_week_lists(
             store,

@@ -442,6 +442,36 @@ def _lookup_rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple[object,
     )
 
 
+def test_the_sums_kept_for_next_week_are_written_once_the_store_write_begins(
+    academie: Path, registered: RegisteredModel, homes: tuple[Home, Home], tmp_path: Path
+) -> None:
+    """The sums the next week reads are written on the core the store write leaves free:
+    none is on disk before the write begins (the predictions and the explanations run
+    without their writer), and the week's state keeps them."""
+    incremental, _ = homes
+    first, second = WEEKS[1], WEEKS[2]
+    incremental.run(weekly_extraction(academie, first, tmp_path / "w1"), first, registered)
+    folder = incremental.folder / "weekly-state" / "extraction"
+    on_disk: dict[str, list[str]] = {}
+
+    def on_stage(stage: str, seconds: float) -> None:
+        on_disk[stage] = sorted(
+            path.name for path in folder.glob(".*.parquet") if not path.name.startswith(".stud")
+        )
+
+    data = weekly_extraction(academie, second, tmp_path / "w2")
+    ran = score_week_incremental(data, second, incremental.store, registered,
+                                 home=incremental.folder, watch_threshold=0.2,
+                                 on_stage=on_stage)  # fmt: skip
+    assert ran.validation.mode == "incremental" and ran.features_since == first
+    assert on_disk["features"] == on_disk["predict"] == on_disk["explain lists"] == []
+    state, _ = load_state(incremental.folder, "extraction")
+    assert state is not None and state.as_of == second
+    kept = state.kept_sums(folder)
+    assert kept is not None and all(path.is_file() for path in kept.files.values())
+    assert not list(folder.glob(".*.parquet"))
+
+
 def test_a_model_still_loading_writes_the_same_week_and_its_failure_writes_nothing(
     academie: Path, registered: RegisteredModel, homes: tuple[Home, Home], tmp_path: Path
 ) -> None:
