@@ -249,10 +249,10 @@ def check_extraction(
     that are new or changed since the week before (`features.incremental`). Their row checks
     and unique key read it, the lookups other tables join still read the whole table, and
     the report counts the rows checked; such a table is reported empty only if the whole one
-    is. `lookups` names relations holding lookups already made (`features.validation.
-    references.LOOKUPS`, by lookup name and source tables, the rows `Lookup.sql` gives over
-    the whole tables), read instead of being built: the weekly validation's, kept from the
-    week before for the students whose rows did not change."""
+    is. `lookups` names relations holding lookups already made (of `LOOKUPS` in
+    `features.validation.references`, by lookup name and source tables: the rows
+    `Lookup.sql` gives over the whole tables), read instead of being built: the weekly
+    validation's, kept from the week before for the students whose rows did not change."""
     validation = _Validation(extraction, max_examples, rows_of, lookups)
     validation.check_files()
     try:
