@@ -101,14 +101,15 @@ class Explanations:
 
 def _json_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """`frame`'s rows as dicts of JSON data (`features.jsonio.jsonable` of each value),
-    converted column by column: a float column at once (NaN and infinities as None), the
-    others value by value."""
+    converted column by column: a float column at once (NaN and infinities as None), a text
+    column at once (missing text as None), the others value by value."""
     columns = [_json_column(frame[name]) for name in frame.columns]
     names = [str(name) for name in frame.columns]
     return [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
 
 
 def _json_column(column: pd.Series) -> list[Any]:
+    """`jsonable` of each value of `column`, in order."""
     if column.dtype.kind == "f":
         array = column.to_numpy(dtype="float64", na_value=np.nan)
         missing = ~np.isfinite(array)
