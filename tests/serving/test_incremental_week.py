@@ -13,6 +13,7 @@ import datetime as dt
 import json
 import shutil
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -807,3 +808,47 @@ def test_a_state_that_cannot_be_kept_leaves_the_week_written_and_the_previous_st
     )
     assert_same_week(ran, full.run(later, third, registered, full=True))
     assert incremental.lists(third) == full.lists(third)
+
+
+def test_a_store_write_that_fails_once_the_sums_are_being_written_leaves_the_previous_state(
+    academie: Path,
+    registered: RegisteredModel,
+    homes: tuple[Home, Home],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The sums for next week start being written as the store write begins; a write that
+    then fails keeps no week, no state and no file of the run (the writer waited for and
+    its files removed), and the next week goes on from the state kept before."""
+    import serving.scoring.run as run_module
+
+    incremental, _ = homes
+    first, second, third = WEEKS[1], WEEKS[2], WEEKS[3]
+    incremental.run(weekly_extraction(academie, first, tmp_path / "w1"), first, registered)
+    folder = incremental.folder / "weekly-state" / "extraction"
+    kept = {p.name: p.read_bytes() for p in folder.iterdir()}
+    write = run_module.replace_week_lists
+
+    def failing_write(*args: object, **kwargs: object) -> object:
+        # Fails once the sums' writer has begun (one of its files is on disk).
+        deadline = time.monotonic() + 60
+        while not [p for p in folder.glob(".*.parquet") if not p.name.startswith(".stud")]:
+            assert time.monotonic() < deadline, "the sums' writer never began"
+            time.sleep(0.005)
+        raise RuntimeError("the store went away")
+
+    data = weekly_extraction(academie, second, tmp_path / "w2")
+    with monkeypatch.context() as patched:
+        patched.setattr(run_module, "replace_week_lists", failing_write)
+        with pytest.raises(RuntimeError, match="the store went away"):
+            incremental.run(data, second, registered)
+    assert incremental.lists(second) == []
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == kept
+    assert run_module.replace_week_lists is write
+    later = weekly_extraction(academie, third, tmp_path / "w3")
+    ran = incremental.run(later, third, registered)
+    assert (ran.validation.mode, ran.validation.since, ran.features_since) == (
+        "incremental",
+        first,
+        first,
+    )
