@@ -32,6 +32,7 @@ __all__ = [
     "dumps",
     "file_sha256",
     "jsonable",
+    "jsonable_column",
     "loads",
     "plain",
     "read_json",
@@ -109,6 +110,23 @@ def jsonable(value: Any) -> Any:
     if value is pd.NA:
         return None
     return value
+
+
+def jsonable_column(column: pd.Series) -> list[Any]:
+    """`jsonable` of each value of `column`, in order: a float column converted at once
+    (NaN and infinities as None), a text column at once (missing text as None), any other
+    value by value."""
+    if column.dtype.kind == "f":
+        array = column.to_numpy(dtype="float64", na_value=np.nan)
+        missing = ~np.isfinite(array)
+    elif isinstance(column.dtype, pd.StringDtype):
+        array, missing = column.to_numpy(dtype=object), column.isna().to_numpy()
+    else:
+        return [jsonable(value) for value in column.astype(object).tolist()]
+    values: list[Any] = array.tolist()
+    for position in np.flatnonzero(missing).tolist():
+        values[position] = None
+    return values
 
 
 def plain(value: Any) -> Any:

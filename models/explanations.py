@@ -20,7 +20,7 @@ import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
 from features.feature_set import FeatureSet
-from features.jsonio import jsonable
+from features.jsonio import jsonable_column
 from models.contributions import BASE_VALUE, DEFAULT_CHUNK_ROWS
 from models.reason_wording import LANGUAGES, Language, context_text
 from models.reasons import (
@@ -101,26 +101,10 @@ class Explanations:
 
 def _json_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """`frame`'s rows as dicts of JSON data (`features.jsonio.jsonable` of each value),
-    converted column by column: a float column at once (NaN and infinities as None), a text
-    column at once (missing text as None), the others value by value."""
-    columns = [_json_column(frame[name]) for name in frame.columns]
+    converted column by column (`features.jsonio.jsonable_column`)."""
+    columns = [jsonable_column(frame[name]) for name in frame.columns]
     names = [str(name) for name in frame.columns]
     return [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
-
-
-def _json_column(column: pd.Series) -> list[Any]:
-    """`jsonable` of each value of `column`, in order."""
-    if column.dtype.kind == "f":
-        array = column.to_numpy(dtype="float64", na_value=np.nan)
-        missing = ~np.isfinite(array)
-    elif isinstance(column.dtype, pd.StringDtype):
-        array, missing = column.to_numpy(dtype=object), column.isna().to_numpy()
-    else:
-        return [jsonable(value) for value in column.astype(object).tolist()]
-    values: list[Any] = array.tolist()
-    for position in np.flatnonzero(missing).tolist():
-        values[position] = None
-    return values
 
 
 _RECORD_COLUMNS = ("feature", "family", "signal", "value", "reference", "reference_scope",

@@ -67,7 +67,7 @@ from features.incremental.state import (
     state_folder,
 )
 from features.validation import InvalidExtractionError, ValidationReport, require_valid
-from features.validation.references import LOOKUPS
+from features.validation.references import LOOKUPS, MadeLookups
 from features.validation.runner import check_extraction
 from features.validation.sql import as_date, literal, quoted
 
@@ -410,7 +410,7 @@ def _rows_sql(extraction: Extraction, table: str, keep: str, reads: tuple[str, .
 
 def _student_lookup(
     extraction: Extraction, kept: Path | None = None, changed_rows: dict[str, str] | None = None
-) -> dict[tuple[str, frozenset[str]], str]:
+) -> MadeLookups:
     """The validation's student lookup over every row of `students` and `enrollments`
     (`features.validation.references.LOOKUPS`, one row per student: known, and the spans of
     their enrollments), made as the temporary table `_LOOKUP`, for `check_extraction`'s
@@ -431,7 +431,7 @@ def _student_lookup(
             "WHERE c.student_id IS NULL AND o.known_student IS NOT NULL "
             f"UNION ALL {lookup.sql(_KEPT_LOOKUP[1], changed_rows)}"
         )
-    for attempt in (sql, lookup.sql(_KEPT_LOOKUP[1])):
+    for attempt in dict.fromkeys((sql, lookup.sql(_KEPT_LOOKUP[1]))):
         try:
             extraction.con.execute(f"CREATE OR REPLACE TEMP TABLE {_LOOKUP} AS {attempt}")
             return {_KEPT_LOOKUP: _LOOKUP}

@@ -18,6 +18,7 @@ from features.validation.sql import as_date, quoted, year_end, year_start
 __all__ = [
     "LOOKUPS",
     "Lookup",
+    "MadeLookups",
     "reference_checks",
 ]
 
@@ -60,6 +61,9 @@ class Lookup:
 
 
 _SPAN = "STRUCT(first_day DATE, last_day DATE, year_last DATE)"
+
+# Relations holding lookups already made, by lookup name and the source tables they read.
+MadeLookups = Mapping[tuple[str, frozenset[str]], str]
 
 
 def _enrollment_spans(relation: str) -> str:

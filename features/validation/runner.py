@@ -19,7 +19,7 @@ from features.contract import TABLE_ORDER, TABLES, Table
 from features.extraction import Extraction, ExtractionReadError, open_extraction
 from features.validation.cells import CellCheck, cell_checks
 from features.validation.keys import KEY_CHECKS
-from features.validation.references import LOOKUPS, reference_checks
+from features.validation.references import LOOKUPS, MadeLookups, reference_checks
 from features.validation.report import DEFAULT_MAX_EXAMPLES, ValidationReport, clip
 from features.validation.scan import Findings, run_key_check, run_row_checks
 from features.validation.sql import quoted
@@ -118,7 +118,7 @@ class _LookupTables:
     def __init__(
         self,
         con: duckdb.DuckDBPyConnection,
-        given: Mapping[tuple[str, frozenset[str]], str] | None = None,
+        given: MadeLookups | None = None,
     ):
         self._con = con
         self._given = dict(given or {})
@@ -170,7 +170,7 @@ class _Validation:
         extraction: Extraction,
         max_examples: int,
         rows_of: Mapping[str, str] | None = None,
-        lookups: Mapping[tuple[str, frozenset[str]], str] | None = None,
+        lookups: MadeLookups | None = None,
     ):
         self.extraction = extraction
         self.rows_of = dict(rows_of or {})
@@ -240,7 +240,7 @@ def check_extraction(
     *,
     max_examples: int = DEFAULT_MAX_EXAMPLES,
     rows_of: Mapping[str, str] | None = None,
-    lookups: Mapping[tuple[str, frozenset[str]], str] | None = None,
+    lookups: MadeLookups | None = None,
 ) -> ValidationReport:
     """Check every contract rule on an opened extraction and report all failures at once.
 

@@ -800,12 +800,7 @@ def test_a_state_that_cannot_be_kept_leaves_the_week_written_and_the_previous_st
     assert "was not kept (No space left on device)" in caplog.text
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == kept  # nothing else left
     later = weekly_extraction(academie, third, tmp_path / "w3")
-    ran = incremental.run(later, third, registered)
-    assert (ran.validation.mode, ran.validation.since, ran.features_since) == (
-        "incremental",
-        first,
-        first,
-    )
+    ran = _incremental_from(incremental, later, third, first, registered)
     assert_same_week(ran, full.run(later, third, registered, full=True))
     assert incremental.lists(third) == full.lists(third)
 
@@ -846,9 +841,18 @@ def test_a_store_write_that_fails_once_the_sums_are_being_written_leaves_the_pre
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == kept
     assert run_module.replace_week_lists is write
     later = weekly_extraction(academie, third, tmp_path / "w3")
-    ran = incremental.run(later, third, registered)
+    _incremental_from(incremental, later, third, first, registered)
+
+
+def _incremental_from(
+    home: Home, data: Path, week: dt.date, since: dt.date, registered: RegisteredModel
+) -> IncrementalScoring:
+    """The week run in `home`, checked to be validated and aggregated from the state of
+    `since`."""
+    ran = home.run(data, week, registered)
     assert (ran.validation.mode, ran.validation.since, ran.features_since) == (
         "incremental",
-        first,
-        first,
+        since,
+        since,
     )
+    return ran
