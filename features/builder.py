@@ -196,7 +196,7 @@ _ONE_DATE_STEPS: tuple[str, ...] = (
 )
 # For a single as-of date built from kept event sums (`features.incremental.event_sums`): the
 # steps left out of the query, which reads the caller's tables of the same names instead
-# (`grade_rows` is read by the other two only).
+# (`grade_rows` is read by the two grade sums only, `path_years` by `path_versions` only).
 FROM_SUMS_STEPS: tuple[str, ...] = (
     "attendance_days",
     "absenteeism_dates",
@@ -204,6 +204,8 @@ FROM_SUMS_STEPS: tuple[str, ...] = (
     "grade_rows",
     "grade_marks",
     "grade_bucket_marks",
+    "path_years",
+    "path_versions",
 )
 
 # The shared steps the queries read; each other one is dropped as soon as the last shared step
@@ -454,8 +456,9 @@ def features_from_sums(
 ) -> FeatureSet:
     """The features of the single as-of date of `date_cursor`, the attendance days, absence
     runs, absenteeism months and grade sums read from the temporary tables of those steps'
-    names on `cursor` (`FROM_SUMS_STEPS`): the bits of `build_features` for that date when they
-    hold the rows of those steps over the same events (tests/features/test_event_sums.py).
+    names on `cursor` (`FROM_SUMS_STEPS`; the students' paths too): the bits of
+    `build_features` for that date when they hold the rows of those steps over the same
+    events and enrollments (tests/features/test_event_sums.py).
     DuckDB's partial aggregate pushdown is off for the query: it would group the attendance
     days, one per student and day already, by student and day again before joining them."""
     query = feature_query(one_date=True, from_sums=True)

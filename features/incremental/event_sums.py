@@ -12,16 +12,24 @@ Two more steps read only the attendance days: `absence_runs` (runs of consecutiv
 class days; of each student-year, the longest and the last only, `absence_runs_kept`) and
 `absenteeism_dates` (the day a month's unjustified absences reach the threshold).
 
-`week_features` computes those five tables from the rows kept by the previous week
+One more step reads the enrollments: `path_versions`, each student's path (repeated years,
+school changes) from their enrollments started by the date. A student's path changes only
+when their `students` or `enrollments` rows change (the weekly validation knows whose did:
+the per-student fingerprints) or one of their enrollments starts: last week's paths are kept
+and those of such students made again (`path_versions_merged`; every path when the caller
+does not say whose rows changed).
+
+`week_features` computes those six tables from the rows kept by the previous week
 (`KeptSums`: events dated before its as-of date, in the same school year) and the events
 dated from that date on only (`grade_marks_merged`, `grade_bucket_marks_merged`; the runs
 of the students absent since, found again from their last kept run, `absence_runs_merged`;
-the months from last week's on, `absenteeism_dates_merged`), then the features from them
+the months from last week's on, `absenteeism_dates_merged`), and the paths, then the
+features from them
 (`features.builder.features_from_sums`); the rest of the query is the builder's, on the
 same SQL. Marks are exact decimals, so sums of sums are the sums of the
 marks, and the features are bitwise those of `build_features` for the date
 (tests/features/test_event_sums.py holds it over consecutive weeks). It then hands over the
-five tables for the next week (`WeekSums`: written, when the caller starts it, to files in
+six tables for the next week (`WeekSums`: written, when the caller starts it, to files in
 a temporary place the caller keeps or drops).
 
 The kept rows are used only when the caller knows that the events dated before their as-of
@@ -63,7 +71,11 @@ __all__ = ["KEPT_STEPS", "KeptSums", "WeekSums", "WrittenSums", "usable_for", "w
 # made as temporary tables of that name on the build's cursor, which the query of a week's
 # features reads instead of the step (`features.builder.features_from_sums`).
 # `grade_rows`, every mark, is read only by the two grade sums, which are kept in its place.
-KEPT_STEPS: tuple[str, ...] = tuple(step for step in FROM_SUMS_STEPS if step != "grade_rows")
+# Of the students' paths, `path_versions` (a row per student: the repeated years and school
+# changes of the enrollments started by the date) is kept; `path_years` is read by it only.
+KEPT_STEPS: tuple[str, ...] = tuple(
+    step for step in FROM_SUMS_STEPS if step not in ("grade_rows", "path_years")
+)
 # The kept steps computed from the week's attendance days rather than from the events: last
 # week's rows are used only when that week read its attendance from the same first day (the
 # class days are then numbered alike), the steps over every attendance day otherwise.
@@ -152,17 +164,22 @@ def week_features(
     kept: KeptSums | None,
     folder: Path,
     token: str | None = None,
+    changed: pa.Table | None = None,
 ) -> tuple[FeatureSet, WeekSums]:
     """The features of `as_of` (bitwise `build_features(extraction, [as_of])`), from `kept`
     when it is usable (see the module), and the sums to keep for the next week, to be written
     to hidden files of `folder` named with `token` (a new one by default) once the caller
-    starts it (`WeekSums.start`, `WeekSums.written`). `extraction` must be open and valid."""
+    starts it (`WeekSums.start`, `WeekSums.written`). `extraction` must be open and valid.
+    `changed`: the ids (a `student_id` column) of the students whose `students` or
+    `enrollments` rows changed since `kept` was made, when known (the weekly validation's
+    fingerprints): the other students' paths are taken from `kept` (None: every path made
+    again)."""
     with date_cursor(extraction, as_of) as (cursor, parameters):
         usable = kept is not None and usable_for(kept, as_of, parameters)
         since = kept.as_of if kept is not None and usable else None
         try:
             try:
-                _compute(cursor, parameters, kept if usable else None)
+                _compute(cursor, parameters, kept if usable else None, changed)
             except duckdb.Error:
                 if since is None:
                     raise
@@ -170,7 +187,7 @@ def week_features(
                 # were checked): every event is aggregated instead.
                 _drop(cursor)
                 since = None
-                _compute(cursor, parameters, None)
+                _compute(cursor, parameters, None, None)
             features = features_from_sums(cursor, parameters)
             sums = _sums(cursor, as_of, parameters, folder, since, token)
         finally:
@@ -183,10 +200,14 @@ def _drop(cursor: duckdb.DuckDBPyConnection) -> None:
         cursor.execute(f"DROP TABLE IF EXISTS temp.{step}")
         cursor.execute(f"DROP VIEW IF EXISTS vigie_kept_{step}")
     cursor.execute("DROP TABLE IF EXISTS vigie_grade_rows")
+    cursor.execute("DROP TABLE IF EXISTS vigie_path_students")
 
 
 def _compute(
-    cursor: duckdb.DuckDBPyConnection, parameters: dict[str, object], kept: KeptSums | None
+    cursor: duckdb.DuckDBPyConnection,
+    parameters: dict[str, object],
+    kept: KeptSums | None,
+    changed: pa.Table | None,
 ) -> None:
     """The temporary tables of `KEPT_STEPS`: the builder's steps over every event when
     nothing is kept; else the kept rows and the steps over the events dated from the kept
@@ -224,6 +245,50 @@ def _compute(
         _create(cursor, step, sql, events)
     cursor.execute("DROP TABLE IF EXISTS vigie_grade_rows")
     _from_days(cursor, parameters, kept)
+    _paths(cursor, parameters, kept, changed)
+
+
+def _paths(
+    cursor: duckdb.DuckDBPyConnection,
+    parameters: dict[str, object],
+    kept: KeptSums | None,
+    changed: pa.Table | None,
+) -> None:
+    """The temporary table `path_versions` read by the feature query: the builder's step
+    over every enrollment started by the date, or, when `changed` says whose rows changed
+    since `kept`, last week's paths and those of the students whose path may differ made
+    again (`path_versions_merged`)."""
+    if kept is None or changed is None:
+        _create(cursor, "path_versions", _path_sql(step_sql("enrollment_rows")), parameters)
+        return
+    cursor.register("vigie_changed_students", changed.select(["student_id"]))
+    try:
+        _create(
+            cursor,
+            "vigie_path_students",
+            "SELECT student_id FROM vigie_changed_students UNION SELECT student_id "
+            "FROM enrollments WHERE start_date > $kept_as_of AND start_date <= $last_as_of",
+            parameters | {"kept_as_of": kept.as_of},
+        )
+    finally:
+        cursor.unregister("vigie_changed_students")
+    rows = (
+        f"SELECT * FROM (\n{step_sql('enrollment_rows')}\n) "
+        "WHERE student_id IN (SELECT student_id FROM vigie_path_students)"
+    )
+    merged = f"WITH path_versions AS (\n{_path_sql(rows)}\n)\n{step_sql('path_versions_merged')}"
+    _create(cursor, "path_versions", merged, parameters)
+    cursor.execute("DROP TABLE vigie_path_students")
+
+
+def _path_sql(enrollment_rows: str) -> str:
+    """The builder's `path_versions` of a single date over the enrollment rows that the
+    query `enrollment_rows` reads."""
+    return (
+        f"WITH enrollment_rows AS (\n{enrollment_rows}\n),\n"
+        f"path_years AS (\n{step_sql('path_years_one_date')}\n)\n"
+        f"{step_sql('path_versions_one_date')}"
+    )
 
 
 def _from_days(

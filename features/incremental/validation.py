@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Literal
 
 import duckdb
+import pyarrow as pa
 
 from features.contract import TABLES
 from features.extraction import Extraction, open_extraction, scan_sql, text_select
@@ -173,6 +174,9 @@ class IncrementalOutcome:
     # The previous week's event sums, when the week was validated from its state (its older
     # events are then those the sums were computed from) and they were kept.
     kept_sums: KeptSums | None = None
+    # The ids of the students whose `students` or `enrollments` rows changed since the
+    # previous week (a `student_id` column), when the week was validated from its state.
+    changed_students: pa.Table | None = None
 
     def features(self, as_of: dt.date) -> FeatureSet:
         """The week's features (bitwise `build_features(extraction, [as_of])`), from the kept
@@ -180,7 +184,8 @@ class IncrementalOutcome:
         (written from `pending.start_writing()` on, or when kept)."""
         assert self.pending is not None  # every validated week prepares its state
         features, sums = week_features(self.extraction, as_of, self.kept_sums,
-                                       self.pending.folder, self.pending.token)  # fmt: skip
+                                       self.pending.folder, self.pending.token,
+                                       self.changed_students)  # fmt: skip
         self.pending.sums = sums
         return features
 
@@ -360,7 +365,7 @@ def _check_new_rows(
         )
         report = check_extraction(extraction, rows_of=rows_of, lookups=lookups)
         checked = {name: report.row_counts.get(name, 0) for name in INCREMENTAL_TABLES}
-        changed = int((con.execute(f"SELECT count(*) FROM {_CHANGED}").fetchone() or (0,))[0])
+        changed = con.sql(f"SELECT student_id FROM {_CHANGED}").to_arrow_table()
     finally:
         for relation in rows_of.values():
             con.execute(f"DROP TABLE IF EXISTS temp.main.{relation}")
@@ -372,7 +377,8 @@ def _check_new_rows(
         None,
         previous.as_of,
         checked,
-        students_rechecked=changed,
+        students_rechecked=changed.num_rows,
+        changed_students=changed,
     )
 
 

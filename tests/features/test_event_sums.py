@@ -14,6 +14,7 @@ import datetime as dt
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -27,6 +28,11 @@ from tests.features.test_incremental import assert_bitwise_equal, school_change_
 D = dt.date
 
 
+# The students whose rows changed between two weeks of one extraction: none (the weeks of
+# these tests read one folder, its dates only moving on).
+NOTHING_CHANGED = pa.table({"student_id": pa.array([], pa.string())})
+
+
 def mondays(first: dt.date, count: int) -> list[dt.date]:
     return [first + dt.timedelta(weeks=k) for k in range(count)]
 
@@ -37,7 +43,7 @@ def chained(folder: Path, dates: list[dt.date], work: Path) -> list[tuple[pd.Dat
     built = []
     with open_extraction(folder) as extraction:
         for as_of in dates:
-            features, sums = week_features(extraction, as_of, kept, work)
+            features, sums = week_features(extraction, as_of, kept, work, None, NOTHING_CHANGED)
             sums.written()
             built.append((features.frame, "since" if sums.since else "all"))
             if kept is not None:
@@ -113,7 +119,7 @@ def test_sums_kept_from_a_chain_equal_those_of_a_build_from_every_event(
     kept = None
     with open_extraction(synthetic) as extraction:
         for as_of in mondays(first, 3):
-            _, sums = week_features(extraction, as_of, kept, chain)
+            _, sums = week_features(extraction, as_of, kept, chain, None, NOTHING_CHANGED)
             kept = sums.written()
         _, direct = week_features(extraction, mondays(first, 3)[-1], None, tmp_path / "direct")
         direct.written()
@@ -124,6 +130,7 @@ def test_sums_kept_from_a_chain_equal_those_of_a_build_from_every_event(
         "grade_bucket_marks": ["student_id", "year_start"],
         "absence_runs": ["student_id", "year_start", "first_day"],
         "absenteeism_dates": ["student_id", "reached_on"],
+        "path_versions": ["student_id"],
     }
     assert set(kept.files) == set(keys)
     for step, key in keys.items():
@@ -169,3 +176,34 @@ def test_kept_files_that_cannot_be_read_as_sums_give_the_full_build(
         again.written()
         assert again.since is None
         assert_bitwise_equal(features.frame, build_features(extraction, [D(2025, 11, 17)]).frame)
+
+
+def test_paths_of_students_whose_rows_changed_are_made_again(tmp_path: Path) -> None:
+    # Last week's extraction, then this week's, where M's first enrollment is now in the
+    # other collège (no school change left) and P's year of 3e is now a seconde (a repeated
+    # year): their paths are made again from their rows, every other student's is kept.
+    before = school_change_academie()
+    after = school_change_academie()
+    first = after["enrollments"][0]
+    other_college = before["enrollments"][1]["uai"]
+    assert first["student_id"] == "M" and first["uai"] != other_college
+    first["uai"] = other_college
+    for row in after["enrollments"]:
+        if (row["student_id"], row["school_year"]) == ("P", "2023-2024"):
+            row["level"] = "2nde"
+    last_week, this_week = D(2025, 2, 3), D(2025, 2, 10)
+    with open_extraction(write_extraction(tmp_path / "before", before)) as extraction:
+        _, sums = week_features(extraction, last_week, None, tmp_path / "sums")
+        kept = sums.written()
+    changed = pa.table({"student_id": ["M", "P"]})
+    with open_extraction(write_extraction(tmp_path / "after", after)) as extraction:
+        expected = build_features(extraction, [this_week]).frame
+        features, _ = week_features(extraction, this_week, kept, tmp_path / "w", None, changed)
+        assert_bitwise_equal(features.frame, expected)
+        # Told that nobody changed, last week's paths would be taken for M and P: the paths
+        # made again are what this week's rows give.
+        stale, _ = week_features(extraction, this_week, kept, tmp_path / "s", None, NOTHING_CHANGED)
+    rows = expected.set_index("student_id")
+    was = stale.frame.set_index("student_id")
+    assert rows.loc["M", "school_changes"] == 0 and was.loc["M", "school_changes"] == 1
+    assert rows.loc["P", "repeated_years"] == 1 and was.loc["P", "repeated_years"] == 0

@@ -546,6 +546,7 @@ def test_a_broken_new_row_is_refused_as_the_full_validation_refuses_it(
         f"attendance_days-{first.isoformat()}.parquet",
         f"grade_bucket_marks-{first.isoformat()}.parquet",
         f"grade_marks-{first.isoformat()}.parquet",
+        f"path_versions-{first.isoformat()}.parquet",
         "state.json",
         f"students-{first.isoformat()}.parquet",
     ]
