@@ -497,9 +497,9 @@ def stage_week(
         directory = Path(extraction).resolve()
         fingerprint = extraction_sha256(directory)
         path = folder.resolve() / FEATURES_FILE
-        write_snapshot(feature_set, path)
+        digest = write_snapshot(feature_set, path)
         return StagedWeek(folder.resolve(), as_of, model_version, str(directory), fingerprint,
-                          path, file_sha256(path), feature_set.frame, model)  # fmt: skip
+                          path, digest, feature_set.frame, model)  # fmt: skip
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
