@@ -213,7 +213,7 @@ def _compute(
     nothing is kept; else the kept rows and the steps over the events dated from the kept
     date on, merged (`<step>_merged`; attendance days, one row per day, need no merging, only
     the days this date's windows reach); then the absence runs and absenteeism months from
-    those days (`_from_days`)."""
+    those days (`_from_days`), and the students' paths (`_paths`, with `changed`)."""
     first_day = literal(_date(parameters["attendance_from"]).isoformat())
     if kept is not None:
         for step, path in kept.files.items():

@@ -54,22 +54,29 @@ def _columns(extraction: Extraction, source: str) -> list[str]:
 def event_fingerprints(
     extraction: Extraction, table: str, before: tuple[dt.date, ...]
 ) -> list[TableState]:
-    """The fingerprint of `table`'s rows dated before each date of `before`, in one scan."""
+    """The fingerprint of `table`'s rows dated before each date of `before`, in one scan:
+    the rows' count and exact sum of hashes between consecutive dates, added up (exact
+    integers) date after date."""
     source = file_source(extraction, table)
     columns = ", ".join(quoted(name) for name in _columns(extraction, source))
     day = as_date(quoted(INCREMENTAL_TABLES[table]))
-    last = max(before)
-    parts = ", ".join(
-        f"count(*) FILTER (WHERE d < {literal(date.isoformat())}::DATE), "
-        f"coalesce(sum(h) FILTER (WHERE d < {literal(date.isoformat())}::DATE), 0)"
-        for date in before
+    dates = sorted(set(before))
+    # Each row's range: the number of dates on or before its day (0: before the first).
+    between = " + ".join(
+        f"CAST(d >= {literal(date.isoformat())}::DATE AS INTEGER)" for date in dates[:-1]
     )
-    row = extraction.con.execute(
-        f"SELECT {parts} FROM (SELECT {day} AS d, hash({columns})::HUGEINT AS h "
-        f"FROM {source} WHERE {day} < {literal(last.isoformat())}::DATE)"
-    ).fetchone()
-    assert row is not None
-    return [TableState(int(row[2 * i]), str(row[2 * i + 1])) for i in range(len(before))]
+    rows = extraction.con.execute(
+        f"SELECT {between or '0'} AS b, count(*), sum(h) "
+        f"FROM (SELECT {day} AS d, hash({columns})::HUGEINT AS h "
+        f"FROM {source} WHERE {day} < {literal(dates[-1].isoformat())}::DATE) GROUP BY b"
+    ).fetchall()
+    counts, sums = [0] * len(dates), [0] * len(dates)
+    for index, count, total in rows:
+        counts[index], sums[index] = int(count), int(total)
+    found = {}
+    for index, date in enumerate(dates):
+        found[date] = TableState(sum(counts[: index + 1]), str(sum(sums[: index + 1])))
+    return [found[date] for date in before]
 
 
 def _row_hashes(extraction: Extraction, table: str) -> str:
