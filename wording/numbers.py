@@ -68,9 +68,14 @@ def number(
     "1,234.50"); `signed` puts a "+" on positive values; `trim` drops trailing zeros
     (« 3,5 » rather than « 3,50 »); a dash when missing."""
     _check(language)
-    if is_missing(value):
+    if type(value) is float:  # the usual case, without `is_missing`'s abstract-class checks
+        if not math.isfinite(value):
+            return MISSING
+        rounded = round(value, digits)
+    elif is_missing(value):
         return MISSING
-    rounded = round(_as_float(value), digits)
+    else:
+        rounded = round(_as_float(value), digits)
     if rounded == 0:
         rounded = 0.0  # no "-0"
     text = f"{abs(rounded):,.{digits}f}"
