@@ -463,11 +463,7 @@ def features_from_sums(
     days, one per student and day already, by student and day again before joining them."""
     query = feature_query(one_date=True, from_sums=True)
     with _optimizer_disabled(cursor, "partial_aggregate_pushdown"):
-        relation = cursor.sql(query, params=used_parameters(query, parameters))
-        # One date's rows (an académie's students) sorted by DuckDB itself: 0.14 s less than
-        # `_sorted`'s take at 300,000 students (bench/README.md), the same order (student ids
-        # by their bytes, as Arrow's sort compares them).
-        return _feature_set(relation.order("as_of, student_id").to_arrow_table())
+        return _feature_set(_sorted(cursor.sql(query, params=used_parameters(query, parameters))))
 
 
 def _require_tables(extraction: Extraction) -> None:
