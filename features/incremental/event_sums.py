@@ -24,9 +24,8 @@ does not say whose rows changed).
 dated from that date on only (`grade_marks_merged`, `grade_bucket_marks_merged`; the runs
 of the students absent since, found again from their last kept run, `absence_runs_merged`;
 the months from last week's on, `absenteeism_dates_merged`), and the paths, then the
-features from them
-(`features.builder.features_from_sums`); the rest of the query is the builder's, on the
-same SQL. Marks are exact decimals, so sums of sums are the sums of the
+features from them (`features.builder.features_from_sums`); the rest of the query is the
+builder's, on the same SQL. Marks are exact decimals, so sums of sums are the sums of the
 marks, and the features are bitwise those of `build_features` for the date
 (tests/features/test_event_sums.py holds it over consecutive weeks). It then hands over the
 six tables for the next week (`WeekSums`: written, when the caller starts it, to files in
