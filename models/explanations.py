@@ -224,9 +224,10 @@ def iter_explanations(
         without, points = context_weight(model.feature_names, matrix[:, :-1], raw, model.calibrate)
         scores["risk_without_context"] = without
         scores["context_points"] = points
-        pairs = list(zip(points.tolist(), without.tolist(), strict=True))  # rounded as written
         for language_ in LANGUAGES:
-            scores[f"context_text_{language_}"] = [context_text(p, w, language_) for p, w in pairs]
+            scores[f"context_text_{language_}"] = [
+                context_text(p, w, language_) for p, w in zip(points, without, strict=True)
+            ]
         scores["context_text"] = scores[f"context_text_{language}"]
         kept = None
         if keep_contributions:

@@ -528,10 +528,19 @@ def weight_text(points: float, risk_without: float, language: Language) -> str:
     """The weight of one signal: « +12,3 points de risque (19 % sans ce signal) »."""
     if language not in LANGUAGES:
         raise ValueError(f"language must be one of {LANGUAGES}, not {language!r}")
+    points, risk_without = _python_floats(points, risk_without)
     without = format_percent(risk_without, language)
     if language == "fr":
         return f"{format_points(points, language)} de risque ({without} sans ce signal)"
     return f"{format_points(points, language)} of risk ({without} without this signal)"
+
+
+def _python_floats(points: float, risk_without: float) -> tuple[float, float]:
+    """A weight's two probabilities as Python floats, whatever their type (NumPy's scalars
+    from a contributions matrix): rounded as `wording.numbers` writes the figures (the plural
+    of « point » follows the figure shown), and NumPy's scalar `round` costs ten times
+    more."""
+    return float(points), float(risk_without)
 
 
 # How the context is named where its weight is shown apart.
@@ -546,6 +555,7 @@ def context_text(points: float, risk_without: float, language: Language) -> str:
     (23 % sans le contexte) »."""
     if language not in LANGUAGES:
         raise ValueError(f"language must be one of {LANGUAGES}, not {language!r}")
+    points, risk_without = _python_floats(points, risk_without)
     without = format_percent(risk_without, language)
     if language == "fr":
         return (f"{CONTEXT_WORDS[0]}{_NBSP}: {format_points(points, language)} de risque "

@@ -387,11 +387,9 @@ def reasons_frame(
         ]
         for language_ in ("fr", "en")
     }
-    # As Python floats: their rounding is the one the figures are written with (and NumPy's
-    # scalar `round` costs ten times more).
-    pairs = list(zip(points.tolist(), without.tolist(), strict=True))
     weights = {
-        language_: [weight_text(p, w, language_) for p, w in pairs] for language_ in ("fr", "en")
+        language_: [weight_text(p, w, language_) for p, w in zip(points, without, strict=True)]
+        for language_ in ("fr", "en")
     }
     keys = [column for column in key_columns if column in frame.columns]
     out = frame.iloc[chosen.row].loc[:, keys].reset_index(drop=True)

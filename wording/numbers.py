@@ -68,14 +68,13 @@ def number(
     "1,234.50"); `signed` puts a "+" on positive values; `trim` drops trailing zeros
     (« 3,5 » rather than « 3,50 »); a dash when missing."""
     _check(language)
-    if type(value) is float:  # the usual case, without `is_missing`'s abstract-class checks
-        if not math.isfinite(value):
+    if type(value) is not float:  # a float, the usual case, skips the abstract-class checks
+        if is_missing(value):
             return MISSING
-        rounded = round(value, digits)
-    elif is_missing(value):
+        value = _as_float(value)
+    elif not math.isfinite(value):
         return MISSING
-    else:
-        rounded = round(_as_float(value), digits)
+    rounded = round(value, digits)
     if rounded == 0:
         rounded = 0.0  # no "-0"
     text = f"{abs(rounded):,.{digits}f}"

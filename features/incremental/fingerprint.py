@@ -12,6 +12,7 @@ A small table's fingerprint (`table_fingerprint`) is its rows' count and exact s
 from __future__ import annotations
 
 import datetime as dt
+from itertools import accumulate
 
 from features.extraction import Extraction
 from features.incremental.state import TableState
@@ -73,10 +74,8 @@ def event_fingerprints(
     counts, sums = [0] * len(dates), [0] * len(dates)
     for index, count, total in rows:
         counts[index], sums[index] = int(count), int(total)
-    found = {}
-    for index, date in enumerate(dates):
-        found[date] = TableState(sum(counts[: index + 1]), str(sum(sums[: index + 1])))
-    return [found[date] for date in before]
+    found = dict(zip(dates, zip(accumulate(counts), accumulate(sums), strict=True), strict=True))
+    return [TableState(found[date][0], str(found[date][1])) for date in before]
 
 
 def _row_hashes(extraction: Extraction, table: str) -> str:

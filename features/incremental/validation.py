@@ -169,14 +169,18 @@ class IncrementalOutcome:
     since: dt.date | None = None
     checked: dict[str, int] = field(default_factory=dict)
     unchanged: dict[str, int] = field(default_factory=dict)  # old rows found as they were
-    students_rechecked: int = 0  # students whose old events' references were checked again
     pending: PendingState | None = None
     # The previous week's event sums, when the week was validated from its state (its older
     # events are then those the sums were computed from) and they were kept.
     kept_sums: KeptSums | None = None
     # The ids of the students whose `students` or `enrollments` rows changed since the
-    # previous week (a `student_id` column), when the week was validated from its state.
+    # previous week (a `student_id` column), when the week was validated from its state:
+    # their old events' references were checked again.
     changed_students: pa.Table | None = None
+
+    @property
+    def students_rechecked(self) -> int:
+        return 0 if self.changed_students is None else self.changed_students.num_rows
 
     def features(self, as_of: dt.date) -> FeatureSet:
         """The week's features (bitwise `build_features(extraction, [as_of])`), from the kept
@@ -377,7 +381,6 @@ def _check_new_rows(
         None,
         previous.as_of,
         checked,
-        students_rechecked=changed.num_rows,
         changed_students=changed,
     )
 
