@@ -155,7 +155,9 @@ def _weekly_run(data: str, threshold: float, mode: str = "full", as_of: str = ""
     registry's lookup and the model from the local cache in a thread while the run goes on,
     so that "load model" is only starting it, "validate" waits for the lookup and "predict"
     for the model if need be; only the new events validated from last week's state, the
-    features from last week's event sums)."""
+    features from last week's event sums); `partitioned-full` and `partitioned-incremental`,
+    the run of a partitioned extraction here, the model loaded as `full` and `incremental`
+    load it (in the latter, while the first académie is validated and aggregated)."""
     from serving.db import open_store
     from serving.scoring import load_registered_model, score_week
     from serving.scoring.incremental import score_week_incremental
@@ -167,7 +169,7 @@ def _weekly_run(data: str, threshold: float, mode: str = "full", as_of: str = ""
     week = dt.date.fromisoformat(as_of) if as_of else AS_OF
     stages: dict[str, float] = {}
     started, cpu_started = time.perf_counter(), time.process_time()
-    if mode == "incremental":  # as `vigie score` does: loaded while the run goes on
+    if mode.endswith("incremental"):  # as `vigie score` does: loaded while the run goes on
         model: Any = start_loading_registered_model(
             cache=settings.home, setup=lambda: setup_tracking(settings.home)
         )

@@ -73,7 +73,7 @@ from serving.lineage import (
     write_snapshot,
 )
 from serving.scoring.incremental import partition_key
-from serving.scoring.model import RegisteredModel
+from serving.scoring.model import ModelLoading, RegisteredModel, loaded
 from serving.scoring.run import (
     EstablishmentSummary,
     WeeklyScoring,
@@ -107,8 +107,9 @@ SNAPSHOTS_FOLDER = "features"
 Pair = tuple[str, str]  # (uai, student_id)
 
 # What the runs under way share, by run key, in this process (a worker's, or the client's
-# when the partitions are scored here): the model and the decisions.
-_HELD: dict[str, tuple[RiskModel, dict[str, list[FollowUp]]]] = {}
+# when the partitions are scored here): the model (here, possibly still loading) and the
+# decisions.
+_HELD: dict[str, tuple[RiskModel | ModelLoading, dict[str, list[FollowUp]]]] = {}
 
 
 @dataclass(frozen=True)
@@ -121,13 +122,15 @@ class SharedInputs:
 
     @property
     def model(self) -> RiskModel:
-        return self._held()[0]
+        """The run's model (waits for it when it is still loading in this process)."""
+        model = self._held()[0]
+        return loaded(model).model if isinstance(model, ModelLoading) else model
 
     @property
     def follow_ups(self) -> dict[str, list[FollowUp]]:
         return self._held()[1]
 
-    def _held(self) -> tuple[RiskModel, dict[str, list[FollowUp]]]:
+    def _held(self) -> tuple[RiskModel | ModelLoading, dict[str, list[FollowUp]]]:
         try:
             return _HELD[self.key]
         except KeyError:
@@ -152,20 +155,23 @@ class _HoldInputs(WorkerPlugin):
 
 @contextmanager
 def _shared_inputs(
-    client: Client | None, model: RiskModel, follow_ups: Mapping[str, Sequence[FollowUp]]
+    client: Client | None,
+    model: RegisteredModel | ModelLoading,
+    follow_ups: Mapping[str, Sequence[FollowUp]],
 ) -> Iterator[SharedInputs]:
     """The run's shared inputs on every worker of `client` (here without one) for the
-    block, removed when it ends, on an error too."""
+    block, removed when it ends, on an error too. Here, a model still loading is taken as it
+    is (the tasks wait for it when they score); a cluster's workers get it once loaded."""
     key = f"vigie-score-{uuid.uuid4().hex[:12]}"
     decided = {student: list(items) for student, items in follow_ups.items()}
     if client is None:
-        _HELD[key] = (model, decided)
+        _HELD[key] = (model if isinstance(model, ModelLoading) else model.model, decided)
         try:
             yield SharedInputs(key)
         finally:
             _HELD.pop(key, None)
         return
-    client.register_plugin(_HoldInputs(key, model, decided), name=key)
+    client.register_plugin(_HoldInputs(key, loaded(model).model, decided), name=key)
     try:
         yield SharedInputs(key)
     finally:
@@ -175,11 +181,13 @@ def _shared_inputs(
 @dataclass(frozen=True)
 class WeekStates:
     """How a run's partitions use and prepare their weekly state: under `home` (the run's,
-    shared by the client and the workers), for the model labelled `model`, validated whole
-    when `full`; the files prepared are named by the run's `token`."""
+    shared by the client and the workers), for the model labelled `model` (or a callable
+    giving the label once the registry has answered: a run scored here, its model still
+    loading; a cluster's tasks get the label itself), validated whole when `full`; the files
+    prepared are named by the run's `token`."""
 
     home: str
-    model: str
+    model: str | Callable[[], str]
     full: bool = False
     token: str = field(default_factory=lambda: secrets.token_hex(6))
 
@@ -392,7 +400,7 @@ def score_partitioned_week(
     data: str | Path,
     as_of: dt.date,
     store: Store,
-    model: RegisteredModel,
+    model: RegisteredModel | ModelLoading,
     *,
     home: str | Path,
     watch_threshold: float | None,
@@ -426,12 +434,15 @@ def score_partitioned_week(
     folder = new_week_folder(home, as_of).resolve()
     snapshots = folder / SNAPSHOTS_FOLDER
     snapshots.mkdir()
-    states = WeekStates(str(Path(home).resolve()), model.label, full) if incremental else None
+    states = (
+        WeekStates(str(Path(home).resolve()), _label(model, client), full) if incremental else None
+    )
     results: list[PartitionWeek] = []
     try:
-        with _shared_inputs(client, model.model, follow_ups) as shared:
+        with _shared_inputs(client, model, follow_ups) as shared:
             arguments = (as_of, shared, snapshots, watch_threshold, rule, states)
             results = _run(client, task, partitions, arguments)
+            model = loaded(model)
             seconds["partitions"] = time.perf_counter() - started
             if on_stage is not None:
                 on_stage("partitions", seconds["partitions"])
@@ -482,6 +493,16 @@ def score_partitioned_week(
         written, model.label, sum(enrolled.values()), summaries, seconds, rows=None,
         validations=validations,
     )  # fmt: skip
+
+
+def _label(model: RegisteredModel | ModelLoading, client: Client | None) -> str | Callable[[], str]:
+    """The model's label for the partitions' states: asked when the first validation needs
+    it in this process (the registry's lookup goes on meanwhile); given to a cluster's
+    tasks."""
+    if client is None and isinstance(model, ModelLoading):
+        loading = model
+        return lambda: loading.label
+    return model.label
 
 
 def _keep_states(results: Sequence[PartitionWeek]) -> None:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import functools
 import shutil
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from distributed import Client, KilledWorker
 from sqlalchemy import select
 
 from features.calendar import monday_on_or_before
+from features.incremental import STATE_FOLDER
 from features.partitions import PartitionError, find_partitions
 from models.risk_model import RiskModel
 from serving.db import Store, open_store
@@ -32,6 +34,7 @@ from serving.scoring.cluster import (
     WeeklyScoring,
     score_partitioned_week,
 )
+from serving.scoring.model import ModelLoading, ModelUnavailable
 from serving.services.dashboard_explain import get_student_waterfall
 from serving.services.errors import AccessDenied
 from serving.services.lists import get_week_list
@@ -221,6 +224,70 @@ def test_without_a_cluster_the_partitions_are_scored_here_alike(
         )
         assert week_content(store) == week_content(on_cluster[0])
         assert _fingerprint(store) == _fingerprint(on_cluster[0])
+
+
+def _loading(load: Callable[[], RiskModel]) -> ModelLoading:
+    """The registered version 1 of vigie-dropout, its model coming from `load` in a thread."""
+    return ModelLoading("vigie-dropout", "1", "alias champion", load)
+
+
+def test_here_the_partitions_do_not_wait_for_the_model_still_loading(
+    academies: Path,
+    registered: RegisteredModel,
+    on_cluster: tuple[Store, WeeklyScoring, _Spy],
+    tmp_path: Path,
+) -> None:
+    """Scored here, the first académie is validated and aggregated while the model loads
+    (as `vigie score` runs it: the model's thread beside the run), and the week is the
+    cluster's."""
+    begun = threading.Event()
+
+    def task(*args: Any) -> Any:
+        begun.set()
+        return cluster_scoring.score_partition(*args)
+
+    def load() -> RiskModel:
+        # Loaded only once a partition's task has begun: a run that waited for the model
+        # before its tasks would never get it.
+        if not begun.wait(120):
+            raise ModelUnavailable("no partition began while the model was loading")
+        return registered.model
+
+    for store in sqlite_store(tmp_path / "here"):
+        result = score_partitioned_week(
+            academies, AS_OF, store, _loading(load), home=tmp_path / "here",
+            watch_threshold=0.2, task=task,
+        )  # fmt: skip
+        assert result.model_version == "vigie-dropout/1"
+        assert week_content(store) == week_content(on_cluster[0])
+
+
+def test_a_model_that_cannot_be_loaded_leaves_the_previous_week_and_states(
+    academies: Path, previous_week: Store, tmp_path: Path
+) -> None:
+    """The partitions began while the model was loading; it fails: nothing is written,
+    staged or kept."""
+
+    def unavailable() -> RiskModel:
+        raise ModelUnavailable("vigie-dropout version 1 cannot be loaded")
+
+    home = tmp_path / "home"
+    before, files, states = store_tables(previous_week), _artifacts(home), _state_files(home)
+    with pytest.raises(ModelUnavailable, match="cannot be loaded"):
+        score_partitioned_week(
+            academies, AS_OF, previous_week, _loading(unavailable), home=home,
+            watch_threshold=0.2,
+        )  # fmt: skip
+    assert store_tables(previous_week) == before
+    assert _artifacts(home) == files
+    assert _state_files(home) == states and states
+
+
+def _state_files(home: Path) -> dict[str, bytes]:
+    """Every file under the home's weekly states (hidden ones included), with its bytes."""
+    folder = home / STATE_FOLDER
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*")
+            if p.is_file()}  # fmt: skip
 
 
 def _fingerprint(store: Store) -> str:

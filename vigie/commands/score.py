@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from serving.db import Store
     from serving.scoring import RegisteredModel, WeeklyScoring
     from serving.scoring.incremental import IncrementalScoring
+    from serving.scoring.model import ModelLoading
     from wording.numbers import Language
 
 __all__ = ["register", "score"]
@@ -239,10 +240,11 @@ def _run(
     try:
         partitioned, spec = where
         if partitioned:
-            model = loaded(loading)
-            model_line()
-            return _partitioned(data, as_of, store, model, watch_threshold, rule, progress,
-                                spec, full), None, model  # fmt: skip
+            # The model goes on loading while the cluster starts, or, here, while the first
+            # académie is validated and its features built.
+            week = _partitioned(data, as_of, store, loading, watch_threshold, rule,
+                                progress, spec, full, model_line)  # fmt: skip
+            return week, None, loaded(loading)
         progress.stage(_PROGRESS_STAGES[STAGES[0]])
         result = score_week_incremental(data, as_of, store, loading, home=settings.home,
                                         watch_threshold=watch_threshold, rule=rule,
@@ -256,14 +258,17 @@ def _partitioned(
     data: Path,
     as_of: dt.date,
     store: Store,
-    model: RegisteredModel,
+    model: ModelLoading,
     watch_threshold: float | None,
     rule: FollowUpRule,
     progress: Progress,
     spec: ClusterSpec | None,
     full: bool = False,
+    model_line: Callable[[], None] = lambda: None,
 ) -> WeeklyScoring:
-    """The week of a partitioned extraction, on the cluster `spec` (here for None)."""
+    """The week of a partitioned extraction, on the cluster `spec` (here for None), with
+    the model `model` loading meanwhile; `model_line` says which once the partitions are
+    scored."""
     from features.partitions import find_partitions
     from serving.scoring.cluster import score_partitioned_week
     from settings import load_settings
@@ -271,6 +276,7 @@ def _partitioned(
     def stage_done(stage: str, seconds: float) -> None:
         logger.info("%s: %.1f s", stage, seconds)
         if stage == "partitions":
+            model_line()
             progress.stage("store write")
 
     if spec is not None:
