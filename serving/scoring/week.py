@@ -223,15 +223,9 @@ def week_candidates(feature_set: FeatureSet, risks: np.ndarray) -> dict[str, Can
     the UAI codes, each establishment's lists sliced from the sorted ones (no Python step
     per row beyond making the pairs)."""
     frame = feature_set.frame
-    order, slices = _uai_slices([str(value) for value in frame["uai"].to_numpy()])
-    ids = frame["student_id"].to_numpy()
-    pairs = list(
-        zip(
-            [str(value) for value in ids[order]],
-            np.asarray(risks, dtype="float64")[order].tolist(),
-            strict=True,
-        )
-    )
+    order, slices = _uai_slices(_python_strings(frame["uai"]))
+    ids = _python_strings(frame["student_id"])[order].tolist()
+    pairs = list(zip(ids, np.asarray(risks, dtype="float64")[order].tolist(), strict=True))
     positions = order.tolist()
     return {
         uai: Candidates(positions[start:end], tuple(pairs[start:end])) for uai, start, end in slices
@@ -326,7 +320,12 @@ def explainer(model: RiskModel, feature_set: FeatureSet) -> Explainer:
     return explain
 
 
-def _uai_slices(uais: Sequence[str]) -> tuple[np.ndarray, list[tuple[str, int, int]]]:
+def _python_strings(column: pd.Series) -> np.ndarray:
+    """A column's values as Python strings, in one conversion (not one `str` call a row)."""
+    return column.astype(str).to_numpy(dtype=object)
+
+
+def _uai_slices(uais: Sequence[str] | np.ndarray) -> tuple[np.ndarray, list[tuple[str, int, int]]]:
     """The rows' order grouped by UAI (one stable sort of the UAI codes: row order within
     each), and each UAI's (uai, start, end) in that order, UAIs sorted."""
     codes, grouped = pd.factorize(np.asarray(uais, dtype=object), sort=True)
