@@ -267,14 +267,15 @@ def score_partition(
             if outcome is not None and outcome.pending is not None:
                 outcome.pending.start_writing()
             # The ids as Python strings in one conversion (iterating Arrow strings costs
-            # 0.5 s at 300,000 students).
+            # 0.38 s at 300,000 students).
             ids = set(feature_set.frame["student_id"].to_numpy(dtype=object).tolist())
             decisions = decisions_of({s: f for s, f in follow_ups.items() if s in ids})
             weeks, rosters, contributions, queues = extraction_week_lists(
                 extraction, feature_set, as_of, model, risks, decisions, watch_threshold, rule
             )
         enrolled = feature_set.frame["uai"].astype(str).value_counts().to_dict()
-        fingerprint = [future.result() for future in staged][1]
+        snapshot_written, hashed = staged
+        snapshot_written.result()
         pending = None
         if outcome is not None and outcome.pending is not None:
             pending = outcome.pending.settled()  # its sums' files whole before the answer
@@ -285,7 +286,7 @@ def score_partition(
             {str(uai): int(count) for uai, count in enrolled.items()},
             contributions,
             str(path),
-            fingerprint,
+            hashed.result(),
             None if outcome is None else outcome.summary(),
             pending,
             queues,
