@@ -83,7 +83,7 @@ from serving.scoring.run import (
     _summary,
     extraction_week_lists,
 )
-from serving.scoring.week import explain_with_contributions
+from serving.scoring.week import explain_with_contributions, python_strings
 from serving.weekly import EstablishmentWeek, RankedQueues, ScoredStudent, replace_week_lists
 from serving.weekly.decisions import FollowUp, decisions_of, load_follow_ups
 
@@ -266,9 +266,7 @@ def score_partition(
             ]
             if outcome is not None and outcome.pending is not None:
                 outcome.pending.start_writing()
-            # The ids as Python strings in one conversion (iterating Arrow strings costs
-            # 0.38 s at 300,000 students).
-            ids = set(feature_set.frame["student_id"].to_numpy(dtype=object).tolist())
+            ids = set(python_strings(feature_set.frame["student_id"]).tolist())
             decisions = decisions_of({s: f for s, f in follow_ups.items() if s in ids})
             weeks, rosters, contributions, queues = extraction_week_lists(
                 extraction, feature_set, as_of, model, risks, decisions, watch_threshold, rule

@@ -48,6 +48,7 @@ __all__ = [
     "explain_students",
     "explain_with_contributions",
     "explainer",
+    "python_strings",
     "rank_positions",
     "week_candidates",
     "week_lists",
@@ -223,8 +224,8 @@ def week_candidates(feature_set: FeatureSet, risks: np.ndarray) -> dict[str, Can
     the UAI codes, each establishment's lists sliced from the sorted ones (no Python step
     per row beyond making the pairs)."""
     frame = feature_set.frame
-    order, slices = _uai_slices(_python_strings(frame["uai"]))
-    ids = _python_strings(frame["student_id"])[order].tolist()
+    order, slices = _uai_slices(python_strings(frame["uai"]))
+    ids = python_strings(frame["student_id"])[order].tolist()
     pairs = list(zip(ids, np.asarray(risks, dtype="float64")[order].tolist(), strict=True))
     positions = order.tolist()
     return {
@@ -320,8 +321,9 @@ def explainer(model: RiskModel, feature_set: FeatureSet) -> Explainer:
     return explain
 
 
-def _python_strings(column: pd.Series) -> np.ndarray:
-    """A column's values as Python strings, in one conversion (not one `str` call a row)."""
+def python_strings(column: pd.Series) -> np.ndarray:
+    """A column's values as Python strings, in one conversion: not one `str` call a row, and
+    not an iteration of Arrow strings (0.38 s against 0.05 s for 300,000 ids)."""
     return column.astype(str).to_numpy(dtype=object)
 
 
