@@ -82,9 +82,7 @@ def explained_predictions(
     output = predictions(model, frame)
     records = explained.to_records()
     output["reasons"] = [dumps(record["reasons"], ascii=False) for record in records]
-    output["protective"] = [
-        dumps(record["protective"], ascii=False) for record in records
-    ]
+    output["protective"] = [dumps(record["protective"], ascii=False) for record in records]
     return output
 
 

@@ -21,6 +21,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
+
 from models.ranking import list_order
 
 __all__ = [
@@ -31,6 +33,7 @@ __all__ = [
     "QueuePart",
     "QueuedStudent",
     "following_decision",
+    "queue_candidates",
     "weekly_queue",
 ]
 
@@ -192,3 +195,33 @@ def _followed(
             rank = already + len(followed) + 1
             followed.append(QueuedStudent(student_id, risk, "follow_up", rank, decision))
     return followed
+
+
+def queue_candidates(
+    risks: np.ndarray, capacity: int, watch_threshold: float | None, decided: np.ndarray
+) -> np.ndarray:
+    """The positions (ascending) of the students of an establishment that `weekly_queue` may
+    queue, whatever their decisions say, given every student's risk (`risks`) and whether a
+    decision is recorded for them (`decided`, a boolean per student): those with a decision,
+    those at or over the watch threshold, and those at or over the risk of the
+    (`capacity` + number decided)-th in list order, ties included. `weekly_queue` of these
+    students' pairs is `weekly_queue` of every student's (tests/models/test_queue_equivalence.py):
+    the slots go to the first `capacity` students in list order without a decision keeping
+    them apart, so no further than that position; below the slots, only students at the
+    threshold or with a decision are queued. Column-wise: what spares a Python object per
+    enrolled student when ranking an académie's queues."""
+    risks = np.asarray(risks, dtype="float64")
+    decided = np.asarray(decided, dtype=bool)
+    if risks.shape != decided.shape or risks.ndim != 1:
+        raise ValueError(f"{len(risks)} risks but {len(decided)} decided flags")
+    if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 0:
+        raise ValueError(f"capacity must be an integer >= 0, not {capacity!r}")
+    reached = capacity + int(decided.sum())
+    if reached >= len(risks) or np.isnan(risks).any():  # (a missing risk: the queue refuses it)
+        return np.arange(len(risks))
+    keep = decided.copy()
+    if reached > 0:
+        keep |= risks >= np.partition(risks, len(risks) - reached)[len(risks) - reached]
+    if watch_threshold is not None:
+        keep |= risks >= watch_threshold
+    return np.flatnonzero(keep)

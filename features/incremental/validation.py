@@ -218,8 +218,9 @@ def validate_week(
     token: str | None = None,
 ) -> IncrementalOutcome:
     """Validate the extraction `data` for the week `as_of` scored by `model` (its label, or
-    a callable giving it: called once the event tables are scanned, so that the model's
-    lookup in the registry goes on meanwhile): incrementally from the partition's state under
+    a callable giving it: called once the new rows are checked, so that the model's lookup
+    in the registry goes on meanwhile; a state of another model then means the whole
+    validation after all): incrementally from the partition's state under
     `home` when it is usable, else whole (`full` forces it). The week's state is prepared in
     hidden files named with `token` (a new one by default). Raises `InvalidExtractionError`
     (the extraction closed) when a rule is broken."""
@@ -289,24 +290,44 @@ def _validate(
         if "establishments" in extraction.files
         else None
     )
-    label = model() if callable(model) else model
+    labels: list[str] = [] if callable(model) else [model]
+
+    def label() -> str:
+        """The model's label, asked once and only when needed: the registry's lookup goes on
+        while the new rows are checked."""
+        if not labels:
+            assert callable(model)
+            labels.append(model())
+        return labels[0]
+
     if previous is not None:
-        why = _other_model(previous, label) or _changed_before(previous, prints)
-        previous = None if why else previous
+        why = _changed_before(previous, prints)
+        if why is not None:  # the whole validation, the model's reason said first as before
+            why, previous = _other_model(previous, label()) or why, None
     con = extraction.con
     students = student_fingerprints_sql(extraction)
     con.execute(f"CREATE OR REPLACE TEMP TABLE {_STUDENTS} AS {students}")
     try:
-        if previous is None:
+        outcome: IncrementalOutcome | None = None
+        if previous is not None:
+            try:
+                outcome = _check_new_rows(extraction, home, partition, previous, establishments)
+            except InvalidExtractionError:
+                if _other_model(previous, label()) is None:
+                    raise
+            other = _other_model(previous, label())
+            if other is None:
+                assert outcome is not None
+                outcome.unchanged = {name: prints[name][0].rows for name in INCREMENTAL_TABLES}
+                outcome.kept_sums = previous.kept_sums(state_folder(home, partition))
+            else:  # checked as if from last week: the whole validation after all
+                why, previous, outcome = other, None, None
+        if outcome is None:
             report = check_extraction(extraction, lookups=_student_lookup(extraction))
             _raise_if_invalid(extraction, report)
             outcome = IncrementalOutcome(extraction, "full", why)
-        else:
-            outcome = _check_new_rows(extraction, home, partition, previous, establishments)
-            outcome.unchanged = {name: prints[name][0].rows for name in INCREMENTAL_TABLES}
-            outcome.kept_sums = previous.kept_sums(state_folder(home, partition))
         outcome.pending = _pending(
-            extraction, home, partition, as_of, label, prints, establishments, token
+            extraction, home, partition, as_of, label(), prints, establishments, token
         )
     finally:
         con.execute(f"DROP TABLE IF EXISTS {_STUDENTS}")

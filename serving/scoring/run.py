@@ -40,9 +40,9 @@ from serving.lineage import StagedWeek, stage_week
 from serving.scoring.model import ModelLoading, RegisteredModel, loaded
 from serving.scoring.week import (
     EstablishmentInfo,
+    arrow_strings,
     cycle_collection_paused,
     explainer,
-    python_strings,
     week_lists,
 )
 from serving.weekly import (
@@ -53,6 +53,7 @@ from serving.weekly import (
     replace_week_lists,
 )
 from serving.weekly.decisions import decisions_of, load_follow_ups
+from serving.weekly.student_risks import StudentRisks, WeekRisks
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -250,9 +251,8 @@ def _lists_and_write(
     # the week's heap would cost more than making them. It runs again after each stage.
     with stages.stage("explain lists"), cycle_collection_paused():
         week = monday_on_or_before(as_of)
-        everyone = dict(
-            zip(python_strings(feature_set.frame["student_id"]), risks.tolist(), strict=True)
-        )
+        # Every student's risk as a mapping, made a dict only if a decision asks for one.
+        everyone = WeekRisks([StudentRisks(arrow_strings(feature_set.frame["student_id"]), risks)])
         with store.reading() as session:
             decisions = decisions_of(load_follow_ups(session, week, everyone))
         del everyone
@@ -335,7 +335,7 @@ def week_rosters(extraction: Extraction, scored: pd.DataFrame, as_of: dt.date) -
     student."""
     # The keys as Arrow, without a Python object per row (the frame's strings are Arrow's).
     keys = pa.table(
-        {column: _arrow_strings(scored[column]) for column in ("uai", "student_id")}
+        {column: arrow_strings(scored[column]) for column in ("uai", "student_id")}
     )  # fmt: skip
     cursor = extraction.con.cursor()
     try:
@@ -368,12 +368,6 @@ def week_rosters(extraction: Extraction, scored: pd.DataFrame, as_of: dt.date) -
     return table.cast(ROSTER_SCHEMA)
 
 
-def _arrow_strings(column: pd.Series) -> pa.ChunkedArray:
-    """`column`'s values as Arrow strings (a copy-free view of Arrow-backed strings)."""
-    values = pa.chunked_array(pa.array(column.array, from_pandas=True))
-    return values.cast(pa.string()) if values.type != pa.string() else values
-
-
 def _establishments(extraction: Extraction) -> dict[str, EstablishmentInfo]:
     rows = extraction.con.execute(
         "SELECT uai, name, weekly_interview_capacity FROM establishments ORDER BY uai"
@@ -396,13 +390,13 @@ def _summary(
 ) -> EstablishmentSummary:
     """What was written for the establishment (the queue made at write time)."""
     invited, watched, followed = written.parts.get(week.uai, (0, 0, 0))
-    risks = [risk for _, risk in week.candidates()]
+    risks = week.candidates().risks
     return EstablishmentSummary(
         week.uai,
         enrolled,
         week.weekly_interview_capacity,
         invited,
         watched,
-        max(risks) if risks else None,
+        float(risks.max()) if len(risks) else None,
         followed,
     )

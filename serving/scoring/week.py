@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from features.calendar import monday_on_or_before
 from features.feature_set import CONTEXT_COLUMNS, FeatureSet, row_positions
@@ -33,6 +35,7 @@ from serving.weekly import (
     ScoredStudent,
     rank_students,
 )
+from serving.weekly.student_risks import StudentRisks
 
 if TYPE_CHECKING:
     from models.explanations import Explanations
@@ -44,6 +47,7 @@ __all__ = [
     "Candidates",
     "EstablishmentInfo",
     "ExplainedWeek",
+    "arrow_strings",
     "cycle_collection_paused",
     "explain_students",
     "explain_with_contributions",
@@ -189,23 +193,27 @@ def _queues(
     decisions: Mapping[str, Sequence[Decision]] | None,
     rule: FollowUpRule,
 ) -> dict[str, tuple[list[int], list[QueuedStudent]]]:
-    """`rank_positions`, with each establishment's queue as `rank_students` made it."""
+    """`rank_positions`, with each establishment's queue as `rank_students` made it (from
+    the students its queue may hold: `StudentRisks.queue_pairs`)."""
     week = _week(feature_set)
     unknown = sorted(set(by_uai) - set(establishments))
     if unknown:
         raise ValueError(f"students enrolled in establishments without capacity: {unknown[:5]}")
     ranked: dict[str, tuple[list[int], list[QueuedStudent]]] = {}
-    nobody = Candidates([], ())
+    nobody = Candidates(np.empty(0, dtype="int64"), StudentRisks.from_pairs(()))
+    decided = decisions or {}
     for uai, info in establishments.items():
-        positions, risks_of = by_uai.get(uai, nobody)
-        where = dict(zip([student_id for student_id, _ in risks_of], positions, strict=True))
+        found: Candidates = by_uai.get(uai, nobody)
+        positions, risks_of = found.positions, found.risks
+        capacity = info.weekly_interview_capacity
+        if risks_of.has_duplicates():
+            kept, pairs = np.arange(len(risks_of)), risks_of.pairs()  # the queue names it
+        else:
+            kept, pairs = risks_of.queue_pairs(capacity, watch_threshold, decided)
+        where = dict(zip([student_id for student_id, _ in pairs], positions[kept].tolist(),
+                         strict=True))  # fmt: skip
         order = rank_students(
-            risks_of,
-            info.weekly_interview_capacity,
-            watch_threshold,
-            week=week,
-            decisions=decisions,
-            rule=rule,
+            pairs, capacity, watch_threshold, week=week, decisions=decisions, rule=rule
         )
         ranked[uai] = ([where[queued.student_id] for queued in order], order)
     return ranked
@@ -213,24 +221,45 @@ def _queues(
 
 class Candidates(NamedTuple):
     """An establishment's students in the feature set's row order: their positions, and
-    their (student id, risk) pairs, what its queue is chosen from."""
+    their risks (`StudentRisks`, in the same order), what its queue is chosen from."""
 
-    positions: list[int]
-    risks: tuple[tuple[str, float], ...]
+    positions: np.ndarray
+    risks: StudentRisks
 
 
 def week_candidates(feature_set: FeatureSet, risks: np.ndarray) -> dict[str, Candidates]:
     """Every establishment's `Candidates` (by UAI): the rows grouped with one stable sort of
-    the UAI codes, each establishment's lists sliced from the sorted ones (no Python step
-    per row beyond making the pairs)."""
+    the UAI codes, each establishment's arrays sliced from the sorted ones (no Python object
+    per row)."""
     frame = feature_set.frame
-    order, slices = _uai_slices(python_strings(frame["uai"]))
-    ids = python_strings(frame["student_id"])[order].tolist()
-    pairs = list(zip(ids, np.asarray(risks, dtype="float64")[order].tolist(), strict=True))
-    positions = order.tolist()
+    order, slices = _uai_slices(frame["uai"])
+    ids = arrow_strings(frame["student_id"]).take(pa.array(order))
+    values = np.asarray(risks, dtype="float64")[order]
+    distinct = _distinct_by_establishment(ids, [end - start for _, start, end in slices])
     return {
-        uai: Candidates(positions[start:end], tuple(pairs[start:end])) for uai, start, end in slices
+        uai: Candidates(
+            order[start:end],
+            StudentRisks(ids.slice(start, end - start), values[start:end], distinct=known),
+        )
+        for (uai, start, end), known in zip(slices, distinct, strict=True)
     }
+
+
+def _distinct_by_establishment(ids: pa.Array, sizes: list[int]) -> list[bool | None]:
+    """Whether each establishment's ids (consecutive runs of `sizes` ids) are each listed
+    once, told from neighbours when every run is in id order (as a feature set's rows are:
+    a repeated id is then next to itself); None for all (looked for when asked) otherwise."""
+    group = np.repeat(np.arange(len(sizes)), sizes)
+    if len(ids) < 2:
+        return [True] * len(sizes)
+    same = group[1:] == group[:-1]
+    first, second = ids.slice(0, len(ids) - 1), ids.slice(1)
+    ordered = pc.less_equal(first, second).to_numpy(zero_copy_only=False)
+    if not np.all(ordered | ~same):
+        return [None] * len(sizes)
+    repeated = pc.equal(first, second).to_numpy(zero_copy_only=False) & same
+    twice = np.bincount(group[1:][repeated], minlength=len(sizes))
+    return [not count for count in twice.tolist()]
 
 
 def _week(feature_set: FeatureSet) -> dt.date:
@@ -289,7 +318,7 @@ def week_lists(
     uais = feature_set.frame["uai"].to_numpy()
     for position, student in zip(positions, scored, strict=True):
         by_uai[str(uais[position])].append(student)
-    nobody = Candidates([], ())
+    nobody = Candidates(np.empty(0, dtype="int64"), StudentRisks.from_pairs(()))
     weeks = [
         EstablishmentWeek(
             info.uai,
@@ -327,10 +356,13 @@ def python_strings(column: pd.Series) -> np.ndarray:
     return column.astype(str).to_numpy(dtype=object)
 
 
-def _uai_slices(uais: Sequence[str] | np.ndarray) -> tuple[np.ndarray, list[tuple[str, int, int]]]:
+def _uai_slices(uais: pd.Series) -> tuple[np.ndarray, list[tuple[str, int, int]]]:
     """The rows' order grouped by UAI (one stable sort of the UAI codes: row order within
-    each), and each UAI's (uai, start, end) in that order, UAIs sorted."""
-    codes, grouped = pd.factorize(np.asarray(uais, dtype=object), sort=True)
+    each), and each UAI's (uai, start, end) in that order, UAIs sorted (code-point order:
+    Python's, and that of the UTF-8 bytes Arrow sorts)."""
+    codes, grouped = uais.factorize(sort=True)
+    if (codes < 0).any():
+        raise ValueError("a student's feature row has no establishment (uai)")
     order = np.argsort(codes, kind="stable")
     ends = np.cumsum(np.bincount(codes, minlength=len(grouped))).tolist()
     starts = [0, *ends][: len(ends)]
@@ -347,3 +379,9 @@ def cycle_collection_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+def arrow_strings(column: pd.Series) -> pa.Array:
+    """`column`'s values as one Arrow string array (copy-free for Arrow-backed strings)."""
+    values = pa.chunked_array(pa.array(column.array, from_pandas=True)).combine_chunks()
+    return values.cast(pa.string()) if values.type != pa.string() else values

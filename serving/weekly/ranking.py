@@ -18,10 +18,11 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from models.queue import DEFAULT_FOLLOW_UP, Decision, FollowUpRule, QueuedStudent, weekly_queue
+from serving.weekly.student_risks import StudentRisks
 
 __all__ = [
     "EstablishmentWeek",
@@ -112,15 +113,16 @@ class RosterStudent:
 @dataclass(frozen=True)
 class EstablishmentWeek:
     """One establishment's input for the week: the students explained (`scored`), the
-    roster, and `risks`, every enrolled student's (student_id, risk) this week, of which the
-    explained students are a part (empty: the explained students are all the candidates)."""
+    roster, and `risks`, every enrolled student's risk this week (`StudentRisks`, or
+    (student_id, risk) pairs, made column-wise), of which the explained students are a part
+    (empty: the explained students are all the candidates)."""
 
     uai: str
     name: str
     weekly_interview_capacity: int
     scored: tuple[ScoredStudent, ...]
     roster: tuple[RosterStudent, ...] = ()
-    risks: tuple[tuple[str, float], ...] = ()
+    risks: StudentRisks | tuple[tuple[str, float], ...] = ()
 
     def __post_init__(self) -> None:
         if self.weekly_interview_capacity < 0:
@@ -131,21 +133,27 @@ class EstablishmentWeek:
         roster = [student.student_id for student in self.roster]
         if len(set(roster)) != len(roster):
             raise ValueError(f"{self.uai}: a student appears twice on the roster")
-        if not self.risks:
+        if not isinstance(self.risks, StudentRisks):
+            object.__setattr__(self, "risks", StudentRisks.from_pairs(self.risks))
+        assert isinstance(self.risks, StudentRisks)
+        if not len(self.risks):
             return
-        risks = dict(self.risks)
-        if len(risks) != len(self.risks):
+        if self.risks.has_duplicates():
             raise ValueError(f"{self.uai}: a student has two risks in the week's risks")
+        known = self.risks.risk_of(ids)
         for student in self.scored:
-            if risks.get(student.student_id) != student.risk:
+            if known.get(student.student_id) != student.risk:
                 raise ValueError(
                     f"{self.uai}: student {student.student_id} is explained with risk "
-                    f"{student.risk} but has {risks.get(student.student_id)} in the week's risks"
+                    f"{student.risk} but has {known.get(student.student_id)} in the week's risks"
                 )
 
-    def candidates(self) -> tuple[tuple[str, float], ...]:
+    def candidates(self) -> StudentRisks:
         """Every student the queue chooses from: `risks`, or the explained students."""
-        return self.risks or tuple((s.student_id, s.risk) for s in self.scored)
+        assert isinstance(self.risks, StudentRisks)  # made so on creation
+        if len(self.risks) or not self.scored:
+            return self.risks
+        return StudentRisks.from_pairs((s.student_id, s.risk) for s in self.scored)
 
 
 # Explains students queued at write time that the scorer had not explained: given
@@ -154,7 +162,7 @@ Explainer = Callable[[Sequence[tuple[str, str]]], Sequence[ScoredStudent]]
 
 
 def rank_students(
-    risks: Iterable[tuple[str, float]],
+    risks: Iterable[tuple[str, float]] | StudentRisks,
     capacity: int,
     watch_threshold: float | None,
     *,
@@ -165,11 +173,22 @@ def rank_students(
     """The week's queue of one establishment (`models.queue.weekly_queue`): the students
     to invite, then to watch, then in follow-up, ranked through the parts (1, 2, ...: the
     rank a list entry is stored with). Ties by student id (`models.ranking`), so the order
-    never depends on input order."""
+    never depends on input order. Of `StudentRisks`, only the students the queue may hold
+    are visited (`StudentRisks.queue_pairs`): the same queue."""
+    if isinstance(risks, StudentRisks):
+        # A student listed twice: every pair walked, for the queue to name the first one.
+        risks = (
+            risks.pairs()
+            if risks.has_duplicates()
+            else risks.queue_pairs(capacity, watch_threshold, decisions or {})[1]
+        )
     queue = weekly_queue(
         risks, capacity, watch_threshold, week=week, decisions=decisions, rule=rule
     )
-    return [replace(student, rank=rank) for rank, student in enumerate(queue, start=1)]
+    return [
+        QueuedStudent(student.student_id, student.risk, student.part, rank, student.decision)
+        for rank, student in enumerate(queue, start=1)
+    ]
 
 
 _REASON_FIELDS = tuple(item.name for item in fields(Reason))

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import asdict, dataclass, field, fields
 from functools import cached_property
@@ -101,6 +102,7 @@ from serving.weekly.roster_rows import (
     unnamed_students,
     unsure_rosters,
 )
+from serving.weekly.student_risks import WeekRisks
 
 __all__ = [
     "RankedQueues",
@@ -498,10 +500,12 @@ def _queues(
     """Every establishment's queue against the decisions as of `week` in `session` (the
     scorer's, `ranked`, when those decisions are the ones it was ranked against), its
     students explained (the input's, then `explain`'s for those it lacks)."""
-    risks = {sid: risk for e in establishments for sid, risk in e.candidates()}
+    candidates = {e.uai: e.candidates() for e in establishments}
+    risks = WeekRisks(candidates.values())  # every student's, looked up when asked
     follow_ups = load_follow_ups(session, week, risks)
+    now = decisions_of(follow_ups)
     if ranked is not None and not _same_decisions(
-        decisions_of(follow_ups), ranked.decisions, risks
+        now, ranked.decisions, risks.present({*now, *ranked.decisions})
     ):
         ranked = None  # a decision recorded since the scorer ranked them: ranked again
     queues = {}
@@ -509,10 +513,10 @@ def _queues(
         if ranked is not None and e.uai in ranked.queues:
             queues[e.uai] = list(ranked.queues[e.uai])
             continue
-        candidates = e.candidates()
-        decisions = decisions_of({s: follow_ups[s] for s, _ in candidates if s in follow_ups})
+        decided = candidates[e.uai].risk_of(follow_ups)
+        decisions = decisions_of({s: follow_ups[s] for s in decided})
         queues[e.uai] = rank_students(
-            candidates,
+            candidates[e.uai],
             e.weekly_interview_capacity,
             watch_threshold,
             week=week,
@@ -537,8 +541,12 @@ def _queues(
         added = list(explain(missing))
         if [s.student_id for s in added] != [student_id for _, student_id in missing]:
             raise ValueError("the explainer did not return the students asked, in order")
+        asked: dict[str, list[str]] = defaultdict(list)
+        for uai, student_id in missing:
+            asked[uai].append(student_id)
+        known = {uai: candidates[uai].risk_of(ids) for uai, ids in asked.items()}
         for key, student in zip(missing, added, strict=True):
-            if student.risk != risks.get(key[1]):
+            if student.risk != known[key[0]].get(key[1]):
                 raise ValueError(f"{key[0]}: student {key[1]} explained with another risk")
             explained[key] = student
     return {

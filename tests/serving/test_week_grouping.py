@@ -25,7 +25,7 @@ def test_grouping_by_uai_is_the_per_row_loop(seed: int) -> None:
     expected: dict[str, list[tuple[str, float]]] = defaultdict(list)
     for uai, item in zip(uais, items, strict=True):
         expected[uai].append(item)
-    order, slices = _uai_slices(uais)
+    order, slices = _uai_slices(pd.Series(uais, dtype="str"))
     grouped = {uai: tuple(items[row] for row in order[start:end]) for uai, start, end in slices}
     assert grouped == {uai: tuple(found) for uai, found in expected.items()}
     assert [uai for uai, _, _ in slices] == sorted(expected)

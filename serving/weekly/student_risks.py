@@ -1,0 +1,152 @@
+"""Every enrolled student's risk of a week, column-wise: what each establishment's queue is
+chosen from, without a Python object per student.
+
+`StudentRisks` holds one establishment's students (ids as Arrow strings, risks as float64),
+compact enough to travel from a cluster's workers to the client (about 21 bytes a student,
+against some 140 as Python pairs) and to be queued without visiting every student:
+`queue_pairs` keeps the students `models.queue.weekly_queue` may queue
+(`models.queue.queue_candidates`) and makes Python pairs of those only. `WeekRisks` looks
+students up in every establishment's at once (the decisions' risks of the week, which
+students a decision concerns), as a dict of every student's risk would, made only when
+asked. Pure: arrays in, arrays and small dicts out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Iterator, Mapping
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from models.queue import queue_candidates
+
+__all__ = ["StudentRisks", "WeekRisks"]
+
+
+class StudentRisks:
+    """The students of an establishment's week and their calibrated risks, in the same order.
+    `ids` is copied out of any larger array it is a slice of (a slice would carry, and
+    pickle, the whole buffer). `distinct`: True when the caller knows every id is listed
+    once (None: looked for when asked)."""
+
+    __slots__ = ("_distinct", "ids", "risks")
+
+    def __init__(
+        self, ids: pa.Array | pa.ChunkedArray, risks: np.ndarray, *, distinct: bool | None = None
+    ) -> None:
+        if isinstance(ids, pa.ChunkedArray):
+            ids = ids.combine_chunks()
+        if ids.type != pa.string():
+            ids = ids.cast(pa.string())
+        values = np.ascontiguousarray(risks, dtype="float64")
+        if values.ndim != 1 or len(values) != len(ids):
+            raise ValueError(f"{len(ids)} student ids but {len(values)} risks")
+        if ids.null_count:
+            raise ValueError("a student's risk without a student id")
+        self.ids: pa.StringArray = pa.concat_arrays([ids])
+        self.risks: np.ndarray = values
+        self._distinct = distinct
+
+    @classmethod
+    def from_pairs(cls, pairs: Iterable[tuple[str, float]]) -> StudentRisks:
+        """From (student_id, risk) pairs."""
+        items = list(pairs)
+        return cls(
+            pa.array([str(student_id) for student_id, _ in items], pa.string()),
+            np.array([float(risk) for _, risk in items], dtype="float64"),
+        )
+
+    def __len__(self) -> int:
+        return len(self.risks)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, StudentRisks):
+            return NotImplemented
+        return self.ids.equals(other.ids) and np.array_equal(self.risks, other.risks)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable arrays: not a key
+
+    def __repr__(self) -> str:
+        return f"StudentRisks({len(self)} students)"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuilt, (self.ids, self.risks, self._distinct))
+
+    def pairs(self, positions: np.ndarray | None = None) -> list[tuple[str, float]]:
+        """(student_id, risk) pairs of `positions` (every student by default), in that order."""
+        if positions is None:
+            return list(zip(self.ids.to_pylist(), self.risks.tolist(), strict=True))
+        taken = self.ids.take(pa.array(np.asarray(positions, dtype="int64")))
+        return list(zip(taken.to_pylist(), self.risks[positions].tolist(), strict=True))
+
+    def has_duplicates(self) -> bool:
+        """Whether a student appears twice."""
+        if self._distinct is None:
+            self._distinct = len(self) < 2 or pc.count_distinct(self.ids).as_py() == len(self)
+        return not self._distinct
+
+    def among(self, students: Collection[str]) -> np.ndarray:
+        """A boolean per student: whether their id is one of `students`."""
+        if not students or not len(self):
+            return np.zeros(len(self), dtype=bool)
+        found = pc.is_in(self.ids, value_set=pa.array(list(students), pa.string()))
+        return found.to_numpy(zero_copy_only=False).astype(bool, copy=False)
+
+    def risk_of(self, students: Collection[str]) -> dict[str, float]:
+        """The risks of those of `students` listed here (the last one if listed twice)."""
+        where = np.flatnonzero(self.among(students))
+        return dict(self.pairs(where))
+
+    def queue_pairs(
+        self, capacity: int, watch_threshold: float | None, decided: Collection[str]
+    ) -> tuple[np.ndarray, list[tuple[str, float]]]:
+        """The positions and (student_id, risk) pairs of the students the establishment's
+        queue may hold whatever the decisions of the students in `decided` (those with a
+        decision recorded) say: `models.queue.queue_candidates`."""
+        kept = queue_candidates(self.risks, capacity, watch_threshold, self.among(decided))
+        return kept, self.pairs(kept)
+
+
+def _rebuilt(ids: pa.Array, risks: np.ndarray, distinct: bool | None) -> StudentRisks:
+    return StudentRisks(ids, risks, distinct=distinct)
+
+
+class WeekRisks(Mapping[str, float]):
+    """Every establishment's `StudentRisks` of a week looked up as one mapping from student id
+    to risk (as a dict made of every pair in order would: the last risk of a student listed
+    twice). The dict is made on the first lookup of a single student; `present` and
+    `risk_of` look many up without it."""
+
+    def __init__(self, parts: Iterable[StudentRisks]) -> None:
+        self._parts = [part for part in parts if len(part)]
+        self._dict: dict[str, float] | None = None
+
+    def _all(self) -> dict[str, float]:
+        if self._dict is None:
+            self._dict = {}
+            for part in self._parts:
+                self._dict.update(part.pairs())
+        return self._dict
+
+    def __getitem__(self, student_id: str) -> float:
+        return self._all()[student_id]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    def present(self, students: Collection[str]) -> set[str]:
+        """Those of `students` who have a risk this week."""
+        wanted = list(students)
+        return {s for part in self._parts for s in part.ids.filter(part.among(wanted)).to_pylist()}
+
+    def risk_of(self, students: Collection[str]) -> dict[str, float]:
+        """The risks of those of `students` who have one (the last listed, as `self[id]`)."""
+        found: dict[str, float] = {}
+        for part in self._parts:
+            found.update(part.risk_of(students))
+        return found
