@@ -177,26 +177,29 @@ def week_features(
         usable = kept is not None and usable_for(kept, as_of, parameters)
         since = kept.as_of if kept is not None and usable else None
         try:
+            made: dict[str, pa.Table] = {}
             try:
-                _compute(cursor, parameters, kept if usable else None, changed)
+                _compute(cursor, parameters, kept if usable else None, changed, made)
             except duckdb.Error:
                 if since is None:
                     raise
                 # Kept files that cannot be read as sums (never expected: their checksums
                 # were checked): every event is aggregated instead.
-                _drop(cursor)
+                _drop(cursor, made)
                 since = None
-                _compute(cursor, parameters, None, None)
+                _compute(cursor, parameters, None, None, made)
             features = features_from_sums(cursor, parameters)
-            sums = _sums(cursor, as_of, parameters, folder, since, token)
+            sums = _sums(as_of, parameters, folder, since, token, made)
         finally:
-            _drop(cursor)
+            _drop(cursor, made)
     return features, sums
 
 
-def _drop(cursor: duckdb.DuckDBPyConnection) -> None:
+def _drop(cursor: duckdb.DuckDBPyConnection, made: dict[str, pa.Table]) -> None:
+    for step in made:
+        cursor.unregister(step)
+    made.clear()
     for step in KEPT_STEPS:
-        cursor.execute(f"DROP TABLE IF EXISTS temp.{step}")
         cursor.execute(f"DROP VIEW IF EXISTS vigie_kept_{step}")
     cursor.execute("DROP TABLE IF EXISTS vigie_grade_rows")
     cursor.execute("DROP TABLE IF EXISTS vigie_path_students")
@@ -207,12 +210,15 @@ def _compute(
     parameters: dict[str, object],
     kept: KeptSums | None,
     changed: pa.Table | None,
+    made: dict[str, pa.Table],
 ) -> None:
-    """The temporary tables of `KEPT_STEPS`: the builder's steps over every event when
-    nothing is kept; else the kept rows and the steps over the events dated from the kept
-    date on, merged (`<step>_merged`; attendance days, one row per day, need no merging, only
-    the days this date's windows reach); then the absence runs and absenteeism months from
-    those days (`_from_days`), and the students' paths (`_paths`, with `changed`)."""
+    """The tables of `KEPT_STEPS`, made as Arrow tables registered on `cursor` under their
+    step's names (and kept in `made`, by step, for the next week's files): the builder's
+    steps over every event when nothing is kept; else the kept rows and the steps over the
+    events dated from the kept date on, merged (`<step>_merged`; attendance days, one row per
+    day, need no merging, only the days this date's windows reach); then the absence runs
+    and absenteeism months from those days (`_from_days`), and the students' paths
+    (`_paths`, with `changed`)."""
     first_day = literal(_date(parameters["attendance_from"]).isoformat())
     if kept is not None:
         for step, path in kept.files.items():
@@ -236,15 +242,15 @@ def _compute(
             f"SELECT * FROM vigie_kept_attendance_days WHERE date >= {first_day}::DATE "
             f"UNION ALL ({attendance})"
         )
-    _create(cursor, "attendance_days", attendance, events)
+    _create(cursor, "attendance_days", attendance, events, made)
     for step in ("grade_marks", "grade_bucket_marks"):
         sql = f"WITH {rows}\n{step_sql(step)}"
         if kept is not None:
             sql = f"WITH {rows},\n{step} AS (\n{step_sql(step)}\n)\n{step_sql(step + '_merged')}"
-        _create(cursor, step, sql, events)
+        _create(cursor, step, sql, events, made)
     cursor.execute("DROP TABLE IF EXISTS vigie_grade_rows")
-    _from_days(cursor, parameters, kept)
-    _paths(cursor, parameters, kept, changed)
+    _from_days(cursor, parameters, kept, made)
+    _paths(cursor, parameters, kept, changed, made)
 
 
 def _paths(
@@ -252,13 +258,14 @@ def _paths(
     parameters: dict[str, object],
     kept: KeptSums | None,
     changed: pa.Table | None,
+    made: dict[str, pa.Table],
 ) -> None:
     """The temporary table `path_versions` read by the feature query: the builder's step
     over every enrollment started by the date, or, when `changed` says whose rows changed
     since `kept`, last week's paths and those of the students whose path may differ made
     again (`path_versions_merged`)."""
     if kept is None or changed is None:
-        _create(cursor, "path_versions", _path_sql(step_sql("enrollment_rows")), parameters)
+        _create(cursor, "path_versions", _path_sql(step_sql("enrollment_rows")), parameters, made)
         return
     cursor.register("vigie_changed_students", changed.select(["student_id"]))
     try:
@@ -276,7 +283,7 @@ def _paths(
         "WHERE student_id IN (SELECT student_id FROM vigie_path_students)"
     )
     merged = f"WITH path_versions AS (\n{_path_sql(rows)}\n)\n{step_sql('path_versions_merged')}"
-    _create(cursor, "path_versions", merged, parameters)
+    _create(cursor, "path_versions", merged, parameters, made)
     cursor.execute("DROP TABLE vigie_path_students")
 
 
@@ -291,7 +298,10 @@ def _path_sql(enrollment_rows: str) -> str:
 
 
 def _from_days(
-    cursor: duckdb.DuckDBPyConnection, parameters: dict[str, object], kept: KeptSums | None
+    cursor: duckdb.DuckDBPyConnection,
+    parameters: dict[str, object],
+    kept: KeptSums | None,
+    made: dict[str, pa.Table],
 ) -> None:
     """The temporary tables of `_FROM_DAYS`, read by the feature query: from last week's rows
     and the days they may have changed when that week read the same attendance days before
@@ -317,33 +327,45 @@ def _from_days(
             f"{step_sql('absenteeism_dates_merged')}"
         )
     runs = f"WITH vigie_runs AS (\n{runs}\n)\n{step_sql('absence_runs_kept')}"
-    _create(cursor, "absence_runs", runs, parameters)
-    _create(cursor, "absenteeism_dates", months, parameters)
+    _create(cursor, "absence_runs", runs, parameters, made)
+    _create(cursor, "absenteeism_dates", months, parameters, made)
 
 
 def _create(
-    cursor: duckdb.DuckDBPyConnection, table: str, sql: str, parameters: dict[str, object]
+    cursor: duckdb.DuckDBPyConnection,
+    table: str,
+    sql: str,
+    parameters: dict[str, object],
+    made: dict[str, pa.Table] | None = None,
 ) -> None:
-    cursor.execute(f"CREATE TEMP TABLE {table} AS {sql}", used_parameters(sql, parameters))
+    """The result of `sql` as the temporary table `table`; with `made`, as an Arrow table
+    registered under that name instead (kept in `made`): the next week's file written from
+    it as it is, not copied out of DuckDB's storage again."""
+    if made is None:
+        cursor.execute(f"CREATE TEMP TABLE {table} AS {sql}", used_parameters(sql, parameters))
+        return
+    result = cursor.sql(sql, params=used_parameters(sql, parameters)).to_arrow_table()
+    cursor.register(table, result)
+    made[table] = result
 
 
 def _sums(
-    cursor: duckdb.DuckDBPyConnection,
     as_of: dt.date,
     parameters: dict[str, object],
     folder: Path,
     since: dt.date | None,
     token: str | None,
+    made: dict[str, pa.Table],
 ) -> WeekSums:
-    """The kept tables, taken as Arrow, to be written to hidden Parquet files of `folder` in
-    a thread of their own when the caller starts it."""
+    """The kept tables (Arrow, as made), to be written to hidden Parquet files of `folder`
+    in a thread of their own when the caller starts it."""
     folder.mkdir(parents=True, exist_ok=True)
     token = token or secrets.token_hex(4)
     files = {
         step: folder / f".{step.replace('_', '-')}-{as_of.isoformat()}.{token}.parquet"
         for step in KEPT_STEPS
     }
-    tables = {step: cursor.sql(f"SELECT * FROM temp.{step}").to_arrow_table() for step in files}
+    tables = {step: made[step] for step in files}
     kept = KeptSums(
         as_of,
         _date(parameters["attendance_from"]),
