@@ -37,6 +37,7 @@ from features.calendar import monday_on_or_before
 from models.queue import Decision
 from serving.db.models import Dismissal, Interview, ListEntry, WeeklyList
 from serving.db.vocabulary import OPEN_INTERVIEW_STATUSES
+from serving.weekly.student_risks import WeekRisks
 
 __all__ = ["FollowUp", "decisions_of", "load_follow_ups", "shown_follow_up"]
 
@@ -79,10 +80,18 @@ def load_follow_ups(
     dismissed = list(session.execute(select(Dismissal.student_id, Dismissal.week)))
     decided = any(row.status == "held" for row in interviews) or bool(dismissed)
     history = _risk_history(session, week) if decided else {}
+    # The risks this write gives the students with a decision, looked up at once (every
+    # student's, held column-wise, is never made a dict).
+    students = {row.student_id for row in interviews} | {row.student_id for row in dismissed}
+    current: dict[str, float] = {}
+    if isinstance(risks, WeekRisks):
+        current = risks.risk_of(students)
+    elif risks is not None:
+        current = {s: risks[s] for s in students if s in risks}
 
     def risk_then(student_id: str, then: dt.date) -> float | None:
         if week is not None and then == week:
-            return None if risks is None else risks.get(student_id)
+            return current.get(student_id)
         return _risk_then(history.get(student_id), then)
 
     for row in interviews:

@@ -34,6 +34,7 @@ from serving.weekly import (
     replace_week_lists,
 )
 from serving.weekly.decisions import decisions_of, load_follow_ups
+from serving.weekly.student_risks import StudentRisks, WeekRisks
 from tests.serving.conftest import (
     HOME_UAI,
     OTHER_UAI,
@@ -699,3 +700,34 @@ def test_a_past_week_with_a_decision_of_that_week_rewritten_twice_gives_the_same
     again = write(world.store, WEEK, new, model="m/4")
     assert again.changed is False
     assert snapshot(world.store) == first
+
+
+class _NoDictRisks(WeekRisks):
+    """Every student's risk column-wise, failing if a lookup made them a dict."""
+
+    def _all(self) -> dict[str, float]:
+        raise AssertionError("every student's risk made a dict")
+
+
+def test_a_decision_of_the_week_takes_its_risk_without_a_dict_of_every_student(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The risk then of a dismissal recorded in the week written is the risk the write gives
+    the student, looked up in every student's risks held column-wise as in a dict of them;
+    the write itself looks them up the same way."""
+    unit = make_actor("watch_unit", HOME_UAI)
+    write(world.store, NEXT_WEEK, week_input())
+    dismiss_student(
+        world.store, unit, NewDismissal(student_id="H001", reason="Suivi", week=NEXT_WEEK)
+    )
+    pairs = [("H001", 0.7), ("H002", 0.2), ("O001", 0.9)]
+    everyone = _NoDictRisks(
+        [StudentRisks.from_pairs(pairs[:2]), StudentRisks.from_pairs(pairs[2:])]
+    )
+    with world.store.reading() as session:
+        got = load_follow_ups(session, NEXT_WEEK, everyone)
+        assert got == load_follow_ups(session, NEXT_WEEK, dict(pairs))
+    assert got["H001"][0].decision == Decision("dismissed", NEXT_WEEK, 0.7)
+    monkeypatch.setattr(weekly_store, "WeekRisks", _NoDictRisks)
+    again = write(world.store, NEXT_WEEK, week_input())
+    assert again.parts[HOME_UAI][2] == 1  # H001 in follow-up, the week written again
