@@ -455,10 +455,10 @@ def features_from_sums(
     cursor: duckdb.DuckDBPyConnection, parameters: dict[str, object]
 ) -> FeatureSet:
     """The features of the single as-of date of `date_cursor`, the attendance days, absence
-    runs, absenteeism months and grade sums read from the temporary tables of those steps'
-    names on `cursor` (`FROM_SUMS_STEPS`; the students' paths too): the bits of
-    `build_features` for that date when they hold the rows of those steps over the same
-    events and enrollments (tests/features/test_event_sums.py).
+    runs, absenteeism months and grade sums read from the tables (temporary, or Arrow
+    registered) of those steps' names on `cursor` (`FROM_SUMS_STEPS`; the students' paths
+    too): the bits of `build_features` for that date when they hold the rows of those steps
+    over the same events and enrollments (tests/features/test_event_sums.py).
     DuckDB's partial aggregate pushdown is off for the query: it would group the attendance
     days, one per student and day already, by student and day again before joining them."""
     query = feature_query(one_date=True, from_sums=True)

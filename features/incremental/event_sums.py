@@ -67,8 +67,8 @@ __all__ = ["KEPT_STEPS", "KeptSums", "WeekSums", "WrittenSums", "usable_for", "w
 
 # The tables a week keeps, each the rows of the builder's step of the same name (of the
 # absence runs, those a single date reads and the next week extends: `absence_runs_kept`),
-# made as temporary tables of that name on the build's cursor, which the query of a week's
-# features reads instead of the step (`features.builder.features_from_sums`).
+# made as Arrow tables registered under that name on the build's cursor, which the query of
+# a week's features reads instead of the step (`features.builder.features_from_sums`).
 # `grade_rows`, every mark, is read only by the two grade sums, which are kept in its place.
 # Of the students' paths, `path_versions` (a row per student: the repeated years and school
 # changes of the enrollments started by the date) is kept; `path_years` is read by it only.
@@ -260,7 +260,7 @@ def _paths(
     changed: pa.Table | None,
     made: dict[str, pa.Table],
 ) -> None:
-    """The temporary table `path_versions` read by the feature query: the builder's step
+    """The table `path_versions` read by the feature query (`_create`): the builder's step
     over every enrollment started by the date, or, when `changed` says whose rows changed
     since `kept`, last week's paths and those of the students whose path may differ made
     again (`path_versions_merged`)."""
@@ -303,7 +303,7 @@ def _from_days(
     kept: KeptSums | None,
     made: dict[str, pa.Table],
 ) -> None:
-    """The temporary tables of `_FROM_DAYS`, read by the feature query: from last week's rows
+    """The tables of `_FROM_DAYS` (`_create`), read by the feature query: from last week's rows
     and the days they may have changed when that week read the same attendance days before
     its date (`absence_runs_merged`, `absenteeism_dates_merged`), else the builder's steps
     over the week's `attendance_days`. Of the runs, the longest and the last of each

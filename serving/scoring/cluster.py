@@ -10,9 +10,9 @@ builder, the model's risks, the week's queue per establishment and the explanati
 students it lists (`serving.scoring.week.week_lists`), then writes the partition's feature
 snapshot to the week's staged lineage folder (`<stamp>/features/NAME.parquet`, shared storage
 on a real cluster) and the contributions of the students it queued. The client receives only
-the establishments' weeks (their queued students, every enrolled student's risk), the
-rosters as one Arrow table (a few columns per enrolled student) and those contributions,
-never a student's features.
+the establishments' weeks (their queued students, every enrolled student's risk held
+column-wise: `serving.weekly.student_risks`), the rosters as one Arrow table (a few columns
+per enrolled student) and those contributions, never a student's features.
 
 Nothing is written to the store before every partition succeeded: the partitions' results
 are staged (in memory on the client, the snapshots in the staged folder), then one

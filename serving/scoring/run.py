@@ -251,7 +251,7 @@ def _lists_and_write(
     # the week's heap would cost more than making them. It runs again after each stage.
     with stages.stage("explain lists"), cycle_collection_paused():
         week = monday_on_or_before(as_of)
-        # Every student's risk as a mapping, made a dict only if a decision asks for one.
+        # Every student's risk as a mapping (column-wise: the decisions look theirs up at once).
         everyone = WeekRisks([StudentRisks(arrow_strings(feature_set.frame["student_id"]), risks)])
         with store.reading() as session:
             decisions = decisions_of(load_follow_ups(session, week, everyone))
