@@ -35,7 +35,7 @@ from serving.weekly import (
     ScoredStudent,
     rank_students,
 )
-from serving.weekly.student_risks import StudentRisks
+from serving.weekly.student_risks import StudentRisks, WeekRisks
 
 if TYPE_CHECKING:
     from models.explanations import Explanations
@@ -201,7 +201,10 @@ def _queues(
         raise ValueError(f"students enrolled in establishments without capacity: {unknown[:5]}")
     ranked: dict[str, tuple[list[int], list[QueuedStudent]]] = {}
     nobody = Candidates(np.empty(0, dtype="int64"), StudentRisks.from_pairs(()))
-    decided = decisions or {}
+    # Who has a decision, for every establishment's students in one pass.
+    uais = list(by_uai)
+    everyone = WeekRisks([by_uai[uai].risks for uai in uais])
+    decided = dict(zip(uais, everyone.among_parts(decisions or {}), strict=True))
     for uai, info in establishments.items():
         found: Candidates = by_uai.get(uai, nobody)
         positions, risks_of = found.positions, found.risks
@@ -209,7 +212,8 @@ def _queues(
         if risks_of.has_duplicates():
             kept, pairs = np.arange(len(risks_of)), risks_of.pairs()  # the queue names it
         else:
-            kept, pairs = risks_of.queue_pairs(capacity, watch_threshold, decided)
+            flags = decided.get(uai, np.zeros(0, dtype=bool))
+            kept, pairs = risks_of.queue_pairs(capacity, watch_threshold, flags)
         where = dict(zip([student_id for student_id, _ in pairs], positions[kept].tolist(),
                          strict=True))  # fmt: skip
         order = rank_students(

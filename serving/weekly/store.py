@@ -45,6 +45,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Protocol
 
+import numpy as np
 import pyarrow as pa
 from sqlalchemy import Table, and_, delete, func, insert, or_, select
 from sqlalchemy.orm import Session
@@ -509,12 +510,15 @@ def _queues(
     ):
         ranked = None  # a decision recorded since the scorer ranked them: ranked again
     queues = {}
+    decided: dict[str, np.ndarray] | None = None
     for e in establishments:
         if ranked is not None and e.uai in ranked.queues:
             queues[e.uai] = list(ranked.queues[e.uai])
             continue
-        decided = candidates[e.uai].risk_of(follow_ups)
-        decisions = decisions_of({s: follow_ups[s] for s in decided})
+        if decided is None:  # who has a decision, for every establishment in one pass
+            decided = dict(zip(candidates, risks.among_parts(follow_ups), strict=True))
+        ids = candidates[e.uai].ids.filter(decided[e.uai]).to_pylist()
+        decisions = decisions_of({s: follow_ups[s] for s in ids})
         queues[e.uai] = rank_students(
             candidates[e.uai],
             e.weekly_interview_capacity,

@@ -100,12 +100,14 @@ class StudentRisks:
         return dict(self.pairs(where))
 
     def queue_pairs(
-        self, capacity: int, watch_threshold: float | None, decided: Collection[str]
+        self, capacity: int, watch_threshold: float | None, decided: Collection[str] | np.ndarray
     ) -> tuple[np.ndarray, list[tuple[str, float]]]:
         """The positions and (student_id, risk) pairs of the students the establishment's
-        queue may hold whatever the decisions of the students in `decided` (those with a
-        decision recorded) say: `models.queue.queue_candidates`."""
-        kept = queue_candidates(self.risks, capacity, watch_threshold, self.among(decided))
+        queue may hold whatever the decisions of the students `decided` (those with a
+        decision recorded: their ids, or a boolean per student) say:
+        `models.queue.queue_candidates`."""
+        flags = decided if isinstance(decided, np.ndarray) else self.among(decided)
+        kept = queue_candidates(self.risks, capacity, watch_threshold, flags)
         return kept, self.pairs(kept)
 
 
@@ -116,12 +118,14 @@ def _rebuilt(ids: pa.Array, risks: np.ndarray, distinct: bool | None) -> Student
 class WeekRisks(Mapping[str, float]):
     """Every establishment's `StudentRisks` of a week looked up as one mapping from student id
     to risk (as a dict made of every pair in order would: the last risk of a student listed
-    twice). The dict is made on the first lookup of a single student; `present` and
-    `risk_of` look many up without it."""
+    twice). The dict is made on the first lookup of a single student; `present`, `risk_of`
+    and `among_parts` look many up at once, in one pass over every student's id (not one
+    per establishment: the decided students of an académie may be thousands)."""
 
     def __init__(self, parts: Iterable[StudentRisks]) -> None:
-        self._parts = [part for part in parts if len(part)]
+        self._parts = list(parts)
         self._dict: dict[str, float] | None = None
+        self._joined: tuple[pa.Array, np.ndarray] | None = None
 
     def _all(self) -> dict[str, float]:
         if self._dict is None:
@@ -139,14 +143,35 @@ class WeekRisks(Mapping[str, float]):
     def __len__(self) -> int:
         return len(self._all())
 
+    def _every(self) -> tuple[pa.Array, np.ndarray]:
+        """Every part's ids and risks, one after the other."""
+        if self._joined is None:
+            ids = pa.concat_arrays([pa.array([], pa.string()), *(p.ids for p in self._parts)])
+            risks = np.concatenate([np.empty(0), *(p.risks for p in self._parts)])
+            self._joined = (ids, risks)
+        return self._joined
+
+    def _among(self, students: Collection[str]) -> np.ndarray:
+        ids, _ = self._every()
+        if not students or not len(ids):
+            return np.zeros(len(ids), dtype=bool)
+        found = pc.is_in(ids, value_set=pa.array(list(students), pa.string()))
+        return found.to_numpy(zero_copy_only=False).astype(bool, copy=False)
+
+    def among_parts(self, students: Collection[str]) -> list[np.ndarray]:
+        """For each part (in the order given), a boolean per student: whether their id is
+        one of `students`."""
+        ends = np.cumsum([len(part) for part in self._parts]).tolist()
+        return np.split(self._among(students), ends[:-1]) if self._parts else []
+
     def present(self, students: Collection[str]) -> set[str]:
         """Those of `students` who have a risk this week."""
-        wanted = list(students)
-        return {s for part in self._parts for s in part.ids.filter(part.among(wanted)).to_pylist()}
+        ids, _ = self._every()
+        return set(ids.filter(self._among(students)).to_pylist())
 
     def risk_of(self, students: Collection[str]) -> dict[str, float]:
         """The risks of those of `students` who have one (the last listed, as `self[id]`)."""
-        found: dict[str, float] = {}
-        for part in self._parts:
-            found.update(part.risk_of(students))
-        return found
+        ids, risks = self._every()
+        where = np.flatnonzero(self._among(students))
+        taken = ids.take(pa.array(where, pa.int64())).to_pylist()
+        return dict(zip(taken, risks[where].tolist(), strict=True))

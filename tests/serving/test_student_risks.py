@@ -45,6 +45,10 @@ def test_the_pairs_and_lookups_are_those_of_the_python_pairs(seed: int) -> None:
     assert dict(week) == everyone and len(week) == len(everyone)
     assert week.present(wanted) == wanted & set(everyone)
     assert week.risk_of(wanted) == {s: r for s, r in everyone.items() if s in wanted}
+    parts = [risks, StudentRisks.from_pairs(()), StudentRisks.from_pairs(other)]
+    flags = WeekRisks(parts).among_parts(wanted)
+    assert [f.tolist() for f in flags] == [p.among(wanted).tolist() for p in parts]
+    assert WeekRisks([]).among_parts(wanted) == [] and WeekRisks([]).risk_of(wanted) == {}
 
 
 def test_a_slice_travels_without_the_array_it_was_cut_from() -> None:
