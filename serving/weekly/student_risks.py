@@ -2,9 +2,9 @@
 chosen from, without a Python object per student.
 
 `StudentRisks` holds one establishment's students (ids as Arrow strings, risks as float64),
-compact enough to travel from a cluster's workers to the client (about 21 bytes a student,
-against some 140 as Python pairs) and to be queued without visiting every student:
-`queue_pairs` keeps the students `models.queue.weekly_queue` may queue
+compact enough to travel from a cluster's workers to the client (21 bytes a student with
+ids of nine characters, against 146 as Python pairs) and to be queued without visiting
+every student: `queue_pairs` keeps the students `models.queue.weekly_queue` may queue
 (`models.queue.queue_candidates`) and makes Python pairs of those only. `WeekRisks` looks
 students up in every establishment's at once (the decisions' risks of the week, which
 students a decision concerns), as a dict of every student's risk would, made only when
@@ -89,10 +89,7 @@ class StudentRisks:
 
     def among(self, students: Collection[str]) -> np.ndarray:
         """A boolean per student: whether their id is one of `students`."""
-        if not students or not len(self):
-            return np.zeros(len(self), dtype=bool)
-        found = pc.is_in(self.ids, value_set=pa.array(list(students), pa.string()))
-        return found.to_numpy(zero_copy_only=False).astype(bool, copy=False)
+        return _among(self.ids, students)
 
     def risk_of(self, students: Collection[str]) -> dict[str, float]:
         """The risks of those of `students` listed here (the last one if listed twice)."""
@@ -109,6 +106,14 @@ class StudentRisks:
         flags = decided if isinstance(decided, np.ndarray) else self.among(decided)
         kept = queue_candidates(self.risks, capacity, watch_threshold, flags)
         return kept, self.pairs(kept)
+
+
+def _among(ids: pa.Array, students: Collection[str]) -> np.ndarray:
+    """A boolean per id of `ids`: whether it is one of `students` (one hash of them)."""
+    if not students or not len(ids):
+        return np.zeros(len(ids), dtype=bool)
+    found = pc.is_in(ids, value_set=pa.array(list(students), pa.string()))
+    return found.to_numpy(zero_copy_only=False).astype(bool, copy=False)
 
 
 def _rebuilt(ids: pa.Array, risks: np.ndarray, distinct: bool | None) -> StudentRisks:
@@ -152,11 +157,7 @@ class WeekRisks(Mapping[str, float]):
         return self._joined
 
     def _among(self, students: Collection[str]) -> np.ndarray:
-        ids, _ = self._every()
-        if not students or not len(ids):
-            return np.zeros(len(ids), dtype=bool)
-        found = pc.is_in(ids, value_set=pa.array(list(students), pa.string()))
-        return found.to_numpy(zero_copy_only=False).astype(bool, copy=False)
+        return _among(self._every()[0], students)
 
     def among_parts(self, students: Collection[str]) -> list[np.ndarray]:
         """For each part (in the order given), a boolean per student: whether their id is
