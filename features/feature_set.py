@@ -22,6 +22,7 @@ __all__ = [
     "CONTEXT_COLUMNS",
     "KEY_COLUMNS",
     "FeatureSet",
+    "arrow_strings",
     "frame_columns",
     "row_positions",
 ]
@@ -135,9 +136,15 @@ def _in_date_and_id_order(frame: pd.DataFrame) -> bool:
     if len(frame) < 2:
         return True
     dates = frame["as_of"].to_numpy()
-    ids = pa.chunked_array(pa.array(frame["student_id"].array, from_pandas=True))
+    ids = arrow_strings(frame["student_id"])
     if ids.null_count:
         return False
     ids_in_order = pc.less_equal(ids[:-1], ids[1:]).to_numpy(zero_copy_only=False)
     later, same = dates[1:] > dates[:-1], dates[1:] == dates[:-1]
     return bool(np.all(later | (same & ids_in_order)))
+
+
+def arrow_strings(column: pd.Series) -> pa.Array:
+    """`column`'s values as one Arrow string array (copy-free for Arrow-backed strings)."""
+    values = pa.chunked_array(pa.array(column.array, from_pandas=True)).combine_chunks()
+    return values.cast(pa.string()) if values.type != pa.string() else values

@@ -34,6 +34,7 @@ it (`features.incremental.save_state`) once the week is written, and drops it ot
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import secrets
 from collections.abc import Callable
@@ -290,15 +291,9 @@ def _validate(
         if "establishments" in extraction.files
         else None
     )
-    labels: list[str] = [] if callable(model) else [model]
-
-    def label() -> str:
-        """The model's label, asked once and only when needed: the registry's lookup goes on
-        while the new rows are checked."""
-        if not labels:
-            assert callable(model)
-            labels.append(model())
-        return labels[0]
+    # The model's label, asked once and only when needed: the registry's lookup goes on
+    # while the new rows are checked.
+    label = functools.cache(model if callable(model) else lambda: model)
 
     if previous is not None:
         why = _changed_before(previous, prints)

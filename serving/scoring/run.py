@@ -34,13 +34,13 @@ import pyarrow as pa
 
 from features.background import in_background
 from features.calendar import monday_on_or_before
+from features.feature_set import arrow_strings
 from models.queue import DEFAULT_FOLLOW_UP, FollowUpRule
 from serving.db.engine import Store
 from serving.lineage import StagedWeek, stage_week
 from serving.scoring.model import ModelLoading, RegisteredModel, loaded
 from serving.scoring.week import (
     EstablishmentInfo,
-    arrow_strings,
     cycle_collection_paused,
     explainer,
     week_lists,

@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from features.calendar import monday_on_or_before
-from features.feature_set import CONTEXT_COLUMNS, FeatureSet, row_positions
+from features.feature_set import CONTEXT_COLUMNS, FeatureSet, arrow_strings, row_positions
 from models.queue import DEFAULT_FOLLOW_UP, Decision, FollowUpRule, QueuedStudent
 from serving.lineage import contributions_table
 from serving.list_payload import CONTEXT_KEY, context_summary
@@ -35,7 +35,7 @@ from serving.weekly import (
     ScoredStudent,
     rank_students,
 )
-from serving.weekly.student_risks import StudentRisks, WeekRisks
+from serving.weekly.student_risks import StudentRisks
 
 if TYPE_CHECKING:
     from models.explanations import Explanations
@@ -47,7 +47,6 @@ __all__ = [
     "Candidates",
     "EstablishmentInfo",
     "ExplainedWeek",
-    "arrow_strings",
     "cycle_collection_paused",
     "explain_students",
     "explain_with_contributions",
@@ -201,19 +200,13 @@ def _queues(
         raise ValueError(f"students enrolled in establishments without capacity: {unknown[:5]}")
     ranked: dict[str, tuple[list[int], list[QueuedStudent]]] = {}
     nobody = Candidates(np.empty(0, dtype="int64"), StudentRisks.from_pairs(()))
-    # Who has a decision, for every establishment's students in one pass.
-    uais = list(by_uai)
-    everyone = WeekRisks([by_uai[uai].risks for uai in uais])
-    decided = dict(zip(uais, everyone.among_parts(decisions or {}), strict=True))
+    # Who has a decision, for every row in one pass (rows found by their positions).
+    decided = feature_set.frame["student_id"].isin(list(decisions or {})).to_numpy(dtype=bool)
     for uai, info in establishments.items():
         found: Candidates = by_uai.get(uai, nobody)
         positions, risks_of = found.positions, found.risks
         capacity = info.weekly_interview_capacity
-        if risks_of.has_duplicates():
-            kept, pairs = np.arange(len(risks_of)), risks_of.pairs()  # the queue names it
-        else:
-            flags = decided.get(uai, np.zeros(0, dtype=bool))
-            kept, pairs = risks_of.queue_pairs(capacity, watch_threshold, flags)
+        kept, pairs = risks_of.queue_pairs(capacity, watch_threshold, decided[positions])
         where = dict(zip([student_id for student_id, _ in pairs], positions[kept].tolist(),
                          strict=True))  # fmt: skip
         order = rank_students(
@@ -383,9 +376,3 @@ def cycle_collection_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
-
-
-def arrow_strings(column: pd.Series) -> pa.Array:
-    """`column`'s values as one Arrow string array (copy-free for Arrow-backed strings)."""
-    values = pa.chunked_array(pa.array(column.array, from_pandas=True)).combine_chunks()
-    return values.cast(pa.string()) if values.type != pa.string() else values

@@ -176,12 +176,7 @@ def rank_students(
     never depends on input order. Of `StudentRisks`, only the students the queue may hold
     are visited (`StudentRisks.queue_pairs`): the same queue."""
     if isinstance(risks, StudentRisks):
-        # A student listed twice: every pair walked, for the queue to name the first one.
-        risks = (
-            risks.pairs()
-            if risks.has_duplicates()
-            else risks.queue_pairs(capacity, watch_threshold, decisions or {})[1]
-        )
+        risks = risks.queue_pairs(capacity, watch_threshold, decisions or {})[1]
     queue = weekly_queue(
         risks, capacity, watch_threshold, week=week, decisions=decisions, rule=rule
     )

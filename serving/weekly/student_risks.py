@@ -102,7 +102,10 @@ class StudentRisks:
         """The positions and (student_id, risk) pairs of the students the establishment's
         queue may hold whatever the decisions of the students `decided` (those with a
         decision recorded: their ids, or a boolean per student) say:
-        `models.queue.queue_candidates`."""
+        `models.queue.queue_candidates`. Every student when one is listed twice, for the
+        queue to name the first one it meets."""
+        if self.has_duplicates():
+            return np.arange(len(self)), self.pairs()
         flags = decided if isinstance(decided, np.ndarray) else self.among(decided)
         kept = queue_candidates(self.risks, capacity, watch_threshold, flags)
         return kept, self.pairs(kept)
