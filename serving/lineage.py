@@ -520,22 +520,21 @@ def write_snapshot(feature_set: FeatureSet, path: Path) -> str:
     order, a row group per `_GROUP_ROWS` rows: a page reading one establishment's or one
     student's rows skips the row groups whose statistics exclude it."""
     from features.feature_set import FeatureSet as Features
-    from features.store import write_feature_batches
+    from features.store import write_grouped_features
 
-    frame = feature_set.frame.drop(columns=list(feature_set.sensitive_columns))
     # (A feature set is in student order: a stable sort by establishment keeps it within.)
-    frame = frame.sort_values("uai", kind="stable", ignore_index=True)
-    groups = (
+    write_grouped_features(
         Features(
-            frame.iloc[start : start + _GROUP_ROWS],
+            feature_set.frame.drop(columns=list(feature_set.sensitive_columns)),
             key_columns=feature_set.key_columns,
             context_columns=feature_set.context_columns,
             feature_columns=feature_set.feature_columns,
             sensitive_columns=(),
-        )
-        for start in range(0, len(frame), _GROUP_ROWS)
+        ),
+        path,
+        order_by="uai",
+        group_rows=_GROUP_ROWS,
     )
-    write_feature_batches(groups, path)
     return file_sha256(path)
 
 
