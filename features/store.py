@@ -97,8 +97,7 @@ def write_grouped_features(
     Arrow rather than in pandas."""
     if group_rows < 1:
         raise ValueError(f"group_rows must be at least 1, not {group_rows}")
-    if feature_set.frame.empty:
-        return write_feature_batches((), path)
+    # (No row: no slice, and `_write_tables` writes the file of no batch.)
     table = _with_groups(pa.Table.from_pandas(feature_set.frame, preserve_index=False), feature_set)
     # (Arrow's sort is stable; strings compare by their UTF-8 bytes, as by code point.)
     table = table.take(pc.sort_indices(table, [(order_by, "ascending")]))
