@@ -49,6 +49,7 @@ from training.cluster_fit import (
     level_sums,
     sample_rows,
 )
+from training.cluster_kfold import final_kfold_plan, kfold_plans
 from training.cluster_logistic import fit_cluster_logistic, logistic_rate
 from training.config import TrainConfig
 from training.evaluation import (
@@ -63,7 +64,7 @@ from training.fitting import PRIMARY, FittedFold, score_fold
 from training.folds import DateSelection, Fold, fold_parts
 from training.partitioned_snapshots import PartitionedPrepared, run_partitions
 from training.pipeline import TrainingResult
-from training.plan import SplitPlan
+from training.plan import AnyPlan
 from training.replay import (
     EXIT_KINDS,
     judged_weeks,
@@ -86,7 +87,7 @@ Totals = dict[str, tuple[pd.DataFrame, pd.DataFrame]]
 
 def score_partition(
     path: Path,
-    plan: SplitPlan,
+    plan: AnyPlan,
     selection: DateSelection,
     model: RiskModel,
     prior: LevelPrior,
@@ -97,7 +98,7 @@ def score_partition(
     `logistic` baseline when given), with the ceiling when its generator wrote the latent
     risk (a task; the frame stays on the worker for the replay)."""
     train, _, test = fold_parts(pd.read_parquet(path), plan, selection)
-    fold = Fold(plan.name, train, None, test, plan.describe())
+    fold = Fold(plan.name, train, None, test, plan.describe(), plan.repeat)
     scored = with_replay_baselines(score_fold(FittedFold(fold, model, logistic)), fold, prior)
     latent = read_latent_risk(latent_folder)
     if latent is not None:
@@ -129,7 +130,7 @@ def pooled_rule_scores(predictions: pd.DataFrame) -> pd.DataFrame:
 
 
 def partition_audited_rows(
-    path: Path, plan: SplitPlan, selection: DateSelection, scored: pd.DataFrame
+    path: Path, plan: AnyPlan, selection: DateSelection, scored: pd.DataFrame
 ) -> pd.DataFrame:
     """One académie's tested rows of `plan` as the fairness audit reads them
     (`training.fairness.audited_rows`: scores, features, group attributes; a task)."""
@@ -138,11 +139,20 @@ def partition_audited_rows(
 
 
 def partition_replay(
-    scored: pd.DataFrame, config: TrainConfig, judged: pd.MultiIndex, interviewed_share: float
+    parts: list[pd.DataFrame],
+    config: TrainConfig,
+    judged: pd.MultiIndex,
+    interviewed_share: float,
+    ranked: list[pd.DataFrame] | None = None,
 ) -> Totals:
-    """The replay of one académie's scored rows for every model (`training.evaluation.
-    replay_table`'s frames): each model's totals per establishment and per-dropout table (a
-    task)."""
+    """The replay of one académie's scored rows (its parts, one split each) for every model
+    (`training.evaluation.replay_table`'s frames): each model's totals per establishment and
+    per-dropout table (a task). `ranked`: each part's ranked rules as scored over every
+    académie, to use instead of the part's own."""
+    if ranked is not None:
+        parts = [part.assign(**{column: rules[column].to_numpy() for column in rules.columns})
+                 for part, rules in zip(parts, ranked, strict=True)]  # fmt: skip
+    scored = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
     base = scored.loc[:, [c for c in _REPLAY_COLUMNS if c in scored.columns]]
     kinds = EXIT_KINDS if "exit_kind" in base.columns else ()
     totals: Totals = {}
@@ -199,23 +209,26 @@ def train_and_evaluate_on_cluster(
     progress: Progress = SILENT,
     callbacks: Sequence[Callable[..., None]] = (),
 ) -> tuple[TrainingResult, ReplayEvaluation, pd.DataFrame]:
-    """Fit and score every temporal split on the cluster, compare the models on the tested
-    rows, replay the tested years per académie; the final model is the last split's, or a
-    refit on the final plan (`final_model: refit`). ValueError for a k-fold plan.
-    `callbacks`: LightGBM callbacks of every fit. Also returns the tested rows as the fairness
-    audit reads them (`training.fairness.audited_rows`), gathered from the académies."""
-    if prepared.kfold_years:
-        raise ValueError(
-            "k-fold evaluation is not done on a cluster: use --cv temporal or backtest:N"
-        )
+    """Fit and score every temporal split (or every k-fold fold: `training.cluster_kfold`) on
+    the cluster, compare the models on the tested rows, replay the tested years per académie;
+    the final model is the last split's, or a refit on the final plan (`final_model: refit`;
+    with k-fold, on every row). `callbacks`: LightGBM callbacks of every fit. Also returns the
+    tested rows as the fairness audit reads them (`training.fairness.audited_rows`; the first
+    k-fold repeat), gathered from the académies."""
     timings = {"prepare_seconds": prepared.seconds}
     started = time.perf_counter()
-    progress.stage("folds", total=len(prepared.plans))
+    kfold = bool(prepared.kfold_years)
+    plans: Sequence[AnyPlan] = kfold_plans(client, prepared, config) if kfold else prepared.plans
+    progress.stage("folds", total=len(plans))
     scored_futures: list[Future] = []
     audited: list[Future] = []
+    # The scored parts each replay task reads: one split of one académie, or with k-fold every
+    # fold of the first repeat of one académie (its establishments' lists hold every fold).
+    replayed: dict[str, list[tuple[Future, slice]]] = {}
     predictions, descriptions = [], []
-    last: tuple[RiskModel, list[Any], SplitPlan] | None = None
-    for plan in prepared.plans:
+    position = 0  # where the next part's rows start in the gathered predictions
+    last: tuple[RiskModel, list[Any], AnyPlan] | None = None
+    for plan in plans:
         model, parts = _fit(client, prepared, plan, config, callbacks, with_baseline=True)
         logistic = fit_cluster_logistic(
             [part.logistic for part in parts if part.logistic is not None], config
@@ -223,18 +236,26 @@ def train_and_evaluate_on_cluster(
         futures = _score(client, prepared, plan, model, parts, data, logistic)
         scored_futures += futures
         with_test = [name for name, part in zip(prepared.names, parts, strict=True) if part.test]
-        audited += [
-            client.submit(partition_audited_rows, prepared.path_of(name), plan,
-                          prepared.selection, future, key=f"audited-{future.key}")
-            for name, future in zip(with_test, futures, strict=True)
-        ]  # fmt: skip
+        first_repeat = plan.repeat in (None, 1)
+        if first_repeat:
+            audited += [
+                client.submit(partition_audited_rows, prepared.path_of(name),
+                              plan.for_partition(name), prepared.selection, future,
+                              key=f"audited-{future.key}")
+                for name, future in zip(with_test, futures, strict=True)
+            ]  # fmt: skip
         # The ceiling is the replay's only (as on a single machine).
-        predictions += [part.drop(columns=[CEILING], errors="ignore")
-                        for part in client.gather(futures)]  # fmt: skip
+        for name, future, part in zip(with_test, futures, client.gather(futures), strict=True):
+            if first_repeat:
+                replayed.setdefault(name if kfold else str(future.key), []).append(
+                    (future, slice(position, position + len(part)))
+                )
+            position += len(part)
+            predictions.append(part.drop(columns=[CEILING], errors="ignore"))
         descriptions.append(describe(plan, parts))
         last = (model, parts, plan)
         progress.advance()
-    assert last is not None  # a temporal plan has at least one split
+    assert last is not None  # a temporal plan has at least one split, k-fold two folds
     predictions_frame = pooled_rule_scores(pd.concat(predictions, ignore_index=True))
     timings["fit_and_score_seconds"] = time.perf_counter() - started
     started = time.perf_counter()
@@ -244,22 +265,25 @@ def train_and_evaluate_on_cluster(
     started = time.perf_counter()
     evaluated_model, _, evaluated_plan = last
     final_model, final_parts, final_plan = last
-    if prepared.final is not None:
+    final = final_kfold_plan(prepared, config) if kfold else prepared.final
+    if final is not None:
         progress.stage("final_fit")
-        final_model, final_parts = _fit(client, prepared, prepared.final, config, callbacks)
-        final_plan = prepared.final
+        final_model, final_parts = _fit(client, prepared, final, config, callbacks)
+        final_plan = final
     timings["final_fit_seconds"] = time.perf_counter() - started
     descriptions.append(describe(final_plan, final_parts))
     progress.stage("replay")
-    replay = _replay(client, scored_futures, predictions_frame, config)
+    replay = _replay(client, replayed, predictions_frame, config, ranked=kfold)
     audit_rows = pd.concat(client.gather(audited), ignore_index=True)
     audit_rows = audit_rows.sort_values(["as_of", "uai", "student_id"], kind="stable")
     client.cancel([*scored_futures, *audited], force=True)
     final_fold = Fold(final_plan.name, sample_rows(final_parts), None, None, final_plan.describe())
     result = TrainingResult(
         predictions_frame, comparison, lift, per_split, final_model, final_fold, descriptions,
-        timings, evaluated_model_hash=evaluated_model.model_hash_,
-        evaluated_split=evaluated_plan.name,
+        timings,
+        # With k-fold, no single model scored the tested rows (as on one machine).
+        evaluated_model_hash=None if kfold else evaluated_model.model_hash_,
+        evaluated_split=None if kfold else evaluated_plan.name,
         final_training_rows=sum(part.train for part in final_parts),
     )  # fmt: skip
     return result, replay, audit_rows.reset_index(drop=True)
@@ -268,7 +292,7 @@ def train_and_evaluate_on_cluster(
 def _fit(
     client: Client,
     prepared: PartitionedPrepared,
-    plan: SplitPlan,
+    plan: AnyPlan,
     config: TrainConfig,
     callbacks: Sequence[Callable[..., None]],
     with_baseline: bool = False,
@@ -279,8 +303,8 @@ def _fit(
     rate = logistic_rate(config, prepared.snapshot_rows) if with_baseline else 0.0
     parts = run_partitions(
         client, fold_part,
-        [(prepared.path_of(name), name, plan, prepared.selection, config, per_sample, rate)
-         for name in prepared.names],
+        [(prepared.path_of(name), name, plan.for_partition(name), prepared.selection, config,
+          per_sample, rate) for name in prepared.names],
         [f"split-{plan.name}-{name}" for name in prepared.names],
     )  # fmt: skip
     check_fold_parts(plan, parts)
@@ -290,7 +314,7 @@ def _fit(
 def _score(
     client: Client,
     prepared: PartitionedPrepared,
-    plan: SplitPlan,
+    plan: AnyPlan,
     model: RiskModel,
     parts: list[Any],
     data: str | Path,
@@ -308,7 +332,8 @@ def _score(
     for name, part in zip(prepared.names, parts, strict=True):
         if part.test > 0:
             futures.append(client.submit(
-                score_partition, prepared.path_of(name), plan, prepared.selection, shared_model,
+                score_partition, prepared.path_of(name), plan.for_partition(name),
+                prepared.selection, shared_model,
                 prior, Path(data) / partition_folder(name), shared_logistic,
                 key=f"scores-{plan.name}-{name}-{job}",
             ))  # fmt: skip
@@ -316,21 +341,42 @@ def _score(
 
 
 def _replay(
-    client: Client, scored: list[Future], predictions: pd.DataFrame, config: TrainConfig
+    client: Client,
+    replayed: Mapping[str, list[tuple[Future, slice]]],
+    predictions: pd.DataFrame,
+    config: TrainConfig,
+    ranked: bool = False,
 ) -> ReplayEvaluation:
+    """The replay of the tested rows, one task per group of scored parts (`replayed`: each
+    part's future and its rows in `predictions`). With `ranked` (k-fold: an
+    académie's lists mix its folds), the ranked rules are the ones of `predictions` (ranked
+    over every académie's rows of each fold, as on one machine), sent to each task."""
     started = time.perf_counter()
-    judged = judged_weeks(predictions)
-    kinds = EXIT_KINDS if "exit_kind" in predictions.columns else ()
-    unobserved = unobserved_weeks(predictions)
+    tested = predictions
+    if "repeat" in tested.columns:
+        tested = tested[tested["repeat"] == tested["repeat"].min()]
+    judged = judged_weeks(tested)
+    kinds = EXIT_KINDS if "exit_kind" in tested.columns else ()
+    unobserved = unobserved_weeks(tested)
     shares: Mapping[str, float] = {"table": 1.0}
     if config.replay_interviewed_share is not None:
         shares = {"table": 1.0, "variant": config.replay_interviewed_share}
+    groups = list(replayed.items())
+    rules: list[list[Future] | None] = [None] * len(groups)
+    if ranked:
+        columns = [*RULE_BASELINES, "absences_2w", "absences_4w"]
+        rules = [
+            client.scatter([predictions[columns].iloc[rows].reset_index(drop=True)
+                            for _, rows in group], hash=False)
+            for _, group in groups
+        ]  # fmt: skip
     tables = {}
     for what, share in shares.items():
         parts = run_partitions(
             client, partition_replay,
-            [(future, config, judged, share) for future in scored],
-            [f"replay-{what}-{future.key}" for future in scored],
+            [([future for future, _ in group], config, judged, share, rule)
+             for (_, group), rule in zip(groups, rules, strict=True)],
+            [f"replay-{what}-{key}" for key, _ in groups],
         )  # fmt: skip
         tables[what] = _replay_tables(parts, config, kinds, unobserved)
     table, lift = tables["table"]

@@ -48,7 +48,7 @@ from training.config import TrainConfig
 from training.folds import LABEL, DateSelection, fold_parts
 from training.interviewed import learning_rows
 from training.partitioned_snapshots import PartitionedPrepared, run_partitions
-from training.plan import SplitPlan
+from training.plan import AnyPlan
 
 if TYPE_CHECKING:
     from distributed import Client, Future
@@ -98,7 +98,7 @@ def _learning(rows: pd.DataFrame, config: TrainConfig) -> tuple[pd.DataFrame, np
 
 
 def fold_part(
-    path: Path, name: str, plan: SplitPlan, selection: DateSelection, config: TrainConfig,
+    path: Path, name: str, plan: AnyPlan, selection: DateSelection, config: TrainConfig,
     sample_rows: int, logistic_rate: float = 0.0,
 ) -> FoldPart:  # fmt: skip
     """One académie's part of the split `plan` (a task), with the training rows of the
@@ -133,7 +133,7 @@ def fold_part(
     )  # fmt: skip
 
 
-def check_fold_parts(plan: SplitPlan, parts: list[FoldPart]) -> None:
+def check_fold_parts(plan: AnyPlan, parts: list[FoldPart]) -> None:
     """ValueError naming the split when, over every académie, a part is empty or a training
     or calibration part has one class (`training.folds.plan_fold`'s rule)."""
     checked = [("training rows", "train", True)]
@@ -157,7 +157,7 @@ def check_fold_parts(plan: SplitPlan, parts: list[FoldPart]) -> None:
 
 def training_matrix(
     path: Path,
-    plan: SplitPlan,
+    plan: AnyPlan,
     selection: DateSelection,
     config: TrainConfig,
     fold_of: pd.Series | None = None,
@@ -190,7 +190,7 @@ def _weights(matrix: pd.DataFrame) -> pd.Series:
 
 
 def calibration_scores(
-    path: Path, plan: SplitPlan, selection: DateSelection, config: TrainConfig, booster: str
+    path: Path, plan: AnyPlan, selection: DateSelection, config: TrainConfig, booster: str
 ) -> pd.DataFrame:
     """One académie's calibration rows of `plan`: raw score of `booster` (a model string),
     label and student id (a task)."""
@@ -210,7 +210,7 @@ def calibration_scores(
 def fit_on_cluster(
     client: Client,
     prepared: PartitionedPrepared,
-    plan: SplitPlan,
+    plan: AnyPlan,
     config: TrainConfig,
     parts: list[FoldPart],
     callbacks: Sequence[Callable[..., None]] = (),
@@ -298,7 +298,7 @@ def _watched_fit(client: Client, fit: Callable[[], Any]) -> Any:
 def _dask_booster(
     client: Client,
     prepared: PartitionedPrepared,
-    plan: SplitPlan,
+    plan: AnyPlan,
     config: TrainConfig,
     names: Sequence[str],
     params: dict[str, Any],
@@ -323,8 +323,8 @@ def _dask_booster(
         where = {"workers": [workers[index % len(workers)]], "allow_other_workers": True}
         fold_of = None if folds is None else folds[name]
         matrix = client.submit(
-            training_matrix, prepared.path_of(name), plan, prepared.selection, config,
-            fold_of, left_out, key=f"training-rows-{plan.name}-{name}-{job}", **where,
+            training_matrix, prepared.path_of(name), plan.for_partition(name), prepared.selection,
+            config, fold_of, left_out, key=f"training-rows-{plan.name}-{name}-{job}", **where,
         )  # fmt: skip
         matrices.append(matrix)
         for column, pick in (("X", _features), ("y", _labels), ("w", _weights)):
@@ -355,7 +355,7 @@ def _dask_booster(
 def _held_out_scores(
     client: Client,
     prepared: PartitionedPrepared,
-    plan: SplitPlan,
+    plan: AnyPlan,
     config: TrainConfig,
     booster: lgb.Booster,
 ) -> pd.DataFrame:
@@ -364,7 +364,7 @@ def _held_out_scores(
     [shared] = client.scatter([booster.model_to_string()], broadcast=True, hash=False)
     scored = run_partitions(
         client, calibration_scores,
-        [(prepared.path_of(name), plan, prepared.selection, config, shared)
+        [(prepared.path_of(name), plan.for_partition(name), prepared.selection, config, shared)
          for name in prepared.names],
         [f"calibration-{plan.name}-{name}" for name in prepared.names],
     )  # fmt: skip
@@ -374,7 +374,7 @@ def _held_out_scores(
 def _cross_fitted_scores(
     client: Client,
     prepared: PartitionedPrepared,
-    plan: SplitPlan,
+    plan: AnyPlan,
     config: TrainConfig,
     parts: list[FoldPart],
     params: dict[str, Any],
@@ -407,8 +407,8 @@ def _cross_fitted_scores(
     shared = client.scatter(boosters, broadcast=True, hash=False)
     scored = run_partitions(
         client, out_of_fold_scores,
-        [(prepared.path_of(name), plan, prepared.selection, config, shared, per_name[name])
-         for name in names],
+        [(prepared.path_of(name), plan.for_partition(name), prepared.selection, config, shared,
+          per_name[name]) for name in names],
         [f"cross-fitting-{plan.name}-{name}" for name in names],
     )  # fmt: skip
     return pd.concat(scored, ignore_index=True)
@@ -416,7 +416,7 @@ def _cross_fitted_scores(
 
 def out_of_fold_scores(
     path: Path,
-    plan: SplitPlan,
+    plan: AnyPlan,
     selection: DateSelection,
     config: TrainConfig,
     boosters: list[str],
@@ -449,12 +449,16 @@ def sample_rows(parts: list[FoldPart]) -> pd.DataFrame:
     return pd.concat([part.sample for part in parts], ignore_index=True)
 
 
-def describe(plan: SplitPlan, parts: list[FoldPart]) -> dict[str, Any]:
+def describe(plan: AnyPlan, parts: list[FoldPart]) -> dict[str, Any]:
     """The split's description as a run logs it (`training.pipeline`'s, from the counts)."""
     return {
         "split": plan.name,
         **plan.describe(),
         "train_rows": str(sum(part.train for part in parts)),
-        "calibration_rows": str(sum(part.calibration for part in parts)),
+        "calibration_rows": (
+            str(sum(part.calibration for part in parts))
+            if plan.calibration_year is not None
+            else "cross-fitted"
+        ),
         "test_rows": str(sum(part.test for part in parts)) if plan.test_year else "0",
     }

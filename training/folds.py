@@ -18,7 +18,7 @@ import pandas as pd
 from features.calendar import school_year_of
 from features.labels import LABEL as HORIZON_LABEL
 from features.labels import LABEL_KNOWN_ON
-from training.plan import SplitPlan
+from training.plan import AnyPlan, KFoldPlan, SplitPlan
 from training.snapshots import Cadence, snapshot_dates
 from training.splits import CVSpec, repeated_grouped_stratified_kfold
 
@@ -27,6 +27,7 @@ __all__ = [
     "Fold",
     "fold_parts",
     "kfold_folds",
+    "kfold_units",
     "plan_fold",
     "plan_roles",
     "training_rows",
@@ -104,11 +105,13 @@ def plan_fold(frame: pd.DataFrame, plan: SplitPlan, selection: DateSelection) ->
 
 
 def fold_parts(
-    frame: pd.DataFrame, plan: SplitPlan, selection: DateSelection
+    frame: pd.DataFrame, plan: AnyPlan, selection: DateSelection
 ) -> tuple[pd.DataFrame, pd.DataFrame | None, pd.DataFrame]:
     """The training, calibration (None: cross-fitted) and test rows of `plan` in `frame`,
     unchecked (`plan_fold` checks them; an académie of a partitioned extraction may hold none
     of a part, the whole extraction is checked)."""
+    if isinstance(plan, KFoldPlan):
+        return _kfold_parts(frame, plan, selection)
     years = [*plan.train_years, *([plan.calibration_year] if plan.calibration_year else [])]
     train_mask = selection.select(frame, years, "train")
     test_mask = (
@@ -129,11 +132,45 @@ def fold_parts(
     return train, calibration, test
 
 
+def _kfold_parts(
+    frame: pd.DataFrame, plan: KFoldPlan, selection: DateSelection
+) -> tuple[pd.DataFrame, None, pd.DataFrame]:
+    rows = _kfold_rows(frame, plan.years, selection)
+    if plan.fold is None:
+        return rows, None, rows.iloc[:0]
+    if plan.fold_of is None:
+        raise ValueError(f"split {plan.name!r}: no fold assignment for these rows")
+    units = pd.MultiIndex.from_arrays(
+        [rows["student_id"].astype(str).to_numpy(), rows[LABEL].to_numpy().astype(bool)]
+    )
+    in_test = (plan.fold_of.reindex(units) == plan.fold).to_numpy()
+    return rows[~in_test], None, rows[in_test]
+
+
+def _kfold_rows(
+    frame: pd.DataFrame, years: Sequence[str], selection: DateSelection
+) -> pd.DataFrame:
+    """The rows a k-fold evaluation splits: the labelled rows of `years` at the test cadence."""
+    return frame[selection.select(frame, years, "test") & frame[LABEL].notna()]
+
+
+def kfold_units(
+    frame: pd.DataFrame, years: Sequence[str], selection: DateSelection
+) -> pd.DataFrame:
+    """The (student id, label) units of `frame`'s k-fold rows, in the order of their first row
+    (what `training.splits.repeated_grouped_stratified_kfold` stratifies): one académie's part
+    of a k-fold evaluation on a partitioned extraction (a task)."""
+    rows = _kfold_rows(frame, years, selection)
+    units = pd.DataFrame({"group": rows["student_id"].astype(str).to_numpy(),
+                          "label": rows[LABEL].to_numpy().astype(bool)})  # fmt: skip
+    return units.drop_duplicates().reset_index(drop=True)
+
+
 def kfold_folds(
     frame: pd.DataFrame, years: Sequence[str], cv: CVSpec, selection: DateSelection, seed: int
 ) -> Iterator[Fold]:
     """Repeated grouped stratified folds over the labelled rows of `years` (test cadence)."""
-    rows = frame[selection.select(frame, years, "test") & frame[LABEL].notna()]
+    rows = _kfold_rows(frame, years, selection)
     if rows.empty:
         raise ValueError(f"no labelled rows in {', '.join(years)} for a k-fold evaluation")
     folds = repeated_grouped_stratified_kfold(
@@ -149,7 +186,7 @@ def kfold_folds(
 def training_rows(frame: pd.DataFrame, years: Sequence[str], selection: DateSelection) -> Fold:
     """Every labelled row of `years` at the test cadence, as one training fold (k-fold's final
     model)."""
-    rows = frame[selection.select(frame, years, "test") & frame[LABEL].notna()]
+    rows = _kfold_rows(frame, years, selection)
     _check_rows("final", "training rows", rows, need_both=True)
     description = {"train_years": ", ".join(years), "calibration": "cross-fitted",
                    "test_year": "-"}  # fmt: skip

@@ -19,8 +19,8 @@ usually) with repeated grouped folds.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
@@ -28,6 +28,8 @@ from features.calendar import school_year_bounds, school_year_start
 from training.splits import CVSpec, TemporalSplit, make_temporal_splits
 
 __all__ = [
+    "AnyPlan",
+    "KFoldPlan",
     "SplitPlan",
     "consolidated_years",
     "final_plan",
@@ -64,6 +66,55 @@ class SplitPlan:
             "test_year": self.test_year or "-",
             "outcomes_known_before": self.cutoff.isoformat(),
         }
+
+    # A temporal split is not a k-fold repeat (`KFoldPlan.repeat`).
+    repeat = None
+
+    def for_partition(self, name: str) -> SplitPlan:
+        """The plan as the tasks of the académie `name` read it: the same for every one."""
+        return self
+
+
+@dataclass(frozen=True, eq=False)
+class KFoldPlan:
+    """One fold of a k-fold evaluation (`fold` 0-based, of `repeat`), or k-fold's final model
+    on every row (`fold` None), as the tasks of a training on a partitioned extraction read
+    it: the labelled rows of `years` at the test cadence, split by `fold_of` (the fold of
+    each (student id, label) unit of one académie in this repeat, drawn over every académie:
+    `training.cluster_kfold`). Its rows are `training.folds.kfold_folds`' on one frame; the
+    calibration is cross-fitted within the training rows, as there."""
+
+    name: str
+    years: tuple[str, ...]
+    cv: str
+    repeat: int | None = None
+    fold: int | None = None
+    fold_of: pd.Series | None = None
+    # Every académie's `fold_of`, held by the client (`for_partition` hands each its own).
+    by_partition: Mapping[str, pd.Series] = field(default_factory=dict, repr=False)
+    calibration_year: None = None
+
+    @property
+    def train_years(self) -> tuple[str, ...]:
+        return self.years
+
+    @property
+    def test_year(self) -> str | None:
+        return None if self.fold is None else f"{self.cv} folds by student"
+
+    def describe(self) -> dict[str, str]:
+        return {"train_years": ", ".join(self.years), "calibration": "cross-fitted",
+                "test_year": self.test_year or "-"}  # fmt: skip
+
+    def for_partition(self, name: str) -> KFoldPlan:
+        """The fold as the tasks of the académie `name` read it: with its units' folds only."""
+        if self.fold is None:
+            return self
+        return replace(self, fold_of=self.by_partition[name], by_partition={})
+
+
+# What the tasks of a training on a partitioned extraction read a model's rows from.
+AnyPlan = SplitPlan | KFoldPlan
 
 
 def labelled_years(outcomes: pd.DataFrame, min_coverage: float) -> list[str]:

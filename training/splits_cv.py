@@ -19,7 +19,7 @@ from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
 from features.labels import LABEL
 
-__all__ = ["CVSpec", "parse_cv", "repeated_grouped_stratified_kfold"]
+__all__ = ["CVSpec", "parse_cv", "repeated_grouped_stratified_kfold", "unit_folds"]
 
 CVKind = Literal["temporal", "backtest", "kfold"]
 
@@ -92,9 +92,6 @@ def repeated_grouped_stratified_kfold(
     gets its own seed spawned from `seed`; the same seed gives the same folds. Names read
     `repeat-1-fold-01`. Arguments are checked before the first fold is yielded.
     """
-    for name, value, least in (("n_splits", n_splits, 2), ("n_repeats", n_repeats, 1)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < least:
-            raise ValueError(f"{name} must be an integer >= {least}, not {value!r}")
     missing = [c for c in (group_column, label_column) if c not in frame.columns]
     if missing:
         raise ValueError(f"the frame has no column(s) {missing}")
@@ -108,6 +105,28 @@ def repeated_grouped_stratified_kfold(
     if rows["group"].isna().any():
         raise ValueError(f"column {group_column!r} has missing values")
     units = rows.drop_duplicates(["group", "label"]).reset_index(drop=True)
+    assignments = unit_folds(units, n_splits, n_repeats, seed, label_column=label_column)
+    unit_of_row = rows.merge(units.reset_index(), on=["group", "label"], how="left")["index"]
+    return _folds(assignments, unit_of_row.to_numpy(), labelled, n_splits)
+
+
+def unit_folds(
+    units: pd.DataFrame,
+    n_splits: int,
+    n_repeats: int,
+    seed: int,
+    *,
+    label_column: str = LABEL,
+) -> Iterator[np.ndarray]:
+    """The fold (0 to `n_splits` - 1) of each unit, one array per repeat (lazily: grouped
+    folds take time), for `units`: one row per (student `group`, `label`), in the order of
+    their first row. What `repeated_grouped_stratified_kfold` splits rows by, and what a
+    k-fold evaluation on a cluster draws from every académie's units gathered in the order of
+    the single-machine frame (`training.cluster_kfold`). Arguments and the number of students
+    of each label are checked at the call."""
+    for name, value, least in (("n_splits", n_splits, 2), ("n_repeats", n_repeats, 1)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < least:
+            raise ValueError(f"{name} must be an integer >= {least}, not {value!r}")
     for label, what in ((True, "positive"), (False, "negative")):
         n_students = units.loc[units["label"] == label, "group"].nunique()
         if n_students < n_splits:
@@ -115,25 +134,18 @@ def repeated_grouped_stratified_kfold(
                 f"{n_splits} folds need at least {n_splits} students with a {what} label "
                 f"({label_column}={label}), found {n_students}"
             )
-    unit_of_row = rows.merge(units.reset_index(), on=["group", "label"], how="left")["index"]
     seeds = [
         int(child.generate_state(1)[0]) for child in np.random.SeedSequence(seed).spawn(n_repeats)
     ]
-    return _folds(units, unit_of_row.to_numpy(), labelled, n_splits, seeds)
+    return _unit_folds(units, n_splits, seeds)
 
 
-def _folds(
-    units: pd.DataFrame,
-    unit_of_row: np.ndarray,
-    labelled: np.ndarray,
-    n_splits: int,
-    seeds: list[int],
-) -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
+def _unit_folds(units: pd.DataFrame, n_splits: int, seeds: list[int]) -> Iterator[np.ndarray]:
     labels = units["label"].to_numpy()
     groups = units["group"].to_numpy()
     one_label_each = not units["group"].duplicated().any()
     unit_positions = np.zeros((len(units), 1))
-    for repeat, seed in enumerate(seeds, start=1):
+    for seed in seeds:
         if one_label_each:
             splits = StratifiedKFold(n_splits, shuffle=True, random_state=seed).split(
                 unit_positions, labels
@@ -145,6 +157,16 @@ def _folds(
         fold_of_unit = np.empty(len(units), dtype=np.int64)
         for fold, (_, test_units) in enumerate(splits):
             fold_of_unit[test_units] = fold
+        yield fold_of_unit
+
+
+def _folds(
+    assignments: Iterator[np.ndarray],
+    unit_of_row: np.ndarray,
+    labelled: np.ndarray,
+    n_splits: int,
+) -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
+    for repeat, fold_of_unit in enumerate(assignments, start=1):
         fold_of_row = fold_of_unit[unit_of_row]
         for fold in range(n_splits):
             in_test = fold_of_row == fold
