@@ -9,16 +9,26 @@ comparison that follows is optimistic (said in the run's tags).
 The search is one MLflow run with each trial a nested run; the sampler is seeded, so the same
 data, configuration and seed give the same trials. The best parameters are then trained and
 evaluated by `training.run.run_training`, a separate top-level run tagged with the search.
+
+On a Dask cluster (`client`), the rows are sent once to every worker and the trials run there,
+as many at once as the cluster has worker threads: each batch is asked of the sampler
+together (Optuna's ask-and-tell), scored on the workers, told back in order. The sampler then
+proposes each batch from the trials finished before it, so the trials depend on the batch
+size too: the same data, configuration, seed and number of worker threads give the same
+trials; a run in the process is a batch of one.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import logging
+import time
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -32,6 +42,9 @@ from training.metrics import precision_recall_at_k, ranking_metrics
 from training.pipeline import PreparedData, evaluation_folds, final_fold
 from training.run import TrainingOutcome, prepare_data, run_training
 from training.tracking import training_run
+
+if TYPE_CHECKING:
+    from distributed import Client
 
 __all__ = ["TuneOutcome", "search_space", "tune_and_train", "tuning_rows"]
 
@@ -108,11 +121,13 @@ def tune_and_train(
     on_trial: Callable[[int, float, dict[str, Any]], None] | None = None,
     prepared: PreparedData | None = None,
     progress: Progress = SILENT,
+    client: Client | None = None,
 ) -> TuneOutcome:
     """Search, log every trial as a nested run, then train and register the best.
 
     `prepared` reuses snapshots already built (and the extraction already validated);
-    `progress` is told each stage and each trial done."""
+    `progress` is told each stage and each trial done; `client`: the trials run on its
+    workers, in batches of its worker threads."""
     import mlflow
     import optuna
 
@@ -130,26 +145,34 @@ def tune_and_train(
     if prepared.kfold_years:
         tags["vigie.tune_note"] = "k-fold: trials saw every row; the comparison is optimistic"
 
-    def objective(trial: optuna.Trial) -> float:
-        params = search_space(trial)
-        trial_config = _with_lightgbm(config, params)
+    def record(trial: optuna.Trial, params: dict[str, Any], value: float) -> None:
         parent = mlflow.active_run()
         assert parent is not None
         with mlflow.start_run(run_name=f"trial-{trial.number:03d}", nested=True,
                               experiment_id=parent.info.experiment_id):  # fmt: skip
             mlflow.log_params(params)
-            value = trial_score(rows, trial_config, metric, folds)
             mlflow.log_metric(_metric_key(metric), value)
         progress.advance()
         if on_trial is not None:
             on_trial(trial.number, value, params)
-        return value
 
+    score = _trial_scorer(rows, client)
+    started = time.monotonic()
+    batch = 1 if client is None else max(1, sum(client.nthreads().values()))
     with training_run(config.experiment_name, "tune", tags, home) as parent:
         mlflow.log_params({"trials": trials, "metric": metric, "seed": config.seed,
-                           "inner_folds": folds})  # fmt: skip
+                           "inner_folds": folds, "trials_at_once": batch})  # fmt: skip
         progress.stage("trials", total=trials)
-        study.optimize(objective, n_trials=trials, timeout=timeout)
+        done = 0
+        # At least one batch, then as many as the trials and the timeout allow.
+        while done < trials and (not done or timeout is None or _since(started) < timeout):
+            asked = [study.ask() for _ in range(min(batch, trials - done))]
+            chosen = [search_space(trial) for trial in asked]
+            values = score([_with_lightgbm(config, params) for params in chosen], metric, folds)
+            for trial, params, value in zip(asked, chosen, values, strict=True):
+                study.tell(trial, value)
+                record(trial, params, value)
+            done += len(asked)
         best = dict(study.best_trial.params)
         mlflow.log_params({f"best.{key}": value for key, value in best.items()})
         mlflow.log_metric(f"best.{_metric_key(metric)}", float(study.best_value))
@@ -159,6 +182,36 @@ def tune_and_train(
         use_environment_run=False, progress=progress,
     )  # fmt: skip
     return TuneOutcome(parent.info.run_id, best, float(study.best_value), training)
+
+
+def _trial_scorer(
+    rows: pd.DataFrame, client: Client | None
+) -> Callable[[list[TrainConfig], TuneMetric, int], list[float]]:
+    """Scores trials' configurations on `rows`: here one after the other, or on the workers of
+    `client` at once (the rows sent to every worker once)."""
+    if client is None:
+        return lambda configs, metric, folds: [
+            trial_score(rows, config, metric, folds) for config in configs
+        ]
+    [shared] = client.scatter([rows], broadcast=True, hash=False)
+    job = uuid.uuid4().hex[:8]
+    count = itertools.count()
+
+    def on_workers(configs: list[TrainConfig], metric: TuneMetric, folds: int) -> list[float]:
+        futures = []
+        for config in configs:
+            key = f"tune-trial-{next(count):04d}-{job}"
+            futures.append(client.submit(trial_score, shared, config, metric, folds, key=key))
+        try:
+            return [float(value) for value in client.gather(futures)]
+        finally:
+            client.cancel(futures, force=True)
+
+    return on_workers
+
+
+def _since(started: float) -> float:
+    return time.monotonic() - started
 
 
 def _with_lightgbm(config: TrainConfig, params: dict[str, Any]) -> TrainConfig:

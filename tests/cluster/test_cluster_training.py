@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 import typer
-from distributed import Client
+from distributed import Client, get_task_stream
 from mlflow.tracking import MlflowClient
 from typer.testing import CliRunner
 
@@ -172,7 +172,7 @@ def test_the_cluster_model_matches_the_single_machine_one_on_the_replay(trained:
             assert math.isclose(value, theirs[key], rel_tol=1e-9, abs_tol=1e-12), key
 
 
-def test_vigie_tune_builds_each_academies_snapshots_on_the_cluster_then_tunes_here(
+def test_vigie_tune_builds_each_academies_snapshots_and_runs_its_trials_on_the_cluster(
     app: typer.Typer,
     extraction: Path,
     config_file: Path,
@@ -181,11 +181,15 @@ def test_vigie_tune_builds_each_academies_snapshots_on_the_cluster_then_tunes_he
     cluster: Client,
 ) -> None:
     before = _versions()
-    result = runner.invoke(app, ["tune", "--data", str(extraction), "--config", str(config_file),
-                                 "--trials", "2", "--cluster", cluster.scheduler.address, "-q",
-                                 "--lang", "en"])  # fmt: skip
+    with get_task_stream(cluster) as stream:
+        result = runner.invoke(app, ["tune", "--data", str(extraction), "--config",
+                                     str(config_file), "--trials", "2", "--cluster",
+                                     cluster.scheduler.address, "-q", "--lang", "en"])  # fmt: skip
 
     assert result.exit_code == 0, result.output
+    # Both trials scored on the workers, at once (two workers of one thread each).
+    ran = [task for task in stream.data if str(task["key"]).startswith("tune-trial-")]
+    assert len(ran) == 2 and {task["worker"] for task in ran} <= set(cluster.nthreads())
     assert len(_versions()) == len(before) + 1
     tuned = [run for run in _runs() if "vigie.tune_run_id" in run.data.tags]
     assert len(tuned) == 1
@@ -193,13 +197,15 @@ def test_vigie_tune_builds_each_academies_snapshots_on_the_cluster_then_tunes_he
     trials = [run for run in _runs()
               if run.data.tags.get("mlflow.parentRunId") == final.data.tags["vigie.tune_run_id"]]
     assert len(trials) == 2  # fmt: skip
+    search = MlflowClient().get_run(final.data.tags["vigie.tune_run_id"])
+    assert search.data.params["trials_at_once"] == "2"
     # The académies' snapshots read into this process: the rows and the fingerprint of the
     # single-machine training of the same extraction. (Before the killed worker's test: what
     # `distributed` leaves unclosed then is collected at the end of that test.)
     single = trained["single"]
     assert final.data.tags["vigie.data_sha256"] == single.data.tags["vigie.data_sha256"]
     assert final.data.params["snapshot_rows"] == single.data.params["snapshot_rows"]
-    assert "vigie.trainer" not in final.data.tags  # trained in the process
+    assert "vigie.trainer" not in final.data.tags  # the best trained in the process
     assert not [p for p in home.iterdir() if p.name.startswith("vigie-snapshots-")]
     refused = runner.invoke(app, ["tune", "--data", str(next(extraction.iterdir())),
                                   "--cluster", "local:2"])  # fmt: skip

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     import datetime as dt
 
     import pandas as pd
+    from distributed import Client
 
     from features.cluster import ClusterSpec
     from features.progress import Progress
@@ -176,24 +177,19 @@ def _partitioned_snapshots(
     data: Path,
     config: TrainConfig,
     dates: list[dt.date],
-    cluster: ClusterSpec | None,
+    client: Client | None,
     home: Path,
     progress: Progress,
 ) -> PreparedData:
     """Every académie's snapshots of a partitioned extraction, built one académie per task
-    on the cluster `cluster` (None: here) into a temporary dataset under `home` (removed once
-    read), read into one frame."""
+    on the cluster of `client` (None: here) into a temporary dataset under `home` (removed
+    once read), read into one frame."""
     import tempfile
 
     from training.partitioned_snapshots import in_memory, prepare_partitioned
 
     home.mkdir(parents=True, exist_ok=True)
-    if cluster is not None:
-        progress.stage("cluster_start")
-    with (
-        tempfile.TemporaryDirectory(prefix="vigie-snapshots-", dir=home) as dataset,
-        cluster_client(cluster) as client,
-    ):
+    with tempfile.TemporaryDirectory(prefix="vigie-snapshots-", dir=home) as dataset:
         return in_memory(prepare_partitioned(data, config, Path(dataset), dates, client, progress))
 
 
@@ -218,7 +214,8 @@ def tune(
     year), then train and register the best configuration as a normal training run. An
     extraction partitioned by académie has its snapshots built one académie per task (on the
     Dask cluster of --cluster or VIGIE_DASK_SCHEDULER, or here), then read into this
-    process, where the trials and the final training run."""
+    process; on a cluster the trials run on its workers, as many at once as it has worker
+    threads; the final training runs here."""
     from settings import load_settings
     from training.config import load_train_config
     from training.run import prepare_data
@@ -227,25 +224,29 @@ def tune(
 
     chosen_metric: TuneMetric = one_of(metric, ("precision@k", "pr_auc"), "--metric")
     partitioned = _is_partitioned(data, cluster)
+    spec = cluster_of(cluster) if partitioned else None
     with user_errors(), progress_for(quiet, lang) as progress:
         settings = load_settings()
         train_config = load_train_config(config, {"seed": seed, "cv": cv})
         dates = [parse_date(value) for value in as_of or []]
-        if partitioned:  # fails before any run, naming an invalid académie
-            prepared = _partitioned_snapshots(data, train_config, dates, cluster_of(cluster),
-                                              settings.home, progress)  # fmt: skip
-        else:
-            prepared = prepare_data(data, train_config, dates, progress)  # fails before any run
-        setup_tracking(settings.home)
+        if spec is not None:
+            progress.stage("cluster_start")
+        with cluster_client(spec) as client:
+            if partitioned:  # fails before any run, naming an invalid académie
+                prepared = _partitioned_snapshots(data, train_config, dates, client,
+                                                  settings.home, progress)  # fmt: skip
+            else:
+                prepared = prepare_data(data, train_config, dates, progress)  # before any run
+            setup_tracking(settings.home)
 
-        def trial_done(number: int, value: float, params: dict) -> None:
-            console.print(f"  trial {number}: {metric} = {value:.4f}  {params}")
+            def trial_done(number: int, value: float, params: dict) -> None:
+                console.print(f"  trial {number}: {metric} = {value:.4f}  {params}")
 
-        outcome = tune_and_train(
-            data, train_config, trials=trials, metric=chosen_metric,
-            timeout=timeout, as_of=dates, home=settings.home, on_trial=trial_done,
-            prepared=prepared, progress=progress,
-        )  # fmt: skip
+            outcome = tune_and_train(
+                data, train_config, trials=trials, metric=chosen_metric,
+                timeout=timeout, as_of=dates, home=settings.home, on_trial=trial_done,
+                prepared=prepared, progress=progress, client=client,
+            )  # fmt: skip
     console.print(f"Best {metric} {outcome.best_value:.4f} with {outcome.best_params}")
     result = outcome.training.result
     _show(result.comparison, result.lift, train_config.list_rules, False,
