@@ -1,6 +1,7 @@
 """The cluster path against the single-machine path, side by side in one run (issue 17).
 
-`python -m bench.cluster [--academies 4] [--students 300000] [--workers 1 2] [--as-of DATE ...]`
+`python -m bench.cluster [--academies 4] [--students 300000] [--workers 1 2] [--as-of DATE ...]
+[--train-as-of DATE ...] [--jobs synth features score train]`
 writes an extraction of several académies (`vigie synth --academies N`), then runs each job as
 a user types it, once on this process's single-machine path and once per `--cluster local:W`,
 interleaved, in a fresh `vigie` process each:
@@ -16,6 +17,13 @@ interleaved, in a fresh `vigie` process each:
   as extracted on each Monday (their events dated before it), the model of `bench.weekly`
   (trained once on a small académie and registered under `--work/model`); the week's list
   entries are compared across paths.
+- `train`: `vigie train --cv kfold:2x1` on the labelled school year (2025-2026) at the
+  `--train-as-of` dates, in a fresh home (its own MLflow store) each: on the single-machine
+  path the académies' snapshots are read into one frame and trained by LightGBM in the
+  process, on a cluster trained by `lightgbm.dask` on the workers; the replay metrics of the
+  baselines that do not depend on the fit (rules, recent absences, hand-weighted, level
+  prior, ceiling) are compared across paths (the logistic baseline is left out: beyond
+  `logistic.cluster_rows` training rows the cluster fits it on a sample of students).
 
 Each run reports its wall time, its CPU time (the process and every process it waited for:
 the local cluster's workers), the client's peak RSS and each worker's peak RSS (the process
@@ -51,6 +59,15 @@ from rich.table import Table
 FRANCE_STUDENTS = 5_657_000  # second-degree students, rentrée 2023 (shared/FACTS.md)
 FRANCE_ACADEMIES = 30
 DEFAULT_AS_OF = ["2026-05-04"]  # a Monday of the extraction's school year (2025-2026)
+# The `train` job: Mondays of the labelled school year (2025-2026), one a term and one in May.
+TRAIN_AS_OF = ["2025-11-03", "2026-01-05", "2026-03-02", "2026-05-04"]
+TRAIN_CONFIG = (
+    "n_boot: 100\ncalibration_folds: 2\nexperiment_name: bench-cluster\n"
+    "registered_model_name: bench-cluster\nlightgbm:\n  num_boost_round: 100\n"
+)
+# The baselines that do not depend on a fit: the same replay on every path.
+FIT_FREE = ("rule_absenteeism", "rule_abc", "absences_2w", "absences_4w", "hand_weighted",
+            "level_prior", "ceiling_latent")  # fmt: skip
 VIGIE = [str(Path(sys.executable).parent / "vigie")]
 
 
@@ -230,7 +247,8 @@ def _sizing(runs: list[Run], students: int) -> list[dict[str, Any]]:
     and a worker's peak memory (the largest measured, scaled by the partition's students)."""
     per_academie = FRANCE_STUDENTS / FRANCE_ACADEMIES
     rows = []
-    for job in dict.fromkeys(run.job for run in runs):
+    # Training is one collective fit over every worker, not a partition a worker at a time.
+    for job in dict.fromkeys(run.job for run in runs if run.job != "train"):
         single = next(run for run in runs if run.job == job and run.path == "single machine")
         clustered = [run for run in runs if run.job == job and run.worker_peaks_mb]
         one_worker = next((run for run in clustered if run.path == "local:1"), single)
@@ -280,13 +298,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--establishments", type=int, default=0, help="0: students / 500")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--as-of", nargs="+", default=DEFAULT_AS_OF)
+    parser.add_argument("--train-as-of", nargs="+", default=TRAIN_AS_OF)
     parser.add_argument("--work", type=Path, default=Path("var/bench/cluster"))
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument(
         "--jobs",
         nargs="+",
-        choices=["synth", "features", "score"],
-        default=["synth", "features", "score"],
+        choices=["synth", "features", "score", "train"],
+        default=["synth", "features", "score", "train"],
         help="without synth, the features and scores read the extraction an earlier run left "
         "in --work",
     )
@@ -317,6 +336,8 @@ def main(argv: list[str] | None = None) -> None:
             shutil.rmtree(out)
     if "score" in options.jobs:
         runs += _score(options, work, console)
+    if "train" in options.jobs:
+        runs += _train(options, work, console)
     console.print(_table(runs))
     sizing = _sizing(runs, options.students)
     console.print(_sizing_table(sizing))
@@ -333,6 +354,40 @@ def main(argv: list[str] | None = None) -> None:
                 indent=2,
             )
         )
+
+
+def _train(options: argparse.Namespace, work: Path, console: Console) -> list[Run]:
+    """The `train` job's runs, each path in a fresh home with its own MLflow store (kept in
+    `--work/train-home-PATH` for a look at the runs)."""
+    config = work / "train.yaml"
+    config.write_text(TRAIN_CONFIG)
+    runs = []
+    for path in ["single machine", *(f"local:{w}" for w in options.workers)]:
+        home = work / f"train-home-{path.replace(' ', '-').replace(':', '')}"
+        shutil.rmtree(home, ignore_errors=True)
+        home.mkdir(parents=True)
+        env = dict(os.environ, VIGIE_HOME=str(home),
+                   MLFLOW_TRACKING_URI=f"sqlite:///{home / 'mlflow.db'}")  # fmt: skip
+        env.pop("VIGIE_DATABASE_URL", None)
+        argv = ["train", "--data", str(work / "extraction"), "--config", str(config),
+                "--cv", "kfold:2x1", "-q", "--lang", "en"]  # fmt: skip
+        argv += [arg for date in options.train_as_of for arg in ("--as-of", date)]
+        argv += [] if path == "single machine" else ["--cluster", path]
+        run = _run("train", path, argv, lambda home=home: _fit_free_digest(home),
+                   options.academies, env)  # fmt: skip
+        runs.append(run)
+        _print_run(console, run)
+    return runs
+
+
+def _fit_free_digest(home: Path) -> str:
+    """SHA-256 of the fit-free baselines' replay metrics logged in the home's MLflow store."""
+    import sqlite3
+
+    with sqlite3.connect(home / "mlflow.db") as con:
+        rows = con.execute("SELECT key, value FROM latest_metrics ORDER BY key").fetchall()
+    kept = [(k, round(v, 12)) for k, v in rows if k.split(".")[0] in FIT_FREE and ".replay." in k]
+    return hashlib.sha256(repr(kept).encode()).hexdigest()[:12] if kept else "no metrics"
 
 
 def _score(options: argparse.Namespace, work: Path, console: Console) -> list[Run]:

@@ -252,6 +252,8 @@ def train_and_evaluate_on_cluster(
                 )
             position += len(part)
             predictions.append(part.drop(columns=[CEILING], errors="ignore"))
+        if not first_repeat:  # neither replayed nor audited: nothing more to do on the workers
+            client.cancel(futures, force=True)
         descriptions.append(describe(plan, parts))
         last = (model, parts, plan)
         progress.advance()

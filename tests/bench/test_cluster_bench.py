@@ -47,3 +47,12 @@ def test_sizing_scales_the_measured_costs_to_france() -> None:
     assert rows[30]["wall_minutes"] == pytest.approx(partition_minutes)
     # Memory: the largest worker's peak, for a partition of the average académie's size.
     assert rows[8]["worker_gb"] == pytest.approx(1100 * per_academie / students / 1024)
+
+
+def test_sizing_leaves_training_out_a_collective_fit_is_not_a_partition_per_worker() -> None:
+    runs = [
+        Run("features", "single machine", 100.0, 180.0, 900.0, academies=2),
+        Run("train", "single machine", 300.0, 400.0, 4000.0, academies=2),
+        Run("train", "local:2", 250.0, 450.0, 300.0, [2000.0, 1900.0], academies=2),
+    ]
+    assert {row["job"] for row in _sizing(runs, 100_000)} == {"features"}
