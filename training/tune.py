@@ -173,6 +173,7 @@ def tune_and_train(
                 study.tell(trial, value)
                 record(trial, params, value)
             done += len(asked)
+        del score  # the rows sent to the workers, released before the final training
         best = dict(study.best_trial.params)
         mlflow.log_params({f"best.{key}": value for key, value in best.items()})
         mlflow.log_metric(f"best.{_metric_key(metric)}", float(study.best_value))
