@@ -6,18 +6,24 @@ units in the order of their first row in the frame, which on one machine is ever
 snapshots read in name order (`training.partitioned_snapshots.in_memory`). Here each académie
 sends back its units only (`training.folds.kfold_units`, a task: one short row per student,
 no feature), the client draws the folds of the units of every académie in that order
-(`training.splits.unit_folds`), and each fold becomes a `KFoldPlan` whose tasks each read
-their own académie's units' folds: the same folds, the same rows in each, as the
-single-machine k-fold of the same extraction.
+(`training.splits.unit_folds`) and writes each académie's units' folds of each repeat beside
+its snapshots (`academie=NAME/kfold-repeat-R.parquet`, in the run's dataset on the shared
+storage), and each fold becomes a `KFoldPlan` whose tasks each read their own académie's
+file: the same folds, the same rows in each, as the single-machine k-fold of the same
+extraction, and no assignment sent with every task.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
+from features.store import atomic_file
 from training.config import TrainConfig
 from training.folds import DateSelection, kfold_units
 from training.partitioned_snapshots import PartitionedPrepared, run_partitions
@@ -25,8 +31,6 @@ from training.plan import KFoldPlan
 from training.splits_cv import unit_folds
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from distributed import Client
 
 __all__ = ["final_kfold_plan", "kfold_plans", "partition_units"]
@@ -60,17 +64,23 @@ def kfold_plans(
     plans = []
     assignments = unit_folds(units, cv.n_splits, cv.n_repeats, config.seed)
     for repeat, fold_of_unit in enumerate(assignments, start=1):
-        by_partition = {
-            name: pd.Series(
-                fold_of_unit[positions[name]].astype(np.int8 if cv.n_splits < 128 else np.int64),
-                index=pd.MultiIndex.from_frame(part),
-            )
-            for name, part in zip(prepared.names, parts, strict=True)
-        }
+        files = {}
+        for name, part in zip(prepared.names, parts, strict=True):
+            path = prepared.path_of(name).parent / f"kfold-repeat-{repeat}.parquet"
+            files[name] = _write_folds(path, part, fold_of_unit[positions[name]])
         for fold in range(cv.n_splits):
             name = f"repeat-{repeat}-fold-{fold + 1:02d}"
-            plans.append(KFoldPlan(name, years, str(cv), repeat, fold, by_partition=by_partition))
+            plans.append(KFoldPlan(name, years, str(cv), repeat, fold, files=files))
     return plans
+
+
+def _write_folds(path: Path, units: pd.DataFrame, folds: np.ndarray) -> Path:
+    """One académie's units and their folds, beside its snapshots (shared storage on a
+    cluster): what its tasks read, rather than a copy sent with each of them."""
+    table = pa.Table.from_pandas(units.assign(fold=folds.astype(np.int32)), preserve_index=False)
+    with atomic_file(path) as temporary:
+        pq.write_table(table, temporary)
+    return path
 
 
 def final_kfold_plan(prepared: PartitionedPrepared, config: TrainConfig) -> KFoldPlan:

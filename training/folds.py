@@ -138,12 +138,10 @@ def _kfold_parts(
     rows = _kfold_rows(frame, plan.years, selection)
     if plan.fold is None:
         return rows, None, rows.iloc[:0]
-    if plan.fold_of is None:
-        raise ValueError(f"split {plan.name!r}: no fold assignment for these rows")
     units = pd.MultiIndex.from_arrays(
         [rows["student_id"].astype(str).to_numpy(), rows[LABEL].to_numpy().astype(bool)]
     )
-    in_test = (plan.fold_of.reindex(units) == plan.fold).to_numpy()
+    in_test = (plan.fold_of().reindex(units) == plan.fold).to_numpy()
     return rows[~in_test], None, rows[in_test]
 
 

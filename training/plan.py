@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import pandas as pd
 
@@ -79,19 +80,20 @@ class SplitPlan:
 class KFoldPlan:
     """One fold of a k-fold evaluation (`fold` 0-based, of `repeat`), or k-fold's final model
     on every row (`fold` None), as the tasks of a training on a partitioned extraction read
-    it: the labelled rows of `years` at the test cadence, split by `fold_of` (the fold of
-    each (student id, label) unit of one académie in this repeat, drawn over every académie:
-    `training.cluster_kfold`). Its rows are `training.folds.kfold_folds`' on one frame; the
-    calibration is cross-fitted within the training rows, as there."""
+    it: the labelled rows of `years` at the test cadence, split by the fold of each (student
+    id, label) unit of one académie in this repeat, drawn over every académie and written
+    beside its snapshots (`folds_file`: `training.cluster_kfold`). Its rows are
+    `training.folds.kfold_folds`' on one frame; the calibration is cross-fitted within the
+    training rows, as there."""
 
     name: str
     years: tuple[str, ...]
     cv: str
     repeat: int | None = None
     fold: int | None = None
-    fold_of: pd.Series | None = None
-    # Every académie's `fold_of`, held by the client (`for_partition` hands each its own).
-    by_partition: Mapping[str, pd.Series] = field(default_factory=dict, repr=False)
+    folds_file: Path | None = None
+    # Every académie's `folds_file`, held by the client (`for_partition` hands each its own).
+    files: Mapping[str, Path] = field(default_factory=dict, repr=False)
     calibration_year: None = None
 
     @property
@@ -107,10 +109,18 @@ class KFoldPlan:
                 "test_year": self.test_year or "-"}  # fmt: skip
 
     def for_partition(self, name: str) -> KFoldPlan:
-        """The fold as the tasks of the académie `name` read it: with its units' folds only."""
+        """The fold as the tasks of the académie `name` read it: its own units' folds."""
         if self.fold is None:
             return self
-        return replace(self, fold_of=self.by_partition[name], by_partition={})
+        return replace(self, folds_file=self.files[name], files={})
+
+    def fold_of(self) -> pd.Series:
+        """The fold of each (student id, label) unit of the académie (`for_partition`'s)."""
+        if self.folds_file is None:
+            raise ValueError(f"split {self.name!r}: no fold assignment for these rows")
+        units = pd.read_parquet(self.folds_file)
+        return pd.Series(units["fold"].to_numpy(),
+                         index=pd.MultiIndex.from_frame(units[["group", "label"]]))  # fmt: skip
 
 
 # What the tasks of a training on a partitioned extraction read a model's rows from.

@@ -12,7 +12,8 @@ import pytest
 from distributed import Client
 
 from features.synth.academies import synthesize_academies
-from tests.cluster.test_cluster_training import COVERAGE_TOLERANCE, FIT_FREE, PRECISION_TOLERANCE
+from tests.cluster.test_cluster_training import FIT_FREE
+from tests.cluster.test_cluster_training_crossfit import assert_close_to_one_machine
 from training.cluster_evaluation import train_and_evaluate_on_cluster
 from training.cluster_kfold import kfold_plans
 from training.config import TrainConfig, load_train_config
@@ -27,8 +28,6 @@ from training.partitioned_snapshots import (
 from training.pipeline import train_and_evaluate
 
 SIZES = {"establishments": 2, "students": 300, "years": 2}
-AUC_TOLERANCE = 0.05
-
 
 @pytest.fixture(scope="module")
 def config() -> TrainConfig:
@@ -64,14 +63,17 @@ def test_the_folds_drawn_over_the_academies_are_the_single_machine_folds(
     assert [plan.name for plan in plans] == [fold.name for fold in expected]
     assert [plan.repeat for plan in plans] == [fold.repeat for fold in expected]
     for plan, fold in zip(plans, expected, strict=True):
-        # Each académie's task reads its own units' folds only: its students with a label.
+        # Each académie's task reads its own units' folds only (a file beside its snapshots,
+        # not a copy in every task): its students with a label.
         held = []
         for name in prepared.names:
             own = plan.for_partition(name)
-            assert own.fold_of is not None and not own.by_partition
-            students = set(own.fold_of.index.get_level_values(0))
+            assert own.folds_file is not None and not own.files
+            assert own.folds_file.parent == prepared.path_of(name).parent
+            units = own.fold_of()
+            students = set(units.index.get_level_values(0))
             assert students <= set(pd.read_parquet(prepared.path_of(name))["student_id"])
-            held.append(own.fold_of)
+            held.append(units)
         fold_of = pd.concat(held)
         assert set(fold_of.index.get_level_values(0)) == set(
             pd.concat([fold.train, fold.test])["student_id"].astype(str)
@@ -100,13 +102,7 @@ def test_a_kfold_evaluation_on_the_cluster_matches_the_single_machine_one(
     rules = ["rule_absenteeism", "rule_abc", "logistic"]
     pd.testing.assert_frame_equal(result.comparison.loc[rules], alone.comparison.loc[rules])
     # The model: close on the replay and the student-week ranking.
-    mine, single = replay.table.loc["lightgbm"], alone_replay.table.loc["lightgbm"]
-    assert abs(mine["dropout_coverage"] - single["dropout_coverage"]) <= COVERAGE_TOLERANCE
-    assert abs(mine["invitation_precision"] - single["invitation_precision"]) <= (
-        PRECISION_TOLERANCE
-    )
-    auc = result.comparison.loc["lightgbm", "roc_auc"]
-    assert abs(auc - alone.comparison.loc["lightgbm", "roc_auc"]) <= AUC_TOLERANCE
+    assert_close_to_one_machine(result, replay, alone, alone_replay)
     # k-fold's final model: every row, calibration cross-fitted; no single evaluated model.
     assert result.final_training_rows == len(alone.final_fold.train)
     assert result.final_model.calibration_source_ == alone.final_model.calibration_source_
