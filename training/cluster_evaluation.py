@@ -116,6 +116,10 @@ RULE_INPUTS = (
 )  # fmt: skip
 
 
+# The baselines `pooled_rule_scores` ranks over every académie's rows of each split.
+RANKED_RULES = (*RULE_BASELINES, "absences_2w", "absences_4w")
+
+
 def pooled_rule_scores(predictions: pd.DataFrame) -> pd.DataFrame:
     """The gathered tested rows with the ranked baselines scored over each split's rows of
     every académie together, as `training.fitting.score_fold` ranks them on one machine (an
@@ -125,6 +129,7 @@ def pooled_rule_scores(predictions: pd.DataFrame) -> pd.DataFrame:
     for _, rows in predictions.groupby("split", sort=False):
         scores = {name: rule(rows).to_numpy() for name, rule in RULE_BASELINES.items()}
         scores |= {f"absences_{w}w": recent_absences_score(rows, w).to_numpy() for w in (2, 4)}
+        assert tuple(scores) == RANKED_RULES
         parts.append(rows.assign(**scores))
     return pd.concat(parts).drop(columns=list(RULE_INPUTS))
 
@@ -366,9 +371,8 @@ def _replay(
     groups = list(replayed.items())
     rules: list[list[Future] | None] = [None] * len(groups)
     if ranked:
-        columns = [*RULE_BASELINES, "absences_2w", "absences_4w"]
         rules = [
-            client.scatter([predictions[columns].iloc[rows].reset_index(drop=True)
+            client.scatter([predictions[list(RANKED_RULES)].iloc[rows].reset_index(drop=True)
                             for _, rows in group], hash=False)
             for _, group in groups
         ]  # fmt: skip
