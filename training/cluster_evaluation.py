@@ -27,6 +27,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from features.partitions import partition_folder
@@ -40,6 +41,7 @@ from training.baselines import (
     read_latent_risk,
     recent_absences_score,
 )
+from training.cluster_audit import AuditedRows
 from training.cluster_fit import (
     SAMPLE_ROWS,
     check_fold_parts,
@@ -125,13 +127,20 @@ def pooled_rule_scores(predictions: pd.DataFrame) -> pd.DataFrame:
     every académie together, as `training.fitting.score_fold` ranks them on one machine (an
     académie's own ranks order its establishments' lists the same way: the replay on the
     workers reads those), without the features they read."""
-    parts = []
-    for _, rows in predictions.groupby("split", sort=False):
-        scores = {name: rule(rows).to_numpy() for name, rule in RULE_BASELINES.items()}
-        scores |= {f"absences_{w}w": recent_absences_score(rows, w).to_numpy() for w in (2, 4)}
+    inputs = predictions.loc[:, list(RULE_INPUTS)]
+    pooled = {name: np.empty(len(predictions)) for name in RANKED_RULES}
+    for at in predictions.groupby("split", sort=False).indices.values():
+        rows = inputs.iloc[at]
+        scores = {name: rule(rows) for name, rule in RULE_BASELINES.items()}
+        scores |= {f"absences_{w}w": recent_absences_score(rows, w) for w in (2, 4)}
         assert tuple(scores) == RANKED_RULES
-        parts.append(rows.assign(**scores))
-    return pd.concat(parts).drop(columns=list(RULE_INPUTS))
+        for name, values in scores.items():
+            pooled[name][at] = values.to_numpy(dtype="float64")
+    # Column by column: the gathered rows are not copied.
+    scored = predictions.drop(columns=list(RULE_INPUTS))
+    for name, values in pooled.items():
+        scored[name] = values
+    return scored
 
 
 def partition_audited_rows(
@@ -213,13 +222,14 @@ def train_and_evaluate_on_cluster(
     data: str | Path,
     progress: Progress = SILENT,
     callbacks: Sequence[Callable[..., None]] = (),
-) -> tuple[TrainingResult, ReplayEvaluation, pd.DataFrame]:
+) -> tuple[TrainingResult, ReplayEvaluation, AuditedRows]:
     """Fit and score every temporal split (or every k-fold fold: `training.cluster_kfold`) on
     the cluster, compare the models on the tested rows, replay the tested years per académie;
     the final model is the last split's, or a refit on the final plan (`final_model: refit`;
     with k-fold, on every row). `callbacks`: LightGBM callbacks of every fit. Also returns the
     tested rows as the fairness audit reads them (`training.fairness.audited_rows`; the first
-    k-fold repeat), gathered from the académies."""
+    k-fold repeat), left on the workers but for the columns the audit of the lists reads
+    (`training.cluster_audit.AuditedRows`; the caller releases them)."""
     timings = {"prepare_seconds": prepared.seconds}
     started = time.perf_counter()
     kfold = bool(prepared.kfold_years)
@@ -281,9 +291,10 @@ def train_and_evaluate_on_cluster(
     descriptions.append(describe(final_plan, final_parts))
     progress.stage("replay")
     replay = _replay(client, replayed, predictions_frame, config, ranked=kfold)
-    audit_rows = pd.concat(client.gather(audited), ignore_index=True)
-    audit_rows = audit_rows.sort_values(["as_of", "uai", "student_id"], kind="stable")
-    client.cancel([*scored_futures, *audited], force=True)
+    audit_rows = AuditedRows(client, audited)
+    # Released rather than cancelled: a cancelled future cancels the audited rows made from it.
+    for future in scored_futures:
+        future.release()
     final_fold = Fold(final_plan.name, sample_rows(final_parts), None, None, final_plan.describe())
     result = TrainingResult(
         predictions_frame, comparison, lift, per_split, final_model, final_fold, descriptions,
@@ -293,7 +304,7 @@ def train_and_evaluate_on_cluster(
         evaluated_split=None if kfold else evaluated_plan.name,
         final_training_rows=sum(part.train for part in final_parts),
     )  # fmt: skip
-    return result, replay, audit_rows.reset_index(drop=True)
+    return result, replay, audit_rows
 
 
 def _fit(

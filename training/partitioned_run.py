@@ -20,8 +20,6 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import pandas as pd
-
 from features.partitions import PartitionError
 from features.progress import SILENT, Progress
 from training.config import TrainConfig
@@ -37,6 +35,8 @@ from training.run import TrainingOutcome, audit_rows, run_training, tracked_trai
 
 if TYPE_CHECKING:
     from distributed import Client
+
+    from training.cluster_audit import AuditedRows
 
 __all__ = ["ClusterTrainingError", "run_partitioned_training"]
 
@@ -80,7 +80,7 @@ def run_partitioned_training(
                                 fairness=fairness, progress=progress)  # fmt: skip
         from training.cluster_evaluation import train_and_evaluate_on_cluster
 
-        audited: list[pd.DataFrame] = []
+        audited: list[AuditedRows] = []
 
         def evaluate() -> tuple[TrainingResult, ReplayEvaluation]:
             try:
@@ -95,14 +95,23 @@ def run_partitioned_training(
             return result, replay
 
         def audit(result: TrainingResult, run_id: str, model_uri: str) -> FairnessAudit:
-            return audit_rows(audited[0], result, config, fairness, run_id, model_uri)
+            rows = audited[0]
+            try:
+                return audit_rows(rows.rows, result, config, fairness, run_id, model_uri,
+                                  sampled=rows.sampled)  # fmt: skip
+            finally:
+                rows.release()
 
-        return tracked_training(
-            data, config, as_of, prepared, evaluate, audit, partitioned_fingerprint(data),
-            started=started, home=home, run_name=run_name,
-            tags={"vigie.trainer": "lightgbm.dask", **dict(tags or {})}, register=register,
-            progress=progress,
-        )  # fmt: skip
+        try:
+            return tracked_training(
+                data, config, as_of, prepared, evaluate, audit, partitioned_fingerprint(data),
+                started=started, home=home, run_name=run_name,
+                tags={"vigie.trainer": "lightgbm.dask", **dict(tags or {})}, register=register,
+                progress=progress,
+            )  # fmt: skip
+        finally:  # a run that failed before its audit
+            for rows in audited:
+                rows.release()
 
 
 def _failed(stage: str, error: BaseException) -> str:

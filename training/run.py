@@ -215,9 +215,10 @@ def audit_rows(
     fairness: FairnessConfig | None,
     run_id: str,
     model_uri: str,
+    sampled: Callable[[pd.Index], pd.DataFrame] | None = None,
 ) -> FairnessAudit:
-    """The fairness audit of the tested `rows` (`training.fairness.audited_rows`), logged to
-    the run under `fairness/`."""
+    """The fairness audit of the tested `rows` (`training.fairness.audited_rows`; see
+    `run_audit` for `sampled`), logged to the run under `fairness/`."""
     from mlflow.tracking import MlflowClient
 
     from training.fairness.logged import log_audit
@@ -225,7 +226,7 @@ def audit_rows(
     settings = fairness or FairnessConfig(seed=config.seed, n_boot=config.n_boot)
     started = time.perf_counter()
     context = {"run_id": run_id, "model_uri": model_uri}
-    audit = run_audit(rows, result.final_model, settings, context)
+    audit = run_audit(rows, result.final_model, settings, context, sampled)
     log_audit(MlflowClient(), run_id, audit)
     logger.info("fairness audit in %.1f s", time.perf_counter() - started)
     return audit

@@ -115,4 +115,5 @@ def test_a_kfold_evaluation_on_the_cluster_matches_the_single_machine_one(
     # The fairness audit reads the first repeat's rows, each student-week once.
     first = alone.predictions[alone.predictions["repeat"] == 1]
     assert len(audited) == len(first)
-    assert not audited.duplicated(["student_id", "as_of"]).any()
+    assert not audited.rows.duplicated(["student_id", "as_of"]).any()
+    audited.release()

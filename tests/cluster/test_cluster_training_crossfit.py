@@ -15,6 +15,8 @@ from tests.cluster.test_cluster_training import COVERAGE_TOLERANCE, FIT_FREE, PR
 from training.cluster_evaluation import train_and_evaluate_on_cluster
 from training.config import TrainConfig, load_train_config
 from training.evaluation import ReplayEvaluation, replay_evaluation
+from training.fairness import FairnessAudit, FairnessConfig, audited_rows, run_audit
+from training.fairness.audit import LIST_COLUMNS
 from training.fairness.groups import ATTRIBUTE_COLUMNS
 from training.partitioned_snapshots import (
     PartitionedPrepared,
@@ -78,9 +80,34 @@ def test_a_single_training_year_is_cross_fitted_on_the_cluster_as_on_one_machine
     pd.testing.assert_frame_equal(replay.table.loc[fit_free], alone_replay.table.loc[fit_free])
     rules = ["rule_absenteeism", "rule_abc"]
     pd.testing.assert_frame_equal(result.comparison.loc[rules], alone.comparison.loc[rules])
-    # The fairness audit reads every tested row, with its group attributes.
+    # The fairness audit reads every tested row, with its group attributes, on the client
+    # only the columns of the lists' audit; the sample's features come from the workers: the
+    # audit of the whole rows gathered, exactly.
     assert len(audited) == len(alone.predictions)
-    assert set(ATTRIBUTE_COLUMNS) <= set(audited.columns)
+    whole = audited_rows(result.predictions, in_memory(prepared).snapshots)
+    assert set(ATTRIBUTE_COLUMNS) <= set(audited.rows.columns)
+    pd.testing.assert_frame_equal(audited.rows, whole.loc[:, list(LIST_COLUMNS)])
+    picked = whole.sample(n=50, random_state=1).index  # labels of every part, unsorted
+    pd.testing.assert_frame_equal(audited.sampled(picked), whole.loc[picked], check_exact=True)
+    settings = FairnessConfig(seed=3, n_boot=10, sample_rows=300)
+    assert len(whole) > 2 * settings.sample_rows
+    ours = run_audit(audited.rows, model, settings, sampled=audited.sampled)
+    assert_same_audit(ours, run_audit(whole, model, settings))
+    audited.release()
+
+
+def assert_same_audit(ours: FairnessAudit, theirs: FairnessAudit) -> None:
+    """Every table and figure of two audits equal (not their timings or time of making)."""
+    for name in ("metrics", "disparities", "mean_contributions", "differences",
+                 "reason_families", "proxies", "proxy_importance", "within_metrics",
+                 "within_disparities", "gate_table"):  # fmt: skip
+        pd.testing.assert_frame_equal(getattr(ours, name), getattr(theirs, name), obj=name)
+    assert ours.references == theirs.references
+    assert ours.gate_scope == theirs.gate_scope
+    made = "generated_at"
+    assert {k: v for k, v in ours.context.items() if k != made} == {
+        k: v for k, v in theirs.context.items() if k != made
+    }
 
 
 def assert_close_to_one_machine(

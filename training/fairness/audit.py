@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,10 +36,16 @@ from training.fairness.groups import ATTRIBUTE_COLUMNS, group_frame
 from training.fairness.metrics import group_metrics
 from training.fairness.proxies import detect_proxies
 
-__all__ = ["SCORE_COLUMN", "FairnessAudit", "audited_rows", "run_audit"]
+__all__ = ["LIST_COLUMNS", "SCORE_COLUMN", "FairnessAudit", "audited_rows", "run_audit"]
 
 SCORE_COLUMN = "lightgbm"  # the calibrated risk of the run's model in the test predictions
 _KEYS = ["student_id", "as_of"]
+# The columns of `audited_rows` that the audit of the lists reads (every row); the
+# explanations and proxies read the features of a sample of rows only.
+LIST_COLUMNS: tuple[str, ...] = (
+    "student_id", "as_of", "uai", "school_year", "capacity", "label", "score",
+    *ATTRIBUTE_COLUMNS,
+)  # fmt: skip
 
 
 @dataclass(frozen=True, eq=False)
@@ -222,8 +228,12 @@ def run_audit(
     model: RiskModel,
     config: FairnessConfig,
     context: Mapping[str, Any] | None = None,
+    sampled: Callable[[pd.Index], pd.DataFrame] | None = None,
 ) -> FairnessAudit:
-    """Audit the lists and explanations of `model` on `rows` (from `audited_rows`)."""
+    """Audit the lists and explanations of `model` on `rows` (from `audited_rows`).
+    `sampled`: the whole rows (features included) of the given labels of `rows`, in that
+    order, when `rows` holds only the columns the lists read (`LIST_COLUMNS`: a cluster
+    training keeps the features on its workers); default, `rows` themselves."""
     timings: dict[str, float] = {}
     started = time.perf_counter()
     groups = group_frame(rows)
@@ -241,7 +251,8 @@ def run_audit(
 
     started = time.perf_counter()
     size = min(config.sample_rows, len(rows))
-    sample = rows.sample(n=size, random_state=config.seed).sort_index()
+    picked = rows.sample(n=size, random_state=config.seed).sort_index().index
+    sample = rows.loc[picked] if sampled is None else sampled(picked)
     sample_groups = groups.loc[sample.index]
     values = contributions(model, sample)
     means = mean_contributions(values, sample_groups)
