@@ -57,7 +57,7 @@ class AuditedRows:
         if (at < 0).any():
             raise KeyError("labels not in the audited rows")
         parts, positions = self._origin[at], self._position[at]
-        wanted = sorted(set(parts.tolist()))
+        wanted = sorted(set(parts.tolist())) or [0]  # no label: the columns, from a part
         taken = self._client.gather([
             self._client.submit(_take, self._parts[part], positions[parts == part],
                                 key=f"audit-sample-{self._parts[part].key}")

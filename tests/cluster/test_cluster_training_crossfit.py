@@ -89,6 +89,7 @@ def test_a_single_training_year_is_cross_fitted_on_the_cluster_as_on_one_machine
     pd.testing.assert_frame_equal(audited.rows, whole.loc[:, list(LIST_COLUMNS)])
     picked = whole.sample(n=50, random_state=1).index  # labels of every part, unsorted
     pd.testing.assert_frame_equal(audited.sampled(picked), whole.loc[picked], check_exact=True)
+    pd.testing.assert_frame_equal(audited.sampled(picked[:0]), whole.loc[picked[:0]])
     settings = FairnessConfig(seed=3, n_boot=10, sample_rows=300)
     assert len(whole) > 2 * settings.sample_rows
     ours = run_audit(audited.rows, model, settings, sampled=audited.sampled)
