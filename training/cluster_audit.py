@@ -59,8 +59,8 @@ class AuditedRows:
         parts, positions = self._origin[at], self._position[at]
         wanted = sorted(set(parts.tolist())) or [0]  # no label: the columns, from a part
         taken = self._client.gather([
-            self._client.submit(_take, self._parts[part], positions[parts == part],
-                                key=f"audit-sample-{self._parts[part].key}")
+            # Keyed by the positions too (Dask's default key): each call its own rows.
+            self._client.submit(_take, self._parts[part], positions[parts == part])
             for part in wanted
         ])  # fmt: skip
         # Each part's rows come back in the labels' order within it: put them back together.
