@@ -17,16 +17,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from training.fairness.audit import LIST_COLUMNS
+from training.fairness.audit import AUDIT_ORDER, LIST_COLUMNS
 
 if TYPE_CHECKING:
     from distributed import Client, Future
 
 __all__ = ["AuditedRows"]
-
-# The order of `training.fairness.audited_rows`, which the audit's sample depends on.
-_ORDER = ["as_of", "uai", "student_id"]
-
 
 class AuditedRows:
     """Every académie's audited rows (`parts`: futures, one frame each), of which `rows`
@@ -43,7 +39,7 @@ class AuditedRows:
         origin = np.concatenate([np.full(len(frame), i) for i, frame in enumerate(narrow)])
         position = np.concatenate([np.arange(len(frame)) for frame in narrow])
         rows = pd.concat(narrow, ignore_index=True).assign(_part=origin, _position=position)
-        rows = rows.sort_values(_ORDER, kind="stable").reset_index(drop=True)
+        rows = rows.sort_values(AUDIT_ORDER, kind="stable").reset_index(drop=True)
         self._origin = rows.pop("_part").to_numpy()
         self._position = rows.pop("_position").to_numpy()
         self.rows = rows

@@ -393,10 +393,10 @@ def _cross_fitted_scores(
     ):
         fold_of[held_out] = fold
     assignment = pd.Series(fold_of, index=students.index)
-    names = [part.name for part in parts if part.train > 0]
+    kept = [part for part in parts if part.train > 0]
+    names = [part.name for part in kept]
     # Each académie's students' folds (megabytes at 300,000 students), sent to the cluster
     # once rather than with each of its tasks.
-    kept = [part for part in parts if part.train > 0]
     per_name = dict(zip(names, client.scatter(
         [assignment.loc[part.students["student_id"].unique()] for part in kept], hash=False
     ), strict=True))  # fmt: skip

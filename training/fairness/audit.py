@@ -36,10 +36,14 @@ from training.fairness.groups import ATTRIBUTE_COLUMNS, group_frame
 from training.fairness.metrics import group_metrics
 from training.fairness.proxies import detect_proxies
 
-__all__ = ["LIST_COLUMNS", "SCORE_COLUMN", "FairnessAudit", "audited_rows", "run_audit"]
+__all__ = [
+    "AUDIT_ORDER", "LIST_COLUMNS", "SCORE_COLUMN", "FairnessAudit", "audited_rows", "run_audit",
+]  # fmt: skip
 
 SCORE_COLUMN = "lightgbm"  # the calibrated risk of the run's model in the test predictions
 _KEYS = ["student_id", "as_of"]
+# The order of the audited rows, which the audit's sample depends on.
+AUDIT_ORDER = ["as_of", "uai", "student_id"]
 # The columns of `audited_rows` that the audit of the lists reads (every row); the
 # explanations and proxies read the features of a sample of rows only.
 LIST_COLUMNS: tuple[str, ...] = (
@@ -219,7 +223,7 @@ def audited_rows(predictions: pd.DataFrame, features: pd.DataFrame) -> pd.DataFr
     if missing:
         raise ValueError(f"the feature rows lack the group attributes {missing}")
     merged["label"] = merged["label"].astype(bool)
-    merged = merged.sort_values(["as_of", "uai", "student_id"], kind="stable")
+    merged = merged.sort_values(AUDIT_ORDER, kind="stable")
     return merged.reset_index(drop=True)
 
 
