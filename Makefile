@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 
 help:
 	@echo "make demo   set up, then run the main job on the synthetic demo académie"
-	@echo "make test   set up, then run the whole test suite"
+	@echo "make test   set up, then run the whole test suite (TEST_WORKERS=2 processes)"
 	@echo "make bench  run the benchmarks (see bench/README.md)"
 	@echo "make lint   ruff, then mypy on the packages"
 	@echo "make lock   re-resolve requirements.lock from pyproject.toml"
@@ -48,8 +48,12 @@ postgres:
 	  $$SUDO apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends postgresql; }
 
+# The suite runs on TEST_WORKERS processes (pytest-xdist), each test file on one of them;
+# `make test TEST_WORKERS=0` runs it in this process, one file after another.
+TEST_WORKERS ?= 2
+
 test: $(STAMP) browser postgres
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -16,6 +16,7 @@ from app_dashboard import runtime
 from serving.db.models import AuditEntry, Interview
 from tests.dashboard.conftest import app_as, texts
 from tests.dashboard.world import USERNAMES
+from training.later_records import read_later_enrollments
 from vigie.cli import app as cli
 
 PAGE = "views/interview_outcomes.py"
@@ -31,8 +32,13 @@ def later_extraction(world, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     runtime._settings.clear()
 
 
-def _held(store, uai: str | None = None) -> int:
-    query = select(func.count()).select_from(Interview).where(Interview.status == "held")
+def _held(store, world, uai: str | None = None) -> int:
+    """The interviews held up to the day the world's extraction runs to (the report's day:
+    an interview other tests of the session held later is not in it)."""
+    as_of = read_later_enrollments(world.extraction).as_of
+    query = select(func.count()).select_from(Interview).where(
+        Interview.status == "held", Interview.interview_date <= as_of
+    )
     if uai is not None:
         query = query.where(Interview.uai == uai)
     with store.reading() as session:
@@ -54,7 +60,7 @@ def test_an_inspector_reads_the_report_of_every_establishment(
     assert not app.exception
     assert app.title[0].value == title
     shown = texts(app)
-    assert f" {_held(store)} " in shown  # the interviews held, in the introduction
+    assert f" {_held(store, world)} " in shown  # the interviews held, in the introduction
     frames = [frame.value for frame in app.dataframe]
     assert len(frames) == 2 and all(column in frame.columns for frame in frames)
     assert not any(s in shown for s in (*world.home_students, *world.other_students))
@@ -69,7 +75,7 @@ def test_a_watch_unit_reads_its_own_establishment_only(store, world) -> None:
     assert not app.exception
     shown = texts(app)
     assert world.other_uai not in shown
-    if _held(store, world.home_uai):
+    if _held(store, world, world.home_uai):
         assert world.home_uai in app.dataframe[0].value.iloc[:, 0].tolist()
 
 
@@ -89,7 +95,7 @@ def test_the_command_prints_the_report_and_refuses_roles_it_is_not_for(store, wo
     result = runner.invoke(cli, [*common, "--user", USERNAMES["inspector"], "--json"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
-    assert report["interviews"] == _held(store)
+    assert report["interviews"] == _held(store, world)
     assert {row["uai"] for row in report["by_establishment"]} == set(report["establishments"])
     result = runner.invoke(cli, [*common, "--user", USERNAMES["inspector"], "--lang", "en"])
     assert result.exit_code == 0, result.output

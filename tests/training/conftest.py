@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from features.synth import synthesize
+from tests.mlflow_uris import mlflow_uris_kept
 from training.config import TrainConfig, load_train_config
 from training.pipeline import PreparedData
 
@@ -47,19 +48,42 @@ def prepared(tiny_academie: Path, config: TrainConfig) -> PreparedData:
     return prepare_data(tiny_academie, config)
 
 
+def session_store_uri(home: Path) -> str:
+    return f"sqlite:///{home / 'mlflow' / 'mlflow.db'}"
+
+
 @pytest.fixture(scope="session")
 def mlflow_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A fresh local tracking store for the session, through MLFLOW_TRACKING_URI."""
     home = tmp_path_factory.mktemp("vigie_home")
-    store = home / "mlflow"
-    store.mkdir()
+    (home / "mlflow").mkdir()
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{store / 'mlflow.db'}")
+        patch.setenv("MLFLOW_TRACKING_URI", session_store_uri(home))
         patch.setenv("VIGIE_HOME", str(home))
         from training.tracking import setup_tracking
 
         setup_tracking(home)
         yield home
+
+
+@pytest.fixture(autouse=True)
+def _mlflow_at_the_session_store(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test that uses the session's store has MLflow pointed at it, whatever the tests run
+    before it in this process pointed MLflow at (`mlflow.set_tracking_uri` outlives them);
+    MLflow is put back as it was after the test."""
+    if "mlflow_home" not in request.fixturenames:
+        yield
+        return
+    import mlflow
+
+    home: Path = request.getfixturevalue("mlflow_home")
+    with mlflow_uris_kept(), pytest.MonkeyPatch.context() as patch:
+        # The URIs, their environment variables and the home (another session fixture may
+        # have set the variables since: the dashboard's world does).
+        patch.setenv("VIGIE_HOME", str(home))
+        mlflow.set_tracking_uri(session_store_uri(home))
+        mlflow.set_registry_uri(session_store_uri(home))
+        yield
 
 
 @pytest.fixture(scope="session")
