@@ -12,12 +12,14 @@ import streamlit as st
 from app_dashboard import runtime
 from app_dashboard.formatting import day, integer, number, percent
 from app_dashboard.wording import text
+from features.catalog import feature_names, feature_spec
 from serving.db.engine import Store
+from serving.monitoring.metrics import SCORE
 from serving.services import ServiceError
 from serving.services.actor import Actor
 from serving.services.monitoring import get_week_monitoring, monitored_weeks
 
-__all__ = ["monitoring_section"]
+__all__ = ["measure_label", "monitoring_section"]
 
 
 def _overall() -> str:
@@ -76,9 +78,31 @@ def monitoring_section(
     _outcomes(view.payloads.get("outcomes", {}), language)
 
 
+# The words of an alert's measure (`serving.monitoring.metrics`): the lists' measures, the
+# score's drift and the promised outcomes; a feature's drift reads the feature's label.
+_MEASURES = {
+    "churn": "monitoring_kind_churn",
+    "slot_share": "monitoring_kind_slot_share",
+    SCORE: "monitoring_measure_score",
+    "invitation_precision": "monitoring_col_precision",
+    "dropout_coverage": "monitoring_measure_coverage",
+    "dropout_coverage_ahead": "monitoring_measure_coverage_ahead",
+}
+
+
+def measure_label(name: str, language: str) -> str:
+    """The words of an alert's measure in `language`; a measure this version does not know
+    (written by another one) as stored."""
+    if name in _MEASURES:
+        return text(_MEASURES[name], language)
+    if name in feature_names():
+        spec = feature_spec(name)
+        return spec.label_en if language == "en" else spec.label_fr
+    return name
+
+
 def _measure(name: str) -> str:
-    known = {"churn": "churn", "slot_share": "slot_share"}
-    return _kind(known[name]) if name in known else name
+    return measure_label(name, runtime.language())
 
 
 def _lists(payload: dict[str, Any], language: Any) -> None:

@@ -47,6 +47,12 @@ MONITORING_LABELS: dict[str, tuple[str, str]] = {
     "monitoring_col_churn": ("Nouveaux cette semaine", "New this week"),
     "monitoring_col_slot_share": ("Créneaux utilisés", "Slots spent"),
     "monitoring_score_psi": ("PSI du score : {value}", "Score PSI: {value}"),
+    "monitoring_measure_score": ("Score de risque", "Risk score"),
+    "monitoring_measure_coverage": ("Part des décrocheurs atteints", "Share of dropouts reached"),
+    "monitoring_measure_coverage_ahead": (
+        "Part des décrocheurs atteints 4 semaines avant ou plus",
+        "Share of dropouts reached 4+ weeks before",
+    ),
     "monitoring_col_reached": ("Futurs décrocheurs invités", "Future dropouts invited"),
     "monitoring_col_ahead": ("Invités 4 semaines avant ou plus", "Invited 4+ weeks before"),
     "monitoring_col_precision": (

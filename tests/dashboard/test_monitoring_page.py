@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import pytest
 
+from features.catalog import feature_spec
 from models.registry import registry_client
-from serving.monitoring.metrics import Thresholds
+from serving.monitoring.metrics import SCORE, Thresholds
 from serving.monitoring.run import monitor_week
 from tests.dashboard.conftest import app_as, texts
 from tests.dashboard.world import MODEL_NAME
@@ -40,6 +41,32 @@ def test_the_drift_page_shows_the_weeks_monitoring_and_its_alerts(
     shown = texts(app)
     assert f"{len(result.alerts)} {alerts}" in shown
     assert churned[0]["scope"] in shown
+    # A feature's drift alert reads the feature's label, never its code.
+    drifted = [a["measure"] for a in result.alerts if a["kind"] == "drift"]
+    assert set(drifted) - {SCORE}  # the world's week drifts from its reference season
+    for name in set(drifted) - {SCORE}:
+        spec = feature_spec(name)
+        assert (spec.label_en if language == "en" else spec.label_fr) in shown
+        assert name not in shown
     lists = [frame.value for frame in app.dataframe if column in frame.value.columns]
     assert len(lists) == 1 and len(lists[0]) == len(result.payloads["lists"]["establishments"])
     assert not any(student in shown for student in world.home_students)
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_every_alert_measure_reads_as_words(language: str) -> None:
+    """The measures of the monitoring's alerts (`serving.monitoring.metrics`): the lists',
+    the score's drift, the promised outcomes and each feature's drift, never a code."""
+    from app_dashboard.monitoring_section import measure_label
+    from features.catalog import feature_names, feature_spec
+    from serving.monitoring.metrics import PROMISED_METRICS, SCORE
+    from tests.dashboard.test_browser import raw_codes
+
+    measures = ("churn", "slot_share", SCORE, *PROMISED_METRICS, *feature_names())
+    labels = {name: measure_label(name, language) for name in measures}
+    assert not [f"{name}: {found}" for name, label in labels.items()
+                for found in raw_codes(label, language)]  # fmt: skip
+    assert len(set(labels.values())) == len(measures)  # none read alike
+    spec = feature_spec("weeks_since_last_grade")
+    assert labels[spec.name] == (spec.label_en if language == "en" else spec.label_fr)
+    assert measure_label("a_later_measure", language) == "a_later_measure"
