@@ -11,7 +11,7 @@ import streamlit as st
 
 from app_dashboard import runtime
 from app_dashboard.formatting import day, integer, number, percent
-from app_dashboard.wording import text
+from app_dashboard.wording import Language, text
 from features.catalog import feature_names, feature_spec
 from serving.db.engine import Store
 from serving.monitoring.metrics import SCORE
@@ -90,7 +90,7 @@ _MEASURES = {
 }
 
 
-def measure_label(name: str, language: str) -> str:
+def measure_label(name: str, language: Language) -> str:
     """The words of an alert's measure in `language`; a measure this version does not know
     (written by another one) as stored."""
     if name in _MEASURES:
