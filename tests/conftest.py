@@ -18,7 +18,6 @@ def _mlflow_environment_restored() -> Iterator[None]:
         yield
 
 
-
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Every collected item its own node id. Schemathesis names each API operation's item
     (`test_x[GET /health]`), but under pytest 9 it gives them all the test function's node

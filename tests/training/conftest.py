@@ -8,6 +8,7 @@ Everything is session-scoped and built once: the académie (4 establishments, ~8
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -66,23 +67,28 @@ def mlflow_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         yield home
 
 
-@pytest.fixture(autouse=True)
-def _mlflow_at_the_session_store(request: pytest.FixtureRequest) -> Iterator[None]:
-    """A test that uses the session's store has MLflow pointed at it, whatever the tests run
-    before it in this process pointed MLflow at (`mlflow.set_tracking_uri` outlives them);
-    MLflow is put back as it was after the test."""
-    if "mlflow_home" not in request.fixturenames:
-        yield
-        return
+@contextmanager
+def at_session_store(home: Path) -> Iterator[None]:
+    """MLflow's URIs, their environment variables and Vigie's home pointed at the session's
+    store for the block, whatever the tests run before in this process pointed them at
+    (`mlflow.set_tracking_uri` outlives a test; another session fixture may have set the
+    variables since: the dashboard's world does); put back as they were after it."""
     import mlflow
 
-    home: Path = request.getfixturevalue("mlflow_home")
     with mlflow_uris_kept(), pytest.MonkeyPatch.context() as patch:
-        # The URIs, their environment variables and the home (another session fixture may
-        # have set the variables since: the dashboard's world does).
         patch.setenv("VIGIE_HOME", str(home))
         mlflow.set_tracking_uri(session_store_uri(home))
         mlflow.set_registry_uri(session_store_uri(home))
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _mlflow_at_the_session_store(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test that uses the session's store runs `at_session_store`."""
+    if "mlflow_home" not in request.fixturenames:
+        yield
+        return
+    with at_session_store(request.getfixturevalue("mlflow_home")):
         yield
 
 
@@ -91,7 +97,8 @@ def trained(mlflow_home: Path, tiny_academie: Path, config: TrainConfig, prepare
     """One `vigie train` run on the tiny académie, registered as challenger."""
     from training.run import run_training
 
-    return run_training(tiny_academie, config, home=mlflow_home, prepared=prepared)
+    with at_session_store(mlflow_home):
+        return run_training(tiny_academie, config, home=mlflow_home, prepared=prepared)
 
 
 def registered_versions(name: str = "vigie-dropout") -> list[str]:
