@@ -19,6 +19,7 @@ from app_dashboard.plain import WORD_JOINER
 from serving.db import Store
 from serving.services import Actor, authenticate_password
 from tests.dashboard.world import PASSWORD, USERNAMES, DashboardWorld, build_world
+from tests.mlflow_uris import mlflow_uris_kept
 
 ENTRY = str(Path(app_dashboard.__file__).parent / "streamlit_app.py")
 TIMEOUT = 120  # seconds for one script run: the first loads MLflow, LightGBM and the model
@@ -31,6 +32,26 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DashboardWorld]:
         for key, value in built.environment().items():
             patch.setenv(key, value)
         yield built
+
+
+@pytest.fixture(autouse=True)
+def _settings_of_the_world(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test of the world runs with the world's settings and MLflow pointed at the world's
+    store, whatever the tests run before it in this process set (`mlflow.set_tracking_uri`
+    outlives a test, and another directory's session fixture may have set the variables
+    since); put back as they were after the test."""
+    if "world" not in request.fixturenames:
+        yield
+        return
+    import mlflow
+
+    world: DashboardWorld = request.getfixturevalue("world")
+    with mlflow_uris_kept(), pytest.MonkeyPatch.context() as patch:
+        for key, value in world.environment().items():
+            patch.setenv(key, value)
+        mlflow.set_tracking_uri(world.tracking_uri)
+        mlflow.set_registry_uri(world.tracking_uri)
+        yield
 
 
 @pytest.fixture(scope="session")
