@@ -12,7 +12,7 @@ import streamlit as st
 from app_dashboard import runtime
 from app_dashboard.formatting import day, integer, number, percent
 from app_dashboard.wording import Language, text
-from features.catalog import feature_names, feature_spec
+from features.catalog import feature_spec
 from serving.db.engine import Store
 from serving.monitoring.metrics import SCORE
 from serving.services import ServiceError
@@ -95,10 +95,11 @@ def measure_label(name: str, language: Language) -> str:
     (written by another one) as stored."""
     if name in _MEASURES:
         return text(_MEASURES[name], language)
-    if name in feature_names():
+    try:
         spec = feature_spec(name)
-        return spec.label_en if language == "en" else spec.label_fr
-    return name
+    except KeyError:
+        return name
+    return spec.label_en if language == "en" else spec.label_fr
 
 
 def _measure(name: str) -> str:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
-__all__ = ["MLFLOW_VARIABLES", "environment_restored", "mlflow_uris_kept"]
+__all__ = ["MLFLOW_VARIABLES", "environment_restored", "mlflow_pointed_at", "mlflow_uris_kept"]
 
 # `mlflow.set_tracking_uri` and `set_registry_uri` also set these environment variables (for
 # subprocesses), and Vigie's settings read them first: putting MLflow's default back with
@@ -42,3 +42,20 @@ def mlflow_uris_kept() -> Iterator[None]:
         finally:
             mlflow.set_tracking_uri(uris[0])
             mlflow.set_registry_uri(uris[1])
+
+
+@contextmanager
+def mlflow_pointed_at(uri: str, environment: Mapping[str, str]) -> Iterator[None]:
+    """MLflow's tracking and registry URIs (and their environment variables) at `uri` and
+    the variables of `environment` set for the block, whatever the tests run before in this
+    process left (`mlflow.set_tracking_uri` outlives a test, and a session fixture of another
+    directory may have set the variables since); all put back as they were after it."""
+    import mlflow
+    import pytest
+
+    with mlflow_uris_kept(), pytest.MonkeyPatch.context() as patch:
+        for key, value in environment.items():
+            patch.setenv(key, value)
+        mlflow.set_tracking_uri(uri)
+        mlflow.set_registry_uri(uri)
+        yield

@@ -19,7 +19,7 @@ from app_dashboard.plain import WORD_JOINER
 from serving.db import Store
 from serving.services import Actor, authenticate_password
 from tests.dashboard.world import PASSWORD, USERNAMES, DashboardWorld, build_world
-from tests.mlflow_uris import mlflow_uris_kept
+from tests.mlflow_uris import mlflow_pointed_at
 
 ENTRY = str(Path(app_dashboard.__file__).parent / "streamlit_app.py")
 TIMEOUT = 120  # seconds for one script run: the first loads MLflow, LightGBM and the model
@@ -43,14 +43,8 @@ def _settings_of_the_world(request: pytest.FixtureRequest) -> Iterator[None]:
     if "world" not in request.fixturenames:
         yield
         return
-    import mlflow
-
     world: DashboardWorld = request.getfixturevalue("world")
-    with mlflow_uris_kept(), pytest.MonkeyPatch.context() as patch:
-        for key, value in world.environment().items():
-            patch.setenv(key, value)
-        mlflow.set_tracking_uri(world.tracking_uri)
-        mlflow.set_registry_uri(world.tracking_uri)
+    with mlflow_pointed_at(world.tracking_uri, world.environment()):
         yield
 
 

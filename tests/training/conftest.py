@@ -8,13 +8,13 @@ Everything is session-scoped and built once: the académie (4 establishments, ~8
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
 
 from features.synth import synthesize
-from tests.mlflow_uris import mlflow_uris_kept
+from tests.mlflow_uris import mlflow_pointed_at
 from training.config import TrainConfig, load_train_config
 from training.pipeline import PreparedData
 
@@ -67,19 +67,10 @@ def mlflow_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         yield home
 
 
-@contextmanager
-def at_session_store(home: Path) -> Iterator[None]:
-    """MLflow's URIs, their environment variables and Vigie's home pointed at the session's
-    store for the block, whatever the tests run before in this process pointed them at
-    (`mlflow.set_tracking_uri` outlives a test; another session fixture may have set the
-    variables since: the dashboard's world does); put back as they were after it."""
-    import mlflow
-
-    with mlflow_uris_kept(), pytest.MonkeyPatch.context() as patch:
-        patch.setenv("VIGIE_HOME", str(home))
-        mlflow.set_tracking_uri(session_store_uri(home))
-        mlflow.set_registry_uri(session_store_uri(home))
-        yield
+def at_session_store(home: Path) -> AbstractContextManager[None]:
+    """MLflow and Vigie's home pointed at the session's store for the block (the dashboard's
+    world, for one, sets the variables for its session)."""
+    return mlflow_pointed_at(session_store_uri(home), {"VIGIE_HOME": str(home)})
 
 
 @pytest.fixture(autouse=True)
