@@ -158,14 +158,17 @@ def versions_with_aliases(client: Any, name: str) -> list[tuple[Any, list[str]]]
     return [(version, by_version.get(str(version.version), [])) for version in versions]
 
 
-def load_model(name: str, version: str | int) -> RiskModel:
-    """The `RiskModel` of a registered version (of the store MLflow was set up with);
-    `RegistryError` saying why when it cannot be loaded."""
+def load_model(name: str, version: str | int, client: Any = None) -> RiskModel:
+    """The `RiskModel` of a registered version: of `client`'s registry when given (read from
+    where that registry stores the version, whatever store MLflow is set up with), else of
+    the store MLflow was set up with; `RegistryError` saying why when it cannot be loaded."""
     from mlflow.exceptions import MlflowException
 
     from models.pyfunc import load_risk_model
 
     try:
+        if client is not None:
+            return load_risk_model(client.get_model_version_download_uri(name, str(version)))
         return load_risk_model(model_uri(name, version))
     except (MlflowException, OSError, TypeError) as error:
         reason = str(error).splitlines()[0][:200] if str(error) else type(error).__name__

@@ -285,7 +285,8 @@ def champion_gain(
         lacking = (f"{who} has no predictions on {int(uncovered.sum())} of the {len(ours)} "
                    f"student-weeks this version was tested on ({weeks.min():%Y-%m-%d} to "
                    f"{weeks.max():%Y-%m-%d})")  # fmt: skip
-        scored = (score_champion(run, champion_run, name, champion_version, joined[uncovered])
+        scored = (score_champion(run, champion_run, name, champion_version, joined[uncovered],
+                                 client)
                   if name is not None else "no model to score")  # fmt: skip
         if isinstance(scored, str):
             return f"{lacking}, and it could not be scored on them ({scored})"
@@ -299,9 +300,15 @@ def champion_gain(
 
 
 def score_champion(
-    run: Any, champion_run: Any, name: str, champion_version: str, rows: pd.DataFrame
+    run: Any,
+    champion_run: Any,
+    name: str,
+    champion_version: str,
+    rows: pd.DataFrame,
+    client: Any = None,
 ) -> np.ndarray | str:
-    """The champion's calibrated risks on `rows` (tested student-weeks of `run`), from the
+    """The champion's calibrated risks on `rows` (tested student-weeks of `run`; its plan and
+    model read through `client` when given, else MLflow's configured store), from the
     features of `run`'s extraction rebuilt by the one feature builder (its fingerprint must be
     the one the run recorded), or why that is not possible: the run records no extraction, or
     the champion learnt from a school year at or after the tested one (it would be judged on
@@ -311,7 +318,8 @@ def score_champion(
     params = run.data.params
     if "data_dir" not in params or "data_sha256" not in params:
         return f"run {run.info.run_id} records no extraction"
-    plan = _evaluated_plan(champion_run)
+    client = registry_client() if client is None else client
+    plan = _evaluated_plan(client, champion_run)
     if plan is None:
         return f"run {champion_run.info.run_id} records no plan of its evaluated split"
     champion_test_year = plan.get("test_year", "-")
@@ -330,16 +338,16 @@ def score_champion(
     matched = rows[keys].merge(features, on=keys, how="left", validate="1:1", indicator=True)
     if (matched.pop("_merge") != "both").any():
         return "some tested student-weeks have no feature row in the run's extraction"
-    model = load_model(name, champion_version)
+    model = load_model(name, champion_version, client)
     return np.asarray(model.predict_risk(matched), dtype="float64")
 
 
-def _evaluated_plan(run: Any) -> dict[str, Any] | None:
+def _evaluated_plan(client: Any, run: Any) -> dict[str, Any] | None:
     """The plan (`splits/plan.json`) of the split whose model `run` evaluated."""
     split = run.data.tags.get("vigie.evaluated_split")
     with tempfile.TemporaryDirectory(prefix="vigie-promote-") as tmp:
         try:
-            path = download_artifact(registry_client(), run.info.run_id, "splits/plan.json", tmp)
+            path = download_artifact(client, run.info.run_id, "splits/plan.json", tmp)
             if path is None:
                 return None
             plans = read_json(path)["plans"]

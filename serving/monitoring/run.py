@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from models.registry import CHAMPION
+from models.registry import CHAMPION, RegistryError
 from serving.db.engine import Store
 from serving.lineage import WeekDataUnavailable, WeekLineage, lineage_of, written_run
 from serving.monitoring.metrics import (
@@ -125,11 +125,12 @@ def monitor_week(
 
 
 def _guarded(compute: Any) -> dict[str, Any]:
-    """A part's payload, or why it is unavailable (a missing or altered input)."""
+    """A part's payload, or why it is unavailable (a missing or altered input, a champion
+    that cannot be loaded)."""
     try:
         payload: dict[str, Any] = compute()
         return payload
-    except (NotFound, WeekDataUnavailable, ValueError, FileNotFoundError) as error:
+    except (NotFound, RegistryError, WeekDataUnavailable, ValueError, FileNotFoundError) as error:
         return _unavailable(error)
 
 
@@ -180,7 +181,7 @@ def _drift(
     else:
         # The snapshot read one part at a time (a partitioned week's académie after
         # académie), each counted into the bins then let go.
-        model = load_model(name, version.version)
+        model = load_model(name, version.version, client)
         columns, parts = lineage.feature_parts()
         section = drift_section(reference, parts, lineage.as_of, threshold,
                                 score=model.predict_risk, columns=columns)  # fmt: skip

@@ -4,7 +4,10 @@ English."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from mlflow import MlflowClient
 
 from features.catalog import feature_spec
 from models.registry import registry_client
@@ -12,6 +15,7 @@ from serving.monitoring.metrics import SCORE, Thresholds
 from serving.monitoring.run import monitor_week
 from tests.dashboard.conftest import app_as, texts
 from tests.dashboard.world import MODEL_NAME
+from tests.mlflow_uris import mlflow_pointed_at
 
 
 @pytest.mark.parametrize(
@@ -51,6 +55,42 @@ def test_the_drift_page_shows_the_weeks_monitoring_and_its_alerts(
     lists = [frame.value for frame in app.dataframe if column in frame.value.columns]
     assert len(lists) == 1 and len(lists[0]) == len(result.payloads["lists"]["establishments"])
     assert not any(student in shown for student in world.home_students)
+
+
+def test_the_drift_reads_the_champion_from_the_registry_it_is_given(store, world, tmp_path) -> None:
+    """The champion is looked up and loaded from the client's registry, whatever store MLflow
+    is pointed at (here an empty one): never the lookup in one store and the model in
+    another."""
+    client = registry_client(world.tracking_uri)
+    elsewhere = f"sqlite:///{tmp_path / 'another-mlflow.db'}"
+    with mlflow_pointed_at(elsewhere, {}):
+        result = monitor_week(store, client=client, model_name=MODEL_NAME,
+                              extraction=world.extraction)  # fmt: skip
+    drift = result.payloads["drift"]
+    assert "unavailable" not in drift, drift
+    assert drift["score_psi"] is not None
+    champion = client.get_model_version_by_alias(MODEL_NAME, "champion").version
+    assert drift["model_version"] == f"{MODEL_NAME}/{champion}"
+
+
+class _FilesLost(MlflowClient):
+    """The world's registry, whose versions' files are gone from the artifact store."""
+
+    def get_model_version_download_uri(self, name: str, version: str) -> str:
+        return str(self.gone)
+
+    gone: Path
+
+
+def test_a_champion_that_cannot_be_loaded_leaves_the_drift_unavailable_and_the_rest_computed(
+    store, world, tmp_path
+) -> None:
+    client = _FilesLost(world.tracking_uri, world.tracking_uri)
+    client.gone = tmp_path / "removed"
+    result = monitor_week(store, client=client, model_name=MODEL_NAME,
+                          extraction=world.extraction)  # fmt: skip
+    assert "cannot be loaded" in result.payloads["drift"]["unavailable"]
+    assert result.payloads["lists"]["establishments"]
 
 
 @pytest.mark.parametrize("language", ["fr", "en"])

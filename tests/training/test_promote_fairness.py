@@ -15,6 +15,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 from typer.testing import CliRunner
 
+from tests.mlflow_uris import mlflow_pointed_at
 from training.fairness.logged import FAIRNESS_ARTIFACT, FAIRNESS_REPORT_ARTIFACT
 from training.promote import (
     PromotionRefused,
@@ -323,9 +324,12 @@ def test_the_champion_must_be_beaten_on_the_same_weeks(trained, mlflow_home: Pat
     assert "champion (version" in tags["vigie.gain_overridden_problems"]
 
 
-def test_the_champion_is_scored_on_the_weeks_it_lacks(trained, mlflow_home: Path) -> None:
+def test_the_champion_is_scored_on_the_weeks_it_lacks(
+    trained, mlflow_home: Path, tmp_path: Path
+) -> None:
     """A champion without predictions on some tested weeks is scored on them, from the
-    run's extraction rebuilt with the one feature builder, when it never learnt from them."""
+    run's extraction rebuilt with the one feature builder, when it never learnt from them;
+    read from the registry of the client given, whatever store MLflow points at."""
     from training.promote import champion_gain, score_champion
 
     client = MlflowClient()
@@ -353,6 +357,11 @@ def test_the_champion_is_scored_on_the_weeks_it_lacks(trained, mlflow_home: Path
     compared = champion_gain(client, new_run, champion, champion_run, "score-m")
     assert not isinstance(compared, str), compared
     assert (compared.estimate, compared.low, compared.high) == (0.0, 0.0, 0.0)  # the same model
+    own = MlflowClient(mlflow.get_tracking_uri(), mlflow.get_registry_uri())
+    with mlflow_pointed_at(f"sqlite:///{tmp_path / 'another-mlflow.db'}", {}):
+        elsewhere = champion_gain(own, new_run, champion, champion_run, "score-m")
+    assert not isinstance(elsewhere, str), elsewhere
+    assert (elsewhere.estimate, elsewhere.low, elsewhere.high) == (0.0, 0.0, 0.0)
     # A champion that learnt from the tested year is not scored on it.
     learnt = {"plans": [{"name": "test-2025-2026", "test_year": "2026-2027"}]}
     other = _version(trained, mlflow_home, "scored", PASSING_GATE, name="score-m",
