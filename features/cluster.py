@@ -25,7 +25,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MAX_LOCAL_WORKERS",
+    "NO_WORKERS_TIMEOUT",
     "ClusterSpec",
     "LocalWorkers",
     "Scheduler",
@@ -45,6 +46,12 @@ __all__ = [
     "worker_memory_limit",
 ]
 
+# How long a local cluster's task waits for a worker when none is left (every worker process
+# gone, its nanny too): then the job fails (Dask's `NoWorkerError`) rather than waiting for
+# ever. A nanny restarts a killed worker within seconds. Dask's own setting
+# (`distributed.scheduler.no-workers-timeout`) wins when set; a running scheduler reads its own.
+NO_WORKERS_TIMEOUT = "2 minutes"
+_NO_WORKERS_SETTING = "distributed.scheduler.no-workers-timeout"
 # More local workers than this is a typing mistake on any machine Vigie runs on.
 MAX_LOCAL_WORKERS = 64
 # The share of the machine's memory the local workers may use together (the rest: the client,
@@ -153,20 +160,22 @@ def _client(
         with client_class(spec.address, set_as_default=False) as client:
             yield client
         return
-    with (
-        cluster_class(
-            n_workers=spec.workers,
-            threads_per_worker=1,
-            processes=True,
-            memory_limit=worker_memory_limit(spec.workers),
-            host="127.0.0.1",
-            # No dashboard for a batch job; the scheduler's own HTTP routes (health,
-            # metrics) on a free loopback port rather than 8787, which may be taken.
-            scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
-        ) as cluster,
-        client_class(cluster, set_as_default=False) as client,
-    ):
-        yield client
+    import dask
+
+    timeout = dask.config.get(_NO_WORKERS_SETTING, None) or NO_WORKERS_TIMEOUT
+    with ExitStack() as stack:
+        with dask.config.set({_NO_WORKERS_SETTING: timeout}):  # read by the scheduler's start
+            cluster = stack.enter_context(cluster_class(
+                n_workers=spec.workers,
+                threads_per_worker=1,
+                processes=True,
+                memory_limit=worker_memory_limit(spec.workers),
+                host="127.0.0.1",
+                # No dashboard for a batch job; the scheduler's own HTTP routes (health,
+                # metrics) on a free loopback port rather than 8787, which may be taken.
+                scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
+            ))  # fmt: skip
+        yield stack.enter_context(client_class(cluster, set_as_default=False))
 
 
 def _check_tls_settings(spec: Scheduler) -> None:

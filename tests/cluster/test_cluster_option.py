@@ -4,25 +4,28 @@ that take them."""
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 import pytest
 import typer
+from dask.utils import parse_timedelta
 from distributed import Client
 from typer.testing import CliRunner
 
 from features.cluster import (
+    NO_WORKERS_TIMEOUT,
     LocalWorkers,
     Scheduler,
     parse_cluster,
     worker_memory_limit,
 )
-from features.partitioned_features import FEATURE_FILE
+from features.partitioned_features import FEATURE_FILE, build_partitioned_features
 from features.pipeline import stream_feature_file
 from settings import SettingsError, load_settings
 from tests.cluster.conftest import AS_OF_DATES
 from vigie.cli import app
-from vigie.commands.cluster import cluster_of
+from vigie.commands.cluster import cluster_client, cluster_of
 
 runner = CliRunner()
 GIB = 1024**3
@@ -192,3 +195,44 @@ def test_a_local_cluster_is_closed_with_its_workers_when_the_job_fails() -> None
     assert client.status == "closed"
     _, alive = psutil.wait_procs(workers, timeout=10)
     assert alive == []
+
+
+def _without_workers(client: Client) -> None:
+    """Every worker of `client`'s cluster stopped for good, its nanny with it."""
+    client.retire_workers(list(client.scheduler_info()["workers"]), close_workers=True)
+    deadline = time.monotonic() + 30
+    while client.nthreads() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not client.nthreads()
+
+
+def test_a_local_cluster_gives_up_on_tasks_once_no_worker_is_left() -> None:
+    from features.cluster import connect
+
+    with connect(LocalWorkers(1)) as client:
+        waited = client.run_on_scheduler(lambda dask_scheduler: dask_scheduler.no_workers_timeout)
+    assert waited == pytest.approx(parse_timedelta(NO_WORKERS_TIMEOUT)) and waited > 0
+
+
+def test_a_job_left_without_workers_fails_with_a_message_and_writes_nothing(
+    academies: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import dask
+
+    dataset = tmp_path / "features"
+    with (
+        dask.config.set({"distributed.scheduler.no-workers-timeout": "2s"}),
+        pytest.raises(typer.Exit) as ended,
+        cluster_client(LocalWorkers(1)) as client,
+    ):
+        assert client is not None
+        _without_workers(client)
+        started = time.monotonic()
+        try:
+            build_partitioned_features(academies, AS_OF_DATES, dataset, client=client)
+        finally:
+            assert time.monotonic() - started < 60  # failed, not waiting for a worker
+
+    assert ended.value.exit_code == 1
+    assert "has no worker left to run the job" in _plain(capsys.readouterr().err)
+    assert list(tmp_path.iterdir()) == []

@@ -48,12 +48,14 @@ def cluster_of(option: str | None) -> ClusterSpec | None:
 @contextmanager
 def cluster_client(spec: ClusterSpec | None) -> Iterator[Client | None]:
     """A client of `spec`'s cluster for the block (None without one: the job runs here). A
-    cluster that cannot be reached, or a job that kills its workers over and over, ends with
-    a message and exit code 1."""
+    cluster that cannot be reached, a job that kills its workers over and over, or a cluster
+    left without any worker (`features.cluster.NO_WORKERS_TIMEOUT`), ends with a message and
+    exit code 1."""
     if spec is None:
         yield None
         return
     from distributed import KilledWorker
+    from distributed.scheduler import NoWorkerError
 
     with ExitStack() as stack:
         try:
@@ -67,5 +69,11 @@ def cluster_client(spec: ClusterSpec | None) -> Iterator[Client | None]:
             error_console.print(
                 f"[red]A task killed its Dask workers repeatedly ({error}); nothing was "
                 "written.[/red]"
+            )
+            raise typer.Exit(1) from None
+        except NoWorkerError as error:
+            error_console.print(
+                f"[red]The Dask cluster {spec} has no worker left to run the job ({error}); "
+                "nothing was written.[/red]"
             )
             raise typer.Exit(1) from None
