@@ -298,11 +298,13 @@ def settled(page: Page) -> None:
 def page_text(page: Page) -> str:
     """What the reader sees: the page and the sidebar, the tables' cells (the data grids'
     accessible copy included, a cell a line) and the charts' text; less the names of
-    Material icons (drawn as icons by their font, `list_alt`), which are not words."""
+    Material icons (drawn as icons by their font, `list_alt`; an alert's `check_circle`),
+    which are not words."""
     shown, icons = page.locator("[data-testid='stApp']").evaluate(
         "(app) => [[app.innerText, ...Array.from(app.querySelectorAll("
         "'[role=grid] th, [role=grid] td, svg text'), (el) => el.textContent)].join('\\n'), "
-        "Array.from(app.querySelectorAll('[data-testid=stIconMaterial]'), (el) => el.textContent)]"
+        "Array.from(app.querySelectorAll('[data-testid=stIconMaterial], "
+        "[data-testid=stAlertDynamicIcon]'), (el) => el.textContent)]"
     )
     for icon in sorted(set(icons), key=len, reverse=True):
         shown = shown.replace(icon, "")
