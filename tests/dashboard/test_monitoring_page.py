@@ -74,19 +74,21 @@ def test_the_drift_reads_the_champion_from_the_registry_it_is_given(store, world
 
 
 class _FilesLost(MlflowClient):
-    """The world's registry, whose versions' files are gone from the artifact store."""
+    """The registry at `uri`, whose versions' files are gone from the artifact store (at
+    `gone`, which does not exist)."""
+
+    def __init__(self, uri: str, gone: Path) -> None:
+        super().__init__(uri, uri)
+        self.gone = gone
 
     def get_model_version_download_uri(self, name: str, version: str) -> str:
         return str(self.gone)
-
-    gone: Path
 
 
 def test_a_champion_that_cannot_be_loaded_leaves_the_drift_unavailable_and_the_rest_computed(
     store, world, tmp_path
 ) -> None:
-    client = _FilesLost(world.tracking_uri, world.tracking_uri)
-    client.gone = tmp_path / "removed"
+    client = _FilesLost(world.tracking_uri, tmp_path / "removed")
     result = monitor_week(store, client=client, model_name=MODEL_NAME,
                           extraction=world.extraction)  # fmt: skip
     assert "cannot be loaded" in result.payloads["drift"]["unavailable"]
