@@ -77,10 +77,24 @@ def set_date(page: Page, label: str, value: dt.date) -> None:
     settled(page)
 
 
-def pick(page: Page, label: str, option: str) -> None:
-    """Choose `option` in the multiselect or selectbox labelled `label`."""
-    page.get_by_label(label, exact=True).click()
-    page.get_by_role("option", name=option).first.click()
+def pick(page: Page, label: str, option: str, nth: int = 0) -> None:
+    """Choose `option` in the multiselect or selectbox labelled `label` (the `nth` of them).
+
+    A click that lands while the page still moves (an expander opening above the field) can
+    leave the list of options closed: the field is clicked again, up to three times, before
+    the option is waited for as long as anything else."""
+    field = page.get_by_label(label, exact=True).nth(nth)
+    choice = page.get_by_role("option", name=option).first
+    for _ in range(3):
+        field.scroll_into_view_if_needed()
+        field.click()
+        try:
+            expect(choice).to_be_visible(timeout=5_000)
+            break
+        except AssertionError:
+            page.keyboard.press("Escape")
+            page.wait_for_timeout(500)
+    choice.click()
     page.keyboard.press("Escape")
     settled(page)
 
@@ -131,8 +145,7 @@ def test_the_mlds_reads_filters_records_and_exports_its_leavers(
     expect(page.get_by_text("Aucun contact enregistré.")).to_have_count(0, timeout=WAIT_MS)
     settled(page)
     assert "MOREA (re-préparation d'examen)" in page_text(page)
-    page.get_by_label("Suite", exact=True).nth(1).click()
-    page.get_by_role("option", name="acceptée").first.click()
+    pick(page, "Suite", "acceptée", nth=1)  # the form that changes a contact's outcome
     page.get_by_role("button", name="Mettre à jour").click()
     settled(page)
     expect(page.get_by_role("cell", name="acceptée")).to_be_visible(timeout=WAIT_MS)
