@@ -11,15 +11,15 @@ import streamlit as st
 
 from app_dashboard import runtime
 from app_dashboard.formatting import day, integer, number, percent
-from app_dashboard.wording import Language, text
-from features.catalog import feature_spec
+from app_dashboard.monitoring_alerts import alert_text
+from app_dashboard.plain import plain
+from app_dashboard.wording import text
 from serving.db.engine import Store
-from serving.monitoring.metrics import SCORE
 from serving.services import ServiceError
 from serving.services.actor import Actor
 from serving.services.monitoring import get_week_monitoring, monitored_weeks
 
-__all__ = ["measure_label", "monitoring_section"]
+__all__ = ["monitoring_section"]
 
 
 def _overall() -> str:
@@ -58,14 +58,7 @@ def monitoring_section(
     if alerts:
         st.error(t("monitoring_alerts", count=len(alerts)), icon=":material/warning:")
         for alert in alerts:
-            scope = alert["scope"]
-            st.markdown("- " + t(
-                "monitoring_alert", kind=_kind(alert["kind"]),
-                measure=_measure(alert["measure"]),
-                scope=_overall() if scope == "overall" else scope,
-                value=number(alert["value"], language, 3),
-                threshold=number(alert["threshold"], language, 3),
-            ))  # fmt: skip
+            st.markdown("- " + plain(alert_text(alert, language)))
     else:
         st.success(t("monitoring_no_alert"), icon=":material/check_circle:")
     for kind, payload in sorted(view.payloads.items()):
@@ -76,34 +69,6 @@ def monitoring_section(
     if drift.get("score_psi") is not None:
         st.write(t("monitoring_score_psi", value=number(drift["score_psi"], language, 3)))
     _outcomes(view.payloads.get("outcomes", {}), language)
-
-
-# The words of an alert's measure (`serving.monitoring.metrics`): the lists' measures, the
-# score's drift and the promised outcomes; a feature's drift reads the feature's label.
-_MEASURES = {
-    "churn": "monitoring_kind_churn",
-    "slot_share": "monitoring_kind_slot_share",
-    SCORE: "monitoring_measure_score",
-    "invitation_precision": "monitoring_col_precision",
-    "dropout_coverage": "monitoring_measure_coverage",
-    "dropout_coverage_ahead": "monitoring_measure_coverage_ahead",
-}
-
-
-def measure_label(name: str, language: Language) -> str:
-    """The words of an alert's measure in `language`; a measure this version does not know
-    (written by another one) as stored."""
-    if name in _MEASURES:
-        return text(_MEASURES[name], language)
-    try:
-        spec = feature_spec(name)
-    except KeyError:
-        return name
-    return spec.label_en if language == "en" else spec.label_fr
-
-
-def _measure(name: str) -> str:
-    return measure_label(name, runtime.language())
 
 
 def _lists(payload: dict[str, Any], language: Any) -> None:

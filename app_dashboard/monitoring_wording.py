@@ -34,6 +34,10 @@ MONITORING_LABELS: dict[str, tuple[str, str]] = {
         "{kind} — {measure} ({scope}) : {value} (seuil {threshold})",
         "{kind} — {measure} ({scope}): {value} (threshold {threshold})",
     ),
+    "monitoring_alert_measure": (
+        "{measure} ({scope}) : {value} (seuil {threshold})",
+        "{measure} ({scope}): {value} (threshold {threshold})",
+    ),
     "monitoring_unavailable": ("{kind} non calculé : {reason}", "{kind} not computed: {reason}"),
     "monitoring_overall": ("ensemble", "overall"),
     "monitoring_kind_drift": ("Dérive", "Drift"),

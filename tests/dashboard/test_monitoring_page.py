@@ -99,7 +99,7 @@ def test_a_champion_that_cannot_be_loaded_leaves_the_drift_unavailable_and_the_r
 def test_every_alert_measure_reads_as_words(language: str) -> None:
     """The measures of the monitoring's alerts (`serving.monitoring.metrics`): the lists',
     the score's drift, the promised outcomes and each feature's drift, never a code."""
-    from app_dashboard.monitoring_section import measure_label
+    from app_dashboard.monitoring_alerts import measure_label
     from features.catalog import feature_names, feature_spec
     from serving.monitoring.metrics import PROMISED_METRICS, SCORE
     from tests.dashboard.test_browser import raw_codes

@@ -196,12 +196,13 @@ def test_vigie_monitor_stores_the_week_and_says_what_it_could_not_compute(
     assert result.exit_code == 0, result.output
     assert "Monitoring of the week of 07/12/2026 stored." in result.output
     assert "churn 67% against the week of 30/11/2026" in result.output
-    assert "ALERT Churn churn (0350023K): 0.5" in result.output
+    assert "ALERT: Churn (0350023K): 0.5 (threshold 0.4)." in result.output
     assert "Drift: not computed" in result.output
     stored = _stored(world)
     again = runner.invoke(app, ["monitor", "--week", NEXT.isoformat()])
     assert again.exit_code == 0, again.output
     assert "Suivi de la semaine du 07/12/2026 enregistré." in again.output
+    assert "ALERTE : Renouvellement (0350023K) : 0,5 (seuil 0,4)." in again.output
     assert _stored(world) == stored
     missing = runner.invoke(app, ["monitor", "--week", "2027-01-06"])
     assert missing.exit_code == 1 and "no list was written" in missing.output

@@ -36,7 +36,7 @@ _WORDS = {
         "décrocheurs invités, dont {ahead} au moins 4 semaines avant ; part des invitations à "
         "de futurs décrocheurs {precision} (promis : {promised}).",
         "unavailable": "{kind} : non calculé ({reason}).",
-        "alert": "ALERTE {kind} {measure} ({scope}) : {value} (seuil {threshold}).",
+        "alert": "ALERTE : {alert}.",
         "none": "Aucune alerte.",
         "failed": "Le suivi n'a pas pu être calculé : {reason}. Les listes de la semaine sont "
         "publiées.",
@@ -52,17 +52,11 @@ _WORDS = {
         "invited, {ahead} of them at least 4 weeks before; share of invitations to future "
         "dropouts {precision} (promised: {promised}).",
         "unavailable": "{kind}: not computed ({reason}).",
-        "alert": "ALERT {kind} {measure} ({scope}): {value} (threshold {threshold}).",
+        "alert": "ALERT: {alert}.",
         "none": "No alert.",
         "failed": "The monitoring could not be computed: {reason}. The week's lists are published.",
     },
 }
-_KINDS = {
-    "fr": {"drift": "Dérive", "lists": "Listes", "outcomes": "Issues constatées",
-           "churn": "Renouvellement", "slot_share": "Créneaux"},
-    "en": {"drift": "Drift", "lists": "Lists", "outcomes": "Realised outcomes",
-           "churn": "Churn", "slot_share": "Slots"},
-}  # fmt: skip
 
 
 def monitor(
@@ -141,9 +135,10 @@ def failed(error: BaseException, language: Language) -> None:
 
 
 def print_result(result: MonitoredWeek, language: Language) -> None:
+    from app_dashboard.monitoring_alerts import alert_text, kind_label
     from wording import numbers
 
-    words, kinds = _WORDS[language], _KINDS[language]
+    words = _WORDS[language]
 
     def share(value: Any) -> str:
         return numbers.percent(value, language, 0, trim=True)
@@ -180,14 +175,11 @@ def print_result(result: MonitoredWeek, language: Language) -> None:
             promised=share(promised.get("invitation_precision")),
         ), markup=False)  # fmt: skip
     for kind, reason in result.unavailable().items():
-        console.print(words["unavailable"].format(kind=kinds[kind], reason=reason),
+        console.print(words["unavailable"].format(kind=kind_label(kind, language), reason=reason),
                       markup=False)  # fmt: skip
     for alert in result.alerts:
-        console.print(words["alert"].format(
-            kind=kinds.get(alert["kind"], alert["kind"]), measure=alert["measure"],
-            scope=alert["scope"], value=number(alert["value"]),
-            threshold=number(alert["threshold"]),
-        ), style="red", markup=False)  # fmt: skip
+        console.print(words["alert"].format(alert=alert_text(alert, language)), style="red",
+                      markup=False)  # fmt: skip
     if not result.alerts:
         console.print(words["none"], markup=False)
 
