@@ -46,11 +46,13 @@ __all__ = [
     "worker_memory_limit",
 ]
 
-# How long a local cluster's task waits for a worker when none is left (every worker process
-# gone, its nanny too): then the job fails (Dask's `NoWorkerError`) rather than waiting for
-# ever. A nanny restarts a killed worker within seconds. Dask's own setting
+# How long a local cluster's task waits for a worker when none is running (every worker
+# process gone, its nanny too): then the job fails (Dask's `NoWorkerError`) rather than waiting
+# for ever. Not shorter: a nanny's restart of a killed worker can take minutes on a loaded
+# machine, and a worker Dask paused for its memory does not count as running (2 minutes failed
+# a test job whose workers were being restarted). Dask's own setting
 # (`distributed.scheduler.no-workers-timeout`) wins when set; a running scheduler reads its own.
-NO_WORKERS_TIMEOUT = "2 minutes"
+NO_WORKERS_TIMEOUT = "10 minutes"
 _NO_WORKERS_SETTING = "distributed.scheduler.no-workers-timeout"
 # More local workers than this is a typing mistake on any machine Vigie runs on.
 MAX_LOCAL_WORKERS = 64

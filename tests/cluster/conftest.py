@@ -1,5 +1,6 @@
 """Two small synthetic académies partitioned by académie, and one two-worker local cluster,
-shared by the module's tests (a cluster takes seconds to start)."""
+shared by the session's cluster tests (a cluster takes seconds to start); the tests that kill
+workers get a cluster of their own."""
 
 from __future__ import annotations
 
@@ -33,6 +34,18 @@ def academies(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def cluster() -> Iterator[Client]:
     """A local cluster of two one-thread worker processes. A task may take part in one
     worker's death and run again; a second death fails it (`KilledWorker`)."""
+    with (
+        dask.config.set({"distributed.scheduler.allowed-failures": 1}),
+        connect(LocalWorkers(2)) as client,
+    ):
+        yield client
+
+
+@pytest.fixture
+def fault_cluster() -> Iterator[Client]:
+    """A two-worker cluster of the test's own, for a test whose tasks kill workers (SIGKILL):
+    the nannies restart them, but a restart that fails on a busy machine would leave the
+    session's `cluster` without workers for every test after it."""
     with (
         dask.config.set({"distributed.scheduler.allowed-failures": 1}),
         connect(LocalWorkers(2)) as client,

@@ -183,7 +183,7 @@ def test_an_invalid_partition_keeps_every_state_as_it_was(
 def test_a_worker_killed_after_preparing_its_state_leaves_one_state_kept(
     academies: Path,
     registered: RegisteredModel,
-    cluster: Client,
+    fault_cluster: Client,
     two_weeks: dict[str, tuple[Store, Path, list[WeeklyScoring]]],
     tmp_path: Path,
 ) -> None:
@@ -191,7 +191,7 @@ def test_a_worker_killed_after_preparing_its_state_leaves_one_state_kept(
     task = functools.partial(killed_once_scored, victim="Rennes", marker=tmp_path / "killed")
 
     for store in sqlite_store(home):
-        result = _week(academies, AS_OF, store, registered, home, client=cluster, task=task)
+        result = _week(academies, AS_OF, store, registered, home, client=fault_cluster, task=task)
 
         assert (tmp_path / "killed").exists()
         assert {v.mode for v in result.validations.values()} == {"incremental"}

@@ -315,7 +315,7 @@ def _artifacts(home: Path) -> list[str]:
 def test_a_worker_killed_mid_task_has_its_partition_scored_again(
     academies: Path,
     registered: RegisteredModel,
-    cluster: Client,
+    fault_cluster: Client,
     on_cluster: tuple[Store, WeeklyScoring, _Spy],
     previous_week: Store,
     tmp_path: Path,
@@ -323,7 +323,7 @@ def test_a_worker_killed_mid_task_has_its_partition_scored_again(
     task = functools.partial(killed_once, victim="Rennes", marker=tmp_path / "killed")
     score_partitioned_week(
         academies, AS_OF, previous_week, registered, home=tmp_path / "home",
-        watch_threshold=0.2, client=cluster, task=task,
+        watch_threshold=0.2, client=fault_cluster, task=task,
     )  # fmt: skip
     assert (tmp_path / "killed").exists()
     assert week_content(previous_week) == week_content(on_cluster[0])
@@ -341,7 +341,7 @@ def test_a_worker_killed_mid_task_has_its_partition_scored_again(
 def test_a_partition_that_kills_every_worker_leaves_the_previous_week_untouched(
     academies: Path,
     registered: RegisteredModel,
-    cluster: Client,
+    fault_cluster: Client,
     previous_week: Store,
     tmp_path: Path,
 ) -> None:
@@ -350,7 +350,7 @@ def test_a_partition_that_kills_every_worker_leaves_the_previous_week_untouched(
     with pytest.raises(KilledWorker):
         score_partitioned_week(
             academies, AS_OF, previous_week, registered, home=tmp_path / "home",
-            watch_threshold=0.2, client=cluster, task=task,
+            watch_threshold=0.2, client=fault_cluster, task=task,
         )  # fmt: skip
     assert store_tables(previous_week) == before
     assert _artifacts(tmp_path / "home") == files

@@ -218,7 +218,7 @@ def test_a_worker_killed_mid_training_fails_the_run_and_registers_nothing(
     config_file: Path,
     home: Path,
     trained: dict,
-    cluster: Client,
+    fault_cluster: Client,
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
 ) -> None:
@@ -229,7 +229,7 @@ def test_a_worker_killed_mid_training_fails_the_run_and_registers_nothing(
         partitioned_run.run_partitioned_training, callbacks=[KillOneWorkerAt(marker)],
     ))  # fmt: skip
     before = _versions()
-    result = _train(app, extraction, config_file, "--cluster", cluster.scheduler.address)
+    result = _train(app, extraction, config_file, "--cluster", fault_cluster.scheduler.address)
 
     assert marker.exists()  # a worker did die while boosting
     assert result.exit_code == 1, result.output

@@ -120,13 +120,13 @@ def test_an_invalid_partition_fails_the_job_naming_it_and_leaves_the_previous_da
 
 
 def test_a_worker_killed_mid_write_has_its_partition_built_again(
-    academies: Path, cluster: Client, single_machine: dict[str, Path], tmp_path: Path
+    academies: Path, fault_cluster: Client, single_machine: dict[str, Path], tmp_path: Path
 ) -> None:
     marker = tmp_path / "killed"
     task = functools.partial(killed_once, victim="Nantes", marker=marker)
     dataset = tmp_path / "features"
 
-    build_partitioned_features(academies, AS_OF_DATES, dataset, client=cluster, task=task)
+    build_partitioned_features(academies, AS_OF_DATES, dataset, client=fault_cluster, task=task)
 
     assert marker.exists()  # a worker did die
     # The dead worker's half-written temporary file is gone, the partition whole.
@@ -138,17 +138,17 @@ def test_a_worker_killed_mid_write_has_its_partition_built_again(
 
 
 def test_a_partition_that_kills_every_worker_fails_the_job_without_a_dataset(
-    academies: Path, cluster: Client, tmp_path: Path
+    academies: Path, fault_cluster: Client, tmp_path: Path
 ) -> None:
     task = functools.partial(always_killed, victim="Rennes")
     dataset = tmp_path / "features"
 
     with pytest.raises(KilledWorker):
-        build_partitioned_features(academies, AS_OF_DATES, dataset, client=cluster, task=task)
+        build_partitioned_features(academies, AS_OF_DATES, dataset, client=fault_cluster, task=task)
 
     assert list(tmp_path.iterdir()) == []  # no dataset, no temporary folder
     # The cluster still works: its workers were restarted.
-    assert cluster.submit(sum, [1, 2]).result() == 3
+    assert fault_cluster.submit(sum, [1, 2]).result() == 3
 
 
 def test_a_single_folder_extraction_is_not_a_partitioned_one(
