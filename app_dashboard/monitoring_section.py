@@ -11,7 +11,7 @@ import streamlit as st
 
 from app_dashboard import runtime
 from app_dashboard.formatting import day, integer, number, percent
-from app_dashboard.monitoring_alerts import alert_text
+from app_dashboard.monitoring_alerts import alert_text, kind_label
 from app_dashboard.plain import plain
 from app_dashboard.wording import text
 from serving.db.engine import Store
@@ -24,10 +24,6 @@ __all__ = ["monitoring_section"]
 
 def _overall() -> str:
     return text("monitoring_overall", runtime.language())
-
-
-def _kind(name: str) -> str:
-    return text(f"monitoring_kind_{name}", runtime.language())
 
 
 def monitoring_section(
@@ -63,7 +59,8 @@ def monitoring_section(
         st.success(t("monitoring_no_alert"), icon=":material/check_circle:")
     for kind, payload in sorted(view.payloads.items()):
         if "unavailable" in payload:
-            st.caption(t("monitoring_unavailable", kind=_kind(kind), reason=payload["unavailable"]))
+            st.caption(t("monitoring_unavailable", kind=kind_label(kind, language),
+                         reason=payload["unavailable"]))  # fmt: skip
     _lists(view.payloads.get("lists", {}), language)
     drift = view.payloads.get("drift", {})
     if drift.get("score_psi") is not None:
