@@ -140,9 +140,10 @@ def test_watch_unit_journey_in_chromium(
     page.screenshot(path=SCREENSHOTS / "login.png")
 
     timings["list_after_login_s"] = sign_in(page, server)
-    expect(page.get_by_text(f"{last} {first}").first).to_be_visible()
+    expect(page.get_by_text(f"{last} {first}").first).to_be_visible(timeout=WAIT_MS)
     # The hostile name is text: no image, no link, nothing fetched from its host.
-    expect(page.get_by_text(unlinked(hostile_name), exact=True).first).to_be_visible()
+    shown_name = page.get_by_text(unlinked(hostile_name), exact=True).first
+    expect(shown_name).to_be_visible(timeout=WAIT_MS)
     assert page.locator("img[src*='198.51.100.7'], a[href*='198.51.100.7']").count() == 0
     assert page.locator("a[href*='example.org']").count() == 0
     page.screenshot(path=SCREENSHOTS / "week_list.png", full_page=True)
@@ -166,7 +167,7 @@ def test_watch_unit_journey_in_chromium(
     anonymous.dispose()
 
     timings["student_page_first_s"] = open_first_student(page)
-    expect(page.get_by_role("heading", name=f"{last} {first}")).to_be_visible()
+    expect(page.get_by_role("heading", name=f"{last} {first}")).to_be_visible(timeout=WAIT_MS)
     page.screenshot(path=SCREENSHOTS / "student.png", full_page=True)
     # The family's notice, made at the click (the same deferred export), names the student.
     with page.expect_download(timeout=WAIT_MS) as notice_info:
@@ -178,18 +179,19 @@ def test_watch_unit_journey_in_chromium(
     page.get_by_role("textbox", name="Notes", exact=True).fill(note)
     page.get_by_role("button", name="Enregistrer").click()
     expect(page.get_by_text("Enregistré.")).to_be_visible(timeout=WAIT_MS)
-    expect(page.get_by_role("paragraph").filter(has_text=note)).to_be_visible()
+    # The message shows before the run that draws the saved interview has ended.
+    expect(page.get_by_role("paragraph").filter(has_text=note)).to_be_visible(timeout=WAIT_MS)
     page.screenshot(path=SCREENSHOTS / "interview_saved.png", full_page=True)
 
     page.reload()  # a new session: sign in again, the interview is still there
     timings["list_after_login_again_s"] = sign_in(page, server)
     timings["student_page_s"] = open_first_student(page)
-    expect(page.get_by_role("paragraph").filter(has_text=note)).to_be_visible()
-    expect(page.get_by_text("Mettre à jour l'entretien en cours")).to_be_visible()
+    expect(page.get_by_role("paragraph").filter(has_text=note)).to_be_visible(timeout=WAIT_MS)
+    expect(page.get_by_text("Mettre à jour l'entretien en cours")).to_be_visible(timeout=WAIT_MS)
 
     page.get_by_text("English", exact=True).click()
     expect(page.get_by_text("Why this student?")).to_be_visible(timeout=WAIT_MS)
-    expect(page.get_by_text("Interviews and decisions")).to_be_visible()
+    expect(page.get_by_text("Interviews and decisions")).to_be_visible(timeout=WAIT_MS)
     page.screenshot(path=SCREENSHOTS / "student_english.png", full_page=True)
 
     # The performance case: an establishment of 2,000 students.
@@ -198,7 +200,7 @@ def test_watch_unit_journey_in_chromium(
     timings["list_2000_students_first_s"] = sign_in(big, server, "cpe.big", invited=5)
     big.reload()
     timings["list_2000_students_s"] = sign_in(big, server, "cpe.big", invited=5)
-    expect(big.get_by_text("À surveiller (")).to_be_visible()
+    expect(big.get_by_text("À surveiller (")).to_be_visible(timeout=WAIT_MS)
 
     # The inspector's and the data scientist's landing pages, for the README.
     for username, ready, shot in (

@@ -113,7 +113,8 @@ def test_the_mlds_reads_filters_records_and_exports_its_leavers(
     page.on("request", log)
     sign_in(page, server)
     set_date(page, "Date", AS_OF)
-    expect(page.get_by_text("Extraction de la semaine du 30/11/2026")).to_be_visible()
+    week = page.get_by_text("Extraction de la semaine du 30/11/2026")
+    expect(week).to_be_visible(timeout=WAIT_MS)
     settled(page)
     shown = page_text(page)
     for name in ("NomL_DURING", "NomL_CAP", "NomL_SUMMER", "NomL_EDGE"):
@@ -136,7 +137,7 @@ def test_the_mlds_reads_filters_records_and_exports_its_leavers(
     assert "NomL_EDGE" not in page_text(page)
 
     # The student's path, then a contact recorded and its outcome changed.
-    expect(page.get_by_text("Parcours", exact=True)).to_be_visible()
+    expect(page.get_by_text("Parcours", exact=True)).to_be_visible(timeout=WAIT_MS)
     page.get_by_text("Action de remobilisation de la MLDS (AAR)").first.click()  # its checks
     expect(page.get_by_text("Source :").first).to_be_visible(timeout=WAIT_MS)
     assert "Lycée des Rives (0350002B)" in page_text(page)
