@@ -295,6 +295,27 @@ def _watched_fit(client: Client, fit: Callable[[], Any]) -> Any:
     return outcome["fitted"]
 
 
+def _workers(client: Client) -> list[str]:
+    """The cluster's workers by address, to spread the académies over. When none is there (a
+    worker its nanny is restarting), waits for one as long as a job waits for a worker
+    (`features.cluster.NO_WORKERS_TIMEOUT`), then fails as a task left without workers does
+    (`NoWorkerError`, which the commands word)."""
+    workers = sorted(client.scheduler_info()["workers"])
+    if workers:
+        return workers
+    from dask.utils import parse_timedelta
+    from distributed.scheduler import NoWorkerError
+
+    from features.cluster import NO_WORKERS_TIMEOUT
+
+    timeout = parse_timedelta(NO_WORKERS_TIMEOUT)
+    try:
+        client.wait_for_workers(1, timeout=timeout)
+    except TimeoutError:
+        raise NoWorkerError("training-rows", timeout) from None
+    return sorted(client.scheduler_info()["workers"])
+
+
 def _dask_booster(
     client: Client,
     prepared: PartitionedPrepared,
@@ -316,7 +337,7 @@ def _dask_booster(
     dask_params = {key: value for key, value in params.items() if key != "num_threads"}
     dask_params.setdefault("time_out", SOCKET_TIMEOUT_MINUTES)
     job = uuid.uuid4().hex[:8]
-    workers = sorted(client.scheduler_info()["workers"])
+    workers = _workers(client)
     matrices: list[Future] = []
     columns: dict[str, list[Future]] = {"X": [], "y": [], "w": []}
     for index, name in enumerate(names):

@@ -236,3 +236,25 @@ def test_a_job_left_without_workers_fails_with_a_message_and_writes_nothing(
     assert ended.value.exit_code == 1
     assert "has no worker left to run the job" in _plain(capsys.readouterr().err)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_training_waits_for_a_worker_then_fails_as_a_task_without_workers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The académies' rows are placed on the workers listed when a booster starts: with none
+    listed (a worker being restarted) the training waits for one, then fails with Dask's
+    `NoWorkerError` (worded by the commands), not a division by zero."""
+    from distributed.scheduler import NoWorkerError
+
+    import features.cluster
+    from training.cluster_fit import _workers
+
+    monkeypatch.setattr(features.cluster, "NO_WORKERS_TIMEOUT", "2s")
+    with cluster_client(LocalWorkers(1)) as client:
+        assert client is not None
+        assert len(_workers(client)) == 1
+        _without_workers(client)
+        started = time.monotonic()
+        with pytest.raises(NoWorkerError):
+            _workers(client)
+        assert time.monotonic() - started < 30
