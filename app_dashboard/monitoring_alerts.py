@@ -12,7 +12,7 @@ from app_dashboard.wording import Language, text
 from features.catalog import feature_spec
 from serving.monitoring.metrics import SCORE
 
-__all__ = ["alert_text", "kind_label", "measure_label"]
+__all__ = ["alert_text", "kind_label", "measure_label", "scope_label"]
 
 # The words of an alert's measure: the lists' measures, the score's drift and the promised
 # outcomes; a feature's drift reads the feature's label.
@@ -48,16 +48,20 @@ def kind_label(kind: str, language: Language) -> str:
         return kind
 
 
+def scope_label(scope: str, language: Language) -> str:
+    """Where a measure was taken: an establishment's UAI as stored, « ensemble » for all."""
+    return text("monitoring_overall", language) if scope == "overall" else scope
+
+
 def alert_text(alert: dict[str, Any], language: Language) -> str:
     """One stored alert (`kind`, `measure`, `scope`, `value`, `threshold`) as a sentence;
     the kind is left out when it is the measure itself (the lists' churn and slots)."""
-    scope = alert["scope"]
     return text(
         "monitoring_alert_measure" if alert["kind"] == alert["measure"] else "monitoring_alert",
         language,
         kind=kind_label(alert["kind"], language),
         measure=measure_label(alert["measure"], language),
-        scope=text("monitoring_overall", language) if scope == "overall" else scope,
+        scope=scope_label(alert["scope"], language),
         value=number(alert["value"], language, 3, trim=True),
         threshold=number(alert["threshold"], language, 3, trim=True),
     )  # fmt: skip

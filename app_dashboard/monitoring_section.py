@@ -11,19 +11,14 @@ import streamlit as st
 
 from app_dashboard import runtime
 from app_dashboard.formatting import day, integer, number, percent
-from app_dashboard.monitoring_alerts import alert_text, kind_label
+from app_dashboard.monitoring_alerts import alert_text, kind_label, scope_label
 from app_dashboard.plain import plain
-from app_dashboard.wording import text
 from serving.db.engine import Store
 from serving.services import ServiceError
 from serving.services.actor import Actor
 from serving.services.monitoring import get_week_monitoring, monitored_weeks
 
 __all__ = ["monitoring_section"]
-
-
-def _overall() -> str:
-    return text("monitoring_overall", runtime.language())
 
 
 def monitoring_section(
@@ -98,7 +93,7 @@ def _outcomes(payload: dict[str, Any], language: Any) -> None:
     st.dataframe(
         {
             t("monitoring_col_establishment"): [
-                _overall() if key == "overall" else key for key in table
+                scope_label(key, language) for key in table
             ],
             t("monitoring_col_reached"): [integer(r["dropouts_reached"], language)
                                           for r in table.values()],

@@ -41,6 +41,7 @@ __all__ = [
     "LocalWorkers",
     "Scheduler",
     "connect",
+    "no_workers_timeout",
     "parse_cluster",
     "run_tasks",
     "worker_memory_limit",
@@ -152,6 +153,14 @@ def connect(spec: ClusterSpec) -> Iterator[Client]:
         dask_logger.setLevel(previous_level)
 
 
+def no_workers_timeout() -> str:
+    """How long a job waits for a worker when none is running: Dask's own setting
+    (`distributed.scheduler.no-workers-timeout`) when set, else `NO_WORKERS_TIMEOUT`."""
+    import dask
+
+    return str(dask.config.get(_NO_WORKERS_SETTING, None) or NO_WORKERS_TIMEOUT)
+
+
 @contextmanager
 def _client(
     spec: ClusterSpec, client_class: type[Client], cluster_class: type[LocalCluster]
@@ -164,7 +173,7 @@ def _client(
         return
     import dask
 
-    timeout = dask.config.get(_NO_WORKERS_SETTING, None) or NO_WORKERS_TIMEOUT
+    timeout = no_workers_timeout()
     with ExitStack() as stack:
         with dask.config.set({_NO_WORKERS_SETTING: timeout}):  # read by the scheduler's start
             cluster = stack.enter_context(cluster_class(

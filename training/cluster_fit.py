@@ -298,7 +298,7 @@ def _watched_fit(client: Client, fit: Callable[[], Any]) -> Any:
 def _workers(client: Client) -> list[str]:
     """The cluster's workers by address, to spread the académies over. When none is there (a
     worker its nanny is restarting), waits for one as long as a job waits for a worker
-    (`features.cluster.NO_WORKERS_TIMEOUT`), then fails as a task left without workers does
+    (`features.cluster.no_workers_timeout`), then fails as a task left without workers does
     (`NoWorkerError`, which the commands word)."""
     workers = sorted(client.scheduler_info()["workers"])
     if workers:
@@ -306,9 +306,9 @@ def _workers(client: Client) -> list[str]:
     from dask.utils import parse_timedelta
     from distributed.scheduler import NoWorkerError
 
-    from features.cluster import NO_WORKERS_TIMEOUT
+    from features.cluster import no_workers_timeout
 
-    timeout = parse_timedelta(NO_WORKERS_TIMEOUT)
+    timeout = parse_timedelta(no_workers_timeout())
     try:
         client.wait_for_workers(1, timeout=timeout)
     except TimeoutError:
